@@ -1,0 +1,58 @@
+/**
+ * The contract between the schedulers and the rest of the data plane.
+ * Schedulers are pure and deterministic (except twos): given a view of the service's destinations
+ * in the kernel's list order and the flow, they return a destination index or -1 (NULL).
+ */
+
+/**
+ * The 5-tuple of the packet being scheduled. Addresses are four host-order u32 words; an IPv4
+ * address uses word [0] only (words 1..3 are 0). One FlowKey is reused for every packet: never keep it.
+ */
+export interface FlowKey {
+  family: 4 | 6;
+  /** IP protocol number (6 TCP, 17 UDP, 132 SCTP). */
+  protocol: number;
+  saddr: Uint32Array;
+  sport: number;
+  daddr: Uint32Array;
+  dport: number;
+}
+
+/**
+ * Read-only view of one virtual service's destinations, index 0 = the kernel's list head (the most
+ * recently added real server). Counters may be shared with other workers and change between calls.
+ */
+export interface DestView {
+  readonly count: number;
+  /** Current weight (0 = quiesced). */
+  weight(i: number): number;
+  activeConns(i: number): number;
+  inactiveConns(i: number): number;
+  /** IP_VS_DEST_F_OVERLOAD: set by the -x/-y thresholds. */
+  overloaded(i: number): boolean;
+  /** IP_VS_DEST_F_AVAILABLE: false once the real server was deleted but connections still refer to it. */
+  available(i: number): boolean;
+  /** Address words of destination i (same layout as FlowKey addresses) and its port. */
+  addr(i: number): Uint32Array;
+  port(i: number): number;
+}
+
+/** One scheduler instance, bound to one virtual service. */
+export interface Scheduler {
+  /** ipvsadm's name for it. */
+  readonly name: string;
+  /**
+   * Called after any add, delete or edit of a destination (the kernel's add_dest/del_dest/upd_dest):
+   * rebuild tables and reset state as the kernel does. `change` tells which kind of change it was.
+   */
+  update(dests: DestView, change: DestChange): void;
+  /** Picks a destination for a new connection: its index in `dests`, or -1 when none is eligible. */
+  schedule(dests: DestView, flow: FlowKey, nowMs: number): number;
+}
+
+/** What changed in the destination list since the last update(), for schedulers whose reaction differs. */
+export type DestChange =
+  | { kind: 'init' }
+  | { kind: 'add'; index: number }
+  | { kind: 'del'; index: number }
+  | { kind: 'edit'; index: number };
