@@ -1,6 +1,485 @@
-// Placeholder: filled in by the module's owner.
+// AF_PACKET packet I/O for one worker on one interface: a TPACKET_V3 receive ring joined to a
+// PACKET_FANOUT group (flow hash, so every worker owns a share of the flows), a classic BPF filter
+// attached before the socket is bound (only VIP traffic and NAT replies reach userspace), and
+// batched transmit of rewritten frames with one sendmmsg per batch. One JS callback per batch; after
+// it returns, packets whose verdict is Transmit are sent out of outIfindex[i].
+//
+// Rules (ARCHITECTURE.md "Native addon"): the uv poll lives on the owning env's loop, is closed from
+// an async cleanup hook on env teardown, and the JS callback goes through napi_make_callback.
 #include "module.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include <string>
+#include <vector>
+
 namespace ulvs {
-void InitAfPacket(Napi::Env env, Napi::Object exports) {}
+namespace {
+
+// Indexes of the counters this module adds to the caller's stats Float64Array.
+enum AfpStat : int {
+  kRxPackets = 0,    // packets put into batches
+  kRxBatches = 1,    // JS callbacks made
+  kTxPackets = 2,    // frames handed to the kernel by sendmmsg
+  kTxCalls = 3,      // sendmmsg calls
+  kOversize = 4,     // frames larger than a slot or truncated (dropped)
+  kTxErrors = 5,     // frames sendmmsg did not take
+  kCallbackErrors = 6,
+  kRingDrops = 7,    // packets the kernel dropped because the ring was full (PACKET_STATISTICS)
+  kStatCount = 8,
+};
+
+// Raw pointers into the typed arrays of a JS PacketBatch (src/dataplane/batch.ts); the arrays are
+// kept alive by references held for the handle's lifetime.
+struct BatchView {
+  uint8_t* buf = nullptr;
+  size_t bufLen = 0;
+  uint32_t slotSize = 0, headroom = 0, capacity = 0;
+  uint32_t *start = nullptr, *length = nullptr, *id = nullptr, *ifindex = nullptr, *mark = nullptr;
+  uint8_t* verdict = nullptr;
+  uint16_t* reason = nullptr;
+  double* timeMs = nullptr;
+};
+
+bool TypedData(napi_env env, napi_value obj, const char* name, napi_typedarray_type want, void** data,
+               size_t* len, std::vector<napi_ref>* refs) {
+  napi_value v;
+  if (napi_get_named_property(env, obj, name, &v) != napi_ok) return false;
+  bool is = false;
+  napi_is_typedarray(env, v, &is);
+  if (!is) return false;
+  napi_typedarray_type type;
+  napi_value ab;
+  size_t off;
+  if (napi_get_typedarray_info(env, v, &type, len, data, &ab, &off) != napi_ok || type != want) return false;
+  napi_ref r;
+  napi_create_reference(env, v, 1, &r);
+  refs->push_back(r);
+  return true;
+}
+
+uint32_t U32Prop(napi_env env, napi_value obj, const char* name, uint32_t dflt) {
+  napi_value v;
+  bool has = false;
+  if (napi_has_named_property(env, obj, name, &has) != napi_ok || !has) return dflt;
+  if (napi_get_named_property(env, obj, name, &v) != napi_ok) return dflt;
+  napi_valuetype t;
+  napi_typeof(env, v, &t);
+  if (t == napi_boolean) {
+    bool b;
+    napi_get_value_bool(env, v, &b);
+    return b ? 1 : 0;
+  }
+  if (t != napi_number) return dflt;
+  uint32_t u;
+  napi_get_value_uint32(env, v, &u);
+  return u;
+}
+
+// Reads the batch arrays; returns an error sentence or "" on success.
+std::string ReadBatch(napi_env env, napi_value b, BatchView* v, std::vector<napi_ref>* refs) {
+  size_t n;
+  void* p;
+  if (!TypedData(env, b, "buf", napi_uint8_array, &p, &n, refs)) return "batch.buf must be a Uint8Array";
+  v->buf = static_cast<uint8_t*>(p);
+  v->bufLen = n;
+  v->slotSize = U32Prop(env, b, "slotSize", 0);
+  v->headroom = U32Prop(env, b, "headroom", 0);
+  v->capacity = U32Prop(env, b, "capacity", 0);
+  if (v->slotSize == 0 || v->headroom >= v->slotSize || size_t(v->capacity) * v->slotSize > v->bufLen)
+    return "batch geometry (slotSize, headroom, capacity) does not fit batch.buf";
+  struct { const char* name; uint32_t** dst; } u32s[] = {
+      {"start", &v->start}, {"length", &v->length}, {"id", &v->id}, {"ifindex", &v->ifindex}, {"mark", &v->mark}};
+  for (auto& f : u32s) {
+    if (!TypedData(env, b, f.name, napi_uint32_array, &p, &n, refs) || n < v->capacity)
+      return std::string("batch.") + f.name + " must be a Uint32Array of capacity elements";
+    *f.dst = static_cast<uint32_t*>(p);
+  }
+  if (!TypedData(env, b, "verdict", napi_uint8_array, &p, &n, refs) || n < v->capacity) return "batch.verdict must be a Uint8Array";
+  v->verdict = static_cast<uint8_t*>(p);
+  if (!TypedData(env, b, "reason", napi_uint16_array, &p, &n, refs) || n < v->capacity) return "batch.reason must be a Uint16Array";
+  v->reason = static_cast<uint16_t*>(p);
+  if (!TypedData(env, b, "timeMs", napi_float64_array, &p, &n, refs) || n < v->capacity) return "batch.timeMs must be a Float64Array";
+  v->timeMs = static_cast<double*>(p);
+  return "";
+}
+
+// Verdict codes of src/dataplane/batch.ts.
+constexpr uint8_t kDrop = 0, kTransmit = 3;
+
+struct Afp {
+  napi_env env = nullptr;
+  uv_poll_t poll;
+  int fd = -1;
+  int ifindex = 0;
+  BatchView b;
+  uint32_t* outIfindex = nullptr;
+  double* stats = nullptr;
+  std::vector<napi_ref> refs;
+  napi_ref cb = nullptr;
+  napi_async_context actx = nullptr;
+  napi_async_cleanup_hook_handle hook = nullptr;
+  bool closing = false, closed = false, wrapped = true;
+  // RX ring
+  uint8_t* map = nullptr;
+  size_t mapLen = 0;
+  uint32_t blockSize = 0, blockCount = 0, cur = 0;
+  // TX scratch
+  std::vector<mmsghdr> msgs;
+  std::vector<iovec> iovs;
+  std::vector<sockaddr_ll> addrs;
+};
+
+void Bump(Afp* a, int i, double by = 1) {
+  if (a->stats) a->stats[i] += by;
+}
+
+void CallJs(Afp* a, uint32_t count) {
+  napi_env env = a->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value fn, recv, arg, result;
+  bool ok = a->cb && napi_get_reference_value(env, a->cb, &fn) == napi_ok && fn != nullptr;
+  if (ok) {
+    napi_get_undefined(env, &recv);
+    napi_create_uint32(env, count, &arg);
+    if (napi_make_callback(env, a->actx, recv, fn, 1, &arg, &result) != napi_ok) {
+      ok = false;
+      bool pending = false;
+      napi_is_exception_pending(env, &pending);
+      if (pending) {
+        napi_value err;
+        napi_get_and_clear_last_exception(env, &err);
+        napi_fatal_exception(env, err);
+      }
+    }
+  }
+  napi_close_handle_scope(env, scope);
+  if (!ok) {
+    Bump(a, kCallbackErrors);
+    for (uint32_t i = 0; i < count; i++) a->b.verdict[i] = kDrop;
+  }
+}
+
+// Sends every frame of [0, count) whose verdict is Transmit, in sendmmsg calls.
+void Transmit(Afp* a, uint32_t count) {
+  BatchView& b = a->b;
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < count; i++) {
+    if (b.verdict[i] != kTransmit) continue;
+    uint32_t st = b.start[i], len = b.length[i];
+    if (len < 14 || size_t(st) + len > b.bufLen) {
+      Bump(a, kTxErrors);
+      continue;
+    }
+    sockaddr_ll& sa = a->addrs[n];
+    memset(&sa, 0, sizeof sa);
+    sa.sll_family = AF_PACKET;
+    sa.sll_ifindex = int(a->outIfindex[i] ? a->outIfindex[i] : uint32_t(a->ifindex));
+    sa.sll_halen = ETH_ALEN;
+    memcpy(sa.sll_addr, b.buf + st, ETH_ALEN);
+    a->iovs[n].iov_base = b.buf + st;
+    a->iovs[n].iov_len = len;
+    msghdr& m = a->msgs[n].msg_hdr;
+    memset(&m, 0, sizeof m);
+    m.msg_name = &sa;
+    m.msg_namelen = sizeof sa;
+    m.msg_iov = &a->iovs[n];
+    m.msg_iovlen = 1;
+    n++;
+  }
+  uint32_t done = 0;
+  while (done < n) {
+    int r = sendmmsg(a->fd, a->msgs.data() + done, n - done, MSG_DONTWAIT);
+    Bump(a, kTxCalls);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      // Skip the frame that failed (too big, interface down, queue full) and go on with the rest.
+      Bump(a, kTxErrors);
+      done++;
+      continue;
+    }
+    Bump(a, kTxPackets, r);
+    done += uint32_t(r);
+  }
+}
+
+void Deliver(Afp* a, uint32_t count) {
+  if (count == 0) return;
+  Bump(a, kRxPackets, count);
+  Bump(a, kRxBatches);
+  CallJs(a, count);
+  if (a->fd >= 0) Transmit(a, count);
+}
+
+void OnReadable(uv_poll_t* h, int status, int events) {
+  Afp* a = static_cast<Afp*>(h->data);
+  if (a->closing || status < 0) return;
+  BatchView& b = a->b;
+  uint32_t count = 0;
+  const uint32_t room = b.slotSize - b.headroom;
+  for (uint32_t walked = 0; walked < a->blockCount && !a->closing; walked++) {
+    auto* bd = reinterpret_cast<tpacket_block_desc*>(a->map + size_t(a->cur) * a->blockSize);
+    if (!(__atomic_load_n(&bd->hdr.bh1.block_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER)) break;
+    uint32_t num = bd->hdr.bh1.num_pkts;
+    auto* ph = reinterpret_cast<tpacket3_hdr*>(reinterpret_cast<uint8_t*>(bd) + bd->hdr.bh1.offset_to_first_pkt);
+    for (uint32_t k = 0; k < num; k++) {
+      auto* sll = reinterpret_cast<sockaddr_ll*>(reinterpret_cast<uint8_t*>(ph) + TPACKET_ALIGN(sizeof(tpacket3_hdr)));
+      uint32_t len = ph->tp_snaplen;
+      if (sll->sll_pkttype == PACKET_OUTGOING) {
+        // our own or the host's transmissions: not ours to forward
+      } else if (len != ph->tp_len || len > room) {
+        Bump(a, kOversize);
+      } else {
+        uint32_t off = count * b.slotSize + b.headroom;
+        memcpy(b.buf + off, reinterpret_cast<uint8_t*>(ph) + ph->tp_mac, len);
+        b.start[count] = off;
+        b.length[count] = len;
+        b.id[count] = 0;
+        b.ifindex[count] = uint32_t(sll->sll_ifindex);
+        b.mark[count] = 0;
+        b.timeMs[count] = 0;
+        b.verdict[count] = kDrop;
+        b.reason[count] = 0;
+        a->outIfindex[count] = 0;
+        if (++count == b.capacity) {
+          Deliver(a, count);
+          count = 0;
+        }
+      }
+      ph = reinterpret_cast<tpacket3_hdr*>(reinterpret_cast<uint8_t*>(ph) + ph->tp_next_offset);
+    }
+    __atomic_store_n(&bd->hdr.bh1.block_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+    a->cur = (a->cur + 1) % a->blockCount;
+  }
+  Deliver(a, count);
+}
+
+void OnClosed(uv_handle_t* h) {
+  Afp* a = static_cast<Afp*>(h->data);
+  if (a->map) munmap(a->map, a->mapLen);
+  a->map = nullptr;
+  if (a->fd >= 0) close(a->fd);
+  a->fd = -1;
+  if (a->hook) napi_remove_async_cleanup_hook(a->hook);
+  a->hook = nullptr;
+  a->closed = true;
+  if (!a->wrapped) delete a;
+}
+
+void StartClose(Afp* a, bool fromHook) {
+  if (a->closing) return;
+  a->closing = true;
+  if (!fromHook) {
+    for (napi_ref r : a->refs) napi_delete_reference(a->env, r);
+    a->refs.clear();
+    if (a->cb) napi_delete_reference(a->env, a->cb);
+    a->cb = nullptr;
+    if (a->actx) napi_async_destroy(a->env, a->actx);
+    a->actx = nullptr;
+  }
+  uv_poll_stop(&a->poll);
+  uv_close(reinterpret_cast<uv_handle_t*>(&a->poll), OnClosed);
+}
+
+void OnEnvTeardown(napi_async_cleanup_hook_handle handle, void* arg) {
+  Afp* a = static_cast<Afp*>(arg);
+  a->hook = handle;
+  if (!a->closing) StartClose(a, true);
+}
+
+napi_value Throw(napi_env env, const std::string& msg) {
+  napi_throw_error(env, "ULVS_AFPACKET", msg.c_str());
+  return nullptr;
+}
+
+napi_value Close(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  napi_value thisArg;
+  napi_get_cb_info(env, info, &argc, nullptr, &thisArg, nullptr);
+  Afp* a = nullptr;
+  if (napi_remove_wrap(env, thisArg, reinterpret_cast<void**>(&a)) == napi_ok && a) {
+    a->wrapped = false;
+    if (a->closed) delete a;
+    else StartClose(a, false);
+  }
+  return nullptr;
+}
+
+// ringStats(): reads and resets PACKET_STATISTICS, adding kernel ring drops to stats[kRingDrops].
+napi_value RingStats(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  napi_value thisArg, out;
+  napi_get_cb_info(env, info, &argc, nullptr, &thisArg, nullptr);
+  Afp* a = nullptr;
+  napi_unwrap(env, thisArg, reinterpret_cast<void**>(&a));
+  tpacket_stats_v3 st = {};
+  socklen_t l = sizeof st;
+  if (a && a->fd >= 0 && getsockopt(a->fd, SOL_PACKET, PACKET_STATISTICS, &st, &l) == 0) Bump(a, kRingDrops, st.tp_drops);
+  napi_create_uint32(env, st.tp_drops, &out);
+  return out;
+}
+
+void Finalize(napi_env env, void* data, void* hint) {
+  Afp* a = static_cast<Afp*>(data);
+  a->wrapped = false;
+  if (a->closed) delete a;
+  else StartClose(a, false);
+}
+
+std::string SockErr(const std::string& ifname, const char* what, int err) {
+  std::string s = "AF_PACKET on " + ifname + ": " + what + " failed (" + strerror(err) + ")";
+  if (err == EPERM) s += ": ulvs needs CAP_NET_RAW (run as root)";
+  if (err == EAFNOSUPPORT) s += ": this kernel has no AF_PACKET";
+  if (err == ENODEV) s += ": no such interface";
+  return s;
+}
+
+// afpOpen(options, batch, onBatch) -> handle { close(), ringStats() }.
+// options: { ifname, fanoutGroup (0 = no fanout), filter: Uint8Array of sock_filter (8 bytes each),
+//            blockSizeBytes=1 MiB, blockCount=8, retireMs=1, qdiscBypass=true, stats: Float64Array }
+napi_value Open(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc < 3) return Throw(env, "afpOpen(options, batch, onBatch) needs three arguments");
+  napi_valuetype t;
+  napi_typeof(env, argv[2], &t);
+  if (t != napi_function) return Throw(env, "afpOpen: onBatch must be a function");
+  napi_value v;
+  char ifname[IFNAMSIZ + 1] = {0};
+  size_t nl = 0;
+  if (napi_get_named_property(env, argv[0], "ifname", &v) != napi_ok ||
+      napi_get_value_string_utf8(env, v, ifname, sizeof ifname, &nl) != napi_ok || nl == 0)
+    return Throw(env, "afpOpen: options.ifname must be an interface name");
+  auto* a = new Afp();
+  a->env = env;
+  std::string err = ReadBatch(env, argv[1], &a->b, &a->refs);
+  void* p;
+  size_t n;
+  if (err.empty()) {
+    if (!TypedData(env, argv[1], "outIfindex", napi_uint32_array, &p, &n, &a->refs) || n < a->b.capacity)
+      err = "batch.outIfindex must be a Uint32Array";
+    else
+      a->outIfindex = static_cast<uint32_t*>(p);
+  }
+  bool has = false;
+  if (err.empty() && napi_has_named_property(env, argv[0], "stats", &has) == napi_ok && has) {
+    if (TypedData(env, argv[0], "stats", napi_float64_array, &p, &n, &a->refs) && n >= kStatCount)
+      a->stats = static_cast<double*>(p);
+    else
+      err = "afpOpen: options.stats must be a Float64Array of at least 8 elements";
+  }
+  std::vector<sock_filter> filter;
+  if (err.empty() && napi_has_named_property(env, argv[0], "filter", &has) == napi_ok && has) {
+    std::vector<napi_ref> tmp;
+    if (!TypedData(env, argv[0], "filter", napi_uint8_array, &p, &n, &tmp) || n % 8 != 0 || n == 0 || n / 8 > BPF_MAXINSNS) {
+      err = "afpOpen: options.filter must be a Uint8Array of 8-byte sock_filter instructions";
+    } else {
+      filter.resize(n / 8);
+      memcpy(filter.data(), p, n);
+    }
+    for (napi_ref r : tmp) napi_delete_reference(env, r);
+  }
+  auto fail = [&](const std::string& m) {
+    if (a->map) munmap(a->map, a->mapLen);
+    if (a->fd >= 0) close(a->fd);
+    for (napi_ref r : a->refs) napi_delete_reference(env, r);
+    delete a;
+    return Throw(env, m);
+  };
+  if (!err.empty()) return fail(err);
+  std::string ifs(ifname);
+  a->ifindex = int(if_nametoindex(ifname));
+  if (a->ifindex == 0) return fail(SockErr(ifs, "if_nametoindex", errno));
+  uint32_t fanoutGroup = U32Prop(env, argv[0], "fanoutGroup", 0);
+  a->blockSize = U32Prop(env, argv[0], "blockSizeBytes", 1u << 20);
+  a->blockCount = U32Prop(env, argv[0], "blockCount", 8);
+  uint32_t retireMs = U32Prop(env, argv[0], "retireMs", 1);
+  bool bypass = U32Prop(env, argv[0], "qdiscBypass", 1) != 0;
+  long page = sysconf(_SC_PAGESIZE);
+  if (a->blockSize < uint32_t(page) || a->blockSize % page != 0 || a->blockCount == 0)
+    return fail("afpOpen: blockSizeBytes must be a multiple of the page size and blockCount at least 1");
+
+  // Protocol 0 until bound: nothing arrives before the filter is in place.
+  a->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (a->fd < 0) return fail(SockErr(ifs, "socket(AF_PACKET)", errno));
+  if (!filter.empty()) {
+    sock_fprog prog = {uint16_t(filter.size()), filter.data()};
+    if (setsockopt(a->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0)
+      return fail(SockErr(ifs, "SO_ATTACH_FILTER", errno));
+  }
+  int ver = TPACKET_V3, one = 1;
+  if (setsockopt(a->fd, SOL_PACKET, PACKET_VERSION, &ver, sizeof ver) < 0) return fail(SockErr(ifs, "PACKET_VERSION", errno));
+  tpacket_req3 req = {};
+  req.tp_block_size = a->blockSize;
+  req.tp_block_nr = a->blockCount;
+  req.tp_frame_size = 2048;
+  req.tp_frame_nr = (a->blockSize / req.tp_frame_size) * a->blockCount;
+  req.tp_retire_blk_tov = retireMs;
+  if (setsockopt(a->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) < 0) return fail(SockErr(ifs, "PACKET_RX_RING", errno));
+  a->mapLen = size_t(a->blockSize) * a->blockCount;
+  void* m = mmap(nullptr, a->mapLen, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_LOCKED | MAP_POPULATE, a->fd, 0);
+  if (m == MAP_FAILED) m = mmap(nullptr, a->mapLen, PROT_READ | PROT_WRITE, MAP_SHARED, a->fd, 0);
+  if (m == MAP_FAILED) return fail(SockErr(ifs, "mmap of the RX ring", errno));
+  a->map = static_cast<uint8_t*>(m);
+  setsockopt(a->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one);
+  if (bypass) setsockopt(a->fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof one);
+  sockaddr_ll sll = {};
+  sll.sll_family = AF_PACKET;
+  sll.sll_protocol = htons(ETH_P_ALL);
+  sll.sll_ifindex = a->ifindex;
+  if (bind(a->fd, reinterpret_cast<sockaddr*>(&sll), sizeof sll) < 0) return fail(SockErr(ifs, "bind", errno));
+  if (fanoutGroup) {
+    int arg = int((fanoutGroup & 0xffff) | ((PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16));
+    if (setsockopt(a->fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof arg) < 0) return fail(SockErr(ifs, "PACKET_FANOUT", errno));
+  }
+  uint32_t cap = a->b.capacity;
+  a->msgs.resize(cap);
+  a->iovs.resize(cap);
+  a->addrs.resize(cap);
+
+  napi_create_reference(env, argv[2], 1, &a->cb);
+  napi_value name;
+  napi_create_string_utf8(env, "ulvs.afpacket", NAPI_AUTO_LENGTH, &name);
+  napi_async_init(env, nullptr, name, &a->actx);
+  uv_loop_t* loop = nullptr;
+  napi_get_uv_event_loop(env, &loop);
+  uv_poll_init(loop, &a->poll, a->fd);
+  a->poll.data = a;
+  uv_poll_start(&a->poll, UV_READABLE, OnReadable);
+  napi_add_async_cleanup_hook(env, OnEnvTeardown, a, &a->hook);
+
+  napi_value obj, fn;
+  napi_create_object(env, &obj);
+  napi_create_function(env, "close", NAPI_AUTO_LENGTH, Close, nullptr, &fn);
+  napi_set_named_property(env, obj, "close", fn);
+  napi_create_function(env, "ringStats", NAPI_AUTO_LENGTH, RingStats, nullptr, &fn);
+  napi_set_named_property(env, obj, "ringStats", fn);
+  napi_value idx;
+  napi_create_uint32(env, uint32_t(a->ifindex), &idx);
+  napi_set_named_property(env, obj, "ifindex", idx);
+  napi_wrap(env, obj, a, Finalize, nullptr, nullptr);
+  return obj;
+}
+
+}  // namespace
+
+void InitAfPacket(Napi::Env env, Napi::Object exports) {
+  napi_value fn;
+  napi_create_function(env, "afpOpen", NAPI_AUTO_LENGTH, Open, nullptr, &fn);
+  exports.Set("afpOpen", Napi::Value(env, fn));
+  exports.Set("afpStatCount", Napi::Number::New(env, kStatCount));
+}
+
 }  // namespace ulvs
