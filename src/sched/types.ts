@@ -35,6 +35,11 @@ export interface DestView {
   /** Address words of destination i (same layout as FlowKey addresses) and its port. */
   addr(i: number): Uint32Array;
   port(i: number): number;
+  /**
+   * Optional: the kernel's dest->last_weight (latest non-zero weight, or 0 only when the dest was
+   * added with weight 0). mh uses it; when absent mh tracks it itself from the update() sequence.
+   */
+  lastWeight?(i: number): number;
 }
 
 /** One scheduler instance, bound to one virtual service. */
@@ -52,7 +57,10 @@ export interface Scheduler {
 
 /** What changed in the destination list since the last update(), for schedulers whose reaction differs. */
 export type DestChange =
-  | { kind: 'init' }
-  | { kind: 'add'; index: number }
-  | { kind: 'del'; index: number }
-  | { kind: 'edit'; index: number };
+  | { kind: 'init'; generation?: number }
+  | { kind: 'add'; index: number; generation?: number }
+  | { kind: 'del'; index: number; generation?: number }
+  | { kind: 'edit'; index: number; generation?: number };
+// `generation` (>= 1, increasing per service): when several scheduler instances share one state
+// buffer (worker threads), each calls update() with the same generation and the shared part of the
+// change (rr/wrr pointers, lblc/lblcr tables) is applied once. Without it every call applies it.
