@@ -9,3 +9,102 @@ export interface NativeAddon {
   abiVersion: number;
   [name: string]: unknown;
 }
+
+/** What RawSock.recv() reports about one received VRRP datagram (native/rawsock.cc). */
+export interface RawSockPacket {
+  /** Bytes written into the buffer (IPv4: including the IP header). */
+  length: number;
+  /** Offset of the VRRP message in the buffer (IPv4 header length; 0 for IPv6). */
+  offset: number;
+  src: string;
+  dst: string;
+  /** IPv4 TTL or IPv6 hop limit (IPV6_RECVHOPLIMIT); -1 if unknown. */
+  ttl: number;
+  /** Ingress interface index (IP_PKTINFO / IPV6_PKTINFO). */
+  ifindex: number;
+  truncated: boolean;
+}
+
+/** A raw IP protocol-112 socket bound to one interface (native/rawsock.cc); one per thread that made it. */
+export interface RawSockHandle {
+  /** Joins (or leaves) a multicast group on the socket's interface. */
+  join(group: string, leave?: boolean): void;
+  /** Sends one VRRP message to dst, from src (IP_PKTINFO), with TTL/hop limit ttl (default 255). */
+  send(buf: Uint8Array, dst: string, src?: string, ttl?: number): number;
+  /** Non-blocking receive; undefined when nothing is queued. */
+  recv(buf: Uint8Array): RawSockPacket | undefined;
+  /** Calls cb (on this thread's event loop) whenever the socket becomes readable. */
+  onReadable(cb: () => void): void;
+  close(): void;
+}
+
+/** Raw VRRP sockets and the AF_PACKET frame sender (native/rawsock.cc). */
+export interface RawSockModule {
+  RawSock: new (family: 4 | 6, ifname: string) => RawSockHandle;
+  /** Sends one complete Ethernet frame (GARP / unsolicited NA) on ifname via AF_PACKET. */
+  sendFrame(ifname: string, frame: Uint8Array): number;
+}
+
+/** Options of nfqOpen (native/nfqueue.cc). */
+export interface NfqOpenOptions {
+  /** NFQUEUE number (0-65535). */
+  queue: number;
+  /** Kernel queue length before packets are dropped, or accepted when failOpen (default 4096). */
+  maxLen?: number;
+  /** NFQA_CFG_F_FAIL_OPEN: accept instead of drop when the queue is full (default true). */
+  failOpen?: boolean;
+  /** Bytes of each packet copied to userspace (default: the batch slot's room). */
+  copyRange?: number;
+  /** NFQA_CFG_F_GSO: take GSO packets unsegmented (default false: larger than a slot, they are dropped). */
+  gso?: boolean;
+  /** Netlink socket receive buffer in bytes (default 8 MiB, SO_RCVBUFFORCE). */
+  rcvbufBytes?: number;
+  /** Counters the native code adds to (at least nfqStatCount elements; NfqStat order). */
+  stats?: Float64Array;
+}
+
+/** Options of afpOpen (native/afpacket.cc). */
+export interface AfpOpenOptions {
+  /** Interface to receive on (and transmit out of when outIfindex is 0). */
+  ifname: string;
+  /** PACKET_FANOUT group id (1-65535; 0 = no fanout); all workers on one interface use the same id. */
+  fanoutGroup?: number;
+  /** Classic BPF program: sock_filter instructions, 8 bytes each (io/bpf.ts builds it). */
+  filter?: Uint8Array;
+  /** TPACKET_V3 block size (page multiple, default 1 MiB). */
+  blockSizeBytes?: number;
+  /** Number of ring blocks (default 8). */
+  blockCount?: number;
+  /** Block retire timeout in ms (default 1): the most a packet waits in a partly filled block. */
+  retireMs?: number;
+  /** PACKET_QDISC_BYPASS for transmit (default true). */
+  qdiscBypass?: boolean;
+  /** Counters the native code adds to (at least afpStatCount elements; AfpStat order). */
+  stats?: Float64Array;
+}
+
+/** An open native packet handle (one queue or one ring), owned by the thread that opened it. */
+export interface NativeIoHandle {
+  /** Unbinds/unmaps and closes the socket (asynchronously, on the owning loop); idempotent. */
+  close(): void;
+}
+
+/** An open AF_PACKET handle. */
+export interface AfpHandle extends NativeIoHandle {
+  /** Interface index of the bound interface. */
+  readonly ifindex: number;
+  /** Reads and resets PACKET_STATISTICS; adds ring drops to stats and returns them. */
+  ringStats(): number;
+}
+
+/** Functions of native/nfqueue.cc and native/afpacket.cc (the live data plane). */
+export interface NativeIoAddon {
+  /** Binds NFQUEUE `queue`; onBatch(count) runs once per received batch, verdicts are sent after it returns. */
+  nfqOpen(options: NfqOpenOptions, batch: object, onBatch: (count: number) => void): NativeIoHandle;
+  /** Number of counters nfqOpen's stats array needs. */
+  nfqStatCount: number;
+  /** Opens a TPACKET_V3 ring on an interface; Transmit verdicts are sent after onBatch returns. */
+  afpOpen(options: AfpOpenOptions, batch: object, onBatch: (count: number) => void): AfpHandle;
+  /** Number of counters afpOpen's stats array needs. */
+  afpStatCount: number;
+}
