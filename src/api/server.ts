@@ -1,0 +1,124 @@
+/**
+ * The control socket server: a Unix stream socket (mode 0600 inside a 0700 directory owned by the
+ * daemon's user) speaking JSON lines (protocol.ts). Node has no SO_PEERCRED, so access control is the
+ * file system: only root and the socket's owner can connect, and the directory is checked at start.
+ * A client that sends garbage gets an error line; one that disconnects mid-request is forgotten; the
+ * daemon is never disturbed by either.
+ */
+import net from 'node:net';
+import { chmodSync, existsSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
+import path from 'node:path';
+import { MAX_LINE_BYTES, PROTOCOL_VERSION, checkRequest, type ApiRequest, type ApiResponse } from './protocol.js';
+
+/** Answers one request; throw ApiError for a clean error answer. */
+export type ApiHandler = (req: ApiRequest) => Promise<unknown>;
+
+/** An error answer with a machine code. */
+export class ApiError extends Error {
+  constructor(readonly apiCode: 'ipvs' | 'reload-failed' | 'forbidden' | 'bad-request' | 'internal', message: string, readonly errno?: string) {
+    super(message);
+  }
+}
+
+/** Creates the socket directory (0700) or checks an existing one is ours and not writable by others. */
+export function prepareSocketDir(dir: string): void {
+  if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const st = lstatSync(dir);
+  if (!st.isDirectory()) throw new Error(`${dir} is not a directory: remove it or pick another --socket path`);
+  const uid = process.getuid?.() ?? 0;
+  if (st.uid !== uid && st.uid !== 0) throw new Error(`${dir} belongs to uid ${st.uid}, not to us (uid ${uid}): fix its owner or pick another --socket path`);
+  if (st.mode & 0o022) chmodSync(dir, 0o700);
+}
+
+/** Listening control socket. */
+export class ControlServer {
+  private server?: net.Server;
+  private readonly sockets = new Set<net.Socket>();
+
+  constructor(readonly socketPath: string, private readonly handler: ApiHandler, private readonly log: (msg: string) => void = () => {}) {}
+
+  /** Listens (removing a stale socket file first) and sets mode 0600. */
+  async listen(): Promise<void> {
+    prepareSocketDir(path.dirname(this.socketPath));
+    if (existsSync(this.socketPath)) unlinkSync(this.socketPath);
+    const server = net.createServer((s) => this.serve(s));
+    server.on('error', (e) => this.log(`control socket error: ${e.message}`));
+    const oldMask = process.umask(0o177);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(this.socketPath, () => { server.off('error', reject); resolve(); });
+      });
+    } finally {
+      process.umask(oldMask);
+    }
+    chmodSync(this.socketPath, 0o600);
+    this.server = server;
+  }
+
+  /** Stops listening, drops clients and removes the socket file. */
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    if (this.server) await new Promise<void>((r) => this.server!.close(() => r()));
+    this.server = undefined;
+    try { unlinkSync(this.socketPath); } catch { /* already gone */ }
+  }
+
+  private serve(sock: net.Socket): void {
+    this.sockets.add(sock);
+    let buf = '';
+    let chain = Promise.resolve();
+    sock.setEncoding('utf8');
+    sock.on('error', () => { /* client vanished: nothing to do */ });
+    sock.on('close', () => this.sockets.delete(sock));
+    sock.on('data', (chunk: string) => {
+      buf += chunk;
+      if (Buffer.byteLength(buf) > MAX_LINE_BYTES && !buf.includes('\n')) {
+        this.send(sock, { v: PROTOCOL_VERSION, id: null, ok: false, error: { code: 'bad-request', message: `request line longer than ${MAX_LINE_BYTES} bytes` } });
+        sock.end();
+        buf = '';
+        return;
+      }
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl).trim();
+        buf = buf.slice(nl + 1);
+        if (!line) continue;
+        // Requests of one connection are answered in order.
+        chain = chain.then(() => this.answer(sock, line));
+      }
+    });
+  }
+
+  private async answer(sock: net.Socket, line: string): Promise<void> {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      this.send(sock, { v: PROTOCOL_VERSION, id: null, ok: false, error: { code: 'bad-request', message: 'not JSON: each request is one JSON object on one line' } });
+      return;
+    }
+    const req = checkRequest(parsed);
+    if (typeof req === 'string') {
+      const id = typeof (parsed as { id?: unknown })?.id === 'number' || typeof (parsed as { id?: unknown })?.id === 'string' ? (parsed as { id: number | string }).id : null;
+      const code = req.startsWith('unsupported protocol') ? 'bad-version' : req.startsWith('unknown method') ? 'unknown-method' : 'bad-request';
+      this.send(sock, { v: PROTOCOL_VERSION, id, ok: false, error: { code, message: req } });
+      return;
+    }
+    try {
+      const result = await this.handler(req);
+      this.send(sock, { v: PROTOCOL_VERSION, id: req.id, ok: true, result: result ?? null });
+    } catch (e) {
+      if (e instanceof ApiError) this.send(sock, { v: PROTOCOL_VERSION, id: req.id, ok: false, error: { code: e.apiCode, message: e.message, ...(e.errno ? { errno: e.errno } : {}) } });
+      else {
+        this.log(`control request ${req.method} failed: ${(e as Error).stack ?? e}`);
+        this.send(sock, { v: PROTOCOL_VERSION, id: req.id, ok: false, error: { code: 'internal', message: (e as Error).message } });
+      }
+    }
+  }
+
+  private send(sock: net.Socket, r: ApiResponse): void {
+    if (sock.destroyed || !sock.writable) return;
+    sock.write(JSON.stringify(r) + '\n');
+  }
+}

@@ -1,0 +1,263 @@
+/**
+ * The daemon: owns the rule table, applies the configuration (at start and on reload, as a diff),
+ * health decisions and ulvsadm commands to it, publishes the result to the data plane, and answers
+ * the control socket. Signals and process exit live in cli/commands/run.ts; everything here can be
+ * driven by tests with fake ports.
+ */
+import { ApiError, ControlServer } from '../api/server.js';
+import type { ApiRequest } from '../api/protocol.js';
+import type { IpvsTimeouts, VirtualServiceSpec } from '../ipvs/types.js';
+import type { ConfigLoad, ConfigLoader } from './config-source.js';
+import { HealthOverlay } from './health-overlay.js';
+import { buildListing, counterMap } from './listing.js';
+import type { Logger } from './logger.js';
+import type { DataPlanePort, HealthDecision, HealthPort, VrrpPort } from './ports.js';
+import { RATE_INTERVAL_MS, RateEstimator } from './rate-estimator.js';
+import { acquirePidFile, netnsId, releasePidFile } from './runtime-paths.js';
+import { diffServices, applyConfigOps } from './rule-diff.js';
+import { IpvsError, RuleTable, type RuleOp } from './rule-table.js';
+import type { IpvsListing } from './types.js';
+
+/** Everything a daemon is made of. */
+export interface DaemonOptions {
+  configFile: string;
+  socketPath: string;
+  pidPath: string;
+  logger: Logger;
+  loadConfig: ConfigLoader;
+  dataPlane: DataPlanePort;
+  vrrp?: VrrpPort;
+  health?: HealthPort;
+  /** Rate estimator period; default the kernel's 2 s. */
+  rateIntervalMs?: number;
+}
+
+/** A refused start: the configuration has errors (nothing was applied). */
+export class DaemonStartError extends Error {
+  constructor(message: string, readonly errors: string[] = []) {
+    super(message);
+  }
+}
+
+/** What a reload did. */
+export interface ReloadReport {
+  ok: boolean;
+  file: string;
+  /** Why the file was refused (nothing changed then). */
+  errors: string[];
+  warnings: string[];
+  /** Rule changes applied, e.g. "add-service TCP 10.0.0.1:80". */
+  changes: string[];
+  failed: string[];
+}
+
+/** The running daemon. */
+export class Daemon {
+  readonly table = new RuleTable();
+  private readonly overlay = new HealthOverlay();
+  private readonly rates = new RateEstimator();
+  private configServices: VirtualServiceSpec[] = [];
+  private lastDesired: VirtualServiceSpec[] = [];
+  private configTimeouts?: IpvsTimeouts;
+  private server?: ControlServer;
+  private rateTimer?: NodeJS.Timeout;
+  private queue: Promise<unknown> = Promise.resolve();
+  private publishedGeneration = -1;
+  private startedAtMs = 0;
+  private lastReload?: ReloadReport & { atMs: number };
+  private stopping?: Promise<void>;
+
+  constructor(readonly opts: DaemonOptions) {}
+
+  /** Loads the configuration (refusing it whole on error), applies it, and opens the control socket. */
+  async start(): Promise<void> {
+    const log = this.opts.logger;
+    const cfg = await this.opts.loadConfig(this.opts.configFile);
+    for (const w of cfg.warnings) log.warn(w);
+    if (!cfg.ok) throw new DaemonStartError(`${this.opts.configFile} has ${cfg.errors.length} error(s); nothing was started`, cfg.errors);
+    acquirePidFile(this.opts.pidPath, this.opts.socketPath);
+    try {
+      this.startedAtMs = Date.now();
+      this.converge(cfg);
+      await this.publish();
+      this.opts.health?.onDecision((d) => { void this.serialize(() => this.onHealth(d)); });
+      await this.opts.vrrp?.apply(cfg.model);
+      await this.opts.health?.apply(cfg.model);
+      this.server = new ControlServer(this.opts.socketPath, (req) => this.handle(req), (m) => log.warn(m));
+      await this.server.listen();
+      this.rateTimer = setInterval(() => this.sampleRates(), this.opts.rateIntervalMs ?? RATE_INTERVAL_MS);
+      this.rateTimer.unref();
+      log.info('ulvs started', { config: this.opts.configFile, socket: this.opts.socketPath, netns: netnsId(), services: this.table.rules().services.length, dataplane: this.opts.dataPlane.description });
+    } catch (e) {
+      await this.teardown();
+      throw e;
+    }
+  }
+
+  /** Re-reads the configuration: a broken file changes nothing; otherwise only what differs is touched. */
+  reload(file = this.opts.configFile): Promise<ReloadReport> {
+    return this.serialize(async () => {
+      const log = this.opts.logger;
+      const cfg = await this.opts.loadConfig(file);
+      const report: ReloadReport = { ok: cfg.ok, file, errors: cfg.errors, warnings: cfg.warnings, changes: [], failed: [] };
+      if (!cfg.ok) {
+        log.error(`reload refused: ${file} has ${cfg.errors.length} error(s); the running configuration is unchanged`, { errors: cfg.errors });
+        this.lastReload = { ...report, atMs: Date.now() };
+        return report;
+      }
+      const r = this.converge(cfg);
+      report.changes = r.changes;
+      report.failed = r.failed;
+      await this.publish();
+      await this.opts.vrrp?.apply(cfg.model);
+      await this.opts.health?.apply(cfg.model);
+      this.opts.configFile = file;
+      log.info(`reloaded ${file}: ${report.changes.length} rule change(s)`, { changes: report.changes, failed: report.failed });
+      this.lastReload = { ...report, atMs: Date.now() };
+      return report;
+    });
+  }
+
+  /** Clean stop: health checks, VRRP (priority-0 adverts, VIPs removed), data plane (netfilter rules), socket, pid file. */
+  stop(): Promise<void> {
+    this.stopping ??= this.serialize(async () => {
+      this.opts.logger.info('ulvs stopping');
+      await this.teardown();
+      this.opts.logger.info('ulvs stopped');
+    });
+    return this.stopping;
+  }
+
+  /** The listing ipvsadm would print from (rules joined with live counters and rates). */
+  listing(): IpvsListing {
+    return buildListing(this.table.rules(), this.opts.dataPlane.counters(), this.rates);
+  }
+
+  /** Applies one ulvsadm change; throws IpvsError with ipvsadm's message. */
+  applyAdmin(op: RuleOp): Promise<void> {
+    return this.serialize(async () => {
+      this.table.apply(op);
+      if (op.op === 'zero') this.opts.dataPlane.zero(op.key);
+      await this.publish();
+    });
+  }
+
+  /** Daemon status for `ulvs status` and the API. */
+  status(): Record<string, unknown> {
+    return {
+      pid: process.pid,
+      config: this.opts.configFile,
+      netns: netnsId(),
+      socket: this.opts.socketPath,
+      uptimeS: Math.round((Date.now() - this.startedAtMs) / 1000),
+      dataPlane: this.opts.dataPlane.description,
+      services: this.table.rules().services.length,
+      configServices: this.configServices.length,
+      lastReload: this.lastReload ?? null,
+      vrrp: this.opts.vrrp?.instances() ?? [],
+      health: this.opts.health?.views() ?? [],
+    };
+  }
+
+  /** Answers one control-socket request. */
+  async handle(req: ApiRequest): Promise<unknown> {
+    switch (req.method) {
+      case 'list': return this.listing();
+      case 'connections': return this.opts.dataPlane.connections();
+      case 'status': return this.status();
+      case 'apply': {
+        const op = req.params?.op;
+        if (!op || typeof op !== 'object' || typeof (op as { op?: unknown }).op !== 'string') throw new ApiError('bad-request', 'apply needs params.op, a rule change');
+        try {
+          await this.applyAdmin(op);
+        } catch (e) {
+          if (e instanceof IpvsError) throw new ApiError('ipvs', e.message, e.errno);
+          if (e instanceof TypeError) throw new ApiError('bad-request', `malformed rule change: ${e.message}`);
+          throw e;
+        }
+        return null;
+      }
+      case 'reload': {
+        const r = await this.reload(typeof req.params?.file === 'string' ? req.params.file : undefined);
+        if (!r.ok) throw new ApiError('reload-failed', `${r.file} not loaded, nothing changed:\n${r.errors.join('\n')}`);
+        return r;
+      }
+    }
+  }
+
+  private converge(cfg: ConfigLoad): { changes: string[]; failed: string[] } {
+    this.configServices = cfg.services;
+    this.overlay.retain(cfg.services);
+    const r = this.convergeDesired();
+    if (cfg.timeouts && JSON.stringify(cfg.timeouts) !== JSON.stringify(this.configTimeouts)) {
+      this.table.apply({ op: 'set-timeouts', timeouts: cfg.timeouts });
+      this.configTimeouts = cfg.timeouts;
+      r.changes.push(`set-timeouts ${cfg.timeouts.tcpS} ${cfg.timeouts.tcpFinS} ${cfg.timeouts.udpS}`);
+    }
+    return r;
+  }
+
+  private convergeDesired(): { changes: string[]; failed: string[] } {
+    const desired = this.overlay.apply(this.configServices);
+    const ops = diffServices(this.lastDesired, desired);
+    const report = applyConfigOps(this.table, ops);
+    this.lastDesired = desired;
+    for (const f of report.failed) this.opts.logger.warn(`rule change failed: ${f}`);
+    return { changes: ops.map(describeOp), failed: report.failed };
+  }
+
+  private async onHealth(d: HealthDecision): Promise<void> {
+    if (!this.overlay.record(d)) return;
+    this.convergeDesired();
+    await this.publish();
+  }
+
+  private async publish(): Promise<void> {
+    if (this.table.generation === this.publishedGeneration) return;
+    const gen = this.table.generation;
+    await this.opts.dataPlane.publish(this.table.rules());
+    this.publishedGeneration = gen;
+  }
+
+  private sampleRates(): void {
+    try {
+      this.rates.sample(counterMap(this.opts.dataPlane.counters()), this.opts.rateIntervalMs ?? RATE_INTERVAL_MS);
+    } catch (e) {
+      this.opts.logger.warn(`reading counters failed: ${(e as Error).message}`);
+    }
+  }
+
+  private async teardown(): Promise<void> {
+    if (this.rateTimer) clearInterval(this.rateTimer);
+    const steps: Array<[string, () => Promise<void> | undefined]> = [
+      ['health checks', () => this.opts.health?.stop()],
+      ['VRRP', () => this.opts.vrrp?.stop()],
+      ['data plane', () => this.opts.dataPlane.stop()],
+      ['control socket', () => this.server?.close()],
+    ];
+    for (const [what, fn] of steps) {
+      try { await fn(); } catch (e) { this.opts.logger.error(`stopping ${what} failed: ${(e as Error).message}`); }
+    }
+    releasePidFile(this.opts.pidPath);
+  }
+
+  private serialize<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.queue.then(fn, fn);
+    this.queue = p.catch(() => undefined);
+    return p;
+  }
+}
+
+function describeOp(o: RuleOp): string {
+  switch (o.op) {
+    case 'add-service': case 'edit-service': return `${o.op} ${keyText(o.spec.key)}`;
+    case 'del-service': return `${o.op} ${keyText(o.key)}`;
+    case 'add-dest': case 'edit-dest': return `${o.op} ${keyText(o.key)} -> ${o.dest.address}:${o.dest.port}`;
+    case 'del-dest': return `${o.op} ${keyText(o.key)} -> ${o.address}:${o.port}`;
+    default: return o.op;
+  }
+}
+
+function keyText(k: import('../ipvs/types.js').ServiceKey): string {
+  return k.kind === 'fwmark' ? `FWM ${k.fwmark}` : `${k.protocol.toUpperCase()} ${k.address}:${k.port}`;
+}

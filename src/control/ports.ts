@@ -1,0 +1,122 @@
+/**
+ * The daemon's view of the parts it drives, as small interfaces of its own: the data plane (worker
+ * pool), the VRRP manager and the health manager. adapters.ts binds them to the real modules when
+ * those are present; tests pass fakes. Nothing here is on the packet path.
+ */
+import type { IpvsRules, ServiceKey } from '../ipvs/types.js';
+import type { ConnectionEntry, IpvsStats } from './types.js';
+
+/** Live numbers of one real server, read from shared memory. */
+export interface DestCounters {
+  address: string;
+  port: number;
+  activeConns: number;
+  inactiveConns: number;
+  persistConns: number;
+  stats: IpvsStats;
+}
+
+/** Live numbers of one virtual service and its real servers. */
+export interface ServiceCounters {
+  key: ServiceKey;
+  stats: IpvsStats;
+  dests: DestCounters[];
+}
+
+/** Data-plane health numbers for /metrics (all cumulative except batch sizes). */
+export interface DataPlaneMetrics {
+  /** Packets dropped, by reason name. */
+  dropsByReason: Record<string, number>;
+  /** Per worker: packets, batches, queue drops (kernel queue overflow) and a batch-size histogram. */
+  workers: Array<{ worker: number; packets: number; batches: number; queueDrops: number; batchSizeBuckets?: Array<[le: number, count: number]> }>;
+}
+
+/** What the daemon needs from the data plane (dataplane/pool.ts behind an adapter). */
+export interface DataPlanePort {
+  /** Human name for logs, e.g. "nfqueue x2". */
+  readonly description: string;
+  /** Compiles and publishes the rules; resolves when every worker runs them. */
+  publish(rules: IpvsRules): Promise<void>;
+  /** Counters of every service (at call time, summed over workers). */
+  counters(): ServiceCounters[];
+  /** The connection table (ipvsadm -L -c). */
+  connections(): ConnectionEntry[];
+  /** Zeroes the counters of one service, or all. */
+  zero(key?: ServiceKey): void;
+  /** Data-plane drop and worker numbers, if the implementation has them. */
+  metrics?(): DataPlaneMetrics;
+  /** Stops the workers and removes what they installed (netfilter rules). */
+  stop(): Promise<void>;
+}
+
+/** One VRRP instance's state for status and metrics. */
+export interface VrrpInstanceView {
+  name: string;
+  vrid: number;
+  family: 4 | 6;
+  interface: string;
+  state: string;
+  priority: number;
+  effectivePriority: number;
+  transitions: number;
+  advertsSent: number;
+  advertsReceived: number;
+  /** Received adverts dropped, by reason. */
+  advertsDropped: Record<string, number>;
+}
+
+/** What the daemon needs from the VRRP manager. */
+export interface VrrpPort {
+  /** Applies a (new) VRRP configuration; instances matched as keepalived's vrrp_exist matches keep state. */
+  apply(config: unknown): Promise<void>;
+  /** Clean stop: priority-0 adverts from masters, VIPs removed. */
+  stop(): Promise<void>;
+  instances(): VrrpInstanceView[];
+}
+
+/** One real server's health for status and metrics. */
+export interface HealthView {
+  service: string;
+  realServer: string;
+  alive: boolean;
+  inService: boolean;
+  weight: number;
+  checks: number;
+  failures: number;
+}
+
+/** A health decision the daemon applies to the rules. */
+export interface HealthDecision {
+  keys: ServiceKey[];
+  address: string;
+  port: number;
+  inService: boolean;
+  weight: number;
+  /** True for a sorry server (not a configured real server). */
+  sorry?: boolean;
+  forward?: 'dr' | 'nat' | 'tun';
+}
+
+/** What the daemon needs from the health manager. */
+export interface HealthPort {
+  /** Applies a (new) configuration; retained real servers keep their checker state. */
+  apply(config: unknown): Promise<void>;
+  /** Registers the callback for decisions. */
+  onDecision(cb: (d: HealthDecision) => void): void;
+  stop(): Promise<void>;
+  views(): HealthView[];
+}
+
+/** A data plane that forwards nothing: used when the pool is not available (rules are still kept and listed). */
+export class NullDataPlane implements DataPlanePort {
+  readonly description = 'none (rules are kept and listed, no packets are forwarded)';
+  private rules: IpvsRules = { services: [], timeouts: { tcpS: 900, tcpFinS: 120, udpS: 300 } };
+  async publish(rules: IpvsRules): Promise<void> { this.rules = rules; }
+  counters(): ServiceCounters[] {
+    const z = (): IpvsStats => ({ conns: 0, inPkts: 0, outPkts: 0, inBytes: 0, outBytes: 0 });
+    return this.rules.services.map((s) => ({ key: s.key, stats: z(), dests: s.realServers.map((d) => ({ address: d.address, port: d.port, activeConns: 0, inactiveConns: 0, persistConns: 0, stats: z() })) }));
+  }
+  connections(): ConnectionEntry[] { return []; }
+  zero(): void {}
+  async stop(): Promise<void> {}
+}

@@ -1,0 +1,94 @@
+/**
+ * The reload diff (keepalived's clear_diff_services / clear_diff_rs in check/ipwrapper.c): from the
+ * rules the old configuration wanted to the rules the new one wants, the smallest list of changes.
+ * Services and real servers present in both are kept (edited in place when a parameter changed), so
+ * their connections and checker state survive. Rules added with ulvsadm are never in either list,
+ * so they are left alone.
+ */
+import type { RealServerSpec, VirtualServiceSpec } from '../ipvs/types.js';
+import { IpvsError, serviceKeyId, type RuleOp, type RuleTable } from './rule-table.js';
+
+function sameService(a: VirtualServiceSpec, b: VirtualServiceSpec): boolean {
+  return a.scheduler === b.scheduler && a.schedFlags.join(',') === b.schedFlags.join(',') && a.persistenceTimeoutS === b.persistenceTimeoutS &&
+    a.netmask === b.netmask && a.onePacket === b.onePacket && a.persistenceEngine === b.persistenceEngine;
+}
+
+function sameDest(a: RealServerSpec, b: RealServerSpec): boolean {
+  return a.forward === b.forward && a.weight === b.weight && a.upperThreshold === b.upperThreshold && a.lowerThreshold === b.lowerThreshold && (a.tunType ?? '') === (b.tunType ?? '');
+}
+
+function destId(d: { address: string; port: number }): string {
+  return `${d.address}|${d.port}`;
+}
+
+function withoutDests(s: VirtualServiceSpec): Omit<VirtualServiceSpec, 'realServers'> {
+  const { realServers: _drop, ...rest } = s;
+  return rest;
+}
+
+/** The changes that turn the `prev` wanted services into the `next` ones (deletions first). */
+export function diffServices(prev: VirtualServiceSpec[], next: VirtualServiceSpec[]): RuleOp[] {
+  const ops: RuleOp[] = [];
+  const prevById = new Map(prev.map((s) => [serviceKeyId(s.key), s]));
+  const nextById = new Map(next.map((s) => [serviceKeyId(s.key), s]));
+  for (const [id, s] of prevById) if (!nextById.has(id)) ops.push({ op: 'del-service', key: s.key });
+  for (const [id, n] of nextById) {
+    const p = prevById.get(id);
+    if (!p) {
+      ops.push({ op: 'add-service', spec: withoutDests(n) });
+      for (const d of n.realServers) ops.push({ op: 'add-dest', key: n.key, dest: d });
+      continue;
+    }
+    if (!sameService(p, n)) ops.push({ op: 'edit-service', spec: withoutDests(n) });
+    const pd = new Map(p.realServers.map((d) => [destId(d), d]));
+    const nd = new Map(n.realServers.map((d) => [destId(d), d]));
+    for (const [k, d] of pd) if (!nd.has(k)) ops.push({ op: 'del-dest', key: n.key, address: d.address, port: d.port });
+    for (const [k, d] of nd) {
+      const old = pd.get(k);
+      if (!old) ops.push({ op: 'add-dest', key: n.key, dest: d });
+      else if (!sameDest(old, d)) ops.push({ op: 'edit-dest', key: n.key, dest: d });
+    }
+  }
+  return ops;
+}
+
+/** Result of applying config-driven changes. */
+export interface ApplyReport {
+  applied: number;
+  /** Changes that failed for a reason other than "already so" (text for the log). */
+  failed: string[];
+}
+
+/**
+ * Applies config-driven changes the way keepalived does over a kernel that ipvsadm may also have
+ * changed: adding what already exists becomes an edit, deleting what is already gone is a no-op.
+ */
+export function applyConfigOps(table: RuleTable, ops: RuleOp[]): ApplyReport {
+  const report: ApplyReport = { applied: 0, failed: [] };
+  for (const o of ops) {
+    try {
+      table.apply(o);
+      report.applied++;
+    } catch (e) {
+      if (!(e instanceof IpvsError)) throw e;
+      let err: IpvsError = e;
+      try {
+        if (o.op === 'add-service' && e.errno === 'EEXIST') { table.apply({ op: 'edit-service', spec: o.spec }); report.applied++; continue; }
+        if (o.op === 'add-dest' && e.errno === 'EEXIST') { table.apply({ op: 'edit-dest', key: o.key, dest: o.dest }); report.applied++; continue; }
+        if (o.op === 'edit-dest' && e.errno === 'ENOENT') { table.apply({ op: 'add-dest', key: o.key, dest: o.dest }); report.applied++; continue; }
+        if ((o.op === 'del-service' || o.op === 'del-dest') && (e.errno === 'ESRCH' || e.errno === 'ENOENT')) continue;
+      } catch (e2) {
+        if (!(e2 instanceof IpvsError)) throw e2;
+        err = e2;
+      }
+      report.failed.push(`${o.op} ${opTarget(o)}: ${err.message}`);
+    }
+  }
+  return report;
+}
+
+function opTarget(o: RuleOp): string {
+  if ('spec' in o) return serviceKeyId(o.spec.key);
+  if ('key' in o && o.key) return serviceKeyId(o.key) + ('dest' in o ? ` -> ${o.dest.address}:${o.dest.port}` : 'address' in o ? ` -> ${o.address}:${o.port}` : '');
+  return '';
+}
