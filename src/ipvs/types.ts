@@ -35,7 +35,14 @@ export interface RealServerSpec {
   /** -y lower connection threshold, 0 = none. */
   lowerThreshold: number;
   tunType?: TunnelType;
+  /** --tun-port: GUE destination port (gue only). */
+  tunPort?: number;
+  /** --tun-nocsum / --tun-csum / --tun-remcsum (gue, gre; absent = nocsum). */
+  tunCsum?: TunnelCsum;
 }
+
+/** Tunnel checksum option of a gue/gre real server (ipvsadm --tun-nocsum|--tun-csum|--tun-remcsum). */
+export type TunnelCsum = 'nocsum' | 'csum' | 'remcsum';
 
 /** A virtual service (ipvsadm -A/-E) with its real servers. */
 export interface VirtualServiceSpec {

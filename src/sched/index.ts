@@ -40,7 +40,8 @@ import { FoScheduler } from './fo.js';
 import { OvfScheduler } from './ovf.js';
 import { TwosScheduler } from './twos.js';
 import { DhScheduler } from './dh.js';
-import { ShScheduler, SVC_F_SCHED1, SVC_F_SCHED2, SVC_F_SCHED3 } from './sh.js';
+import { ShScheduler } from './sh.js';
+import { checkSchedFlags, isSchedulerName, schedFlagBits } from '../ipvs/schedulers.js';
 import { MhScheduler } from './mh.js';
 import { LblcScheduler, lblcStateBytes } from './lblc.js';
 import { LblcrScheduler, lblcrStateBytes } from './lblcr.js';
@@ -49,65 +50,16 @@ export type { SchedulerShared } from './shared-state.js';
 export type { DestView, FlowKey, Scheduler, DestChange } from './types.js';
 export { ArrayDestView } from './array-dest-view.js';
 
-/** Every scheduler name ipvsadm accepts for -s, in ipvsadm's man-page order (twos: Linux >= 6.4). */
-export const SCHEDULER_NAMES = [
-  'rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh', 'twos',
-] as const;
-
-/** A scheduler name as ipvsadm spells it. */
-export type SchedulerName = (typeof SCHEDULER_NAMES)[number];
-
-/** ipvsadm's default scheduler. */
-export const DEFAULT_SCHEDULER: SchedulerName = 'wlc';
-
-/** The scheduler flag names ipvsadm accepts for -b, with their IP_VS_SVC_F_SCHED* bit. */
-export const SCHED_FLAG_BITS: Readonly<Record<string, number>> = Object.freeze({
-  'flag-1': SVC_F_SCHED1,
-  'flag-2': SVC_F_SCHED2,
-  'flag-3': SVC_F_SCHED3,
-  'sh-fallback': SVC_F_SCHED1,
-  'sh-port': SVC_F_SCHED2,
-  'mh-fallback': SVC_F_SCHED1,
-  'mh-port': SVC_F_SCHED2,
-});
-
-/** True when `name` is a scheduler ipvsadm knows. */
-export function isSchedulerName(name: string): name is SchedulerName {
-  return (SCHEDULER_NAMES as readonly string[]).includes(name);
-}
-
-/**
- * Checks -b flags against a scheduler the way ipvsadm's parse_sched_flags does: returns null when
- * valid, else ipvsadm's message ("invalid scheduler flag `x'" / "incompatible scheduler flag `x'").
- */
-export function checkSchedFlags(scheduler: string | undefined, flags: readonly string[]): string | null {
-  for (const f of flags) {
-    if (!(f in SCHED_FLAG_BITS)) return `invalid scheduler flag \`${f}'`;
-    const owner = f.startsWith('sh-') ? 'sh' : f.startsWith('mh-') ? 'mh' : undefined;
-    if (owner && scheduler && scheduler !== owner) return `incompatible scheduler flag \`${f}'`;
-  }
-  return null;
-}
-
-/** The IP_VS_SVC_F_SCHED* bits of a flag list (unknown names are ignored). */
-export function schedFlagBits(flags: readonly string[]): number {
-  let bits = 0;
-  for (const f of flags) bits |= SCHED_FLAG_BITS[f] ?? 0;
-  return bits;
-}
-
-/**
- * The kernel's flag names for a bit set, as ipvsadm prints them: for sh and mh SCHED1/2 read
- * "<sched>-fallback"/"<sched>-port", otherwise "flag-1".."flag-3"; SCHED3 is always "flag-3".
- */
-export function schedFlagNames(scheduler: string, bits: number): string[] {
-  const out: string[] = [];
-  const named = scheduler === 'sh' || scheduler === 'mh';
-  if (bits & SVC_F_SCHED1) out.push(named ? `${scheduler}-fallback` : 'flag-1');
-  if (bits & SVC_F_SCHED2) out.push(named ? `${scheduler}-port` : 'flag-2');
-  if (bits & SVC_F_SCHED3) out.push('flag-3');
-  return out;
-}
+export {
+  SCHEDULER_NAMES,
+  DEFAULT_SCHEDULER,
+  SCHED_FLAG_BITS,
+  isSchedulerName,
+  checkSchedFlags,
+  schedFlagBits,
+  schedFlagNames,
+  type SchedulerName,
+} from '../ipvs/schedulers.js';
 
 /** Bytes of shared state a scheduler instance needs (header only for stateless schedulers). */
 export function schedulerStateBytes(name: string, shared: Pick<SchedulerShared, 'tableCapacity'> = {}): number {

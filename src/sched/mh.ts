@@ -21,7 +21,8 @@ import type { DestChange, DestView, FlowKey, Scheduler } from './types.js';
 import { foldAddr } from './hash.js';
 import { gcd } from './exact.js';
 import { hsiphashU32, kernelKey } from './siphash.js';
-import { SVC_F_SCHED1, SVC_F_SCHED2, flowPort } from './sh.js';
+import { flowPort } from './sh.js';
+import { SVC_F_SCHED1, SVC_F_SCHED2 } from '../ipvs/schedulers.js';
 
 /** Table sizes CONFIG_IP_VS_MH_TAB_INDEX 8..17 selects from. */
 export const MH_PRIMES = [251, 509, 1021, 2039, 4093, 8191, 16381, 32749, 65521, 131071] as const;

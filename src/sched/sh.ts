@@ -14,15 +14,10 @@
  */
 import type { DestChange, DestView, FlowKey, Scheduler } from './types.js';
 import { foldAddr, hash32, legacyMulHash } from './hash.js';
+import { SVC_F_SCHED1, SVC_F_SCHED2 } from '../ipvs/schedulers.js';
 
 /** Buckets of the sh table (CONFIG_IP_VS_SH_TAB_BITS = 8). */
 export const SH_TAB_SIZE = 256;
-/** IP_VS_SVC_F_SCHED1: sh-fallback / mh-fallback / flag-1. */
-export const SVC_F_SCHED1 = 0x08;
-/** IP_VS_SVC_F_SCHED2: sh-port / mh-port / flag-2. */
-export const SVC_F_SCHED2 = 0x10;
-/** IP_VS_SVC_F_SCHED3: flag-3. */
-export const SVC_F_SCHED3 = 0x20;
 
 /** Source port of the flow when the protocol has ports the kernel reads (TCP, UDP, SCTP), else 0. */
 export function flowPort(flow: FlowKey): number {
