@@ -151,7 +151,7 @@ void CallJs(Afp* a, uint32_t count) {
   napi_value fn, recv, arg, result;
   bool ok = a->cb && napi_get_reference_value(env, a->cb, &fn) == napi_ok && fn != nullptr;
   if (ok) {
-    napi_get_undefined(env, &recv);
+    napi_get_global(env, &recv);
     napi_create_uint32(env, count, &arg);
     if (napi_make_callback(env, a->actx, recv, fn, 1, &arg, &result) != napi_ok) {
       ok = false;

@@ -244,7 +244,7 @@ void CallJs(Nfq* q, uint32_t count) {
   napi_value fn, recv, arg, result;
   bool ok = napi_get_reference_value(env, q->cb, &fn) == napi_ok && fn != nullptr;
   if (ok) {
-    napi_get_undefined(env, &recv);
+    napi_get_global(env, &recv);
     napi_create_uint32(env, count, &arg);
     q->inCallback = true;
     napi_status st = napi_make_callback(env, q->actx, recv, fn, 1, &arg, &result);

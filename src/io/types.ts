@@ -1,0 +1,80 @@
+/**
+ * The one interface every packet I/O backend (memory, nfqueue, afpacket) implements: it fills a
+ * PacketBatch in place, calls the handler once per batch, then carries out the verdicts the handler
+ * wrote into the batch (batch.ts). A backend is opened and used by exactly one thread.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import type { LinkType, PacketBatch } from '../dataplane/batch.js';
+
+/** Names of the packet I/O backends. */
+export type IoKind = 'memory' | 'nfqueue' | 'afpacket';
+
+/** Called once per received batch (batch.count packets); verdicts are read when it returns. */
+export type BatchHandler = (batch: PacketBatch) => void;
+
+/** Options of the NFQUEUE backend (one queue per worker). */
+export interface NfqueueSpec {
+  kind: 'nfqueue';
+  /** The queue this worker owns. */
+  queue: number;
+  maxLen?: number;
+  failOpen?: boolean;
+  copyRange?: number;
+  gso?: boolean;
+}
+
+/** Options of the AF_PACKET backend (one ring per interface per worker, fanout across workers). */
+export interface AfpacketSpec {
+  kind: 'afpacket';
+  /** Interfaces to receive on. */
+  interfaces: string[];
+  /** Fanout group id per interface (same for every worker of one director); 0 = no fanout. */
+  fanoutGroups: number[];
+  /** Classic BPF program (io/bpf.ts) attached to every ring. */
+  filter?: Uint8Array;
+  blockSizeBytes?: number;
+  blockCount?: number;
+  retireMs?: number;
+}
+
+/** Options of the in-memory backend (tests): frames arrive on `port`, results go back on it. */
+export interface MemorySpec {
+  kind: 'memory';
+  linkType: LinkType;
+  /** MessagePort carrying MemoryMessage in both directions (worker use); absent for direct use. */
+  port?: MessagePort;
+}
+
+/** What to open. */
+export type IoSpec = NfqueueSpec | AfpacketSpec | MemorySpec;
+
+/** An open backend. */
+export interface PacketIo {
+  readonly kind: IoKind;
+  readonly linkType: LinkType;
+  /** Counter names, index-aligned with `stats`. */
+  readonly statNames: readonly string[];
+  /** Counters the backend (native code included) adds to; may live in a SharedArrayBuffer. */
+  readonly stats: Float64Array;
+  /** Starts receiving; `onBatch` runs on this thread's event loop. */
+  start(onBatch: BatchHandler): void;
+  /** Stops receiving and releases kernel resources (queue binding, ring); idempotent. */
+  close(): void;
+}
+
+/** Counter slots reserved per backend in a stats array. */
+export const IO_STAT_SLOTS = 8;
+
+/** NFQUEUE counter names (native/nfqueue.cc NfqStat order). */
+export const NFQ_STAT_NAMES = ['rx_packets', 'rx_batches', 'verdicts', 'verdict_msgs', 'oversize_drops', 'netlink_errors', 'callback_errors'] as const;
+
+/** AF_PACKET counter names (native/afpacket.cc AfpStat order). */
+export const AFP_STAT_NAMES = ['rx_packets', 'rx_batches', 'tx_packets', 'tx_calls', 'oversize_drops', 'tx_errors', 'callback_errors', 'ring_drops'] as const;
+
+/** Memory backend counter names. */
+export const MEM_STAT_NAMES = ['rx_packets', 'rx_batches', 'tx_packets', 'accepted', 'dropped', 'modified', 'oversize_drops'] as const;
+
+/** Raised when a backend cannot start; the message is one sentence for the user. */
+export class IoError extends Error {
+  readonly code = 'ULVS_IO';
+}
