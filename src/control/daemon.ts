@@ -66,6 +66,8 @@ export class Daemon {
   private startedAtMs = 0;
   private lastReload?: ReloadReport & { atMs: number };
   private stopping?: Promise<void>;
+  /** Successful and refused (re)loads, and the time of the last success (ms since the epoch). */
+  readonly reloadStats = { ok: 0, failed: 0, lastSuccessMs: 0 };
 
   constructor(readonly opts: DaemonOptions) {}
 
@@ -79,6 +81,8 @@ export class Daemon {
     try {
       this.startedAtMs = Date.now();
       this.converge(cfg);
+      this.reloadStats.ok++;
+      this.reloadStats.lastSuccessMs = Date.now();
       await this.publish();
       this.opts.health?.onDecision((d) => { void this.serialize(() => this.onHealth(d)); });
       await this.opts.vrrp?.apply(cfg.model);
@@ -103,6 +107,7 @@ export class Daemon {
       if (!cfg.ok) {
         log.error(`reload refused: ${file} has ${cfg.errors.length} error(s); the running configuration is unchanged`, { errors: cfg.errors });
         this.lastReload = { ...report, atMs: Date.now() };
+        this.reloadStats.failed++;
         return report;
       }
       const r = this.converge(cfg);
@@ -114,6 +119,8 @@ export class Daemon {
       this.opts.configFile = file;
       log.info(`reloaded ${file}: ${report.changes.length} rule change(s)`, { changes: report.changes, failed: report.failed });
       this.lastReload = { ...report, atMs: Date.now() };
+      this.reloadStats.ok++;
+      this.reloadStats.lastSuccessMs = Date.now();
       return report;
     });
   }

@@ -1,0 +1,26 @@
+/**
+ * The daemon's MetricsSource: /metrics reads the listing (rules joined with the data plane's shared
+ * counters), VRRP and health views at scrape time.
+ */
+import type { MetricsSource } from '../metrics/source.js';
+import type { Daemon } from './daemon.js';
+import { serviceKeyId } from './rule-table.js';
+
+/** Binds /metrics to a daemon. */
+export function daemonMetricsSource(d: Daemon): MetricsSource {
+  return {
+    services: () => d.listing().services.map((s) => {
+      const sid = serviceKeyId(s.spec.key);
+      return {
+        service: sid,
+        stats: s.stats,
+        rates: s.rates,
+        dests: s.dests.map((x) => ({ realServer: x.family === 6 ? `[${x.address}]:${x.port}` : `${x.address}:${x.port}`, forward: x.forward, weight: x.weight, activeConns: x.activeConns, inactiveConns: x.inactiveConns, persistConns: x.persistConns, stats: x.stats, rates: x.rates })),
+      };
+    }),
+    vrrp: () => (d.opts.vrrp?.instances() ?? []).map((v) => ({ instance: v.name, vrid: v.vrid, state: v.state, priority: v.priority, effectivePriority: v.effectivePriority, transitions: v.transitions, advertsSent: v.advertsSent, advertsReceived: v.advertsReceived, advertsDropped: v.advertsDropped })),
+    health: () => (d.opts.health?.views() ?? []).map((h) => ({ service: h.service, realServer: h.realServer, alive: h.alive, inService: h.inService, checks: h.checks, failures: h.failures })),
+    dataPlane: () => d.opts.dataPlane.metrics?.(),
+    reloads: () => ({ ok: d.reloadStats.ok, failed: d.reloadStats.failed, lastSuccessTimestampS: Math.floor(d.reloadStats.lastSuccessMs / 1000) }),
+  };
+}

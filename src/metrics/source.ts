@@ -1,0 +1,69 @@
+/**
+ * What /metrics reads at scrape time. The daemon implements it over its rule table, the data plane's
+ * shared-memory counters, the VRRP manager and the health manager; nothing is pushed per packet.
+ */
+
+/** Cumulative counters of a service or real server. */
+export interface MetricStats {
+  conns: number;
+  inPkts: number;
+  outPkts: number;
+  inBytes: number;
+  outBytes: number;
+}
+
+/** Estimated per-second rates. */
+export interface MetricRates {
+  cps: number;
+  inPps: number;
+  outPps: number;
+  inBps: number;
+  outBps: number;
+}
+
+/** One virtual service with its real servers. */
+export interface ServiceSample {
+  /** ipvsadm-style name: "TCP 10.0.0.1:80", "FWM 7". */
+  service: string;
+  stats: MetricStats;
+  rates: MetricRates;
+  dests: Array<{ realServer: string; forward: string; weight: number; activeConns: number; inactiveConns: number; persistConns: number; stats: MetricStats; rates: MetricRates }>;
+}
+
+/** One VRRP instance. */
+export interface VrrpSample {
+  instance: string;
+  vrid: number;
+  state: string;
+  priority: number;
+  effectivePriority: number;
+  transitions: number;
+  advertsSent: number;
+  advertsReceived: number;
+  advertsDropped: Record<string, number>;
+}
+
+/** One real server's checker results. */
+export interface HealthSample {
+  service: string;
+  realServer: string;
+  alive: boolean;
+  inService: boolean;
+  checks: number;
+  failures: number;
+}
+
+/** Data-plane numbers. */
+export interface DataPlaneSample {
+  dropsByReason: Record<string, number>;
+  workers: Array<{ worker: number; packets: number; batches: number; queueDrops: number; batchSizeBuckets?: Array<[le: number, count: number]> }>;
+}
+
+/** Everything a scrape reads. */
+export interface MetricsSource {
+  services(): ServiceSample[];
+  vrrp(): VrrpSample[];
+  health(): HealthSample[];
+  dataPlane(): DataPlaneSample | undefined;
+  reloads(): { ok: number; failed: number; lastSuccessTimestampS: number };
+}
