@@ -1,0 +1,365 @@
+/**
+ * Raw vrrp_instance / vrrp_script / vrrp_sync_group blocks -> the VRRP contract (src/vrrp/types.ts),
+ * defaulted the way keepalived defaults them, with the VRRP cross-checks (VRID clashes, v2 with IPv6,
+ * families, references between blocks).
+ */
+import type { DiagnosticSink, Pos } from './diagnostics.js';
+import { posString } from './diagnostics.js';
+import type { RawBlock, ScriptValue, ValueLine } from './keywords/table.js';
+import { at, get } from './keywords/table.js';
+import { canonicalIp, parseInteger, parsePrefix } from './values.js';
+import {
+  VRRP_DEFAULTS, type NotifyScriptSpec, type NotifySpec, type TrackInterfaceSpec, type TrackScriptRef,
+  type UnicastPeerSpec, type VipSpec, type VrrpConfig, type VrrpInstanceSpec, type VrrpScriptSpec,
+  type VrrpSyncGroupSpec, type VrrpVersion,
+} from '../vrrp/types.js';
+
+/** Script references found while building, for the host checks. */
+export interface ScriptUse {
+  script: ScriptValue;
+  keyword: string;
+}
+
+/** Where each keyword of a built instance was written (for later host checks). */
+export const instanceFieldPos = new WeakMap<VrrpInstanceSpec, Record<string, Pos>>();
+
+const SCOPES = new Set(['global', 'site', 'link', 'host', 'nowhere']);
+
+/** Converts a ScriptValue to the contract's NotifyScriptSpec. */
+export function notifyScript(s: ScriptValue | undefined): NotifyScriptSpec | undefined {
+  if (!s) return undefined;
+  const out: NotifyScriptSpec = { argv: s.argv };
+  if (s.user) out.user = s.group ? `${s.user}:${s.group}` : s.user;
+  return out;
+}
+
+function parseVip(l: ValueLine, sink: DiagnosticSink): VipSpec | undefined {
+  const p = parsePrefix(l.words[0]!);
+  if (!p) {
+    sink.error(l, 'bad-address', `'${l.words[0]}' is not an address[/prefix]; write e.g. 192.0.2.10/24 dev eth0.`);
+    return undefined;
+  }
+  const vip: VipSpec = { address: p.address, family: p.family, prefixLen: p.prefixLen, source: posString(l) };
+  const w = l.words;
+  for (let i = 1; i < w.length; i++) {
+    const opt = w[i]!;
+    const val = w[i + 1];
+    const needs = (): boolean => {
+      if (val === undefined) sink.error(l, 'missing-value', `'${opt}' in a virtual address needs a value.`);
+      return val !== undefined;
+    };
+    switch (opt) {
+      case 'dev': if (needs()) vip.dev = val!; i++; break;
+      case 'label': if (needs()) vip.label = val!; i++; break;
+      case 'brd': if (needs()) vip.broadcast = val!; i++; break;
+      case 'scope':
+        if (needs()) {
+          if (SCOPES.has(val!)) vip.scope = val as VipSpec['scope'];
+          else sink.error(l, 'bad-value', `scope '${val}' is not global, site, link, host or nowhere.`);
+        }
+        i++;
+        break;
+      case 'no_track': vip.noTrack = true; break;
+      case 'peer': case 'preferred_lft': case 'use_vmac': i += opt === 'use_vmac' ? 0 : 1;
+        sink.note(l, 'not-implemented', `virtual address option '${opt}' is accepted but not applied by ulvs.`);
+        break;
+      case 'home': case '-nodad': case 'mngtmpaddr': case 'noprefixroute': case 'autojoin':
+        sink.note(l, 'not-implemented', `virtual address option '${opt}' is accepted but not applied by ulvs.`);
+        break;
+      default:
+        sink.error(l, 'bad-value', `unknown virtual address option '${opt}'; expected dev, label, brd, scope, no_track, ...`);
+        i = w.length;
+    }
+  }
+  return vip;
+}
+
+function parseWeighted(l: ValueLine, sink: DiagnosticSink, what: string): { name: string; weight?: number; reverse?: boolean } | undefined {
+  const [name, ...rest] = l.words;
+  const out: { name: string; weight?: number; reverse?: boolean } = { name: name! };
+  if (rest.length === 0) return out;
+  if (rest[0] === 'weight') {
+    const w = parseInteger(rest[1], true);
+    if (w === undefined || w < -253 || w > 253) {
+      sink.error(l, rest[1] === undefined ? 'missing-value' : 'bad-value', `${what} '${name}' weight needs an integer in -253..253 (got '${rest[1] ?? ''}').`);
+      return out;
+    }
+    out.weight = w;
+    if (rest[2] === 'reverse') out.reverse = true;
+    else if (rest[2] !== undefined) sink.error(l, 'bad-value', `unexpected '${rest[2]}' after the weight of ${what} '${name}'; only 'reverse' may follow.`);
+    return out;
+  }
+  sink.error(l, 'bad-value', `unexpected '${rest.join(' ')}' after ${what} '${name}'; write '${name} weight N [reverse]'.`);
+  return out;
+}
+
+function notifySpec(raw: RawBlock): NotifySpec {
+  const n: NotifySpec = {};
+  const set = (k: keyof NotifySpec, f: string): void => {
+    const v = notifyScript(get<ScriptValue>(raw, f));
+    if (v) n[k] = v;
+  };
+  set('master', 'notifyMaster');
+  set('backup', 'notifyBackup');
+  set('fault', 'notifyFault');
+  set('stop', 'notifyStop');
+  set('deleted', 'notifyDeleted');
+  set('generic', 'notify');
+  set('masterRxLowerPri', 'notifyMasterRxLowerPri');
+  return n;
+}
+
+/** Collects the script values of a block for the host checks. */
+export function scriptsOf(raw: RawBlock, fields: readonly string[], uses: ScriptUse[]): void {
+  for (const f of fields) {
+    const v = get<ScriptValue>(raw, f);
+    if (v) uses.push({ script: v, keyword: f });
+  }
+}
+
+const NOTIFY_FIELDS = ['notifyMaster', 'notifyBackup', 'notifyFault', 'notifyStop', 'notifyDeleted', 'notify', 'notifyMasterRxLowerPri'];
+
+function buildInstance(raw: RawBlock, global: RawBlock | undefined, sink: DiagnosticSink, uses: ScriptUse[]): VrrpInstanceSpec | undefined {
+  const name = raw.args[0];
+  if (!name) {
+    sink.error(raw.pos, 'missing-name', 'vrrp_instance needs a name: vrrp_instance VI_1 { ... }; the block is skipped.');
+    return undefined;
+  }
+  if (raw.args.length > 1) sink.warn(raw.pos, 'extra-words', `vrrp_instance '${name}': '${raw.args.slice(1).join(' ')}' after the name is ignored.`);
+  const vrid = get<number>(raw, 'vrid');
+  if (vrid === undefined) sink.error(raw.pos, 'missing-vrid', `vrrp_instance ${name} has no valid virtual_router_id; add 'virtual_router_id N' (1..255, same on all routers of the instance).`);
+  const vips: VipSpec[] = [];
+  for (const l of get<ValueLine[]>(raw, 'vips') ?? []) { const v = parseVip(l, sink); if (v) vips.push(v); }
+  const excludedVips: VipSpec[] = [];
+  for (const l of get<ValueLine[]>(raw, 'excludedVips') ?? []) { const v = parseVip(l, sink); if (v) excludedVips.push(v); }
+  const families = new Set(vips.map((v) => v.family));
+  if (families.size > 1) {
+    sink.error(at(raw, 'vips'), 'mixed-family', `vrrp_instance ${name} mixes IPv4 and IPv6 in virtual_ipaddress; move one family to virtual_ipaddress_excluded or another instance.`);
+  }
+  const family = vips[0]?.family ?? (get<string>(raw, 'srcIp')?.includes(':') ? 6 : 4);
+  if (vips.length === 0 && !get<boolean>(raw, 'noVirtualIpaddress')) {
+    sink.warn(raw.pos, 'no-vip', `vrrp_instance ${name} has no virtual_ipaddress; add one (or 'no_virtual_ipaddress' if that is intended).`);
+  }
+  const explicitVersion = get<number>(raw, 'version') as VrrpVersion | undefined;
+  let version: VrrpVersion = explicitVersion ?? (get<number>(global, 'vrrpVersion') as VrrpVersion | undefined) ?? VRRP_DEFAULTS.version;
+  if (family === 6 && version === 2) {
+    if (explicitVersion === 2) sink.error(at(raw, 'version'), 'v2-ipv6', `vrrp_instance ${name} has IPv6 addresses but 'version 2'; VRRPv2 is IPv4-only (RFC 3768) — use 'version 3'.`);
+    else sink.note(raw.pos, 'v3-forced', `vrrp_instance ${name} is IPv6, so it runs VRRPv3 (keepalived does the same).`);
+    version = 3;
+  }
+  const statePos = at(raw, 'initialState');
+  const configuredState = get<'MASTER' | 'BACKUP'>(raw, 'initialState');
+  const priority = get<number>(raw, 'priority') ?? (configuredState === 'MASTER' ? 255 : VRRP_DEFAULTS.priority);
+  const initialState = configuredState ?? (priority === 255 ? 'MASTER' : 'BACKUP');
+  let advertIntMs = get<number>(raw, 'advertIntMs') ?? VRRP_DEFAULTS.advertIntMs;
+  if (version === 2) {
+    const r = Math.max(1000, Math.round(advertIntMs / 1000) * 1000);
+    if (r !== advertIntMs) sink.warn(at(raw, 'advertIntMs'), 'advert-rounded', `advert_int ${advertIntMs / 1000} s is rounded to ${r / 1000} s for VRRPv2 (whole seconds); use 'version 3' for sub-second adverts.`);
+    advertIntMs = r;
+  } else {
+    const r = Math.max(10, Math.round(advertIntMs / 10) * 10);
+    if (r > 40950) sink.error(at(raw, 'advertIntMs'), 'bad-value', `advert_int ${advertIntMs / 1000} s exceeds VRRPv3's maximum of 40.95 s.`);
+    advertIntMs = Math.min(r, 40950);
+  }
+  const nopreempt = get<boolean>(raw, 'nopreempt') ?? false;
+  if (nopreempt && configuredState === 'MASTER') sink.warn(statePos, 'nopreempt-master', `vrrp_instance ${name}: nopreempt only works with 'state BACKUP'; keepalived ignores it with state MASTER.`);
+  if (nopreempt && priority === 255) sink.warn(at(raw, 'nopreempt'), 'nopreempt-owner', `vrrp_instance ${name}: nopreempt is ignored with priority 255 (address owner).`);
+  const strict = get<boolean>(raw, 'strict') ?? get<boolean>(global, 'vrrpStrict') ?? false;
+  const unicastPeers: UnicastPeerSpec[] = [];
+  let ttlCheck = false;
+  for (const l of get<ValueLine[]>(raw, 'unicastPeers') ?? []) {
+    const ip = canonicalIp(l.words[0]!);
+    if (!ip) { sink.error(l, 'bad-address', `unicast_peer '${l.words[0]}' is not an IP address.`); continue; }
+    const peer: UnicastPeerSpec = { address: ip.address };
+    for (let i = 1; i < l.words.length; i += 2) {
+      const k = l.words[i];
+      const v = parseInteger(l.words[i + 1]);
+      if ((k !== 'min_ttl' && k !== 'max_ttl') || v === undefined || v > 255) {
+        sink.error(l, 'bad-value', `unicast_peer option '${l.words.slice(i, i + 2).join(' ')}' is not min_ttl/max_ttl 0..255.`);
+        break;
+      }
+      if (k === 'min_ttl') peer.minTtl = v; else peer.maxTtl = v;
+      ttlCheck = true;
+    }
+    if (ip.family !== family && vips.length > 0) sink.error(l, 'mixed-family', `unicast_peer ${ip.address} is not the instance's address family (IPv${family}).`);
+    unicastPeers.push(peer);
+  }
+  const iface = get<string>(raw, 'interface');
+  if (!iface && unicastPeers.length === 0) sink.error(raw.pos, 'missing-interface', `vrrp_instance ${name} has no 'interface'; multicast VRRP needs one.`);
+  if (iface === 'lo') sink.error(at(raw, 'interface'), 'loopback', `vrrp_instance ${name} cannot run on the loopback interface; keepalived refuses it too.`);
+  const auth = get<RawBlock>(raw, 'authentication');
+  let authentication: VrrpInstanceSpec['authentication'];
+  if (auth) {
+    const type = get<'PASS' | 'AH'>(auth, 'type');
+    const password = get<string>(auth, 'password');
+    if (version === 3) sink.warn(auth.pos, 'auth-v3', `vrrp_instance ${name}: authentication is VRRPv2-only and is ignored with version 3; remove it.`);
+    else if (!type || password === undefined) sink.error(auth.pos, 'bad-auth', `authentication of ${name} needs both auth_type (PASS|AH) and auth_pass.`);
+    else {
+      if (Buffer.byteLength(password) > 8) sink.warn(at(auth, 'password'), 'auth-truncated', `auth_pass is longer than 8 characters; only the first 8 are used (as keepalived does).`);
+      authentication = { type, password };
+      if (strict) sink.error(auth.pos, 'strict-auth', `vrrp_strict forbids authentication (RFC 5798); remove it or vrrp_strict.`);
+    }
+  }
+  const trackInterfaces: TrackInterfaceSpec[] = [];
+  for (const l of get<ValueLine[]>(raw, 'trackInterfaces') ?? []) {
+    const t = parseWeighted(l, sink, 'track_interface');
+    if (t) trackInterfaces.push({ name: t.name, weight: t.weight ?? 0, ...(t.reverse ? { reverse: true } : {}) });
+  }
+  const trackScripts: TrackScriptRef[] = [];
+  for (const l of get<ValueLine[]>(raw, 'trackScripts') ?? []) {
+    const t = parseWeighted(l, sink, 'track_script');
+    if (t) trackScripts.push({ name: t.name, ...(t.weight !== undefined ? { weight: t.weight } : {}), ...(t.reverse ? { reverse: true } : {}) });
+  }
+  scriptsOf(raw, NOTIFY_FIELDS, uses);
+  const g = (f: string): number | undefined => get<number>(raw, f) ?? get<number>(global, f);
+  const masterDelayMs = g('garpMasterDelayMs') ?? VRRP_DEFAULTS.garp.masterDelayMs;
+  const masterRepeat = g('garpMasterRepeat') ?? VRRP_DEFAULTS.garp.masterRepeat;
+  const spec: VrrpInstanceSpec = {
+    name,
+    vrid: vrid ?? 0,
+    version,
+    family,
+    interface: iface ?? '',
+    initialState,
+    priority,
+    advertIntMs,
+    nopreempt,
+    preemptDelayMs: get<number>(raw, 'preemptDelayMs') ?? 0,
+    downTimerAdverts: get<number>(raw, 'downTimerAdverts') ?? VRRP_DEFAULTS.downTimerAdverts,
+    unicastPeers,
+    unicastTtl: get<number>(raw, 'unicastTtl') ?? VRRP_DEFAULTS.unicastTtl,
+    checkUnicastSrc: get<boolean>(raw, 'checkUnicastSrc') ?? get<boolean>(global, 'checkUnicastSrc') ?? ttlCheck,
+    vips,
+    excludedVips,
+    trackInterfaces,
+    trackScripts,
+    notify: notifySpec(raw),
+    garp: {
+      masterDelayMs,
+      masterRepeat,
+      masterRefreshMs: g('garpMasterRefreshMs') ?? VRRP_DEFAULTS.garp.masterRefreshMs,
+      masterRefreshRepeat: g('garpMasterRefreshRepeat') ?? VRRP_DEFAULTS.garp.masterRefreshRepeat,
+      lowerPrioDelayMs: g('garpLowerPrioDelayMs') ?? masterDelayMs,
+      lowerPrioRepeat: g('garpLowerPrioRepeat') ?? masterRepeat,
+      intervalMs: (family === 6 ? get<number>(global, 'gnaIntervalMs') : get<number>(global, 'garpIntervalMs')) ?? VRRP_DEFAULTS.garp.intervalMs,
+    },
+    accept: get<boolean>(raw, 'noAccept') ? false : get<boolean>(raw, 'accept') ?? !strict,
+    strict,
+    source: posString(raw.pos),
+  };
+  instanceFieldPos.set(spec, raw.at);
+  const srcIp = get<string>(raw, 'srcIp');
+  if (srcIp) spec.srcIp = srcIp;
+  const mcast = get<string>(raw, 'mcastGroup') ?? (family === 6 ? get<string>(global, 'vrrpMcastGroup6') : get<string>(global, 'vrrpMcastGroup4'));
+  if (mcast) spec.mcastGroup = mcast;
+  const optional: Array<[keyof VrrpInstanceSpec, string, RawBlock | undefined]> = [
+    ['unicastFaultNoPeer', 'unicastFaultNoPeer', raw], ['dontTrackPrimary', 'dontTrackPrimary', raw],
+    ['vmacXmitBase', 'vmacXmitBase', raw], ['useVmac', 'useVmac', raw],
+  ];
+  for (const [k, f, r] of optional) { const v = get<unknown>(r, f); if (v !== undefined) (spec as unknown as Record<string, unknown>)[k] = v; }
+  const lp = get<boolean>(raw, 'lowerPrioNoAdvert') ?? get<boolean>(global, 'lowerPrioNoAdvert');
+  if (lp !== undefined) spec.lowerPrioNoAdvert = lp;
+  const hp = get<boolean>(raw, 'higherPrioSendAdvert') ?? get<boolean>(global, 'higherPrioSendAdvert');
+  if (hp !== undefined) spec.higherPrioSendAdvert = hp;
+  if (strict) {
+    if (unicastPeers.length > 0) sink.error(at(raw, 'unicastPeers'), 'strict-unicast', `vrrp_strict forbids unicast_peer (RFC 5798 is multicast only); remove one of them.`);
+    if (spec.preemptDelayMs > 0) sink.error(at(raw, 'preemptDelayMs'), 'strict-preempt-delay', 'vrrp_strict forbids preempt_delay; remove one of them.');
+  }
+  return spec;
+}
+
+function buildScript(raw: RawBlock, sink: DiagnosticSink, uses: ScriptUse[]): VrrpScriptSpec | undefined {
+  const name = raw.args[0];
+  if (!name) { sink.error(raw.pos, 'missing-name', 'vrrp_script needs a name: vrrp_script chk_x { ... }; the block is skipped.'); return undefined; }
+  const script = get<ScriptValue>(raw, 'script');
+  if (!script) { sink.error(raw.pos, 'missing-script', `vrrp_script ${name} has no 'script' line; add script "/path/to/check args".`); return undefined; }
+  uses.push({ script, keyword: 'script' });
+  const intervalMs = get<number>(raw, 'intervalMs') ?? VRRP_DEFAULTS.script.intervalMs;
+  const w = get<{ weight: number; reverse: boolean }>(raw, 'weight');
+  const spec: VrrpScriptSpec = {
+    name,
+    script: script.command,
+    intervalMs,
+    timeoutMs: get<number>(raw, 'timeoutMs') ?? intervalMs,
+    weight: w?.weight ?? VRRP_DEFAULTS.script.weight,
+    rise: get<number>(raw, 'rise') ?? VRRP_DEFAULTS.script.rise,
+    fall: get<number>(raw, 'fall') ?? VRRP_DEFAULTS.script.fall,
+    source: posString(raw.pos),
+  };
+  if (w?.reverse) spec.reverse = true;
+  if (get<boolean>(raw, 'initFail')) spec.initFail = true;
+  const user = get<string[]>(raw, 'user') ?? (script.user ? [script.user] : undefined);
+  if (user?.length) spec.user = user.join(':');
+  return spec;
+}
+
+function buildSyncGroup(raw: RawBlock, sink: DiagnosticSink, uses: ScriptUse[]): VrrpSyncGroupSpec | undefined {
+  const name = raw.args[0];
+  if (!name) { sink.error(raw.pos, 'missing-name', 'vrrp_sync_group needs a name; the block is skipped.'); return undefined; }
+  const instances = (get<ValueLine[]>(raw, 'group') ?? []).flatMap((l) => l.words);
+  if (instances.length === 0) sink.error(raw.pos, 'empty-group', `vrrp_sync_group ${name} has no 'group { ... }' members; add the instance names.`);
+  const trackInterfaces: TrackInterfaceSpec[] = [];
+  for (const l of get<ValueLine[]>(raw, 'trackInterfaces') ?? []) {
+    const t = parseWeighted(l, sink, 'track_interface');
+    if (t) trackInterfaces.push({ name: t.name, weight: t.weight ?? 0, ...(t.reverse ? { reverse: true } : {}) });
+  }
+  const trackScripts: TrackScriptRef[] = [];
+  for (const l of get<ValueLine[]>(raw, 'trackScripts') ?? []) {
+    const t = parseWeighted(l, sink, 'track_script');
+    if (t) trackScripts.push({ name: t.name, ...(t.weight !== undefined ? { weight: t.weight } : {}) });
+  }
+  scriptsOf(raw, NOTIFY_FIELDS, uses);
+  return { name, instances, trackInterfaces, trackScripts, notify: notifySpec(raw), source: posString(raw.pos) };
+}
+
+/** Builds the VrrpConfig from raw blocks and runs the VRRP cross-checks. */
+export function buildVrrp(
+  instances: RawBlock[], scripts: RawBlock[], groups: RawBlock[], global: RawBlock | undefined,
+  sink: DiagnosticSink, uses: ScriptUse[],
+): VrrpConfig {
+  const cfg: VrrpConfig = { instances: [], scripts: [], syncGroups: [] };
+  const names = new Map<string, Pos>();
+  for (const s of scripts) {
+    const spec = buildScript(s, sink, uses);
+    if (!spec) continue;
+    if (names.has(`s:${spec.name}`)) sink.error(s.pos, 'duplicate-name', `vrrp_script ${spec.name} is defined twice (first at ${posString(names.get(`s:${spec.name}`)!)}); rename one.`);
+    names.set(`s:${spec.name}`, s.pos);
+    cfg.scripts.push(spec);
+  }
+  const clash = new Map<string, VrrpInstanceSpec>();
+  for (const r of instances) {
+    const spec = buildInstance(r, global, sink, uses);
+    if (!spec) continue;
+    if (names.has(`i:${spec.name}`)) sink.error(r.pos, 'duplicate-name', `vrrp_instance ${spec.name} is defined twice (first at ${posString(names.get(`i:${spec.name}`)!)}); rename one.`);
+    names.set(`i:${spec.name}`, r.pos);
+    if (spec.vrid > 0) {
+      const key = `${spec.interface}/${spec.family}/${spec.vrid}`;
+      const other = clash.get(key);
+      if (other) {
+        sink.error(at(r, 'vrid'), 'vrid-conflict', `vrrp_instance ${spec.name} uses virtual_router_id ${spec.vrid} on ${spec.interface || 'its interface'} (IPv${spec.family}), as ${other.name} does at ${other.source}; give each instance on one link its own VRID.`);
+      } else clash.set(key, spec);
+    }
+    for (const t of spec.trackScripts) {
+      if (!cfg.scripts.some((s) => s.name === t.name)) {
+        sink.error(r.pos, 'unknown-script', `vrrp_instance ${spec.name} tracks script '${t.name}', which no vrrp_script defines; define it or remove the reference.`);
+      }
+    }
+    cfg.instances.push(spec);
+  }
+  const member = new Map<string, string>();
+  for (const r of groups) {
+    const spec = buildSyncGroup(r, sink, uses);
+    if (!spec) continue;
+    for (const n of spec.instances) {
+      if (!cfg.instances.some((i) => i.name === n)) sink.error(at(r, 'group'), 'unknown-instance', `vrrp_sync_group ${spec.name} lists '${n}', which is no vrrp_instance; fix the name.`);
+      const prev = member.get(n);
+      if (prev) sink.error(at(r, 'group'), 'instance-in-two-groups', `vrrp_instance ${n} is in sync groups ${prev} and ${spec.name}; an instance belongs to one group.`);
+      member.set(n, spec.name);
+    }
+    for (const t of spec.trackScripts) {
+      if (!cfg.scripts.some((s) => s.name === t.name)) sink.error(r.pos, 'unknown-script', `vrrp_sync_group ${spec.name} tracks script '${t.name}', which no vrrp_script defines.`);
+    }
+    cfg.syncGroups.push(spec);
+  }
+  return cfg;
+}

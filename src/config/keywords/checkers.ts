@@ -1,0 +1,126 @@
+/**
+ * Keyword tables of the real_server checkers (keepalived/check/check_*.c): the common connection and
+ * retry keywords, HTTP_GET/SSL_GET with url blocks, MISC_CHECK, DNS_CHECK, UDP_CHECK, PING_CHECK,
+ * and TCP_CHECK (SMTP_CHECK, FILE_CHECK, BFD_CHECK are accepted but not run).
+ */
+import type { DiagnosticSink } from '../diagnostics.js';
+import type { ConfNode } from '../tree.js';
+import { ignored, type BlockTable, type KeywordSpec } from './table.js';
+
+/** `status_code 200 300-399 ...` -> [[200,200],[300,399]]. */
+function statusCodes(node: ConfNode, sink: DiagnosticSink): Array<[number, number]> | undefined {
+  const out: Array<[number, number]> = [];
+  for (const w of node.args) {
+    const m = /^(\d{3})(?:-(\d{3}))?$/.exec(w);
+    const lo = m ? Number(m[1]) : NaN;
+    const hi = m?.[2] ? Number(m[2]) : lo;
+    if (!m || lo < 100 || hi > 599 || hi < lo) {
+      sink.error(node, 'bad-value', `status_code '${w}' is not a code or range within 100-599 (e.g. 200 or 200-299).`);
+      return undefined;
+    }
+    out.push([lo, hi]);
+  }
+  if (out.length === 0) {
+    sink.error(node, 'missing-value', "'status_code' needs at least one code or range, e.g. 'status_code 200-299'.");
+    return undefined;
+  }
+  return out;
+}
+
+/** Keywords every checker accepts (install_checker_common_keywords). */
+function common(connection: boolean): Record<string, KeywordSpec> {
+  const base: Record<string, KeywordSpec> = {
+    retry: { field: 'retry', kind: 'uint', min: 0 },
+    delay_before_retry: { field: 'delayBeforeRetryMs', kind: 'timerMs', min: 0 },
+    warmup: { field: 'warmupMs', kind: 'timerMs', min: 0 },
+    delay_loop: { field: 'delayLoopMs', kind: 'timerMs', min: 0.001 },
+    alpha: { field: 'alpha', kind: 'flag' },
+    log_all_failures: { field: 'logAllFailures', kind: 'flag' },
+  };
+  if (!connection) return base;
+  return {
+    ...base,
+    connect_ip: { field: 'connectIp', kind: 'ip' },
+    connect_port: { field: 'connectPort', kind: 'uint', min: 1, max: 65535 },
+    bindto: { field: 'bindTo', kind: 'ip' },
+    bind_port: { field: 'bindPort', kind: 'uint', min: 1, max: 65535 },
+    bind_if: { field: 'bindIf', kind: 'string' },
+    connect_timeout: { field: 'connectTimeoutMs', kind: 'timerMs', min: 0.001 },
+    fwmark: { field: 'fwmark', kind: 'uint', min: 1, max: 0xffffffff },
+  };
+}
+
+/** url { path; digest; status_code; virtualhost; regex ... }. */
+export const urlTable: BlockTable = {
+  name: 'url',
+  keywords: {
+    path: { field: 'path', kind: 'string' },
+    digest: { field: 'digest', kind: 'string' },
+    status_code: { field: 'statusCodes', kind: 'custom', parse: statusCodes },
+    virtualhost: { field: 'virtualhost', kind: 'string' },
+    regex: { field: 'regex', kind: 'string' },
+    regex_no_match: { field: 'regexNoMatch', kind: 'flag' },
+    regex_options: ignored('regex options are not applied'),
+    regex_min_offset: ignored(),
+    regex_max_offset: ignored(),
+    regex_stack: ignored(),
+  },
+};
+
+const httpTable: BlockTable = {
+  name: 'HTTP_GET',
+  keywords: {
+    ...common(true),
+    nb_get_retry: { field: 'retry', kind: 'uint', min: 0, preferred: 'retry' },
+    virtualhost: { field: 'virtualhost', kind: 'string' },
+    http_protocol: { field: 'httpProtocol', kind: 'enum', values: ['1.0', '1.0C', '1.0K', '1.1'] },
+    sni_name: { field: 'sniName', kind: 'string' },
+    tls_compliant: ignored(),
+    enable_sni: { field: 'enableSni', kind: 'flag' },
+    fast_recovery: { field: 'fastRecovery', kind: 'flag' },
+    url: { field: 'urls', kind: 'block', block: urlTable, multiple: true },
+  },
+};
+
+/** The tables of every checker block, by its keepalived keyword. */
+export const checkerTables: Record<string, BlockTable> = {
+  TCP_CHECK: { name: 'TCP_CHECK', keywords: common(true) },
+  HTTP_GET: httpTable,
+  SSL_GET: { ...httpTable, name: 'SSL_GET' },
+  MISC_CHECK: {
+    name: 'MISC_CHECK',
+    keywords: {
+      ...common(false),
+      misc_path: { field: 'miscPath', kind: 'script' },
+      misc_timeout: { field: 'miscTimeoutMs', kind: 'timerMs', min: 0.001 },
+      misc_dynamic: { field: 'miscDynamic', kind: 'flag' },
+      user: { field: 'user', kind: 'words' },
+    },
+  },
+  DNS_CHECK: {
+    name: 'DNS_CHECK',
+    keywords: {
+      ...common(true),
+      type: { field: 'dnsType', kind: 'enum', values: ['A', 'NS', 'CNAME', 'SOA', 'MX', 'TXT', 'AAAA'] },
+      name: { field: 'dnsName', kind: 'string' },
+    },
+  },
+  UDP_CHECK: {
+    name: 'UDP_CHECK',
+    keywords: {
+      ...common(true),
+      payload: { field: 'payload', kind: 'string' },
+      require_reply: { field: 'requireReply', kind: 'string', bare: '' },
+      min_reply_length: { field: 'minReplyLength', kind: 'uint', min: 0, max: 65535 },
+      max_reply_length: { field: 'maxReplyLength', kind: 'uint', min: 0, max: 65535 },
+    },
+  },
+  PING_CHECK: { name: 'PING_CHECK', keywords: common(true) },
+};
+
+/** Checker keywords keepalived knows that ulvs accepts without running them. */
+export const ignoredCheckers: Record<string, KeywordSpec> = {
+  FILE_CHECK: ignored('file-driven weights are not implemented'),
+  BFD_CHECK: ignored('BFD is not implemented'),
+  SMTP_CHECK: ignored('the real server is treated as always alive by this checker'),
+};

@@ -1,0 +1,98 @@
+/**
+ * The top-level keyword table and global_defs (keepalived/core/global_parser.c), keywords verbatim.
+ */
+import type { DiagnosticSink } from '../diagnostics.js';
+import type { ConfNode } from '../tree.js';
+import { parseInteger } from '../values.js';
+import { ignored, ignoredAll, type BlockTable } from './table.js';
+import { vrrpInstanceTable, vrrpScriptTable, vrrpSyncGroupTable } from './vrrp.js';
+import { virtualServerTable } from './virtual-server.js';
+
+/** `lvs_timeouts [tcp N] [tcpfin N] [udp N]`. */
+function lvsTimeouts(node: ConfNode, sink: DiagnosticSink): { tcpS?: number; tcpFinS?: number; udpS?: number } | undefined {
+  const out: { tcpS?: number; tcpFinS?: number; udpS?: number } = {};
+  const keys: Record<string, 'tcpS' | 'tcpFinS' | 'udpS'> = { tcp: 'tcpS', tcpfin: 'tcpFinS', udp: 'udpS' };
+  for (let i = 0; i < node.args.length; i += 2) {
+    const k = keys[node.args[i]!];
+    const v = parseInteger(node.args[i + 1]);
+    if (!k || v === undefined || v > 86400 * 31) {
+      sink.error(node, 'bad-value', `lvs_timeouts takes pairs of tcp|tcpfin|udp and seconds (0..2678400); '${node.args.slice(i, i + 2).join(' ')}' is not one.`);
+      return undefined;
+    }
+    out[k] = v;
+  }
+  return out;
+}
+
+/** global_defs { ... }. */
+export const globalDefsTable: BlockTable = {
+  name: 'global_defs',
+  keywords: {
+    router_id: { field: 'routerId', kind: 'string' },
+    lvs_id: { field: 'routerId', kind: 'string', preferred: 'router_id' },
+    script_user: { field: 'scriptUser', kind: 'words' },
+    enable_script_security: { field: 'enableScriptSecurity', kind: 'flag' },
+    vrrp_version: { field: 'vrrpVersion', kind: 'uint', min: 2, max: 3 },
+    vrrp_strict: { field: 'vrrpStrict', kind: 'flag' },
+    vrrp_mcast_group4: { field: 'vrrpMcastGroup4', kind: 'ip' },
+    vrrp_mcast_group6: { field: 'vrrpMcastGroup6', kind: 'ip' },
+    vrrp_garp_master_delay: { field: 'garpMasterDelayMs', kind: 'timerMs', min: 0, max: 255 },
+    vrrp_garp_master_repeat: { field: 'garpMasterRepeat', kind: 'uint', min: 1, max: 255 },
+    vrrp_garp_master_refresh: { field: 'garpMasterRefreshMs', kind: 'timerMs', min: 0 },
+    vrrp_garp_master_refresh_repeat: { field: 'garpMasterRefreshRepeat', kind: 'uint', min: 1, max: 255 },
+    vrrp_garp_lower_prio_delay: { field: 'garpLowerPrioDelayMs', kind: 'timerMs', min: 0, max: 255 },
+    vrrp_garp_lower_prio_repeat: { field: 'garpLowerPrioRepeat', kind: 'uint', min: 1, max: 255 },
+    vrrp_garp_interval: { field: 'garpIntervalMs', kind: 'timerMs', min: 0, max: 1 },
+    vrrp_gna_interval: { field: 'gnaIntervalMs', kind: 'timerMs', min: 0, max: 1 },
+    vrrp_check_unicast_src: { field: 'checkUnicastSrc', kind: 'flag' },
+    vrrp_lower_prio_no_advert: { field: 'lowerPrioNoAdvert', kind: 'flag' },
+    vrrp_higher_prio_send_advert: { field: 'higherPrioSendAdvert', kind: 'flag' },
+    lvs_timeouts: { field: 'lvsTimeouts', kind: 'custom', parse: lvsTimeouts },
+    lvs_sync_daemon: { field: 'lvsSyncDaemon', kind: 'words' },
+    notification_email: ignored('no mail is sent'),
+    ...ignoredAll(['notification_email_from', 'smtp_server', 'smtp_helo_name', 'smtp_connect_timeout', 'smtp_alert',
+      'smtp_alert_vrrp', 'smtp_alert_checker', 'no_email_faults', 'no_checker_emails'], 'no mail is sent'),
+    ...ignoredAll(['enable_snmp_vrrp', 'enable_snmp_keepalived', 'enable_snmp_checker', 'enable_snmp_rfc',
+      'enable_snmp_rfcv2', 'enable_snmp_rfcv3', 'snmp_socket', 'enable_traps'], 'SNMP is not implemented; use the Prometheus metrics'),
+    ...ignoredAll(['enable_dbus', 'dbus_service_name'], 'D-Bus is not implemented'),
+    ...ignoredAll(['process_names', 'process_name', 'vrrp_process_name', 'checker_process_name', 'lvs_process_name',
+      'bfd_process_name', 'startup_script', 'startup_script_timeout', 'shutdown_script', 'shutdown_script_timeout',
+      'max_auto_priority', 'min_auto_priority_delay', 'checker_log_all_failures', 'dynamic_interfaces',
+      'default_interface', 'disable_local_igmp', 'lvs_flush', 'lvs_flush_on_stop', 'lvs_flush_onstop',
+      'vrrp_min_garp', 'vrrp_garp_extra_if', 'vrrp_vmac_garp_intvl', 'vrrp_iptables', 'vrrp_ipsets', 'nftables',
+      'nftables_priority', 'nftables_ifindex', 'nftables_ipvs', 'nftables_ipvs_priority', 'nftables_ipvs_start_fwmark',
+      'nftables_counters', 'vrrp_skip_check_adv_addr', 'vrrp_priority', 'vrrp_no_swap', 'vrrp_rt_priority',
+      'vrrp_cpu_affinity', 'vrrp_rlimit_rttime', 'vrrp_rlimit_rtime', 'notify_fifo', 'notify_fifo_script',
+      'vrrp_notify_fifo', 'vrrp_notify_fifo_script', 'vrrp_notify_priority_changes', 'lvs_notify_fifo',
+      'lvs_notify_fifo_script', 'checker_priority', 'checker_no_swap', 'checker_rt_priority', 'checker_cpu_affinity',
+      'checker_rlimit_rttime', 'checker_rlimit_rtime', 'bfd_priority', 'bfd_no_swap', 'bfd_rt_priority',
+      'bfd_cpu_affinity', 'bfd_rlimit_rttime', 'bfd_rlimit_rtime', 'vrrp_netlink_cmd_rcv_bufs',
+      'vrrp_netlink_cmd_rcv_bufs_force', 'vrrp_netlink_monitor_rcv_bufs', 'vrrp_netlink_monitor_rcv_bufs_force',
+      'process_monitor_rcv_bufs', 'process_monitor_rcv_bufs_force', 'lvs_netlink_cmd_rcv_bufs',
+      'lvs_netlink_cmd_rcv_bufs_force', 'lvs_netlink_monitor_rcv_bufs', 'lvs_netlink_monitor_rcv_bufs_force',
+      'rs_init_notifies', 'vrrp_rx_bufs_policy', 'vrrp_rx_bufs_multiplier', 'vrrp_startup_delay', 'log_unknown_vrids',
+      'vmac_prefix', 'vmac_addr_prefix', 'umask', 'random_seed', 'reload_check_config', 'reload_time_file',
+      'reload_repeat', 'reload_file', 'include_check', 'tmp_config_directory', 'data_use_instance',
+      'linkbeat_use_polling', 'script_timeout']),
+  },
+};
+
+/** Top level: the blocks keepalived.conf is made of. */
+export const rootTable: BlockTable = {
+  name: 'the top level',
+  keywords: {
+    global_defs: { field: 'globalDefs', kind: 'block', block: globalDefsTable, multiple: true },
+    vrrp_script: { field: 'vrrpScripts', kind: 'block', block: vrrpScriptTable, multiple: true },
+    vrrp_sync_group: { field: 'vrrpSyncGroups', kind: 'block', block: vrrpSyncGroupTable, multiple: true },
+    vrrp_instance: { field: 'vrrpInstances', kind: 'block', block: vrrpInstanceTable, multiple: true },
+    virtual_server_group: { field: 'virtualServerGroups', kind: 'lines', multiple: true },
+    virtual_server: { field: 'virtualServers', kind: 'block', block: virtualServerTable, multiple: true },
+    SSL: ignored('SSL_GET runs without a client certificate'),
+    static_ipaddress: ignored('static addresses are not installed'),
+    static_routes: ignored('static routes are not installed'),
+    static_rules: ignored('static rules are not installed'),
+    ...ignoredAll(['linkbeat_interfaces', 'interface_up_down_delays', 'track_group', 'track_file', 'vrrp_track_file',
+      'vrrp_track_process', 'bfd_instance', 'garp_group', 'net_namespace', 'net_namespace_ipvs',
+      'namespace_with_ipsets', 'use_pid_dir', 'instance', 'child_wait_time', 'linkbeat_use_polling']),
+  },
+};

@@ -1,0 +1,102 @@
+/**
+ * The config loader the daemon and `ulvs check-config` call: keepalived.conf path -> model + graded
+ * diagnostics. Pure except for reading the files and, unless disabled, looking at host facts.
+ */
+import { hostname } from 'node:os';
+import { DiagnosticSink, hasErrors } from './diagnostics.js';
+import { preprocess } from './preprocess.js';
+import { buildTree } from './tree.js';
+import { applyBlock, get, type NamedLines, type RawBlock } from './keywords/table.js';
+import { rootTable } from './keywords/root.js';
+import { buildVrrp, type ScriptUse } from './build-vrrp.js';
+import { buildGroups, buildVirtualServer } from './build-ipvs.js';
+import { checkHost, hostInterfaces } from './host-checks.js';
+import type { ConfigModel, GlobalDefsConfig, LoadOptions, LoadResult } from './types.js';
+import type { HealthServiceSpec } from '../health/types.js';
+import type { ServiceKey, VirtualServiceSpec } from '../ipvs/types.js';
+import { DEFAULT_TIMEOUTS } from '../ipvs/types.js';
+import { posString } from './diagnostics.js';
+
+/** The default config id: the first label of the host name, as keepalived uses. */
+export function defaultConfigId(): string {
+  return hostname().split('.')[0] ?? '';
+}
+
+function mergeGlobals(blocks: RawBlock[]): RawBlock | undefined {
+  if (blocks.length === 0) return undefined;
+  const merged: RawBlock = { table: 'global_defs', args: [], pos: blocks[0]!.pos, fields: {}, at: {} };
+  for (const b of blocks) { Object.assign(merged.fields, b.fields); Object.assign(merged.at, b.at); }
+  return merged;
+}
+
+function serviceId(k: ServiceKey): string {
+  return k.kind === 'fwmark' ? `fwmark ${k.fwmark} (IPv${k.family})` : `${k.protocol} ${k.family === 6 ? `[${k.address}]` : k.address}:${k.port}`;
+}
+
+/** Loads a keepalived.conf (with includes): always returns a model, plus diagnostics sorted by file and line. */
+export function loadConfig(path: string, opts: LoadOptions = {}): LoadResult {
+  const sink = new DiagnosticSink();
+  const env = opts.env ?? process.env;
+  const configId = opts.configId ?? defaultConfigId();
+  const pre = preprocess(path, sink, { configId, env });
+  const tree = buildTree(pre.lines, sink);
+  const root = applyBlock(tree, rootTable, sink, [], { file: pre.files[0] ?? path, line: 0 });
+
+  const globalRaw = mergeGlobals(get<RawBlock[]>(root, 'globalDefs') ?? []);
+  const uses: ScriptUse[] = [];
+  const vrrp = buildVrrp(get<RawBlock[]>(root, 'vrrpInstances') ?? [], get<RawBlock[]>(root, 'vrrpScripts') ?? [],
+    get<RawBlock[]>(root, 'vrrpSyncGroups') ?? [], globalRaw, sink, uses);
+  const global: GlobalDefsConfig = { enableScriptSecurity: get<boolean>(globalRaw, 'enableScriptSecurity') ?? false };
+  const routerId = get<string>(globalRaw, 'routerId');
+  if (routerId !== undefined) { global.routerId = routerId; vrrp.routerId = routerId; }
+  const scriptUser = get<string[]>(globalRaw, 'scriptUser');
+  if (scriptUser?.length) { global.scriptUser = scriptUser.join(':'); vrrp.scriptUser = global.scriptUser; }
+  const lvsTimeouts = get<GlobalDefsConfig['lvsTimeouts']>(globalRaw, 'lvsTimeouts');
+  if (lvsTimeouts) global.lvsTimeouts = lvsTimeouts;
+  const lvsSync = get<string[]>(globalRaw, 'lvsSyncDaemon');
+  if (lvsSync && globalRaw) {
+    global.lvsSyncDaemon = lvsSync;
+    sink.note(globalRaw.at.lvsSyncDaemon ?? globalRaw.pos, 'not-implemented', "'lvs_sync_daemon' is accepted but ulvs does not replicate connections between directors.");
+  }
+
+  const groups = buildGroups(get<NamedLines[]>(root, 'virtualServerGroups') ?? [], sink);
+  const seenGroup = new Map<string, string>();
+  for (const g of groups) {
+    if (seenGroup.has(g.name)) sink.error({ file: g.source.replace(/:\d+$/, ''), line: Number(/:(\d+)$/.exec(g.source)?.[1] ?? 0) }, 'duplicate-name', `virtual_server_group ${g.name} is defined twice (first at ${seenGroup.get(g.name)}); rename one.`);
+    seenGroup.set(g.name, g.source);
+  }
+  const services: VirtualServiceSpec[] = [];
+  const health: HealthServiceSpec[] = [];
+  const seenService = new Map<string, string>();
+  for (const raw of get<RawBlock[]>(root, 'virtualServers') ?? []) {
+    const vs = buildVirtualServer(raw, groups, sink, uses);
+    if (!vs) continue;
+    for (const s of vs.services) {
+      const id = serviceId(s.key);
+      const prev = seenService.get(id);
+      if (prev) sink.error(raw.pos, 'duplicate-service', `virtual service ${id} is defined twice (also at ${prev}); merge the two virtual_server blocks.`);
+      else seenService.set(id, posString(raw.pos));
+    }
+    services.push(...vs.services);
+    health.push(vs.health);
+  }
+
+  const model: ConfigModel = {
+    global,
+    vrrp,
+    ipvs: { services, timeouts: { ...DEFAULT_TIMEOUTS, ...(lvsTimeouts ?? {}) } },
+    health,
+    virtualServerGroups: groups,
+    files: pre.files,
+  };
+  if (opts.hostChecks !== false) {
+    checkHost(model, uses, sink, opts.interfaces ?? hostInterfaces(), env, opts.uid ?? process.geteuid?.() ?? 0);
+  }
+  const order = new Map(pre.files.map((f, i) => [f, i]));
+  const diagnostics = sink.list
+    .map((d, i) => ({ d, i }))
+    .sort((a, b) => (order.get(a.d.file) ?? -1) - (order.get(b.d.file) ?? -1) || a.d.line - b.d.line || a.i - b.i)
+    .map((x) => x.d);
+  if (opts.strict) for (const d of diagnostics) if (d.severity === 'warning') d.severity = 'error';
+  return { model, diagnostics, ok: !hasErrors(diagnostics, opts.strict) };
+}

@@ -1,0 +1,85 @@
+/**
+ * The model a keepalived.conf loads into, and the graded diagnostics found on the way.
+ * VRRP parts use the VRRP contract (src/vrrp/types.ts), IPVS parts the rule model (src/ipvs/types.ts),
+ * checker and pool-policy parts the health contract (src/health/types.ts).
+ */
+import type { IpvsRules, Family } from '../ipvs/types.js';
+import type { VrrpConfig } from '../vrrp/types.js';
+import type { HealthServiceSpec } from '../health/types.js';
+
+/** How bad a finding is: error refuses the config, warning is logged (an error under --strict), note is informative. */
+export type Severity = 'error' | 'warning' | 'note';
+
+/** One finding, always located at a file and line. */
+export interface Diagnostic {
+  severity: Severity;
+  file: string;
+  /** 1-based line number; 0 when the problem is the file itself (e.g. missing). */
+  line: number;
+  /** One sentence saying what is wrong and how to fix it. */
+  message: string;
+  /** Stable machine code, e.g. 'unknown-keyword', 'missing-value', 'vrid-conflict'. */
+  code: string;
+  /** True for facts about this host (interfaces) that may legitimately differ elsewhere. */
+  host?: boolean;
+}
+
+/** One member of a virtual_server_group: an address range (with optional port) or a fwmark. */
+export type VirtualServerGroupEntry =
+  | { kind: 'addr'; family: Family; first: string; last: string; port: number }
+  | { kind: 'fwmark'; fwmark: number; family?: Family };
+
+/** A `virtual_server_group NAME { ... }` block. */
+export interface VirtualServerGroupConfig {
+  name: string;
+  entries: VirtualServerGroupEntry[];
+  source: string;
+}
+
+/** global_defs values ulvs uses, plus the raw keepalived names of those it only accepts. */
+export interface GlobalDefsConfig {
+  routerId?: string;
+  scriptUser?: string;
+  enableScriptSecurity: boolean;
+  /** `lvs_timeouts tcp N tcpfin N udp N` merged over the kernel defaults. */
+  lvsTimeouts?: { tcpS?: number; tcpFinS?: number; udpS?: number };
+  /** `lvs_sync_daemon IF [INSTANCE] [id N] ...` as written (not implemented). */
+  lvsSyncDaemon?: string[];
+}
+
+/** Everything one keepalived.conf (with its includes) describes. */
+export interface ConfigModel {
+  global: GlobalDefsConfig;
+  vrrp: VrrpConfig;
+  /** The rule set the virtual_server blocks describe (every real server, before health checks). */
+  ipvs: IpvsRules;
+  /** One health/policy spec per virtual_server block; `keys` link it to services of `ipvs`. */
+  health: HealthServiceSpec[];
+  virtualServerGroups: VirtualServerGroupConfig[];
+  /** Every file read, main file first (for reload watching). */
+  files: string[];
+}
+
+/** Options of loadConfig(). */
+export interface LoadOptions {
+  /** Config id for `@ID` lines and `${_INSTANCE}`; default: first label of the host name. */
+  configId?: string;
+  /** Treat warnings as errors. */
+  strict?: boolean;
+  /** Check host facts (interfaces exist, scripts exist and are safe); default true. */
+  hostChecks?: boolean;
+  /** Interface names of this host; default: read from /sys/class/net. */
+  interfaces?: string[];
+  /** Environment for `${_ENV X}` and PATH lookups; default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Effective uid deciding script safety; default process.geteuid(). */
+  uid?: number;
+}
+
+/** What loadConfig() returns: always a model (possibly partial) and the findings. */
+export interface LoadResult {
+  model: ConfigModel;
+  diagnostics: Diagnostic[];
+  /** True when no diagnostic is an error (warnings count as errors with opts.strict). */
+  ok: boolean;
+}
