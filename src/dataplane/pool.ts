@@ -1,0 +1,306 @@
+/**
+ * The worker pool: the ONE interface the control plane uses to run the data plane. It starts one
+ * packet worker per NFQUEUE number / AF_PACKET fanout member (default one per core), publishes
+ * snapshots to all of them, reads their counters from shared memory, restarts a worker that dies
+ * (the connection table lives in SharedArrayBuffers owned by this thread, so nothing is lost) and
+ * stops them.
+ *
+ *   const pool = await DataplanePool.start({ backend: 'afpacket', interfaces: ['eth0'], shared, snapshot });
+ *   pool.publish(nextSnapshot);  pool.counters();  await pool.stop();
+ *
+ * Netfilter rules, routes and addresses are not the pool's job: dataplane/director.ts sets them up.
+ */
+import os from 'node:os';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { LinkType } from './batch.js';
+import { fanoutGroupId } from '../io/afpacket.js';
+import { IO_STAT_SLOTS, AFP_STAT_NAMES, NFQ_STAT_NAMES, MEM_STAT_NAMES, type IoKind, type IoSpec } from '../io/types.js';
+import { REASON_SLOTS, WORKER_STAT_SLOTS, WorkerStat, type FromWorker, type ToWorker, type WorkerInit } from './worker.js';
+import { readFileSync } from 'node:fs';
+
+/** Options of DataplanePool.start(). */
+export interface PoolOptions {
+  /** Packet I/O backend. */
+  backend: IoKind;
+  /** Number of workers (default: one per core). */
+  workers?: number;
+  /** AF_PACKET: interfaces to receive on. */
+  interfaces?: string[];
+  /** AF_PACKET: BPF filter program (io/bpf.ts buildFilter). */
+  filter?: Uint8Array;
+  /** NFQUEUE: first queue number; worker i owns queue queueBase + i (iptables --queue-balance). */
+  queueBase?: number;
+  /** NFQUEUE: kernel queue length (default 4096). */
+  queueMaxLen?: number;
+  /** NFQUEUE: accept (rather than drop) when the queue is full (default false: a VIP packet the kernel kept would be answered with a RST). */
+  failOpen?: boolean;
+  /** Memory backend: link type of the frames (default Ether). */
+  memoryLinkType?: LinkType;
+  /** Passed to every worker's pipeline (e.g. the connection table's SharedStateBuffers). */
+  shared: unknown;
+  /** The first snapshot. */
+  snapshot: unknown;
+  /** URL of the pipeline module (exports createWorkerPipeline); default: worker.ts's adapter of pipeline.ts. */
+  pipelineModule?: string;
+  /** Packets per batch (default 256). */
+  batchCapacity?: number;
+  /** Bytes per batch slot (default 2048) and headroom (default 128). */
+  slotSize?: number;
+  headroom?: number;
+  /** Restart a dead worker (default true); first delay, doubling up to 5 s. */
+  restart?: boolean;
+  restartDelayMs?: number;
+  /** Lifecycle notes (worker started/died/restarted, pipeline errors) for the caller's log. */
+  onEvent?: (e: PoolEvent) => void;
+}
+
+/** Something that happened to a worker. */
+export interface PoolEvent {
+  kind: 'ready' | 'exit' | 'restart' | 'error';
+  workerIndex: number;
+  message: string;
+}
+
+/** Counters of one worker (backend counters by name plus pipeline outcome counts). */
+export interface WorkerCounters {
+  workerIndex: number;
+  alive: boolean;
+  restarts: number;
+  io: Record<string, number>;
+  batches: number;
+  packets: number;
+  dropped: number;
+  accepted: number;
+  modified: number;
+  transmitted: number;
+  pipelineErrors: number;
+  snapshotVersion: number;
+  lastBatchMs: number;
+}
+
+/** Counters of the whole pool. */
+export interface PoolCounters {
+  workers: WorkerCounters[];
+  totals: Omit<WorkerCounters, 'workerIndex' | 'alive' | 'lastBatchMs' | 'snapshotVersion'>;
+  /** Dropped packets by drop-reason code (packet/drop-reasons.ts), over all workers. */
+  dropReasons: Record<number, number>;
+}
+
+interface Slot {
+  index: number;
+  worker?: Worker;
+  alive: boolean;
+  restarts: number;
+  delayMs: number;
+  stopping: boolean;
+  /** Memory backend: the pool's end of the frame channel. */
+  memoryPort?: MessagePort;
+}
+
+/** One line of the CPU count: cores this process may use. */
+export function defaultWorkerCount(): number {
+  return Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+}
+
+function workerUrl(): URL {
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  return new URL(`./worker${ext}`, import.meta.url);
+}
+
+function defaultPipelineModule(): string {
+  return workerUrl().href;
+}
+
+function ifindexOf(name: string): number {
+  try {
+    return Number(readFileSync(`/sys/class/net/${name}/ifindex`, 'utf8').trim());
+  } catch {
+    return 0;
+  }
+}
+
+/** The running data plane. */
+export class DataplanePool {
+  private readonly slots: Slot[] = [];
+  private readonly counterBuf: SharedArrayBuffer;
+  private readonly reasonBuf: SharedArrayBuffer;
+  private snapshot: unknown;
+  private version = 1;
+  private stopped = false;
+  private readonly statNames: readonly string[];
+
+  private constructor(private readonly o: Required<Pick<PoolOptions, 'backend' | 'workers' | 'batchCapacity' | 'slotSize' | 'headroom' | 'restart' | 'restartDelayMs' | 'pipelineModule'>> & PoolOptions) {
+    this.counterBuf = new SharedArrayBuffer(o.workers * WORKER_STAT_SLOTS * 8);
+    this.reasonBuf = new SharedArrayBuffer(o.workers * REASON_SLOTS * 8);
+    this.snapshot = o.snapshot;
+    this.statNames = o.backend === 'nfqueue' ? NFQ_STAT_NAMES : o.backend === 'afpacket' ? AFP_STAT_NAMES : MEM_STAT_NAMES;
+  }
+
+  /** Starts the workers; resolves when every one has opened its backend, or rejects with the first one's error sentence. */
+  static async start(opts: PoolOptions): Promise<DataplanePool> {
+    const workers = opts.workers ?? defaultWorkerCount();
+    if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new Error(`--workers must be 1..64, got ${workers}`);
+    if (opts.backend === 'afpacket' && !(opts.interfaces?.length)) throw new Error('the afpacket backend needs at least one interface (--iface)');
+    const pool = new DataplanePool({
+      ...opts, workers, batchCapacity: opts.batchCapacity ?? 256, slotSize: opts.slotSize ?? 2048, headroom: opts.headroom ?? 128,
+      restart: opts.restart ?? true, restartDelayMs: opts.restartDelayMs ?? 100, pipelineModule: opts.pipelineModule ?? defaultPipelineModule(),
+    });
+    try {
+      await Promise.all(Array.from({ length: workers }, (_, i) => pool.spawn(i)));
+    } catch (e) {
+      await pool.stop();
+      throw e;
+    }
+    return pool;
+  }
+
+  /** Number of workers. */
+  get size(): number {
+    return this.slots.length;
+  }
+
+  /** Sends a new snapshot to every worker; each installs it between two batches. Returns its version. */
+  publish(snapshot: unknown): number {
+    this.snapshot = snapshot;
+    this.version++;
+    for (const s of this.slots) if (s.alive) s.worker?.postMessage({ type: 'snapshot', snapshot, version: this.version } satisfies ToWorker);
+    return this.version;
+  }
+
+  /** Reads every worker's counters (no messages: shared memory). */
+  counters(): PoolCounters {
+    const all = new Float64Array(this.counterBuf);
+    const rs = new Float64Array(this.reasonBuf);
+    const workers: WorkerCounters[] = this.slots.map((s) => {
+      const r = all.subarray(s.index * WORKER_STAT_SLOTS, (s.index + 1) * WORKER_STAT_SLOTS);
+      const io: Record<string, number> = {};
+      this.statNames.forEach((n, k) => { if (k < IO_STAT_SLOTS) io[n] = r[k]; });
+      return {
+        workerIndex: s.index, alive: s.alive, restarts: s.restarts, io,
+        batches: r[WorkerStat.Batches], packets: r[WorkerStat.Packets], dropped: r[WorkerStat.Dropped], accepted: r[WorkerStat.Accepted],
+        modified: r[WorkerStat.Modified], transmitted: r[WorkerStat.Transmitted], pipelineErrors: r[WorkerStat.PipelineErrors],
+        snapshotVersion: r[WorkerStat.SnapshotVersion], lastBatchMs: r[WorkerStat.LastBatchMs],
+      };
+    });
+    const totals = { restarts: 0, io: {} as Record<string, number>, batches: 0, packets: 0, dropped: 0, accepted: 0, modified: 0, transmitted: 0, pipelineErrors: 0 };
+    for (const w of workers) {
+      totals.restarts += w.restarts; totals.batches += w.batches; totals.packets += w.packets; totals.dropped += w.dropped;
+      totals.accepted += w.accepted; totals.modified += w.modified; totals.transmitted += w.transmitted; totals.pipelineErrors += w.pipelineErrors;
+      for (const [k, v] of Object.entries(w.io)) totals.io[k] = (totals.io[k] ?? 0) + v;
+    }
+    const dropReasons: Record<number, number> = {};
+    for (let w = 0; w < this.slots.length; w++) {
+      for (let c = 0; c < REASON_SLOTS; c++) {
+        const v = rs[w * REASON_SLOTS + c];
+        if (v) dropReasons[c] = (dropReasons[c] ?? 0) + v;
+      }
+    }
+    return { workers, totals, dropReasons };
+  }
+
+  /** The pool's end of worker i's frame channel (memory backend only): post MemoryMessage frames, receive results. */
+  memoryPort(i: number): MessagePort | undefined {
+    return this.slots[i]?.memoryPort;
+  }
+
+  /** Makes worker i crash (an uncaught error inside it), for supervisor tests and drills. */
+  crashWorker(i: number): void {
+    this.slots[i]?.worker?.postMessage({ type: 'crash' } satisfies ToWorker);
+  }
+
+  /** Resolves when worker i is alive again with at least `restarts` restarts (supervisor tests). */
+  async waitAlive(i: number, restarts: number, timeoutMs = 10000): Promise<boolean> {
+    const until = Date.now() + timeoutMs;
+    while (Date.now() < until) {
+      const s = this.slots[i];
+      if (s && s.alive && s.restarts >= restarts) return true;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    return false;
+  }
+
+  /** Stops every worker (closing queues and rings) and waits for them to exit. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.all(this.slots.map(async (s) => {
+      s.stopping = true;
+      const w = s.worker;
+      if (!w) return;
+      const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
+      const stoppedMsg = new Promise<void>((resolve) => {
+        if (!s.alive) return resolve();
+        w.on('message', (m: FromWorker) => { if (m.type === 'stopped') resolve(); });
+        w.once('exit', () => resolve());
+      });
+      if (s.alive) w.postMessage({ type: 'stop' } satisfies ToWorker);
+      await Promise.race([stoppedMsg, new Promise((r) => setTimeout(r, 2000))]);
+      await w.terminate();
+      await exited.catch(() => {});
+      s.memoryPort?.close();
+    }));
+  }
+
+  private ioSpec(i: number, s: Slot): { spec: IoSpec; transfer: MessagePort[] } {
+    const o = this.o;
+    if (o.backend === 'nfqueue') {
+      return { spec: { kind: 'nfqueue', queue: (o.queueBase ?? 0) + i, maxLen: o.queueMaxLen ?? 4096, failOpen: o.failOpen ?? false }, transfer: [] };
+    }
+    if (o.backend === 'afpacket') {
+      const ifs = o.interfaces ?? [];
+      return { spec: { kind: 'afpacket', interfaces: ifs, fanoutGroups: ifs.map((n) => fanoutGroupId(process.pid, ifindexOf(n))), filter: o.filter }, transfer: [] };
+    }
+    const ch = new MessageChannel();
+    s.memoryPort?.close();
+    s.memoryPort = ch.port1;
+    return { spec: { kind: 'memory', linkType: o.memoryLinkType ?? LinkType.Ether, port: ch.port2 }, transfer: [ch.port2] };
+  }
+
+  private spawn(i: number): Promise<void> {
+    let s = this.slots[i];
+    if (!s) {
+      s = { index: i, alive: false, restarts: 0, delayMs: this.o.restartDelayMs, stopping: false };
+      this.slots[i] = s;
+    }
+    const slot = s;
+    const { spec, transfer } = this.ioSpec(i, slot);
+    const init: WorkerInit = {
+      ulvsPacketWorker: true, workerIndex: i, io: spec, pipelineModule: this.o.pipelineModule, shared: this.o.shared,
+      snapshot: this.snapshot, snapshotVersion: this.version, counters: this.counterBuf, reasons: this.reasonBuf,
+      batchCapacity: this.o.batchCapacity, slotSize: this.o.slotSize, headroom: this.o.headroom,
+    };
+    const w = new Worker(workerUrl(), { workerData: init, transferList: transfer as never[] });
+    slot.worker = w;
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const emit = (kind: PoolEvent['kind'], message: string): void => this.o.onEvent?.({ kind, workerIndex: i, message });
+      w.on('message', (m: FromWorker) => {
+        if (m.type === 'ready') {
+          slot.alive = true;
+          // A snapshot published while this worker was starting: send the current one.
+          if (init.snapshotVersion !== this.version) w.postMessage({ type: 'snapshot', snapshot: this.snapshot, version: this.version } satisfies ToWorker);
+          slot.delayMs = this.o.restartDelayMs;
+          emit('ready', `worker ${i} ready`);
+          if (!settled) { settled = true; resolve(); }
+        } else if (m.type === 'error') {
+          emit('error', `worker ${i}: ${m.message}`);
+          if (m.fatal && !settled) { settled = true; reject(new Error(m.message)); }
+        }
+      });
+      w.on('error', (e) => emit('error', `worker ${i} crashed: ${e.message}`));
+      w.on('exit', (code) => {
+        slot.alive = false;
+        emit('exit', `worker ${i} exited (code ${code})`);
+        if (!settled) { settled = true; reject(new Error(`worker ${i} exited (code ${code}) before it was ready`)); return; }
+        if (this.stopped || slot.stopping || !this.o.restart) return;
+        const delay = slot.delayMs;
+        slot.delayMs = Math.min(slot.delayMs * 2, 5000);
+        setTimeout(() => {
+          if (this.stopped) return;
+          slot.restarts++;
+          emit('restart', `restarting worker ${i} (restart ${slot.restarts})`);
+          this.spawn(i).catch((e) => emit('error', `worker ${i} restart failed: ${(e as Error).message}`));
+        }, delay);
+      });
+    });
+  }
+}

@@ -1,0 +1,157 @@
+/**
+ * The packet worker (a worker_threads entry point): owns one packet I/O backend on its own event loop
+ * (one NFQUEUE number or one AF_PACKET fanout member), runs the pipeline once per batch, and counts
+ * into shared memory the main thread reads (pool.ts). Snapshots arrive as messages; a message handler
+ * never runs inside a batch, so every batch sees exactly one snapshot ("swapped between batches").
+ */
+import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { createBatch, LinkType, Verdict, type PacketBatch } from './batch.js';
+import { openIo } from '../io/open.js';
+import { IO_STAT_SLOTS, type IoSpec, type PacketIo } from '../io/types.js';
+
+/** Float64 counter slots per worker row in the pool's counter buffer. */
+export const WORKER_STAT_SLOTS = 32;
+/** Reason-code slots per worker row in the pool's drop-reason buffer (u16 codes below this are counted). */
+export const REASON_SLOTS = 256;
+
+/** Counter slots of a worker row after the backend's IO_STAT_SLOTS. */
+export const WorkerStat = {
+  Batches: IO_STAT_SLOTS + 0,
+  Packets: IO_STAT_SLOTS + 1,
+  Dropped: IO_STAT_SLOTS + 2,
+  Accepted: IO_STAT_SLOTS + 3,
+  Modified: IO_STAT_SLOTS + 4,
+  Transmitted: IO_STAT_SLOTS + 5,
+  /** Wall clock (ms) of the last batch. */
+  LastBatchMs: IO_STAT_SLOTS + 6,
+  /** Version of the snapshot in use. */
+  SnapshotVersion: IO_STAT_SLOTS + 7,
+  PipelineErrors: IO_STAT_SLOTS + 8,
+} as const;
+
+/** What a worker's pipeline module gets (structured-cloneable parts come from the pool). */
+export interface WorkerPipelineContext {
+  workerIndex: number;
+  linkType: LinkType;
+  /** Whatever the pool was given as `shared` (e.g. SharedStateBuffers of the connection table). */
+  shared: unknown;
+  /** The snapshot in force when the worker starts. */
+  snapshot: unknown;
+}
+
+/** The per-worker pipeline: the module at `pipelineModule` exports createWorkerPipeline(ctx). */
+export interface WorkerPipeline {
+  /** Decides every packet of the batch in place (verdict, rewritten bytes, mark, outIfindex, reason). */
+  processBatch(batch: PacketBatch, nowMs: number): void;
+  /** Installs a new snapshot (called between batches). */
+  setSnapshot(snapshot: unknown): void;
+  /** Releases resources (worker exit). */
+  close?(): void;
+}
+
+/** A module that builds worker pipelines. */
+export interface WorkerPipelineModule {
+  createWorkerPipeline(ctx: WorkerPipelineContext): WorkerPipeline | Promise<WorkerPipeline>;
+}
+
+/** workerData of a packet worker. */
+export interface WorkerInit {
+  ulvsPacketWorker: true;
+  workerIndex: number;
+  io: IoSpec;
+  /** URL of the pipeline module. */
+  pipelineModule: string;
+  shared: unknown;
+  snapshot: unknown;
+  snapshotVersion: number;
+  /** SharedArrayBuffer of Float64 rows of WORKER_STAT_SLOTS, one per worker index. */
+  counters: SharedArrayBuffer;
+  /** SharedArrayBuffer of Float64 rows of REASON_SLOTS, one per worker index. */
+  reasons: SharedArrayBuffer;
+  batchCapacity: number;
+  slotSize: number;
+  headroom: number;
+}
+
+/** Messages from the pool to a worker. */
+export type ToWorker = { type: 'snapshot'; snapshot: unknown; version: number } | { type: 'stop' } | { type: 'crash' };
+
+/** Messages from a worker to the pool. */
+export type FromWorker = { type: 'ready' } | { type: 'error'; message: string; fatal: boolean } | { type: 'stopped' };
+
+/** Builds the batch handler: pipeline + per-verdict and per-reason counting (no allocation). */
+export function makeBatchHandler(pipeline: WorkerPipeline, row: Float64Array, reasons: Float64Array): (b: PacketBatch) => void {
+  return (b: PacketBatch): void => {
+    const now = Date.now();
+    try {
+      pipeline.processBatch(b, now);
+    } catch (e) {
+      // A pipeline bug must not take down the queue: drop this batch, count it, keep going.
+      row[WorkerStat.PipelineErrors]++;
+      for (let i = 0; i < b.count; i++) b.verdict[i] = Verdict.Drop;
+      if (row[WorkerStat.PipelineErrors] === 1) parentPort?.postMessage({ type: 'error', message: `pipeline error: ${(e as Error).stack ?? e}`, fatal: false } satisfies FromWorker);
+    }
+    const n = b.count;
+    let drop = 0, acc = 0, mod = 0, tx = 0;
+    for (let i = 0; i < n; i++) {
+      const v = b.verdict[i];
+      if (v === Verdict.Drop) {
+        drop++;
+        const r = b.reason[i];
+        if (r < REASON_SLOTS) reasons[r]++;
+      } else if (v === Verdict.Accept) acc++;
+      else if (v === Verdict.AcceptModified) mod++;
+      else tx++;
+    }
+    row[WorkerStat.Batches]++;
+    row[WorkerStat.Packets] += n;
+    row[WorkerStat.Dropped] += drop;
+    row[WorkerStat.Accepted] += acc;
+    row[WorkerStat.Modified] += mod;
+    row[WorkerStat.Transmitted] += tx;
+    row[WorkerStat.LastBatchMs] = now;
+  };
+}
+
+async function workerMain(init: WorkerInit, port: MessagePort): Promise<void> {
+  const row = new Float64Array(init.counters, init.workerIndex * WORKER_STAT_SLOTS * 8, WORKER_STAT_SLOTS);
+  const reasons = new Float64Array(init.reasons, init.workerIndex * REASON_SLOTS * 8, REASON_SLOTS);
+  const linkType = init.io.kind === 'nfqueue' ? LinkType.Ip : init.io.kind === 'afpacket' ? LinkType.Ether : init.io.linkType;
+  let io: PacketIo | undefined;
+  let pipeline: WorkerPipeline | undefined;
+  try {
+    const mod = (await import(init.pipelineModule)) as Partial<WorkerPipelineModule>;
+    if (typeof mod.createWorkerPipeline !== 'function') throw new Error(`${init.pipelineModule} does not export createWorkerPipeline`);
+    pipeline = await mod.createWorkerPipeline({ workerIndex: init.workerIndex, linkType, shared: init.shared, snapshot: init.snapshot });
+    row[WorkerStat.SnapshotVersion] = init.snapshotVersion;
+    const batch = createBatch(linkType, init.batchCapacity, init.slotSize, init.headroom);
+    io = openIo(init.io, batch, row.subarray(0, IO_STAT_SLOTS));
+    io.start(makeBatchHandler(pipeline, row, reasons));
+  } catch (e) {
+    io?.close();
+    port.postMessage({ type: 'error', message: (e as Error).message, fatal: true } satisfies FromWorker);
+    return;
+  }
+  const ringTimer = io.kind === 'afpacket' ? setInterval(() => (io as { pollRingDrops?: () => void }).pollRingDrops?.(), 1000) : undefined;
+  ringTimer?.unref();
+  port.on('message', (m: ToWorker) => {
+    if (m.type === 'snapshot') {
+      pipeline!.setSnapshot(m.snapshot);
+      row[WorkerStat.SnapshotVersion] = m.version;
+    } else if (m.type === 'crash') {
+      // Test hook: an uncaught error, as a bug would raise.
+      setImmediate(() => { throw new Error(`worker ${init.workerIndex} crashed on request`); });
+    } else if (m.type === 'stop') {
+      if (ringTimer) clearInterval(ringTimer);
+      io!.close();
+      pipeline!.close?.();
+      port.postMessage({ type: 'stopped' } satisfies FromWorker);
+      port.removeAllListeners('message');
+    }
+  });
+  port.postMessage({ type: 'ready' } satisfies FromWorker);
+}
+
+if (!isMainThread && parentPort && (workerData as Partial<WorkerInit> | undefined)?.ulvsPacketWorker) {
+  void workerMain(workerData as WorkerInit, parentPort);
+}
