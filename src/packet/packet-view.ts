@@ -95,6 +95,7 @@ export class PacketView implements FlowKey {
     this.vlanTci = -1;
     this.etherType = 0;
     this.isIp = false;
+    this.l3End = 0;
     this.protocol = 0;
     this.l4Off = -1;
     this.l4CsumOff = -1;
