@@ -82,7 +82,7 @@ void OnPoll(uv_poll_t* h, int status, int events) {
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
   napi_value cb, recv, result;
-  if (napi_get_reference_value(env, c->cb, &cb) == napi_ok && cb != nullptr && napi_get_undefined(env, &recv) == napi_ok) {
+  if (napi_get_reference_value(env, c->cb, &cb) == napi_ok && cb != nullptr && napi_get_global(env, &recv) == napi_ok) {
     if (napi_make_callback(env, c->actx, recv, cb, 0, nullptr, &result) != napi_ok) {
       bool pending = false;
       napi_is_exception_pending(env, &pending);

@@ -1,0 +1,320 @@
+/**
+ * One running vrrp_instance: wraps the pure state machine with timers, the shared VRRP transport,
+ * the VIPs (ip addr add/del), gratuitous ARP / unsolicited NA bursts, notify scripts and the
+ * instance's statistics. Emits 'state' (VrrpStateEvent) once the VIPs match the new state.
+ */
+import { EventEmitter } from 'node:events';
+import { canonicalIp } from './addr.js';
+import { checkAdvert, type AdvertExpectations } from './check-advert.js';
+import { encodeAdvert, VRRP_GROUP4, VRRP_GROUP6, type Advert, type DropReason } from './codec.js';
+import { garpFrame, unsolicitedNaFrame } from './garp.js';
+import type { InterfaceInfo } from './interface-info.js';
+import { queueNotify, type NotifyQueue } from './notify.js';
+import type { AdvertMeta, AdvertSink, VrrpTransport } from './socket.js';
+import { initialMachine, nextDeadlineMs, step, type MachineAction, type MachineEvent, type MachineParams, type MachineState } from './state-machine.js';
+import type { NotifyState, VipSpec, VrrpInstanceSpec, VrrpState, VrrpStateEvent } from './types.js';
+
+/** What an instance needs from its surroundings (real ones from VrrpManager, fakes in tests). */
+export interface InstanceDeps {
+  transport: VrrpTransport;
+  notify: NotifyQueue;
+  /** Monotonic milliseconds. */
+  now(): number;
+  readInterface(name: string): Promise<InterfaceInfo | undefined>;
+  addVips(vips: VipSpec[], dev: string): Promise<string[]>;
+  removeVips(vips: VipSpec[], dev: string): Promise<string[]>;
+  sendFrame(ifname: string, frame: Uint8Array): void;
+  log(msg: string): void;
+}
+
+/** Counters of one instance (keepalived's vrrp_stats vocabulary). */
+export interface InstanceStats {
+  advertsReceived: number;
+  advertsSent: number;
+  becomeMaster: number;
+  releaseMaster: number;
+  priorityZeroReceived: number;
+  priorityZeroSent: number;
+  garpSent: number;
+  drops: Partial<Record<DropReason, number>>;
+}
+
+/** The machine parameters of a spec. */
+export function machineParams(spec: VrrpInstanceSpec, primaryIp: string): MachineParams {
+  return {
+    version: spec.version,
+    advertIntMs: spec.advertIntMs,
+    basePriority: spec.priority,
+    nopreempt: spec.nopreempt && spec.priority !== 255,
+    preemptDelayMs: spec.preemptDelayMs,
+    downTimerAdverts: spec.downTimerAdverts,
+    primaryIp,
+    higherPrioSendAdvert: spec.higherPrioSendAdvert,
+    lowerPrioNoAdvert: spec.lowerPrioNoAdvert,
+  };
+}
+
+/** A running vrrp_instance. */
+export class VrrpInstance extends EventEmitter implements AdvertSink {
+  machine: MachineState;
+  readonly stats: InstanceStats = { advertsReceived: 0, advertsSent: 0, becomeMaster: 0, releaseMaster: 0, priorityZeroReceived: 0, priorityZeroSent: 0, garpSent: 0, drops: {} };
+  /** Why the instance is held in FAULT (interface down, failed script, sync group…). */
+  readonly faults = new Set<string>();
+  srcIp = '';
+  private timer?: NodeJS.Timeout;
+  private garpTimers: NodeJS.Timeout[] = [];
+  private refreshTimer?: NodeJS.Timeout;
+  private ops: Promise<void> = Promise.resolve();
+  private macs = new Map<string, string>();
+  private lastLowerPrioGarpMs = -Infinity;
+  private trackDelta = 0;
+  private running = false;
+  /** Transitions forced by the sync group (not propagated again). */
+  syncForced = false;
+
+  constructor(public spec: VrrpInstanceSpec, private readonly deps: InstanceDeps) {
+    super();
+    this.machine = initialMachine(machineParams(spec, '0.0.0.0'));
+  }
+
+  get name(): string { return this.spec.name; }
+  get state(): VrrpState { return this.machine.state; }
+  get priority(): number { return this.spec.priority === 255 ? 255 : this.machine.priority; }
+  private get group(): string { return this.spec.mcastGroup ?? (this.spec.family === 4 ? VRRP_GROUP4 : VRRP_GROUP6); }
+  private get unicast(): boolean { return this.spec.unicastPeers.length > 0; }
+
+  /** Resolves the source address, removes stale copies of our VIPs, joins the group and starts the machine. */
+  async start(): Promise<void> {
+    const info = await this.deps.readInterface(this.spec.interface);
+    if (!info) this.faults.add(`interface ${this.spec.interface} missing`);
+    else {
+      this.macs.set(info.name, info.mac);
+      if (!info.up && !this.spec.dontTrackPrimary) this.faults.add(`interface ${info.name} down`);
+    }
+    this.srcIp = this.spec.srcIp ?? (this.spec.family === 4 ? this.pickIpv4(info) : info?.linkLocal6[0]) ?? '';
+    if (!this.srcIp) this.faults.add('no source address');
+    for (const v of [...this.spec.vips, ...this.spec.excludedVips]) {
+      const dev = v.dev ?? this.spec.interface;
+      if (!this.macs.has(dev)) { const i = await this.deps.readInterface(dev); if (i) this.macs.set(dev, i.mac); }
+    }
+    const stale = await this.deps.removeVips(this.allVips(), this.spec.interface);
+    for (const e of stale) this.deps.log(`${this.name}: ${e}`);
+    this.machine = { ...initialMachine(machineParams(this.spec, this.srcIp || '0.0.0.0'), this.effectivePriority()), fault: this.faults.size > 0 };
+    if (this.faults.size) this.emit('faults');
+    this.deps.transport.register(this.spec.vrid, this);
+    if (!this.unicast) { try { this.deps.transport.join(this.group); } catch (e) { this.deps.log(`${this.name}: join ${this.group}: ${(e as Error).message}`); } }
+    this.running = true;
+    this.feed({ type: 'start' });
+  }
+
+  /** Stops the instance (priority-0 advert if MASTER, VIPs removed), notifying STOP or DELETED. */
+  async stop(as: 'STOP' | 'DELETED' = 'STOP'): Promise<void> {
+    if (!this.running) return;
+    this.stopAs = as;
+    this.feed({ type: 'shutdown' });
+    this.running = false;
+    this.clearTimers();
+    this.deps.transport.unregister(this.spec.vrid, this);
+    if (!this.unicast) { try { this.deps.transport.leave(this.group); } catch { /* gone */ } }
+    await this.ops;
+  }
+  private stopAs: 'STOP' | 'DELETED' = 'STOP';
+
+  /** Adds or clears a fault reason; the machine goes FAULT while any is set. */
+  setFault(reason: string, on: boolean): void {
+    const had = this.faults.size > 0;
+    if (on) this.faults.add(reason); else this.faults.delete(reason);
+    const has = this.faults.size > 0;
+    if (!reason.startsWith('sync group')) this.emit('faults');
+    if (this.running && had !== has) this.feed({ type: 'fault', fault: has, reason: on ? reason : `${reason} cleared` });
+  }
+
+  /** Sets the tracker priority delta (base + delta, clamped 1..254 unless owner). */
+  setTrackDelta(delta: number): void {
+    this.trackDelta = delta;
+    if (this.running) this.feed({ type: 'priority', priority: this.effectivePriority() });
+  }
+
+  /** Forces MASTER or BACKUP (sync groups). */
+  force(to: 'MASTER' | 'BACKUP', reason: string): void {
+    if (!this.running) return;
+    this.syncForced = true;
+    try { this.feed({ type: 'force', to, reason }); } finally { this.syncForced = false; }
+  }
+
+  /** Applies a reloaded spec of the same instance: keeps the state, diffs the VIPs (§6.3). */
+  async reload(spec: VrrpInstanceSpec): Promise<void> {
+    const old = this.spec;
+    this.spec = spec;
+    this.machine = { ...this.machine, params: machineParams(spec, this.srcIp || '0.0.0.0') };
+    this.feed({ type: 'priority', priority: this.effectivePriority() });
+    const key = (v: VipSpec): string => `${canonicalIp(v.address)}/${v.prefixLen}/${v.dev ?? spec.interface}`;
+    const oldAll = [...old.vips, ...old.excludedVips];
+    const newAll = [...spec.vips, ...spec.excludedVips];
+    const removed = oldAll.filter((v) => !newAll.some((n) => key(n) === key(v)));
+    const added = newAll.filter((v) => !oldAll.some((o) => key(o) === key(v)));
+    await this.enqueue(async () => {
+      if (removed.length) await this.deps.removeVips(removed, spec.interface);
+      if (this.state === 'MASTER') {
+        if (added.length) await this.deps.addVips(added, spec.interface);
+        this.garpBurst(spec.garp.masterRepeat);
+      } else if (added.length) await this.deps.removeVips(added, spec.interface);
+    });
+  }
+
+  /** AdvertSink: a decoded advert for our VRID. */
+  onAdvert(adv: Advert, meta: AdvertMeta): void {
+    if (!this.running) return;
+    const exp: AdvertExpectations = {
+      version: this.spec.version,
+      family: this.spec.family,
+      vrid: this.spec.vrid,
+      advertIntMs: this.spec.advertIntMs,
+      authPass: this.spec.version === 2 && this.spec.authentication?.type === 'PASS' ? this.spec.authentication.password : undefined,
+      vips: this.spec.vips.map((v) => v.address),
+      unicastPeers: this.spec.checkUnicastSrc || this.spec.unicastPeers.some((p) => p.minTtl !== undefined || p.maxTtl !== undefined) ? this.spec.unicastPeers : undefined,
+      ownAddresses: this.srcIp ? [this.srcIp] : [],
+    };
+    const why = checkAdvert(adv, exp, meta);
+    if (why) { this.onDrop(why); return; }
+    this.stats.advertsReceived++;
+    if (adv.priority === 0) this.stats.priorityZeroReceived++;
+    this.feed({ type: 'advert', priority: adv.priority, maxAdverIntMs: adv.adverIntMs, srcIp: meta.srcIp });
+  }
+
+  /** AdvertSink: a dropped datagram for our VRID. */
+  onDrop(reason: DropReason): void {
+    this.stats.drops[reason] = (this.stats.drops[reason] ?? 0) + 1;
+  }
+
+  private effectivePriority(): number {
+    if (this.spec.priority === 255) return 255;
+    return Math.max(1, Math.min(254, this.spec.priority + this.trackDelta));
+  }
+
+  private pickIpv4(info: InterfaceInfo | undefined): string | undefined {
+    const ours = new Set(this.allVips().map((v) => v.address));
+    return info?.ipv4.find((a) => !ours.has(a));
+  }
+
+  private allVips(): VipSpec[] {
+    return [...this.spec.vips, ...this.spec.excludedVips];
+  }
+
+  /** Runs one event through the machine and carries out its actions. */
+  feed(ev: MachineEvent): void {
+    const r = step(this.machine, ev, this.deps.now());
+    this.machine = r.state;
+    for (const a of r.actions) this.act(a);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const d = nextDeadlineMs(this.machine);
+    if (d === undefined || !this.running) return;
+    this.timer = setTimeout(() => { this.timer = undefined; this.feed({ type: 'tick' }); }, Math.max(0, d - this.deps.now()));
+  }
+
+  private act(a: MachineAction): void {
+    switch (a.type) {
+      case 'send-advert': this.sendAdvert(a.priority); break;
+      case 'transition': this.transition(a.from, a.to, a.reason); break;
+      case 'garp':
+        if (a.kind === 'master') this.startGarps();
+        else if (this.deps.now() - this.lastLowerPrioGarpMs >= this.spec.garp.lowerPrioDelayMs) {
+          this.lastLowerPrioGarpMs = this.deps.now();
+          this.enqueue(async () => this.garpBurst(this.spec.garp.lowerPrioRepeat));
+        }
+        break;
+      case 'rx-lower-prio':
+        if (this.spec.notify.masterRxLowerPri) this.deps.notify.enqueue(this.spec.notify.masterRxLowerPri.argv, this.spec.notifyTimeoutMs ?? 10000);
+        break;
+    }
+  }
+
+  private sendAdvert(priority: number): void {
+    if (!this.srcIp) return;
+    const fields = {
+      version: this.spec.version,
+      family: this.spec.family,
+      vrid: this.spec.vrid,
+      priority,
+      adverIntMs: this.spec.advertIntMs,
+      addresses: this.spec.vips.map((v) => v.address),
+      authPass: this.spec.version === 2 && this.spec.authentication?.type === 'PASS' ? this.spec.authentication.password : undefined,
+    };
+    const dsts = this.unicast ? this.spec.unicastPeers.map((p) => p.address) : [this.group];
+    for (const dst of dsts) {
+      this.deps.transport.send(encodeAdvert(fields, this.srcIp, dst), dst, this.srcIp, this.unicast ? this.spec.unicastTtl : 255);
+      this.stats.advertsSent++;
+      if (priority === 0) this.stats.priorityZeroSent++;
+    }
+  }
+
+  private enqueue(fn: () => Promise<void> | void): Promise<void> {
+    this.ops = this.ops.then(fn).catch((e: unknown) => this.deps.log(`${this.name}: ${(e as Error).message}`));
+    return this.ops;
+  }
+
+  private transition(from: VrrpState, to: VrrpState, reason: string): void {
+    const atMs = this.deps.now();
+    const prio = this.priority;
+    if (to === 'MASTER') this.stats.becomeMaster++;
+    if (from === 'MASTER') { this.stats.releaseMaster++; this.stopGarps(); }
+    this.emit('transition', { from, to, reason, forced: this.syncForced });
+    const notifyState: NotifyState | undefined = to === 'INIT' ? this.stopAs : to;
+    const vips = this.allVips();
+    this.enqueue(async () => {
+      let errs: string[] = [];
+      if (to === 'MASTER') errs = await this.deps.addVips(vips, this.spec.interface);
+      else if (from === 'MASTER') errs = await this.deps.removeVips(vips, this.spec.interface);
+      for (const e of errs) this.deps.log(`${this.name}: ${e}`);
+      const ev: VrrpStateEvent = { instance: this.name, vrid: this.spec.vrid, interface: this.spec.interface, from, to, priority: prio, vips: to === 'MASTER' ? vips : [], reason, atMs };
+      this.deps.log(`${this.name}: ${from} -> ${to} (${reason})`);
+      this.emit('state', ev);
+      if (notifyState) queueNotify(this.deps.notify, this.spec.notify, 'INSTANCE', this.name, notifyState, prio, this.spec.notifyTimeoutMs ?? 10000);
+    });
+  }
+
+  private startGarps(): void {
+    this.stopGarps();
+    const g = this.spec.garp;
+    this.enqueue(() => this.garpBurst(g.masterRepeat));
+    if (g.masterDelayMs > 0) this.garpTimers.push(setTimeout(() => { if (this.state === 'MASTER') this.enqueue(() => this.garpBurst(g.masterRepeat)); }, g.masterDelayMs));
+    if (g.masterRefreshMs > 0) {
+      this.refreshTimer = setInterval(() => { if (this.state === 'MASTER') this.enqueue(() => this.garpBurst(g.masterRefreshRepeat)); }, g.masterRefreshMs);
+    }
+  }
+
+  private stopGarps(): void {
+    for (const t of this.garpTimers) clearTimeout(t);
+    this.garpTimers = [];
+    if (this.refreshTimer) clearInterval(this.refreshTimer);
+    this.refreshTimer = undefined;
+  }
+
+  private clearTimers(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.stopGarps();
+  }
+
+  /** Sends `repeat` GARPs / unsolicited NAs for every VIP (paced by garp.intervalMs). */
+  private async garpBurst(repeat: number): Promise<void> {
+    for (let i = 0; i < repeat; i++) {
+      for (const v of this.allVips()) {
+        const dev = v.dev ?? this.spec.interface;
+        const mac = this.macs.get(dev);
+        if (!mac) continue;
+        try {
+          if (v.family === 4) this.deps.sendFrame(dev, garpFrame(mac, v.address));
+          else this.deps.sendFrame(dev, unsolicitedNaFrame(mac, this.spec.family === 6 && this.srcIp ? this.srcIp : v.address, v.address));
+          this.stats.garpSent++;
+        } catch (e) { this.deps.log(`${this.name}: GARP on ${dev}: ${(e as Error).message}`); }
+        if (this.spec.garp.intervalMs > 0) await new Promise((r) => setTimeout(r, this.spec.garp.intervalMs));
+      }
+    }
+  }
+}

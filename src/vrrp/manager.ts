@@ -1,0 +1,257 @@
+/**
+ * VrrpManager: runs every vrrp_instance of a VrrpConfig — shared raw sockets per interface,
+ * vrrp_script trackers, track_interface polling, vrrp_sync_group coupling, ordered notify
+ * scripts — and reports state changes with the VIPs to serve ('state' events) for the daemon
+ * and data plane. reload() diffs like keepalived's SIGHUP (§6.3: instances matched by VRID,
+ * family, interface, unicast/multicast and source/group, not by name).
+ */
+import { EventEmitter } from 'node:events';
+import { loadNative } from '../native/addon.js';
+import type { RawSockModule } from '../native/types.js';
+import { InstanceStats, VrrpInstance, type InstanceDeps } from './instance.js';
+import { readInterface, readOperUp } from './interface-info.js';
+import { NotifyQueue, queueNotify, type NotifyRecord } from './notify.js';
+import { RawVrrpSocket, type VrrpTransport } from './socket.js';
+import { ScriptTracker, trackEffect } from './track-script.js';
+import type { VrrpConfig, VrrpFamily, VrrpInstanceSpec, VrrpState, VrrpStateEvent, VrrpSyncGroupSpec } from './types.js';
+import { validate } from './validate.js';
+import { addVips, removeVips } from './vip.js';
+
+/** Options of VrrpManager (all optional; tests inject fakes). */
+export interface VrrpManagerOptions {
+  log?: (msg: string) => void;
+  /** Creates the transport of (family, interface); default: native raw socket. */
+  transportFactory?: (family: VrrpFamily, ifname: string) => VrrpTransport & { close?(): void };
+  /** Overrides parts of the instance dependencies (now, VIP commands, frame sender…). */
+  deps?: Partial<Omit<InstanceDeps, 'transport' | 'notify'>>;
+  /** Interface poll period for track_interface and the instances' own interfaces; default 200 ms. */
+  linkPollMs?: number;
+  /** Called after every notify script run. */
+  onNotify?: (r: NotifyRecord) => void;
+}
+
+/** A snapshot of one instance for status output. */
+export interface VrrpInstanceStatus {
+  name: string;
+  vrid: number;
+  interface: string;
+  state: VrrpState;
+  priority: number;
+  faults: string[];
+  stats: InstanceStats;
+}
+
+/** The key keepalived's vrrp_exist matches instances by on reload. */
+export function reloadKey(s: VrrpInstanceSpec): string {
+  const uni = s.unicastPeers.length > 0;
+  return [s.vrid, s.family, s.interface, uni ? 'u' : 'm', uni ? (s.srcIp ?? '') : (s.mcastGroup ?? ''), String(s.useVmac ?? '')].join('|');
+}
+
+/** Typed events of VrrpManager. */
+export interface VrrpManager {
+  on(event: 'state', listener: (e: VrrpStateEvent) => void): this;
+  once(event: 'state', listener: (e: VrrpStateEvent) => void): this;
+  off(event: 'state', listener: (e: VrrpStateEvent) => void): this;
+}
+
+/** Runs the VRRP side of one keepalived.conf; emits 'state' (VrrpStateEvent). */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export class VrrpManager extends EventEmitter {
+  private instances = new Map<string, VrrpInstance>();
+  private sockets = new Map<string, VrrpTransport & { close?(): void }>();
+  private trackers = new Map<string, ScriptTracker>();
+  private linkState = new Map<string, boolean>();
+  private linkTimer?: NodeJS.Timeout;
+  private readonly notify: NotifyQueue;
+  private readonly log: (msg: string) => void;
+  private groupState = new Map<string, VrrpState>();
+
+  constructor(private config: VrrpConfig, private readonly opts: VrrpManagerOptions = {}) {
+    super();
+    this.log = opts.log ?? ((m) => process.stderr.write(`ulvs vrrp: ${m}\n`));
+    this.notify = new NotifyQueue((r) => {
+      if (r.code !== 0) this.log(`notify '${r.argv.join(' ')}' exited ${r.code}${r.stderr.trim() ? `: ${r.stderr.trim()}` : ''}`);
+      opts.onNotify?.(r);
+    });
+  }
+
+  /** Validates, then starts every instance; throws one sentence per error found by validate(). */
+  async start(): Promise<void> {
+    this.assertValid(this.config);
+    this.startTrackers(this.config);
+    for (const spec of this.config.instances) await this.addInstance(spec);
+    this.applyTracking();
+    this.linkTimer = setInterval(() => void this.pollLinks(), this.opts.linkPollMs ?? 200);
+  }
+
+  /** Stops every instance (priority 0 adverts, VIPs removed, notify_stop), then waits for the notify queue. */
+  async stop(): Promise<void> {
+    if (this.linkTimer) clearInterval(this.linkTimer);
+    this.linkTimer = undefined;
+    for (const t of this.trackers.values()) t.stop();
+    await Promise.all([...this.instances.values()].map((i) => i.stop('STOP')));
+    for (const s of this.sockets.values()) s.close?.();
+    this.sockets.clear();
+    await this.notify.drain();
+  }
+
+  /** Applies a new configuration the way keepalived's SIGHUP does; refuses an invalid one (old kept). */
+  async reload(config: VrrpConfig): Promise<void> {
+    this.assertValid(config);
+    const oldByKey = new Map([...this.instances.values()].map((i) => [reloadKey(i.spec), i]));
+    const next = new Map<string, VrrpInstance>();
+    for (const t of this.trackers.values()) t.stop();
+    const oldTrackers = this.trackers;
+    this.trackers = new Map();
+    this.config = config;
+    this.startTrackers(config, oldTrackers);
+    const toStart: VrrpInstanceSpec[] = [];
+    for (const spec of config.instances) {
+      const inst = oldByKey.get(reloadKey(spec));
+      if (inst) { oldByKey.delete(reloadKey(spec)); this.instances.delete(inst.name); await inst.reload(spec); next.set(spec.name, inst); } else toStart.push(spec);
+    }
+    for (const gone of oldByKey.values()) { this.instances.delete(gone.name); await gone.stop('DELETED'); }
+    this.instances = next;
+    for (const spec of toStart) await this.addInstance(spec);
+    this.applyTracking();
+  }
+
+  /** Status of every instance. */
+  status(): VrrpInstanceStatus[] {
+    return [...this.instances.values()].map((i) => ({ name: i.name, vrid: i.spec.vrid, interface: i.spec.interface, state: i.state, priority: i.priority, faults: [...i.faults], stats: i.stats }));
+  }
+
+  /** Drops not attributable to an instance, per socket (family/interface). */
+  socketDrops(): Record<string, Record<string, number>> {
+    const out: Record<string, Record<string, number>> = {};
+    for (const [k, s] of this.sockets) out[k] = Object.fromEntries(s.drops);
+    return out;
+  }
+
+  /** Resolves when every notify script queued so far has finished. */
+  drainNotify(): Promise<void> {
+    return this.notify.drain();
+  }
+
+  private assertValid(config: VrrpConfig): void {
+    const errors = validate(config).filter((p) => p.severity === 'error');
+    if (errors.length) throw new Error(errors.map((e) => e.message).join(' '));
+  }
+
+  private transport(family: VrrpFamily, ifname: string): VrrpTransport {
+    const key = `${family}/${ifname}`;
+    let s = this.sockets.get(key);
+    if (!s) {
+      s = this.opts.transportFactory ? this.opts.transportFactory(family, ifname) : new RawVrrpSocket(family, ifname);
+      this.sockets.set(key, s);
+    }
+    return s;
+  }
+
+  private deps(spec: VrrpInstanceSpec): InstanceDeps {
+    const d = this.opts.deps ?? {};
+    let sendFrame = d.sendFrame;
+    if (!sendFrame) {
+      const mod = loadNative() as unknown as RawSockModule;
+      sendFrame = (ifname, frame) => { mod.sendFrame(ifname, frame); };
+    }
+    return {
+      transport: this.transport(spec.family, spec.interface),
+      notify: this.notify,
+      now: d.now ?? (() => performance.now()),
+      readInterface: d.readInterface ?? readInterface,
+      addVips: d.addVips ?? addVips,
+      removeVips: d.removeVips ?? removeVips,
+      sendFrame,
+      log: d.log ?? this.log,
+    };
+  }
+
+  private async addInstance(spec: VrrpInstanceSpec): Promise<void> {
+    const inst = new VrrpInstance(spec, this.deps(spec));
+    this.instances.set(spec.name, inst);
+    inst.on('state', (e: VrrpStateEvent) => this.emit('state', e));
+    inst.on('faults', () => this.syncFaults(inst));
+    inst.on('transition', (t: { from: VrrpState; to: VrrpState; forced: boolean }) => this.onTransition(inst, t.to, t.forced));
+    await inst.start();
+  }
+
+  private startTrackers(config: VrrpConfig, previous?: Map<string, ScriptTracker>): void {
+    const used = new Set<string>();
+    for (const i of config.instances) for (const r of i.trackScripts) used.add(r.name);
+    for (const g of config.syncGroups) for (const r of g.trackScripts) used.add(r.name);
+    for (const spec of config.scripts) {
+      if (!used.has(spec.name)) continue; // keepalived runs only tracked scripts
+      const t = new ScriptTracker(spec);
+      const old = previous?.get(spec.name);
+      if (old && old.spec.script === spec.script) t.ok = old.ok;
+      t.on('change', (ok: boolean) => { this.log(`vrrp_script ${spec.name} ${ok ? 'succeeded' : 'failed'}`); this.applyTracking(); });
+      this.trackers.set(spec.name, t);
+      t.start();
+    }
+  }
+
+  private syncGroupOf(name: string): VrrpSyncGroupSpec | undefined {
+    return this.config.syncGroups.find((g) => g.instances.includes(name));
+  }
+
+  /** Recomputes every instance's tracker effect (priority delta and FAULT). */
+  private applyTracking(): void {
+    for (const inst of this.instances.values()) {
+      const g = this.syncGroupOf(inst.name);
+      const refs = [...inst.spec.trackScripts, ...(g?.trackScripts ?? [])];
+      const ifs = [...inst.spec.trackInterfaces, ...(g?.trackInterfaces ?? [])];
+      const scripts = refs.flatMap((ref) => {
+        const t = this.trackers.get(ref.name);
+        return t ? [{ ref, spec: t.spec, ok: t.ok }] : [];
+      });
+      const e = trackEffect(scripts, ifs.map((spec) => ({ spec, up: this.linkState.get(spec.name) ?? true })));
+      // Sync-group members ignore tracker weights (keepalived without sync_group_tracking_weight).
+      inst.setTrackDelta(g ? 0 : e.delta);
+      inst.setFault('tracking', e.fault);
+      if (!inst.spec.dontTrackPrimary) {
+        const up = this.linkState.get(inst.spec.interface);
+        if (up !== undefined) inst.setFault(`interface ${inst.spec.interface} down`, !up);
+      }
+    }
+  }
+
+  private async pollLinks(): Promise<void> {
+    const names = new Set<string>();
+    for (const i of this.instances.values()) {
+      names.add(i.spec.interface);
+      for (const t of i.spec.trackInterfaces) names.add(t.name);
+    }
+    for (const g of this.config.syncGroups) for (const t of g.trackInterfaces) names.add(t.name);
+    let changed = false;
+    for (const n of names) {
+      const up = await readOperUp(n);
+      const v = up ?? false;
+      if (up === undefined && !this.linkState.has(n)) continue;
+      if (this.linkState.get(n) !== v) { this.linkState.set(n, v); changed = true; this.log(`interface ${n} ${v ? 'up' : 'down'}`); }
+    }
+    if (changed) this.applyTracking();
+  }
+
+  /** vrrp_sync_group: one member with a fault of its own holds every member in FAULT. */
+  private syncFaults(inst: VrrpInstance): void {
+    const g = this.syncGroupOf(inst.name);
+    if (!g) return;
+    const reason = `sync group ${g.name}`;
+    const members = g.instances.map((n) => this.instances.get(n)).filter((m): m is VrrpInstance => !!m);
+    const own = members.some((m) => [...m.faults].some((f) => f !== reason));
+    for (const m of members) if (m.faults.has(reason) !== own) m.setFault(reason, own);
+  }
+
+  /** vrrp_sync_group: members follow each other into FAULT, MASTER and BACKUP; group notify scripts. */
+  private onTransition(inst: VrrpInstance, to: VrrpState, forced: boolean): void {
+    const g = this.syncGroupOf(inst.name);
+    if (!g) return;
+    const members = g.instances.map((n) => this.instances.get(n)).filter((m): m is VrrpInstance => !!m && m !== inst);
+    if (!forced && (to === 'MASTER' || to === 'BACKUP')) for (const m of members) m.force(to, `sync group ${g.name}`);
+    if (to !== 'INIT' && this.groupState.get(g.name) !== to) {
+      this.groupState.set(g.name, to);
+      queueNotify(this.notify, g.notify, 'GROUP', g.name, to, 0, 10000);
+    }
+  }
+}

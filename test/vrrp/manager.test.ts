@@ -1,0 +1,101 @@
+import t from 'tap';
+import { VrrpManager } from '../../src/vrrp/manager.js';
+import type { VipSpec, VrrpStateEvent } from '../../src/vrrp/types.js';
+import { validate } from '../../src/vrrp/validate.js';
+import { FakeTransport, FakeWire, config, fakeIface, instanceSpec } from './fake-wire.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function node(wire: FakeWire, addr: string, over: Parameters<typeof instanceSpec>[0], held: Set<string>) {
+  const events: VrrpStateEvent[] = [];
+  const tr = new FakeTransport(wire, addr);
+  const m = new VrrpManager(config([instanceSpec(over)]), {
+    log: () => {},
+    transportFactory: () => tr,
+    linkPollMs: 1000000,
+    deps: {
+      readInterface: fakeIface(addr),
+      addVips: async (v: VipSpec[]) => { for (const x of v) held.add(`${addr}:${x.address}`); return []; },
+      removeVips: async (v: VipSpec[]) => { for (const x of v) held.delete(`${addr}:${x.address}`); return []; },
+      sendFrame: () => {},
+    },
+  });
+  m.on('state', (e) => events.push(e));
+  return { m, events, tr };
+}
+
+t.test('two managers on a fake wire: election, clean stop takeover, VIPs follow', async (t) => {
+  const wire = new FakeWire();
+  const held = new Set<string>();
+  const a = node(wire, '10.0.0.1', { version: 3, advertIntMs: 50, priority: 200 }, held);
+  const b = node(wire, '10.0.0.2', { version: 3, advertIntMs: 50, priority: 100 }, held);
+  await a.m.start(); await b.m.start();
+  await sleep(600);
+  t.equal(a.m.status()[0].state, 'MASTER');
+  t.equal(b.m.status()[0].state, 'BACKUP');
+  t.same([...held], ['10.0.0.1:192.0.2.100'], 'only the master holds the VIP');
+  await a.m.stop();
+  await sleep(300);
+  t.equal(b.m.status()[0].state, 'MASTER', 'backup took over after priority 0');
+  t.same([...held], ['10.0.0.2:192.0.2.100']);
+  t.ok(b.events.some((e) => e.to === 'MASTER' && e.vips.length === 1), 'state event carries the VIPs');
+  t.ok(b.m.status()[0].stats.priorityZeroReceived >= 1);
+  await b.m.stop();
+  t.same([...held], []);
+});
+
+t.test('split brain heals to exactly one master', async (t) => {
+  const wire = new FakeWire();
+  const held = new Set<string>();
+  const a = node(wire, '10.0.0.1', { version: 3, advertIntMs: 50, priority: 150 }, held);
+  const b = node(wire, '10.0.0.2', { version: 3, advertIntMs: 50, priority: 100 }, held);
+  await a.m.start(); await b.m.start();
+  await sleep(500);
+  wire.connected = false;
+  await sleep(500);
+  t.equal(held.size, 2, 'both master while cut');
+  wire.connected = true;
+  await sleep(400);
+  t.same([...held], ['10.0.0.1:192.0.2.100'], 'one holder after the heal');
+  await a.m.stop(); await b.m.stop();
+});
+
+t.test('mismatched password and interval are dropped and counted', async (t) => {
+  const wire = new FakeWire();
+  const held = new Set<string>();
+  const a = node(wire, '10.0.0.1', { priority: 255, advertIntMs: 1000, authentication: { type: 'PASS', password: 'secret' } }, held);
+  const b = node(wire, '10.0.0.2', { priority: 100, advertIntMs: 1000, authentication: { type: 'PASS', password: 'other' } }, held);
+  await a.m.start(); await b.m.start();
+  await sleep(1500);
+  t.ok((b.m.status()[0].stats.drops.auth ?? 0) >= 1, 'auth drops counted');
+  t.equal(b.m.status()[0].stats.advertsReceived, 0);
+  await a.m.stop(); await b.m.stop();
+});
+
+t.test('validate refuses duplicate VRID on one interface and v2 with IPv6', async (t) => {
+  const p = validate(config([instanceSpec(), instanceSpec({ name: 'VI_2' }), instanceSpec({ name: 'VI_6', vrid: 9, family: 6, vips: [{ address: 'fe80::9', family: 6, prefixLen: 64 }] })]));
+  t.match(p.filter((x) => x.severity === 'error'), [{ index: 1, keyword: 'virtual_router_id' }, { index: 2, keyword: 'version' }]);
+  t.same(validate(config([instanceSpec()])), []);
+  await t.rejects(new VrrpManager(config([instanceSpec(), instanceSpec({ name: 'VI_2' })]), { log: () => {} }).start(), /already used/);
+});
+
+t.test('sync group: a member FAULT takes the others to FAULT; group notify', async (t) => {
+  const wire = new FakeWire();
+  const held = new Set<string>();
+  const tr = new FakeTransport(wire, '10.0.0.1');
+  const cfg = config([instanceSpec({ priority: 255 }), instanceSpec({ name: 'VI_2', vrid: 52, priority: 255, vips: [{ address: '192.0.2.101', family: 4, prefixLen: 32 }] })],
+    { syncGroups: [{ name: 'G', instances: ['VI_1', 'VI_2'], trackInterfaces: [], trackScripts: [], notify: {} }] });
+  const m = new VrrpManager(cfg, { log: () => {}, transportFactory: () => tr, linkPollMs: 1000000, deps: { readInterface: fakeIface('10.0.0.1'), addVips: async (v) => { v.forEach((x) => held.add(x.address)); return []; }, removeVips: async (v) => { v.forEach((x) => held.delete(x.address)); return []; }, sendFrame: () => {} } });
+  await m.start();
+  await sleep(50);
+  t.same(m.status().map((s) => s.state), ['MASTER', 'MASTER']);
+  const vi1 = (m as unknown as { instances: Map<string, { setFault(r: string, on: boolean): void }> }).instances.get('VI_1')!;
+  vi1.setFault('test', true);
+  await sleep(50);
+  t.same(m.status().map((s) => s.state), ['FAULT', 'FAULT']);
+  t.same([...held], []);
+  vi1.setFault('test', false);
+  await sleep(50);
+  t.same(m.status().map((s) => s.state), ['MASTER', 'MASTER']);
+  await m.stop();
+});
