@@ -64,6 +64,12 @@ function parseRange(s: string): { family: Family; first: string; last: string } 
   const dash = /^([^-]+)-(.+)$/.exec(s);
   if (dash) {
     const ip = canonicalIp(dash[1]!);
+    if (ip?.family === 6) {
+      const groups = expandV6(ip.address);
+      const end = /^[0-9a-fA-F]{1,4}$/.test(dash[2]!) ? parseInt(dash[2]!, 16) : NaN;
+      if (!(end >= groups[7]!)) return undefined;
+      return { family: 6, first: ip.address, last: canonicalIp([...groups.slice(0, 7), end].map((g) => g.toString(16)).join(':'))!.address };
+    }
     if (!ip || ip.family !== 4) return undefined;
     const endIp = canonicalIp(dash[2]!);
     if (endIp?.family === 4) return ipv4ToInt(endIp.address) >= ipv4ToInt(ip.address) ? { family: 4, first: ip.address, last: endIp.address } : undefined;
@@ -74,6 +80,15 @@ function parseRange(s: string): { family: Family; first: string; last: string } 
   }
   const ip = canonicalIp(s);
   return ip ? { family: ip.family, first: ip.address, last: ip.address } : undefined;
+}
+
+/** The eight 16-bit groups of a canonical IPv6 address. */
+function expandV6(a: string): number[] {
+  const [head, tail] = a.includes('::') ? a.split('::') as [string, string] : [a, undefined];
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const mid = tail === undefined ? [] : Array<string>(8 - h.length - t.length).fill('0');
+  return [...h, ...mid, ...t].map((g) => parseInt(g, 16));
 }
 
 /** Copies the fields of `raw` named in `fields` onto `out` when present (undefined = inherit, per the health contract). */
@@ -208,7 +223,14 @@ export function buildVirtualServer(raw: RawBlock, groups: VirtualServerGroupConf
     for (const e of g.entries) {
       if (keys.length >= MAX_GROUP_SERVICES) { sink.error(raw.pos, 'group-too-large', `virtual_server_group ${g.name} expands to more than ${MAX_GROUP_SERVICES} services; use fwmark for large ranges.`); break; }
       if (e.kind === 'fwmark') { keys.push({ kind: 'fwmark', fwmark: e.fwmark, family: e.family ?? 4 }); continue; }
-      if (e.family === 6) { keys.push({ kind: 'addr', protocol, family: 6, address: e.first, port: e.port }); continue; }
+      if (e.family === 6) {
+        const g = expandV6(e.first);
+        const last = expandV6(e.last)[7]!;
+        for (let n = g[7]!; n <= last && keys.length < MAX_GROUP_SERVICES; n++) {
+          keys.push({ kind: 'addr', protocol, family: 6, address: canonicalIp([...g.slice(0, 7), n].map((x) => x.toString(16)).join(':'))!.address, port: e.port });
+        }
+        continue;
+      }
       for (let n = ipv4ToInt(e.first); n <= ipv4ToInt(e.last) && keys.length < MAX_GROUP_SERVICES; n++) keys.push({ kind: 'addr', protocol, family: 4, address: intToIpv4(n), port: e.port });
     }
     family = keys.find((k) => k.kind === 'addr')?.family;

@@ -55,7 +55,14 @@ export function tokenize(l: LogicalLine, sink: DiagnosticSink): Token[] {
       continue;
     }
     let j = i;
-    while (j < s.length && !/\s/.test(s[j]!) && s[j] !== '{' && s[j] !== '}') j++;
+    while (j < s.length && !/\s/.test(s[j]!) && s[j] !== '{' && s[j] !== '}') {
+      // An unexpanded ${NAME} (undefined, e.g. meant for a shell) stays one word.
+      if (s[j] === '$' && s[j + 1] === '{') {
+        const close = s.indexOf('}', j + 2);
+        if (close > 0 && !/\s/.test(s.slice(j + 2, close))) { j = close + 1; continue; }
+      }
+      j++;
+    }
     out.push({ text: s.slice(i, j), quoted: false, start: i, end: j });
     i = j;
   }

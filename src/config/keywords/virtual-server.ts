@@ -133,6 +133,7 @@ export const virtualServerTable: BlockTable = {
     sorry_server_inhibit: { field: 'sorryServerInhibit', kind: 'flag' },
     sorry_server_lvs_method: { field: 'sorryServerForwarding', kind: 'custom', parse: parseForwarding },
     real_server: { field: 'realServers', kind: 'block', block: realServerTable, multiple: true },
+    nat_mask: ignored('obsolete; current keepalived rejects it — remove it'),
     ...ignoredAll(['lvs_sync_daemon']),
   },
 };
