@@ -1,0 +1,318 @@
+/**
+ * The per-batch data path (ip_vs_in / ip_vs_out / ip_vs_in_icmp / ip_vs_out_icmp in one loop):
+ * parse -> classify (connection or virtual service / NAT reply / ICMP error about a connection / not
+ * ours) -> lookup or create (scheduler, persistence) -> state transition -> forwarding transform ->
+ * verdict, mark, outIfindex, reason -> counters. Never throws; no allocation per packet.
+ *
+ * Verdicts: LinkType.Ether (AF_PACKET, replay) -> Verdict.Transmit with a full frame on outIfindex.
+ * LinkType.Ip (NFQUEUE) -> DR: Verdict.Accept with mark = the real server's DR mark (fwmark routing
+ * per real server); NAT/TUN: Verdict.AcceptModified. Not ours: Verdict.Accept, mark unchanged.
+ * ICMP errors the director must originate (port unreachable, frag-needed) are built in place and
+ * transmitted back on the ingress interface for Ether; on Ip links the packet is dropped with the reason
+ * (NFQUEUE cannot turn a packet into a reply).
+ */
+import { Verdict, type PacketBatch } from './batch.js';
+import { parsePacket } from '../packet/parse.js';
+import { PacketView } from '../packet/packet-view.js';
+import { DROP_REASONS, DropReason } from '../packet/drop-reasons.js';
+import { forwardDr } from '../forward/dr.js';
+import { natIn, natOut, decrementTtl } from '../forward/nat.js';
+import { natIcmpIn, natIcmpOut } from '../forward/nat-icmp.js';
+import { tunEncap, tunPayloadMtu } from '../forward/tun.js';
+import { frameEther, frameIp } from '../forward/l2.js';
+import { buildFragNeeded, buildPortUnreachable } from '../forward/icmp-reply.js';
+import { ConnKey } from '../table/conn-key.js';
+import { ConnResult, ConnStatus } from '../table/ipvs-core.js';
+import { Fwd } from '../table/layout.js';
+import type { SharedState } from '../table/shared-state.js';
+import type { Snapshot, SnapDest } from './snapshot.js';
+import { PipelineReason } from './pipeline-reasons.js';
+import { PC, pipelineRow } from './stats.js';
+
+const TCP = 6;
+const UDP = 17;
+const SCTP = 132;
+
+/** Per-thread scratch state of the pipeline (one per SharedState handle). */
+class PipelineContext {
+  readonly pv = new PacketView();
+  readonly k = new ConnKey();
+  readonly r = new ConnResult();
+  readonly row: Float64Array;
+  /** Views of r's address words for the forward transforms. */
+  readonly vaddrU: Uint32Array;
+  snap: Snapshot | null = null;
+
+  constructor(readonly state: SharedState) {
+    this.row = pipelineRow(state.buffers, state.workerIndex);
+    this.vaddrU = new Uint32Array(this.r.vaddr.buffer);
+  }
+}
+
+const contexts = new WeakMap<SharedState, PipelineContext>();
+
+function contextOf(state: SharedState): PipelineContext {
+  let c = contexts.get(state);
+  if (c === undefined) {
+    c = new PipelineContext(state);
+    contexts.set(state, c);
+  }
+  return c;
+}
+
+/** Records budget swept for expiry per batch: at least 64, else twice the batch size. */
+export function sweepBudget(count: number): number {
+  return Math.max(64, count * 2);
+}
+
+/**
+ * Runs the pipeline over `batch` with configuration `snap` on this thread's shared-state handle.
+ * `nowMs` is the batch clock (per-packet batch.timeMs[i] overrides it when non-zero). Sets
+ * verdict/mark/outIfindex/reason (and rewrites frames in place) for every packet.
+ */
+export function processBatch(batch: PacketBatch, snap: Snapshot, state: SharedState, nowMs: number): void {
+  const c = contextOf(state);
+  const core = state.core;
+  if (c.snap !== snap) {
+    c.snap = snap;
+    core.setConfig(snap.core);
+  }
+  const row = c.row;
+  core.beginBatch(nowMs, sweepBudget(batch.count));
+  for (let i = 0; i < batch.count; i++) {
+    const t = batch.timeMs[i]!;
+    let reason: number;
+    try {
+      reason = onePacket(batch, i, snap, c, t > 0 ? t : nowMs);
+    } catch {
+      batch.verdict[i] = Verdict.Drop;
+      reason = PipelineReason.Internal;
+    }
+    const v = batch.verdict[i]!;
+    batch.reason[i] = v === Verdict.Drop ? reason : 0;
+    row[PC.Packets]! += 1;
+    row[PC.Bytes]! += batch.length[i]!;
+    row[PC.Verdict0 + v]! += 1;
+    if (reason !== 0) row[PC.Reason0 + reason]! += 1;
+  }
+}
+
+/** Processes packet i; sets its verdict and returns the reason code (0 = normal). */
+function onePacket(b: PacketBatch, i: number, snap: Snapshot, c: PipelineContext, nowMs: number): number {
+  const pv = c.pv;
+  const err = parsePacket(pv, b.buf, b.start[i]!, b.length[i]!, b.linkType as 1 | 2);
+  if (err !== 0) {
+    b.verdict[i] = DROP_REASONS[err]?.ipvs === 'pass' ? Verdict.Accept : Verdict.Drop;
+    return err;
+  }
+  if (!pv.isIp) {
+    b.verdict[i] = Verdict.Accept;
+    return 0;
+  }
+  if (pv.icmpError) return icmpError(b, i, snap, c, nowMs);
+  const proto = pv.protocol;
+  if ((proto !== TCP && proto !== UDP && proto !== SCTP) || pv.l4Off < 0) {
+    b.verdict[i] = Verdict.Accept;
+    return pv.anomaly;
+  }
+  const k = c.k;
+  const r = c.r;
+  const bytes = pv.l3End - pv.l3Off;
+  k.proto = proto;
+  k.v6 = pv.family === 6;
+  const w = k.words;
+  for (let j = 0; j < 4; j++) {
+    w[j] = pv.saddr[j]!;
+    w[4 + j] = pv.daddr[j]!;
+  }
+  k.cport = pv.sport;
+  k.vport = pv.dport;
+  const core = c.state.core;
+  const st = core.inPacket(k, pv.tcpFlags, bytes, b.mark[i]!, nowMs, snap, r);
+  switch (st) {
+    case ConnStatus.Hit:
+      if (r.created) c.row[PC.ConnsCreated]! += 1;
+      return forwardIn(b, i, snap, c, snap.destBySlot[r.destSlot]);
+    case ConnStatus.NotOurs:
+      if (snap.hasNat) {
+        // A reply from a real server of a NAT connection: <proto, daddr:dport = source, caddr:cport = destination>.
+        for (let j = 0; j < 4; j++) {
+          w[8 + j] = pv.saddr[j]!;
+          w[j] = pv.daddr[j]!;
+        }
+        k.dport = pv.sport;
+        k.cport = pv.dport;
+        if (core.outPacket(k, pv.tcpFlags, bytes, nowMs, r) === ConnStatus.Hit) {
+          c.row[PC.NatReplies]! += 1;
+          return forwardOut(b, i, snap, c);
+        }
+      }
+      b.verdict[i] = Verdict.Accept;
+      return pv.anomaly !== 0 ? pv.anomaly : DropReason.NoService;
+    case ConnStatus.NoConn:
+      b.verdict[i] = Verdict.Accept;
+      return DropReason.NoConnection;
+    case ConnStatus.NoDest:
+      return replyIcmp(b, i, pv, buildPortUnreachable(b, i, pv), DropReason.NoDest);
+    case ConnStatus.DestGone:
+      b.verdict[i] = Verdict.Drop;
+      return DropReason.DestUnavailable;
+    case ConnStatus.TableFull:
+      b.verdict[i] = Verdict.Drop;
+      return PipelineReason.TableFull;
+    default:
+      b.verdict[i] = Verdict.Drop;
+      return PipelineReason.DefenceDrop;
+  }
+}
+
+/** Sends the ICMP error just built in slot i back out of the ingress interface (Ether), else drops. */
+function replyIcmp(b: PacketBatch, i: number, pv: PacketView, built: number, reason: number): number {
+  if (b.linkType === 1 && built === 0) {
+    b.verdict[i] = Verdict.Transmit;
+    b.outIfindex[i] = b.ifindex[i]!;
+    return reason;
+  }
+  b.verdict[i] = Verdict.Drop;
+  return reason;
+}
+
+/** Forwards a client->real-server packet (already counted) to `dest` by its method. */
+function forwardIn(b: PacketBatch, i: number, snap: Snapshot, c: PipelineContext, dest: SnapDest | undefined): number {
+  const pv = c.pv;
+  if (dest === undefined) {
+    b.verdict[i] = Verdict.Drop;
+    return DropReason.DestUnavailable;
+  }
+  const ether = b.linkType === 1;
+  let err = 0;
+  switch (dest.fwd) {
+    case Fwd.Dr:
+      if (!ether) {
+        b.verdict[i] = Verdict.Accept;
+        b.mark[i] = dest.mark;
+        return pv.anomaly;
+      }
+      err = forwardDr(b, i, pv, dest.dstMac, dest.srcMac);
+      break;
+    case Fwd.Nat:
+      err = natIn(b, i, pv, dest.addrU, c.r.dport);
+      if (err === 0) err = ether ? frameEther(b, i, pv, dest.dstMac, 0, dest.srcMac, 0) : (frameIp(b, i, pv), 0);
+      break;
+    case Fwd.Tun: {
+      const family = pv.family;
+      err = tunEncap(b, i, pv, dest.tunSrc, dest.addrU, dest.mtu);
+      if (err === DropReason.TunFragNeeded) return replyIcmp(b, i, pv, buildFragNeeded(b, i, pv, tunPayloadMtu(family, dest.mtu)), err);
+      if (err === 0) err = ether ? frameEther(b, i, pv, dest.dstMac, 0, dest.srcMac, 0) : (frameIp(b, i, pv), 0);
+      break;
+    }
+    default:
+      b.verdict[i] = Verdict.Accept;
+      return pv.anomaly;
+  }
+  if (err !== 0) {
+    b.verdict[i] = Verdict.Drop;
+    return err;
+  }
+  b.verdict[i] = ether ? Verdict.Transmit : Verdict.AcceptModified;
+  if (ether) b.outIfindex[i] = dest.ifindex;
+  return pv.anomaly;
+}
+
+/** Forwards a NAT reply (real server -> client) with source VIP:vport towards the client. */
+function forwardOut(b: PacketBatch, i: number, snap: Snapshot, c: PipelineContext): number {
+  const pv = c.pv;
+  const r = c.r;
+  natOut(b, i, pv, c.vaddrU, r.vport);
+  const ttl = decrementTtl(b, i, pv);
+  if (ttl !== 0) {
+    b.verdict[i] = Verdict.Drop;
+    return ttl;
+  }
+  return toClient(b, i, snap, c);
+}
+
+/** Frames packet i (already rewritten) for the client at pv's destination and sets the verdict. */
+function toClient(b: PacketBatch, i: number, snap: Snapshot, c: PipelineContext): number {
+  const pv = c.pv;
+  if (b.linkType !== 1) {
+    frameIp(b, i, pv);
+    b.verdict[i] = Verdict.AcceptModified;
+    return pv.anomaly;
+  }
+  const k = c.k;
+  for (let j = 0; j < 4; j++) k.words[j] = pv.daddr[j]!;
+  const eg = snap.egress;
+  const routed = snap.egressFor(pv.family === 6, k.caddr);
+  const err = frameEther(b, i, pv, eg.dstMac, 0, eg.srcMac, 0);
+  if (err !== 0) {
+    b.verdict[i] = Verdict.Drop;
+    return err;
+  }
+  b.verdict[i] = Verdict.Transmit;
+  b.outIfindex[i] = routed ? eg.ifindex : b.ifindex[i]!;
+  return pv.anomaly;
+}
+
+/**
+ * An ICMP error: about a packet we sent to a client (quoted VIP -> client: the in-tuple reversed,
+ * ip_vs_in_icmp) -> relay to the real server; or about a packet we sent to a NAT real server (quoted
+ * client -> real server, ip_vs_out_icmp) -> translate and send to the client. Otherwise not ours.
+ */
+function icmpError(b: PacketBatch, i: number, snap: Snapshot, c: PipelineContext, nowMs: number): number {
+  const pv = c.pv;
+  const q = pv.inner;
+  const k = c.k;
+  const r = c.r;
+  const core = c.state.core;
+  const bytes = pv.l3End - pv.l3Off;
+  k.proto = q.protocol;
+  k.v6 = q.family === 6;
+  const w = k.words;
+  for (let j = 0; j < 4; j++) {
+    w[j] = q.daddr[j]!;
+    w[4 + j] = q.saddr[j]!;
+  }
+  k.cport = q.dport;
+  k.vport = q.sport;
+  if (core.icmpLookup(k, false, bytes, nowMs, r) === ConnStatus.Hit) {
+    c.row[PC.IcmpMapped]! += 1;
+    const dest = snap.destBySlot[r.destSlot];
+    if (dest !== undefined && dest.fwd === Fwd.Nat) {
+      const err = natIcmpIn(b, i, pv, dest.addrU, r.dport);
+      if (err !== 0) {
+        b.verdict[i] = Verdict.Drop;
+        return err;
+      }
+      if (b.linkType !== 1) {
+        frameIp(b, i, pv);
+        b.verdict[i] = Verdict.AcceptModified;
+        return 0;
+      }
+      const e2 = frameEther(b, i, pv, dest.dstMac, 0, dest.srcMac, 0);
+      b.verdict[i] = e2 === 0 ? Verdict.Transmit : Verdict.Drop;
+      b.outIfindex[i] = dest.ifindex;
+      return e2;
+    }
+    return forwardIn(b, i, snap, c, dest);
+  }
+  if (snap.hasNat) {
+    for (let j = 0; j < 4; j++) {
+      w[j] = q.saddr[j]!;
+      w[8 + j] = q.daddr[j]!;
+    }
+    k.cport = q.sport;
+    k.dport = q.dport;
+    if (core.icmpLookup(k, true, bytes, nowMs, r) === ConnStatus.Hit) {
+      c.row[PC.IcmpMapped]! += 1;
+      const err = natIcmpOut(b, i, pv, c.vaddrU, r.vport);
+      if (err !== 0) {
+        b.verdict[i] = Verdict.Drop;
+        return err;
+      }
+      return toClient(b, i, snap, c);
+    }
+  }
+  b.verdict[i] = Verdict.Accept;
+  return DropReason.NoService;
+}

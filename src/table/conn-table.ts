@@ -1,0 +1,377 @@
+/**
+ * The shared connection table: records in one SharedArrayBuffer, three chained hash tables over them
+ * (connections by client-side "in" tuple, NAT connections by real-server-side "out" tuple, and
+ * persistence templates), a free list, and per-worker live counts.
+ *
+ * Concurrency (several worker threads on the same buffers):
+ * - Every chain head word carries a spin lock in bit 31. Chains are walked and changed only with their
+ *   head locked; a lock is held for one packet's lookup/update, never across a batch.
+ * - Lock order: conn lock -> template lock -> out lock; at most one of each per thread. A path that
+ *   holds an out lock never waits for a conn or template lock (NAT replies find the record under the
+ *   out lock, note its generation, unlock, then lock the conn bucket and re-check the generation).
+ * - Atomics.compareExchange (acquire) and Atomics.store (release) order the plain accesses made under
+ *   a lock, so records are never read torn.
+ * This file is the mechanism only; IPVS semantics live in ipvs-core.ts.
+ */
+import type { ConnKey } from './conn-key.js';
+import {
+  E_CADDR, E_DADDR, E_DEST, E_GEN, E_META, E_NEXT_IN, E_NEXT_OUT, E_PORTS, E_VADDR, ENTRY_WORDS, HEAD_MASK,
+  Hdr, LOCK_BIT, TABLE_MAGIC, ConnFlag,
+} from './layout.js';
+
+/** The SharedArrayBuffers of a connection table (structured-cloneable to worker threads). */
+export interface ConnTableBuffers {
+  header: SharedArrayBuffer;
+  entries: SharedArrayBuffer;
+  connHeads: SharedArrayBuffer;
+  outHeads: SharedArrayBuffer;
+  tmplHeads: SharedArrayBuffer;
+  live: SharedArrayBuffer;
+}
+
+/** Sizing of a new connection table. */
+export interface ConnTableOptions {
+  maxConns: number;
+  maxWorkers: number;
+  /** Hash seed (random by default); tests fix it. */
+  seed?: number;
+}
+
+function pow2AtLeast(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
+
+/** Allocates the buffers of a table for `maxConns` records (memory is touched only as records are used). */
+export function createConnTableBuffers(o: ConnTableOptions): ConnTableBuffers {
+  const maxConns = Math.max(16, Math.floor(o.maxConns));
+  const connBuckets = pow2AtLeast(maxConns);
+  const tmplBuckets = pow2AtLeast(Math.max(16, maxConns >>> 2));
+  const header = new SharedArrayBuffer(Hdr.Words * 4);
+  const h = new Int32Array(header);
+  h[Hdr.Magic] = TABLE_MAGIC;
+  h[Hdr.MaxConns] = maxConns;
+  h[Hdr.ConnMask] = connBuckets - 1;
+  h[Hdr.TmplMask] = tmplBuckets - 1;
+  h[Hdr.Seed] = o.seed ?? ((Math.random() * 0x100000000) | 0);
+  h[Hdr.MaxWorkers] = o.maxWorkers;
+  return {
+    header,
+    entries: new SharedArrayBuffer(maxConns * ENTRY_WORDS * 4),
+    connHeads: new SharedArrayBuffer(connBuckets * 4),
+    outHeads: new SharedArrayBuffer(connBuckets * 4),
+    tmplHeads: new SharedArrayBuffer(tmplBuckets * 4),
+    live: new SharedArrayBuffer(Math.max(1, o.maxWorkers) * 4),
+  };
+}
+
+/** Bytes of shared memory a table of `maxConns` records reserves (records + the three bucket arrays). */
+export function connTableBytes(maxConns: number): number {
+  const b = pow2AtLeast(maxConns);
+  return maxConns * ENTRY_WORDS * 4 + 2 * b * 4 + pow2AtLeast(Math.max(16, maxConns >>> 2)) * 4;
+}
+
+function mix(h: number, v: number): number {
+  h = Math.imul(h ^ v, 0x9e3779b1);
+  return (h << 13) | (h >>> 19);
+}
+
+function fmix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
+/** One thread's handle on a shared connection table (each worker attaches its own). */
+export class ConnTable {
+  /** All records. */
+  readonly e: Int32Array;
+  readonly header: Int32Array;
+  readonly connHeads: Int32Array;
+  readonly outHeads: Int32Array;
+  readonly tmplHeads: Int32Array;
+  readonly live: Int32Array;
+  readonly maxConns: number;
+  private readonly connMask: number;
+  private readonly tmplMask: number;
+  private readonly seed: number;
+  private readonly cache: Int32Array;
+  private cacheN = 0;
+  private readonly chunk: number;
+
+  constructor(readonly buffers: ConnTableBuffers, readonly workerIndex: number) {
+    this.header = new Int32Array(buffers.header);
+    if (this.header[Hdr.Magic] !== TABLE_MAGIC) throw new Error('not a ulvs connection table buffer');
+    this.e = new Int32Array(buffers.entries);
+    this.connHeads = new Int32Array(buffers.connHeads);
+    this.outHeads = new Int32Array(buffers.outHeads);
+    this.tmplHeads = new Int32Array(buffers.tmplHeads);
+    this.live = new Int32Array(buffers.live);
+    this.maxConns = this.header[Hdr.MaxConns]!;
+    this.connMask = this.header[Hdr.ConnMask]!;
+    this.tmplMask = this.header[Hdr.TmplMask]!;
+    this.seed = this.header[Hdr.Seed]!;
+    const workers = Math.max(1, this.header[Hdr.MaxWorkers]!);
+    this.chunk = Math.max(1, Math.min(64, Math.floor(this.maxConns / (16 * workers))));
+    this.cache = new Int32Array(this.chunk * 2);
+    if (workerIndex < 0 || workerIndex >= this.live.length) throw new RangeError(`worker index ${workerIndex} out of range`);
+  }
+
+  // ---------------------------------------------------------------- hashing
+
+  /** Bucket of the client-side tuple <proto, caddr, cport, vaddr, vport> in `table` (conn or template). */
+  private hashIn(k: ConnKey, mask: number): number {
+    const w = k.words;
+    let h = mix(this.seed ^ k.proto, w[0]!);
+    h = mix(h, w[4]!);
+    if (k.v6) {
+      h = mix(mix(mix(h, w[1]!), w[2]!), w[3]!);
+      h = mix(mix(mix(h, w[5]!), w[6]!), w[7]!);
+    }
+    h = mix(h, k.cport | (k.vport << 16));
+    return fmix(h) & mask;
+  }
+
+  /** Bucket of `k` in the connection hash. */
+  connBucket(k: ConnKey): number {
+    return this.hashIn(k, this.connMask);
+  }
+
+  /** Bucket of `k` in the template hash. */
+  tmplBucket(k: ConnKey): number {
+    return this.hashIn(k, this.tmplMask);
+  }
+
+  /** Bucket of the reply tuple <proto, daddr, dport, caddr, cport> in the out hash. */
+  outBucket(k: ConnKey): number {
+    const w = k.words;
+    let h = mix(this.seed ^ (k.proto + 0x5bd1e995), w[8]!);
+    h = mix(h, w[0]!);
+    if (k.v6) {
+      h = mix(mix(mix(h, w[9]!), w[10]!), w[11]!);
+      h = mix(mix(mix(h, w[1]!), w[2]!), w[3]!);
+    }
+    h = mix(h, k.dport | (k.cport << 16));
+    return fmix(h) & this.connMask;
+  }
+
+  /** Loads record `i`'s key into `k` (proto, family, addresses, ports). */
+  loadKey(i: number, k: ConnKey): void {
+    const e = this.e;
+    const o = i * ENTRY_WORDS;
+    const meta = e[o + E_META]!;
+    k.proto = meta & 0xff;
+    k.v6 = ((meta >>> 16) & ConnFlag.Inet6) !== 0;
+    k.cport = e[o + E_PORTS]! & 0xffff;
+    k.vport = e[o + E_PORTS]! >>> 16;
+    k.dport = e[o + E_DEST]! & 0xffff;
+    const w = k.words;
+    for (let j = 0; j < 4; j++) {
+      w[j] = e[o + E_CADDR + j]!;
+      w[4 + j] = e[o + E_VADDR + j]!;
+      w[8 + j] = e[o + E_DADDR + j]!;
+    }
+  }
+
+  // ---------------------------------------------------------------- bucket locks
+
+  private static lock(a: Int32Array, b: number): number {
+    for (;;) {
+      const h = Atomics.load(a, b);
+      if ((h & LOCK_BIT) === 0 && Atomics.compareExchange(a, b, h, h | LOCK_BIT) === h) return h;
+    }
+  }
+
+  /** Locks connection bucket `b`; returns its head (index+1, 0 = empty). */
+  lockConn(b: number): number {
+    return ConnTable.lock(this.connHeads, b);
+  }
+
+  /** Unlocks connection bucket `b`, publishing `head` as its chain head. */
+  unlockConn(b: number, head: number): void {
+    Atomics.store(this.connHeads, b, head);
+  }
+
+  /** Locks template bucket `b`; returns its head. */
+  lockTmpl(b: number): number {
+    return ConnTable.lock(this.tmplHeads, b);
+  }
+
+  /** Unlocks template bucket `b` with chain head `head`. */
+  unlockTmpl(b: number, head: number): void {
+    Atomics.store(this.tmplHeads, b, head);
+  }
+
+  /** Locks out bucket `b`; returns its head. */
+  lockOut(b: number): number {
+    return ConnTable.lock(this.outHeads, b);
+  }
+
+  /** Unlocks out bucket `b` with chain head `head`. */
+  unlockOut(b: number, head: number): void {
+    Atomics.store(this.outHeads, b, head);
+  }
+
+  // ---------------------------------------------------------------- chain walks (bucket locked)
+
+  /** Finds the record with `k`'s in-tuple in the chain starting at `head` (conn or template chain); -1 if none. */
+  findIn(head: number, k: ConnKey): number {
+    const e = this.e;
+    const w = k.words;
+    const ports = k.cport | (k.vport << 16);
+    const c0 = w[0]!;
+    const v0 = w[4]!;
+    const want = k.proto | (k.v6 ? ConnFlag.Inet6 << 16 : 0);
+    let i = head;
+    while (i !== 0) {
+      const o = (i - 1) * ENTRY_WORDS;
+      if (e[o + E_PORTS] === ports && e[o + E_CADDR] === c0 && e[o + E_VADDR] === v0
+        && ((e[o + E_META]! & (0xff | (ConnFlag.Inet6 << 16))) === want)
+        && (!k.v6 || (e[o + E_CADDR + 1] === w[1] && e[o + E_CADDR + 2] === w[2] && e[o + E_CADDR + 3] === w[3]
+          && e[o + E_VADDR + 1] === w[5] && e[o + E_VADDR + 2] === w[6] && e[o + E_VADDR + 3] === w[7]))) {
+        return i - 1;
+      }
+      i = e[o + E_NEXT_IN]!;
+    }
+    return -1;
+  }
+
+  /** Finds the NAT record whose reply tuple is <proto, daddr:dport -> caddr:cport> of `k`; -1 if none. */
+  findOut(head: number, k: ConnKey): number {
+    const e = this.e;
+    const w = k.words;
+    const want = k.proto | (k.v6 ? ConnFlag.Inet6 << 16 : 0);
+    let i = head;
+    while (i !== 0) {
+      const o = (i - 1) * ENTRY_WORDS;
+      if ((e[o + E_DEST]! & 0xffff) === k.dport && (e[o + E_PORTS]! & 0xffff) === k.cport
+        && e[o + E_DADDR] === w[8] && e[o + E_CADDR] === w[0]
+        && ((e[o + E_META]! & (0xff | (ConnFlag.Inet6 << 16))) === want)
+        && (!k.v6 || (e[o + E_DADDR + 1] === w[9] && e[o + E_DADDR + 2] === w[10] && e[o + E_DADDR + 3] === w[11]
+          && e[o + E_CADDR + 1] === w[1] && e[o + E_CADDR + 2] === w[2] && e[o + E_CADDR + 3] === w[3]))) {
+        return i - 1;
+      }
+      i = e[o + E_NEXT_OUT]!;
+    }
+    return -1;
+  }
+
+  /** Removes record `idx` from the in/template chain starting at `head`; returns the new head. */
+  unlinkIn(head: number, idx: number): number {
+    const e = this.e;
+    const target = idx + 1;
+    if (head === target) return e[idx * ENTRY_WORDS + E_NEXT_IN]!;
+    let i = head;
+    while (i !== 0) {
+      const o = (i - 1) * ENTRY_WORDS;
+      const n = e[o + E_NEXT_IN]!;
+      if (n === target) {
+        e[o + E_NEXT_IN] = e[idx * ENTRY_WORDS + E_NEXT_IN]!;
+        return head;
+      }
+      i = n;
+    }
+    return head;
+  }
+
+  /** Removes record `idx` from the out chain starting at `head`; returns the new head. */
+  unlinkOut(head: number, idx: number): number {
+    const e = this.e;
+    const target = idx + 1;
+    if (head === target) return e[idx * ENTRY_WORDS + E_NEXT_OUT]!;
+    let i = head;
+    while (i !== 0) {
+      const o = (i - 1) * ENTRY_WORDS;
+      const n = e[o + E_NEXT_OUT]!;
+      if (n === target) {
+        e[o + E_NEXT_OUT] = e[idx * ENTRY_WORDS + E_NEXT_OUT]!;
+        return head;
+      }
+      i = n;
+    }
+    return head;
+  }
+
+  // ---------------------------------------------------------------- allocation
+
+  /** Takes a free record (generation bumped, META = InUse) or returns -1 when the table is full. */
+  alloc(): number {
+    if (this.cacheN === 0) this.refill();
+    if (this.cacheN === 0) return -1;
+    const i = this.cache[--this.cacheN]!;
+    const o = i * ENTRY_WORDS;
+    const e = this.e;
+    e[o + E_GEN] = (e[o + E_GEN]! + 1) | 0;
+    Atomics.add(this.live, this.workerIndex, 1);
+    return i;
+  }
+
+  /** Returns record `i` (already unlinked from every chain) to the free pool. */
+  free(i: number): void {
+    const o = i * ENTRY_WORDS;
+    Atomics.store(this.e, o + E_META, 0);
+    Atomics.add(this.e, o + E_GEN, 1);
+    Atomics.sub(this.live, this.workerIndex, 1);
+    this.cache[this.cacheN++] = i;
+    if (this.cacheN === this.cache.length) this.spill();
+  }
+
+  private refill(): void {
+    const h = this.header;
+    const e = this.e;
+    // Recycled records first (keeps the touched memory compact), then never-used ones.
+    if ((Atomics.load(h, Hdr.FreeHead) & HEAD_MASK) !== 0) {
+      let head = ConnTable.lock(h, Hdr.FreeHead);
+      while (head !== 0 && this.cacheN < this.chunk) {
+        this.cache[this.cacheN++] = head - 1;
+        head = e[(head - 1) * ENTRY_WORDS + E_NEXT_IN]!;
+      }
+      Atomics.store(h, Hdr.FreeHead, head);
+      if (this.cacheN > 0) return;
+    }
+    for (;;) {
+      const hw = Atomics.load(h, Hdr.HighWater);
+      const n = Math.min(this.chunk, this.maxConns - hw);
+      if (n <= 0) return;
+      if (Atomics.compareExchange(h, Hdr.HighWater, hw, hw + n) === hw) {
+        for (let j = n - 1; j >= 0; j--) this.cache[this.cacheN++] = hw + j;
+        return;
+      }
+    }
+  }
+
+  private spill(): void {
+    const e = this.e;
+    const n = this.chunk;
+    // Chain the oldest `n` cached records, then splice the chain onto the global list.
+    for (let j = 0; j < n - 1; j++) e[this.cache[j]! * ENTRY_WORDS + E_NEXT_IN] = this.cache[j + 1]! + 1;
+    const h = this.header;
+    const head = ConnTable.lock(h, Hdr.FreeHead);
+    e[this.cache[n - 1]! * ENTRY_WORDS + E_NEXT_IN] = head;
+    Atomics.store(h, Hdr.FreeHead, this.cache[0]! + 1);
+    this.cache.copyWithin(0, n, this.cacheN);
+    this.cacheN -= n;
+  }
+
+  /** Connections + templates currently allocated (sum over workers; exact when no worker is mid-update). */
+  liveCount(): number {
+    let s = 0;
+    for (let w = 0; w < this.live.length; w++) s += Atomics.load(this.live, w);
+    return s;
+  }
+
+  /** Records handed out at least once: the sweep range. */
+  highWater(): number {
+    return Atomics.load(this.header, Hdr.HighWater);
+  }
+
+  /** Claims `n` consecutive record indexes for a sweep step (shared cursor, wraps at the high-water mark). */
+  claimSweep(n: number): number {
+    const hw = this.highWater();
+    if (hw === 0) return 0;
+    return (Atomics.add(this.header, Hdr.SweepCursor, n) >>> 0) % hw;
+  }
+}
