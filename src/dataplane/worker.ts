@@ -113,6 +113,37 @@ export function makeBatchHandler(pipeline: WorkerPipeline, row: Float64Array, re
   };
 }
 
+/** Thread index a packet worker uses in the shared state (the main thread is 0, worker i is i + 1). */
+export function stateIndexOfWorker(workerIndex: number): number {
+  return workerIndex + 1;
+}
+
+/**
+ * The default pipeline module (this file): attaches the shared state (SharedStateBuffers in ctx.shared),
+ * loads each SnapshotSpec and runs pipeline.ts's processBatch(batch, snapshot, state, nowMs).
+ */
+export async function createWorkerPipeline(ctx: WorkerPipelineContext): Promise<WorkerPipeline> {
+  const { attachSharedState } = await import('../table/shared-state.js');
+  const { loadSnapshot } = await import('./snapshot.js');
+  const pipelinePath = './pipeline.js';
+  const mod = (await import(pipelinePath)) as { processBatch?: (b: PacketBatch, snap: unknown, state: unknown, nowMs: number) => void };
+  if (typeof mod.processBatch !== 'function') throw new Error('dataplane/pipeline.js does not export processBatch');
+  const processBatch = mod.processBatch;
+  const state = attachSharedState(ctx.shared as import('../table/shared-state.js').SharedStateBuffers, stateIndexOfWorker(ctx.workerIndex));
+  type Spec = import('./snapshot-types.js').SnapshotSpec;
+  let snap = loadSnapshot(ctx.snapshot as Spec, state);
+  state.core.setConfig(snap.core);
+  return {
+    processBatch(b: PacketBatch, nowMs: number): void {
+      processBatch(b, snap, state, nowMs);
+    },
+    setSnapshot(spec: unknown): void {
+      snap = loadSnapshot(spec as Spec, state, snap);
+      state.core.setConfig(snap.core);
+    },
+  };
+}
+
 async function workerMain(init: WorkerInit, port: MessagePort): Promise<void> {
   const row = new Float64Array(init.counters, init.workerIndex * WORKER_STAT_SLOTS * 8, WORKER_STAT_SLOTS);
   const reasons = new Float64Array(init.reasons, init.workerIndex * REASON_SLOTS * 8, REASON_SLOTS);

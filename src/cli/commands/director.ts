@@ -1,0 +1,213 @@
+/**
+ * `ulvs director`: the data plane alone (no VRRP, no health checks) from ipvsadm-save rules. Compiles
+ * a snapshot against this host's interfaces, starts the packet workers (dataplane/pool.ts), installs
+ * the netfilter/route setup (dataplane/director.ts), refreshes real servers' MACs, and on SIGINT/SIGTERM
+ * (or a crash) removes everything it added. Runnable directly: `node dist/cli/commands/director.js ...`.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
+import { UsageError, UserError, type CliCommand } from '../command.js';
+import { LinkType } from '../../dataplane/batch.js';
+import { DataplanePool, type PoolCounters } from '../../dataplane/pool.js';
+import { planDirectorNet, setupDirectorNet, teardownDirectorNet, leftovers } from '../../dataplane/director.js';
+import { SnapshotCompiler } from '../../dataplane/snapshot.js';
+import type { SnapshotEnv } from '../../dataplane/snapshot-types.js';
+import { buildFilter } from '../../io/bpf.js';
+import { readHostEnv } from '../../io/host-env.js';
+import { parseRulesText } from '../../ipvs/rules-text.js';
+import type { IpvsRules } from '../../ipvs/types.js';
+import { loadNative } from '../../native/addon.js';
+import { attachSharedState, createSharedState } from '../../table/shared-state.js';
+import { DROP_REASONS } from '../../packet/drop-reasons.js';
+
+const USAGE = `usage: ulvs director --rules FILE --iface IF [options]
+       ulvs director --cleanup
+
+Runs the data plane alone from ipvsadm-save rules (-A/-a lines) until SIGINT/SIGTERM.
+
+options:
+  --rules FILE        ipvsadm-save / ipvsadm -S output (or ipvsadm-restore input)
+  --iface IF          director interface (repeat for several); VIPs are added to the first
+  --backend B         nfqueue | afpacket (default afpacket)
+  --workers N         packet workers (default: one per core)
+  --queue-base N      first NFQUEUE number (default 0; worker i uses N+i)
+  --address A[/LEN]   extra address to hold while running (e.g. the NAT gateway); repeatable
+  --fail-open         NFQUEUE: let the kernel have packets when a queue is full (default: drop)
+  --max-conns N       connection table size (default 1048576)
+  --stats-s S         print counters every S seconds (default 0: only at exit)
+  --cleanup           remove rules/routes/addresses a previous run left, then exit
+`;
+
+/** A running director (what `ulvs director`, the lab and the tests drive). */
+export interface RunningDirector {
+  pool: DataplanePool;
+  /** Stops the workers and removes every rule, route and address; idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Options of startDirector. */
+export interface DirectorOptions {
+  rules: IpvsRules;
+  interfaces: string[];
+  backend: 'nfqueue' | 'afpacket';
+  workers?: number;
+  queueBase?: number;
+  addresses?: string[];
+  failOpen?: boolean;
+  maxConns?: number;
+  log?: (line: string) => void;
+}
+
+function realServerAddresses(rules: IpvsRules): string[] {
+  return [...new Set(rules.services.flatMap((s) => s.realServers.map((r) => r.address)))];
+}
+
+/** Starts the data plane in this network namespace; rejects with one sentence if it cannot. */
+export async function startDirector(o: DirectorOptions): Promise<RunningDirector> {
+  const log = o.log ?? (() => {});
+  loadNative();
+  const linkType = o.backend === 'nfqueue' ? LinkType.Ip : LinkType.Ether;
+  const shared = createSharedState({ maxConns: o.maxConns ?? 1 << 20 });
+  const compiler = new SnapshotCompiler(attachSharedState(shared, 0));
+  const peers = realServerAddresses(o.rules);
+  let env: SnapshotEnv = await readHostEnv(linkType, o.interfaces, peers);
+  for (const p of peers) if (!env.neighbours?.[p]) log(`warning: no MAC for real server ${p} yet (not answering ARP?)`);
+  let spec = compiler.compile(o.rules, env);
+  const vips = o.rules.services.flatMap((s) => (s.key.kind === 'addr' ? [s.key.address] : []));
+  const natRs = [...new Set(o.rules.services.flatMap((s) => s.realServers.filter((r) => r.forward === 'nat').map((r) => r.address)))];
+  const pool = await DataplanePool.start({
+    backend: o.backend, workers: o.workers, interfaces: o.interfaces, queueBase: o.queueBase, failOpen: o.failOpen,
+    filter: o.backend === 'afpacket' ? buildFilter({ dst: vips, src: natRs }) : undefined,
+    shared, snapshot: spec,
+    onEvent: (e) => { if (e.kind !== 'ready') log(e.message); },
+  });
+  const plan = planDirectorNet(o.rules, {
+    backend: o.backend, interfaces: o.interfaces, workers: pool.size, queueBase: o.queueBase, extraAddresses: o.addresses,
+    drDests: spec.dests.filter((d) => d.fwd === 0).map((d) => ({ mark: d.mark, slot: d.slot, address: d.address })),
+  });
+  try {
+    await setupDirectorNet(plan);
+  } catch (e) {
+    await pool.stop();
+    throw e;
+  }
+  // Real servers' MACs and routes can change: re-read them and publish a new snapshot when they do.
+  let busy = false;
+  const refresh = setInterval(async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      const next = await readHostEnv(linkType, o.interfaces, peers, 0);
+      if (JSON.stringify(next) !== JSON.stringify(env)) {
+        env = next;
+        spec = compiler.compile(o.rules, env);
+        pool.publish(spec);
+      }
+    } catch (e) {
+      log(`refresh failed: ${(e as Error).message}`);
+    } finally {
+      busy = false;
+    }
+  }, 2000);
+  refresh.unref();
+  let stopping: Promise<void> | undefined;
+  return {
+    pool,
+    stop(): Promise<void> {
+      stopping ??= (async () => {
+        clearInterval(refresh);
+        await pool.stop();
+        await teardownDirectorNet();
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** Formats pool counters as a few lines (totals, per worker, drops by reason). */
+export function formatCounters(c: PoolCounters): string {
+  const t = c.totals;
+  const lines = [`packets ${t.packets} (transmitted ${t.transmitted}, modified ${t.modified}, accepted ${t.accepted}, dropped ${t.dropped}) in ${t.batches} batches; restarts ${t.restarts}`];
+  for (const w of c.workers) lines.push(`  worker ${w.workerIndex}: ${w.alive ? 'up' : 'DOWN'} packets ${w.packets} io ${JSON.stringify(w.io)}`);
+  for (const [code, n] of Object.entries(c.dropReasons)) {
+    const r = (DROP_REASONS as Record<number, { name?: string } | undefined>)[Number(code)];
+    lines.push(`  dropped ${n}: ${r?.name ?? `reason ${code}`}`);
+  }
+  return lines.join('\n');
+}
+
+/** The `ulvs director` subcommand. */
+export const command: CliCommand = {
+  name: 'director',
+  summary: 'run the data plane alone from ipvsadm-save rules (no VRRP, no health checks)',
+  usage: USAGE,
+  async run(argv: string[]): Promise<number> {
+    let v;
+    try {
+      v = parseArgs({ args: argv, options: {
+        rules: { type: 'string' }, iface: { type: 'string', multiple: true }, backend: { type: 'string', default: 'afpacket' },
+        workers: { type: 'string' }, 'queue-base': { type: 'string' }, address: { type: 'string', multiple: true },
+        'fail-open': { type: 'boolean' }, 'max-conns': { type: 'string' }, 'stats-s': { type: 'string' }, cleanup: { type: 'boolean' },
+      } }).values;
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    if (process.getuid?.() !== 0) throw new UserError('ulvs director needs root (CAP_NET_ADMIN and CAP_NET_RAW)');
+    if (v.cleanup) {
+      await teardownDirectorNet();
+      const left = await leftovers();
+      process.stdout.write(left.length ? `still present:\n${left.join('\n')}\n` : 'clean: no ulvs rules, routes or addresses left\n');
+      return left.length ? 1 : 0;
+    }
+    if (!v.rules) throw new UsageError('--rules is required');
+    if (!v.iface?.length) throw new UsageError('--iface is required');
+    if (v.backend !== 'nfqueue' && v.backend !== 'afpacket') throw new UsageError(`--backend must be nfqueue or afpacket, not '${v.backend}'`);
+    let text: string;
+    try {
+      text = readFileSync(v.rules, 'utf8');
+    } catch (e) {
+      throw new UserError(`cannot read ${v.rules}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    let rules: IpvsRules;
+    try {
+      rules = parseRulesText(text, v.rules);
+    } catch (e) {
+      throw new UserError((e as Error).message);
+    }
+    const log = (l: string): void => { process.stderr.write(`ulvs director: ${l}\n`); };
+    let d: RunningDirector;
+    try {
+      d = await startDirector({
+        rules, interfaces: v.iface, backend: v.backend, workers: v.workers ? Number(v.workers) : undefined,
+        queueBase: v['queue-base'] ? Number(v['queue-base']) : undefined, addresses: v.address, failOpen: v['fail-open'],
+        maxConns: v['max-conns'] ? Number(v['max-conns']) : undefined, log,
+      });
+    } catch (e) {
+      throw new UserError((e as Error).message);
+    }
+    process.stdout.write(`ulvs director: ${rules.services.length} virtual service(s), ${d.pool.size} ${v.backend} worker(s) on ${v.iface.join(', ')}; ready\n`);
+    const statsS = Number(v['stats-s'] ?? 0);
+    const timer = statsS > 0 ? setInterval(() => process.stdout.write(formatCounters(d.pool.counters()) + '\n'), statsS * 1000) : undefined;
+    return new Promise<number>((resolve) => {
+      const finish = async (sig: string): Promise<void> => {
+        if (timer) clearInterval(timer);
+        const c = d.pool.counters();
+        await d.stop();
+        process.stdout.write(`${formatCounters(c)}\nulvs director: stopped on ${sig}; rules, routes and addresses removed\n`);
+        resolve(0);
+      };
+      process.once('SIGINT', () => void finish('SIGINT'));
+      process.once('SIGTERM', () => void finish('SIGTERM'));
+      process.once('uncaughtException', (e) => { log(`crashed: ${e.stack ?? e}`); void d.stop().finally(() => process.exit(70)); });
+    });
+  },
+};
+
+const self = import.meta.url;
+if (process.argv[1] && self === pathToFileURL(process.argv[1]).href) {
+  command.run(process.argv.slice(2)).then((code) => process.exit(code), (e) => {
+    process.stderr.write(`ulvs director: ${(e as Error).message}\n`);
+    process.exit(e instanceof UsageError ? 2 : 1);
+  });
+}

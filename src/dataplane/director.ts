@@ -1,0 +1,287 @@
+/**
+ * What the director host needs around the packet workers, set up and torn down by ulvs itself:
+ * netfilter rules (NFQUEUE steering, or raw-table DROPs that keep the kernel from also handling what
+ * AF_PACKET forwards), NOTRACK, per-real-server fwmark routes for DR on NFQUEUE, the VIP addresses,
+ * and forwarding sysctls. Everything is tagged: iptables rules carry the comment `ulvs` and live in
+ * chains named ULVS, ip rules and routes use protocol 117, and added addresses and changed sysctls
+ * are recorded in /run/ulvs/director-<netns inode>.json. teardownDirectorNet() removes all of it,
+ * including what a crashed run left behind; setupDirectorNet() calls it first.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import type { IpvsRules, Protocol } from '../ipvs/types.js';
+import { run, runOk } from '../util/exec.js';
+
+/** Route/rule protocol number tagging ulvs' ip rules and routes (unassigned in rt_protos). */
+export const ULVS_RT_PROTO = 117;
+/** iptables comment and chain name of every rule ulvs adds. */
+export const ULVS_TAG = 'ulvs';
+const CHAIN = 'ULVS';
+/** First ip rule preference ulvs uses (DR marks), and the preference the local table moves to. */
+const RULE_PREF = 100;
+const LOCAL_PREF = 150;
+/** First routing table of the per-real-server DR routes (table = base + dest slot). */
+export const DR_TABLE_BASE = 0x4c560000;
+
+/** A traffic selector: one virtual service or one NAT real server. */
+export interface Selector {
+  family: 4 | 6;
+  address: string;
+  /** Undefined: all protocols (fwmark services). */
+  protocol?: Protocol;
+  /** 0 = any port. */
+  port: number;
+}
+
+/** Everything setupDirectorNet installs. */
+export interface DirectorNetPlan {
+  backend: 'nfqueue' | 'afpacket';
+  /** Director interfaces (the VIPs go on the first). */
+  interfaces: string[];
+  /** NFQUEUE: queues queueBase .. queueBase + workers - 1. */
+  queueBase: number;
+  workers: number;
+  /** Virtual services by address. */
+  services: Selector[];
+  /** Firewall marks of fwmark services (NFQUEUE only). */
+  fwmarks: number[];
+  /** NAT real servers: their replies must come to ulvs. */
+  natReplies: Selector[];
+  /** DR on NFQUEUE: route packets carrying `mark` to `via`. */
+  drRoutes: Array<{ mark: number; table: number; via: string; iface: string }>;
+  /** Addresses to hold (VIPs and e.g. the NAT gateway), "addr/len". */
+  addresses: string[];
+}
+
+interface NetState {
+  addresses: Array<{ address: string; iface: string }>;
+  sysctls: Array<{ key: string; old: string }>;
+  gro: Array<{ iface: string }>;
+  localMoved: boolean;
+}
+
+function netnsInode(): number {
+  try {
+    return statSync('/proc/self/ns/net').ino;
+  } catch {
+    return 0;
+  }
+}
+
+/** The state file of this network namespace's director. */
+export function stateFile(): string {
+  return `/run/ulvs/director-${netnsInode()}.json`;
+}
+
+function loadState(): NetState {
+  const f = stateFile();
+  if (!existsSync(f)) return { addresses: [], sysctls: [], gro: [], localMoved: false };
+  try {
+    return JSON.parse(readFileSync(f, 'utf8')) as NetState;
+  } catch {
+    return { addresses: [], sysctls: [], gro: [], localMoved: false };
+  }
+}
+
+function saveState(s: NetState): void {
+  mkdirSync('/run/ulvs', { recursive: true });
+  writeFileSync(stateFile(), JSON.stringify(s, null, 2));
+}
+
+/** Derives the plan from rules; throws one sentence for what the backend cannot do. */
+export function planDirectorNet(rules: IpvsRules, o: { backend: 'nfqueue' | 'afpacket'; interfaces: string[]; workers: number; queueBase?: number; extraAddresses?: string[]; drDests?: Array<{ mark: number; slot: number; address: string }> }): DirectorNetPlan {
+  const plan: DirectorNetPlan = { backend: o.backend, interfaces: o.interfaces, queueBase: o.queueBase ?? 0, workers: o.workers, services: [], fwmarks: [], natReplies: [], drRoutes: [], addresses: [] };
+  const seenAddr = new Set<string>();
+  const seenNat = new Set<string>();
+  rules.services.forEach((svc) => {
+    const k = svc.key;
+    if (k.kind === 'fwmark') {
+      if (o.backend === 'afpacket') throw new Error(`fwmark service ${k.fwmark} needs the nfqueue backend: AF_PACKET sees packets before any firewall mark is set`);
+      plan.fwmarks.push(k.fwmark);
+    } else {
+      plan.services.push({ family: k.family, address: k.address, protocol: k.protocol, port: k.port });
+      const a = `${k.address}/${k.family === 4 ? 32 : 128}`;
+      if (!seenAddr.has(a)) { seenAddr.add(a); plan.addresses.push(a); }
+    }
+    svc.realServers.forEach((rs) => {
+      const family: 4 | 6 = rs.address.includes(':') ? 6 : 4;
+      if (rs.forward === 'nat') {
+        const proto = k.kind === 'addr' ? k.protocol : undefined;
+        const key = `${rs.address}|${proto}|${rs.port}`;
+        if (!seenNat.has(key)) { seenNat.add(key); plan.natReplies.push({ family, address: rs.address, protocol: proto, port: rs.port }); }
+      }
+    });
+  });
+  // DR on NFQUEUE: the packet goes back to the kernel unchanged with the dest's mark; route each mark to its real server.
+  if (o.backend === 'nfqueue') for (const d of o.drDests ?? []) plan.drRoutes.push({ mark: d.mark, table: DR_TABLE_BASE + d.slot, via: d.address, iface: o.interfaces[0] });
+  for (const a of o.extraAddresses ?? []) if (!seenAddr.has(a)) { seenAddr.add(a); plan.addresses.push(a.includes('/') ? a : `${a}/${a.includes(':') ? 128 : 32}`); }
+  return plan;
+}
+
+function match(s: Selector, dir: 'dst' | 'src'): string[] {
+  const out = [dir === 'dst' ? '-d' : '-s', s.address];
+  if (s.protocol) {
+    out.push('-p', s.protocol);
+    if (s.port) out.push(dir === 'dst' ? '--dport' : '--sport', String(s.port));
+  }
+  return out;
+}
+
+function queueTarget(p: DirectorNetPlan): string[] {
+  return p.workers > 1 ? ['-j', 'NFQUEUE', '--queue-balance', `${p.queueBase}:${p.queueBase + p.workers - 1}`] : ['-j', 'NFQUEUE', '--queue-num', String(p.queueBase)];
+}
+
+/** The iptables/ip6tables rules of a plan, as [family, table, argv-after-table] (for tests and --dry-run). */
+export function iptablesRules(p: DirectorNetPlan): Array<[4 | 6, 'raw' | 'mangle', string[]]> {
+  const out: Array<[4 | 6, 'raw' | 'mangle', string[]]> = [];
+  const tag = ['-m', 'comment', '--comment', ULVS_TAG];
+  if (p.backend === 'nfqueue') {
+    for (const s of p.services) out.push([s.family, 'raw', ['-A', CHAIN, ...match(s, 'dst'), ...tag, '-j', 'CT', '--notrack']]);
+    for (const s of p.natReplies) out.push([s.family, 'raw', ['-A', CHAIN, ...match(s, 'src'), ...tag, '-j', 'CT', '--notrack']]);
+    for (const s of p.services) out.push([s.family, 'mangle', ['-A', CHAIN, ...match(s, 'dst'), ...tag, ...queueTarget(p)]]);
+    for (const m of p.fwmarks) for (const f of [4, 6] as const) out.push([f, 'mangle', ['-A', CHAIN, '-m', 'mark', '--mark', String(m), ...tag, ...queueTarget(p)]]);
+    for (const s of p.natReplies) out.push([s.family, 'mangle', ['-A', CHAIN, ...match(s, 'src'), ...tag, ...queueTarget(p)]]);
+  } else {
+    for (const s of p.services) out.push([s.family, 'raw', ['-A', CHAIN, ...match(s, 'dst'), ...tag, '-j', 'DROP']]);
+    for (const s of p.natReplies) out.push([s.family, 'raw', ['-A', CHAIN, ...match(s, 'src'), '-m', 'addrtype', '!', '--dst-type', 'LOCAL', ...tag, '-j', 'DROP']]);
+  }
+  return out;
+}
+
+const ipt = (f: 4 | 6): string => (f === 4 ? 'iptables' : 'ip6tables');
+
+async function sysctlSet(st: NetState, key: string, value: string): Promise<void> {
+  const path = `/proc/sys/${key.replace(/\./g, '/')}`;
+  if (!existsSync(path)) return;
+  const old = readFileSync(path, 'utf8').trim();
+  if (old === value) return;
+  if (!st.sysctls.some((s) => s.key === key)) st.sysctls.push({ key, old });
+  writeFileSync(path, value);
+}
+
+/** Installs the plan (after removing anything a previous run left). Throws one sentence on failure. */
+export async function setupDirectorNet(p: DirectorNetPlan): Promise<void> {
+  await teardownDirectorNet();
+  const st: NetState = { addresses: [], sysctls: [], gro: [], localMoved: false };
+  saveState(st);
+  try {
+    const fams = new Set<4 | 6>([4, ...p.services.map((s) => s.family), ...p.natReplies.map((s) => s.family)]);
+    for (const f of fams) {
+      for (const table of ['raw', 'mangle'] as const) {
+        if (table === 'mangle' && p.backend !== 'nfqueue') continue;
+        const r = await run([ipt(f), '-w', '-t', table, '-N', CHAIN]);
+        if (r.code !== 0 && !/exists/i.test(r.stderr)) throw new Error(explainIptables(r.stderr));
+        await runOk([ipt(f), '-w', '-t', table, '-A', 'PREROUTING', '-m', 'comment', '--comment', ULVS_TAG, '-j', CHAIN]);
+      }
+    }
+    for (const [f, table, argv] of iptablesRules(p)) {
+      const r = await run([ipt(f), '-w', '-t', table, ...argv]);
+      if (r.code !== 0) throw new Error(explainIptables(r.stderr));
+    }
+    const first = p.interfaces[0];
+    for (const a of p.addresses) {
+      const r = await run(['ip', 'addr', 'add', a, 'dev', first, ...(a.includes(':') ? ['nodad'] : [])]);
+      if (r.code === 0) st.addresses.push({ address: a, iface: first });
+      else if (!/exists/i.test(r.stderr)) throw new Error(`cannot add address ${a} to ${first}: ${r.stderr.trim()}`);
+      saveState(st);
+    }
+    if (p.backend === 'nfqueue') {
+      await sysctlSet(st, 'net.ipv4.ip_forward', '1');
+      await sysctlSet(st, 'net.ipv4.conf.all.send_redirects', '0');
+      for (const i of p.interfaces) await sysctlSet(st, `net.ipv4.conf.${i}.send_redirects`, '0');
+      if (p.services.some((s) => s.family === 6) || p.natReplies.some((s) => s.family === 6)) await sysctlSet(st, 'net.ipv6.conf.all.forwarding', '1');
+    } else {
+      for (const i of p.interfaces) {
+        // GRO would hand AF_PACKET merged super-frames that cannot be sent as they are.
+        const r = await run(['ethtool', '-k', i]);
+        if (/generic-receive-offload: on/.test(r.stdout) && (await run(['ethtool', '-K', i, 'gro', 'off'])).code === 0) st.gro.push({ iface: i });
+      }
+    }
+    saveState(st);
+    if (p.drRoutes.length) {
+      // Packets to a local VIP would be delivered locally before any fwmark rule: move the local table after ours.
+      await runOk(['ip', 'rule', 'add', 'pref', String(LOCAL_PREF), 'lookup', 'local', 'protocol', String(ULVS_RT_PROTO)]);
+      await run(['ip', 'rule', 'del', 'pref', '0', 'lookup', 'local']);
+      st.localMoved = true;
+      saveState(st);
+      for (const d of p.drRoutes) {
+        const fam = d.via.includes(':') ? '-6' : '-4';
+        await runOk(['ip', fam, 'rule', 'add', 'pref', String(RULE_PREF), 'fwmark', String(d.mark), 'lookup', String(d.table), 'protocol', String(ULVS_RT_PROTO)]);
+        await runOk(['ip', fam, 'route', 'replace', 'default', 'via', d.via, 'dev', d.iface, 'table', String(d.table), 'proto', String(ULVS_RT_PROTO), 'onlink']);
+      }
+    }
+  } catch (e) {
+    await teardownDirectorNet();
+    throw e;
+  }
+}
+
+function explainIptables(stderr: string): string {
+  const s = stderr.trim();
+  if (/NFQUEUE/.test(s) && /No chain|target|Couldn't load/i.test(s)) return `this kernel has no NFQUEUE target (${s}): use --backend afpacket`;
+  if (/Permission denied|not permitted/i.test(s)) return 'iptables needs root (CAP_NET_ADMIN): run ulvs as root';
+  return `iptables failed: ${s}`;
+}
+
+/** Removes every rule, route, address and sysctl change ulvs made in this network namespace. */
+export async function teardownDirectorNet(): Promise<string[]> {
+  const removed: string[] = [];
+  for (const f of [4, 6] as const) {
+    for (const table of ['raw', 'mangle'] as const) {
+      const save = await run([`${ipt(f)}-save`, '-t', table]);
+      for (const line of save.stdout.split('\n')) {
+        if (/^-A PREROUTING /.test(line) && line.includes(`--comment ${ULVS_TAG}`)) {
+          const argv = line.replace(/^-A /, '-D ').split(' ');
+          if ((await run([ipt(f), '-w', '-t', table, ...argv])).code === 0) removed.push(`${ipt(f)} -t ${table} ${line}`);
+        }
+      }
+      if (save.stdout.includes(`:${CHAIN} `)) {
+        await run([ipt(f), '-w', '-t', table, '-F', CHAIN]);
+        if ((await run([ipt(f), '-w', '-t', table, '-X', CHAIN])).code === 0) removed.push(`${ipt(f)} -t ${table} chain ${CHAIN}`);
+      }
+    }
+    // Put the local table back first, then drop our rules and routes.
+    const fam = f === 4 ? '-4' : '-6';
+    const rules = (await run(['ip', fam, 'rule', 'list'])).stdout;
+    if (!/^0:\s+from all lookup local/m.test(rules) && new RegExp(`^${LOCAL_PREF}:\\s+from all lookup local`, 'm').test(rules)) {
+      await run(['ip', fam, 'rule', 'add', 'pref', '0', 'lookup', 'local']);
+    }
+    for (;;) {
+      const r = await run(['ip', fam, 'rule', 'del', 'protocol', String(ULVS_RT_PROTO)]);
+      if (r.code !== 0) break;
+      removed.push(`ip ${fam} rule (protocol ${ULVS_RT_PROTO})`);
+    }
+    const routes = await run(['ip', fam, 'route', 'flush', 'table', 'all', 'proto', String(ULVS_RT_PROTO)]);
+    if (routes.code === 0 && routes.stdout.trim()) removed.push(routes.stdout.trim());
+  }
+  const st = loadState();
+  for (const a of st.addresses) {
+    if ((await run(['ip', 'addr', 'del', a.address, 'dev', a.iface])).code === 0) removed.push(`address ${a.address} on ${a.iface}`);
+  }
+  for (const s of st.sysctls) {
+    try {
+      writeFileSync(`/proc/sys/${s.key.replace(/\./g, '/')}`, s.old);
+      removed.push(`sysctl ${s.key}=${s.old}`);
+    } catch { /* interface gone */ }
+  }
+  for (const g of st.gro) await run(['ethtool', '-K', g.iface, 'gro', 'on']);
+  rmSync(stateFile(), { force: true });
+  return removed;
+}
+
+/** What of ulvs' setup is present now (rules, rules/routes, state file): empty when clean. */
+export async function leftovers(): Promise<string[]> {
+  const out: string[] = [];
+  for (const f of [4, 6] as const) {
+    for (const table of ['raw', 'mangle'] as const) {
+      const save = (await run([`${ipt(f)}-save`, '-t', table])).stdout;
+      for (const line of save.split('\n')) if (line.includes(ULVS_TAG) || line.startsWith(`:${CHAIN} `)) out.push(`${ipt(f)} -t ${table}: ${line}`);
+    }
+    const fam = f === 4 ? '-4' : '-6';
+    const rules = (await run(['ip', fam, 'rule', 'list', 'protocol', String(ULVS_RT_PROTO)])).stdout.trim();
+    if (rules) out.push(`ip ${fam} rule: ${rules}`);
+    const routes = (await run(['ip', fam, 'route', 'show', 'table', 'all', 'proto', String(ULVS_RT_PROTO)])).stdout.trim();
+    if (routes) out.push(`ip ${fam} route: ${routes}`);
+  }
+  if (existsSync(stateFile())) out.push(`state file ${stateFile()}`);
+  return out;
+}
