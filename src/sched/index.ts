@@ -49,6 +49,7 @@ import { LblcrScheduler, lblcrStateBytes } from './lblcr.js';
 export type { SchedulerShared } from './shared-state.js';
 export type { DestView, FlowKey, Scheduler, DestChange } from './types.js';
 export { ArrayDestView } from './array-dest-view.js';
+export { makeFlow, setFlowSource } from './flow.js';
 
 export {
   SCHEDULER_NAMES,
