@@ -3,8 +3,8 @@
 import t from 'tap';
 import { decodeAdvert, type DropReason } from '../../src/vrrp/codec.js';
 import type { AdvertSink, VrrpTransport } from '../../src/vrrp/socket.js';
-import type { VipSpec, VrrpConfig, VrrpInstanceSpec } from '../../src/vrrp/types.js';
-import { VRRP_DEFAULTS } from '../../src/vrrp/types.js';
+import type { VrrpConfig, VrrpInstanceSpec } from '../../src/vrrp/types.js';
+import { instanceSpec as baseSpec, vip, vrrpConfig } from '../../src/vrrp/spec.js';
 import type { InterfaceInfo } from '../../src/vrrp/interface-info.js';
 
 /** One simulated segment. */
@@ -44,19 +44,11 @@ export class FakeTransport implements VrrpTransport {
 
 /** A fully defaulted instance spec for tests. */
 export function instanceSpec(over: Partial<VrrpInstanceSpec> = {}): VrrpInstanceSpec {
-  const vip: VipSpec = { address: '192.0.2.100', family: 4, prefixLen: 32 };
-  return {
-    name: 'VI_1', vrid: 51, version: 2, family: 4, interface: 'eth0', initialState: 'BACKUP', priority: 100,
-    advertIntMs: 1000, nopreempt: false, preemptDelayMs: 0, downTimerAdverts: 3, unicastPeers: [], unicastTtl: 255,
-    checkUnicastSrc: false, vips: [vip], excludedVips: [], trackInterfaces: [], trackScripts: [], notify: {},
-    garp: { ...VRRP_DEFAULTS.garp }, accept: true, strict: false, ...over,
-  };
+  return baseSpec({ vips: [vip('192.0.2.100')], ...over });
 }
 
 /** A config of instances with no scripts or groups. */
-export function config(instances: VrrpInstanceSpec[], over: Partial<VrrpConfig> = {}): VrrpConfig {
-  return { instances, scripts: [], syncGroups: [], ...over };
-}
+export const config = (instances: VrrpInstanceSpec[], over: Partial<VrrpConfig> = {}): VrrpConfig => vrrpConfig(instances, over);
 
 /** Fake interface facts for `addr`. */
 export function fakeIface(addr: string): (name: string) => Promise<InterfaceInfo> {

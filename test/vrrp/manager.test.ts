@@ -73,7 +73,7 @@ t.test('mismatched password and interval are dropped and counted', async (t) => 
 });
 
 t.test('validate refuses duplicate VRID on one interface and v2 with IPv6', async (t) => {
-  const p = validate(config([instanceSpec(), instanceSpec({ name: 'VI_2' }), instanceSpec({ name: 'VI_6', vrid: 9, family: 6, vips: [{ address: 'fe80::9', family: 6, prefixLen: 64 }] })]));
+  const p = validate(config([instanceSpec(), instanceSpec({ name: 'VI_2' }), instanceSpec({ name: 'VI_6', vrid: 9, family: 6, version: 2, vips: [{ address: 'fe80::9', family: 6, prefixLen: 64 }] })]));
   t.match(p.filter((x) => x.severity === 'error'), [{ index: 1, keyword: 'virtual_router_id' }, { index: 2, keyword: 'version' }]);
   t.same(validate(config([instanceSpec()])), []);
   await t.rejects(new VrrpManager(config([instanceSpec(), instanceSpec({ name: 'VI_2' })]), { log: () => {} }).start(), /already used/);
