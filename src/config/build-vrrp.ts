@@ -248,6 +248,7 @@ function buildInstance(raw: RawBlock, global: RawBlock | undefined, sink: Diagno
     source: posString(raw.pos),
   };
   instanceFieldPos.set(spec, raw.at);
+  if (authentication) spec.authentication = authentication;
   const srcIp = get<string>(raw, 'srcIp');
   if (srcIp) spec.srcIp = srcIp;
   const mcast = get<string>(raw, 'mcastGroup') ?? (family === 6 ? get<string>(global, 'vrrpMcastGroup6') : get<string>(global, 'vrrpMcastGroup4'));

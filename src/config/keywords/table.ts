@@ -187,8 +187,8 @@ export function applyBlock(nodes: readonly ConfNode[], table: BlockTable, sink: 
     const spec = table.keywords[node.keyword];
     if (!spec) {
       const near = nearestKeyword(node.keyword, Object.keys(table.keywords));
-      const hint = near ? ` — did you mean '${near}'?` : '';
-      if (node.children) sink.error(node, 'unknown-block', `unknown block '${node.keyword}' in ${table.name}${hint}; the whole block is skipped.`);
+      const hint = near ? ` — did you mean '${near}'?` : '; check its spelling against keepalived.conf(5) or remove it.';
+      if (node.children) sink.error(node, 'unknown-block', `unknown block '${node.keyword}' in ${table.name} is skipped whole${hint}`);
       else sink.error(node, 'unknown-keyword', `unknown keyword '${node.keyword}' in ${table.name}${hint}`);
       continue;
     }
