@@ -5,7 +5,8 @@
  * what the control plane applies. Runs in the main thread; never throws out of a timer.
  *
  * Events: 'change' (RealServerChange), 'quorum' (QuorumChange), 'sorry' (SorryServerChange),
- * 'log' ({ level, message }). start() and reload() emit the initial state of every new real server.
+ * 'attempt' (CheckAttempt, every probe result; only built when listened to), 'log' ({ level, message }).
+ * start() and reload() emit the initial state of every new real server.
  */
 import { EventEmitter } from 'node:events';
 import { PROBES } from './checkers/index.js';
@@ -55,6 +56,17 @@ interface SvcRt {
   policy: ServicePolicy;
   rs: Map<string, RsRt>;
   suspended: boolean;
+}
+
+/** One probe result, for tracing, metrics and tests. */
+export interface CheckAttempt {
+  service: string;
+  realServer: string;
+  type: string;
+  ok: boolean;
+  reason: string;
+  /** Checker state after this attempt. */
+  up: boolean;
 }
 
 /** Safety margin after which a probe that never settled counts as failed (ms). */
@@ -316,6 +328,10 @@ export class HealthManager extends EventEmitter {
       c.state = step.state;
       const svc = c.rs.svc;
       const rsId = c.rs.res.id;
+      if (this.listenerCount('attempt') > 0) {
+        const ev: CheckAttempt = { service: svc.res.id, realServer: rsId, type: c.cfg.type, ok: o.ok, reason: o.reason, up: c.state.up };
+        this.safeEmit('attempt', ev);
+      }
       if (o.weight !== undefined && c.cfg.type === 'MISC_CHECK') {
         const w = o.weight === 'reset' ? c.rs.res.weight : o.weight;
         this.perform(svc, svc.policy.setWeight(rsId, w, `${c.cfg.type} ${o.reason}: weight ${w}`));
