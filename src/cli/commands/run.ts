@@ -1,0 +1,100 @@
+/**
+ * `ulvs run -f FILE`: the daemon in the foreground. Logs to stdout, pid file and control socket per
+ * network namespace, SIGHUP reloads, SIGTERM/SIGINT stop cleanly.
+ */
+import { parseArgs } from 'node:util';
+import { UsageError, UserError, type CliCommand } from '../command.js';
+import { createDataPlane, createHealth, createVrrp, type DataPlaneOptions } from '../../control/adapters.js';
+import { capabilityProblem } from '../../control/capabilities.js';
+import { loadDaemonConfig } from '../../control/config-source.js';
+import { Daemon, DaemonStartError } from '../../control/daemon.js';
+import { createLogger } from '../../control/logger.js';
+import { daemonMetricsSource } from '../../control/metrics-source.js';
+import { defaultPidPath, defaultSocketPath } from '../../control/runtime-paths.js';
+import { createMetricsRegistry } from '../../metrics/registry.js';
+import { DEFAULT_METRICS_ADDRESS, startMetricsServer, type MetricsServer } from '../../metrics/server.js';
+
+const usage = `usage: ulvs run -f FILE [options]
+
+Runs the director in the foreground: the virtual services, VRRP instances and health checks of a
+keepalived.conf, with a control socket for ulvsadm and 'ulvs reload|status'.
+
+options:
+  -f, --use-file FILE     keepalived.conf to load (required)
+      --log-json          log JSON lines instead of text
+      --socket PATH       control socket (default /run/ulvs/<netns-id>/ulvs.sock, or $ULVS_SOCKET)
+      --pid-file PATH     pid file (default /run/ulvs/<netns-id>/ulvs.pid)
+      --backend NAME      data plane: nfqueue (default), afpacket, or none (keep and list rules, forward nothing)
+      --workers N         data-plane worker threads (default 1)
+      --iface IF          interface for the afpacket backend
+      --metrics HOST:PORT /metrics address (default ${DEFAULT_METRICS_ADDRESS}); --no-metrics disables it
+      --no-metrics
+
+signals: HUP reloads the file (a broken file changes nothing), TERM/INT stop cleanly.
+Needs CAP_NET_ADMIN and CAP_NET_RAW (not with --backend none and no vrrp_instance).`;
+
+async function run(argv: string[]): Promise<number> {
+  let v;
+  try {
+    v = parseArgs({
+      args: argv, allowPositionals: false, strict: true,
+      options: {
+        'use-file': { type: 'string', short: 'f' }, 'log-json': { type: 'boolean' }, socket: { type: 'string' }, 'pid-file': { type: 'string' },
+        backend: { type: 'string' }, workers: { type: 'string' }, iface: { type: 'string' }, metrics: { type: 'string' }, 'no-metrics': { type: 'boolean' },
+      },
+    }).values;
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const file = v['use-file'];
+  if (!file) throw new UsageError('-f FILE is required');
+  const backend = (v.backend ?? 'nfqueue') as DataPlaneOptions['backend'];
+  if (!['nfqueue', 'afpacket', 'none'].includes(backend)) throw new UsageError(`--backend must be nfqueue, afpacket or none, not '${backend}'`);
+  const workers = Number(v.workers ?? '1');
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new UsageError('--workers must be an integer from 1 to 64');
+  if (backend === 'afpacket' && !v.iface) throw new UsageError('--backend afpacket needs --iface IF');
+  if (backend !== 'none') {
+    const problem = capabilityProblem();
+    if (problem) throw new UserError(problem);
+  }
+  const log = createLogger(!!v['log-json']);
+  const socketPath = v.socket ?? defaultSocketPath();
+  const pidPath = v['pid-file'] ?? defaultPidPath();
+  const dataPlane = await createDataPlane({ backend, workers, iface: v.iface }, log);
+  const daemon = new Daemon({ configFile: file, socketPath, pidPath, logger: log, loadConfig: loadDaemonConfig, dataPlane, vrrp: await createVrrp(log), health: await createHealth(log) });
+  try {
+    await daemon.start();
+  } catch (e) {
+    await dataPlane.stop().catch(() => undefined);
+    if (e instanceof DaemonStartError) throw new UserError(`${e.message}:\n${e.errors.map((x) => '  ' + x).join('\n')}`);
+    throw new UserError((e as Error).message);
+  }
+  let metrics: MetricsServer | undefined;
+  if (!v['no-metrics']) {
+    try {
+      metrics = await startMetricsServer(v.metrics ?? DEFAULT_METRICS_ADDRESS, createMetricsRegistry(daemonMetricsSource(daemon)));
+      log.info('metrics listening', { address: `${metrics.address.host}:${metrics.address.port}` });
+    } catch (e) {
+      await daemon.stop();
+      throw new UserError(`cannot serve /metrics: ${(e as Error).message}`);
+    }
+  }
+  return new Promise<number>((resolve) => {
+    const onHup = (): void => { log.info('SIGHUP: reloading'); void daemon.reload().catch((e) => log.error(`reload failed: ${(e as Error).message}`)); };
+    const onStop = (sig: string) => (): void => {
+      log.info(`${sig}: stopping`);
+      process.off('SIGHUP', onHup);
+      void (async () => {
+        await metrics?.close();
+        await daemon.stop();
+        resolve(0);
+      })();
+    };
+    process.on('SIGHUP', onHup);
+    process.once('SIGTERM', onStop('SIGTERM'));
+    process.once('SIGINT', onStop('SIGINT'));
+  });
+}
+
+/** `ulvs run`. */
+export const command: CliCommand = { name: 'run', summary: 'run the director from a keepalived.conf', usage, run };

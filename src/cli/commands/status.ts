@@ -1,0 +1,51 @@
+/**
+ * `ulvs status`: the running daemon's state (config, uptime, data plane, services, VRRP instances,
+ * real-server health, last reload) as text or JSON.
+ */
+import { parseArgs } from 'node:util';
+import { ApiCallError, ApiConnectError, callOnce } from '../../api/client.js';
+import { defaultSocketPath } from '../../control/runtime-paths.js';
+import type { HealthView, VrrpInstanceView } from '../../control/ports.js';
+import { UsageError, UserError, type CliCommand } from '../command.js';
+
+const usage = `usage: ulvs status [--socket PATH] [--json]
+
+Shows the state of the daemon running in this network namespace. Exit 1 when none runs.`;
+
+interface Status {
+  pid: number; config: string; netns: string; socket: string; uptimeS: number; dataPlane: string; services: number; configServices: number;
+  lastReload: { ok: boolean; file: string; atMs: number; changes: string[]; errors: string[] } | null;
+  vrrp: VrrpInstanceView[]; health: HealthView[];
+}
+
+async function run(argv: string[]): Promise<number> {
+  let v;
+  try {
+    v = parseArgs({ args: argv, strict: true, options: { socket: { type: 'string' }, json: { type: 'boolean' } } }).values;
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  let s: Status;
+  try {
+    s = await callOnce<Status>(v.socket ?? defaultSocketPath(), 'status');
+  } catch (e) {
+    if (e instanceof ApiCallError || e instanceof ApiConnectError) throw new UserError(e.message);
+    throw e;
+  }
+  if (v.json) { process.stdout.write(JSON.stringify(s) + '\n'); return 0; }
+  const lines = [
+    `ulvs daemon pid ${s.pid}, up ${s.uptimeS} s, network namespace ${s.netns}`,
+    `config:     ${s.config}`,
+    `socket:     ${s.socket}`,
+    `data plane: ${s.dataPlane}`,
+    `services:   ${s.services} (${s.configServices} from the config file)`,
+  ];
+  if (s.lastReload) lines.push(`last reload: ${new Date(s.lastReload.atMs).toISOString()} ${s.lastReload.ok ? `ok, ${s.lastReload.changes.length} change(s)` : `refused: ${s.lastReload.errors[0] ?? ''}`}`);
+  for (const i of s.vrrp) lines.push(`vrrp ${i.name} (vrid ${i.vrid}, ${i.interface}): ${i.state} priority ${i.effectivePriority}/${i.priority}, ${i.transitions} transition(s)`);
+  for (const h of s.health) lines.push(`health ${h.service} ${h.realServer}: ${h.alive ? 'up' : 'down'}${h.inService ? '' : ' (out of service)'}`);
+  process.stdout.write(lines.join('\n') + '\n');
+  return 0;
+}
+
+/** `ulvs status`. */
+export const command: CliCommand = { name: 'status', summary: "show the running daemon's state", usage, run };

@@ -1,0 +1,177 @@
+// The daemon with a fake config loader and the NullDataPlane: start, ulvsadm over the real socket,
+// reload diff (config services vs ulvsadm-added ones), refused reloads, clean stop, stale files.
+import t from 'tap';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync, statSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { Daemon, DaemonStartError } from '../../src/control/daemon.js';
+import { NullDataPlane } from '../../src/control/ports.js';
+import type { ConfigLoad } from '../../src/control/config-source.js';
+import { createLogger } from '../../src/control/logger.js';
+import { main as ulvsadm } from '../../src/cli/ulvsadm.js';
+import type { VirtualServiceSpec } from '../../src/ipvs/types.js';
+
+function vs(address: string, port: number, dests: Array<[string, number]>, scheduler = 'wlc'): VirtualServiceSpec {
+  return {
+    key: { kind: 'addr', protocol: 'tcp', family: 4, address, port }, scheduler, schedFlags: [], persistenceTimeoutS: 0, netmask: '255.255.255.255', onePacket: false, persistenceEngine: '',
+    realServers: dests.map(([a, w]) => ({ address: a, port, forward: 'nat', weight: w, upperThreshold: 0, lowerThreshold: 0 })),
+  };
+}
+
+// The fake "keepalived.conf" is JSON: {"services": [...]} or {"errors": [...]}.
+async function fakeLoad(file: string): Promise<ConfigLoad> {
+  const j = JSON.parse(readFileSync(file, 'utf8')) as { services?: VirtualServiceSpec[]; errors?: string[] };
+  return { ok: !j.errors, errors: j.errors ?? [], warnings: [], services: j.services ?? [], hasVrrp: false };
+}
+
+async function run(argv: string[], socketPath: string, stdin = ''): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await ulvsadm(argv, { socketPath, stdout: (s) => { out += s; }, stderr: (s) => { err += s; }, readStdin: async () => stdin });
+  return { code, out, err };
+}
+
+function setup(t: Tap.Test, services: VirtualServiceSpec[]) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ulvs-daemon-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const conf = path.join(dir, 'keepalived.conf');
+  writeFileSync(conf, JSON.stringify({ services }));
+  const logs: string[] = [];
+  const d = new Daemon({ configFile: conf, socketPath: path.join(dir, 'run', 'ulvs.sock'), pidPath: path.join(dir, 'ulvs.pid'), logger: createLogger(false, (l) => logs.push(l)), loadConfig: fakeLoad, dataPlane: new NullDataPlane() });
+  t.teardown(() => d.stop());
+  return { dir, conf, d, logs, sock: path.join(dir, 'run', 'ulvs.sock') };
+}
+
+t.test('start applies the config; socket is 0600 in a 0700 dir; pid file written', async (t) => {
+  const { d, sock, dir } = setup(t, [vs('10.0.0.1', 80, [['192.168.10.1', 1], ['192.168.10.2', 2]])]);
+  await d.start();
+  t.equal(statSync(sock).mode & 0o777, 0o600);
+  t.equal(statSync(path.dirname(sock)).mode & 0o777, 0o700);
+  t.equal(readFileSync(path.join(dir, 'ulvs.pid'), 'utf8').trim(), String(process.pid));
+  const r = await run(['-L', '-n'], sock);
+  t.equal(r.code, 0);
+  t.equal(r.out, [
+    'IP Virtual Server version 1.2.1 (size=4096)',
+    'Prot LocalAddress:Port Scheduler Flags',
+    '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn',
+    'TCP  10.0.0.1:80 wlc',
+    '  -> 192.168.10.1:80              Masq    1      0          0         ',
+    '  -> 192.168.10.2:80              Masq    2      0          0         ',
+    '',
+  ].join('\n'));
+});
+
+t.test('ulvsadm add/edit/delete with ipvsadm messages and exit codes', async (t) => {
+  const { d, sock } = setup(t, []);
+  await d.start();
+  t.equal((await run(['-A', '-t', '10.0.0.9:443', '-s', 'rr'], sock)).code, 0);
+  const dup = await run(['-A', '-t', '10.0.0.9:443'], sock);
+  t.same([dup.code, dup.err], [255, 'Service already exists\n']);
+  t.equal((await run(['-a', '-t', '10.0.0.9:443', '-r', '192.168.1.5', '-m', '-w', '3'], sock)).code, 0);
+  const nod = await run(['-e', '-t', '10.0.0.9:443', '-r', '192.168.1.6', '-m'], sock);
+  t.same([nod.code, nod.err], [255, 'No such destination\n']);
+  const nos = await run(['-a', '-t', '10.0.0.8:443', '-r', '192.168.1.6'], sock);
+  t.same([nos.code, nos.err], [255, 'Service not defined\n']);
+  t.equal((await run(['-e', '-t', '10.0.0.9:443', '-r', '192.168.1.5', '-m', '-w', '7'], sock)).code, 0);
+  t.equal((await run(['-S', '-n'], sock)).out, '-A -t 10.0.0.9:443 -s rr\n-a -t 10.0.0.9:443 -r 192.168.1.5:443 -m -w 7\n');
+  const one = await run(['-L', '-n', '-t', '10.0.0.9:443'], sock);
+  t.match(one.out, /^Prot LocalAddress:Port Scheduler Flags\n.*\nTCP  10\.0\.0\.9:443 rr\n  -> 192\.168\.1\.5:443 +Masq    7 /);
+  const missing = await run(['-L', '-n', '-t', '10.0.0.7:443'], sock);
+  t.same([missing.code, missing.err], [1, 'No such service\n']);
+  t.equal((await run(['-d', '-t', '10.0.0.9:443', '-r', '192.168.1.5'], sock)).code, 0);
+  t.equal((await run(['-D', '-t', '10.0.0.9:443'], sock)).code, 0);
+  const gone = await run(['-D', '-t', '10.0.0.9:443'], sock);
+  t.same([gone.code, gone.err], [255, 'No such service\n']);
+  t.equal((await run(['--set', '100', '0', '20'], sock)).code, 0);
+  t.equal((await run(['-L', '--timeout'], sock)).out, 'Timeout (tcp tcpfin udp): 100 120 20\n');
+  t.equal((await run(['-Z'], sock)).code, 0);
+});
+
+t.test('ulvsadm -S | ulvsadm -R round-trips', async (t) => {
+  const a = setup(t, [vs('10.0.0.1', 80, [['192.168.10.1', 1], ['192.168.10.2', 2]], 'sh')]);
+  await a.d.start();
+  await run(['-A', '-u', '10.0.0.2:53', '-s', 'rr', '-p', '60', '-M', '255.255.255.0', '-o'], a.sock);
+  await run(['-a', '-u', '10.0.0.2:53', '-r', '192.168.10.9', '-i', '-w', '0'], a.sock);
+  await run(['-A', '-f', '7', '-s', 'mh', '-b', 'mh-port'], a.sock);
+  const saved = (await run(['-S', '-n'], a.sock)).out;
+  const b = setup(t, []);
+  await b.d.start();
+  const r = await run(['-R'], b.sock, saved);
+  t.equal(r.code, 0, r.err);
+  t.equal((await run(['-S', '-n'], b.sock)).out, saved);
+  t.equal((await run(['-L', '-n'], b.sock)).out, (await run(['-L', '-n'], a.sock)).out);
+});
+
+t.test('reload: diff only, ulvsadm-added services stay, broken file changes nothing', async (t) => {
+  const { d, sock, conf } = setup(t, [vs('10.0.0.1', 80, [['192.168.10.1', 1], ['192.168.10.2', 1]]), vs('10.0.0.3', 80, [['192.168.10.3', 1]])]);
+  await d.start();
+  await run(['-A', '-t', '10.0.0.50:8080', '-s', 'rr'], sock);
+  await run(['-a', '-t', '10.0.0.50:8080', '-r', '192.168.10.50', '-m'], sock);
+  const gen = d.table.generation;
+  writeFileSync(conf, JSON.stringify({ services: [vs('10.0.0.1', 80, [['192.168.10.1', 1], ['192.168.10.4', 5]]), vs('10.0.0.5', 80, [['192.168.10.5', 1]])] }));
+  const r = await d.reload();
+  t.ok(r.ok);
+  t.same(r.changes.sort(), [
+    'add-dest TCP 10.0.0.5:80 -> 192.168.10.5:80', 'add-dest TCP 10.0.0.1:80 -> 192.168.10.4:80', 'add-service TCP 10.0.0.5:80',
+    'del-dest TCP 10.0.0.1:80 -> 192.168.10.2:80', 'del-service TCP 10.0.0.3:80',
+  ].sort());
+  t.ok(d.table.generation > gen);
+  t.equal((await run(['-S', '-n'], sock)).out, [
+    '-A -t 10.0.0.1:80 -s wlc',
+    '-a -t 10.0.0.1:80 -r 192.168.10.1:80 -m -w 1',
+    '-a -t 10.0.0.1:80 -r 192.168.10.4:80 -m -w 5',
+    '-A -t 10.0.0.5:80 -s wlc',
+    '-a -t 10.0.0.5:80 -r 192.168.10.5:80 -m -w 1',
+    '-A -t 10.0.0.50:8080 -s rr',
+    '-a -t 10.0.0.50:8080 -r 192.168.10.50:8080 -m -w 1',
+    '',
+  ].join('\n'));
+  const before = (await run(['-S', '-n'], sock)).out;
+  const g2 = d.table.generation;
+  writeFileSync(conf, JSON.stringify({ errors: ['keepalived.conf:3: unknown keyword \'wieght\'; did you mean \'weight\'?'] }));
+  const bad = await d.reload();
+  t.notOk(bad.ok);
+  t.equal(d.table.generation, g2, 'nothing touched');
+  t.equal((await run(['-S', '-n'], sock)).out, before);
+  // Same file again: no change at all.
+  writeFileSync(conf, JSON.stringify({ services: [vs('10.0.0.1', 80, [['192.168.10.1', 1], ['192.168.10.4', 5]]), vs('10.0.0.5', 80, [['192.168.10.5', 1]])] }));
+  const same = await d.reload();
+  t.same(same.changes, []);
+  t.equal(d.table.generation, g2);
+});
+
+t.test('reload over the API answers with errors for a broken file', async (t) => {
+  const { d, sock, conf } = setup(t, []);
+  await d.start();
+  writeFileSync(conf, JSON.stringify({ errors: ['x.conf:1: bad'] }));
+  const { callOnce } = await import('../../src/api/client.js');
+  await t.rejects(callOnce(sock, 'reload'), { apiCode: 'reload-failed', message: /x\.conf:1: bad/ });
+  const st = await callOnce<{ lastReload: { ok: boolean } }>(sock, 'status');
+  t.equal(st.lastReload.ok, false);
+});
+
+t.test('a config with errors refuses the start: no pid file, no socket', async (t) => {
+  const { d, conf, dir, sock } = setup(t, []);
+  writeFileSync(conf, JSON.stringify({ errors: ['a.conf:2: weight needs a value'] }));
+  await t.rejects(d.start(), { message: /has 1 error/ });
+  t.ok(DaemonStartError);
+  t.notOk(existsSync(path.join(dir, 'ulvs.pid')));
+  t.notOk(existsSync(sock));
+});
+
+t.test('stale pid file and socket from a crash are cleaned; a live daemon is not', async (t) => {
+  const { d, dir, sock } = setup(t, []);
+  writeFileSync(path.join(dir, 'ulvs.pid'), '999999999\n');
+  await d.start();
+  t.equal(readFileSync(path.join(dir, 'ulvs.pid'), 'utf8').trim(), String(process.pid));
+  // A second daemon on the same files is refused while the first runs (the pid file names a live node process).
+  const { d: d2, conf: conf2 } = setup(t, []);
+  const other = new Daemon({ ...d2.opts, configFile: conf2, pidPath: path.join(dir, 'ulvs.pid'), socketPath: sock });
+  const live = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+  t.teardown(() => { live.kill('SIGKILL'); });
+  writeFileSync(path.join(dir, 'ulvs.pid'), `${live.pid}\n`);
+  await t.rejects(other.start(), /another ulvs daemon/);
+  await d.stop();
+  t.notOk(existsSync(sock), 'socket removed on stop');
+});
