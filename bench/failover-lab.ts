@@ -152,3 +152,34 @@ export async function stopProc(p: BedProc, signal: NodeJS.Signals = 'SIGTERM', t
 export function bedId(tag: string): string {
   return `${tag}${process.pid.toString(36).slice(-3)}${Math.floor(Math.random() * 36 ** 2).toString(36)}`;
 }
+
+/** Builds dist/ (tsc -p tsconfig.build.json) when dist/vrrp/cli-runner.js is missing or older than src/vrrp. */
+export async function ensureDist(): Promise<void> {
+  const { statSync, readdirSync } = await import('node:fs');
+  const out = path.join(REPO, 'dist/vrrp/cli-runner.js');
+  const srcDir = path.join(REPO, 'src/vrrp');
+  const newest = Math.max(...readdirSync(srcDir).map((f) => statSync(path.join(srcDir, f)).mtimeMs));
+  if (existsSync(out) && statSync(out).mtimeMs >= newest) return;
+  await run([process.execPath, path.join(REPO, 'node_modules/typescript/bin/tsc'), '-p', path.join(REPO, 'tsconfig.build.json')], { timeoutMs: 180000, cwd: REPO });
+  if (!existsSync(out)) throw new Error('building dist/ failed: dist/vrrp/cli-runner.js is missing');
+}
+
+/** keepalived.conf text of one vrrp_instance (enough for the interop scenarios). */
+export function keepalivedInstance(o: { name?: string; state?: string; vrid: number; priority: number; advertInt: number; version?: 2 | 3; vips: string[]; authPass?: string; unicastSrc?: string; unicastPeers?: string[]; extra?: string[] }): string {
+  const l = [`vrrp_instance ${o.name ?? 'VI_1'} {`, ` state ${o.state ?? 'BACKUP'}`, ' interface eth0', ` virtual_router_id ${o.vrid}`, ` priority ${o.priority}`, ` advert_int ${o.advertInt}`];
+  if (o.version) l.push(` version ${o.version}`);
+  if (o.authPass) l.push(' authentication {', '  auth_type PASS', `  auth_pass ${o.authPass}`, ' }');
+  if (o.unicastSrc) l.push(` unicast_src_ip ${o.unicastSrc}`);
+  if (o.unicastPeers) l.push(' unicast_peer {', ...o.unicastPeers.map((p) => `  ${p}`), ' }');
+  l.push(' virtual_ipaddress {', ...o.vips.map((v) => `  ${v}`), ' }', ...(o.extra ?? []).map((x) => ` ${x}`), '}');
+  return `global_defs {\n router_id ${o.name ?? 'VI_1'}\n enable_script_security\n script_user root\n}\n${l.join('\n')}\n`;
+}
+
+/** Kills keepalived in node `n` hard (VRRP child first so the parent cannot stop it cleanly). */
+export async function killKeepalived9(bed: VrrpBed, n: string, parent: BedProc): Promise<void> {
+  const child = bed.keepalivedChildPid(n);
+  if (child) { try { process.kill(child, 'SIGKILL'); } catch { /* gone */ } }
+  await stopProc(parent, 'SIGKILL');
+  // A killed child may linger as a zombie; keepalived would then refuse to start ("already running").
+  for (const f of [`${n}.pid`, `${n}-vrrp.pid`]) rmSync(path.join(bed.dir, f), { force: true });
+}
