@@ -243,7 +243,7 @@ export class LocalityTable {
     }
     let guard = 0;
     while (nowMs >= f[F_NEXT_CHECK]!) {
-      this.checkExpire(nowMs, expirationMs);
+      this.checkExpire(f[F_NEXT_CHECK]!, expirationMs); // the timer's own time, as jiffies at expiry
       f[F_NEXT_CHECK] = f[F_NEXT_CHECK]! + CHECK_EXPIRE_INTERVAL_MS;
       if (++guard === COUNT_FOR_FULL_EXPIRATION + 1) {
         f[F_NEXT_CHECK] = nowMs + CHECK_EXPIRE_INTERVAL_MS; // long idle: resume the timer from now
