@@ -183,3 +183,49 @@ export async function killKeepalived9(bed: VrrpBed, n: string, parent: BedProc):
   // A killed child may linger as a zombie; keepalived would then refuse to start ("already running").
   for (const f of [`${n}.pid`, `${n}-vrrp.pid`]) rmSync(path.join(bed.dir, f), { force: true });
 }
+
+/** FRR zebra + vrrpd running in one node. */
+export interface FrrProcs {
+  zebra: BedProc;
+  vrrpd: BedProc;
+  dir: string;
+}
+
+/**
+ * Starts FRR 8.4 zebra and vrrpd in node `n` for one IPv4 VRRPv3 router: FRR needs the macvlan
+ * `vrrp4-2-VRID` with the virtual MAC carrying the VIP (it protodowns it when not master).
+ */
+export async function startFrr(bed: VrrpBed, n: string, o: { vrid: number; priority: number; advertIntMs: number; vip: string; prefixLen: number; createMacvlan?: boolean }): Promise<FrrProcs> {
+  const dir = path.join(bed.dir, `frr-${n}`);
+  mkdirSync(dir, { recursive: true });
+  const ns = bed.ns(n);
+  const mv = `vrrp4-2-${o.vrid}`;
+  if (o.createMacvlan !== false) {
+    await ipBatch(ns, [`link add ${mv} link eth0 type macvlan mode bridge`, `link set ${mv} address 00:00:5e:00:01:${o.vrid.toString(16).padStart(2, '0')}`, `addr add ${o.vip}/${o.prefixLen} dev ${mv}`, `link set ${mv} up`]);
+  }
+  writeFileSync(path.join(dir, 'zebra.conf'), 'hostname zebra\n');
+  writeFileSync(path.join(dir, 'vrrpd.conf'), `interface eth0\n vrrp ${o.vrid} version 3\n vrrp ${o.vrid} priority ${o.priority}\n vrrp ${o.vrid} advertisement-interval ${o.advertIntMs}\n vrrp ${o.vrid} ip ${o.vip}\n`);
+  await run(['chmod', '-R', 'a+rwX', bed.dir]);
+  const common = ['-i', '', '-z', path.join(dir, 'zserv.api'), '--vty_socket', dir, '-P', '0', '--log', 'stdout'];
+  const zebra = bed.spawn(n, ['/usr/lib/frr/zebra', '-f', path.join(dir, 'zebra.conf'), ...common.map((x, i) => (i === 1 ? path.join(dir, 'zebra.pid') : x))]);
+  await bed.until(() => existsSync(path.join(dir, 'zserv.api')), 5000);
+  const vrrpd = bed.spawn(n, ['/usr/lib/frr/vrrpd', '-f', path.join(dir, 'vrrpd.conf'), ...common.map((x, i) => (i === 1 ? path.join(dir, 'vrrpd.pid') : x))]);
+  return { zebra, vrrpd, dir };
+}
+
+/** Restarts only vrrpd of a running FRR. */
+export function restartVrrpd(bed: VrrpBed, n: string, frr: FrrProcs): FrrProcs {
+  const common = ['-i', path.join(frr.dir, 'vrrpd.pid'), '-z', path.join(frr.dir, 'zserv.api'), '--vty_socket', frr.dir, '-P', '0', '--log', 'stdout'];
+  return { ...frr, vrrpd: bed.spawn(n, ['/usr/lib/frr/vrrpd', '-f', path.join(frr.dir, 'vrrpd.conf'), ...common]) };
+}
+
+/** FRR's IPv4 state of VRID (`show vrrp VRID json`): 'Master', 'Backup', 'Initialize' or '' if unknown. */
+export async function frrState(bed: VrrpBed, n: string, frr: FrrProcs, vrid: number): Promise<string> {
+  const r = await run(['vtysh', '--vty_socket', frr.dir, '-c', `show vrrp ${vrid} json`], { netns: bed.ns(n), timeoutMs: 5000 });
+  try {
+    const j = JSON.parse(r.stdout) as { v4?: { status?: string } }[];
+    return j[0]?.v4?.status ?? '';
+  } catch {
+    return '';
+  }
+}
