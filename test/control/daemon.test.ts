@@ -32,7 +32,7 @@ async function run(argv: string[], socketPath: string, stdin = ''): Promise<{ co
   return { code, out, err };
 }
 
-function setup(t: Tap.Test, services: VirtualServiceSpec[]) {
+function setup(t: { teardown(fn: () => unknown): void }, services: VirtualServiceSpec[]) {
   const dir = mkdtempSync(path.join(tmpdir(), 'ulvs-daemon-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const conf = path.join(dir, 'keepalived.conf');
