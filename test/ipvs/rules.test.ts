@@ -78,7 +78,7 @@ t.test('model-level validation (specs built by code, not by ipvsadm)', async (t)
   const r = base();
   const svc = { key: { kind: 'addr' as const, protocol: 'tcp' as const, family: 4 as const, address: '10.0.0.5', port: 0 }, scheduler: 'rr', schedFlags: [], persistenceTimeoutS: 0, netmask: '255.255.255.255', onePacket: false, persistenceEngine: '' };
   t.throws(() => applyCommand(r, { kind: 'add-service', service: svc }), { message: 'Zero port specified for non-persistent service' });
-  t.throws(() => applyCommand(r, { kind: 'add-service', service: { ...svc, port: 80, key: { ...svc.key, port: 80 }, netmask: '255.0.0.256' } }), { message: 'illegal virtual server persistent mask specified' });
+  t.throws(() => applyCommand(r, { kind: 'add-service', service: { ...svc, key: { ...svc.key, port: 80 }, netmask: '255.0.0.256' } }), { message: 'illegal virtual server persistent mask specified' });
   t.throws(() => applyCommand(r, { kind: 'add-service', service: { ...svc, key: { ...svc.key, port: 80 }, schedFlags: ['mh-port'] } }), { message: "incompatible scheduler flag `mh-port'" });
   const key = r.services[0]!.key;
   const dest = { address: '192.168.10.9', port: 80, forward: 'dr' as const, weight: 2147483648, upperThreshold: 0, lowerThreshold: 0 };
