@@ -57,7 +57,7 @@ export interface VrrpManager {
 /** Runs the VRRP side of one keepalived.conf; emits 'state' (VrrpStateEvent). */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class VrrpManager extends EventEmitter {
-  private instances = new Map<string, VrrpInstance>();
+  private instanceMap = new Map<string, VrrpInstance>();
   private sockets = new Map<string, VrrpTransport & { close?(): void }>();
   private trackers = new Map<string, ScriptTracker>();
   private linkState = new Map<string, boolean>();
@@ -77,6 +77,7 @@ export class VrrpManager extends EventEmitter {
 
   /** Validates, then starts every instance; throws one sentence per error found by validate(). */
   async start(): Promise<void> {
+    this.started = true;
     this.assertValid(this.config);
     this.startTrackers(this.config);
     for (const spec of this.config.instances) await this.addInstance(spec);
@@ -89,7 +90,7 @@ export class VrrpManager extends EventEmitter {
     if (this.linkTimer) clearInterval(this.linkTimer);
     this.linkTimer = undefined;
     for (const t of this.trackers.values()) t.stop();
-    await Promise.all([...this.instances.values()].map((i) => i.stop('STOP')));
+    await Promise.all([...this.instanceMap.values()].map((i) => i.stop('STOP')));
     for (const s of this.sockets.values()) s.close?.();
     this.sockets.clear();
     await this.notify.drain();
@@ -98,7 +99,7 @@ export class VrrpManager extends EventEmitter {
   /** Applies a new configuration the way keepalived's SIGHUP does; refuses an invalid one (old kept). */
   async reload(config: VrrpConfig): Promise<void> {
     this.assertValid(config);
-    const oldByKey = new Map([...this.instances.values()].map((i) => [reloadKey(i.spec), i]));
+    const oldByKey = new Map([...this.instanceMap.values()].map((i) => [reloadKey(i.spec), i]));
     const next = new Map<string, VrrpInstance>();
     for (const t of this.trackers.values()) t.stop();
     const oldTrackers = this.trackers;
@@ -108,17 +109,33 @@ export class VrrpManager extends EventEmitter {
     const toStart: VrrpInstanceSpec[] = [];
     for (const spec of config.instances) {
       const inst = oldByKey.get(reloadKey(spec));
-      if (inst) { oldByKey.delete(reloadKey(spec)); this.instances.delete(inst.name); await inst.reload(spec); next.set(spec.name, inst); } else toStart.push(spec);
+      if (inst) { oldByKey.delete(reloadKey(spec)); this.instanceMap.delete(inst.name); await inst.reload(spec); next.set(spec.name, inst); } else toStart.push(spec);
     }
-    for (const gone of oldByKey.values()) { this.instances.delete(gone.name); await gone.stop('DELETED'); }
-    this.instances = next;
+    for (const gone of oldByKey.values()) { this.instanceMap.delete(gone.name); await gone.stop('DELETED'); }
+    this.instanceMap = next;
     for (const spec of toStart) await this.addInstance(spec);
     this.applyTracking();
   }
 
+  /** Starts on the first call, reloads (keepalived SIGHUP semantics) on later ones. */
+  async apply(config: VrrpConfig): Promise<void> {
+    if (!this.started) { this.config = config; this.started = true; await this.start(); } else await this.reload(config);
+  }
+  private started = false;
+
+  /** The daemon's status/metrics view of every instance (control/ports.ts VrrpInstanceView). */
+  instances(): { name: string; vrid: number; family: VrrpFamily; interface: string; state: string; priority: number; effectivePriority: number; transitions: number; advertsSent: number; advertsReceived: number; advertsDropped: Record<string, number> }[] {
+    return [...this.instances_().values()].map((i) => ({
+      name: i.name, vrid: i.spec.vrid, family: i.spec.family, interface: i.spec.interface, state: i.state, priority: i.spec.priority,
+      effectivePriority: i.priority, transitions: i.stats.becomeMaster + i.stats.releaseMaster, advertsSent: i.stats.advertsSent,
+      advertsReceived: i.stats.advertsReceived, advertsDropped: { ...i.stats.drops } as Record<string, number>,
+    }));
+  }
+  private instances_(): Map<string, VrrpInstance> { return this.instanceMap; }
+
   /** Status of every instance. */
   status(): VrrpInstanceStatus[] {
-    return [...this.instances.values()].map((i) => ({ name: i.name, vrid: i.spec.vrid, interface: i.spec.interface, state: i.state, priority: i.priority, faults: [...i.faults], stats: i.stats }));
+    return [...this.instanceMap.values()].map((i) => ({ name: i.name, vrid: i.spec.vrid, interface: i.spec.interface, state: i.state, priority: i.priority, faults: [...i.faults], stats: i.stats }));
   }
 
   /** Drops not attributable to an instance, per socket (family/interface). */
@@ -169,7 +186,7 @@ export class VrrpManager extends EventEmitter {
 
   private async addInstance(spec: VrrpInstanceSpec): Promise<void> {
     const inst = new VrrpInstance(spec, this.deps(spec));
-    this.instances.set(spec.name, inst);
+    this.instanceMap.set(spec.name, inst);
     inst.on('state', (e: VrrpStateEvent) => this.emit('state', e));
     inst.on('faults', () => this.syncFaults(inst));
     inst.on('transition', (t: { from: VrrpState; to: VrrpState; forced: boolean }) => this.onTransition(inst, t.to, t.forced));
@@ -197,7 +214,7 @@ export class VrrpManager extends EventEmitter {
 
   /** Recomputes every instance's tracker effect (priority delta and FAULT). */
   private applyTracking(): void {
-    for (const inst of this.instances.values()) {
+    for (const inst of this.instanceMap.values()) {
       const g = this.syncGroupOf(inst.name);
       const refs = [...inst.spec.trackScripts, ...(g?.trackScripts ?? [])];
       const ifs = [...inst.spec.trackInterfaces, ...(g?.trackInterfaces ?? [])];
@@ -218,7 +235,7 @@ export class VrrpManager extends EventEmitter {
 
   private async pollLinks(): Promise<void> {
     const names = new Set<string>();
-    for (const i of this.instances.values()) {
+    for (const i of this.instanceMap.values()) {
       names.add(i.spec.interface);
       for (const t of i.spec.trackInterfaces) names.add(t.name);
     }
@@ -238,7 +255,7 @@ export class VrrpManager extends EventEmitter {
     const g = this.syncGroupOf(inst.name);
     if (!g) return;
     const reason = `sync group ${g.name}`;
-    const members = g.instances.map((n) => this.instances.get(n)).filter((m): m is VrrpInstance => !!m);
+    const members = g.instances.map((n) => this.instanceMap.get(n)).filter((m): m is VrrpInstance => !!m);
     const own = members.some((m) => [...m.faults].some((f) => f !== reason));
     for (const m of members) if (m.faults.has(reason) !== own) m.setFault(reason, own);
   }
@@ -247,7 +264,7 @@ export class VrrpManager extends EventEmitter {
   private onTransition(inst: VrrpInstance, to: VrrpState, forced: boolean): void {
     const g = this.syncGroupOf(inst.name);
     if (!g) return;
-    const members = g.instances.map((n) => this.instances.get(n)).filter((m): m is VrrpInstance => !!m && m !== inst);
+    const members = g.instances.map((n) => this.instanceMap.get(n)).filter((m): m is VrrpInstance => !!m && m !== inst);
     if (!forced && (to === 'MASTER' || to === 'BACKUP')) for (const m of members) m.force(to, `sync group ${g.name}`);
     if (to !== 'INIT' && this.groupState.get(g.name) !== to) {
       this.groupState.set(g.name, to);

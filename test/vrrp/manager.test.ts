@@ -89,7 +89,7 @@ t.test('sync group: a member FAULT takes the others to FAULT; group notify', asy
   await m.start();
   await sleep(50);
   t.same(m.status().map((s) => s.state), ['MASTER', 'MASTER']);
-  const vi1 = (m as unknown as { instances: Map<string, { setFault(r: string, on: boolean): void }> }).instances.get('VI_1')!;
+  const vi1 = (m as unknown as { instanceMap: Map<string, { setFault(r: string, on: boolean): void }> }).instanceMap.get('VI_1')!;
   vi1.setFault('test', true);
   await sleep(50);
   t.same(m.status().map((s) => s.state), ['FAULT', 'FAULT']);
