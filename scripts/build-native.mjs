@@ -23,5 +23,9 @@ if (!gyp || !existsSync(gyp)) {
   const npmDir = path.resolve(process.execPath, '../../lib/node_modules/npm');
   gyp = path.join(npmDir, 'node_modules/node-gyp/bin/node-gyp.js');
 }
-const r = spawnSync(process.execPath, [gyp, 'rebuild', '--jobs=max'], { stdio: 'inherit', env });
+// Several builds of one checkout at once would delete each other's build/: serialise them.
+const lock = path.join(process.cwd(), '.native-build.lock');
+const r = existsSync('/usr/bin/flock')
+  ? spawnSync('/usr/bin/flock', [lock, process.execPath, gyp, 'rebuild', '--jobs=max'], { stdio: 'inherit', env })
+  : spawnSync(process.execPath, [gyp, 'rebuild', '--jobs=max'], { stdio: 'inherit', env });
 process.exit(r.status ?? 1);

@@ -1,0 +1,120 @@
+/**
+ * `ulvs lab up|down|status|demo`: the network-namespace lab from the command line.
+ */
+import { parseArgs } from 'node:util';
+import { UsageError, UserError, type CliCommand } from '../command.js';
+import { requireNetAdmin } from '../../util/privileges.js';
+import { Lab, checkLabId } from '../../lab/lab.js';
+import { describeLab } from '../../lab/describe.js';
+
+const USAGE = `usage: ulvs lab up     [--id ID] [--mode dr|nat|tun] [--real-servers N]
+       ulvs lab down   [--id ID | --all]
+       ulvs lab status [--id ID]
+       ulvs lab demo   [--id ID] [--mode dr|nat|tun]... [--keep]
+
+Builds a lab of network namespaces: client -- router -- LAN bridge with two directors (lb1, lb2)
+and real servers (rs1..rs3) answering HTTP with their name. Needs root.
+  --id ID          lab id (default "lab"); namespaces are named ulvs-ID-<host>
+  --mode M         up: also start the directors in LVS mode M (dr, nat or tun) and leave them running
+                   demo: the modes to demonstrate (default: all three)
+  --real-servers N number of real servers (default 3)
+  --all            down: remove every ulvs lab on this host
+  --keep           demo: leave the lab up afterwards`;
+
+const MODES = ['dr', 'nat', 'tun'] as const;
+type Mode = (typeof MODES)[number];
+
+function parse(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        id: { type: 'string', default: 'lab' },
+        mode: { type: 'string', multiple: true },
+        'real-servers': { type: 'string' },
+        all: { type: 'boolean', default: false },
+        keep: { type: 'boolean', default: false },
+      },
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+function modesOf(values: { mode?: string[] }): Mode[] {
+  const modes = values.mode ?? [];
+  for (const m of modes) if (!(MODES as readonly string[]).includes(m)) throw new UsageError(`unknown mode '${m}' (expected dr, nat or tun)`);
+  return modes as Mode[];
+}
+
+async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv);
+  const [action, ...extra] = positionals;
+  if (!action) throw new UsageError('missing action (up, down, status or demo)');
+  if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
+  if (!['up', 'down', 'status', 'demo'].includes(action)) throw new UsageError(`unknown action '${action}'`);
+  try { checkLabId(values.id!); } catch (e) { throw new UsageError((e as Error).message); }
+  const modes = modesOf(values);
+  const rsCount = values['real-servers'] === undefined ? 3 : Number(values['real-servers']);
+  if (!Number.isInteger(rsCount) || rsCount < 1 || rsCount > 50) throw new UsageError('--real-servers takes a number from 1 to 50');
+  requireNetAdmin('ulvs lab');
+  const out = (l: string): void => { process.stdout.write(l + '\n'); };
+  const demo = await import('../../lab/demo.js');
+
+  switch (action) {
+    case 'up': {
+      if (modes.length > 1) throw new UsageError('up takes one --mode');
+      const lab = await Lab.up({ id: values.id, realServers: rsCount });
+      out(describeLab(lab));
+      if (modes[0]) {
+        try {
+          out(await demo.startMode(lab, modes[0]));
+        } catch (e) {
+          await lab.down();
+          throw new UserError(`lab up --mode ${modes[0]}: ${(e as Error).message}`);
+        }
+      }
+      out(`lab '${lab.id}' is up; 'ulvs lab down${lab.id === 'lab' ? '' : ` --id ${lab.id}`}' removes it`);
+      return 0;
+    }
+    case 'down': {
+      const ids = values.all ? await Lab.list() : [values.id!];
+      for (const id of ids) {
+        const removed = await Lab.destroy(id);
+        out(removed.length ? `lab '${id}': removed ${removed.length} namespaces` : `lab '${id}': nothing to remove`);
+      }
+      return 0;
+    }
+    case 'status': {
+      const lab = await Lab.attach(values.id);
+      if (!lab) {
+        out(`lab '${values.id}' is not up`);
+        const others = await Lab.list();
+        if (others.length) out(`labs on this host: ${others.join(', ')}`);
+        return 1;
+      }
+      out(describeLab(lab));
+      return 0;
+    }
+    default: {
+      const lab = await Lab.up({ id: values.id, realServers: rsCount });
+      let code = 1;
+      const stop = (): void => { void lab.down().then(() => process.exit(130)); };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      try {
+        code = await demo.runDemo(lab, modes.length ? modes : [...MODES], out);
+      } finally {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        if (!values.keep) await lab.down();
+      }
+      if (values.keep) out(`lab '${lab.id}' left up ('ulvs lab down --id ${lab.id}' removes it)`);
+      return code;
+    }
+  }
+}
+
+/** The `ulvs lab` subcommand. */
+export const command: CliCommand = { name: 'lab', summary: 'network-namespace lab', usage: USAGE, run };

@@ -1,0 +1,42 @@
+// `ulvs` dispatcher: help, unknown commands and options print usage and exit 2; lab refuses without root.
+import t from 'tap';
+import { ROOT, runCli } from '../helpers/cli.js';
+
+t.test('--help lists the subcommands and exits 0', async (t) => {
+  const r = runCli(['--help']);
+  t.equal(r.status, 0);
+  for (const c of ['run', 'check-config', 'replay', 'lab', 'realserver']) t.match(r.stdout, new RegExp(`\\n  ${c} `));
+});
+
+t.test('no command prints usage on stderr and exits 2', async (t) => {
+  const r = runCli([]);
+  t.equal(r.status, 2);
+  t.match(r.stderr, /^usage: ulvs <command>/);
+});
+
+t.test('an unknown command names it, prints usage, exits 2', async (t) => {
+  const r = runCli(['frobnicate']);
+  t.equal(r.status, 2);
+  t.match(r.stderr, /unknown command 'frobnicate'/);
+  t.match(r.stderr, /usage: ulvs/);
+});
+
+t.test('an unknown option of a command prints its usage and exits 2', async (t) => {
+  const r = runCli(['lab', 'status', '--bogus']);
+  t.equal(r.status, 2);
+  t.match(r.stderr, /Unknown option '--bogus'/);
+  t.match(r.stderr, /usage: ulvs lab up/);
+});
+
+t.test('an unknown lab action prints usage and exits 2', async (t) => {
+  const r = runCli(['lab', 'sideways']);
+  t.equal(r.status, 2);
+  t.match(r.stderr, /unknown action 'sideways'/);
+});
+
+t.test('lab without root says root is needed in one sentence', { skip: process.getuid?.() !== 0 && 'needs root to drop to another user' }, async (t) => {
+  const r = runCli(['lab', 'status'], { uid: 65534, env: { PATH: process.env.PATH } });
+  t.equal(r.status, 1);
+  t.match(r.stderr, /^ulvs lab: ulvs lab needs root \(or CAP_NET_ADMIN and CAP_NET_RAW\)/);
+  t.notOk(r.stderr.includes(`${ROOT}/dist/`) || r.stderr.includes(`${ROOT}/src/`), 'no stack trace from ulvs');
+});
