@@ -128,9 +128,14 @@ export class PcapReader {
 
   /**
    * Fills `b` (from slot 0, resetting count) with up to b.capacity records: frame bytes at the slot's
-   * headroom, length, timeMs (capture time in ms) and zeroed outputs. Returns the count, 0 at the end.
+   * headroom, length, timeMs (capture time in ms), id = record number, and zeroed outputs. Returns the
+   * count, 0 at the end. A raw-IP file read into an Ethernet batch needs `wrap`: each packet then gets
+   * an Ethernet header dstMac <- srcMac (EtherType from the IP version) in the headroom.
    */
-  async readBatch(b: PacketBatch): Promise<number> {
+  async readBatch(b: PacketBatch, wrap?: { dstMac: Uint8Array; srcMac: Uint8Array }): Promise<number> {
+    const addEther = b.linkType === 1 && this.batchLinkType === 2;
+    if (addEther && !wrap) throw new PcapError(`${this.path}: raw IP packets need Ethernet MACs to be read into an Ethernet batch`);
+    if (!addEther && b.linkType !== this.batchLinkType) throw new PcapError(`${this.path}: Ethernet frames cannot be read into a bare-IP batch`);
     const le = this.info.littleEndian;
     const fracDiv = this.info.nanos ? 1e6 : 1e3;
     let n = 0;
@@ -159,8 +164,19 @@ export class PcapReader {
       if (len < incl) this.truncatedRecords++;
       const off = n * b.slotSize + b.headroom;
       this.chunk.copy(b.buf, off, data, data + len);
-      b.start[n] = off;
-      b.length[n] = len;
+      if (addEther && wrap) {
+        const e = off - 14;
+        b.buf.set(wrap.dstMac.subarray(0, 6), e);
+        b.buf.set(wrap.srcMac.subarray(0, 6), e + 6);
+        const v6 = len > 0 && b.buf[off] >> 4 === 6;
+        b.buf[e + 12] = v6 ? 0x86 : 0x08;
+        b.buf[e + 13] = v6 ? 0xdd : 0x00;
+        b.start[n] = e;
+        b.length[n] = len + 14;
+      } else {
+        b.start[n] = off;
+        b.length[n] = len;
+      }
       b.timeMs[n] = sec * 1000 + frac / fracDiv;
       b.id[n] = this.recordsRead + 1;
       b.ifindex[n] = 0;

@@ -1,0 +1,292 @@
+/**
+ * `ulvs replay`: runs the forwarding pipeline (dataplane/pipeline.ts with a compiled snapshot) over a
+ * pcap, in file order, with the clock taken from the pcap timestamps; writes what the director would
+ * transmit as Ethernet frames to OUT and, optionally, each input packet's fate as JSON lines.
+ *
+ * The replayed director: one ingress interface (ifindex 1) with default routes on link, and one
+ * egress interface per real-server address (ifindex 100+k, host route) so the report can name the
+ * real server of every transmitted packet, DR included. All interfaces share the director MAC
+ * (--mac, default: the destination MAC of the first input frame), --mtu and --local-ip addresses.
+ * A next hop without a --neigh entry gets the placeholder MAC 02:00:00:00:00:00.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { UsageError, UserError, type CliCommand } from '../command.js';
+import { createBatch, Verdict } from '../../dataplane/batch.js';
+import { processBatch } from '../../dataplane/pipeline.js';
+import { reasonName } from '../../dataplane/pipeline-reasons.js';
+import { SnapshotCompiler, loadSnapshot, DEFAULT_PLACEHOLDER_MAC, type SnapshotEnv, type InterfaceEnv, type RouteEnv } from '../../dataplane/snapshot.js';
+import { createSharedState, attachSharedState } from '../../table/shared-state.js';
+import { parseRulesText } from '../../ipvs/rules-text.js';
+import type { IpvsRules } from '../../ipvs/types.js';
+import { PcapError, PcapReader, PcapWriter } from '../../io/pcap.js';
+import { formatIpWords, formatMac, ipWords, parseMac } from '../../packet/addr.js';
+import { PacketView } from '../../packet/packet-view.js';
+import { parsePacket } from '../../packet/parse.js';
+
+const USAGE = `usage: ulvs replay --rules RULES --in IN.pcap --out OUT.pcap [--neigh IP=MAC ...] [--local-ip IP]
+                   [--mtu N] [--mac MAC] [--report FILE] [--max-conns N]
+
+Runs the ulvs forwarding pipeline over a capture, as a director would see it.
+  --rules RULES     ipvsadm-save rules (-A/-a lines, as 'ipvsadm-save -n' prints them)
+  --in IN.pcap      input capture (pcap; Ethernet or raw IP link type), processed in file order;
+                    the pcap timestamps are the clock (timeouts and persistence follow them)
+  --out OUT.pcap    what the director transmits, in order, as Ethernet frames
+  --neigh IP=MAC    neighbour entry for a real server or client (repeatable); a next hop without
+                    one gets the placeholder MAC ${DEFAULT_PLACEHOLDER_MAC}
+  --local-ip IP     director address (repeatable; the TUN outer source, one per family)
+  --mtu N           MTU of the director's interfaces (default 1500): TUN frag-needed / Packet Too Big
+  --mac MAC         the director's MAC (default: destination MAC of the first input frame)
+  --report FILE     one JSON line per input packet: its fate (transmitted to which real server,
+                    passed to the kernel, dropped and why)
+  --max-conns N     connection table size (default 262144)`;
+
+/** Parsed command line of `ulvs replay`. */
+export interface ReplayOptions {
+  rules: string;
+  in: string;
+  out: string;
+  neigh: Record<string, string>;
+  localIps: string[];
+  mtu: number;
+  mac?: string;
+  report?: string;
+  maxConns: number;
+}
+
+/** Parses `ulvs replay` arguments; throws UsageError. */
+export function parseReplayArgs(argv: string[]): ReplayOptions {
+  const o: Partial<ReplayOptions> & { neigh: Record<string, string>; localIps: string[] } = { neigh: {}, localIps: [] };
+  let mtu = 1500;
+  let maxConns = 262144;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
+    const name = eq > 0 ? a.slice(0, eq) : a;
+    const value = (): string => {
+      if (eq > 0) return a.slice(eq + 1);
+      const v = argv[++i];
+      if (v === undefined) throw new UsageError(`${name} needs a value`);
+      return v;
+    };
+    switch (name) {
+      case '--rules': o.rules = value(); break;
+      case '--in': o.in = value(); break;
+      case '--out': o.out = value(); break;
+      case '--report': o.report = value(); break;
+      case '--mac': {
+        const v = value();
+        if (!parseMac(v)) throw new UsageError(`--mac: expected a MAC address like 02:00:00:00:00:01, got '${v}'`);
+        o.mac = v;
+        break;
+      }
+      case '--local-ip': {
+        const v = value();
+        if (!ipWords(v)) throw new UsageError(`--local-ip: expected an IPv4 or IPv6 address, got '${v}'`);
+        o.localIps.push(v);
+        break;
+      }
+      case '--neigh': {
+        const v = value();
+        const at = v.lastIndexOf('=');
+        const ip = at > 0 ? v.slice(0, at) : '';
+        const mac = at > 0 ? v.slice(at + 1) : '';
+        if (!ipWords(ip) || !parseMac(mac)) throw new UsageError(`--neigh: expected IP=MAC like 10.0.0.11=02:00:00:00:00:11, got '${v}'`);
+        o.neigh[formatIpWords(ipWords(ip)!.words, ipWords(ip)!.family)] = mac;
+        break;
+      }
+      case '--mtu': {
+        const v = value();
+        mtu = Number(v);
+        if (!/^\d+$/.test(v) || mtu < 68 || mtu > 65535) throw new UsageError(`--mtu: expected a number 68..65535, got '${v}'`);
+        break;
+      }
+      case '--max-conns': {
+        const v = value();
+        maxConns = Number(v);
+        if (!/^\d+$/.test(v) || maxConns < 16 || maxConns > 1 << 26) throw new UsageError(`--max-conns: expected a number 16..67108864, got '${v}'`);
+        break;
+      }
+      default:
+        throw new UsageError(`unknown option '${a}'`);
+    }
+  }
+  for (const req of ['rules', 'in', 'out'] as const) if (!o[req]) throw new UsageError(`--${req} is required`);
+  return { ...(o as ReplayOptions), mtu, maxConns };
+}
+
+/** Reads and parses the rules file; UserError with file:line on any problem. */
+function loadRules(path: string): IpvsRules {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UserError(code === 'ENOENT' ? `${path}: no such file` : `${path}: cannot read (${code ?? String(e)})`);
+  }
+  try {
+    return parseRulesText(text, path);
+  } catch (e) {
+    const ex = e as Error & { file?: string };
+    if (ex.file !== undefined) throw new UserError(ex.message);
+    throw e;
+  }
+}
+
+/** The replayed director's interfaces and routes (see the module comment). */
+export function replayEnv(rules: IpvsRules, o: ReplayOptions, mac: string): { env: SnapshotEnv; rsByIfindex: Map<number, string> } {
+  const addresses = o.localIps.map((a) => a);
+  const iface = (ifindex: number, name: string): InterfaceEnv => ({ ifindex, name, mac, mtu: o.mtu, addresses });
+  const interfaces: InterfaceEnv[] = [iface(1, 'replay0')];
+  const routes: RouteEnv[] = [
+    { prefix: '0.0.0.0', prefixLen: 0, ifindex: 1 },
+    { prefix: '::', prefixLen: 0, ifindex: 1 },
+  ];
+  const rsByIfindex = new Map<number, string>();
+  const seen = new Map<string, number>();
+  for (const vs of rules.services) {
+    for (const rs of vs.realServers) {
+      const w = ipWords(rs.address);
+      if (!w) continue;
+      const key = formatIpWords(w.words, w.family);
+      if (seen.has(key)) continue;
+      const ifindex = 100 + seen.size;
+      seen.set(key, ifindex);
+      rsByIfindex.set(ifindex, key);
+      interfaces.push(iface(ifindex, `rs${seen.size}`));
+      routes.push({ prefix: key, prefixLen: w.family === 4 ? 32 : 128, ifindex });
+    }
+  }
+  return {
+    env: { linkType: 1, interfaces, routes, neighbours: o.neigh, localAddresses: o.localIps, placeholderMac: DEFAULT_PLACEHOLDER_MAC },
+    rsByIfindex,
+  };
+}
+
+const VERDICT_NAMES = ['drop', 'accept', 'accept-modified', 'transmit'];
+
+/** Runs a replay; resolves to the exit code (0). Throws UserError / UsageError. */
+export async function runReplay(o: ReplayOptions, log: (line: string) => void = () => {}): Promise<{ packets: number; transmitted: number; dropped: number; accepted: number }> {
+  const rules = loadRules(o.rules);
+  let reader: PcapReader;
+  try {
+    reader = await PcapReader.open(o.in);
+  } catch (e) {
+    if (e instanceof PcapError) throw new UserError(e.message);
+    throw e;
+  }
+  let writer: PcapWriter | undefined;
+  const reportLines: string[] = [];
+  const totals = { packets: 0, transmitted: 0, dropped: 0, accepted: 0 };
+  try {
+    const b = createBatch(1, 256);
+    const clientMac = parseMac('02:00:00:00:00:01')!;
+    let directorMac = o.mac ? parseMac(o.mac)! : undefined;
+    const wrap = (): { dstMac: Uint8Array; srcMac: Uint8Array } => ({ dstMac: directorMac ?? parseMac('02:00:00:00:00:fe')!, srcMac: clientMac });
+    let n = await readOrFail(reader, b, reader.batchLinkType === 2 ? wrap() : undefined);
+    if (!directorMac) directorMac = reader.batchLinkType === 1 && n > 0 && b.length[0]! >= 6 ? b.buf.slice(b.start[0]!, b.start[0]! + 6) : parseMac('02:00:00:00:00:fe')!;
+    const { env, rsByIfindex } = replayEnv(rules, o, formatMac(directorMac));
+    const shared = createSharedState({ maxConns: o.maxConns, maxWorkers: 2, seed: 1 });
+    const state = attachSharedState(shared, 0);
+    const spec = new SnapshotCompiler(attachSharedState(shared, 1)).compile(rules, env);
+    const snap = loadSnapshot(spec, state);
+    try {
+      writer = PcapWriter.create(o.out, 1);
+    } catch (e) {
+      if (e instanceof PcapError) throw new UserError(e.message);
+      throw e;
+    }
+    const pv = new PacketView();
+    while (n > 0) {
+      for (let i = 0; i < n; i++) b.ifindex[i] = 1;
+      // Save what the report needs about each input before the pipeline rewrites it.
+      const inputs: string[] = [];
+      if (o.report) for (let i = 0; i < n; i++) inputs.push(describe(pv, b.buf, b.start[i]!, b.length[i]!));
+      processBatch(b, snap, state, b.timeMs[0] || 0);
+      for (let i = 0; i < n; i++) {
+        const v = b.verdict[i]!;
+        totals.packets++;
+        let out: number | null = null;
+        if (v === Verdict.Transmit || v === Verdict.AcceptModified) {
+          writer.write(b.buf, b.start[i]!, b.length[i]!, b.timeMs[i]!);
+          out = writer.recordsWritten;
+          totals.transmitted++;
+        } else if (v === Verdict.Drop) totals.dropped++;
+        else totals.accepted++;
+        if (o.report) {
+          const r = b.reason[i] !== 0 ? b.reason[i]! : 0;
+          const rec: Record<string, unknown> = {
+            packet: b.id[i], timeMs: b.timeMs[i], in: inputs[i], verdict: VERDICT_NAMES[v] ?? String(v),
+            reason: r === 0 ? null : reasonName(r),
+          };
+          if (out !== null) {
+            rec.out = out;
+            rec.sent = describe(pv, b.buf, b.start[i]!, b.length[i]!);
+            const rs = rsByIfindex.get(b.outIfindex[i]!);
+            rec.to = rs ?? (b.outIfindex[i] === 1 ? 'client side' : `ifindex ${b.outIfindex[i]}`);
+          }
+          reportLines.push(JSON.stringify(rec));
+        }
+      }
+      writer.flush();
+      n = await readOrFail(reader, b, reader.batchLinkType === 2 ? wrap() : undefined);
+    }
+  } finally {
+    await reader.close();
+    writer?.close();
+  }
+  if (o.report) writeFileSync(o.report, reportLines.length ? reportLines.join('\n') + '\n' : '');
+  log(`replayed ${totals.packets} packets: ${totals.transmitted} transmitted, ${totals.accepted} passed to the kernel, ${totals.dropped} dropped`);
+  return totals;
+}
+
+async function readOrFail(r: PcapReader, b: ReturnType<typeof createBatch>, wrap?: { dstMac: Uint8Array; srcMac: Uint8Array }): Promise<number> {
+  try {
+    return await r.readBatch(b, wrap);
+  } catch (e) {
+    if (e instanceof PcapError) throw new UserError(e.message);
+    throw e;
+  }
+}
+
+/** One-line summary of a frame for the report: "tcp 198.51.100.10:40000 > 192.0.2.1:80 [S]" etc. */
+function describe(pv: PacketView, buf: Uint8Array, start: number, length: number, linkType: 1 | 2 = 1): string {
+  const err = parsePacket(pv, buf, start, length, linkType);
+  if (err !== 0 && !pv.isIp) return `unparsed (${reasonName(err)})`;
+  if (!pv.isIp) return pv.etherType === 0x0806 ? 'arp' : `ethertype 0x${pv.etherType.toString(16)}`;
+  const a = (w: Uint32Array): string => formatIpWords(w, pv.family);
+  const ep = (w: Uint32Array, p: number): string => (pv.family === 6 ? `[${a(w)}]:${p}` : `${a(w)}:${p}`);
+  const mac = linkType === 1 ? `${formatMac(buf, start + 6)} > ${formatMac(buf, start)} ` : '';
+  let s: string;
+  switch (pv.protocol) {
+    case 6: s = `tcp ${ep(pv.saddr, pv.sport)} > ${ep(pv.daddr, pv.dport)} [${tcpFlags(pv.tcpFlags)}]`; break;
+    case 17: s = `udp ${ep(pv.saddr, pv.sport)} > ${ep(pv.daddr, pv.dport)}`; break;
+    case 132: s = `sctp ${ep(pv.saddr, pv.sport)} > ${ep(pv.daddr, pv.dport)}`; break;
+    case 1: case 58: s = `icmp${pv.family === 6 ? 'v6' : ''} ${a(pv.saddr)} > ${a(pv.daddr)} type ${pv.icmpType} code ${pv.icmpCode}`; break;
+    case 4: case 41: {
+      const outer = `${a(pv.saddr)} > ${a(pv.daddr)}`;
+      const inner = pv.l4Off >= 0 ? describe(pv, buf, pv.l4Off, pv.l3End - pv.l4Off, 2) : 'inner packet';
+      return `${mac}ipip ${outer} (${inner})`;
+    }
+    default: s = `ip proto ${pv.protocol} ${a(pv.saddr)} > ${a(pv.daddr)}`;
+  }
+  return `${mac}${s}${err !== 0 ? ` (${reasonName(err)})` : ''}`;
+}
+
+function tcpFlags(f: number): string {
+  const names = 'FSRPAUEC';
+  let s = '';
+  for (let k = 0; k < 8; k++) if (f & (1 << k)) s += names[k];
+  return s || '.';
+}
+
+/** The `ulvs replay` subcommand. */
+export const command: CliCommand = {
+  name: 'replay',
+  summary: 'run the forwarding pipeline over a pcap: rules + pcap in, pcap + report out',
+  usage: USAGE,
+  async run(argv: string[]): Promise<number> {
+    const o = parseReplayArgs(argv);
+    await runReplay(o, (line) => process.stderr.write(line + '\n'));
+    return 0;
+  },
+};
