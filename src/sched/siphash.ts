@@ -64,16 +64,42 @@ export function kernelKey(key0: number, key1: number): SipKey {
 
 /**
  * The kernel's 64-bit hsiphash() of a single u32 value (SipHash-1-3, result truncated to the low
- * 32 bits): b = (4 << 56) | v, one compression round, three finalization rounds.
+ * 32 bits): b = (4 << 56) | v, one compression round, three finalization rounds. Written with
+ * local variables only (no shared state, no allocation): this is the per-packet hash of mh.
  */
 export function hsiphashU32(v: number, key: SipKey): number {
-  preamble(key.k0h, key.k0l, key.k1h, key.k1l);
-  const bh = (4 << 24) >>> 0; // len << 56 -> high word
+  let a0h = (0x736f6d65 ^ key.k0h) >>> 0, a0l = (0x70736575 ^ key.k0l) >>> 0;
+  let a1h = (0x646f7261 ^ key.k1h) >>> 0, a1l = (0x6e646f6d ^ key.k1l) >>> 0;
+  let a2h = (0x6c796765 ^ key.k0h) >>> 0, a2l = (0x6e657261 ^ key.k0l) >>> 0;
+  let a3h = (0x74656462 ^ key.k1h) >>> 0, a3l = (0x79746573 ^ key.k1l) >>> 0;
+  const bh = 0x04000000; // len 4 << 56, high word
   const bl = v >>> 0;
-  compress(bh, bl, 1);
-  finalize(3);
+  a3h = (a3h ^ bh) >>> 0;
+  a3l = (a3l ^ bl) >>> 0;
+  let lo: number, t: number;
+  for (let r = 0; r < 4; r++) {
+    if (r === 1) {
+      a0h = (a0h ^ bh) >>> 0;
+      a0l = (a0l ^ bl) >>> 0;
+      a2l = (a2l ^ 0xff) >>> 0;
+    }
+    lo = (a0l + a1l) >>> 0; a0h = (a0h + a1h + (lo < a0l ? 1 : 0)) >>> 0; a0l = lo;
+    t = ((a1h << 13) | (a1l >>> 19)) >>> 0; a1l = ((a1l << 13) | (a1h >>> 19)) >>> 0; a1h = t;
+    a1h = (a1h ^ a0h) >>> 0; a1l = (a1l ^ a0l) >>> 0;
+    t = a0h; a0h = a0l; a0l = t;
+    lo = (a2l + a3l) >>> 0; a2h = (a2h + a3h + (lo < a2l ? 1 : 0)) >>> 0; a2l = lo;
+    t = ((a3h << 16) | (a3l >>> 16)) >>> 0; a3l = ((a3l << 16) | (a3h >>> 16)) >>> 0; a3h = t;
+    a3h = (a3h ^ a2h) >>> 0; a3l = (a3l ^ a2l) >>> 0;
+    lo = (a0l + a3l) >>> 0; a0h = (a0h + a3h + (lo < a0l ? 1 : 0)) >>> 0; a0l = lo;
+    t = ((a3h << 21) | (a3l >>> 11)) >>> 0; a3l = ((a3l << 21) | (a3h >>> 11)) >>> 0; a3h = t;
+    a3h = (a3h ^ a0h) >>> 0; a3l = (a3l ^ a0l) >>> 0;
+    lo = (a2l + a1l) >>> 0; a2h = (a2h + a1h + (lo < a2l ? 1 : 0)) >>> 0; a2l = lo;
+    t = ((a1h << 17) | (a1l >>> 15)) >>> 0; a1l = ((a1l << 17) | (a1h >>> 15)) >>> 0; a1h = t;
+    a1h = (a1h ^ a2h) >>> 0; a1l = (a1l ^ a2l) >>> 0;
+    t = a2h; a2h = a2l; a2l = t;
+  }
   // (v0 ^ v1) ^ (v2 ^ v3), truncated to u32: only the low words matter.
-  return (v0l ^ v1l ^ v2l ^ v3l) >>> 0;
+  return (a0l ^ a1l ^ a2l ^ a3l) >>> 0;
 }
 
 /**
