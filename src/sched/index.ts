@@ -27,6 +27,12 @@
  *     each call applies it, which is right for a single, unshared instance.
  *   - Stateless schedulers (lc wlc sed nq fo ovf twos) need no state; the counters they read come
  *     from the view (the connection table's shared per-dest counters).
+ *   - `{ kind: 'init' }` means "scheduler bound to the service" (ip_vs_bind_scheduler): send it once
+ *     per service (per worker, same generation). A reload that keeps the service must not send
+ *     'init' again (it resets the rr/wrr position and flushes lblc/lblcr); send the add/del/edit
+ *     changes instead, or nothing. A scheduler change (-E -s) is a new instance with a fresh state.
+ *   - If a worker dies while holding the lock (mid schedule()), the others spin: restart the
+ *     service's state (new buffer) when a worker is replaced.
  */
 import type { DestView, Scheduler } from './types.js';
 import { SchedState, stateBytes, type SchedulerShared } from './shared-state.js';
