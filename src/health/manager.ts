@@ -301,8 +301,7 @@ export class HealthManager extends EventEmitter {
   private guardedProbe(cfg: ResolvedChecker): Promise<CheckOutcome> {
     const budget = Math.max(cfg.connectTimeoutMs * (cfg.urls.length + 1), cfg.miscTimeoutMs) + PROBE_GUARD_MS;
     return new Promise<CheckOutcome>((resolve) => {
-      const t = setTimeout(() => resolve({ ok: false, reason: `probe did not finish within ${budget} ms` }), budget);
-      t.unref?.();
+      const t = this.clock.at(this.clock.nowMs() + budget, () => resolve({ ok: false, reason: `probe did not finish within ${budget} ms` }));
       let p: Promise<CheckOutcome>;
       try {
         p = Promise.resolve(this.probe(cfg));
@@ -312,7 +311,7 @@ export class HealthManager extends EventEmitter {
       p.then(
         (o) => resolve(o && typeof o.ok === 'boolean' ? o : { ok: false, reason: 'probe returned nothing' }),
         (e) => resolve({ ok: false, reason: `probe failed: ${(e as Error)?.message ?? e}` }),
-      ).finally(() => clearTimeout(t));
+      ).finally(() => this.clock.cancel(t));
     });
   }
 

@@ -188,3 +188,26 @@ t.test('omega runs notify_down and quorum_down at stop', async (t) => {
   await h.m.stop();
   t.same(h.notified.sort(), ['notify_down:/bin/nd', 'quorum_down:/bin/qd']);
 });
+
+t.test('a hung probe (black-holed server) delays no other checker and counts as failed', async (t) => {
+  const clock = new ManualClock();
+  const calls = new Map<string, number>();
+  const probe = (c: ResolvedChecker): Promise<CheckOutcome> => {
+    calls.set(c.host, (calls.get(c.host) ?? 0) + 1);
+    return c.host === '10.1.0.1' ? new Promise(() => {}) : Promise.resolve({ ok: true, reason: 'ok' });
+  };
+  const m = new HealthManager({ clock, probe, random: () => 0 });
+  const changes: RealServerChange[] = [];
+  m.on('change', (e) => changes.push(e));
+  m.start([spec(3)]);
+  for (let i = 0; i < 700; i++) {
+    clock.advance(10);
+    await new Promise((r) => setImmediate(r));
+  }
+  t.ok((calls.get('10.1.0.2') ?? 0) >= 7, `healthy servers keep their cadence (${calls.get('10.1.0.2')} checks in 7 s)`);
+  t.equal(calls.get('10.1.0.1'), 2, 'the hung one was probed again only after the guard ended its first probe');
+  const down = changes.filter((c) => c.realServer === '10.1.0.1:80' && !c.alive);
+  t.equal(down.length, 1, 'the hung probe ends as a failure by the guard');
+  t.match(m.view()[0].realServers[0].checkers[0].lastError, /did not finish/);
+  await m.stop();
+});
