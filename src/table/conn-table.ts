@@ -72,6 +72,10 @@ export function connTableBytes(maxConns: number): number {
   return maxConns * ENTRY_WORDS * 4 + 2 * b * 4 + pow2AtLeast(Math.max(16, maxConns >>> 2)) * 4;
 }
 
+/** Scratch word for the lock back-off sleep. */
+const backoff = new Int32Array(new SharedArrayBuffer(4));
+let canWait = true;
+
 function mix(h: number, v: number): number {
   h = Math.imul(h ^ v, 0x9e3779b1);
   return (h << 13) | (h >>> 19);
@@ -179,9 +183,25 @@ export class ConnTable {
   // ---------------------------------------------------------------- bucket locks
 
   private static lock(a: Int32Array, b: number): number {
-    for (;;) {
+    // Fast path: one CAS against the plainly-read head (no extra atomic load).
+    const h0 = a[b]! & HEAD_MASK;
+    if (Atomics.compareExchange(a, b, h0, h0 | LOCK_BIT) === h0) return h0;
+    return ConnTable.lockSlow(a, b);
+  }
+
+  private static lockSlow(a: Int32Array, b: number): number {
+    for (let spins = 0; ; spins++) {
       const h = Atomics.load(a, b);
       if ((h & LOCK_BIT) === 0 && Atomics.compareExchange(a, b, h, h | LOCK_BIT) === h) return h;
+      // The holder may have been preempted (more threads than cores): after a while, sleep 20 µs
+      // between tries so it can run. Atomics.wait is not allowed on the main thread: spin there.
+      if (spins > 256 && canWait) {
+        try {
+          Atomics.wait(backoff, 0, 0, 0.02);
+        } catch {
+          canWait = false;
+        }
+      }
     }
   }
 
@@ -305,16 +325,17 @@ export class ConnTable {
     const o = i * ENTRY_WORDS;
     const e = this.e;
     e[o + E_GEN] = (e[o + E_GEN]! + 1) | 0;
-    Atomics.add(this.live, this.workerIndex, 1);
+    this.live[this.workerIndex]!++; // single writer per worker slot; readers use Atomics.load
     return i;
   }
 
   /** Returns record `i` (already unlinked from every chain) to the free pool. */
   free(i: number): void {
     const o = i * ENTRY_WORDS;
-    Atomics.store(this.e, o + E_META, 0);
-    Atomics.add(this.e, o + E_GEN, 1);
-    Atomics.sub(this.live, this.workerIndex, 1);
+    // The caller holds the record's bucket lock (or claimed it by CAS): plain writes, published by the unlock.
+    this.e[o + E_META] = 0;
+    this.e[o + E_GEN] = (this.e[o + E_GEN]! + 1) | 0;
+    this.live[this.workerIndex]!--;
     this.cache[this.cacheN++] = i;
     if (this.cacheN === this.cache.length) this.spill();
   }

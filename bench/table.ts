@@ -1,0 +1,85 @@
+/**
+ * Connection-table benchmark (one command; results in bench/table.md):
+ *   node --import @tapjs/typescript/import bench/table.ts
+ * Env: ULVS_BENCH_CONNS (default 1_000_000 live connections), ULVS_BENCH_OPS (default 10_000_000 lookups).
+ * Measures: insert rate (SYN -> new connection) on one core; lookup + TCP state update on established
+ * connections with N live; memory per live connection (layout bytes and RSS growth); insert rate with
+ * 2 worker threads on the same shared table.
+ */
+import { cpus, totalmem } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { createSharedState, sharedStateConnBytes } from '../src/table/shared-state.js';
+import { ENTRY_BYTES } from '../src/table/layout.js';
+import { Inserter, benchSpec } from './table-fixture.js';
+import { attachSharedState } from '../src/table/shared-state.js';
+
+const N = Number(process.env.ULVS_BENCH_CONNS ?? 1_000_000);
+const OPS = Number(process.env.ULVS_BENCH_OPS ?? 10_000_000);
+const rows: Array<[string, string]> = [];
+const fmt = (x: number) => x.toLocaleString('en-US', { maximumFractionDigits: 1 });
+
+function now(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
+const rss0 = process.memoryUsage().rss;
+const buffers = createSharedState({ maxConns: Math.ceil(N * 1.25), maxWorkers: 4 });
+const main = attachSharedState(buffers, 0);
+const spec = benchSpec(main);
+const ins = new Inserter(buffers, 1, spec);
+
+// 1. Inserts on one core.
+let t0 = now();
+for (let n = 0; n < N; n++) ins.packet(n, 0x02, 1000);
+let ms = now() - t0;
+rows.push(['insert (SYN -> new conn), 1 core', `${fmt(N / ms / 1000)} M/s (${fmt((ms * 1e6) / N)} ns/op)`]);
+for (let n = 0; n < N; n++) ins.packet(n, 0x10, 1001); // ACK -> ESTABLISHED
+const live = ins.state.conns.liveCount();
+const rss1 = process.memoryUsage().rss;
+rows.push(['live connections', fmt(live)]);
+rows.push(['memory per connection (layout: record + buckets)', `${ENTRY_BYTES} B record, ${fmt(sharedStateConnBytes(N) / N)} B reserved per slot`]);
+rows.push(['memory per connection (RSS growth / live)', `${fmt((rss1 - rss0) / live)} B`]);
+
+// 2. Lookup + state update on established connections (pseudo-random order over all N).
+const order = new Int32Array(1 << 20);
+let s = 1;
+for (let i = 0; i < order.length; i++) order[i] = (s = (Math.imul(s, 1103515245) + 12345) >>> 0) % N;
+t0 = now();
+let hits = 0;
+for (let i = 0; i < OPS; i++) if (ins.packet(order[i & (order.length - 1)]!, 0x10, 2000) === 0) hits++;
+ms = now() - t0;
+rows.push([`lookup + state update, ${fmt(N)} live, 1 core`, `${fmt(OPS / ms / 1000)} M/s (${fmt((ms * 1e6) / OPS)} ns/op), hits ${fmt(hits)}`]);
+
+// 3. Sequential-client lookups (cache-friendly best case).
+t0 = now();
+for (let i = 0; i < OPS; i++) ins.packet(i % N, 0x10, 2000);
+ms = now() - t0;
+rows.push([`lookup + state update, sequential clients`, `${fmt(OPS / ms / 1000)} M/s (${fmt((ms * 1e6) / OPS)} ns/op)`]);
+
+// 4. Inserts with 2 workers into one fresh shared table.
+async function twoWorkers(): Promise<void> {
+  const b2 = createSharedState({ maxConns: Math.ceil(N * 1.25), maxWorkers: 4 });
+  const m2 = attachSharedState(b2, 0);
+  const spec2 = benchSpec(m2);
+  const go = new SharedArrayBuffer(4);
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  const half = Math.floor(N / 2);
+  const ws = [0, 1].map((w) => new Worker(new URL(`./table-worker${ext}`, import.meta.url), {
+    workerData: { buffers: b2, worker: w + 1, spec: spec2, from: w * half, to: (w + 1) * half, go },
+  }));
+  await Promise.all(ws.map((w) => new Promise((res, rej) => { w.once('message', res); w.once('error', rej); })));
+  const done = ws.map((w) => new Promise<{ ok: number; ns: number }>((res, rej) => { w.once('message', res); w.once('error', rej); }));
+  const t = now();
+  Atomics.store(new Int32Array(go), 0, 1);
+  Atomics.notify(new Int32Array(go), 0);
+  const res = await Promise.all(done);
+  const wall = now() - t;
+  const ok = res.reduce((a, r) => a + r.ok, 0);
+  rows.push(['insert, 2 workers on one shared table', `${fmt(ok / wall / 1000)} M/s total (${fmt(ok)} conns in ${fmt(wall)} ms; live ${fmt(m2.conns.liveCount())})`]);
+  await Promise.all(ws.map((w) => w.terminate()));
+}
+await twoWorkers();
+
+console.log(`# ulvs connection table benchmark\n\nnode ${process.version}, ${cpus()[0]?.model} x${cpus().length}, ${fmt(totalmem() / 2 ** 30)} GiB\n`);
+console.log('| measure | result |\n|---|---|');
+for (const [a, b] of rows) console.log(`| ${a} | ${b} |`);
