@@ -188,6 +188,9 @@ export async function setupDirectorNet(p: DirectorNetPlan): Promise<void> {
       await sysctlSet(st, 'net.ipv4.ip_forward', '1');
       await sysctlSet(st, 'net.ipv4.conf.all.send_redirects', '0');
       for (const i of p.interfaces) await sysctlSet(st, `net.ipv4.conf.${i}.send_redirects`, '0');
+      // Rewritten packets re-enter routing with the VIP (NAT replies) or our address (TUN outer header) as source.
+      await sysctlSet(st, 'net.ipv4.conf.all.accept_local', '1');
+      for (const i of p.interfaces) await sysctlSet(st, `net.ipv4.conf.${i}.accept_local`, '1');
       if (p.services.some((s) => s.family === 6) || p.natReplies.some((s) => s.family === 6)) await sysctlSet(st, 'net.ipv6.conf.all.forwarding', '1');
     } else {
       for (const i of p.interfaces) {

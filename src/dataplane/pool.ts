@@ -289,7 +289,7 @@ export class DataplanePool {
       w.on('error', (e) => emit('error', `worker ${i} crashed: ${e.message}`));
       w.on('exit', (code) => {
         slot.alive = false;
-        emit('exit', `worker ${i} exited (code ${code})`);
+        if (!this.stopped && !slot.stopping) emit('exit', `worker ${i} exited (code ${code})`);
         if (!settled) { settled = true; reject(new Error(`worker ${i} exited (code ${code}) before it was ready`)); return; }
         if (this.stopped || slot.stopping || !this.o.restart) return;
         const delay = slot.delayMs;
