@@ -11,7 +11,7 @@
  * other load on the machine does not inflate it. Each pick adds one active connection to the chosen dest, and a ring of
  * the last 2048 picks retires them again, so least-connection schedulers see moving counters.
  */
-import { cpus, totalmem, release } from 'node:os';
+import { cpus, totalmem, release, loadavg } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { createScheduler, SCHEDULER_NAMES, makeFlow } from '../src/sched/index.js';
 import type { DestView, FlowKey } from '../src/sched/types.js';
@@ -135,7 +135,9 @@ process.stdout.write(`${machine}\n\n${table}`);
 if (write) {
   const md = `# Scheduler pick cost
 
-Measured ${new Date().toISOString().slice(0, 10)} on ${machine}, one thread.
+Measured ${new Date().toISOString().slice(0, 10)} on ${machine}, one thread; 1-minute load
+average at the end of the run: ${loadavg()[0]!.toFixed(1)} (the machine is shared with other builds and tests, so treat
+the figures as upper bounds).
 
 Command (from the repo root):
 
