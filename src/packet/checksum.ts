@@ -20,8 +20,8 @@ export function sumBytes(buf: Uint8Array, off: number, len: number, sum = 0): nu
 
 /** Folds a running sum to 16 bits (end-around carry). */
 export function foldSum(sum: number): number {
-  // sum < 2^53: fold the high part down until it fits.
-  while (sum > 0xffff) sum = (sum & 0xffff) + Math.floor(sum / 65536);
+  // sum < 2^53: fold the high part down until it fits (integer ops while it fits in 32 bits).
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum > 0xffffffff ? Math.floor(sum / 65536) : sum >>> 16);
   return sum;
 }
 
@@ -123,5 +123,18 @@ export function fillIpv4Checksum(buf: Uint8Array, l3Off: number): void {
 
 /** True when the IPv4 header at `l3Off` (IHL already validated) has a correct checksum. */
 export function ipv4ChecksumOk(buf: Uint8Array, l3Off: number, ihlBytes: number): boolean {
-  return foldSum(sumBytes(buf, l3Off, ihlBytes)) === 0xffff;
+  let s: number;
+  if (ihlBytes === 20) {
+    // The common case, unrolled: ten 16-bit words, sum < 2^20.
+    const o = l3Off;
+    s = ((buf[o] << 8) | buf[o + 1]) + ((buf[o + 2] << 8) | buf[o + 3]) + ((buf[o + 4] << 8) | buf[o + 5])
+      + ((buf[o + 6] << 8) | buf[o + 7]) + ((buf[o + 8] << 8) | buf[o + 9]) + ((buf[o + 10] << 8) | buf[o + 11])
+      + ((buf[o + 12] << 8) | buf[o + 13]) + ((buf[o + 14] << 8) | buf[o + 15]) + ((buf[o + 16] << 8) | buf[o + 17])
+      + ((buf[o + 18] << 8) | buf[o + 19]);
+  } else {
+    s = sumBytes(buf, l3Off, ihlBytes);
+  }
+  s = (s & 0xffff) + (s >>> 16);
+  s = (s & 0xffff) + (s >>> 16);
+  return s === 0xffff;
 }

@@ -82,8 +82,9 @@ function parseIpv4(pv: PacketView, buf: Uint8Array, off: number, end: number): n
   pv.isFragment = (frag & 0x3fff) !== 0;
   pv.ttl = buf[off + 8];
   pv.protocol = buf[off + 9];
-  pv.saddr[0] = rd32(buf, off + 12);
-  pv.daddr[0] = rd32(buf, off + 16);
+  // Signed int32 stores: Uint32Array conversion without boxing numbers >= 2^31.
+  pv.saddr[0] = (buf[off + 12] << 24) | (buf[off + 13] << 16) | (buf[off + 14] << 8) | buf[off + 15];
+  pv.daddr[0] = (buf[off + 16] << 24) | (buf[off + 17] << 16) | (buf[off + 18] << 8) | buf[off + 19];
   if (pv.fragOffset !== 0) return DropReason.IpFragmentNonFirst;
   return parseL4(pv, buf, off + ihl, pv.l3End);
 }
@@ -116,8 +117,10 @@ function parseIpv6(pv: PacketView, buf: Uint8Array, off: number, end: number): n
   pv.tos = ((buf[off] & 0x0f) << 4) | (buf[off + 1] >> 4);
   pv.ttl = buf[off + 7];
   for (let w = 0; w < 4; w++) {
-    pv.saddr[w] = rd32(buf, off + 8 + w * 4);
-    pv.daddr[w] = rd32(buf, off + 24 + w * 4);
+    const a = off + 8 + w * 4;
+    const d = off + 24 + w * 4;
+    pv.saddr[w] = (buf[a] << 24) | (buf[a + 1] << 16) | (buf[a + 2] << 8) | buf[a + 3];
+    pv.daddr[w] = (buf[d] << 24) | (buf[d + 1] << 16) | (buf[d + 2] << 8) | buf[d + 3];
   }
   const r = walkIpv6Ext(buf, off, pv.l3End, pv);
   if (r !== 0) return r;
