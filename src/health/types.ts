@@ -235,6 +235,11 @@ export const HEALTH_DEFAULTS = Object.freeze({
   /** delay_before_retry: 1 s; 3 s for HTTP_GET/SSL_GET; DNS_CHECK uses the delay_loop. */
   delayBeforeRetryMs: 1_000,
   delayBeforeRetryHttpMs: 3_000,
+  /**
+   * Not constants (derived in resolve.ts): warmup defaults to the checker's delay_loop (first check at a
+   * random time in [0, warmup]); misc_timeout defaults to the virtual server's delay_loop; DNS_CHECK's
+   * delay_before_retry defaults to its delay_loop; alpha defaults to off.
+   */
   /** real server weight: 1. */
   weight: 1,
   /** quorum 1, hysteresis 0. */
