@@ -20,7 +20,10 @@ export class SchedState {
   /** The same memory as f64 (for timestamps); index = byte offset / 8. */
   readonly f64: Float64Array;
 
+  private readonly shared: boolean;
+
   constructor(readonly buffer: SharedArrayBuffer | ArrayBuffer, byteLength: number) {
+    this.shared = typeof SharedArrayBuffer !== 'undefined' && buffer instanceof SharedArrayBuffer;
     if (buffer.byteLength < byteLength) {
       throw new RangeError(`scheduler state needs ${byteLength} bytes, got ${buffer.byteLength}`);
     }
@@ -28,15 +31,17 @@ export class SchedState {
     this.f64 = new Float64Array(buffer, 0, byteLength >> 3);
   }
 
-  /** Takes the spin lock (compare-and-swap 0 -> 1); critical sections are a few microseconds. */
+  /**
+   * Takes the lock (compare-and-swap 0 -> 1). Critical sections are one schedule() call, so it
+   * spins first; if the holder was descheduled (more threads than cores) it then sleeps in 1 ms
+   * Atomics.wait steps instead of burning the core (unlock does not notify, to stay cheap).
+   */
   lock(): void {
     const a = this.i32;
     if (Atomics.compareExchange(a, LOCK, 0, 1) === 0) return;
-    for (;;) {
-      while (Atomics.load(a, LOCK) !== 0) {
-        /* spin: the holder runs one schedule() */
-      }
-      if (Atomics.compareExchange(a, LOCK, 0, 1) === 0) return;
+    for (let spins = 0; ; spins++) {
+      if (Atomics.load(a, LOCK) === 0 && Atomics.compareExchange(a, LOCK, 0, 1) === 0) return;
+      if (spins >= 2000 && this.shared) Atomics.wait(a, LOCK, 1, 1);
     }
   }
 
