@@ -1,191 +1,30 @@
 /**
- * Raw virtual_server / real_server / checker / virtual_server_group blocks -> VirtualServerConfig and
- * the IPVS rule model (src/ipvs/types.ts), defaulted as keepalived's check_data.c does (wlc, NAT, TCP,
- * weight 1, delay_loop 60 s, connect_timeout 5 s), with the LVS cross-checks.
+ * Raw virtual_server / real_server blocks -> IPVS services (src/ipvs/types.ts) and the health/policy spec
+ * (src/health/types.ts), with keepalived's validate_check_config() checks (check_data.c): missing protocol,
+ * scheduler or forwarding method, port 0 without persistence, ops without UDP, duplicate real servers,
+ * port mismatches, quorum and hysteresis bounds, ha_suspend with fwmarks, virtual servers without real servers.
  */
 import type { DiagnosticSink, Pos } from './diagnostics.js';
 import { posString } from './diagnostics.js';
-import { at, get, type NamedLines, type RawBlock, type ScriptValue } from './keywords/table.js';
+import { at, get, type RawBlock, type ScriptValue } from './keywords/table.js';
 import type { ForwardingValue } from './keywords/virtual-server.js';
 import { scriptsOf, type ScriptUse } from './build-vrrp.js';
-import type { VirtualServerGroupConfig, VirtualServerGroupEntry } from './types.js';
-import type { CheckerSpec, HealthRealServerSpec, HealthServiceSpec, ScriptSpec, UrlSpec } from '../health/types.js';
+import { buildChecker, copy, scriptSpec } from './build-checker.js';
+import { expandGroup, MAX_GROUP_SERVICES, parsePort } from './build-groups.js';
+import type { VirtualServerGroupConfig } from './types.js';
+import type { CheckerSpec, HealthRealServerSpec, HealthServiceSpec } from '../health/types.js';
 import type { Family, Protocol, RealServerSpec, ServiceKey, VirtualServiceSpec } from '../ipvs/types.js';
-import { canonicalIp, intToIpv4, ipv4ToInt, parseInteger } from './values.js';
+import { canonicalIp, parseInteger } from './values.js';
 
-const MAX_GROUP_SERVICES = 4096;
+/** keepalived's persistence timeout when persistence is implied (IPVS_SVC_PERSISTENT_TIMEOUT). */
+const DEFAULT_PERSISTENCE_S = 360;
 
-function parsePort(s: string | undefined, sink: DiagnosticSink, pos: Pos, what: string): number | undefined {
-  const n = parseInteger(s);
-  if (n === undefined || n > 65535) {
-    sink.error(pos, 'bad-port', `${what} port '${s}' is not a number in 0..65535.`);
-    return undefined;
-  }
-  return n;
-}
-
-/** Parses the virtual_server_group value lines into entries. */
-export function buildGroups(raws: NamedLines[], sink: DiagnosticSink): VirtualServerGroupConfig[] {
-  const out: VirtualServerGroupConfig[] = [];
-  for (const g of raws) {
-    const name = g.args[0];
-    if (!name) { sink.error(g.pos, 'missing-name', 'virtual_server_group needs a name; the block is skipped.'); continue; }
-    const entries: VirtualServerGroupEntry[] = [];
-    for (const l of g.lines) {
-      const [first, second, ...rest] = l.words;
-      if (first === 'fwmark') {
-        const mark = parseInteger(second);
-        if (mark === undefined || mark < 1 || mark > 0xffffffff) { sink.error(l, 'bad-value', `fwmark '${second ?? ''}' is not a number in 1..4294967295.`); continue; }
-        const fam = rest[0] === 'inet6' ? 6 : rest[0] === 'inet' ? 4 : undefined;
-        entries.push(fam ? { kind: 'fwmark', fwmark: mark, family: fam } : { kind: 'fwmark', fwmark: mark });
-        continue;
-      }
-      const port = second === undefined ? 0 : parsePort(second, sink, l, 'group member');
-      if (port === undefined) continue;
-      const e = parseRange(first!);
-      if (!e) { sink.error(l, 'bad-address', `'${first}' is not an address, a range (10.0.0.1-10) or a CIDR block (10.0.0.0/29).`); continue; }
-      entries.push({ kind: 'addr', ...e, port });
-    }
-    if (entries.length === 0) sink.error(g.pos, 'empty-group', `virtual_server_group ${name} has no entries; keepalived drops it, and every virtual_server using it.`);
-    out.push({ name, entries, source: posString(g.pos) });
-  }
-  return out;
-}
-
-function parseRange(s: string): { family: Family; first: string; last: string } | undefined {
-  const cidr = /^(.+)\/(\d+)$/.exec(s);
-  if (cidr) {
-    const ip = canonicalIp(cidr[1]!);
-    const len = Number(cidr[2]);
-    if (!ip || ip.family !== 4 || len > 32) return ip && ip.family === 6 && len === 128 ? { family: 6, first: ip.address, last: ip.address } : undefined;
-    const base = ipv4ToInt(ip.address) - (ipv4ToInt(ip.address) % 2 ** (32 - len));
-    return { family: 4, first: intToIpv4(base), last: intToIpv4(base + 2 ** (32 - len) - 1) };
-  }
-  const dash = /^([^-]+)-(.+)$/.exec(s);
-  if (dash) {
-    const ip = canonicalIp(dash[1]!);
-    if (ip?.family === 6) {
-      const groups = expandV6(ip.address);
-      const end = /^[0-9a-fA-F]{1,4}$/.test(dash[2]!) ? parseInt(dash[2]!, 16) : NaN;
-      if (!(end >= groups[7]!)) return undefined;
-      return { family: 6, first: ip.address, last: canonicalIp([...groups.slice(0, 7), end].map((g) => g.toString(16)).join(':'))!.address };
-    }
-    if (!ip || ip.family !== 4) return undefined;
-    const endIp = canonicalIp(dash[2]!);
-    if (endIp?.family === 4) return ipv4ToInt(endIp.address) >= ipv4ToInt(ip.address) ? { family: 4, first: ip.address, last: endIp.address } : undefined;
-    const n = parseInteger(dash[2]);
-    const parts = ip.address.split('.');
-    if (n === undefined || n > 255 || n < Number(parts[3])) return undefined;
-    return { family: 4, first: ip.address, last: [...parts.slice(0, 3), String(n)].join('.') };
-  }
-  const ip = canonicalIp(s);
-  return ip ? { family: ip.family, first: ip.address, last: ip.address } : undefined;
-}
-
-/** The eight 16-bit groups of a canonical IPv6 address. */
-function expandV6(a: string): number[] {
-  const [head, tail] = a.includes('::') ? a.split('::') as [string, string] : [a, undefined];
-  const h = head ? head.split(':') : [];
-  const t = tail ? tail.split(':') : [];
-  const mid = tail === undefined ? [] : Array<string>(8 - h.length - t.length).fill('0');
-  return [...h, ...mid, ...t].map((g) => parseInt(g, 16));
-}
-
-/** Copies the fields of `raw` named in `fields` onto `out` when present (undefined = inherit, per the health contract). */
-function copy(out: Record<string, unknown>, raw: RawBlock, fields: readonly string[]): void {
-  for (const f of fields) {
-    const v = raw.fields[f];
-    if (v !== undefined) out[f] = v;
-  }
-}
-
-const COMMON_FIELDS = ['connectIp', 'connectPort', 'bindTo', 'bindPort', 'bindIf', 'fwmark', 'connectTimeoutMs', 'retry',
-  'delayBeforeRetryMs', 'delayLoopMs', 'warmupMs', 'alpha', 'logAllFailures'] as const;
-
-function hexBytes(s: string): Uint8Array {
-  const out = new Uint8Array(s.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(s.slice(i * 2, i * 2 + 2), 16);
-  return out;
-}
-
-function buildChecker(raw: RawBlock, rsPort: number, sink: DiagnosticSink, uses: ScriptUse[]): CheckerSpec | undefined {
-  const type = raw.table as CheckerSpec['type'];
-  const common: Record<string, unknown> = { type, where: posString(raw.pos) };
-  copy(common, raw, COMMON_FIELDS);
-  if (type === 'HTTP_GET' || type === 'SSL_GET') {
-    const urls: UrlSpec[] = [];
-    for (const u of get<RawBlock[]>(raw, 'urls') ?? []) {
-      const path = get<string>(u, 'path');
-      if (!path) { sink.error(u.pos, 'missing-path', `url block of ${type} has no 'path'; keepalived drops it — add 'path /'.`); continue; }
-      const url: UrlSpec = { path };
-      const codes = get<Array<[number, number]>>(u, 'statusCodes');
-      if (codes) url.statusCodes = codes.map(([lo, hi]) => ({ lo, hi }));
-      const digest = get<string>(u, 'digest');
-      if (digest !== undefined) {
-        if (!/^[0-9a-fA-F]{32}$/.test(digest)) sink.error(at(u, 'digest'), 'bad-value', `digest '${digest}' is not 32 hex digits (an MD5 sum; genhash prints it).`);
-        else url.digest = digest.toLowerCase();
-      }
-      const vh = get<string>(u, 'virtualhost');
-      if (vh !== undefined) url.virtualhost = vh;
-      if (get<string>(u, 'regex') !== undefined) sink.note(at(u, 'regex'), 'not-implemented', "'regex' is accepted but ulvs does not match response bodies against it.");
-      urls.push(url);
-    }
-    if (urls.length === 0) sink.error(raw.pos, 'missing-url', `${type} needs at least one url { path ... } block; without one it checks nothing.`);
-    copy(common, raw, ['virtualhost', 'httpProtocol', 'enableSni', 'sniName', 'fastRecovery']);
-    common.urls = urls;
-  } else if (type === 'MISC_CHECK') {
-    const script = get<ScriptValue>(raw, 'miscPath');
-    if (!script) { sink.error(raw.pos, 'missing-script', "MISC_CHECK needs 'misc_path \"/path/to/check args\"'; the checker is skipped."); return undefined; }
-    uses.push({ script, keyword: 'misc_path' });
-    const misc = scriptSpec(script)!;
-    const user = get<string[]>(raw, 'user');
-    if (user?.length) { misc.user = user[0]!; if (user[1]) misc.group = user[1]; }
-    common.misc = misc;
-    copy(common, raw, ['miscTimeoutMs', 'miscDynamic']);
-  } else if (type === 'DNS_CHECK') {
-    copy(common, raw, ['dnsType']);
-    const name = get<string>(raw, 'dnsName');
-    if (name !== undefined) common.name = name;
-  } else if (type === 'UDP_CHECK') {
-    copy(common, raw, ['minReplyLength', 'maxReplyLength']);
-    const payload = get<string>(raw, 'payload');
-    if (payload !== undefined) {
-      if (!/^([0-9a-fA-F]{2})+$/.test(payload)) sink.error(at(raw, 'payload'), 'bad-value', `payload '${payload}' is not an even number of hex digits.`);
-      else common.payload = hexBytes(payload);
-    }
-    const reply = get<string>(raw, 'requireReply');
-    if (reply !== undefined) {
-      common.requireReply = true;
-      if (reply !== '') {
-        if (!/^([0-9a-fA-FxX]{2})+$/.test(reply)) sink.error(at(raw, 'requireReply'), 'bad-value', `require_reply '${reply}' is not an even number of hex digits (X = any nibble).`);
-        else common.requireReplyPattern = reply;
-      }
-    }
-    const min = get<number>(raw, 'minReplyLength') ?? 0;
-    const max = get<number>(raw, 'maxReplyLength') ?? 255;
-    if (min > max) sink.error(raw.pos, 'bad-value', `min_reply_length ${min} exceeds max_reply_length ${max}.`);
-  }
-  const port = get<number>(raw, 'connectPort') ?? rsPort;
-  if (type !== 'PING_CHECK' && type !== 'MISC_CHECK' && port === 0) {
-    sink.error(raw.pos, 'missing-port', `${type} has no port to connect to (the real server has none); add 'connect_port N'.`);
-  }
-  return common as unknown as CheckerSpec;
-}
-
-/** Converts a parsed script line to the health contract's ScriptSpec. */
-function scriptSpec(s: ScriptValue | undefined): ScriptSpec | undefined {
-  if (!s) return undefined;
-  const out: ScriptSpec = { argv: s.argv, where: posString(s.pos) };
-  if (s.user) out.user = s.user;
-  if (s.group) out.group = s.group;
-  return out;
-}
-
-function serverAddr(words: string[], pos: Pos, sink: DiagnosticSink, what: string, defaultPort: number): { address: string; family: Family; port: number } | undefined {
+function serverAddr(words: string[], pos: Pos, sink: DiagnosticSink, what: string): { address: string; family: Family; port: number } | undefined {
   const ip = canonicalIp(words[0] ?? '');
   if (!ip) { sink.error(pos, 'bad-address', `${what} address '${words[0] ?? ''}' is not an IPv4 or IPv6 address.`); return undefined; }
-  const port = words[1] === undefined ? defaultPort : parsePort(words[1], sink, pos, what);
+  const port = words[1] === undefined ? 0 : parsePort(words[1], sink, pos, what);
   if (port === undefined) return undefined;
+  if (words.length > 2) sink.warn(pos, 'extra-words', `${what}: '${words.slice(2).join(' ')}' after the port is ignored.`);
   return { ...ip, port };
 }
 
@@ -195,71 +34,76 @@ export interface BuiltVirtualServer {
   health: HealthServiceSpec;
 }
 
-function serviceIdOf(a: string[], protocol: Protocol): string {
-  if (a[0] === 'fwmark') return `FWM ${a[1]}`;
-  if (a[0] === 'group') return `group ${a[1]}`;
-  const ip = canonicalIp(a[0] ?? '');
-  const host = ip?.family === 6 ? `[${ip.address}]` : ip?.address ?? a[0];
-  return `${protocol.toUpperCase()} ${host}:${a[1] ?? 0}`;
+/** The port IPVS gets for a dest of `key`: NAT keeps its own (0 = the service's), DR/TUN cannot change ports. */
+function destPort(rs: RealServerSpec, key: ServiceKey): number {
+  if (key.kind === 'fwmark') return rs.forward === 'nat' ? rs.port : 0;
+  return rs.forward === 'nat' && rs.port !== 0 ? rs.port : key.port;
 }
 
-/** Builds one virtual_server; returns undefined when its head line is unusable. */
-export function buildVirtualServer(raw: RawBlock, groups: VirtualServerGroupConfig[], sink: DiagnosticSink, uses: ScriptUse[]): BuiltVirtualServer | undefined {
+interface Head {
+  keys: ServiceKey[];
+  family: Family | undefined;
+  id: string;
+  /** Has address-based members (protocol and port rules apply). */
+  addressBased: boolean;
+  hasFwmark: boolean;
+  group?: VirtualServerGroupConfig;
+}
+
+function parseHead(raw: RawBlock, groups: VirtualServerGroupConfig[], protocol: Protocol, sink: DiagnosticSink): Head | undefined {
   const a = raw.args;
-  const protocol = (get<string>(raw, 'protocol') ?? 'TCP').toLowerCase() as Protocol;
-  let keys: ServiceKey[] = [];
-  let vsPort = 0;
-  let family: Family | undefined;
-  const explicitFamily = get<string>(raw, 'ipFamily');
+  const fam = get<string>(raw, 'ipFamily');
+  const explicitFamily: Family | undefined = fam === 'inet6' ? 6 : fam === 'inet' ? 4 : undefined;
   if (a[0] === 'fwmark') {
     const mark = parseInteger(a[1]);
     if (mark === undefined || mark < 1 || mark > 0xffffffff) { sink.error(raw.pos, 'bad-value', `virtual_server fwmark '${a[1] ?? ''}' is not a number in 1..4294967295; the virtual_server is skipped.`); return undefined; }
-    family = explicitFamily === 'inet6' ? 6 : explicitFamily === 'inet' ? 4 : undefined;
-    keys = [{ kind: 'fwmark', fwmark: mark, family: family ?? 4 }];
-    if (get<string>(raw, 'protocol') !== undefined) sink.note(at(raw, 'protocol'), 'ignored-protocol', "'protocol' has no effect on a fwmark virtual_server.");
-  } else if (a[0] === 'group') {
+    return { keys: [{ kind: 'fwmark', fwmark: mark, family: explicitFamily ?? 4 }], family: explicitFamily, id: `FWM ${mark}`, addressBased: false, hasFwmark: true };
+  }
+  if (a[0] === 'group') {
     const g = groups.find((x) => x.name === a[1]);
     if (!g) { sink.error(raw.pos, 'unknown-group', `virtual_server group '${a[1] ?? ''}' names no virtual_server_group; define it or fix the name.`); return undefined; }
-    for (const e of g.entries) {
-      if (keys.length >= MAX_GROUP_SERVICES) { sink.error(raw.pos, 'group-too-large', `virtual_server_group ${g.name} expands to more than ${MAX_GROUP_SERVICES} services; use fwmark for large ranges.`); break; }
-      if (e.kind === 'fwmark') { keys.push({ kind: 'fwmark', fwmark: e.fwmark, family: e.family ?? 4 }); continue; }
-      if (e.family === 6) {
-        const g = expandV6(e.first);
-        const last = expandV6(e.last)[7]!;
-        for (let n = g[7]!; n <= last && keys.length < MAX_GROUP_SERVICES; n++) {
-          keys.push({ kind: 'addr', protocol, family: 6, address: canonicalIp([...g.slice(0, 7), n].map((x) => x.toString(16)).join(':'))!.address, port: e.port });
-        }
-        continue;
-      }
-      for (let n = ipv4ToInt(e.first); n <= ipv4ToInt(e.last) && keys.length < MAX_GROUP_SERVICES; n++) keys.push({ kind: 'addr', protocol, family: 4, address: intToIpv4(n), port: e.port });
-    }
-    family = keys.find((k) => k.kind === 'addr')?.family;
-  } else {
-    const vip = serverAddr(a, raw.pos, sink, 'virtual_server', 0);
-    if (!vip) return undefined;
-    vsPort = vip.port;
-    family = vip.family;
-    keys = [{ kind: 'addr', protocol, family: vip.family, address: vip.address, port: vip.port }];
-    if (a.length > 2) sink.warn(raw.pos, 'extra-words', `virtual_server: '${a.slice(2).join(' ')}' after the port is ignored.`);
+    const { keys, truncated } = expandGroup(g, protocol);
+    if (truncated) sink.error(raw.pos, 'group-too-large', `virtual_server_group ${g.name} expands to more than ${MAX_GROUP_SERVICES} services; only the first ${MAX_GROUP_SERVICES} are used — use a fwmark for large ranges.`);
+    const addr = keys.find((k) => k.kind === 'addr');
+    return { keys, family: addr?.family ?? explicitFamily, id: `group ${g.name}`, addressBased: addr !== undefined, hasFwmark: keys.some((k) => k.kind === 'fwmark'), group: g };
   }
-  const vsForward = get<ForwardingValue>(raw, 'forwarding') ?? { forward: 'nat' };
+  const ip = serverAddr(a, raw.pos, sink, 'virtual_server');
+  if (!ip) return undefined;
+  const id = `${protocol.toUpperCase()} ${ip.family === 6 ? `[${ip.address}]` : ip.address}:${ip.port}`;
+  return { keys: [{ kind: 'addr', protocol, family: ip.family, address: ip.address, port: ip.port }], family: ip.family, id, addressBased: true, hasFwmark: false };
+}
+
+/** Builds one virtual_server; undefined when keepalived would ignore it (reported). */
+export function buildVirtualServer(raw: RawBlock, groups: VirtualServerGroupConfig[], sink: DiagnosticSink, uses: ScriptUse[]): BuiltVirtualServer | undefined {
+  const name = `virtual_server ${raw.args.join(' ')}`;
+  const protoWord = get<string>(raw, 'protocol');
+  // keepalived: no protocol on an address service means IPPROTO 0, which the kernel takes as UDP.
+  const protocol = (protoWord?.toLowerCase() ?? 'udp') as Protocol;
+  const head = parseHead(raw, groups, protocol, sink);
+  if (!head) return undefined;
+  let family = head.family;
+  if (head.addressBased && !protoWord) sink.error(raw.pos, 'no-protocol', `${name} has no 'protocol'; keepalived then uses UDP and reports it — add 'protocol TCP' (or UDP, SCTP).`);
+  if (!head.addressBased && protoWord) sink.warn(at(raw, 'protocol'), 'protocol-fwmark', `'protocol' is ignored for a firewall-mark service (keepalived warns too); remove it.`);
+
+  const vsForward = get<ForwardingValue>(raw, 'forwarding');
   const vsWeight = get<number>(raw, 'weight') ?? 1;
   const dests: RealServerSpec[] = [];
   const healthRs: HealthRealServerSpec[] = [];
   const seen = new Map<string, Pos>();
-  const implicitPort = new Set<RealServerSpec>();
+  let missingForward = false;
   for (const r of get<RawBlock[]>(raw, 'realServers') ?? []) {
-    const addr = serverAddr(r.args, r.pos, sink, 'real_server', vsPort);
+    const addr = serverAddr(r.args, r.pos, sink, 'real_server');
     if (!addr) continue;
-    const fwd = get<ForwardingValue>(r, 'forwarding') ?? vsForward;
+    const fwd = get<ForwardingValue>(r, 'forwarding') ?? vsForward ?? { forward: 'nat' as const };
+    if (!get<ForwardingValue>(r, 'forwarding') && !vsForward) missingForward = true;
     if (fwd.forward !== 'tun' && family !== undefined && addr.family !== family) {
-      sink.error(r.pos, 'family-mismatch', `real_server ${addr.address} is IPv${addr.family} but the virtual server is IPv${family}; keepalived skips it — use the same family (or TUN).`);
+      sink.error(r.pos, 'family-mismatch', `real_server ${addr.address} is IPv${addr.family} but the virtual server is IPv${family}; keepalived skips it — use one family (or TUN).`);
       continue;
     }
     if (fwd.forward !== 'tun') family ??= addr.family;
     const id = `${addr.address}|${addr.port}`;
     const dup = seen.get(id);
-    if (dup) { sink.error(r.pos, 'duplicate-real-server', `real_server ${addr.address} port ${addr.port} is listed twice in this virtual_server (first at line ${dup.line}); remove one.`); continue; }
+    if (dup) { sink.error(r.pos, 'duplicate-real-server', `real_server ${addr.address} port ${addr.port} is listed twice in this virtual_server (first at line ${dup.line}); keepalived removes the second — remove it.`); continue; }
     seen.set(id, r.pos);
     const weight = get<number>(r, 'weight') ?? vsWeight;
     const spec: RealServerSpec = {
@@ -267,28 +111,42 @@ export function buildVirtualServer(raw: RawBlock, groups: VirtualServerGroupConf
       upperThreshold: get<number>(r, 'upperThreshold') ?? 0, lowerThreshold: get<number>(r, 'lowerThreshold') ?? 0,
     };
     if (fwd.tunType) spec.tunType = fwd.tunType;
-    if (r.args[1] === undefined) implicitPort.add(spec);
-    const upper = spec.upperThreshold;
-    if (upper > 0 && spec.lowerThreshold > upper) sink.error(at(r, 'lowerThreshold'), 'bad-value', `lthreshold ${spec.lowerThreshold} is above uthreshold ${upper}; lower it.`);
+    if (spec.upperThreshold > 0 && spec.lowerThreshold > spec.upperThreshold) sink.error(at(r, 'lowerThreshold'), 'bad-value', `lthreshold ${spec.lowerThreshold} is above uthreshold ${spec.upperThreshold}; lower it.`);
+    checkPorts(spec, head, r.pos, 'real server', sink);
+    if (!head.group && head.keys[0]) spec.port = destPort(spec, head.keys[0]);
     dests.push(spec);
     scriptsOf(r, ['notifyUp', 'notifyDown'], uses);
     const checkers: CheckerSpec[] = [];
-    for (const c of get<RawBlock[]>(r, 'checkers') ?? []) { const cc = buildChecker(c, addr.port, sink, uses); if (cc) checkers.push(cc); }
-    const hr: HealthRealServerSpec = { address: addr.address, port: addr.port, weight, checkers, where: posString(r.pos) };
+    for (const c of get<RawBlock[]>(r, 'checkers') ?? []) { const cc = buildChecker(c, spec.port, sink, uses); if (cc) checkers.push(cc); }
+    const hr: HealthRealServerSpec = { address: spec.address, port: spec.port, weight, checkers, where: posString(r.pos) };
     copy(hr as unknown as Record<string, unknown>, r, ['inhibitOnFailure', 'alpha', 'retry', 'delayBeforeRetryMs', 'delayLoopMs', 'warmupMs', 'connectTimeoutMs', 'virtualhost']);
     const up = scriptSpec(get<ScriptValue>(r, 'notifyUp')); if (up) hr.notifyUp = up;
     const down = scriptSpec(get<ScriptValue>(r, 'notifyDown')); if (down) hr.notifyDown = down;
     healthRs.push(hr);
   }
+  if (dests.length === 0) {
+    sink.error(raw.pos, 'no-real-servers', `${name} has no real_server; keepalived ignores such a virtual server — add one.`);
+    return undefined;
+  }
   family ??= 4;
-  if (a[0] === 'fwmark' && !explicitFamily) keys = keys.map((k) => ({ ...k, family: family! }));
-  const persistenceTimeoutS = get<number>(raw, 'persistenceTimeoutS') ?? (get<string>(raw, 'persistenceGranularity') ? 360 : 0);
-  const scheduler = get<string>(raw, 'scheduler') ?? 'wlc';
+  let keys = head.keys;
+  if (!head.group && keys[0]?.kind === 'fwmark' && !get<string>(raw, 'ipFamily')) keys = [{ ...keys[0], family }];
+
+  let scheduler = get<string>(raw, 'scheduler');
+  if (!scheduler) {
+    sink.error(raw.pos, 'no-scheduler', `${name} has no 'lvs_sched' (lb_algo); keepalived uses wlc and reports it — add e.g. 'lvs_sched wlc'.`);
+    scheduler = 'wlc';
+  }
+  let persistenceTimeoutS = get<number>(raw, 'persistenceTimeoutS') ?? (get<string>(raw, 'persistenceGranularity') ? DEFAULT_PERSISTENCE_S : 0);
+  if (persistenceTimeoutS === 0 && keys.some((k) => k.kind === 'addr' && k.port === 0)) {
+    sink.error(raw.pos, 'port-zero', `${name} uses port 0 (all ports) without persistence_timeout; keepalived and IPVS only allow that for persistent services (keepalived sets ${DEFAULT_PERSISTENCE_S} s) — add persistence_timeout or a port.`);
+    persistenceTimeoutS = DEFAULT_PERSISTENCE_S;
+  }
   const schedFlags: string[] = [];
-  const flag = (f: string, name: string, only?: string): void => {
+  const flag = (f: string, flagName: string, only?: string): void => {
     if (!get<boolean>(raw, f)) return;
-    if (only && scheduler !== only) { sink.error(at(raw, f), 'flag-scheduler', `'${name}' only applies to the ${only} scheduler (this one uses ${scheduler}); remove it.`); return; }
-    schedFlags.push(name);
+    if (only && scheduler !== only) { sink.error(at(raw, f), 'flag-scheduler', `'${flagName}' only applies to the ${only} scheduler (this one uses ${scheduler}); remove it.`); return; }
+    schedFlags.push(flagName);
   };
   flag('flag1', 'flag-1'); flag('flag2', 'flag-2'); flag('flag3', 'flag-3');
   flag('shFallback', 'sh-fallback', 'sh'); flag('shPort', 'sh-port', 'sh'); flag('mhFallback', 'mh-fallback', 'mh'); flag('mhPort', 'mh-port', 'mh');
@@ -302,37 +160,80 @@ export function buildVirtualServer(raw: RawBlock, groups: VirtualServerGroupConf
     } else if (canonicalIp(gran)?.family !== 4) sink.error(at(raw, 'persistenceGranularity'), 'bad-value', `persistence_granularity '${gran}' is not an IPv4 netmask such as 255.255.255.0.`);
     else netmask = gran;
   }
-  const onePacket = get<boolean>(raw, 'onePacket') ?? false;
-  if (onePacket && protocol !== 'udp' && a[0] !== 'fwmark') sink.warn(at(raw, 'onePacket'), 'ops-not-udp', "'ops' (one-packet scheduling) only applies to UDP services; it is ignored here.");
-  for (const k of keys) {
-    if (k.kind === 'addr' && k.port === 0 && persistenceTimeoutS === 0) {
-      sink.error(raw.pos, 'port-zero', `virtual_server ${k.address} has port 0 (all ports) without persistence_timeout; keepalived and IPVS only allow that for persistent services — add persistence_timeout or a port.`);
-      break;
-    }
+  let onePacket = get<boolean>(raw, 'onePacket') ?? false;
+  if (onePacket && head.addressBased && protocol !== 'udp') {
+    sink.error(at(raw, 'onePacket'), 'ops-not-udp', `'ops' (one-packet scheduling) requires UDP; keepalived resets it — remove it or use 'protocol UDP'.`);
+    onePacket = false;
   }
-  const sorryWords = get<string[]>(raw, 'sorryServer');
-  if (dests.length === 0 && !sorryWords) sink.warn(raw.pos, 'no-real-servers', `virtual_server ${a.join(' ')} has no real_server; it will drop all traffic.`);
-  const services: VirtualServiceSpec[] = keys.map((key) => ({
-    key, scheduler, schedFlags: [...schedFlags], persistenceTimeoutS, netmask, onePacket: onePacket && (key.kind === 'fwmark' || key.protocol === 'udp'),
-    persistenceEngine: get<string>(raw, 'persistenceEngine') ?? '',
-    realServers: dests.map((d) => ({ ...d, port: key.kind === 'addr' && implicitPort.has(d) && a[0] === 'group' ? key.port : d.port })),
-  }));
+
   const health: HealthServiceSpec = {
-    id: serviceIdOf(a, protocol), keys,
-    vips: [...new Set(keys.flatMap((k) => (k.kind === 'addr' ? [k.address] : [])))],
-    realServers: healthRs, where: posString(raw.pos),
+    id: head.id, keys, vips: [...new Set(keys.flatMap((k) => (k.kind === 'addr' ? [k.address] : [])))], realServers: healthRs, where: posString(raw.pos),
   };
   copy(health as unknown as Record<string, unknown>, raw, ['delayLoopMs', 'alpha', 'omega', 'quorum', 'hysteresis', 'inhibitOnFailure', 'haSuspend',
     'virtualhost', 'connectTimeoutMs', 'retry', 'delayBeforeRetryMs', 'warmupMs']);
+  if (health.haSuspend && head.hasFwmark) {
+    sink.error(at(raw, 'haSuspend'), 'ha-suspend-fwmark', "'ha_suspend' cannot be used with firewall marks (there is no VIP to watch); keepalived clears it — remove it.");
+    delete health.haSuspend;
+  }
+  const weightSum = dests.reduce((s, d) => s + d.weight, 0);
+  const quorum = health.quorum ?? 1;
+  if (quorum > weightSum) {
+    sink.warn(at(raw, 'quorum'), 'quorum-too-high', `quorum ${quorum} exceeds the total weight ${weightSum} of the real servers, so it could never be met; keepalived lowers it to ${weightSum}.`);
+    health.quorum = weightSum;
+  }
+  const hysteresis = health.hysteresis ?? 0;
+  if (hysteresis >= (health.quorum ?? 1) && hysteresis > 0) {
+    sink.error(at(raw, 'hysteresis'), 'hysteresis-too-high', `hysteresis ${hysteresis} must be below quorum ${health.quorum ?? 1}; keepalived sets it to ${(health.quorum ?? 1) - 1}.`);
+    health.hysteresis = Math.max(0, (health.quorum ?? 1) - 1);
+  }
   scriptsOf(raw, ['quorumUp', 'quorumDown'], uses);
   const qu = scriptSpec(get<ScriptValue>(raw, 'quorumUp')); if (qu) health.quorumUp = qu;
   const qd = scriptSpec(get<ScriptValue>(raw, 'quorumDown')); if (qd) health.quorumDown = qd;
+  const sorryWords = get<string[]>(raw, 'sorryServer');
   if (sorryWords) {
-    const s = serverAddr(sorryWords, at(raw, 'sorryServer'), sink, 'sorry_server', vsPort);
-    const fwd = get<ForwardingValue>(raw, 'sorryServerForwarding');
-    if (s && (fwd ?? vsForward).forward !== 'tun' && s.family !== family) sink.error(at(raw, 'sorryServer'), 'family-mismatch', `sorry_server ${s.address} is not the virtual server's address family; keepalived skips it.`);
-    else if (s) health.sorryServer = { address: s.address, port: s.port, forward: (fwd ?? vsForward).forward as 'dr' | 'nat' | 'tun' };
+    const s = serverAddr(sorryWords, at(raw, 'sorryServer'), sink, 'sorry_server');
+    const sfwd = get<ForwardingValue>(raw, 'sorryServerForwarding') ?? vsForward;
+    if (!sfwd) missingForward = true;
+    const forward = (sfwd ?? { forward: 'nat' as const }).forward;
+    if (s && forward !== 'tun' && s.family !== family) sink.error(at(raw, 'sorryServer'), 'family-mismatch', `sorry_server ${s.address} is not the virtual server's address family; keepalived skips it.`);
+    else if (s) {
+      const spec: RealServerSpec = { address: s.address, port: s.port, forward, weight: 1, upperThreshold: 0, lowerThreshold: 0 };
+      checkPorts(spec, head, at(raw, 'sorryServer'), 'sorry server', sink);
+      const port = !head.group && keys[0] ? destPort(spec, keys[0]) : s.port;
+      health.sorryServer = { address: s.address, port, forward: forward as 'dr' | 'nat' | 'tun' };
+      const inhibit = get<boolean>(raw, 'sorryServerInhibit') ?? false;
+      const same = healthRs.find((r) => r.address === s.address && r.port === port);
+      if (same && (same.inhibitOnFailure ?? health.inhibitOnFailure ?? false) !== inhibit) {
+        sink.error(at(raw, 'sorryServer'), 'sorry-inhibit-mismatch', `sorry_server ${s.address}:${port} is also a real_server but their inhibit settings differ; keepalived makes them equal — set sorry_server_inhibit to match inhibit_on_failure.`);
+      }
+    }
     if (get<boolean>(raw, 'sorryServerInhibit')) health.sorryServerInhibit = true;
   } else if (get<boolean>(raw, 'sorryServerInhibit')) sink.error(at(raw, 'sorryServerInhibit'), 'no-sorry-server', "'sorry_server_inhibit' without a sorry_server; add the sorry_server or remove it.");
+  if (missingForward) sink.error(raw.pos, 'no-forwarding', `${name} has no 'lvs_method' (lb_kind) for some servers; keepalived uses NAT and reports it — add e.g. 'lvs_method DR'.`);
+
+  const services: VirtualServiceSpec[] = keys.map((key) => ({
+    key, scheduler: scheduler!, schedFlags: [...schedFlags], persistenceTimeoutS, netmask,
+    onePacket: onePacket && (key.kind === 'fwmark' || key.protocol === 'udp'),
+    persistenceEngine: get<string>(raw, 'persistenceEngine') ?? '',
+    realServers: dests.map((d) => ({ ...d, port: destPort(d, key) })),
+  }));
   return { services, health };
+}
+
+/** keepalived's port rules for DR/TUN servers (they cannot change the port; fwmark services have none). */
+function checkPorts(rs: RealServerSpec, head: Head, pos: Pos, what: string, sink: DiagnosticSink): void {
+  if (rs.forward === 'nat' || rs.port === 0) return;
+  if (head.group) {
+    if (head.hasFwmark) sink.warn(pos, 'port-ignored', `${what} ${rs.address} has port ${rs.port}, which is ignored for the group's firewall marks (${rs.forward.toUpperCase()} cannot change ports).`);
+    for (const k of head.keys) {
+      if (k.kind === 'addr' && k.port !== rs.port) {
+        sink.error(pos, 'port-mismatch', `${what} ${rs.address} port ${rs.port} does not match group member ${k.address} port ${k.port}; ${rs.forward.toUpperCase()} cannot change ports — drop the port or use NAT.`);
+        return;
+      }
+    }
+    return;
+  }
+  const key = head.keys[0]!;
+  if (key.kind === 'fwmark') sink.warn(pos, 'port-ignored', `${what} ${rs.address} has port ${rs.port}, which a firewall-mark service ignores with ${rs.forward.toUpperCase()}; keepalived clears it.`);
+  else if (key.port !== rs.port) sink.warn(pos, 'port-mismatch', `${what} ${rs.address} port ${rs.port} differs from the virtual server's port ${key.port}; ${rs.forward.toUpperCase()} cannot change ports, so keepalived resets it to ${key.port} — use NAT for port mapping.`);
 }

@@ -9,7 +9,8 @@ import { buildTree } from './tree.js';
 import { applyBlock, get, type NamedLines, type RawBlock } from './keywords/table.js';
 import { rootTable } from './keywords/root.js';
 import { buildVrrp, type ScriptUse } from './build-vrrp.js';
-import { buildGroups, buildVirtualServer } from './build-ipvs.js';
+import { buildVirtualServer } from './build-ipvs.js';
+import { buildGroups } from './build-groups.js';
 import { checkHost, hostInterfaces } from './host-checks.js';
 import type { ConfigModel, GlobalDefsConfig, LoadOptions, LoadResult } from './types.js';
 import type { HealthServiceSpec } from '../health/types.js';
@@ -89,6 +90,10 @@ export function loadConfig(path: string, opts: LoadOptions = {}): LoadResult {
     virtualServerGroups: groups,
     files: pre.files,
   };
+  if (uses.length > 0 && !global.enableScriptSecurity) {
+    const first = uses.reduce((a, b) => (a.script.pos.line <= b.script.pos.line || a.script.pos.file !== b.script.pos.file ? a : b));
+    sink.warn(first.script.pos, 'script-security', `scripts are configured but global_defs has no 'enable_script_security'; keepalived -t reports a SECURITY VIOLATION for this (exit 6) — add it (ulvs refuses unsafe scripts either way).`);
+  }
   if (opts.hostChecks !== false) {
     checkHost(model, uses, sink, opts.interfaces ?? hostInterfaces(), env, opts.uid ?? process.geteuid?.() ?? 0);
   }

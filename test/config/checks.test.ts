@@ -17,8 +17,12 @@ function load(text: string, opts: LoadOptions = { hostChecks: false }): LoadResu
   return { ...loadConfig(file, { configId: 'lb1', ...opts }), file };
 }
 
-/** "code:line" for errors and warnings. */
-const codes = (r: LoadResult): string[] => r.diagnostics.filter((d) => d.severity !== 'note').map((d) => `${d.code}:${d.line}`);
+/** Findings keepalived reports for omitted LVS keywords and script security; tested on their own below. */
+const OMISSIONS = new Set(['no-protocol', 'no-scheduler', 'no-forwarding', 'script-security']);
+
+/** "code:line" for errors and warnings (omission findings left out unless `all`). */
+const codes = (r: LoadResult, all = false): string[] =>
+  r.diagnostics.filter((d) => d.severity !== 'note' && (all || !OMISSIONS.has(d.code))).map((d) => `${d.code}:${d.line}`);
 
 const vi = (name: string, vrid: number, iface: string, vips: string, extra = ''): string =>
   `vrrp_instance ${name} {\n interface ${iface}\n virtual_router_id ${vrid}\n virtual_ipaddress {\n  ${vips}\n }\n${extra}}\n`;
@@ -161,4 +165,54 @@ t.test('diagnostics are sorted by file order and line, and name included files',
   const r = load(`include ${inc}\nglobal_defs {\n bogus2 1\n}\n`);
   t.same(r.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.file === inc ? 'inc' : 'main'}:${d.line}`), ['main:3', 'inc:2']);
   t.same(r.model.files.length, 2);
+});
+
+t.test("omitted protocol, scheduler, method: errors as in keepalived -t, with keepalived's fallbacks (UDP, wlc, NAT)", async (t) => {
+  const r = load('virtual_server 192.0.2.10 80 {\n real_server 10.0.0.1 80 {\n }\n}\nvirtual_server fwmark 3 {\n protocol TCP\n lvs_sched rr\n lvs_method DR\n real_server 10.0.0.1 80 {\n }\n}\n');
+  t.same(codes(r, true), ['no-protocol:1', 'no-scheduler:1', 'no-forwarding:1', 'protocol-fwmark:6', 'port-ignored:9']);
+  const [udp, fwm] = r.model.ipvs.services;
+  t.same([udp!.key.kind === 'addr' && udp!.key.protocol, udp!.scheduler, udp!.realServers[0]!.forward], ['udp', 'wlc', 'nat']);
+  t.equal(fwm!.realServers[0]!.port, 0, 'DR dest of a fwmark service has no port');
+});
+
+t.test('a virtual_server without real servers is ignored, as keepalived does', async (t) => {
+  const r = load('virtual_server 192.0.2.10 80 {\n protocol TCP\n lvs_sched rr\n lvs_method NAT\n sorry_server 10.0.0.9 80\n}\n');
+  t.same(codes(r, true), ['no-real-servers:1']);
+  t.same(r.model.ipvs.services, []);
+  t.same(r.model.health, []);
+});
+
+const lvs = (body: string, rs = ' real_server 10.0.0.1 80 {\n }\n'): string =>
+  `virtual_server 192.0.2.10 80 {\n protocol TCP\n lvs_sched rr\n lvs_method DR\n${body}${rs}}\n`;
+
+t.test('ops needs UDP; quorum above the total weight; hysteresis not below quorum; ha_suspend with fwmark', async (t) => {
+  const r = load(lvs(' ops\n quorum 4\n hysteresis 3\n', ' real_server 10.0.0.1 80 {\n weight 2\n }\n real_server 10.0.0.2 80 {\n }\n') +
+    'virtual_server fwmark 5 {\n lvs_sched rr\n lvs_method DR\n ha_suspend\n real_server 10.0.0.1 0 {\n }\n}\n');
+  t.same(codes(r), ['ops-not-udp:5', 'quorum-too-high:6', 'hysteresis-too-high:7', 'ha-suspend-fwmark:17']);
+  t.same([r.model.ipvs.services[0]!.onePacket, r.model.health[0]!.quorum, r.model.health[0]!.hysteresis, r.model.health[1]!.haSuspend], [false, 3, 2, undefined]);
+});
+
+t.test('DR/TUN real servers cannot change ports: reset with a warning; NAT may map ports', async (t) => {
+  const r = load(lvs('', ' real_server 10.0.0.1 8080 {\n }\n real_server 10.0.0.2 {\n }\n real_server 10.0.0.3 8081 {\n lvs_method NAT\n }\n'));
+  t.same(codes(r), ['port-mismatch:5']);
+  t.same(r.model.ipvs.services[0]!.realServers.map((x) => `${x.address}:${x.port}`), ['10.0.0.1:80', '10.0.0.2:80', '10.0.0.3:8081']);
+});
+
+t.test('group members and DR real server ports must match (error); port-less members need persistence', async (t) => {
+  const r = load('virtual_server_group G {\n 192.0.2.1 80\n 192.0.2.2\n}\n' + lvs('', ' real_server 10.0.0.1 443 {\n }\n').replace('192.0.2.10 80', 'group G'));
+  t.same(codes(r), ['port-zero:5', 'port-mismatch:9']);
+  t.equal(r.model.ipvs.services[0]!.persistenceTimeoutS, 360, "keepalived's implied persistence");
+});
+
+t.test('a sorry server that is also a real server must share its inhibit setting', async (t) => {
+  const r = load(lvs(' sorry_server 10.0.0.1 80\n sorry_server_inhibit\n'));
+  t.same(codes(r), ['sorry-inhibit-mismatch:5']);
+});
+
+t.test('scripts without enable_script_security: a warning naming keepalived -t\'s SECURITY VIOLATION', async (t) => {
+  const text = vi('A', 1, 'eth0', '192.0.2.1', ' notify_master /bin/true\n');
+  const r = load(text);
+  t.same(codes(r, true), ['script-security:7']);
+  t.match(r.diagnostics[0]!.message, /SECURITY VIOLATION/);
+  t.same(codes(load('global_defs {\n enable_script_security\n}\n' + text), true), []);
 });

@@ -24,8 +24,12 @@ function load(text: string): LoadResult {
 
 const vi = (body: string, head = 'VI_1'): string =>
   `vrrp_instance ${head} {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n  192.0.2.1\n }\n${body}\n}\n`;
-const vs = (body: string, rs = '', head = '192.0.2.10 80'): string =>
-  `virtual_server ${head} {\n${body}\n real_server 10.0.0.1 80 {\n${rs}\n }\n}\n`;
+/** A virtual_server; protocol, scheduler and method (which keepalived reports when absent) are added unless the body sets them. */
+const vs = (body: string, rs = '', head = '192.0.2.10 80'): string => {
+  const d = [/\bprotocol\b/.test(body) || head.startsWith('fwmark') ? '' : ' protocol TCP', /\b(lvs_sched|lb_algo)\b/.test(body) ? '' : ' lvs_sched wlc',
+    /\b(lvs_method|lb_kind)\b/.test(body) ? '' : ' lvs_method NAT'].filter(Boolean).join('\n');
+  return `virtual_server ${head} {\n${d}\n${body}\n real_server 10.0.0.1 80 {\n${rs}\n }\n}\n`;
+};
 const chk = (type: string, body: string): string => vs('', `  ${type} {\n${body}\n  }`);
 
 function pick(v: unknown, path: string): unknown {
@@ -105,20 +109,23 @@ const cases: Case[] = [
     want: { 'ipvs.timeouts': { tcpS: 7200, tcpFinS: 60, udpS: 30 }, 'global.lvsSyncDaemon': ['eth0', 'VI_1', 'id', '5'] } },
   { table: 'global_defs', text: 'global_defs {\n lvs_timeouts tcp x\n}\n', diags: ['bad-value'], want: { 'ipvs.timeouts': { tcpS: 900, tcpFinS: 120, udpS: 300 } } },
   // virtual_server
+  { table: 'virtual_server', text: 'virtual_server 192.0.2.10 80 {\n real_server 10.0.0.1 80 {\n }\n}\n', diags: ['no-protocol', 'no-scheduler', 'no-forwarding'],
+    want: { [S + 'key.protocol']: 'udp', [S + 'scheduler']: 'wlc', [R + 'forward']: 'nat', [H + 'id']: 'UDP 192.0.2.10:80' } },
   { table: 'virtual_server', text: vs(''), want: { [S + 'key']: { kind: 'addr', protocol: 'tcp', family: 4, address: '192.0.2.10', port: 80 }, [S + 'scheduler']: 'wlc', [S + 'persistenceTimeoutS']: 0, [S + 'netmask']: '255.255.255.255', [R + 'forward']: 'nat', [R + 'weight']: 1, [H + 'id']: 'TCP 192.0.2.10:80', [H + 'vips']: ['192.0.2.10'] } },
   { table: 'virtual_server', text: vs(' lvs_sched sh\n sh-port\n sh-fallback\n flag-1\n flag-2\n flag-3\n lvs_method DR\n protocol UDP\n ops'),
     want: { [S + 'scheduler']: 'sh', [S + 'schedFlags']: ['flag-1', 'flag-2', 'flag-3', 'sh-fallback', 'sh-port'], [R + 'forward']: 'dr', [S + 'key.protocol']: 'udp', [S + 'onePacket']: true } },
   { table: 'virtual_server', text: vs(' lb_algo mh\n mh-port\n mh-fallback\n lb_kind TUN type gue port 6080'), want: { [S + 'scheduler']: 'mh', [S + 'schedFlags']: ['mh-fallback', 'mh-port'], [R + 'forward']: 'tun', [R + 'tunType']: 'gue' } },
   { table: 'virtual_server', text: vs(' lvs_sched rr\n sh-port'), diags: ['flag-scheduler'], want: { [S + 'schedFlags']: [] } },
-  { table: 'virtual_server', text: vs(' lvs_sched bogus'), diags: ['bad-value'], want: { [S + 'scheduler']: 'wlc' } },
+  { table: 'virtual_server', text: vs(' lvs_sched bogus'), diags: ['no-scheduler', 'bad-value'], want: { [S + 'scheduler']: 'wlc' } },
   { table: 'virtual_server', text: vs(' persistence_timeout 600\n persistence_granularity 255.255.255.0\n persistence_engine sip'), want: { [S + 'persistenceTimeoutS']: 600, [S + 'netmask']: '255.255.255.0', [S + 'persistenceEngine']: 'sip' } },
   { table: 'virtual_server', text: vs(' persistence_timeout'), want: { [S + 'persistenceTimeoutS']: 360 } },
   { table: 'virtual_server', text: vs(' persistence_granularity 255.255.0.0'), want: { [S + 'persistenceTimeoutS']: 360, [S + 'netmask']: '255.255.0.0' } },
   { table: 'virtual_server', text: vs(' protocol SCTP'), want: { [S + 'key.protocol']: 'sctp' } },
-  { table: 'virtual_server', text: vs(' delay_loop 6\n connect_timeout 3\n retry 2\n delay_before_retry 1\n warmup 0\n alpha\n omega\n quorum 2\n hysteresis 1\n inhibit_on_failure\n ha_suspend\n virtualhost www.example.com\n quorum_up "/bin/q up"\n quorum_down /bin/qd'),
+  { table: 'virtual_server', text: vs(' delay_loop 6\n connect_timeout 3\n retry 2\n delay_before_retry 1\n warmup 0\n alpha\n omega\n quorum 2\n hysteresis 1\n inhibit_on_failure\n ha_suspend\n virtualhost www.example.com\n quorum_up "/bin/q up"\n quorum_down /bin/qd', '  weight 2'),
     want: { [H + 'delayLoopMs']: 6000, [H + 'connectTimeoutMs']: 3000, [H + 'retry']: 2, [H + 'delayBeforeRetryMs']: 1000, [H + 'warmupMs']: 0, [H + 'alpha']: true, [H + 'omega']: true, [H + 'quorum']: 2, [H + 'hysteresis']: 1, [H + 'inhibitOnFailure']: true, [H + 'haSuspend']: true, [H + 'virtualhost']: 'www.example.com', [H + 'quorumUp.argv']: ['/bin/q', 'up'], [H + 'quorumDown.argv']: ['/bin/qd'] } },
   { table: 'virtual_server', text: vs(' weight 5'), want: { [R + 'weight']: 5, [H + 'realServers.0.weight']: 5 } },
-  { table: 'virtual_server', text: vs(' sorry_server 10.0.0.9 8080\n sorry_server_inhibit\n sorry_server_lvs_method DR'), want: { [H + 'sorryServer']: { address: '10.0.0.9', port: 8080, forward: 'dr' }, [H + 'sorryServerInhibit']: true } },
+  { table: 'virtual_server', text: vs(' sorry_server 10.0.0.9 8080\n sorry_server_inhibit\n sorry_server_lvs_method TUN'), diags: ['port-mismatch'], want: { [H + 'sorryServer']: { address: '10.0.0.9', port: 80, forward: 'tun' }, [H + 'sorryServerInhibit']: true } },
+  { table: 'virtual_server', text: vs(' sorry_server 10.0.0.9 8080'), want: { [H + 'sorryServer']: { address: '10.0.0.9', port: 8080, forward: 'nat' } } },
   { table: 'virtual_server', text: vs(' sorry_server 10.0.0.9'), want: { [H + 'sorryServer']: { address: '10.0.0.9', port: 80, forward: 'nat' } } },
   { table: 'virtual_server', text: vs(' ip_family inet6', '', 'fwmark 7').replace('10.0.0.1 80', '2001:db8::5 80'), want: { [S + 'key']: { kind: 'fwmark', fwmark: 7, family: 6 }, [H + 'id']: 'FWM 7' } },
   { table: 'virtual_server', text: vs('', '', 'fwmark 7'), want: { [S + 'key']: { kind: 'fwmark', fwmark: 7, family: 4 } } },
@@ -131,7 +138,7 @@ const cases: Case[] = [
     want: { [R + 'weight']: 3, [R + 'forward']: 'dr', [R + 'upperThreshold']: 100, [R + 'lowerThreshold']: 10, [H + 'realServers.0']: { address: '10.0.0.1', port: 80, weight: 3, checkers: [], inhibitOnFailure: true, notifyUp: { argv: ['/bin/up', 'x'] }, notifyDown: { argv: ['/bin/down'] }, alpha: true, retry: 4, delayBeforeRetryMs: 2000, warmupMs: 1000, delayLoopMs: 9000, connectTimeoutMs: 2000, virtualhost: 'h' } } },
   { table: 'real_server', text: vs('', '  lb_kind TUN'), want: { [R + 'forward']: 'tun' } },
   { table: 'real_server', text: vs('', '  weight'), diags: ['missing-value'], want: { [R + 'weight']: 1 } },
-  { table: 'real_server', text: vs('', '  weight 0'), want: { [R + 'weight']: 0 } },
+  { table: 'real_server', text: vs('', '  weight 0'), diags: ['quorum-too-high'], want: { [R + 'weight']: 0, [H + 'quorum']: 0 } },
   // checkers
   { table: 'TCP_CHECK', text: chk('TCP_CHECK', '   connect_ip 10.0.0.2\n   connect_port 8080\n   bindto 10.0.0.100\n   bind_port 4000\n   bind_if eth0\n   connect_timeout 3\n   fwmark 5\n   retry 2\n   delay_before_retry 1.5\n   warmup 2\n   delay_loop 10\n   alpha\n   log_all_failures'),
     want: { [C + 'type']: 'TCP_CHECK', [C + 'connectIp']: '10.0.0.2', [C + 'connectPort']: 8080, [C + 'bindTo']: '10.0.0.100', [C + 'bindPort']: 4000, [C + 'bindIf']: 'eth0', [C + 'connectTimeoutMs']: 3000, [C + 'fwmark']: 5, [C + 'retry']: 2, [C + 'delayBeforeRetryMs']: 1500, [C + 'warmupMs']: 2000, [C + 'delayLoopMs']: 10000, [C + 'alpha']: true, [C + 'logAllFailures']: true } },
@@ -164,7 +171,8 @@ const cases: Case[] = [
 for (const [i, c] of cases.entries()) {
   t.test(`${c.table} #${i}: ${c.text.split('\n').filter((l) => /^\s/.test(l)).slice(-2).join(' | ').trim().slice(0, 80)}`, async (t) => {
     const r = load(c.text);
-    const got = r.diagnostics.filter((d) => d.severity !== 'note').map((d) => d.code);
+    // script-security (no enable_script_security) is covered in checks.test.ts.
+    const got = r.diagnostics.filter((d) => d.severity !== 'note' && d.code !== 'script-security').map((d) => d.code);
     t.same(got, c.diags ?? [], `diagnostics: ${r.diagnostics.filter((d) => d.severity !== 'note').map((d) => d.message).join(' / ')}`);
     for (const [path, want] of Object.entries(c.want ?? {})) {
       const v = pick(r.model, path);

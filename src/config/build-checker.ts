@@ -1,0 +1,102 @@
+/**
+ * Checker blocks (TCP_CHECK, HTTP_GET/SSL_GET with url blocks, MISC_CHECK, DNS_CHECK, UDP_CHECK, PING_CHECK)
+ * -> the health contract's CheckerSpec. Absent keywords stay undefined: src/health/resolve.ts applies
+ * keepalived's inheritance checker -> real_server -> virtual_server -> type default.
+ */
+import type { DiagnosticSink } from './diagnostics.js';
+import { posString } from './diagnostics.js';
+import { at, get, type RawBlock, type ScriptValue } from './keywords/table.js';
+import type { ScriptUse } from './build-vrrp.js';
+import type { CheckerSpec, ScriptSpec, UrlSpec } from '../health/types.js';
+
+/** Copies the fields of `raw` named in `fields` onto `out` when present (undefined = inherit, per the health contract). */
+export function copy(out: Record<string, unknown>, raw: RawBlock, fields: readonly string[]): void {
+  for (const f of fields) {
+    const v = raw.fields[f];
+    if (v !== undefined) out[f] = v;
+  }
+}
+
+const COMMON_FIELDS = ['connectIp', 'connectPort', 'bindTo', 'bindPort', 'bindIf', 'fwmark', 'connectTimeoutMs', 'retry',
+  'delayBeforeRetryMs', 'delayLoopMs', 'warmupMs', 'alpha', 'logAllFailures'] as const;
+
+function hexBytes(s: string): Uint8Array {
+  const out = new Uint8Array(s.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(s.slice(i * 2, i * 2 + 2), 16);
+  return out;
+}
+
+/** Builds one checker of a real server whose port is rsPort; undefined when unusable (reported). */
+export function buildChecker(raw: RawBlock, rsPort: number, sink: DiagnosticSink, uses: ScriptUse[]): CheckerSpec | undefined {
+  const type = raw.table as CheckerSpec['type'];
+  const common: Record<string, unknown> = { type, where: posString(raw.pos) };
+  copy(common, raw, COMMON_FIELDS);
+  if (type === 'HTTP_GET' || type === 'SSL_GET') {
+    const urls: UrlSpec[] = [];
+    for (const u of get<RawBlock[]>(raw, 'urls') ?? []) {
+      const path = get<string>(u, 'path');
+      if (!path) { sink.error(u.pos, 'missing-path', `url block of ${type} has no 'path'; keepalived drops it — add 'path /'.`); continue; }
+      const url: UrlSpec = { path };
+      const codes = get<Array<[number, number]>>(u, 'statusCodes');
+      if (codes) url.statusCodes = codes.map(([lo, hi]) => ({ lo, hi }));
+      const digest = get<string>(u, 'digest');
+      if (digest !== undefined) {
+        if (!/^[0-9a-fA-F]{32}$/.test(digest)) sink.error(at(u, 'digest'), 'bad-value', `digest '${digest}' is not 32 hex digits (an MD5 sum; genhash prints it).`);
+        else url.digest = digest.toLowerCase();
+      }
+      const vh = get<string>(u, 'virtualhost');
+      if (vh !== undefined) url.virtualhost = vh;
+      if (get<string>(u, 'regex') !== undefined) sink.note(at(u, 'regex'), 'not-implemented', "'regex' is accepted but ulvs does not match response bodies against it.");
+      urls.push(url);
+    }
+    if (urls.length === 0) sink.error(raw.pos, 'missing-url', `${type} needs at least one url { path ... } block; without one it checks nothing.`);
+    copy(common, raw, ['virtualhost', 'httpProtocol', 'enableSni', 'sniName', 'fastRecovery']);
+    common.urls = urls;
+  } else if (type === 'MISC_CHECK') {
+    const script = get<ScriptValue>(raw, 'miscPath');
+    if (!script) { sink.error(raw.pos, 'missing-script', "MISC_CHECK needs 'misc_path \"/path/to/check args\"'; the checker is skipped."); return undefined; }
+    uses.push({ script, keyword: 'misc_path' });
+    const misc = scriptSpec(script)!;
+    const user = get<string[]>(raw, 'user');
+    if (user?.length) { misc.user = user[0]!; if (user[1]) misc.group = user[1]; }
+    common.misc = misc;
+    copy(common, raw, ['miscTimeoutMs', 'miscDynamic']);
+  } else if (type === 'DNS_CHECK') {
+    copy(common, raw, ['dnsType']);
+    const name = get<string>(raw, 'dnsName');
+    if (name !== undefined) common.name = name;
+  } else if (type === 'UDP_CHECK') {
+    copy(common, raw, ['minReplyLength', 'maxReplyLength']);
+    const payload = get<string>(raw, 'payload');
+    if (payload !== undefined) {
+      if (!/^([0-9a-fA-F]{2})+$/.test(payload)) sink.error(at(raw, 'payload'), 'bad-value', `payload '${payload}' is not an even number of hex digits.`);
+      else common.payload = hexBytes(payload);
+    }
+    const reply = get<string>(raw, 'requireReply');
+    if (reply !== undefined) {
+      common.requireReply = true;
+      if (reply !== '') {
+        if (!/^([0-9a-fA-FxX]{2})+$/.test(reply)) sink.error(at(raw, 'requireReply'), 'bad-value', `require_reply '${reply}' is not an even number of hex digits (X = any nibble).`);
+        else common.requireReplyPattern = reply;
+      }
+    }
+    const min = get<number>(raw, 'minReplyLength') ?? 0;
+    const max = get<number>(raw, 'maxReplyLength') ?? 255;
+    if (min > max) sink.error(raw.pos, 'bad-value', `min_reply_length ${min} exceeds max_reply_length ${max}.`);
+  }
+  const port = get<number>(raw, 'connectPort') ?? rsPort;
+  if (type !== 'PING_CHECK' && type !== 'MISC_CHECK' && port === 0) {
+    sink.error(raw.pos, 'missing-port', `${type} has no port to connect to (the real server has none); add 'connect_port N'.`);
+  }
+  return common as unknown as CheckerSpec;
+}
+
+/** Converts a parsed script line to the health contract's ScriptSpec. */
+export function scriptSpec(s: ScriptValue | undefined): ScriptSpec | undefined {
+  if (!s) return undefined;
+  const out: ScriptSpec = { argv: s.argv, where: posString(s.pos) };
+  if (s.user) out.user = s.user;
+  if (s.group) out.group = s.group;
+  return out;
+}
+
