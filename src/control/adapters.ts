@@ -1,55 +1,64 @@
 /**
- * Binds the daemon's ports (ports.ts) to the real parts when this build has them: the data-plane
- * pool, the VRRP manager and the health manager. A part that is missing gives a logged warning and
- * a stand-in (NullDataPlane: rules kept and listed, nothing forwarded), never a crash.
+ * Binds the daemon's ports (ports.ts) to the real parts: the worker pool (pool-dataplane.ts), the
+ * VRRP manager (src/vrrp/manager.ts) and the health manager (src/health/control-port.ts). A part
+ * that cannot start in this build gives a logged warning and a stand-in, never a crash.
  */
 import { existsSync } from 'node:fs';
+import type { VrrpConfig } from '../vrrp/types.js';
 import type { Logger } from './logger.js';
-import { NullDataPlane, type DataPlanePort, type HealthPort, type VrrpPort } from './ports.js';
+import { NullDataPlane, type DataPlanePort, type HealthPort, type VrrpInstanceView, type VrrpPort } from './ports.js';
 
 /** Data-plane options of `ulvs run`. */
 export interface DataPlaneOptions {
   backend: 'nfqueue' | 'afpacket' | 'none';
   workers: number;
-  iface?: string;
+  /** Director interfaces (afpacket receives on them; VIPs and DR routes use the first). */
+  interfaces: string[];
   queueBase?: number;
 }
 
-/** True when the module next to this file's tree exists (as .js when built, .ts under tap). */
+/** True when the module exists in this build (as .js when built, .ts under tap). */
 function present(rel: string): boolean {
   return existsSync(new URL(rel, import.meta.url)) || existsSync(new URL(rel.replace(/\.js$/, '.ts'), import.meta.url));
 }
 
-type Factory<T> = (opts: Record<string, unknown>) => Promise<T> | T;
-
-async function findFactory<T>(rel: string, names: string[]): Promise<Factory<T> | undefined> {
-  if (!present(rel)) return undefined;
-  const mod = (await import(rel)) as Record<string, unknown>;
-  for (const n of names) if (typeof mod[n] === 'function') return mod[n] as Factory<T>;
-  return undefined;
-}
-
-/** The data plane for `ulvs run` (the pool's createDataPlanePort when present, else NullDataPlane). */
+/** The data plane for `ulvs run`: packet workers, or NullDataPlane for --backend none. */
 export async function createDataPlane(opts: DataPlaneOptions, log: Logger): Promise<DataPlanePort> {
   if (opts.backend === 'none') return new NullDataPlane();
-  const f = await findFactory<DataPlanePort>('../dataplane/control-port.js', ['createDataPlanePort']);
-  if (!f) {
-    log.warn('this build has no data-plane pool binding (src/dataplane): rules are kept and listed but no packets are forwarded');
-    return new NullDataPlane();
-  }
-  return f({ ...opts });
+  const { PoolDataPlane } = await import('./pool-dataplane.js');
+  return new PoolDataPlane({ backend: opts.backend, workers: opts.workers, interfaces: opts.interfaces, queueBase: opts.queueBase, log: (l) => log.warn(l) });
 }
 
-/** The VRRP manager, when this build has one. */
+/** VrrpPort over VrrpManager: created on the first apply, reloaded (keepalived's vrrp_exist matching) after. */
 export async function createVrrp(log: Logger): Promise<VrrpPort | undefined> {
-  const f = await findFactory<VrrpPort>('../vrrp/control-port.js', ['createVrrpPort']);
-  if (!f) log.warn('this build has no VRRP manager binding (src/vrrp): vrrp_instance blocks are not run');
-  return f ? f({ log }) : undefined;
+  if (!present('../vrrp/manager.js')) {
+    log.warn('this build has no VRRP manager (src/vrrp): vrrp_instance blocks are not run');
+    return undefined;
+  }
+  const { VrrpManager } = await import('../vrrp/manager.js');
+  let m: InstanceType<typeof VrrpManager> | undefined;
+  return {
+    async apply(model: unknown): Promise<void> {
+      const cfg = (model as { vrrp?: VrrpConfig } | undefined)?.vrrp;
+      if (!cfg) return;
+      if (!m) {
+        if (!cfg.instances.length) return;
+        m = new VrrpManager(cfg, { log: (msg) => log.info(`vrrp: ${msg}`) });
+        m.on('state', (e) => log.info('vrrp state', e as unknown as Record<string, unknown>));
+      }
+      await m.apply(cfg);
+    },
+    async stop(): Promise<void> { await m?.stop(); },
+    instances(): VrrpInstanceView[] { return m ? m.instances() : []; },
+  };
 }
 
-/** The health manager, when this build has one. */
+/** The health manager's port, when this build has one. */
 export async function createHealth(log: Logger): Promise<HealthPort | undefined> {
-  const f = await findFactory<HealthPort>('../health/control-port.js', ['createHealthPort']);
-  if (!f) log.warn('this build has no health-check manager binding (src/health): real servers are always in service');
-  return f ? f({ log }) : undefined;
+  if (!present('../health/control-port.js')) {
+    log.warn('this build has no health-check manager (src/health): real servers are always in service');
+    return undefined;
+  }
+  const mod = (await import('../health/control-port.js')) as { createHealthPort: (o: { log?: { info?(m: string): void; warn?(m: string): void; error?(m: string): void } }) => HealthPort };
+  return mod.createHealthPort({ log: { info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m) } });
 }

@@ -4,7 +4,8 @@
  * the control socket. Signals and process exit live in cli/commands/run.ts; everything here can be
  * driven by tests with fake ports.
  */
-import { ApiError, ControlServer } from '../api/server.js';
+import path from 'node:path';
+import { ApiError, ControlServer, prepareSocketDir } from '../api/server.js';
 import type { ApiRequest } from '../api/protocol.js';
 import type { IpvsTimeouts, VirtualServiceSpec } from '../ipvs/types.js';
 import type { ConfigLoad, ConfigLoader } from './config-source.js';
@@ -77,6 +78,8 @@ export class Daemon {
     const cfg = await this.opts.loadConfig(this.opts.configFile);
     for (const w of cfg.warnings) log.warn(w);
     if (!cfg.ok) throw new DaemonStartError(`${this.opts.configFile} has ${cfg.errors.length} error(s); nothing was started`, cfg.errors);
+    prepareSocketDir(path.dirname(this.opts.pidPath));
+    prepareSocketDir(path.dirname(this.opts.socketPath));
     acquirePidFile(this.opts.pidPath, this.opts.socketPath);
     try {
       this.startedAtMs = Date.now();
@@ -214,7 +217,7 @@ export class Daemon {
   }
 
   private async onHealth(d: HealthDecision): Promise<void> {
-    if (!this.overlay.record(d)) return;
+    if (this.stopping || !this.overlay.record(d)) return;
     this.convergeDesired();
     await this.publish();
   }

@@ -44,7 +44,7 @@ export interface DataPlanePort {
   /** Zeroes the counters of one service, or all. */
   zero(key?: ServiceKey): void;
   /** Data-plane drop and worker numbers, if the implementation has them. */
-  metrics?(): DataPlaneMetrics;
+  metrics?(): DataPlaneMetrics | undefined;
   /** Stops the workers and removes what they installed (netfilter rules). */
   stop(): Promise<void>;
 }

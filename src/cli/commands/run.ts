@@ -26,7 +26,8 @@ options:
       --pid-file PATH     pid file (default /run/ulvs/<netns-id>/ulvs.pid)
       --backend NAME      data plane: nfqueue (default), afpacket, or none (keep and list rules, forward nothing)
       --workers N         data-plane worker threads (default 1)
-      --iface IF          interface for the afpacket backend
+      --iface IF          the director's interface (repeat for several; required unless --backend none)
+      --queue-base N      first NFQUEUE number (worker i uses N+i; default 0)
       --metrics HOST:PORT /metrics address (default ${DEFAULT_METRICS_ADDRESS}); --no-metrics disables it
       --no-metrics
 
@@ -40,7 +41,7 @@ async function run(argv: string[]): Promise<number> {
       args: argv, allowPositionals: false, strict: true,
       options: {
         'use-file': { type: 'string', short: 'f' }, 'log-json': { type: 'boolean' }, socket: { type: 'string' }, 'pid-file': { type: 'string' },
-        backend: { type: 'string' }, workers: { type: 'string' }, iface: { type: 'string' }, metrics: { type: 'string' }, 'no-metrics': { type: 'boolean' },
+        backend: { type: 'string' }, workers: { type: 'string' }, iface: { type: 'string', multiple: true }, 'queue-base': { type: 'string' }, metrics: { type: 'string' }, 'no-metrics': { type: 'boolean' },
       },
     }).values;
   } catch (e) {
@@ -52,7 +53,7 @@ async function run(argv: string[]): Promise<number> {
   if (!['nfqueue', 'afpacket', 'none'].includes(backend)) throw new UsageError(`--backend must be nfqueue, afpacket or none, not '${backend}'`);
   const workers = Number(v.workers ?? '1');
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new UsageError('--workers must be an integer from 1 to 64');
-  if (backend === 'afpacket' && !v.iface) throw new UsageError('--backend afpacket needs --iface IF');
+  if (backend !== 'none' && !v.iface?.length) throw new UsageError(`--backend ${backend} needs --iface IF (the director's interface; repeat for several)`);
   if (backend !== 'none') {
     const problem = capabilityProblem();
     if (problem) throw new UserError(problem);
@@ -60,7 +61,7 @@ async function run(argv: string[]): Promise<number> {
   const log = createLogger(!!v['log-json']);
   const socketPath = v.socket ?? defaultSocketPath();
   const pidPath = v['pid-file'] ?? defaultPidPath();
-  const dataPlane = await createDataPlane({ backend, workers, iface: v.iface }, log);
+  const dataPlane = await createDataPlane({ backend, workers, interfaces: v.iface ?? [], queueBase: v['queue-base'] ? Number(v['queue-base']) : undefined }, log);
   const daemon = new Daemon({ configFile: file, socketPath, pidPath, logger: log, loadConfig: loadDaemonConfig, dataPlane, vrrp: await createVrrp(log), health: await createHealth(log) });
   try {
     await daemon.start();

@@ -1,0 +1,177 @@
+/**
+ * The daemon's DataPlanePort over the real data plane: the shared connection table and counters
+ * (table/shared-state.ts), the snapshot compiler, the worker pool (dataplane/pool.ts) and the
+ * netfilter/route setup (dataplane/director.ts), composed as `ulvs director` composes them, but with
+ * rules that change at run time: each publish compiles a new snapshot (connections and counters of
+ * unchanged services live on in shared memory) and redoes the netfilter setup only when its plan changed.
+ */
+import { LinkType } from '../dataplane/batch.js';
+import { DataplanePool } from '../dataplane/pool.js';
+import { planDirectorNet, setupDirectorNet, teardownDirectorNet } from '../dataplane/director.js';
+import { SnapshotCompiler } from '../dataplane/snapshot.js';
+import type { SnapshotEnv, SnapshotSpec } from '../dataplane/snapshot-types.js';
+import { buildFilter } from '../io/bpf.js';
+import { readHostEnv } from '../io/host-env.js';
+import type { IpvsRules, ServiceKey } from '../ipvs/types.js';
+import { loadNative } from '../native/addon.js';
+import { DROP_REASONS } from '../packet/drop-reasons.js';
+import { formatAddrWords } from '../table/addr.js';
+import { listConnections } from '../table/conn-list.js';
+import { attachSharedState, createSharedState, type SharedState } from '../table/shared-state.js';
+import type { DataPlaneMetrics, DataPlanePort, ServiceCounters } from './ports.js';
+import { serviceKeyId } from './rule-table.js';
+import type { ConnectionEntry } from './types.js';
+
+/** Options of the pool-backed data plane. */
+export interface PoolDataPlaneOptions {
+  backend: 'nfqueue' | 'afpacket';
+  workers: number;
+  /** Director interfaces (afpacket receives on them; VIPs and routes use the first). */
+  interfaces: string[];
+  queueBase?: number;
+  maxConns?: number;
+  log: (line: string) => void;
+}
+
+function keyOfSpec(s: SnapshotSpec['services'][number]): ServiceKey {
+  if (s.fwmark) return { kind: 'fwmark', fwmark: s.fwmark, family: s.family };
+  return { kind: 'addr', protocol: s.proto === 17 ? 'udp' : s.proto === 132 ? 'sctp' : 'tcp', family: s.family, address: formatAddrWords(s.vaddr, s.family), port: s.port };
+}
+
+/** Data plane backed by packet workers. */
+export class PoolDataPlane implements DataPlanePort {
+  readonly description: string;
+  private readonly linkType: LinkType;
+  private readonly shared: ReturnType<typeof createSharedState>;
+  private readonly state: SharedState;
+  private readonly compiler: SnapshotCompiler;
+  private pool?: DataplanePool;
+  private rules: IpvsRules = { services: [], timeouts: { tcpS: 900, tcpFinS: 120, udpS: 300 } };
+  private spec?: SnapshotSpec;
+  private env?: SnapshotEnv;
+  private planJson = '';
+  private filterJson = '';
+  private refresh?: NodeJS.Timeout;
+  private refreshing = false;
+
+  constructor(private readonly o: PoolDataPlaneOptions) {
+    loadNative();
+    this.linkType = o.backend === 'nfqueue' ? LinkType.Ip : LinkType.Ether;
+    this.shared = createSharedState({ maxConns: o.maxConns ?? 1 << 20 });
+    this.state = attachSharedState(this.shared, 0);
+    this.compiler = new SnapshotCompiler(this.state);
+    this.description = `${o.backend} x${o.workers} on ${o.interfaces.join(',') || '-'}`;
+  }
+
+  async publish(rules: IpvsRules): Promise<void> {
+    this.rules = rules;
+    const peers = this.peers();
+    this.env = await readHostEnv(this.linkType, this.o.interfaces, peers);
+    this.spec = this.compiler.compile(rules, this.env);
+    const vips = rules.services.flatMap((s) => (s.key.kind === 'addr' ? [s.key.address] : []));
+    const natRs = [...new Set(rules.services.flatMap((s) => s.realServers.filter((r) => r.forward === 'nat').map((r) => r.address)))];
+    const filterJson = JSON.stringify([vips.sort(), natRs.sort()]);
+    if (!this.pool || (this.o.backend === 'afpacket' && filterJson !== this.filterJson)) {
+      // AF_PACKET's BPF filter is fixed at bind time: a new VIP set needs new sockets (the connection table stays).
+      await this.pool?.stop();
+      this.pool = await DataplanePool.start({
+        backend: this.o.backend, workers: this.o.workers, interfaces: this.o.interfaces, queueBase: this.o.queueBase,
+        filter: this.o.backend === 'afpacket' ? buildFilter({ dst: vips, src: natRs }) : undefined,
+        shared: this.shared, snapshot: this.spec,
+        onEvent: (e) => { if (e.kind !== 'ready') this.o.log(e.message); },
+      });
+      this.filterJson = filterJson;
+    } else {
+      this.pool.publish(this.spec);
+    }
+    const plan = planDirectorNet(rules, {
+      backend: this.o.backend, interfaces: this.o.interfaces, workers: this.pool.size, queueBase: this.o.queueBase,
+      drDests: this.spec.dests.filter((d) => d.fwd === 0).map((d) => ({ mark: d.mark, slot: d.slot, address: d.address })),
+    });
+    const planJson = JSON.stringify(plan);
+    if (planJson !== this.planJson) {
+      await setupDirectorNet(plan);
+      this.planJson = planJson;
+    }
+    this.startRefresh();
+  }
+
+  counters(): ServiceCounters[] {
+    if (!this.spec) return [];
+    const st = this.state.stats;
+    const bySlot = new Map(this.spec.dests.map((d) => [d.slot, d]));
+    return this.spec.services.map((s) => ({
+      key: keyOfSpec(s),
+      stats: st.serviceTotals(s.slot),
+      dests: s.destSlots.map((slot) => {
+        const d = bySlot.get(slot)!;
+        return { address: d.address, port: d.port, activeConns: st.active(slot), inactiveConns: st.inactive(slot), persistConns: st.persistent(slot), stats: st.destTotals(slot) };
+      }),
+    }));
+  }
+
+  connections(): ConnectionEntry[] {
+    return listConnections(this.state.conns, Date.now()).map((c) => ({
+      protocol: c.protocol === 'UDP' ? 'udp' : c.protocol === 'SCTP' ? 'sctp' : 'tcp',
+      family: c.family,
+      clientAddress: c.client, clientPort: c.clientPort,
+      virtualAddress: c.fwmark ? '0.0.0.0' : c.virtual, virtualPort: c.virtualPort,
+      destFamily: c.dest.includes(':') ? 6 : 4, destAddress: c.dest, destPort: c.destPort,
+      state: c.state, expiresS: Math.floor(c.expiresMs / 1000), peName: '', peData: '',
+    }));
+  }
+
+  zero(key?: ServiceKey): void {
+    if (!this.spec) return;
+    const want = key && serviceKeyId(key);
+    for (const s of this.spec.services) {
+      if (want && serviceKeyId(keyOfSpec(s)) !== want) continue;
+      this.state.stats.zeroService(s.slot);
+      for (const slot of s.destSlots) this.state.stats.zeroDest(slot);
+    }
+  }
+
+  metrics(): DataPlaneMetrics | undefined {
+    if (!this.pool) return undefined;
+    const c = this.pool.counters();
+    const dropsByReason: Record<string, number> = {};
+    for (const [code, n] of Object.entries(c.dropReasons)) dropsByReason[DROP_REASONS[Number(code)]?.name ?? `reason-${code}`] = n;
+    return {
+      dropsByReason,
+      workers: c.workers.map((w) => ({ worker: w.workerIndex, packets: w.packets, batches: w.batches, queueDrops: (w.io.ring_drops ?? 0) + (w.io.oversize_drops ?? 0) })),
+    };
+  }
+
+  async stop(): Promise<void> {
+    if (this.refresh) clearInterval(this.refresh);
+    await this.pool?.stop();
+    this.pool = undefined;
+    await teardownDirectorNet();
+  }
+
+  private peers(): string[] {
+    return [...new Set(this.rules.services.flatMap((s) => s.realServers.map((r) => r.address)))];
+  }
+
+  /** Real servers' MACs and routes can change: re-read them every 2 s and republish when they did. */
+  private startRefresh(): void {
+    if (this.refresh) return;
+    this.refresh = setInterval(async () => {
+      if (this.refreshing || !this.pool) return;
+      this.refreshing = true;
+      try {
+        const next = await readHostEnv(this.linkType, this.o.interfaces, this.peers(), 0);
+        if (JSON.stringify(next) !== JSON.stringify(this.env)) {
+          this.env = next;
+          this.spec = this.compiler.compile(this.rules, next);
+          this.pool.publish(this.spec);
+        }
+      } catch (e) {
+        this.o.log(`refreshing host addresses failed: ${(e as Error).message}`);
+      } finally {
+        this.refreshing = false;
+      }
+    }, 2000);
+    this.refresh.unref();
+  }
+}
