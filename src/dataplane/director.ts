@@ -280,7 +280,7 @@ export async function leftovers(): Promise<string[]> {
       for (const line of save.split('\n')) if (line.includes(ULVS_TAG) || line.startsWith(`:${CHAIN} `)) out.push(`${ipt(f)} -t ${table}: ${line}`);
     }
     const fam = f === 4 ? '-4' : '-6';
-    const rules = (await run(['ip', fam, 'rule', 'list', 'protocol', String(ULVS_RT_PROTO)])).stdout.trim();
+    const rules = (await run(['ip', fam, 'rule', 'list'])).stdout.split('\n').filter((l) => l.includes(`proto ${ULVS_RT_PROTO}`)).join('\n');
     if (rules) out.push(`ip ${fam} rule: ${rules}`);
     const routes = (await run(['ip', fam, 'route', 'show', 'table', 'all', 'proto', String(ULVS_RT_PROTO)])).stdout.trim();
     if (routes) out.push(`ip ${fam} route: ${routes}`);
