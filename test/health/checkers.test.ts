@@ -117,3 +117,28 @@ t.test('MISC_CHECK exit codes, misc_dynamic, hang and stdout flood', async (t) =
   t.match(await m('flood'), { ok: false, reason: /timed out/ });
   t.match(await probe(0, { type: 'MISC_CHECK', misc: { argv: [path.join(tmp, 'missing')] }, miscTimeoutMs: 400 }), { ok: false, reason: /could not run/ });
 });
+
+t.test('SSL_GET against a self-signed TLS server: digest, SNI only when enabled; request shapes', async (t) => {
+  const { run } = await import('../../src/util/exec.js');
+  const tls = await import('node:tls');
+  const { readFileSync } = await import('node:fs');
+  const { buildRequest } = await import('../../src/health/checkers/check-http.js');
+  const r = await run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${tmp}/k.pem`, '-out', `${tmp}/c.pem`, '-days', '1', '-subj', '/CN=rs.test']);
+  if (r.code !== 0) return t.skip('openssl not available');
+  const snis: Array<string | false> = [];
+  const ts = tls.createServer({ key: readFileSync(`${tmp}/k.pem`), cert: readFileSync(`${tmp}/c.pem`) }, (s) => {
+    snis.push((s as unknown as { servername: string | false }).servername);
+    s.on('error', () => {});
+    s.once('data', () => s.end(`HTTP/1.0 200 OK\r\nContent-Length: ${BODY.length}\r\n\r\n${BODY}`));
+  });
+  await new Promise<void>((res) => ts.listen(0, '127.0.0.1', res));
+  t.teardown(() => ts.close());
+  const port = (ts.address() as net.AddressInfo).port;
+  const md5 = createHash('md5').update(BODY).digest('hex');
+  t.match(await probe(port, { type: 'SSL_GET', connectTimeoutMs: 2000, urls: [{ path: '/', digest: md5 }] }), { ok: true }, 'certificate not verified, as keepalived');
+  t.match(await probe(port, { type: 'SSL_GET', connectTimeoutMs: 2000, urls: [{ path: '/' }], enableSni: true, virtualhost: 'www.example.test' }), { ok: true });
+  t.match(await probe(port, { type: 'SSL_GET', connectTimeoutMs: 2000, urls: [{ path: '/' }], sniName: 'sni.example.test' }), { ok: true });
+  t.same(snis, [false, 'www.example.test', 'sni.example.test']);
+  t.equal(buildRequest('/x', 'h:8080', '1.0'), 'GET /x HTTP/1.0\r\nUser-Agent: KeepAliveClient\r\nHost: h:8080\r\n\r\n');
+  t.equal(buildRequest('/x', 'h', '1.1'), 'GET /x HTTP/1.1\r\nUser-Agent: KeepAliveClient\r\nHost: h\r\nConnection: close\r\n\r\n');
+});
