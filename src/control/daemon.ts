@@ -196,8 +196,8 @@ export class Daemon {
   }
 
   private converge(cfg: ConfigLoad): { changes: string[]; failed: string[] } {
+    this.overlay.retain(cfg.services, this.configServices);
     this.configServices = cfg.services;
-    this.overlay.retain(cfg.services);
     const r = this.convergeDesired();
     if (cfg.timeouts && JSON.stringify(cfg.timeouts) !== JSON.stringify(this.configTimeouts)) {
       this.table.apply({ op: 'set-timeouts', timeouts: cfg.timeouts });

@@ -48,9 +48,24 @@ export class HealthOverlay {
     });
   }
 
-  /** Forgets decisions about services no longer configured. */
-  retain(services: VirtualServiceSpec[]): void {
+  /**
+   * After a reload: forgets decisions about services no longer configured, and where a retained real
+   * server's configured weight changed, a decision that merely carried the old configured weight takes
+   * the new one (an inhibit weight 0 or a dynamic weight stays until the checker says otherwise).
+   */
+  retain(services: VirtualServiceSpec[], previous: VirtualServiceSpec[] = []): void {
     const keep = new Set(services.map((s) => serviceKeyId(s.key)));
     for (const id of this.overrides.keys()) if (!keep.has(id)) this.overrides.delete(id);
+    const prevById = new Map(previous.map((s) => [serviceKeyId(s.key), s]));
+    for (const s of services) {
+      const m = this.overrides.get(serviceKeyId(s.key));
+      const p = prevById.get(serviceKeyId(s.key));
+      if (!m || !p) continue;
+      for (const d of s.realServers) {
+        const o = m.get(`${d.address}|${d.port}`);
+        const old = p.realServers.find((x) => x.address === d.address && x.port === d.port);
+        if (o && old && old.weight !== d.weight && o.weight === old.weight) o.weight = d.weight;
+      }
+    }
   }
 }

@@ -175,3 +175,26 @@ t.test('stale pid file and socket from a crash are cleaned; a live daemon is not
   await d.stop();
   t.notOk(existsSync(sock), 'socket removed on stop');
 });
+
+t.test('health decisions: down removes, inhibit sets weight 0, a reload weight change still applies', async (t) => {
+  let cb: ((d: import('../../src/control/ports.js').HealthDecision) => void) | undefined;
+  const health = { apply: async () => {}, onDecision: (f: typeof cb) => { cb = f; }, stop: async () => {}, views: () => [] };
+  const { d, sock, conf, dir } = setup(t, [vs('10.0.0.1', 80, [['192.168.10.1', 1], ['192.168.10.2', 1]])]);
+  const d2 = new Daemon({ ...d.opts, health, pidPath: path.join(dir, 'h.pid'), socketPath: path.join(dir, 'h', 'h.sock') });
+  t.teardown(() => d2.stop());
+  await d2.start();
+  const hs = path.join(dir, 'h', 'h.sock');
+  const key = { kind: 'addr' as const, protocol: 'tcp' as const, family: 4 as const, address: '10.0.0.1', port: 80 };
+  cb!({ keys: [key], address: '192.168.10.1', port: 80, inService: true, weight: 1 });
+  cb!({ keys: [key], address: '192.168.10.2', port: 80, inService: false, weight: 0 });
+  await new Promise((r) => setTimeout(r, 20));
+  t.equal((await run(['-S', '-n'], hs)).out, '-A -t 10.0.0.1:80 -s wlc\n-a -t 10.0.0.1:80 -r 192.168.10.1:80 -m -w 1\n');
+  cb!({ keys: [key], address: '192.168.10.2', port: 80, inService: true, weight: 0 });
+  await new Promise((r) => setTimeout(r, 20));
+  t.match((await run(['-S', '-n'], hs)).out, /-r 192\.168\.10\.2:80 -m -w 0\n/);
+  writeFileSync(conf, JSON.stringify({ services: [vs('10.0.0.1', 80, [['192.168.10.1', 4], ['192.168.10.2', 1]])] }));
+  const r = await d2.reload();
+  t.same(r.changes, ['edit-dest TCP 10.0.0.1:80 -> 192.168.10.1:80']);
+  t.equal((await run(['-S', '-n'], hs)).out, '-A -t 10.0.0.1:80 -s wlc\n-a -t 10.0.0.1:80 -r 192.168.10.1:80 -m -w 4\n-a -t 10.0.0.1:80 -r 192.168.10.2:80 -m -w 0\n');
+  t.ok(sock);
+});
