@@ -1,17 +1,27 @@
 /**
- * `ulvs lab demo` and `ulvs lab up --mode`: what the lab shows a person. This first version proves the
- * topology (the client reaches each real server directly); the live data-plane work extends it to run
- * the directors and send traffic through the VIP in each LVS mode.
+ * `ulvs lab demo` and `ulvs lab up --mode`: what the lab shows a person. The demo first proves the
+ * topology (the client reaches each real server directly), then for each LVS mode prepares the real
+ * servers, runs `ulvs director` on lb1 and sends real HTTP requests through the VIP, printing which
+ * real server answered each request and the per-real-server counts.
  */
+import { mkdirSync } from 'node:fs';
 import type { Lab } from './lab.js';
+import { LAB_STATE_DIR } from './lab.js';
 import { probeRealServers } from './connectivity.js';
 import { describeLab } from './describe.js';
+import { countByServer, prepareRealServers, requestsThroughVip, startLabDirector, type LabBackend, type LabMode } from './modes.js';
+import { LAB_ADDR } from './topology.js';
 
-/** LVS forwarding modes the lab can demonstrate. */
-export type LabMode = 'dr' | 'nat' | 'tun';
+export type { LabMode } from './modes.js';
+
+const MODE_TEXT: Record<LabMode, string> = {
+  dr: 'DR (direct routing): the director rewrites only the MAC; real servers hold the VIP on lo and answer the client directly',
+  nat: 'NAT (masquerading): the director rewrites the destination to the real server and the replies back to the VIP',
+  tun: 'TUN (IPIP): the director encapsulates; real servers decapsulate (userspace, this kernel has no ipip) and answer directly',
+};
 
 /** Runs the demo on a lab that is up; writes to `out`; resolves to an exit code. */
-export async function runDemo(lab: Lab, _modes: LabMode[], out: (line: string) => void): Promise<number> {
+export async function runDemo(lab: Lab, modes: LabMode[], out: (line: string) => void, backend: LabBackend = 'afpacket', requests = 9): Promise<number> {
   out(describeLab(lab));
   out('');
   out('client -> each real server directly (no director involved):');
@@ -23,10 +33,42 @@ export async function runDemo(lab: Lab, _modes: LabMode[], out: (line: string) =
     out(`  curl http://${p.address}/  ->  ${p.answeredBy || '(no answer)'}${ok ? '' : '   <-- FAILED'}`);
   }
   out(bad === 0 ? 'all real servers reachable' : `${bad} probe(s) failed`);
+  for (const mode of modes) {
+    out('');
+    out(`== ${MODE_TEXT[mode]}`);
+    out(`   ulvs director on lb1, backend ${backend}, scheduler rr; client -> http://${LAB_ADDR.vip4}/`);
+    const undo = await prepareRealServers(lab, mode);
+    let director;
+    try {
+      director = await startLabDirector(lab, { mode, backend });
+      const answers = await requestsThroughVip(lab, requests);
+      answers.forEach((a, i) => out(`   request ${String(i + 1).padStart(2)}: answered by ${a || '(no answer)   <-- FAILED'}`));
+      const counts = countByServer(answers);
+      out(`   per real server: ${Object.entries(counts).map(([k, v]) => `${k || 'failed'}=${v}`).join('  ')}`);
+      if (counts['']) bad += counts[''];
+    } catch (e) {
+      out(`   FAILED: ${(e as Error).message}`);
+      bad++;
+    } finally {
+      await director?.stop();
+      await undo();
+    }
+  }
+  out('');
+  out(bad === 0 ? 'demo complete: every request was answered' : `demo finished with ${bad} failure(s)`);
   return bad === 0 ? 0 : 1;
 }
 
-/** Starts the directors of the lab in `mode` and leaves them running (not available yet in this build). */
-export async function startMode(_lab: Lab, mode: LabMode): Promise<string> {
-  throw new Error(`lab mode '${mode}' needs the live data plane, which this build does not have yet`);
+/** Starts the director of the lab in `mode` (and the real servers' side) and leaves them running. */
+export async function startMode(lab: Lab, mode: LabMode, backend: LabBackend = 'afpacket'): Promise<string> {
+  const logDir = `${LAB_STATE_DIR}/${lab.id}-logs`;
+  mkdirSync(logDir, { recursive: true });
+  await prepareRealServers(lab, mode, { detached: true, logDir });
+  await startLabDirector(lab, { mode, backend, detached: true, logFile: `${logDir}/lb1-director.log` });
+  return [
+    `lab '${lab.id}': ${MODE_TEXT[mode]}`,
+    `  ulvs director runs on lb1 (${backend}); log ${logDir}/lb1-director.log`,
+    `  try: ip netns exec ${lab.ns('client')} curl http://${LAB_ADDR.vip4}/`,
+    `       ip netns exec ${lab.ns('rs1')} tcpdump -eni eth0 port 80`,
+  ].join('\n');
 }

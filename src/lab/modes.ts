@@ -1,0 +1,150 @@
+/**
+ * LVS modes in the lab: the ipvsadm rules of each mode, the real-server side of each (DR: VIP on lo +
+ * ARP sysctls; NAT: default route via the NAT gateway the director holds; TUN: VIP on lo + userspace
+ * IPIP decapsulator), and the director process (`ulvs director`) inside a director's namespace.
+ * Used by `ulvs lab demo`, `ulvs lab up --mode`, the lab data-plane tests and the live benchmark.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Lab } from './lab.js';
+import { addr4, LAB_ADDR, LAB_HTTP_PORT, LAB_UDP_PORT } from './topology.js';
+
+/** LVS forwarding modes the lab can run. */
+export type LabMode = 'dr' | 'nat' | 'tun';
+/** Packet I/O backends. */
+export type LabBackend = 'nfqueue' | 'afpacket';
+
+const FWD_FLAG: Record<LabMode, string> = { dr: '-g', nat: '-m', tun: '-i' };
+
+/** Options of a lab director. */
+export interface LabDirectorOptions {
+  mode: LabMode;
+  backend: LabBackend;
+  /** Packet workers (default 2). */
+  workers?: number;
+  /** Scheduler (default rr). */
+  scheduler?: string;
+  /** Director host (default lb1). */
+  director?: string;
+  /** Extra director arguments. */
+  extraArgs?: string[];
+  /** Leave the process running after this one exits (lab up --mode); output goes to `logFile`. */
+  detached?: boolean;
+  logFile?: string;
+}
+
+/** ipvsadm rules for the lab: HTTP (TCP 80) and UDP 5300 on the VIP over every real server. */
+export function labRules(lab: Lab, mode: LabMode, scheduler = 'rr'): string {
+  const vip = LAB_ADDR.vip4;
+  const lines: string[] = [];
+  for (const [flag, port] of [['-t', LAB_HTTP_PORT], ['-u', LAB_UDP_PORT]] as const) {
+    lines.push(`-A ${flag} ${vip}:${port} -s ${scheduler}`);
+    for (const rs of lab.byRole('realserver')) lines.push(`-a ${flag} ${vip}:${port} -r ${addr4(rs)}:${port} ${FWD_FLAG[mode]} -w 1`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+function repoRoot(): string {
+  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+}
+
+/** argv running a CLI command module (TS sources under a TS loader, else dist/). */
+export function commandArgv(name: 'director' | 'realserver'): string[] {
+  const fromTs = import.meta.url.endsWith('.ts');
+  const file = fromTs ? path.join(repoRoot(), 'src/cli/commands', `${name}.ts`) : path.join(repoRoot(), 'dist/cli/commands', `${name}.js`);
+  return [process.execPath, ...(fromTs ? process.execArgv : []), file];
+}
+
+/** A long-running process in a lab host that printed a ready line. */
+export interface LabProcess {
+  child: ChildProcess;
+  /** Everything it printed so far (attached mode). */
+  output(): string;
+  /** SIGINT (clean shutdown), then waits for exit; resolves to its output. */
+  stop(): Promise<string>;
+}
+
+function startInHost(lab: Lab, node: string, argv: string[], readyText: string, o: { detached?: boolean; logFile?: string } = {}): Promise<LabProcess> {
+  let out = '';
+  const full = ['ip', 'netns', 'exec', lab.ns(node), ...argv];
+  const child = o.detached
+    ? spawn(full[0], full.slice(1), { detached: true, stdio: ['ignore', openSync(o.logFile!, 'a'), openSync(o.logFile!, 'a')] })
+    : lab.spawn(node, argv);
+  const proc: LabProcess = {
+    child,
+    output: () => out,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGINT');
+        const t = setTimeout(() => child.kill('SIGKILL'), 15000);
+        await exited;
+        clearTimeout(t);
+      }
+      return out;
+    },
+  };
+  if (o.detached) {
+    child.unref();
+    return new Promise((resolve) => setTimeout(() => resolve(proc), 3000));
+  }
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${argv.join(' ')} in ${node} did not get ready: ${out}`)), 30000);
+    const onData = (d: Buffer): void => {
+      out += d.toString();
+      if (out.includes(readyText)) { clearTimeout(timer); resolve(proc); }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`${argv.join(' ')} in ${node} exited (${code}): ${out.trim()}`)); });
+  });
+}
+
+/** The real servers' side of a mode; returns a function that undoes it. */
+export async function prepareRealServers(lab: Lab, mode: LabMode, o: { detached?: boolean; logDir?: string } = {}): Promise<() => Promise<void>> {
+  const rss = lab.byRole('realserver');
+  if (mode === 'nat') {
+    await Promise.all(rss.map((rs) => lab.execOk(rs.name, ['ip', 'route', 'replace', 'default', 'via', LAB_ADDR.natGateway4])));
+    return async () => {
+      await Promise.all(rss.map((rs) => lab.exec(rs.name, ['ip', 'route', 'replace', 'default', 'via', LAB_ADDR.router4])));
+    };
+  }
+  const procs = await Promise.all(rss.map((rs) => startInHost(lab, rs.name, [...commandArgv('realserver'), 'run', '--mode', mode, '--vip', LAB_ADDR.vip4], 'ready',
+    { detached: o.detached, logFile: o.logDir ? path.join(o.logDir, `${rs.name}-realserver.log`) : undefined })));
+  return async () => { await Promise.all(procs.map((p) => p.stop())); };
+}
+
+/** Starts `ulvs director` in a director host with the lab rules of `o.mode`; resolves when it is ready. */
+export async function startLabDirector(lab: Lab, o: LabDirectorOptions): Promise<LabProcess & { rulesFile: string }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ulvs-lab-'));
+  const rulesFile = path.join(dir, `${o.mode}.rules`);
+  writeFileSync(rulesFile, labRules(lab, o.mode, o.scheduler));
+  const argv = [...commandArgv('director'), '--rules', rulesFile, '--iface', 'eth0', '--backend', o.backend, '--workers', String(o.workers ?? 2),
+    ...(o.mode === 'nat' ? ['--address', `${LAB_ADDR.natGateway4}/24`] : []), ...(o.extraArgs ?? [])];
+  const p = await startInHost(lab, o.director ?? 'lb1', argv, 'ready', { detached: o.detached, logFile: o.logFile });
+  const stop = p.stop;
+  return { ...p, rulesFile, stop: async () => { const out = await stop(); rmSync(dir, { recursive: true, force: true }); return out; } };
+}
+
+/** Asks the VIP `n` times over HTTP from the client; returns the answering real server per request ('' = failed). */
+export async function requestsThroughVip(lab: Lab, n: number, opts: { udp?: boolean } = {}): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const argv = opts.udp
+      ? ['python3', '-c', `import socket;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.settimeout(2);s.sendto(b'q',('${LAB_ADDR.vip4}',${LAB_UDP_PORT}));print(s.recvfrom(100)[0].decode().strip())`]
+      : ['curl', '-s', '-m', '3', `http://${LAB_ADDR.vip4}:${LAB_HTTP_PORT}/`];
+    const r = await lab.exec('client', argv, { timeoutMs: 6000 });
+    out.push(r.code === 0 ? r.stdout.trim() : '');
+  }
+  return out;
+}
+
+/** Counts answers per real server (failed requests under ''). */
+export function countByServer(answers: string[]): Record<string, number> {
+  const c: Record<string, number> = {};
+  for (const a of answers) c[a] = (c[a] ?? 0) + 1;
+  return c;
+}
