@@ -3,6 +3,7 @@
  * network namespace, SIGHUP reloads, SIGTERM/SIGINT stop cleanly.
  */
 import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
 import { UsageError, UserError, type CliCommand } from '../command.js';
 import { createDataPlane, createHealth, createVrrp, type DataPlaneOptions } from '../../control/adapters.js';
 import { capabilityProblem } from '../../control/capabilities.js';
@@ -99,3 +100,11 @@ async function run(argv: string[]): Promise<number> {
 
 /** `ulvs run`. */
 export const command: CliCommand = { name: 'run', summary: 'run the director from a keepalived.conf', usage, run };
+
+// Runnable directly (lab tests run the TS source in a namespace): `node src/cli/commands/run.ts -f FILE ...`.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  run(process.argv.slice(2)).then((code) => process.exit(code), (e) => {
+    process.stderr.write(`ulvs run: ${(e as Error).message}\n`);
+    process.exit(e instanceof UsageError ? 2 : 1);
+  });
+}
