@@ -15,7 +15,7 @@ import { RawVrrpSocket, type VrrpTransport } from './socket.js';
 import { ScriptTracker, trackEffect } from './track-script.js';
 import type { VrrpConfig, VrrpFamily, VrrpInstanceSpec, VrrpState, VrrpStateEvent, VrrpSyncGroupSpec } from './types.js';
 import { validate } from './validate.js';
-import { addVips, removeVips } from './vip.js';
+import { addVipsFast, closeIpBatch, removeVipsFast } from './vip.js';
 
 /** Options of VrrpManager (all optional; tests inject fakes). */
 export interface VrrpManagerOptions {
@@ -94,6 +94,7 @@ export class VrrpManager extends EventEmitter {
     for (const s of this.sockets.values()) s.close?.();
     this.sockets.clear();
     await this.notify.drain();
+    if (!this.opts.deps?.addVips) closeIpBatch();
   }
 
   /** Applies a new configuration the way keepalived's SIGHUP does; refuses an invalid one (old kept). */
@@ -177,8 +178,8 @@ export class VrrpManager extends EventEmitter {
       notify: this.notify,
       now: d.now ?? (() => performance.now()),
       readInterface: d.readInterface ?? readInterface,
-      addVips: d.addVips ?? addVips,
-      removeVips: d.removeVips ?? removeVips,
+      addVips: d.addVips ?? addVipsFast,
+      removeVips: d.removeVips ?? removeVipsFast,
       sendFrame,
       log: d.log ?? this.log,
     };

@@ -4,6 +4,7 @@
  * IFA_F_NODAD). Control plane only.
  */
 import { run } from '../util/exec.js';
+import { IpBatch } from './ip-batch.js';
 import type { VipSpec } from './types.js';
 
 /** The `ip addr add` argv of a VIP on its device (defaulting to `defaultDev`). */
@@ -40,4 +41,31 @@ export async function removeVips(vips: VipSpec[], defaultDev: string): Promise<s
     if (r.code !== 0 && !/Cannot assign requested address|not found|No such/i.test(r.stderr)) errors.push(`removing ${v.address}/${v.prefixLen} from ${v.dev ?? defaultDev}: ${r.stderr.trim()}`);
   }
   return errors;
+}
+
+let shared: IpBatch | undefined;
+
+/** The `ip -batch` line (no leading `ip` or family flag) of an argv built above. */
+function batchLine(argv: string[]): string {
+  return argv.slice(2).join(' ');
+}
+
+/** Adds the VIPs through the shared persistent `ip -batch` (fast path); an existing address is fine. */
+export async function addVipsFast(vips: VipSpec[], defaultDev: string): Promise<string[]> {
+  shared ??= new IpBatch();
+  const errs = await shared.run(vips.map((v) => batchLine(vipAddArgv(v, defaultDev))));
+  return errs.filter((e) => !/File exists|already assigned/i.test(e));
+}
+
+/** Removes the VIPs through the shared persistent `ip -batch`; an absent address is fine. */
+export async function removeVipsFast(vips: VipSpec[], defaultDev: string): Promise<string[]> {
+  shared ??= new IpBatch();
+  const errs = await shared.run(vips.map((v) => batchLine(vipDelArgv(v, defaultDev))));
+  return errs.filter((e) => !/Cannot assign requested address|not found|No such/i.test(e));
+}
+
+/** Ends the shared `ip -batch` process (at daemon stop). */
+export function closeIpBatch(): void {
+  shared?.close();
+  shared = undefined;
 }
