@@ -131,8 +131,10 @@ export class PcapReader {
    * headroom, length, timeMs (capture time in ms), id = record number, and zeroed outputs. Returns the
    * count, 0 at the end. A raw-IP file read into an Ethernet batch needs `wrap`: each packet then gets
    * an Ethernet header dstMac <- srcMac (EtherType from the IP version) in the headroom.
+   * `splitGapMs`: end the batch early when the next record is more than this much later than the
+   * previous one (so a clock-driven consumer sees time jumps at batch boundaries).
    */
-  async readBatch(b: PacketBatch, wrap?: { dstMac: Uint8Array; srcMac: Uint8Array }): Promise<number> {
+  async readBatch(b: PacketBatch, wrap?: { dstMac: Uint8Array; srcMac: Uint8Array }, splitGapMs = Infinity): Promise<number> {
     const addEther = b.linkType === 1 && this.batchLinkType === 2;
     if (addEther && !wrap) throw new PcapError(`${this.path}: raw IP packets need Ethernet MACs to be read into an Ethernet batch`);
     if (!addEther && b.linkType !== this.batchLinkType) throw new PcapError(`${this.path}: Ethernet frames cannot be read into a bare-IP batch`);
@@ -152,6 +154,8 @@ export class PcapReader {
       const frac = le ? c.readUInt32LE(p + 4) : c.readUInt32BE(p + 4);
       const incl = le ? c.readUInt32LE(p + 8) : c.readUInt32BE(p + 8);
       const recordStart = this.filePos - (this.chunkLen - p);
+      const timeMs = sec * 1000 + frac / fracDiv;
+      if (n > 0 && timeMs - b.timeMs[n - 1] > splitGapMs) break;
       if (incl > PCAP_MAX_RECORD) {
         throw new PcapError(`${this.path}: corrupt record ${this.recordsRead + 1} at byte ${recordStart}: captured length ${incl} exceeds ${PCAP_MAX_RECORD}`);
       }
@@ -177,7 +181,7 @@ export class PcapReader {
         b.start[n] = off;
         b.length[n] = len;
       }
-      b.timeMs[n] = sec * 1000 + frac / fracDiv;
+      b.timeMs[n] = timeMs;
       b.id[n] = this.recordsRead + 1;
       b.ifindex[n] = 0;
       b.mark[n] = 0;

@@ -196,7 +196,11 @@ export async function runReplay(o: ReplayOptions, log: (line: string) => void = 
       throw e;
     }
     const pv = new PacketView();
+    const idle = createBatch(1, 1);
+    let lastMs = n > 0 ? b.timeMs[0]! : 0;
     while (n > 0) {
+      advanceClock(idle, snap, state, lastMs, b.timeMs[0]!);
+      lastMs = b.timeMs[n - 1]!;
       for (let i = 0; i < n; i++) b.ifindex[i] = 1;
       // Save what the report needs about each input before the pipeline rewrites it.
       const inputs: string[] = [];
@@ -239,9 +243,31 @@ export async function runReplay(o: ReplayOptions, log: (line: string) => void = 
   return totals;
 }
 
+/**
+ * Lets the clock run from `fromMs` to `toMs` in steps of at most 1 s (at most MAX_IDLE_STEPS steps)
+ * with empty batches, so the pipeline's expiry sweep sees time pass in order, as the kernel's
+ * per-connection timers would (connections expire before the templates they hold are re-checked).
+ */
+function advanceClock(idle: ReturnType<typeof createBatch>, snap: Parameters<typeof processBatch>[1], state: Parameters<typeof processBatch>[2], fromMs: number, toMs: number): void {
+  const gap = toMs - fromMs;
+  if (!(gap > 1000)) return;
+  const steps = Math.min(MAX_IDLE_STEPS, Math.ceil(gap / 1000));
+  idle.count = 0;
+  for (let k = 1; k <= steps; k++) processBatch(idle, snap, state, fromMs + (gap * k) / steps);
+}
+
+const MAX_IDLE_STEPS = 1000;
+
+/**
+ * A batch ends where the pcap clock jumps by more than this: the pipeline sweeps expired connections
+ * once per batch, so a jump inside a batch would let connections (and the templates they hold) outlive
+ * their timeout for the rest of that batch.
+ */
+const BATCH_SPLIT_GAP_MS = 1000;
+
 async function readOrFail(r: PcapReader, b: ReturnType<typeof createBatch>, wrap?: { dstMac: Uint8Array; srcMac: Uint8Array }): Promise<number> {
   try {
-    return await r.readBatch(b, wrap);
+    return await r.readBatch(b, wrap, BATCH_SPLIT_GAP_MS);
   } catch (e) {
     if (e instanceof PcapError) throw new UserError(e.message);
     throw e;
