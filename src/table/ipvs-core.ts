@@ -388,6 +388,7 @@ export class IpvsCore {
     // findReply returned with the conn bucket of idx locked: (bucket, head) in lockedB / lockedHead.
     this.transition(o, e[o + E_META]! & 0xff, tcpFlags, TcpDir.Output, nowMs >>> 0);
     this.fill(o, idx, r);
+    this.fillAddrs(o, r);
     t.unlockConn(this.lockedB, this.lockedHead);
     this.stats.addOut(r.destSlot, r.svcSlot, bytes);
     return ConnStatus.Hit;
@@ -438,6 +439,7 @@ export class IpvsCore {
       const idx = this.findReply(k, nowMs);
       if (idx < 0) return ConnStatus.NotOurs;
       this.fill(idx * ENTRY_WORDS, idx, r);
+      this.fillAddrs(idx * ENTRY_WORDS, r);
       t.unlockConn(this.lockedB, this.lockedHead);
       this.stats.addOut(r.destSlot, r.svcSlot, bytes);
       return ConnStatus.Hit;
@@ -456,6 +458,7 @@ export class IpvsCore {
       return ConnStatus.NotOurs;
     }
     this.fill(o, idx, r);
+    this.fillAddrs(o, r);
     t.unlockConn(b, head);
     this.stats.addIn(r.destSlot, r.svcSlot, bytes);
     return ConnStatus.Hit;
@@ -497,16 +500,25 @@ export class IpvsCore {
     e[o + E_EXPIRES] = (now + timeout) | 0;
   }
 
+  /** Copies the scalars the pipeline needs (addresses are copied by fillAddrs only where needed). */
   private fill(o: number, idx: number, r: ConnResult): void {
     const e = this.table.e;
+    const dest = e[o + E_DEST]!;
+    const svc = e[o + E_SVC]!;
+    const ports = e[o + E_PORTS]!;
     r.idx = idx;
-    r.destSlot = e[o + E_DEST]! >>> 16;
-    r.dport = e[o + E_DEST]! & 0xffff;
-    r.svcSlot = e[o + E_SVC]! & 0xffff;
-    r.fwd = (e[o + E_SVC]! >>> 16) & 3;
+    r.destSlot = dest >>> 16;
+    r.dport = dest & 0xffff;
+    r.svcSlot = svc & 0xffff;
+    r.fwd = (svc >>> 16) & 3;
     r.state = (e[o + E_META]! >>> 8) & 0xff;
-    r.cport = e[o + E_PORTS]! & 0xffff;
-    r.vport = e[o + E_PORTS]! >>> 16;
+    r.cport = ports & 0xffff;
+    r.vport = ports >>> 16;
+  }
+
+  /** Also copies the three addresses (NAT replies, ICMP, tests). */
+  private fillAddrs(o: number, r: ConnResult): void {
+    const e = this.table.e;
     for (let j = 0; j < 4; j++) {
       r.caddr[j] = e[o + E_CADDR + j]!;
       r.vaddr[j] = e[o + E_VADDR + j]!;
@@ -550,9 +562,10 @@ export class IpvsCore {
     const e = t.e;
     const o = i * ENTRY_WORDS;
     const now = nowMs >>> 0;
-    const meta = Atomics.load(e, o + E_META);
+    // Racy pre-check with plain reads; everything is re-checked under the bucket lock.
+    const meta = e[o + E_META]!;
     const flags = meta >>> 16;
-    if ((flags & ConnFlag.InUse) === 0 || !isExpired(Atomics.load(e, o + E_EXPIRES), now)) return false;
+    if ((flags & ConnFlag.InUse) === 0 || !isExpired(e[o + E_EXPIRES]!, now)) return false;
     const gen = Atomics.load(e, o + E_GEN);
     if ((flags & ConnFlag.Template) !== 0) {
       if ((flags & ConnFlag.HashedIn) === 0) {
