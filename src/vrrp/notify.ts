@@ -4,8 +4,29 @@
  * delivered strictly in order through one queue, each killed after a timeout so a hung script
  * cannot wedge later notifications.
  */
-import { run } from '../util/exec.js';
+import { spawn } from 'node:child_process';
 import type { NotifySpec, NotifyState } from './types.js';
+
+/**
+ * Runs a script (no shell) in its own process group; after timeoutMs the whole group is killed
+ * (SIGKILL), so children left behind by a hung script cannot hold us. Resolves on exit.
+ */
+export function runScript(argv: string[], timeoutMs: number): Promise<{ code: number; stderr: string }> {
+  return new Promise((resolve) => {
+    let stderr = '';
+    let done = false;
+    const finish = (code: number): void => { if (!done) { done = true; clearTimeout(timer); resolve({ code, stderr }); } };
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => { if (stderr.length < 4096) stderr += d; });
+    const timer = setTimeout(() => {
+      stderr += `(killed after ${timeoutMs} ms)`;
+      try { if (child.pid) process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
+      finish(137);
+    }, timeoutMs);
+    child.on('error', (e) => { stderr += e.message; finish(127); });
+    child.on('exit', (code, signal) => finish(code ?? (signal ? 128 : 1)));
+  });
+}
 
 /** One finished script run, for logs and tests. */
 export interface NotifyRecord {
@@ -27,7 +48,7 @@ export class NotifyQueue {
     if (argv.length === 0) return;
     this.pending++;
     this.tail = this.tail.then(async () => {
-      const r = await run(argv, { timeoutMs });
+      const r = await runScript(argv, timeoutMs);
       this.pending--;
       try { this.onDone({ argv, code: r.code, stderr: r.stderr }); } catch { /* logging must not break the queue */ }
     });

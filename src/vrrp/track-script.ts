@@ -4,7 +4,7 @@
  * vrrp_track.c semantics; starts OK unless init_fail). Runs only while something tracks it.
  */
 import { EventEmitter } from 'node:events';
-import { run } from '../util/exec.js';
+import { runScript } from './notify.js';
 import type { TrackInterfaceSpec, TrackScriptRef, VrrpScriptSpec } from './types.js';
 
 /** Splits a keepalived script line into argv (double/single quotes, backslash escapes). */
@@ -56,7 +56,7 @@ export class ScriptTracker extends EventEmitter {
 
   private async loop(): Promise<void> {
     if (this.stopped) return;
-    const r = await run(splitScriptLine(this.spec.script), { timeoutMs: this.spec.timeoutMs });
+    const r = await runScript(splitScriptLine(this.spec.script), this.spec.timeoutMs);
     if (this.stopped) return;
     this.record(r.code === 0);
     this.timer = setTimeout(() => void this.loop(), this.spec.intervalMs);
