@@ -128,3 +128,23 @@ t.test('mh: M = 4093 Maglev table matching the kernel', async (t) => {
   const big = build([100000, 3000, 1000]);
   t.same(counts(big.s, 3), [79, 79, 3935]);
 });
+
+t.test('IPv6: addresses fold to the XOR of their four words', async (t) => {
+  // -a [2001:db8::10]:443, ::11, ::12 -> list ::12 ::11 ::10 (names C B A below: 2 -> C, 1 -> B, 0 -> A).
+  const v = new ArrayDestView();
+  const mh = createScheduler('mh');
+  const sh = createScheduler('sh');
+  const dh = createScheduler('dh');
+  for (const s of [mh, sh, dh]) s.update(v, { kind: 'init' });
+  for (const a of ['2001:db8::10', '2001:db8::11', '2001:db8::12']) {
+    const index = v.add({ address: a, port: 443, weight: 1 });
+    for (const s of [mh, sh, dh]) s.update(v, { kind: 'add', index });
+  }
+  const name = (k: number): string => (k < 0 ? '-' : ({ '2001:db8::12': 'C', '2001:db8::11': 'B', '2001:db8::10': 'A' } as Record<string, string>)[v.dests[k]!.address]!);
+  const clients = [1, 2, 3, 0xa, 0xbeef, 0x1234].map((i) => `2001:db8:ffff::${i.toString(16)}`);
+  // list index 0 = C, 1 = B, 2 = A; expected indexes from the independent transcription:
+  // mh [0 0 2 2 1 1], sh [2 2 1 0 0 0]; dh keys on the destination address, here the same clients.
+  t.equal(clients.map((c) => name(mh.schedule(v, makeFlow(c, 1000, '2001:db8::1', 443), 0))).join(''), 'CCAABB');
+  t.equal(clients.map((c) => name(sh.schedule(v, makeFlow(c, 1000, '2001:db8::1', 443), 0))).join(''), 'AABCCC');
+  t.equal(clients.map((c) => name(dh.schedule(v, makeFlow('2001:db8::1', 1000, c, 443), 0))).join(''), 'AABCCC');
+});
