@@ -108,3 +108,32 @@ t.test('nothing eligible gives NULL and caches nothing', async (t) => {
     t.equal(s.schedule(v, toD1, 0), -1, name);
   }
 });
+
+t.test('lblc: partial GC above 16K entries and a full pool', async (t) => {
+  const { s, v } = setup('lblc');
+  const lb = s as unknown as { table: { entries: number } };
+  const flow = makeFlow('203.0.113.1', 1, '198.51.0.0', 80);
+  // 17000 destination addresses cached at t = 0.
+  for (let i = 0; i < 17000; i++) {
+    flow.daddr[0] = (0xc6330000 + i) >>> 0;
+    s.schedule(v, flow, 0);
+  }
+  t.equal(lb.table.entries, 17000);
+  // A fresh entry at t = 5 min.
+  flow.daddr[0] = 0x0a0a0a0a;
+  s.schedule(v, flow, 5 * MIN);
+  // Tick at 6 min: 17001 > 16384, goal = (17001 - 16384) * 4 / 3 = 822 entries idle >= 6 min,
+  // evicted bucket by bucket from the rover until the goal is met.
+  s.schedule(v, flow, 6 * MIN);
+  t.ok(lb.table.entries <= 17001 - 822, `evicted at least the goal (${lb.table.entries} left)`);
+  t.ok(lb.table.entries > 17001 - 822 - 200, 'but only whole buckets past the goal');
+
+  // A pool of 4 entries: the 5th address is scheduled (wlc) but not cached.
+  const small = setup('lblc', { tableCapacity: 4 });
+  const st = small.s as unknown as { table: { entries: number } };
+  for (let i = 0; i < 5; i++) {
+    flow.daddr[0] = (0xc6330000 + i) >>> 0;
+    t.equal(small.n(small.s.schedule(small.v, flow, 0)), 'C');
+  }
+  t.equal(st.table.entries, 4);
+});
