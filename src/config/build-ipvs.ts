@@ -83,7 +83,7 @@ export function buildVirtualServer(raw: RawBlock, groups: VirtualServerGroupConf
   if (!head) return undefined;
   let family = head.family;
   if (head.addressBased && !protoWord) sink.error(raw.pos, 'no-protocol', `${name} has no 'protocol'; keepalived then uses UDP and reports it — add 'protocol TCP' (or UDP, SCTP).`);
-  if (!head.addressBased && protoWord) sink.warn(at(raw, 'protocol'), 'protocol-fwmark', `'protocol' is ignored for a firewall-mark service (keepalived warns too); remove it.`);
+  if (!head.addressBased && protoWord) sink.error(at(raw, 'protocol'), 'protocol-fwmark', `'protocol' is ignored for a firewall-mark service (keepalived reports it); remove it.`);
 
   const vsForward = get<ForwardingValue>(raw, 'forwarding');
   const vsWeight = get<number>(raw, 'weight') ?? 1;
@@ -178,7 +178,7 @@ export function buildVirtualServer(raw: RawBlock, groups: VirtualServerGroupConf
   const weightSum = dests.reduce((s, d) => s + d.weight, 0);
   const quorum = health.quorum ?? 1;
   if (quorum > weightSum) {
-    sink.warn(at(raw, 'quorum'), 'quorum-too-high', `quorum ${quorum} exceeds the total weight ${weightSum} of the real servers, so it could never be met; keepalived lowers it to ${weightSum}.`);
+    sink.error(at(raw, 'quorum'), 'quorum-too-high', `quorum ${quorum} exceeds the total weight ${weightSum} of the real servers, so it could never be met; keepalived lowers it to ${weightSum}.`);
     health.quorum = weightSum;
   }
   const hysteresis = health.hysteresis ?? 0;
@@ -224,7 +224,7 @@ export function buildVirtualServer(raw: RawBlock, groups: VirtualServerGroupConf
 function checkPorts(rs: RealServerSpec, head: Head, pos: Pos, what: string, sink: DiagnosticSink): void {
   if (rs.forward === 'nat' || rs.port === 0) return;
   if (head.group) {
-    if (head.hasFwmark) sink.warn(pos, 'port-ignored', `${what} ${rs.address} has port ${rs.port}, which is ignored for the group's firewall marks (${rs.forward.toUpperCase()} cannot change ports).`);
+    if (head.hasFwmark) sink.error(pos, 'port-ignored', `${what} ${rs.address} has port ${rs.port}, which is ignored for the group's firewall marks (${rs.forward.toUpperCase()} cannot change ports).`);
     for (const k of head.keys) {
       if (k.kind === 'addr' && k.port !== rs.port) {
         sink.error(pos, 'port-mismatch', `${what} ${rs.address} port ${rs.port} does not match group member ${k.address} port ${k.port}; ${rs.forward.toUpperCase()} cannot change ports — drop the port or use NAT.`);
@@ -234,6 +234,6 @@ function checkPorts(rs: RealServerSpec, head: Head, pos: Pos, what: string, sink
     return;
   }
   const key = head.keys[0]!;
-  if (key.kind === 'fwmark') sink.warn(pos, 'port-ignored', `${what} ${rs.address} has port ${rs.port}, which a firewall-mark service ignores with ${rs.forward.toUpperCase()}; keepalived clears it.`);
-  else if (key.port !== rs.port) sink.warn(pos, 'port-mismatch', `${what} ${rs.address} port ${rs.port} differs from the virtual server's port ${key.port}; ${rs.forward.toUpperCase()} cannot change ports, so keepalived resets it to ${key.port} — use NAT for port mapping.`);
+  if (key.kind === 'fwmark') sink.error(pos, 'port-ignored', `${what} ${rs.address} has port ${rs.port}, which a firewall-mark service ignores with ${rs.forward.toUpperCase()}; keepalived clears it.`);
+  else if (key.port !== rs.port) sink.error(pos, 'port-mismatch', `${what} ${rs.address} port ${rs.port} differs from the virtual server's port ${key.port}; ${rs.forward.toUpperCase()} cannot change ports, so keepalived resets it to ${key.port} — use NAT for port mapping.`);
 }

@@ -138,7 +138,7 @@ function buildInstance(raw: RawBlock, global: RawBlock | undefined, sink: Diagno
   }
   const family = vips[0]?.family ?? (get<string>(raw, 'srcIp')?.includes(':') ? 6 : 4);
   if (vips.length === 0 && !get<boolean>(raw, 'noVirtualIpaddress')) {
-    sink.warn(raw.pos, 'no-vip', `vrrp_instance ${name} has no virtual_ipaddress; add one (or 'no_virtual_ipaddress' if that is intended).`);
+    sink.error(raw.pos, 'no-vip', `vrrp_instance ${name} has no virtual_ipaddress (keepalived reports this too); add one, or 'no_virtual_ipaddress' if that is intended.`);
   }
   const explicitVersion = get<number>(raw, 'version') as VrrpVersion | undefined;
   let version: VrrpVersion = explicitVersion ?? (get<number>(global, 'vrrpVersion') as VrrpVersion | undefined) ?? VRRP_DEFAULTS.version;
@@ -154,16 +154,21 @@ function buildInstance(raw: RawBlock, global: RawBlock | undefined, sink: Diagno
   let advertIntMs = get<number>(raw, 'advertIntMs') ?? VRRP_DEFAULTS.advertIntMs;
   if (version === 2) {
     const r = Math.max(1000, Math.round(advertIntMs / 1000) * 1000);
-    if (r !== advertIntMs) sink.warn(at(raw, 'advertIntMs'), 'advert-rounded', `advert_int ${advertIntMs / 1000} s is rounded to ${r / 1000} s for VRRPv2 (whole seconds); use 'version 3' for sub-second adverts.`);
+    if (r !== advertIntMs) sink.error(at(raw, 'advertIntMs'), 'advert-rounded', `advert_int ${advertIntMs / 1000} s must be whole seconds for VRRPv2; keepalived rounds it to ${r / 1000} s — write an integer or use 'version 3'.`);
     advertIntMs = r;
   } else {
     const r = Math.max(10, Math.round(advertIntMs / 10) * 10);
     if (r > 40950) sink.error(at(raw, 'advertIntMs'), 'bad-value', `advert_int ${advertIntMs / 1000} s exceeds VRRPv3's maximum of 40.95 s.`);
     advertIntMs = Math.min(r, 40950);
   }
-  const nopreempt = get<boolean>(raw, 'nopreempt') ?? false;
-  if (nopreempt && configuredState === 'MASTER') sink.warn(statePos, 'nopreempt-master', `vrrp_instance ${name}: nopreempt only works with 'state BACKUP'; keepalived ignores it with state MASTER.`);
-  if (nopreempt && priority === 255) sink.warn(at(raw, 'nopreempt'), 'nopreempt-owner', `vrrp_instance ${name}: nopreempt is ignored with priority 255 (address owner).`);
+  let nopreempt = get<boolean>(raw, 'nopreempt') ?? false;
+  if (nopreempt && priority === 255) {
+    sink.error(at(raw, 'nopreempt'), 'nopreempt-owner', `vrrp_instance ${name}: nopreempt is incompatible with priority 255 (address owner${configuredState === 'MASTER' && get<number>(raw, 'priority') === undefined ? ', which state MASTER implies' : ''}); keepalived clears it — remove it or lower the priority.`);
+    nopreempt = false;
+  } else if (nopreempt && configuredState === 'MASTER') {
+    sink.error(statePos, 'nopreempt-master', `vrrp_instance ${name}: nopreempt does not work with 'state MASTER'; keepalived clears it — use 'state BACKUP' on every router with nopreempt.`);
+    nopreempt = false;
+  }
   const strict = get<boolean>(raw, 'strict') ?? get<boolean>(global, 'vrrpStrict') ?? false;
   const unicastPeers: UnicastPeerSpec[] = [];
   let ttlCheck = false;
@@ -186,16 +191,17 @@ function buildInstance(raw: RawBlock, global: RawBlock | undefined, sink: Diagno
   }
   const iface = get<string>(raw, 'interface');
   if (!iface && unicastPeers.length === 0) sink.error(raw.pos, 'missing-interface', `vrrp_instance ${name} has no 'interface'; multicast VRRP needs one.`);
+  else if (!iface) sink.warn(raw.pos, 'missing-interface', `vrrp_instance ${name} has no 'interface'; keepalived 2.2 rejects that even with unicast peers (newer versions route by peer) — add 'interface'.`);
   if (iface === 'lo') sink.error(at(raw, 'interface'), 'loopback', `vrrp_instance ${name} cannot run on the loopback interface; keepalived refuses it too.`);
   const auth = get<RawBlock>(raw, 'authentication');
   let authentication: VrrpInstanceSpec['authentication'];
   if (auth) {
     const type = get<'PASS' | 'AH'>(auth, 'type');
     const password = get<string>(auth, 'password');
-    if (version === 3) sink.warn(auth.pos, 'auth-v3', `vrrp_instance ${name}: authentication is VRRPv2-only and is ignored with version 3; remove it.`);
+    if (version === 3) sink.error(auth.pos, 'auth-v3', `vrrp_instance ${name}: authentication is VRRPv2-only; keepalived ignores it with version 3 — remove it.`);
     else if (!type || password === undefined) sink.error(auth.pos, 'bad-auth', `authentication of ${name} needs both auth_type (PASS|AH) and auth_pass.`);
     else {
-      if (Buffer.byteLength(password) > 8) sink.warn(at(auth, 'password'), 'auth-truncated', `auth_pass is longer than 8 characters; only the first 8 are used (as keepalived does).`);
+      if (Buffer.byteLength(password) > 8) sink.error(at(auth, 'password'), 'auth-truncated', `auth_pass is longer than 8 characters; keepalived truncates it to 8 — shorten it so both ends agree.`);
       authentication = { type, password };
       if (strict) sink.error(auth.pos, 'strict-auth', `vrrp_strict forbids authentication (RFC 5798); remove it or vrrp_strict.`);
     }

@@ -57,7 +57,8 @@ const cases: Case[] = [
   { table: 'vrrp_instance', text: vi(' state BACKUP\n priority 90'), want: { [I + 'initialState']: 'BACKUP', [I + 'priority']: 90 } },
   { table: 'vrrp_instance', text: vi(''), want: { [I + 'initialState']: 'BACKUP', [I + 'priority']: 100, [I + 'version']: 2, [I + 'advertIntMs']: 1000, [I + 'interface']: 'eth0', [I + 'vrid']: 1, [I + 'accept']: true, [I + 'downTimerAdverts']: 3, [I + 'unicastTtl']: 255, [I + 'garp.masterDelayMs']: 5000, [I + 'garp.masterRepeat']: 5 } },
   { table: 'vrrp_instance', text: vi(' priority 300'), diags: ['bad-value'], want: { [I + 'priority']: 100 } },
-  { table: 'vrrp_instance', text: vi(' state master'), diags: ['case'], want: { [I + 'initialState']: 'MASTER' } },
+  { table: 'vrrp_instance', text: vi(' state master'), diags: ['bad-value'], want: { [I + 'initialState']: 'BACKUP' } },
+  { table: 'virtual_server', text: vs(' protocol udp\n lb_kind dr'), diags: ['no-forwarding', 'bad-value'], want: { [S + 'key.protocol']: 'udp', [R + 'forward']: 'nat' } },
   { table: 'vrrp_instance', text: vi(' advert_int 0.5\n version 3'), want: { [I + 'advertIntMs']: 500, [I + 'version']: 3 } },
   { table: 'vrrp_instance', text: vi(' advert_int 1.5'), diags: ['advert-rounded'], want: { [I + 'advertIntMs']: 2000 } },
   { table: 'vrrp_instance', text: vi(' nopreempt\n preempt_delay 2.5'), want: { [I + 'nopreempt']: true, [I + 'preemptDelayMs']: 2500 } },
@@ -198,7 +199,7 @@ for (const [table, wrap] of contexts) {
   for (const [kw, spec] of Object.entries(table.keywords)) {
     if (spec.kind !== 'ignored') continue;
     t.test(`${table.name}: '${kw}' is accepted with a note`, async (t) => {
-      const r = load(wrap(`${kw} x`));
+      const r = load(wrap(spec.takesBlock ? `${kw} {\n  x 1\n }` : `${kw} x`));
       t.same(r.diagnostics.filter((d) => d.severity !== 'note').map((d) => d.message), []);
       t.ok(r.diagnostics.some((d) => d.code === 'not-implemented' && d.message.includes(`'${kw}'`)), 'note names the keyword');
     });

@@ -5,7 +5,7 @@
  */
 import type { DiagnosticSink } from '../diagnostics.js';
 import type { ConfNode } from '../tree.js';
-import { ignored, type BlockTable, type KeywordSpec } from './table.js';
+import { ignored, ignoredBlock, type BlockTable, type KeywordSpec } from './table.js';
 
 /** `status_code 200 300-399 ...` -> [[200,200],[300,399]]. */
 function statusCodes(node: ConfNode, sink: DiagnosticSink): Array<[number, number]> | undefined {
@@ -120,7 +120,7 @@ export const checkerTables: Record<string, BlockTable> = {
 
 /** Checker keywords keepalived knows that ulvs accepts without running them. */
 export const ignoredCheckers: Record<string, KeywordSpec> = {
-  FILE_CHECK: ignored('file-driven weights are not implemented'),
-  BFD_CHECK: ignored('BFD is not implemented'),
-  SMTP_CHECK: ignored('the real server is treated as always alive by this checker'),
+  FILE_CHECK: ignoredBlock('file-driven weights are not implemented'),
+  BFD_CHECK: ignoredBlock('BFD is not implemented'),
+  SMTP_CHECK: ignoredBlock('the real server is treated as always alive by this checker'),
 };

@@ -4,7 +4,7 @@
 import type { DiagnosticSink } from '../diagnostics.js';
 import type { ConfNode } from '../tree.js';
 import { parseInteger } from '../values.js';
-import { ignored, ignoredAll, type BlockTable } from './table.js';
+import { ignoredAll, ignoredBlock, type BlockTable } from './table.js';
 import { vrrpInstanceTable, vrrpScriptTable, vrrpSyncGroupTable } from './vrrp.js';
 import { virtualServerTable } from './virtual-server.js';
 
@@ -49,7 +49,7 @@ export const globalDefsTable: BlockTable = {
     vrrp_higher_prio_send_advert: { field: 'higherPrioSendAdvert', kind: 'flag' },
     lvs_timeouts: { field: 'lvsTimeouts', kind: 'custom', parse: lvsTimeouts },
     lvs_sync_daemon: { field: 'lvsSyncDaemon', kind: 'words' },
-    notification_email: ignored('no mail is sent'),
+    notification_email: ignoredBlock('no mail is sent'),
     ...ignoredAll(['notification_email_from', 'smtp_server', 'smtp_helo_name', 'smtp_connect_timeout', 'smtp_alert',
       'smtp_alert_vrrp', 'smtp_alert_checker', 'no_email_faults', 'no_checker_emails'], 'no mail is sent'),
     ...ignoredAll(['enable_snmp_vrrp', 'enable_snmp_keepalived', 'enable_snmp_checker', 'enable_snmp_rfc',
@@ -87,12 +87,13 @@ export const rootTable: BlockTable = {
     vrrp_instance: { field: 'vrrpInstances', kind: 'block', block: vrrpInstanceTable, multiple: true },
     virtual_server_group: { field: 'virtualServerGroups', kind: 'lines', multiple: true },
     virtual_server: { field: 'virtualServers', kind: 'block', block: virtualServerTable, multiple: true },
-    SSL: ignored('SSL_GET runs without a client certificate'),
-    static_ipaddress: ignored('static addresses are not installed'),
-    static_routes: ignored('static routes are not installed'),
-    static_rules: ignored('static rules are not installed'),
+    SSL: ignoredBlock('SSL_GET runs without a client certificate'),
+    static_ipaddress: ignoredBlock('static addresses are not installed'),
+    static_routes: ignoredBlock('static routes are not installed'),
+    static_rules: ignoredBlock('static rules are not installed'),
     ...ignoredAll(['linkbeat_interfaces', 'interface_up_down_delays', 'track_group', 'track_file', 'vrrp_track_file',
-      'vrrp_track_process', 'bfd_instance', 'garp_group', 'net_namespace', 'net_namespace_ipvs',
-      'namespace_with_ipsets', 'use_pid_dir', 'instance', 'child_wait_time', 'linkbeat_use_polling']),
+      'vrrp_track_process', 'bfd_instance', 'garp_group'], undefined, true),
+    ...ignoredAll(['net_namespace', 'net_namespace_ipvs', 'namespace_with_ipsets', 'use_pid_dir', 'instance', 'child_wait_time',
+      'linkbeat_use_polling']),
   },
 };

@@ -23,6 +23,8 @@ export interface KeywordSpec {
   max?: number;
   /** Allowed words for 'enum'. */
   values?: readonly string[];
+  /** 'enum' matched ignoring case (keepalived's strcasecmp), e.g. protocol. */
+  caseInsensitive?: boolean;
   /** keepalived's default when the keyword is absent, as text for messages and docs. */
   default?: string;
   /** Value taken when the keyword has no argument; absent = an argument is required (flags: true). */
@@ -33,6 +35,8 @@ export interface KeywordSpec {
   multiple?: boolean;
   /** For 'ignored': what keepalived does with it that ulvs does not. */
   note?: string;
+  /** For 'ignored': the keyword opens a { } block (true) or takes values on its line (false/absent). */
+  takesBlock?: boolean;
   /** Deprecated alias: the keyword to use instead. */
   preferred?: string;
   /** For 'custom': parses the node (may report) and returns the value, or undefined to skip. */
@@ -136,13 +140,12 @@ function parseValue(spec: KeywordSpec, node: ConfNode, sink: DiagnosticSink, tab
     case 'words':
       return [...node.args];
     case 'enum': {
-      const v = spec.values!.find((x) => x === arg) ?? spec.values!.find((x) => x.toLowerCase() === arg!.toLowerCase());
-      if (v === undefined) {
-        sink.error(node, 'bad-value', `'${kw}' value '${arg}' is not one of ${spec.values!.join(', ')}; the setting is ignored.`);
-        return undefined;
-      }
-      if (v !== arg && kw !== 'protocol') sink.warn(node, 'case', `'${kw}' value '${arg}' should be written '${v}' (keepalived matches it case-sensitively).`);
-      return v;
+      const exact = spec.values!.find((x) => x === arg);
+      const folded = spec.values!.find((x) => x.toLowerCase() === arg!.toLowerCase());
+      if (exact !== undefined || (folded !== undefined && spec.caseInsensitive)) return exact ?? folded;
+      const hint = folded !== undefined ? ` (keepalived is case-sensitive here: write '${folded}')` : '';
+      sink.error(node, 'bad-value', `'${kw}' value '${arg}' is not one of ${spec.values!.join(', ')}${hint}; the setting is ignored.`);
+      return undefined;
     }
     case 'ip': {
       const ip = canonicalIp(arg!);
@@ -195,6 +198,14 @@ export function applyBlock(nodes: readonly ConfNode[], table: BlockTable, sink: 
     const here: Pos = { file: node.file, line: node.line };
     if (spec.preferred) sink.note(here, 'deprecated', `'${node.keyword}' is an old name; keepalived now calls it '${spec.preferred}'.`);
     if (spec.kind === 'ignored') {
+      if (!spec.takesBlock && node.children) {
+        sink.error(node, 'unexpected-block', `'${node.keyword}' does not take a { } block; the block is skipped.`);
+        continue;
+      }
+      if (spec.takesBlock && !node.children) {
+        sink.error(node, 'missing-block', `'${node.keyword}' needs a { ... } block.`);
+        continue;
+      }
       sink.note(here, 'not-implemented', `'${node.keyword}' is accepted for keepalived compatibility but ulvs does not implement it${spec.note ? ` (${spec.note})` : ''}.`);
       continue;
     }
@@ -270,7 +281,12 @@ export function ignored(note?: string): KeywordSpec {
   return note ? { field: '', kind: 'ignored', note } : { field: '', kind: 'ignored' };
 }
 
+/** Shorthand for block keywords kept for compatibility but not implemented. */
+export function ignoredBlock(note?: string): KeywordSpec {
+  return { ...ignored(note), takesBlock: true };
+}
+
 /** Adds many ignored keywords with one note. */
-export function ignoredAll(names: readonly string[], note?: string): Record<string, KeywordSpec> {
-  return Object.fromEntries(names.map((n) => [n, ignored(note)]));
+export function ignoredAll(names: readonly string[], note?: string, takesBlock = false): Record<string, KeywordSpec> {
+  return Object.fromEntries(names.map((n) => [n, takesBlock ? ignoredBlock(note) : ignored(note)]));
 }

@@ -26,12 +26,12 @@ export function parseForwarding(node: ConfNode, sink: DiagnosticSink): Forwardin
     sink.error(node, 'missing-value', `'${node.keyword}' needs a value: NAT, DR or TUN.`);
     return undefined;
   }
-  const forward = map[word] ?? map[word.toUpperCase()];
+  const forward = map[word];
   if (!forward) {
-    sink.error(node, 'bad-value', `'${node.keyword}' value '${word}' is not NAT, DR or TUN; the setting is ignored.`);
+    const hint = map[word.toUpperCase()] ? ` (keepalived is case-sensitive here: write '${word.toUpperCase()}')` : '';
+    sink.error(node, 'bad-value', `'${node.keyword}' value '${word}' is not NAT, DR or TUN${hint}; the setting is ignored.`);
     return undefined;
   }
-  if (!map[word]) sink.warn(node, 'case', `'${node.keyword}' value '${word}' should be written '${word.toUpperCase()}' (keepalived matches it case-sensitively).`);
   const out: ForwardingValue = { forward };
   const rest = node.args.slice(1);
   for (let i = 0; i < rest.length; i++) {
@@ -121,7 +121,7 @@ export const virtualServerTable: BlockTable = {
     persistence_timeout: { field: 'persistenceTimeoutS', kind: 'uint', min: 1, max: 2678400, bare: 360 },
     persistence_granularity: { field: 'persistenceGranularity', kind: 'string' },
     persistence_engine: { field: 'persistenceEngine', kind: 'string' },
-    protocol: { field: 'protocol', kind: 'enum', values: ['TCP', 'UDP', 'SCTP'], default: 'TCP' },
+    protocol: { field: 'protocol', kind: 'enum', values: ['TCP', 'UDP', 'SCTP'], caseInsensitive: true },
     ha_suspend: { field: 'haSuspend', kind: 'flag' },
     omega: { field: 'omega', kind: 'flag' },
     quorum: { field: 'quorum', kind: 'uint', min: 1, max: 4294967295, default: '1' },

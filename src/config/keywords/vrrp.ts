@@ -5,7 +5,7 @@
 import type { DiagnosticSink } from '../diagnostics.js';
 import type { ConfNode } from '../tree.js';
 import { parseInteger } from '../values.js';
-import { ignored, ignoredAll, type BlockTable, type KeywordSpec } from './table.js';
+import { ignored, ignoredAll, ignoredBlock, type BlockTable, type KeywordSpec } from './table.js';
 
 /** `weight W [reverse]` of vrrp_script (range -253..253). */
 function scriptWeight(node: ConfNode, sink: DiagnosticSink): { weight: number; reverse: boolean } | undefined {
@@ -87,13 +87,13 @@ export const vrrpInstanceTable: BlockTable = {
     strict_mode: { field: 'strict', kind: 'flag' },
     lower_prio_no_advert: { field: 'lowerPrioNoAdvert', kind: 'flag' },
     higher_prio_send_advert: { field: 'higherPrioSendAdvert', kind: 'flag' },
-    track_file: ignored('track_file weights are not applied'),
-    track_process: ignored('track_process weights are not applied'),
-    track_bfd: ignored('BFD is not implemented'),
-    virtual_routes: ignored('routes are not installed'),
-    virtual_rules: ignored('rules are not installed'),
+    track_file: ignoredBlock('track_file weights are not applied'),
+    track_process: ignoredBlock('track_process weights are not applied'),
+    track_bfd: ignoredBlock('BFD is not implemented'),
+    virtual_routes: ignoredBlock('routes are not installed'),
+    virtual_rules: ignoredBlock('rules are not installed'),
     lvs_sync_daemon_interface: ignored('deprecated; connection sync is not implemented'),
-    auth_hmac: ignored('keepalived 2.4 HMAC authentication'),
+    auth_hmac: ignoredBlock('keepalived 2.4 HMAC authentication'),
     ...ignoredAll(['use_vmac_addr', 'use_ipvlan', 'native_ipv6', 'vrf', 'track_src_ip', 'promote_secondaries',
       'linkbeat_use_polling', 'v3_checksum_as_v2', 'skip_check_adv_addr', 'debug', 'smtp_alert',
       'notify_priority_changes', 'timer_expired_backup', 'garp_extra_if', 'vmac_garp_intvl',
@@ -124,9 +124,9 @@ export const vrrpSyncGroupTable: BlockTable = {
     track_interface: { field: 'trackInterfaces', kind: 'lines' },
     track_script: { field: 'trackScripts', kind: 'lines' },
     ...notifyKeywords,
-    track_file: ignored('track_file weights are not applied'),
-    track_process: ignored('track_process weights are not applied'),
-    track_bfd: ignored('BFD is not implemented'),
+    track_file: ignoredBlock('track_file weights are not applied'),
+    track_process: ignoredBlock('track_process weights are not applied'),
+    track_bfd: ignoredBlock('BFD is not implemented'),
     ...ignoredAll(['smtp_alert', 'global_tracking', 'sync_group_tracking_weight', 'notify_priority_changes']),
   },
 };
