@@ -88,7 +88,8 @@ export function csumReplace32(csum: number, oldValue: number, newValue: number):
  * a computed 0 is sent as 0xffff (RFC 768; kernel udp_fast_csum_update / CSUM_MANGLED_0).
  */
 export function rewrite32(buf: Uint8Array, off: number, value: number, csumOffA: number, csumOffB: number, udpZeroA = false): void {
-  const old = rd32(buf, off);
+  // Signed read: no boxing of values >= 2^31 (csumReplace32 only looks at the 16-bit halves).
+  const old = (buf[off] << 24) | (buf[off + 1] << 16) | (buf[off + 2] << 8) | buf[off + 3];
   wr32(buf, off, value);
   if (csumOffA >= 0) {
     const c = rd16(buf, csumOffA);
