@@ -42,9 +42,11 @@ export class ConnKey {
   /** Sets an IPv4 client->virtual key (daddr cleared). */
   setV4(proto: number, caddr: number, cport: number, vaddr: number, vport: number): void {
     const w = this.words;
-    w.fill(0);
     w[0] = caddr;
+    w[1] = w[2] = w[3] = 0;
     w[4] = vaddr;
+    w[5] = w[6] = w[7] = 0;
+    w[8] = w[9] = w[10] = w[11] = 0;
     this.proto = proto;
     this.v6 = false;
     this.cport = cport;
