@@ -9,7 +9,7 @@
  * (--mac, default: the destination MAC of the first input frame), --mtu and --local-ip addresses.
  * A next hop without a --neigh entry gets the placeholder MAC 02:00:00:00:00:00.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { UsageError, UserError, type CliCommand } from '../command.js';
 import { createBatch, Verdict } from '../../dataplane/batch.js';
 import { processBatch } from '../../dataplane/pipeline.js';
@@ -175,7 +175,16 @@ export async function runReplay(o: ReplayOptions, log: (line: string) => void = 
     throw e;
   }
   let writer: PcapWriter | undefined;
-  const reportLines: string[] = [];
+  let reportFd = -1;
+  if (o.report) {
+    try {
+      reportFd = openSync(o.report, 'w');
+    } catch (e) {
+      await reader.close();
+      throw new UserError(`${o.report}: cannot create (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    }
+  }
+  let reportLines: string[] = [];
   const totals = { packets: 0, transmitted: 0, dropped: 0, accepted: 0 };
   try {
     const b = createBatch(1, 256);
@@ -232,13 +241,17 @@ export async function runReplay(o: ReplayOptions, log: (line: string) => void = 
         }
       }
       writer.flush();
+      if (reportFd >= 0 && reportLines.length) {
+        writeSync(reportFd, reportLines.join('\n') + '\n');
+        reportLines = [];
+      }
       n = await readOrFail(reader, b, reader.batchLinkType === 2 ? wrap() : undefined);
     }
   } finally {
     await reader.close();
     writer?.close();
+    if (reportFd >= 0) closeSync(reportFd);
   }
-  if (o.report) writeFileSync(o.report, reportLines.length ? reportLines.join('\n') + '\n' : '');
   log(`replayed ${totals.packets} packets: ${totals.transmitted} transmitted, ${totals.accepted} passed to the kernel, ${totals.dropped} dropped`);
   return totals;
 }
