@@ -41,14 +41,16 @@ t.test('daemon + ulvsadm + reload in a lab', { skip: notRoot || noAddon, timeout
   const vip = LAB_ADDR.vip4;
   const file = path.join(dir, 'keepalived.conf');
   writeFileSync(file, conf(vip, [[addr4(rs[0]), 1]]));
-  const sock = path.join(dir, 'ulvs.sock');
+  const runDir = path.join(dir, 'run');
   const metricsPort = 19000 + (process.pid % 500);
   // The built CLI starts in a second; the TS source under the test loader takes ~40 s to transpile.
   const dist = path.join(root, 'dist/cli/commands/run.js');
   const entry = existsSync(dist) ? [dist] : [...process.execArgv, path.join(root, 'src/cli/commands/run.ts')];
   const argv = [process.execPath, ...entry, '-f', file, '--backend', 'afpacket', '--iface', 'eth0',
-    '--workers', '1', '--socket', sock, '--pid-file', path.join(dir, 'ulvs.pid'), '--metrics', `127.0.0.1:${metricsPort}`];
-  const child = lab.spawn('lb1', argv);
+    '--workers', '1', '--metrics', `127.0.0.1:${metricsPort}`];
+  // Default pid file and socket: <ULVS_RUN_DIR>/<inode of lb1's /proc/self/ns/net>/ulvs.{pid,sock}.
+  const env = { ...process.env, ULVS_RUN_DIR: runDir };
+  const child = lab.spawn('lb1', argv, { env });
   let log = '';
   child.stdout!.on('data', (d) => { log += d; });
   child.stderr!.on('data', (d) => { log += d; });
@@ -58,6 +60,15 @@ t.test('daemon + ulvsadm + reload in a lab', { skip: notRoot || noAddon, timeout
   if (!log.includes('metrics listening')) { t.fail(`daemon did not start:\n${log}`); return; }
   // The daemon's default socket is per network namespace: its status names lb1's namespace.
   const nsIno = (await lab.execOk('lb1', ['stat', '-L', '-c', '%i', '/proc/self/ns/net'])).trim();
+  const sock = path.join(runDir, nsIno, 'ulvs.sock');
+  t.ok(existsSync(path.join(runDir, nsIno, 'ulvs.pid')), 'pid file under the namespace id');
+  const bin = path.join(root, 'bin/ulvsadm.mjs');
+  if (existsSync(path.join(root, 'dist/cli/ulvsadm.js'))) {
+    const inNs = await lab.exec('lb1', [process.execPath, bin, '-L', '-n'], { env });
+    t.match(inNs.stdout, /TCP  198\.18\.0\.100:80 rr/, 'ip netns exec lb1 ulvsadm -L -n talks to lb1\'s daemon');
+    const inLb2 = await lab.exec('lb2', [process.execPath, bin, '-L', '-n'], { env });
+    t.equal(inLb2.code, 2, 'no daemon in lb2\'s namespace');
+  }
   t.match((await adm(sock, ['-L', '-n'])).out, new RegExp(`TCP  ${vip.replace(/\./g, '\\.')}:80 rr`));
   const { callOnce } = await import('../../src/api/client.js');
   t.equal((await callOnce<{ netns: string }>(sock, 'status')).netns, nsIno);
@@ -75,6 +86,8 @@ t.test('daemon + ulvsadm + reload in a lab', { skip: notRoot || noAddon, timeout
   t.equal((await adm(sock, ['-e', '-t', `${vip}:80`, '-r', addr4(rs[0]), '-m', '-w', '1'])).code, 0);
   t.same(only(await ask(4)), [names[0]], 'ulvsadm -d: rs2 gone');
 
+  const conns = (await adm(sock, ['-L', '-n', '-c'])).out;
+  t.match(conns, /^IPVS connection entries\npro expire state       source             virtual            destination\nTCP \d\d:\d\d  \w+ +198\.18\.1\.2:\d+ +198\.18\.0\.100:80 +198\.18\.0\.2\d:80\n/, `-L -n -c lists the connections:\n${conns}`);
   const stats = (await adm(sock, ['-L', '-n', '--stats', '--exact'])).out;
   const m = new RegExp(`TCP  ${vip.replace(/\./g, '\\.')}:80 +(\\d+)`).exec(stats);
   t.equal(Number(m?.[1]), sent, `--stats Conns equals requests sent:\n${stats}`);
