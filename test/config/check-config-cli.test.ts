@@ -22,7 +22,7 @@ t.test("seed001: exits 1 and prints the weight error as file:line: severity: mes
   const f = join(seeds, 'seed001-lvs-dr.conf');
   const r = runCli(['check-config', '-f', f, '--no-host-checks']);
   t.equal(r.status, 1);
-  t.match(r.stdout, `${f}:25: error: 'weight' in real_server has no value`);
+  t.match(r.stdout, `${f}:25: error: 'weight' in real_server is missing its value`);
   t.match(r.stdout, /FAILED: 1 error\(s\)/);
 });
 

@@ -33,7 +33,7 @@ t.test("seed001: 'weight' with no value is an error at its line; the real server
     t.same(errors(r), [`missing-value:${line}`], f);
     const d = r.diagnostics.find((x) => x.code === 'missing-value')!;
     t.equal(d.file, join(seeds, f));
-    t.match(d.message, /'weight' in real_server has no value .*keepalived rejects this too .*default 1/);
+    t.match(d.message, /'weight' in real_server is missing its value .*keepalived -t rejects this too .*keeps the default 1/);
     const svc = r.model.ipvs.services[0]!;
     t.same(svc.realServers.map((x) => [x.address, x.weight]), [['172.16.0.12', 1], ['172.16.0.13', 1]]);
     t.equal(svc.scheduler, 'wrr');

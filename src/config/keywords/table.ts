@@ -93,7 +93,7 @@ function parseValue(spec: KeywordSpec, node: ConfNode, sink: DiagnosticSink, tab
     if (spec.bare !== undefined) return spec.bare;
     const what = spec.kind === 'uint' || spec.kind === 'int' ? ` (${rangeText(spec)})` : spec.kind === 'enum' ? ` (one of ${spec.values!.join(', ')})` : '';
     const dflt = spec.default !== undefined ? ` the default ${spec.default}` : ' its default';
-    sink.error(node, 'missing-value', `'${kw}' in ${table.name} has no value${what}; keepalived rejects this too (config error) and uses${dflt} — write e.g. '${kw} ${spec.default ?? example(spec)}'.`);
+    sink.error(node, 'missing-value', `'${kw}' in ${table.name} is missing its value${what}; keepalived -t rejects this too ("missing a parameter after keyword") and keeps${dflt} — write e.g. '${kw} ${spec.default ?? example(spec)}'.`);
     return undefined;
   }
   switch (spec.kind) {
