@@ -102,6 +102,13 @@ export class VrrpBed {
     return this.spawn(n, [process.execPath, path.join(REPO, 'dist/vrrp/cli-runner.js'), cfg]);
   }
 
+  /** Runs `ulvs run -f CONF --backend none` (the daemon: VRRP + rules, no data plane) in node `n`. */
+  ulvsRun(n: string, confText: string): BedProc {
+    const f = this.file(`${n}-ulvs.conf`, confText);
+    return this.spawn(n, [process.execPath, path.join(REPO, 'bin/ulvs.mjs'), 'run', '-f', f, '--backend', 'none', '--no-metrics',
+      '--socket', path.join(this.dir, `${n}-ulvs.sock`), '--pid-file', path.join(this.dir, `${n}-ulvs.pid`)]);
+  }
+
   /** Runs keepalived 2.2.7 (VRRP child only, no respawn, foreground) with config text in node `n`. */
   keepalived(n: string, conf: string): BedProc {
     const f = this.file(`${n}-keepalived.conf`, conf);

@@ -99,3 +99,26 @@ t.test('sync group: a member FAULT takes the others to FAULT; group notify', asy
   t.same(m.status().map((s) => s.state), ['MASTER', 'MASTER']);
   await m.stop();
 });
+
+t.test('reload: matched by VRID/interface (not name), keeps MASTER, diffs VIPs; removed instances stop', async (t) => {
+  const wire = new FakeWire();
+  const held = new Set<string>();
+  const tr = new FakeTransport(wire, '10.0.0.1');
+  const deps = { readInterface: fakeIface('10.0.0.1'), addVips: async (v: VipSpec[]) => { v.forEach((x) => held.add(x.address)); return []; }, removeVips: async (v: VipSpec[]) => { v.forEach((x) => held.delete(x.address)); return []; }, sendFrame: () => {} };
+  const events: VrrpStateEvent[] = [];
+  const m = new VrrpManager(config([instanceSpec({ priority: 255 }), instanceSpec({ name: 'OLD', vrid: 60, priority: 255, vips: [{ address: '192.0.2.60', family: 4, prefixLen: 32 }] })]), { log: () => {}, transportFactory: () => tr, linkPollMs: 1000000, deps });
+  m.on('state', (e) => events.push(e));
+  await m.start();
+  await sleep(50);
+  t.same([...held].sort(), ['192.0.2.100', '192.0.2.60']);
+  const before = events.length;
+  await m.reload(config([instanceSpec({ name: 'RENAMED', priority: 255, vips: [{ address: '192.0.2.100', family: 4, prefixLen: 32 }, { address: '192.0.2.101', family: 4, prefixLen: 32 }] })]));
+  await sleep(50);
+  t.same(m.status().map((s) => [s.name, s.state]), [['RENAMED', 'MASTER']], 'the renamed instance kept its state');
+  t.same([...held].sort(), ['192.0.2.100', '192.0.2.101'], 'new VIP added, deleted instance released its VIP');
+  t.notOk(events.slice(before).some((e) => e.instance === 'RENAMED'), 'no state change for the matched instance');
+  t.ok(events.slice(before).some((e) => e.instance === 'OLD' && e.to === 'INIT'), 'the removed instance stopped');
+  await t.rejects(m.reload(config([instanceSpec(), instanceSpec({ name: 'DUP' })])), /already used/, 'an invalid reload is refused');
+  t.same(m.status().map((s) => s.name), ['RENAMED'], 'the old configuration stays');
+  await m.stop();
+});
