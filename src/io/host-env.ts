@@ -100,5 +100,8 @@ export async function readHostEnv(linkType: LinkType, interfaces: string[], peer
     await new Promise((r) => setTimeout(r, 100));
     neighbours = await readNeighbours();
   }
-  return { linkType, interfaces: ifs, routes, neighbours, ...(drMarkBase !== undefined ? { drMarkBase } : {}) };
+  // Only the peers' entries: other hosts coming and going must not change the snapshot.
+  const mine: Record<string, string> = {};
+  for (const a of want) if (neighbours[a]) mine[a] = neighbours[a];
+  return { linkType, interfaces: ifs, routes, neighbours: mine, ...(drMarkBase !== undefined ? { drMarkBase } : {}) };
 }

@@ -5,7 +5,7 @@
  * Used by `ulvs lab demo`, `ulvs lab up --mode`, the lab data-plane tests and the live benchmark.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,11 +51,11 @@ function repoRoot(): string {
   return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 }
 
-/** argv running a CLI command module (TS sources under a TS loader, else dist/). */
+/** argv running a compiled CLI command module from dist/ (like the lab's responders: build first). */
 export function commandArgv(name: 'director' | 'realserver'): string[] {
-  const fromTs = import.meta.url.endsWith('.ts');
-  const file = fromTs ? path.join(repoRoot(), 'src/cli/commands', `${name}.ts`) : path.join(repoRoot(), 'dist/cli/commands', `${name}.js`);
-  return [process.execPath, ...(fromTs ? process.execArgv : []), file];
+  const file = path.join(repoRoot(), 'dist/cli/commands', `${name}.js`);
+  if (!existsSync(file)) throw new Error(`${file} is missing: run 'npm run build' first`);
+  return [process.execPath, file];
 }
 
 /** A long-running process in a lab host that printed a ready line. */
@@ -147,4 +147,21 @@ export function countByServer(answers: string[]): Record<string, number> {
   const c: Record<string, number> = {};
   for (const a of answers) c[a] = (c[a] ?? 0) + 1;
   return c;
+}
+
+/** What ulvs left in host `node`: tagged iptables rules, ip rules/routes, the VIP or NAT gateway, bound NFQUEUEs. */
+export async function directorLeftovers(lab: Lab, node = 'lb1'): Promise<string[]> {
+  const out: string[] = [];
+  const ipt = await lab.exec(node, ['sh', '-c', 'iptables-save; ip6tables-save']);
+  for (const l of ipt.stdout.split('\n')) if (/ulvs|:ULVS /.test(l)) out.push(`iptables: ${l}`);
+  const rules = await lab.exec(node, ['ip', 'rule', 'list']);
+  for (const l of rules.stdout.split('\n')) if (l.includes('proto 117')) out.push(`ip rule: ${l}`);
+  if (!/^0:\s+from all lookup local/m.test(rules.stdout)) out.push('ip rule: the local table is not at preference 0');
+  const routes = await lab.exec(node, ['ip', 'route', 'show', 'table', 'all', 'proto', '117']);
+  if (routes.stdout.trim()) out.push(`routes: ${routes.stdout.trim()}`);
+  const addrs = await lab.exec(node, ['ip', '-4', 'addr', 'show']);
+  for (const a of [LAB_ADDR.vip4, LAB_ADDR.natGateway4]) if (addrs.stdout.includes(`${a}/`)) out.push(`address ${a}`);
+  const q = await lab.exec(node, ['cat', '/proc/net/netfilter/nfnetlink_queue']);
+  if (q.stdout.trim()) out.push(`bound queues: ${q.stdout.trim()}`);
+  return out;
 }

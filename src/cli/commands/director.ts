@@ -37,6 +37,8 @@ options:
   --max-conns N       connection table size (default 1048576)
   --stats-s S         print counters every S seconds (default 0: only at exit)
   --cleanup           remove rules/routes/addresses a previous run left, then exit
+
+SIGINT/SIGTERM stop it and remove everything it added; SIGUSR2 crashes worker 0 (a supervisor drill).
 `;
 
 /** A running director (what `ulvs director`, the lab and the tests drive). */
@@ -88,8 +90,16 @@ export async function startDirector(o: DirectorOptions): Promise<RunningDirector
   });
   try {
     await setupDirectorNet(plan);
+    // The setup added addresses (VIPs): compile against the host as it is now, before traffic arrives.
+    const after = await readHostEnv(linkType, o.interfaces, peers, 0);
+    if (JSON.stringify(after) !== JSON.stringify(env)) {
+      env = after;
+      spec = compiler.compile(o.rules, env);
+      pool.publish(spec);
+    }
   } catch (e) {
     await pool.stop();
+    await teardownDirectorNet();
     throw e;
   }
   // Real servers' MACs and routes can change: re-read them and publish a new snapshot when they do.
@@ -100,6 +110,8 @@ export async function startDirector(o: DirectorOptions): Promise<RunningDirector
     try {
       const next = await readHostEnv(linkType, o.interfaces, peers, 0);
       if (JSON.stringify(next) !== JSON.stringify(env)) {
+        log(`host changed (interfaces, routes or real-server MACs): publishing a new snapshot`);
+        if (process.env.ULVS_DEBUG) log(`old ${JSON.stringify(env)}\nnew ${JSON.stringify(next)}`);
         env = next;
         spec = compiler.compile(o.rules, env);
         pool.publish(spec);
@@ -199,6 +211,8 @@ export const command: CliCommand = {
       };
       process.once('SIGINT', () => void finish('SIGINT'));
       process.once('SIGTERM', () => void finish('SIGTERM'));
+      // Drill: SIGUSR2 crashes worker 0 (the supervisor restarts it; established connections continue).
+      process.on('SIGUSR2', () => { log('SIGUSR2: crashing worker 0'); d.pool.crashWorker(0); });
       process.once('uncaughtException', (e) => { log(`crashed: ${e.stack ?? e}`); void d.stop().finally(() => process.exit(70)); });
     });
   },
