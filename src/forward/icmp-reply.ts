@@ -20,6 +20,9 @@ import type { PacketView } from '../packet/packet-view.js';
 export const ICMP4_ERROR_MAX = 576;
 export const ICMP6_ERROR_MAX = 1280;
 
+/** ICMPv4 informational types (echo reply/request, timestamp, info, address mask): the others are errors. */
+const ICMP4_INFO_TYPES: ReadonlySet<number> = new Set([0, 8, 13, 14, 15, 16, 17, 18]);
+
 /** ICMP type/code pairs the director sends. */
 export const IcmpReply = {
   PortUnreachable4: { type: 3, code: 3 },
@@ -35,6 +38,9 @@ export const IcmpReply = {
  */
 export function buildIcmpError(b: PacketBatch, i: number, pv: PacketView, type: number, code: number, info: number): number {
   if (!pv.isIp) return DropReason.NotForwardable;
+  // Never an error about an error (RFC 1122 §3.2.2, RFC 4443 §2.4(e); icmp_send / icmpv6_send check it).
+  if (pv.protocol === 1 && pv.icmpType >= 0 && !ICMP4_INFO_TYPES.has(pv.icmpType)) return DropReason.NotForwardable;
+  if (pv.protocol === 58 && pv.icmpType >= 0 && pv.icmpType < 128) return DropReason.NotForwardable;
   const buf = b.buf;
   const v4 = pv.family === 4;
   const hdr = v4 ? 28 : 48;
