@@ -10,6 +10,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { PROBES } from './checkers/index.js';
+import { closePinger } from './checkers/pinger.js';
 import type { CheckOutcome } from './checkers/outcome.js';
 import { SystemClock, type Clock, type TimerHandle } from './clock.js';
 import { initialCheckerState, migrateCheckerState, stepChecker, type CheckerState } from './policy/dampener.js';
@@ -122,6 +123,7 @@ export class HealthManager extends EventEmitter {
       }
     }
     this.services.clear();
+    closePinger();
     await Promise.all(pending);
   }
 
