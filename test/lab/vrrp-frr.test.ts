@@ -31,12 +31,12 @@ t.test('FRR master (200) / ulvs backup (100), then ulvs master (200) / FRR backu
   writeVrrpdPriority(frr.dir, 100);
   frr = restartVrrpd(bed, 'b', frr);
   u = bed.ulvs('a', ucfg(200));
-  t.ok(await bed.until(async () => (await bed.holds('a', V)) && (await frrIs('Backup')()), 5000), 'ulvs master, FRR backup (FRR accepts our adverts)');
+  t.ok(await bed.until(async () => (await bed.holds('a', V)) && (await frrIs('Backup')()), 10000), 'ulvs master, FRR backup (FRR accepts our adverts)');
   await stopProc(u);
   t.ok(await bed.until(frrIs('Master'), 3000), 'clean stop of ulvs (priority 0): FRR takes over');
   t.notOk(await bed.holds('a', V), 'ulvs removed the VIP');
   u = bed.ulvs('a', ucfg(200));
-  t.ok(await bed.until(async () => (await bed.holds('a', V)) && (await frrIs('Backup')()), 5000), 'restarted ulvs preempts FRR');
+  t.ok(await bed.until(async () => (await bed.holds('a', V)) && (await frrIs('Backup')()), 10000), 'restarted ulvs preempts FRR');
   await stopProc(u, 'SIGKILL');
   t.ok(await bed.until(frrIs('Master'), 3000), 'kill -9 of ulvs: FRR takes over');
   await stopProc(frr.vrrpd);

@@ -28,12 +28,12 @@ t.test('v2 multicast PASS: ulvs master (200), keepalived backup (100)', { skip: 
   await stopProc(u);
   t.ok(await bed.until(async () => (await holder()) === 'b', 3000), 'clean stop: keepalived takes over at once (priority 0), ulvs removed the VIP');
   u = bed.ulvs('a', ucfg);
-  t.ok(await bed.until(async () => (await holder()) === 'a', 8000), 'restarted ulvs preempts; keepalived releases the VIP');
+  t.ok(await bed.until(async () => (await holder()) === 'a', 10000), 'restarted ulvs preempts; keepalived releases the VIP');
   await stopProc(u, 'SIGKILL');
   t.ok(await bed.until(async () => bed.holds('b', VIP), 6000), 'kill -9: keepalived takes over after the master down interval');
   t.ok(await bed.holds('a', VIP), 'the killed node keeps a stale VIP (as keepalived does)');
   u = bed.ulvs('a', ucfg);
-  t.ok(await bed.until(async () => (await holder()) === 'a', 8000), 'restart removes the stale copy, then preempts: exactly one holder');
+  t.ok(await bed.until(async () => (await holder()) === 'a', 10000), 'restart removes the stale copy, then preempts: exactly one holder');
   await stopProc(u);
   await stopProc(k);
 });

@@ -68,7 +68,7 @@ t.test('seed000 HA SNAT gateway: client reaches the internet across master stop 
   t.ok(await bed.until(reach, 5000), 'client still reaches the internet');
 
   a = bed.ulvs('a', cfgA);
-  t.ok(await bed.until(async () => (await bed.holds('a', '192.168.1.200')) && !(await bed.holds('b', '192.168.1.200')), 8000), 'restarted master (priority 100) takes the VIP back');
+  t.ok(await bed.until(async () => (await bed.holds('a', '192.168.1.200')) && !(await bed.holds('b', '192.168.1.200')), 12000), 'restarted master (priority 100) takes the VIP back');
   t.ok(await bed.until(async () => !(await snat('b')), 3000), 'backup notify_backup flushed its SNAT rules');
   t.ok(await bed.until(reach, 5000), 'client reaches the internet again');
   const log = readFileSync(`${bed.dir}/log`, 'utf8');
