@@ -70,6 +70,14 @@ export function sweepBudget(count: number): number {
 }
 
 /**
+ * Expiry without traffic: a worker calls this from a timer (e.g. every 100 ms) so connections time out
+ * and counters drop even when no batch arrives. Costs O(budget).
+ */
+export function sweepIdle(state: SharedState, nowMs: number, budget = 4096): number {
+  return state.core.sweep(nowMs, budget);
+}
+
+/**
  * Runs the pipeline over `batch` with configuration `snap` on this thread's shared-state handle.
  * `nowMs` is the batch clock (per-packet batch.timeMs[i] overrides it when non-zero). Sets
  * verdict/mark/outIfindex/reason (and rewrites frames in place) for every packet.

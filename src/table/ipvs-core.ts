@@ -565,7 +565,11 @@ export class IpvsCore {
     // Racy pre-check with plain reads; everything is re-checked under the bucket lock.
     const meta = e[o + E_META]!;
     const flags = meta >>> 16;
-    if ((flags & ConnFlag.InUse) === 0 || !isExpired(e[o + E_EXPIRES]!, now)) return false;
+    if ((flags & ConnFlag.InUse) === 0) return false;
+    // expire_nodest_conn=1: connections of a deleted real server are flushed (ip_vs_expire_nodest_conn_flush).
+    const nodest = this.cfg.expireNodestConn && (flags & ConnFlag.Template) === 0
+      && this.cfg.destBySlot[e[o + E_DEST]! >>> 16] === undefined;
+    if (!nodest && !isExpired(e[o + E_EXPIRES]!, now)) return false;
     const gen = Atomics.load(e, o + E_GEN);
     if ((flags & ConnFlag.Template) !== 0) {
       if ((flags & ConnFlag.HashedIn) === 0) {
@@ -596,7 +600,7 @@ export class IpvsCore {
     const b = t.connBucket(this.sk);
     let head = t.lockConn(b);
     let freed = false;
-    if (e[o + E_GEN] === gen && ((e[o + E_META]! >>> 16) & ConnFlag.HashedIn) !== 0 && isExpired(e[o + E_EXPIRES]!, now)) {
+    if (e[o + E_GEN] === gen && ((e[o + E_META]! >>> 16) & ConnFlag.HashedIn) !== 0 && (nodest || isExpired(e[o + E_EXPIRES]!, now))) {
       head = this.killLocked(head, i);
       freed = true;
     }

@@ -267,3 +267,13 @@ t.test('drop_packet mode 3 drops 1 in am_droprate new connections', async (t) =>
   for (let i = 0; i < 40; i++) if (h.inp(6, '1.1.1.1', 100 + i, VIP, 80, SYN, i) === ConnStatus.Defence) dropped++;
   t.equal(dropped, 10);
 });
+
+t.test('expire_nodest_conn=1: the sweep flushes connections of a deleted real server', async (t) => {
+  const h = new Harness();
+  h.load(two());
+  h.inp(6, '1.1.1.1', 1, VIP, 80, SYN, 0);
+  h.inp(6, '1.1.1.2', 1, VIP, 80, SYN, 0);
+  h.load(two({}, [{ address: A }]), { expireNodestConn: true });
+  t.equal(h.state.core.sweep(1, 1000), 1, 'one connection (on B) flushed');
+  t.same(h.conns(1).map((c) => c.dest), [A]);
+});
