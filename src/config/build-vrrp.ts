@@ -268,7 +268,14 @@ function buildInstance(raw: RawBlock, global: RawBlock | undefined, sink: Diagno
   if (lp !== undefined) spec.lowerPrioNoAdvert = lp;
   const hp = get<boolean>(raw, 'higherPrioSendAdvert') ?? get<boolean>(global, 'higherPrioSendAdvert');
   if (hp !== undefined) spec.higherPrioSendAdvert = hp;
+  if (srcIp && vips.length > 0 && (srcIp.includes(':') ? 6 : 4) !== family) {
+    sink.error(at(raw, 'srcIp'), 'mixed-family', `source address ${srcIp} of vrrp_instance ${name} is not the family of its virtual addresses (IPv${family}); keepalived rejects this.`);
+  }
+  if (get<number>(raw, 'unicastTtl') !== undefined && unicastPeers.length === 0) {
+    sink.error(at(raw, 'unicastTtl'), 'ttl-without-peers', `unicast_ttl has no effect without unicast_peer (keepalived resets it); remove it or add peers.`);
+  }
   if (strict) {
+    if (configuredState === 'MASTER' && priority !== 255) sink.error(statePos, 'strict-master', `vrrp_strict allows 'state MASTER' only for the address owner (priority 255); use 'state BACKUP' or priority 255.`);
     if (unicastPeers.length > 0) sink.error(at(raw, 'unicastPeers'), 'strict-unicast', `vrrp_strict forbids unicast_peer (RFC 5798 is multicast only); remove one of them.`);
     if (spec.preemptDelayMs > 0) sink.error(at(raw, 'preemptDelayMs'), 'strict-preempt-delay', 'vrrp_strict forbids preempt_delay; remove one of them.');
   }
@@ -366,6 +373,7 @@ export function buildVrrp(
     for (const t of spec.trackScripts) {
       if (!cfg.scripts.some((s) => s.name === t.name)) sink.error(r.pos, 'unknown-script', `vrrp_sync_group ${spec.name} tracks script '${t.name}', which no vrrp_script defines.`);
     }
+    if (spec.instances.length === 1) sink.error(at(r, 'group'), 'group-of-one', `vrrp_sync_group ${spec.name} has a single instance, which syncs with nothing (keepalived reports this); add the other instances or drop the group.`);
     cfg.syncGroups.push(spec);
   }
   return cfg;

@@ -91,7 +91,7 @@ t.test('references: unknown track_script, unknown sync group member', async (t) 
 t.test('vrrp_strict forbids unicast and preempt_delay; nopreempt with state MASTER warns; auth with v3 warns', async (t) => {
   const r = load('global_defs {\n vrrp_strict\n}\n' + vi('A', 1, 'eth0', '192.0.2.1', ' unicast_peer {\n  192.0.2.9\n }\n preempt_delay 5\n') +
     vi('B', 2, 'eth0', '192.0.2.2', ' state MASTER\n priority 100\n nopreempt\n') + vi('C', 3, 'eth0', '192.0.2.3', ' version 3\n authentication {\n  auth_type PASS\n  auth_pass x\n }\n'));
-  t.same(codes(r), ['strict-unicast:10', 'strict-preempt-delay:13', 'nopreempt-master:21', 'auth-v3:32']);
+  t.same(codes(r), ['strict-unicast:10', 'strict-preempt-delay:13', 'nopreempt-master:21', 'strict-master:21', 'auth-v3:32']);
 });
 
 t.test('port 0 without persistence is an error; with persistence it is fine', async (t) => {
@@ -215,4 +215,9 @@ t.test('scripts without enable_script_security: a warning naming keepalived -t\'
   t.same(codes(r, true), ['script-security:7']);
   t.match(r.diagnostics[0]!.message, /SECURITY VIOLATION/);
   t.same(codes(load('global_defs {\n enable_script_security\n}\n' + text), true), []);
+});
+
+t.test('source address family, unicast_ttl without peers, strict non-owner MASTER, sync group of one', async (t) => {
+  const r = load('global_defs {\n vrrp_strict\n}\n' + vi('A', 1, 'eth0', '192.0.2.1', ' mcast_src_ip 2001:db8::1\n unicast_ttl 10\n state MASTER\n priority 100\n') + 'vrrp_sync_group G {\n group {\n  A\n }\n}\n');
+  t.same(codes(r), ['mixed-family:10', 'ttl-without-peers:11', 'strict-master:12', 'group-of-one:16']);
 });

@@ -65,6 +65,14 @@ const rejected: Array<[string, string]> = [
   ['fwmark service, DR real server with a port', vs(' lvs_sched rr\n lvs_method DR\n').replace('192.0.2.10 80', 'fwmark 1')],
   ['virtual server without real servers', vs(full, '')],
   ['HTTP_GET without url', vs(full, ' real_server 10.0.0.1 80 {\n HTTP_GET {\n }\n }\n')],
+  ['VRID 0', vi('').replace('virtual_router_id 1', 'virtual_router_id 0')],
+  ['preempt_delay above 1000 s', vi(' preempt_delay 2000\n')],
+  ['invalid VIP', vi('', '192.0.2.300')],
+  ['source address of the other family', vi(' mcast_src_ip 2001:db8::1\n')],
+  ['unicast_ttl without peers', vi(' unicast_ttl 10\n')],
+  ['vrrp_strict with a non-owner MASTER', 'global_defs {\n vrrp_strict\n}\n' + vi(' state MASTER\n priority 100\n')],
+  ['sync group of one', vi('') + 'vrrp_sync_group G {\n group {\n A\n }\n}\n'],
+  ['vrrp_script interval 0', 'vrrp_script s {\n script /bin/true\n interval 0\n}\n' + vi(' track_script {\n s\n }\n')],
 ];
 
 t.test('cases keepalived -t rejects are errors here too', { skip: missing && 'keepalived is not installed' }, async (t) => {
