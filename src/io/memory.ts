@@ -52,7 +52,8 @@ export class MemoryIo implements PacketIo {
   inject(frames: Uint8Array[], marks?: number[], ifindex = 1): MemoryResult[] {
     if (!this.handler) throw new Error('MemoryIo.inject() before start()');
     const b = this.batch;
-    const out: MemoryResult[] = [];
+    const out: MemoryResult[] = new Array(frames.length);
+    const origin = new Array<number>(b.capacity);
     let k = 0;
     while (k < frames.length && !this.closed) {
       let n = 0;
@@ -60,7 +61,7 @@ export class MemoryIo implements PacketIo {
         const f = frames[k];
         if (f.length > b.slotSize - b.headroom) {
           this.stats[6]++;
-          out.push({ verdict: Verdict.Drop, bytes: new Uint8Array(0), mark: 0, outIfindex: 0, reason: 0 });
+          out[k] = { verdict: Verdict.Drop, bytes: new Uint8Array(0), mark: 0, outIfindex: 0, reason: 0 };
           continue;
         }
         const off = n * b.slotSize + b.headroom;
@@ -74,6 +75,7 @@ export class MemoryIo implements PacketIo {
         b.verdict[n] = this.linkType === 2 ? Verdict.Accept : Verdict.Drop;
         b.outIfindex[n] = 0;
         b.reason[n] = 0;
+        origin[n] = k;
         n++;
       }
       if (n === 0) continue;
@@ -87,10 +89,10 @@ export class MemoryIo implements PacketIo {
         else if (v === Verdict.Accept) this.stats[3]++;
         else if (v === Verdict.AcceptModified) this.stats[5]++;
         else this.stats[4]++;
-        out.push({ verdict: v, bytes: b.buf.slice(b.start[i], b.start[i] + b.length[i]), mark: b.mark[i], outIfindex: b.outIfindex[i], reason: b.reason[i] });
+        out[origin[i]] = ({ verdict: v, bytes: b.buf.slice(b.start[i], b.start[i] + b.length[i]), mark: b.mark[i], outIfindex: b.outIfindex[i], reason: b.reason[i] });
       }
     }
-    return out;
+    return this.closed ? out.filter((r) => r !== undefined) : out;
   }
 
   /** Stops accepting frames. */

@@ -31,6 +31,8 @@ export interface LabDirectorOptions {
   director?: string;
   /** Extra director arguments. */
   extraArgs?: string[];
+  /** Extra ipvsadm rule lines appended to the lab rules (benchmark services). */
+  extraRules?: string;
   /** Leave the process running after this one exits (lab up --mode); output goes to `logFile`. */
   detached?: boolean;
   logFile?: string;
@@ -121,7 +123,7 @@ export async function prepareRealServers(lab: Lab, mode: LabMode, o: { detached?
 export async function startLabDirector(lab: Lab, o: LabDirectorOptions): Promise<LabProcess & { rulesFile: string }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ulvs-lab-'));
   const rulesFile = path.join(dir, `${o.mode}.rules`);
-  writeFileSync(rulesFile, labRules(lab, o.mode, o.scheduler));
+  writeFileSync(rulesFile, labRules(lab, o.mode, o.scheduler) + (o.extraRules ?? ''));
   const argv = [...commandArgv('director'), '--rules', rulesFile, '--iface', 'eth0', '--backend', o.backend, '--workers', String(o.workers ?? 2),
     ...(o.mode === 'nat' ? ['--address', `${LAB_ADDR.natGateway4}/24`] : []), ...(o.extraArgs ?? [])];
   const p = await startInHost(lab, o.director ?? 'lb1', argv, 'ready', { detached: o.detached, logFile: o.logFile });
