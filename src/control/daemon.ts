@@ -196,6 +196,7 @@ export class Daemon {
   }
 
   private converge(cfg: ConfigLoad): { changes: string[]; failed: string[] } {
+    this.opts.dataPlane.setForeignAddresses?.(vrrpAddresses(cfg.model));
     this.overlay.retain(cfg.services, this.configServices);
     this.configServices = cfg.services;
     const r = this.convergeDesired();
@@ -256,6 +257,12 @@ export class Daemon {
     this.queue = p.catch(() => undefined);
     return p;
   }
+}
+
+/** Every VIP (incl. excluded ones) of the configuration's VRRP instances. */
+function vrrpAddresses(model: unknown): string[] {
+  const inst = (model as { vrrp?: { instances?: Array<{ vips?: Array<{ address: string }>; excludedVips?: Array<{ address: string }> }> } } | undefined)?.vrrp?.instances ?? [];
+  return inst.flatMap((i) => [...(i.vips ?? []), ...(i.excludedVips ?? [])].map((v) => v.address));
 }
 
 function describeOp(o: RuleOp): string {

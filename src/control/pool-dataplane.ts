@@ -53,6 +53,7 @@ export class PoolDataPlane implements DataPlanePort {
   private filterJson = '';
   private refresh?: NodeJS.Timeout;
   private refreshing = false;
+  private foreign = new Set<string>();
 
   constructor(private readonly o: PoolDataPlaneOptions) {
     loadNative();
@@ -88,12 +89,18 @@ export class PoolDataPlane implements DataPlanePort {
       backend: this.o.backend, interfaces: this.o.interfaces, workers: this.pool.size, queueBase: this.o.queueBase,
       drDests: this.spec.dests.filter((d) => d.fwd === 0).map((d) => ({ mark: d.mark, slot: d.slot, address: d.address })),
     });
+    // VIPs that VRRP manages are VRRP's to add (on MASTER) and remove: the director holds only the others.
+    plan.addresses = plan.addresses.filter((a) => !this.foreign.has(a.split('/')[0]));
     const planJson = JSON.stringify(plan);
     if (planJson !== this.planJson) {
       await setupDirectorNet(plan);
       this.planJson = planJson;
     }
     this.startRefresh();
+  }
+
+  setForeignAddresses(addresses: string[]): void {
+    this.foreign = new Set(addresses);
   }
 
   counters(): ServiceCounters[] {

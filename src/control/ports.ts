@@ -47,6 +47,11 @@ export interface DataPlanePort {
   metrics?(): DataPlaneMetrics | undefined;
   /** Stops the workers and removes what they installed (netfilter rules). */
   stop(): Promise<void>;
+  /**
+   * Addresses another part owns (VRRP instances' VIPs): the data plane must not add or remove them
+   * itself, VRRP adds them on MASTER and removes them on BACKUP/stop. Takes effect on the next publish.
+   */
+  setForeignAddresses?(addresses: string[]): void;
 }
 
 /** One VRRP instance's state for status and metrics. */
