@@ -126,3 +126,41 @@ export function buildFragNeeded(b: PacketBatch, i: number, pv: PacketView, paylo
   if (pv.family === 4) return buildIcmpError(b, i, pv, 3, 4, payloadMtu & 0xffff);
   return buildIcmpError(b, i, pv, 2, 0, Math.max(payloadMtu, 1280));
 }
+
+/**
+ * ip_vs_in_icmp's IPIP branch: an ICMP error (pv.icmpTunnel) about a packet the director tunnelled to a
+ * real server becomes an ICMP error of the same type/code about the client's own packet, sent to the
+ * client from the VIP. For fragmentation needed the MTU is min(quoted MTU, `routeMtu`) minus the
+ * 20-byte IPIP header (when above 88), and only when the client's packet had DF (else NotForwardable:
+ * IPVS ignores it). Leaves slot i holding the bare IP packet (pv.l3Off/l3End, l2Off -1): the caller
+ * frames it towards the client (frameEther) or hands it back (frameIp). Returns 0 or a DropReason.
+ */
+export function buildTunnelIcmpReply(b: PacketBatch, i: number, pv: PacketView, routeMtu: number): number {
+  if (!pv.icmpTunnel || pv.family !== 4 || !pv.icmpError) return DropReason.NotForwardable;
+  const buf = b.buf;
+  const icmp = pv.l4Off;
+  const type = pv.icmpType;
+  const code = pv.icmpCode;
+  let info = ((buf[icmp + 4] << 24) | (buf[icmp + 5] << 16) | (buf[icmp + 6] << 8) | buf[icmp + 7]) >>> 0;
+  const q = pv.innerL3Off;
+  if (type === 3 && code === 4) {
+    if ((buf[q + 6] & 0x40) === 0) return DropReason.NotForwardable; // client does not use PMTUD
+    const quoted = (buf[icmp + 6] << 8) | buf[icmp + 7];
+    let mtu = quoted !== 0 ? Math.min(quoted, routeMtu) : routeMtu;
+    if (mtu > 68 + 20) mtu -= 20;
+    info = mtu;
+  }
+  // Describe the client's quoted packet as "the packet" the error is about.
+  pv.l3Off = q;
+  pv.l3HeaderLen = (buf[q] & 0x0f) * 4;
+  pv.saddr[0] = pv.inner.saddr[0];
+  pv.daddr[0] = pv.inner.daddr[0];
+  pv.tos = buf[q + 1];
+  pv.protocol = pv.inner.protocol;
+  pv.icmpType = -1;
+  pv.icmpCode = -1;
+  pv.icmpError = false;
+  pv.icmpTunnel = false;
+  pv.l2Off = -1;
+  return buildIcmpError(b, i, pv, type, code, info);
+}

@@ -82,6 +82,12 @@ export class PacketView implements FlowKey {
   innerL4Off = 0;
   /** Tuple of the quoted packet (valid when icmpError). */
   inner = new InnerFlow();
+  /**
+   * True when the ICMP error quotes an IPIP packet (one the director tunnelled to a real server): then
+   * `tunnelQuoteOff` is the quoted outer header and innerL3Off/inner describe the client's packet inside.
+   */
+  icmpTunnel = false;
+  tunnelQuoteOff = 0;
   /** ARP opcode and IPv4 sender/target addresses (valid when etherType is ARP). */
   arpOp = 0;
   arpSpa = 0;
@@ -111,6 +117,7 @@ export class PacketView implements FlowKey {
     this.icmpType = -1;
     this.icmpCode = -1;
     this.icmpError = false;
+    this.icmpTunnel = false;
     this.anomaly = 0;
     this.saddr[1] = this.saddr[2] = this.saddr[3] = 0;
     this.daddr[1] = this.daddr[2] = this.daddr[3] = 0;

@@ -45,9 +45,22 @@ function quotedPorts(pv: PacketView, buf: Uint8Array, l4: number, end: number): 
 
 function parseQuote4(pv: PacketView, buf: Uint8Array, q: number, end: number): number {
   if (q + 20 > end || buf[q] >> 4 !== 4) return DropReason.IcmpBadQuote;
-  const ihl = (buf[q] & 0x0f) * 4;
+  let ihl = (buf[q] & 0x0f) * 4;
   if (ihl < 20 || q + ihl > end) return DropReason.IcmpBadQuote;
   if ((rd16(buf, q + 6) & 0x1fff) !== 0) return DropReason.IcmpQuoteFragment;
+  if (buf[q + 9] === IpProto.Ipip) {
+    // An error about a packet we tunnelled (ip_vs_in_icmp's IPIP branch): describe the client's packet
+    // quoted inside the quoted IPIP header.
+    const q2 = q + ihl;
+    if (q2 + 20 > end || buf[q2] >> 4 !== 4) return DropReason.IcmpBadQuote;
+    const ihl2 = (buf[q2] & 0x0f) * 4;
+    if (ihl2 < 20 || q2 + ihl2 > end) return DropReason.IcmpBadQuote;
+    if ((rd16(buf, q2 + 6) & 0x1fff) !== 0) return DropReason.IcmpQuoteFragment;
+    pv.icmpTunnel = true;
+    pv.tunnelQuoteOff = q;
+    q = q2;
+    ihl = ihl2;
+  }
   const inner = pv.inner;
   inner.family = 4;
   inner.protocol = buf[q + 9];
