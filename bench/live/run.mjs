@@ -85,7 +85,7 @@ try {
   {
     await lab.execOk('lb1', ['ip', 'addr', 'add', `${VIP}/32`, 'dev', 'eth0']);
     const cfg = `/tmp/ulvs-bench-haproxy.cfg`;
-    writeFileSync(cfg, `global\n  maxconn 20000\n  nbthread 2\ndefaults\n  mode tcp\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\nfrontend f\n  bind ${VIP}:80\n  default_backend b\nbackend b\n  balance roundrobin\n${rss.map((rs) => `  server ${rs.name} ${addr4(rs)}:80\n`).join('')}`);
+    writeFileSync(cfg, `global\n  maxconn 2000\n  nbthread 2\ndefaults\n  mode tcp\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\nfrontend f\n  bind ${VIP}:80\n  default_backend b\nbackend b\n  balance roundrobin\n${rss.map((rs) => `  server ${rs.name} ${addr4(rs)}:80\n`).join('')}`);
     const hp = lab.spawn('lb1', ['haproxy', '-db', '-f', cfg]);
     await new Promise((r) => setTimeout(r, 1000));
     await measure('HAProxy 2 threads, mode tcp, roundrobin', VIP, { pps: false, note: 'TCP only' });

@@ -247,7 +247,7 @@ export class DataplanePool {
     }
     if (o.backend === 'afpacket') {
       const ifs = o.interfaces ?? [];
-      return { spec: { kind: 'afpacket', interfaces: ifs, fanoutGroups: ifs.map((n) => fanoutGroupId(process.pid, ifindexOf(n))), filter: o.filter }, transfer: [] };
+      return { spec: { kind: 'afpacket', interfaces: ifs, fanoutGroups: ifs.map((n) => fanoutGroupId(process.pid, ifindexOf(n))), filter: o.filter, blockSizeBytes: 256 * 1024, blockCount: 64 }, transfer: [] };
     }
     const ch = new MessageChannel();
     s.memoryPort?.close();
