@@ -92,6 +92,32 @@ try {
     hp.kill('SIGTERM');
     await lab.exec('lb1', ['ip', 'addr', 'del', `${VIP}/32`, 'dev', 'eth0']);
   }
+  // Minimal C forwarders (bench/live/c, built by its build.sh): the ceilings of each I/O path, one real server.
+  {
+    const cdir = new URL('./c/', import.meta.url).pathname;
+    const built = await lab.exec('lb1', ['sh', '-c', `${cdir}build.sh`]);
+    if (built.code !== 0) log(`C forwarders not built: ${built.stderr}`);
+    const rs1 = rss[0];
+    const undoDr = await m.prepareRealServers(lab, 'dr');
+    await lab.execOk('lb1', ['sh', '-c', `ip addr add ${VIP}/32 dev eth0; iptables -t raw -A PREROUTING -d ${VIP} -m comment --comment ulvs-bench -j DROP`]);
+    const afp = lab.spawn('lb1', [`${cdir}bin/afp-fwd`, 'eth0', VIP, await lab.mac(rs1.name)]);
+    await new Promise((r) => setTimeout(r, 500));
+    await measure('C AF_PACKET DR forwarder (TPACKET_V3 + sendmmsg, 1 thread, rs1 only)', VIP);
+    afp.kill('SIGTERM');
+    await lab.exec('lb1', ['sh', '-c', `iptables -t raw -D PREROUTING -d ${VIP} -m comment --comment ulvs-bench -j DROP; ip addr del ${VIP}/32 dev eth0`]);
+    await undoDr();
+    const undoNat = await m.prepareRealServers(lab, 'nat');
+    const setup = [`ip addr add ${VIP}/32 dev eth0`, `ip addr add ${LAB_ADDR.natGateway4}/24 dev eth0`, 'sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.accept_local=1 net.ipv4.conf.eth0.accept_local=1 net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.eth0.send_redirects=0',
+      `iptables -t raw -A PREROUTING -d ${VIP} -j CT --notrack`, `iptables -t raw -A PREROUTING -s ${addr4(rs1)} -j CT --notrack`,
+      `iptables -t mangle -A PREROUTING -d ${VIP} -j NFQUEUE --queue-num 0`, `iptables -t mangle -A PREROUTING -s ${addr4(rs1)} -j NFQUEUE --queue-num 0`];
+    for (const c of setup) await lab.execOk('lb1', ['sh', '-c', c]);
+    const nfq = lab.spawn('lb1', [`${cdir}bin/nfq-fwd`, VIP, addr4(rs1)]);
+    await new Promise((r) => setTimeout(r, 500));
+    await measure('C NFQUEUE NAT forwarder (verdict per packet, 1 thread, rs1 only)', VIP);
+    nfq.kill('SIGTERM');
+    await lab.exec('lb1', ['sh', '-c', `iptables -t mangle -F PREROUTING; iptables -t raw -F PREROUTING; ip addr del ${VIP}/32 dev eth0; ip addr del ${LAB_ADDR.natGateway4}/24 dev eth0; sysctl -qw net.ipv4.ip_forward=0`]);
+    await undoNat();
+  }
   const ngx = await lab.exec('lb1', ['sh', '-c', 'nginx -V 2>&1; ls /usr/lib/nginx/modules /usr/share/nginx/modules 2>/dev/null']);
   if (!/ngx_stream_module/.test(ngx.stdout)) results.push({ name: 'nginx stream', rpsKa: NaN, rpsClose: NaN, p50: NaN, p99: NaN, pps: NaN, note: 'not measured: nginx-light is built with --with-stream=dynamic and ngx_stream_module.so is not installed' });
 
