@@ -78,8 +78,15 @@ export class Daemon {
     const cfg = await this.opts.loadConfig(this.opts.configFile);
     for (const w of cfg.warnings) log.warn(w);
     if (!cfg.ok) throw new DaemonStartError(`${this.opts.configFile} has ${cfg.errors.length} error(s); nothing was started`, cfg.errors);
-    prepareSocketDir(path.dirname(this.opts.pidPath));
-    prepareSocketDir(path.dirname(this.opts.socketPath));
+    for (const d of new Set([path.dirname(this.opts.pidPath), path.dirname(this.opts.socketPath)])) {
+      try {
+        prepareSocketDir(d);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') throw new Error(`cannot create ${d} (${code}): run as root, or choose writable paths with --socket and --pid-file (or ULVS_RUN_DIR)`);
+        throw e;
+      }
+    }
     acquirePidFile(this.opts.pidPath, this.opts.socketPath);
     try {
       this.startedAtMs = Date.now();
