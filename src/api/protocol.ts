@@ -19,7 +19,10 @@ export const METHODS = {
   connections: { mutates: false },
   /** Daemon status: pid, config file, uptime, data plane, VRRP instances, health, last reload. */
   status: { mutates: false },
-  /** Applies one ipvsadm rule change (params.op: RuleOp), including zero and set-timeouts. */
+  /**
+   * Applies one ipvsadm rule change (params.op: RuleOp, including zero and set-timeouts), or a batch
+   * (params.ops: RuleOp[], for -R: applied in order, published once, one result per change).
+   */
   apply: { mutates: true },
   /** Re-reads the configuration file (params.file optional); answers with the reload report. */
   reload: { mutates: true },
@@ -33,8 +36,11 @@ export interface ApiRequest {
   v: number;
   id: number | string;
   method: Method;
-  params?: { op?: RuleOp; file?: string };
+  params?: { op?: RuleOp; ops?: RuleOp[]; file?: string };
 }
+
+/** Outcome of one change of a batch apply. */
+export type OpResult = { ok: true } | { ok: false; errno: string; message: string };
 
 /** Machine codes of API errors. */
 export type ApiErrorCode = 'bad-request' | 'bad-version' | 'unknown-method' | 'ipvs' | 'reload-failed' | 'forbidden' | 'internal';

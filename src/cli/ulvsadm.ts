@@ -3,6 +3,8 @@
  * (its control socket), with ipvsadm's output formats, messages and exit codes.
  */
 import { ApiCallError, ApiConnectError, ControlClient } from '../api/client.js';
+import type { OpResult } from '../api/protocol.js';
+import type { RuleOp } from '../control/rule-table.js';
 import { defaultSocketPath } from '../control/runtime-paths.js';
 import type { ConnectionEntry, IpvsListing } from '../control/types.js';
 import { compareServices, listAllText, listDaemonText, listServiceText, listTimeoutText } from './ulvsadm/list-services.js';
@@ -75,16 +77,41 @@ async function runCommand(c: IpvsadmCommand, client: ControlClient, io: UlvsadmI
   }
 }
 
-/** -R: one ipvsadm command per stdin line (a leading "ipvsadm" is allowed); the last line's result is the exit code. */
+/**
+ * -R: one ipvsadm command per stdin line (a leading "ipvsadm" is allowed). Consecutive rule changes go
+ * to the daemon as one batch (published once); a kernel-style error is printed and the next line still
+ * runs; a line that does not parse stops the restore (after the lines before it) with exit 2, as in
+ * ipvsadm. The exit code is the last line's result.
+ */
 async function restore(client: ControlClient, io: UlvsadmIo): Promise<number> {
   let result = 0;
+  let batch: RuleOp[] = [];
+  const flush = async (): Promise<void> => {
+    if (!batch.length) return;
+    const { results } = await client.call<{ results: OpResult[] }>('apply', { ops: batch });
+    batch = [];
+    for (const r of results) {
+      if (r.ok) result = 0;
+      else { io.stderr(r.message + '\n'); result = 255; }
+    }
+  };
   for (const raw of (await io.readStdin()).split('\n')) {
     const words = raw.trim().split(/\s+/).filter(Boolean);
     if (words.length === 0 || words[0].startsWith('#')) continue;
     if (words[0] === 'ipvsadm' || words[0] === PROG) words.shift();
     if (words.length === 0) continue;
-    result = await runCommand(parseIpvsadm(words, PROG), client, io, true);
+    let cmd: IpvsadmCommand;
+    try {
+      cmd = parseIpvsadm(words, PROG);
+    } catch (e) {
+      await flush();
+      throw e;
+    }
+    if (cmd.cmd === 'op') { batch.push(cmd.op); continue; }
+    await flush();
+    result = await runCommand(cmd, client, io, true);
   }
+  await flush();
   return result;
 }
 

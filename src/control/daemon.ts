@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { ApiError, ControlServer, prepareSocketDir } from '../api/server.js';
-import type { ApiRequest } from '../api/protocol.js';
+import type { ApiRequest, OpResult } from '../api/protocol.js';
 import type { IpvsTimeouts, VirtualServiceSpec } from '../ipvs/types.js';
 import type { ConfigLoad, ConfigLoader } from './config-source.js';
 import { HealthOverlay } from './health-overlay.js';
@@ -159,6 +159,25 @@ export class Daemon {
     });
   }
 
+  /** Applies ulvsadm changes in order (each may fail alone, as ipvsadm -R goes on) and publishes once. */
+  applyAdminBatch(ops: RuleOp[]): Promise<OpResult[]> {
+    return this.serialize(async () => {
+      const results: OpResult[] = [];
+      for (const op of ops) {
+        try {
+          this.table.apply(op);
+          if (op.op === 'zero') this.opts.dataPlane.zero(op.key);
+          results.push({ ok: true });
+        } catch (e) {
+          if (!(e instanceof IpvsError)) throw e;
+          results.push({ ok: false, errno: e.errno, message: e.message });
+        }
+      }
+      await this.publish();
+      return results;
+    });
+  }
+
   /** Daemon status for `ulvs status` and the API. */
   status(): Record<string, unknown> {
     return {
@@ -183,6 +202,15 @@ export class Daemon {
       case 'connections': return this.opts.dataPlane.connections();
       case 'status': return this.status();
       case 'apply': {
+        if (Array.isArray(req.params?.ops)) {
+          if (req.params.ops.some((o) => !o || typeof o !== 'object' || typeof (o as { op?: unknown }).op !== 'string')) throw new ApiError('bad-request', 'params.ops must be a list of rule changes');
+          try {
+            return { results: await this.applyAdminBatch(req.params.ops) };
+          } catch (e) {
+            if (e instanceof TypeError) throw new ApiError('bad-request', `malformed rule change: ${e.message}`);
+            throw e;
+          }
+        }
         const op = req.params?.op;
         if (!op || typeof op !== 'object' || typeof (op as { op?: unknown }).op !== 'string') throw new ApiError('bad-request', 'apply needs params.op, a rule change');
         try {

@@ -198,3 +198,15 @@ t.test('health decisions: down removes, inhibit sets weight 0, a reload weight c
   t.equal((await run(['-S', '-n'], hs)).out, '-A -t 10.0.0.1:80 -s wlc\n-a -t 10.0.0.1:80 -r 192.168.10.1:80 -m -w 4\n-a -t 10.0.0.1:80 -r 192.168.10.2:80 -m -w 0\n');
   t.ok(sock);
 });
+
+t.test('-R: errors go on, a line that does not parse stops after the lines before it', async (t) => {
+  const { d, sock } = setup(t, []);
+  await d.start();
+  const a = await run(['-R'], sock, '-A -t 1.1.1.1:80\nipvsadm -A -t 1.1.1.1:80\n\n-A -t 2.2.2.2:80 -s rr\n');
+  t.same([a.code, a.err], [0, 'Service already exists\n']);
+  const b = await run(['-R'], sock, '-A -t 3.3.3.3:80\n-A -t bad\n-A -t 4.4.4.4:80\n');
+  t.same([b.code, b.err], [2, 'illegal virtual server address[:port] specified\n']);
+  const c = await run(['-R'], sock, '-A -t 5.5.5.5:80\n-D -t 9.9.9.9:80\n');
+  t.same([c.code, c.err], [255, 'No such service\n'], 'the last line decides the exit code');
+  t.equal((await run(['-S', '-n'], sock)).out, '-A -t 1.1.1.1:80 -s wlc\n-A -t 2.2.2.2:80 -s rr\n-A -t 3.3.3.3:80 -s wlc\n-A -t 5.5.5.5:80 -s wlc\n');
+});
