@@ -300,7 +300,15 @@ function describe(pv: PacketView, buf: Uint8Array, start: number, length: number
     case 6: s = `tcp ${ep(pv.saddr, pv.sport)} > ${ep(pv.daddr, pv.dport)} [${tcpFlags(pv.tcpFlags)}]`; break;
     case 17: s = `udp ${ep(pv.saddr, pv.sport)} > ${ep(pv.daddr, pv.dport)}`; break;
     case 132: s = `sctp ${ep(pv.saddr, pv.sport)} > ${ep(pv.daddr, pv.dport)}`; break;
-    case 1: case 58: s = `icmp${pv.family === 6 ? 'v6' : ''} ${a(pv.saddr)} > ${a(pv.daddr)} type ${pv.icmpType} code ${pv.icmpCode}`; break;
+    case 1: case 58: {
+      s = `icmp${pv.family === 6 ? 'v6' : ''} ${a(pv.saddr)} > ${a(pv.daddr)} type ${pv.icmpType} code ${pv.icmpCode}`;
+      if (pv.icmpError) {
+        const q = pv.inner;
+        const qa = (w: Uint32Array, p: number): string => (q.family === 6 ? `[${formatIpWords(w, 6)}]:${p}` : `${formatIpWords(w, 4)}:${p}`);
+        s += ` about ${pv.icmpTunnel ? 'tunnelled ' : ''}${q.protocol === 6 ? 'tcp' : q.protocol === 17 ? 'udp' : `proto ${q.protocol}`} ${qa(q.saddr, q.sport)} > ${qa(q.daddr, q.dport)}`;
+      }
+      break;
+    }
     case 4: case 41: {
       const outer = `${a(pv.saddr)} > ${a(pv.daddr)}`;
       const inner = pv.l4Off >= 0 ? describe(pv, buf, pv.l4Off, pv.l3End - pv.l4Off, 2) : 'inner packet';
