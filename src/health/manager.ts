@@ -11,6 +11,7 @@
 import { EventEmitter } from 'node:events';
 import { PROBES } from './checkers/index.js';
 import { closePinger } from './checkers/pinger.js';
+import { closeSpawner } from './spawner.js';
 import type { CheckOutcome } from './checkers/outcome.js';
 import { SystemClock, type Clock, type TimerHandle } from './clock.js';
 import { initialCheckerState, migrateCheckerState, stepChecker, type CheckerState } from './policy/dampener.js';
@@ -125,6 +126,7 @@ export class HealthManager extends EventEmitter {
     this.services.clear();
     closePinger();
     await Promise.all(pending);
+    closeSpawner();
   }
 
   /** ha_suspend: tells the manager whether a VIP is configured locally (VRRP master) now. */

@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { ScriptSpec } from './types.js';
+import { spawnViaHelper } from './spawner.js';
 
 /** How a script ended. */
 export interface ScriptResult {
@@ -45,8 +46,21 @@ export function scriptCredentials(s: ScriptSpec): { uid?: number; gid?: number }
   return { uid, gid };
 }
 
-/** Runs a script with extra environment, killing its process group after timeoutMs. */
+/**
+ * Runs a script, killing its process group after timeoutMs. Without extra environment it goes through
+ * the spawner helper (spawner.ts) when python3 is available, else it is spawned from Node directly.
+ */
 export function runScript(s: ScriptSpec, timeoutMs: number, env?: Record<string, string>): Promise<ScriptResult> {
+  if (!env && s.argv.length > 0) {
+    const cred = scriptCredentials(s);
+    const viaHelper = spawnViaHelper(s.argv, timeoutMs, cred.uid, cred.gid);
+    if (viaHelper) return viaHelper;
+  }
+  return spawnDirect(s, timeoutMs, env);
+}
+
+/** Spawns a script from Node itself (fallback when the helper is unavailable). */
+export function spawnDirect(s: ScriptSpec, timeoutMs: number, env?: Record<string, string>): Promise<ScriptResult> {
   return new Promise((resolve) => {
     let timedOut = false;
     let settled = false;
