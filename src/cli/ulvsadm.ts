@@ -36,6 +36,8 @@ function defaultIo(): UlvsadmIo {
 }
 
 const PROG = 'ulvsadm';
+/** Rule changes per -R request. */
+const RESTORE_BATCH = 500;
 
 /** Runs one parsed command over `client`; returns ipvsadm's exit code. */
 async function runCommand(c: IpvsadmCommand, client: ControlClient, io: UlvsadmIo, readingStdin: boolean): Promise<number> {
@@ -107,7 +109,12 @@ async function restore(client: ControlClient, io: UlvsadmIo): Promise<number> {
       await flush();
       throw e;
     }
-    if (cmd.cmd === 'op') { batch.push(cmd.op); continue; }
+    if (cmd.cmd === 'op') {
+      batch.push(cmd.op);
+      // Keep each request line well under the daemon's 1 MiB limit.
+      if (batch.length >= RESTORE_BATCH) await flush();
+      continue;
+    }
     await flush();
     result = await runCommand(cmd, client, io, true);
   }

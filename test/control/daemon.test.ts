@@ -210,3 +210,17 @@ t.test('-R: errors go on, a line that does not parse stops after the lines befor
   t.same([c.code, c.err], [255, 'No such service\n'], 'the last line decides the exit code');
   t.equal((await run(['-S', '-n'], sock)).out, '-A -t 1.1.1.1:80 -s wlc\n-A -t 2.2.2.2:80 -s rr\n-A -t 3.3.3.3:80 -s wlc\n-A -t 5.5.5.5:80 -s wlc\n');
 });
+
+t.test('-R of 3000 lines arrives whole (batched under the line limit)', async (t) => {
+  const { d, sock } = setup(t, []);
+  await d.start();
+  const lines: string[] = [];
+  for (let i = 0; i < 600; i++) {
+    const a = `10.${(i >> 8) & 255}.${i & 255}.1`;
+    lines.push(`-A -t ${a}:80 -s rr`);
+    for (let j = 0; j < 4; j++) lines.push(`-a -t ${a}:80 -r 192.168.${j}.${(i % 250) + 1}:80 -m -w 1`);
+  }
+  const r = await run(['-R'], sock, lines.join('\n') + '\n');
+  t.same([r.code, r.err], [0, '']);
+  t.equal((await run(['-S', '-n'], sock)).out.split('\n').filter(Boolean).length, 3000);
+});
