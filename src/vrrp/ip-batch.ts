@@ -1,10 +1,14 @@
 /**
  * A persistent `ip -force -batch -` child per daemon so adding/removing VIPs on a state change
  * costs a pipe write instead of a process spawn (a few ms each). Each request is followed by a
- * `link show dev lo` marker whose output tells that the lines before it have run; stderr lines
- * ("Command failed -:N") are attributed to the request that contains line N.
+ * marker line that always fails (`link show dev ulvs-marker0`): its "Command failed -:N" on stderr
+ * tells that the lines before it have run, and every earlier stderr line ("Command failed -:N")
+ * is attributed to the request that contains line N — one pipe, so the order is certain.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+
+/** A device name that never exists: the marker command fails on purpose. */
+const MARKER_DEV = 'ulvs-marker0';
 
 interface Pending {
   firstLine: number;
@@ -18,7 +22,6 @@ export class IpBatch {
   private child?: ChildProcess;
   private line = 0;
   private queue: Pending[] = [];
-  private outBuf = '';
   private errBuf = '';
   private lastErr = '';
 
@@ -26,7 +29,7 @@ export class IpBatch {
     if (this.child && this.child.exitCode === null && !this.child.killed) return this.child;
     this.line = 0;
     const c = spawn('ip', ['-force', '-batch', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    c.stdout!.setEncoding('utf8').on('data', (d: string) => this.onOut(d));
+    c.stdout!.resume();
     c.stderr!.setEncoding('utf8').on('data', (d: string) => this.onErr(d));
     c.on('error', () => this.failAll('ip -batch could not be started'));
     c.on('close', () => { this.child = undefined; this.failAll('ip -batch exited'); });
@@ -44,7 +47,7 @@ export class IpBatch {
       const firstLine = this.line + 1;
       this.line += lines.length + 1;
       this.queue.push({ firstLine, lastLine: this.line, errors: [], resolve });
-      c.stdin!.write(`${lines.join('\n')}\nlink show dev lo\n`);
+      c.stdin!.write(`${lines.join('\n')}\nlink show dev ${MARKER_DEV}\n`);
     });
   }
 
@@ -52,20 +55,6 @@ export class IpBatch {
   close(): void {
     this.child?.stdin?.end();
     this.child = undefined;
-  }
-
-  private onOut(d: string): void {
-    this.outBuf += d;
-    let i;
-    while ((i = this.outBuf.indexOf('\n')) >= 0) {
-      const l = this.outBuf.slice(0, i);
-      this.outBuf = this.outBuf.slice(i + 1);
-      if (/^\d+: lo: /.test(l)) {
-        const p = this.queue.shift();
-        // stderr of the same lines may still be in flight: give it one turn of the loop.
-        if (p) setImmediate(() => p.resolve(p.errors));
-      }
-    }
   }
 
   private onErr(d: string): void {
@@ -78,7 +67,10 @@ export class IpBatch {
       if (!m) { this.lastErr = l; continue; }
       const n = Number(m[1]);
       const p = this.queue.find((q) => n >= q.firstLine && n <= q.lastLine);
-      if (p) p.errors.push(this.lastErr || l);
+      if (p && n === p.lastLine) {
+        this.queue.splice(this.queue.indexOf(p), 1);
+        p.resolve(p.errors);
+      } else if (p) p.errors.push(this.lastErr || l);
       this.lastErr = '';
     }
   }

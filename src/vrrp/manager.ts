@@ -8,7 +8,7 @@
 import { EventEmitter } from 'node:events';
 import { loadNative } from '../native/addon.js';
 import type { RawSockModule } from '../native/types.js';
-import { InstanceStats, VrrpInstance, type InstanceDeps } from './instance.js';
+import { VrrpInstance, type InstanceDeps, type InstanceStats } from './instance.js';
 import { readInterface, readOperUp } from './interface-info.js';
 import { NotifyQueue, queueNotify, type NotifyRecord } from './notify.js';
 import { RawVrrpSocket, type VrrpTransport } from './socket.js';
