@@ -126,7 +126,7 @@ t.test('checkers in network namespaces', { skip: notRoot, timeout: 120_000 }, as
   }
 
   /** Breaks something, expects each listed real server down after exactly retry+1 failed attempts, repairs, expects it back. */
-  const scenario = async (name: string, rss: string[], brk: () => Promise<void> | void, fix: () => Promise<void> | void, reasonRe: RegExp) => {
+  const scenario = async (name: string, rss: string[], brk: () => Promise<void> | void, fix: () => Promise<void> | void, reasonRe: RegExp, healthy: string[] = []) => {
     const from = events.length;
     await brk();
     for (const rs of rss) {
@@ -139,6 +139,10 @@ t.test('checkers in network namespaces', { skip: notRoot, timeout: 120_000 }, as
       for (let k = attempts.length - 1; k >= 0 && attempts[k].ok === false; k--) run++;
       t.equal(run, timing.retry + 1, `${name}: ${rs} went down after retry+1 = ${timing.retry + 1} consecutive failures`);
       t.match(attempts[attempts.length - 1]?.reason ?? '', reasonRe, `${name}: reason`);
+    }
+    // The other real servers were checked on as usual while this one failed (no head-of-line blocking).
+    for (const other of healthy) {
+      t.ok(events.slice(from).some((e) => e.event === 'attempt' && e.realServer === other && e.ok === true), `${name}: ${other} kept passing its checks meanwhile`);
     }
     const fixedAt = events.length;
     await fix();
@@ -156,6 +160,7 @@ t.test('checkers in network namespaces', { skip: notRoot, timeout: 120_000 }, as
     () => runOk(['iptables', '-w', '-A', 'INPUT', '-p', 'tcp', '--dport', '9000', '--syn', '-j', 'DROP'], { netns: nsR }).then(() => undefined),
     () => runOk(['iptables', '-w', '-D', 'INPUT', '-p', 'tcp', '--dport', '9000', '--syn', '-j', 'DROP'], { netns: nsR }).then(() => undefined),
     /timeout/,
+    ['10.77.0.2:80', '10.77.0.2:443', '10.77.0.2:5300', '10.77.0.2:1'],
   );
   await scenario('server killed (RST / ICMP unreachable)', ALL, killServer, startServer, /ECONNREFUSED|refused/);
   await scenario(
