@@ -20,7 +20,7 @@ import { natIn, natOut, decrementTtl } from '../forward/nat.js';
 import { natIcmpIn, natIcmpOut } from '../forward/nat-icmp.js';
 import { tunEncap, tunPayloadMtu } from '../forward/tun.js';
 import { frameEther, frameIp } from '../forward/l2.js';
-import { buildFragNeeded, buildPortUnreachable } from '../forward/icmp-reply.js';
+import { buildFragNeeded, buildPortUnreachable, buildTunnelIcmpReply } from '../forward/icmp-reply.js';
 import { ConnKey } from '../table/conn-key.js';
 import { ConnResult, ConnStatus } from '../table/ipvs-core.js';
 import { Fwd } from '../table/layout.js';
@@ -246,16 +246,21 @@ function forwardOut(b: PacketBatch, i: number, snap: Snapshot, c: PipelineContex
 
 /** Frames packet i (already rewritten) for the client at pv's destination and sets the verdict. */
 function toClient(b: PacketBatch, i: number, snap: Snapshot, c: PipelineContext): number {
+  const k = c.k;
+  for (let j = 0; j < 4; j++) k.words[j] = c.pv.daddr[j]!;
+  return toClientAt(b, i, snap, c);
+}
+
+/** Frames packet i for the client whose address is in c.k.caddr and sets the verdict. */
+function toClientAt(b: PacketBatch, i: number, snap: Snapshot, c: PipelineContext): number {
   const pv = c.pv;
   if (b.linkType !== 1) {
     frameIp(b, i, pv);
     b.verdict[i] = Verdict.AcceptModified;
     return pv.anomaly;
   }
-  const k = c.k;
-  for (let j = 0; j < 4; j++) k.words[j] = pv.daddr[j]!;
   const eg = snap.egress;
-  const routed = snap.egressFor(pv.family === 6, k.caddr);
+  const routed = snap.egressFor(pv.family === 6, c.k.caddr);
   const err = frameEther(b, i, pv, eg.dstMac, 0, eg.srcMac, 0);
   if (err !== 0) {
     b.verdict[i] = Verdict.Drop;
@@ -264,6 +269,42 @@ function toClient(b: PacketBatch, i: number, snap: Snapshot, c: PipelineContext)
   b.verdict[i] = Verdict.Transmit;
   b.outIfindex[i] = routed ? eg.ifindex : b.ifindex[i]!;
   return pv.anomaly;
+}
+
+/**
+ * ip_vs_in_icmp's IPIP branch: an ICMP error about a packet we tunnelled to a real server (the quote
+ * holds our outer header and the client's packet). Look the client's packet up as it was sent (in
+ * direction); for a TUN connection answer the client from the VIP (frag-needed with the tunnel MTU).
+ */
+function icmpAboutTunnel(b: PacketBatch, i: number, snap: Snapshot, c: PipelineContext, nowMs: number): number {
+  const pv = c.pv;
+  const q = pv.inner;
+  const k = c.k;
+  k.proto = q.protocol;
+  k.v6 = q.family === 6;
+  const w = k.words;
+  for (let j = 0; j < 4; j++) {
+    w[j] = q.saddr[j]!;
+    w[4 + j] = q.daddr[j]!;
+  }
+  k.cport = q.sport;
+  k.vport = q.dport;
+  if (c.state.core.icmpLookup(k, false, pv.l3End - pv.l3Off, nowMs, c.r) !== ConnStatus.Hit) {
+    b.verdict[i] = Verdict.Accept;
+    return DropReason.NoService;
+  }
+  c.row[PC.IcmpMapped]! += 1;
+  const dest = snap.destBySlot[c.r.destSlot];
+  if (dest === undefined || dest.fwd !== Fwd.Tun) {
+    b.verdict[i] = Verdict.Accept;
+    return DropReason.NoService;
+  }
+  const err = buildTunnelIcmpReply(b, i, pv, dest.mtu);
+  if (err !== 0) {
+    b.verdict[i] = Verdict.Drop;
+    return err;
+  }
+  return toClientAt(b, i, snap, c); // k.caddr still holds the client
 }
 
 /**
@@ -278,6 +319,7 @@ function icmpError(b: PacketBatch, i: number, snap: Snapshot, c: PipelineContext
   const r = c.r;
   const core = c.state.core;
   const bytes = pv.l3End - pv.l3Off;
+  if (pv.icmpTunnel) return icmpAboutTunnel(b, i, snap, c, nowMs);
   k.proto = q.protocol;
   k.v6 = q.family === 6;
   const w = k.words;

@@ -22,9 +22,10 @@ for (const c of PACKET_CASES.filter((x) => x.op !== 'parse')) {
     const pv = new PacketView();
     t.equal(parsePacket(pv, c.input, 0, c.input.length, c.linkType), 0, 'input parses');
     const icmp = c.op.startsWith('nat-icmp') || pv.icmpError;
+    const tunIcmp = c.op === 'tun-icmp';
     const family = pv.family;
     const proto = icmp ? pv.inner.protocol : pv.protocol;
-    const fwd = c.op.startsWith('nat') ? 'nat' : c.op === 'tun' ? 'tun' : 'dr';
+    const fwd = c.op.startsWith('nat') ? 'nat' : c.op.startsWith('tun') ? 'tun' : 'dr';
     const vip = family === 4 ? '192.0.2.1' : '2001:db8::1';
     const rs = family === 4 ? '10.0.0.11' : '2001:db8:1::11';
     const service: VirtualServiceSpec = {
@@ -56,8 +57,8 @@ for (const c of PACKET_CASES.filter((x) => x.op !== 'parse')) {
       t.equal(state.core.inPacket(k, 0x02, 60, 0, 1000, snap, new ConnResult()), 0, 'connection set up');
     };
     if (c.op === 'nat-out') pre(pv.daddr, pv.dport);
-    else if (c.op === 'nat-icmp-in' || (c.op === 'dr' && pv.icmpError)) pre(pv.inner.daddr, pv.inner.dport);
-    else if (c.op === 'nat-icmp-out') pre(pv.inner.saddr, pv.inner.sport);
+    else if (c.op === 'nat-icmp-in' || ((c.op === 'dr' || c.op === 'tun') && pv.icmpError && !tunIcmp)) pre(pv.inner.daddr, pv.inner.dport);
+    else if (c.op === 'nat-icmp-out' || tunIcmp) pre(pv.inner.saddr, pv.inner.sport);
 
     const b = createBatch(c.linkType, 2);
     putFrame(b, 0, c.input);
@@ -65,7 +66,9 @@ for (const c of PACKET_CASES.filter((x) => x.op !== 'parse')) {
     b.count = 1;
     processBatch(b, snap, state, 1001);
     const verdict = b.verdict[0]!;
-    const wantDrop = c.reason !== 'none' && c.op !== 'port-unreach' && c.reason !== 'tun-frag-needed';
+    // ICMP errors the director originates cannot be sent on NFQUEUE (no Transmit there): dropped with the reason.
+    const icmpReply = c.op === 'port-unreach' || c.reason === 'tun-frag-needed';
+    const wantDrop = c.reason !== 'none' && (!icmpReply || c.linkType === 2);
     if (c.reason === 'none') {
       if (c.linkType === 2 && fwd === 'dr') {
         t.equal(verdict, 1, 'NFQUEUE DR: Accept');
@@ -75,6 +78,7 @@ for (const c of PACKET_CASES.filter((x) => x.op !== 'parse')) {
       } else {
         t.equal(verdict, 3, 'Transmit');
         t.equal(b.outIfindex[0], 2, 'out of the real server / client interface');
+        if (tunIcmp) t.equal(reasonName(b.reason[0]!), 'none');
       }
     } else if (wantDrop) {
       t.equal(verdict, 0, 'dropped');

@@ -4,7 +4,7 @@ import t from 'tap';
 import {
   TCP_TABLE_NORMAL, TCP_TABLE_SECURE, TCP_STATE_NAMES, nextTcpState, tcpEvent, TCP_FIN, TCP_SYN, TCP_RST, TCP_ACK,
 } from '../../src/table/tcp-states.js';
-import { Harness, svc, SYN, ACK, FIN, RST, SYNACK, FINACK } from './harness.js';
+import { Harness, svc, SYN, ACK, RST, SYNACK, FINACK } from './harness.js';
 
 const COLS = ['NO', 'ES', 'SS', 'SR', 'FW', 'TW', 'CL', 'CW', 'LA', 'LI', 'SA'];
 const NAME: Record<string, string> = {
