@@ -77,8 +77,8 @@ export class VrrpManager extends EventEmitter {
 
   /** Validates, then starts every instance; throws one sentence per error found by validate(). */
   async start(): Promise<void> {
-    this.started = true;
     this.assertValid(this.config);
+    this.started = true;
     this.startTrackers(this.config);
     for (const spec of this.config.instances) await this.addInstance(spec);
     this.applyTracking();
@@ -120,7 +120,7 @@ export class VrrpManager extends EventEmitter {
 
   /** Starts on the first call, reloads (keepalived SIGHUP semantics) on later ones. */
   async apply(config: VrrpConfig): Promise<void> {
-    if (!this.started) { this.config = config; this.started = true; await this.start(); } else await this.reload(config);
+    if (!this.started) { this.config = config; await this.start(); } else await this.reload(config);
   }
   private started = false;
 
