@@ -12,6 +12,7 @@ import { EventEmitter } from 'node:events';
 import { PROBES } from './checkers/index.js';
 import { closePinger } from './checkers/pinger.js';
 import { closeSpawner } from './spawner.js';
+import { guardedProbe } from './probe-guard.js';
 import type { CheckOutcome } from './checkers/outcome.js';
 import { SystemClock, type Clock, type TimerHandle } from './clock.js';
 import { initialCheckerState, migrateCheckerState, stepChecker, type CheckerState } from './policy/dampener.js';
@@ -70,9 +71,6 @@ export interface CheckAttempt {
   /** Checker state after this attempt. */
   up: boolean;
 }
-
-/** Safety margin after which a probe that never settled counts as failed (ms). */
-const PROBE_GUARD_MS = 5000;
 
 /** Schedules checkers, applies keepalived's policy and emits desired real-server state. */
 export class HealthManager extends EventEmitter {
@@ -299,24 +297,7 @@ export class HealthManager extends EventEmitter {
     }
     c.running = true;
     const started = this.clock.nowMs();
-    this.guardedProbe(c.cfg).then((o) => this.onResult(c, o, started));
-  }
-
-  private guardedProbe(cfg: ResolvedChecker): Promise<CheckOutcome> {
-    const budget = Math.max(cfg.connectTimeoutMs * (cfg.urls.length + 1), cfg.miscTimeoutMs) + PROBE_GUARD_MS;
-    return new Promise<CheckOutcome>((resolve) => {
-      const t = this.clock.at(this.clock.nowMs() + budget, () => resolve({ ok: false, reason: `probe did not finish within ${budget} ms` }));
-      let p: Promise<CheckOutcome>;
-      try {
-        p = Promise.resolve(this.probe(cfg));
-      } catch (e) {
-        p = Promise.resolve({ ok: false, reason: `probe threw: ${(e as Error)?.message ?? e}` });
-      }
-      p.then(
-        (o) => resolve(o && typeof o.ok === 'boolean' ? o : { ok: false, reason: 'probe returned nothing' }),
-        (e) => resolve({ ok: false, reason: `probe failed: ${(e as Error)?.message ?? e}` }),
-      ).finally(() => this.clock.cancel(t));
-    });
+    guardedProbe(this.clock, this.probe, c.cfg).then((o) => this.onResult(c, o, started));
   }
 
   private onResult(c: CheckerRt, o: CheckOutcome, startedMs: number): void {
