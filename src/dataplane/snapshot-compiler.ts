@@ -125,7 +125,11 @@ export class SnapshotCompiler {
       let rec = this.services.get(sk);
       const flagsText = vs.schedFlags.join(',');
       const changes: DestChange[] = [];
+      const changeLists: number[][] = [];
       let changeGen = gen * 1024;
+      // new: -A (init on an empty list) then one -a per real server; resched: -E with another scheduler
+      // (init on the whole list, once, at the end); diff: each del/add/edit with the list after it.
+      let mode: 'new' | 'resched' | 'diff' = 'diff';
       if (rec === undefined || rec.scheduler !== vs.scheduler || rec.schedFlags !== flagsText) {
         const schedState = new SharedArrayBuffer(schedulerStateBytes(vs.scheduler));
         if (rec === undefined) {
@@ -136,10 +140,20 @@ export class SnapshotCompiler {
           rec.scheduler = vs.scheduler;
           rec.schedFlags = flagsText;
           rec.schedState = schedState;
+          mode = 'resched';
         }
-        changes.push({ kind: 'init', generation: ++changeGen });
+        if (mode !== 'resched') {
+          mode = 'new';
+          changes.push({ kind: 'init', generation: ++changeGen });
+          changeLists.push([]);
+        }
       }
       const r = rec;
+      const record = (c: DestChange): void => {
+        if (mode === 'resched') return;
+        changes.push(c);
+        changeLists.push(r.order.map((dk) => r.dests.get(dk)!.slot));
+      };
       // Deletions (kernel: ip_vs_del_dest -> trash), in the current list.
       const wanted = new Map(vs.realServers.map((d) => [destKeyText(d), d]));
       for (let i = r.order.length - 1; i >= 0; i--) {
@@ -150,7 +164,7 @@ export class SnapshotCompiler {
         r.dests.delete(dk);
         stats.configure(d.slot, d.weight, d.u, d.l, false);
         this.trash.set(`${sk}|${dk}`, d.slot);
-        if (changes[0]?.kind !== 'init') changes.push({ kind: 'del', index: i, generation: ++changeGen });
+        record({ kind: 'del', index: i, generation: ++changeGen });
       }
       // Additions (push-front in command order) and edits.
       for (const d of vs.realServers) {
@@ -170,15 +184,19 @@ export class SnapshotCompiler {
           r.dests.set(dk, { slot, lastWeight, weight: d.weight, u: d.upperThreshold, l: d.lowerThreshold });
           r.order.unshift(dk);
           stats.configure(slot, d.weight, d.upperThreshold, d.lowerThreshold, true);
-          if (changes[0]?.kind !== 'init') changes.push({ kind: 'add', index: 0, generation: ++changeGen });
+          record({ kind: 'add', index: 0, generation: ++changeGen });
         } else if (old.weight !== d.weight || old.u !== d.upperThreshold || old.l !== d.lowerThreshold) {
           old.weight = d.weight;
           if (d.weight !== 0) old.lastWeight = d.weight;
           old.u = d.upperThreshold;
           old.l = d.lowerThreshold;
           stats.configure(old.slot, d.weight, d.upperThreshold, d.lowerThreshold, true);
-          if (changes[0]?.kind !== 'init') changes.push({ kind: 'edit', index: r.order.indexOf(dk), generation: ++changeGen });
+          record({ kind: 'edit', index: r.order.indexOf(dk), generation: ++changeGen });
         }
+      }
+      if (mode === 'resched') {
+        changes.push({ kind: 'init', generation: ++changeGen });
+        changeLists.push(r.order.map((dk) => r.dests.get(dk)!.slot));
       }
       const family = vs.key.family;
       const destSlots: number[] = [];
@@ -199,7 +217,7 @@ export class SnapshotCompiler {
         port: vs.key.kind === 'addr' ? vs.key.port : 0, fwmark: vs.key.kind === 'fwmark' ? vs.key.fwmark : 0,
         scheduler: vs.scheduler, schedFlags: [...vs.schedFlags], schedState: r.schedState,
         persistTimeoutMs: Math.min(vs.persistenceTimeoutS, 86400 * 12) * 1000, netmask: Array.from(w),
-        onePacket: vs.onePacket, destSlots, changes,
+        onePacket: vs.onePacket, destSlots, changes, changeLists,
       });
     }
     // Services that disappeared: their dests go to the trash, their slots are freed.

@@ -124,8 +124,14 @@ export interface ServiceSpec {
   onePacket: boolean;
   /** Dest slots in kernel list order. */
   destSlots: number[];
-  /** Scheduler updates to apply since the previous generation ([{kind:'init'}] for a new scheduler). */
+  /**
+   * Scheduler updates to apply since the previous generation, in the kernel's order: a new service is
+   * init on an empty list then one add per real server (ipvsadm -A, then -a ...); a scheduler change is
+   * one init on the whole list.
+   */
   changes: DestChange[];
+  /** For each change, the dest slots (kernel order) of the list right after it: the view update() sees. */
+  changeLists: number[][];
 }
 
 /** A route towards clients (NAT replies, ICMP errors): egress interface and L2 addresses. */

@@ -172,7 +172,11 @@ export class Snapshot implements ServiceResolver {
       const svc = new SnapService(s, dests, state.stats, sched);
       // A worker that joins late initialises its private tables without re-applying shared changes.
       if (!reuse && s.changes[0]?.kind !== 'init') sched.update(svc.view, { kind: 'init', generation: spec.generation * 1024 });
-      for (const c of s.changes) sched.update(svc.view, c);
+      s.changes.forEach((c, j) => {
+        const list = s.changeLists?.[j];
+        const view = list === undefined ? svc.view : new SharedDestView(list.map((slot) => this.destBySlot[slot]!), state.stats);
+        sched.update(view, c);
+      });
       this.services.push(svc);
       if (s.fwmark !== 0) this.byMark.set(s.fwmark * 2 + (s.family === 6 ? 1 : 0), svc);
       else {
