@@ -312,6 +312,7 @@ export class HealthManager extends EventEmitter {
       c.state = step.state;
       const svc = c.rs.svc;
       const rsId = c.rs.res.id;
+      if (!o.ok && c.cfg.spec.logAllFailures && !step.transition) this.log('info', `${c.cfg.type} on ${rsId} of ${svc.res.id} failed: ${o.reason}`);
       if (this.listenerCount('attempt') > 0) {
         const ev: CheckAttempt = { service: svc.res.id, realServer: rsId, type: c.cfg.type, ok: o.ok, reason: o.reason, up: c.state.up };
         this.safeEmit('attempt', ev);
