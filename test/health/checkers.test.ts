@@ -142,3 +142,19 @@ t.test('SSL_GET against a self-signed TLS server: digest, SNI only when enabled;
   t.equal(buildRequest('/x', 'h:8080', '1.0'), 'GET /x HTTP/1.0\r\nUser-Agent: KeepAliveClient\r\nHost: h:8080\r\n\r\n');
   t.equal(buildRequest('/x', 'h', '1.1'), 'GET /x HTTP/1.1\r\nUser-Agent: KeepAliveClient\r\nHost: h\r\nConnection: close\r\n\r\n');
 });
+
+t.test('IPv6 targets: TCP_CHECK and UDP_CHECK on ::1', async (t) => {
+  const s = net.createServer((c) => c.end());
+  const ok6 = await new Promise<boolean>((res) => { s.once('error', () => res(false)); s.listen(0, '::1', () => res(true)); });
+  if (!ok6) { t.pass('no IPv6 loopback here'); return; }
+  t.teardown(() => s.close());
+  const port = (s.address() as net.AddressInfo).port;
+  const r = resolved(port, { type: 'TCP_CHECK', connectTimeoutMs: 1000 }, '::1');
+  t.match(await PROBES.TCP_CHECK(r), { ok: true });
+  const u = dgram.createSocket('udp6');
+  u.on('message', (m, ri) => u.send(m, ri.port, ri.address));
+  await new Promise<void>((res) => u.bind(0, '::1', res));
+  t.teardown(() => u.close());
+  const ru = resolved(u.address().port, { type: 'UDP_CHECK', connectTimeoutMs: 500, payload: Buffer.from('hi'), requireReply: true }, '::1');
+  t.match(await PROBES.UDP_CHECK(ru), { ok: true });
+});
