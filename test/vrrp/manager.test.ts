@@ -122,3 +122,24 @@ t.test('reload: matched by VRID/interface (not name), keeps MASTER, diffs VIPs; 
   t.same(m.status().map((s) => s.name), ['RENAMED'], 'the old configuration stays');
   await m.stop();
 });
+
+t.test('GARP bursts: garp_master_repeat at MASTER, again after garp_master_delay, then garp_master_refresh', async (t) => {
+  const wire = new FakeWire();
+  const tr = new FakeTransport(wire, '10.0.0.1');
+  const frames: string[] = [];
+  const m = new VrrpManager(config([instanceSpec({ priority: 255, garp: { masterDelayMs: 150, masterRepeat: 2, masterRefreshMs: 400, masterRefreshRepeat: 1, lowerPrioDelayMs: 5000, lowerPrioRepeat: 5, intervalMs: 0 } })]), {
+    log: () => {}, transportFactory: () => tr, linkPollMs: 1000000,
+    deps: { readInterface: fakeIface('10.0.0.1'), addVips: async () => [], removeVips: async () => [], sendFrame: (dev) => { frames.push(dev); } },
+  });
+  await m.start();
+  await sleep(80);
+  t.equal(frames.length, 2, 'first burst');
+  await sleep(200);
+  t.equal(frames.length, 4, 'second burst after garp_master_delay');
+  await sleep(400);
+  t.ok(frames.length >= 5, 'refresh while MASTER');
+  await m.stop();
+  const n = frames.length;
+  await sleep(500);
+  t.equal(frames.length, n, 'no GARP after stop');
+});
