@@ -67,6 +67,8 @@ export class Daemon {
   private startedAtMs = 0;
   private lastReload?: ReloadReport & { atMs: number };
   private stopping?: Promise<void>;
+  /** True inside start/reload: health decisions are recorded directly and applied by that change. */
+  private mutating = false;
   /** Successful and refused (re)loads, and the time of the last success (ms since the epoch). */
   readonly reloadStats = { ok: 0, failed: 0, lastSuccessMs: 0 };
 
@@ -90,13 +92,22 @@ export class Daemon {
     acquirePidFile(this.opts.pidPath, this.opts.socketPath);
     try {
       this.startedAtMs = Date.now();
-      this.converge(cfg);
+      // Health first: its initial decisions (alpha: real servers start down) shape the first rules.
+      this.opts.health?.onDecision((d) => {
+        if (this.mutating) this.overlay.record(d);
+        else void this.serialize(() => this.onHealth(d));
+      });
+      this.mutating = true;
+      try {
+        await this.opts.health?.apply(cfg.model);
+        this.converge(cfg);
+        await this.publish();
+        await this.opts.vrrp?.apply(cfg.model);
+      } finally {
+        this.mutating = false;
+      }
       this.reloadStats.ok++;
       this.reloadStats.lastSuccessMs = Date.now();
-      await this.publish();
-      this.opts.health?.onDecision((d) => { void this.serialize(() => this.onHealth(d)); });
-      await this.opts.vrrp?.apply(cfg.model);
-      await this.opts.health?.apply(cfg.model);
       this.server = new ControlServer(this.opts.socketPath, (req) => this.handle(req), (m) => log.warn(m));
       await this.server.listen();
       this.rateTimer = setInterval(() => this.sampleRates(), this.opts.rateIntervalMs ?? RATE_INTERVAL_MS);
@@ -120,12 +131,17 @@ export class Daemon {
         this.reloadStats.failed++;
         return report;
       }
-      const r = this.converge(cfg);
-      report.changes = r.changes;
-      report.failed = r.failed;
-      await this.publish();
-      await this.opts.vrrp?.apply(cfg.model);
-      await this.opts.health?.apply(cfg.model);
+      this.mutating = true;
+      try {
+        await this.opts.health?.apply(cfg.model);
+        const r = this.converge(cfg);
+        report.changes = r.changes;
+        report.failed = r.failed;
+        await this.publish();
+        await this.opts.vrrp?.apply(cfg.model);
+      } finally {
+        this.mutating = false;
+      }
       this.opts.configFile = file;
       log.info(`reloaded ${file}: ${report.changes.length} rule change(s)`, { changes: report.changes, failed: report.failed });
       this.lastReload = { ...report, atMs: Date.now() };

@@ -224,3 +224,27 @@ t.test('-R of 3000 lines arrives whole (batched under the line limit)', async (t
   t.same([r.code, r.err], [0, '']);
   t.equal((await run(['-S', '-n'], sock)).out.split('\n').filter(Boolean).length, 3000);
 });
+
+t.test('initial health decisions (alpha) shape the first rules; decisions during a reload apply with it', async (t) => {
+  let cb: ((d: import('../../src/control/ports.js').HealthDecision) => void) | undefined;
+  const key = { kind: 'addr' as const, protocol: 'tcp' as const, family: 4 as const, address: '10.0.0.1', port: 80 };
+  let down = '192.168.10.1';
+  const health = {
+    apply: async () => { cb!({ keys: [key], address: down, port: 80, inService: false, weight: 0 }); },
+    onDecision: (f: typeof cb) => { cb = f; }, stop: async () => {}, views: () => [],
+  };
+  const published: string[][] = [];
+  const dp = new NullDataPlane();
+  const pub = dp.publish.bind(dp);
+  dp.publish = async (r) => { published.push(r.services.flatMap((s) => s.realServers.map((x) => x.address))); await pub(r); };
+  const { d, dir, conf } = setup(t, [vs('10.0.0.1', 80, [['192.168.10.1', 1], ['192.168.10.2', 1]])]);
+  const d2 = new Daemon({ ...d.opts, health, dataPlane: dp, pidPath: path.join(dir, 'a.pid'), socketPath: path.join(dir, 'a', 'a.sock') });
+  t.teardown(() => d2.stop());
+  await d2.start();
+  t.same(published, [['192.168.10.2']], 'the dead real server was never published');
+  down = '192.168.10.3';
+  writeFileSync(conf, JSON.stringify({ services: [vs('10.0.0.1', 80, [['192.168.10.1', 1], ['192.168.10.2', 1], ['192.168.10.3', 1]])] }));
+  await d2.reload();
+  t.same(published[published.length - 1], ['192.168.10.2'], 'still only the live real server');
+  t.notOk(published.some((p) => p.includes('192.168.10.3')), 'a new real server found down during the reload is never published');
+});
