@@ -203,6 +203,7 @@ export class Daemon {
       socket: this.opts.socketPath,
       uptimeS: Math.round((Date.now() - this.startedAtMs) / 1000),
       dataPlane: this.opts.dataPlane.description,
+      dataPlaneCounters: this.opts.dataPlane.metrics?.() ?? null,
       services: this.table.rules().services.length,
       configServices: this.configServices.length,
       lastReload: this.lastReload ?? null,

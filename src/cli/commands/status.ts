@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { ApiCallError, ApiConnectError, callOnce } from '../../api/client.js';
 import { defaultSocketPath } from '../../control/runtime-paths.js';
-import type { HealthView, VrrpInstanceView } from '../../control/ports.js';
+import type { DataPlaneMetrics, HealthView, VrrpInstanceView } from '../../control/ports.js';
 import { UsageError, UserError, type CliCommand } from '../command.js';
 
 const usage = `usage: ulvs status [--socket PATH] [--json]
@@ -14,6 +14,7 @@ Shows the state of the daemon running in this network namespace. Exit 1 when non
 
 interface Status {
   pid: number; config: string; netns: string; socket: string; uptimeS: number; dataPlane: string; services: number; configServices: number;
+  dataPlaneCounters: DataPlaneMetrics | null;
   lastReload: { ok: boolean; file: string; atMs: number; changes: string[]; errors: string[] } | null;
   vrrp: VrrpInstanceView[]; health: HealthView[];
 }
@@ -40,6 +41,11 @@ async function run(argv: string[]): Promise<number> {
     `data plane: ${s.dataPlane}`,
     `services:   ${s.services} (${s.configServices} from the config file)`,
   ];
+  if (s.dataPlaneCounters) {
+    const w = s.dataPlaneCounters.workers;
+    const drops = Object.entries(s.dataPlaneCounters.dropsByReason).map(([r, n]) => `${r} ${n}`).join(', ') || 'none';
+    lines.push(`workers:    ${w.length}, packets ${w.reduce((a, x) => a + x.packets, 0)} in ${w.reduce((a, x) => a + x.batches, 0)} batches, queue drops ${w.reduce((a, x) => a + x.queueDrops, 0)}; drops: ${drops}`);
+  }
   if (s.lastReload) lines.push(`last reload: ${new Date(s.lastReload.atMs).toISOString()} ${s.lastReload.ok ? `ok, ${s.lastReload.changes.length} change(s)` : `refused: ${s.lastReload.errors[0] ?? ''}`}`);
   for (const i of s.vrrp) lines.push(`vrrp ${i.name} (vrid ${i.vrid}, ${i.interface}): ${i.state} priority ${i.effectivePriority}/${i.priority}, ${i.transitions} transition(s)`);
   for (const h of s.health) lines.push(`health ${h.service} ${h.realServer}: ${h.alive ? 'up' : 'down'}${h.inService ? '' : ' (out of service)'}`);
