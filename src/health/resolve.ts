@@ -78,9 +78,9 @@ function pick<T>(...vals: Array<T | undefined>): T | undefined {
   return undefined;
 }
 
-function hostHeader(host: string, port: number, tls: boolean): string {
-  const h = host.includes(':') ? `[${host}]` : host;
-  return port === (tls ? 443 : 80) ? h : `${h}:${port}`;
+/** keepalived's Host header without a virtualhost: `addr:port`, IPv6 as `[addr]:port` (check_http.c http_request_thread). */
+function hostHeader(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 /** Resolves one checker of real server rs in service vs. */
@@ -116,7 +116,7 @@ export function resolveChecker(vs: HealthServiceSpec, rs: HealthRealServerSpec, 
       path: u.path,
       digest: u.digest?.toLowerCase(),
       statusCodes: u.statusCodes && u.statusCodes.length ? u.statusCodes : [{ lo: HEALTH_DEFAULTS.statusLo, hi: HEALTH_DEFAULTS.statusHi }],
-      host: u.virtualhost ?? vhost ?? hostHeader(host, port, c.type === 'SSL_GET'),
+      host: u.virtualhost ?? vhost ?? hostHeader(host, port),
     }));
   }
   r.key = checkerKey(r);

@@ -140,7 +140,9 @@ t.test('SSL_GET against a self-signed TLS server: digest, SNI only when enabled;
   t.match(await probe(port, { type: 'SSL_GET', connectTimeoutMs: 2000, urls: [{ path: '/' }], sniName: 'sni.example.test' }), { ok: true });
   t.same(snis, [false, 'www.example.test', 'sni.example.test']);
   t.equal(buildRequest('/x', 'h:8080', '1.0'), 'GET /x HTTP/1.0\r\nUser-Agent: KeepAliveClient\r\nHost: h:8080\r\n\r\n');
-  t.equal(buildRequest('/x', 'h', '1.1'), 'GET /x HTTP/1.1\r\nUser-Agent: KeepAliveClient\r\nHost: h\r\nConnection: close\r\n\r\n');
+  t.equal(buildRequest('/x', 'h', '1.1'), 'GET /x HTTP/1.1\r\nUser-Agent: KeepAliveClient\r\nConnection: close\r\nHost: h\r\n\r\n');
+  t.equal(resolved(8080, { type: 'HTTP_GET', urls: [{ path: '/' }] }).urls[0].host, '127.0.0.1:8080', 'Host is addr:port without virtualhost');
+  t.equal(resolved(80, { type: 'HTTP_GET', urls: [{ path: '/' }] }, '2001:db8::1').urls[0].host, '[2001:db8::1]:80');
 });
 
 t.test('IPv6 targets: TCP_CHECK and UDP_CHECK on ::1', async (t) => {

@@ -5,26 +5,29 @@
  * verification (as keepalived); SNI only with enable_sni / sni_name.
  */
 import tls from 'node:tls';
-import type net from 'node:net';
+import net from 'node:net';
 import type { HttpCheckSpec } from '../types.js';
 import type { ResolvedChecker } from '../resolve.js';
 import { connectTcp } from './check-tcp.js';
 import { HttpResponseReader, statusAccepted } from './http-response.js';
 import { errText, type CheckOutcome } from './outcome.js';
 
-/** Builds the request keepalived sends for one url (http_protocol 1.0, 1.0C, 1.0K or 1.1). */
+/**
+ * Builds the request keepalived sends for one url (check_http.c REQUEST_TEMPLATE): request line,
+ * User-Agent, the Connection header of http_protocol 1.0C / 1.1 (keep-alive for 1.0K), then Host.
+ */
 export function buildRequest(path: string, host: string, protocol: HttpCheckSpec['httpProtocol']): string {
   const version = protocol === '1.1' ? '1.1' : '1.0';
-  let req = `GET ${path} HTTP/${version}\r\nUser-Agent: KeepAliveClient\r\nHost: ${host}\r\n`;
-  if (protocol === '1.0C' || protocol === '1.1') req += 'Connection: close\r\n';
-  if (protocol === '1.0K') req += 'Connection: keep-alive\r\n';
-  return req + '\r\n';
+  const conn = protocol === '1.0C' || protocol === '1.1' ? 'Connection: close\r\n' : protocol === '1.0K' ? 'Connection: keep-alive\r\n' : '';
+  return `GET ${path} HTTP/${version}\r\nUser-Agent: KeepAliveClient\r\n${conn}Host: ${host}\r\n\r\n`;
 }
 
 function tlsWrap(raw: net.Socket, spec: HttpCheckSpec, host: string, deadlineMs: number): Promise<tls.TLSSocket | CheckOutcome> {
   return new Promise((resolve) => {
     let done = false;
-    const servername = spec.sniName ?? (spec.enableSni ? host.replace(/:\d+$/, '').replace(/^\[|\]$/g, '') : undefined);
+    // SNI carries a host name only (RFC 6066 section 3): an address-derived Host sends none.
+    const name = spec.sniName ?? (spec.enableSni ? host.replace(/:\d+$/, '').replace(/^\[|\]$/g, '') : undefined);
+    const servername = name && net.isIP(name) === 0 ? name : undefined;
     let s: tls.TLSSocket;
     const finish = (r: tls.TLSSocket | CheckOutcome) => {
       if (done) return;
