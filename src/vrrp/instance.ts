@@ -10,6 +10,7 @@ import { encodeAdvert, VRRP_GROUP4, VRRP_GROUP6, type Advert, type DropReason } 
 import { garpFrame, unsolicitedNaFrame } from './garp.js';
 import type { InterfaceInfo } from './interface-info.js';
 import { queueNotify, type NotifyQueue } from './notify.js';
+import { removeVmac, setupVmac, vmacOf } from './vmac.js';
 import type { AdvertMeta, AdvertSink, VrrpTransport } from './socket.js';
 import { initialMachine, nextDeadlineMs, step, type MachineAction, type MachineEvent, type MachineParams, type MachineState } from './state-machine.js';
 import type { NotifyState, VipSpec, VrrpInstanceSpec, VrrpState, VrrpStateEvent } from './types.js';
@@ -82,6 +83,8 @@ export class VrrpInstance extends EventEmitter implements AdvertSink {
   get priority(): number { return this.spec.priority === 255 ? 255 : this.machine.priority; }
   private get group(): string { return this.spec.mcastGroup ?? (this.spec.family === 4 ? VRRP_GROUP4 : VRRP_GROUP6); }
   private get unicast(): boolean { return this.spec.unicastPeers.length > 0; }
+  /** Where VIPs without `dev` go: the VMAC interface with use_vmac, else the instance interface. */
+  private get vipDev(): string { return this.spec.useVmac ? vmacOf(this.spec).name : this.spec.interface; }
 
   /** Resolves the source address, removes stale copies of our VIPs, joins the group and starts the machine. */
   async start(): Promise<void> {
@@ -92,12 +95,13 @@ export class VrrpInstance extends EventEmitter implements AdvertSink {
       if (!info.up && !this.spec.dontTrackPrimary) this.faults.add(`interface ${info.name} down`);
     }
     this.srcIp = this.spec.srcIp ?? (this.spec.family === 4 ? this.pickIpv4(info) : info?.linkLocal6[0]) ?? '';
+    if (this.spec.useVmac && info) for (const e of await setupVmac(this.spec)) { this.deps.log(`${this.name}: ${e}`); this.faults.add('use_vmac'); }
     if (!this.srcIp) this.faults.add('no source address');
     for (const v of [...this.spec.vips, ...this.spec.excludedVips]) {
-      const dev = v.dev ?? this.spec.interface;
+      const dev = v.dev ?? this.vipDev;
       if (!this.macs.has(dev)) { const i = await this.deps.readInterface(dev); if (i) this.macs.set(dev, i.mac); }
     }
-    const stale = await this.deps.removeVips(this.allVips(), this.spec.interface);
+    const stale = await this.deps.removeVips(this.allVips(), this.vipDev);
     for (const e of stale) this.deps.log(`${this.name}: ${e}`);
     this.machine = { ...initialMachine(machineParams(this.spec, this.srcIp || '0.0.0.0'), this.effectivePriority()), fault: this.faults.size > 0 };
     if (this.faults.size) this.emit('faults');
@@ -117,6 +121,7 @@ export class VrrpInstance extends EventEmitter implements AdvertSink {
     this.deps.transport.unregister(this.spec.vrid, this);
     if (!this.unicast) { try { this.deps.transport.leave(this.group); } catch { /* gone */ } }
     await this.ops;
+    if (this.spec.useVmac) await removeVmac(this.spec);
   }
   private stopAs: 'STOP' | 'DELETED' = 'STOP';
 
@@ -154,11 +159,11 @@ export class VrrpInstance extends EventEmitter implements AdvertSink {
     const removed = oldAll.filter((v) => !newAll.some((n) => key(n) === key(v)));
     const added = newAll.filter((v) => !oldAll.some((o) => key(o) === key(v)));
     await this.enqueue(async () => {
-      if (removed.length) await this.deps.removeVips(removed, spec.interface);
+      if (removed.length) await this.deps.removeVips(removed, this.vipDev);
       if (this.state === 'MASTER') {
-        if (added.length) await this.deps.addVips(added, spec.interface);
-        this.garpBurst(spec.garp.masterRepeat);
-      } else if (added.length) await this.deps.removeVips(added, spec.interface);
+        if (added.length) await this.deps.addVips(added, this.vipDev);
+        await this.garpBurst(spec.garp.masterRepeat);
+      } else if (added.length) await this.deps.removeVips(added, this.vipDev);
     });
   }
 
@@ -268,8 +273,8 @@ export class VrrpInstance extends EventEmitter implements AdvertSink {
     const vips = this.allVips();
     this.enqueue(async () => {
       let errs: string[] = [];
-      if (to === 'MASTER') errs = await this.deps.addVips(vips, this.spec.interface);
-      else if (from === 'MASTER') errs = await this.deps.removeVips(vips, this.spec.interface);
+      if (to === 'MASTER') errs = await this.deps.addVips(vips, this.vipDev);
+      else if (from === 'MASTER') errs = await this.deps.removeVips(vips, this.vipDev);
       for (const e of errs) this.deps.log(`${this.name}: ${e}`);
       const ev: VrrpStateEvent = { instance: this.name, vrid: this.spec.vrid, interface: this.spec.interface, from, to, priority: prio, vips: to === 'MASTER' ? vips : [], reason, atMs };
       this.deps.log(`${this.name}: ${from} -> ${to} (${reason})`);
@@ -305,7 +310,7 @@ export class VrrpInstance extends EventEmitter implements AdvertSink {
   private async garpBurst(repeat: number): Promise<void> {
     for (let i = 0; i < repeat; i++) {
       for (const v of this.allVips()) {
-        const dev = v.dev ?? this.spec.interface;
+        const dev = v.dev ?? this.vipDev;
         const mac = this.macs.get(dev);
         if (!mac) continue;
         try {

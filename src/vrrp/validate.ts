@@ -43,7 +43,7 @@ export function validate(config: VrrpConfig): VrrpProblem[] {
     if (s.initialState === 'MASTER' && s.nopreempt) warn(i, 'nopreempt', `${id}: nopreempt needs 'state BACKUP' to have an effect.`);
     if (s.strict && s.unicastPeers.length) err(i, 'unicast_peer', `${id}: vrrp_strict does not allow unicast_peer; drop one of them.`);
     if (s.strict && s.authentication) err(i, 'authentication', `${id}: vrrp_strict does not allow authentication; drop one of them.`);
-    if (s.useVmac) warn(i, 'use_vmac', `${id}: use_vmac is not supported by ulvs yet; the VIPs go on ${s.interface} with its own MAC.`);
+    if (s.useVmac && s.unicastPeers.length === 0 && s.family === 6) warn(i, 'use_vmac', `${id}: use_vmac with IPv6 is untested in ulvs.`);
     for (const r of s.trackScripts) if (!scripts.has(r.name)) err(i, 'track_script', `${id}: track_script '${r.name}' names no vrrp_script block.`);
     // keepalived refuses two instances with the same VRID on one interface and family (multicast or unicast alike).
     const key = `${s.interface}|${s.family}|${s.vrid}`;

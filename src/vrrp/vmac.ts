@@ -1,0 +1,40 @@
+/**
+ * keepalived's `use_vmac`: a macvlan on the instance interface with the RFC 5798 §7.3 virtual MAC
+ * (00:00:5e:00:01:VRID for IPv4, 00:00:5e:00:02:VRID for IPv6), named `vrrp.VRID` unless given.
+ * The VIPs go on it, so ARP for them is answered with the virtual MAC; the base interface is set to
+ * arp_ignore=1 / arp_filter=1 so it does not answer for them too. Adverts stay on the base
+ * interface (keepalived's vmac_xmit_base behaviour).
+ */
+import { run } from '../util/exec.js';
+import type { VrrpInstanceSpec } from './types.js';
+
+/** The macvlan's name and MAC for an instance with use_vmac. */
+export function vmacOf(spec: VrrpInstanceSpec): { name: string; mac: string } {
+  const name = typeof spec.useVmac === 'string' && spec.useVmac ? spec.useVmac : `vrrp.${spec.vrid}`;
+  const mac = `00:00:5e:00:0${spec.family === 4 ? 1 : 2}:${spec.vrid.toString(16).padStart(2, '0')}`;
+  return { name, mac };
+}
+
+/** Creates (or re-creates, after a crash) the VMAC interface up; returns error messages. */
+export async function setupVmac(spec: VrrpInstanceSpec): Promise<string[]> {
+  const { name, mac } = vmacOf(spec);
+  await run(['ip', 'link', 'del', name], { timeoutMs: 5000 });
+  const errors: string[] = [];
+  for (const argv of [
+    ['ip', 'link', 'add', name, 'link', spec.interface, 'type', 'macvlan', 'mode', 'private'],
+    ['ip', 'link', 'set', name, 'address', mac],
+    ['ip', 'link', 'set', name, 'up'],
+  ]) {
+    const r = await run(argv, { timeoutMs: 5000 });
+    if (r.code !== 0) { errors.push(`use_vmac: '${argv.join(' ')}' failed: ${r.stderr.trim()}`); return errors; }
+  }
+  if (spec.family === 4) {
+    await run(['sysctl', '-q', '-w', `net.ipv4.conf.${spec.interface}.arp_ignore=1`, `net.ipv4.conf.${spec.interface}.arp_filter=1`, `net.ipv4.conf.${name}.arp_ignore=1`], { timeoutMs: 5000 });
+  }
+  return errors;
+}
+
+/** Deletes the VMAC interface (at stop, like keepalived). */
+export async function removeVmac(spec: VrrpInstanceSpec): Promise<void> {
+  await run(['ip', 'link', 'del', vmacOf(spec).name], { timeoutMs: 5000 });
+}

@@ -1,0 +1,30 @@
+// use_vmac: ulvs puts the VIP on a macvlan with the virtual MAC 00:00:5e:00:01:VRID, so clients
+// resolve the VIP to the virtual MAC; a keepalived backup takes over on stop; the macvlan goes away.
+import t from 'tap';
+import { VrrpBed, bedId, ensureDist, keepalivedInstance, stopProc } from '../../bench/failover-lab.js';
+import { run } from '../../src/util/exec.js';
+import { instanceSpec, vip, vrrpConfig } from '../../src/vrrp/spec.js';
+
+const root = process.getuid?.() === 0;
+const V = '10.68.0.100';
+
+t.test('use_vmac: clients see the virtual MAC; clean stop hands over and removes the macvlan', { skip: !root && 'needs root' }, async (t) => {
+  await ensureDist();
+  const bed = await VrrpBed.up(bedId('vm'), [{ name: 'a', addrs: ['10.68.0.1/24'] }, { name: 'b', addrs: ['10.68.0.2/24'] }, { name: 'client', addrs: ['10.68.0.10/24'] }]);
+  t.teardown(() => bed.down());
+  await run(['sysctl', '-q', '-w', 'net.ipv4.neigh.eth0.locktime=0'], { netns: bed.ns('client') });
+  const u = bed.ulvs('a', vrrpConfig([instanceSpec({ version: 3, vrid: 71, priority: 200, advertIntMs: 100, useVmac: true, vips: [vip(`${V}/24`)] })]));
+  const k = bed.keepalived('b', keepalivedInstance({ vrid: 71, priority: 100, advertInt: 0.1, version: 3, vips: [`${V}/24`] }));
+  const onVmac = async (): Promise<boolean> => (await run(['ip', '-o', 'addr', 'show', 'dev', 'vrrp.71'], { netns: bed.ns('a') })).stdout.includes(V);
+  if (!t.ok(await bed.until(onVmac, 12000), 'the VIP is on the vrrp.71 macvlan of the master')) t.comment(u.out.join('\n'));
+  const mac = async (): Promise<string> => {
+    await run(['curl', '-s', '-m', '0.3', `http://${V}:9/`], { netns: bed.ns('client') });
+    return (await run(['ip', 'neigh', 'show', V], { netns: bed.ns('client') })).stdout;
+  };
+  t.match(await mac(), /00:00:5e:00:01:47/, 'the client resolves the VIP to the virtual MAC');
+  await stopProc(u);
+  t.ok(await bed.until(() => bed.holds('b', V), 3000), 'keepalived takes over on the clean stop');
+  t.ok(await bed.until(async () => !(await mac()).includes('00:00:5e:00:01:47'), 3000), 'the client now resolves the VIP to the new master');
+  t.equal((await run(['ip', 'link', 'show', 'vrrp.71'], { netns: bed.ns('a') })).code, 1, 'the macvlan was removed');
+  await stopProc(k);
+});
