@@ -5,6 +5,7 @@
  */
 import http from 'node:http';
 import dgram from 'node:dgram';
+import os from 'node:os';
 import { parseArgs } from 'node:util';
 
 /** Starts the responders; resolves when both listen. */
@@ -43,10 +44,29 @@ export async function startResponder(name: string, httpPort: number, udpPort: nu
   });
   server.keepAliveTimeout = 30000;
   await new Promise<void>((resolve) => server.listen({ port: httpPort, host: '::', ipv6Only: false }, resolve));
-  const udp = dgram.createSocket({ type: 'udp6', ipv6Only: false });
-  udp.on('message', (_msg, rinfo) => udp.send(`${name}\n`, rinfo.port, rinfo.address));
-  await new Promise<void>((resolve) => udp.bind(udpPort, '::', resolve));
-  return { close: () => { server.close(); udp.close(); } };
+  // One UDP socket per local address, so a reply leaves from the address the request was sent to:
+  // in DR and TUN that is the VIP on lo, added after this process started, hence the re-scan.
+  const udp = new Map<string, dgram.Socket>();
+  const bindAll = async (): Promise<void> => {
+    for (const addrs of Object.values(os.networkInterfaces())) {
+      for (const a of addrs ?? []) {
+        if (udp.has(a.address) || (a.family === 'IPv6' && a.scopeid)) continue;
+        const sock = dgram.createSocket(a.family === 'IPv4' ? 'udp4' : 'udp6');
+        sock.on('message', (_msg, rinfo) => sock.send(`${name}\n`, rinfo.port, rinfo.address));
+        sock.on('error', () => { sock.close(); udp.delete(a.address); });
+        udp.set(a.address, sock);
+        await new Promise<void>((resolve) => {
+          sock.once('listening', resolve);
+          sock.once('error', () => resolve());
+          sock.bind(udpPort, a.address);
+        });
+      }
+    }
+  };
+  await bindAll();
+  const rescan = setInterval(() => { void bindAll(); }, 500);
+  rescan.unref();
+  return { close: () => { clearInterval(rescan); server.close(); for (const u of udp.values()) u.close(); } };
 }
 
 const isMain = process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop() ?? '\0');
