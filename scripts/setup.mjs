@@ -30,6 +30,7 @@ export const APT_PACKAGES = {
   wrk: 'HTTP load in tests and benchmarks',
   haproxy: 'benchmark reference',
   'nginx-light': 'benchmark reference',
+  'libnginx-mod-stream': 'benchmark reference (nginx stream, L4)',
   hping3: 'SYN flood tests',
   iperf3: 'throughput benchmark',
   openssl: 'self-signed certificates for SSL_GET tests',
