@@ -1,14 +1,16 @@
 #define _GNU_SOURCE
 // Minimal AF_PACKET DR forwarder (benchmark reference, the ceiling of the AF_PACKET path): TPACKET_V3
 // RX ring on IFACE with a BPF filter for IPv4 to VIP, rewrites the Ethernet destination to RS_MAC and
-// the source to IFACE's MAC, and sends each block's frames with one sendmmsg. Single thread.
-// usage: afp-fwd IFACE VIP RS_MAC
+// the source to IFACE's MAC, and sends each block's frames with one sendmmsg. THREADS threads (default
+// 1), each with its own socket and ring in one PACKET_FANOUT_HASH group (like ulvs' fanout workers).
+// usage: afp-fwd IFACE VIP RS_MAC [THREADS]
 #include <arpa/inet.h>
 #include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,17 +22,20 @@
 
 static volatile int stop;
 static void on_sig(int s) { (void)s; stop = 1; }
+static const char *ifname;
+static unsigned ifindex;
+static uint32_t vip;
+static unsigned char rs[6];
+static volatile int ready;
+static unsigned long total;
 
-int main(int argc, char **argv) {
-  if (argc < 4) { fprintf(stderr, "usage: afp-fwd IFACE VIP RS_MAC\n"); return 2; }
-  unsigned ifindex = if_nametoindex(argv[1]);
-  uint32_t vip = ntohl(inet_addr(argv[2]));
-  unsigned char rs[6], me[6];
-  sscanf(argv[3], "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &rs[0], &rs[1], &rs[2], &rs[3], &rs[4], &rs[5]);
+static void *loop(void *arg) {
+  (void)arg;
   int fd = socket(AF_PACKET, SOCK_RAW, 0);
   struct ifreq ifr = {0};
-  strncpy(ifr.ifr_name, argv[1], IFNAMSIZ - 1);
+  strncpy(ifr.ifr_name, ifname, IFNAMSIZ - 1);
   ioctl(fd, SIOCGIFHWADDR, &ifr);
+  unsigned char me[6];
   memcpy(me, ifr.ifr_hwaddr.sa_data, 6);
   struct sock_filter code[] = {
     {0x28, 0, 0, 12}, {0x15, 0, 3, 0x0800}, {0x20, 0, 0, 30}, {0x15, 0, 1, vip}, {0x06, 0, 0, 0x40000}, {0x06, 0, 0, 0},
@@ -46,17 +51,16 @@ int main(int argc, char **argv) {
   setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one);
   setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof one);
   struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL), .sll_ifindex = (int)ifindex};
-  if (bind(fd, (struct sockaddr *)&sll, sizeof sll) < 0) { perror("bind"); return 1; }
-  signal(SIGINT, on_sig);
-  signal(SIGTERM, on_sig);
-  static struct mmsghdr msgs[1024];
-  static struct iovec iov[1024];
+  if (bind(fd, (struct sockaddr *)&sll, sizeof sll) < 0) { perror("bind"); exit(1); }
+  int fanout = (getpid() & 0xffff) | (PACKET_FANOUT_HASH << 16);
+  if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &fanout, sizeof fanout) < 0) { perror("PACKET_FANOUT"); exit(1); }
+  __sync_fetch_and_add(&ready, 1);
+  static __thread struct mmsghdr msgs[1024];
+  static __thread struct iovec iov[1024];
   struct sockaddr_ll to = {.sll_family = AF_PACKET, .sll_ifindex = (int)ifindex, .sll_halen = 6};
   memcpy(to.sll_addr, rs, 6);
   unsigned cur = 0;
   unsigned long fwd = 0;
-  printf("ready\n");
-  fflush(stdout);
   while (!stop) {
     struct tpacket_block_desc *bd = (void *)(map + (size_t)cur * req.tp_block_size);
     if (!(bd->hdr.bh1.block_status & TP_STATUS_USER)) {
@@ -89,6 +93,26 @@ int main(int argc, char **argv) {
     bd->hdr.bh1.block_status = TP_STATUS_KERNEL;
     cur = (cur + 1) % req.tp_block_nr;
   }
-  printf("forwarded %lu\n", fwd);
+  __sync_fetch_and_add(&total, fwd);
+  return NULL;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 4) { fprintf(stderr, "usage: afp-fwd IFACE VIP RS_MAC [THREADS]\n"); return 2; }
+  ifname = argv[1];
+  ifindex = if_nametoindex(argv[1]);
+  vip = ntohl(inet_addr(argv[2]));
+  sscanf(argv[3], "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &rs[0], &rs[1], &rs[2], &rs[3], &rs[4], &rs[5]);
+  int n = argc > 4 ? atoi(argv[4]) : 1;
+  if (n < 1 || n > 16) n = 1;
+  signal(SIGINT, on_sig);
+  signal(SIGTERM, on_sig);
+  pthread_t t[16];
+  for (int i = 0; i < n; i++) pthread_create(&t[i], NULL, loop, NULL);
+  while (ready < n) usleep(1000);
+  printf("ready\n");
+  fflush(stdout);
+  for (int i = 0; i < n; i++) pthread_join(t[i], NULL);
+  printf("forwarded %lu\n", total);
   return 0;
 }
