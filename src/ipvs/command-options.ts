@@ -87,12 +87,12 @@ export interface OptToken {
 }
 
 /** Splits argv (without the program name) into option tokens and leftover arguments, as popt does. */
-export function tokenize(argv: readonly string[]): { opts: OptToken[]; args: string[] } {
+export function tokenize(argv: readonly string[], program = 'ipvsadm'): { opts: OptToken[]; args: string[] } {
   const opts: OptToken[] = [];
   const args: string[] = [];
   const bad = (text: string, why: string): never => {
     // ipvsadm: fprintf(stderr, "%s: %s\n", poptBadOption(...), poptStrerror(c)); return -1
-    if (opts.length === 0) tryHelp();
+    if (opts.length === 0) tryHelp(program);
     throw new IpvsadmError(`${text}: ${why}`, 255);
   };
   for (let i = 0; i < argv.length; i++) {

@@ -44,15 +44,31 @@ export type IpvsCommand =
   | { kind: 'help' }
   | { kind: 'version' };
 
+/** The commands that change rules (what ipvsadm -R reads and the daemon applies). */
+export type RuleCommand = Extract<IpvsCommand, { kind: RuleCommandKind }>;
+
+/** Kinds of the rule-changing commands, zero and --set included. */
+export type RuleCommandKind = 'add-service' | 'edit-service' | 'delete-service' | 'add-server' | 'edit-server' | 'delete-server' | 'flush' | 'zero' | 'set-timeouts';
+
+const RULE_KINDS: ReadonlySet<string> = new Set<RuleCommandKind>([
+  'add-service', 'edit-service', 'delete-service', 'add-server', 'edit-server', 'delete-server', 'flush', 'zero', 'set-timeouts',
+]);
+
+/** True when the command changes rules (or zeroes counters / sets timeouts). */
+export function isRuleCommand(c: IpvsCommand): c is RuleCommand {
+  return RULE_KINDS.has(c.kind);
+}
+
 /** MAX_TIMEOUT of ipvsadm.c: 31 days. */
 export const MAX_TIMEOUT_S = 86400 * 31;
 /** IPVS_SVC_PERSISTENT_TIMEOUT of libipvs.h: -p without a value (6 minutes). */
 export const DEFAULT_PERSISTENT_TIMEOUT_S = 6 * 60;
 
-function emptyFormat(): ListFormat {
+/** A ListFormat with every modifier off, overridden by `f` (-L without options). */
+export function emptyFormat(f: Partial<ListFormat> = {}): ListFormat {
   return {
     numeric: false, connection: false, timeout: false, daemon: false, stats: false, rate: false,
-    thresholds: false, persistentConn: false, noSort: false, exact: false, tunInfo: false,
+    thresholds: false, persistentConn: false, noSort: false, exact: false, tunInfo: false, ...f,
   };
 }
 
@@ -64,17 +80,18 @@ const COMMAND_TAGS: Record<string, CmdName> = {
 
 /**
  * Parses one ipvsadm command line (argv without the program name). Throws IpvsadmError with
- * ipvsadm's message and exit status. An empty argv is ipvsadm's bare "list everything".
+ * ipvsadm's message and exit status; `program` names the tool in the "Try `... -h'" hint.
+ * An empty argv is ipvsadm's bare "list everything".
  */
-export function parseIpvsadmArgs(argv: readonly string[]): IpvsCommand {
+export function parseIpvsadmArgs(argv: readonly string[], program = 'ipvsadm'): IpvsCommand {
   if (argv.length === 0) return { kind: 'list', format: emptyFormat() };
-  const { opts, args } = tokenize(argv);
+  const { opts, args } = tokenize(argv, program);
   const first = opts[0];
-  if (!first) tryHelp();
+  if (!first) tryHelp(program);
   if (first.tag === 'h') return { kind: 'help' };
   if (first.tag === 'v') return { kind: 'version' };
   const cmd = COMMAND_TAGS[first.tag];
-  if (!cmd) tryHelp();
+  if (!cmd) tryHelp(program);
   let daemonState: 'master' | 'backup' | undefined;
   if (cmd === 'start-daemon' || cmd === 'stop-daemon') {
     if (first.value === 'master' || first.value === 'backup') daemonState = first.value;

@@ -4,7 +4,7 @@
  * the whole text is applied all or nothing.
  */
 import type { IpvsRules } from './types.js';
-import { parseIpvsadmArgs, type IpvsCommand } from './command.js';
+import { isRuleCommand, parseIpvsadmArgs, type IpvsCommand, type RuleCommand } from './command.js';
 import { IpvsadmError } from './errors.js';
 import { applyCommand, emptyRules, type RuleLimits } from './rules.js';
 
@@ -14,11 +14,6 @@ export class RulesTextError extends IpvsadmError {
     super(`${file}:${line}: ${detail}`, exitCode);
   }
 }
-
-/** Commands a restore file may hold (they change rules); listings and -R itself are refused. */
-const RESTORABLE = new Set<IpvsCommand['kind']>([
-  'add-service', 'edit-service', 'delete-service', 'add-server', 'edit-server', 'delete-server', 'flush', 'set-timeouts', 'zero',
-]);
 
 /** Splits a line into words (config_stream: whitespace separated, simple "..." / '...' quoting). */
 export function splitWords(line: string): string[] {
@@ -31,7 +26,7 @@ export function splitWords(line: string): string[] {
 /** One parsed line of a restore text. */
 export interface RulesTextLine {
   line: number;
-  command: IpvsCommand;
+  command: RuleCommand;
 }
 
 /** Parses restore text into commands with their line numbers; throws RulesTextError. */
@@ -61,7 +56,8 @@ function eachCommand(text: string, fileName: string, fn: (c: RulesTextLine) => v
       if (e instanceof IpvsadmError) throw new RulesTextError(fileName, i + 1, e.message.trimEnd(), e.exitCode);
       throw e;
     }
-    if (!RESTORABLE.has(command.kind)) {
+    // A restore file holds rule commands only; listings and -R itself are refused.
+    if (!isRuleCommand(command)) {
       throw new RulesTextError(fileName, i + 1, `expected a rule command (-A -E -D -a -e -d -C --set -Z), got \`${words[0]}'`, 2);
     }
     fn({ line: i + 1, command });

@@ -80,8 +80,8 @@ function checkServiceAttrs(s: ServiceAttrs): void {
 
 /** The kernel's scheduler / persistence-engine lookup (ENOENT). */
 function checkSchedulerExists(s: ServiceAttrs): void {
-  if (!isSchedulerName(s.scheduler)) kernelFail('Scheduler or persistence engine not found');
-  if (s.persistenceEngine && !PERSISTENCE_ENGINES.includes(s.persistenceEngine)) kernelFail('Scheduler or persistence engine not found');
+  if (!isSchedulerName(s.scheduler)) kernelFail('Scheduler or persistence engine not found', 'ENOENT');
+  if (s.persistenceEngine && !PERSISTENCE_ENGINES.includes(s.persistenceEngine)) kernelFail('Scheduler or persistence engine not found', 'ENOENT');
 }
 
 /** ipvsadm's own checks of a real server argument (exit 2). */
@@ -94,9 +94,9 @@ function checkDestArgs(svcFamily: 4 | 6, d: RealServerSpec): void {
 
 /** ip_vs_add_dest / ip_vs_edit_dest range checks (ERANGE), done before the dest lookup. */
 function checkDestRanges(d: RealServerSpec): void {
-  if (!Number.isInteger(d.weight) || d.weight < 0 || d.weight > 2147483647) kernelFail(ERANGE_MESSAGE);
-  for (const t of [d.upperThreshold, d.lowerThreshold]) if (!Number.isInteger(t) || t < 0 || t > 2147483647) kernelFail(ERANGE_MESSAGE);
-  if (d.lowerThreshold > d.upperThreshold) kernelFail(ERANGE_MESSAGE); // "lower threshold is higher than upper threshold"
+  if (!Number.isInteger(d.weight) || d.weight < 0 || d.weight > 2147483647) kernelFail(ERANGE_MESSAGE, 'ERANGE');
+  for (const t of [d.upperThreshold, d.lowerThreshold]) if (!Number.isInteger(t) || t < 0 || t > 2147483647) kernelFail(ERANGE_MESSAGE, 'ERANGE');
+  if (d.lowerThreshold > d.upperThreshold) kernelFail(ERANGE_MESSAGE, 'ERANGE'); // "lower threshold is higher than upper threshold"
 }
 
 /** ip_vs_new_dest's address-type check (EINVAL) and the gue port requirement. */
@@ -104,12 +104,12 @@ function checkDestAddress(d: RealServerSpec): void {
   const c = canonicalAddress(d.address)!;
   if (c.family === 4) {
     const v = ipv4Pton(c.address)!;
-    if (v >>> 24 === 0 || v === 0xffffffff || v >>> 28 === 0xe) kernelFail(EINVAL_MESSAGE); // not RTN_UNICAST/RTN_LOCAL
+    if (v >>> 24 === 0 || v === 0xffffffff || v >>> 28 === 0xe) kernelFail(EINVAL_MESSAGE, 'EINVAL'); // not RTN_UNICAST/RTN_LOCAL
   } else {
     const g = ipv6Pton(c.address)!;
-    if (g[0]! >>> 8 === 0xff || g.every((x) => x === 0)) kernelFail(EINVAL_MESSAGE);
+    if (g[0]! >>> 8 === 0xff || g.every((x) => x === 0)) kernelFail(EINVAL_MESSAGE, 'EINVAL');
   }
-  if (d.forward === 'tun' && d.tunType === 'gue' && !d.tunPort) kernelFail(EINVAL_MESSAGE);
+  if (d.forward === 'tun' && d.tunType === 'gue' && !d.tunPort) kernelFail(EINVAL_MESSAGE, 'EINVAL');
 }
 
 function canonicalKey(k: ServiceKey): ServiceKey {
@@ -124,16 +124,16 @@ export function applyCommand(rules: IpvsRules, cmd: IpvsCommand, limits: RuleLim
   switch (cmd.kind) {
     case 'add-service': {
       checkServiceAttrs(cmd.service);
-      if (findService(rules, cmd.service.key) >= 0) kernelFail('Service already exists');
+      if (findService(rules, cmd.service.key) >= 0) kernelFail('Service already exists', 'EEXIST');
       checkSchedulerExists(cmd.service);
-      if (limits.maxServices !== undefined && rules.services.length >= limits.maxServices) kernelFail(ENOMEM_MESSAGE);
+      if (limits.maxServices !== undefined && rules.services.length >= limits.maxServices) kernelFail(ENOMEM_MESSAGE, 'ENOMEM');
       const svc: VirtualServiceSpec = { ...cmd.service, key: canonicalKey(cmd.service.key), schedFlags: [...cmd.service.schedFlags], realServers: [] };
       return { ...rules, services: [...rules.services, svc] };
     }
     case 'edit-service': {
       checkServiceAttrs(cmd.service);
       const i = findService(rules, cmd.service.key);
-      if (i < 0) kernelFail('No such service');
+      if (i < 0) kernelFail('No such service', 'ESRCH');
       checkSchedulerExists(cmd.service);
       const old = rules.services[i]!;
       const svc: VirtualServiceSpec = { ...cmd.service, key: old.key, schedFlags: [...cmd.service.schedFlags], realServers: old.realServers };
@@ -141,43 +141,43 @@ export function applyCommand(rules: IpvsRules, cmd: IpvsCommand, limits: RuleLim
     }
     case 'delete-service': {
       const i = findService(rules, cmd.key);
-      if (i < 0) kernelFail('No such service');
+      if (i < 0) kernelFail('No such service', 'ESRCH');
       return { ...rules, services: rules.services.filter((_, j) => j !== i) };
     }
     case 'add-server':
     case 'edit-server': {
       checkDestArgs(cmd.key.family, cmd.server);
       const i = findService(rules, cmd.key);
-      if (i < 0) kernelFail('Service not defined');
+      if (i < 0) kernelFail('Service not defined', 'ESRCH');
       const svc = rules.services[i]!;
       checkDestRanges(cmd.server);
       const server: RealServerSpec = { ...cmd.server, address: canonicalAddress(cmd.server.address)!.address };
       const di = findDest(svc, server.address, server.port);
       let realServers: RealServerSpec[];
       if (cmd.kind === 'add-server') {
-        if (di >= 0) kernelFail('Destination already exists');
+        if (di >= 0) kernelFail('Destination already exists', 'EEXIST');
         checkDestAddress(server);
-        if (limits.maxDestsPerService !== undefined && svc.realServers.length >= limits.maxDestsPerService) kernelFail(ENOMEM_MESSAGE);
+        if (limits.maxDestsPerService !== undefined && svc.realServers.length >= limits.maxDestsPerService) kernelFail(ENOMEM_MESSAGE, 'ENOMEM');
         realServers = [...svc.realServers, server];
       } else {
-        if (di < 0) kernelFail('No such destination');
+        if (di < 0) kernelFail('No such destination', 'ENOENT');
         realServers = svc.realServers.map((d, j) => (j === di ? server : d));
       }
       return { ...rules, services: rules.services.map((s, j) => (j === i ? { ...svc, realServers } : s)) };
     }
     case 'delete-server': {
       const i = findService(rules, cmd.key);
-      if (i < 0) kernelFail('Service not defined');
+      if (i < 0) kernelFail('Service not defined', 'ESRCH');
       const svc = rules.services[i]!;
       const di = findDest(svc, cmd.address, cmd.port);
-      if (di < 0) kernelFail('No such destination');
+      if (di < 0) kernelFail('No such destination', 'ENOENT');
       const realServers = svc.realServers.filter((_, j) => j !== di);
       return { ...rules, services: rules.services.map((s, j) => (j === i ? { ...svc, realServers } : s)) };
     }
     case 'flush':
       return { ...rules, services: [] };
     case 'zero':
-      if (cmd.key && findService(rules, cmd.key) < 0) kernelFail('No such service');
+      if (cmd.key && findService(rules, cmd.key) < 0) kernelFail('No such service', 'ESRCH');
       return rules;
     case 'set-timeouts': {
       const t = cmd.timeouts;

@@ -6,7 +6,7 @@
  * first). Hosts and ports are always printed numerically (ulvs does no name lookups), so the output
  * equals `ipvsadm -S -n`. Timeouts and thresholds are not part of -S.
  */
-import type { IpvsRules, RealServerSpec, ServiceKey, VirtualServiceSpec } from './types.js';
+import type { IpvsRules, Protocol, RealServerSpec, ServiceKey, VirtualServiceSpec } from './types.js';
 import { addressWords, canonicalAddress } from './inet.js';
 import { schedFlagBits, schedFlagNames } from './schedulers.js';
 
@@ -14,7 +14,15 @@ import { schedFlagBits, schedFlagNames } from './schedulers.js';
 export interface SaveOptions {
   /** --nosort: kernel order instead of libipvs's sorting. */
   noSort?: boolean;
+  /**
+   * addrport_to_anyname for `-S` without `-n` (host and service names); default numeric:
+   * "a.b.c.d:port" / "[v6]:port". `protocol` is the service's (tcp for fwmark services).
+   */
+  addrPort?: (address: string, port: number, protocol: Protocol) => string;
 }
+
+/** Names an address and port in a rule line. */
+type AddrPortFn = (address: string, port: number, protocol: Protocol) => string;
 
 const PROTO_NUM = { tcp: 6, udp: 17, sctp: 132 } as const;
 
@@ -59,10 +67,10 @@ export function addrPort(address: string, port: number): string {
 }
 
 /** The service part of a rule line: "-t 10.0.0.1:80", "-f 7", "-f 7 -6". */
-export function ruleServiceName(k: ServiceKey): string {
+export function ruleServiceName(k: ServiceKey, name: AddrPortFn = addrPort): string {
   if (k.kind === 'fwmark') return k.family === 6 ? `-f ${k.fwmark} -6` : `-f ${k.fwmark}`;
   const opt = k.protocol === 'tcp' ? '-t' : k.protocol === 'udp' ? '-u' : '--sctp-service';
-  return `${opt} ${addrPort(k.address, k.port)}`;
+  return `${opt} ${name(k.address, k.port, k.protocol)}`;
 }
 
 function serviceLine(s: VirtualServiceSpec, name: string): string {
@@ -79,9 +87,9 @@ function serviceLine(s: VirtualServiceSpec, name: string): string {
   return line;
 }
 
-function destLine(d: RealServerSpec, name: string): string {
+function destLine(d: RealServerSpec, name: string, dname: string): string {
   const sw = d.forward === 'nat' ? '-m' : d.forward === 'tun' ? '-i' : '-g';
-  const base = `-a ${name} -r ${addrPort(d.address, d.port)} ${sw} -w ${d.weight}`;
+  const base = `-a ${name} -r ${dname} ${sw} -w ${d.weight}`;
   if (d.forward !== 'tun') return base;
   const csum = `--tun-${d.tunCsum ?? 'nocsum'}`;
   switch (d.tunType ?? 'ipip') {
@@ -97,12 +105,14 @@ function destLine(d: RealServerSpec, name: string): string {
 /** The text `ipvsadm -S -n` prints for these rules ("" when there are no services). */
 export function formatSave(rules: IpvsRules, opts: SaveOptions = {}): string {
   const services = opts.noSort ? [...rules.services] : [...rules.services].sort((a, b) => compareServices(a.key, b.key));
+  const anyName = opts.addrPort ?? addrPort;
   let out = '';
   for (const s of services) {
-    const name = ruleServiceName(s.key);
+    const name = ruleServiceName(s.key, anyName);
     out += serviceLine(s, name) + '\n';
     const dests = opts.noSort ? [...s.realServers].reverse() : [...s.realServers].sort(compareDests);
-    for (const d of dests) out += destLine(d, name) + '\n';
+    const protocol = s.key.kind === 'addr' ? s.key.protocol : 'tcp';
+    for (const d of dests) out += destLine(d, name, anyName(d.address, d.port, protocol)) + '\n';
   }
   return out;
 }
