@@ -1,16 +1,18 @@
 /**
  * `ulvsadm`: ipvsadm 1.31's command line against the running ulvs daemon of this network namespace
- * (its control socket), with ipvsadm's output formats, messages and exit codes.
+ * (its control socket), with ipvsadm's output formats, messages and exit codes. Parsing is the rule
+ * model's (ipvs/command.ts); the daemon applies rule commands with ipvs/rules.ts.
  */
 import { ApiCallError, ApiConnectError, ControlClient } from '../api/client.js';
 import type { OpResult } from '../api/protocol.js';
-import type { RuleOp } from '../control/rule-table.js';
+import { isRuleCommand, parseIpvsadmArgs, type IpvsCommand, type RuleCommand } from '../ipvs/command.js';
+import { IpvsadmError, tryHelp } from '../ipvs/errors.js';
+import { sameServiceKey } from '../ipvs/rules.js';
+import { splitWords } from '../ipvs/rules-text.js';
 import { defaultSocketPath } from '../control/runtime-paths.js';
 import type { ConnectionEntry, IpvsListing } from '../control/types.js';
-import { compareServices, listAllText, listDaemonText, listServiceText, listTimeoutText } from './ulvsadm/list-services.js';
+import { listAllText, listDaemonText, listServiceText, listTimeoutText, saveText } from './ulvsadm/list-services.js';
 import { listConnectionsText } from './ulvsadm/list-connections.js';
-import { listFormat } from './ulvsadm/format.js';
-import { IpvsadmExit, parseIpvsadm, type IpvsadmCommand } from './ulvsadm/parse.js';
 import { usageText, VERSION_LINE } from './ulvsadm/usage.js';
 
 /** Where ulvsadm reads and writes (tests pass their own). */
@@ -39,40 +41,48 @@ const PROG = 'ulvsadm';
 /** Rule changes per -R request. */
 const RESTORE_BATCH = 500;
 
+/** ipvsadm prints its messages with a newline; some already end in one ("-6 used before -f\n"). */
+function errorText(e: IpvsadmError): string {
+  return e.message + '\n';
+}
+
 /** Runs one parsed command over `client`; returns ipvsadm's exit code. */
-async function runCommand(c: IpvsadmCommand, client: ControlClient, io: UlvsadmIo, readingStdin: boolean): Promise<number> {
-  switch (c.cmd) {
+async function runCommand(c: IpvsCommand, client: ControlClient, io: UlvsadmIo, readingStdin: boolean): Promise<number> {
+  if (isRuleCommand(c)) {
+    try {
+      await client.call('apply', { op: c });
+      return 0;
+    } catch (e) {
+      if (e instanceof ApiCallError && e.apiCode === 'ipvs') { io.stderr(e.message + '\n'); return 255; }
+      throw e;
+    }
+  }
+  switch (c.kind) {
     case 'list': {
-      if (c.connection) {
-        io.stdout(listConnectionsText(await client.call<ConnectionEntry[]>('connections'), c.format));
+      const f = c.format;
+      if (f.connection) {
+        io.stdout(listConnectionsText(await client.call<ConnectionEntry[]>('connections'), f));
         return 0;
       }
       const l = await client.call<IpvsListing>('list');
-      if (c.service) {
-        const se = l.services.find((s) => compareServices(s.spec.key, c.service!) === 0 && s.spec.key.kind === c.service!.kind);
+      if (c.key) {
+        const se = l.services.find((s) => sameServiceKey(s.spec.key, c.key!));
         if (!se) { io.stderr('No such service\n'); return 1; }
-        io.stdout(listServiceText(se, c.format));
-      } else if (c.timeout) io.stdout(listTimeoutText(l));
-      else if (c.daemon) io.stdout(listDaemonText(l));
-      else io.stdout(listAllText(l, c.format));
+        io.stdout(listServiceText(se, f));
+      } else if (f.timeout) io.stdout(listTimeoutText(l));
+      else if (f.daemon) io.stdout(listDaemonText(l));
+      else io.stdout(listAllText(l, f));
       return 0;
     }
     case 'save':
-      io.stdout(listAllText(await client.call<IpvsListing>('list'), c.format));
+      io.stdout(saveText(await client.call<IpvsListing>('list'), c.numeric));
       return 0;
-    case 'op':
-      try {
-        await client.call('apply', { op: c.op });
-        return 0;
-      } catch (e) {
-        if (e instanceof ApiCallError && e.apiCode === 'ipvs') { io.stderr(e.message + '\n'); return 255; }
-        throw e;
-      }
-    case 'sync-daemon':
-      io.stderr(c.start ? 'Protocol not available: ulvs has no connection synchronization daemon\n' : 'No daemon is running\n');
+    case 'start-daemon':
+    case 'stop-daemon':
+      io.stderr(c.kind === 'start-daemon' ? 'Protocol not available: ulvs has no connection synchronization daemon\n' : 'No daemon is running\n');
       return 255;
     case 'restore':
-      if (readingStdin) throw new IpvsadmExit(`Try \`${PROG} -h' or '${PROG} --help' for more information.\n`, 255);
+      if (readingStdin) tryHelp(PROG);
       return restore(client, io);
     default:
       return 0;
@@ -87,7 +97,7 @@ async function runCommand(c: IpvsadmCommand, client: ControlClient, io: UlvsadmI
  */
 async function restore(client: ControlClient, io: UlvsadmIo): Promise<number> {
   let result = 0;
-  let batch: RuleOp[] = [];
+  let batch: RuleCommand[] = [];
   const flush = async (): Promise<void> => {
     if (!batch.length) return;
     const { results } = await client.call<{ results: OpResult[] }>('apply', { ops: batch });
@@ -98,19 +108,19 @@ async function restore(client: ControlClient, io: UlvsadmIo): Promise<number> {
     }
   };
   for (const raw of (await io.readStdin()).split('\n')) {
-    const words = raw.trim().split(/\s+/).filter(Boolean);
-    if (words.length === 0 || words[0].startsWith('#')) continue;
+    const words = splitWords(raw.trim());
+    if (words.length === 0 || words[0]!.startsWith('#')) continue;
     if (words[0] === 'ipvsadm' || words[0] === PROG) words.shift();
     if (words.length === 0) continue;
-    let cmd: IpvsadmCommand;
+    let cmd: IpvsCommand;
     try {
-      cmd = parseIpvsadm(words, PROG);
+      cmd = parseIpvsadmArgs(words, PROG);
     } catch (e) {
       await flush();
       throw e;
     }
-    if (cmd.cmd === 'op') {
-      batch.push(cmd.op);
+    if (isRuleCommand(cmd)) {
+      batch.push(cmd);
       // Keep each request line well under the daemon's 1 MiB limit.
       if (batch.length >= RESTORE_BATCH) await flush();
       continue;
@@ -125,15 +135,15 @@ async function restore(client: ControlClient, io: UlvsadmIo): Promise<number> {
 /** Runs ulvsadm with argv (without node and script); resolves to ipvsadm's exit code. */
 export async function main(argv: string[], ioIn: Partial<UlvsadmIo> = {}): Promise<number> {
   const io = { ...defaultIo(), ...ioIn };
-  let cmd: IpvsadmCommand;
+  let cmd: IpvsCommand;
   try {
-    cmd = argv.length === 0 ? { cmd: 'list', format: listFormat(), connection: false, timeout: false, daemon: false } : parseIpvsadm(argv, PROG);
+    cmd = parseIpvsadmArgs(argv, PROG);
   } catch (e) {
-    if (e instanceof IpvsadmExit) { io.stderr(e.message); return e.exitCode; }
+    if (e instanceof IpvsadmError) { io.stderr(errorText(e)); return e.exitCode; }
     throw e;
   }
-  if (cmd.cmd === 'help') { io.stdout(usageText(PROG)); return 0; }
-  if (cmd.cmd === 'version') { io.stdout(VERSION_LINE); return 0; }
+  if (cmd.kind === 'help') { io.stdout(usageText(PROG)); return 0; }
+  if (cmd.kind === 'version') { io.stdout(VERSION_LINE); return 0; }
   let client: ControlClient;
   try {
     client = await ControlClient.connect(io.socketPath);
@@ -147,7 +157,7 @@ export async function main(argv: string[], ioIn: Partial<UlvsadmIo> = {}): Promi
   try {
     return await runCommand(cmd, client, io, false);
   } catch (e) {
-    if (e instanceof IpvsadmExit) { io.stderr(e.message); return e.exitCode; }
+    if (e instanceof IpvsadmError) { io.stderr(errorText(e)); return e.exitCode; }
     if (e instanceof ApiCallError || e instanceof ApiConnectError) { io.stderr(`${e.message}\n`); return 1; }
     throw e;
   } finally {

@@ -15,8 +15,10 @@ import type { Logger } from './logger.js';
 import type { DataPlanePort, HealthDecision, HealthPort, VrrpPort } from './ports.js';
 import { RATE_INTERVAL_MS, RateEstimator } from './rate-estimator.js';
 import { acquirePidFile, netnsId, releasePidFile } from './runtime-paths.js';
-import { diffServices, applyConfigOps } from './rule-diff.js';
-import { IpvsError, RuleTable, type RuleOp } from './rule-table.js';
+import { isRuleCommand, type IpvsCommand } from '../ipvs/command.js';
+import { IpvsadmError } from '../ipvs/errors.js';
+import { diffServices, applyConfigOps, opName } from './rule-diff.js';
+import { RuleTable, type RuleOp } from './rule-table.js';
 import type { IpvsListing } from './types.js';
 
 /** Everything a daemon is made of. */
@@ -166,11 +168,11 @@ export class Daemon {
     return buildListing(this.table.rules(), this.opts.dataPlane.counters(), this.rates);
   }
 
-  /** Applies one ulvsadm change; throws IpvsError with ipvsadm's message. */
+  /** Applies one ulvsadm change; throws IpvsadmError with ipvsadm's message. */
   applyAdmin(op: RuleOp): Promise<void> {
     return this.serialize(async () => {
       this.table.apply(op);
-      if (op.op === 'zero') this.opts.dataPlane.zero(op.key);
+      if (op.kind === 'zero') this.opts.dataPlane.zero(op.key);
       await this.publish();
     });
   }
@@ -182,11 +184,11 @@ export class Daemon {
       for (const op of ops) {
         try {
           this.table.apply(op);
-          if (op.op === 'zero') this.opts.dataPlane.zero(op.key);
+          if (op.kind === 'zero') this.opts.dataPlane.zero(op.key);
           results.push({ ok: true });
         } catch (e) {
-          if (!(e instanceof IpvsError)) throw e;
-          results.push({ ok: false, errno: e.errno, message: e.message });
+          if (!(e instanceof IpvsadmError)) throw e;
+          results.push({ ok: false, errno: e.errno ?? 'EINVAL', message: e.message });
         }
       }
       await this.publish();
@@ -220,7 +222,7 @@ export class Daemon {
       case 'status': return this.status();
       case 'apply': {
         if (Array.isArray(req.params?.ops)) {
-          if (req.params.ops.some((o) => !o || typeof o !== 'object' || typeof (o as { op?: unknown }).op !== 'string')) throw new ApiError('bad-request', 'params.ops must be a list of rule changes');
+          if (req.params.ops.some((o) => !isRuleOp(o))) throw new ApiError('bad-request', 'params.ops must be a list of rule changes');
           try {
             return { results: await this.applyAdminBatch(req.params.ops) };
           } catch (e) {
@@ -229,11 +231,11 @@ export class Daemon {
           }
         }
         const op = req.params?.op;
-        if (!op || typeof op !== 'object' || typeof (op as { op?: unknown }).op !== 'string') throw new ApiError('bad-request', 'apply needs params.op, a rule change');
+        if (!isRuleOp(op)) throw new ApiError('bad-request', 'apply needs params.op, a rule change');
         try {
           await this.applyAdmin(op);
         } catch (e) {
-          if (e instanceof IpvsError) throw new ApiError('ipvs', e.message, e.errno);
+          if (e instanceof IpvsadmError) throw new ApiError('ipvs', e.message, e.errno ?? 'EINVAL');
           if (e instanceof TypeError) throw new ApiError('bad-request', `malformed rule change: ${e.message}`);
           throw e;
         }
@@ -253,7 +255,7 @@ export class Daemon {
     this.configServices = cfg.services;
     const r = this.convergeDesired();
     if (cfg.timeouts && JSON.stringify(cfg.timeouts) !== JSON.stringify(this.configTimeouts)) {
-      this.table.apply({ op: 'set-timeouts', timeouts: cfg.timeouts });
+      this.table.apply({ kind: 'set-timeouts', timeouts: cfg.timeouts });
       this.configTimeouts = cfg.timeouts;
       r.changes.push(`set-timeouts ${cfg.timeouts.tcpS} ${cfg.timeouts.tcpFinS} ${cfg.timeouts.udpS}`);
     }
@@ -318,13 +320,18 @@ function vrrpAddresses(model: unknown): string[] {
 }
 
 function describeOp(o: RuleOp): string {
-  switch (o.op) {
-    case 'add-service': case 'edit-service': return `${o.op} ${keyText(o.spec.key)}`;
-    case 'del-service': return `${o.op} ${keyText(o.key)}`;
-    case 'add-dest': case 'edit-dest': return `${o.op} ${keyText(o.key)} -> ${o.dest.address}:${o.dest.port}`;
-    case 'del-dest': return `${o.op} ${keyText(o.key)} -> ${o.address}:${o.port}`;
-    default: return o.op;
+  switch (o.kind) {
+    case 'add-service': case 'edit-service': return `${opName(o)} ${keyText(o.service.key)}`;
+    case 'delete-service': return `${opName(o)} ${keyText(o.key)}`;
+    case 'add-server': case 'edit-server': return `${opName(o)} ${keyText(o.key)} -> ${o.server.address}:${o.server.port}`;
+    case 'delete-server': return `${opName(o)} ${keyText(o.key)} -> ${o.address}:${o.port}`;
+    default: return opName(o);
   }
+}
+
+/** A control-socket rule change: an object naming a rule command kind (the model validates the rest). */
+function isRuleOp(o: unknown): o is RuleOp {
+  return !!o && typeof o === 'object' && isRuleCommand(o as IpvsCommand);
 }
 
 function keyText(k: import('../ipvs/types.js').ServiceKey): string {

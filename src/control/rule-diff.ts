@@ -6,7 +6,8 @@
  * so they are left alone.
  */
 import type { RealServerSpec, VirtualServiceSpec } from '../ipvs/types.js';
-import { IpvsError, serviceKeyId, type RuleOp, type RuleTable } from './rule-table.js';
+import { IpvsadmError } from '../ipvs/errors.js';
+import { serviceKeyId, type RuleOp, type RuleTable } from './rule-table.js';
 
 function sameService(a: VirtualServiceSpec, b: VirtualServiceSpec): boolean {
   return a.scheduler === b.scheduler && a.schedFlags.join(',') === b.schedFlags.join(',') && a.persistenceTimeoutS === b.persistenceTimeoutS &&
@@ -14,7 +15,8 @@ function sameService(a: VirtualServiceSpec, b: VirtualServiceSpec): boolean {
 }
 
 function sameDest(a: RealServerSpec, b: RealServerSpec): boolean {
-  return a.forward === b.forward && a.weight === b.weight && a.upperThreshold === b.upperThreshold && a.lowerThreshold === b.lowerThreshold && (a.tunType ?? '') === (b.tunType ?? '');
+  return a.forward === b.forward && a.weight === b.weight && a.upperThreshold === b.upperThreshold && a.lowerThreshold === b.lowerThreshold &&
+    (a.tunType ?? '') === (b.tunType ?? '') && (a.tunPort ?? 0) === (b.tunPort ?? 0) && (a.tunCsum ?? '') === (b.tunCsum ?? '');
 }
 
 function destId(d: { address: string; port: number }): string {
@@ -31,22 +33,22 @@ export function diffServices(prev: VirtualServiceSpec[], next: VirtualServiceSpe
   const ops: RuleOp[] = [];
   const prevById = new Map(prev.map((s) => [serviceKeyId(s.key), s]));
   const nextById = new Map(next.map((s) => [serviceKeyId(s.key), s]));
-  for (const [id, s] of prevById) if (!nextById.has(id)) ops.push({ op: 'del-service', key: s.key });
+  for (const [id, s] of prevById) if (!nextById.has(id)) ops.push({ kind: 'delete-service', key: s.key });
   for (const [id, n] of nextById) {
     const p = prevById.get(id);
     if (!p) {
-      ops.push({ op: 'add-service', spec: withoutDests(n) });
-      for (const d of n.realServers) ops.push({ op: 'add-dest', key: n.key, dest: d });
+      ops.push({ kind: 'add-service', service: withoutDests(n) });
+      for (const d of n.realServers) ops.push({ kind: 'add-server', key: n.key, server: d });
       continue;
     }
-    if (!sameService(p, n)) ops.push({ op: 'edit-service', spec: withoutDests(n) });
+    if (!sameService(p, n)) ops.push({ kind: 'edit-service', service: withoutDests(n) });
     const pd = new Map(p.realServers.map((d) => [destId(d), d]));
     const nd = new Map(n.realServers.map((d) => [destId(d), d]));
-    for (const [k, d] of pd) if (!nd.has(k)) ops.push({ op: 'del-dest', key: n.key, address: d.address, port: d.port });
+    for (const [k, d] of pd) if (!nd.has(k)) ops.push({ kind: 'delete-server', key: n.key, address: d.address, port: d.port });
     for (const [k, d] of nd) {
       const old = pd.get(k);
-      if (!old) ops.push({ op: 'add-dest', key: n.key, dest: d });
-      else if (!sameDest(old, d)) ops.push({ op: 'edit-dest', key: n.key, dest: d });
+      if (!old) ops.push({ kind: 'add-server', key: n.key, server: d });
+      else if (!sameDest(old, d)) ops.push({ kind: 'edit-server', key: n.key, server: d });
     }
   }
   return ops;
@@ -70,25 +72,37 @@ export function applyConfigOps(table: RuleTable, ops: RuleOp[]): ApplyReport {
       table.apply(o);
       report.applied++;
     } catch (e) {
-      if (!(e instanceof IpvsError)) throw e;
-      let err: IpvsError = e;
+      if (!(e instanceof IpvsadmError)) throw e;
+      let err: IpvsadmError = e;
       try {
-        if (o.op === 'add-service' && e.errno === 'EEXIST') { table.apply({ op: 'edit-service', spec: o.spec }); report.applied++; continue; }
-        if (o.op === 'add-dest' && e.errno === 'EEXIST') { table.apply({ op: 'edit-dest', key: o.key, dest: o.dest }); report.applied++; continue; }
-        if (o.op === 'edit-dest' && e.errno === 'ENOENT') { table.apply({ op: 'add-dest', key: o.key, dest: o.dest }); report.applied++; continue; }
-        if ((o.op === 'del-service' || o.op === 'del-dest') && (e.errno === 'ESRCH' || e.errno === 'ENOENT')) continue;
+        if (o.kind === 'add-service' && e.errno === 'EEXIST') { table.apply({ kind: 'edit-service', service: o.service }); report.applied++; continue; }
+        if (o.kind === 'add-server' && e.errno === 'EEXIST') { table.apply({ kind: 'edit-server', key: o.key, server: o.server }); report.applied++; continue; }
+        if (o.kind === 'edit-server' && e.errno === 'ENOENT') { table.apply({ kind: 'add-server', key: o.key, server: o.server }); report.applied++; continue; }
+        if ((o.kind === 'delete-service' || o.kind === 'delete-server') && (e.errno === 'ESRCH' || e.errno === 'ENOENT')) continue;
       } catch (e2) {
-        if (!(e2 instanceof IpvsError)) throw e2;
+        if (!(e2 instanceof IpvsadmError)) throw e2;
         err = e2;
       }
-      report.failed.push(`${o.op} ${opTarget(o)}: ${err.message}`);
+      report.failed.push(`${opName(o)} ${opTarget(o)}: ${err.message}`);
     }
   }
   return report;
 }
 
+/** The short names reload reports and logs use for rule changes. */
+const OP_NAMES: Record<RuleOp['kind'], string> = {
+  'add-service': 'add-service', 'edit-service': 'edit-service', 'delete-service': 'del-service',
+  'add-server': 'add-dest', 'edit-server': 'edit-dest', 'delete-server': 'del-dest',
+  flush: 'flush', zero: 'zero', 'set-timeouts': 'set-timeouts',
+};
+
+/** A rule change's short name: add-service, del-service, add-dest, edit-dest, del-dest, ... */
+export function opName(o: RuleOp): string {
+  return OP_NAMES[o.kind];
+}
+
 function opTarget(o: RuleOp): string {
-  if ('spec' in o) return serviceKeyId(o.spec.key);
-  if ('key' in o && o.key) return serviceKeyId(o.key) + ('dest' in o ? ` -> ${o.dest.address}:${o.dest.port}` : 'address' in o ? ` -> ${o.address}:${o.port}` : '');
+  if ('service' in o) return serviceKeyId(o.service.key);
+  if ('key' in o && o.key) return serviceKeyId(o.key) + ('server' in o ? ` -> ${o.server.address}:${o.server.port}` : 'address' in o ? ` -> ${o.address}:${o.port}` : '');
   return '';
 }

@@ -1,6 +1,7 @@
 // Golden tests: ulvsadm listings against texts derived from ipvsadm 1.31's printf formats (ipvsadm.c).
 import t from 'tap';
-import { listAllText, listServiceText, listTimeoutText, listDaemonText } from '../../src/cli/ulvsadm/list-services.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { listAllText, listServiceText, listTimeoutText, listDaemonText, saveText } from '../../src/cli/ulvsadm/list-services.js';
 import { listConnectionsText } from '../../src/cli/ulvsadm/list-connections.js';
 import { largeNum, listFormat } from '../../src/cli/ulvsadm/format.js';
 import { zeroRates, zeroStats, type DestEntry, type IpvsListing, type ServiceEntry } from '../../src/control/types.js';
@@ -105,7 +106,7 @@ t.test('--tun-info', async (t) => {
 });
 
 t.test('-S -n: restorable rules', async (t) => {
-  t.equal(listAllText(listing, listFormat({ numeric: true, rule: true })), [
+  t.equal(saveText(listing, true), [
     '-A -t 10.0.0.1:80 -s wlc',
     '-a -t 10.0.0.1:80 -r 192.168.10.1:80 -m -w 1',
     '-a -t 10.0.0.1:80 -r 192.168.10.2:80 -g -w 2',
@@ -114,6 +115,37 @@ t.test('-S -n: restorable rules', async (t) => {
     '-a -f 7 -r 192.168.10.9:0 -i -w 1 --tun-type ipip',
     '',
   ].join('\n'));
+});
+
+t.test('gue/gre real servers: -S prints --tun-port and the checksum option, --tun-info type:port:flags (ipvsadm 1.31)', async (t) => {
+  const tun = svc({ key: { kind: 'addr', protocol: 'tcp', family: 4, address: '10.0.0.1', port: 80 }, scheduler: 'rr' }, [
+    dest({ address: '192.168.10.12', port: 80, forward: 'tun', tunType: 'gre', tunCsum: 'csum' }),
+    dest({ address: '192.168.10.11', port: 80, forward: 'tun', tunType: 'gue', tunPort: 6080, tunCsum: 'remcsum' }),
+    dest({ address: '192.168.10.10', port: 80, forward: 'tun', tunType: 'ipip' }),
+    dest({ address: '192.168.10.13', port: 80, forward: 'nat' }),
+  ]);
+  t.equal(saveText({ ...listing, services: [tun] }, true), [
+    '-A -t 10.0.0.1:80 -s rr',
+    '-a -t 10.0.0.1:80 -r 192.168.10.10:80 -i -w 1 --tun-type ipip',
+    '-a -t 10.0.0.1:80 -r 192.168.10.11:80 -i -w 1 --tun-type gue --tun-port 6080 --tun-remcsum',
+    '-a -t 10.0.0.1:80 -r 192.168.10.12:80 -i -w 1 --tun-type gre --tun-csum',
+    '-a -t 10.0.0.1:80 -r 192.168.10.13:80 -m -w 1',
+    '',
+  ].join('\n'));
+  t.equal(listServiceText(tun, listFormat({ numeric: true, tunInfo: true })), [
+    'Prot LocalAddress:Port Scheduler Flags',
+    '  -> RemoteAddress:Port           Forward TunnelInfo    Weight ActiveConn InActConn',
+    'TCP  10.0.0.1:80 rr',
+    '  -> 192.168.10.10:80             Tunnel  ipip          1      0          0         ',
+    '  -> 192.168.10.11:80             Tunnel  gue:6080:r+c  1      0          0         ',
+    '  -> 192.168.10.12:80             Tunnel  gre:+c        1      0          0         ',
+    '  -> 192.168.10.13:80             Masq    n/a           1      0          0         ',
+    '',
+  ].join('\n'));
+});
+
+t.test('-S without -n names hosts and ports as -L does', { skip: !/^http\s+80\/tcp/m.test(existsSync('/etc/services') ? readFileSync('/etc/services', 'utf8') : '') && 'no http in /etc/services' }, async (t) => {
+  t.equal(saveText({ ...listing, services: [web] }, false).split('\n')[0], '-A -t 10.0.0.1:http -s wlc');
 });
 
 t.test('IPv6 services: brackets, no truncation, prefix mask, IPv6 fwmark', async (t) => {
@@ -128,14 +160,14 @@ t.test('IPv6 services: brackets, no truncation, prefix mask, IPv6 fwmark', async
     'FWM  3 IPv6 wlc',
     '',
   ].join('\n'));
-  t.equal(listAllText({ ...listing, services: [f6] }, listFormat({ numeric: true, rule: true })), '-A -f 3 -6 -s wlc\n');
+  t.equal(saveText({ ...listing, services: [f6] }, true), '-A -f 3 -6 -s wlc\n');
 });
 
 t.test('libipvs sort wraps like C int differences', async (t) => {
   const a = svc({ key: { kind: 'addr', protocol: 'tcp', family: 4, address: '10.0.0.1', port: 80 } }, []);
   const b = svc({ key: { kind: 'addr', protocol: 'tcp', family: 4, address: '200.0.0.1', port: 80 } }, []);
   // 0x0a000001 - 0xc8000001 wraps to a positive int: ipvsadm lists 200.0.0.1 first.
-  const out = listAllText({ ...listing, services: [a, b] }, listFormat({ numeric: true, rule: true }));
+  const out = saveText({ ...listing, services: [a, b] }, true);
   t.equal(out, '-A -t 200.0.0.1:80 -s wlc\n-A -t 10.0.0.1:80 -s wlc\n');
 });
 

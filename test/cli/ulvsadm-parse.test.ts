@@ -1,41 +1,42 @@
-// ulvsadm's command line: ipvsadm 1.31's parsing, checks, messages and exit codes (ipvsadm.c).
+// ulvsadm's command line: ipvsadm 1.31's parsing, checks, messages and exit codes (ipvsadm.c), as the
+// rule model parses it (ipvs/command.ts) and ulvsadm prints it.
 import t from 'tap';
-import { IpvsadmExit, parseIpvsadm } from '../../src/cli/ulvsadm/parse.js';
+import { parseIpvsadmArgs } from '../../src/ipvs/command.js';
 import { main } from '../../src/cli/ulvsadm.js';
 
-function err(argv: string[]): [string, number] {
-  try {
-    parseIpvsadm(argv);
-  } catch (e) {
-    if (e instanceof IpvsadmExit) return [e.message, e.exitCode];
-    throw e;
-  }
-  return ['', 0];
+const parseIpvsadm = (argv: string[]) => parseIpvsadmArgs(argv, 'ulvsadm');
+
+/** What ulvsadm prints to stderr and exits with for a command line it refuses (before any daemon is asked). */
+async function err(argv: string[]): Promise<[string, number]> {
+  let text = '';
+  const code = await main(argv, { socketPath: '/nonexistent/ulvs.sock', stdout: () => {}, stderr: (s) => { text += s; }, readStdin: async () => '' });
+  return [text, code];
 }
 
 t.test('add service defaults: wlc, /32, not persistent', async (t) => {
-  t.same(parseIpvsadm(['-A', '-t', '10.0.0.1:80']), { cmd: 'op', op: { op: 'add-service', spec: { key: { kind: 'addr', protocol: 'tcp', family: 4, address: '10.0.0.1', port: 80 }, scheduler: 'wlc', schedFlags: [], persistenceTimeoutS: 0, netmask: '255.255.255.255', onePacket: false, persistenceEngine: '' } } });
+  t.same(parseIpvsadm(['-A', '-t', '10.0.0.1:80']), { kind: 'add-service', service: { key: { kind: 'addr', protocol: 'tcp', family: 4, address: '10.0.0.1', port: 80 }, scheduler: 'wlc', schedFlags: [], persistenceTimeoutS: 0, netmask: '255.255.255.255', onePacket: false, persistenceEngine: '' } });
 });
 
 t.test('bundled short options, --long=value, optional -p argument', async (t) => {
+  // -p without a value is IPVS_SVC_PERSISTENT_TIMEOUT (libipvs.h: 6*60 s); flags are a bit set, listed in print_sched_flags order.
   const a = parseIpvsadm(['-At', '10.0.0.1:http', '-s', 'sh', '-b', 'sh-port,sh-fallback', '-p']);
-  t.match(a, { op: { spec: { key: { port: 80 }, scheduler: 'sh', schedFlags: ['sh-port', 'sh-fallback'], persistenceTimeoutS: 300 } } });
+  t.match(a, { service: { key: { port: 80 }, scheduler: 'sh', schedFlags: ['sh-fallback', 'sh-port'], persistenceTimeoutS: 360 } });
   const b = parseIpvsadm(['--add-service', '--udp-service=[2001:db8::1]:53', '--persistent', '60', '-M', '64', '-o']);
-  t.match(b, { op: { spec: { key: { protocol: 'udp', family: 6, address: '2001:db8::1', port: 53 }, persistenceTimeoutS: 60, netmask: '64', onePacket: true } } });
-  t.match(parseIpvsadm(['-Ln']), { cmd: 'list', format: { numeric: true } });
-  t.match(parseIpvsadm(['-L', '-n', '--stats', '--exact']), { cmd: 'list', format: { stats: true, exact: true } });
-  t.match(parseIpvsadm(['-lnc']), { cmd: 'list', connection: true });
-  t.match(parseIpvsadm(['-Sn']), { cmd: 'save', format: { rule: true, numeric: true } });
+  t.match(b, { service: { key: { protocol: 'udp', family: 6, address: '2001:db8::1', port: 53 }, persistenceTimeoutS: 60, netmask: '64', onePacket: true } });
+  t.match(parseIpvsadm(['-Ln']), { kind: 'list', format: { numeric: true } });
+  t.match(parseIpvsadm(['-L', '-n', '--stats', '--exact']), { kind: 'list', format: { stats: true, exact: true } });
+  t.match(parseIpvsadm(['-lnc']), { kind: 'list', format: { connection: true } });
+  t.same(parseIpvsadm(['-Sn']), { kind: 'save', numeric: true });
 });
 
 t.test('real servers: DR/TUN take the service port, NAT keeps its own, default weight 1', async (t) => {
-  t.match(parseIpvsadm(['-a', '-t', '10.0.0.1:80', '-r', '192.168.1.1:8080']), { op: { op: 'add-dest', dest: { address: '192.168.1.1', port: 80, forward: 'dr', weight: 1 } } });
-  t.match(parseIpvsadm(['-a', '-t', '10.0.0.1:80', '-r', '192.168.1.1:8080', '-m', '-w', '0', '-x', '10', '-y', '5']), { op: { dest: { port: 8080, forward: 'nat', weight: 0, upperThreshold: 10, lowerThreshold: 5 } } });
-  t.match(parseIpvsadm(['-a', '-f', '7', '-r', '192.168.1.1', '-i']), { op: { key: { kind: 'fwmark', fwmark: 7 }, dest: { port: 0, forward: 'tun', tunType: 'ipip' } } });
-  t.match(parseIpvsadm(['-d', '-t', '10.0.0.1:80', '-r', '192.168.1.1']), { op: { op: 'del-dest', address: '192.168.1.1', port: 80 } });
-  t.match(parseIpvsadm(['--set', '900', '120', '300']), { op: { op: 'set-timeouts', timeouts: { tcpS: 900, tcpFinS: 120, udpS: 300 } } });
-  t.match(parseIpvsadm(['-Z', '-t', '10.0.0.1:80']), { op: { op: 'zero', key: { port: 80 } } });
-  t.match(parseIpvsadm(['-C']), { op: { op: 'flush' } });
+  t.match(parseIpvsadm(['-a', '-t', '10.0.0.1:80', '-r', '192.168.1.1:8080']), { kind: 'add-server', server: { address: '192.168.1.1', port: 80, forward: 'dr', weight: 1 } });
+  t.match(parseIpvsadm(['-a', '-t', '10.0.0.1:80', '-r', '192.168.1.1:8080', '-m', '-w', '0', '-x', '10', '-y', '5']), { server: { port: 8080, forward: 'nat', weight: 0, upperThreshold: 10, lowerThreshold: 5 } });
+  t.match(parseIpvsadm(['-a', '-f', '7', '-r', '192.168.1.1', '-i']), { key: { kind: 'fwmark', fwmark: 7 }, server: { port: 0, forward: 'tun', tunType: 'ipip' } });
+  t.match(parseIpvsadm(['-d', '-t', '10.0.0.1:80', '-r', '192.168.1.1']), { kind: 'delete-server', address: '192.168.1.1', port: 80 });
+  t.match(parseIpvsadm(['--set', '900', '120', '300']), { kind: 'set-timeouts', timeouts: { tcpS: 900, tcpFinS: 120, udpS: 300 } });
+  t.match(parseIpvsadm(['-Z', '-t', '10.0.0.1:80']), { kind: 'zero', key: { port: 80 } });
+  t.same(parseIpvsadm(['-C']), { kind: 'flush' });
 });
 
 t.test('ipvsadm messages and exit codes', async (t) => {
@@ -67,7 +68,7 @@ t.test('ipvsadm messages and exit codes', async (t) => {
     [['-L', '--bogus'], '--bogus: unknown option\n', 255],
     [['-A', '-t'], '-t: missing argument\n', 255],
   ];
-  for (const [argv, msg, code] of cases) t.same(err(argv), [msg, code], argv.join(' '));
+  for (const [argv, msg, code] of cases) t.same(await err(argv), [msg, code], argv.join(' '));
 });
 
 t.test('main: -h to stdout exit 0, no daemon → exit 2 with a clear sentence', async (t) => {

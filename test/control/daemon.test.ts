@@ -94,7 +94,10 @@ t.test('ulvsadm -S | ulvsadm -R round-trips', async (t) => {
   await run(['-A', '-u', '10.0.0.2:53', '-s', 'rr', '-p', '60', '-M', '255.255.255.0', '-o'], a.sock);
   await run(['-a', '-u', '10.0.0.2:53', '-r', '192.168.10.9', '-i', '-w', '0'], a.sock);
   await run(['-A', '-f', '7', '-s', 'mh', '-b', 'mh-port'], a.sock);
+  t.equal((await run(['-a', '-f', '7', '-r', '192.168.10.7', '-i', '--tun-type', 'gue', '--tun-port', '6080', '--tun-csum'], a.sock)).code, 0);
+  t.equal((await run(['-a', '-f', '7', '-r', '192.168.10.8', '-i', '--tun-type', 'gre', '--tun-remcsum'], a.sock)).err, "Illegal 'tun-remcsum' option with the 'gre' tunnel type\n");
   const saved = (await run(['-S', '-n'], a.sock)).out;
+  t.match(saved, /^-a -f 7 -r 192\.168\.10\.7:0 -i -w 1 --tun-type gue --tun-port 6080 --tun-csum$/m, 'gue port and checksum option saved');
   const b = setup(t, []);
   await b.d.start();
   const r = await run(['-R'], b.sock, saved);

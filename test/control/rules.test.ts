@@ -1,7 +1,8 @@
 // Rule table (kernel checks, ipvsadm texts), reload diff, config-op fallbacks, rates, capabilities, logger, paths.
 import t from 'tap';
-import { RuleTable, IpvsError, ipvsStrerror } from '../../src/control/rule-table.js';
-import { diffServices, applyConfigOps } from '../../src/control/rule-diff.js';
+import { RuleTable } from '../../src/control/rule-table.js';
+import { IpvsadmError } from '../../src/ipvs/errors.js';
+import { diffServices, applyConfigOps, opName } from '../../src/control/rule-diff.js';
 import { RateEstimator } from '../../src/control/rate-estimator.js';
 import { capabilityProblem, missingCaps } from '../../src/control/capabilities.js';
 import { createLogger } from '../../src/control/logger.js';
@@ -14,23 +15,23 @@ const dest = (address: string, weight = 1) => ({ address, port: 80, forward: 'na
 
 t.test('kernel checks and ipvsadm messages', async (t) => {
   const tb = new RuleTable();
-  const err = (f: () => void) => { try { f(); } catch (e) { return e instanceof IpvsError ? [e.errno, e.message] : ['?', String(e)]; } return ['', '']; };
-  t.same(err(() => tb.apply({ op: 'add-service', spec: { ...spec, scheduler: 'nope' } })), ['ENOENT', 'Scheduler or persistence engine not found']);
-  tb.apply({ op: 'add-service', spec });
-  t.same(err(() => tb.apply({ op: 'add-service', spec })), ['EEXIST', 'Service already exists']);
-  t.same(err(() => tb.apply({ op: 'edit-service', spec: { ...spec, key: { ...key, port: 81 } } })), ['ESRCH', 'No such service']);
-  t.same(err(() => tb.apply({ op: 'add-dest', key, dest: { ...dest('1.1.1.1'), lowerThreshold: 5 } })), ['ERANGE', 'Numerical result out of range']);
-  tb.apply({ op: 'add-dest', key, dest: dest('1.1.1.1') });
-  t.same(err(() => tb.apply({ op: 'add-dest', key, dest: dest('1.1.1.1') })), ['EEXIST', 'Destination already exists']);
-  t.same(err(() => tb.apply({ op: 'del-dest', key, address: '2.2.2.2', port: 80 })), ['ENOENT', 'No such destination']);
-  t.same(err(() => tb.apply({ op: 'zero', key: { ...key, port: 1 } })), ['ESRCH', 'No such service']);
+  const err = (f: () => void) => { try { f(); } catch (e) { return e instanceof IpvsadmError ? [e.errno, e.message] : ['?', String(e)]; } return ['', '']; };
+  t.same(err(() => tb.apply({ kind: 'add-service', service: { ...spec, scheduler: 'nope' } })), ['ENOENT', 'Scheduler or persistence engine not found']);
+  tb.apply({ kind: 'add-service', service: spec });
+  t.same(err(() => tb.apply({ kind: 'add-service', service: spec })), ['EEXIST', 'Service already exists']);
+  t.same(err(() => tb.apply({ kind: 'edit-service', service: { ...spec, key: { ...key, port: 81 } } })), ['ESRCH', 'No such service']);
+  t.same(err(() => tb.apply({ kind: 'add-server', key, server: { ...dest('1.1.1.1'), lowerThreshold: 5 } })), ['ERANGE', 'Numerical result out of range']);
+  tb.apply({ kind: 'add-server', key, server: dest('1.1.1.1') });
+  t.same(err(() => tb.apply({ kind: 'add-server', key, server: dest('1.1.1.1') })), ['EEXIST', 'Destination already exists']);
+  t.same(err(() => tb.apply({ kind: 'delete-server', key, address: '2.2.2.2', port: 80 })), ['ENOENT', 'No such destination']);
+  t.same(err(() => tb.apply({ kind: 'zero', key: { ...key, port: 1 } })), ['ESRCH', 'No such service']);
   const g = tb.generation;
-  tb.apply({ op: 'zero' });
+  tb.apply({ kind: 'zero' });
   t.equal(tb.generation, g, 'zero changes no rule');
-  tb.apply({ op: 'set-timeouts', timeouts: { tcpS: 0, tcpFinS: 60, udpS: 0 } });
+  tb.apply({ kind: 'set-timeouts', timeouts: { tcpS: 0, tcpFinS: 60, udpS: 0 } });
   t.same(tb.rules().timeouts, { tcpS: 900, tcpFinS: 60, udpS: 300 }, '0 keeps a timeout');
-  t.equal(ipvsStrerror('edit-dest', 'ESRCH'), 'Service not defined');
-  tb.apply({ op: 'flush' });
+  t.same(err(() => tb.apply({ kind: 'edit-server', key: { ...key, port: 81 }, server: dest('1.1.1.1') })), ['ESRCH', 'Service not defined']);
+  tb.apply({ kind: 'flush' });
   t.same(tb.rules().services, []);
 });
 
@@ -38,19 +39,19 @@ t.test('reload diff: only what changed', async (t) => {
   const a: VirtualServiceSpec = { ...spec, realServers: [dest('1.1.1.1'), dest('1.1.1.2')] };
   const b: VirtualServiceSpec = { ...spec, scheduler: 'rr', realServers: [dest('1.1.1.1', 3), dest('1.1.1.3')] };
   t.same(diffServices([a], [a]), []);
-  t.same(diffServices([a], [b]).map((o) => o.op), ['edit-service', 'del-dest', 'edit-dest', 'add-dest']);
-  t.same(diffServices([a], []).map((o) => o.op), ['del-service']);
+  t.same(diffServices([a], [b]).map(opName), ['edit-service', 'del-dest', 'edit-dest', 'add-dest']);
+  t.same(diffServices([a], []).map(opName), ['del-service']);
 });
 
 t.test('config ops over a table ulvsadm also changed', async (t) => {
   const tb = new RuleTable();
-  tb.apply({ op: 'add-service', spec: { ...spec, scheduler: 'rr' } });
-  tb.apply({ op: 'add-dest', key, dest: dest('1.1.1.1', 9) });
-  const r = applyConfigOps(tb, [{ op: 'add-service', spec }, { op: 'add-dest', key, dest: dest('1.1.1.1') }, { op: 'del-dest', key, address: '5.5.5.5', port: 80 }]);
+  tb.apply({ kind: 'add-service', service: { ...spec, scheduler: 'rr' } });
+  tb.apply({ kind: 'add-server', key, server: dest('1.1.1.1', 9) });
+  const r = applyConfigOps(tb, [{ kind: 'add-service', service: spec }, { kind: 'add-server', key, server: dest('1.1.1.1') }, { kind: 'delete-server', key, address: '5.5.5.5', port: 80 }]);
   t.same(r, { applied: 2, failed: [] });
   t.equal(tb.get(key)!.scheduler, 'wlc', 'add over an existing service edits it');
   t.equal(tb.get(key)!.realServers[0].weight, 1, 'add over an existing dest edits it');
-  const bad = applyConfigOps(tb, [{ op: 'add-service', spec: { ...spec, key: { ...key, port: 82 }, scheduler: 'bogus' } }]);
+  const bad = applyConfigOps(tb, [{ kind: 'add-service', service: { ...spec, key: { ...key, port: 82 }, scheduler: 'bogus' } }]);
   t.match(bad.failed[0], /add-service TCP 10\.0\.0\.1:82: Scheduler or persistence engine not found/);
 });
 

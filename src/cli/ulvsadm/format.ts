@@ -1,28 +1,13 @@
 /**
- * ipvsadm's listing format flags (FMT_* in ipvsadm.c) and the number and name helpers every listing
- * shares: print_largenum, addrport_to_anyname, the service/real-server sort of libipvs.
+ * The number and name helpers every ulvsadm listing shares: print_largenum, printf padding,
+ * protocol_name and addrport_to_anyname (names from /etc/hosts and /etc/services unless -n).
  */
 import { readFileSync } from 'node:fs';
+import { emptyFormat, type ListFormat } from '../../ipvs/command.js';
 import type { Family, Protocol } from '../../ipvs/types.js';
 
-/** Which listing ipvsadm prints and how (its FMT_* flags). */
-export interface ListFormat {
-  numeric: boolean;
-  stats: boolean;
-  rate: boolean;
-  thresholds: boolean;
-  persistentConn: boolean;
-  noSort: boolean;
-  exact: boolean;
-  tunInfo: boolean;
-  /** -S: restorable rules instead of a table. */
-  rule: boolean;
-}
-
-/** A ListFormat with every flag off, overridden by `f`. */
-export function listFormat(f: Partial<ListFormat> = {}): ListFormat {
-  return { numeric: false, stats: false, rate: false, thresholds: false, persistentConn: false, noSort: false, exact: false, tunInfo: false, rule: false, ...f };
-}
+/** A ListFormat (ipvsadm's FMT_* modifiers) with every flag off, overridden by `f`. */
+export const listFormat: (f?: Partial<ListFormat>) => ListFormat = emptyFormat;
 
 /** print_largenum: 9 columns, scaled to K/M/G/T past 10^8 unless exact (then width max(9, digits+1)). */
 export function largeNum(n: number, exact: boolean): string {
@@ -48,43 +33,9 @@ export function padStart(s: string | number, width: number): string {
   return String(s).padStart(width);
 }
 
-/** IP protocol number as the kernel uses for sorting (TCP 6, UDP 17, SCTP 132). */
-export function protocolNumber(p: Protocol): number {
-  return p === 'tcp' ? 6 : p === 'udp' ? 17 : 132;
-}
-
 /** ipvsadm's protocol_name(): TCP, UDP, SCTP. */
 export function protocolName(p: Protocol): string {
   return p.toUpperCase();
-}
-
-/** Four host-order u32 words of an address (IPv4 uses word 0 only), for libipvs's comparisons. */
-export function addressWords(address: string, family: Family): number[] {
-  if (family === 4) {
-    const p = address.split('.').map(Number);
-    return [(((p[0] << 24) | (p[1] << 16) | (p[2] << 8) | p[3]) >>> 0), 0, 0, 0];
-  }
-  let s = address;
-  let tail: number[] = [];
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(s);
-  if (v4) {
-    const w = addressWords(v4[1], 4)[0];
-    tail = [w >>> 16, w & 0xffff];
-    s = s.slice(0, -v4[1].length) + '0:0';
-  }
-  const [head, rest] = s.includes('::') ? s.split('::') : [s, undefined];
-  const h = head ? head.split(':').map((x) => parseInt(x, 16)) : [];
-  const r = rest !== undefined && rest !== '' ? rest.split(':').map((x) => parseInt(x, 16)) : [];
-  const groups = rest === undefined ? h : [...h, ...new Array(8 - h.length - r.length).fill(0), ...r];
-  if (tail.length) { groups[6] = tail[0]; groups[7] = tail[1]; }
-  const out: number[] = [];
-  for (let i = 0; i < 4; i++) out.push((((groups[2 * i] ?? 0) << 16) | (groups[2 * i + 1] ?? 0)) >>> 0);
-  return out;
-}
-
-/** C's `int r = a - b` on two u32 values (wraps like libipvs's comparators do). */
-export function cDiff(a: number, b: number): number {
-  return (a - b) | 0;
 }
 
 let servicesByPort: Map<string, string> | undefined;

@@ -3,7 +3,8 @@
  * /proc/net/ip_vs_conn (list_conn and print_conn in ipvsadm.c), byte for byte.
  */
 import type { ConnectionEntry } from '../../control/types.js';
-import { addrPort, type ListFormat } from './format.js';
+import type { ListFormat } from '../../ipvs/command.js';
+import { addrPort } from './format.js';
 
 /** "MM:SS" as print_conn formats the expiry (minutes may pass 99). */
 export function expireText(expiresS: number): string {

@@ -1,12 +1,16 @@
 /**
- * `ulvsadm -L/-l [-n] [--stats|--rate|--thresholds|--persistent-conn|--tun-info] [--exact] [--nosort]`
- * and `-S`: the text ipvsadm 1.31 prints (print_title and print_service_entry in ipvsadm.c), byte for byte.
+ * `ulvsadm -L/-l [-n] [--stats|--rate|--thresholds|--persistent-conn|--tun-info] [--exact] [--nosort]`:
+ * the tables ipvsadm 1.31 prints (print_title and print_service_entry in ipvsadm.c), byte for byte,
+ * sorted by libipvs's comparators (ipvs/save.ts). `-S` is the rule model's formatSave (saveText).
  */
 import type { DestEntry, IpvsListing, ServiceEntry } from '../../control/types.js';
-import type { ServiceKey } from '../../ipvs/types.js';
-import { addressWords, addrPort, cDiff, largeNum, padEnd, padStart, protocolName, protocolNumber, type ListFormat } from './format.js';
+import type { ListFormat } from '../../ipvs/command.js';
+import { compareDests, compareServices, formatSave } from '../../ipvs/save.js';
+import { schedFlagBits, schedFlagNames } from '../../ipvs/schedulers.js';
+import type { IpvsRules } from '../../ipvs/types.js';
+import { addrPort, largeNum, padEnd, padStart, protocolName } from './format.js';
 
-/** print_title: the two header lines of a table listing ('' for -S). */
+/** print_title: the two header lines of a table listing. */
 export function listTitle(f: ListFormat): string {
   const first = 'Prot LocalAddress:Port'.padEnd(33);
   const second = '  -> RemoteAddress:Port\n';
@@ -15,25 +19,7 @@ export function listTitle(f: ListFormat): string {
   if (f.thresholds) return `${first} ${['Uthreshold', 'Lthreshold', 'ActiveConn', 'InActConn'].map((s) => padEnd(s, 10)).join(' ')}\n${second}`;
   if (f.persistentConn) return `${first} ${padEnd('Weight', 9)} ${padEnd('PersistConn', 11)} ${padEnd('ActiveConn', 10)} ${padEnd('InActConn', 10)}\n${second}`;
   if (f.tunInfo) return 'Prot LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward TunnelInfo    Weight ActiveConn InActConn\n';
-  if (f.rule) return '';
   return 'Prot LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n';
-}
-
-/** The IP_VS_SVC_F_SCHED1..3 bits a service's scheduler flags set. */
-function schedBits(flags: string[]): Set<number> {
-  const bits = new Set<number>();
-  for (const fl of flags) {
-    if (fl === 'flag-1' || fl === 'sh-fallback' || fl === 'mh-fallback') bits.add(1);
-    else if (fl === 'flag-2' || fl === 'sh-port' || fl === 'mh-port') bits.add(2);
-    else if (fl === 'flag-3') bits.add(3);
-  }
-  return bits;
-}
-
-/** print_sched_flags: the flag names as the scheduler spells them, comma-separated. */
-function schedFlagsText(scheduler: string, bits: Set<number>): string {
-  const names = scheduler === 'sh' ? ['sh-fallback', 'sh-port'] : scheduler === 'mh' ? ['mh-fallback', 'mh-port'] : ['flag-1', 'flag-2', 'flag-3'];
-  return names.filter((_, i) => bits.has(i + 1)).join(',');
 }
 
 /** fwd_name: Masq, Local, Tunnel, Route. */
@@ -41,54 +27,23 @@ function forwardName(d: DestEntry): string {
   return d.forward === 'nat' ? 'Masq' : d.forward === 'local' ? 'Local' : d.forward === 'tun' ? 'Tunnel' : 'Route';
 }
 
-/** fwd_switch: -m, -i, -g (local prints -g). */
-function forwardSwitch(d: DestEntry): string {
-  return d.forward === 'nat' ? '-m' : d.forward === 'tun' ? '-i' : '-g';
-}
+/** ipvsadm's tunflags[]: how --tun-info shows the checksum option. */
+const TUN_FLAGS = { nocsum: '-c', csum: '+c', remcsum: 'r+c' } as const;
 
-/** fwd_tun_info for --tun-info (we carry no gue/gre port or checksum flags: ipip, gue, gre print bare). */
+/** fwd_tun_info for --tun-info: "ipip", "gue:PORT:FLAGS", "gre:FLAGS", or n/a for other methods. */
 function tunnelInfo(d: DestEntry): string {
-  return d.forward === 'tun' ? (d.tunType ?? 'ipip') : 'n/a';
+  if (d.forward !== 'tun') return 'n/a';
+  const flags = TUN_FLAGS[d.tunCsum ?? 'nocsum'];
+  if (d.tunType === 'gue') return `gue:${d.tunPort ?? 0}:${flags}`;
+  if (d.tunType === 'gre') return `gre:${flags}`;
+  return 'ipip';
 }
 
-/** ipvs_cmp_services: fwmark, family, protocol, address, port, each as a wrapping C int difference. */
-export function compareServices(a: ServiceKey, b: ServiceKey): number {
-  const fa = a.kind === 'fwmark' ? a.fwmark : 0;
-  const fb = b.kind === 'fwmark' ? b.fwmark : 0;
-  let r = cDiff(fa, fb);
-  if (r) return r;
-  r = (a.family === 6 ? 10 : 2) - (b.family === 6 ? 10 : 2);
-  if (r) return r;
-  const pa = a.kind === 'addr' ? protocolNumber(a.protocol) : 6;
-  const pb = b.kind === 'addr' ? protocolNumber(b.protocol) : 6;
-  r = pa - pb;
-  if (r) return r;
-  if (a.kind !== 'addr' || b.kind !== 'addr') return 0;
-  const wa = addressWords(a.address, a.family);
-  const wb = addressWords(b.address, b.family);
-  for (let i = 0; i < (a.family === 6 ? 4 : 1) && !r; i++) r = cDiff(wa[i], wb[i]);
-  if (r) return r;
-  return a.port - b.port;
-}
-
-/** ipvs_cmp_dests: address then port. */
-export function compareDests(a: DestEntry, b: DestEntry): number {
-  const wa = addressWords(a.address, a.family);
-  const wb = addressWords(b.address, b.family);
-  let r = 0;
-  for (let i = 0; i < (a.family === 6 ? 4 : 1) && !r; i++) r = cDiff(wa[i], wb[i]);
-  return r || a.port - b.port;
-}
-
-/** The service's name column: "TCP  addr:port" (cut at 33 for IPv4), "FWM  7", or "-t addr:port" for -S. */
+/** The service's name column: "TCP  addr:port" (cut at 33 for IPv4), "FWM  7". */
 export function serviceName(se: ServiceEntry, f: ListFormat): string {
   const k = se.spec.key;
-  if (k.kind === 'fwmark') {
-    if (f.rule) return k.family === 6 ? `-f ${k.fwmark} -6` : `-f ${k.fwmark}`;
-    return k.family === 6 ? `FWM  ${k.fwmark} IPv6` : `FWM  ${k.fwmark}`;
-  }
+  if (k.kind === 'fwmark') return k.family === 6 ? `FWM  ${k.fwmark} IPv6` : `FWM  ${k.fwmark}`;
   const vname = addrPort(k.family, k.address, k.port, k.protocol, f.numeric);
-  if (f.rule) return `${k.protocol === 'tcp' ? '-t' : k.protocol === 'udp' ? '-u' : '--sctp-service'} ${vname}`;
   const s = `${protocolName(k.protocol).padEnd(4)} ${vname}`;
   return k.family !== 6 ? s.slice(0, 33) : s;
 }
@@ -97,21 +52,12 @@ export function serviceName(se: ServiceEntry, f: ListFormat): string {
 export function serviceEntryText(se: ServiceEntry, f: ListFormat): string {
   const spec = se.spec;
   const name = serviceName(se, f);
-  const bits = schedBits(spec.schedFlags);
+  const flags = schedFlagNames(spec.scheduler, schedFlagBits(spec.schedFlags)).join(',');
   const persistent = spec.persistenceTimeoutS > 0;
   const v6 = spec.key.family === 6;
   const maskIsFull = v6 ? spec.netmask === '128' || spec.netmask === '' : spec.netmask === '255.255.255.255' || spec.netmask === '';
   let out = '';
-  if (f.rule) {
-    out += `-A ${name} -s ${spec.scheduler}`;
-    if (persistent) {
-      out += ` -p ${spec.persistenceTimeoutS}`;
-      if (!maskIsFull) out += ` -M ${spec.netmask}`;
-    }
-    if (spec.persistenceEngine) out += ` --pe ${spec.persistenceEngine}`;
-    if (spec.onePacket) out += ' -o';
-    if (bits.size) out += ` -b ${schedFlagsText(spec.scheduler, bits)}`;
-  } else if (f.stats) {
+  if (f.stats) {
     const s = se.stats;
     out += name.padEnd(33) + [s.conns, s.inPkts, s.outPkts, s.inBytes, s.outBytes].map((n) => largeNum(n, f.exact)).join('');
   } else if (f.rate) {
@@ -119,7 +65,7 @@ export function serviceEntryText(se: ServiceEntry, f: ListFormat): string {
     out += name.padEnd(33) + [r.cps, r.inPps, r.outPps, r.inBps, r.outBps].map((n) => largeNum(n, f.exact)).join('');
   } else {
     out += `${name} ${spec.scheduler}`;
-    if (bits.size) out += ` (${schedFlagsText(spec.scheduler, bits)})`;
+    if (flags) out += ` (${flags})`;
     if (persistent) {
       out += ` persistent ${spec.persistenceTimeoutS}`;
       if (!maskIsFull) out += ` mask ${spec.netmask}`;
@@ -132,12 +78,8 @@ export function serviceEntryText(se: ServiceEntry, f: ListFormat): string {
   const proto = spec.key.kind === 'addr' ? spec.key.protocol : 'tcp';
   for (const d of dests) {
     let dname = addrPort(d.family, d.address, d.port, proto, f.numeric);
-    if (!f.rule && d.family !== 6) dname = dname.slice(0, 28);
-    if (f.rule) {
-      out += `-a ${name} -r ${dname} ${forwardSwitch(d)} -w ${d.weight}`;
-      if (d.forward === 'tun') out += ` --tun-type ${d.tunType ?? 'ipip'}`;
-      out += '\n';
-    } else if (f.stats) {
+    if (d.family !== 6) dname = dname.slice(0, 28);
+    if (f.stats) {
       const s = d.stats;
       out += `  -> ${dname.padEnd(28)}` + [s.conns, s.inPkts, s.outPkts, s.inBytes, s.outBytes].map((n) => largeNum(n, f.exact)).join('') + '\n';
     } else if (f.rate) {
@@ -156,9 +98,9 @@ export function serviceEntryText(se: ServiceEntry, f: ListFormat): string {
   return out;
 }
 
-/** list_all: version header (not for -S), title, then every service sorted as libipvs sorts them. */
+/** list_all: version header, title, then every service sorted as libipvs sorts them. */
 export function listAllText(l: IpvsListing, f: ListFormat): string {
-  let out = f.rule ? '' : `IP Virtual Server version ${l.version} (size=${l.connTabSize})\n`;
+  let out = `IP Virtual Server version ${l.version} (size=${l.connTabSize})\n`;
   out += listTitle(f);
   const services = f.noSort ? l.services : [...l.services].sort((a, b) => compareServices(a.spec.key, b.spec.key));
   for (const se of services) out += serviceEntryText(se, f);
@@ -187,4 +129,16 @@ export function listDaemonText(l: IpvsListing): string {
     out += ')\n';
   }
   return out;
+}
+
+/** The rules a listing shows (real servers back in the order added), for -S. */
+export function listingRules(l: IpvsListing): IpvsRules {
+  return { services: l.services.map((se) => ({ ...se.spec, realServers: [...se.dests].reverse() })), timeouts: l.timeouts };
+}
+
+/** `-S [-n]`: ipvsadm-save text of the listed rules; without -n, hosts and ports by name as -L prints them. */
+export function saveText(l: IpvsListing, numeric: boolean): string {
+  const named = (address: string, port: number, protocol: Parameters<typeof addrPort>[3]): string =>
+    addrPort(address.includes(':') ? 6 : 4, address, port, protocol, false);
+  return formatSave(listingRules(l), numeric ? {} : { addrPort: named });
 }

@@ -5,11 +5,6 @@
 /** The version line ipvsadm prints for -v (scripts parse it, so it is kept as ipvsadm's). */
 export const VERSION_LINE = 'ipvsadm v1.31 2019/12/24 (compiled with popt and IPVS v1.2.1)\n';
 
-/** "Try `prog -h' or 'prog --help' for more information." */
-export function tryHelp(prog: string): string {
-  return `Try \`${prog} -h' or '${prog} --help' for more information.\n`;
-}
-
 /** Full usage text (usage_exit). */
 export function usageText(p: string): string {
   return VERSION_LINE + `Usage:
