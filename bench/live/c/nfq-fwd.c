@@ -20,6 +20,7 @@ static uint32_t vip, rs;
 static __thread struct mnl_socket *nl;
 static __thread char out[0x20000];
 static volatile int ready;
+static __thread unsigned queue_num;
 
 static void csum_replace4(uint16_t *sum, uint32_t from, uint32_t to) {
   uint32_t s = (uint16_t)~ntohs(*sum);
@@ -50,7 +51,7 @@ static int cb(const struct nlmsghdr *nlh, void *data) {
   unsigned char *p = mnl_attr_get_payload(attr[NFQA_PAYLOAD]);
   unsigned len = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
   rewrite(p, len);
-  struct nlmsghdr *v = nfq_nlmsg_put(out, NFQNL_MSG_VERDICT, 0);
+  struct nlmsghdr *v = nfq_nlmsg_put(out, NFQNL_MSG_VERDICT, queue_num);
   nfq_nlmsg_verdict_put(v, ntohl(ph->packet_id), NF_ACCEPT);
   nfq_nlmsg_verdict_put_pkt(v, p, len);
   mnl_socket_sendto(nl, v, v->nlmsg_len);
@@ -59,6 +60,7 @@ static int cb(const struct nlmsghdr *nlh, void *data) {
 
 static void *loop(void *arg) {
   unsigned queue = (unsigned)(uintptr_t)arg;
+  queue_num = queue;
   static __thread char buf[0x20000];
   nl = mnl_socket_open(NETLINK_NETFILTER);
   mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID);
