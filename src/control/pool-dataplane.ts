@@ -7,7 +7,7 @@
  */
 import { LinkType } from '../dataplane/batch.js';
 import { DataplanePool } from '../dataplane/pool.js';
-import { planDirectorNet, setupDirectorNet, teardownDirectorNet } from '../dataplane/director.js';
+import { iptablesRules, planDirectorNet, setupDirectorNet, teardownDirectorNet, type DirectorNetPlan } from '../dataplane/director.js';
 import { SnapshotCompiler } from '../dataplane/snapshot.js';
 import type { SnapshotEnv, SnapshotSpec } from '../dataplane/snapshot-types.js';
 import { buildFilter } from '../io/bpf.js';
@@ -18,6 +18,7 @@ import { DROP_REASONS } from '../packet/drop-reasons.js';
 import { formatAddrWords } from '../table/addr.js';
 import { listConnections } from '../table/conn-list.js';
 import { attachSharedState, createSharedState, type SharedState } from '../table/shared-state.js';
+import { runOk } from '../util/exec.js';
 import type { DataPlaneMetrics, DataPlanePort, ServiceCounters } from './ports.js';
 import { serviceKeyId } from './rule-table.js';
 import type { ConnectionEntry } from './types.js';
@@ -50,7 +51,12 @@ export class PoolDataPlane implements DataPlanePort {
   private spec?: SnapshotSpec;
   private env?: SnapshotEnv;
   private planJson = '';
+  private plan?: DirectorNetPlan;
   private filterJson = '';
+  /** NAT real-server addresses the AF_PACKET filter captures replies from (grows only). */
+  private readonly filterNatRs = new Set<string>();
+  /** NAT reply selectors the netfilter plan steers (grows only). */
+  private readonly natReplies = new Map<string, DirectorNetPlan['natReplies'][number]>();
   private refresh?: NodeJS.Timeout;
   private refreshing = false;
   private foreign = new Set<string>();
@@ -70,7 +76,10 @@ export class PoolDataPlane implements DataPlanePort {
     this.env = await readHostEnv(this.linkType, this.o.interfaces, peers);
     this.spec = this.compiler.compile(rules, this.env);
     const vips = rules.services.flatMap((s) => (s.key.kind === 'addr' ? [s.key.address] : []));
-    const natRs = [...new Set(rules.services.flatMap((s) => s.realServers.filter((r) => r.forward === 'nat').map((r) => r.address)))];
+    // NAT real servers only ever join the filter: health checks remove and re-add them all the time, and a
+    // narrower filter would cost a socket rebuild (traffic of every service lost meanwhile) on each change.
+    for (const s of rules.services) for (const r of s.realServers) if (r.forward === 'nat') this.filterNatRs.add(r.address);
+    const natRs = [...this.filterNatRs];
     const filterJson = JSON.stringify([vips.sort(), natRs.sort()]);
     if (!this.pool || (this.o.backend === 'afpacket' && filterJson !== this.filterJson)) {
       // AF_PACKET's BPF filter is fixed at bind time: a new VIP set needs new sockets (the connection table stays).
@@ -89,12 +98,26 @@ export class PoolDataPlane implements DataPlanePort {
       backend: this.o.backend, interfaces: this.o.interfaces, workers: this.pool.size, queueBase: this.o.queueBase,
       drDests: this.spec.dests.filter((d) => d.fwd === 0).map((d) => ({ mark: d.mark, slot: d.slot, address: d.address })),
     });
+    // NAT reply steering only ever grows, like the filter: a health change must not re-plan (setupDirectorNet
+    // tears down and rebuilds the VIP and every rule, so each service would lose traffic meanwhile). Replies
+    // of a removed real server are dropped, as IPVS drops packets of connections whose dest is gone.
+    for (const r of plan.natReplies) this.natReplies.set(JSON.stringify(r), r);
+    plan.natReplies = [...this.natReplies.values()];
     // VIPs that VRRP manages are VRRP's to add (on MASTER) and remove: the director holds only the others.
     plan.addresses = plan.addresses.filter((a) => !this.foreign.has(a.split('/')[0]));
     const planJson = JSON.stringify(plan);
     if (planJson !== this.planJson) {
-      await setupDirectorNet(plan);
+      const added = this.plan && grownNatReplies(this.plan, plan);
+      if (added) {
+        // Only new NAT real servers (a sorry server, a new dest): append their rules, leave the rest in place.
+        for (const [f, table, argv] of iptablesRules({ ...plan, services: [], fwmarks: [], natReplies: added })) {
+          await runOk([f === 4 ? 'iptables' : 'ip6tables', '-w', '-t', table, ...argv]);
+        }
+      } else {
+        await setupDirectorNet(plan);
+      }
       this.planJson = planJson;
+      this.plan = plan;
     }
     this.startRefresh();
   }
@@ -182,3 +205,14 @@ export class PoolDataPlane implements DataPlanePort {
     this.refresh.unref();
   }
 }
+
+/** The NAT reply selectors `next` adds to `prev` when that is its only change (in families `prev` has chains for). */
+function grownNatReplies(prev: DirectorNetPlan, next: DirectorNetPlan): DirectorNetPlan['natReplies'] | undefined {
+  if (JSON.stringify({ ...prev, natReplies: [] }) !== JSON.stringify({ ...next, natReplies: [] })) return undefined;
+  const n = prev.natReplies.length;
+  if (JSON.stringify(next.natReplies.slice(0, n)) !== JSON.stringify(prev.natReplies)) return undefined;
+  const families = new Set<number>([4, ...prev.services.map((x) => x.family), ...prev.natReplies.map((x) => x.family)]);
+  const added = next.natReplies.slice(n);
+  return added.length && added.every((x) => families.has(x.family)) ? added : undefined;
+}
+
