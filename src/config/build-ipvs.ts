@@ -111,6 +111,8 @@ export function buildVirtualServer(raw: RawBlock, groups: VirtualServerGroupConf
       upperThreshold: get<number>(r, 'upperThreshold') ?? 0, lowerThreshold: get<number>(r, 'lowerThreshold') ?? 0,
     };
     if (fwd.tunType) spec.tunType = fwd.tunType;
+    if (fwd.tunPort !== undefined) spec.tunPort = fwd.tunPort;
+    if (fwd.tunCsum) spec.tunCsum = fwd.tunCsum;
     if (spec.upperThreshold > 0 && spec.lowerThreshold > spec.upperThreshold) sink.error(at(r, 'lowerThreshold'), 'bad-value', `lthreshold ${spec.lowerThreshold} is above uthreshold ${spec.upperThreshold}; lower it.`);
     checkPorts(spec, head, r.pos, 'real server', sink);
     if (!head.group && head.keys[0]) spec.port = destPort(spec, head.keys[0]);

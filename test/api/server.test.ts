@@ -74,7 +74,7 @@ t.test('a client that disconnects mid-request or before the answer does not dist
   await new Promise((r) => setTimeout(r, 100));
   const c = await ControlClient.connect(sock);
   t.same(await c.call('list'), { method: 'list' });
-  await t.rejects(c.call('apply', { op: { op: 'flush' } }), new ApiCallError('ipvs', 'Service already exists', 'EEXIST'));
+  await t.rejects(c.call('apply', { op: { kind: 'flush' } }), new ApiCallError('ipvs', 'Service already exists', 'EEXIST'));
   c.close();
   t.ok(calls() >= 3);
 });

@@ -5,7 +5,7 @@
  */
 import type { DiagnosticSink } from '../diagnostics.js';
 import type { ConfNode } from '../tree.js';
-import type { ForwardMethod, TunnelType } from '../../ipvs/types.js';
+import type { ForwardMethod, TunnelCsum, TunnelType } from '../../ipvs/types.js';
 import { checkerTables, ignoredCheckers } from './checkers.js';
 import { ignored, ignoredAll, type BlockTable, type KeywordSpec } from './table.js';
 
@@ -16,6 +16,10 @@ export const LVS_SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'sh', 'mh', 'dh
 export interface ForwardingValue {
   forward: ForwardMethod;
   tunType?: TunnelType;
+  /** GUE destination port (`port N`). */
+  tunPort?: number;
+  /** Tunnel checksum option (`nocsum|csum|remcsum`). */
+  tunCsum?: TunnelCsum;
 }
 
 /** `lvs_method NAT|DR|TUN [type ipip|gue|gre] [port N] [nocsum|csum|remcsum]` -> dr/nat/tun. */
@@ -48,8 +52,15 @@ export function parseForwarding(node: ConfNode, sink: DiagnosticSink): Forwardin
       }
       out.tunType = t;
     } else if (w === 'port') {
-      i++;
-    } else if (w !== 'nocsum' && w !== 'csum' && w !== 'remcsum') {
+      const p = Number(rest[++i]);
+      if (!Number.isInteger(p) || p < 1 || p > 65535) {
+        sink.error(node, 'bad-value', `tunnel port '${rest[i] ?? ''}' is not a port number 1-65535.`);
+        return out;
+      }
+      out.tunPort = p;
+    } else if (w === 'nocsum' || w === 'csum' || w === 'remcsum') {
+      out.tunCsum = w;
+    } else {
       sink.error(node, 'bad-value', `tunnel option '${w}' is not type, port, nocsum, csum or remcsum.`);
     }
   }
