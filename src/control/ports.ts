@@ -4,6 +4,8 @@
  * those are present; tests pass fakes. Nothing here is on the packet path.
  */
 import type { IpvsRules, ServiceKey } from '../ipvs/types.js';
+import type { HealthPortDecision, HealthPortView } from '../health/control-port.js';
+import type { VrrpSample } from '../metrics/source.js';
 import type { ConnectionEntry, IpvsStats } from './types.js';
 
 /** Live numbers of one real server, read from shared memory. */
@@ -54,20 +56,11 @@ export interface DataPlanePort {
   setForeignAddresses?(addresses: string[]): void;
 }
 
-/** One VRRP instance's state for status and metrics. */
-export interface VrrpInstanceView {
+/** One VRRP instance's state for status and metrics: the metrics sample's state and counters, named. */
+export interface VrrpInstanceView extends Omit<VrrpSample, 'instance'> {
   name: string;
-  vrid: number;
   family: 4 | 6;
   interface: string;
-  state: string;
-  priority: number;
-  effectivePriority: number;
-  transitions: number;
-  advertsSent: number;
-  advertsReceived: number;
-  /** Received adverts dropped, by reason. */
-  advertsDropped: Record<string, number>;
 }
 
 /** What the daemon needs from the VRRP manager. */
@@ -79,28 +72,11 @@ export interface VrrpPort {
   instances(): VrrpInstanceView[];
 }
 
-/** One real server's health for status and metrics. */
-export interface HealthView {
-  service: string;
-  realServer: string;
-  alive: boolean;
-  inService: boolean;
-  weight: number;
-  checks: number;
-  failures: number;
-}
+/** One real server's health for status and metrics (declared once, by the health port). */
+export type HealthView = HealthPortView;
 
-/** A health decision the daemon applies to the rules. */
-export interface HealthDecision {
-  keys: ServiceKey[];
-  address: string;
-  port: number;
-  inService: boolean;
-  weight: number;
-  /** True for a sorry server (not a configured real server). */
-  sorry?: boolean;
-  forward?: 'dr' | 'nat' | 'tun';
-}
+/** A health decision the daemon applies to the rules (declared once, by the health port). */
+export type HealthDecision = HealthPortDecision;
 
 /** What the daemon needs from the health manager. */
 export interface HealthPort {

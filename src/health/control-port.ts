@@ -1,8 +1,9 @@
 /**
  * Binding of the HealthManager to the daemon (src/control/adapters.ts looks for createHealthPort here):
  * takes the loaded configuration model, turns manager events into decisions the daemon lays over the
- * rules, and watches local addresses for ha_suspend. Types are structural copies of control's HealthPort
- * (health must not import control).
+ * rules, and watches local addresses for ha_suspend. HealthPortDecision and HealthPortView are the one
+ * declaration of those shapes: control's HealthDecision/HealthView name them (health must not import
+ * control, so HealthPortImpl mirrors control's HealthPort structurally).
  */
 import { networkInterfaces } from 'node:os';
 import type { ServiceKey } from '../ipvs/types.js';
@@ -16,6 +17,7 @@ export interface HealthPortDecision {
   port: number;
   inService: boolean;
   weight: number;
+  /** True for a sorry server (not a configured real server). */
   sorry?: boolean;
   forward?: 'dr' | 'nat' | 'tun';
 }

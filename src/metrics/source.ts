@@ -40,6 +40,7 @@ export interface VrrpSample {
   transitions: number;
   advertsSent: number;
   advertsReceived: number;
+  /** Received adverts dropped, by reason. */
   advertsDropped: Record<string, number>;
 }
 
