@@ -28,6 +28,17 @@ export function lblcOverloaded(d: DestView, i: number): boolean {
   return false;
 }
 
+/**
+ * The lookup of lblc and lblcr (ip_vs_lblc_get / ip_vs_lblcr_get after the due periodic GC): the entry
+ * for the flow's destination address with its lastuse set to nowMs, or -1. Call with the state locked.
+ */
+export function lookupLocality(t: LocalityTable, flow: FlowKey, nowMs: number, expirationMs: number): number {
+  t.runDueChecks(nowMs, expirationMs);
+  const e = t.find(flow.family, flow.daddr);
+  if (e >= 0) t.setLastuse(e, nowMs);
+  return e;
+}
+
 /** Applies a dest add/delete to the dest indices stored in a locality table (lblc: one per entry). */
 function remapEntries(t: LocalityTable, change: DestChange): void {
   if (change.kind === 'init') return t.flush();
@@ -67,10 +78,8 @@ export class LblcScheduler implements Scheduler {
     const t = this.table;
     this.st.lock();
     try {
-      t.runDueChecks(nowMs, this.expirationMs);
-      const e = t.find(flow.family, flow.daddr);
+      const e = lookupLocality(t, flow, nowMs, this.expirationMs);
       if (e >= 0) {
-        t.setLastuse(e, nowMs);
         const dest = t.a[t.ew(e) + E_DEST]!;
         if (dest < d.count && d.available(dest) && d.weight(dest) > 0 && !lblcOverloaded(d, dest)) return dest;
       }

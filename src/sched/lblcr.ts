@@ -12,17 +12,13 @@
 import type { DestChange, DestView, FlowKey, Scheduler } from './types.js';
 import { SchedState, stateBytes, type SchedulerShared } from './shared-state.js';
 import { DEFAULT_EXPIRATION_MS, DEFAULT_TABLE_CAPACITY, LocalityTable, localityBytes } from './locality-table.js';
-import { wlcPick } from './wlc.js';
-import { lblcOverloaded } from './lblc.js';
+import { wlcOverhead as oh, wlcPick } from './wlc.js';
+import { lblcOverloaded, lookupLocality } from './lblc.js';
 import { mulGt, mulLt } from './exact.js';
 
 /** Bytes of shared state for lblcr with `capacity` entries and 2 * capacity set members. */
 export function lblcrStateBytes(capacity = DEFAULT_TABLE_CAPACITY): number {
   return Math.max(stateBytes(0), localityBytes(capacity, 2 * capacity));
-}
-
-function oh(d: DestView, i: number): number {
-  return d.activeConns(i) * 256 + d.inactiveConns(i);
 }
 
 /** The lblcr scheduler. */
@@ -122,10 +118,8 @@ export class LblcrScheduler implements Scheduler {
     const t = this.table;
     this.st.lock();
     try {
-      t.runDueChecks(nowMs, this.expirationMs);
-      const e = t.find(flow.family, flow.daddr);
+      const e = lookupLocality(t, flow, nowMs, this.expirationMs);
       if (e >= 0) {
-        t.setLastuse(e, nowMs);
         let dest = this.setMin(d, e);
         if (t.setSize(e) > 1 && nowMs > t.lastmod(e) + this.expirationMs) {
           const m = this.setMax(d, e);

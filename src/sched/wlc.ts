@@ -7,6 +7,11 @@
 import type { DestChange, DestView, FlowKey, Scheduler } from './types.js';
 import { mulGt } from './exact.js';
 
+/** Connection overhead of dest i as ip_vs_dest_conn_overhead(): active * 256 + inactive (wlc, lblcr). */
+export function wlcOverhead(d: DestView, i: number): number {
+  return d.activeConns(i) * 256 + d.inactiveConns(i);
+}
+
 /** Weighted-least-connection choice over a whole service, shared by wlc, lblc and lblcr. */
 export function wlcPick(d: DestView): number {
   const n = d.count;
