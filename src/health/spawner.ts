@@ -5,8 +5,7 @@
  * request {id, argv, timeoutMs, uid?, gid?}, reply {id, code, signal, timedOut, error}.
  * The helper is started lazily, restarted after a crash, and killed by its PID in closeSpawner().
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { LineHelper } from './line-helper.js';
 
 const HELPER = String.raw`
 import json, os, signal, subprocess, sys, time, select
@@ -63,81 +62,35 @@ export interface SpawnerResult {
   error: string;
 }
 
-let helper: ChildProcess | null = null;
-let seq = 0;
 /** Set when python3 cannot be started: callers spawn directly. */
 export let spawnerUnavailable = false;
-const waiting = new Map<number, (r: SpawnerResult) => void>();
-
-function failAll(reason: string): void {
-  for (const cb of waiting.values()) cb({ code: null, signal: null, timedOut: false, error: reason });
-  waiting.clear();
-}
-
-function ensureHelper(): ChildProcess | null {
-  if (helper && helper.exitCode === null && !helper.killed) return helper;
-  try {
-    const h = spawn('python3', ['-u', '-c', HELPER], { stdio: ['pipe', 'pipe', 'ignore'] });
-    h.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'ENOENT') spawnerUnavailable = true;
-      if (helper === h) helper = null;
-      failAll(`script helper: ${e.message}`);
-    });
-    h.on('exit', () => {
-      if (helper === h) helper = null;
-      failAll('script helper exited');
-    });
-    h.stdin!.on('error', () => {});
-    createInterface({ input: h.stdout! }).on('line', (l) => {
-      let r: SpawnerResult & { id: number };
-      try {
-        r = JSON.parse(l);
-      } catch {
-        return;
-      }
-      const cb = waiting.get(r.id);
-      if (cb) {
-        waiting.delete(r.id);
-        cb({ code: r.code, signal: r.signal, timedOut: r.timedOut, error: r.error });
-      }
-    });
-    h.unref();
-    for (const pipe of [h.stdin, h.stdout]) (pipe as unknown as { unref?: () => void } | null)?.unref?.();
-    helper = h;
-    return h;
-  } catch {
-    spawnerUnavailable = true;
-    return null;
-  }
-}
+const helper = new LineHelper<SpawnerResult>({
+  script: HELPER,
+  name: 'script helper',
+  parseReply: (l) => {
+    let r: SpawnerResult & { id: number };
+    try {
+      r = JSON.parse(l);
+    } catch {
+      return undefined;
+    }
+    return { id: r.id, result: { code: r.code, signal: r.signal, timedOut: r.timedOut, error: r.error } };
+  },
+  failed: (reason) => ({ code: null, signal: null, timedOut: false, error: reason }),
+  onUnavailable: () => { spawnerUnavailable = true; },
+  unavailableOnThrow: true,
+});
 
 /** Runs argv through the helper; resolves null when the helper is unavailable (caller falls back). */
 export function spawnViaHelper(argv: string[], timeoutMs: number, uid?: number, gid?: number): Promise<SpawnerResult> | null {
   if (spawnerUnavailable) return null;
-  const h = ensureHelper();
-  if (!h) return null;
-  const id = (seq = (seq + 1) % 0x7fffffff);
-  return new Promise((resolve) => {
-    let done = false;
-    const finish = (r: SpawnerResult) => {
-      if (done) return;
-      done = true;
-      clearTimeout(guard);
-      waiting.delete(id);
-      resolve(r);
-    };
-    // The helper kills at timeoutMs; this guard only covers a helper that stopped answering.
-    const guard = setTimeout(() => finish({ code: null, signal: null, timedOut: true, error: '' }), timeoutMs + 3000);
-    waiting.set(id, finish);
-    h.stdin!.write(JSON.stringify({ id, argv, timeoutMs, uid, gid }) + '\n');
-  });
+  // The helper kills at timeoutMs; the guard only covers a helper that stopped answering.
+  return helper.request((id) => JSON.stringify({ id, argv, timeoutMs, uid, gid }) + '\n', timeoutMs + 3000, { code: null, signal: null, timedOut: true, error: '' });
 }
 
 /** Kills the helper (by its PID) if one was started; its scripts' process groups are killed by it on EOF. */
 export function closeSpawner(): void {
-  const h = helper;
-  helper = null;
-  if (h?.pid && h.exitCode === null) {
+  helper.detach('script helper closed', (h) => {
     try {
       h.stdin?.end();
     } catch {
@@ -150,11 +103,10 @@ export function closeSpawner(): void {
         /* already gone */
       }
     }, 500).unref();
-  }
-  failAll('script helper closed');
+  });
 }
 
 /** PID of the running helper, if any (benchmarks read its CPU time from /proc). */
 export function spawnerPid(): number | undefined {
-  return helper?.pid;
+  return helper.pid;
 }

@@ -5,8 +5,7 @@
  * reply `SEQ 1` (echo reply from HOST with our identifier and SEQ) or `SEQ 0` (timeout / error).
  * The helper is started lazily, restarted after a crash, and killed (by its PID) by closePinger().
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { LineHelper } from '../line-helper.js';
 
 const HELPER = String.raw`
 import os, socket, struct, sys, time, select
@@ -72,79 +71,34 @@ while True:
                 rid, _ = pending.pop(k); out('%s 1' % rid)
 `;
 
-let helper: ChildProcess | null = null;
 /** Set when python3 cannot be started (ENOENT): callers fall back to the ping binary. */
 export let pingerUnavailable = false;
-let seq = 0;
-const waiting = new Map<number, (ok: boolean) => void>();
-
-function failAll(): void {
-  for (const cb of waiting.values()) cb(false);
-  waiting.clear();
-}
-
-function ensureHelper(): ChildProcess | null {
-  if (helper && helper.exitCode === null && !helper.killed) return helper;
-  try {
-    const h = spawn('python3', ['-u', '-c', HELPER], { stdio: ['pipe', 'pipe', 'ignore'] });
-    h.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'ENOENT') pingerUnavailable = true;
-      if (helper === h) helper = null;
-      failAll();
-    });
-    h.on('exit', () => {
-      if (helper === h) helper = null;
-      failAll();
-    });
-    h.stdin!.on('error', () => {});
-    createInterface({ input: h.stdout! }).on('line', (l) => {
-      const [id, ok] = l.split(' ');
-      const cb = waiting.get(Number(id));
-      if (cb) {
-        waiting.delete(Number(id));
-        cb(ok === '1');
-      }
-    });
-    h.unref();
-    for (const pipe of [h.stdin, h.stdout]) (pipe as unknown as { unref?: () => void } | null)?.unref?.();
-    helper = h;
-    return h;
-  } catch {
-    return null;
-  }
-}
+const helper = new LineHelper<boolean>({
+  script: HELPER,
+  name: 'pinger',
+  parseReply: (l) => {
+    const [id, ok] = l.split(' ');
+    return { id: Number(id), result: ok === '1' };
+  },
+  failed: () => false,
+  onUnavailable: () => { pingerUnavailable = true; },
+  unavailableOnThrow: false,
+});
 
 /** Sends one echo request to host and resolves true on the matching reply within timeoutMs. */
 export function pingOnce(host: string, timeoutMs: number, src?: string): Promise<boolean> {
-  const h = ensureHelper();
-  if (!h) return Promise.resolve(false);
-  const id = (seq = (seq + 1) % 0x7fffffff);
-  return new Promise((resolve) => {
-    let done = false;
-    const finish = (ok: boolean) => {
-      if (done) return;
-      done = true;
-      clearTimeout(guard);
-      waiting.delete(id);
-      resolve(ok);
-    };
-    // The helper answers at its deadline; this guard only covers a helper that stopped answering.
-    const guard = setTimeout(() => finish(false), timeoutMs + 2000);
-    waiting.set(id, finish);
-    h.stdin!.write(`${id} ${host} ${(timeoutMs / 1000).toFixed(3)}${src ? ` ${src}` : ''}\n`);
-  });
+  // The helper answers at its deadline; the guard only covers a helper that stopped answering.
+  const reply = helper.request((id) => `${id} ${host} ${(timeoutMs / 1000).toFixed(3)}${src ? ` ${src}` : ''}\n`, timeoutMs + 2000, false);
+  return reply ?? Promise.resolve(false);
 }
 
 /** Kills the helper process (by its PID) if one was started. */
 export function closePinger(): void {
-  const h = helper;
-  helper = null;
-  if (h?.pid && h.exitCode === null) {
+  helper.detach('pinger closed', (h) => {
     try {
-      process.kill(h.pid, 'SIGKILL');
+      process.kill(h.pid!, 'SIGKILL');
     } catch {
       /* already gone */
     }
-  }
-  failAll();
+  });
 }
