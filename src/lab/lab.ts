@@ -169,6 +169,9 @@ export class Lab {
       }
     }
     await ipBatch(sw, swLines);
+    // The switch is a plain L2 switch: with br_netfilter present, bridged IPv4 would go through the
+    // switch's iptables and malformed frames (which the flood tests send on purpose) would be dropped.
+    await run(['sysctl', '-q', '-e', '-w', 'net.bridge.bridge-nf-call-iptables=0', 'net.bridge.bridge-nf-call-ip6tables=0', 'net.bridge.bridge-nf-call-arptables=0'], { netns: sw });
     for (const n of this.nodes) {
       const ns = this.ns(n.name);
       await sysctl(ns, ['net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0', ...(n.role === 'router' ? ['net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1'] : [])]);
