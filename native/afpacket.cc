@@ -4,11 +4,9 @@
 // batched transmit of rewritten frames with one sendmmsg per batch. One JS callback per batch; after
 // it returns, packets whose verdict is Transmit are sent out of outIfindex[i].
 //
-// Rules (ARCHITECTURE.md "Native addon"): kept once for both batch I/O modules in poll-handle.h
-// (the uv poll on the owning env's loop, closed from an async cleanup hook, the JS callback through
-// the C napi_make_callback whose failure is tolerated).
+// Rules (ARCHITECTURE.md "Native addon"): the uv poll lives on the owning env's loop, is closed from
+// an async cleanup hook on env teardown, and the JS callback goes through napi_make_callback.
 #include "module.h"
-#include "poll-handle.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -41,28 +39,136 @@ enum AfpStat : int {
   kStatCount = 8,
 };
 
+// Raw pointers into the typed arrays of a JS PacketBatch (src/dataplane/batch.ts); the arrays are
+// kept alive by references held for the handle's lifetime.
+struct BatchView {
+  uint8_t* buf = nullptr;
+  size_t bufLen = 0;
+  uint32_t slotSize = 0, headroom = 0, capacity = 0;
+  uint32_t *start = nullptr, *length = nullptr, *id = nullptr, *ifindex = nullptr, *mark = nullptr;
+  uint8_t* verdict = nullptr;
+  uint16_t* reason = nullptr;
+  double* timeMs = nullptr;
+};
+
+bool TypedData(napi_env env, napi_value obj, const char* name, napi_typedarray_type want, void** data,
+               size_t* len, std::vector<napi_ref>* refs) {
+  napi_value v;
+  if (napi_get_named_property(env, obj, name, &v) != napi_ok) return false;
+  bool is = false;
+  napi_is_typedarray(env, v, &is);
+  if (!is) return false;
+  napi_typedarray_type type;
+  napi_value ab;
+  size_t off;
+  if (napi_get_typedarray_info(env, v, &type, len, data, &ab, &off) != napi_ok || type != want) return false;
+  napi_ref r;
+  napi_create_reference(env, v, 1, &r);
+  refs->push_back(r);
+  return true;
+}
+
+uint32_t U32Prop(napi_env env, napi_value obj, const char* name, uint32_t dflt) {
+  napi_value v;
+  bool has = false;
+  if (napi_has_named_property(env, obj, name, &has) != napi_ok || !has) return dflt;
+  if (napi_get_named_property(env, obj, name, &v) != napi_ok) return dflt;
+  napi_valuetype t;
+  napi_typeof(env, v, &t);
+  if (t == napi_boolean) {
+    bool b;
+    napi_get_value_bool(env, v, &b);
+    return b ? 1 : 0;
+  }
+  if (t != napi_number) return dflt;
+  uint32_t u;
+  napi_get_value_uint32(env, v, &u);
+  return u;
+}
+
+// Reads the batch arrays; returns an error sentence or "" on success.
+std::string ReadBatch(napi_env env, napi_value b, BatchView* v, std::vector<napi_ref>* refs) {
+  size_t n;
+  void* p;
+  if (!TypedData(env, b, "buf", napi_uint8_array, &p, &n, refs)) return "batch.buf must be a Uint8Array";
+  v->buf = static_cast<uint8_t*>(p);
+  v->bufLen = n;
+  v->slotSize = U32Prop(env, b, "slotSize", 0);
+  v->headroom = U32Prop(env, b, "headroom", 0);
+  v->capacity = U32Prop(env, b, "capacity", 0);
+  if (v->slotSize == 0 || v->headroom >= v->slotSize || size_t(v->capacity) * v->slotSize > v->bufLen)
+    return "batch geometry (slotSize, headroom, capacity) does not fit batch.buf";
+  struct { const char* name; uint32_t** dst; } u32s[] = {
+      {"start", &v->start}, {"length", &v->length}, {"id", &v->id}, {"ifindex", &v->ifindex}, {"mark", &v->mark}};
+  for (auto& f : u32s) {
+    if (!TypedData(env, b, f.name, napi_uint32_array, &p, &n, refs) || n < v->capacity)
+      return std::string("batch.") + f.name + " must be a Uint32Array of capacity elements";
+    *f.dst = static_cast<uint32_t*>(p);
+  }
+  if (!TypedData(env, b, "verdict", napi_uint8_array, &p, &n, refs) || n < v->capacity) return "batch.verdict must be a Uint8Array";
+  v->verdict = static_cast<uint8_t*>(p);
+  if (!TypedData(env, b, "reason", napi_uint16_array, &p, &n, refs) || n < v->capacity) return "batch.reason must be a Uint16Array";
+  v->reason = static_cast<uint16_t*>(p);
+  if (!TypedData(env, b, "timeMs", napi_float64_array, &p, &n, refs) || n < v->capacity) return "batch.timeMs must be a Float64Array";
+  v->timeMs = static_cast<double*>(p);
+  return "";
+}
+
 // Verdict codes of src/dataplane/batch.ts.
 constexpr uint8_t kDrop = 0, kTransmit = 3;
 
-struct Afp : PollHandle {
+struct Afp {
+  napi_env env = nullptr;
+  uv_poll_t poll;
+  int fd = -1;
   int ifindex = 0;
+  BatchView b;
   uint32_t* outIfindex = nullptr;
+  double* stats = nullptr;
+  std::vector<napi_ref> refs;
+  napi_ref cb = nullptr;
+  napi_async_context actx = nullptr;
+  napi_async_cleanup_hook_handle hook = nullptr;
+  bool closing = false, closed = false, wrapped = true;
   // RX ring
   uint8_t* map = nullptr;
   size_t mapLen = 0;
   uint32_t blockSize = 0, blockCount = 0, cur = 0;
-  // TX scratch (msgs and iovs are in PollHandle)
+  // TX scratch
+  std::vector<mmsghdr> msgs;
+  std::vector<iovec> iovs;
   std::vector<sockaddr_ll> addrs;
-
-  void ReleaseSocket() override {
-    if (map) munmap(map, mapLen);
-    map = nullptr;
-    PollHandle::ReleaseSocket();
-  }
 };
 
 void Bump(Afp* a, int i, double by = 1) {
   if (a->stats) a->stats[i] += by;
+}
+
+void CallJs(Afp* a, uint32_t count) {
+  napi_env env = a->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value fn, recv, arg, result;
+  bool ok = a->cb && napi_get_reference_value(env, a->cb, &fn) == napi_ok && fn != nullptr;
+  if (ok) {
+    napi_get_global(env, &recv);
+    napi_create_uint32(env, count, &arg);
+    if (napi_make_callback(env, a->actx, recv, fn, 1, &arg, &result) != napi_ok) {
+      ok = false;
+      bool pending = false;
+      napi_is_exception_pending(env, &pending);
+      if (pending) {
+        napi_value err;
+        napi_get_and_clear_last_exception(env, &err);
+        napi_fatal_exception(env, err);
+      }
+    }
+  }
+  napi_close_handle_scope(env, scope);
+  if (!ok) {
+    Bump(a, kCallbackErrors);
+    for (uint32_t i = 0; i < count; i++) a->b.verdict[i] = kDrop;
+  }
 }
 
 // Sends every frame of [0, count) whose verdict is Transmit, in sendmmsg calls.
@@ -112,12 +218,12 @@ void Deliver(Afp* a, uint32_t count) {
   if (count == 0) return;
   Bump(a, kRxPackets, count);
   Bump(a, kRxBatches);
-  CallBatchCallback(a, count, kCallbackErrors, kDrop);
+  CallJs(a, count);
   if (a->fd >= 0) Transmit(a, count);
 }
 
 void OnReadable(uv_poll_t* h, int status, int events) {
-  Afp* a = static_cast<Afp*>(static_cast<PollHandle*>(h->data));
+  Afp* a = static_cast<Afp*>(h->data);
   if (a->closing || status < 0) return;
   BatchView& b = a->b;
   uint32_t count = 0;
@@ -159,8 +265,54 @@ void OnReadable(uv_poll_t* h, int status, int events) {
   Deliver(a, count);
 }
 
+void OnClosed(uv_handle_t* h) {
+  Afp* a = static_cast<Afp*>(h->data);
+  if (a->map) munmap(a->map, a->mapLen);
+  a->map = nullptr;
+  if (a->fd >= 0) close(a->fd);
+  a->fd = -1;
+  if (a->hook) napi_remove_async_cleanup_hook(a->hook);
+  a->hook = nullptr;
+  a->closed = true;
+  if (!a->wrapped) delete a;
+}
+
+void StartClose(Afp* a, bool fromHook) {
+  if (a->closing) return;
+  a->closing = true;
+  if (!fromHook) {
+    for (napi_ref r : a->refs) napi_delete_reference(a->env, r);
+    a->refs.clear();
+    if (a->cb) napi_delete_reference(a->env, a->cb);
+    a->cb = nullptr;
+    if (a->actx) napi_async_destroy(a->env, a->actx);
+    a->actx = nullptr;
+  }
+  uv_poll_stop(&a->poll);
+  uv_close(reinterpret_cast<uv_handle_t*>(&a->poll), OnClosed);
+}
+
+void OnEnvTeardown(napi_async_cleanup_hook_handle handle, void* arg) {
+  Afp* a = static_cast<Afp*>(arg);
+  a->hook = handle;
+  if (!a->closing) StartClose(a, true);
+}
+
 napi_value Throw(napi_env env, const std::string& msg) {
   napi_throw_error(env, "ULVS_AFPACKET", msg.c_str());
+  return nullptr;
+}
+
+napi_value Close(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  napi_value thisArg;
+  napi_get_cb_info(env, info, &argc, nullptr, &thisArg, nullptr);
+  Afp* a = nullptr;
+  if (napi_remove_wrap(env, thisArg, reinterpret_cast<void**>(&a)) == napi_ok && a) {
+    a->wrapped = false;
+    if (a->closed) delete a;
+    else StartClose(a, false);
+  }
   return nullptr;
 }
 
@@ -169,14 +321,20 @@ napi_value RingStats(napi_env env, napi_callback_info info) {
   size_t argc = 0;
   napi_value thisArg, out;
   napi_get_cb_info(env, info, &argc, nullptr, &thisArg, nullptr);
-  PollHandle* h = nullptr;
-  napi_unwrap(env, thisArg, reinterpret_cast<void**>(&h));
-  Afp* a = static_cast<Afp*>(h);
+  Afp* a = nullptr;
+  napi_unwrap(env, thisArg, reinterpret_cast<void**>(&a));
   tpacket_stats_v3 st = {};
   socklen_t l = sizeof st;
   if (a && a->fd >= 0 && getsockopt(a->fd, SOL_PACKET, PACKET_STATISTICS, &st, &l) == 0) Bump(a, kRingDrops, st.tp_drops);
   napi_create_uint32(env, st.tp_drops, &out);
   return out;
+}
+
+void Finalize(napi_env env, void* data, void* hint) {
+  Afp* a = static_cast<Afp*>(data);
+  a->wrapped = false;
+  if (a->closed) delete a;
+  else StartClose(a, false);
 }
 
 std::string SockErr(const std::string& ifname, const char* what, int err) {
@@ -291,15 +449,27 @@ napi_value Open(napi_env env, napi_callback_info info) {
   a->iovs.resize(cap);
   a->addrs.resize(cap);
 
-  PollHandleStart(env, a, argv[2], "ulvs.afpacket", OnReadable);
+  napi_create_reference(env, argv[2], 1, &a->cb);
+  napi_value name;
+  napi_create_string_utf8(env, "ulvs.afpacket", NAPI_AUTO_LENGTH, &name);
+  napi_async_init(env, nullptr, name, &a->actx);
+  uv_loop_t* loop = nullptr;
+  napi_get_uv_event_loop(env, &loop);
+  uv_poll_init(loop, &a->poll, a->fd);
+  a->poll.data = a;
+  uv_poll_start(&a->poll, UV_READABLE, OnReadable);
+  napi_add_async_cleanup_hook(env, OnEnvTeardown, a, &a->hook);
 
-  napi_value obj = PollHandleObject(env), fn;
+  napi_value obj, fn;
+  napi_create_object(env, &obj);
+  napi_create_function(env, "close", NAPI_AUTO_LENGTH, Close, nullptr, &fn);
+  napi_set_named_property(env, obj, "close", fn);
   napi_create_function(env, "ringStats", NAPI_AUTO_LENGTH, RingStats, nullptr, &fn);
   napi_set_named_property(env, obj, "ringStats", fn);
   napi_value idx;
   napi_create_uint32(env, uint32_t(a->ifindex), &idx);
   napi_set_named_property(env, obj, "ifindex", idx);
-  PollHandleWrap(env, obj, a);
+  napi_wrap(env, obj, a, Finalize, nullptr, nullptr);
   return obj;
 }
 

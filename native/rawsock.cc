@@ -17,7 +17,6 @@
 // Worker-safe: no globals; the uv poll handle lives on napi_get_uv_event_loop(env) of the thread
 // that created the socket and is closed from an async cleanup hook when that env goes away.
 #include "module.h"
-#include "poll-handle.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -82,9 +81,17 @@ void OnPoll(uv_poll_t* h, int status, int events) {
   napi_env env = c->env;
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  napi_value cb;
-  if (napi_get_reference_value(env, c->cb, &cb) == napi_ok && cb != nullptr)
-    MakeCallbackTolerant(env, c->actx, cb, 0, nullptr);
+  napi_value cb, recv, result;
+  if (napi_get_reference_value(env, c->cb, &cb) == napi_ok && cb != nullptr && napi_get_global(env, &recv) == napi_ok) {
+    if (napi_make_callback(env, c->actx, recv, cb, 0, nullptr, &result) != napi_ok) {
+      bool pending = false;
+      napi_is_exception_pending(env, &pending);
+      if (pending) {
+        napi_value err;
+        if (napi_get_and_clear_last_exception(env, &err) == napi_ok) napi_fatal_exception(env, err);
+      }
+    }
+  }
   napi_close_handle_scope(env, scope);
 }
 
