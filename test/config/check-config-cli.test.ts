@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { runCli } from '../helpers/cli.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const seeds = join(here, 'fixtures', 'seeds');
+const seeds = join(here, '..', 'fixtures', 'seeds');
 const samples = join(here, 'fixtures', 'samples');
 const dir = mkdtempSync(join(tmpdir(), 'ulvs-cc-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));

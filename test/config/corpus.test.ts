@@ -1,4 +1,4 @@
-// The seed configs users bring (copied from ../shared/seeds/configs into fixtures/seeds) and our own
+// The seed configs users bring (copied from ../shared/seeds/configs into test/fixtures/seeds) and our own
 // sample corpus (fixtures/samples, written after keepalived's doc/samples): all load, with the expected model.
 import t from 'tap';
 import { existsSync, readdirSync } from 'node:fs';
@@ -8,9 +8,9 @@ import { loadConfig } from '../../src/config/load-config.js';
 import type { LoadResult } from '../../src/config/types.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const seeds = join(here, 'fixtures', 'seeds');
+const seeds = join(here, '..', 'fixtures', 'seeds');
 const samples = join(here, 'fixtures', 'samples');
-const SHARED = '/work/shared/seeds/configs';
+const SHARED = join(here, '..', '..', '..', 'shared', 'seeds', 'configs');
 
 const load = (f: string, configId = 'lb1'): LoadResult => loadConfig(f, { hostChecks: false, configId });
 const errors = (r: LoadResult): string[] => r.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code}:${d.line}`);

@@ -6,7 +6,7 @@ import { VrrpBed, bedId, ensureDist, stopProc } from '../../bench/failover-lab.j
 import { run } from '../../src/util/exec.js';
 
 const root = process.getuid?.() === 0;
-const SEEDS = new URL('../../../shared/seeds/configs/', import.meta.url).pathname;
+const SEEDS = new URL('../fixtures/seeds/', import.meta.url).pathname;
 const seedText = (f: string): string => readFileSync(`${SEEDS}${f}`, 'utf8');
 
 t.test('seed002 AWS secondary IP: notify_master moves the VIP through a fake cloud API', { skip: !root && 'needs root' }, async (t) => {

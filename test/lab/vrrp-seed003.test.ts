@@ -7,7 +7,7 @@ import { loadConfig } from '../../src/config/load-config.js';
 import type { VrrpConfig } from '../../src/vrrp/types.js';
 
 const root = process.getuid?.() === 0;
-const SEEDS = new URL('../../../shared/seeds/configs/', import.meta.url).pathname;
+const SEEDS = new URL('../fixtures/seeds/', import.meta.url).pathname;
 const seedText = (f: string): string => readFileSync(`${SEEDS}${f}`, 'utf8');
 
 /** Loads keepalived.conf text (written into the bed) with the project's parser; fails on errors. */
