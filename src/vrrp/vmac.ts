@@ -2,7 +2,8 @@
  * keepalived's `use_vmac`: a macvlan on the instance interface with the RFC 5798 §7.3 virtual MAC
  * (00:00:5e:00:01:VRID for IPv4, 00:00:5e:00:02:VRID for IPv6), named `vrrp.VRID` unless given.
  * The VIPs go on it, so ARP for them is answered with the virtual MAC; the base interface is set to
- * arp_ignore=1 / arp_filter=1 so it does not answer for them too. Adverts stay on the base
+ * arp_ignore=1 / arp_filter=1 so it does not answer for them too, and arp_announce=2 so its own ARP
+ * requests (e.g. for a client the VIP answers) never announce a VIP with the base MAC. Adverts stay on the base
  * interface (keepalived's vmac_xmit_base behaviour).
  */
 import { run } from '../util/exec.js';
@@ -29,7 +30,7 @@ export async function setupVmac(spec: VrrpInstanceSpec): Promise<string[]> {
     if (r.code !== 0) { errors.push(`use_vmac: '${argv.join(' ')}' failed: ${r.stderr.trim()}`); return errors; }
   }
   if (spec.family === 4) {
-    await run(['sysctl', '-q', '-w', `net.ipv4.conf.${spec.interface}.arp_ignore=1`, `net.ipv4.conf.${spec.interface}.arp_filter=1`, `net.ipv4.conf.${name}.arp_ignore=1`], { timeoutMs: 5000 });
+    await run(['sysctl', '-q', '-w', `net.ipv4.conf.${spec.interface}.arp_ignore=1`, `net.ipv4.conf.${spec.interface}.arp_filter=1`, `net.ipv4.conf.${spec.interface}.arp_announce=2`, `net.ipv4.conf.${name}.arp_ignore=1`], { timeoutMs: 5000 });
   }
   return errors;
 }
