@@ -84,7 +84,7 @@ export class Lab {
     await Promise.all(mine.filter((n) => n.endsWith('-sw')).map((n) => delNetns(n)));
     rmSync(path.join(LAB_STATE_DIR, `${id}.json`), { force: true });
     for (const f of existsSync(LAB_STATE_DIR) ? readdirSync(LAB_STATE_DIR) : []) {
-      if (f.startsWith(`${id}-`) && f.endsWith('.log')) rmSync(path.join(LAB_STATE_DIR, f), { force: true });
+      if (f.startsWith(`${id}-`)) rmSync(path.join(LAB_STATE_DIR, f), { recursive: true, force: true });
     }
     return mine;
   }

@@ -3,7 +3,8 @@
  * inside first, by PID), and run `ip -batch` inside one. Everything lives in namespaces named
  * `ulvs-<labid>-<node>`; nothing is created in the caller's namespace.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { run, runOk } from '../util/exec.js';
 
 /** The prefix of every namespace of lab `id`. */
@@ -39,8 +40,25 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Ends the processes inside `name` (SIGTERM, then SIGKILL after graceMs) and deletes the namespace. */
+/** Where ulvs keeps per-namespace state (daemon socket dir, director and real-server state files). */
+export const ULVS_RUN_DIR = '/run/ulvs';
+
+/** Removes the ulvs state kept for the network namespace with inode `ino` (its dir and *-<ino>.json). */
+export function removeNetnsState(ino: number): void {
+  if (!existsSync(ULVS_RUN_DIR)) return;
+  rmSync(path.join(ULVS_RUN_DIR, String(ino)), { recursive: true, force: true });
+  for (const f of readdirSync(ULVS_RUN_DIR)) {
+    if (f.endsWith(`-${ino}.json`)) rmSync(path.join(ULVS_RUN_DIR, f), { force: true });
+  }
+}
+
+/**
+ * Ends the processes inside `name` (SIGTERM, then SIGKILL after graceMs), deletes the namespace, and
+ * removes the ulvs state files that belonged to it (a process killed with the namespace cannot).
+ */
 export async function delNetns(name: string, graceMs = 1500): Promise<void> {
+  let ino = 0;
+  try { ino = statSync(`/run/netns/${name}`).ino; } catch { /* not mounted */ }
   const pids = await netnsPids(name);
   for (const pid of pids) {
     try { process.kill(pid, 'SIGTERM'); } catch { /* already gone */ }
@@ -51,6 +69,7 @@ export async function delNetns(name: string, graceMs = 1500): Promise<void> {
     try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
   }
   await run(['ip', 'netns', 'del', name]);
+  if (ino) removeNetnsState(ino);
 }
 
 /** Runs `ip -batch -` inside namespace `ns` (or here when ns is empty); rejects naming the failing line. */
