@@ -251,4 +251,5 @@ const prev = (() => { try { return readFileSync(values.out, 'utf8'); } catch { r
 const notes = prev.includes('## Notes') ? prev.slice(prev.indexOf('## Notes')) : '';
 if (ONLY) process.stdout.write('(--only: bench/live.md not rewritten)\n');
 else writeFileSync(values.out, lines.join('\n') + (notes ? '\n' + notes : ''));
+if (!ONLY && values.out === new URL('../live.md', import.meta.url).pathname) await import('./chart.mjs');
 process.stdout.write(lines.join('\n') + '\n');
