@@ -13,7 +13,7 @@ t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 cpSync(join(here, 'fixtures', 'samples', 'conf.d'), join(dir, 'conf.d'), { recursive: true });
 
 const corpus = ['seeds', 'samples'].flatMap((sub) => {
-  const d = join(here, 'fixtures', sub);
+  const d = sub === 'seeds' ? join(here, '..', 'fixtures', 'seeds') : join(here, 'fixtures', sub);
   return readdirSync(d).filter((f) => f.endsWith('.conf')).map((f) => readFileSync(join(d, f), 'utf8'));
 });
 

@@ -85,7 +85,7 @@ t.test('cases keepalived -t rejects are errors here too', { skip: missing && 'ke
 
 t.test('the seed and sample corpus, and 150 random edits of it: keepalived rejects => ulvs rejects', { skip: missing && 'keepalived is not installed' }, async (t) => {
   const corpus = ['seeds', 'samples'].flatMap((sub) => {
-    const d = join(here, 'fixtures', sub);
+    const d = sub === 'seeds' ? join(here, '..', 'fixtures', 'seeds') : join(here, 'fixtures', sub);
     return readdirSync(d).filter((f) => f.endsWith('.conf')).map((f) => readFileSync(join(d, f), 'utf8'));
   });
   let state = 0x9e3779b9;
