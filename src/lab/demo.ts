@@ -2,13 +2,15 @@
  * `ulvs lab demo` and `ulvs lab up --mode`: what the lab shows a person. The demo first proves the
  * topology (the client reaches each real server directly), then for each LVS mode prepares the real
  * servers, runs `ulvs director` on lb1 and sends real HTTP requests through the VIP, printing which
- * real server answered each request and the per-real-server counts.
+ * real server answered each request and the per-real-server counts; last, two directors running the
+ * daemon with VRRP hand the VIP and the traffic over when the MASTER stops.
  */
 import { mkdirSync } from 'node:fs';
 import type { Lab } from './lab.js';
 import { LAB_STATE_DIR } from './lab.js';
 import { probeRealServers } from './connectivity.js';
 import { describeLab } from './describe.js';
+import { runFailoverDemo } from './failover-demo.js';
 import { countByServer, prepareRealServers, requestsThroughVip, startLabDirector, type LabBackend, type LabMode } from './modes.js';
 import { LAB_ADDR } from './topology.js';
 
@@ -53,6 +55,14 @@ export async function runDemo(lab: Lab, modes: LabMode[], out: (line: string) =>
       await director?.stop();
       await undo();
     }
+  }
+  out('');
+  out('== VRRP: lb1 and lb2 both run `ulvs run -f keepalived.conf` (NAT; VRRP owns the VIP and the real servers\' gateway)');
+  try {
+    bad += await runFailoverDemo(lab, out);
+  } catch (e) {
+    out(`   FAILED: ${(e as Error).message}`);
+    bad++;
   }
   out('');
   out(bad === 0 ? 'demo complete: every request was answered' : `demo finished with ${bad} failure(s)`);

@@ -54,7 +54,7 @@ function repoRoot(): string {
 }
 
 /** argv running a compiled CLI command module from dist/ (like the lab's responders: build first). */
-export function commandArgv(name: 'director' | 'realserver'): string[] {
+export function commandArgv(name: 'director' | 'realserver' | 'run'): string[] {
   const file = path.join(repoRoot(), 'dist/cli/commands', `${name}.js`);
   if (!existsSync(file)) throw new Error(`${file} is missing: run 'npm run build' first`);
   return [process.execPath, file];
