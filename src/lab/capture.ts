@@ -3,11 +3,10 @@
  * (an independent decoder) reads it back as fields.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { run } from '../util/exec.js';
-import type { Lab } from './lab.js';
+import { LAB_STATE_DIR, type Lab } from './lab.js';
 
 /** A running capture. */
 export interface Capture {
@@ -23,7 +22,9 @@ export interface Capture {
 
 /** Starts tcpdump on `iface` of lab host `node` with a BPF `filter`; resolves when it is listening. */
 export async function startCapture(lab: Lab, node: string, iface: string, filter = ''): Promise<Capture> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'ulvs-cap-'));
+  // Under the lab's state dir, so `lab down` removes it even if the caller never calls remove().
+  mkdirSync(LAB_STATE_DIR, { recursive: true });
+  const dir = mkdtempSync(path.join(LAB_STATE_DIR, `${lab.id}-cap-`));
   const file = path.join(dir, `${node}-${iface}.pcap`);
   const child: ChildProcess = lab.spawn(node, ['tcpdump', '-Z', 'root', '--immediate-mode', '-i', iface, '-U', '-n', '-s', '0', '-w', file, ...(filter ? [filter] : [])]);
   await new Promise<void>((resolve, reject) => {

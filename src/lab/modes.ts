@@ -5,11 +5,11 @@
  * Used by `ulvs lab demo`, `ulvs lab up --mode`, the lab data-plane tests and the live benchmark.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Lab } from './lab.js';
+import { LAB_STATE_DIR, type Lab } from './lab.js';
 import { addr4, LAB_ADDR, LAB_HTTP_PORT, LAB_UDP_PORT } from './topology.js';
 
 /** LVS forwarding modes the lab can run. */
@@ -121,7 +121,9 @@ export async function prepareRealServers(lab: Lab, mode: LabMode, o: { detached?
 
 /** Starts `ulvs director` in a director host with the lab rules of `o.mode`; resolves when it is ready. */
 export async function startLabDirector(lab: Lab, o: LabDirectorOptions): Promise<LabProcess & { rulesFile: string }> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'ulvs-lab-'));
+  // Under the lab's state dir, so `lab down` removes it even when the director was killed.
+  mkdirSync(LAB_STATE_DIR, { recursive: true });
+  const dir = mkdtempSync(path.join(LAB_STATE_DIR, `${lab.id}-director-`));
   const rulesFile = path.join(dir, `${o.mode}.rules`);
   writeFileSync(rulesFile, labRules(lab, o.mode, o.scheduler) + (o.extraRules ?? ''));
   const argv = [...commandArgv('director'), '--rules', rulesFile, '--iface', 'eth0', '--backend', o.backend, '--workers', String(o.workers ?? 2),
