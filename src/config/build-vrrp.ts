@@ -206,16 +206,7 @@ function buildInstance(raw: RawBlock, global: RawBlock | undefined, sink: Diagno
       if (strict) sink.error(auth.pos, 'strict-auth', `vrrp_strict forbids authentication (RFC 5798); remove it or vrrp_strict.`);
     }
   }
-  const trackInterfaces: TrackInterfaceSpec[] = [];
-  for (const l of get<ValueLine[]>(raw, 'trackInterfaces') ?? []) {
-    const t = parseWeighted(l, sink, 'track_interface');
-    if (t) trackInterfaces.push({ name: t.name, weight: t.weight ?? 0, ...(t.reverse ? { reverse: true } : {}) });
-  }
-  const trackScripts: TrackScriptRef[] = [];
-  for (const l of get<ValueLine[]>(raw, 'trackScripts') ?? []) {
-    const t = parseWeighted(l, sink, 'track_script');
-    if (t) trackScripts.push({ name: t.name, ...(t.weight !== undefined ? { weight: t.weight } : {}), ...(t.reverse ? { reverse: true } : {}) });
-  }
+  const { trackInterfaces, trackScripts } = buildTracking(raw, sink, true);
   scriptsOf(raw, NOTIFY_FIELDS, uses);
   const g = (f: string): number | undefined => get<number>(raw, f) ?? get<number>(global, f);
   const masterDelayMs = g('garpMasterDelayMs') ?? VRRP_DEFAULTS.garp.masterDelayMs;
@@ -312,16 +303,7 @@ function buildSyncGroup(raw: RawBlock, sink: DiagnosticSink, uses: ScriptUse[]):
   if (!name) { sink.error(raw.pos, 'missing-name', 'vrrp_sync_group needs a name; the block is skipped.'); return undefined; }
   const instances = (get<ValueLine[]>(raw, 'group') ?? []).flatMap((l) => l.words);
   if (instances.length === 0) sink.error(raw.pos, 'empty-group', `vrrp_sync_group ${name} has no 'group { ... }' members; add the instance names.`);
-  const trackInterfaces: TrackInterfaceSpec[] = [];
-  for (const l of get<ValueLine[]>(raw, 'trackInterfaces') ?? []) {
-    const t = parseWeighted(l, sink, 'track_interface');
-    if (t) trackInterfaces.push({ name: t.name, weight: t.weight ?? 0, ...(t.reverse ? { reverse: true } : {}) });
-  }
-  const trackScripts: TrackScriptRef[] = [];
-  for (const l of get<ValueLine[]>(raw, 'trackScripts') ?? []) {
-    const t = parseWeighted(l, sink, 'track_script');
-    if (t) trackScripts.push({ name: t.name, ...(t.weight !== undefined ? { weight: t.weight } : {}) });
-  }
+  const { trackInterfaces, trackScripts } = buildTracking(raw, sink, false);
   scriptsOf(raw, NOTIFY_FIELDS, uses);
   return { name, instances, trackInterfaces, trackScripts, notify: notifySpec(raw), source: posString(raw.pos) };
 }
@@ -377,4 +359,22 @@ export function buildVrrp(
     cfg.syncGroups.push(spec);
   }
   return cfg;
+}
+
+/**
+ * The track_interface and track_script lists of a vrrp_instance or vrrp_sync_group block;
+ * `scriptReverse` keeps track_script's `reverse` flag (instances only, as keepalived).
+ */
+function buildTracking(raw: RawBlock, sink: DiagnosticSink, scriptReverse: boolean): { trackInterfaces: TrackInterfaceSpec[]; trackScripts: TrackScriptRef[] } {
+  const trackInterfaces: TrackInterfaceSpec[] = [];
+  for (const l of get<ValueLine[]>(raw, 'trackInterfaces') ?? []) {
+    const t = parseWeighted(l, sink, 'track_interface');
+    if (t) trackInterfaces.push({ name: t.name, weight: t.weight ?? 0, ...(t.reverse ? { reverse: true } : {}) });
+  }
+  const trackScripts: TrackScriptRef[] = [];
+  for (const l of get<ValueLine[]>(raw, 'trackScripts') ?? []) {
+    const t = parseWeighted(l, sink, 'track_script');
+    if (t) trackScripts.push({ name: t.name, ...(t.weight !== undefined ? { weight: t.weight } : {}), ...(scriptReverse && t.reverse ? { reverse: true } : {}) });
+  }
+  return { trackInterfaces, trackScripts };
 }
