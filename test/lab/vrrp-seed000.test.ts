@@ -2,23 +2,12 @@
 // seed000 HA SNAT gateway (the seed's own notify scripts).
 import { readFileSync } from 'node:fs';
 import t from 'tap';
+import { seedText, vrrpOf } from './seed-helpers.js';
 import { VrrpBed, bedId, ensureDist, stopProc } from '../../bench/failover-lab.js';
-import { loadConfig } from '../../src/config/load-config.js';
 import { run } from '../../src/util/exec.js';
-import type { VrrpConfig } from '../../src/vrrp/types.js';
 
 const root = process.getuid?.() === 0;
-const SEEDS = new URL('../fixtures/seeds/', import.meta.url).pathname;
-const seedText = (f: string): string => readFileSync(`${SEEDS}${f}`, 'utf8');
 
-/** Loads keepalived.conf text (written into the bed) with the project's parser; fails on errors. */
-function vrrpOf(bed: VrrpBed, name: string, text: string): VrrpConfig {
-  const file = bed.file(name, text);
-  const r = loadConfig(file, { hostChecks: false });
-  const errors = r.diagnostics.filter((d) => d.severity === 'error');
-  if (errors.length) throw new Error(errors.map((e) => e.message).join('; '));
-  return r.model.vrrp;
-}
 
 t.test('seed000 HA SNAT gateway: client reaches the internet across master stop and restart', { skip: !root && 'needs root' }, async (t) => {
   await ensureDist();

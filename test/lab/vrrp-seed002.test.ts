@@ -2,12 +2,11 @@
 // seed002 AWS secondary IP (unicast, notify_master moves the address through a fake cloud API).
 import { readFileSync } from 'node:fs';
 import t from 'tap';
+import { seedText } from './seed-helpers.js';
 import { VrrpBed, bedId, ensureDist, stopProc } from '../../bench/failover-lab.js';
 import { run } from '../../src/util/exec.js';
 
 const root = process.getuid?.() === 0;
-const SEEDS = new URL('../fixtures/seeds/', import.meta.url).pathname;
-const seedText = (f: string): string => readFileSync(`${SEEDS}${f}`, 'utf8');
 
 t.test('seed002 AWS secondary IP: notify_master moves the VIP through a fake cloud API', { skip: !root && 'needs root' }, async (t) => {
   await ensureDist();

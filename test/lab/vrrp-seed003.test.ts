@@ -1,23 +1,11 @@
 // The seed scenarios run by the ulvs daemon (`ulvs run -f keepalived.conf --backend none`):
 // seed003 unicast directors as-is.
-import { readFileSync } from 'node:fs';
 import t from 'tap';
+import { seedText, vrrpOf } from './seed-helpers.js';
 import { VrrpBed, bedId, ensureDist, stopProc } from '../../bench/failover-lab.js';
-import { loadConfig } from '../../src/config/load-config.js';
-import type { VrrpConfig } from '../../src/vrrp/types.js';
 
 const root = process.getuid?.() === 0;
-const SEEDS = new URL('../fixtures/seeds/', import.meta.url).pathname;
-const seedText = (f: string): string => readFileSync(`${SEEDS}${f}`, 'utf8');
 
-/** Loads keepalived.conf text (written into the bed) with the project's parser; fails on errors. */
-function vrrpOf(bed: VrrpBed, name: string, text: string): VrrpConfig {
-  const file = bed.file(name, text);
-  const r = loadConfig(file, { hostChecks: false });
-  const errors = r.diagnostics.filter((d) => d.severity === 'error');
-  if (errors.length) throw new Error(errors.map((e) => e.message).join('; '));
-  return r.model.vrrp;
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
