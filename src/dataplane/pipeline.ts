@@ -8,8 +8,9 @@
  * LinkType.Ip (NFQUEUE) -> DR: Verdict.Accept with mark = the real server's DR mark (fwmark routing
  * per real server); NAT/TUN: Verdict.AcceptModified. Not ours: Verdict.Accept, mark unchanged.
  * ICMP errors the director must originate (port unreachable, frag-needed) are built in place and
- * transmitted back on the ingress interface for Ether; on Ip links the packet is dropped with the reason
- * (NFQUEUE cannot turn a packet into a reply).
+ * transmitted back on the ingress interface for Ether; on Ip links the reply replaces the queued packet
+ * (AcceptModified) and the kernel routes it to the client (its source, the VIP, is local: the director
+ * sets accept_local).
  */
 import { Verdict, type PacketBatch } from './batch.js';
 import { parsePacket } from '../packet/parse.js';
@@ -178,14 +179,22 @@ function onePacket(b: PacketBatch, i: number, snap: Snapshot, c: PipelineContext
   }
 }
 
-/** Sends the ICMP error just built in slot i back out of the ingress interface (Ether), else drops. */
+/**
+ * Sends the ICMP error just built in slot i to the client: on Ethernet back out of the ingress
+ * interface; on NFQUEUE the bare reply (source VIP, a local address: accept_local is set) replaces the
+ * queued packet and the kernel routes it to the client, as icmp_send's reply would be.
+ */
 function replyIcmp(b: PacketBatch, i: number, pv: PacketView, built: number, reason: number): number {
-  if (b.linkType === 1 && built === 0) {
-    b.verdict[i] = Verdict.Transmit;
-    b.outIfindex[i] = b.ifindex[i]!;
+  if (built !== 0) {
+    b.verdict[i] = Verdict.Drop;
     return reason;
   }
-  b.verdict[i] = Verdict.Drop;
+  if (b.linkType === 1) {
+    b.verdict[i] = Verdict.Transmit;
+    b.outIfindex[i] = b.ifindex[i]!;
+  } else {
+    b.verdict[i] = Verdict.AcceptModified;
+  }
   return reason;
 }
 

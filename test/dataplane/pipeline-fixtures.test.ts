@@ -66,9 +66,9 @@ for (const c of PACKET_CASES.filter((x) => x.op !== 'parse')) {
     b.count = 1;
     processBatch(b, snap, state, 1001);
     const verdict = b.verdict[0]!;
-    // ICMP errors the director originates cannot be sent on NFQUEUE (no Transmit there): dropped with the reason.
+    // ICMP errors the director originates: sent back on Ethernet, handed to the kernel to route on NFQUEUE.
     const icmpReply = c.op === 'port-unreach' || c.reason === 'tun-frag-needed';
-    const wantDrop = c.reason !== 'none' && (!icmpReply || c.linkType === 2);
+    const wantDrop = c.reason !== 'none' && !icmpReply;
     if (c.reason === 'none') {
       if (c.linkType === 2 && fwd === 'dr') {
         t.equal(verdict, 1, 'NFQUEUE DR: Accept');
@@ -83,6 +83,9 @@ for (const c of PACKET_CASES.filter((x) => x.op !== 'parse')) {
     } else if (wantDrop) {
       t.equal(verdict, 0, 'dropped');
       t.equal(reasonName(b.reason[0]!), c.reason, 'with the fixture reason');
+    } else if (c.linkType === 2) {
+      t.equal(verdict, 2, 'NFQUEUE: the ICMP error replaces the packet (AcceptModified)');
+      t.equal(b.reason[0], 0, 'not counted as a drop');
     } else {
       t.equal(verdict, 3, 'ICMP error sent back');
       t.equal(b.outIfindex[0], 7, 'on the ingress interface');

@@ -2,7 +2,8 @@
  * TUN and the path MTU: a full-size (1500-byte) datagram with DF set cannot be encapsulated (+20 bytes
  * IPIP) on a 1500-byte link, so the director answers with ICMP fragmentation-needed carrying MTU 1480
  * (ip_vs_xmit.c ensure_mtu_is_adequate) and the client's kernel lowers its path MTU to the VIP.
- * Traffic that fits still gets through.
+ * Traffic that fits still gets through. On AF_PACKET the director transmits the reply itself; on
+ * NFQUEUE the reply replaces the queued packet and the kernel routes it to the client.
  */
 import t from 'tap';
 import { Lab, uniqueLabId } from '../../src/lab/lab.js';
@@ -10,12 +11,13 @@ import { startCapture } from '../../src/lab/capture.js';
 import { prepareRealServers, startLabDirector } from '../../src/lab/modes.js';
 import { LAB_ADDR, LAB_UDP_PORT } from '../../src/lab/topology.js';
 
-t.test('TUN frag-needed reaches the client', { skip: process.getuid?.() !== 0 && 'needs root' }, async (t) => {
+for (const backend of ['afpacket', 'nfqueue'] as const)
+t.test(`TUN frag-needed reaches the client (${backend})`, { skip: process.getuid?.() !== 0 && 'needs root' }, async (t) => {
   const lab = await Lab.up({ id: uniqueLabId() });
   t.teardown(() => lab.down());
   const undo = await prepareRealServers(lab, 'tun');
   t.teardown(undo);
-  const d = await startLabDirector(lab, { mode: 'tun', backend: 'afpacket', workers: 1 });
+  const d = await startLabDirector(lab, { mode: 'tun', backend, workers: 1 });
   t.teardown(() => d.stop());
   const cap = await startCapture(lab, 'client', 'eth0', 'icmp');
   t.teardown(() => cap.remove());
