@@ -42,8 +42,8 @@ export interface DirectorNetPlan {
   workers: number;
   /** Virtual services by address. */
   services: Selector[];
-  /** Firewall marks of fwmark services (NFQUEUE only). */
-  fwmarks: number[];
+  /** Firewall marks of fwmark services and their address family (NFQUEUE only). */
+  fwmarks: Array<{ mark: number; family: 4 | 6 }>;
   /** NAT real servers: their replies must come to ulvs. */
   natReplies: Selector[];
   /** DR on NFQUEUE: route packets carrying `mark` to `via`. */
@@ -87,16 +87,26 @@ function saveState(s: NetState): void {
   writeFileSync(stateFile(), JSON.stringify(s, null, 2));
 }
 
+/**
+ * Throws one sentence when `backend` cannot run `rules`: fwmark services need NFQUEUE, because
+ * AF_PACKET receives frames before netfilter has set any mark.
+ */
+export function checkBackendSupports(rules: IpvsRules, backend: 'nfqueue' | 'afpacket'): void {
+  if (backend !== 'afpacket') return;
+  const k = rules.services.find((s) => s.key.kind === 'fwmark')?.key;
+  if (k?.kind === 'fwmark') throw new Error(`fwmark service ${k.fwmark} needs --backend nfqueue: AF_PACKET sees packets before any firewall mark is set`);
+}
+
 /** Derives the plan from rules; throws one sentence for what the backend cannot do. */
 export function planDirectorNet(rules: IpvsRules, o: { backend: 'nfqueue' | 'afpacket'; interfaces: string[]; workers: number; queueBase?: number; extraAddresses?: string[]; drDests?: Array<{ mark: number; slot: number; address: string }> }): DirectorNetPlan {
   const plan: DirectorNetPlan = { backend: o.backend, interfaces: o.interfaces, queueBase: o.queueBase ?? 0, workers: o.workers, services: [], fwmarks: [], natReplies: [], drRoutes: [], addresses: [] };
   const seenAddr = new Set<string>();
   const seenNat = new Set<string>();
+  checkBackendSupports(rules, o.backend);
   rules.services.forEach((svc) => {
     const k = svc.key;
     if (k.kind === 'fwmark') {
-      if (o.backend === 'afpacket') throw new Error(`fwmark service ${k.fwmark} needs the nfqueue backend: AF_PACKET sees packets before any firewall mark is set`);
-      plan.fwmarks.push(k.fwmark);
+      if (!plan.fwmarks.some((m) => m.mark === k.fwmark && m.family === k.family)) plan.fwmarks.push({ mark: k.fwmark, family: k.family });
     } else {
       plan.services.push({ family: k.family, address: k.address, protocol: k.protocol, port: k.port });
       const a = `${k.address}/${k.family === 4 ? 32 : 128}`;
@@ -138,7 +148,7 @@ export function iptablesRules(p: DirectorNetPlan): Array<[4 | 6, 'raw' | 'mangle
     for (const s of p.services) out.push([s.family, 'raw', ['-A', CHAIN, ...match(s, 'dst'), ...tag, '-j', 'CT', '--notrack']]);
     for (const s of p.natReplies) out.push([s.family, 'raw', ['-A', CHAIN, ...match(s, 'src'), ...tag, '-j', 'CT', '--notrack']]);
     for (const s of p.services) out.push([s.family, 'mangle', ['-A', CHAIN, ...match(s, 'dst'), ...tag, ...queueTarget(p)]]);
-    for (const m of p.fwmarks) for (const f of [4, 6] as const) out.push([f, 'mangle', ['-A', CHAIN, '-m', 'mark', '--mark', String(m), ...tag, ...queueTarget(p)]]);
+    for (const m of p.fwmarks) out.push([m.family, 'mangle', ['-A', CHAIN, '-m', 'mark', '--mark', String(m.mark), ...tag, ...queueTarget(p)]]);
     for (const s of p.natReplies) out.push([s.family, 'mangle', ['-A', CHAIN, ...match(s, 'src'), ...tag, ...queueTarget(p)]]);
   } else {
     for (const s of p.services) out.push([s.family, 'raw', ['-A', CHAIN, ...match(s, 'dst'), ...tag, '-j', 'DROP']]);
@@ -164,7 +174,7 @@ export async function setupDirectorNet(p: DirectorNetPlan): Promise<void> {
   const st: NetState = { addresses: [], sysctls: [], gro: [], localMoved: false };
   saveState(st);
   try {
-    const fams = new Set<4 | 6>([4, ...p.services.map((s) => s.family), ...p.natReplies.map((s) => s.family)]);
+    const fams = new Set<4 | 6>([4, ...p.services.map((s) => s.family), ...p.natReplies.map((s) => s.family), ...p.fwmarks.map((m) => m.family)]);
     for (const f of fams) {
       for (const table of ['raw', 'mangle'] as const) {
         if (table === 'mangle' && p.backend !== 'nfqueue') continue;
@@ -201,9 +211,12 @@ export async function setupDirectorNet(p: DirectorNetPlan): Promise<void> {
     }
     saveState(st);
     if (p.drRoutes.length) {
-      // Packets to a local VIP would be delivered locally before any fwmark rule: move the local table after ours.
-      await runOk(['ip', 'rule', 'add', 'pref', String(LOCAL_PREF), 'lookup', 'local', 'protocol', String(ULVS_RT_PROTO)]);
-      await run(['ip', 'rule', 'del', 'pref', '0', 'lookup', 'local']);
+      // Packets to a local VIP would be delivered locally before any fwmark rule: move the local table after
+      // ours, in each family that has DR routes (`ip rule` without -6 only touches IPv4).
+      for (const fam of drRuleFamilies(p)) {
+        await runOk(['ip', fam, 'rule', 'add', 'pref', String(LOCAL_PREF), 'lookup', 'local', 'protocol', String(ULVS_RT_PROTO)]);
+        await run(['ip', fam, 'rule', 'del', 'pref', '0', 'lookup', 'local']);
+      }
       st.localMoved = true;
       saveState(st);
       for (const d of p.drRoutes) {
@@ -216,6 +229,11 @@ export async function setupDirectorNet(p: DirectorNetPlan): Promise<void> {
     await teardownDirectorNet();
     throw e;
   }
+}
+
+/** The `ip` family flags ('-4', '-6') of the plan's DR routes, each once. */
+export function drRuleFamilies(p: DirectorNetPlan): Array<'-4' | '-6'> {
+  return [...new Set(p.drRoutes.map((d) => (d.via.includes(':') ? '-6' as const : '-4' as const)))];
 }
 
 function explainIptables(stderr: string): string {

@@ -10,12 +10,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LAB_STATE_DIR, type Lab } from './lab.js';
-import { addr4, LAB_ADDR, LAB_HTTP_PORT, LAB_UDP_PORT } from './topology.js';
+import { addr4, addr6, LAB_ADDR, LAB_HTTP_PORT, LAB_UDP_PORT } from './topology.js';
 
 /** LVS forwarding modes the lab can run. */
 export type LabMode = 'dr' | 'nat' | 'tun';
 /** Packet I/O backends. */
 export type LabBackend = 'nfqueue' | 'afpacket';
+/** Address family of the lab's virtual services (4: VIP4 over the real servers' v4 addresses; 6: VIP6 over their v6 ones). */
+export type LabFamily = 4 | 6;
 
 const FWD_FLAG: Record<LabMode, string> = { dr: '-g', nat: '-m', tun: '-i' };
 
@@ -27,10 +29,14 @@ export interface LabDirectorOptions {
   workers?: number;
   /** Scheduler (default rr). */
   scheduler?: string;
+  /** Address family of the virtual services (default 4). */
+  family?: LabFamily;
   /** Director host (default lb1). */
   director?: string;
   /** Extra director arguments. */
   extraArgs?: string[];
+  /** ipvsadm rule lines replacing the lab rules (e.g. a fwmark service); `extraRules` still follow. */
+  rules?: string;
   /** Extra ipvsadm rule lines appended to the lab rules (benchmark services). */
   extraRules?: string;
   /** Leave the process running after this one exits (lab up --mode); output goes to `logFile`. */
@@ -38,13 +44,23 @@ export interface LabDirectorOptions {
   logFile?: string;
 }
 
-/** ipvsadm rules for the lab: HTTP (TCP 80) and UDP 5300 on the VIP over every real server. */
-export function labRules(lab: Lab, mode: LabMode, scheduler = 'rr'): string {
-  const vip = LAB_ADDR.vip4;
+/** The VIP of `family`. */
+export function labVip(family: LabFamily = 4): string {
+  return family === 6 ? LAB_ADDR.vip6 : LAB_ADDR.vip4;
+}
+
+/** "addr:port" as ipvsadm writes it ("[v6]:port" for IPv6). */
+function endpoint(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/** ipvsadm rules for the lab: HTTP (TCP 80) and UDP 5300 on the VIP (of `family`) over every real server. */
+export function labRules(lab: Lab, mode: LabMode, scheduler = 'rr', family: LabFamily = 4): string {
+  const vip = labVip(family);
   const lines: string[] = [];
   for (const [flag, port] of [['-t', LAB_HTTP_PORT], ['-u', LAB_UDP_PORT]] as const) {
-    lines.push(`-A ${flag} ${vip}:${port} -s ${scheduler}`);
-    for (const rs of lab.byRole('realserver')) lines.push(`-a ${flag} ${vip}:${port} -r ${addr4(rs)}:${port} ${FWD_FLAG[mode]} -w 1`);
+    lines.push(`-A ${flag} ${endpoint(vip, port)} -s ${scheduler}`);
+    for (const rs of lab.byRole('realserver')) lines.push(`-a ${flag} ${endpoint(vip, port)} -r ${endpoint(family === 6 ? addr6(rs) : addr4(rs), port)} ${FWD_FLAG[mode]} -w 1`);
   }
   return lines.join('\n') + '\n';
 }
@@ -105,16 +121,21 @@ function startInHost(lab: Lab, node: string, argv: string[], readyText: string, 
   });
 }
 
-/** The real servers' side of a mode; returns a function that undoes it. */
-export async function prepareRealServers(lab: Lab, mode: LabMode, o: { detached?: boolean; logDir?: string } = {}): Promise<() => Promise<void>> {
+/**
+ * The real servers' side of a mode (for the VIP of `o.family`, default 4; NAT with family 6 moves the
+ * IPv6 default route to the NAT gateway); returns a function that undoes it.
+ */
+export async function prepareRealServers(lab: Lab, mode: LabMode, o: { detached?: boolean; logDir?: string; family?: LabFamily } = {}): Promise<() => Promise<void>> {
   const rss = lab.byRole('realserver');
+  const v6 = o.family === 6;
   if (mode === 'nat') {
-    await Promise.all(rss.map((rs) => lab.execOk(rs.name, ['ip', 'route', 'replace', 'default', 'via', LAB_ADDR.natGateway4])));
+    const fam = v6 ? '-6' : '-4';
+    await Promise.all(rss.map((rs) => lab.execOk(rs.name, ['ip', fam, 'route', 'replace', 'default', 'via', v6 ? LAB_ADDR.natGateway6 : LAB_ADDR.natGateway4])));
     return async () => {
-      await Promise.all(rss.map((rs) => lab.exec(rs.name, ['ip', 'route', 'replace', 'default', 'via', LAB_ADDR.router4])));
+      await Promise.all(rss.map((rs) => lab.exec(rs.name, ['ip', fam, 'route', 'replace', 'default', 'via', v6 ? LAB_ADDR.router6 : LAB_ADDR.router4])));
     };
   }
-  const procs = await Promise.all(rss.map((rs) => startInHost(lab, rs.name, [...commandArgv('realserver'), 'run', '--mode', mode, '--vip', LAB_ADDR.vip4], 'ready',
+  const procs = await Promise.all(rss.map((rs) => startInHost(lab, rs.name, [...commandArgv('realserver'), 'run', '--mode', mode, '--vip', labVip(o.family)], 'ready',
     { detached: o.detached, logFile: o.logDir ? path.join(o.logDir, `${rs.name}-realserver.log`) : undefined })));
   return async () => { await Promise.all(procs.map((p) => p.stop())); };
 }
@@ -125,21 +146,27 @@ export async function startLabDirector(lab: Lab, o: LabDirectorOptions): Promise
   mkdirSync(LAB_STATE_DIR, { recursive: true });
   const dir = mkdtempSync(path.join(LAB_STATE_DIR, `${lab.id}-director-`));
   const rulesFile = path.join(dir, `${o.mode}.rules`);
-  writeFileSync(rulesFile, labRules(lab, o.mode, o.scheduler) + (o.extraRules ?? ''));
+  writeFileSync(rulesFile, (o.rules ?? labRules(lab, o.mode, o.scheduler, o.family)) + (o.extraRules ?? ''));
+  const gateway = o.family === 6 ? `${LAB_ADDR.natGateway6}/64` : `${LAB_ADDR.natGateway4}/24`;
   const argv = [...commandArgv('director'), '--rules', rulesFile, '--iface', 'eth0', '--backend', o.backend, '--workers', String(o.workers ?? 2),
-    ...(o.mode === 'nat' ? ['--address', `${LAB_ADDR.natGateway4}/24`] : []), ...(o.extraArgs ?? [])];
+    ...(o.mode === 'nat' ? ['--address', gateway] : []), ...(o.extraArgs ?? [])];
   const p = await startInHost(lab, o.director ?? 'lb1', argv, 'ready', { detached: o.detached, logFile: o.logFile });
   const stop = p.stop;
   return { ...p, rulesFile, stop: async () => { const out = await stop(); rmSync(dir, { recursive: true, force: true }); return out; } };
 }
 
-/** Asks the VIP `n` times over HTTP from the client; returns the answering real server per request ('' = failed). */
-export async function requestsThroughVip(lab: Lab, n: number, opts: { udp?: boolean } = {}): Promise<string[]> {
+/**
+ * Asks the VIP (of `opts.family`, default 4) `n` times over HTTP (or UDP) from the client; returns the
+ * answering real server per request ('' = failed).
+ */
+export async function requestsThroughVip(lab: Lab, n: number, opts: { udp?: boolean; family?: LabFamily } = {}): Promise<string[]> {
   const out: string[] = [];
+  const v6 = opts.family === 6;
+  const vip = labVip(opts.family);
   for (let i = 0; i < n; i++) {
     const argv = opts.udp
-      ? ['python3', '-c', `import socket;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.settimeout(2);s.sendto(b'q',('${LAB_ADDR.vip4}',${LAB_UDP_PORT}));print(s.recvfrom(100)[0].decode().strip())`]
-      : ['curl', '-s', '-m', '3', `http://${LAB_ADDR.vip4}:${LAB_HTTP_PORT}/`];
+      ? ['python3', '-c', `import socket;s=socket.socket(socket.${v6 ? 'AF_INET6' : 'AF_INET'},socket.SOCK_DGRAM);s.settimeout(2);s.sendto(b'q',('${vip}',${LAB_UDP_PORT}));print(s.recvfrom(100)[0].decode().strip())`]
+      : ['curl', '-s', '-m', '3', ...(v6 ? ['-6', '-g'] : []), `http://${v6 ? `[${vip}]` : vip}:${LAB_HTTP_PORT}/`];
     const r = await lab.exec('client', argv, { timeoutMs: 6000 });
     out.push(r.code === 0 ? r.stdout.trim() : '');
   }
@@ -158,13 +185,15 @@ export async function directorLeftovers(lab: Lab, node = 'lb1'): Promise<string[
   const out: string[] = [];
   const ipt = await lab.exec(node, ['sh', '-c', 'iptables-save; ip6tables-save']);
   for (const l of ipt.stdout.split('\n')) if (/ulvs|:ULVS /.test(l)) out.push(`iptables: ${l}`);
-  const rules = await lab.exec(node, ['ip', 'rule', 'list']);
-  for (const l of rules.stdout.split('\n')) if (l.includes('proto 117')) out.push(`ip rule: ${l}`);
-  if (!/^0:\s+from all lookup local/m.test(rules.stdout)) out.push('ip rule: the local table is not at preference 0');
+  for (const fam of ['-4', '-6']) {
+    const rules = await lab.exec(node, ['ip', fam, 'rule', 'list']);
+    for (const l of rules.stdout.split('\n')) if (l.includes('proto 117')) out.push(`ip ${fam} rule: ${l}`);
+    if (!/^0:\s+from all lookup local/m.test(rules.stdout)) out.push(`ip ${fam} rule: the local table is not at preference 0`);
+  }
   const routes = await lab.exec(node, ['ip', 'route', 'show', 'table', 'all', 'proto', '117']);
   if (routes.stdout.trim()) out.push(`routes: ${routes.stdout.trim()}`);
-  const addrs = await lab.exec(node, ['ip', '-4', 'addr', 'show']);
-  for (const a of [LAB_ADDR.vip4, LAB_ADDR.natGateway4]) if (addrs.stdout.includes(`${a}/`)) out.push(`address ${a}`);
+  const addrs = await lab.exec(node, ['ip', 'addr', 'show']);
+  for (const a of [LAB_ADDR.vip4, LAB_ADDR.natGateway4, LAB_ADDR.vip6, LAB_ADDR.natGateway6]) if (addrs.stdout.includes(`${a}/`)) out.push(`address ${a}`);
   const q = await lab.exec(node, ['cat', '/proc/net/netfilter/nfnetlink_queue']);
   if (q.stdout.trim()) out.push(`bound queues: ${q.stdout.trim()}`);
   return out;

@@ -1,49 +1,76 @@
 /**
- * Userspace IPIP decapsulator for real servers whose kernel has no ipip module (LVS TUN). It reuses
- * the AF_PACKET backend: a BPF-filtered ring on the real server's interface receives IPv4 protocol 4
- * frames for its addresses; each inner packet gets a zero Ethernet header in place (the outer IP header
- * is overwritten) and is transmitted on `lo`, which hands it to the local stack as if it had arrived —
- * where the VIP on lo accepts it. A raw-table DROP (comment `ulvs`) keeps the kernel from answering the
- * outer packets with ICMP protocol-unreachable. One batch per wakeup, no per-packet allocation.
+ * Userspace IPIP decapsulator for real servers whose kernel has no ipip/ip6_tunnel module (LVS TUN). It
+ * reuses the AF_PACKET backend: a BPF-filtered ring on the real server's interface receives IPv4
+ * protocol 4 frames (IPIP, ip_vs_tunnel_xmit) and IPv6 next-header 41 frames (IPv6-in-IPv6,
+ * ip_vs_tunnel_xmit_v6) for its addresses; each inner packet gets a zero Ethernet header in place (the
+ * outer IP header is overwritten) and is transmitted on `lo`, which hands it to the local stack as if
+ * it had arrived — where the VIP on lo accepts it. Raw-table DROPs (comment `ulvs`) keep the kernel from
+ * answering the outer packets with ICMP protocol-unreachable / ICMPv6 parameter-problem. One batch per
+ * wakeup, no per-packet allocation.
  */
 import { createBatch, LinkType, Verdict, type PacketBatch } from '../dataplane/batch.js';
 import { AfpacketIo } from '../io/afpacket.js';
+import { v6Words } from '../io/bpf.js';
 import { run } from '../util/exec.js';
 
 const ETH = 14;
+const IPV6_HEADER = 40;
 const IPPROTO_IPIP = 4;
+/** IPv6 next header of an encapsulated IPv6 packet (IPPROTO_IPV6). */
+const IPPROTO_IPV6 = 41;
 
 /** A running decapsulator. */
 export interface IpipDecap {
   /** Packets decapsulated and handed to the stack. */
   readonly counters: { decapsulated: number; ignored: number };
-  /** Stops receiving and removes the DROP rule. */
+  /** Stops receiving and removes the DROP rules. */
   stop(): Promise<void>;
 }
 
-/** BPF: IPv4, protocol 4 (IPIP), destination in `addrs` (u32 words, host order). */
-function ipipFilter(addrs: number[]): Uint8Array {
-  const insns: Array<[number, number, number, number]> = [];
-  insns.push([0x28, 0, 0, 12]);                       // ldh [12]
-  insns.push([0x15, 0, 0, 0x0800]);                   // jeq IPv4 (jf patched to reject)
-  insns.push([0x30, 0, 0, 23]);                       // ldb [23] protocol
-  insns.push([0x15, 0, 0, IPPROTO_IPIP]);             // jeq 4 (jf patched)
-  insns.push([0x20, 0, 0, 30]);                       // ld [30] destination
-  for (const a of addrs) insns.push([0x15, 0, 0, a >>> 0]); // jeq addr -> accept (patched)
-  insns.push([0x06, 0, 0, 0]);                        // reject
-  insns.push([0x06, 0, 0, 0x40000]);                  // accept
-  const reject = insns.length - 2;
-  const accept = insns.length - 1;
-  insns[1][3] = 0x0800; insns[1][2] = reject - 2;
-  insns[3][2] = reject - 4;
-  for (let k = 0; k < addrs.length; k++) insns[5 + k][1] = accept - (5 + k) - 1;
-  const out = new Uint8Array(insns.length * 8);
+type Insn = { code: number; jt: number | string; jf: number | string; k: number; label?: string };
+
+/**
+ * BPF: IPv4 protocol 4 with a destination in the IPv4 `addrs`, or IPv6 next header 41 with a
+ * destination in the IPv6 `addrs` (sock_filter array, little-endian).
+ */
+export function tunnelFilter(addrs: string[]): Uint8Array {
+  const a4 = addrs.filter((a) => !a.includes(':')).map(v4);
+  const a6 = addrs.filter((a) => a.includes(':')).map(v6Words);
+  const p: Insn[] = [];
+  p.push({ code: 0x28, jt: 0, jf: 0, k: 12 });                               // ldh [12] EtherType
+  p.push({ code: 0x15, jt: 'v4', jf: 0, k: 0x0800 });
+  p.push({ code: 0x15, jt: 'v6', jf: 'reject', k: 0x86dd });
+  p.push({ code: 0x30, jt: 0, jf: 0, k: ETH + 9, label: 'v4' });              // ldb protocol
+  p.push({ code: 0x15, jt: 0, jf: 'reject', k: IPPROTO_IPIP });
+  p.push({ code: 0x20, jt: 0, jf: 0, k: ETH + 16 });                          // ld destination
+  for (const w of a4) p.push({ code: 0x15, jt: 'accept', jf: 0, k: w });
+  p.push({ code: 0x06, jt: 0, jf: 0, k: 0 });
+  p.push({ code: 0x30, jt: 0, jf: 0, k: ETH + 6, label: 'v6' });              // ldb next header
+  p.push({ code: 0x15, jt: 0, jf: 'reject', k: IPPROTO_IPV6 });
+  a6.forEach((w, n) => {
+    for (let i = 0; i < 4; i++) {
+      p.push({ code: 0x20, jt: 0, jf: 0, k: ETH + 24 + 4 * i, label: i === 0 ? `v6-${n}` : undefined });
+      p.push({ code: 0x15, jt: i === 3 ? 'accept' : 0, jf: `v6-${n + 1}`, k: w[i]! });
+    }
+  });
+  p.push({ code: 0x06, jt: 0, jf: 0, k: 0, label: `v6-${a6.length}` });
+  p.push({ code: 0x06, jt: 0, jf: 0, k: 0, label: 'reject' });
+  p.push({ code: 0x06, jt: 0, jf: 0, k: 0x40000, label: 'accept' });
+  const at = new Map<string, number>();
+  p.forEach((x, i) => { if (x.label && !at.has(x.label)) at.set(x.label, i); });
+  const out = new Uint8Array(p.length * 8);
   const dv = new DataView(out.buffer);
-  insns.forEach(([code, jt, jf, k], i) => {
-    dv.setUint16(i * 8, code, true);
-    dv.setUint8(i * 8 + 2, jt);
-    dv.setUint8(i * 8 + 3, jf);
-    dv.setUint32(i * 8 + 4, k, true);
+  p.forEach((x, i) => {
+    const rel = (j: number | string): number => {
+      if (typeof j === 'number') return j;
+      const d = at.get(j)! - i - 1;
+      if (!(d >= 0 && d <= 255)) throw new Error('too many addresses for the tunnel filter');
+      return d;
+    };
+    dv.setUint16(i * 8, x.code, true);
+    dv.setUint8(i * 8 + 2, rel(x.jt));
+    dv.setUint8(i * 8 + 3, rel(x.jf));
+    dv.setUint32(i * 8 + 4, x.k, true);
   });
   return out;
 }
@@ -53,24 +80,41 @@ function v4(a: string): number {
   return ((p[0] << 24) | (p[1] << 16) | (p[2] << 8) | p[3]) >>> 0;
 }
 
-/** Decapsulates batch packets in place: verdict Transmit on lo for IPIP, Drop otherwise. */
+/**
+ * Decapsulates batch packets in place: verdict Transmit on lo for IPIP (IPv4 in IPv4) and IPv6-in-IPv6
+ * (outer header without extension headers), Drop otherwise.
+ */
 export function decapBatch(b: PacketBatch, loIfindex: number, c: { decapsulated: number; ignored: number }): void {
   const buf = b.buf;
   for (let i = 0; i < b.count; i++) {
     const s = b.start[i];
     const len = b.length[i];
     b.verdict[i] = Verdict.Drop;
-    if (len < ETH + 40 || buf[s + 12] !== 0x08 || buf[s + 13] !== 0x00 || buf[s + ETH + 9] !== IPPROTO_IPIP) { c.ignored++; continue; }
-    const ihl = (buf[s + ETH] & 0x0f) * 4;
-    const inner = s + ETH + ihl;
-    if (ihl < 20 || inner + 20 > s + len || (buf[inner] >> 4) !== 4) { c.ignored++; continue; }
-    // Outer total length bounds the inner packet (Ethernet padding excluded).
-    const outerLen = (buf[s + ETH + 2] << 8) | buf[s + ETH + 3];
-    const end = Math.min(s + len, s + ETH + outerLen);
+    const etherHi = buf[s + 12];
+    const etherLo = buf[s + 13];
+    let inner: number;
+    let end: number;
+    if (etherHi === 0x08 && etherLo === 0x00) {
+      if (len < ETH + 40 || buf[s + ETH + 9] !== IPPROTO_IPIP) { c.ignored++; continue; }
+      const ihl = (buf[s + ETH] & 0x0f) * 4;
+      inner = s + ETH + ihl;
+      if (ihl < 20 || inner + 20 > s + len || (buf[inner] >> 4) !== 4) { c.ignored++; continue; }
+      // Outer total length bounds the inner packet (Ethernet padding excluded).
+      end = Math.min(s + len, s + ETH + ((buf[s + ETH + 2] << 8) | buf[s + ETH + 3]));
+    } else if (etherHi === 0x86 && etherLo === 0xdd) {
+      if (len < ETH + 2 * IPV6_HEADER || buf[s + ETH + 6] !== IPPROTO_IPV6) { c.ignored++; continue; }
+      inner = s + ETH + IPV6_HEADER;
+      if ((buf[inner] >> 4) !== 6) { c.ignored++; continue; }
+      // Outer payload length bounds the inner packet.
+      end = Math.min(s + len, inner + ((buf[s + ETH + 4] << 8) | buf[s + ETH + 5]));
+    } else {
+      c.ignored++;
+      continue;
+    }
     const ns = inner - ETH;
     buf.fill(0, ns, ns + 12);
-    buf[ns + 12] = 0x08;
-    buf[ns + 13] = 0x00;
+    buf[ns + 12] = etherHi;
+    buf[ns + 13] = etherLo;
     b.start[i] = ns;
     b.length[i] = end - ns;
     b.outIfindex[i] = loIfindex;
@@ -79,25 +123,46 @@ export function decapBatch(b: PacketBatch, loIfindex: number, c: { decapsulated:
   }
 }
 
-/** Starts decapsulating IPIP packets sent to `localAddrs` that arrive on `iface`. */
+/** The global IPv6 addresses of `iface` (none when it has no IPv6). */
+async function ipv6AddressesOf(iface: string): Promise<string[]> {
+  const r = await run(['ip', '-j', '-6', 'addr', 'show', 'dev', iface, 'scope', 'global']);
+  try {
+    return (JSON.parse(r.stdout || '[]') as Array<{ addr_info?: Array<{ local?: string }> }>).flatMap((l) => (l.addr_info ?? []).flatMap((a) => (a.local ? [a.local] : [])));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Starts decapsulating tunnelled packets sent to `localAddrs` that arrive on `iface`: IPIP to its IPv4
+ * addresses and IPv6-in-IPv6 to its IPv6 addresses (the interface's global IPv6 addresses are added when
+ * `localAddrs` names none).
+ */
 export async function startIpipDecap(iface: string, localAddrs: string[]): Promise<IpipDecap> {
   const counters = { decapsulated: 0, ignored: 0 };
-  const rule = (op: '-A' | '-D', a: string): string[] => ['iptables', '-w', '-t', 'raw', op, 'PREROUTING', '-i', iface, '-d', a, '-p', String(IPPROTO_IPIP), '-m', 'comment', '--comment', 'ulvs', '-j', 'DROP'];
+  const addrs = localAddrs.some((a) => a.includes(':')) ? localAddrs : [...localAddrs, ...(await ipv6AddressesOf(iface))];
+  const rule = (op: '-A' | '-D', a: string): string[] => {
+    const v6 = a.includes(':');
+    return [v6 ? 'ip6tables' : 'iptables', '-w', '-t', 'raw', op, 'PREROUTING', '-i', iface, '-d', a, '-p', String(v6 ? IPPROTO_IPV6 : IPPROTO_IPIP), '-m', 'comment', '--comment', 'ulvs', '-j', 'DROP'];
+  };
   const batch = createBatch(LinkType.Ether, 64);
-  const io = new AfpacketIo({ kind: 'afpacket', interfaces: [iface], fanoutGroups: [0], filter: ipipFilter(localAddrs.map(v4)), retireMs: 1 }, batch);
+  const io = new AfpacketIo({ kind: 'afpacket', interfaces: [iface], fanoutGroups: [0], filter: tunnelFilter(addrs), retireMs: 1 }, batch);
   io.start((b) => decapBatch(b, 1, counters));
-  for (const a of localAddrs) {
+  const added: string[] = [];
+  for (const a of addrs) {
     const r = await run(rule('-A', a));
     if (r.code !== 0) {
       io.close();
-      throw new Error(`cannot add the iptables rule that keeps the kernel from rejecting IPIP: ${r.stderr.trim()}`);
+      for (const x of added) await run(rule('-D', x));
+      throw new Error(`cannot add the ${a.includes(':') ? 'ip6tables' : 'iptables'} rule that keeps the kernel from rejecting tunnelled packets: ${r.stderr.trim()}`);
     }
+    added.push(a);
   }
   return {
     counters,
     async stop() {
       io.close();
-      for (const a of localAddrs) await run(rule('-D', a));
+      for (const a of added) await run(rule('-D', a));
     },
   };
 }

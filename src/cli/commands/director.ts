@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { UsageError, UserError, type CliCommand } from '../command.js';
 import { LinkType } from '../../dataplane/batch.js';
 import { DataplanePool, type PoolCounters } from '../../dataplane/pool.js';
-import { planDirectorNet, setupDirectorNet, teardownDirectorNet, leftovers } from '../../dataplane/director.js';
+import { checkBackendSupports, planDirectorNet, setupDirectorNet, teardownDirectorNet, leftovers } from '../../dataplane/director.js';
 import { SnapshotCompiler } from '../../dataplane/snapshot.js';
 import type { SnapshotEnv } from '../../dataplane/snapshot-types.js';
 import { buildFilter } from '../../io/bpf.js';
@@ -68,6 +68,8 @@ function realServerAddresses(rules: IpvsRules): string[] {
 /** Starts the data plane in this network namespace; rejects with one sentence if it cannot. */
 export async function startDirector(o: DirectorOptions): Promise<RunningDirector> {
   const log = o.log ?? (() => {});
+  // Before any worker starts: a refusal must leave nothing running.
+  checkBackendSupports(o.rules, o.backend);
   loadNative();
   const linkType = o.backend === 'nfqueue' ? LinkType.Ip : LinkType.Ether;
   const shared = createSharedState({ maxConns: o.maxConns ?? 1 << 20 });
