@@ -64,7 +64,7 @@ t.test('decapBatch hands inner IPv6 and IPv4 packets to lo, drops the rest', asy
   const c = { decapsulated: 0, ignored: 0 };
   decapBatch(b, 1, c);
   t.same(c, { decapsulated: 2, ignored: 2 });
-  t.same([...b.verdict.slice(0, 4)], [Verdict.Transmit, Verdict.Transmit, Verdict.Drop, Verdict.Drop], 'plain UDP and IPv4 inside IPv6 (a mixed-family tunnel, which ulvs'\'' TUN does not send) are dropped');
+  t.same([...b.verdict.slice(0, 4)], [Verdict.Transmit, Verdict.Transmit, Verdict.Drop, Verdict.Drop], 'plain UDP, and IPv4 inside IPv6 (a mixed-family tunnel, which ulvs TUN does not send), are dropped');
   t.same([...frameOf(b, 0)], [...Array(12).fill(0), 0x86, 0xdd, ...inner6], 'inner IPv6 packet, outer payload length bounds it (padding gone)');
   t.same([...frameOf(b, 1)], [...Array(12).fill(0), 0x08, 0x00, ...inner4], 'inner IPv4 packet');
   t.equal(b.outIfindex[0], 1);
