@@ -1,8 +1,13 @@
-// AF_PACKET packet I/O for one worker on one interface: a TPACKET_V3 receive ring joined to a
-// PACKET_FANOUT group (flow hash, so every worker owns a share of the flows), a classic BPF filter
+// AF_PACKET packet I/O for one worker on one interface: a receive ring joined to a PACKET_FANOUT
+// group (flow hash, so every worker owns a share of the flows), a classic BPF filter
 // attached before the socket is bound (only VIP traffic and NAT replies reach userspace), and
 // batched transmit of rewritten frames with one sendmmsg per batch. One JS callback per batch; after
 // it returns, packets whose verdict is Transmit are sent out of outIfindex[i].
+//
+// Two ring layouts. TPACKET_V2 (the default): one fixed-size frame per packet, and the kernel wakes the
+// poll for every packet, so a lone packet is handled at once; under load the walk over ready frames
+// makes the batches. TPACKET_V3: variable-size packets in blocks, handed over only when a block is
+// full or its retire timer (>= 1 ms) fires, so every packet of a quiet flow waits up to a millisecond.
 //
 // Rules (ARCHITECTURE.md "Native addon"): the uv poll lives on the owning env's loop, is closed from
 // an async cleanup hook on env teardown, and the JS callback goes through napi_make_callback.
@@ -130,10 +135,12 @@ struct Afp {
   napi_async_context actx = nullptr;
   napi_async_cleanup_hook_handle hook = nullptr;
   bool closing = false, closed = false, wrapped = true;
-  // RX ring
+  // RX ring: V3 walks blockCount blocks of blockSize; V2 walks frameCount frames of frameSize.
+  int version = TPACKET_V2;
   uint8_t* map = nullptr;
   size_t mapLen = 0;
   uint32_t blockSize = 0, blockCount = 0, cur = 0;
+  uint32_t frameSize = 0, frameCount = 0;
   // TX scratch
   std::vector<mmsghdr> msgs;
   std::vector<iovec> iovs;
@@ -222,47 +229,72 @@ void Deliver(Afp* a, uint32_t count) {
   if (a->fd >= 0) Transmit(a, count);
 }
 
-void OnReadable(uv_poll_t* h, int status, int events) {
-  Afp* a = static_cast<Afp*>(h->data);
-  if (a->closing || status < 0) return;
+// Copies one received packet into batch slot `count`; returns the new count (delivering a full batch).
+uint32_t Take(Afp* a, uint32_t count, const uint8_t* frame, uint32_t snaplen, uint32_t len, const sockaddr_ll* sll) {
   BatchView& b = a->b;
+  if (sll->sll_pkttype == PACKET_OUTGOING) return count;  // our own or the host's transmissions
+  if (snaplen != len || len > b.slotSize - b.headroom) {
+    Bump(a, kOversize);
+    return count;
+  }
+  uint32_t off = count * b.slotSize + b.headroom;
+  memcpy(b.buf + off, frame, len);
+  b.start[count] = off;
+  b.length[count] = len;
+  b.id[count] = 0;
+  b.ifindex[count] = uint32_t(sll->sll_ifindex);
+  b.mark[count] = 0;
+  b.timeMs[count] = 0;
+  b.verdict[count] = kDrop;
+  b.reason[count] = 0;
+  a->outIfindex[count] = 0;
+  if (++count == b.capacity) {
+    Deliver(a, count);
+    count = 0;
+  }
+  return count;
+}
+
+// TPACKET_V3: every retired block, in ring order.
+uint32_t WalkBlocks(Afp* a) {
   uint32_t count = 0;
-  const uint32_t room = b.slotSize - b.headroom;
   for (uint32_t walked = 0; walked < a->blockCount && !a->closing; walked++) {
     auto* bd = reinterpret_cast<tpacket_block_desc*>(a->map + size_t(a->cur) * a->blockSize);
     if (!(__atomic_load_n(&bd->hdr.bh1.block_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER)) break;
     uint32_t num = bd->hdr.bh1.num_pkts;
     auto* ph = reinterpret_cast<tpacket3_hdr*>(reinterpret_cast<uint8_t*>(bd) + bd->hdr.bh1.offset_to_first_pkt);
     for (uint32_t k = 0; k < num; k++) {
-      auto* sll = reinterpret_cast<sockaddr_ll*>(reinterpret_cast<uint8_t*>(ph) + TPACKET_ALIGN(sizeof(tpacket3_hdr)));
-      uint32_t len = ph->tp_snaplen;
-      if (sll->sll_pkttype == PACKET_OUTGOING) {
-        // our own or the host's transmissions: not ours to forward
-      } else if (len != ph->tp_len || len > room) {
-        Bump(a, kOversize);
-      } else {
-        uint32_t off = count * b.slotSize + b.headroom;
-        memcpy(b.buf + off, reinterpret_cast<uint8_t*>(ph) + ph->tp_mac, len);
-        b.start[count] = off;
-        b.length[count] = len;
-        b.id[count] = 0;
-        b.ifindex[count] = uint32_t(sll->sll_ifindex);
-        b.mark[count] = 0;
-        b.timeMs[count] = 0;
-        b.verdict[count] = kDrop;
-        b.reason[count] = 0;
-        a->outIfindex[count] = 0;
-        if (++count == b.capacity) {
-          Deliver(a, count);
-          count = 0;
-        }
-      }
-      ph = reinterpret_cast<tpacket3_hdr*>(reinterpret_cast<uint8_t*>(ph) + ph->tp_next_offset);
+      auto* raw = reinterpret_cast<uint8_t*>(ph);
+      auto* sll = reinterpret_cast<const sockaddr_ll*>(raw + TPACKET_ALIGN(sizeof(tpacket3_hdr)));
+      count = Take(a, count, raw + ph->tp_mac, ph->tp_snaplen, ph->tp_len, sll);
+      ph = reinterpret_cast<tpacket3_hdr*>(raw + ph->tp_next_offset);
     }
     __atomic_store_n(&bd->hdr.bh1.block_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
     a->cur = (a->cur + 1) % a->blockCount;
   }
-  Deliver(a, count);
+  return count;
+}
+
+// TPACKET_V2: every ready frame, in ring order, at most one lap per wakeup. Each frame goes back to
+// the kernel as soon as it is copied into the batch.
+uint32_t WalkFrames(Afp* a) {
+  uint32_t count = 0;
+  for (uint32_t walked = 0; walked < a->frameCount && !a->closing; walked++) {
+    auto* raw = a->map + size_t(a->cur) * a->frameSize;
+    auto* ph = reinterpret_cast<tpacket2_hdr*>(raw);
+    if (!(__atomic_load_n(&ph->tp_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER)) break;
+    auto* sll = reinterpret_cast<const sockaddr_ll*>(raw + TPACKET_ALIGN(sizeof(tpacket2_hdr)));
+    count = Take(a, count, raw + ph->tp_mac, ph->tp_snaplen, ph->tp_len, sll);
+    __atomic_store_n(&ph->tp_status, uint32_t(TP_STATUS_KERNEL), __ATOMIC_RELEASE);
+    a->cur = (a->cur + 1) % a->frameCount;
+  }
+  return count;
+}
+
+void OnReadable(uv_poll_t* h, int status, int events) {
+  Afp* a = static_cast<Afp*>(h->data);
+  if (a->closing || status < 0) return;
+  Deliver(a, a->version == TPACKET_V3 ? WalkBlocks(a) : WalkFrames(a));
 }
 
 void OnClosed(uv_handle_t* h) {
@@ -347,7 +379,8 @@ std::string SockErr(const std::string& ifname, const char* what, int err) {
 
 // afpOpen(options, batch, onBatch) -> handle { close(), ringStats() }.
 // options: { ifname, fanoutGroup (0 = no fanout), filter: Uint8Array of sock_filter (8 bytes each),
-//            blockSizeBytes=1 MiB, blockCount=8, retireMs=1, qdiscBypass=true, stats: Float64Array }
+//            ringVersion=2, V2: frameSizeBytes=2048, frameCount=8192; V3: blockSizeBytes=1 MiB,
+//            blockCount=8, retireMs=1; qdiscBypass=true, stats: Float64Array }
 napi_value Open(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
@@ -403,13 +436,39 @@ napi_value Open(napi_env env, napi_callback_info info) {
   a->ifindex = int(if_nametoindex(ifname));
   if (a->ifindex == 0) return fail(SockErr(ifs, "if_nametoindex", errno));
   uint32_t fanoutGroup = U32Prop(env, argv[0], "fanoutGroup", 0);
-  a->blockSize = U32Prop(env, argv[0], "blockSizeBytes", 1u << 20);
-  a->blockCount = U32Prop(env, argv[0], "blockCount", 8);
+  uint32_t ringVersion = U32Prop(env, argv[0], "ringVersion", 2);
+  if (ringVersion != 2 && ringVersion != 3) return fail("afpOpen: ringVersion must be 2 or 3");
+  a->version = ringVersion == 3 ? TPACKET_V3 : TPACKET_V2;
   uint32_t retireMs = U32Prop(env, argv[0], "retireMs", 1);
   bool bypass = U32Prop(env, argv[0], "qdiscBypass", 1) != 0;
   long page = sysconf(_SC_PAGESIZE);
-  if (a->blockSize < uint32_t(page) || a->blockSize % page != 0 || a->blockCount == 0)
-    return fail("afpOpen: blockSizeBytes must be a multiple of the page size and blockCount at least 1");
+  tpacket_req3 req = {};
+  if (a->version == TPACKET_V3) {
+    a->blockSize = U32Prop(env, argv[0], "blockSizeBytes", 1u << 20);
+    a->blockCount = U32Prop(env, argv[0], "blockCount", 8);
+    if (a->blockSize < uint32_t(page) || a->blockSize % page != 0 || a->blockCount == 0)
+      return fail("afpOpen: blockSizeBytes must be a multiple of the page size and blockCount at least 1");
+    req.tp_block_size = a->blockSize;
+    req.tp_block_nr = a->blockCount;
+    req.tp_frame_size = 2048;
+    req.tp_frame_nr = (a->blockSize / req.tp_frame_size) * a->blockCount;
+    req.tp_retire_blk_tov = retireMs;
+  } else {
+    a->frameSize = U32Prop(env, argv[0], "frameSizeBytes", 2048);
+    a->frameCount = U32Prop(env, argv[0], "frameCount", 8192);
+    if (a->frameSize < 256 || a->frameSize > (1u << 20) || a->frameSize % TPACKET_ALIGNMENT != 0 || a->frameCount == 0)
+      return fail("afpOpen: frameSizeBytes must be a multiple of 16 between 256 and 1 MiB, and frameCount at least 1");
+    // Blocks hold whole frames (so frame i is at map + i * frameSize), a page multiple of at least 128 KiB.
+    uint64_t blk = a->frameSize;
+    while (blk % uint64_t(page) != 0) blk += a->frameSize;
+    while (blk < (128u << 10)) blk *= 2;
+    uint32_t perBlock = uint32_t(blk / a->frameSize);
+    a->frameCount = (a->frameCount + perBlock - 1) / perBlock * perBlock;
+    req.tp_block_size = uint32_t(blk);
+    req.tp_block_nr = a->frameCount / perBlock;
+    req.tp_frame_size = a->frameSize;
+    req.tp_frame_nr = a->frameCount;
+  }
 
   // Protocol 0 until bound: nothing arrives before the filter is in place.
   a->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -419,16 +478,12 @@ napi_value Open(napi_env env, napi_callback_info info) {
     if (setsockopt(a->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0)
       return fail(SockErr(ifs, "SO_ATTACH_FILTER", errno));
   }
-  int ver = TPACKET_V3, one = 1;
+  int ver = a->version, one = 1;
   if (setsockopt(a->fd, SOL_PACKET, PACKET_VERSION, &ver, sizeof ver) < 0) return fail(SockErr(ifs, "PACKET_VERSION", errno));
-  tpacket_req3 req = {};
-  req.tp_block_size = a->blockSize;
-  req.tp_block_nr = a->blockCount;
-  req.tp_frame_size = 2048;
-  req.tp_frame_nr = (a->blockSize / req.tp_frame_size) * a->blockCount;
-  req.tp_retire_blk_tov = retireMs;
-  if (setsockopt(a->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) < 0) return fail(SockErr(ifs, "PACKET_RX_RING", errno));
-  a->mapLen = size_t(a->blockSize) * a->blockCount;
+  // V2 takes a tpacket_req, the first four fields of tpacket_req3.
+  socklen_t reqLen = a->version == TPACKET_V3 ? sizeof(tpacket_req3) : sizeof(tpacket_req);
+  if (setsockopt(a->fd, SOL_PACKET, PACKET_RX_RING, &req, reqLen) < 0) return fail(SockErr(ifs, "PACKET_RX_RING", errno));
+  a->mapLen = size_t(req.tp_block_size) * req.tp_block_nr;
   void* m = mmap(nullptr, a->mapLen, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_LOCKED | MAP_POPULATE, a->fd, 0);
   if (m == MAP_FAILED) m = mmap(nullptr, a->mapLen, PROT_READ | PROT_WRITE, MAP_SHARED, a->fd, 0);
   if (m == MAP_FAILED) return fail(SockErr(ifs, "mmap of the RX ring", errno));

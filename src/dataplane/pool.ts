@@ -28,6 +28,8 @@ export interface PoolOptions {
   interfaces?: string[];
   /** AF_PACKET: BPF filter program (io/bpf.ts buildFilter). */
   filter?: Uint8Array;
+  /** AF_PACKET: ring layout, 2 (default: no added latency) or 3 (block batching, up to 1 ms wait). */
+  afpRing?: 2 | 3;
   /** NFQUEUE: first queue number; worker i owns queue queueBase + i (iptables --queue-balance). */
   queueBase?: number;
   /** NFQUEUE: kernel queue length (default 4096). */
@@ -247,7 +249,8 @@ export class DataplanePool {
     }
     if (o.backend === 'afpacket') {
       const ifs = o.interfaces ?? [];
-      return { spec: { kind: 'afpacket', interfaces: ifs, fanoutGroups: ifs.map((n) => fanoutGroupId(process.pid, ifindexOf(n))), filter: o.filter, blockSizeBytes: 256 * 1024, blockCount: 64 }, transfer: [] };
+      return { spec: { kind: 'afpacket', interfaces: ifs, fanoutGroups: ifs.map((n) => fanoutGroupId(process.pid, ifindexOf(n))), filter: o.filter,
+        ...(o.afpRing === 3 ? { ringVersion: 3, blockSizeBytes: 256 * 1024, blockCount: 64 } : { ringVersion: 2, frameCount: 8192 }) }, transfer: [] };
     }
     const ch = new MessageChannel();
     s.memoryPort?.close();

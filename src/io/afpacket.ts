@@ -1,5 +1,6 @@
 /**
- * The AF_PACKET backend: a TPACKET_V3 ring per interface on this thread, joined to a per-interface
+ * The AF_PACKET backend: a receive ring per interface on this thread (TPACKET_V2 by default: no
+ * block timer, so a lone packet is not held back), joined to a per-interface
  * PACKET_FANOUT group (flow hash) shared by all workers, with a BPF filter (io/bpf.ts) so only
  * virtual-service traffic and NAT replies are copied up. Frames are Ethernet (LinkType.Ether);
  * Transmit verdicts go out of outIfindex[i] (or the receiving interface) in one sendmmsg per batch.
@@ -40,6 +41,7 @@ export class AfpacketIo implements PacketIo {
       this.spec.interfaces.forEach((ifname, k) => {
         this.handles.push(native.afpOpen({
           ifname, fanoutGroup: this.spec.fanoutGroups[k] ?? 0, filter: this.spec.filter, stats: this.stats,
+          ringVersion: this.spec.ringVersion, frameSizeBytes: this.spec.frameSizeBytes, frameCount: this.spec.frameCount,
           blockSizeBytes: this.spec.blockSizeBytes, blockCount: this.spec.blockCount, retireMs: this.spec.retireMs,
         }, b, cb));
       });

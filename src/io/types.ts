@@ -32,6 +32,10 @@ export interface AfpacketSpec {
   fanoutGroups: number[];
   /** Classic BPF program (io/bpf.ts) attached to every ring. */
   filter?: Uint8Array;
+  /** Ring geometry, as in native AfpOpenOptions (defaults there). */
+  ringVersion?: 2 | 3;
+  frameSizeBytes?: number;
+  frameCount?: number;
   blockSizeBytes?: number;
   blockCount?: number;
   retireMs?: number;

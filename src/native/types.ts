@@ -71,11 +71,20 @@ export interface AfpOpenOptions {
   fanoutGroup?: number;
   /** Classic BPF program: sock_filter instructions, 8 bytes each (io/bpf.ts builds it). */
   filter?: Uint8Array;
+  /**
+   * Ring layout (default 2). TPACKET_V2: a wakeup per packet when idle, so nothing waits; TPACKET_V3:
+   * block batching, every packet of a quiet flow waits for the block's retire timer (retireMs).
+   */
+  ringVersion?: 2 | 3;
+  /** TPACKET_V2 frame size (multiple of 16, default 2048: a 1500-byte MTU frame and the ring header). */
+  frameSizeBytes?: number;
+  /** TPACKET_V2 number of frames (default 8192). */
+  frameCount?: number;
   /** TPACKET_V3 block size (page multiple, default 1 MiB). */
   blockSizeBytes?: number;
-  /** Number of ring blocks (default 8). */
+  /** TPACKET_V3 number of ring blocks (default 8). */
   blockCount?: number;
-  /** Block retire timeout in ms (default 1): the most a packet waits in a partly filled block. */
+  /** TPACKET_V3 block retire timeout in ms (default 1): the most a packet waits in a partly filled block. */
   retireMs?: number;
   /** PACKET_QDISC_BYPASS for transmit (default true). */
   qdiscBypass?: boolean;

@@ -55,8 +55,8 @@ t.test('memory backend', async (t) => {
 });
 
 const NS = `ulvs-c${process.pid.toString(36)}`;
-for (const backend of ['nfqueue', 'afpacket'] as const) {
-  t.test(`${backend} backend`, { skip: process.getuid?.() !== 0 && 'needs root' }, async (t) => {
+for (const [backend, ring] of [['nfqueue', 0], ['afpacket', 2], ['afpacket', 3]] as const) {
+  t.test(`${backend} backend${ring ? ` (TPACKET_V${ring} ring)` : ''}`, { skip: process.getuid?.() !== 0 && 'needs root' }, async (t) => {
     const A = `${NS}-a`, B = `${NS}-b`;
     await run(['ip', 'netns', 'del', A]); await run(['ip', 'netns', 'del', B]);
     t.teardown(async () => { await run(['ip', 'netns', 'del', A]); await run(['ip', 'netns', 'del', B]); });
@@ -79,7 +79,7 @@ for (const backend of ['nfqueue', 'afpacket'] as const) {
       const h = ${HANDLER};
       const nfq = '${backend}' === 'nfqueue';
       const batch = createBatch(nfq ? 2 : 1, 64);
-      const io = openIo(nfq ? { kind: 'nfqueue', queue: 5 } : { kind: 'afpacket', interfaces: ['vb'], fanoutGroups: [0], filter: buildFilter({ dst: ['192.0.2.2'], src: [] }) }, batch);
+      const io = openIo(nfq ? { kind: 'nfqueue', queue: 5 } : { kind: 'afpacket', interfaces: ['vb'], fanoutGroups: [0], ringVersion: ${ring}, filter: buildFilter({ dst: ['192.0.2.2'], src: [] }) }, batch);
       io.start((b) => h(b, !nfq));
       const got = [];
       const sock = dgram.createSocket('udp4');

@@ -34,6 +34,8 @@ options:
   --queue-base N      first NFQUEUE number (default 0; worker i uses N+i)
   --address A[/LEN]   extra address to hold while running (e.g. the NAT gateway); repeatable
   --fail-open         NFQUEUE: let the kernel have packets when a queue is full (default: drop)
+  --afp-ring V        AF_PACKET ring: 2 (default: a packet is handled when it arrives) or 3 (block
+                      batching: every packet of a quiet flow waits up to 1 ms)
   --max-conns N       connection table size (default 1048576)
   --stats-s S         print counters every S seconds (default 0: only at exit)
   --cleanup           remove rules/routes/addresses a previous run left, then exit
@@ -57,6 +59,8 @@ export interface DirectorOptions {
   queueBase?: number;
   addresses?: string[];
   failOpen?: boolean;
+  /** AF_PACKET ring layout (PoolOptions.afpRing). */
+  afpRing?: 2 | 3;
   maxConns?: number;
   log?: (line: string) => void;
 }
@@ -81,7 +85,7 @@ export async function startDirector(o: DirectorOptions): Promise<RunningDirector
   const vips = o.rules.services.flatMap((s) => (s.key.kind === 'addr' ? [s.key.address] : []));
   const natRs = [...new Set(o.rules.services.flatMap((s) => s.realServers.filter((r) => r.forward === 'nat').map((r) => r.address)))];
   const pool = await DataplanePool.start({
-    backend: o.backend, workers: o.workers, interfaces: o.interfaces, queueBase: o.queueBase, failOpen: o.failOpen,
+    backend: o.backend, workers: o.workers, interfaces: o.interfaces, queueBase: o.queueBase, failOpen: o.failOpen, afpRing: o.afpRing,
     filter: o.backend === 'afpacket' ? buildFilter({ dst: vips, src: natRs }) : undefined,
     shared, snapshot: spec,
     onEvent: (e) => { if (e.kind !== 'ready') log(e.message); },
@@ -163,6 +167,7 @@ export const command: CliCommand = {
         rules: { type: 'string' }, iface: { type: 'string', multiple: true }, backend: { type: 'string', default: 'afpacket' },
         workers: { type: 'string' }, 'queue-base': { type: 'string' }, address: { type: 'string', multiple: true },
         'fail-open': { type: 'boolean' }, 'max-conns': { type: 'string' }, 'stats-s': { type: 'string' }, cleanup: { type: 'boolean' },
+        'afp-ring': { type: 'string' },
       } }).values;
     } catch (e) {
       throw new UsageError((e as Error).message);
@@ -177,6 +182,7 @@ export const command: CliCommand = {
     if (!v.rules) throw new UsageError('--rules is required');
     if (!v.iface?.length) throw new UsageError('--iface is required');
     if (v.backend !== 'nfqueue' && v.backend !== 'afpacket') throw new UsageError(`--backend must be nfqueue or afpacket, not '${v.backend}'`);
+    if (v['afp-ring'] !== undefined && v['afp-ring'] !== '2' && v['afp-ring'] !== '3') throw new UsageError(`--afp-ring must be 2 or 3, not '${v['afp-ring']}'`);
     let text: string;
     try {
       text = readFileSync(v.rules, 'utf8');
@@ -195,7 +201,7 @@ export const command: CliCommand = {
       d = await startDirector({
         rules, interfaces: v.iface, backend: v.backend, workers: v.workers ? Number(v.workers) : undefined,
         queueBase: v['queue-base'] ? Number(v['queue-base']) : undefined, addresses: v.address, failOpen: v['fail-open'],
-        maxConns: v['max-conns'] ? Number(v['max-conns']) : undefined, log,
+        afpRing: v['afp-ring'] === '3' ? 3 : undefined, maxConns: v['max-conns'] ? Number(v['max-conns']) : undefined, log,
       });
     } catch (e) {
       throw new UserError((e as Error).message);
