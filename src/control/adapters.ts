@@ -15,6 +15,8 @@ export interface DataPlaneOptions {
   /** Director interfaces (afpacket receives on them; VIPs and DR routes use the first). */
   interfaces: string[];
   queueBase?: number;
+  /** AF_PACKET ring layout (PoolOptions.afpRing; default 2). */
+  afpRing?: 2 | 3;
 }
 
 /** True when the module exists in this build (as .js when built, .ts under tap). */
@@ -26,7 +28,7 @@ function present(rel: string): boolean {
 export async function createDataPlane(opts: DataPlaneOptions, log: Logger): Promise<DataPlanePort> {
   if (opts.backend === 'none') return new NullDataPlane();
   const { PoolDataPlane } = await import('./pool-dataplane.js');
-  return new PoolDataPlane({ backend: opts.backend, workers: opts.workers, interfaces: opts.interfaces, queueBase: opts.queueBase, log: (l) => log.warn(l) });
+  return new PoolDataPlane({ backend: opts.backend, workers: opts.workers, interfaces: opts.interfaces, queueBase: opts.queueBase, afpRing: opts.afpRing, log: (l) => log.warn(l) });
 }
 
 /** VrrpPort over VrrpManager: created on the first apply, reloaded (keepalived's vrrp_exist matching) after. */

@@ -7,7 +7,7 @@
  */
 import { LinkType } from '../dataplane/batch.js';
 import { DataplanePool } from '../dataplane/pool.js';
-import { iptablesRules, planDirectorNet, setupDirectorNet, teardownDirectorNet, type DirectorNetPlan } from '../dataplane/director.js';
+import { checkBackendSupports, iptablesRules, planDirectorNet, setupDirectorNet, teardownDirectorNet, type DirectorNetPlan } from '../dataplane/director.js';
 import { SnapshotCompiler } from '../dataplane/snapshot.js';
 import type { SnapshotEnv, SnapshotSpec } from '../dataplane/snapshot-types.js';
 import { buildFilter } from '../io/bpf.js';
@@ -30,6 +30,8 @@ export interface PoolDataPlaneOptions {
   /** Director interfaces (afpacket receives on them; VIPs and routes use the first). */
   interfaces: string[];
   queueBase?: number;
+  /** AF_PACKET ring layout (PoolOptions.afpRing; default 2). */
+  afpRing?: 2 | 3;
   maxConns?: number;
   log: (line: string) => void;
 }
@@ -71,6 +73,8 @@ export class PoolDataPlane implements DataPlanePort {
   }
 
   async publish(rules: IpvsRules): Promise<void> {
+    // Refuse what the backend cannot do before anything changes (fwmark services on AF_PACKET).
+    checkBackendSupports(rules, this.o.backend);
     this.rules = rules;
     const peers = this.peers();
     this.env = await readHostEnv(this.linkType, this.o.interfaces, peers);
@@ -85,7 +89,7 @@ export class PoolDataPlane implements DataPlanePort {
       // AF_PACKET's BPF filter is fixed at bind time: a new VIP set needs new sockets (the connection table stays).
       await this.pool?.stop();
       this.pool = await DataplanePool.start({
-        backend: this.o.backend, workers: this.o.workers, interfaces: this.o.interfaces, queueBase: this.o.queueBase,
+        backend: this.o.backend, workers: this.o.workers, interfaces: this.o.interfaces, queueBase: this.o.queueBase, afpRing: this.o.afpRing,
         filter: this.o.backend === 'afpacket' ? buildFilter({ dst: vips, src: natRs }) : undefined,
         shared: this.shared, snapshot: this.spec,
         onEvent: (e) => { if (e.kind !== 'ready') this.o.log(e.message); },

@@ -43,3 +43,9 @@ t.test('lab without CAP_NET_ADMIN says root is needed in one sentence', { skip: 
   t.match(r.stderr, /^ulvs lab: ulvs lab needs root \(or CAP_NET_ADMIN and CAP_NET_RAW\)/);
   t.notOk(r.stderr.includes(`${ROOT}/dist/`) || r.stderr.includes(`${ROOT}/src/`), 'no stack trace from ulvs');
 });
+
+t.test('a bad --afp-ring value prints usage and exits 2', async (t) => {
+  const r = runCli(['run', '-f', '/nonexistent/keepalived.conf', '--backend', 'afpacket', '--iface', 'eth0', '--afp-ring', '4']);
+  t.equal(r.status, 2);
+  t.match(r.stderr, /--afp-ring must be 2 or 3, not '4'/);
+});

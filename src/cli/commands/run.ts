@@ -29,6 +29,8 @@ options:
       --workers N         data-plane worker threads (default 1)
       --iface IF          the director's interface (repeat for several; required unless --backend none)
       --queue-base N      first NFQUEUE number (worker i uses N+i; default 0)
+      --afp-ring V        AF_PACKET ring: 2 (default: each packet handled as it arrives) or 3
+                          (block batching: a packet of a quiet flow waits up to 1 ms)
       --metrics HOST:PORT /metrics address (default ${DEFAULT_METRICS_ADDRESS}); --no-metrics disables it
       --no-metrics
 
@@ -42,7 +44,7 @@ async function run(argv: string[]): Promise<number> {
       args: argv, allowPositionals: false, strict: true,
       options: {
         'use-file': { type: 'string', short: 'f' }, 'log-json': { type: 'boolean' }, socket: { type: 'string' }, 'pid-file': { type: 'string' },
-        backend: { type: 'string' }, workers: { type: 'string' }, iface: { type: 'string', multiple: true }, 'queue-base': { type: 'string' }, metrics: { type: 'string' }, 'no-metrics': { type: 'boolean' },
+        backend: { type: 'string' }, workers: { type: 'string' }, iface: { type: 'string', multiple: true }, 'queue-base': { type: 'string' }, 'afp-ring': { type: 'string' }, metrics: { type: 'string' }, 'no-metrics': { type: 'boolean' },
       },
     }).values;
   } catch (e) {
@@ -52,6 +54,7 @@ async function run(argv: string[]): Promise<number> {
   if (!file) throw new UsageError('-f FILE is required');
   const backend = (v.backend ?? 'nfqueue') as DataPlaneOptions['backend'];
   if (!['nfqueue', 'afpacket', 'none'].includes(backend)) throw new UsageError(`--backend must be nfqueue, afpacket or none, not '${backend}'`);
+  if (v['afp-ring'] !== undefined && v['afp-ring'] !== '2' && v['afp-ring'] !== '3') throw new UsageError(`--afp-ring must be 2 or 3, not '${v['afp-ring']}'`);
   const workers = Number(v.workers ?? '1');
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new UsageError('--workers must be an integer from 1 to 64');
   if (backend !== 'none' && !v.iface?.length) throw new UsageError(`--backend ${backend} needs --iface IF (the director's interface; repeat for several)`);
@@ -62,7 +65,7 @@ async function run(argv: string[]): Promise<number> {
   const log = createLogger(!!v['log-json']);
   const socketPath = v.socket ?? defaultSocketPath();
   const pidPath = v['pid-file'] ?? defaultPidPath();
-  const dataPlane = await createDataPlane({ backend, workers, interfaces: v.iface ?? [], queueBase: v['queue-base'] ? Number(v['queue-base']) : undefined }, log);
+  const dataPlane = await createDataPlane({ backend, workers, interfaces: v.iface ?? [], queueBase: v['queue-base'] ? Number(v['queue-base']) : undefined, afpRing: v['afp-ring'] === '3' ? 3 : undefined }, log);
   const daemon = new Daemon({ configFile: file, socketPath, pidPath, logger: log, loadConfig: loadDaemonConfig, dataPlane, vrrp: await createVrrp(log), health: await createHealth(log) });
   try {
     await daemon.start();
