@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -141,6 +142,8 @@ struct Afp {
   size_t mapLen = 0;
   uint32_t blockSize = 0, blockCount = 0, cur = 0;
   uint32_t frameSize = 0, frameCount = 0;
+  uint32_t coalesceUs = 0;  // V2: sleep between walks while under load (0 = never)
+  uint64_t taken = 0;       // packets put into batches, ever
   // TX scratch
   std::vector<mmsghdr> msgs;
   std::vector<iovec> iovs;
@@ -237,6 +240,7 @@ uint32_t Take(Afp* a, uint32_t count, const uint8_t* frame, uint32_t snaplen, ui
     Bump(a, kOversize);
     return count;
   }
+  a->taken++;
   uint32_t off = count * b.slotSize + b.headroom;
   memcpy(b.buf + off, frame, len);
   b.start[count] = off;
@@ -291,10 +295,27 @@ uint32_t WalkFrames(Afp* a) {
   return count;
 }
 
+// Rx coalescing for the V2 ring (a NIC's adaptive rx-usecs, in userspace): when a walk found at least
+// kCoalesceMin packets the worker is under load, so it sleeps coalesceUs and walks again instead of
+// going back to the poll for every few packets; the CPU this frees goes to everything else on the
+// host, and the batches grow. A quiet ring (a lone packet) is never held back. At most 16 rounds, so
+// the worker's event loop (snapshots, stats) still turns every few milliseconds.
+constexpr uint32_t kCoalesceMin = 16, kCoalesceRounds = 16;
+
 void OnReadable(uv_poll_t* h, int status, int events) {
   Afp* a = static_cast<Afp*>(h->data);
   if (a->closing || status < 0) return;
-  Deliver(a, a->version == TPACKET_V3 ? WalkBlocks(a) : WalkFrames(a));
+  if (a->version == TPACKET_V3) {
+    Deliver(a, WalkBlocks(a));
+    return;
+  }
+  for (uint32_t round = 0; round < kCoalesceRounds && !a->closing; round++) {
+    uint64_t before = a->taken;
+    Deliver(a, WalkFrames(a));
+    if (a->coalesceUs == 0 || a->taken - before < kCoalesceMin) break;
+    timespec ts = {0, long(a->coalesceUs) * 1000};
+    nanosleep(&ts, nullptr);
+  }
 }
 
 void OnClosed(uv_handle_t* h) {
@@ -379,7 +400,7 @@ std::string SockErr(const std::string& ifname, const char* what, int err) {
 
 // afpOpen(options, batch, onBatch) -> handle { close(), ringStats() }.
 // options: { ifname, fanoutGroup (0 = no fanout), filter: Uint8Array of sock_filter (8 bytes each),
-//            ringVersion=2, V2: frameSizeBytes=2048, frameCount=8192; V3: blockSizeBytes=1 MiB,
+//            ringVersion=2, V2: frameSizeBytes=2048, frameCount=8192, coalesceUs=500; V3: blockSizeBytes=1 MiB,
 //            blockCount=8, retireMs=1; qdiscBypass=true, stats: Float64Array }
 napi_value Open(napi_env env, napi_callback_info info) {
   size_t argc = 3;
@@ -456,6 +477,8 @@ napi_value Open(napi_env env, napi_callback_info info) {
   } else {
     a->frameSize = U32Prop(env, argv[0], "frameSizeBytes", 2048);
     a->frameCount = U32Prop(env, argv[0], "frameCount", 8192);
+    a->coalesceUs = U32Prop(env, argv[0], "coalesceUs", 500);
+    if (a->coalesceUs > 100000) return fail("afpOpen: coalesceUs must be at most 100000 (100 ms)");
     if (a->frameSize < 256 || a->frameSize > (1u << 20) || a->frameSize % TPACKET_ALIGNMENT != 0 || a->frameCount == 0)
       return fail("afpOpen: frameSizeBytes must be a multiple of 16 between 256 and 1 MiB, and frameCount at least 1");
     // Blocks hold whole frames (so frame i is at map + i * frameSize), a page multiple of at least 128 KiB.

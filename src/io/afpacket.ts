@@ -41,7 +41,7 @@ export class AfpacketIo implements PacketIo {
       this.spec.interfaces.forEach((ifname, k) => {
         this.handles.push(native.afpOpen({
           ifname, fanoutGroup: this.spec.fanoutGroups[k] ?? 0, filter: this.spec.filter, stats: this.stats,
-          ringVersion: this.spec.ringVersion, frameSizeBytes: this.spec.frameSizeBytes, frameCount: this.spec.frameCount,
+          ringVersion: this.spec.ringVersion, frameSizeBytes: this.spec.frameSizeBytes, frameCount: this.spec.frameCount, coalesceUs: this.spec.coalesceUs,
           blockSizeBytes: this.spec.blockSizeBytes, blockCount: this.spec.blockCount, retireMs: this.spec.retireMs,
         }, b, cb));
       });

@@ -36,6 +36,7 @@ export interface AfpacketSpec {
   ringVersion?: 2 | 3;
   frameSizeBytes?: number;
   frameCount?: number;
+  coalesceUs?: number;
   blockSizeBytes?: number;
   blockCount?: number;
   retireMs?: number;

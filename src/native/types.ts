@@ -80,6 +80,12 @@ export interface AfpOpenOptions {
   frameSizeBytes?: number;
   /** TPACKET_V2 number of frames (default 8192). */
   frameCount?: number;
+  /**
+   * TPACKET_V2 rx coalescing in µs (default 500; 0 = off): after a walk that found 16 or more packets
+   * (under load) the worker sleeps this long before the next walk, so batches grow and CPU is freed;
+   * a lone packet is never held back.
+   */
+  coalesceUs?: number;
   /** TPACKET_V3 block size (page multiple, default 1 MiB). */
   blockSizeBytes?: number;
   /** TPACKET_V3 number of ring blocks (default 8). */
