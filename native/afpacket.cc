@@ -383,6 +383,31 @@ napi_value RingStats(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// setFilter(filter: Uint8Array): replaces the socket's classic BPF program. SO_ATTACH_FILTER on a
+// bound socket swaps the program atomically, so a new VIP set needs no new socket (no ring rebuild,
+// no fanout rejoin, no packets lost meanwhile).
+napi_value SetFilter(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], thisArg;
+  napi_get_cb_info(env, info, &argc, argv, &thisArg, nullptr);
+  Afp* a = nullptr;
+  napi_unwrap(env, thisArg, reinterpret_cast<void**>(&a));
+  if (!a || a->fd < 0 || a->closing) return Throw(env, "setFilter: the AF_PACKET handle is closed");
+  bool is = false;
+  if (argc < 1 || napi_is_typedarray(env, argv[0], &is) != napi_ok || !is) return Throw(env, "setFilter: filter must be a Uint8Array of 8-byte sock_filter instructions");
+  napi_typedarray_type type;
+  size_t n, off;
+  void* p;
+  napi_value ab;
+  napi_get_typedarray_info(env, argv[0], &type, &n, &p, &ab, &off);
+  if (type != napi_uint8_array || n % 8 != 0 || n == 0 || n / 8 > BPF_MAXINSNS) return Throw(env, "setFilter: filter must be a Uint8Array of 8-byte sock_filter instructions");
+  std::vector<sock_filter> filter(n / 8);
+  memcpy(filter.data(), p, n);
+  sock_fprog prog = {uint16_t(filter.size()), filter.data()};
+  if (setsockopt(a->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0) return Throw(env, std::string("setFilter: SO_ATTACH_FILTER failed (") + strerror(errno) + ")");
+  return nullptr;
+}
+
 void Finalize(napi_env env, void* data, void* hint) {
   Afp* a = static_cast<Afp*>(data);
   a->wrapped = false;
@@ -398,7 +423,7 @@ std::string SockErr(const std::string& ifname, const char* what, int err) {
   return s;
 }
 
-// afpOpen(options, batch, onBatch) -> handle { close(), ringStats() }.
+// afpOpen(options, batch, onBatch) -> handle { close(), ringStats(), setFilter(filter) }.
 // options: { ifname, fanoutGroup (0 = no fanout), filter: Uint8Array of sock_filter (8 bytes each),
 //            ringVersion=2, V2: frameSizeBytes=2048, frameCount=8192, coalesceUs=500; V3: blockSizeBytes=1 MiB,
 //            blockCount=8, retireMs=1; qdiscBypass=true, stats: Float64Array }
@@ -544,6 +569,8 @@ napi_value Open(napi_env env, napi_callback_info info) {
   napi_set_named_property(env, obj, "close", fn);
   napi_create_function(env, "ringStats", NAPI_AUTO_LENGTH, RingStats, nullptr, &fn);
   napi_set_named_property(env, obj, "ringStats", fn);
+  napi_create_function(env, "setFilter", NAPI_AUTO_LENGTH, SetFilter, nullptr, &fn);
+  napi_set_named_property(env, obj, "setFilter", fn);
   napi_value idx;
   napi_create_uint32(env, uint32_t(a->ifindex), &idx);
   napi_set_named_property(env, obj, "ifindex", idx);

@@ -7,7 +7,7 @@
  */
 import { LinkType } from '../dataplane/batch.js';
 import { DataplanePool } from '../dataplane/pool.js';
-import { checkBackendSupports, iptablesRules, planDirectorNet, setupDirectorNet, teardownDirectorNet, type DirectorNetPlan } from '../dataplane/director.js';
+import { checkBackendSupports, iptablesRules, planDirectorNet, setupDirectorNet, teardownDirectorNet, updateDirectorNet, type DirectorNetPlan } from '../dataplane/director.js';
 import { SnapshotCompiler } from '../dataplane/snapshot.js';
 import type { SnapshotEnv, SnapshotSpec } from '../dataplane/snapshot-types.js';
 import { buildFilter } from '../io/bpf.js';
@@ -80,14 +80,17 @@ export class PoolDataPlane implements DataPlanePort {
     this.env = await readHostEnv(this.linkType, this.o.interfaces, peers);
     this.spec = this.compiler.compile(rules, this.env);
     const vips = rules.services.flatMap((s) => (s.key.kind === 'addr' ? [s.key.address] : []));
-    // NAT real servers only ever join the filter: health checks remove and re-add them all the time, and a
-    // narrower filter would cost a socket rebuild (traffic of every service lost meanwhile) on each change.
+    // NAT real servers only ever join the filter: health checks remove and re-add them all the time, and
+    // the filter need not follow each flap (a reply of a removed real server is dropped by the pipeline).
     for (const s of rules.services) for (const r of s.realServers) if (r.forward === 'nat') this.filterNatRs.add(r.address);
     const natRs = [...this.filterNatRs];
     const filterJson = JSON.stringify([vips.sort(), natRs.sort()]);
-    if (!this.pool || (this.o.backend === 'afpacket' && filterJson !== this.filterJson)) {
-      // AF_PACKET's BPF filter is fixed at bind time: a new VIP set needs new sockets (the connection table stays).
-      await this.pool?.stop();
+    if (this.pool && this.o.backend === 'afpacket' && filterJson !== this.filterJson) {
+      // A new VIP set: swap the rings' BPF filter in place (no new sockets, nothing in flight lost), then the snapshot.
+      this.pool.setFilter(buildFilter({ dst: vips, src: natRs }));
+      this.filterJson = filterJson;
+      this.pool.publish(this.spec);
+    } else if (!this.pool) {
       this.pool = await DataplanePool.start({
         backend: this.o.backend, workers: this.o.workers, interfaces: this.o.interfaces, queueBase: this.o.queueBase, afpRing: this.o.afpRing,
         filter: this.o.backend === 'afpacket' ? buildFilter({ dst: vips, src: natRs }) : undefined,
@@ -117,6 +120,9 @@ export class PoolDataPlane implements DataPlanePort {
         for (const [f, table, argv] of iptablesRules({ ...plan, services: [], fwmarks: [], natReplies: added })) {
           await runOk([f === 4 ? 'iptables' : 'ip6tables', '-w', '-t', table, ...argv]);
         }
+      } else if (this.plan) {
+        // Services, VIPs or NAT replies changed: swap the chains' contents and the addresses without a gap.
+        await updateDirectorNet(this.plan, plan);
       } else {
         await setupDirectorNet(plan);
       }

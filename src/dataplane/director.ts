@@ -174,7 +174,7 @@ export async function setupDirectorNet(p: DirectorNetPlan): Promise<void> {
   const st: NetState = { addresses: [], sysctls: [], gro: [], localMoved: false };
   saveState(st);
   try {
-    const fams = new Set<4 | 6>([4, ...p.services.map((s) => s.family), ...p.natReplies.map((s) => s.family), ...p.fwmarks.map((m) => m.family)]);
+    const fams = planFamilies(p);
     for (const f of fams) {
       for (const table of ['raw', 'mangle'] as const) {
         if (table === 'mangle' && p.backend !== 'nfqueue') continue;
@@ -229,6 +229,51 @@ export async function setupDirectorNet(p: DirectorNetPlan): Promise<void> {
     await teardownDirectorNet();
     throw e;
   }
+}
+
+/**
+ * Moves the host from plan `prev` (installed) to `next` without a gap: each family's ULVS chains get
+ * their new contents in one iptables-restore transaction (the old rules stay until the new ones are
+ * in, so a VIP that stays never loses its steering or DROP rule), then new addresses are added and
+ * dropped ones removed. Falls back to a full setupDirectorNet when what changed is not just services,
+ * NAT replies, fwmarks and addresses (backend, interfaces, queues, address families, DR routes).
+ */
+export async function updateDirectorNet(prev: DirectorNetPlan, next: DirectorNetPlan): Promise<void> {
+  const families = (p: DirectorNetPlan): string => JSON.stringify([...planFamilies(p)].sort());
+  const same = (k: keyof DirectorNetPlan): boolean => JSON.stringify(prev[k]) === JSON.stringify(next[k]);
+  if (!same('backend') || !same('interfaces') || !same('queueBase') || !same('workers') || !same('drRoutes') || families(prev) !== families(next)) {
+    await setupDirectorNet(next);
+    return;
+  }
+  const rules = iptablesRules(next);
+  for (const f of planFamilies(next)) {
+    const text: string[] = [];
+    for (const table of next.backend === 'nfqueue' ? ['raw', 'mangle'] as const : ['raw'] as const) {
+      text.push(`*${table}`, `:${CHAIN} - [0:0]`, ...rules.filter(([rf, t]) => rf === f && t === table).map(([, , argv]) => argv.join(' ')), 'COMMIT');
+    }
+    const r = await run([`${ipt(f)}-restore`, '-w', '--noflush'], { input: text.join('\n') + '\n' });
+    if (r.code !== 0) throw new Error(explainIptables(r.stderr));
+  }
+  const st = loadState();
+  const first = next.interfaces[0];
+  for (const a of next.addresses.filter((x) => !prev.addresses.includes(x))) {
+    const r = await run(['ip', 'addr', 'add', a, 'dev', first, ...(a.includes(':') ? ['nodad'] : [])]);
+    if (r.code === 0) st.addresses.push({ address: a, iface: first });
+    else if (!/exists/i.test(r.stderr)) throw new Error(`cannot add address ${a} to ${first}: ${r.stderr.trim()}`);
+    saveState(st);
+  }
+  for (const a of prev.addresses.filter((x) => !next.addresses.includes(x))) {
+    const held = st.addresses.findIndex((x) => x.address === a);
+    if (held < 0) continue; // not ours: it was there before ulvs
+    await run(['ip', 'addr', 'del', a, 'dev', st.addresses[held]!.iface]);
+    st.addresses.splice(held, 1);
+    saveState(st);
+  }
+}
+
+/** The address families a plan has iptables chains in (IPv4 always). */
+function planFamilies(p: DirectorNetPlan): Set<4 | 6> {
+  return new Set<4 | 6>([4, ...p.services.map((s) => s.family), ...p.natReplies.map((s) => s.family), ...p.fwmarks.map((m) => m.family)]);
 }
 
 /** The `ip` family flags ('-4', '-6') of the plan's DR routes, each once. */

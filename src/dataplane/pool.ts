@@ -130,11 +130,14 @@ export class DataplanePool {
   private version = 1;
   private stopped = false;
   private readonly statNames: readonly string[];
+  /** AF_PACKET: the BPF filter the rings use now (PoolOptions.filter, then setFilter). */
+  private filter: Uint8Array | undefined;
 
   private constructor(private readonly o: Required<Pick<PoolOptions, 'backend' | 'workers' | 'batchCapacity' | 'slotSize' | 'headroom' | 'restart' | 'restartDelayMs' | 'pipelineModule'>> & PoolOptions) {
     this.counterBuf = new SharedArrayBuffer(o.workers * WORKER_STAT_SLOTS * 8);
     this.reasonBuf = new SharedArrayBuffer(o.workers * REASON_SLOTS * 8);
     this.snapshot = o.snapshot;
+    this.filter = o.filter;
     this.statNames = o.backend === 'nfqueue' ? NFQ_STAT_NAMES : o.backend === 'afpacket' ? AFP_STAT_NAMES : MEM_STAT_NAMES;
   }
 
@@ -167,6 +170,15 @@ export class DataplanePool {
     this.version++;
     for (const s of this.slots) if (s.alive) s.worker?.postMessage({ type: 'snapshot', snapshot, version: this.version } satisfies ToWorker);
     return this.version;
+  }
+
+  /**
+   * AF_PACKET: replaces every worker's BPF filter in place (a new VIP set keeps the rings, the fanout
+   * group and every packet in flight); a worker started later opens its ring with this filter.
+   */
+  setFilter(filter: Uint8Array): void {
+    this.filter = filter;
+    for (const s of this.slots) if (s.alive) s.worker?.postMessage({ type: 'filter', filter } satisfies ToWorker);
   }
 
   /** Reads every worker's counters (no messages: shared memory). */
@@ -249,7 +261,7 @@ export class DataplanePool {
     }
     if (o.backend === 'afpacket') {
       const ifs = o.interfaces ?? [];
-      return { spec: { kind: 'afpacket', interfaces: ifs, fanoutGroups: ifs.map((n) => fanoutGroupId(process.pid, ifindexOf(n))), filter: o.filter,
+      return { spec: { kind: 'afpacket', interfaces: ifs, fanoutGroups: ifs.map((n) => fanoutGroupId(process.pid, ifindexOf(n))), filter: this.filter,
         ...(o.afpRing === 3 ? { ringVersion: 3, blockSizeBytes: 256 * 1024, blockCount: 64 } : { ringVersion: 2, frameCount: 8192 }) }, transfer: [] };
     }
     const ch = new MessageChannel();
@@ -281,6 +293,8 @@ export class DataplanePool {
           slot.alive = true;
           // A snapshot published while this worker was starting: send the current one.
           if (init.snapshotVersion !== this.version) w.postMessage({ type: 'snapshot', snapshot: this.snapshot, version: this.version } satisfies ToWorker);
+          // Likewise a filter set while it was opening its ring with the previous one.
+          if (spec.kind === 'afpacket' && this.filter && spec.filter !== this.filter) w.postMessage({ type: 'filter', filter: this.filter } satisfies ToWorker);
           slot.delayMs = this.o.restartDelayMs;
           emit('ready', `worker ${i} ready`);
           if (!settled) { settled = true; resolve(); }

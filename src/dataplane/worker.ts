@@ -74,7 +74,7 @@ export interface WorkerInit {
 }
 
 /** Messages from the pool to a worker. */
-export type ToWorker = { type: 'snapshot'; snapshot: unknown; version: number } | { type: 'stop' } | { type: 'crash' };
+export type ToWorker = { type: 'snapshot'; snapshot: unknown; version: number } | { type: 'filter'; filter: Uint8Array } | { type: 'stop' } | { type: 'crash' };
 
 /** Messages from a worker to the pool. */
 export type FromWorker = { type: 'ready' } | { type: 'error'; message: string; fatal: boolean } | { type: 'stopped' };
@@ -169,6 +169,12 @@ async function workerMain(init: WorkerInit, port: MessagePort): Promise<void> {
     if (m.type === 'snapshot') {
       pipeline!.setSnapshot(m.snapshot);
       row[WorkerStat.SnapshotVersion] = m.version;
+    } else if (m.type === 'filter') {
+      try {
+        (io as { setFilter?: (f: Uint8Array) => void }).setFilter?.(m.filter);
+      } catch (e) {
+        port.postMessage({ type: 'error', message: (e as Error).message, fatal: false } satisfies FromWorker);
+      }
     } else if (m.type === 'crash') {
       // Test hook: an uncaught error, as a bug would raise.
       setImmediate(() => { throw new Error(`worker ${init.workerIndex} crashed on request`); });

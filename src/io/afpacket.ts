@@ -51,6 +51,15 @@ export class AfpacketIo implements PacketIo {
     }
   }
 
+  /** Replaces the BPF filter of every ring in place (a new VIP set without new sockets). */
+  setFilter(filter: Uint8Array): void {
+    try {
+      for (const h of this.handles) h.setFilter(filter);
+    } catch (e) {
+      throw new IoError((e as Error).message);
+    }
+  }
+
   /** Adds the kernel's ring-full drops to stats[ring_drops]. */
   pollRingDrops(): void {
     for (const h of this.handles) h.ringStats();

@@ -110,6 +110,8 @@ export interface AfpHandle extends NativeIoHandle {
   readonly ifindex: number;
   /** Reads and resets PACKET_STATISTICS; adds ring drops to stats and returns them. */
   ringStats(): number;
+  /** Replaces the BPF filter in place (atomic in the kernel; the ring and fanout membership stay). */
+  setFilter(filter: Uint8Array): void;
 }
 
 /** Functions of native/nfqueue.cc and native/afpacket.cc (the live data plane). */

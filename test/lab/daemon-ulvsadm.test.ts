@@ -112,6 +112,26 @@ t.test('daemon + ulvsadm + reload in a lab', { skip: notRoot || noAddon, timeout
   t.ok(reqs > 0, `wrk sent requests:\n${w.stdout}${w.stderr}`);
   t.notMatch(w.stdout, /Socket errors|Non-2xx/, `zero failed requests during 20 reloads:\n${w.stdout}`);
 
+  // A second VIP while traffic flows on the first: the rings' BPF filter is swapped in place (the worker
+  // pool, and so its packet counter, carries on), and no connection of the first VIP fails meanwhile.
+  const workerPackets = async (): Promise<number> => {
+    const text = (await lab.execOk('lb1', ['curl', '-s', `http://127.0.0.1:${metricsPort}/metrics`])).toString();
+    return [...text.matchAll(/^ulvs_worker_packets_total\{[^}]*\} (\d+)/gm)].reduce((a, x) => a + Number(x[1]), 0);
+  };
+  const vip2 = '198.18.0.101';
+  const before = await workerPackets();
+  t.ok(before > 0, `worker packets counted before: ${before}`);
+  const wrk2 = exec(['ip', 'netns', 'exec', lab.ns('client'), 'wrk', '-t1', '-c8', '-d4s', '--timeout', '2s', `http://${vip}:${LAB_HTTP_PORT}/`], { timeoutMs: 30000 });
+  await new Promise((r) => setTimeout(r, 1000));
+  t.equal((await adm(sock, ['-A', '-t', `${vip2}:80`, '-s', 'rr'])).code, 0, 'ulvsadm -A on a new VIP');
+  t.equal((await adm(sock, ['-a', '-t', `${vip2}:80`, '-r', addr4(rs[2]), '-m'])).code, 0);
+  const w2 = await wrk2;
+  t.notMatch(w2.stdout, /Socket errors|Non-2xx/, `no failed request on the first VIP while the second was added:\n${w2.stdout}`);
+  const answer = await lab.exec('client', ['curl', '-s', '-m', '3', `http://${vip2}:${LAB_HTTP_PORT}/`]);
+  t.match(answer.stdout, new RegExp(`^${names[2]}`), 'the new VIP answers from its real server');
+  const after = await workerPackets();
+  t.ok(after > before, `the worker pool was not restarted: packet counter went on from ${before} to ${after}`);
+
   child.kill('SIGTERM');
   t.equal(await exited, 0, 'clean stop on SIGTERM');
   t.notOk(existsSync(sock), 'socket removed');
