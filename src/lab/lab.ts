@@ -5,7 +5,7 @@
  * One implementation serves `ulvs lab` and the lab tests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, rmdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run, runOk, type ExecOptions, type ExecResult } from '../util/exec.js';
@@ -85,6 +85,10 @@ export class Lab {
     rmSync(path.join(LAB_STATE_DIR, `${id}.json`), { force: true });
     for (const f of existsSync(LAB_STATE_DIR) ? readdirSync(LAB_STATE_DIR) : []) {
       if (f.startsWith(`${id}-`)) rmSync(path.join(LAB_STATE_DIR, f), { recursive: true, force: true });
+    }
+    // The last lab gone: leave no empty state directories behind (rmdir refuses a non-empty one).
+    for (const dir of [LAB_STATE_DIR, path.dirname(LAB_STATE_DIR)]) {
+      try { rmdirSync(dir); } catch { break; }
     }
     return mine;
   }

@@ -3,7 +3,8 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { Lab, uniqueLabId } from '../../src/lab/lab.js';
+import { existsSync, readdirSync } from 'node:fs';
+import { Lab, LAB_STATE_DIR, uniqueLabId } from '../../src/lab/lab.js';
 import { listNetns } from '../../src/lab/netns.js';
 import { probeRealServers } from '../../src/lab/connectivity.js';
 import { startCapture } from '../../src/lab/capture.js';
@@ -54,6 +55,9 @@ t.test('ulvs lab up twice, then down: nothing of ours is left', { skip: needRoot
   t.equal(runCli(['lab', 'status', '--id', id]).status, 1, 'status says not up');
   const links = await run(['ip', '-o', 'link']);
   t.notMatch(links.stdout, new RegExp(`${id}|rs1-eth0|lb1-eth0`), 'nothing in this namespace');
+  const files = existsSync(LAB_STATE_DIR) ? readdirSync(LAB_STATE_DIR) : [];
+  t.same(files.filter((f) => f.startsWith(id)), [], 'no state file or log of this lab is left');
+  if (files.length === 0) t.notOk(existsSync(LAB_STATE_DIR), 'with no lab up, the empty state directory is gone too');
 });
 
 t.test('kill -9 during lab up, then lab down: no namespace or process survives', { skip: needRoot }, async (t) => {
