@@ -7,7 +7,7 @@
  */
 import { LinkType } from '../dataplane/batch.js';
 import { DataplanePool } from '../dataplane/pool.js';
-import { checkBackendSupports, iptablesRules, planDirectorNet, setupDirectorNet, teardownDirectorNet, updateDirectorNet, type DirectorNetPlan } from '../dataplane/director.js';
+import { checkBackendSupports, iptablesRules, keepMarkJumpLast, planDirectorNet, setupDirectorNet, teardownDirectorNet, updateDirectorNet, type DirectorNetPlan } from '../dataplane/director.js';
 import { SnapshotCompiler } from '../dataplane/snapshot.js';
 import type { SnapshotEnv, SnapshotSpec } from '../dataplane/snapshot-types.js';
 import { buildFilter } from '../io/bpf.js';
@@ -200,6 +200,7 @@ export class PoolDataPlane implements DataPlanePort {
       if (this.refreshing || !this.pool) return;
       this.refreshing = true;
       try {
+        if (this.plan) for (const f of await keepMarkJumpLast(this.plan)) this.o.log(`moved ulvs' jump back to the end of the IPv${f} mangle PREROUTING chain: a rule added after it (a MARK for a fwmark service) is now seen first`);
         const next = await readHostEnv(this.linkType, this.o.interfaces, this.peers(), 0);
         if (JSON.stringify(next) !== JSON.stringify(this.env)) {
           this.env = next;

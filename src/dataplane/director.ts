@@ -271,6 +271,26 @@ export async function updateDirectorNet(prev: DirectorNetPlan, next: DirectorNet
   }
 }
 
+/**
+ * Keeps ulvs' jump the last rule of mangle PREROUTING in each family that has fwmark services. IPVS
+ * sees a packet's mark whatever rule set it and wherever; here a MARK rule appended after ulvs started
+ * would come after the jump and its packets would never reach a fwmark service. The jump is moved
+ * atomically (delete and append in one iptables-restore transaction). Returns the families moved.
+ */
+export async function keepMarkJumpLast(p: DirectorNetPlan): Promise<Array<4 | 6>> {
+  if (p.backend !== 'nfqueue') return [];
+  const moved: Array<4 | 6> = [];
+  for (const f of new Set(p.fwmarks.map((m) => m.family))) {
+    const rules = (await run([`${ipt(f)}-save`, '-t', 'mangle'])).stdout.split('\n').filter((l) => l.startsWith('-A PREROUTING '));
+    const i = rules.findIndex((l) => l.includes(`--comment ${ULVS_TAG}`) && l.endsWith(`-j ${CHAIN}`));
+    if (i < 0 || i === rules.length - 1) continue;
+    const jump = rules[i]!.slice('-A PREROUTING '.length);
+    const r = await run([`${ipt(f)}-restore`, '-w', '--noflush'], { input: ['*mangle', `-D PREROUTING ${jump}`, `-A PREROUTING ${jump}`, 'COMMIT', ''].join('\n') });
+    if (r.code === 0) moved.push(f);
+  }
+  return moved;
+}
+
 /** The address families a plan has iptables chains in (IPv4 always). */
 function planFamilies(p: DirectorNetPlan): Set<4 | 6> {
   return new Set<4 | 6>([4, ...p.services.map((s) => s.family), ...p.natReplies.map((s) => s.family), ...p.fwmarks.map((m) => m.family)]);

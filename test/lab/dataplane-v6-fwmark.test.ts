@@ -66,9 +66,9 @@ t.test('IPv6 and fwmark services', { skip: notRoot }, async (t) => {
   await t.test('fwmark service on nfqueue balances two ports', async (t) => {
     const mark = (op: '-A' | '-D', proto: string, port: number): string[] =>
       ['iptables', '-w', '-t', 'mangle', op, 'PREROUTING', '-d', LAB_ADDR.vip4, '-p', proto, '--dport', String(port), '-j', 'MARK', '--set-mark', String(FWMARK)];
-    // Before the director starts, so the marks are set before ulvs' chain looks at them (as IPVS sees them at LOCAL_IN).
+    // One MARK rule before the director starts, one appended after it (behind ulvs' jump): IPVS sees a mark
+    // whenever it was set, so the director moves its jump back to the end of the chain.
     await lab.execOk('lb1', mark('-A', 'tcp', LAB_HTTP_PORT));
-    await lab.execOk('lb1', mark('-A', 'udp', LAB_UDP_PORT));
     t.teardown(async () => {
       await lab.exec('lb1', mark('-D', 'tcp', LAB_HTTP_PORT));
       await lab.exec('lb1', mark('-D', 'udp', LAB_UDP_PORT));
@@ -80,6 +80,11 @@ t.test('IPv6 and fwmark services', { skip: notRoot }, async (t) => {
     const director = await startLabDirector(lab, { mode: 'nat', backend: 'nfqueue', workers: 2, rules, extraArgs: ['--address', `${LAB_ADDR.vip4}/32`] });
     let stopped = false;
     t.teardown(async () => { if (!stopped) await director.stop(); });
+    await lab.execOk('lb1', mark('-A', 'udp', LAB_UDP_PORT));
+    for (let i = 0; i < 50 && !/moved ulvs' jump/.test(director.output()); i++) await new Promise((r) => setTimeout(r, 200));
+    t.match(director.output(), /moved ulvs' jump back to the end of the IPv4 mangle PREROUTING chain/, 'the director noticed the MARK rule appended after its jump');
+    const order = (await lab.execOk('lb1', ['iptables-save', '-t', 'mangle'])).split('\n').filter((l) => l.startsWith('-A PREROUTING'));
+    t.match(order[order.length - 1], /-j ULVS$/, `ulvs' jump is the last rule again:\n${order.join('\n')}`);
     const answers: string[] = [];
     for (let i = 0; i < 3; i++) {
       answers.push(...await requestsThroughVip(lab, 1));

@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { UsageError, UserError, type CliCommand } from '../command.js';
 import { LinkType } from '../../dataplane/batch.js';
 import { DataplanePool, type PoolCounters } from '../../dataplane/pool.js';
-import { checkBackendSupports, planDirectorNet, setupDirectorNet, teardownDirectorNet, leftovers } from '../../dataplane/director.js';
+import { checkBackendSupports, keepMarkJumpLast, planDirectorNet, setupDirectorNet, teardownDirectorNet, leftovers } from '../../dataplane/director.js';
 import { SnapshotCompiler } from '../../dataplane/snapshot.js';
 import type { SnapshotEnv } from '../../dataplane/snapshot-types.js';
 import { buildFilter } from '../../io/bpf.js';
@@ -114,6 +114,7 @@ export async function startDirector(o: DirectorOptions): Promise<RunningDirector
     if (busy) return;
     busy = true;
     try {
+      for (const f of await keepMarkJumpLast(plan)) log(`moved ulvs' jump back to the end of the IPv${f} mangle PREROUTING chain: a rule added after it (a MARK for a fwmark service) is now seen first`);
       const next = await readHostEnv(linkType, o.interfaces, peers, 0);
       if (JSON.stringify(next) !== JSON.stringify(env)) {
         log(`host changed (interfaces, routes or real-server MACs): publishing a new snapshot`);
