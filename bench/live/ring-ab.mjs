@@ -1,18 +1,21 @@
 #!/usr/bin/env node
-// AF_PACKET ring A/B on the lab topology (root; needs dist/ and bench/live/c): ulvs with --afp-ring 2
-// (TPACKET_V2, the default) and --afp-ring 3 (TPACKET_V3), interleaved REPS times in one lab so both
-// see the same machine. Per run: wrk keep-alive req/s (2 threads, 32 connections, 4 s), UDP RTT p50
+// AF_PACKET head to head on the lab topology (root; needs dist/ and bench/live/c): ulvs with --afp-ring 2
+// (TPACKET_V2, the default) and --afp-ring 3 (TPACKET_V3), and with --refs the issue's references (the C
+// AF_PACKET forwarder with as many threads as workers, and iptables DNAT), interleaved REPS times in one
+// lab so all of them see the same machine. Per run: wrk keep-alive req/s (2 threads, 32 connections, 4 s), UDP RTT p50
 // (udp-ping, 1000 request/responses), 64-byte UDP pps delivered (udp-gen, 5 s, 1024 flows) and the
 // director's CPU per packet. Prints every run and the medians.
-//   node bench/live/ring-ab.mjs [--mode dr|nat|tun] [--workers 2] [--reps 3]
+//   node bench/live/ring-ab.mjs [--mode dr|nat|tun] [--workers 2] [--reps 3] [--refs]
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Lab } from '../../dist/lab/lab.js';
 import * as m from '../../dist/lab/modes.js';
 import { addr4, LAB_ADDR, LAB_UDP_PORT } from '../../dist/lab/topology.js';
 
-const { values } = parseArgs({ options: { mode: { type: 'string', default: 'dr' }, workers: { type: 'string', default: '2' }, reps: { type: 'string', default: '3' } } });
+const { values } = parseArgs({ options: { mode: { type: 'string', default: 'dr' }, workers: { type: 'string', default: '2' }, reps: { type: 'string', default: '3' }, refs: { type: 'boolean', default: false } } });
 const mode = values.mode;
+// The C forwarder is a DR forwarder (real servers hold the VIP on lo): the references need DR.
+if (values.refs && mode !== 'dr') { process.stderr.write('ring-ab: --refs needs --mode dr\n'); process.exit(2); }
 const CDIR = new URL('./c/', import.meta.url).pathname;
 const VIP = LAB_ADDR.vip4;
 const FLAG = { dr: '-g', nat: '-m', tun: '-i' };
@@ -23,7 +26,35 @@ const cleanup = () => (cleaned ??= lab.down());
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { cleanup().finally(() => process.exit(130)); });
 const rss = lab.byRole('realserver');
 const extra = [`-A -u ${VIP}:9000 -s rr`, ...rss.map((rs) => `-a -u ${VIP}:9000 -r ${addr4(rs)}:9000 ${FLAG[mode]} -w 1`)].join('\n') + '\n';
-const runs = { 2: [], 3: [] };
+const variants = ['V2', 'V3', ...(values.refs ? ['C', 'DNAT'] : [])];
+const runs = Object.fromEntries(variants.map((v) => [v, []]));
+const rs1 = rss[0];
+/** Starts one variant on lb1; resolves to { pid, stop }. */
+async function start(v) {
+  if (v === 'V2' || v === 'V3') {
+    const d = await m.startLabDirector(lab, { mode, backend: 'afpacket', workers: Number(values.workers), extraRules: extra, extraArgs: ['--afp-ring', v === 'V2' ? '2' : '3'] });
+    return { pid: d.child.pid, stop: () => d.stop() };
+  }
+  if (v === 'C') {
+    // DR to rs1 only, as in run.mjs: the VIP held, the kernel kept out with a raw DROP.
+    await lab.execOk('lb1', ['sh', '-c', `ip addr add ${VIP}/32 dev eth0; iptables -t raw -A PREROUTING -d ${VIP} -m comment --comment ulvs-bench -j DROP`]);
+    const p = lab.spawn('lb1', [`${CDIR}bin/afp-fwd`, 'eth0', VIP, await lab.mac(rs1.name), values.workers]);
+    await sleep(500);
+    return { pid: p.pid, stop: async () => { p.kill('SIGTERM'); await lab.exec('lb1', ['sh', '-c', `iptables -t raw -D PREROUTING -d ${VIP} -m comment --comment ulvs-bench -j DROP; ip addr del ${VIP}/32 dev eth0`]); } };
+  }
+  // iptables DNAT over the 3 real servers (their replies come back through lb1's NAT gateway address).
+  const undoNat = await m.prepareRealServers(lab, 'nat');
+  const sh = [`ip addr add ${VIP}/32 dev eth0`, `ip addr add ${LAB_ADDR.natGateway4}/24 dev eth0`, 'sysctl -qw net.ipv4.ip_forward=1',
+    ...['tcp --dport 80', 'udp --dport 9000', `udp --dport ${LAB_UDP_PORT}`].flatMap((sel) => [
+      `iptables -t nat -A PREROUTING -d ${VIP} -p ${sel} -m statistic --mode nth --every 3 --packet 0 -j DNAT --to-destination ${addr4(rss[0])}`,
+      `iptables -t nat -A PREROUTING -d ${VIP} -p ${sel} -m statistic --mode nth --every 2 --packet 0 -j DNAT --to-destination ${addr4(rss[1])}`,
+      `iptables -t nat -A PREROUTING -d ${VIP} -p ${sel} -j DNAT --to-destination ${addr4(rss[2])}`])];
+  for (const c of sh) await lab.execOk('lb1', ['sh', '-c', c]);
+  return { pid: 0, stop: async () => {
+    await lab.exec('lb1', ['sh', '-c', `iptables -t nat -F PREROUTING; ip addr del ${VIP}/32 dev eth0; ip addr del ${LAB_ADDR.natGateway4}/24 dev eth0; sysctl -qw net.ipv4.ip_forward=0; conntrack -F 2>/dev/null; true`]);
+    await undoNat();
+  } };
+}
 try {
   const built = await lab.exec('lb1', ['sh', '-c', `${CDIR}build.sh`]);
   if (built.code !== 0) throw new Error(`bench/live/c not built: ${built.stderr}`);
@@ -31,10 +62,10 @@ try {
   const routerMac = await lab.mac('router', 'eth0');
   const rx = async () => (await Promise.all(rss.map((rs) => lab.execOk(rs.name, ['cat', '/sys/class/net/eth0/statistics/rx_packets'])))).reduce((a, x) => a + Number(x), 0);
   for (let rep = 0; rep < Number(values.reps); rep++) {
-    for (const ring of [2, 3]) {
-      const d = await m.startLabDirector(lab, { mode, backend: 'afpacket', workers: Number(values.workers), extraRules: extra, extraArgs: ['--afp-ring', String(ring)] });
+    for (const v of variants) {
+      const d = await start(v);
       try {
-        const cpu = () => { const f = readFileSync(`/proc/${d.child.pid}/stat`, 'utf8'); const g = f.slice(f.lastIndexOf(')') + 2).split(' '); return (Number(g[11]) + Number(g[12])) / 100; };
+        const cpu = () => { if (!d.pid) return NaN; const f = readFileSync(`/proc/${d.pid}/stat`, 'utf8'); const g = f.slice(f.lastIndexOf(')') + 2).split(' '); return (Number(g[11]) + Number(g[12])) / 100; };
         const wk = await lab.exec('client', ['wrk', '-t2', '-c32', '-d4s', `http://${VIP}/`], { timeoutMs: 30000 });
         const pg = await lab.exec('client', [`${CDIR}bin/udp-ping`, VIP, String(LAB_UDP_PORT), '1000'], { timeoutMs: 60000 });
         const r0 = await rx(); const c0 = cpu();
@@ -42,8 +73,8 @@ try {
         const c1 = cpu(); await sleep(200); const r1 = await rx();
         const secs = Number(/secs ([\d.]+)/.exec(g.stdout)?.[1] ?? NaN);
         const row = { rps: Math.round(Number(/Requests\/sec:\s+([\d.]+)/.exec(wk.stdout)?.[1] ?? NaN)), pps: Math.round((r1 - r0) / secs), cpuUs: +(((c1 - c0) * 1e6) / (r1 - r0)).toFixed(2), rttP50Us: Number(/p50_us ([\d.]+)/.exec(pg.stdout)?.[1] ?? NaN) };
-        runs[ring].push(row);
-        process.stdout.write(`ring ${ring} run ${rep + 1}: ${JSON.stringify(row)}\n`);
+        runs[v].push(row);
+        process.stdout.write(`${v} run ${rep + 1}: ${JSON.stringify(row)}\n`);
       } finally {
         await d.stop();
       }
@@ -54,5 +85,11 @@ try {
   await cleanup();
 }
 const med = (rows, k) => rows.map((r) => r[k]).sort((a, b) => a - b)[Math.floor(rows.length / 2)];
-process.stdout.write(`\n| ${mode.toUpperCase()} ${values.workers} workers, median of ${values.reps} | req/s keep-alive | pps | CPU µs/pkt | RTT p50 µs |\n|---|---:|---:|---:|---:|\n`);
-for (const ring of [2, 3]) process.stdout.write(`| TPACKET_V${ring}${ring === 2 ? ' (default)' : ''} | ${med(runs[ring], 'rps')} | ${med(runs[ring], 'pps')} | ${med(runs[ring], 'cpuUs')} | ${med(runs[ring], 'rttP50Us')} |\n`);
+const NAME = { V2: `ulvs ${mode.toUpperCase()}, TPACKET_V2 (default)`, V3: `ulvs ${mode.toUpperCase()}, TPACKET_V3`, C: `C AF_PACKET forwarder, ${values.workers} threads (rs1 only)`, DNAT: 'iptables DNAT (3 real servers)' };
+const ref = (v, k) => (runs[v]?.length ? med(runs[v], k) : NaN);
+process.stdout.write(`\n| ${values.workers} workers/threads, median of ${values.reps} | req/s keep-alive | pps | ×C pps | ×DNAT pps | CPU µs/pkt | RTT p50 µs |\n|---|---:|---:|---:|---:|---:|---:|\n`);
+for (const v of variants) {
+  const pps = med(runs[v], 'pps');
+  const x = (r) => (Number.isFinite(r) ? (pps / r).toFixed(2) + '×' : 'n/a');
+  process.stdout.write(`| ${NAME[v]} | ${med(runs[v], 'rps')} | ${pps} | ${x(ref('C', 'pps'))} | ${x(ref('DNAT', 'pps'))} | ${Number.isFinite(med(runs[v], 'cpuUs')) ? med(runs[v], 'cpuUs') : 'n/a'} | ${med(runs[v], 'rttP50Us')} |\n`);
+}
