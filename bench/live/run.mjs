@@ -44,6 +44,9 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 }
 
 const rss = lab.byRole('realserver');
+// Connection: close runs open ~5k connections/s: without port reuse the client (and a proxy's side towards the
+// real servers) runs out of ephemeral ports in TIME_WAIT and later rows collapse to a few hundred req/s.
+for (const host of ['client', 'lb1']) await lab.execOk(host, ['sysctl', '-qw', 'net.ipv4.ip_local_port_range=1024 65535', 'net.ipv4.tcp_tw_reuse=1']);
 
 async function wrk(host, close) {
   const argv = ['wrk', '-t2', '-c32', `-d${D}s`, '--latency', ...(close ? ['-H', 'Connection: close'] : []), `http://${host}/`];
