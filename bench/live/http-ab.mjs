@@ -4,25 +4,20 @@
 // so every path sees the same machine. Per run: wrk (2 threads, 32 connections, 4 s) keep-alive and
 // Connection: close, after a 2 s warm-up. Prints every run and the medians (of the runs where wrk reported).
 //   node bench/live/http-ab.mjs [--mode dr|nat|tun] [--workers 1] [--reps 3]
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Lab } from '../../dist/lab/lab.js';
 import * as m from '../../dist/lab/modes.js';
-import { addr4, LAB_ADDR } from '../../dist/lab/topology.js';
+import { LAB_ADDR } from '../../dist/lab/topology.js';
+import { allowPortReuse, removeTemp, startProxy } from './paths.mjs';
 
 const { values } = parseArgs({ options: { mode: { type: 'string', default: 'tun' }, workers: { type: 'string', default: '1' }, reps: { type: 'string', default: '3' } } });
 const mode = values.mode;
 const VIP = LAB_ADDR.vip4;
-const TMP = { haproxy: '/tmp/ulvs-httpab-haproxy.cfg', nginx: '/tmp/ulvs-httpab-nginx.conf', nginxErr: '/tmp/ulvs-httpab-nginx.err', nginxPid: '/tmp/ulvs-httpab-nginx.pid' };
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const lab = await Lab.up({ id: 'httpab' });
 let cleaned;
-const cleanup = () => (cleaned ??= (async () => { await lab.down(); for (const f of Object.values(TMP)) rmSync(f, { force: true }); })());
+const cleanup = () => (cleaned ??= (async () => { await lab.down(); removeTemp('httpab'); })());
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { cleanup().finally(() => process.exit(130)); });
-// Connection: close runs open ~5k connections/s: without port reuse the client (and a proxy's side towards the
-// real servers) runs out of ephemeral ports in TIME_WAIT and later rows collapse to a few hundred req/s.
-for (const host of ['client', 'lb1']) await lab.execOk(host, ['sysctl', '-qw', 'net.ipv4.ip_local_port_range=1024 65535', 'net.ipv4.tcp_tw_reuse=1']);
-const rss = lab.byRole('realserver');
+await allowPortReuse(lab);
 const variants = ['ulvs afpacket', 'ulvs nfqueue', 'haproxy', 'nginx'];
 const runs = Object.fromEntries(variants.map((v) => [v, []]));
 
@@ -37,23 +32,7 @@ async function start(v) {
     const d = await m.startLabDirector(lab, { mode, backend: v.split(' ')[1], workers: Number(values.workers) });
     return () => d.stop();
   }
-  await lab.execOk('lb1', ['ip', 'addr', 'add', `${VIP}/32`, 'dev', 'eth0']);
-  let p;
-  if (v === 'haproxy') {
-    writeFileSync(TMP.haproxy, `global\n  maxconn 4000\n  nbthread 2\ndefaults\n  mode tcp\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\nfrontend f\n  bind ${VIP}:80\n  default_backend b\nbackend b\n  balance roundrobin\n${rss.map((rs) => `  server ${rs.name} ${addr4(rs)}:80\n`).join('')}`);
-    p = lab.spawn('lb1', ['haproxy', '-db', '-f', TMP.haproxy]);
-  } else {
-    writeFileSync(TMP.nginx, `load_module /usr/lib/nginx/modules/ngx_stream_module.so;\nworker_processes 2;\ndaemon off;\npid ${TMP.nginxPid};\nerror_log ${TMP.nginxErr} warn;\nevents { worker_connections 4096; }\nstream {\n  upstream b {\n${rss.map((rs) => `    server ${addr4(rs)}:80;\n`).join('')}  }\n  server { listen ${VIP}:80; proxy_pass b; }\n}\n`);
-    p = lab.spawn('lb1', ['nginx', '-e', TMP.nginxErr, '-c', TMP.nginx]);
-  }
-  await sleep(1000);
-  if (p.exitCode !== null) throw new Error(`${v} exited: ${v === 'nginx' ? readFileSync(TMP.nginxErr, 'utf8') : ''}`);
-  return async () => {
-    const gone = new Promise((r) => (p.exitCode !== null ? r() : p.once('exit', r)));
-    p.kill('SIGTERM');
-    await Promise.race([gone, sleep(5000)]);
-    await lab.exec('lb1', ['ip', 'addr', 'del', `${VIP}/32`, 'dev', 'eth0']);
-  };
+  return (await startProxy(lab, v, 'httpab')).stop;
 }
 
 try {

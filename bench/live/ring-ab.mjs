@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { Lab } from '../../dist/lab/lab.js';
 import * as m from '../../dist/lab/modes.js';
 import { addr4, LAB_ADDR, LAB_UDP_PORT } from '../../dist/lab/topology.js';
+import { startCAfpacket, startDnat } from './paths.mjs';
 
 const { values } = parseArgs({ options: { mode: { type: 'string', default: 'dr' }, workers: { type: 'string', default: '2' }, reps: { type: 'string', default: '3' }, refs: { type: 'boolean', default: false } } });
 const mode = values.mode;
@@ -28,32 +29,15 @@ const rss = lab.byRole('realserver');
 const extra = [`-A -u ${VIP}:9000 -s rr`, ...rss.map((rs) => `-a -u ${VIP}:9000 -r ${addr4(rs)}:9000 ${FLAG[mode]} -w 1`)].join('\n') + '\n';
 const variants = ['V2', 'V3', ...(values.refs ? ['C', 'DNAT'] : [])];
 const runs = Object.fromEntries(variants.map((v) => [v, []]));
-const rs1 = rss[0];
 /** Starts one variant on lb1; resolves to { pid, stop }. */
 async function start(v) {
   if (v === 'V2' || v === 'V3') {
     const d = await m.startLabDirector(lab, { mode, backend: 'afpacket', workers: Number(values.workers), extraRules: extra, extraArgs: ['--afp-ring', v === 'V2' ? '2' : '3'] });
     return { pid: d.child.pid, stop: () => d.stop() };
   }
-  if (v === 'C') {
-    // DR to rs1 only, as in run.mjs: the VIP held, the kernel kept out with a raw DROP.
-    await lab.execOk('lb1', ['sh', '-c', `ip addr add ${VIP}/32 dev eth0; iptables -t raw -A PREROUTING -d ${VIP} -m comment --comment ulvs-bench -j DROP`]);
-    const p = lab.spawn('lb1', [`${CDIR}bin/afp-fwd`, 'eth0', VIP, await lab.mac(rs1.name), values.workers]);
-    await sleep(500);
-    return { pid: p.pid, stop: async () => { p.kill('SIGTERM'); await lab.exec('lb1', ['sh', '-c', `iptables -t raw -D PREROUTING -d ${VIP} -m comment --comment ulvs-bench -j DROP; ip addr del ${VIP}/32 dev eth0`]); } };
-  }
+  if (v === 'C') return startCAfpacket(lab, values.workers);
   // iptables DNAT over the 3 real servers (their replies come back through lb1's NAT gateway address).
-  const undoNat = await m.prepareRealServers(lab, 'nat');
-  const sh = [`ip addr add ${VIP}/32 dev eth0`, `ip addr add ${LAB_ADDR.natGateway4}/24 dev eth0`, 'sysctl -qw net.ipv4.ip_forward=1',
-    ...['tcp --dport 80', 'udp --dport 9000', `udp --dport ${LAB_UDP_PORT}`].flatMap((sel) => [
-      `iptables -t nat -A PREROUTING -d ${VIP} -p ${sel} -m statistic --mode nth --every 3 --packet 0 -j DNAT --to-destination ${addr4(rss[0])}`,
-      `iptables -t nat -A PREROUTING -d ${VIP} -p ${sel} -m statistic --mode nth --every 2 --packet 0 -j DNAT --to-destination ${addr4(rss[1])}`,
-      `iptables -t nat -A PREROUTING -d ${VIP} -p ${sel} -j DNAT --to-destination ${addr4(rss[2])}`])];
-  for (const c of sh) await lab.execOk('lb1', ['sh', '-c', c]);
-  return { pid: 0, stop: async () => {
-    await lab.exec('lb1', ['sh', '-c', `iptables -t nat -F PREROUTING; ip addr del ${VIP}/32 dev eth0; ip addr del ${LAB_ADDR.natGateway4}/24 dev eth0; sysctl -qw net.ipv4.ip_forward=0; conntrack -F 2>/dev/null; true`]);
-    await undoNat();
-  } };
+  return startDnat(lab, [9000, LAB_UDP_PORT]);
 }
 try {
   const built = await lab.exec('lb1', ['sh', '-c', `${CDIR}build.sh`]);

@@ -10,12 +10,13 @@
 // the C AF_PACKET and NFQUEUE forwarders, ulvs DR/NAT/TUN on each backend with 2 and 1 workers.
 // Writes the tables with ratios to bench/live.md (keeping its "## Notes" section). Everything it creates
 // (lab `bench`, processes, temp files) is removed at the end and on Ctrl-C.
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { Lab } from '../../dist/lab/lab.js';
 import * as m from '../../dist/lab/modes.js';
 import { addr4, LAB_ADDR, LAB_UDP_PORT } from '../../dist/lab/topology.js';
+import { allowPortReuse, removeTemp, startCAfpacket, startDnat, startProxy } from './paths.mjs';
 
 const { values } = parseArgs({ options: { 'duration-s': { type: 'string', default: '5' }, quick: { type: 'boolean', default: false }, only: { type: 'string' }, out: { type: 'string', default: new URL('../live.md', import.meta.url).pathname } } });
 const D = Number(values['duration-s']);
@@ -24,7 +25,6 @@ const VIP = LAB_ADDR.vip4;
 const PPS_PORT = 9000;
 const PINGS = 2000;
 const CDIR = new URL('./c/', import.meta.url).pathname;
-const TMP = { haproxy: '/tmp/ulvs-bench-haproxy.cfg', nginx: '/tmp/ulvs-bench-nginx.conf', nginxErr: '/tmp/ulvs-bench-nginx.err', nginxPid: '/tmp/ulvs-bench-nginx.pid' };
 const log = (s) => process.stderr.write(s + '\n');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const load0 = os.loadavg();
@@ -35,7 +35,7 @@ let cleaned = null;
 function cleanup() {
   cleaned ??= (async () => {
     await lab.down();
-    for (const f of Object.values(TMP)) rmSync(f, { force: true });
+    removeTemp('bench');
   })();
   return cleaned;
 }
@@ -44,9 +44,7 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 }
 
 const rss = lab.byRole('realserver');
-// Connection: close runs open ~5k connections/s: without port reuse the client (and a proxy's side towards the
-// real servers) runs out of ephemeral ports in TIME_WAIT and later rows collapse to a few hundred req/s.
-for (const host of ['client', 'lb1']) await lab.execOk(host, ['sysctl', '-qw', 'net.ipv4.ip_local_port_range=1024 65535', 'net.ipv4.tcp_tw_reuse=1']);
+await allowPortReuse(lab);
 
 async function wrk(host, close) {
   const argv = ['wrk', '-t2', '-c32', `-d${D}s`, '--latency', ...(close ? ['-H', 'Connection: close'] : []), `http://${host}/`];
@@ -117,42 +115,24 @@ try {
 
   // iptables DNAT on lb1 (NAT topology: real servers route via the NAT gateway on lb1).
   if (want('iptables DNAT')) {
-    const undo = await m.prepareRealServers(lab, 'nat');
-    const sh = [
-      `ip addr add ${VIP}/32 dev eth0`, `ip addr add ${LAB_ADDR.natGateway4}/24 dev eth0`, 'sysctl -qw net.ipv4.ip_forward=1',
-      ...['tcp --dport 80', `udp --dport ${PPS_PORT}`, `udp --dport ${LAB_UDP_PORT}`].flatMap((sel) => [
-        `iptables -t nat -A PREROUTING -d ${VIP} -p ${sel} -m statistic --mode nth --every 3 --packet 0 -j DNAT --to-destination ${addr4(rss[0])}`,
-        `iptables -t nat -A PREROUTING -d ${VIP} -p ${sel} -m statistic --mode nth --every 2 --packet 0 -j DNAT --to-destination ${addr4(rss[1])}`,
-        `iptables -t nat -A PREROUTING -d ${VIP} -p ${sel} -j DNAT --to-destination ${addr4(rss[2])}`]),
-    ];
-    for (const c of sh) await lab.execOk('lb1', ['sh', '-c', c]);
+    const dnat = await startDnat(lab, [PPS_PORT, LAB_UDP_PORT]);
     await measure('iptables DNAT (conntrack, nth over 3 real servers)', VIP, { kind: 'dnat', note: 'CPU is softirq, not sampled' });
-    await lab.exec('lb1', ['sh', '-c', `iptables -t nat -F PREROUTING; ip addr del ${VIP}/32 dev eth0; ip addr del ${LAB_ADDR.natGateway4}/24 dev eth0; sysctl -qw net.ipv4.ip_forward=0; conntrack -F 2>/dev/null; true`]);
-    await undo();
+    await dnat.stop();
   }
 
   // HAProxy and nginx stream, TCP proxies on lb1 (2 threads / 2 worker processes).
-  if (want('HAProxy')) {
-    await lab.execOk('lb1', ['ip', 'addr', 'add', `${VIP}/32`, 'dev', 'eth0']);
-    writeFileSync(TMP.haproxy, `global\n  maxconn 4000\n  nbthread 2\ndefaults\n  mode tcp\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\nfrontend f\n  bind ${VIP}:80\n  default_backend b\nbackend b\n  balance roundrobin\n${rss.map((rs) => `  server ${rs.name} ${addr4(rs)}:80\n`).join('')}`);
-    const hp = lab.spawn('lb1', ['haproxy', '-db', '-f', TMP.haproxy]);
-    await sleep(1000);
-    await measure('HAProxy 2 threads, mode tcp, roundrobin', VIP, { udp: false, kind: 'haproxy', note: 'TCP only' });
-    hp.kill('SIGTERM');
-    await lab.exec('lb1', ['ip', 'addr', 'del', `${VIP}/32`, 'dev', 'eth0']);
-  }
-  if (want('nginx')) {
-    const mod = '/usr/lib/nginx/modules/ngx_stream_module.so';
-    await lab.execOk('lb1', ['ip', 'addr', 'add', `${VIP}/32`, 'dev', 'eth0']);
-    writeFileSync(TMP.nginx, `load_module ${mod};\nworker_processes 2;\ndaemon off;\npid ${TMP.nginxPid};\nerror_log ${TMP.nginxErr} warn;\nevents { worker_connections 4096; }\nstream {\n  upstream b {\n${rss.map((rs) => `    server ${addr4(rs)}:80;\n`).join('')}  }\n  server { listen ${VIP}:80; proxy_pass b; }\n}\n`);
-    const ngx = lab.spawn('lb1', ['nginx', '-e', TMP.nginxErr, '-c', TMP.nginx]);
-    await sleep(1000);
-    if (ngx.exitCode !== null) results.push({ name: 'nginx stream', kind: 'nginx', rpsKa: NaN, rpsClose: NaN, p50: NaN, p99: NaN, pps: NaN, note: `not measured: nginx exited (${readFileSync(TMP.nginxErr, 'utf8').trim().split('\n').pop()})` });
-    else await measure('nginx stream, 2 workers, round robin', VIP, { udp: false, kind: 'nginx', note: 'TCP only' });
-    const gone = new Promise((r) => (ngx.exitCode !== null ? r() : ngx.once('exit', r)));
-    ngx.kill('SIGTERM');
-    await Promise.race([gone, sleep(5000)]);
-    await lab.exec('lb1', ['ip', 'addr', 'del', `${VIP}/32`, 'dev', 'eth0']);
+  const proxies = [['haproxy', 'HAProxy', 'HAProxy 2 threads, mode tcp, roundrobin'], ['nginx', 'nginx', 'nginx stream, 2 workers, round robin']];
+  for (const [kind, key, name] of proxies) {
+    if (!want(key)) continue;
+    let proxy;
+    try {
+      proxy = await startProxy(lab, kind, 'bench');
+    } catch (e) {
+      results.push({ name, kind, rpsKa: NaN, rpsClose: NaN, p50: NaN, p99: NaN, pps: NaN, note: `not measured: ${e.message}` });
+      continue;
+    }
+    await measure(name, VIP, { udp: false, kind, note: 'TCP only' });
+    await proxy.stop();
   }
 
   // Minimal C forwarders (bench/live/c): the ceilings of each I/O path, one real server, one thread.
@@ -161,12 +141,9 @@ try {
     const th = `${threads} thread${threads > 1 ? 's' : ''}`;
     if (want(`C AF_PACKET ${th}`)) {
       const undoDr = await m.prepareRealServers(lab, 'dr');
-      await lab.execOk('lb1', ['sh', '-c', `ip addr add ${VIP}/32 dev eth0; iptables -t raw -A PREROUTING -d ${VIP} -m comment --comment ulvs-bench -j DROP`]);
-      const afp = lab.spawn('lb1', [`${CDIR}bin/afp-fwd`, 'eth0', VIP, await lab.mac(rs1.name), String(threads)]);
-      await sleep(500);
+      const afp = await startCAfpacket(lab, threads);
       await measure(`C AF_PACKET DR forwarder, ${th} (TPACKET_V3 + fanout + sendmmsg, rs1 only)`, VIP, { pid: afp.pid, kind: 'c-afpacket', workers: threads });
-      afp.kill('SIGTERM');
-      await lab.exec('lb1', ['sh', '-c', `iptables -t raw -D PREROUTING -d ${VIP} -m comment --comment ulvs-bench -j DROP; ip addr del ${VIP}/32 dev eth0`]);
+      await afp.stop();
       await undoDr();
     }
     if (want(`C NFQUEUE ${th}`)) {
