@@ -4,7 +4,7 @@
  * inode of /proc/self/ns/net, so `ip netns exec X ulvsadm` finds the daemon of namespace X.
  * ULVS_RUN_DIR overrides the base directory (/run/ulvs) and ULVS_SOCKET the socket path.
  */
-import { readFileSync, statSync, unlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { readFileSync, rmdirSync, statSync, unlinkSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 
 /** The current network namespace's id: the inode number of /proc/self/ns/net ("0" if unreadable). */
@@ -65,9 +65,20 @@ export function acquirePidFile(pidPath: string, socketPath: string): void {
   writeFileSync(pidPath, `${process.pid}\n`, { mode: 0o644 });
 }
 
-/** Removes the pid file if it is still ours. */
-export function releasePidFile(pidPath: string): void {
+/**
+ * Removes the pid file if it is still ours; in the default layout also the namespace's directory and
+ * the base directory once they are empty (rmdir never removes one that still holds something).
+ */
+export function releasePidFile(pidPath: string, env: NodeJS.ProcessEnv = process.env): void {
   try {
-    if (readFileSync(pidPath, 'utf8').trim() === String(process.pid)) unlinkSync(pidPath);
-  } catch { /* gone */ }
+    if (readFileSync(pidPath, 'utf8').trim() !== String(process.pid)) return;
+    unlinkSync(pidPath);
+  } catch {
+    return; // gone, or another daemon's
+  }
+  const base = env.ULVS_RUN_DIR || '/run/ulvs';
+  if (path.dirname(pidPath) !== path.join(base, netnsId())) return;
+  for (const dir of [path.dirname(pidPath), base]) {
+    try { rmdirSync(dir); } catch { break; }
+  }
 }

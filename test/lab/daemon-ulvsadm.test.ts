@@ -135,6 +135,8 @@ t.test('daemon + ulvsadm + reload in a lab', { skip: notRoot || noAddon, timeout
   child.kill('SIGTERM');
   t.equal(await exited, 0, 'clean stop on SIGTERM');
   t.notOk(existsSync(sock), 'socket removed');
+  t.notOk(existsSync(path.join(runDir, nsIno)), 'the namespace\'s run directory removed');
+  t.notOk(existsSync(runDir), 'and the empty base run directory');
   const left = await lab.exec('lb1', ['iptables-save']);
   t.notMatch(left.stdout, /ulvs/, 'netfilter rules removed');
 });
