@@ -6,7 +6,8 @@
         "native/addon.cc",
         "native/nfqueue.cc",
         "native/afpacket.cc",
-        "native/rawsock.cc"
+        "native/rawsock.cc",
+        "native/xdp.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=9", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],

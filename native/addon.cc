@@ -1,15 +1,16 @@
 // Entry point of the ulvs native addon: one context-aware Node-API module whose parts
-// (NFQUEUE, AF_PACKET, raw IP sockets) register themselves. Loaded only by src/native/addon.ts.
+// (NFQUEUE, AF_PACKET, raw IP sockets, XDP programs) register themselves. Loaded only by src/native/addon.ts.
 #include "module.h"
 
 namespace {
-constexpr uint32_t kAbiVersion = 1;  // bump when an exported signature changes
+constexpr uint32_t kAbiVersion = 2;  // bump when an exported signature changes
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("abiVersion", Napi::Number::New(env, kAbiVersion));
   ulvs::InitNfqueue(env, exports);
   ulvs::InitAfPacket(env, exports);
   ulvs::InitRawSock(env, exports);
+  ulvs::InitXdp(env, exports);
   return exports;
 }
 }  // namespace

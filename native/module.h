@@ -7,4 +7,5 @@ namespace ulvs {
 void InitNfqueue(Napi::Env env, Napi::Object exports);
 void InitAfPacket(Napi::Env env, Napi::Object exports);
 void InitRawSock(Napi::Env env, Napi::Object exports);
+void InitXdp(Napi::Env env, Napi::Object exports);
 }  // namespace ulvs

@@ -19,7 +19,7 @@ export type { LabMode } from './modes.js';
 const MODE_TEXT: Record<LabMode, string> = {
   dr: 'DR (direct routing): the director rewrites only the MAC; real servers hold the VIP on lo and answer the client directly',
   nat: 'NAT (masquerading): the director rewrites the destination to the real server and the replies back to the VIP',
-  tun: 'TUN (IPIP): the director encapsulates; real servers decapsulate (userspace, this kernel has no ipip) and answer directly',
+  tun: 'TUN (IPIP): the director encapsulates; real servers decapsulate (XDP, this kernel has no ipip) and answer directly',
 };
 
 /** Runs the demo on a lab that is up; writes to `out`; resolves to an exit code. */

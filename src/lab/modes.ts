@@ -123,9 +123,10 @@ function startInHost(lab: Lab, node: string, argv: string[], readyText: string, 
 
 /**
  * The real servers' side of a mode (for the VIP of `o.family`, default 4; NAT with family 6 moves the
- * IPv6 default route to the NAT gateway); returns a function that undoes it.
+ * IPv6 default route to the NAT gateway); returns a function that undoes it and resolves to the real
+ * servers' `ulvs realserver` output (none for NAT).
  */
-export async function prepareRealServers(lab: Lab, mode: LabMode, o: { detached?: boolean; logDir?: string; family?: LabFamily } = {}): Promise<() => Promise<void>> {
+export async function prepareRealServers(lab: Lab, mode: LabMode, o: { detached?: boolean; logDir?: string; family?: LabFamily; decap?: 'auto' | 'xdp' | 'userspace' } = {}): Promise<() => Promise<string[]>> {
   const rss = lab.byRole('realserver');
   const v6 = o.family === 6;
   if (mode === 'nat') {
@@ -133,11 +134,12 @@ export async function prepareRealServers(lab: Lab, mode: LabMode, o: { detached?
     await Promise.all(rss.map((rs) => lab.execOk(rs.name, ['ip', fam, 'route', 'replace', 'default', 'via', v6 ? LAB_ADDR.natGateway6 : LAB_ADDR.natGateway4])));
     return async () => {
       await Promise.all(rss.map((rs) => lab.exec(rs.name, ['ip', fam, 'route', 'replace', 'default', 'via', v6 ? LAB_ADDR.router6 : LAB_ADDR.router4])));
+      return [];
     };
   }
-  const procs = await Promise.all(rss.map((rs) => startInHost(lab, rs.name, [...commandArgv('realserver'), 'run', '--mode', mode, '--vip', labVip(o.family)], 'ready',
+  const procs = await Promise.all(rss.map((rs) => startInHost(lab, rs.name, [...commandArgv('realserver'), 'run', '--mode', mode, '--vip', labVip(o.family), '--decap', o.decap ?? 'auto'], 'ready',
     { detached: o.detached, logFile: o.logDir ? path.join(o.logDir, `${rs.name}-realserver.log`) : undefined })));
-  return async () => { await Promise.all(procs.map((p) => p.stop())); };
+  return () => Promise.all(procs.map((p) => p.stop()));
 }
 
 /** Starts `ulvs director` in a director host with the lab rules of `o.mode`; resolves when it is ready. */

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { NativeAddon } from './types.js';
 
 /** The ABI version this TypeScript expects; must equal native/addon.cc's kAbiVersion. */
-export const EXPECTED_ABI = 1;
+export const EXPECTED_ABI = 2;
 
 /** Raised when the addon cannot be loaded; its message is one sentence for the user. */
 export class NativeAddonError extends Error {

@@ -125,3 +125,15 @@ export interface NativeIoAddon {
   /** Number of counters afpOpen's stats array needs. */
   afpStatCount: number;
 }
+
+/** Functions of native/xdp.cc (eBPF XDP programs assembled in TypeScript). */
+export interface NativeXdpAddon {
+  /** Creates the counter map (map -1 when counterSlots is 0), patches its fd into the program, loads it. */
+  xdpLoad(insns: Uint8Array, counterSlots: number): { prog: number; map: number };
+  /** Links the program to an interface (driver or generic XDP); attached while the returned fd is open. */
+  xdpLink(prog: number, ifindex: number, skbMode: boolean): number;
+  /** Reads each u64 slot of the counter map. */
+  xdpCounters(map: number, slots: number): number[];
+  /** Closes a program, map or link fd. */
+  bpfClose(fd: number): void;
+}

@@ -7,11 +7,17 @@
  * it had arrived — where the VIP on lo accepts it. Raw-table DROPs (comment `ulvs`) keep the kernel from
  * answering the outer packets with ICMP protocol-unreachable / ICMPv6 parameter-problem. One batch per
  * wakeup, no per-packet allocation.
+ *
+ * In front of it, unless told otherwise, an XDP program (realserver/xdp-decap.ts) decapsulates IPIP to
+ * the interface's IPv4 addresses in the kernel; the ring then sees only what the program passes on
+ * (IPv6-in-IPv6, outer fragments or options).
  */
+import { readFileSync } from 'node:fs';
 import { createBatch, LinkType, Verdict, type PacketBatch } from '../dataplane/batch.js';
 import { AfpacketIo } from '../io/afpacket.js';
 import { v6Words } from '../io/bpf.js';
 import { run } from '../util/exec.js';
+import { attachXdpDecap, type XdpDecap } from './xdp-decap.js';
 
 const ETH = 14;
 const IPV6_HEADER = 40;
@@ -19,10 +25,17 @@ const IPPROTO_IPIP = 4;
 /** IPv6 next header of an encapsulated IPv6 packet (IPPROTO_IPV6). */
 const IPPROTO_IPV6 = 41;
 
+/** Where IPIP to IPv4 addresses is decapsulated: XDP when possible (auto), XDP or fail, or only in userspace. */
+export type DecapPath = 'auto' | 'xdp' | 'userspace';
+
 /** A running decapsulator. */
 export interface IpipDecap {
-  /** Packets decapsulated and handed to the stack. */
+  /** Packets decapsulated in userspace and handed to the stack. */
   readonly counters: { decapsulated: number; ignored: number };
+  /** The XDP program decapsulating IPIP in the kernel, when attached. */
+  readonly xdp?: XdpDecap;
+  /** Why XDP is not used when the path was 'auto' and attaching failed. */
+  readonly xdpError?: string;
   /** Stops receiving and removes the DROP rules. */
   stop(): Promise<void>;
 }
@@ -138,7 +151,7 @@ async function ipv6AddressesOf(iface: string): Promise<string[]> {
  * addresses and IPv6-in-IPv6 to its IPv6 addresses (the interface's global IPv6 addresses are added when
  * `localAddrs` names none).
  */
-export async function startIpipDecap(iface: string, localAddrs: string[]): Promise<IpipDecap> {
+export async function startIpipDecap(iface: string, localAddrs: string[], path: DecapPath = 'auto'): Promise<IpipDecap> {
   const counters = { decapsulated: 0, ignored: 0 };
   const addrs = localAddrs.some((a) => a.includes(':')) ? localAddrs : [...localAddrs, ...(await ipv6AddressesOf(iface))];
   const rule = (op: '-A' | '-D', a: string): string[] => {
@@ -148,10 +161,22 @@ export async function startIpipDecap(iface: string, localAddrs: string[]): Promi
   const batch = createBatch(LinkType.Ether, 64);
   const io = new AfpacketIo({ kind: 'afpacket', interfaces: [iface], fanoutGroups: [0], filter: tunnelFilter(addrs), retireMs: 1 }, batch);
   io.start((b) => decapBatch(b, 1, counters));
+  let xdp: XdpDecap | undefined;
+  let xdpError: string | undefined;
+  const v4 = addrs.filter((a) => !a.includes(':'));
+  if (path !== 'userspace' && v4.length > 0) {
+    try {
+      xdp = attachXdpDecap(Number(readFileSync(`/sys/class/net/${iface}/ifindex`, 'utf8')), v4);
+    } catch (e) {
+      if (path === 'xdp') { io.close(); throw e; }
+      xdpError = (e as Error).message;
+    }
+  }
   const added: string[] = [];
   for (const a of addrs) {
     const r = await run(rule('-A', a));
     if (r.code !== 0) {
+      xdp?.close();
       io.close();
       for (const x of added) await run(rule('-D', x));
       throw new Error(`cannot add the ${a.includes(':') ? 'ip6tables' : 'iptables'} rule that keeps the kernel from rejecting tunnelled packets: ${r.stderr.trim()}`);
@@ -160,7 +185,10 @@ export async function startIpipDecap(iface: string, localAddrs: string[]): Promi
   }
   return {
     counters,
+    xdp,
+    xdpError,
     async stop() {
+      xdp?.close();
       io.close();
       for (const a of added) await run(rule('-D', a));
     },

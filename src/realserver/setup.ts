@@ -99,7 +99,7 @@ export async function realServerSetup(mode: RealServerMode, vips: string[]): Pro
     }
   }
   save();
-  if (mode === 'tun' && !useTunl0) done.push("this kernel has no ipip module: keep 'ulvs realserver decap' running (userspace IPIP decapsulator)");
+  if (mode === 'tun' && !useTunl0) done.push("this kernel has no ipip module: keep 'ulvs realserver decap' running (IPIP decapsulator: XDP in the kernel, else userspace)");
   return done;
 }
 
@@ -157,7 +157,7 @@ export async function realServerStatus(mode: RealServerMode, vips: string[], dec
   }
   if (mode === 'tun') {
     if (tunl0) out.push({ ok: true, message: 'the kernel decapsulates IPIP (tunl0)' });
-    else if (decapRunning) out.push({ ok: true, message: 'the userspace IPIP decapsulator is running' });
+    else if (decapRunning) out.push({ ok: true, message: 'the IPIP decapsulator (ulvs realserver decap) is running' });
     else out.push({ ok: false, message: "this kernel has no ipip module and no userspace decapsulator is running: IPIP packets from the director will be answered with ICMP protocol-unreachable (run 'ulvs realserver decap')" });
   }
   if (out.every((f) => f.ok)) out.push({ ok: true, message: `this host is ready to be a ${mode.toUpperCase()} real server` });

@@ -49,3 +49,10 @@ t.test('a bad --afp-ring value prints usage and exits 2', async (t) => {
   t.equal(r.status, 2);
   t.match(r.stderr, /--afp-ring must be 2 or 3, not '4'/);
 });
+
+t.test('a bad realserver --decap value prints usage and exits 2', async (t) => {
+  const r = runCli(['realserver', 'decap', '--decap', 'kernel']);
+  t.equal(r.status, 2);
+  t.match(r.stderr, /--decap must be auto, xdp or userspace, not 'kernel'/);
+  t.match(r.stderr, /usage: ulvs realserver/);
+});

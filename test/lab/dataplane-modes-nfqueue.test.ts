@@ -2,7 +2,8 @@
  * DR, NAT and TUN end to end on the NFQUEUE backend (2 workers): HTTP and UDP from the client through
  * the VIP, every real server gets its round-robin share, a capture on rs1 shows the mode's packet shape,
  * and stopping the director leaves no rules, routes, addresses or queues behind (body in dataplane-modes.ts).
+ * TUN's real servers decapsulate in userspace (--decap userspace).
  */
 import { testModesOn } from './dataplane-modes.js';
 
-testModesOn('nfqueue');
+testModesOn('nfqueue', 'userspace');

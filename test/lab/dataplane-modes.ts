@@ -2,7 +2,9 @@
  * The DR/NAT/TUN end-to-end body shared by dataplane-modes-afpacket.test.ts and
  * dataplane-modes-nfqueue.test.ts: HTTP and UDP from the client through the VIP, every real server gets
  * its round-robin share, a capture on rs1 shows the mode's packet shape, and stopping the director
- * leaves no rules, routes, addresses or queues behind.
+ * leaves no rules, routes, addresses or queues behind. TUN's real servers decapsulate with `decap`: XDP
+ * pops the outer header before any tap on rs1 sees it, so then the IPIP shape is captured on the switch
+ * port that feeds rs1 (the same wire), and the real servers' counters show which path decapsulated.
  */
 import t from 'tap';
 import { Lab, uniqueLabId } from '../../src/lab/lab.js';
@@ -11,7 +13,7 @@ import { countByServer, directorLeftovers, prepareRealServers, requestsThroughVi
 import { LAB_ADDR } from '../../src/lab/topology.js';
 
 /** Registers the `modes on <backend>` lab test (skipped with a reason when not root). */
-export function testModesOn(backend: 'afpacket' | 'nfqueue'): void {
+export function testModesOn(backend: 'afpacket' | 'nfqueue', decap: 'xdp' | 'userspace'): void {
   t.test(`modes on ${backend}`, { skip: process.getuid?.() !== 0 && 'needs root' }, async (t) => {
     const lab = await Lab.up({ id: uniqueLabId() });
     t.teardown(() => lab.down());
@@ -19,12 +21,14 @@ export function testModesOn(backend: 'afpacket' | 'nfqueue'): void {
     const rs1Addr = '198.18.0.21';
     for (const mode of ['dr', 'nat', 'tun'] as LabMode[]) {
       await t.test(mode, async (t) => {
-        const undo = await prepareRealServers(lab, mode);
-        t.teardown(undo);
+        const undo = await prepareRealServers(lab, mode, { decap });
+        let undone = false;
+        t.teardown(async () => { if (!undone) await undo(); });
         const director = await startLabDirector(lab, { mode, backend, workers: Number(process.env.ULVS_TEST_WORKERS ?? 2) });
         let stopped = false;
         t.teardown(async () => { if (!stopped) await director.stop(); });
-        const cap = await startCapture(lab, 'rs1', 'eth0', mode === 'tun' ? 'ip proto 4' : 'tcp port 80 and tcp[tcpflags] & tcp-syn != 0');
+        const onSwitch = mode === 'tun' && decap === 'xdp';
+        const cap = await startCapture(lab, onSwitch ? 'sw' : 'rs1', onSwitch ? 'rs1-eth0' : 'eth0', mode === 'tun' ? 'ip proto 4' : 'tcp port 80 and tcp[tcpflags] & tcp-syn != 0');
         t.teardown(() => cap.remove());
         const http = await requestsThroughVip(lab, 9);
         const udp = await requestsThroughVip(lab, 6, { udp: true });
@@ -51,6 +55,13 @@ export function testModesOn(backend: 'afpacket' | 'nfqueue'): void {
         stopped = true;
         t.match(out, /rules, routes and addresses removed/, 'director stopped cleanly');
         t.same(await directorLeftovers(lab), [], 'nothing left on lb1');
+        if (mode === 'tun') {
+          const outs = await undo();
+          undone = true;
+          const counts = outs.map((o) => /decapsulated (\d+) packet\(s\) in the kernel \(XDP\), (\d+) in userspace/.exec(o)?.slice(1).map(Number) ?? [-1, -1]);
+          const [k, u] = decap === 'xdp' ? [0, 1] : [1, 0];
+          t.ok(counts.every((c) => c[k]! > 0 && c[u] === 0), `every real server decapsulated in ${decap === 'xdp' ? 'the kernel (XDP)' : 'userspace'} only (${JSON.stringify(counts)})`);
+        }
       });
     }
   });

@@ -7,20 +7,23 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { UsageError, UserError, type CliCommand } from '../command.js';
 import { kernelHasIpip, realServerSetup, realServerStatus, realServerTeardown, type RealServerMode } from '../../realserver/setup.js';
-import { startIpipDecap } from '../../realserver/ipip-decap.js';
+import { startIpipDecap, type DecapPath } from '../../realserver/ipip-decap.js';
 import { run } from '../../util/exec.js';
 
 const USAGE = `usage: ulvs realserver setup    --mode dr|tun --vip VIP [--vip VIP...]
        ulvs realserver teardown
        ulvs realserver status   --mode dr|tun --vip VIP [--vip VIP...]
-       ulvs realserver decap    [--iface IF]        (userspace IPIP decapsulator, until Ctrl-C)
-       ulvs realserver run      --mode dr|tun --vip VIP [--iface IF]   (setup + decap if needed; teardown on exit)
+       ulvs realserver decap    [--iface IF] [--decap auto|xdp|userspace]   (IPIP decapsulator, until Ctrl-C)
+       ulvs realserver run      --mode dr|tun --vip VIP [--iface IF] [--decap auto|xdp|userspace]
+                                (setup + decap if needed; teardown on exit)
 
 setup:    puts the VIP on lo (tun: tunl0 when the kernel has ipip), sets arp_ignore=1 and
           arp_announce=2 (and rp_filter=0 for tun); everything it changes is undone by teardown.
 status:   explains what is missing or misconfigured, one sentence each; exit 1 if anything is.
 decap:    receives IPIP packets for this host's addresses and hands the inner packets to the stack
-          (for kernels without the ipip module).
+          (for kernels without the ipip module). --decap auto (default) pops IPv4 IPIP in the kernel
+          with an XDP program when the kernel allows it, else in userspace; xdp requires XDP;
+          userspace never attaches it. IPv6-in-IPv6 is always decapsulated in userspace.
 `;
 
 function ifaceWithDefaultRoute(): Promise<string> {
@@ -48,15 +51,23 @@ async function decapRunning(): Promise<boolean> {
   return r.stdout.split('\n').some((l) => l.includes('--comment ulvs') && /-p (4|ipencap) /.test(l));
 }
 
-async function runDecap(iface: string | undefined, out: (l: string) => void): Promise<() => Promise<void>> {
+async function runDecap(iface: string | undefined, path: DecapPath, out: (l: string) => void): Promise<() => Promise<void>> {
   const dev = iface ?? (await ifaceWithDefaultRoute());
   const addrs = await addressesOf(dev);
   if (addrs.length === 0) throw new UserError(`interface ${dev} has no IPv4 address to receive IPIP on`);
-  const d = await startIpipDecap(dev, addrs);
-  out(`ulvs realserver: decapsulating IPIP to ${addrs.join(', ')} on ${dev}; Ctrl-C to stop`);
+  let d;
+  try {
+    d = await startIpipDecap(dev, addrs, path);
+  } catch (e) {
+    throw new UserError(`cannot start the IPIP decapsulator on ${dev}: ${(e as Error).message}`);
+  }
+  const where = d.xdp ? `in the kernel (XDP, ${d.xdp.mode} mode; IPv6-in-IPv6 in userspace)`
+    : `in userspace${d.xdpError ? ` (XDP not used: ${d.xdpError})` : ''}`;
+  out(`ulvs realserver: decapsulating IPIP to ${addrs.join(', ')} on ${dev} ${where}; Ctrl-C to stop`);
   return async () => {
+    const inKernel = d.xdp?.decapsulated() ?? 0;
     await d.stop();
-    out(`ulvs realserver: decapsulated ${d.counters.decapsulated} packet(s)`);
+    out(`ulvs realserver: decapsulated ${inKernel} packet(s) in the kernel (XDP), ${d.counters.decapsulated} in userspace`);
   };
 }
 
@@ -76,7 +87,7 @@ export const command: CliCommand = {
     const [sub, ...rest] = argv;
     let v;
     try {
-      v = parseArgs({ args: rest, options: { mode: { type: 'string' }, vip: { type: 'string', multiple: true }, iface: { type: 'string' } } }).values;
+      v = parseArgs({ args: rest, options: { mode: { type: 'string' }, vip: { type: 'string', multiple: true }, iface: { type: 'string' }, decap: { type: 'string', default: 'auto' } } }).values;
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
@@ -87,6 +98,8 @@ export const command: CliCommand = {
       return v.mode;
     };
     if (!['setup', 'teardown', 'status', 'decap', 'run'].includes(sub ?? '')) throw new UsageError(sub ? `unknown action '${sub}'` : 'an action is required');
+    if (!['auto', 'xdp', 'userspace'].includes(v.decap!)) throw new UsageError(`--decap must be auto, xdp or userspace, not '${v.decap}'`);
+    const decap = v.decap as DecapPath;
     if (sub !== 'status' && process.getuid?.() !== 0) throw new UserError(`ulvs realserver ${sub} needs root`);
     if (sub === 'status') {
       const findings = await realServerStatus(needMode(), v.vip!, await decapRunning());
@@ -103,7 +116,7 @@ export const command: CliCommand = {
       return 0;
     }
     if (sub === 'decap') {
-      const stop = await runDecap(v.iface, out);
+      const stop = await runDecap(v.iface, decap, out);
       await untilSignal();
       await stop();
       return 0;
@@ -113,7 +126,7 @@ export const command: CliCommand = {
     for (const l of await realServerSetup(mode, v.vip!)) out(l);
     let stop: (() => Promise<void>) | undefined;
     try {
-      if (mode === 'tun' && !(await kernelHasIpip())) stop = await runDecap(v.iface, out);
+      if (mode === 'tun' && !(await kernelHasIpip())) stop = await runDecap(v.iface, decap, out);
       out('ulvs realserver: ready');
       await untilSignal();
     } finally {
