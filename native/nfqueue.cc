@@ -1,6 +1,6 @@
 // NFQUEUE packet I/O for one worker: one queue per handle, batched receive (recvmmsg drains the
 // netlink socket straight into the batch slots' memory) and batched verdicts (all verdicts of a batch
-// in one sendmsg: runs of equal verdict+mark become one NFQNL_MSG_VERDICT_BATCH, rewritten packets get
+// in one sendmsg, or a few when they exceed the socket's send buffer: runs of equal verdict+mark become one NFQNL_MSG_VERDICT_BATCH, rewritten packets get
 // their own NFQNL_MSG_VERDICT with NFQA_PAYLOAD). One JS callback per batch; after it returns the
 // verdicts the JS side wrote into the batch arrays are sent.
 //
@@ -141,6 +141,9 @@ struct Nfq {
   std::vector<mmsghdr> msgs;
   std::vector<iovec> iovs;
   std::vector<uint8_t> tx;  // verdict messages of one batch
+  // Largest send the socket takes (netlink refuses a message longer than its sndbuf with EMSGSIZE):
+  // the verdicts of a big batch of rewritten packets go out in several sends of at most this size.
+  size_t sendLimit = 64 * 1024;
 };
 
 void Bump(Nfq* q, int i, double by = 1) {
@@ -191,11 +194,36 @@ int AttrCb(const struct nlattr* attr, void* data) {
   return MNL_CB_OK;
 }
 
-// Appends the verdicts of packets [0, count) to q->tx and sends them in one sendmsg.
+// Sends the first `off` bytes of q->tx (verdicts of `packets` packets). A verdict that never reaches
+// the kernel leaves its packet in the queue for good (and a full queue stalls every flow on it), so a
+// transient ENOBUFS/EAGAIN is retried.
+void FlushVerdicts(Nfq* q, size_t off, uint32_t packets) {
+  if (off == 0) return;
+  ssize_t n;
+  int tries = 0;
+  for (;;) {
+    n = send(q->fd, q->tx.data(), off, 0);
+    if (n >= 0 || errno == EINTR) {
+      if (n >= 0) break;
+      continue;
+    }
+    if ((errno != ENOBUFS && errno != EAGAIN) || ++tries > 100) break;
+    usleep(100);
+  }
+  if (n < 0) Bump(q, kNlErrors);
+  else Bump(q, kVerdicts, packets);
+}
+
+// Netlink bytes of a verdict message carrying `payload` bytes (header, nfgenmsg, verdict, mark, payload).
+constexpr size_t VerdictMsgBytes(size_t payload) { return 64 + ((payload + 3) & ~size_t(3)); }
+
+// Writes the verdicts of packets [0, count) to q->tx and sends them in as few sends as the socket takes
+// (one for a batch of up to q->sendLimit bytes).
 void SendVerdicts(Nfq* q, uint32_t count) {
   BatchView& b = q->b;
   size_t off = 0;
   uint32_t i = 0;
+  uint32_t sent = 0;  // packets whose verdicts went out in earlier sends of this batch
   while (i < count) {
     uint8_t v = b.verdict[i];
     uint32_t mark = b.mark[i];
@@ -203,6 +231,11 @@ void SendVerdicts(Nfq* q, uint32_t count) {
       uint32_t len = b.length[i];
       uint32_t st = b.start[i];
       if (size_t(st) + len > b.bufLen) len = 0, v = kDrop;
+      if (off > 0 && off + VerdictMsgBytes(len) > q->sendLimit) {
+        FlushVerdicts(q, off, i - sent);
+        sent = i;
+        off = 0;
+      }
       char* m = reinterpret_cast<char*>(q->tx.data() + off);
       struct nlmsghdr* nlh = PutHeader(m, NFQNL_MSG_VERDICT, q->queue);
       struct nfqnl_msg_verdict_hdr vh = {htonl(NF_ACCEPT), htonl(b.id[i])};
@@ -216,6 +249,11 @@ void SendVerdicts(Nfq* q, uint32_t count) {
       continue;
     }
     // A run of unmodified packets with the same verdict and mark: one batch verdict for the last id.
+    if (off > 0 && off + VerdictMsgBytes(0) > q->sendLimit) {
+      FlushVerdicts(q, off, i - sent);
+      sent = i;
+      off = 0;
+    }
     uint32_t j = i + 1;
     uint8_t nv = (v == kAccept) ? kAccept : kDrop;
     while (j < count && b.mark[j] == mark && b.verdict[j] != kAcceptModified &&
@@ -230,11 +268,7 @@ void SendVerdicts(Nfq* q, uint32_t count) {
     Bump(q, kVerdictMsgs);
     i = j;
   }
-  if (off == 0) return;
-  ssize_t n;
-  do n = send(q->fd, q->tx.data(), off, 0); while (n < 0 && errno == EINTR);
-  if (n < 0) Bump(q, kNlErrors);
-  else Bump(q, kVerdicts, count);
+  FlushVerdicts(q, off, count - sent);
 }
 
 void CallJs(Nfq* q, uint32_t count) {
@@ -464,6 +498,12 @@ napi_value Open(napi_env env, napi_callback_info info) {
   setsockopt(q->fd, SOL_NETLINK, NETLINK_NO_ENOBUFS, &one, sizeof one);
   if (setsockopt(q->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) < 0)
     setsockopt(q->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+  // Room for one send of a whole batch of rewritten packets where allowed; sendLimit follows what we got.
+  int sndbuf = 1 << 20;
+  if (setsockopt(q->fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof sndbuf) < 0)
+    setsockopt(q->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+  socklen_t il = sizeof sndbuf;
+  if (getsockopt(q->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &il) == 0 && sndbuf > 8192) q->sendLimit = size_t(sndbuf) - 1024;
   struct sockaddr_nl sa = {};
   sa.nl_family = AF_NETLINK;
   if (bind(q->fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) < 0) return fail(SockErr("bind", errno, q->queue));
