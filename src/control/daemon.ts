@@ -66,6 +66,8 @@ export class Daemon {
   private rateTimer?: NodeJS.Timeout;
   private queue: Promise<unknown> = Promise.resolve();
   private publishedGeneration = -1;
+  /** The rules the data plane runs (the last publish that resolved): what listings show. */
+  private publishedRules: ReturnType<RuleTable['rules']> | undefined;
   private startedAtMs = 0;
   private lastReload?: ReloadReport & { atMs: number };
   private stopping?: Promise<void>;
@@ -163,9 +165,12 @@ export class Daemon {
     return this.stopping;
   }
 
-  /** The listing ipvsadm would print from (rules joined with live counters and rates). */
+  /**
+   * The listing ipvsadm would print from: the rules the data plane runs (a change shows once every worker
+   * has it, as an IPVS change is visible once it is in force) joined with live counters and rates.
+   */
   listing(): IpvsListing {
-    return buildListing(this.table.rules(), this.opts.dataPlane.counters(), this.rates);
+    return buildListing(this.publishedRules ?? this.table.rules(), this.opts.dataPlane.counters(), this.rates);
   }
 
   /** Applies one ulvsadm change; throws IpvsadmError with ipvsadm's message. */
@@ -280,8 +285,10 @@ export class Daemon {
   private async publish(): Promise<void> {
     if (this.table.generation === this.publishedGeneration) return;
     const gen = this.table.generation;
-    await this.opts.dataPlane.publish(this.table.rules());
+    const rules = this.table.rules();
+    await this.opts.dataPlane.publish(rules);
     this.publishedGeneration = gen;
+    this.publishedRules = rules;
   }
 
   private sampleRates(): void {

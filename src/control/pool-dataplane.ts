@@ -89,7 +89,7 @@ export class PoolDataPlane implements DataPlanePort {
       // A new VIP set: swap the rings' BPF filter in place (no new sockets, nothing in flight lost), then the snapshot.
       this.pool.setFilter(buildFilter({ dst: vips, src: natRs }));
       this.filterJson = filterJson;
-      this.pool.publish(this.spec);
+      await this.pool.whenApplied(this.pool.publish(this.spec));
     } else if (!this.pool) {
       this.pool = await DataplanePool.start({
         backend: this.o.backend, workers: this.o.workers, interfaces: this.o.interfaces, queueBase: this.o.queueBase, afpRing: this.o.afpRing,
@@ -99,7 +99,8 @@ export class PoolDataPlane implements DataPlanePort {
       });
       this.filterJson = filterJson;
     } else {
-      this.pool.publish(this.spec);
+      // Resolve only when every worker runs the new rules: what ulvsadm lists is what forwards.
+      await this.pool.whenApplied(this.pool.publish(this.spec));
     }
     const plan = planDirectorNet(rules, {
       backend: this.o.backend, interfaces: this.o.interfaces, workers: this.pool.size, queueBase: this.o.queueBase,

@@ -222,6 +222,20 @@ export class DataplanePool {
     this.slots[i]?.worker?.postMessage({ type: 'crash' } satisfies ToWorker);
   }
 
+  /**
+   * Resolves true when every live worker runs snapshot `version` or a later one (a worker that is
+   * restarting gets the current snapshot when it comes up), false after `timeoutMs`.
+   */
+  async whenApplied(version: number, timeoutMs = 2000): Promise<boolean> {
+    const all = new Float64Array(this.counterBuf);
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.stopped || this.slots.every((s) => !s.alive || all[s.index * WORKER_STAT_SLOTS + WorkerStat.SnapshotVersion]! >= version)) return true;
+      if (Date.now() >= until) return false;
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  }
+
   /** Resolves when worker i is alive again with at least `restarts` restarts (supervisor tests). */
   async waitAlive(i: number, restarts: number, timeoutMs = 10000): Promise<boolean> {
     const until = Date.now() + timeoutMs;
