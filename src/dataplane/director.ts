@@ -202,6 +202,11 @@ export async function setupDirectorNet(p: DirectorNetPlan): Promise<void> {
       await sysctlSet(st, 'net.ipv4.conf.all.accept_local', '1');
       for (const i of p.interfaces) await sysctlSet(st, `net.ipv4.conf.${i}.accept_local`, '1');
       if (p.services.some((s) => s.family === 6) || p.natReplies.some((s) => s.family === 6)) await sysctlSet(st, 'net.ipv6.conf.all.forwarding', '1');
+      // DR packets go back to the kernel with the VIP still their destination. Early demux would attach a
+      // local socket of the same 4-tuple (a TIME_WAIT left by a proxy that served the VIP here before) and
+      // ip_forward drops every packet that carries a socket: the flow would be black-holed for up to a
+      // minute. Set for any nfqueue director, as DR services can be added later. IPv6 obeys it too.
+      await sysctlSet(st, 'net.ipv4.ip_early_demux', '0');
     } else {
       for (const i of p.interfaces) {
         // GRO would hand AF_PACKET merged super-frames that cannot be sent as they are.
