@@ -1,7 +1,7 @@
 // NFQUEUE packet I/O for one worker: one queue per handle, batched receive (recvmmsg drains the
 // netlink socket straight into the batch slots' memory) and batched verdicts (all verdicts of a batch
-// in one sendmsg, or a few when they exceed the socket's send buffer: runs of equal verdict+mark become one NFQNL_MSG_VERDICT_BATCH, rewritten packets get
-// their own NFQNL_MSG_VERDICT with NFQA_PAYLOAD). One JS callback per batch; after it returns the
+// in one sendmsg, or a few when they exceed the socket's send buffer: runs of equal verdict+mark become
+// one NFQNL_MSG_VERDICT_BATCH, rewritten packets get their own NFQNL_MSG_VERDICT with NFQA_PAYLOAD). One JS callback per batch; after it returns the
 // verdicts the JS side wrote into the batch arrays are sent.
 //
 // Rules (ARCHITECTURE.md "Native addon"): the uv poll lives on the owning env's loop
@@ -201,12 +201,8 @@ void FlushVerdicts(Nfq* q, size_t off, uint32_t packets) {
   if (off == 0) return;
   ssize_t n;
   int tries = 0;
-  for (;;) {
-    n = send(q->fd, q->tx.data(), off, 0);
-    if (n >= 0 || errno == EINTR) {
-      if (n >= 0) break;
-      continue;
-    }
+  while ((n = send(q->fd, q->tx.data(), off, 0)) < 0) {
+    if (errno == EINTR) continue;
     if ((errno != ENOBUFS && errno != EAGAIN) || ++tries > 100) break;
     usleep(100);
   }
@@ -224,6 +220,13 @@ void SendVerdicts(Nfq* q, uint32_t count) {
   size_t off = 0;
   uint32_t i = 0;
   uint32_t sent = 0;  // packets whose verdicts went out in earlier sends of this batch
+  // Before writing a message of `bytes`: send what is written when it would not fit in one send.
+  auto makeRoom = [&](size_t bytes) {
+    if (off == 0 || off + bytes <= q->sendLimit) return;
+    FlushVerdicts(q, off, i - sent);
+    sent = i;
+    off = 0;
+  };
   while (i < count) {
     uint8_t v = b.verdict[i];
     uint32_t mark = b.mark[i];
@@ -231,11 +234,7 @@ void SendVerdicts(Nfq* q, uint32_t count) {
       uint32_t len = b.length[i];
       uint32_t st = b.start[i];
       if (size_t(st) + len > b.bufLen) len = 0, v = kDrop;
-      if (off > 0 && off + VerdictMsgBytes(len) > q->sendLimit) {
-        FlushVerdicts(q, off, i - sent);
-        sent = i;
-        off = 0;
-      }
+      makeRoom(VerdictMsgBytes(len));
       char* m = reinterpret_cast<char*>(q->tx.data() + off);
       struct nlmsghdr* nlh = PutHeader(m, NFQNL_MSG_VERDICT, q->queue);
       struct nfqnl_msg_verdict_hdr vh = {htonl(NF_ACCEPT), htonl(b.id[i])};
@@ -249,11 +248,7 @@ void SendVerdicts(Nfq* q, uint32_t count) {
       continue;
     }
     // A run of unmodified packets with the same verdict and mark: one batch verdict for the last id.
-    if (off > 0 && off + VerdictMsgBytes(0) > q->sendLimit) {
-      FlushVerdicts(q, off, i - sent);
-      sent = i;
-      off = 0;
-    }
+    makeRoom(VerdictMsgBytes(0));
     uint32_t j = i + 1;
     uint8_t nv = (v == kAccept) ? kAccept : kDrop;
     while (j < count && b.mark[j] == mark && b.verdict[j] != kAcceptModified &&

@@ -13,10 +13,9 @@
 import os from 'node:os';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { LinkType } from './batch.js';
-import { fanoutGroupId } from '../io/afpacket.js';
+import { fanoutGroupId, ifindexOf } from '../io/afpacket.js';
 import { IO_STAT_SLOTS, AFP_STAT_NAMES, NFQ_STAT_NAMES, MEM_STAT_NAMES, type IoKind, type IoSpec } from '../io/types.js';
 import { REASON_SLOTS, WORKER_STAT_SLOTS, WorkerStat, type FromWorker, type ToWorker, type WorkerInit } from './worker.js';
-import { readFileSync } from 'node:fs';
 
 /** Options of DataplanePool.start(). */
 export interface PoolOptions {
@@ -113,11 +112,13 @@ function defaultPipelineModule(): string {
   return workerUrl().href;
 }
 
-function ifindexOf(name: string): number {
-  try {
-    return Number(readFileSync(`/sys/class/net/${name}/ifindex`, 'utf8').trim());
-  } catch {
-    return 0;
+/** Resolves true as soon as `done()` holds (checked every `everyMs`), false after `timeoutMs`. */
+async function pollUntil(done: () => boolean, timeoutMs: number, everyMs: number): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    if (done()) return true;
+    if (Date.now() >= until) return false;
+    await new Promise((r) => setTimeout(r, everyMs));
   }
 }
 
@@ -226,25 +227,14 @@ export class DataplanePool {
    * Resolves true when every live worker runs snapshot `version` or a later one (a worker that is
    * restarting gets the current snapshot when it comes up), false after `timeoutMs`.
    */
-  async whenApplied(version: number, timeoutMs = 2000): Promise<boolean> {
+  whenApplied(version: number, timeoutMs = 2000): Promise<boolean> {
     const all = new Float64Array(this.counterBuf);
-    const until = Date.now() + timeoutMs;
-    for (;;) {
-      if (this.stopped || this.slots.every((s) => !s.alive || all[s.index * WORKER_STAT_SLOTS + WorkerStat.SnapshotVersion]! >= version)) return true;
-      if (Date.now() >= until) return false;
-      await new Promise((r) => setTimeout(r, 2));
-    }
+    return pollUntil(() => this.stopped || this.slots.every((s) => !s.alive || all[s.index * WORKER_STAT_SLOTS + WorkerStat.SnapshotVersion]! >= version), timeoutMs, 2);
   }
 
   /** Resolves when worker i is alive again with at least `restarts` restarts (supervisor tests). */
-  async waitAlive(i: number, restarts: number, timeoutMs = 10000): Promise<boolean> {
-    const until = Date.now() + timeoutMs;
-    while (Date.now() < until) {
-      const s = this.slots[i];
-      if (s && s.alive && s.restarts >= restarts) return true;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    return false;
+  waitAlive(i: number, restarts: number, timeoutMs = 10000): Promise<boolean> {
+    return pollUntil(() => { const s = this.slots[i]; return !!s && s.alive && s.restarts >= restarts; }, timeoutMs, 25);
   }
 
   /** Stops every worker (closing queues and rings) and waits for them to exit. */

@@ -7,6 +7,7 @@
  * The kernel still sees every frame: dataplane/director.ts installs the raw-table DROP rules that keep
  * it from also forwarding or answering what ulvs forwards.
  */
+import { readFileSync } from 'node:fs';
 import { LinkType, type PacketBatch } from '../dataplane/batch.js';
 import { loadNative } from '../native/addon.js';
 import type { AfpHandle, NativeIoAddon } from '../native/types.js';
@@ -15,6 +16,15 @@ import { type AfpacketSpec, type BatchHandler, type PacketIo, AFP_STAT_NAMES, Io
 /** A fanout group id for `ifname` that all workers of process `pid` agree on (1..65535). */
 export function fanoutGroupId(pid: number, ifindex: number): number {
   return ((Math.imul(pid, 2654435761) >>> 16) ^ (ifindex * 40503)) % 65535 + 1;
+}
+
+/** Interface index of `name` in this network namespace (0 when there is no such interface). */
+export function ifindexOf(name: string): number {
+  try {
+    return Number(readFileSync(`/sys/class/net/${name}/ifindex`, 'utf8').trim());
+  } catch {
+    return 0;
+  }
 }
 
 /** AF_PACKET rings owned by this thread. */

@@ -20,7 +20,8 @@ export interface FilterSpec {
   src: string[];
 }
 
-function v4Word(a: string): number {
+/** The big-endian 32-bit word of a dotted IPv4 address (throws on anything else). */
+export function v4Word(a: string): number {
   const p = a.split('.').map(Number);
   if (p.length !== 4 || p.some((x) => !Number.isInteger(x) || x < 0 || x > 255)) throw new Error(`'${a}' is not an IPv4 address`);
   return ((p[0] << 24) | (p[1] << 16) | (p[2] << 8) | p[3]) >>> 0;

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LAB_STATE_DIR, type Lab } from './lab.js';
 import { addr4, addr6, LAB_ADDR, LAB_HTTP_PORT, LAB_UDP_PORT } from './topology.js';
+import type { DecapPath } from '../realserver/ipip-decap.js';
 
 /** LVS forwarding modes the lab can run. */
 export type LabMode = 'dr' | 'nat' | 'tun';
@@ -126,7 +127,7 @@ function startInHost(lab: Lab, node: string, argv: string[], readyText: string, 
  * IPv6 default route to the NAT gateway); returns a function that undoes it and resolves to the real
  * servers' `ulvs realserver` output (none for NAT).
  */
-export async function prepareRealServers(lab: Lab, mode: LabMode, o: { detached?: boolean; logDir?: string; family?: LabFamily; decap?: 'auto' | 'xdp' | 'userspace' } = {}): Promise<() => Promise<string[]>> {
+export async function prepareRealServers(lab: Lab, mode: LabMode, o: { detached?: boolean; logDir?: string; family?: LabFamily; decap?: DecapPath } = {}): Promise<() => Promise<string[]>> {
   const rss = lab.byRole('realserver');
   const v6 = o.family === 6;
   if (mode === 'nat') {

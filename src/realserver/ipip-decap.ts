@@ -12,10 +12,9 @@
  * the interface's IPv4 addresses in the kernel; the ring then sees only what the program passes on
  * (IPv6-in-IPv6, outer fragments or options).
  */
-import { readFileSync } from 'node:fs';
 import { createBatch, LinkType, Verdict, type PacketBatch } from '../dataplane/batch.js';
-import { AfpacketIo } from '../io/afpacket.js';
-import { v6Words } from '../io/bpf.js';
+import { AfpacketIo, ifindexOf } from '../io/afpacket.js';
+import { v4Word, v6Words } from '../io/bpf.js';
 import { run } from '../util/exec.js';
 import { attachXdpDecap, type XdpDecap } from './xdp-decap.js';
 
@@ -26,7 +25,8 @@ const IPPROTO_IPIP = 4;
 const IPPROTO_IPV6 = 41;
 
 /** Where IPIP to IPv4 addresses is decapsulated: XDP when possible (auto), XDP or fail, or only in userspace. */
-export type DecapPath = 'auto' | 'xdp' | 'userspace';
+export const DECAP_PATHS = ['auto', 'xdp', 'userspace'] as const;
+export type DecapPath = (typeof DECAP_PATHS)[number];
 
 /** A running decapsulator. */
 export interface IpipDecap {
@@ -47,7 +47,7 @@ type Insn = { code: number; jt: number | string; jf: number | string; k: number;
  * destination in the IPv6 `addrs` (sock_filter array, little-endian).
  */
 export function tunnelFilter(addrs: string[]): Uint8Array {
-  const a4 = addrs.filter((a) => !a.includes(':')).map(v4);
+  const a4 = addrs.filter((a) => !a.includes(':')).map(v4Word);
   const a6 = addrs.filter((a) => a.includes(':')).map(v6Words);
   const p: Insn[] = [];
   p.push({ code: 0x28, jt: 0, jf: 0, k: 12 });                               // ldh [12] EtherType
@@ -86,11 +86,6 @@ export function tunnelFilter(addrs: string[]): Uint8Array {
     dv.setUint32(i * 8 + 4, x.k, true);
   });
   return out;
-}
-
-function v4(a: string): number {
-  const p = a.split('.').map(Number);
-  return ((p[0] << 24) | (p[1] << 16) | (p[2] << 8) | p[3]) >>> 0;
 }
 
 /**
@@ -166,7 +161,7 @@ export async function startIpipDecap(iface: string, localAddrs: string[], path: 
   const v4 = addrs.filter((a) => !a.includes(':'));
   if (path !== 'userspace' && v4.length > 0) {
     try {
-      xdp = attachXdpDecap(Number(readFileSync(`/sys/class/net/${iface}/ifindex`, 'utf8')), v4);
+      xdp = attachXdpDecap(ifindexOf(iface), v4);
     } catch (e) {
       if (path === 'xdp') { io.close(); throw e; }
       xdpError = (e as Error).message;

@@ -7,6 +7,8 @@
  * options, other destinations) pass untouched to the userspace decapsulator. The program stays attached
  * while the link fd is open, so it goes away with the process that attached it, also on a crash.
  */
+import { isIPv4 } from 'node:net';
+import { v4Word } from '../io/bpf.js';
 import { loadNative } from '../native/addon.js';
 import type { NativeXdpAddon } from '../native/types.js';
 
@@ -37,10 +39,10 @@ const PSEUDO_MAP_FD = 1;
 
 type Insn = { code: number; dst: number; src: number; off: number | string; imm: number; label?: string };
 
-/** The little-endian u32 that an eBPF load of the 4 network-order bytes of `a` yields. */
+/** The u32 that an eBPF load (little-endian host) of the 4 network-order bytes of `a` yields. */
 function loadedAddr(a: string): number {
-  const p = a.split('.').map(Number);
-  return (p[0]! | (p[1]! << 8) | (p[2]! << 16) | (p[3]! << 24)) | 0;
+  const w = v4Word(a);
+  return ((w >>> 24) | ((w >>> 8) & 0xff00) | ((w & 0xff00) << 8) | (w << 24)) | 0;
 }
 
 /**
@@ -49,7 +51,7 @@ function loadedAddr(a: string): number {
  * anything else → XDP_PASS unchanged.
  */
 export function decapProgram(addrs: string[]): Uint8Array {
-  const v4 = addrs.filter((a) => /^\d+\.\d+\.\d+\.\d+$/.test(a));
+  const v4 = addrs.filter((a) => isIPv4(a));
   if (v4.length === 0) throw new Error('the XDP decapsulator needs at least one IPv4 address');
   const p: Insn[] = [];
   const i = (code: number, dst: number, src: number, off: number | string, imm: number, label?: string): void => {

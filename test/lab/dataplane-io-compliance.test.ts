@@ -6,12 +6,12 @@
  * namespace pair (sender A, backend B) when root, the backend running in a child process inside B.
  */
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createBatch, LinkType, Verdict } from '../../src/dataplane/batch.js';
 import { MemoryIo } from '../../src/io/memory.js';
 import { run, runOk } from '../../src/util/exec.js';
+import { startBackend, vethPair } from '../helpers/backend-pair.js';
 
 const N = 200;
 const inputs = Array.from({ length: N }, (_, i) => (i % 5 === 0 ? `drop ${i}` : `pkt ${i}`));
@@ -57,16 +57,7 @@ t.test('memory backend', async (t) => {
 const NS = `ulvs-c${process.pid.toString(36)}`;
 for (const [backend, ring] of [['nfqueue', 0], ['afpacket', 2], ['afpacket', 3]] as const) {
   t.test(`${backend} backend${ring ? ` (TPACKET_V${ring} ring)` : ''}`, { skip: process.getuid?.() !== 0 && 'needs root' }, async (t) => {
-    const A = `${NS}-a`, B = `${NS}-b`;
-    await run(['ip', 'netns', 'del', A]); await run(['ip', 'netns', 'del', B]);
-    t.teardown(async () => { await run(['ip', 'netns', 'del', A]); await run(['ip', 'netns', 'del', B]); });
-    await runOk(['ip', 'netns', 'add', A]); await runOk(['ip', 'netns', 'add', B]);
-    await runOk(['ip', 'link', 'add', 'va', 'netns', A, 'type', 'veth', 'peer', 'name', 'vb', 'netns', B]);
-    for (const [ns, dev, addr] of [[A, 'va', '192.0.2.1/24'], [B, 'vb', '192.0.2.2/24']]) {
-      await runOk(['ip', '-n', ns, 'addr', 'add', addr, 'dev', dev]);
-      await runOk(['ip', '-n', ns, 'link', 'set', dev, 'up']);
-      await run(['ethtool', '-K', dev, 'tx', 'off', 'rx', 'off', 'gso', 'off', 'tso', 'off', 'gro', 'off'], { netns: ns });
-    }
+    const { A, B } = await vethPair(t, NS);
     if (backend === 'nfqueue') await runOk(['iptables', '-t', 'mangle', '-A', 'PREROUTING', '-p', 'udp', '--dport', '7000', '-j', 'NFQUEUE', '--queue-num', '5'], { netns: B });
     else await runOk(['iptables', '-t', 'raw', '-A', 'PREROUTING', '-p', 'udp', '--dport', '7000', '-j', 'DROP'], { netns: B });
     await runOk(['iptables', '-t', 'mangle', '-A', 'INPUT', '-m', 'mark', '--mark', '0x42'], { netns: B });
@@ -86,15 +77,7 @@ for (const [backend, ring] of [['nfqueue', 0], ['afpacket', 2], ['afpacket', 3]]
       sock.on('message', (m) => got.push(m.toString()));
       sock.bind(7000, () => console.log('ready'));
       process.on('SIGTERM', () => { io.close(); sock.close(); setTimeout(() => { console.log(JSON.stringify({ stats: Array.from(io.stats), got })); process.exit(0); }, 200); });`;
-    const proc = spawn('ip', ['netns', 'exec', B, process.execPath, '--input-type=module', '-e', child], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    proc.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    proc.stderr.on('data', (d: Buffer) => { out += d.toString(); });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`backend did not start: ${out}`)), 15000);
-      proc.stdout.on('data', () => { if (out.includes('ready')) { clearTimeout(timer); resolve(); } });
-      proc.on('exit', () => { clearTimeout(timer); reject(new Error(`backend exited: ${out}`)); });
-    });
+    const backendChild = await startBackend(t, B, child);
     const sender = `
 import socket, json, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('192.0.2.1', 7001)); s.settimeout(1.0)
@@ -105,10 +88,7 @@ try:
 except Exception: pass
 print(json.dumps(got))`;
     const sent = await runOk(['python3', '-c', sender], { netns: A, timeoutMs: 20000 });
-    const exited = new Promise((r) => proc.once('exit', r));
-    proc.kill('SIGTERM');
-    await exited;
-    const report = JSON.parse(out.split('\n').find((l) => l.startsWith('{')) ?? '{}') as { stats: number[]; got: string[] };
+    const report = await backendChild.stopAndReport<{ stats: number[]; got: string[] }>();
     const delivered = backend === 'nfqueue' ? report.got : (JSON.parse(sent) as string[]);
     t.same([...delivered].sort(), expected, 'exactly the rewritten payloads of the kept packets arrive');
     t.equal(report.stats[0], N, 'every packet reached the handler');

@@ -7,10 +7,10 @@
  * on it stalls.)
  */
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { run, runOk } from '../../src/util/exec.js';
+import { runOk } from '../../src/util/exec.js';
+import { startBackend, vethPair } from '../helpers/backend-pair.js';
 
 const N = 256;
 const SIZE = 1400;
@@ -18,16 +18,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const NS = `ulvs-q${process.pid.toString(36)}`;
 
 t.test('a 256-packet batch of rewritten packets gets all its verdicts', { skip: process.getuid?.() !== 0 && 'needs root' }, async (t) => {
-  const A = `${NS}-a`, B = `${NS}-b`;
-  const clean = async (): Promise<void> => { await run(['ip', 'netns', 'del', A]); await run(['ip', 'netns', 'del', B]); };
-  await clean();
-  t.teardown(clean);
-  await runOk(['ip', 'netns', 'add', A]); await runOk(['ip', 'netns', 'add', B]);
-  await runOk(['ip', 'link', 'add', 'va', 'netns', A, 'type', 'veth', 'peer', 'name', 'vb', 'netns', B]);
-  for (const [ns, dev, addr] of [[A, 'va', '192.0.2.1/24'], [B, 'vb', '192.0.2.2/24']]) {
-    await runOk(['ip', '-n', ns, 'addr', 'add', addr, 'dev', dev]);
-    await runOk(['ip', '-n', ns, 'link', 'set', dev, 'up']);
-  }
+  const { A, B } = await vethPair(t, NS);
   await runOk(['iptables', '-t', 'mangle', '-A', 'PREROUTING', '-p', 'udp', '--dport', '7000', '-j', 'NFQUEUE', '--queue-num', '6'], { netns: B });
   // Counts what left the queue with the verdict's mark and the rewritten payload ("Aaaa" after the UDP header).
   await runOk(['iptables', '-t', 'mangle', '-A', 'INPUT', '-p', 'udp', '--dport', '7000', '-m', 'mark', '--mark', '0x42', '-m', 'u32', '--u32', '28=0x41616161'], { netns: B });
@@ -51,17 +42,8 @@ t.test('a 256-packet batch of rewritten packets gets all its verdicts', { skip: 
     process.on('SIGUSR1', () => { setImmediate(() => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1500)); });
     process.on('SIGTERM', () => { io.close(); sock.close(); setTimeout(() => { console.log(JSON.stringify({ stats: Array.from(io.stats) })); process.exit(0); }, 200); });
     sock.bind(7000, () => console.log('ready'));`;
-  const proc = spawn('ip', ['netns', 'exec', B, process.execPath, '--input-type=module', '-e', child], { stdio: ['ignore', 'pipe', 'pipe'] });
-  t.teardown(() => { if (proc.exitCode === null) proc.kill('SIGKILL'); });
-  let out = '';
-  proc.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-  proc.stderr.on('data', (d: Buffer) => { out += d.toString(); });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`backend did not start: ${out}`)), 15000);
-    proc.stdout.on('data', () => { if (out.includes('ready')) { clearTimeout(timer); resolve(); } });
-    proc.on('exit', () => { clearTimeout(timer); reject(new Error(`backend exited: ${out}`)); });
-  });
-  proc.kill('SIGUSR1');
+  const backend = await startBackend(t, B, child);
+  backend.proc.kill('SIGUSR1');
   await new Promise((r) => setTimeout(r, 200));
   const sender = `
 import socket
@@ -70,10 +52,7 @@ for i in range(${N}): s.sendto(b'a' * ${SIZE}, ('192.0.2.2', 7000))`;
   await runOk(['python3', '-c', sender], { netns: A, timeoutMs: 20000 });
   // The backend wakes up, drains the queue and sends the verdicts; give the socket time to receive.
   await new Promise((r) => setTimeout(r, 3000));
-  const exited = new Promise((r) => proc.once('exit', r));
-  proc.kill('SIGTERM');
-  await exited;
-  const report = JSON.parse(out.split('\n').find((l) => l.startsWith('{')) ?? '{}') as { stats: number[] };
+  const report = await backend.stopAndReport<{ stats: number[] }>();
   t.equal(report.stats?.[0], N, 'every datagram reached the handler');
   t.ok(report.stats[1]! < 8, `in big batches (${report.stats[0]} packets in ${report.stats[1]} batches)`);
   t.equal(report.stats[5], 0, 'no netlink error');

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { UsageError, UserError, type CliCommand } from '../command.js';
 import { kernelHasIpip, realServerSetup, realServerStatus, realServerTeardown, type RealServerMode } from '../../realserver/setup.js';
-import { startIpipDecap, type DecapPath } from '../../realserver/ipip-decap.js';
+import { DECAP_PATHS, startIpipDecap, type DecapPath } from '../../realserver/ipip-decap.js';
 import { run } from '../../util/exec.js';
 
 const USAGE = `usage: ulvs realserver setup    --mode dr|tun --vip VIP [--vip VIP...]
@@ -98,8 +98,8 @@ export const command: CliCommand = {
       return v.mode;
     };
     if (!['setup', 'teardown', 'status', 'decap', 'run'].includes(sub ?? '')) throw new UsageError(sub ? `unknown action '${sub}'` : 'an action is required');
-    if (!['auto', 'xdp', 'userspace'].includes(v.decap!)) throw new UsageError(`--decap must be auto, xdp or userspace, not '${v.decap}'`);
     const decap = v.decap as DecapPath;
+    if (!DECAP_PATHS.includes(decap)) throw new UsageError(`--decap must be auto, xdp or userspace, not '${v.decap}'`);
     if (sub !== 'status' && process.getuid?.() !== 0) throw new UserError(`ulvs realserver ${sub} needs root`);
     if (sub === 'status') {
       const findings = await realServerStatus(needMode(), v.vip!, await decapRunning());
