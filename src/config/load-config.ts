@@ -12,7 +12,7 @@ import { buildVrrp, type ScriptUse } from './build-vrrp.js';
 import { buildVirtualServer } from './build-ipvs.js';
 import { buildGroups } from './build-groups.js';
 import { checkHost, hostInterfaces } from './host-checks.js';
-import type { ConfigModel, GlobalDefsConfig, LoadOptions, LoadResult } from './types.js';
+import type { ConfigModel, Diagnostic, GlobalDefsConfig, LoadOptions, LoadResult } from './types.js';
 import type { HealthServiceSpec } from '../health/types.js';
 import type { ServiceKey, VirtualServiceSpec } from '../ipvs/types.js';
 import { DEFAULT_TIMEOUTS } from '../ipvs/types.js';
@@ -103,5 +103,21 @@ export function loadConfig(path: string, opts: LoadOptions = {}): LoadResult {
     .sort((a, b) => (order.get(a.d.file) ?? -1) - (order.get(b.d.file) ?? -1) || a.d.line - b.d.line || a.i - b.i)
     .map((x) => x.d);
   if (opts.strict) for (const d of diagnostics) if (d.severity === 'warning') d.severity = 'error';
-  return { model, diagnostics, ok: !hasErrors(diagnostics, opts.strict) };
+  const ok = !hasErrors(diagnostics, opts.strict);
+  if (opts.strict) diagnostics.push(...unicastSrcAdvice(vrrp.instances));
+  return { model, diagnostics, ok };
+}
+
+/**
+ * --strict advice (not an error): a unicast instance without check_unicast_src takes adverts from any
+ * host that can reach it, so one packet from off the link can demote its MASTER.
+ */
+function unicastSrcAdvice(instances: ConfigModel['vrrp']['instances']): Diagnostic[] {
+  return instances.filter((i) => i.unicastPeers.length > 0 && !i.checkUnicastSrc).map((i) => {
+    const m = /^(.*):(\d+)$/.exec(i.source ?? '');
+    return {
+      severity: 'warning' as const, file: m?.[1] ?? '', line: Number(m?.[2] ?? 0), code: 'unicast-no-src-check',
+      message: `vrrp_instance ${i.name} uses unicast_peer without check_unicast_src: an advert from any host (not only a peer) is taken; add check_unicast_src.`,
+    };
+  });
 }

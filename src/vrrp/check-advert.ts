@@ -19,6 +19,8 @@ export interface AdvertExpectations {
   vips: string[];
   /** When set (check_unicast_src), adverts from other sources are dropped; per-peer TTL limits. */
   unicastPeers?: { address: string; minTtl?: number; maxTtl?: number }[];
+  /** True when the instance sends by unicast (unicast_peer): only then may TTL differ from 255. */
+  unicast?: boolean;
   /** Our own addresses: adverts from them are ignored (looped back). */
   ownAddresses: string[];
 }
@@ -42,10 +44,13 @@ function sameSet(a: string[], b: string[]): boolean {
 /** Returns why `adv` must be ignored by the instance described by `exp`, or undefined to accept it. */
 export function checkAdvert(adv: Advert, exp: AdvertExpectations, meta: ReceivedMeta): DropReason | undefined {
   if (exp.ownAddresses.includes(meta.srcIp)) return 'own';
-  if (meta.multicast && meta.ttl !== 255) return 'ttl';
+  // RFC 5798 §7.1 / §5.1.1.3: TTL (hop limit) MUST be 255, whatever the destination: an advert sent by
+  // unicast to a multicast instance is held to it too (keepalived checks ttl unless unicast peers are set).
+  if ((!exp.unicast || meta.multicast) && meta.ttl !== 255) return 'ttl';
   if (adv.version !== exp.version) return 'version';
   if (adv.vrid !== exp.vrid) return 'vrid';
-  if (exp.unicastPeers && !meta.multicast) {
+  // check_unicast_src: the source must be a configured peer, whatever the destination (also 224.0.0.18).
+  if (exp.unicastPeers) {
     const peer = exp.unicastPeers.find((p) => canonicalIp(p.address) === canonicalIp(meta.srcIp));
     if (!peer) return 'unicast-src';
     if (meta.ttl >= 0 && ((peer.minTtl !== undefined && meta.ttl < peer.minTtl) || (peer.maxTtl !== undefined && meta.ttl > peer.maxTtl))) return 'ttl';

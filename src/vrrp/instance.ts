@@ -179,6 +179,7 @@ export class VrrpInstance extends EventEmitter implements AdvertSink {
       vips: this.spec.vips.map((v) => v.address),
       unicastPeers: this.spec.checkUnicastSrc || this.spec.unicastPeers.some((p) => p.minTtl !== undefined || p.maxTtl !== undefined) ? this.spec.unicastPeers : undefined,
       ownAddresses: this.srcIp ? [this.srcIp] : [],
+      unicast: this.unicast,
     };
     const why = checkAdvert(adv, exp, meta);
     if (why) { this.onDrop(why); return; }

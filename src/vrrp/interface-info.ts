@@ -27,12 +27,18 @@ interface IpAddrJson {
   addr_info?: { family: string; local: string; scope?: string; secondary?: boolean; tentative?: boolean }[];
 }
 
-/** Reads one interface; undefined when it does not exist. */
+/**
+ * Reads one interface; undefined when it does not exist. Throws when its state cannot be read (ip
+ * failed to run, e.g. EMFILE, or printed garbage): that is an error, never "interface missing".
+ */
 export async function readInterface(name: string): Promise<InterfaceInfo | undefined> {
   const r = await run(['ip', '-j', 'addr', 'show', 'dev', name], { timeoutMs: 5000 });
-  if (r.code !== 0) return undefined;
+  if (r.code !== 0) {
+    if (/does not exist|Cannot find device/i.test(r.stderr)) return undefined;
+    throw new Error(`cannot read interface ${name}: ${r.stderr.trim() || `ip exited ${r.code}`}`);
+  }
   let arr: IpAddrJson[];
-  try { arr = JSON.parse(r.stdout) as IpAddrJson[]; } catch { return undefined; }
+  try { arr = JSON.parse(r.stdout) as IpAddrJson[]; } catch { throw new Error(`cannot read interface ${name}: ip -j printed no JSON`); }
   const j = arr[0];
   if (!j) return undefined;
   const flags = j.flags ?? [];
@@ -48,14 +54,28 @@ export async function readInterface(name: string): Promise<InterfaceInfo | undef
   };
 }
 
-/** Whether the interface is up with carrier, read from sysfs (cheap, for polling); undefined if missing. */
+/**
+ * Whether the interface is up with carrier, read from sysfs (cheap, for polling); undefined when the
+ * interface does not exist. Throws when sysfs cannot be read (EMFILE, ENFILE…): not "down".
+ */
 export async function readOperUp(name: string): Promise<boolean | undefined> {
   const { readFile } = await import('node:fs/promises');
+  let flagsText: string;
   try {
-    const flags = parseInt((await readFile(`/sys/class/net/${name}/flags`, 'utf8')).trim(), 16);
-    const carrier = (await readFile(`/sys/class/net/${name}/carrier`, 'utf8').catch(() => '0')).trim();
-    return (flags & 1) === 1 && carrier === '1';
-  } catch {
-    return undefined;
+    flagsText = await readFile(`/sys/class/net/${name}/flags`, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
   }
+  const flags = parseInt(flagsText.trim(), 16);
+  let carrier: string;
+  try {
+    carrier = (await readFile(`/sys/class/net/${name}/carrier`, 'utf8')).trim();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    // carrier reads EINVAL while the interface is administratively down; ENOENT if it just vanished.
+    if (code === 'EINVAL' || code === 'ENOENT') carrier = '0';
+    else throw e;
+  }
+  return (flags & 1) === 1 && carrier === '1';
 }

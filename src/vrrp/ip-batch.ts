@@ -28,12 +28,19 @@ export class IpBatch {
   private ensure(): ChildProcess | undefined {
     if (this.child && this.child.exitCode === null && !this.child.killed) return this.child;
     this.line = 0;
-    const c = spawn('ip', ['-force', '-batch', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    c.stdout!.resume();
-    c.stderr!.setEncoding('utf8').on('data', (d: string) => this.onErr(d));
-    c.on('error', () => this.failAll('ip -batch could not be started'));
-    c.on('close', () => { this.child = undefined; this.failAll('ip -batch exited'); });
-    c.stdin!.on('error', () => {});
+    let c: ChildProcess;
+    try {
+      c = spawn('ip', ['-force', '-batch', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    } catch {
+      return undefined; // e.g. EMFILE: the caller reports the failure, the next call retries
+    }
+    // The 'error' listener first: a failed spawn (EMFILE, EAGAIN) may have no pipes.
+    c.on('error', (e) => { if (this.child === c) this.child = undefined; this.failAll(`ip -batch could not be started: ${e.message}`); });
+    c.on('close', () => { if (this.child === c) this.child = undefined; this.failAll('ip -batch exited'); });
+    if (!c.stdin || !c.stdout || !c.stderr) return undefined;
+    c.stdout.resume();
+    c.stderr.setEncoding('utf8').on('data', (d: string) => this.onErr(d));
+    c.stdin.on('error', () => {});
     this.child = c;
     return c;
   }

@@ -62,6 +62,9 @@ export class VrrpManager extends EventEmitter {
   private trackers = new Map<string, ScriptTracker>();
   private linkState = new Map<string, boolean>();
   private linkTimer?: NodeJS.Timeout;
+  private polling = false;
+  /** Interfaces whose last state read failed (logged once until it works again). */
+  private readonly linkReadFailing = new Set<string>();
   private readonly notify: NotifyQueue;
   private readonly log: (msg: string) => void;
   private groupState = new Map<string, VrrpState>();
@@ -82,7 +85,7 @@ export class VrrpManager extends EventEmitter {
     this.startTrackers(this.config);
     for (const spec of this.config.instances) await this.addInstance(spec);
     this.applyTracking();
-    this.linkTimer = setInterval(() => void this.pollLinks(), this.opts.linkPollMs ?? 200);
+    this.linkTimer = setInterval(() => { if (!this.polling) { this.polling = true; void this.pollLinks().finally(() => { this.polling = false; }); } }, this.opts.linkPollMs ?? 200);
   }
 
   /** Stops every instance (priority 0 adverts, VIPs removed, notify_stop), then waits for the notify queue. */
@@ -243,7 +246,16 @@ export class VrrpManager extends EventEmitter {
     for (const g of this.config.syncGroups) for (const t of g.trackInterfaces) names.add(t.name);
     let changed = false;
     for (const n of names) {
-      const up = await readOperUp(n);
+      let up: boolean | undefined;
+      try {
+        up = await readOperUp(n);
+      } catch (e) {
+        // A failed read (e.g. out of file descriptors) says nothing about the link: keep its last state.
+        if (!this.linkReadFailing.has(n)) this.log(`cannot read the state of interface ${n} (${(e as Error).message}); keeping it ${this.linkState.get(n) === false ? 'down' : 'up'}`);
+        this.linkReadFailing.add(n);
+        continue;
+      }
+      if (this.linkReadFailing.delete(n)) this.log(`interface ${n} state readable again`);
       const v = up ?? false;
       if (up === undefined && !this.linkState.has(n)) continue;
       if (this.linkState.get(n) !== v) { this.linkState.set(n, v); changed = true; this.log(`interface ${n} ${v ? 'up' : 'down'}`); }

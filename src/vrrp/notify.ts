@@ -4,7 +4,7 @@
  * delivered strictly in order through one queue, each killed after a timeout so a hung script
  * cannot wedge later notifications.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import type { NotifySpec, NotifyState } from './types.js';
 
 /**
@@ -15,15 +15,23 @@ export function runScript(argv: string[], timeoutMs: number): Promise<{ code: nu
   return new Promise((resolve) => {
     let stderr = '';
     let done = false;
-    const finish = (code: number): void => { if (!done) { done = true; clearTimeout(timer); resolve({ code, stderr }); } };
-    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => { if (stderr.length < 4096) stderr += d; });
-    const timer = setTimeout(() => {
+    const finish = (code: number): void => { if (!done) { done = true; if (timer) clearTimeout(timer); resolve({ code, stderr }); } };
+    let timer: NodeJS.Timeout | undefined;
+    let child: ChildProcess;
+    try {
+      child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+    } catch (e) {
+      stderr += (e as Error).message;
+      finish(127);
+      return;
+    }
+    child.on('error', (e) => { stderr += e.message; finish(127); });
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => { if (stderr.length < 4096) stderr += d; });
+    timer = setTimeout(() => {
       stderr += `(killed after ${timeoutMs} ms)`;
       try { if (child.pid) process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
       finish(137);
     }, timeoutMs);
-    child.on('error', (e) => { stderr += e.message; finish(127); });
     child.on('exit', (code, signal) => finish(code ?? (signal ? 128 : 1)));
   });
 }

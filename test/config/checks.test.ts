@@ -221,3 +221,17 @@ t.test('source address family, unicast_ttl without peers, strict non-owner MASTE
   const r = load('global_defs {\n vrrp_strict\n}\n' + vi('A', 1, 'eth0', '192.0.2.1', ' mcast_src_ip 2001:db8::1\n unicast_ttl 10\n state MASTER\n priority 100\n') + 'vrrp_sync_group G {\n group {\n  A\n }\n}\n');
   t.same(codes(r), ['mixed-family:10', 'ttl-without-peers:11', 'strict-master:12', 'group-of-one:16']);
 });
+
+t.test('--strict advises check_unicast_src for unicast instances, without failing the file', async (t) => {
+  const uni = vi('VI_U', 9, 'eth0', '192.0.2.9', ' unicast_src_ip 10.0.0.1\n unicast_peer {\n  10.0.0.2\n }\n');
+  const plain = load(uni);
+  t.notOk(plain.diagnostics.some((d) => d.code === 'unicast-no-src-check'), 'no advice without --strict');
+  const strict = load(uni, { hostChecks: false, strict: true });
+  const d = strict.diagnostics.find((x) => x.code === 'unicast-no-src-check');
+  t.ok(d, 'advice with --strict');
+  t.equal(d?.severity, 'warning');
+  t.equal(d?.line, 1, 'at the instance');
+  t.match(d?.message, /check_unicast_src/);
+  const checked = load(uni.replace(' unicast_src_ip', ' check_unicast_src\n unicast_src_ip'), { hostChecks: false, strict: true });
+  t.notOk(checked.diagnostics.some((x) => x.code === 'unicast-no-src-check'), 'quiet with check_unicast_src');
+});

@@ -46,8 +46,8 @@ t.test('drops with reasons', async (t) => {
   t.equal(checkAdvert(r.advert, { ...exp, vips: ['192.168.1.201'] }, mc), 'addr-list');
   t.equal(checkAdvert(r.advert, { ...exp, version: 3 }, mc), 'version');
   const uni = { srcIp: '10.0.0.9', dstIp: '10.0.0.1', ttl: 64, multicast: false };
-  t.equal(checkAdvert(r.advert, { ...exp, unicastPeers: [{ address: '10.0.0.2' }] }, uni), 'unicast-src');
-  t.equal(checkAdvert(r.advert, { ...exp, unicastPeers: [{ address: '10.0.0.9' }] }, uni), undefined, 'TTL not checked for unicast');
+  t.equal(checkAdvert(r.advert, { ...exp, unicast: true, unicastPeers: [{ address: '10.0.0.2' }] }, uni), 'unicast-src');
+  t.equal(checkAdvert(r.advert, { ...exp, unicast: true, unicastPeers: [{ address: '10.0.0.9' }] }, uni), undefined, 'TTL not checked for unicast');
   t.equal(checkAdvert(r.advert, exp, { ...mc, srcIp: '10.0.0.1' }), 'own');
 });
 
