@@ -43,7 +43,7 @@ export interface ApiRequest {
 export type OpResult = { ok: true } | { ok: false; errno: string; message: string };
 
 /** Machine codes of API errors. */
-export type ApiErrorCode = 'bad-request' | 'bad-version' | 'unknown-method' | 'ipvs' | 'reload-failed' | 'forbidden' | 'internal';
+export type ApiErrorCode = 'bad-request' | 'bad-version' | 'unknown-method' | 'ipvs' | 'reload-failed' | 'forbidden' | 'internal' | 'busy';
 
 /** One answer line. */
 export type ApiResponse =

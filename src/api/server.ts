@@ -30,12 +30,44 @@ export function prepareSocketDir(dir: string): void {
   if (st.mode & 0o022) chmodSync(dir, 0o700);
 }
 
+/** Resolves once the socket's unsent data is flushed or the socket is closed. */
+function drainedOrClosed(sock: net.Socket): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => { sock.off('drain', done); sock.off('close', done); resolve(); };
+    sock.on('drain', done);
+    sock.on('close', done);
+  });
+}
+
+/** Limits of the control socket (defaults keep a flood of clients far from the daemon's fd limit). */
+export interface ControlServerLimits {
+  /** Clients served at once; more are answered 'busy' and closed. Default 64. */
+  maxConnections?: number;
+  /** A client silent this long (no request in flight) is closed. Default 60 s. */
+  idleTimeoutMs?: number;
+  /** A request still unanswered after this long gets an 'internal' timeout answer. Default 120 s. */
+  requestTimeoutMs?: number;
+  /** Requests read ahead per client; past it the socket is paused (backpressure). Default 16. */
+  maxPendingRequests?: number;
+  /** Unsent answer bytes per client; past it reading pauses until the client reads. Default 1 MiB. */
+  maxUnsentBytes?: number;
+}
+
+const DEFAULT_LIMITS: Required<ControlServerLimits> = {
+  maxConnections: 64, idleTimeoutMs: 60_000, requestTimeoutMs: 120_000, maxPendingRequests: 16, maxUnsentBytes: 1 << 20,
+};
+
 /** Listening control socket. */
 export class ControlServer {
   private server?: net.Server;
   private readonly sockets = new Set<net.Socket>();
+  private readonly limits: Required<ControlServerLimits>;
+  /** Connections refused because maxConnections clients were being served. */
+  refused = 0;
 
-  constructor(readonly socketPath: string, private readonly handler: ApiHandler, private readonly log: (msg: string) => void = () => {}) {}
+  constructor(readonly socketPath: string, private readonly handler: ApiHandler, private readonly log: (msg: string) => void = () => {}, limits: ControlServerLimits = {}) {
+    this.limits = { ...DEFAULT_LIMITS, ...limits };
+  }
 
   /** Listens (removing a stale socket file first) and sets mode 0600. */
   async listen(): Promise<void> {
@@ -64,29 +96,67 @@ export class ControlServer {
     try { unlinkSync(this.socketPath); } catch { /* already gone */ }
   }
 
+  /** Clients connected now. */
+  get connections(): number {
+    return this.sockets.size;
+  }
+
   private serve(sock: net.Socket): void {
-    this.sockets.add(sock);
-    let buf = '';
-    let chain = Promise.resolve();
-    sock.setEncoding('utf8');
     sock.on('error', () => { /* client vanished: nothing to do */ });
-    sock.on('close', () => this.sockets.delete(sock));
+    if (this.sockets.size >= this.limits.maxConnections) {
+      if (this.refused++ % 1000 === 0) this.log(`control socket: ${this.limits.maxConnections} clients connected, refusing more (${this.refused} refused so far)`);
+      sock.end(JSON.stringify({ v: PROTOCOL_VERSION, id: null, ok: false, error: { code: 'busy', message: `${this.limits.maxConnections} clients are connected; retry later` } }) + '\n');
+      sock.setTimeout(1000, () => sock.destroy());
+      return;
+    }
+    this.sockets.add(sock);
+    const L = this.limits;
+    let buf = '';
+    const pending: string[] = [];
+    let busy = false;
+    sock.setEncoding('utf8');
+    sock.setTimeout(L.idleTimeoutMs, () => { if (!busy) sock.destroy(); });
+    sock.on('close', () => { this.sockets.delete(sock); pending.length = 0; });
+    // Backpressure: stop reading while requests queue up or answers are not being read.
+    const throttle = (): void => {
+      if (pending.length >= L.maxPendingRequests || sock.writableLength > L.maxUnsentBytes) sock.pause();
+      else if (sock.isPaused()) sock.resume();
+    };
+    sock.on('drain', throttle);
+    // Requests of one connection are answered in order, one at a time; none runs once the client is gone.
+    const pump = async (): Promise<void> => {
+      if (busy) return;
+      busy = true;
+      try {
+        while (pending.length && !sock.destroyed) {
+          const line = pending.shift()!;
+          throttle();
+          await this.answer(sock, line);
+          if (sock.writableLength > L.maxUnsentBytes) await drainedOrClosed(sock);
+        }
+      } finally {
+        busy = false;
+      }
+      throttle();
+    };
     sock.on('data', (chunk: string) => {
       buf += chunk;
-      if (Buffer.byteLength(buf) > MAX_LINE_BYTES && !buf.includes('\n')) {
-        this.send(sock, { v: PROTOCOL_VERSION, id: null, ok: false, error: { code: 'bad-request', message: `request line longer than ${MAX_LINE_BYTES} bytes` } });
-        sock.end();
-        buf = '';
-        return;
-      }
       let nl: number;
       while ((nl = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, nl).trim();
         buf = buf.slice(nl + 1);
-        if (!line) continue;
-        // Requests of one connection are answered in order.
-        chain = chain.then(() => this.answer(sock, line));
+        if (line) pending.push(line);
       }
+      if (buf.length > MAX_LINE_BYTES) {
+        this.send(sock, { v: PROTOCOL_VERSION, id: null, ok: false, error: { code: 'bad-request', message: `request line longer than ${MAX_LINE_BYTES} bytes` } });
+        sock.end();
+        sock.pause();
+        buf = '';
+        pending.length = 0;
+        return;
+      }
+      throttle();
+      void pump();
     });
   }
 
@@ -105,8 +175,12 @@ export class ControlServer {
       this.send(sock, { v: PROTOCOL_VERSION, id, ok: false, error: { code, message: req } });
       return;
     }
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new ApiError('internal', `no answer after ${this.limits.requestTimeoutMs} ms; the request may still complete`)), this.limits.requestTimeoutMs);
+    });
     try {
-      const result = await this.handler(req);
+      const result = await Promise.race([this.handler(req), timeout]);
       this.send(sock, { v: PROTOCOL_VERSION, id: req.id, ok: true, result: result ?? null });
     } catch (e) {
       if (e instanceof ApiError) this.send(sock, { v: PROTOCOL_VERSION, id: req.id, ok: false, error: { code: e.apiCode, message: e.message, ...(e.errno ? { errno: e.errno } : {}) } });
@@ -114,6 +188,8 @@ export class ControlServer {
         this.log(`control request ${req.method} failed: ${(e as Error).stack ?? e}`);
         this.send(sock, { v: PROTOCOL_VERSION, id: req.id, ok: false, error: { code: 'internal', message: (e as Error).message } });
       }
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -23,8 +23,20 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-/** Serves the registry on `address`. */
-export async function startMetricsServer(address: string, registry: Registry): Promise<MetricsServer> {
+/** Limits of the metrics endpoint (all optional). */
+export interface MetricsServerLimits {
+  /** Clients served at once; more are closed on accept. Default 64. */
+  maxConnections?: number;
+  /** Time to receive the request headers. Default 5 s. */
+  headersTimeoutMs?: number;
+  /** Time to receive a whole request. Default 10 s. */
+  requestTimeoutMs?: number;
+  /** An idle connection is closed after this long. Default 5 s. */
+  idleTimeoutMs?: number;
+}
+
+/** Serves the registry on `address`, with a connection cap and timeouts. */
+export async function startMetricsServer(address: string, registry: Registry, limits: MetricsServerLimits = {}): Promise<MetricsServer> {
   const { host, port } = parseListenAddress(address);
   const server = http.createServer((req, res) => {
     const url = (req.url ?? '/').split('?')[0];
@@ -36,6 +48,15 @@ export async function startMetricsServer(address: string, registry: Registry): P
       (e: Error) => { res.writeHead(500, { 'Content-Type': 'text/plain' }).end(`collecting metrics failed: ${e.message}\n`); },
     );
   });
+  // A local client must not hold the daemon's file descriptors or memory: cap the connections (Node
+  // closes the excess at once), close idle and slow ones; node:http already pauses a pipelining client
+  // whose answers are not read.
+  server.maxConnections = limits.maxConnections ?? 64;
+  server.headersTimeout = limits.headersTimeoutMs ?? 5000;
+  server.requestTimeout = limits.requestTimeoutMs ?? 10_000;
+  server.keepAliveTimeout = limits.idleTimeoutMs ?? 5000;
+  server.setTimeout(limits.idleTimeoutMs ?? 5000, (sock) => sock.destroy());
+  server.on('clientError', (_e, sock) => sock.destroy());
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => { server.off('error', reject); resolve(); });

@@ -93,3 +93,41 @@ t.test('no daemon: one clear sentence', async (t) => {
   t.ok(e instanceof ApiConnectError);
   await t.rejects(ControlClient.connect('/nonexistent/ulvs.sock'), { message: /no ulvs daemon is running in this network namespace/ });
 });
+
+t.test('limits: connection cap, idle timeout, pipelined unread requests stay bounded and die with the client', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ulvs-api-lim-'));
+  const sock = path.join(dir, 'ulvs.sock');
+  let calls = 0;
+  const big = 'x'.repeat(64 * 1024);
+  const server = new ControlServer(sock, async () => { calls++; await new Promise((r) => setImmediate(r)); return { big }; }, () => {},
+    { maxConnections: 3, idleTimeoutMs: 300, maxPendingRequests: 4, maxUnsentBytes: 256 * 1024 });
+  await server.listen();
+  t.teardown(async () => { await server.close(); rmSync(dir, { recursive: true, force: true }); });
+
+  const open = () => new Promise<net.Socket>((resolve) => { const c = net.createConnection(sock, () => resolve(c)); c.on('error', () => {}); });
+  const held = await Promise.all([open(), open(), open()]);
+  const fourth = await raw(sock, '', 1);
+  t.match(JSON.parse(fourth[0]!), { ok: false, error: { code: 'busy' } }, 'a client over the cap is told busy and closed');
+  t.equal(server.refused, 1);
+  const closed = await Promise.all(held.map((c) => new Promise<boolean>((r) => { c.on('close', () => r(true)); setTimeout(() => r(false), 3000); })));
+  t.same(closed, [true, true, true], 'silent clients are closed after the idle timeout');
+
+  // A client pipelines 5000 requests (each answer 64 KiB) and never reads.
+  const c = await open();
+  const req = (i: number) => JSON.stringify({ v: 1, id: i, method: 'list' }) + '\n';
+  c.write(Array.from({ length: 5000 }, (_, i) => req(i)).join(''));
+  await new Promise((r) => setTimeout(r, 500));
+  const ran = calls;
+  t.ok(ran < 200, `only the requests the client's unread answers allow ran (${ran} of 5000)`);
+  c.destroy();
+  await new Promise((r) => setTimeout(r, 300));
+  t.ok(calls - ran <= 1, `queued requests of a vanished client do not run (${calls - ran} more)`);
+  t.equal(server.connections, 0);
+  const after = await new Promise<string>((resolve) => {
+    const k = net.createConnection(sock);
+    let b = '';
+    k.on('data', (d) => { b += d.toString(); if (b.includes('\n')) { k.destroy(); resolve(b.slice(0, b.indexOf('\n'))); } });
+    k.write(req(9));
+  });
+  t.match(JSON.parse(after), { ok: true, id: 9 }, 'the server still answers');
+});

@@ -12,6 +12,7 @@ import { Daemon, DaemonStartError } from '../../control/daemon.js';
 import { createLogger } from '../../control/logger.js';
 import { daemonMetricsSource } from '../../control/metrics-source.js';
 import { defaultPidPath, defaultSocketPath } from '../../control/runtime-paths.js';
+import { raiseFdLimit } from '../../util/fd-limit.js';
 import { createMetricsRegistry } from '../../metrics/registry.js';
 import { DEFAULT_METRICS_ADDRESS, startMetricsServer, type MetricsServer } from '../../metrics/server.js';
 
@@ -63,6 +64,7 @@ async function run(argv: string[]): Promise<number> {
     if (problem) throw new UserError(problem);
   }
   const log = createLogger(!!v['log-json']);
+  await raiseFdLimit((m) => log.warn(m));
   const socketPath = v.socket ?? defaultSocketPath();
   const pidPath = v['pid-file'] ?? defaultPidPath();
   const dataPlane = await createDataPlane({ backend, workers, interfaces: v.iface ?? [], queueBase: v['queue-base'] ? Number(v['queue-base']) : undefined, afpRing: v['afp-ring'] === '3' ? 3 : undefined }, log);
