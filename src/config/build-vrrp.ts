@@ -8,6 +8,7 @@ import { posString } from './diagnostics.js';
 import type { RawBlock, ScriptValue, ValueLine } from './keywords/table.js';
 import { at, get } from './keywords/table.js';
 import { canonicalIp, parseInteger, parsePrefix } from './values.js';
+import { parseRoutes, parseRules, type RuleLine } from './build-routes.js';
 import {
   VRRP_DEFAULTS, type NotifyScriptSpec, type NotifySpec, type TrackInterfaceSpec, type TrackScriptRef,
   type UnicastPeerSpec, type VipSpec, type VrrpConfig, type VrrpInstanceSpec, type VrrpScriptSpec,
@@ -19,6 +20,9 @@ export interface ScriptUse {
   script: ScriptValue;
   keyword: string;
 }
+
+/** The rule lines of each built instance, for numbering rules without a preference in file order. */
+export const instanceRuleLines = new WeakMap<VrrpInstanceSpec, RuleLine[]>();
 
 /** Where each keyword of a built instance was written (for later host checks). */
 export const instanceFieldPos = new WeakMap<VrrpInstanceSpec, Record<string, Pos>>();
@@ -33,7 +37,8 @@ export function notifyScript(s: ScriptValue | undefined): NotifyScriptSpec | und
   return out;
 }
 
-function parseVip(l: ValueLine, sink: DiagnosticSink): VipSpec | undefined {
+/** One virtual_ipaddress-style line (also static_ipaddress) -> VipSpec; undefined after an error. */
+export function parseVip(l: ValueLine, sink: DiagnosticSink): VipSpec | undefined {
   const p = parsePrefix(l.words[0]!);
   if (!p) {
     sink.error(l, 'bad-address', `'${l.words[0]}' is not an address[/prefix]; write e.g. 192.0.2.10/24 dev eth0.`);
@@ -245,6 +250,10 @@ function buildInstance(raw: RawBlock, global: RawBlock | undefined, sink: Diagno
     source: posString(raw.pos),
   };
   instanceFieldPos.set(spec, raw.at);
+  const routes = parseRoutes(get<ValueLine[]>(raw, 'virtualRoutes'), sink, 'virtual_routes');
+  if (routes.length) spec.virtualRoutes = routes;
+  const rules = parseRules(get<ValueLine[]>(raw, 'virtualRules'), sink, 'virtual_rules');
+  if (rules.length) { spec.virtualRules = rules.map((r) => r.spec); instanceRuleLines.set(spec, rules); }
   if (authentication) spec.authentication = authentication;
   const srcIp = get<string>(raw, 'srcIp');
   if (srcIp) spec.srcIp = srcIp;

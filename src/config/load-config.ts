@@ -8,7 +8,9 @@ import { preprocess } from './preprocess.js';
 import { buildTree } from './tree.js';
 import { applyBlock, get, type NamedLines, type RawBlock } from './keywords/table.js';
 import { rootTable } from './keywords/root.js';
-import { buildVrrp, type ScriptUse } from './build-vrrp.js';
+import { buildVrrp, instanceRuleLines, parseVip, type ScriptUse } from './build-vrrp.js';
+import { assignRulePrefs, parseRoutes, parseRules } from './build-routes.js';
+import type { ValueLine } from './keywords/table.js';
 import { buildVirtualServer } from './build-ipvs.js';
 import { buildGroups } from './build-groups.js';
 import { checkHost, hostInterfaces } from './host-checks.js';
@@ -47,6 +49,15 @@ export function loadConfig(path: string, opts: LoadOptions = {}): LoadResult {
   const uses: ScriptUse[] = [];
   const vrrp = buildVrrp(get<RawBlock[]>(root, 'vrrpInstances') ?? [], get<RawBlock[]>(root, 'vrrpScripts') ?? [],
     get<RawBlock[]>(root, 'vrrpSyncGroups') ?? [], globalRaw, sink, uses);
+  const staticAddresses = (get<ValueLine[]>(root, 'staticIpaddress') ?? []).flatMap((l) => { const v = parseVip(l, sink); return v ? [v] : []; });
+  if (staticAddresses.length) vrrp.staticAddresses = staticAddresses;
+  const staticRoutes = parseRoutes(get<ValueLine[]>(root, 'staticRoutes'), sink, 'static_routes');
+  if (staticRoutes.length) vrrp.staticRoutes = staticRoutes;
+  const staticRules = parseRules(get<ValueLine[]>(root, 'staticRules'), sink, 'static_rules');
+  if (staticRules.length) vrrp.staticRules = staticRules.map((r) => r.spec);
+  const fileOrder = new Map(pre.files.map((f, i) => [f, i]));
+  assignRulePrefs([...staticRules, ...vrrp.instances.flatMap((i) => instanceRuleLines.get(i) ?? [])]
+    .sort((a, b) => (fileOrder.get(a.line.file) ?? 0) - (fileOrder.get(b.line.file) ?? 0) || a.line.line - b.line.line), sink);
   const global: GlobalDefsConfig = { enableScriptSecurity: get<boolean>(globalRaw, 'enableScriptSecurity') ?? false };
   const routerId = get<string>(globalRaw, 'routerId');
   if (routerId !== undefined) { global.routerId = routerId; vrrp.routerId = routerId; }

@@ -44,7 +44,7 @@ export async function createVrrp(log: Logger): Promise<VrrpPort | undefined> {
       const cfg = (model as { vrrp?: VrrpConfig } | undefined)?.vrrp;
       if (!cfg) return;
       if (!m) {
-        if (!cfg.instances.length) return;
+        if (!cfg.instances.length && !cfg.staticAddresses?.length && !cfg.staticRoutes?.length && !cfg.staticRules?.length) return;
         m = new VrrpManager(cfg, { log: (msg) => log.info(`vrrp: ${msg}`) });
         m.on('state', (e) => log.info('vrrp state', e as unknown as Record<string, unknown>));
       }

@@ -13,7 +13,8 @@ import { queueNotify, type NotifyQueue } from './notify.js';
 import { removeVmac, setupVmac, vmacOf } from './vmac.js';
 import type { AdvertMeta, AdvertSink, VrrpTransport } from './socket.js';
 import { initialMachine, nextDeadlineMs, step, type MachineAction, type MachineEvent, type MachineParams, type MachineState } from './state-machine.js';
-import type { NotifyState, VipSpec, VrrpInstanceSpec, VrrpState, VrrpStateEvent } from './types.js';
+import { addRoutesAndRules, removeRoutesAndRules, routeLine, ruleLine } from './routes.js';
+import type { IpRouteSpec, IpRuleSpec, NotifyState, VipSpec, VrrpInstanceSpec, VrrpState, VrrpStateEvent } from './types.js';
 
 /** What an instance needs from its surroundings (real ones from VrrpManager, fakes in tests). */
 export interface InstanceDeps {
@@ -26,6 +27,10 @@ export interface InstanceDeps {
   removeVips(vips: VipSpec[], dev: string): Promise<string[]>;
   sendFrame(ifname: string, frame: Uint8Array): void;
   log(msg: string): void;
+  /** Installs virtual_routes then virtual_rules (default: ip route/rule through routes.ts). */
+  addRoutes?(routes: readonly IpRouteSpec[], rules: readonly IpRuleSpec[]): Promise<string[]>;
+  /** Removes virtual_rules then virtual_routes. */
+  removeRoutes?(routes: readonly IpRouteSpec[], rules: readonly IpRuleSpec[]): Promise<string[]>;
 }
 
 /** Counters of one instance (keepalived's vrrp_stats vocabulary). */
@@ -158,10 +163,18 @@ export class VrrpInstance extends EventEmitter implements AdvertSink {
     const newAll = [...spec.vips, ...spec.excludedVips];
     const removed = oldAll.filter((v) => !newAll.some((n) => key(n) === key(v)));
     const added = newAll.filter((v) => !oldAll.some((o) => key(o) === key(v)));
+    const rk = (r: IpRouteSpec): string => routeLine(r, true);
+    const uk = (r: IpRuleSpec): string => ruleLine(r, true);
+    const goneRoutes = (old.virtualRoutes ?? []).filter((r) => !(spec.virtualRoutes ?? []).some((n) => rk(n) === rk(r)));
+    const goneRules = (old.virtualRules ?? []).filter((r) => !(spec.virtualRules ?? []).some((n) => uk(n) === uk(r)));
+    const newRoutes = (spec.virtualRoutes ?? []).filter((r) => !(old.virtualRoutes ?? []).some((o) => rk(o) === rk(r)));
+    const newRules = (spec.virtualRules ?? []).filter((r) => !(old.virtualRules ?? []).some((o) => uk(o) === uk(r)));
     await this.enqueue(async () => {
+      if (this.state === 'MASTER') await this.removeRoutes(goneRoutes, goneRules);
       if (removed.length) await this.deps.removeVips(removed, this.vipDev);
       if (this.state === 'MASTER') {
         if (added.length) await this.deps.addVips(added, this.vipDev);
+        await this.addRoutes(newRoutes, newRules);
         await this.garpBurst(spec.garp.masterRepeat);
       } else if (added.length) await this.deps.removeVips(added, this.vipDev);
     });
@@ -273,15 +286,30 @@ export class VrrpInstance extends EventEmitter implements AdvertSink {
     const notifyState: NotifyState | undefined = to === 'INIT' ? this.stopAs : to;
     const vips = this.allVips();
     this.enqueue(async () => {
-      let errs: string[] = [];
-      if (to === 'MASTER') errs = await this.deps.addVips(vips, this.vipDev);
-      else if (from === 'MASTER') errs = await this.deps.removeVips(vips, this.vipDev);
-      for (const e of errs) this.deps.log(`${this.name}: ${e}`);
+      const routes = this.spec.virtualRoutes ?? [];
+      const rules = this.spec.virtualRules ?? [];
+      if (to === 'MASTER') {
+        for (const e of await this.deps.addVips(vips, this.vipDev)) this.deps.log(`${this.name}: ${e}`);
+        await this.addRoutes(routes, rules);
+      } else if (from === 'MASTER') {
+        await this.removeRoutes(routes, rules);
+        for (const e of await this.deps.removeVips(vips, this.vipDev)) this.deps.log(`${this.name}: ${e}`);
+      }
       const ev: VrrpStateEvent = { instance: this.name, vrid: this.spec.vrid, interface: this.spec.interface, from, to, priority: prio, vips: to === 'MASTER' ? vips : [], reason, atMs };
       this.deps.log(`${this.name}: ${from} -> ${to} (${reason})`);
       this.emit('state', ev);
       if (notifyState) queueNotify(this.deps.notify, this.spec.notify, 'INSTANCE', this.name, notifyState, prio, this.spec.notifyTimeoutMs ?? 10000);
     });
+  }
+
+  private async addRoutes(routes: readonly IpRouteSpec[], rules: readonly IpRuleSpec[]): Promise<void> {
+    if (!routes.length && !rules.length) return;
+    for (const e of await (this.deps.addRoutes ?? addRoutesAndRules)(routes, rules)) this.deps.log(`${this.name}: virtual_routes/rules: ${e}`);
+  }
+
+  private async removeRoutes(routes: readonly IpRouteSpec[], rules: readonly IpRuleSpec[]): Promise<void> {
+    if (!routes.length && !rules.length) return;
+    for (const e of await (this.deps.removeRoutes ?? removeRoutesAndRules)(routes, rules)) this.deps.log(`${this.name}: virtual_routes/rules: ${e}`);
   }
 
   private startGarps(): void {

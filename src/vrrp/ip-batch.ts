@@ -25,12 +25,15 @@ export class IpBatch {
   private errBuf = '';
   private lastErr = '';
 
+  /** `options` go before `-force -batch -`, e.g. ['-6'] for IPv6 routes and rules. */
+  constructor(private readonly options: string[] = []) {}
+
   private ensure(): ChildProcess | undefined {
     if (this.child && this.child.exitCode === null && !this.child.killed) return this.child;
     this.line = 0;
     let c: ChildProcess;
     try {
-      c = spawn('ip', ['-force', '-batch', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
+      c = spawn('ip', [...this.options, '-force', '-batch', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
     } catch {
       return undefined; // e.g. EMFILE: the caller reports the failure, the next call retries
     }

@@ -16,6 +16,8 @@ import { ScriptTracker, trackEffect } from './track-script.js';
 import type { VrrpConfig, VrrpFamily, VrrpInstanceSpec, VrrpState, VrrpStateEvent, VrrpSyncGroupSpec } from './types.js';
 import { validate } from './validate.js';
 import { addVipsFast, closeIpBatch, removeVipsFast } from './vip.js';
+import { addRoutesAndRules, closeRouteBatches, removeRoutesAndRules } from './routes.js';
+import { StaticSet } from './statics.js';
 
 /** Options of VrrpManager (all optional; tests inject fakes). */
 export interface VrrpManagerOptions {
@@ -68,6 +70,7 @@ export class VrrpManager extends EventEmitter {
   private readonly notify: NotifyQueue;
   private readonly log: (msg: string) => void;
   private groupState = new Map<string, VrrpState>();
+  private readonly statics: StaticSet;
 
   constructor(private config: VrrpConfig, private readonly opts: VrrpManagerOptions = {}) {
     super();
@@ -76,12 +79,18 @@ export class VrrpManager extends EventEmitter {
       if (r.code !== 0) this.log(`notify '${r.argv.join(' ')}' exited ${r.code}${r.stderr.trim() ? `: ${r.stderr.trim()}` : ''}`);
       opts.onNotify?.(r);
     });
+    const d = opts.deps ?? {};
+    this.statics = new StaticSet({
+      addVips: d.addVips ?? addVipsFast, removeVips: d.removeVips ?? removeVipsFast,
+      addRoutes: d.addRoutes ?? addRoutesAndRules, removeRoutes: d.removeRoutes ?? removeRoutesAndRules, log: this.log,
+    });
   }
 
   /** Validates, then starts every instance; throws one sentence per error found by validate(). */
   async start(): Promise<void> {
     this.assertValid(this.config);
     this.started = true;
+    await this.statics.apply(this.config);
     this.startTrackers(this.config);
     for (const spec of this.config.instances) await this.addInstance(spec);
     this.applyTracking();
@@ -96,8 +105,10 @@ export class VrrpManager extends EventEmitter {
     await Promise.all([...this.instanceMap.values()].map((i) => i.stop('STOP')));
     for (const s of this.sockets.values()) s.close?.();
     this.sockets.clear();
+    await this.statics.clear();
     await this.notify.drain();
     if (!this.opts.deps?.addVips) closeIpBatch();
+    if (!this.opts.deps?.addRoutes) closeRouteBatches();
   }
 
   /** Applies a new configuration the way keepalived's SIGHUP does; refuses an invalid one (old kept). */
@@ -109,6 +120,7 @@ export class VrrpManager extends EventEmitter {
     const oldTrackers = this.trackers;
     this.trackers = new Map();
     this.config = config;
+    await this.statics.apply(config);
     this.startTrackers(config, oldTrackers);
     const toStart: VrrpInstanceSpec[] = [];
     for (const spec of config.instances) {
@@ -183,6 +195,8 @@ export class VrrpManager extends EventEmitter {
       readInterface: d.readInterface ?? readInterface,
       addVips: d.addVips ?? addVipsFast,
       removeVips: d.removeVips ?? removeVipsFast,
+      addRoutes: d.addRoutes ?? addRoutesAndRules,
+      removeRoutes: d.removeRoutes ?? removeRoutesAndRules,
       sendFrame,
       log: d.log ?? this.log,
     };

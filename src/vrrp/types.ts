@@ -38,6 +38,28 @@ export interface VipSpec {
   source?: string;
 }
 
+/**
+ * One `virtual_routes` / `static_routes` entry, already translated to ip-route(8) words (keepalived's
+ * `gw`, `or`, `priority`, `protocol`... mapped; `proto 18` (keepalived) unless another protocol is given with `no_track`).
+ */
+export interface IpRouteSpec {
+  family: VrrpFamily;
+  /** `prepend` (keepalived's default, the kernel's), `add` or `append`. */
+  op: 'prepend' | 'add' | 'append';
+  /** The words after `ip route <op>`, e.g. ['10.1.0.0/24', 'via', '10.0.0.1', 'dev', 'eth0', 'proto', '18']. */
+  args: string[];
+  /** Where it was written ("file:line"). */
+  source?: string;
+}
+
+/** One `virtual_rules` / `static_rules` entry as ip-rule(8) words (with `pref`, keepalived assigns one if absent). */
+export interface IpRuleSpec {
+  family: VrrpFamily;
+  /** The words after `ip rule add`, e.g. ['from', '10.0.0.0/24', 'lookup', '100', 'pref', '100', 'protocol', '18']. */
+  args: string[];
+  source?: string;
+}
+
 /** `authentication { auth_type PASS|AH; auth_pass X }` (VRRPv2 only). */
 export interface VrrpAuthSpec {
   type: 'PASS' | 'AH';
@@ -171,6 +193,10 @@ export interface VrrpInstanceSpec {
   vips: VipSpec[];
   /** `virtual_ipaddress_excluded` (not carried in adverts, may mix families). */
   excludedVips: VipSpec[];
+  /** `virtual_routes`: installed after the VIPs on becoming MASTER, removed before them on leaving. */
+  virtualRoutes?: IpRouteSpec[];
+  /** `virtual_rules`: installed after the routes on becoming MASTER, removed first on leaving. */
+  virtualRules?: IpRuleSpec[];
   trackInterfaces: TrackInterfaceSpec[];
   trackScripts: TrackScriptRef[];
   /** `dont_track_primary`. */
@@ -213,6 +239,12 @@ export interface VrrpConfig {
   syncGroups: VrrpSyncGroupSpec[];
   /** global_defs `router_id` (informational). */
   routerId?: string;
+  /** `static_ipaddress`: added at start, removed at stop (never moved by VRRP). */
+  staticAddresses?: VipSpec[];
+  /** `static_routes`: installed at start (after the static addresses), removed at stop. */
+  staticRoutes?: IpRouteSpec[];
+  /** `static_rules`: installed at start (after the static routes), removed at stop. */
+  staticRules?: IpRuleSpec[];
   /** global_defs `enable_script_security` / `script_user` are not enforced; kept for diagnostics. */
   scriptUser?: string;
 }
