@@ -4,7 +4,7 @@
  * definitions (multi-line with trailing `\`), `${NAME}`/`$NAME` substitution and `~SEQ`/`~LST`
  * generators. Output: logical lines, each with the file and line it came from.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DiagnosticSink, type Pos } from './diagnostics.js';
 import { globFiles } from './glob.js';
@@ -26,6 +26,41 @@ export interface PreprocessOptions {
 export interface PreprocessResult {
   lines: LogicalLine[];
   files: string[];
+}
+
+/** The most bytes one load reads over all its files (main file and includes): 16 MiB. */
+export const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
+
+function fileKind(st: Stats): string {
+  return st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket' : st.isCharacterDevice() ? 'a character device'
+    : st.isBlockDevice() ? 'a block device' : 'not a regular file';
+}
+
+/**
+ * Reads a regular file of at most `budget` bytes. Opened O_NONBLOCK and checked with fstat before any
+ * read, so a FIFO, device, socket or directory is refused at once instead of blocking or never ending.
+ * Throws an Error whose code is ENOTREG (message: what it is) or EFBIG, or the open error.
+ */
+export function readRegularFile(path: string, budget: number): string {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw Object.assign(new Error(`is ${fileKind(st)}, not a regular file`), { code: 'ENOTREG' });
+    if (st.size > budget) throw Object.assign(new Error(`is ${st.size} bytes`), { code: 'EFBIG' });
+    // Read at most budget+1 bytes: a file that grows while read is still capped.
+    const buf = Buffer.allocUnsafe(Math.min(budget + 1, st.size + 65536));
+    let n = 0;
+    for (;;) {
+      const r = readSync(fd, buf, n, buf.length - n, null);
+      if (r === 0) break;
+      n += r;
+      if (n > budget) throw Object.assign(new Error(`grew past ${budget} bytes while read`), { code: 'EFBIG' });
+      if (n === buf.length) break;
+    }
+    return buf.toString('utf8', 0, n);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** keepalived's MAXBUF: longer lines are reported and skipped. */
@@ -83,6 +118,7 @@ class Preprocessor {
   private readonly defs = new Map<string, Definition>();
   private readonly stack: string[] = [];
   private generated = 0;
+  private bytesRead = 0;
 
   constructor(private readonly sink: DiagnosticSink, private readonly opts: PreprocessOptions) {}
 
@@ -98,12 +134,22 @@ class Preprocessor {
     }
     let text: string;
     try {
-      if (statSync(abs).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-      text = readFileSync(abs, 'utf8');
+      text = readRegularFile(abs, MAX_CONFIG_BYTES - this.bytesRead);
+      this.bytesRead += Buffer.byteLength(text);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
-      const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code})`;
-      this.sink.error(from ?? { file: abs, line: 0 }, 'file-missing',
+      const at = from ?? { file: abs, line: 0 };
+      if (code === 'ENOTREG' || code === 'ENXIO') {
+        const what = code === 'ENXIO' ? 'is a socket, not a regular file' : (e as Error).message;
+        this.sink.error(at, 'not-regular-file', `${from ? 'included file' : 'config file'} ${abs} ${what}; ${from ? 'include' : 'give'} only regular files.`);
+        return;
+      }
+      if (code === 'EFBIG') {
+        this.sink.error(at, 'config-too-big', `${abs} ${(e as Error).message}: the configuration (all files together) may be at most ${MAX_CONFIG_BYTES / 1048576} MiB; split or shrink it.`);
+        return;
+      }
+      const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable' : `cannot be read (${code})`;
+      this.sink.error(at, 'file-missing',
         from ? `included file ${abs} ${why}; fix the include path (keepalived would silently skip it).`
           : `config file ${abs} ${why}; give an existing keepalived.conf with -f.`);
       return;
@@ -170,9 +216,11 @@ class Preprocessor {
         this.sink.error(pos, 'include-missing', `${word} '${unq}' matches no file (relative paths start at ${baseDir}); fix the path — keepalived's plain include would only log this.`);
         continue;
       }
+      const wildcard = /[*?[]/.test(unq);
       for (const f of matches) {
+        // A directory matched by a wildcard is skipped (keepalived reads files only); named plainly it is an error.
         try {
-          if (statSync(f).isDirectory()) continue;
+          if (wildcard && statSync(f).isDirectory()) continue;
         } catch { /* reported by readFile */ }
         this.readFile(f, pos);
       }

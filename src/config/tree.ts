@@ -74,6 +74,9 @@ interface Frame {
   opener?: ConfNode;
 }
 
+/** Deepest block nesting accepted (keepalived's own grammar nests at most 4 deep). */
+export const MAX_BLOCK_DEPTH = 32;
+
 /** Builds the keyword tree from logical lines; reports brace errors. */
 export function buildTree(lines: readonly LogicalLine[], sink: DiagnosticSink): ConfNode[] {
   const root: Frame = { nodes: [] };
@@ -112,6 +115,10 @@ export function buildTree(lines: readonly LogicalLine[], sink: DiagnosticSink): 
           sink.error(l, 'stray-brace', "'{' has no keyword before it; put the block's keyword on the same line or the line above.");
           opener = { keyword: '{', args: [], rawArgs: '', file: l.file, line: l.line };
           top().nodes.push(opener);
+        }
+        if (stack.length > MAX_BLOCK_DEPTH) {
+          sink.error(l, 'block-depth', `blocks nest deeper than ${MAX_BLOCK_DEPTH} levels here; the rest of the configuration is not read — remove the extra '{'.`);
+          return root.nodes;
         }
         opener.children = [];
         stack.push({ nodes: opener.children, opener });
