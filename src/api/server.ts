@@ -20,14 +20,22 @@ export class ApiError extends Error {
   }
 }
 
-/** Creates the socket directory (0700) or checks an existing one is ours and not writable by others. */
+/**
+ * Creates the socket directory (0700) or checks an existing one. A shared sticky directory (1777,
+ * like /tmp) is left exactly as it is: the sticky bit keeps others from replacing our 0600 socket.
+ * Any other directory must be ours or root's; one of ours that others may write to is made 0700.
+ */
 export function prepareSocketDir(dir: string): void {
   if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
   const st = lstatSync(dir);
   if (!st.isDirectory()) throw new Error(`${dir} is not a directory: remove it or pick another --socket path`);
+  if (st.mode & 0o1000) return;
   const uid = process.getuid?.() ?? 0;
   if (st.uid !== uid && st.uid !== 0) throw new Error(`${dir} belongs to uid ${st.uid}, not to us (uid ${uid}): fix its owner or pick another --socket path`);
-  if (st.mode & 0o022) chmodSync(dir, 0o700);
+  if (st.mode & 0o022) {
+    if (st.uid !== uid) throw new Error(`${dir} is writable by others and not ours to change: make it 0755 or pick another --socket path`);
+    chmodSync(dir, 0o700);
+  }
 }
 
 /** Resolves once the socket's unsent data is flushed or the socket is closed. */

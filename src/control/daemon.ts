@@ -17,7 +17,7 @@ import { RATE_INTERVAL_MS, RateEstimator } from './rate-estimator.js';
 import { acquirePidFile, netnsId, releasePidFile } from './runtime-paths.js';
 import { isRuleCommand, type IpvsCommand } from '../ipvs/command.js';
 import { IpvsadmError } from '../ipvs/errors.js';
-import { diffServices, applyConfigOps, opName } from './rule-diff.js';
+import { diffServices, driftOps, applyConfigOps, opName } from './rule-diff.js';
 import { RuleTable, type RuleOp } from './rule-table.js';
 import type { IpvsListing } from './types.js';
 
@@ -51,6 +51,8 @@ export interface ReloadReport {
   warnings: string[];
   /** Rule changes applied, e.g. "add-service TCP 10.0.0.1:80". */
   changes: string[];
+  /** Changes made outside the file (ulvsadm) to the file's services, undone by this reload. */
+  reverted: string[];
   failed: string[];
 }
 
@@ -128,7 +130,7 @@ export class Daemon {
     return this.serialize(async () => {
       const log = this.opts.logger;
       const cfg = await this.opts.loadConfig(file);
-      const report: ReloadReport = { ok: cfg.ok, file, errors: cfg.errors, warnings: cfg.warnings, changes: [], failed: [] };
+      const report: ReloadReport = { ok: cfg.ok, file, errors: cfg.errors, warnings: cfg.warnings, changes: [], reverted: [], failed: [] };
       if (!cfg.ok) {
         log.error(`reload refused: ${file} has ${cfg.errors.length} error(s); the running configuration is unchanged`, { errors: cfg.errors });
         this.lastReload = { ...report, atMs: Date.now() };
@@ -139,15 +141,17 @@ export class Daemon {
       try {
         await this.opts.health?.apply(cfg.model);
         const r = this.converge(cfg);
+        const drift = this.revertDrift(cfg);
         report.changes = r.changes;
-        report.failed = r.failed;
+        report.reverted = drift.changes;
+        report.failed = [...r.failed, ...drift.failed];
         await this.publish();
         await this.opts.vrrp?.apply(cfg.model);
       } finally {
         this.mutating = false;
       }
       this.opts.configFile = file;
-      log.info(`reloaded ${file}: ${report.changes.length} rule change(s)`, { changes: report.changes, failed: report.failed });
+      log.info(`reloaded ${file}: ${report.changes.length} rule change(s)${report.reverted.length ? `, ${report.reverted.length} change(s) made with ulvsadm reverted` : ''}`, { changes: report.changes, reverted: report.reverted, failed: report.failed });
       this.lastReload = { ...report, atMs: Date.now() };
       this.reloadStats.ok++;
       this.reloadStats.lastSuccessMs = Date.now();
@@ -265,6 +269,23 @@ export class Daemon {
       r.changes.push(`set-timeouts ${cfg.timeouts.tcpS} ${cfg.timeouts.tcpFinS} ${cfg.timeouts.udpS}`);
     }
     return r;
+  }
+
+  /** Reload converges to the file: the file's services (and timeouts) as ulvsadm may have changed them are put back. */
+  private revertDrift(cfg: ConfigLoad): { changes: string[]; failed: string[] } {
+    const now = this.table.rules();
+    const ops = driftOps(now.services, this.lastDesired);
+    const report = applyConfigOps(this.table, ops);
+    const changes = ops.map(describeOp);
+    // Timeouts only when the file sets them (lvs_timeouts); otherwise ulvsadm --set stands.
+    const fileSetsTimeouts = !!(cfg.model as { global?: { lvsTimeouts?: unknown } } | undefined)?.global?.lvsTimeouts;
+    const t = cfg.timeouts;
+    if (t && fileSetsTimeouts && (t.tcpS !== now.timeouts.tcpS || t.tcpFinS !== now.timeouts.tcpFinS || t.udpS !== now.timeouts.udpS)) {
+      this.table.apply({ kind: 'set-timeouts', timeouts: t });
+      changes.push(`set-timeouts ${t.tcpS} ${t.tcpFinS} ${t.udpS}`);
+    }
+    for (const f of report.failed) this.opts.logger.warn(`rule change failed: ${f}`);
+    return { changes, failed: report.failed };
   }
 
   private convergeDesired(): { changes: string[]; failed: string[] } {

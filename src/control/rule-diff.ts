@@ -54,6 +54,16 @@ export function diffServices(prev: VirtualServiceSpec[], next: VirtualServiceSpe
   return ops;
 }
 
+/**
+ * The changes that bring the table's copies of the wanted services back to what is wanted, whatever
+ * ulvsadm did to them (deleted, flushed, edited, extra real servers). Services not wanted (added with
+ * ulvsadm) are left alone.
+ */
+export function driftOps(actual: VirtualServiceSpec[], wanted: VirtualServiceSpec[]): RuleOp[] {
+  const ids = new Set(wanted.map((s) => serviceKeyId(s.key)));
+  return diffServices(actual.filter((s) => ids.has(serviceKeyId(s.key))), wanted);
+}
+
 /** Result of applying config-driven changes. */
 export interface ApplyReport {
   applied: number;

@@ -1,7 +1,7 @@
 // The control socket: garbage, half requests, huge lines and vanished clients never disturb the daemon.
 import t from 'tap';
 import net from 'node:net';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ApiError, ControlServer } from '../../src/api/server.js';
@@ -130,4 +130,17 @@ t.test('limits: connection cap, idle timeout, pipelined unread requests stay bou
     k.write(req(9));
   });
   t.match(JSON.parse(after), { ok: true, id: 9 }, 'the server still answers');
+});
+
+t.test('a socket in a shared sticky directory (1777) leaves the directory alone', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ulvs-sticky-'));
+  chmodSync(dir, 0o1777);
+  const sock = path.join(dir, 'ulvs.sock');
+  const server = new ControlServer(sock, async () => 'pong');
+  await server.listen();
+  t.teardown(async () => { await server.close(); rmSync(dir, { recursive: true, force: true }); });
+  t.equal(statSync(dir).mode & 0o7777, 0o1777, 'the directory keeps mode 1777');
+  t.equal(statSync(sock).mode & 0o777, 0o600, 'the socket is 0600');
+  const r = await callOnce(sock, 'status');
+  t.equal(r, 'pong');
 });

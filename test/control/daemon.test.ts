@@ -251,3 +251,31 @@ t.test('initial health decisions (alpha) shape the first rules; decisions during
   t.same(published[published.length - 1], ['192.168.10.2'], 'still only the live real server');
   t.notOk(published.some((p) => p.includes('192.168.10.3')), 'a new real server found down during the reload is never published');
 });
+
+t.test('reload converges to the file whatever ulvsadm changed, and says what it reverted', async (t) => {
+  const { d, sock } = setup(t, [vs('10.0.0.1', 80, [['192.168.10.1', 1], ['192.168.10.2', 2]]), vs('10.0.0.3', 80, [['192.168.10.3', 1]])]);
+  await d.start();
+  const fileRules = (await run(['-S', '-n'], sock)).out;
+  t.equal((await run(['-C'], sock)).code, 0);
+  const r = await d.reload();
+  t.ok(r.ok);
+  t.same(r.changes, [], 'the file did not change');
+  t.same(r.reverted.sort(), [
+    'add-dest TCP 10.0.0.1:80 -> 192.168.10.1:80', 'add-dest TCP 10.0.0.1:80 -> 192.168.10.2:80', 'add-dest TCP 10.0.0.3:80 -> 192.168.10.3:80',
+    'add-service TCP 10.0.0.1:80', 'add-service TCP 10.0.0.3:80',
+  ].sort(), 'ulvsadm -C undone');
+  t.equal((await run(['-S', '-n'], sock)).out, fileRules, 'the rules are the file again');
+  // Edits, deletions and extra real servers in the file's services are undone; other services stay.
+  await run(['-e', '-t', '10.0.0.1:80', '-r', '192.168.10.2', '-m', '-w', '9'], sock);
+  await run(['-d', '-t', '10.0.0.3:80', '-r', '192.168.10.3'], sock);
+  await run(['-a', '-t', '10.0.0.3:80', '-r', '192.168.10.99', '-m'], sock);
+  await run(['-E', '-t', '10.0.0.1:80', '-s', 'rr'], sock);
+  await run(['-A', '-t', '10.0.0.50:8080', '-s', 'rr'], sock);
+  const r2 = await d.reload();
+  t.same(r2.reverted.sort(), [
+    'add-dest TCP 10.0.0.3:80 -> 192.168.10.3:80', 'del-dest TCP 10.0.0.3:80 -> 192.168.10.99:80', 'edit-dest TCP 10.0.0.1:80 -> 192.168.10.2:80', 'edit-service TCP 10.0.0.1:80',
+  ].sort());
+  t.equal((await run(['-S', '-n'], sock)).out, fileRules + '-A -t 10.0.0.50:8080 -s rr\n', 'the ulvsadm-only service stays');
+  const r3 = await d.reload();
+  t.same([r3.changes, r3.reverted], [[], []], 'nothing left to revert');
+});

@@ -26,6 +26,10 @@ async function run(argv: string[]): Promise<number> {
     else {
       process.stdout.write(`reloaded ${r.file}: ${r.changes.length} rule change(s)\n`);
       for (const c of r.changes) process.stdout.write(`  ${c}\n`);
+      if (r.reverted?.length) {
+        process.stdout.write(`reverted ${r.reverted.length} change(s) made outside the file (ulvsadm):\n`);
+        for (const c of r.reverted) process.stdout.write(`  ${c}\n`);
+      }
       for (const w of r.warnings) process.stdout.write(`warning: ${w}\n`);
       for (const f of r.failed) process.stdout.write(`failed: ${f}\n`);
     }
