@@ -49,7 +49,7 @@ function drainedOrClosed(sock: net.Socket): Promise<void> {
 
 /** Limits of the control socket (defaults keep a flood of clients far from the daemon's fd limit). */
 export interface ControlServerLimits {
-  /** Clients served at once; more are answered 'busy' and closed. Default 64. */
+  /** Clients served at once; a new one closes the oldest idle client, or is answered 'busy'. Default 64. */
   maxConnections?: number;
   /** A client silent this long (no request in flight) is closed. Default 60 s. */
   idleTimeoutMs?: number;
@@ -68,10 +68,13 @@ const DEFAULT_LIMITS: Required<ControlServerLimits> = {
 /** Listening control socket. */
 export class ControlServer {
   private server?: net.Server;
-  private readonly sockets = new Set<net.Socket>();
+  /** Connected clients in the order they came, each with "is it idle" (no request queued or running). */
+  private readonly sockets = new Map<net.Socket, () => boolean>();
   private readonly limits: Required<ControlServerLimits>;
-  /** Connections refused because maxConnections clients were being served. */
+  /** Connections refused because maxConnections clients all had requests in flight. */
   refused = 0;
+  /** Idle clients closed to make room for a new one. */
+  evicted = 0;
 
   constructor(readonly socketPath: string, private readonly handler: ApiHandler, private readonly log: (msg: string) => void = () => {}, limits: ControlServerLimits = {}) {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
@@ -98,7 +101,7 @@ export class ControlServer {
 
   /** Stops listening, drops clients and removes the socket file. */
   async close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
+    for (const s of this.sockets.keys()) s.destroy();
     if (this.server) await new Promise<void>((r) => this.server!.close(() => r()));
     this.server = undefined;
     try { unlinkSync(this.socketPath); } catch { /* already gone */ }
@@ -112,16 +115,27 @@ export class ControlServer {
   private serve(sock: net.Socket): void {
     sock.on('error', () => { /* client vanished: nothing to do */ });
     if (this.sockets.size >= this.limits.maxConnections) {
-      if (this.refused++ % 1000 === 0) this.log(`control socket: ${this.limits.maxConnections} clients connected, refusing more (${this.refused} refused so far)`);
+      // Full: make room by closing the longest-connected idle client (a flood of silent connections
+      // cannot lock ulvsadm out); refuse only when every client has a request in flight.
+      for (const [old, idle] of this.sockets) {
+        if (!idle()) continue;
+        old.destroy();
+        this.sockets.delete(old);
+        this.evicted++;
+        break;
+      }
+    }
+    if (this.sockets.size >= this.limits.maxConnections) {
+      if (this.refused++ % 1000 === 0) this.log(`control socket: ${this.limits.maxConnections} clients busy, refusing more (${this.refused} refused so far)`);
       sock.end(JSON.stringify({ v: PROTOCOL_VERSION, id: null, ok: false, error: { code: 'busy', message: `${this.limits.maxConnections} clients are connected; retry later` } }) + '\n');
       sock.setTimeout(1000, () => sock.destroy());
       return;
     }
-    this.sockets.add(sock);
     const L = this.limits;
     let buf = '';
     const pending: string[] = [];
     let busy = false;
+    this.sockets.set(sock, () => !busy && pending.length === 0);
     sock.setEncoding('utf8');
     sock.setTimeout(L.idleTimeoutMs, () => { if (!busy) sock.destroy(); });
     sock.on('close', () => { this.sockets.delete(sock); pending.length = 0; });
