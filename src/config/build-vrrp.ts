@@ -227,7 +227,7 @@ function buildInstance(raw: RawBlock, global: RawBlock | undefined, sink: Diagno
     advertIntMs,
     nopreempt,
     preemptDelayMs: get<number>(raw, 'preemptDelayMs') ?? 0,
-    downTimerAdverts: get<number>(raw, 'downTimerAdverts') ?? VRRP_DEFAULTS.downTimerAdverts,
+    downTimerAdverts: g('downTimerAdverts') ?? VRRP_DEFAULTS.downTimerAdverts,
     unicastPeers,
     unicastTtl: get<number>(raw, 'unicastTtl') ?? VRRP_DEFAULTS.unicastTtl,
     checkUnicastSrc: get<boolean>(raw, 'checkUnicastSrc') ?? get<boolean>(global, 'checkUnicastSrc') ?? ttlCheck,
@@ -355,16 +355,28 @@ export function buildVrrp(
   for (const r of groups) {
     const spec = buildSyncGroup(r, sink, uses);
     if (!spec) continue;
-    for (const n of spec.instances) {
-      if (!cfg.instances.some((i) => i.name === n)) sink.error(at(r, 'group'), 'unknown-instance', `vrrp_sync_group ${spec.name} lists '${n}', which is no vrrp_instance; fix the name.`);
+    // keepalived's vrrp_sync_set_group: unknown names and second memberships are ignored with a warning.
+    spec.instances = spec.instances.filter((n) => {
+      if (!cfg.instances.some((i) => i.name === n)) {
+        sink.warn(at(r, 'group'), 'unknown-instance', `vrrp_sync_group ${spec.name} lists '${n}', which is no vrrp_instance; keepalived ignores it too — fix the name.`);
+        return false;
+      }
       const prev = member.get(n);
-      if (prev) sink.error(at(r, 'group'), 'instance-in-two-groups', `vrrp_instance ${n} is in sync groups ${prev} and ${spec.name}; an instance belongs to one group.`);
+      if (prev) {
+        sink.warn(at(r, 'group'), 'instance-in-two-groups', `vrrp_instance ${n} is in sync groups ${prev} and ${spec.name}; keepalived keeps it in ${prev} only, as ulvs does.`);
+        return false;
+      }
       member.set(n, spec.name);
+      return true;
+    });
+    if (spec.instances.length === 0) {
+      sink.warn(r.pos, 'empty-group', `vrrp_sync_group ${spec.name} has no existing member; keepalived removes the group, as ulvs does.`);
+      continue;
     }
     for (const t of spec.trackScripts) {
       if (!cfg.scripts.some((s) => s.name === t.name)) sink.error(r.pos, 'unknown-script', `vrrp_sync_group ${spec.name} tracks script '${t.name}', which no vrrp_script defines.`);
     }
-    if (spec.instances.length === 1) sink.error(at(r, 'group'), 'group-of-one', `vrrp_sync_group ${spec.name} has a single instance, which syncs with nothing (keepalived reports this); add the other instances or drop the group.`);
+    if (spec.instances.length === 1) sink.warn(at(r, 'group'), 'group-of-one', `vrrp_sync_group ${spec.name} has a single instance, which syncs with nothing (keepalived reports this); add the other instances or drop the group.`);
     cfg.syncGroups.push(spec);
   }
   return cfg;

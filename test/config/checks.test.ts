@@ -85,7 +85,8 @@ t.test('missing virtual_router_id, missing interface, loopback', async (t) => {
 
 t.test('references: unknown track_script, unknown sync group member', async (t) => {
   const r = load(vi('A', 1, 'eth0', '192.0.2.1', ' track_script {\n  chk_nope\n }\n') + 'vrrp_sync_group G {\n group {\n  A\n  Z\n }\n}\n');
-  t.same(codes(r), ['unknown-script:1', 'unknown-instance:12']);
+  t.same(codes(r), ['unknown-script:1', 'unknown-instance:12', 'group-of-one:12']);
+  t.same(r.model.vrrp.syncGroups[0]?.instances, ['A'], 'the unknown name is dropped, as keepalived does');
 });
 
 t.test('vrrp_strict forbids unicast and preempt_delay; nopreempt with state MASTER warns; auth with v3 warns', async (t) => {

@@ -24,6 +24,11 @@ function lvsTimeouts(node: ConfNode, sink: DiagnosticSink): { tcpS?: number; tcp
   return out;
 }
 
+/** A keyword ulvs accepts without an effect: a default-level warning naming it and its line. */
+function noEffect(why: string): (node: ConfNode, sink: DiagnosticSink) => undefined {
+  return (node, sink) => { sink.warn(node, 'no-effect', `'${node.keyword}' is accepted but has no effect in ulvs (${why}).`); return undefined; };
+}
+
 /** global_defs { ... }. */
 export const globalDefsTable: BlockTable = {
   name: 'global_defs',
@@ -48,6 +53,9 @@ export const globalDefsTable: BlockTable = {
     vrrp_lower_prio_no_advert: { field: 'lowerPrioNoAdvert', kind: 'flag' },
     vrrp_higher_prio_send_advert: { field: 'higherPrioSendAdvert', kind: 'flag' },
     lvs_timeouts: { field: 'lvsTimeouts', kind: 'custom', parse: lvsTimeouts },
+    vrrp_down_timer_adverts: { field: 'downTimerAdverts', kind: 'uint', min: 1, max: 100 },
+    fifo_write_vrrp_states_on_reload: { field: 'fifoWriteStatesOnReload', kind: 'flag' },
+    config_save_dir: { field: 'configSaveDir', kind: 'custom', parse: noEffect('keepalived saves a copy of the config there for its reload checks; ulvs validates the new file before applying it instead') },
     lvs_sync_daemon: { field: 'lvsSyncDaemon', kind: 'words' },
     notification_email: ignoredBlock('no mail is sent'),
     ...ignoredAll(['notification_email_from', 'smtp_server', 'smtp_helo_name', 'smtp_connect_timeout', 'smtp_alert',
