@@ -10,7 +10,8 @@ import { applyBlock, get, type NamedLines, type RawBlock } from './keywords/tabl
 import { rootTable } from './keywords/root.js';
 import { buildVrrp, instanceRuleLines, parseVip, type ScriptUse } from './build-vrrp.js';
 import { assignRulePrefs, parseRoutes, parseRules } from './build-routes.js';
-import type { ValueLine } from './keywords/table.js';
+import type { ScriptValue, ValueLine } from './keywords/table.js';
+import type { NotifyFifoConfig } from '../util/notify-fifo.js';
 import { buildVirtualServer } from './build-ipvs.js';
 import { buildGroups } from './build-groups.js';
 import { checkHost, hostInterfaces } from './host-checks.js';
@@ -34,6 +35,18 @@ function mergeGlobals(blocks: RawBlock[]): RawBlock | undefined {
 
 function serviceId(k: ServiceKey): string {
   return k.kind === 'fwmark' ? `fwmark ${k.fwmark} (IPv${k.family})` : `${k.protocol} ${k.family === 6 ? `[${k.address}]` : k.address}:${k.port}`;
+}
+
+/** global_defs' notify FIFOs: `X_notify_fifo PATH [user [group]]` and `X_notify_fifo_script "CMD"`. */
+function notifyFifoConfig(g: RawBlock | undefined, sink: DiagnosticSink): NotifyFifoConfig | undefined {
+  const out: NotifyFifoConfig = {};
+  for (const [k, f] of [['all', 'notifyFifo'], ['vrrp', 'vrrpNotifyFifo'], ['lvs', 'lvsNotifyFifo']] as const) {
+    const words = get<string[]>(g, f);
+    const script = get<ScriptValue>(g, `${f}Script`);
+    if (words?.[0]) out[k] = script ? { path: words[0], script: script.argv } : { path: words[0] };
+    else if (script && g) sink.warn(script.pos, 'fifo-script-without-fifo', `'${f === 'notifyFifo' ? '' : k + '_'}notify_fifo_script' has no '${f === 'notifyFifo' ? '' : k + '_'}notify_fifo' to read; keepalived does not run it either — add the FIFO path.`);
+  }
+  return Object.keys(out).length ? out : undefined;
 }
 
 /** Loads a keepalived.conf (with includes): always returns a model, plus diagnostics sorted by file and line. */
@@ -63,6 +76,9 @@ export function loadConfig(path: string, opts: LoadOptions = {}): LoadResult {
   if (routerId !== undefined) { global.routerId = routerId; vrrp.routerId = routerId; }
   const scriptUser = get<string[]>(globalRaw, 'scriptUser');
   if (scriptUser?.length) { global.scriptUser = scriptUser.join(':'); vrrp.scriptUser = global.scriptUser; }
+  const fifos = notifyFifoConfig(globalRaw, sink);
+  if (fifos) global.notifyFifos = fifos;
+  if (get<boolean>(globalRaw, 'fifoWriteStatesOnReload')) vrrp.fifoWriteStatesOnReload = true;
   const lvsTimeouts = get<GlobalDefsConfig['lvsTimeouts']>(globalRaw, 'lvsTimeouts');
   if (lvsTimeouts) global.lvsTimeouts = lvsTimeouts;
   const lvsSync = get<string[]>(globalRaw, 'lvsSyncDaemon');

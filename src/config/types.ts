@@ -6,6 +6,7 @@
 import type { IpvsRules, Family } from '../ipvs/types.js';
 import type { VrrpConfig } from '../vrrp/types.js';
 import type { HealthServiceSpec } from '../health/types.js';
+import type { NotifyFifoConfig } from '../util/notify-fifo.js';
 
 /** How bad a finding is: error refuses the config, warning is logged (an error under --strict), note is informative. */
 export type Severity = 'error' | 'warning' | 'note';
@@ -43,6 +44,8 @@ export interface GlobalDefsConfig {
   enableScriptSecurity: boolean;
   /** `lvs_timeouts tcp N tcpfin N udp N` merged over the kernel defaults. */
   lvsTimeouts?: { tcpS?: number; tcpFinS?: number; udpS?: number };
+  /** `notify_fifo`, `vrrp_notify_fifo`, `lvs_notify_fifo` (with their `_script`s). */
+  notifyFifos?: NotifyFifoConfig;
   /** `lvs_sync_daemon IF [INSTANCE] [id N] ...` as written (not implemented). */
   lvsSyncDaemon?: string[];
 }

@@ -20,6 +20,7 @@ import { IpvsadmError } from '../ipvs/errors.js';
 import { diffServices, driftOps, applyConfigOps, opName } from './rule-diff.js';
 import { RuleTable, type RuleOp } from './rule-table.js';
 import type { IpvsListing } from './types.js';
+import { notifyFifos, type NotifyFifoConfig } from '../util/notify-fifo.js';
 
 /** Everything a daemon is made of. */
 export interface DaemonOptions {
@@ -105,6 +106,7 @@ export class Daemon {
       });
       this.mutating = true;
       try {
+        this.configureFifos(cfg.model);
         await this.opts.health?.apply(cfg.model);
         this.converge(cfg);
         await this.publish();
@@ -139,6 +141,7 @@ export class Daemon {
       }
       this.mutating = true;
       try {
+        this.configureFifos(cfg.model);
         await this.opts.health?.apply(cfg.model);
         const r = this.converge(cfg);
         const drift = this.revertDrift(cfg);
@@ -325,6 +328,7 @@ export class Daemon {
     const steps: Array<[string, () => Promise<void> | undefined]> = [
       ['health checks', () => this.opts.health?.stop()],
       ['VRRP', () => this.opts.vrrp?.stop()],
+      ['notify FIFOs', () => { notifyFifos().close(); return undefined; }],
       ['data plane', () => this.opts.dataPlane.stop()],
       ['control socket', () => this.server?.close()],
     ];
@@ -332,6 +336,13 @@ export class Daemon {
       try { await fn(); } catch (e) { this.opts.logger.error(`stopping ${what} failed: ${(e as Error).message}`); }
     }
     releasePidFile(this.opts.pidPath);
+  }
+
+  /** Opens (or keeps, or closes) notify_fifo / vrrp_notify_fifo / lvs_notify_fifo for a model. */
+  private configureFifos(model: unknown): void {
+    const f = notifyFifos();
+    f.log = (m) => this.opts.logger.warn(m);
+    f.configure((model as { global?: { notifyFifos?: NotifyFifoConfig } } | undefined)?.global?.notifyFifos);
   }
 
   private serialize<T>(fn: () => Promise<T>): Promise<T> {

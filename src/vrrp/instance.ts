@@ -13,6 +13,7 @@ import { queueNotify, type NotifyQueue } from './notify.js';
 import { removeVmac, setupVmac, vmacOf } from './vmac.js';
 import type { AdvertMeta, AdvertSink, VrrpTransport } from './socket.js';
 import { initialMachine, nextDeadlineMs, step, type MachineAction, type MachineEvent, type MachineParams, type MachineState } from './state-machine.js';
+import { fifoVrrpLine } from '../util/notify-fifo.js';
 import { addRoutesAndRules, removeRoutesAndRules, routeLine, ruleLine } from './routes.js';
 import type { IpRouteSpec, IpRuleSpec, NotifyState, VipSpec, VrrpInstanceSpec, VrrpState, VrrpStateEvent } from './types.js';
 
@@ -29,6 +30,8 @@ export interface InstanceDeps {
   log(msg: string): void;
   /** Installs virtual_routes then virtual_rules (default: ip route/rule through routes.ts). */
   addRoutes?(routes: readonly IpRouteSpec[], rules: readonly IpRuleSpec[]): Promise<string[]>;
+  /** Writes a line to the notify FIFOs (notify_fifo, vrrp_notify_fifo). */
+  writeFifo?(line: string): void;
   /** Removes virtual_rules then virtual_routes. */
   removeRoutes?(routes: readonly IpRouteSpec[], rules: readonly IpRuleSpec[]): Promise<string[]>;
 }
@@ -249,6 +252,7 @@ export class VrrpInstance extends EventEmitter implements AdvertSink {
         break;
       case 'rx-lower-prio':
         if (this.spec.notify.masterRxLowerPri) this.deps.notify.enqueue(this.spec.notify.masterRxLowerPri.argv, this.spec.notifyTimeoutMs ?? 10000);
+        this.deps.writeFifo?.(fifoVrrpLine('INSTANCE', this.name, 'MASTER_RX_LOWER_PRI', this.priority));
         break;
     }
   }
@@ -298,7 +302,11 @@ export class VrrpInstance extends EventEmitter implements AdvertSink {
       const ev: VrrpStateEvent = { instance: this.name, vrid: this.spec.vrid, interface: this.spec.interface, from, to, priority: prio, vips: to === 'MASTER' ? vips : [], reason, atMs };
       this.deps.log(`${this.name}: ${from} -> ${to} (${reason})`);
       this.emit('state', ev);
-      if (notifyState) queueNotify(this.deps.notify, this.spec.notify, 'INSTANCE', this.name, notifyState, prio, this.spec.notifyTimeoutMs ?? 10000);
+      if (notifyState) {
+        queueNotify(this.deps.notify, this.spec.notify, 'INSTANCE', this.name, notifyState, prio, this.spec.notifyTimeoutMs ?? 10000);
+        // keepalived's send_instance_notifies: DELETED is reported as FAULT unless notify_deleted is set.
+        this.deps.writeFifo?.(fifoVrrpLine('INSTANCE', this.name, notifyState === 'DELETED' && !this.spec.notify.deleted ? 'FAULT' : notifyState, prio));
+      }
     });
   }
 

@@ -18,6 +18,7 @@ import { validate } from './validate.js';
 import { addVipsFast, closeIpBatch, removeVipsFast } from './vip.js';
 import { addRoutesAndRules, closeRouteBatches, removeRoutesAndRules } from './routes.js';
 import { StaticSet } from './statics.js';
+import { fifoVrrpLine, notifyFifos } from '../util/notify-fifo.js';
 
 /** Options of VrrpManager (all optional; tests inject fakes). */
 export interface VrrpManagerOptions {
@@ -28,6 +29,8 @@ export interface VrrpManagerOptions {
   deps?: Partial<Omit<InstanceDeps, 'transport' | 'notify'>>;
   /** Interface poll period for track_interface and the instances' own interfaces; default 200 ms. */
   linkPollMs?: number;
+  /** Where INSTANCE/GROUP lines go; default: the daemon's notify FIFOs (src/util/notify-fifo.ts). */
+  writeFifo?: (line: string) => void;
   /** Called after every notify script run. */
   onNotify?: (r: NotifyRecord) => void;
 }
@@ -71,6 +74,7 @@ export class VrrpManager extends EventEmitter {
   private readonly log: (msg: string) => void;
   private groupState = new Map<string, VrrpState>();
   private readonly statics: StaticSet;
+  private readonly writeFifo: (line: string) => void;
 
   constructor(private config: VrrpConfig, private readonly opts: VrrpManagerOptions = {}) {
     super();
@@ -79,6 +83,7 @@ export class VrrpManager extends EventEmitter {
       if (r.code !== 0) this.log(`notify '${r.argv.join(' ')}' exited ${r.code}${r.stderr.trim() ? `: ${r.stderr.trim()}` : ''}`);
       opts.onNotify?.(r);
     });
+    this.writeFifo = opts.writeFifo ?? ((l) => notifyFifos().vrrp(l));
     const d = opts.deps ?? {};
     this.statics = new StaticSet({
       addVips: d.addVips ?? addVipsFast, removeVips: d.removeVips ?? removeVipsFast,
@@ -103,6 +108,12 @@ export class VrrpManager extends EventEmitter {
     this.linkTimer = undefined;
     for (const t of this.trackers.values()) t.stop();
     await Promise.all([...this.instanceMap.values()].map((i) => i.stop('STOP')));
+    // keepalived's notify_shutdown: after the instances, every sync group notifies STOP.
+    for (const g of this.config.syncGroups) {
+      queueNotify(this.notify, g.notify, 'GROUP', g.name, 'STOP', 0, 10000);
+      this.writeFifo(fifoVrrpLine('GROUP', g.name, 'STOP', 0));
+    }
+    this.groupState.clear();
     for (const s of this.sockets.values()) s.close?.();
     this.sockets.clear();
     await this.statics.clear();
@@ -131,6 +142,13 @@ export class VrrpManager extends EventEmitter {
     this.instanceMap = next;
     for (const spec of toStart) await this.addInstance(spec);
     this.applyTracking();
+    if (config.fifoWriteStatesOnReload) this.writeStates();
+  }
+
+  /** fifo_write_vrrp_states_on_reload: the current state of every instance, then of every sync group. */
+  private writeStates(): void {
+    for (const i of this.instanceMap.values()) if (i.state !== 'INIT') this.writeFifo(fifoVrrpLine('INSTANCE', i.name, i.state, i.priority));
+    for (const [g, st] of this.groupState) if (this.config.syncGroups.some((x) => x.name === g)) this.writeFifo(fifoVrrpLine('GROUP', g, st, 0));
   }
 
   /** Starts on the first call, reloads (keepalived SIGHUP semantics) on later ones. */
@@ -197,6 +215,7 @@ export class VrrpManager extends EventEmitter {
       removeVips: d.removeVips ?? removeVipsFast,
       addRoutes: d.addRoutes ?? addRoutesAndRules,
       removeRoutes: d.removeRoutes ?? removeRoutesAndRules,
+      writeFifo: this.writeFifo,
       sendFrame,
       log: d.log ?? this.log,
     };
@@ -296,6 +315,7 @@ export class VrrpManager extends EventEmitter {
     if (to !== 'INIT' && this.groupState.get(g.name) !== to) {
       this.groupState.set(g.name, to);
       queueNotify(this.notify, g.notify, 'GROUP', g.name, to, 0, 10000);
+      this.writeFifo(fifoVrrpLine('GROUP', g.name, to, 0));
     }
   }
 }

@@ -239,6 +239,8 @@ export interface VrrpConfig {
   syncGroups: VrrpSyncGroupSpec[];
   /** global_defs `router_id` (informational). */
   routerId?: string;
+  /** global_defs `fifo_write_vrrp_states_on_reload`: after a reload, every instance's and group's state goes to the FIFOs. */
+  fifoWriteStatesOnReload?: boolean;
   /** `static_ipaddress`: added at start, removed at stop (never moved by VRRP). */
   staticAddresses?: VipSpec[];
   /** `static_routes`: installed at start (after the static addresses), removed at stop. */

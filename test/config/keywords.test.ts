@@ -80,6 +80,8 @@ const cases: Case[] = [
   { table: 'vrrp_instance', text: vi(' virtual_rules {\n from 10.0.0.0/8 table 100 priority 50\n to 10.9.0.0/16 fwmark 0x10/0xff iif eth0 lookup main\n to 10.9.0./16 table 1 pref 1\n }'), diags: ['rule-no-preference', 'bad-rule'],
     want: { [I + 'virtualRules']: [{ family: 4, args: ['from', '10.0.0.0/8', 'lookup', '100', 'protocol', '18', 'pref', '50'] }, { args: ['to', '10.9.0.0/16', 'fwmark', '0x10/0xff', 'iif', 'eth0', 'lookup', 'main', 'protocol', '18', 'pref', '16384'] }] } },
   { table: 'global_defs', text: 'global_defs {\n vrrp_down_timer_adverts 7\n fifo_write_vrrp_states_on_reload\n config_save_dir /tmp\n}\n' + vi(''), diags: ['no-effect'], want: { [I + 'downTimerAdverts']: 7 } },
+  { table: 'global_defs', text: 'global_defs {\n notify_fifo /run/k.fifo\n notify_fifo_script /bin/reader\n vrrp_notify_fifo /run/v.fifo\n vrrp_notify_fifo_script "/bin/r v"\n lvs_notify_fifo /run/l.fifo\n lvs_notify_fifo_script /bin/l\n}\n',
+    want: { 'global.notifyFifos': { all: { path: '/run/k.fifo', script: ['/bin/reader'] }, vrrp: { path: '/run/v.fifo', script: ['/bin/r', 'v'] }, lvs: { path: '/run/l.fifo', script: ['/bin/l'] } } } },
   { table: 'the top level', text: 'static_ipaddress {\n 192.0.2.50/24 dev eth0\n}\nstatic_routes {\n 2001:db8:1::/48 via 2001:db8::1 dev eth0\n}\nstatic_rules {\n inet6 to all table 7 preference 10 no_track\n}\n',
     want: { 'vrrp.staticAddresses.0': { address: '192.0.2.50', prefixLen: 24, dev: 'eth0' }, 'vrrp.staticRoutes.0': { family: 6, args: ['2001:db8:1::/48', 'via', '2001:db8::1', 'dev', 'eth0', 'proto', '18'] },
       'vrrp.staticRules.0': { family: 6, args: ['to', 'all', 'lookup', '7', 'pref', '10'] } } },
