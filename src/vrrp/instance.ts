@@ -119,6 +119,33 @@ export class VrrpInstance extends EventEmitter implements AdvertSink {
     this.feed({ type: 'start' });
   }
 
+  /**
+   * After a netlink link/address event: an instance held in FAULT because its interface was missing
+   * or had no address to send from re-reads it, takes the address and leaves FAULT (keepalived's
+   * netlink_if_address_filter setting a missing saddr).
+   */
+  async refreshInterface(): Promise<void> {
+    const missing = `interface ${this.spec.interface} missing`;
+    if (!this.running || (!this.faults.has(missing) && !this.faults.has('no source address'))) return;
+    let info: InterfaceInfo | undefined;
+    try { info = await this.deps.readInterface(this.spec.interface); } catch (e) { this.deps.log(`${this.name}: ${(e as Error).message}`); return; }
+    if (!info || !this.running) return;
+    this.macs.set(info.name, info.mac);
+    if (!this.srcIp) {
+      const src = this.spec.srcIp ?? (this.spec.family === 4 ? this.pickIpv4(info) : info.linkLocal6[0]);
+      if (src) {
+        this.srcIp = src;
+        this.machine = { ...this.machine, params: machineParams(this.spec, src) };
+        this.deps.log(`${this.name}: source address ${src} on ${info.name}`);
+      }
+    }
+    if (this.faults.has(missing)) {
+      if (!info.up && !this.spec.dontTrackPrimary) this.setFault(`interface ${info.name} down`, true);
+      this.setFault(missing, false);
+    }
+    if (this.srcIp) this.setFault('no source address', false);
+  }
+
   /** Stops the instance (priority-0 advert if MASTER, VIPs removed), notifying STOP or DELETED. */
   async stop(as: 'STOP' | 'DELETED' = 'STOP'): Promise<void> {
     if (!this.running) return;
@@ -161,6 +188,7 @@ export class VrrpInstance extends EventEmitter implements AdvertSink {
     this.spec = spec;
     this.machine = { ...this.machine, params: machineParams(spec, this.srcIp || '0.0.0.0') };
     this.feed({ type: 'priority', priority: this.effectivePriority() });
+    void this.refreshInterface();
     const key = (v: VipSpec): string => `${canonicalIp(v.address)}/${v.prefixLen}/${v.dev ?? spec.interface}`;
     const oldAll = [...old.vips, ...old.excludedVips];
     const newAll = [...spec.vips, ...spec.excludedVips];

@@ -18,6 +18,7 @@ import { validate } from './validate.js';
 import { addVipsFast, closeIpBatch, removeVipsFast } from './vip.js';
 import { addRoutesAndRules, closeRouteBatches, removeRoutesAndRules } from './routes.js';
 import { StaticSet } from './statics.js';
+import { LinkMonitor } from './link-monitor.js';
 import { fifoVrrpLine, notifyFifos } from '../util/notify-fifo.js';
 
 /** Options of VrrpManager (all optional; tests inject fakes). */
@@ -31,6 +32,8 @@ export interface VrrpManagerOptions {
   linkPollMs?: number;
   /** Where INSTANCE/GROUP lines go; default: the daemon's notify FIFOs (src/util/notify-fifo.ts). */
   writeFifo?: (line: string) => void;
+  /** Watch netlink link/address events (`ip monitor`); default: on unless the interface reader is faked. */
+  linkMonitor?: boolean;
   /** Called after every notify script run. */
   onNotify?: (r: NotifyRecord) => void;
 }
@@ -67,6 +70,8 @@ export class VrrpManager extends EventEmitter {
   private trackers = new Map<string, ScriptTracker>();
   private linkState = new Map<string, boolean>();
   private linkTimer?: NodeJS.Timeout;
+  private monitor?: LinkMonitor;
+  private polls = 0;
   private polling = false;
   /** Interfaces whose last state read failed (logged once until it works again). */
   private readonly linkReadFailing = new Set<string>();
@@ -106,6 +111,8 @@ export class VrrpManager extends EventEmitter {
   async stop(): Promise<void> {
     if (this.linkTimer) clearInterval(this.linkTimer);
     this.linkTimer = undefined;
+    this.monitor?.stop();
+    this.monitor = undefined;
     for (const t of this.trackers.values()) t.stop();
     await Promise.all([...this.instanceMap.values()].map((i) => i.stop('STOP')));
     // keepalived's notify_shutdown: after the instances, every sync group notifies STOP.
@@ -271,6 +278,8 @@ export class VrrpManager extends EventEmitter {
   }
 
   private async pollLinks(): Promise<void> {
+    // Without netlink events (no `ip monitor`), faulted instances still re-read their interface about once a second.
+    if (++this.polls % 5 === 0) for (const i of this.instanceMap.values()) void i.refreshInterface();
     const names = new Set<string>();
     for (const i of this.instanceMap.values()) {
       names.add(i.spec.interface);
