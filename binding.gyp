@@ -6,6 +6,7 @@
         "native/addon.cc",
         "native/nfqueue.cc",
         "native/afpacket.cc",
+        "native/offload.cc",
         "native/rawsock.cc",
         "native/xdp.cc"
       ],

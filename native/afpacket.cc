@@ -9,9 +9,20 @@
 // makes the batches. TPACKET_V3: variable-size packets in blocks, handed over only when a block is
 // full or its retire timer (>= 1 ms) fires, so every packet of a quiet flow waits up to a millisecond.
 //
+// A NIC's default offloads (offload.h): every socket sets PACKET_VNET_HDR, so each frame comes with a
+// virtio_net_hdr. A frame whose checksum is not ready (CHECKSUM_PARTIAL) gets it completed as it is
+// copied into its slot; a GSO/GRO super-frame (many TCP segments or UDP datagrams in one skb) is cut
+// into wire-sized segments, each in its own slot, so the pipeline only ever sees frames a wire carries.
+// Super-frames larger than a ring frame would be truncated by the ring: the ring's filter refuses
+// them (skb->len above the slot's room) and a second, ring-less socket with the opposite length test
+// receives them whole with recvmsg (one call per super-frame, i.e. per dozens of segments).
+// Frames that cannot be finished (a GSO type we cannot cut, truncated, bad offsets) are counted and
+// dropped. Transmit sends a zero virtio_net_hdr before every frame: nothing is left for the kernel.
+//
 // Rules (ARCHITECTURE.md "Native addon"): the uv poll lives on the owning env's loop, is closed from
 // an async cleanup hook on env teardown, and the JS callback goes through napi_make_callback.
 #include "module.h"
+#include "offload.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -42,7 +53,12 @@ enum AfpStat : int {
   kTxErrors = 5,     // frames sendmmsg did not take
   kCallbackErrors = 6,
   kRingDrops = 7,    // packets the kernel dropped because the ring was full (PACKET_STATISTICS)
-  kStatCount = 8,
+  kCsumCompleted = 8,  // CHECKSUM_PARTIAL frames whose L4 checksum we completed
+  kGsoFrames = 9,      // GSO/GRO super-frames cut into segments
+  kGsoSegments = 10,   // segments those made
+  kOffloadDrops = 11,  // frames we could not finish (GSO type we cannot cut, bad offsets): dropped
+  kTruncated = 12,     // super-frames larger than the receive buffer (MSG_TRUNC): dropped
+  kStatCount = 13,
 };
 
 // Raw pointers into the typed arrays of a JS PacketBatch (src/dataplane/batch.ts); the arrays are
@@ -123,10 +139,21 @@ std::string ReadBatch(napi_env env, napi_value b, BatchView* v, std::vector<napi
 // Verdict codes of src/dataplane/batch.ts.
 constexpr uint8_t kDrop = 0, kTransmit = 3;
 
+// Receive buffer of the super-frame socket: a virtio_net_hdr and a 64 KiB GSO frame (gso_max_size) with
+// room for BIG TCP's larger ones up to 192 KiB.
+constexpr size_t kBigBufBytes = sizeof(VnetHdr) + (192u << 10);
+// Super-frames taken per wakeup of the super-frame socket before the event loop gets a turn.
+constexpr int kBigPerWakeup = 64;
+// The virtio_net_hdr sent before every transmitted frame: no checksum or segmentation left to do.
+const VnetHdr kNoOffload = {};
+
 struct Afp {
   napi_env env = nullptr;
-  uv_poll_t poll;
-  int fd = -1;
+  uv_poll_t poll, bigPoll;
+  int fd = -1, bigFd = -1;
+  int openHandles = 0;  // uv polls not yet closed
+  uint32_t room = 0;    // largest frame a ring frame and a batch slot both hold (the filters' length split)
+  std::vector<uint8_t> bigBuf;
   int ifindex = 0;
   BatchView b;
   uint32_t* outIfindex = nullptr;
@@ -146,7 +173,7 @@ struct Afp {
   uint64_t taken = 0;       // packets put into batches, ever
   // TX scratch
   std::vector<mmsghdr> msgs;
-  std::vector<iovec> iovs;
+  std::vector<iovec> iovs;  // two per message: the virtio_net_hdr, the frame
   std::vector<sockaddr_ll> addrs;
 };
 
@@ -198,14 +225,17 @@ void Transmit(Afp* a, uint32_t count) {
     sa.sll_ifindex = int(a->outIfindex[i] ? a->outIfindex[i] : uint32_t(a->ifindex));
     sa.sll_halen = ETH_ALEN;
     memcpy(sa.sll_addr, b.buf + st, ETH_ALEN);
-    a->iovs[n].iov_base = b.buf + st;
-    a->iovs[n].iov_len = len;
+    iovec* iov = &a->iovs[2 * size_t(n)];
+    iov[0].iov_base = const_cast<VnetHdr*>(&kNoOffload);
+    iov[0].iov_len = sizeof kNoOffload;
+    iov[1].iov_base = b.buf + st;
+    iov[1].iov_len = len;
     msghdr& m = a->msgs[n].msg_hdr;
     memset(&m, 0, sizeof m);
     m.msg_name = &sa;
     m.msg_namelen = sizeof sa;
-    m.msg_iov = &a->iovs[n];
-    m.msg_iovlen = 1;
+    m.msg_iov = iov;
+    m.msg_iovlen = 2;
     n++;
   }
   uint32_t done = 0;
@@ -232,17 +262,10 @@ void Deliver(Afp* a, uint32_t count) {
   if (a->fd >= 0) Transmit(a, count);
 }
 
-// Copies one received packet into batch slot `count`; returns the new count (delivering a full batch).
-uint32_t Take(Afp* a, uint32_t count, const uint8_t* frame, uint32_t snaplen, uint32_t len, const sockaddr_ll* sll) {
+// Fills the metadata of the frame just written at slot `count`; returns the new count (delivering a full batch).
+uint32_t Commit(Afp* a, uint32_t count, uint32_t off, uint32_t len, const sockaddr_ll* sll) {
   BatchView& b = a->b;
-  if (sll->sll_pkttype == PACKET_OUTGOING) return count;  // our own or the host's transmissions
-  if (snaplen != len || len > b.slotSize - b.headroom) {
-    Bump(a, kOversize);
-    return count;
-  }
   a->taken++;
-  uint32_t off = count * b.slotSize + b.headroom;
-  memcpy(b.buf + off, frame, len);
   b.start[count] = off;
   b.length[count] = len;
   b.id[count] = 0;
@@ -259,6 +282,54 @@ uint32_t Take(Afp* a, uint32_t count, const uint8_t* frame, uint32_t snaplen, ui
   return count;
 }
 
+// Cuts a GSO super-frame into segments, one slot each.
+uint32_t TakeGso(Afp* a, uint32_t count, const uint8_t* frame, uint32_t len, const VnetHdr& vh, const sockaddr_ll* sll) {
+  BatchView& b = a->b;
+  GsoPlan p;
+  if (PlanGso(frame, len, vh, &p) != kOffloadOk || p.hdrLen + p.mss > b.slotSize - b.headroom) {
+    Bump(a, kOffloadDrops);
+    return count;
+  }
+  Bump(a, kGsoFrames);
+  Bump(a, kGsoSegments, p.segments);
+  for (uint32_t k = 0; k < p.segments && !a->closing; k++) {
+    uint32_t off = count * b.slotSize + b.headroom;
+    count = Commit(a, count, off, GsoWrite(frame, p, k, b.buf + off), sll);
+  }
+  return count;
+}
+
+// Copies one received packet (its virtio_net_hdr at vh) into batch slot `count`, finishing what the
+// offloads left; returns the new count (delivering a full batch).
+uint32_t Take(Afp* a, uint32_t count, const uint8_t* frame, uint32_t snaplen, uint32_t len, const VnetHdr& vh, const sockaddr_ll* sll) {
+  BatchView& b = a->b;
+  if (sll->sll_pkttype == PACKET_OUTGOING) return count;  // our own or the host's transmissions
+  if (snaplen != len) {
+    Bump(a, kOversize);
+    return count;
+  }
+  if (vh.gsoType != kVnetGsoNone) return TakeGso(a, count, frame, len, vh, sll);
+  if (len > b.slotSize - b.headroom) {
+    Bump(a, kOversize);
+    return count;
+  }
+  uint32_t off = count * b.slotSize + b.headroom;
+  memcpy(b.buf + off, frame, len);
+  if (vh.flags & kVnetNeedsCsum) {
+    if (CompleteChecksum(b.buf + off, len, vh) != kOffloadOk) {
+      Bump(a, kOffloadDrops);
+      return count;
+    }
+    Bump(a, kCsumCompleted);
+  }
+  return Commit(a, count, off, len, sll);
+}
+
+// The virtio_net_hdr the kernel put right before a ring frame's MAC header.
+const VnetHdr& VnetBefore(const uint8_t* mac) {
+  return *reinterpret_cast<const VnetHdr*>(mac - sizeof(VnetHdr));
+}
+
 // TPACKET_V3: every retired block, in ring order.
 uint32_t WalkBlocks(Afp* a) {
   uint32_t count = 0;
@@ -270,7 +341,7 @@ uint32_t WalkBlocks(Afp* a) {
     for (uint32_t k = 0; k < num; k++) {
       auto* raw = reinterpret_cast<uint8_t*>(ph);
       auto* sll = reinterpret_cast<const sockaddr_ll*>(raw + TPACKET_ALIGN(sizeof(tpacket3_hdr)));
-      count = Take(a, count, raw + ph->tp_mac, ph->tp_snaplen, ph->tp_len, sll);
+      count = Take(a, count, raw + ph->tp_mac, ph->tp_snaplen, ph->tp_len, VnetBefore(raw + ph->tp_mac), sll);
       ph = reinterpret_cast<tpacket3_hdr*>(raw + ph->tp_next_offset);
     }
     __atomic_store_n(&bd->hdr.bh1.block_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
@@ -288,7 +359,7 @@ uint32_t WalkFrames(Afp* a) {
     auto* ph = reinterpret_cast<tpacket2_hdr*>(raw);
     if (!(__atomic_load_n(&ph->tp_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER)) break;
     auto* sll = reinterpret_cast<const sockaddr_ll*>(raw + TPACKET_ALIGN(sizeof(tpacket2_hdr)));
-    count = Take(a, count, raw + ph->tp_mac, ph->tp_snaplen, ph->tp_len, sll);
+    count = Take(a, count, raw + ph->tp_mac, ph->tp_snaplen, ph->tp_len, VnetBefore(raw + ph->tp_mac), sll);
     __atomic_store_n(&ph->tp_status, uint32_t(TP_STATUS_KERNEL), __ATOMIC_RELEASE);
     a->cur = (a->cur + 1) % a->frameCount;
   }
@@ -320,8 +391,37 @@ void OnReadable(uv_poll_t* h, int status, int events) {
   }
 }
 
+// The super-frame socket: whole GSO/GRO frames larger than a ring frame, one recvmsg each.
+void OnBigReadable(uv_poll_t* h, int status, int events) {
+  Afp* a = static_cast<Afp*>(h->data);
+  if (a->closing || status < 0) return;
+  uint32_t count = 0;
+  for (int n = 0; n < kBigPerWakeup && !a->closing; n++) {
+    sockaddr_ll sll = {};
+    iovec iov = {a->bigBuf.data(), a->bigBuf.size()};
+    msghdr m = {};
+    m.msg_name = &sll;
+    m.msg_namelen = sizeof sll;
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    ssize_t r = recvmsg(a->bigFd, &m, MSG_DONTWAIT | MSG_TRUNC);
+    if (r < 0) break;
+    if ((m.msg_flags & MSG_TRUNC) || size_t(r) > a->bigBuf.size() || size_t(r) < sizeof(VnetHdr) + 14) {
+      Bump(a, kTruncated);
+      continue;
+    }
+    const auto& vh = *reinterpret_cast<const VnetHdr*>(a->bigBuf.data());
+    uint32_t len = uint32_t(size_t(r) - sizeof(VnetHdr));
+    count = Take(a, count, a->bigBuf.data() + sizeof(VnetHdr), len, len, vh, &sll);
+  }
+  Deliver(a, count);
+}
+
 void OnClosed(uv_handle_t* h) {
   Afp* a = static_cast<Afp*>(h->data);
+  if (--a->openHandles > 0) return;
+  if (a->bigFd >= 0) close(a->bigFd);
+  a->bigFd = -1;
   if (a->map) munmap(a->map, a->mapLen);
   a->map = nullptr;
   if (a->fd >= 0) close(a->fd);
@@ -345,6 +445,10 @@ void StartClose(Afp* a, bool fromHook) {
   }
   uv_poll_stop(&a->poll);
   uv_close(reinterpret_cast<uv_handle_t*>(&a->poll), OnClosed);
+  if (a->bigFd >= 0) {
+    uv_poll_stop(&a->bigPoll);
+    uv_close(reinterpret_cast<uv_handle_t*>(&a->bigPoll), OnClosed);
+  }
 }
 
 void OnEnvTeardown(napi_async_cleanup_hook_handle handle, void* arg) {
@@ -385,6 +489,27 @@ napi_value RingStats(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// Attaches `user` (empty = accept all) behind a length test: the ring socket takes frames of at most
+// a->room bytes, the super-frame socket only larger ones. Classic BPF jumps are relative, so the
+// program runs unchanged after the three instructions put in front of it.
+int AttachFilters(Afp* a, const std::vector<sock_filter>& user) {
+  for (int big = 0; big < 2; big++) {
+    int fd = big ? a->bigFd : a->fd;
+    if (fd < 0) continue;
+    std::vector<sock_filter> prog = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_LEN, 0),
+        BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, a->room, uint8_t(big ? 1 : 0), uint8_t(big ? 0 : 1)),
+        BPF_STMT(BPF_RET | BPF_K, 0),
+    };
+    if (user.empty()) prog.push_back(BPF_STMT(BPF_RET | BPF_K, 0x40000));
+    else prog.insert(prog.end(), user.begin(), user.end());
+    if (prog.size() > BPF_MAXINSNS) return E2BIG;
+    sock_fprog fp = {uint16_t(prog.size()), prog.data()};
+    if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof fp) < 0) return errno;
+  }
+  return 0;
+}
+
 // setFilter(filter: Uint8Array): replaces the socket's classic BPF program. SO_ATTACH_FILTER on a
 // bound socket swaps the program atomically, so a new VIP set needs no new socket (no ring rebuild,
 // no fanout rejoin, no packets lost meanwhile).
@@ -405,8 +530,7 @@ napi_value SetFilter(napi_env env, napi_callback_info info) {
   if (type != napi_uint8_array || n % 8 != 0 || n == 0 || n / 8 > BPF_MAXINSNS) return Throw(env, "setFilter: filter must be a Uint8Array of 8-byte sock_filter instructions");
   std::vector<sock_filter> filter(n / 8);
   memcpy(filter.data(), p, n);
-  sock_fprog prog = {uint16_t(filter.size()), filter.data()};
-  if (setsockopt(a->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0) return Throw(env, std::string("setFilter: SO_ATTACH_FILTER failed (") + strerror(errno) + ")");
+  if (int e = AttachFilters(a, filter)) return Throw(env, std::string("setFilter: SO_ATTACH_FILTER failed (") + strerror(e) + ")");
   return nullptr;
 }
 
@@ -459,7 +583,7 @@ napi_value Open(napi_env env, napi_callback_info info) {
     if (TypedData(env, argv[0], "stats", napi_float64_array, &p, &n, &a->refs) && n >= kStatCount)
       a->stats = static_cast<double*>(p);
     else
-      err = "afpOpen: options.stats must be a Float64Array of at least 8 elements";
+      err = "afpOpen: options.stats must be a Float64Array of at least afpStatCount elements";
   }
   std::vector<sock_filter> filter;
   if (err.empty() && napi_has_named_property(env, argv[0], "filter", &has) == napi_ok && has) {
@@ -475,6 +599,7 @@ napi_value Open(napi_env env, napi_callback_info info) {
   auto fail = [&](const std::string& m) {
     if (a->map) munmap(a->map, a->mapLen);
     if (a->fd >= 0) close(a->fd);
+    if (a->bigFd >= 0) close(a->bigFd);
     for (napi_ref r : a->refs) napi_delete_reference(env, r);
     delete a;
     return Throw(env, m);
@@ -523,12 +648,16 @@ napi_value Open(napi_env env, napi_callback_info info) {
   // Protocol 0 until bound: nothing arrives before the filter is in place.
   a->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (a->fd < 0) return fail(SockErr(ifs, "socket(AF_PACKET)", errno));
-  if (!filter.empty()) {
-    sock_fprog prog = {uint16_t(filter.size()), filter.data()};
-    if (setsockopt(a->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0)
-      return fail(SockErr(ifs, "SO_ATTACH_FILTER", errno));
-  }
+  a->bigFd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (a->bigFd < 0) return fail(SockErr(ifs, "socket(AF_PACKET)", errno));
+  // A ring frame holds the ring header, sockaddr_ll and virtio_net_hdr before the MAC header (< 128 bytes).
+  a->room = a->b.slotSize - a->b.headroom;
+  if (a->version == TPACKET_V2 && a->frameSize - 128 < a->room) a->room = a->frameSize - 128;
+  if (int e = AttachFilters(a, filter)) return fail(SockErr(ifs, "SO_ATTACH_FILTER", e));
   int ver = a->version, one = 1;
+  // Before the ring: the kernel refuses PACKET_VNET_HDR on a socket that has one.
+  if (setsockopt(a->fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof one) < 0) return fail(SockErr(ifs, "PACKET_VNET_HDR", errno));
+  if (setsockopt(a->bigFd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof one) < 0) return fail(SockErr(ifs, "PACKET_VNET_HDR", errno));
   if (setsockopt(a->fd, SOL_PACKET, PACKET_VERSION, &ver, sizeof ver) < 0) return fail(SockErr(ifs, "PACKET_VERSION", errno));
   // V2 takes a tpacket_req, the first four fields of tpacket_req3.
   socklen_t reqLen = a->version == TPACKET_V3 ? sizeof(tpacket_req3) : sizeof(tpacket_req);
@@ -545,14 +674,20 @@ napi_value Open(napi_env env, napi_callback_info info) {
   sll.sll_protocol = htons(ETH_P_ALL);
   sll.sll_ifindex = a->ifindex;
   if (bind(a->fd, reinterpret_cast<sockaddr*>(&sll), sizeof sll) < 0) return fail(SockErr(ifs, "bind", errno));
+  setsockopt(a->bigFd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one);
+  if (bind(a->bigFd, reinterpret_cast<sockaddr*>(&sll), sizeof sll) < 0) return fail(SockErr(ifs, "bind", errno));
   if (fanoutGroup) {
     int arg = int((fanoutGroup & 0xffff) | ((PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16));
     if (setsockopt(a->fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof arg) < 0) return fail(SockErr(ifs, "PACKET_FANOUT", errno));
+    // The super-frame sockets of all workers form their own group (the id half the id space away).
+    int big = int(((fanoutGroup + 32767) % 65535 + 1) | ((PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16));
+    if (setsockopt(a->bigFd, SOL_PACKET, PACKET_FANOUT, &big, sizeof big) < 0) return fail(SockErr(ifs, "PACKET_FANOUT", errno));
   }
   uint32_t cap = a->b.capacity;
   a->msgs.resize(cap);
-  a->iovs.resize(cap);
+  a->iovs.resize(2 * size_t(cap));
   a->addrs.resize(cap);
+  a->bigBuf.resize(kBigBufBytes);
 
   napi_create_reference(env, argv[2], 1, &a->cb);
   napi_value name;
@@ -563,6 +698,10 @@ napi_value Open(napi_env env, napi_callback_info info) {
   uv_poll_init(loop, &a->poll, a->fd);
   a->poll.data = a;
   uv_poll_start(&a->poll, UV_READABLE, OnReadable);
+  uv_poll_init(loop, &a->bigPoll, a->bigFd);
+  a->bigPoll.data = a;
+  uv_poll_start(&a->bigPoll, UV_READABLE, OnBigReadable);
+  a->openHandles = 2;
   napi_add_async_cleanup_hook(env, OnEnvTeardown, a, &a->hook);
 
   napi_value obj, fn;

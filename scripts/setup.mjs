@@ -20,7 +20,7 @@ export const APT_PACKAGES = {
   'libmnl-dev': 'native netlink',
   iproute2: 'namespaces, addresses, routes',
   iptables: 'NFQUEUE rules, test firewall rules',
-  ethtool: 'lab: veth offloads off',
+  ethtool: "lab: the offloads-off variant (Lab.up({ offloads: 'off' }))",
   curl: 'lab clients',
   tcpdump: 'captures in tests',
   tshark: 'independent packet decoder in tests',

@@ -179,7 +179,7 @@ export class PoolDataPlane implements DataPlanePort {
     for (const [code, n] of Object.entries(c.dropReasons)) dropsByReason[DROP_REASONS[Number(code)]?.name ?? `reason-${code}`] = n;
     return {
       dropsByReason,
-      workers: c.workers.map((w) => ({ worker: w.workerIndex, packets: w.packets, batches: w.batches, queueDrops: (w.io.ring_drops ?? 0) + (w.io.oversize_drops ?? 0) })),
+      workers: c.workers.map((w) => ({ worker: w.workerIndex, packets: w.packets, batches: w.batches, queueDrops: (w.io.ring_drops ?? 0) + (w.io.oversize_drops ?? 0) + (w.io.offload_drops ?? 0) + (w.io.truncated_drops ?? 0) })),
     };
   }
 

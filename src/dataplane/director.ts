@@ -207,13 +207,9 @@ export async function setupDirectorNet(p: DirectorNetPlan): Promise<void> {
       // ip_forward drops every packet that carries a socket: the flow would be black-holed for up to a
       // minute. Set for any nfqueue director, as DR services can be added later. IPv6 obeys it too.
       await sysctlSet(st, 'net.ipv4.ip_early_demux', '0');
-    } else {
-      for (const i of p.interfaces) {
-        // GRO would hand AF_PACKET merged super-frames that cannot be sent as they are.
-        const r = await run(['ethtool', '-k', i]);
-        if (/generic-receive-offload: on/.test(r.stdout) && (await run(['ethtool', '-K', i, 'gro', 'off'])).code === 0) st.gro.push({ iface: i });
-      }
     }
+    // AF_PACKET needs no host change for offloads: it completes checksums and cuts GRO/GSO super-frames
+    // itself (native/afpacket.cc). st.gro only restores what an older ulvs turned off.
     saveState(st);
     if (p.drRoutes.length) {
       // Packets to a local VIP would be delivered locally before any fwmark rule: move the local table after

@@ -68,13 +68,16 @@ export interface PacketIo {
 }
 
 /** Counter slots reserved per backend in a stats array. */
-export const IO_STAT_SLOTS = 8;
+export const IO_STAT_SLOTS = 16;
 
 /** NFQUEUE counter names (native/nfqueue.cc NfqStat order). */
 export const NFQ_STAT_NAMES = ['rx_packets', 'rx_batches', 'verdicts', 'verdict_msgs', 'oversize_drops', 'netlink_errors', 'callback_errors'] as const;
 
 /** AF_PACKET counter names (native/afpacket.cc AfpStat order). */
-export const AFP_STAT_NAMES = ['rx_packets', 'rx_batches', 'tx_packets', 'tx_calls', 'oversize_drops', 'tx_errors', 'callback_errors', 'ring_drops'] as const;
+export const AFP_STAT_NAMES = [
+  'rx_packets', 'rx_batches', 'tx_packets', 'tx_calls', 'oversize_drops', 'tx_errors', 'callback_errors', 'ring_drops',
+  'csum_completed', 'gso_frames', 'gso_segments', 'offload_drops', 'truncated_drops',
+] as const;
 
 /** Memory backend counter names. */
 export const MEM_STAT_NAMES = ['rx_packets', 'rx_batches', 'tx_packets', 'accepted', 'dropped', 'modified', 'oversize_drops'] as const;

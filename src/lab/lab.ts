@@ -23,6 +23,11 @@ export interface LabOptions {
   realServers?: number;
   /** Start the HTTP/UDP responders on the real servers (default true). */
   responders?: boolean;
+  /**
+   * Veth offloads: 'default' (the kernel's: checksum offload, TSO/GSO on, as on a user's host) or 'off'
+   * (an explicit variant: every veth with tx/rx checksumming, TSO, GSO and GRO off). Default 'default'.
+   */
+  offloads?: 'default' | 'off';
 }
 
 /** A lab id must be short and safe in interface and file names. */
@@ -45,14 +50,14 @@ function distFile(rel: string): string {
 export class Lab {
   private readonly children = new Set<ChildProcess>();
 
-  private constructor(readonly id: string, readonly nodes: LabNode[]) {}
+  private constructor(readonly id: string, readonly nodes: LabNode[], private readonly offloads: 'default' | 'off' = 'default') {}
 
   /** Builds the lab (removing any stale lab with the same id first). */
   static async up(opts: LabOptions = {}): Promise<Lab> {
     const id = opts.id ?? 'lab';
     checkLabId(id);
     await Lab.destroy(id);
-    const lab = new Lab(id, defaultTopology(opts.realServers ?? 3));
+    const lab = new Lab(id, defaultTopology(opts.realServers ?? 3), opts.offloads);
     mkdirSync(LAB_STATE_DIR, { recursive: true });
     writeFileSync(lab.stateFile(), JSON.stringify({ id, createdBy: process.pid, nodes: lab.nodes }, null, 2));
     try {
@@ -186,9 +191,11 @@ export class Lab {
       if (n.gateway) lines.push(`route add default via ${n.gateway.v4}`, `route add default via ${n.gateway.v6}`);
       await ipBatch(ns, lines);
     }
-    // Veth offloads would leave checksums unfilled (CHECKSUM_PARTIAL) and merge segments: a lab shows
-    // the packets as a wire would carry them.
-    await Promise.all(offload.map(([ns, dev]) => run(['ethtool', '-K', dev, 'tx', 'off', 'rx', 'off', 'tso', 'off', 'gso', 'off', 'gro', 'off'], { netns: ns })));
+    // Veths keep the kernel's offloads (checksums left to the receiver, 64 KB TSO frames), as a user's
+    // host has them; 'off' is the explicit variant that makes every frame look as a wire carries it.
+    if (this.offloads === 'off') {
+      await Promise.all(offload.map(([ns, dev]) => run(['ethtool', '-K', dev, 'tx', 'off', 'rx', 'off', 'tso', 'off', 'gso', 'off', 'gro', 'off'], { netns: ns })));
+    }
   }
 
   private async startResponders(): Promise<void> {

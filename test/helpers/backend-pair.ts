@@ -1,5 +1,5 @@
 /**
- * Two namespaces joined by a veth pair (A 192.0.2.1/24 on va, B 192.0.2.2/24 on vb, offloads off), and a
+ * Two namespaces joined by a veth pair (A 192.0.2.1/24 on va, B 192.0.2.2/24 on vb, default offloads), and a
  * packet backend run as a child Node process inside B: the I/O tests send from A and let the backend in B
  * work on what arrives. Everything is removed on the test's teardown.
  */
@@ -20,7 +20,6 @@ export async function vethPair(t: Teardown, prefix: string): Promise<{ A: string
   for (const [ns, dev, addr] of [[A, 'va', '192.0.2.1/24'], [B, 'vb', '192.0.2.2/24']]) {
     await runOk(['ip', '-n', ns, 'addr', 'add', addr, 'dev', dev]);
     await runOk(['ip', '-n', ns, 'link', 'set', dev, 'up']);
-    await run(['ethtool', '-K', dev, 'tx', 'off', 'rx', 'off', 'gso', 'off', 'tso', 'off', 'gro', 'off'], { netns: ns });
   }
   return { A, B };
 }
