@@ -20,7 +20,7 @@ export const ADVERT_INT_MS = 1000;
 /** The open-files limit the director runs with (soft = hard, as a small box would have). */
 export const DIRECTOR_NOFILE = 1024;
 
-/** The director's keepalived.conf; `extra` is appended (includes, more VIPs...). */
+/** The director's keepalived.conf; `extra` is appended (includes...), `extraVips` go to VI_M's virtual_ipaddress_excluded (not in adverts, so keepalived's config still matches). */
 export function directorConf(extra = '', extraVips: string[] = []): string {
   return `global_defs {
  router_id lb-a
@@ -33,6 +33,8 @@ vrrp_instance VI_M {
  advert_int 1
  virtual_ipaddress {
   ${VIP_M}/24
+ }
+ virtual_ipaddress_excluded {
 ${extraVips.map((v) => `  ${v}/24\n`).join('')} }
 }
 vrrp_instance VI_U {
