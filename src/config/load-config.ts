@@ -9,6 +9,7 @@ import { buildTree } from './tree.js';
 import { applyBlock, get, type NamedLines, type RawBlock } from './keywords/table.js';
 import { rootTable } from './keywords/root.js';
 import { buildVrrp, instanceRuleLines, parseVip, type ScriptUse } from './build-vrrp.js';
+import { buildTrackFiles, buildTrackProcesses, buildTrackRefs } from './build-trackers.js';
 import { assignRulePrefs, parseRoutes, parseRules } from './build-routes.js';
 import type { ScriptValue, ValueLine } from './keywords/table.js';
 import type { NotifyFifoConfig } from '../util/notify-fifo.js';
@@ -62,6 +63,19 @@ export function loadConfig(path: string, opts: LoadOptions = {}): LoadResult {
   const uses: ScriptUse[] = [];
   const vrrp = buildVrrp(get<RawBlock[]>(root, 'vrrpInstances') ?? [], get<RawBlock[]>(root, 'vrrpScripts') ?? [],
     get<RawBlock[]>(root, 'vrrpSyncGroups') ?? [], globalRaw, sink, uses);
+  const trackFiles = buildTrackFiles(get<RawBlock[]>(root, 'trackFiles') ?? [], sink);
+  const trackProcesses = buildTrackProcesses(get<RawBlock[]>(root, 'trackProcesses') ?? [], sink);
+  if (trackFiles.length) vrrp.trackFiles = trackFiles;
+  if (trackProcesses.length) vrrp.trackProcesses = trackProcesses;
+  const instRaws = get<RawBlock[]>(root, 'vrrpInstances') ?? [];
+  const groupRaws = get<RawBlock[]>(root, 'vrrpSyncGroups') ?? [];
+  for (const owner of [...vrrp.instances.map((i) => ({ o: i, raw: instRaws.find((r) => r.args[0] === i.name), what: `vrrp_instance ${i.name}` })),
+    ...vrrp.syncGroups.map((g) => ({ o: g, raw: groupRaws.find((r) => r.args[0] === g.name), what: `vrrp_sync_group ${g.name}` }))]) {
+    const files = buildTrackRefs(get<ValueLine[]>(owner.raw, 'trackFiles'), trackFiles.map((f) => f.name), sink, 'track_file', owner.what);
+    const procs = buildTrackRefs(get<ValueLine[]>(owner.raw, 'trackProcesses'), trackProcesses.map((f) => f.name), sink, 'track_process', owner.what);
+    if (files.length) owner.o.trackFiles = files;
+    if (procs.length) owner.o.trackProcesses = procs;
+  }
   const staticAddresses = (get<ValueLine[]>(root, 'staticIpaddress') ?? []).flatMap((l) => { const v = parseVip(l, sink); return v ? [v] : []; });
   if (staticAddresses.length) vrrp.staticAddresses = staticAddresses;
   const staticRoutes = parseRoutes(get<ValueLine[]>(root, 'staticRoutes'), sink, 'static_routes');

@@ -19,6 +19,7 @@ import { addVipsFast, closeIpBatch, removeVipsFast } from './vip.js';
 import { addRoutesAndRules, closeRouteBatches, removeRoutesAndRules } from './routes.js';
 import { StaticSet } from './statics.js';
 import { LinkMonitor } from './link-monitor.js';
+import { FileProcessTrackers } from './file-process-trackers.js';
 import { fifoVrrpLine, notifyFifos } from '../util/notify-fifo.js';
 
 /** Options of VrrpManager (all optional; tests inject fakes). */
@@ -79,6 +80,7 @@ export class VrrpManager extends EventEmitter {
   private readonly log: (msg: string) => void;
   private groupState = new Map<string, VrrpState>();
   private readonly statics: StaticSet;
+  private readonly fileProc: FileProcessTrackers;
   private readonly writeFifo: (line: string) => void;
 
   constructor(private config: VrrpConfig, private readonly opts: VrrpManagerOptions = {}) {
@@ -88,6 +90,7 @@ export class VrrpManager extends EventEmitter {
       if (r.code !== 0) this.log(`notify '${r.argv.join(' ')}' exited ${r.code}${r.stderr.trim() ? `: ${r.stderr.trim()}` : ''}`);
       opts.onNotify?.(r);
     });
+    this.fileProc = new FileProcessTrackers(this.log, () => this.applyTracking());
     this.writeFifo = opts.writeFifo ?? ((l) => notifyFifos().vrrp(l));
     const d = opts.deps ?? {};
     this.statics = new StaticSet({
@@ -101,6 +104,7 @@ export class VrrpManager extends EventEmitter {
     this.assertValid(this.config);
     this.started = true;
     await this.statics.apply(this.config);
+    await this.fileProc.apply(this.config);
     this.startTrackers(this.config);
     for (const spec of this.config.instances) await this.addInstance(spec);
     this.applyTracking();
@@ -114,6 +118,7 @@ export class VrrpManager extends EventEmitter {
     this.monitor?.stop();
     this.monitor = undefined;
     for (const t of this.trackers.values()) t.stop();
+    this.fileProc.stop();
     await Promise.all([...this.instanceMap.values()].map((i) => i.stop('STOP')));
     // keepalived's notify_shutdown: after the instances, every sync group notifies STOP.
     for (const g of this.config.syncGroups) {
@@ -139,6 +144,7 @@ export class VrrpManager extends EventEmitter {
     this.trackers = new Map();
     this.config = config;
     await this.statics.apply(config);
+    await this.fileProc.apply(config);
     this.startTrackers(config, oldTrackers);
     const toStart: VrrpInstanceSpec[] = [];
     for (const spec of config.instances) {
@@ -267,9 +273,10 @@ export class VrrpManager extends EventEmitter {
         return t ? [{ ref, spec: t.spec, ok: t.ok }] : [];
       });
       const e = trackEffect(scripts, ifs.map((spec) => ({ spec, up: this.linkState.get(spec.name) ?? true })));
+      const fp = this.fileProc.effect([...inst.spec.trackFiles ?? [], ...g?.trackFiles ?? []], [...inst.spec.trackProcesses ?? [], ...g?.trackProcesses ?? []]);
       // Sync-group members ignore tracker weights (keepalived without sync_group_tracking_weight).
-      inst.setTrackDelta(g ? 0 : e.delta);
-      inst.setFault('tracking', e.fault);
+      inst.setTrackDelta(g ? 0 : e.delta + fp.delta);
+      inst.setFault('tracking', e.fault || fp.fault);
       if (!inst.spec.dontTrackPrimary) {
         const up = this.linkState.get(inst.spec.interface);
         if (up !== undefined) inst.setFault(`interface ${inst.spec.interface} down`, !up);

@@ -115,6 +115,40 @@ export interface VrrpScriptSpec {
   source?: string;
 }
 
+/** A `track_file NAME { file; weight; init_file }` block (keepalived's default weight 1). */
+export interface VrrpTrackFileSpec {
+  name: string;
+  /** The file holding a number (missing or unreadable = 0). */
+  path: string;
+  weight: number;
+  reverse?: boolean;
+  /** `init_file [VALUE] [overwrite]`: write VALUE at start if the file is missing (or always with overwrite). */
+  init?: { value: number; overwrite: boolean };
+  source?: string;
+}
+
+/** A `vrrp_track_process NAME { ... }` block (defaults: weight 1, quorum 1, no quorum_max, no delays). */
+export interface VrrpTrackProcessSpec {
+  name: string;
+  /** The process name (matched against /proc/PID/comm, or argv[0] with full_command). */
+  process: string;
+  /** Parameters that must follow (matched against /proc/PID/cmdline). */
+  params: string[];
+  /** `param_match`: exact (bare keyword), initial (last parameter may be longer) or partial (the first N match). */
+  paramMatch?: 'exact' | 'initial' | 'partial';
+  fullCommand?: boolean;
+  weight: number;
+  reverse?: boolean;
+  quorum: number;
+  /** Most matching processes that still count as OK (undefined = no limit). */
+  quorumMax?: number;
+  /** `fork_delay`: quorum must hold this long before the process counts as up. */
+  forkDelayMs: number;
+  /** `terminate_delay`: quorum must be lost this long before the process counts as down. */
+  terminateDelayMs: number;
+  source?: string;
+}
+
 /** A notify script line: `"path args…" [user [group]]` as written, args already split keepalived-style. */
 export interface NotifyScriptSpec {
   /** argv[0] and its configured arguments; keepalived appends nothing for notify_master/backup/fault/stop. */
@@ -199,6 +233,10 @@ export interface VrrpInstanceSpec {
   virtualRules?: IpRuleSpec[];
   trackInterfaces: TrackInterfaceSpec[];
   trackScripts: TrackScriptRef[];
+  /** `track_file { NAME [weight W [reverse]] }`: names of track_file blocks. */
+  trackFiles?: TrackScriptRef[];
+  /** `track_process { NAME [weight W [reverse]] }`: names of vrrp_track_process blocks. */
+  trackProcesses?: TrackScriptRef[];
   /** `dont_track_primary`. */
   dontTrackPrimary?: boolean;
   notify: NotifySpec;
@@ -228,6 +266,8 @@ export interface VrrpSyncGroupSpec {
   instances: string[];
   trackInterfaces: TrackInterfaceSpec[];
   trackScripts: TrackScriptRef[];
+  trackFiles?: TrackScriptRef[];
+  trackProcesses?: TrackScriptRef[];
   notify: NotifySpec;
   source?: string;
 }
@@ -239,6 +279,10 @@ export interface VrrpConfig {
   syncGroups: VrrpSyncGroupSpec[];
   /** global_defs `router_id` (informational). */
   routerId?: string;
+  /** `track_file` / `vrrp_track_file` blocks. */
+  trackFiles?: VrrpTrackFileSpec[];
+  /** `vrrp_track_process` blocks. */
+  trackProcesses?: VrrpTrackProcessSpec[];
   /** global_defs `fifo_write_vrrp_states_on_reload`: after a reload, every instance's and group's state goes to the FIFOs. */
   fifoWriteStatesOnReload?: boolean;
   /** `static_ipaddress`: added at start, removed at stop (never moved by VRRP). */

@@ -10,6 +10,7 @@ import type { BlockTable } from '../../src/config/keywords/table.js';
 import { globalDefsTable, rootTable } from '../../src/config/keywords/root.js';
 import { vrrpInstanceTable, vrrpScriptTable, vrrpSyncGroupTable } from '../../src/config/keywords/vrrp.js';
 import { realServerTable, virtualServerTable } from '../../src/config/keywords/virtual-server.js';
+import { trackFileTable, trackProcessTable } from '../../src/config/keywords/trackers.js';
 import { checkerTables, urlTable } from '../../src/config/keywords/checkers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ulvs-kw-'));
@@ -82,6 +83,14 @@ const cases: Case[] = [
   { table: 'global_defs', text: 'global_defs {\n vrrp_down_timer_adverts 7\n fifo_write_vrrp_states_on_reload\n config_save_dir /tmp\n}\n' + vi(''), diags: ['no-effect'], want: { [I + 'downTimerAdverts']: 7 } },
   { table: 'global_defs', text: 'global_defs {\n notify_fifo /run/k.fifo\n notify_fifo_script /bin/reader\n vrrp_notify_fifo /run/v.fifo\n vrrp_notify_fifo_script "/bin/r v"\n lvs_notify_fifo /run/l.fifo\n lvs_notify_fifo_script /bin/l\n}\n',
     want: { 'global.notifyFifos': { all: { path: '/run/k.fifo', script: ['/bin/reader'] }, vrrp: { path: '/run/v.fifo', script: ['/bin/r', 'v'] }, lvs: { path: '/run/l.fifo', script: ['/bin/l'] } } } },
+  { table: 'track_file', text: 'track_file tf {\n file /run/w\n weight -5 reverse\n init_file 7 overwrite\n}\nvrrp_track_file old {\n file /run/o\n}\n' + vi(' track_file {\n  tf weight 3\n  old\n  nope\n }'), diags: ['unknown-tracker'],
+    want: { 'vrrp.trackFiles': [{ name: 'tf', path: '/run/w', weight: -5, reverse: true, init: { value: 7, overwrite: true } }, { name: 'old', path: '/run/o', weight: 1 }], [I + 'trackFiles']: [{ name: 'tf', weight: 3 }, { name: 'old' }] } },
+  { table: 'vrrp_track_process', text: 'vrrp_track_process tp {\n process haproxy -f "/etc/h a.cfg"\n param_match partial\n weight 0\n quorum 2\n quorum_max 4\n delay 1.5\n fork_delay 0.5\n full_command\n}\n' + vi(' track_process {\n  tp weight -20 reverse\n }'),
+    want: { 'vrrp.trackProcesses.0': { name: 'tp', process: 'haproxy', params: ['-f', '/etc/h a.cfg'], paramMatch: 'partial', weight: 0, quorum: 2, quorumMax: 4, forkDelayMs: 500, terminateDelayMs: 1500, fullCommand: true },
+      [I + 'trackProcesses']: [{ name: 'tp', weight: -20, reverse: true }] } },
+  { table: 'track_file', text: 'track_file tf {\n file /run/w\n}\nvrrp_track_process tp {\n process nginx\n}\n' + vi('') + vi('', 'VI_2').replace('virtual_router_id 1', 'virtual_router_id 2') + 'vrrp_sync_group G {\n group {\n  VI_1\n  VI_2\n }\n track_file {\n  tf weight 2\n }\n track_process {\n  tp\n }\n}\n',
+    want: { 'vrrp.syncGroups.0.trackFiles': [{ name: 'tf', weight: 2 }], 'vrrp.syncGroups.0.trackProcesses': [{ name: 'tp' }] } },
+  { table: 'vrrp_track_process', text: 'vrrp_track_process tp {\n process nginx\n terminate_delay 2\n}\n', want: { 'vrrp.trackProcesses.0': { weight: 1, quorum: 1, forkDelayMs: 0, terminateDelayMs: 2000, params: [] } } },
   { table: 'the top level', text: 'static_ipaddress {\n 192.0.2.50/24 dev eth0\n}\nstatic_routes {\n 2001:db8:1::/48 via 2001:db8::1 dev eth0\n}\nstatic_rules {\n inet6 to all table 7 preference 10 no_track\n}\n',
     want: { 'vrrp.staticAddresses.0': { address: '192.0.2.50', prefixLen: 24, dev: 'eth0' }, 'vrrp.staticRoutes.0': { family: 6, args: ['2001:db8:1::/48', 'via', '2001:db8::1', 'dev', 'eth0', 'proto', '18'] },
       'vrrp.staticRules.0': { family: 6, args: ['to', 'all', 'lookup', '7', 'pref', '10'] } } },
@@ -219,14 +228,14 @@ for (const [table, wrap] of contexts) {
 
 t.test('every implemented keyword of every table is exercised above', async (t) => {
   const related: Record<string, string[]> = {
-    real_server: ['real_server', ...Object.keys(checkerTables)], url: ['url', 'HTTP_GET', 'SSL_GET'], vrrp_instance: ['vrrp_instance', 'authentication'],
+    real_server: ['real_server', ...Object.keys(checkerTables)], url: ['url', 'HTTP_GET', 'SSL_GET'], vrrp_instance: ['vrrp_instance', 'authentication', 'track_file', 'vrrp_track_process'], vrrp_sync_group: ['vrrp_sync_group', 'track_file'],
   };
   const byTable = new Map<string, string>();
   for (const name of new Set(cases.map((c) => c.table).concat(Object.keys(related)))) {
     const rel = related[name] ?? [name];
     byTable.set(name, cases.filter((c) => rel.includes(c.table)).map((c) => c.text).join('\n'));
   }
-  const all = [rootTable, globalDefsTable, vrrpInstanceTable, vrrpScriptTable, vrrpSyncGroupTable, virtualServerTable, realServerTable, urlTable, ...Object.values(checkerTables)];
+  const all = [trackFileTable, trackProcessTable, rootTable, globalDefsTable, vrrpInstanceTable, vrrpScriptTable, vrrpSyncGroupTable, virtualServerTable, realServerTable, urlTable, ...Object.values(checkerTables)];
   const authTable = vrrpInstanceTable.keywords.authentication!.block!;
   all.push(authTable);
   const everything = cases.map((c) => c.text).join('\n');

@@ -7,6 +7,7 @@ import { parseInteger } from '../values.js';
 import { ignoredAll, ignoredBlock, type BlockTable } from './table.js';
 import { vrrpInstanceTable, vrrpScriptTable, vrrpSyncGroupTable } from './vrrp.js';
 import { virtualServerTable } from './virtual-server.js';
+import { trackFileTable, trackProcessTable } from './trackers.js';
 
 /** `lvs_timeouts [tcp N] [tcpfin N] [udp N]`. */
 function lvsTimeouts(node: ConfNode, sink: DiagnosticSink): { tcpS?: number; tcpFinS?: number; udpS?: number } | undefined {
@@ -104,8 +105,10 @@ export const rootTable: BlockTable = {
     static_ipaddress: { field: 'staticIpaddress', kind: 'lines' },
     static_routes: { field: 'staticRoutes', kind: 'lines' },
     static_rules: { field: 'staticRules', kind: 'lines' },
-    ...ignoredAll(['linkbeat_interfaces', 'interface_up_down_delays', 'track_group', 'track_file', 'vrrp_track_file',
-      'vrrp_track_process', 'bfd_instance', 'garp_group'], undefined, true),
+    track_file: { field: 'trackFiles', kind: 'block', block: trackFileTable, multiple: true },
+    vrrp_track_file: { field: 'trackFiles', kind: 'block', block: trackFileTable, multiple: true },
+    vrrp_track_process: { field: 'trackProcesses', kind: 'block', block: trackProcessTable, multiple: true },
+    ...ignoredAll(['linkbeat_interfaces', 'interface_up_down_delays', 'track_group', 'bfd_instance', 'garp_group'], undefined, true),
     ...ignoredAll(['net_namespace', 'net_namespace_ipvs', 'namespace_with_ipsets', 'use_pid_dir', 'instance', 'child_wait_time',
       'linkbeat_use_polling']),
   },
