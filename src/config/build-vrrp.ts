@@ -9,6 +9,7 @@ import type { RawBlock, ScriptValue, ValueLine } from './keywords/table.js';
 import { at, get } from './keywords/table.js';
 import { canonicalIp, parseInteger, parsePrefix } from './values.js';
 import { parseRoutes, parseRules, type RuleLine } from './build-routes.js';
+import { applyStrict, checkAh } from './build-strict.js';
 import {
   VRRP_DEFAULTS, type NotifyScriptSpec, type NotifySpec, type TrackInterfaceSpec, type TrackScriptRef,
   type UnicastPeerSpec, type VipSpec, type VrrpConfig, type VrrpInstanceSpec, type VrrpScriptSpec,
@@ -208,7 +209,6 @@ function buildInstance(raw: RawBlock, global: RawBlock | undefined, sink: Diagno
     else {
       if (Buffer.byteLength(password) > 8) sink.error(at(auth, 'password'), 'auth-truncated', `auth_pass is longer than 8 characters; keepalived truncates it to 8 — shorten it so both ends agree.`);
       authentication = { type, password };
-      if (strict) sink.error(auth.pos, 'strict-auth', `vrrp_strict forbids authentication (RFC 5798); remove it or vrrp_strict.`);
     }
   }
   const { trackInterfaces, trackScripts } = buildTracking(raw, sink, true);
@@ -245,7 +245,7 @@ function buildInstance(raw: RawBlock, global: RawBlock | undefined, sink: Diagno
       lowerPrioRepeat: g('garpLowerPrioRepeat') ?? masterRepeat,
       intervalMs: (family === 6 ? get<number>(global, 'gnaIntervalMs') : get<number>(global, 'garpIntervalMs')) ?? VRRP_DEFAULTS.garp.intervalMs,
     },
-    accept: get<boolean>(raw, 'noAccept') ? false : get<boolean>(raw, 'accept') ?? !strict,
+    accept: get<boolean>(raw, 'noAccept') ? false : get<boolean>(raw, 'accept') ?? (priority === 255 || !strict),
     strict,
     source: posString(raw.pos),
   };
@@ -274,11 +274,8 @@ function buildInstance(raw: RawBlock, global: RawBlock | undefined, sink: Diagno
   if (get<number>(raw, 'unicastTtl') !== undefined && unicastPeers.length === 0) {
     sink.error(at(raw, 'unicastTtl'), 'ttl-without-peers', `unicast_ttl has no effect without unicast_peer (keepalived resets it); remove it or add peers.`);
   }
-  if (strict) {
-    if (configuredState === 'MASTER' && priority !== 255) sink.error(statePos, 'strict-master', `vrrp_strict allows 'state MASTER' only for the address owner (priority 255); use 'state BACKUP' or priority 255.`);
-    if (unicastPeers.length > 0) sink.error(at(raw, 'unicastPeers'), 'strict-unicast', `vrrp_strict forbids unicast_peer (RFC 5798 is multicast only); remove one of them.`);
-    if (spec.preemptDelayMs > 0) sink.error(at(raw, 'preemptDelayMs'), 'strict-preempt-delay', 'vrrp_strict forbids preempt_delay; remove one of them.');
-  }
+  checkAh(spec, raw, sink, configuredState);
+  applyStrict(spec, raw, global, sink, configuredState);
   return spec;
 }
 

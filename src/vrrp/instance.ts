@@ -14,6 +14,7 @@ import { removeVmac, setupVmac, vmacOf } from './vmac.js';
 import type { AdvertMeta, AdvertSink, VrrpTransport } from './socket.js';
 import { initialMachine, nextDeadlineMs, step, type MachineAction, type MachineEvent, type MachineParams, type MachineState } from './state-machine.js';
 import { fifoVrrpLine } from '../util/notify-fifo.js';
+import { allowVipTraffic, dropVipTraffic } from './no-accept.js';
 import { addRoutesAndRules, removeRoutesAndRules, routeLine, ruleLine } from './routes.js';
 import type { IpRouteSpec, IpRuleSpec, NotifyState, VipSpec, VrrpInstanceSpec, VrrpState, VrrpStateEvent } from './types.js';
 
@@ -30,6 +31,8 @@ export interface InstanceDeps {
   log(msg: string): void;
   /** Installs virtual_routes then virtual_rules (default: ip route/rule through routes.ts). */
   addRoutes?(routes: readonly IpRouteSpec[], rules: readonly IpRuleSpec[]): Promise<string[]>;
+  /** no_accept: drop (on) or pass (off) traffic to/from the VIPs while MASTER (default: iptables, no-accept.ts). */
+  filterVips?(vips: readonly VipSpec[], on: boolean): Promise<string[]>;
   /** Writes a line to the notify FIFOs (notify_fifo, vrrp_notify_fifo). */
   writeFifo?(line: string): void;
   /** Removes virtual_rules then virtual_routes. */
@@ -321,10 +324,12 @@ export class VrrpInstance extends EventEmitter implements AdvertSink {
       const routes = this.spec.virtualRoutes ?? [];
       const rules = this.spec.virtualRules ?? [];
       if (to === 'MASTER') {
+        if (!this.spec.accept) await this.filterVips(vips, true);
         for (const e of await this.deps.addVips(vips, this.vipDev)) this.deps.log(`${this.name}: ${e}`);
         await this.addRoutes(routes, rules);
       } else if (from === 'MASTER') {
         await this.removeRoutes(routes, rules);
+        if (!this.spec.accept) await this.filterVips(vips, false);
         for (const e of await this.deps.removeVips(vips, this.vipDev)) this.deps.log(`${this.name}: ${e}`);
       }
       const ev: VrrpStateEvent = { instance: this.name, vrid: this.spec.vrid, interface: this.spec.interface, from, to, priority: prio, vips: to === 'MASTER' ? vips : [], reason, atMs };
@@ -336,6 +341,11 @@ export class VrrpInstance extends EventEmitter implements AdvertSink {
         this.deps.writeFifo?.(fifoVrrpLine('INSTANCE', this.name, notifyState === 'DELETED' && !this.spec.notify.deleted ? 'FAULT' : notifyState, prio));
       }
     });
+  }
+
+  private async filterVips(vips: readonly VipSpec[], on: boolean): Promise<void> {
+    const f = this.deps.filterVips ?? ((v: readonly VipSpec[], x: boolean) => (x ? dropVipTraffic(v) : allowVipTraffic(v)));
+    for (const e of await f(vips, on)) this.deps.log(`${this.name}: no_accept: ${e}`);
   }
 
   private async addRoutes(routes: readonly IpRouteSpec[], rules: readonly IpRuleSpec[]): Promise<void> {

@@ -19,6 +19,7 @@ import { addVipsFast, closeIpBatch, removeVipsFast } from './vip.js';
 import { addRoutesAndRules, closeRouteBatches, removeRoutesAndRules } from './routes.js';
 import { StaticSet } from './statics.js';
 import { LinkMonitor } from './link-monitor.js';
+import { removeNoAcceptChains } from './no-accept.js';
 import { FileProcessTrackers } from './file-process-trackers.js';
 import { fifoVrrpLine, notifyFifos } from '../util/notify-fifo.js';
 
@@ -129,6 +130,7 @@ export class VrrpManager extends EventEmitter {
     for (const s of this.sockets.values()) s.close?.();
     this.sockets.clear();
     await this.statics.clear();
+    if (!this.opts.deps?.filterVips) await removeNoAcceptChains();
     await this.notify.drain();
     if (!this.opts.deps?.addVips) closeIpBatch();
     if (!this.opts.deps?.addRoutes) closeRouteBatches();
@@ -229,6 +231,8 @@ export class VrrpManager extends EventEmitter {
       addRoutes: d.addRoutes ?? addRoutesAndRules,
       removeRoutes: d.removeRoutes ?? removeRoutesAndRules,
       writeFifo: this.writeFifo,
+      // With faked VIP commands (tests), no_accept filtering is faked too unless given.
+      ...(d.filterVips || d.addVips ? { filterVips: d.filterVips ?? (async () => []) } : {}),
       sendFrame,
       log: d.log ?? this.log,
     };
