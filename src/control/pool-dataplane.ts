@@ -12,9 +12,10 @@ import { SnapshotCompiler } from '../dataplane/snapshot.js';
 import type { SnapshotEnv, SnapshotSpec } from '../dataplane/snapshot-types.js';
 import { buildFilter } from '../io/bpf.js';
 import { readHostEnv } from '../io/host-env.js';
+import { NeighbourTracker } from '../io/neighbours.js';
 import type { IpvsRules, ServiceKey } from '../ipvs/types.js';
 import { loadNative } from '../native/addon.js';
-import { DROP_REASONS } from '../packet/drop-reasons.js';
+import { reasonName } from '../dataplane/pipeline-reasons.js';
 import { formatAddrWords } from '../table/addr.js';
 import { listConnections } from '../table/conn-list.js';
 import { attachSharedState, createSharedState, type SharedState } from '../table/shared-state.js';
@@ -61,6 +62,10 @@ export class PoolDataPlane implements DataPlanePort {
   private readonly natReplies = new Map<string, DirectorNetPlan['natReplies'][number]>();
   private refresh?: NodeJS.Timeout;
   private refreshing = false;
+  /** A refresh was asked for while one ran: run again when it ends. */
+  private refreshAgain = false;
+  /** AF_PACKET: resolves every next hop actively and reports neighbour changes. */
+  private readonly neigh?: NeighbourTracker;
   private foreign = new Set<string>();
 
   constructor(private readonly o: PoolDataPlaneOptions) {
@@ -70,6 +75,7 @@ export class PoolDataPlane implements DataPlanePort {
     this.state = attachSharedState(this.shared, 0);
     this.compiler = new SnapshotCompiler(this.state);
     this.description = `${o.backend} x${o.workers} on ${o.interfaces.join(',') || '-'}`;
+    if (o.backend === 'afpacket') this.neigh = new NeighbourTracker({ interfaces: o.interfaces, log: o.log, onChange: () => void this.refreshEnv() });
   }
 
   async publish(rules: IpvsRules): Promise<void> {
@@ -77,7 +83,8 @@ export class PoolDataPlane implements DataPlanePort {
     checkBackendSupports(rules, this.o.backend);
     this.rules = rules;
     const peers = this.peers();
-    this.env = await readHostEnv(this.linkType, this.o.interfaces, peers);
+    this.env = await readHostEnv(this.linkType, this.o.interfaces, peers, 1000, undefined, this.neigh?.nextHops());
+    this.trackNextHops(this.env);
     this.spec = this.compiler.compile(rules, this.env);
     const vips = rules.services.flatMap((s) => (s.key.kind === 'addr' ? [s.key.address] : []));
     // NAT real servers only ever join the filter: health checks remove and re-add them all the time, and
@@ -96,7 +103,9 @@ export class PoolDataPlane implements DataPlanePort {
         filter: this.o.backend === 'afpacket' ? buildFilter({ dst: vips, src: natRs }) : undefined,
         shared: this.shared, snapshot: this.spec,
         onEvent: (e) => { if (e.kind !== 'ready') this.o.log(e.message); },
+        onNeighbourMiss: (a) => this.neigh?.want(a),
       });
+      this.neigh?.start();
       this.filterJson = filterJson;
     } else {
       // Resolve only when every worker runs the new rules: what ulvsadm lists is what forwards.
@@ -176,7 +185,7 @@ export class PoolDataPlane implements DataPlanePort {
     if (!this.pool) return undefined;
     const c = this.pool.counters();
     const dropsByReason: Record<string, number> = {};
-    for (const [code, n] of Object.entries(c.dropReasons)) dropsByReason[DROP_REASONS[Number(code)]?.name ?? `reason-${code}`] = n;
+    for (const [code, n] of Object.entries(c.dropReasons)) dropsByReason[reasonName(Number(code))] = n;
     return {
       dropsByReason,
       workers: c.workers.map((w) => ({ worker: w.workerIndex, packets: w.packets, batches: w.batches, queueDrops: (w.io.ring_drops ?? 0) + (w.io.oversize_drops ?? 0) + (w.io.offload_drops ?? 0) + (w.io.truncated_drops ?? 0) })),
@@ -185,6 +194,7 @@ export class PoolDataPlane implements DataPlanePort {
 
   async stop(): Promise<void> {
     if (this.refresh) clearInterval(this.refresh);
+    this.neigh?.stop();
     await this.pool?.stop();
     this.pool = undefined;
     await teardownDirectorNet();
@@ -194,26 +204,47 @@ export class PoolDataPlane implements DataPlanePort {
     return [...new Set(this.rules.services.flatMap((s) => s.realServers.map((r) => r.address)))];
   }
 
-  /** Real servers' MACs and routes can change: re-read them every 2 s and republish when they did. */
+  /** Hands the tracker the next hops the rules and routes name (real servers, gateways). */
+  private trackNextHops(env: SnapshotEnv): void {
+    const rs = this.rules.services.flatMap((s) => s.realServers.map((r) => r.address));
+    this.neigh?.setFixed([...new Set([...rs, ...(env.routes ?? []).flatMap((r) => (r.via ? [r.via] : []))])]);
+  }
+
+  /** Re-reads interfaces, routes and neighbours; republishes when they changed. */
+  private async refreshEnv(): Promise<void> {
+    if (!this.pool) return;
+    if (this.refreshing) {
+      this.refreshAgain = true;
+      return;
+    }
+    this.refreshing = true;
+    try {
+      if (this.plan) for (const f of await keepMarkJumpLast(this.plan)) this.o.log(`moved ulvs' jump back to the end of the IPv${f} mangle PREROUTING chain: a rule added after it (a MARK for a fwmark service) is now seen first`);
+      const next = await readHostEnv(this.linkType, this.o.interfaces, this.peers(), 0, undefined, this.neigh?.nextHops());
+      if (JSON.stringify(next) !== JSON.stringify(this.env) && this.pool) {
+        this.env = next;
+        this.trackNextHops(next);
+        this.spec = this.compiler.compile(this.rules, next);
+        this.pool.publish(this.spec);
+      }
+    } catch (e) {
+      this.o.log(`refreshing host addresses failed: ${(e as Error).message}`);
+    } finally {
+      this.refreshing = false;
+    }
+    if (this.refreshAgain) {
+      this.refreshAgain = false;
+      await this.refreshEnv();
+    }
+  }
+
+  /**
+   * Real servers' MACs and routes can change: re-read them every 2 s and republish when they did
+   * (AF_PACKET also at once on every neighbour-table change, io/neighbours.ts).
+   */
   private startRefresh(): void {
     if (this.refresh) return;
-    this.refresh = setInterval(async () => {
-      if (this.refreshing || !this.pool) return;
-      this.refreshing = true;
-      try {
-        if (this.plan) for (const f of await keepMarkJumpLast(this.plan)) this.o.log(`moved ulvs' jump back to the end of the IPv${f} mangle PREROUTING chain: a rule added after it (a MARK for a fwmark service) is now seen first`);
-        const next = await readHostEnv(this.linkType, this.o.interfaces, this.peers(), 0);
-        if (JSON.stringify(next) !== JSON.stringify(this.env)) {
-          this.env = next;
-          this.spec = this.compiler.compile(this.rules, next);
-          this.pool.publish(this.spec);
-        }
-      } catch (e) {
-        this.o.log(`refreshing host addresses failed: ${(e as Error).message}`);
-      } finally {
-        this.refreshing = false;
-      }
-    }, 2000);
+    this.refresh = setInterval(() => void this.refreshEnv(), 2000);
     this.refresh.unref();
   }
 }

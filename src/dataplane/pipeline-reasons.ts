@@ -12,12 +12,18 @@ export const PipelineReason = {
   DefenceDrop: 101,
   /** Internal error while processing the packet (a bug; the packet is dropped, the batch goes on). */
   Internal: 102,
+  /** AF_PACKET: the next hop (real server, gateway or on-link client) has no neighbour entry yet (ARP/ND pending or failed). */
+  NeighUnresolved: 110,
+  /** AF_PACKET: no route on the director's interfaces towards the destination. */
+  NoRoute: 111,
 } as const;
 
 const NAMES: Record<number, string> = {
   100: 'conn-table-full',
   101: 'drop-packet-defence',
   102: 'internal-error',
+  110: 'neigh-unresolved',
+  111: 'no-route',
 };
 
 /** Name of any reason code (codec or pipeline), for reports and metrics. */

@@ -26,7 +26,8 @@ import { ConnKey } from '../table/conn-key.js';
 import { ConnResult, ConnStatus } from '../table/ipvs-core.js';
 import { Fwd } from '../table/layout.js';
 import type { SharedState } from '../table/shared-state.js';
-import type { Snapshot, SnapDest } from './snapshot.js';
+import { Egress, type Snapshot, type SnapDest } from './snapshot.js';
+import { NeighbourMisses } from './neigh-misses.js';
 import { PipelineReason } from './pipeline-reasons.js';
 import { PC, pipelineRow } from './stats.js';
 
@@ -42,6 +43,8 @@ class PipelineContext {
   readonly row: Float64Array;
   /** Views of r's address words for the forward transforms. */
   readonly vaddrU: Uint32Array;
+  /** Next hops without a neighbour entry met in the current batch (the worker drains them). */
+  readonly misses = new NeighbourMisses();
   snap: Snapshot | null = null;
 
   constructor(readonly state: SharedState) {
@@ -76,6 +79,18 @@ export function sweepBudget(count: number): number {
  */
 export function sweepIdle(state: SharedState, nowMs: number, budget = 4096): number {
   return state.core.sweep(nowMs, budget);
+}
+
+/** The unresolved next hops recorded on this thread's shared-state handle since the last clear(). */
+export function neighbourMisses(state: SharedState): NeighbourMisses {
+  return contextOf(state).misses;
+}
+
+/** Drops packet i for an unresolved next hop, remembering the next hop so it gets resolved. */
+function unresolved(b: PacketBatch, i: number, c: PipelineContext, v6: boolean, nextHop: Int32Array): number {
+  c.misses.add(v6, nextHop);
+  b.verdict[i] = Verdict.Drop;
+  return PipelineReason.NeighUnresolved;
 }
 
 /**
@@ -206,6 +221,8 @@ function forwardIn(b: PacketBatch, i: number, snap: Snapshot, c: PipelineContext
     return DropReason.DestUnavailable;
   }
   const ether = b.linkType === 1;
+  // Never a made-up MAC: until ARP/ND answers for the next hop, its packets are dropped and counted.
+  if (ether && !dest.resolved && dest.fwd !== Fwd.Local) return unresolved(b, i, c, dest.v6, dest.nextHop);
   let err = 0;
   switch (dest.fwd) {
     case Fwd.Dr:
@@ -270,13 +287,18 @@ function toClientAt(b: PacketBatch, i: number, snap: Snapshot, c: PipelineContex
   }
   const eg = snap.egress;
   const routed = snap.egressFor(pv.family === 6, c.k.caddr);
+  if (routed === Egress.Unresolved) return unresolved(b, i, c, pv.family === 6, eg.nextHop);
+  if (routed === Egress.NoRoute) {
+    b.verdict[i] = Verdict.Drop;
+    return PipelineReason.NoRoute;
+  }
   const err = frameEther(b, i, pv, eg.dstMac, 0, eg.srcMac, 0);
   if (err !== 0) {
     b.verdict[i] = Verdict.Drop;
     return err;
   }
   b.verdict[i] = Verdict.Transmit;
-  b.outIfindex[i] = routed ? eg.ifindex : b.ifindex[i]!;
+  b.outIfindex[i] = eg.ifindex;
   return pv.anomaly;
 }
 
@@ -352,6 +374,7 @@ function icmpError(b: PacketBatch, i: number, snap: Snapshot, c: PipelineContext
         b.verdict[i] = Verdict.AcceptModified;
         return 0;
       }
+      if (!dest.resolved) return unresolved(b, i, c, dest.v6, dest.nextHop);
       const e2 = frameEther(b, i, pv, dest.dstMac, 0, dest.srcMac, 0);
       b.verdict[i] = e2 === 0 ? Verdict.Transmit : Verdict.Drop;
       b.outIfindex[i] = dest.ifindex;

@@ -53,6 +53,8 @@ export interface PoolOptions {
   restartDelayMs?: number;
   /** Lifecycle notes (worker started/died/restarted, pipeline errors) for the caller's log. */
   onEvent?: (e: PoolEvent) => void;
+  /** Next hops workers dropped packets for (no neighbour entry): resolve them (io/neighbours.ts). */
+  onNeighbourMiss?: (addresses: string[]) => void;
 }
 
 /** Something that happened to a worker. */
@@ -302,6 +304,8 @@ export class DataplanePool {
           slot.delayMs = this.o.restartDelayMs;
           emit('ready', `worker ${i} ready`);
           if (!settled) { settled = true; resolve(); }
+        } else if (m.type === 'neigh-miss') {
+          this.o.onNeighbourMiss?.(m.addresses);
         } else if (m.type === 'error') {
           emit('error', `worker ${i}: ${m.message}`);
           if (m.fatal && !settled) { settled = true; reject(new Error(m.message)); }

@@ -12,7 +12,7 @@ import { schedulerStateBytes } from '../sched/index.js';
 import type { SharedState } from '../table/shared-state.js';
 import { netmaskWords, parseAddrWords } from '../table/addr.js';
 import {
-  DEFAULT_DR_MARK_BASE, DEFAULT_PLACEHOLDER_MAC, DEFAULT_SYSCTLS, type DestSpec, type EgressSpec, type FwdCode,
+  DEFAULT_DR_MARK_BASE, DEFAULT_SYSCTLS, type DestSpec, type EgressSpec, type FwdCode,
   type NeighbourSpec, type ServiceSpec,
   type SnapshotEnv, type SnapshotSpec,
 } from './snapshot-types.js';
@@ -112,7 +112,7 @@ export class SnapshotCompiler {
     const stats = this.state.stats;
     this.collectTrash();
     const routes = this.routes(env);
-    const placeholder = parseMacBytes(env.placeholderMac ?? DEFAULT_PLACEHOLDER_MAC);
+    const placeholder = env.placeholderMac !== undefined ? parseMacBytes(env.placeholderMac) : null;
     const markBase = env.drMarkBase ?? DEFAULT_DR_MARK_BASE;
     const neigh = env.neighbours ?? {};
     const seen = new Set<string>();
@@ -233,9 +233,12 @@ export class SnapshotCompiler {
     const egress: EgressSpec[] = routes.map((rt) => {
       const iface = env.interfaces.find((i) => i.ifindex === rt.ifindex);
       const gw = rt.via !== undefined ? neigh[rt.via] : undefined;
+      const via = rt.via === undefined ? null : new Int32Array(4);
+      if (via) parseAddrWords(rt.via!, via);
       return {
         family: rt.family, net: Array.from(rt.net, (x) => x >>> 0), prefixLen: rt.len, ifindex: rt.ifindex,
         srcMac: iface ? parseMacBytes(iface.mac) : [0, 0, 0, 0, 0, 0],
+        via: via ? Array.from(via, (x) => x >>> 0) : null,
         gatewayMac: rt.via === undefined ? null : gw !== undefined ? parseMacBytes(gw) : placeholder,
       };
     }).sort((a, b) => b.prefixLen - a.prefixLen);
@@ -251,7 +254,7 @@ export class SnapshotCompiler {
   }
 
   private destSpec(vs: VirtualServiceSpec, d: RealServerSpec, dr: DestRec, svcSlot: number, family: 4 | 6, routes: Route[],
-    neigh: Record<string, string>, placeholder: number[], markBase: number, env: SnapshotEnv, w: Int32Array): DestSpec {
+    neigh: Record<string, string>, placeholder: number[] | null, markBase: number, env: SnapshotEnv, w: Int32Array): DestSpec {
     const fam = parseAddrWords(d.address, w);
     const addr = Array.from(w, (x) => x >>> 0);
     let best: Route | undefined;
@@ -272,7 +275,8 @@ export class SnapshotCompiler {
     return {
       slot: dr.slot, serviceSlot: svcSlot, family: fam === family ? family : fam, addr, address: d.address, port: d.port,
       fwd: FWD[d.forward] ?? 0, weight: d.weight, lastWeight: dr.lastWeight, uThreshold: d.upperThreshold,
-      lThreshold: d.lowerThreshold, ifindex: iface?.ifindex ?? 0, dstMac: mac ? parseMacBytes(mac) : placeholder,
+      lThreshold: d.lowerThreshold, ifindex: iface?.ifindex ?? 0, dstMac: mac ? parseMacBytes(mac) : placeholder ?? [0, 0, 0, 0, 0, 0],
+      nextHop, resolved: mac !== undefined || placeholder !== null,
       srcMac: iface ? parseMacBytes(iface.mac) : [0, 0, 0, 0, 0, 0], mtu: iface?.mtu ?? 1500, mark: (markBase + dr.slot) >>> 0,
       tunSrc,
     };

@@ -65,7 +65,10 @@ export interface SnapshotEnv {
   routes?: RouteEnv[];
   /** Extra local addresses (TUN outer source when an interface has none of the family). */
   localAddresses?: string[];
-  /** MAC used when a next hop has no neighbour entry (default 02:00:00:00:00:00, never a failure). */
+  /**
+   * MAC used when a next hop has no neighbour entry: for offline replay only. Absent (the live data
+   * plane): packets to an unresolved next hop are dropped (neigh-unresolved) while it is resolved.
+   */
   placeholderMac?: string;
   /** LinkType.Ip DR: mark = drMarkBase + dest slot (the live data plane routes each mark to its real server). */
   drMarkBase?: number;
@@ -74,7 +77,7 @@ export interface SnapshotEnv {
 
 /** Default base of the per-real-server DR marks on NFQUEUE (mark = base + dest slot). */
 export const DEFAULT_DR_MARK_BASE = 0x4c560000;
-/** Default placeholder MAC for next hops without a neighbour entry. */
+/** Placeholder MAC `ulvs replay` gives next hops without a --neigh entry. */
 export const DEFAULT_PLACEHOLDER_MAC = '02:00:00:00:00:00';
 
 /** Forwarding method codes in a spec (same numbers as table Fwd). */
@@ -99,6 +102,10 @@ export interface DestSpec {
   ifindex: number;
   dstMac: number[];
   srcMac: number[];
+  /** The next hop dstMac belongs to: the real server, or the gateway towards it. */
+  nextHop: string;
+  /** False while nextHop has no neighbour entry (and no placeholder): the pipeline drops its packets (neigh-unresolved). */
+  resolved: boolean;
   mtu: number;
   /** NFQUEUE DR mark. */
   mark: number;
@@ -141,7 +148,9 @@ export interface EgressSpec {
   prefixLen: number;
   ifindex: number;
   srcMac: number[];
-  /** Gateway MAC, or null for an on-link route (then the neighbour table gives the MAC). */
+  /** Gateway address words, or null for an on-link route (then the neighbour table gives the client's MAC). */
+  via: number[] | null;
+  /** Gateway MAC; null for an on-link route or an unresolved gateway. */
   gatewayMac: number[] | null;
 }
 
@@ -162,5 +171,6 @@ export interface SnapshotSpec {
   dests: DestSpec[];
   egress: EgressSpec[];
   neighbours: NeighbourSpec[];
-  placeholderMac: number[];
+  /** SnapshotEnv.placeholderMac (replay), or null: unresolved next hops are dropped. */
+  placeholderMac: number[] | null;
 }

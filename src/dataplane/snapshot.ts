@@ -9,6 +9,7 @@
  */
 import type { DestView, FlowKey, Scheduler } from '../sched/types.js';
 import { createScheduler } from '../sched/index.js';
+import { parseAddrWords } from '../table/addr.js';
 import type { ConnKey } from '../table/conn-key.js';
 import type { CoreConfig, CoreDest, CoreService, ServiceResolver } from '../table/core-types.js';
 import type { DestStats } from '../table/dest-stats.js';
@@ -35,6 +36,10 @@ export class SnapDest implements CoreDest {
   readonly ifindex: number;
   readonly dstMac: Uint8Array;
   readonly srcMac: Uint8Array;
+  /** False while the next hop has no neighbour entry: packets to it are dropped (neigh-unresolved). */
+  readonly resolved: boolean;
+  /** Address words of the next hop (the real server or the gateway towards it). */
+  readonly nextHop = new Int32Array(4);
   readonly mtu: number;
   readonly mark: number;
   readonly tunSrc: Uint32Array;
@@ -54,6 +59,8 @@ export class SnapDest implements CoreDest {
     this.ifindex = d.ifindex;
     this.dstMac = Uint8Array.from(d.dstMac);
     this.srcMac = Uint8Array.from(d.srcMac);
+    this.resolved = d.resolved;
+    if (d.nextHop) parseAddrWords(d.nextHop, this.nextHop);
     this.mtu = d.mtu;
     this.mark = d.mark;
     this.tunSrc = Uint32Array.from(d.tunSrc);
@@ -136,6 +143,9 @@ function svcHash(proto: number, a: Int32Array, v6: boolean, port: number): numbe
   return (h ^ (h >>> 15)) >>> 0;
 }
 
+/** Results of Snapshot.egressFor. */
+export const Egress = { Ok: 0, NoRoute: 1, Unresolved: 2 } as const;
+
 /** A worker's compiled configuration (immutable; replace it as a whole). */
 export class Snapshot implements ServiceResolver {
   readonly generation: number;
@@ -149,12 +159,12 @@ export class Snapshot implements ServiceResolver {
   private readonly byAddr = new Map<number, SnapService[]>();
   private readonly byMark = new Map<number, SnapService>();
   private readonly hasPortZero: boolean;
-  private readonly egressList: Array<{ v6: boolean; net: Int32Array; len: number; ifindex: number; srcMac: Uint8Array; gw: Uint8Array | null }>;
+  private readonly egressList: Array<{ v6: boolean; net: Int32Array; len: number; ifindex: number; srcMac: Uint8Array; via: Int32Array | null; gw: Uint8Array | null }>;
   private readonly neigh4 = new Map<number, Uint8Array>();
   private readonly neigh6: Array<{ addr: Int32Array; mac: Uint8Array }> = [];
-  private readonly placeholder: Uint8Array;
-  /** Result of egressFor (reused). */
-  readonly egress = { ifindex: 0, dstMac: new Uint8Array(6), srcMac: new Uint8Array(6) };
+  private readonly placeholder: Uint8Array | null;
+  /** Result of egressFor (reused): interface, MACs, and the next hop (gateway or the client itself). */
+  readonly egress = { ifindex: 0, dstMac: new Uint8Array(6), srcMac: new Uint8Array(6), nextHop: new Int32Array(4) };
 
   constructor(readonly spec: SnapshotSpec, state: SharedState, prev?: Snapshot) {
     this.generation = spec.generation;
@@ -188,10 +198,11 @@ export class Snapshot implements ServiceResolver {
       }
     }
     this.hasPortZero = portZero;
-    this.placeholder = Uint8Array.from(spec.placeholderMac);
+    this.placeholder = spec.placeholderMac ? Uint8Array.from(spec.placeholderMac) : null;
     this.egressList = spec.egress.map((g) => ({
       v6: g.family === 6, net: new Int32Array(Uint32Array.from(g.net).buffer), len: g.prefixLen, ifindex: g.ifindex,
       srcMac: Uint8Array.from(g.srcMac), gw: g.gatewayMac ? Uint8Array.from(g.gatewayMac) : null,
+      via: g.via ? new Int32Array(Uint32Array.from(g.via).buffer) : null,
     }));
     for (const n of spec.neighbours) {
       if (n.family === 4) this.neigh4.set(n.addr[0]! | 0, Uint8Array.from(n.mac));
@@ -220,10 +231,11 @@ export class Snapshot implements ServiceResolver {
   }
 
   /**
-   * Routes towards `addr` (a client): fills `this.egress` (ifindex, next-hop MAC, source MAC) from the
-   * longest matching route; unknown next hops get the placeholder MAC. Returns false when no route matches.
+   * Routes towards `addr` (a client): fills `this.egress` (ifindex, next hop, its MAC, source MAC) from
+   * the longest matching route. Returns Egress.Ok, Egress.NoRoute, or Egress.Unresolved (the next hop
+   * has no neighbour entry; egress.nextHop says which).
    */
-  egressFor(v6: boolean, addr: Int32Array): boolean {
+  egressFor(v6: boolean, addr: Int32Array): number {
     const list = this.egressList;
     for (let r = 0; r < list.length; r++) {
       const g = list[r]!;
@@ -238,13 +250,16 @@ export class Snapshot implements ServiceResolver {
       const eg = this.egress;
       eg.ifindex = g.ifindex;
       eg.srcMac.set(g.srcMac);
-      eg.dstMac.set(g.gw ?? this.neighbour(v6, addr));
-      return true;
+      eg.nextHop.set(g.via ?? addr);
+      const mac = g.via ? (g.gw ?? this.placeholder) : this.neighbour(v6, addr);
+      if (mac === null) return Egress.Unresolved;
+      eg.dstMac.set(mac);
+      return Egress.Ok;
     }
-    return false;
+    return Egress.NoRoute;
   }
 
-  private neighbour(v6: boolean, addr: Int32Array): Uint8Array {
+  private neighbour(v6: boolean, addr: Int32Array): Uint8Array | null {
     if (!v6) return this.neigh4.get(addr[0]!) ?? this.placeholder;
     for (const n of this.neigh6) {
       if (n.addr[0] === addr[0] && n.addr[1] === addr[1] && n.addr[2] === addr[2] && n.addr[3] === addr[3]) return n.mac;

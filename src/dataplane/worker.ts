@@ -77,7 +77,26 @@ export interface WorkerInit {
 export type ToWorker = { type: 'snapshot'; snapshot: unknown; version: number } | { type: 'filter'; filter: Uint8Array } | { type: 'stop' } | { type: 'crash' };
 
 /** Messages from a worker to the pool. */
-export type FromWorker = { type: 'ready' } | { type: 'error'; message: string; fatal: boolean } | { type: 'stopped' };
+export type FromWorker = { type: 'ready' } | { type: 'error'; message: string; fatal: boolean } | { type: 'stopped' }
+  /** Next hops the pipeline dropped packets for because they have no neighbour entry (at most once a second each). */
+  | { type: 'neigh-miss'; addresses: string[] };
+
+/** Re-reports of one unresolved next hop are this far apart at least. */
+const NEIGH_MISS_REPORT_MS = 1000;
+
+/** Posts the batch's unresolved next hops to the pool (allocates only when there are any, rate-limited per address). */
+function reportMisses(m: import('./neigh-misses.js').NeighbourMisses, format: (w: ArrayLike<number>, f: 4 | 6) => string, last: Map<string, number>, nowMs: number): void {
+  const out: string[] = [];
+  for (let s = 0; s < m.count; s++) {
+    const a = format(m.words.subarray(s * 4, s * 4 + 4), m.v6[s] ? 6 : 4);
+    if ((last.get(a) ?? -Infinity) + NEIGH_MISS_REPORT_MS > nowMs) continue;
+    if (last.size > 4096) last.clear();
+    last.set(a, nowMs);
+    out.push(a);
+  }
+  m.clear();
+  if (out.length) parentPort?.postMessage({ type: 'neigh-miss', addresses: out } satisfies FromWorker);
+}
 
 /** Builds the batch handler: pipeline + per-verdict and per-reason counting (no allocation). */
 export function makeBatchHandler(pipeline: WorkerPipeline, row: Float64Array, reasons: Float64Array): (b: PacketBatch) => void {
@@ -126,16 +145,23 @@ export async function createWorkerPipeline(ctx: WorkerPipelineContext): Promise<
   const { attachSharedState } = await import('../table/shared-state.js');
   const { loadSnapshot } = await import('./snapshot.js');
   const pipelinePath = './pipeline.js';
-  const mod = (await import(pipelinePath)) as { processBatch?: (b: PacketBatch, snap: unknown, state: unknown, nowMs: number) => void };
+  const mod = (await import(pipelinePath)) as {
+    processBatch?: (b: PacketBatch, snap: unknown, state: unknown, nowMs: number) => void;
+    neighbourMisses?: (state: unknown) => import('./neigh-misses.js').NeighbourMisses;
+  };
   if (typeof mod.processBatch !== 'function') throw new Error('dataplane/pipeline.js does not export processBatch');
   const processBatch = mod.processBatch;
+  const { formatAddrWords } = await import('../table/addr.js');
+  const reported = new Map<string, number>();
   const state = attachSharedState(ctx.shared as import('../table/shared-state.js').SharedStateBuffers, stateIndexOfWorker(ctx.workerIndex));
   type Spec = import('./snapshot-types.js').SnapshotSpec;
   let snap = loadSnapshot(ctx.snapshot as Spec, state);
   state.core.setConfig(snap.core);
+  const misses = mod.neighbourMisses?.(state);
   return {
     processBatch(b: PacketBatch, nowMs: number): void {
       processBatch(b, snap, state, nowMs);
+      if (misses !== undefined && misses.count > 0) reportMisses(misses, formatAddrWords, reported, nowMs);
     },
     setSnapshot(spec: unknown): void {
       snap = loadSnapshot(spec as Spec, state, snap);

@@ -1,13 +1,13 @@
 /**
  * Reads the director host's network environment the snapshot is compiled against (interfaces with
- * MAC/MTU/addresses, routes, neighbours) with `ip -j`, and resolves real servers' MACs by provoking
- * ARP/ND (one UDP datagram to the discard port) before reading the neighbour table.
+ * MAC/MTU/addresses, routes, neighbours) with `ip -j`, and resolves next hops' MACs by making the
+ * kernel send ARP/ND for them (io/neighbours.ts) before reading the neighbour table.
  * Control-path code (runs at start and on refresh), never per packet.
  */
-import dgram from 'node:dgram';
 import type { LinkType } from '../dataplane/batch.js';
 import type { InterfaceEnv, RouteEnv, SnapshotEnv } from '../dataplane/snapshot-types.js';
 import { run } from '../util/exec.js';
+import { useNeighbours } from './neighbours.js';
 
 interface IpAddrJson {
   ifindex: number;
@@ -64,16 +64,6 @@ export async function readRoutes(ifaces: InterfaceEnv[]): Promise<RouteEnv[]> {
   return out;
 }
 
-/** Sends one datagram to each address (discard port) so the kernel resolves their MACs. */
-export async function provokeNeighbours(addresses: string[]): Promise<void> {
-  const socks = { 4: dgram.createSocket('udp4'), 6: dgram.createSocket('udp6') };
-  await Promise.all(addresses.map((a) => new Promise<void>((resolve) => {
-    const s = a.includes(':') ? socks[6] : socks[4];
-    s.send(Buffer.alloc(1), 9, a, () => resolve());
-  })));
-  for (const s of Object.values(socks)) s.close();
-}
-
 /** The neighbour table: address -> MAC (reachable, stale, delay or permanent entries). */
 export async function readNeighbours(): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
@@ -86,22 +76,23 @@ export async function readNeighbours(): Promise<Record<string, string>> {
 }
 
 /**
- * Builds the SnapshotEnv for `interfaces`: real servers (and gateways) are resolved first, waiting up
- * to `resolveMs` for their MACs to appear.
+ * Builds the SnapshotEnv for `interfaces`: `peers` (real servers, tracked on-link clients) and the
+ * routes' gateways are resolved first, waiting up to `resolveMs` for their MACs to appear; the entries of
+ * `alsoKeep` (on-link clients) are included as they are, without waiting.
  */
-export async function readHostEnv(linkType: LinkType, interfaces: string[], peers: string[], resolveMs = 1000, drMarkBase?: number): Promise<SnapshotEnv> {
+export async function readHostEnv(linkType: LinkType, interfaces: string[], peers: string[], resolveMs = 1000, drMarkBase?: number, alsoKeep: string[] = []): Promise<SnapshotEnv> {
   const ifs = await readInterfaces(interfaces);
   const routes = await readRoutes(ifs);
   const want = [...new Set([...peers, ...routes.filter((r) => r.via).map((r) => r.via!)])];
   let neighbours = await readNeighbours();
   const until = Date.now() + resolveMs;
   while (want.some((a) => !neighbours[a]) && Date.now() < until) {
-    await provokeNeighbours(want.filter((a) => !neighbours[a]));
+    await useNeighbours(want.filter((a) => !neighbours[a]), ifs.map((i) => i.name ?? ''));
     await new Promise((r) => setTimeout(r, 100));
     neighbours = await readNeighbours();
   }
   // Only the peers' entries: other hosts coming and going must not change the snapshot.
   const mine: Record<string, string> = {};
-  for (const a of want) if (neighbours[a]) mine[a] = neighbours[a];
+  for (const a of [...want, ...alsoKeep]) if (neighbours[a]) mine[a] = neighbours[a];
   return { linkType, interfaces: ifs, routes, neighbours: mine, ...(drMarkBase !== undefined ? { drMarkBase } : {}) };
 }

@@ -4,7 +4,8 @@ import t from 'tap';
 import { createBatch, frameOf, putFrame, type PacketBatch } from '../../src/dataplane/batch.js';
 import { attachSharedState, createSharedState } from '../../src/table/shared-state.js';
 import { SnapshotCompiler, loadSnapshot, type Snapshot } from '../../src/dataplane/snapshot.js';
-import { processBatch } from '../../src/dataplane/pipeline.js';
+import { neighbourMisses, processBatch } from '../../src/dataplane/pipeline.js';
+import { formatAddrWords } from '../../src/table/addr.js';
 import { readPipelineStats } from '../../src/dataplane/stats.js';
 import { reasonName } from '../../src/dataplane/pipeline-reasons.js';
 import { listConnections } from '../../src/table/conn-list.js';
@@ -25,7 +26,8 @@ function setup(linkType: 1 | 2, services: VirtualServiceSpec[], maxConns = 1024)
     processBatch(batch, snap, state, nowMs);
     return batch;
   };
-  const reload = (s: VirtualServiceSpec[]) => {
+  const reload = (s: VirtualServiceSpec[], neighbours?: Record<string, string>) => {
+    if (neighbours) e.neighbours = { ...e.neighbours, ...neighbours };
     snap = loadSnapshot(compiler.compile({ services: s, timeouts: { tcpS: 900, tcpFinS: 120, udpS: 300 } }, e), state, snap);
     return snap;
   };
@@ -71,15 +73,23 @@ t.test('NAT round trip on Ethernet: out to the real server MAC, reply SNATed to 
   t.same([...f.subarray(0, 6)], [2, 0, 0, 0, 1, 0x10], 'real server MAC from the neighbour table');
   t.equal(dstOf(f, true), RS);
   b = s.run([ip4({ ether: true, proto: 6, src: RS, dst: '1.2.3.4', sport: 8080, dport: 1000, flags: 0x12 })], 1001);
-  t.equal(b.verdict[0], 3, 'reply transmitted');
+  t.equal(b.verdict[0], 0, 'client via the default gateway, which has no neighbour entry: dropped, never a made-up MAC');
+  t.equal(readPipelineStats(s.buffers).reasons['neigh-unresolved'], 1, 'counted as neigh-unresolved');
+  const m = neighbourMisses(s.state);
+  t.equal(m.count, 1, 'the gateway is reported for resolution');
+  t.equal(formatAddrWords(m.words.subarray(0, 4), 4), '10.0.0.254');
+  m.clear();
+  s.reload([svc('tcp', VIP, 80, 'rr', [{ address: RS, forward: 'nat', port: 8080 }])], { '10.0.0.254': '02:00:00:00:00:fe' });
+  b = s.run([ip4({ ether: true, proto: 6, src: RS, dst: '1.2.3.4', sport: 8080, dport: 1000, flags: 0x12 })], 1002);
+  t.equal(b.verdict[0], 3, 'once resolved: reply transmitted');
   const g = frameOf(b, 0);
   t.equal(srcOf(g, true), VIP, 'source is the VIP again');
   t.equal(g[34]! * 256 + g[35]!, 80);
-  t.same([...g.subarray(0, 6)], [2, 0, 0, 0, 0, 0], 'client via the default gateway: placeholder MAC (no neighbour entry)');
+  t.same([...g.subarray(0, 6)], [2, 0, 0, 0, 0, 0xfe], 'to the gateway\'s MAC');
   const slot = s.snap().spec.dests[0]!.slot;
-  t.match(s.state.stats.destTotals(slot), { conns: 1, inPkts: 1, outPkts: 1 });
+  t.match(s.state.stats.destTotals(slot), { conns: 1, inPkts: 1, outPkts: 2 });
   t.equal(listConnections(s.state.conns, 1001)[0]?.state, 'SYN_RECV');
-  t.equal(readPipelineStats(s.buffers).natReplies, 1);
+  t.equal(readPipelineStats(s.buffers).natReplies, 2, 'both replies were matched to the connection');
 });
 
 t.test('snapshot swap: a deleted real server drops its flows (expire_nodest_conn=0)', async (t) => {

@@ -2,7 +2,7 @@
 // trash slots (deleted dests keep their slot while referenced), service lookup precedence, forwarding info.
 import t from 'tap';
 import { attachSharedState, createSharedState } from '../../src/table/shared-state.js';
-import { SnapshotCompiler, loadSnapshot, DEFAULT_DR_MARK_BASE } from '../../src/dataplane/snapshot.js';
+import { SnapshotCompiler, loadSnapshot, DEFAULT_DR_MARK_BASE, Egress } from '../../src/dataplane/snapshot.js';
 import { ConnKey } from '../../src/table/conn-key.js';
 import { ConnResult } from '../../src/table/ipvs-core.js';
 import { svc, fwmarkSvc, env } from '../table/harness.js';
@@ -80,8 +80,15 @@ t.test('forwarding info: neighbour MAC, egress interface, TUN source, client egr
   t.equal(tun.ifindex, 2);
   t.same(tun.tunSrc, [0x0a000001, 0, 0, 0], 'first IPv4 address of the egress interface');
   const far = spec.dests.find((d) => d.address === '172.16.0.9')!;
-  t.same(far.dstMac, [2, 0, 0, 0, 0, 0], 'via a gateway without a neighbour entry: placeholder MAC');
+  t.equal(far.nextHop, '10.0.0.254', 'next hop: the default gateway');
+  t.equal(far.resolved, false, 'via a gateway without a neighbour entry: unresolved (dropped, never a placeholder MAC)');
+  t.equal(tun.resolved, true);
   const snap = loadSnapshot(spec, s.state);
-  t.ok(snap.egressFor(false, Int32Array.of(0x01020304, 0, 0, 0)));
+  t.equal(snap.egressFor(false, Int32Array.of(0x01020304, 0, 0, 0)), Egress.Unresolved, 'client via the unresolved gateway');
   t.equal(snap.egress.ifindex, 2);
+  t.equal(snap.egress.nextHop[0], 0x0a0000fe, 'the gateway is the next hop to resolve');
+  t.equal(snap.egressFor(false, Int32Array.of(0x0a00000b, 0, 0, 0)), Egress.Unresolved, 'on-link client without a neighbour entry');
+  t.equal(snap.egress.nextHop[0], 0x0a00000b, 'the client itself is the next hop');
+  t.equal(snap.egressFor(false, Int32Array.of(0xc0a8010a | 0, 0, 0, 0)), Egress.Ok, 'on-link client with a neighbour entry');
+  t.same([...snap.egress.dstMac], [2, 0, 0, 0, 1, 0x10]);
 });

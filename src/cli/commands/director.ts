@@ -15,11 +15,12 @@ import { SnapshotCompiler } from '../../dataplane/snapshot.js';
 import type { SnapshotEnv } from '../../dataplane/snapshot-types.js';
 import { buildFilter } from '../../io/bpf.js';
 import { readHostEnv } from '../../io/host-env.js';
+import { NeighbourTracker } from '../../io/neighbours.js';
 import { parseRulesText } from '../../ipvs/rules-text.js';
 import type { IpvsRules } from '../../ipvs/types.js';
 import { loadNative } from '../../native/addon.js';
 import { attachSharedState, createSharedState } from '../../table/shared-state.js';
-import { DROP_REASONS } from '../../packet/drop-reasons.js';
+import { reasonName } from '../../dataplane/pipeline-reasons.js';
 
 const USAGE = `usage: ulvs director --rules FILE --iface IF [options]
        ulvs director --cleanup
@@ -79,7 +80,12 @@ export async function startDirector(o: DirectorOptions): Promise<RunningDirector
   const shared = createSharedState({ maxConns: o.maxConns ?? 1 << 20 });
   const compiler = new SnapshotCompiler(attachSharedState(shared, 0));
   const peers = realServerAddresses(o.rules);
+  // AF_PACKET transmits past the kernel's neighbour layer: resolve every next hop actively (io/neighbours.ts).
+  let refreshNow: () => void = () => {};
+  const neigh = o.backend === 'afpacket' ? new NeighbourTracker({ interfaces: o.interfaces, log, onChange: () => refreshNow() }) : undefined;
+  const fixedHops = (e: SnapshotEnv): string[] => [...new Set([...peers, ...(e.routes ?? []).flatMap((r) => (r.via ? [r.via] : []))])];
   let env: SnapshotEnv = await readHostEnv(linkType, o.interfaces, peers);
+  neigh?.setFixed(fixedHops(env));
   for (const p of peers) if (!env.neighbours?.[p]) log(`warning: no MAC for real server ${p} yet (not answering ARP?)`);
   let spec = compiler.compile(o.rules, env);
   const vips = o.rules.services.flatMap((s) => (s.key.kind === 'addr' ? [s.key.address] : []));
@@ -89,6 +95,7 @@ export async function startDirector(o: DirectorOptions): Promise<RunningDirector
     filter: o.backend === 'afpacket' ? buildFilter({ dst: vips, src: natRs }) : undefined,
     shared, snapshot: spec,
     onEvent: (e) => { if (e.kind !== 'ready') log(e.message); },
+    onNeighbourMiss: (a) => neigh?.want(a),
   });
   const plan = planDirectorNet(o.rules, {
     backend: o.backend, interfaces: o.interfaces, workers: pool.size, queueBase: o.queueBase, extraAddresses: o.addresses,
@@ -108,18 +115,24 @@ export async function startDirector(o: DirectorOptions): Promise<RunningDirector
     await teardownDirectorNet();
     throw e;
   }
-  // Real servers' MACs and routes can change: re-read them and publish a new snapshot when they do.
+  // Real servers' MACs and routes can change: re-read them and publish a new snapshot when they do
+  // (every 2 s, and on AF_PACKET at once on each neighbour-table change).
   let busy = false;
-  const refresh = setInterval(async () => {
-    if (busy) return;
+  let again = false;
+  const refreshEnv = async (): Promise<void> => {
+    if (busy) {
+      again = true;
+      return;
+    }
     busy = true;
     try {
       for (const f of await keepMarkJumpLast(plan)) log(`moved ulvs' jump back to the end of the IPv${f} mangle PREROUTING chain: a rule added after it (a MARK for a fwmark service) is now seen first`);
-      const next = await readHostEnv(linkType, o.interfaces, peers, 0);
+      const next = await readHostEnv(linkType, o.interfaces, peers, 0, undefined, neigh?.nextHops());
       if (JSON.stringify(next) !== JSON.stringify(env)) {
         log(`host changed (interfaces, routes or real-server MACs): publishing a new snapshot`);
         if (process.env.ULVS_DEBUG) log(`old ${JSON.stringify(env)}\nnew ${JSON.stringify(next)}`);
         env = next;
+        neigh?.setFixed(fixedHops(env));
         spec = compiler.compile(o.rules, env);
         pool.publish(spec);
       }
@@ -128,7 +141,14 @@ export async function startDirector(o: DirectorOptions): Promise<RunningDirector
     } finally {
       busy = false;
     }
-  }, 2000);
+    if (again) {
+      again = false;
+      await refreshEnv();
+    }
+  };
+  refreshNow = () => void refreshEnv();
+  neigh?.start();
+  const refresh = setInterval(() => void refreshEnv(), 2000);
   refresh.unref();
   let stopping: Promise<void> | undefined;
   return {
@@ -136,6 +156,7 @@ export async function startDirector(o: DirectorOptions): Promise<RunningDirector
     stop(): Promise<void> {
       stopping ??= (async () => {
         clearInterval(refresh);
+        neigh?.stop();
         await pool.stop();
         await teardownDirectorNet();
       })();
@@ -150,8 +171,7 @@ export function formatCounters(c: PoolCounters): string {
   const lines = [`packets ${t.packets} (transmitted ${t.transmitted}, modified ${t.modified}, accepted ${t.accepted}, dropped ${t.dropped}) in ${t.batches} batches; restarts ${t.restarts}`];
   for (const w of c.workers) lines.push(`  worker ${w.workerIndex}: ${w.alive ? 'up' : 'DOWN'} packets ${w.packets} io ${JSON.stringify(w.io)}`);
   for (const [code, n] of Object.entries(c.dropReasons)) {
-    const r = (DROP_REASONS as Record<number, { name?: string } | undefined>)[Number(code)];
-    lines.push(`  dropped ${n}: ${r?.name ?? `reason ${code}`}`);
+    lines.push(`  dropped ${n}: ${reasonName(Number(code))}`);
   }
   return lines.join('\n');
 }
