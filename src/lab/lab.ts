@@ -149,6 +149,20 @@ export class Lab {
     return out.trim();
   }
 
+  /**
+   * Sets the offloads of every veth end (hosts and switch ports): 'off' (checksumming, TSO, GSO, GRO
+   * off) or 'default' (checksumming, TSO and GSO on, GRO off: what a new veth has). For A/B benchmarks.
+   */
+  async setOffloads(mode: 'default' | 'off'): Promise<void> {
+    const v = mode === 'off' ? 'off' : 'on';
+    await Promise.all(this.vethEnds().map(([ns, dev]) => run(['ethtool', '-K', dev, 'tx', v, 'rx', v, 'tso', v, 'gso', v, 'gro', 'off'], { netns: ns })));
+  }
+
+  /** Every veth end of the lab: [namespace, device]. */
+  private vethEnds(): Array<[string, string]> {
+    return this.nodes.flatMap((n) => n.ifaces.flatMap((i): Array<[string, string]> => [[this.ns('sw'), `${n.name}-${i.name}`], [this.ns(n.name), i.name]]));
+  }
+
   /** Tears the lab down: children, namespaces, state file. Safe to call twice. */
   async down(): Promise<void> {
     for (const c of this.children) {
@@ -168,13 +182,11 @@ export class Lab {
     await addNetns(sw);
     for (const n of this.nodes) await addNetns(this.ns(n.name));
     const swLines = ['link add lan type bridge mcast_snooping 0', 'link add wan type bridge mcast_snooping 0', 'link set lan up', 'link set wan up'];
-    const offload: Array<[string, string]> = [];
     for (const n of this.nodes) {
       for (const i of n.ifaces) {
         const port = `${n.name}-${i.name}`;
         swLines.push(`link add ${port} type veth peer name ${i.name} netns ${this.ns(n.name)}`);
         swLines.push(`link set ${port} master ${i.segment} up`);
-        offload.push([sw, port], [this.ns(n.name), i.name]);
       }
     }
     await ipBatch(sw, swLines);
@@ -193,9 +205,7 @@ export class Lab {
     }
     // Veths keep the kernel's offloads (checksums left to the receiver, 64 KB TSO frames), as a user's
     // host has them; 'off' is the explicit variant that makes every frame look as a wire carries it.
-    if (this.offloads === 'off') {
-      await Promise.all(offload.map(([ns, dev]) => run(['ethtool', '-K', dev, 'tx', 'off', 'rx', 'off', 'tso', 'off', 'gso', 'off', 'gro', 'off'], { netns: ns })));
-    }
+    if (this.offloads === 'off') await this.setOffloads('off');
   }
 
   private async startResponders(): Promise<void> {

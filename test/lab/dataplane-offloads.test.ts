@@ -2,8 +2,10 @@
  * Bulk TCP through the director with the veths' default offloads (checksum offload, TSO/GSO): the
  * client's TSO stack uploads 4 MiB to a real server (socat, which answers with the sha256 of what it
  * got), and downloads 4 MiB (the responder's /bytes/N, NAT: the real server's TSO replies cross the
- * director), for DR, NAT and TUN on each backend. Both hashes must match the data sent, and on
- * AF_PACKET the director must have completed checksums and cut super-frames (its io counters say so).
+ * director), for DR, NAT and TUN on each backend, and NAT over IPv6. Both hashes must match the data
+ * sent, and on AF_PACKET the director must have completed checksums and cut super-frames (its io
+ * counters say so). On AF_PACKET also UDP GSO: one sendto of 8 datagrams (UDP_SEGMENT) through NAT
+ * reaches the real server as 8 datagrams, each answered.
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,8 +13,8 @@ import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { Lab, uniqueLabId } from '../../src/lab/lab.js';
-import { prepareRealServers, startLabDirector, type LabMode } from '../../src/lab/modes.js';
-import { LAB_ADDR, LAB_HTTP_PORT } from '../../src/lab/topology.js';
+import { prepareRealServers, startLabDirector, type LabFamily, type LabMode } from '../../src/lab/modes.js';
+import { addr4, addr6, LAB_ADDR, LAB_HTTP_PORT, LAB_UDP_PORT } from '../../src/lab/topology.js';
 
 const BYTES = 4 << 20;
 const SINK_PORT = 9000;
@@ -46,21 +48,33 @@ for (const backend of ['afpacket', 'nfqueue'] as const) {
     const uploadHash = createHash('sha256').update(data).digest('hex');
     const downloadHash = responderHash(BYTES);
     // Every real server hashes what a connection brings and answers with it.
-    for (const rs of lab.byRole('realserver')) lab.spawn(rs.name, ['socat', `TCP-LISTEN:${SINK_PORT},reuseaddr,fork`, 'SYSTEM:sha256sum'], { stdio: 'ignore' });
-    const rsAddrs = lab.byRole('realserver').map((rs) => rs.ifaces[0]!.v4.split('/')[0]);
-    for (const mode of ['dr', 'nat', 'tun'] as LabMode[]) {
-      await t.test(mode, async (t) => {
-        const undo = await prepareRealServers(lab, mode, { decap: 'auto' });
+    for (const rs of lab.byRole('realserver')) lab.spawn(rs.name, ['socat', `TCP6-LISTEN:${SINK_PORT},ipv6only=0,reuseaddr,fork`, 'SYSTEM:sha256sum'], { stdio: 'ignore' });
+    const cases: Array<[LabMode, LabFamily]> = [['dr', 4], ['nat', 4], ['tun', 4], ['nat', 6]];
+    for (const [mode, family] of cases) {
+      await t.test(`${mode}${family === 6 ? ' IPv6' : ''}`, async (t) => {
+        const undo = await prepareRealServers(lab, mode, { decap: 'auto', family });
         t.teardown(() => undo());
         const flag = mode === 'dr' ? '-g' : mode === 'nat' ? '-m' : '-i';
-        const extraRules = [`-A -t ${LAB_ADDR.vip4}:${SINK_PORT} -s rr`, ...rsAddrs.map((a) => `-a -t ${LAB_ADDR.vip4}:${SINK_PORT} -r ${a}:${SINK_PORT} ${flag} -w 1`)].join('\n') + '\n';
-        const director = await startLabDirector(lab, { mode, backend, workers: 2, extraRules });
+        const vip = family === 6 ? LAB_ADDR.vip6 : LAB_ADDR.vip4;
+        const ep = (a: string, port: number): string => (family === 6 ? `[${a}]:${port}` : `${a}:${port}`);
+        const rsAddrs = lab.byRole('realserver').map((rs) => (family === 6 ? addr6(rs) : addr4(rs)));
+        const extraRules = [`-A -t ${ep(vip, SINK_PORT)} -s rr`, ...rsAddrs.map((a) => `-a -t ${ep(vip, SINK_PORT)} -r ${ep(a, SINK_PORT)} ${flag} -w 1`)].join('\n') + '\n';
+        const director = await startLabDirector(lab, { mode, backend, workers: 2, extraRules, family });
         let stopped = false;
         t.teardown(async () => { if (!stopped) await director.stop(); });
-        const upload = await lab.exec('client', ['sh', '-c', `socat -t 20 -T 20 'OPEN:${file},rdonly!!STDOUT' TCP:${LAB_ADDR.vip4}:${SINK_PORT}`], { timeoutMs: 30000 });
+        const sink = family === 6 ? `TCP6:[${vip}]:${SINK_PORT}` : `TCP:${vip}:${SINK_PORT}`;
+        const upload = await lab.exec('client', ['sh', '-c', `socat -t 20 -T 20 'OPEN:${file},rdonly!!STDOUT' ${sink}`], { timeoutMs: 30000 });
         t.equal(upload.stdout.trim().split(/\s+/)[0], uploadHash, `upload of ${BYTES} bytes arrived intact (sha256 on the real server)`);
-        const down = await lab.exec('client', ['sh', '-c', `curl -s -m 20 http://${LAB_ADDR.vip4}:${LAB_HTTP_PORT}/bytes/${BYTES} | sha256sum`], { timeoutMs: 30000 });
+        const url = family === 6 ? `http://[${vip}]:${LAB_HTTP_PORT}/bytes/${BYTES}` : `http://${vip}:${LAB_HTTP_PORT}/bytes/${BYTES}`;
+        const down = await lab.exec('client', ['sh', '-c', `curl -s -g -m 20 ${url} | sha256sum`], { timeoutMs: 30000 });
         t.equal(down.stdout.trim().split(/\s+/)[0], downloadHash, `download of ${BYTES} bytes arrived intact`);
+        if (backend === 'afpacket' && mode === 'nat' && family === 4) {
+          // UDP GSO (UDP_SEGMENT = 103): one send of 8 x 1000 bytes leaves the client as one super-frame.
+          const py = `import socket;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.setsockopt(17,103,1000);s.settimeout(2);`
+            + `s.sendto(b'q'*8000,('${vip}',${LAB_UDP_PORT}));n=0\ntry:\n  while True: s.recvfrom(100); n+=1\nexcept socket.timeout: pass\nprint(n)`;
+          const udp = await lab.exec('client', ['python3', '-c', py], { timeoutMs: 10000 });
+          t.equal(udp.stdout.trim(), '8', 'UDP GSO: 8 datagrams reached the real server, 8 answers came back');
+        }
         const out = await director.stop();
         stopped = true;
         if (backend === 'afpacket') {

@@ -1,0 +1,95 @@
+#!/usr/bin/env node
+// AF_PACKET with a NIC's default offloads vs offloads off, interleaved in one lab (root; needs dist/ and
+// bench/live/c). "off": every veth with checksumming, TSO, GSO and GRO off (what the lab did before
+// issue 13: frames arrive as a wire carries them, nothing to finish). "on": the veths' defaults, so the
+// director completes CHECKSUM_PARTIAL checksums, cuts TSO super-frames into segments and resolves every
+// next hop actively (ARP/ND via the kernel, `ip monitor neigh`). ulvs NAT, 1 worker, on lb1; per run and
+// workload a fresh director: bulk upload and download of 16 MiB through the VIP (socat / curl), wrk
+// keep-alive (2 threads, 32 connections, 4 s), 64-byte UDP (udp-gen, 3 s). CPU per packet = utime+stime
+// of the director process over the workload ÷ packets its pipeline handled (a super-frame counts as
+// the segments it was cut into, so both variants count the same wire packets). Prints every run, the
+// medians and the on/off ratios (markdown), for bench/live.md.
+//   node bench/live/offload-ab.mjs [--reps 3] [--workers 1]
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { Lab } from '../../dist/lab/lab.js';
+import * as m from '../../dist/lab/modes.js';
+import { addr4, LAB_ADDR, LAB_HTTP_PORT } from '../../dist/lab/topology.js';
+
+const { values } = parseArgs({ options: { reps: { type: 'string', default: '3' }, workers: { type: 'string', default: '1' } } });
+const CDIR = new URL('./c/', import.meta.url).pathname;
+const VIP = LAB_ADDR.vip4;
+const MIB = 16;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const lab = await Lab.up({ id: 'offab' });
+let cleaned;
+const cleanup = () => (cleaned ??= lab.down());
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { cleanup().finally(() => process.exit(130)); });
+const rss = lab.byRole('realserver');
+const extra = [`-A -t ${VIP}:9000 -s rr`, ...rss.map((rs) => `-a -t ${VIP}:9000 -r ${addr4(rs)}:9000 -m -w 1`),
+  `-A -u ${VIP}:9001 -s rr`, ...rss.map((rs) => `-a -u ${VIP}:9001 -r ${addr4(rs)}:9001 -m -w 1`)].join('\n') + '\n';
+const cpu = (pid) => { const f = readFileSync(`/proc/${pid}/stat`, 'utf8'); const g = f.slice(f.lastIndexOf(')') + 2).split(' '); return (Number(g[11]) + Number(g[12])) / 100; };
+const counter = (out, name) => [...out.matchAll(new RegExp(`"${name}":(\\d+)`, 'g'))].reduce((a, x) => a + Number(x[1]), 0);
+const WORKLOADS = {
+  upload: () => lab.exec('client', ['sh', '-c', `head -c ${MIB << 20} /dev/zero | socat -t 20 -u - TCP:${VIP}:9000`], { timeoutMs: 60000 }),
+  download: () => lab.exec('client', ['sh', '-c', `curl -s -m 30 -o /dev/null http://${VIP}:${LAB_HTTP_PORT}/bytes/${MIB << 20}`], { timeoutMs: 60000 }),
+  http: () => lab.exec('client', ['wrk', '-t2', '-c32', '-d4s', `http://${VIP}/`], { timeoutMs: 30000 }),
+  udp: async () => lab.exec('client', [`${CDIR}bin/udp-gen`, 'eth0', await lab.mac('router', 'eth0'), VIP, '9001', '3', '0', '1024'], { timeoutMs: 30000 }),
+};
+const runs = { off: [], on: [] };
+const load0 = (await import('node:os')).loadavg();
+try {
+  const built = await lab.exec('lb1', ['sh', '-c', `${CDIR}build.sh`]);
+  if (built.code !== 0) throw new Error(`bench/live/c not built: ${built.stderr}`);
+  const undo = await m.prepareRealServers(lab, 'nat');
+  for (const rs of rss) lab.spawn(rs.name, ['socat', '-u', 'TCP-LISTEN:9000,reuseaddr,fork', 'OPEN:/dev/null'], { stdio: 'ignore' });
+  await sleep(300);
+  for (let rep = 0; rep < Number(values.reps); rep++) {
+    for (const v of ['off', 'on']) {
+      await lab.setOffloads(v === 'off' ? 'off' : 'default');
+      const row = {};
+      for (const [name, work] of Object.entries(WORKLOADS)) {
+        const d = await m.startLabDirector(lab, { mode: 'nat', backend: 'afpacket', workers: Number(values.workers), extraRules: extra });
+        let out = '';
+        try {
+          const c0 = cpu(d.child.pid);
+          const t0 = Date.now();
+          const r = await work();
+          const c1 = cpu(d.child.pid);
+          if (r.code !== 0) throw new Error(`${name} failed: ${r.stderr || r.stdout}`);
+          row[`${name}Secs`] = (Date.now() - t0) / 1000;
+          row[`${name}Cpu`] = c1 - c0;
+          if (name === 'http') row.rps = Math.round(Number(/Requests\/sec:\s+([\d.]+)/.exec(r.stdout)?.[1] ?? NaN));
+        } finally {
+          out = await d.stop();
+        }
+        const pkts = Number(/packets (\d+)/.exec(out)?.[1] ?? NaN);
+        row[`${name}Us`] = +((row[`${name}Cpu`] * 1e6) / pkts).toFixed(2);
+        row[`${name}Pkts`] = pkts;
+        if (name === 'upload') row.csum = counter(out, 'csum_completed'), row.gso = counter(out, 'gso_frames'), row.segs = counter(out, 'gso_segments');
+        if (name === 'upload' || name === 'download') row[`${name}MBps`] = +(MIB / row[`${name}Secs`]).toFixed(1);
+      }
+      runs[v].push(row);
+      process.stdout.write(`${v} run ${rep + 1}: ${JSON.stringify(row)}\n`);
+    }
+  }
+  await undo();
+} finally {
+  await cleanup();
+}
+const load1 = (await import('node:os')).loadavg();
+const med = (v, k) => runs[v].map((r) => r[k]).sort((a, b) => a - b)[Math.floor(runs[v].length / 2)];
+const x = (k) => (med('on', k) / med('off', k)).toFixed(2) + '×';
+const lines = [
+  `offload A/B, ulvs NAT afpacket ${values.workers} worker(s), median of ${values.reps} interleaved runs; load average ${load0.map((a) => a.toFixed(2)).join(' ')} at start, ${load1.map((a) => a.toFixed(2)).join(' ')} at the end`,
+  '',
+  '| workload | CPU µs/pkt offloads off (before) | CPU µs/pkt default offloads (after) | after/before | packets off / on | throughput off / on |',
+  '|---|---:|---:|---:|---:|---:|',
+  `| upload ${MIB} MiB (client TSO → DNAT) | ${med('off', 'uploadUs')} | ${med('on', 'uploadUs')} | ${x('uploadUs')} | ${med('off', 'uploadPkts')} / ${med('on', 'uploadPkts')} | ${med('off', 'uploadMBps')} / ${med('on', 'uploadMBps')} MiB/s |`,
+  `| download ${MIB} MiB (real server TSO → SNAT) | ${med('off', 'downloadUs')} | ${med('on', 'downloadUs')} | ${x('downloadUs')} | ${med('off', 'downloadPkts')} / ${med('on', 'downloadPkts')} | ${med('off', 'downloadMBps')} / ${med('on', 'downloadMBps')} MiB/s |`,
+  `| HTTP keep-alive (wrk 4 s) | ${med('off', 'httpUs')} | ${med('on', 'httpUs')} | ${x('httpUs')} | ${med('off', 'httpPkts')} / ${med('on', 'httpPkts')} | ${med('off', 'rps')} / ${med('on', 'rps')} req/s |`,
+  `| 64-byte UDP (udp-gen 3 s, checksums complete) | ${med('off', 'udpUs')} | ${med('on', 'udpUs')} | ${x('udpUs')} | ${med('off', 'udpPkts')} / ${med('on', 'udpPkts')} | |`,
+  '',
+  `upload with default offloads: ${med('on', 'csum')} checksums completed, ${med('on', 'gso')} super-frames cut into ${med('on', 'segs')} segments (median run).`,
+];
+process.stdout.write('\n' + lines.join('\n') + '\n');
