@@ -7,7 +7,7 @@
  */
 import { LinkType } from '../dataplane/batch.js';
 import { DataplanePool } from '../dataplane/pool.js';
-import { checkBackendSupports, iptablesRules, keepMarkJumpLast, planDirectorNet, setupDirectorNet, teardownDirectorNet, updateDirectorNet, type DirectorNetPlan } from '../dataplane/director.js';
+import { checkBackendSupports, drDestsOf, iptablesRules, keepMarkJumpLast, planDirectorNet, setupDirectorNet, teardownDirectorNet, updateDirectorNet, type DirectorNetPlan } from '../dataplane/director.js';
 import { SnapshotCompiler } from '../dataplane/snapshot.js';
 import type { SnapshotEnv, SnapshotSpec } from '../dataplane/snapshot-types.js';
 import { buildFilter } from '../io/bpf.js';
@@ -113,7 +113,7 @@ export class PoolDataPlane implements DataPlanePort {
     }
     const plan = planDirectorNet(rules, {
       backend: this.o.backend, interfaces: this.o.interfaces, workers: this.pool.size, queueBase: this.o.queueBase,
-      drDests: this.spec.dests.filter((d) => d.fwd === 0).map((d) => ({ mark: d.mark, slot: d.slot, address: d.address })),
+      drDests: drDestsOf(this.spec, this.env),
     });
     // NAT reply steering only ever grows, like the filter: a health change must not re-plan (setupDirectorNet
     // tears down and rebuilds the VIP and every rule, so each service would lose traffic meanwhile). Replies

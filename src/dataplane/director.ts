@@ -9,6 +9,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import type { IpvsRules, Protocol } from '../ipvs/types.js';
+import type { SnapshotEnv, SnapshotSpec } from './snapshot-types.js';
 import { run, runOk } from '../util/exec.js';
 
 /** Route/rule protocol number tagging ulvs' ip rules and routes (unassigned in rt_protos). */
@@ -97,8 +98,25 @@ export function checkBackendSupports(rules: IpvsRules, backend: 'nfqueue' | 'afp
   if (k?.kind === 'fwmark') throw new Error(`fwmark service ${k.fwmark} needs --backend nfqueue: AF_PACKET sees packets before any firewall mark is set`);
 }
 
+/** A DR real server on NFQUEUE: its packets carry `mark` and leave through `iface` to `address`'s MAC. */
+export interface DrDest {
+  mark: number;
+  slot: number;
+  address: string;
+  /** The interface of the route to the real server (undefined: the first director interface). */
+  iface?: string;
+}
+
+/**
+ * The DR real servers of a compiled snapshot, each with the interface its route leaves by (as IPVS's
+ * ip_vs_dr_xmit routes to the real server as a known next hop, whatever interface that is).
+ */
+export function drDestsOf(spec: SnapshotSpec, env: SnapshotEnv): DrDest[] {
+  return spec.dests.filter((d) => d.fwd === 0).map((d) => ({ mark: d.mark, slot: d.slot, address: d.address, iface: env.interfaces.find((i) => i.ifindex === d.ifindex)?.name }));
+}
+
 /** Derives the plan from rules; throws one sentence for what the backend cannot do. */
-export function planDirectorNet(rules: IpvsRules, o: { backend: 'nfqueue' | 'afpacket'; interfaces: string[]; workers: number; queueBase?: number; extraAddresses?: string[]; drDests?: Array<{ mark: number; slot: number; address: string }> }): DirectorNetPlan {
+export function planDirectorNet(rules: IpvsRules, o: { backend: 'nfqueue' | 'afpacket'; interfaces: string[]; workers: number; queueBase?: number; extraAddresses?: string[]; drDests?: DrDest[] }): DirectorNetPlan {
   const plan: DirectorNetPlan = { backend: o.backend, interfaces: o.interfaces, queueBase: o.queueBase ?? 0, workers: o.workers, services: [], fwmarks: [], natReplies: [], drRoutes: [], addresses: [] };
   const seenAddr = new Set<string>();
   const seenNat = new Set<string>();
@@ -122,7 +140,7 @@ export function planDirectorNet(rules: IpvsRules, o: { backend: 'nfqueue' | 'afp
     });
   });
   // DR on NFQUEUE: the packet goes back to the kernel unchanged with the dest's mark; route each mark to its real server.
-  if (o.backend === 'nfqueue') for (const d of o.drDests ?? []) plan.drRoutes.push({ mark: d.mark, table: DR_TABLE_BASE + d.slot, via: d.address, iface: o.interfaces[0] });
+  if (o.backend === 'nfqueue') for (const d of o.drDests ?? []) plan.drRoutes.push({ mark: d.mark, table: DR_TABLE_BASE + d.slot, via: d.address, iface: d.iface ?? o.interfaces[0]! });
   for (const a of o.extraAddresses ?? []) if (!seenAddr.has(a)) { seenAddr.add(a); plan.addresses.push(a.includes('/') ? a : `${a}/${a.includes(':') ? 128 : 32}`); }
   return plan;
 }

@@ -96,3 +96,12 @@ export async function readHostEnv(linkType: LinkType, interfaces: string[], peer
   for (const a of [...want, ...alsoKeep]) if (neighbours[a]) mine[a] = neighbours[a];
   return { linkType, interfaces: ifs, routes, neighbours: mine, ...(drMarkBase !== undefined ? { drMarkBase } : {}) };
 }
+
+/**
+ * The interfaces a director uses when none is named: every Ethernet interface that is up and is not a
+ * bridge or bond port (kernel IPVS needs no interface list either: it sees what routing delivers).
+ */
+export async function defaultInterfaces(): Promise<string[]> {
+  const links = await ipJson<{ ifname: string; link_type?: string; flags?: string[]; master?: string }>(['link', 'show', 'up']);
+  return links.filter((l) => l.link_type === 'ether' && !l.master && (l.flags ?? []).includes('UP')).map((l) => l.ifname);
+}

@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { UsageError, UserError, type CliCommand } from '../command.js';
 import { LinkType } from '../../dataplane/batch.js';
 import { DataplanePool, type PoolCounters } from '../../dataplane/pool.js';
-import { checkBackendSupports, keepMarkJumpLast, planDirectorNet, setupDirectorNet, teardownDirectorNet, leftovers } from '../../dataplane/director.js';
+import { checkBackendSupports, drDestsOf, keepMarkJumpLast, planDirectorNet, setupDirectorNet, teardownDirectorNet, leftovers } from '../../dataplane/director.js';
 import { SnapshotCompiler } from '../../dataplane/snapshot.js';
 import type { SnapshotEnv } from '../../dataplane/snapshot-types.js';
 import { buildFilter } from '../../io/bpf.js';
@@ -99,7 +99,7 @@ export async function startDirector(o: DirectorOptions): Promise<RunningDirector
   });
   const plan = planDirectorNet(o.rules, {
     backend: o.backend, interfaces: o.interfaces, workers: pool.size, queueBase: o.queueBase, extraAddresses: o.addresses,
-    drDests: spec.dests.filter((d) => d.fwd === 0).map((d) => ({ mark: d.mark, slot: d.slot, address: d.address })),
+    drDests: drDestsOf(spec, env),
   });
   try {
     await setupDirectorNet(plan);

@@ -26,20 +26,23 @@ decap:    receives IPIP packets for this host's addresses and hands the inner pa
           userspace never attaches it. IPv6-in-IPv6 is always decapsulated in userspace.
 `;
 
-function ifaceWithDefaultRoute(): Promise<string> {
-  return run(['ip', '-j', '-4', 'route', 'show', 'default']).then((r) => {
+/** The interface of the IPv4 default route, else of the IPv6 one (an IPv6-only real server), else eth0. */
+async function ifaceWithDefaultRoute(): Promise<string> {
+  for (const fam of ['-4', '-6']) {
+    const r = await run(['ip', '-j', fam, 'route', 'show', 'default']);
     try {
-      return (JSON.parse(r.stdout) as Array<{ dev: string }>)[0]?.dev ?? 'eth0';
-    } catch {
-      return 'eth0';
-    }
-  });
+      const dev = (JSON.parse(r.stdout) as Array<{ dev?: string }>)[0]?.dev;
+      if (dev) return dev;
+    } catch { /* no route of this family */ }
+  }
+  return 'eth0';
 }
 
+/** The interface's global addresses of both families: IPIP arrives on IPv4 ones, IPv6-in-IPv6 on IPv6 ones. */
 async function addressesOf(iface: string): Promise<string[]> {
-  const r = await run(['ip', '-j', '-4', 'addr', 'show', 'dev', iface]);
+  const r = await run(['ip', '-j', 'addr', 'show', 'dev', iface]);
   try {
-    return (JSON.parse(r.stdout) as Array<{ addr_info: Array<{ local: string }> }>).flatMap((l) => l.addr_info.map((a) => a.local));
+    return (JSON.parse(r.stdout) as Array<{ addr_info: Array<{ local: string; scope?: string }> }>).flatMap((l) => l.addr_info.filter((a) => a.scope !== 'link').map((a) => a.local));
   } catch {
     return [];
   }
@@ -54,7 +57,7 @@ async function decapRunning(): Promise<boolean> {
 async function runDecap(iface: string | undefined, path: DecapPath, out: (l: string) => void): Promise<() => Promise<void>> {
   const dev = iface ?? (await ifaceWithDefaultRoute());
   const addrs = await addressesOf(dev);
-  if (addrs.length === 0) throw new UserError(`interface ${dev} has no IPv4 address to receive IPIP on`);
+  if (addrs.length === 0) throw new UserError(`interface ${dev} has no IPv4 or IPv6 address to receive tunnelled packets on`);
   let d;
   try {
     d = await startIpipDecap(dev, addrs, path);

@@ -10,6 +10,7 @@ import { capabilityProblem } from '../../control/capabilities.js';
 import { loadDaemonConfig } from '../../control/config-source.js';
 import { Daemon, DaemonStartError } from '../../control/daemon.js';
 import { createLogger } from '../../control/logger.js';
+import { defaultInterfaces } from '../../io/host-env.js';
 import { daemonMetricsSource } from '../../control/metrics-source.js';
 import { defaultPidPath, defaultSocketPath } from '../../control/runtime-paths.js';
 import { raiseFdLimit } from '../../util/fd-limit.js';
@@ -28,7 +29,7 @@ options:
       --pid-file PATH     pid file (default /run/ulvs/<netns-id>/ulvs.pid)
       --backend NAME      data plane: nfqueue (default), afpacket, or none (keep and list rules, forward nothing)
       --workers N         data-plane worker threads (default 1)
-      --iface IF          the director's interface (repeat for several; required unless --backend none)
+      --iface IF          the director's interface (repeat for several; default: every Ethernet interface that is up)
       --queue-base N      first NFQUEUE number (worker i uses N+i; default 0)
       --afp-ring V        AF_PACKET ring: 2 (default: each packet handled as it arrives) or 3
                           (block batching: a packet of a quiet flow waits up to 1 ms)
@@ -58,7 +59,6 @@ async function run(argv: string[]): Promise<number> {
   if (v['afp-ring'] !== undefined && v['afp-ring'] !== '2' && v['afp-ring'] !== '3') throw new UsageError(`--afp-ring must be 2 or 3, not '${v['afp-ring']}'`);
   const workers = Number(v.workers ?? '1');
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new UsageError('--workers must be an integer from 1 to 64');
-  if (backend !== 'none' && !v.iface?.length) throw new UsageError(`--backend ${backend} needs --iface IF (the director's interface; repeat for several)`);
   if (backend !== 'none') {
     const problem = capabilityProblem();
     if (problem) throw new UserError(problem);
@@ -67,7 +67,13 @@ async function run(argv: string[]): Promise<number> {
   await raiseFdLimit((m) => log.warn(m));
   const socketPath = v.socket ?? defaultSocketPath();
   const pidPath = v['pid-file'] ?? defaultPidPath();
-  const dataPlane = await createDataPlane({ backend, workers, interfaces: v.iface ?? [], queueBase: v['queue-base'] ? Number(v['queue-base']) : undefined, afpRing: v['afp-ring'] === '3' ? 3 : undefined }, log);
+  let interfaces = v.iface ?? [];
+  if (backend !== 'none' && !interfaces.length) {
+    interfaces = await defaultInterfaces();
+    if (!interfaces.length) throw new UserError('no Ethernet interface is up: name the director\'s interface with --iface IF');
+    log.info('director interfaces (no --iface given)', { interfaces: interfaces.join(',') });
+  }
+  const dataPlane = await createDataPlane({ backend, workers, interfaces, queueBase: v['queue-base'] ? Number(v['queue-base']) : undefined, afpRing: v['afp-ring'] === '3' ? 3 : undefined }, log);
   const daemon = new Daemon({ configFile: file, socketPath, pidPath, logger: log, loadConfig: loadDaemonConfig, dataPlane, vrrp: await createVrrp(log), health: await createHealth(log) });
   try {
     await daemon.start();
