@@ -202,8 +202,13 @@ export class Selftest {
   }
 }
 
-/** Why a case cannot pass yet on `backend` (tap's todo), or false. */
-export function todoOn(backend: Backend): string | false {
-  return backend === 'afpacket' && !process.env.ULVS_AFP_SELFTEST ? 'AF_PACKET with default veth offloads: checksum completion and neighbour resolution (issue 13, dp-afp)' : false;
+/**
+ * Why case `name` cannot pass yet on `backend` (tap's todo), or false. AF_PACKET NAT answers a client on
+ * the director's own LAN through a neighbour entry that nothing resolves yet (issue 13, dp-afp's part:
+ * active ARP/ND resolution). ULVS_SELFTEST_NO_TODO=1 runs them as ordinary cases.
+ */
+export function todoOn(backend: Backend, name: string): string | false {
+  if (process.env.ULVS_SELFTEST_NO_TODO) return false;
+  return backend === 'afpacket' && AFP_PENDING.has(name) ? 'AF_PACKET: on-link client not resolved actively yet (issue 13, dp-afp)' : false;
 }
-
+const AFP_PENDING = new Set(['nat4', 'nat6']);
