@@ -36,6 +36,7 @@ namespace ulvs {
 namespace {
 
 constexpr int kIpprotoVrrp = 112;
+constexpr int kIpprotoAh = 51;
 
 struct PollCore {
   uv_poll_t handle;
@@ -149,13 +150,21 @@ class RawSock : public Napi::ObjectWrap<RawSock> {
         return;
       }
     }
-    int fd = socket(family_ == 4 ? AF_INET : AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, kIpprotoVrrp);
+    // Optional 3rd argument: the IP protocol, 112 (VRRP, default) or 51 (IPsec AH, IPv4 only: the
+    // caller builds the whole IPv4 header, IP_HDRINCL, since the AH ICV covers it — RFC 2402 §3.3.3.1).
+    int proto = info.Length() > 2 && info[2].IsNumber() ? info[2].As<Napi::Number>().Int32Value() : kIpprotoVrrp;
+    if (proto != kIpprotoVrrp && !(proto == kIpprotoAh && family_ == 4)) {
+      Napi::TypeError::New(env, "RawSock: protocol must be 112, or 51 with family 4").ThrowAsJavaScriptException();
+      return;
+    }
+    int fd = socket(family_ == 4 ? AF_INET : AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
     if (fd < 0) {
-      ThrowErrno(env, "RawSock: socket(SOCK_RAW, 112)", errno);
+      ThrowErrno(env, proto == kIpprotoAh ? "RawSock: socket(SOCK_RAW, 51)" : "RawSock: socket(SOCK_RAW, 112)", errno);
       return;
     }
     int one = 1, zero = 0, ttl = 255;
     bool ok = true;
+    if (proto == kIpprotoAh) ok = setsockopt(fd, IPPROTO_IP, IP_HDRINCL, &one, sizeof(one)) == 0;
     if (!ifname.empty()) ok = ok && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname.c_str(), ifname.size()) == 0;
     if (family_ == 4) {
       ip_mreqn mr{};

@@ -4,7 +4,7 @@
  * mismatch, address list, and the unicast peer check. Returns the drop reason or undefined.
  */
 import { canonicalIp } from './addr.js';
-import { AUTH_NONE, AUTH_PASS, type Advert, type DropReason } from './codec.js';
+import { AUTH_AH, AUTH_NONE, AUTH_PASS, type Advert, type DropReason } from './codec.js';
 import type { VrrpFamily, VrrpVersion } from './types.js';
 
 /** What an instance expects of received adverts. */
@@ -15,6 +15,8 @@ export interface AdvertExpectations {
   advertIntMs: number;
   /** v2 PASS password; undefined = no authentication. */
   authPass?: string;
+  /** v2 AH authentication (the AH header was verified by the instance). */
+  authAh?: boolean;
   /** Canonical VIP addresses carried in adverts (virtual_ipaddress, not _excluded). */
   vips: string[];
   /** When set (check_unicast_src), adverts from other sources are dropped; per-peer TTL limits. */
@@ -56,7 +58,7 @@ export function checkAdvert(adv: Advert, exp: AdvertExpectations, meta: Received
     if (meta.ttl >= 0 && ((peer.minTtl !== undefined && meta.ttl < peer.minTtl) || (peer.maxTtl !== undefined && meta.ttl > peer.maxTtl))) return 'ttl';
   }
   if (adv.version === 2) {
-    const want = exp.authPass !== undefined ? AUTH_PASS : AUTH_NONE;
+    const want = exp.authAh ? AUTH_AH : exp.authPass !== undefined ? AUTH_PASS : AUTH_NONE;
     if (adv.authType !== want) return 'auth-type';
     if (want === AUTH_PASS) {
       const pw = new Uint8Array(8);

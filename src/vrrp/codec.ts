@@ -23,7 +23,7 @@ export const VRRP_GROUP6 = 'ff02::12';
 export const AUTH_NONE = 0;
 /** Cleartext password. */
 export const AUTH_PASS = 1;
-/** IPsec AH (not implemented: adverts carrying it are dropped with reason 'auth-type'). */
+/** IPsec AH (the AH header itself: src/vrrp/ah.ts). */
 export const AUTH_AH = 2;
 
 /** A decoded advertisement. */
@@ -51,6 +51,8 @@ export interface AdvertFields {
   addresses: string[];
   /** v2 PASS password (first 8 bytes used). */
   authPass?: string;
+  /** v2 AH: auth type 2, authentication data left zero (the AH header carries the ICV). */
+  ah?: boolean;
 }
 
 /** Ones'-complement 16-bit sum of `len` bytes from `buf` at `off`, added to `acc` (RFC 1071), unfolded. */
@@ -96,7 +98,7 @@ export function encodeAdvert(f: AdvertFields, srcIp?: string, dstIp?: string): U
   b[2] = f.priority;
   b[3] = f.addresses.length;
   if (f.version === 2) {
-    b[4] = f.authPass !== undefined ? AUTH_PASS : AUTH_NONE;
+    b[4] = f.ah ? AUTH_AH : f.authPass !== undefined ? AUTH_PASS : AUTH_NONE;
     b[5] = Math.round(f.adverIntMs / 1000) & 0xff;
   } else {
     const cs = Math.round(f.adverIntMs / 10) & 0x0fff;

@@ -15,6 +15,7 @@ import type { AdvertMeta, AdvertSink, VrrpTransport } from './socket.js';
 import { initialMachine, nextDeadlineMs, step, type MachineAction, type MachineEvent, type MachineParams, type MachineState } from './state-machine.js';
 import { fifoVrrpLine } from '../util/notify-fifo.js';
 import { allowVipTraffic, dropVipTraffic } from './no-accept.js';
+import { ahKey, encodeAhPacket, verifyAh } from './ah.js';
 import { addRoutesAndRules, removeRoutesAndRules, routeLine, ruleLine } from './routes.js';
 import type { IpRouteSpec, IpRuleSpec, NotifyState, VipSpec, VrrpInstanceSpec, VrrpState, VrrpStateEvent } from './types.js';
 
@@ -81,12 +82,30 @@ export class VrrpInstance extends EventEmitter implements AdvertSink {
   private lastLowerPrioGarpMs = -Infinity;
   private trackDelta = 0;
   private running = false;
+  /** auth_type AH: the HMAC key, the sequence counter shared by sent and received adverts, the IP id. */
+  private readonly ahKey?: Buffer;
+  private ahSeq = 0;
+  private ipId = 0;
   /** Transitions forced by the sync group (not propagated again). */
   syncForced = false;
 
   constructor(public spec: VrrpInstanceSpec, private readonly deps: InstanceDeps) {
     super();
     this.machine = initialMachine(machineParams(spec, '0.0.0.0'));
+    if (spec.version === 2 && spec.family === 4 && spec.authentication?.type === 'AH') this.ahKey = ahKey(spec.authentication.password);
+  }
+
+  /**
+   * keepalived's AH checks (vrrp_check_packet, vrrp_in_chk_ipsecah): AH exactly when configured, a valid
+   * ICV, SPI = source, and a sequence number above every one seen or sent (then remembered).
+   */
+  private checkAh(meta: AdvertMeta): DropReason | undefined {
+    if (!this.ahKey) return meta.ah ? 'auth-type' : undefined;
+    if (!meta.ah) return 'auth-type';
+    if (!verifyAh(meta.ah, this.ahKey, this.unicast)) return 'auth';
+    if (meta.ah.seq <= this.ahSeq) return 'auth';
+    this.ahSeq = meta.ah.seq;
+    return undefined;
   }
 
   get name(): string { return this.spec.name; }
@@ -223,11 +242,14 @@ export class VrrpInstance extends EventEmitter implements AdvertSink {
       vrid: this.spec.vrid,
       advertIntMs: this.spec.advertIntMs,
       authPass: this.spec.version === 2 && this.spec.authentication?.type === 'PASS' ? this.spec.authentication.password : undefined,
+      authAh: this.ahKey !== undefined,
       vips: this.spec.vips.map((v) => v.address),
       unicastPeers: this.spec.checkUnicastSrc || this.spec.unicastPeers.some((p) => p.minTtl !== undefined || p.maxTtl !== undefined) ? this.spec.unicastPeers : undefined,
       ownAddresses: this.srcIp ? [this.srcIp] : [],
       unicast: this.unicast,
     };
+    const ahWhy = this.checkAh(meta);
+    if (ahWhy) { this.onDrop(ahWhy); return; }
     const why = checkAdvert(adv, exp, meta);
     if (why) { this.onDrop(why); return; }
     this.stats.advertsReceived++;
@@ -300,8 +322,16 @@ export class VrrpInstance extends EventEmitter implements AdvertSink {
       authPass: this.spec.version === 2 && this.spec.authentication?.type === 'PASS' ? this.spec.authentication.password : undefined,
     };
     const dsts = this.unicast ? this.spec.unicastPeers.map((p) => p.address) : [this.group];
+    if (this.ahKey) {
+      // keepalived: one sequence number and IP id per advert, the same for every unicast peer.
+      if (this.ahSeq < 0xfffffffe) this.ahSeq++;
+      this.ipId = this.ipId >= 0xffff ? 1 : this.ipId + 1;
+    }
     for (const dst of dsts) {
-      this.deps.transport.send(encodeAdvert(fields, this.srcIp, dst), dst, this.srcIp, this.unicast ? this.spec.unicastTtl : 255);
+      const ttl = this.unicast ? this.spec.unicastTtl : 255;
+      const msg = encodeAdvert({ ...fields, ah: this.ahKey !== undefined }, this.srcIp, dst);
+      const out = this.ahKey ? encodeAhPacket({ srcIp: this.srcIp, dstIp: dst, ttl, ipId: this.ipId, seq: this.ahSeq, key: this.ahKey, vrrp: msg, unicast: this.unicast }) : msg;
+      this.deps.transport.send(out, dst, this.srcIp, ttl);
       this.stats.advertsSent++;
       if (priority === 0) this.stats.priorityZeroSent++;
     }

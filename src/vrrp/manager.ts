@@ -27,7 +27,7 @@ import { fifoVrrpLine, notifyFifos } from '../util/notify-fifo.js';
 export interface VrrpManagerOptions {
   log?: (msg: string) => void;
   /** Creates the transport of (family, interface); default: native raw socket. */
-  transportFactory?: (family: VrrpFamily, ifname: string) => VrrpTransport & { close?(): void };
+  transportFactory?: (family: VrrpFamily, ifname: string, protocol?: 112 | 51) => VrrpTransport & { close?(): void };
   /** Overrides parts of the instance dependencies (now, VIP commands, frame sender…). */
   deps?: Partial<Omit<InstanceDeps, 'transport' | 'notify'>>;
   /** Interface poll period for track_interface and the instances' own interfaces; default 200 ms. */
@@ -204,11 +204,12 @@ export class VrrpManager extends EventEmitter {
     if (errors.length) throw new Error(errors.map((e) => e.message).join(' '));
   }
 
-  private transport(family: VrrpFamily, ifname: string): VrrpTransport {
-    const key = `${family}/${ifname}`;
+  /** The shared socket of (family, interface); auth_type AH instances use an IPv4 protocol-51 one. */
+  private transport(family: VrrpFamily, ifname: string, protocol: 112 | 51 = 112): VrrpTransport {
+    const key = `${family}/${ifname}${protocol === 51 ? '/ah' : ''}`;
     let s = this.sockets.get(key);
     if (!s) {
-      s = this.opts.transportFactory ? this.opts.transportFactory(family, ifname) : new RawVrrpSocket(family, ifname);
+      s = this.opts.transportFactory ? this.opts.transportFactory(family, ifname, protocol) : new RawVrrpSocket(family, ifname, protocol);
       this.sockets.set(key, s);
     }
     return s;
@@ -222,7 +223,7 @@ export class VrrpManager extends EventEmitter {
       sendFrame = (ifname, frame) => { mod.sendFrame(ifname, frame); };
     }
     return {
-      transport: this.transport(spec.family, spec.interface),
+      transport: this.transport(spec.family, spec.interface, spec.version === 2 && spec.family === 4 && spec.authentication?.type === 'AH' ? 51 : 112),
       notify: this.notify,
       now: d.now ?? (() => performance.now()),
       readInterface: d.readInterface ?? readInterface,

@@ -10,6 +10,7 @@ import type { RawSockHandle, RawSockModule } from '../native/types.js';
 import { isMulticast } from './addr.js';
 import { decodeAdvert, parseIpv4, IPPROTO_VRRP, type Advert, type DropReason } from './codec.js';
 import type { VrrpFamily } from './types.js';
+import { AH_LEN, IPPROTO_AH, readAh, type ReceivedAh } from './ah.js';
 
 /** How a received advert arrived. */
 export interface AdvertMeta {
@@ -18,6 +19,8 @@ export interface AdvertMeta {
   ttl: number;
   multicast: boolean;
   ifindex: number;
+  /** Present when the advert came in an IPsec AH datagram (protocol 51). */
+  ah?: ReceivedAh;
 }
 
 /** What an instance registers to receive adverts for its VRID. */
@@ -49,9 +52,10 @@ export class RawVrrpSocket implements VrrpTransport {
   private readonly groups = new Map<string, number>();
   private readonly buf = new Uint8Array(2048);
 
-  constructor(readonly family: VrrpFamily, readonly ifname: string) {
+  /** `protocol` 51: an IPv4 AH socket (sends whole datagrams built by ah.ts, receives AH adverts). */
+  constructor(readonly family: VrrpFamily, readonly ifname: string, readonly protocol: 112 | 51 = 112) {
     const mod = loadNative() as unknown as RawSockModule;
-    this.sock = new mod.RawSock(family, ifname);
+    this.sock = new mod.RawSock(family, ifname, protocol);
     this.sock.onReadable(() => this.drain());
   }
 
@@ -109,10 +113,17 @@ export class RawVrrpSocket implements VrrpTransport {
   private handle(length: number, offset: number, src: string, dst: string, ttl: number, ifindex: number): void {
     let off = offset;
     let len = length - offset;
+    let ah: ReceivedAh | undefined;
     if (this.family === 4) {
       const ip = parseIpv4(this.buf, length);
-      if (!ip || ip.protocol !== IPPROTO_VRRP) { this.count('ip-header'); return; }
+      if (!ip || ip.protocol !== (this.protocol === IPPROTO_AH ? IPPROTO_AH : IPPROTO_VRRP)) { this.count('ip-header'); return; }
       off = ip.payloadOffset; len = ip.payloadLength;
+      if (this.protocol === IPPROTO_AH) {
+        // RFC 2402 §2: the AH must protect VRRP (next header 112); keepalived ignores AH for anything else.
+        ah = readAh(this.buf.subarray(0, length), off);
+        if (!ah || this.buf[off] !== IPPROTO_VRRP) { this.count('ip-header'); return; }
+        off += AH_LEN; len -= AH_LEN;
+      }
     }
     const msg = this.buf.subarray(off, off + len);
     const vrid = len >= 2 ? msg[1] : -1;
@@ -120,7 +131,7 @@ export class RawVrrpSocket implements VrrpTransport {
     const r = decodeAdvert(msg, len, this.family, src, dst);
     if (!sinks || sinks.size === 0) { this.count(r.ok ? 'vrid' : r.reason); return; }
     if (!r.ok) { for (const s of sinks) s.onDrop(r.reason); return; }
-    const meta: AdvertMeta = { srcIp: src, dstIp: dst, ttl, multicast: isMulticast(dst), ifindex };
+    const meta: AdvertMeta = { srcIp: src, dstIp: dst, ttl, multicast: isMulticast(dst), ifindex, ...(ah ? { ah } : {}) };
     for (const s of sinks) s.onAdvert(r.advert, meta);
   }
 }

@@ -38,7 +38,6 @@ export function validate(config: VrrpConfig): VrrpProblem[] {
     for (const p of s.unicastPeers) if (isIP(p.address) !== s.family) err(i, 'unicast_peer', `${id}: unicast_peer '${p.address}' is not an IPv${s.family} address.`);
     if (s.srcIp && isIP(s.srcIp) !== s.family) err(i, 'unicast_src_ip', `${id}: source address '${s.srcIp}' is not an IPv${s.family} address.`);
     if (s.authentication && s.version === 3) warn(i, 'authentication', `${id}: authentication is ignored with VRRPv3.`);
-    if (s.authentication?.type === 'AH') err(i, 'auth_type', `${id}: auth_type AH is not supported by ulvs; use PASS or no authentication.`);
     if (s.nopreempt && s.priority === 255) warn(i, 'nopreempt', `${id}: nopreempt is ignored for the address owner (priority 255).`);
     if (s.initialState === 'MASTER' && s.nopreempt) warn(i, 'nopreempt', `${id}: nopreempt needs 'state BACKUP' to have an effect.`);
     if (s.strict && s.unicastPeers.length) err(i, 'unicast_peer', `${id}: vrrp_strict does not allow unicast_peer; drop one of them.`);
