@@ -18,7 +18,8 @@ import { buildGroups } from './build-groups.js';
 import { checkHost, hostInterfaces } from './host-checks.js';
 import type { ConfigModel, Diagnostic, GlobalDefsConfig, LoadOptions, LoadResult } from './types.js';
 import type { HealthServiceSpec } from '../health/types.js';
-import type { ServiceKey, VirtualServiceSpec } from '../ipvs/types.js';
+import type { VirtualServiceSpec } from '../ipvs/types.js';
+import { serviceKeyText } from '../ipvs/service-key.js';
 import { DEFAULT_TIMEOUTS } from '../ipvs/types.js';
 import { posString } from './diagnostics.js';
 
@@ -32,10 +33,6 @@ function mergeGlobals(blocks: RawBlock[]): RawBlock | undefined {
   const merged: RawBlock = { table: 'global_defs', args: [], pos: blocks[0]!.pos, fields: {}, at: {} };
   for (const b of blocks) { Object.assign(merged.fields, b.fields); Object.assign(merged.at, b.at); }
   return merged;
-}
-
-function serviceId(k: ServiceKey): string {
-  return k.kind === 'fwmark' ? `fwmark ${k.fwmark} (IPv${k.family})` : `${k.protocol} ${k.family === 6 ? `[${k.address}]` : k.address}:${k.port}`;
 }
 
 /** global_defs' notify FIFOs: `X_notify_fifo PATH [user [group]]` and `X_notify_fifo_script "CMD"`. */
@@ -114,7 +111,7 @@ export function loadConfig(path: string, opts: LoadOptions = {}): LoadResult {
     const vs = buildVirtualServer(raw, groups, sink, uses);
     if (!vs) continue;
     for (const s of vs.services) {
-      const id = serviceId(s.key);
+      const id = serviceKeyText(s.key);
       const prev = seenService.get(id);
       if (prev) sink.error(raw.pos, 'duplicate-service', `virtual service ${id} is defined twice (also at ${prev}); merge the two virtual_server blocks.`);
       else seenService.set(id, posString(raw.pos));

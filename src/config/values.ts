@@ -2,7 +2,7 @@
  * Value parsers shared by the keyword tables: integers, keepalived timers, booleans, addresses, and the
  * "did you mean" keyword suggestion.
  */
-import { isIPv4, isIPv6 } from 'node:net';
+import { canonicalIp as coreCanonicalIp, ipv4Pton, ipv4Text } from '../core/addr.js';
 
 /** Parses a decimal integer (no sign unless allowNegative); undefined when malformed. */
 export function parseInteger(s: string | undefined, allowNegative = false): number | undefined {
@@ -28,18 +28,9 @@ export function parseBool(s: string): boolean | undefined {
   return undefined;
 }
 
-/** Canonical form of an IP address (IPv6 compressed, lower case) and its family; undefined when invalid. */
+/** Canonical form of an IP address (IPv6 compressed, lower case, zone dropped) and its family; undefined when invalid. */
 export function canonicalIp(s: string): { address: string; family: 4 | 6 } | undefined {
-  if (isIPv4(s)) return { address: s, family: 4 };
-  const bare = s.replace(/%.*$/, '');
-  if (isIPv6(bare)) {
-    try {
-      return { address: new URL(`http://[${bare}]/`).hostname.slice(1, -1), family: 6 };
-    } catch {
-      return undefined;
-    }
-  }
-  return undefined;
+  return coreCanonicalIp(s);
 }
 
 /** Parses `ADDR[/LEN]`; default prefix 32 / 128. */
@@ -56,12 +47,12 @@ export function parsePrefix(s: string): { address: string; family: 4 | 6; prefix
 
 /** IPv4 address -> 32-bit unsigned integer. */
 export function ipv4ToInt(a: string): number {
-  return a.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
+  return ipv4Pton(a) ?? NaN;
 }
 
 /** 32-bit unsigned integer -> IPv4 address. */
 export function intToIpv4(n: number): string {
-  return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
+  return ipv4Text(n >>> 0);
 }
 
 /** Levenshtein distance, for keyword suggestions. */

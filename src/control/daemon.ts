@@ -17,7 +17,7 @@ import { RATE_INTERVAL_MS, RateEstimator } from './rate-estimator.js';
 import { acquirePidFile, netnsId, releasePidFile } from './runtime-paths.js';
 import { isRuleCommand, type IpvsCommand } from '../ipvs/command.js';
 import { IpvsadmError } from '../ipvs/errors.js';
-import { diffServices, driftOps, applyConfigOps, opName } from './rule-diff.js';
+import { diffServices, driftOps, applyConfigOps, describeOp } from './rule-diff.js';
 import { RuleTable, type RuleOp } from './rule-table.js';
 import type { IpvsListing } from './types.js';
 import { notifyFifos, type NotifyFifoConfig } from '../util/notify-fifo.js';
@@ -358,21 +358,8 @@ function vrrpAddresses(model: unknown): string[] {
   return inst.flatMap((i) => [...(i.vips ?? []), ...(i.excludedVips ?? [])].map((v) => v.address));
 }
 
-function describeOp(o: RuleOp): string {
-  switch (o.kind) {
-    case 'add-service': case 'edit-service': return `${opName(o)} ${keyText(o.service.key)}`;
-    case 'delete-service': return `${opName(o)} ${keyText(o.key)}`;
-    case 'add-server': case 'edit-server': return `${opName(o)} ${keyText(o.key)} -> ${o.server.address}:${o.server.port}`;
-    case 'delete-server': return `${opName(o)} ${keyText(o.key)} -> ${o.address}:${o.port}`;
-    default: return opName(o);
-  }
-}
-
 /** A control-socket rule change: an object naming a rule command kind (the model validates the rest). */
 function isRuleOp(o: unknown): o is RuleOp {
   return !!o && typeof o === 'object' && isRuleCommand(o as IpvsCommand);
 }
 
-function keyText(k: import('../ipvs/types.js').ServiceKey): string {
-  return k.kind === 'fwmark' ? `FWM ${k.fwmark}` : `${k.protocol.toUpperCase()} ${k.address}:${k.port}`;
-}

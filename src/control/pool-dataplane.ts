@@ -5,7 +5,7 @@
  * rules that change at run time: each publish compiles a new snapshot (connections and counters of
  * unchanged services live on in shared memory) and redoes the netfilter setup only when its plan changed.
  */
-import { LinkType } from '../dataplane/batch.js';
+import { LinkType } from '../core/batch.js';
 import { DataplanePool } from '../dataplane/pool.js';
 import { checkBackendSupports, drDestsOf, iptablesRules, keepMarkJumpLast, planDirectorNet, setupDirectorNet, teardownDirectorNet, updateDirectorNet, type DirectorNetPlan } from '../dataplane/director.js';
 import { SnapshotCompiler } from '../dataplane/snapshot.js';

@@ -8,6 +8,7 @@
 import type { RealServerSpec, VirtualServiceSpec } from '../ipvs/types.js';
 import { IpvsadmError } from '../ipvs/errors.js';
 import { serviceKeyId, type RuleOp, type RuleTable } from './rule-table.js';
+import { addrPortText } from '../ipvs/service-key.js';
 
 function sameService(a: VirtualServiceSpec, b: VirtualServiceSpec): boolean {
   return a.scheduler === b.scheduler && a.schedFlags.join(',') === b.schedFlags.join(',') && a.persistenceTimeoutS === b.persistenceTimeoutS &&
@@ -113,6 +114,12 @@ export function opName(o: RuleOp): string {
 
 function opTarget(o: RuleOp): string {
   if ('service' in o) return serviceKeyId(o.service.key);
-  if ('key' in o && o.key) return serviceKeyId(o.key) + ('server' in o ? ` -> ${o.server.address}:${o.server.port}` : 'address' in o ? ` -> ${o.address}:${o.port}` : '');
+  if ('key' in o && o.key) return serviceKeyId(o.key) + ('server' in o ? ` -> ${addrPortText(o.server.address, o.server.port)}` : 'address' in o ? ` -> ${addrPortText(o.address, o.port)}` : '');
   return '';
+}
+
+/** A rule change as reload reports and logs print it: "add-dest TCP [2001:db8::1]:80 -> [2001:db8::2]:80". */
+export function describeOp(o: RuleOp): string {
+  const target = opTarget(o);
+  return target ? `${opName(o)} ${target}` : opName(o);
 }

@@ -12,7 +12,7 @@
  * (AcceptModified) and the kernel routes it to the client (its source, the VIP, is local: the director
  * sets accept_local).
  */
-import { Verdict, type PacketBatch } from './batch.js';
+import { LinkType, Verdict, type PacketBatch } from '../core/batch.js';
 import { parsePacket } from '../packet/parse.js';
 import { PacketView } from '../packet/packet-view.js';
 import { DROP_REASONS, DropReason } from '../packet/drop-reasons.js';
@@ -128,7 +128,7 @@ export function processBatch(batch: PacketBatch, snap: Snapshot, state: SharedSt
 /** Processes packet i; sets its verdict and returns the reason code (0 = normal). */
 function onePacket(b: PacketBatch, i: number, snap: Snapshot, c: PipelineContext, nowMs: number): number {
   const pv = c.pv;
-  const err = parsePacket(pv, b.buf, b.start[i]!, b.length[i]!, b.linkType as 1 | 2);
+  const err = parsePacket(pv, b.buf, b.start[i]!, b.length[i]!, b.linkType);
   if (err !== 0) {
     b.verdict[i] = DROP_REASONS[err]?.ipvs === 'pass' ? Verdict.Accept : Verdict.Drop;
     return err;
@@ -204,7 +204,7 @@ function replyIcmp(b: PacketBatch, i: number, pv: PacketView, built: number, rea
     b.verdict[i] = Verdict.Drop;
     return reason;
   }
-  if (b.linkType === 1) {
+  if (b.linkType === LinkType.Ether) {
     b.verdict[i] = Verdict.Transmit;
     b.outIfindex[i] = b.ifindex[i]!;
   } else {
@@ -220,7 +220,7 @@ function forwardIn(b: PacketBatch, i: number, snap: Snapshot, c: PipelineContext
     b.verdict[i] = Verdict.Drop;
     return DropReason.DestUnavailable;
   }
-  const ether = b.linkType === 1;
+  const ether = b.linkType === LinkType.Ether;
   // Never a made-up MAC: until ARP/ND answers for the next hop, its packets are dropped and counted.
   if (ether && !dest.resolved && dest.fwd !== Fwd.Local) return unresolved(b, i, c, dest.v6, dest.nextHop);
   let err = 0;
@@ -280,7 +280,7 @@ function toClient(b: PacketBatch, i: number, snap: Snapshot, c: PipelineContext)
 /** Frames packet i for the client whose address is in c.k.caddr and sets the verdict. */
 function toClientAt(b: PacketBatch, i: number, snap: Snapshot, c: PipelineContext): number {
   const pv = c.pv;
-  if (b.linkType !== 1) {
+  if (b.linkType !== LinkType.Ether) {
     frameIp(b, i, pv);
     b.verdict[i] = Verdict.AcceptModified;
     return pv.anomaly;
@@ -369,7 +369,7 @@ function icmpError(b: PacketBatch, i: number, snap: Snapshot, c: PipelineContext
         b.verdict[i] = Verdict.Drop;
         return err;
       }
-      if (b.linkType !== 1) {
+      if (b.linkType !== LinkType.Ether) {
         frameIp(b, i, pv);
         b.verdict[i] = Verdict.AcceptModified;
         return 0;

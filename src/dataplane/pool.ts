@@ -12,7 +12,7 @@
  */
 import os from 'node:os';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import { LinkType } from './batch.js';
+import { LinkType } from '../core/batch.js';
 import { fanoutGroupId, ifindexOf } from '../io/afpacket.js';
 import { IO_STAT_SLOTS, AFP_STAT_NAMES, NFQ_STAT_NAMES, MEM_STAT_NAMES, type IoKind, type IoSpec } from '../io/types.js';
 import { REASON_SLOTS, WORKER_STAT_SLOTS, WorkerStat, type FromWorker, type ToWorker, type WorkerInit } from './worker.js';

@@ -11,6 +11,7 @@ import type { DestChange } from '../sched/types.js';
 import { schedulerStateBytes } from '../sched/index.js';
 import type { SharedState } from '../table/shared-state.js';
 import { netmaskWords, parseAddrWords } from '../table/addr.js';
+import { Fwd } from '../table/layout.js';
 import {
   DEFAULT_DR_MARK_BASE, DEFAULT_SYSCTLS, type DestSpec, type EgressSpec, type FwdCode,
   type NeighbourSpec, type ServiceSpec,
@@ -43,7 +44,7 @@ interface Route {
   via?: string;
 }
 
-const FWD: Record<string, FwdCode> = { dr: 0, nat: 1, tun: 2, local: 3 };
+const FWD: Record<string, FwdCode> = { dr: Fwd.Dr, nat: Fwd.Nat, tun: Fwd.Tun, local: Fwd.Local };
 const PROTO: Record<string, number> = { tcp: 6, udp: 17, sctp: 132 };
 
 function serviceKeyText(k: ServiceKey): string {

@@ -4,7 +4,8 @@
  * a spec crosses postMessage unchanged; `loadSnapshot` (snapshot.ts) turns it into a worker's
  * Snapshot with scheduler instances.
  */
-import type { LinkType } from './batch.js';
+import type { LinkType } from '../core/batch.js';
+import type { Fwd } from '../table/layout.js';
 import type { DestChange } from '../sched/types.js';
 import type { IpvsTimeouts } from '../ipvs/types.js';
 
@@ -80,8 +81,8 @@ export const DEFAULT_DR_MARK_BASE = 0x4c560000;
 /** Placeholder MAC `ulvs replay` gives next hops without a --neigh entry. */
 export const DEFAULT_PLACEHOLDER_MAC = '02:00:00:00:00:00';
 
-/** Forwarding method codes in a spec (same numbers as table Fwd). */
-export type FwdCode = 0 | 1 | 2 | 3;
+/** Forwarding method codes in a spec: the table's Fwd enum. */
+export type FwdCode = Fwd;
 
 /** One real server of one service, compiled. */
 export interface DestSpec {

@@ -13,10 +13,10 @@ import { parseAddrWords } from '../table/addr.js';
 import type { ConnKey } from '../table/conn-key.js';
 import type { CoreConfig, CoreDest, CoreService, ServiceResolver } from '../table/core-types.js';
 import type { DestStats } from '../table/dest-stats.js';
-import type { Fwd } from '../table/layout.js';
+import { Fwd } from '../table/layout.js';
 import type { SharedState } from '../table/shared-state.js';
 import { tcpTimeoutsMs } from '../table/tcp-states.js';
-import type { LinkType } from './batch.js';
+import type { LinkType } from '../core/batch.js';
 import type { DestSpec, ServiceSpec, SnapshotSpec } from './snapshot-types.js';
 
 export * from './snapshot-types.js';
@@ -171,7 +171,7 @@ export class Snapshot implements ServiceResolver {
     this.linkType = spec.linkType;
     this.destBySlot = [];
     for (const d of spec.dests) this.destBySlot[d.slot] = new SnapDest(d);
-    this.hasNat = spec.dests.some((d) => d.fwd === 1);
+    this.hasNat = spec.dests.some((d) => d.fwd === Fwd.Nat);
     this.services = [];
     let portZero = false;
     for (const s of spec.services) {

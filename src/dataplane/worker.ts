@@ -5,7 +5,7 @@
  * never runs inside a batch, so every batch sees exactly one snapshot ("swapped between batches").
  */
 import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { createBatch, LinkType, Verdict, type PacketBatch } from './batch.js';
+import { createBatch, LinkType, Verdict, type PacketBatch } from '../core/batch.js';
 import { openIo } from '../io/open.js';
 import { IO_STAT_SLOTS, type IoSpec, type PacketIo } from '../io/types.js';
 

@@ -4,7 +4,7 @@
  * director's. On a bare-IP link (NFQUEUE) there is nothing to rewrite: the caller gives the packet
  * back unchanged (Verdict.Accept) with a fwmark that routes it to the real server.
  */
-import type { PacketBatch } from '../dataplane/batch.js';
+import { LinkType, type PacketBatch } from '../core/batch.js';
 import type { PacketView } from '../packet/packet-view.js';
 import { frameEther, frameIp } from './l2.js';
 
@@ -14,7 +14,7 @@ import { frameEther, frameIp } from './l2.js';
  * Returns 0 or a DropReason (NoHeadroom).
  */
 export function forwardDr(b: PacketBatch, i: number, pv: PacketView, rsMac: Uint8Array, directorMac: Uint8Array): number {
-  if (b.linkType === 1) return frameEther(b, i, pv, rsMac, 0, directorMac, 0);
+  if (b.linkType === LinkType.Ether) return frameEther(b, i, pv, rsMac, 0, directorMac, 0);
   frameIp(b, i, pv);
   return 0;
 }

@@ -11,7 +11,7 @@
  * On Ethernet the reply goes back where the frame came from: its MACs are swapped. The slot is framed
  * (start/length set) by these functions; the caller only sets the verdict.
  */
-import type { PacketBatch } from '../dataplane/batch.js';
+import { LinkType, type PacketBatch } from '../core/batch.js';
 import { checksum, fillIpv4Checksum, sumBytes, wr16, wr32 } from '../packet/checksum.js';
 import { DropReason } from '../packet/drop-reasons.js';
 import type { PacketView } from '../packet/packet-view.js';
@@ -44,7 +44,7 @@ export function buildIcmpError(b: PacketBatch, i: number, pv: PacketView, type: 
   const buf = b.buf;
   const v4 = pv.family === 4;
   const hdr = v4 ? 28 : 48;
-  const ether = pv.l2Off >= 0 && b.linkType === 1;
+  const ether = pv.l2Off >= 0 && b.linkType === LinkType.Ether;
   const o = pv.l3Off - hdr;
   if (o - (ether ? 14 : 0) < i * b.slotSize) return DropReason.NoHeadroom;
   // Save the MACs before the new headers overwrite the old Ethernet header.

@@ -5,7 +5,7 @@
  * AF_PACKET transmit, pcap output) or `frameIp` (bare IP packet: NFQUEUE verdict with payload).
  * DR forwarding is `frameEther` with the real server's MAC (forward/dr.ts).
  */
-import type { PacketBatch } from '../dataplane/batch.js';
+import type { PacketBatch } from '../core/batch.js';
 import { DropReason } from '../packet/drop-reasons.js';
 import type { PacketView } from '../packet/packet-view.js';
 

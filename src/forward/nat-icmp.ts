@@ -8,7 +8,7 @@
  * leaves it, and the ICMP checksum is recomputed over the whole message (with the IPv6 pseudo-header
  * for ICMPv6). Requires pv.icmpError (parse filled pv.inner*). Frame afterwards with forward/l2.ts.
  */
-import type { PacketBatch } from '../dataplane/batch.js';
+import type { PacketBatch } from '../core/batch.js';
 import { checksum, fillIpv4Checksum, rewrite32, sumBytes, wr16, wr32 } from '../packet/checksum.js';
 import { DropReason } from '../packet/drop-reasons.js';
 import { IpProto, type PacketView } from '../packet/packet-view.js';

@@ -10,7 +10,7 @@ import { DropReason } from '../packet/drop-reasons.js';
 import { csumReplace16, rd16, rewrite16, rewrite32, wr16 } from '../packet/checksum.js';
 import { fillSctpChecksum } from '../packet/crc32c.js';
 import { IpProto, type PacketView } from '../packet/packet-view.js';
-import type { PacketBatch } from '../dataplane/batch.js';
+import type { PacketBatch } from '../core/batch.js';
 
 /** Rewrites the address at `addrOff` (1 word for v4, 4 for v6) and the port at `portOff` (port 0: keep). */
 function rewriteEndpoint(buf: Uint8Array, pv: PacketView, addrOff: number, addr: Uint32Array, portOff: number, port: number): void {

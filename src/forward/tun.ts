@@ -11,7 +11,7 @@
  * kernel; we refuse it with TunTooBig (outer fragmentation is not implemented). ICMP errors being
  * relayed never trigger frag-needed (ip_vs_iph_icmp).
  */
-import type { PacketBatch } from '../dataplane/batch.js';
+import type { PacketBatch } from '../core/batch.js';
 import { fillIpv4Checksum, wr16, wr32 } from '../packet/checksum.js';
 import { DropReason } from '../packet/drop-reasons.js';
 import type { PacketView } from '../packet/packet-view.js';

@@ -8,7 +8,7 @@
  * it from also forwarding or answering what ulvs forwards.
  */
 import { readFileSync } from 'node:fs';
-import { LinkType, type PacketBatch } from '../dataplane/batch.js';
+import { LinkType, type PacketBatch } from '../core/batch.js';
 import { loadNative } from '../native/addon.js';
 import type { AfpHandle, NativeIoAddon } from '../native/types.js';
 import { type AfpacketSpec, type BatchHandler, type PacketIo, AFP_STAT_NAMES, IoError, IO_STAT_SLOTS } from './types.js';

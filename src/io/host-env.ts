@@ -4,7 +4,7 @@
  * kernel send ARP/ND for them (io/neighbours.ts) before reading the neighbour table.
  * Control-path code (runs at start and on refresh), never per packet.
  */
-import type { LinkType } from '../dataplane/batch.js';
+import type { LinkType } from '../core/batch.js';
 import type { InterfaceEnv, RouteEnv, SnapshotEnv } from '../dataplane/snapshot-types.js';
 import { run } from '../util/exec.js';
 import { useNeighbours } from './neighbours.js';

@@ -4,7 +4,7 @@
  * recorded. With a MessagePort it serves a worker: `{ type: 'frames', frames }` in,
  * `{ type: 'results', results }` out.
  */
-import { type PacketBatch, type LinkType, Verdict } from '../dataplane/batch.js';
+import { type PacketBatch, LinkType, Verdict } from '../core/batch.js';
 import { type BatchHandler, type MemorySpec, type PacketIo, IO_STAT_SLOTS, MEM_STAT_NAMES } from './types.js';
 
 /** The outcome of one injected packet. */
@@ -72,7 +72,7 @@ export class MemoryIo implements PacketIo {
         b.ifindex[n] = ifindex;
         b.mark[n] = marks?.[k] ?? 0;
         b.timeMs[n] = 0;
-        b.verdict[n] = this.linkType === 2 ? Verdict.Accept : Verdict.Drop;
+        b.verdict[n] = this.linkType === LinkType.Ip ? Verdict.Accept : Verdict.Drop;
         b.outIfindex[n] = 0;
         b.reason[n] = 0;
         origin[n] = k;

@@ -3,7 +3,7 @@
  * Packets are bare IP (LinkType.Ip); verdicts Accept / AcceptModified (with payload) / Drop, each with
  * batch.mark[i] as the packet's new fwmark. Transmit is not possible here and counts as a drop.
  */
-import { LinkType, type PacketBatch } from '../dataplane/batch.js';
+import { LinkType, type PacketBatch } from '../core/batch.js';
 import { loadNative } from '../native/addon.js';
 import type { NativeIoAddon, NativeIoHandle } from '../native/types.js';
 import { type BatchHandler, type NfqueueSpec, type PacketIo, IoError, IO_STAT_SLOTS, NFQ_STAT_NAMES } from './types.js';

@@ -1,7 +1,7 @@
 /**
  * Opens the backend an IoSpec names, on the calling thread (each worker opens its own).
  */
-import type { PacketBatch } from '../dataplane/batch.js';
+import type { PacketBatch } from '../core/batch.js';
 import { AfpacketIo } from './afpacket.js';
 import { MemoryIo } from './memory.js';
 import { NfqueueIo } from './nfqueue.js';

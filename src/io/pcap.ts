@@ -9,7 +9,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { openSync, readFileSync, closeSync, writeSync } from 'node:fs';
-import type { PacketBatch } from '../dataplane/batch.js';
+import { LinkType, type PacketBatch } from '../core/batch.js';
 
 /** pcap LINKTYPE_* values this module understands. */
 export const PcapLinkType = { Ethernet: 1, Raw: 101, Ipv4: 228, Ipv6: 229 } as const;
@@ -42,9 +42,9 @@ export interface PcapRecord {
 }
 
 /** Batch link type (1 = Ethernet, 2 = bare IP) for a pcap link type, or 0 when unsupported. */
-export function batchLinkTypeOf(pcapLinkType: number): 0 | 1 | 2 {
-  if (pcapLinkType === PcapLinkType.Ethernet) return 1;
-  if (pcapLinkType === PcapLinkType.Raw || pcapLinkType === PcapLinkType.Ipv4 || pcapLinkType === PcapLinkType.Ipv6) return 2;
+export function batchLinkTypeOf(pcapLinkType: number): LinkType | 0 {
+  if (pcapLinkType === PcapLinkType.Ethernet) return LinkType.Ether;
+  if (pcapLinkType === PcapLinkType.Raw || pcapLinkType === PcapLinkType.Ipv4 || pcapLinkType === PcapLinkType.Ipv6) return LinkType.Ip;
   return 0;
 }
 
@@ -106,9 +106,9 @@ export class PcapReader {
     }
   }
 
-  /** Batch link type matching this file (1 Ethernet, 2 bare IP): create the batch with it. */
-  get batchLinkType(): 1 | 2 {
-    return batchLinkTypeOf(this.info.linkType) as 1 | 2;
+  /** Batch link type matching this file (Ethernet or bare IP): create the batch with it. */
+  get batchLinkType(): LinkType {
+    return batchLinkTypeOf(this.info.linkType) as LinkType;
   }
 
   private async fill(need: number): Promise<boolean> {
@@ -135,7 +135,7 @@ export class PcapReader {
    * previous one (so a clock-driven consumer sees time jumps at batch boundaries).
    */
   async readBatch(b: PacketBatch, wrap?: { dstMac: Uint8Array; srcMac: Uint8Array }, splitGapMs = Infinity): Promise<number> {
-    const addEther = b.linkType === 1 && this.batchLinkType === 2;
+    const addEther = b.linkType === LinkType.Ether && this.batchLinkType === LinkType.Ip;
     if (addEther && !wrap) throw new PcapError(`${this.path}: raw IP packets need Ethernet MACs to be read into an Ethernet batch`);
     if (!addEther && b.linkType !== this.batchLinkType) throw new PcapError(`${this.path}: Ethernet frames cannot be read into a bare-IP batch`);
     const le = this.info.littleEndian;

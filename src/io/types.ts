@@ -4,7 +4,7 @@
  * wrote into the batch (batch.ts). A backend is opened and used by exactly one thread.
  */
 import type { MessagePort } from 'node:worker_threads';
-import type { LinkType, PacketBatch } from '../dataplane/batch.js';
+import type { LinkType, PacketBatch } from '../core/batch.js';
 
 /** Names of the packet I/O backends. */
 export type IoKind = 'memory' | 'nfqueue' | 'afpacket';

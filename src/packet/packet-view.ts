@@ -4,7 +4,7 @@
  * is also the scheduler's `FlowKey` (family, protocol, saddr/sport, daddr/dport) for the outer packet;
  * `inner` is the FlowKey of the packet quoted inside an ICMP error (as quoted, not reversed).
  */
-import type { FlowKey } from '../sched/types.js';
+import type { FlowKey } from '../core/flow-key.js';
 
 /** EtherTypes the codec knows (IEEE 802.3 / IANA). */
 export const EtherType = { Ipv4: 0x0800, Arp: 0x0806, Vlan: 0x8100, QinQ: 0x88a8, Ipv6: 0x86dd } as const;

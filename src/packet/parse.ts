@@ -8,24 +8,25 @@ import { DropReason } from './drop-reasons.js';
 import { foldSum, ipv4ChecksumOk, rd16, rd32, sumBytes } from './checksum.js';
 import { EtherType, IpProto, type PacketView } from './packet-view.js';
 import { parseIcmp } from './parse-icmp.js';
+import { LinkType } from '../core/batch.js';
 
 /** Bound on the IPv6 extension-header walk (Linux uses a similar small bound in ipv6_skip_exthdr callers). */
 export const MAX_IPV6_EXT_HEADERS = 8;
 
-/** What the buffer starts with: 1 = Ethernet frame (LinkType.Ether), 2 = bare IP packet (LinkType.Ip). */
-export type FrameKind = 1 | 2;
+/** What the buffer starts with (an alias of LinkType, to remove: use LinkType). */
+export type FrameKind = LinkType;
 
 /**
- * Parses the packet at buf[start, start+length) into `pv`. `linkType` 1 = Ethernet, 2 = bare IP.
+ * Parses the packet at buf[start, start+length) into `pv`. `linkType` says whether it starts with Ethernet.
  * Returns 0 or the DropReason of the first fatal problem (pv is then only partly filled).
  */
-export function parsePacket(pv: PacketView, buf: Uint8Array, start: number, length: number, linkType: FrameKind): number {
+export function parsePacket(pv: PacketView, buf: Uint8Array, start: number, length: number, linkType: LinkType): number {
   pv.reset();
   const end = start + length;
   if (end > buf.length || start < 0 || length < 0) return DropReason.EthTruncated;
   let off = start;
   let etherType: number;
-  if (linkType === 1) {
+  if (linkType === LinkType.Ether) {
     if (length < 14) return DropReason.EthTruncated;
     pv.l2Off = start;
     etherType = rd16(buf, start + 12);

@@ -12,7 +12,7 @@
  * the interface's IPv4 addresses in the kernel; the ring then sees only what the program passes on
  * (IPv6-in-IPv6, outer fragments or options).
  */
-import { createBatch, LinkType, Verdict, type PacketBatch } from '../dataplane/batch.js';
+import { createBatch, LinkType, Verdict, type PacketBatch } from '../core/batch.js';
 import { AfpacketIo, ifindexOf } from '../io/afpacket.js';
 import { v4Word, v6Words } from '../io/bpf.js';
 import { run } from '../util/exec.js';

@@ -4,19 +4,9 @@
  * in the kernel's list order and the flow, they return a destination index or -1 (NULL).
  */
 
-/**
- * The 5-tuple of the packet being scheduled. Addresses are four host-order u32 words; an IPv4
- * address uses word [0] only (words 1..3 are 0). One FlowKey is reused for every packet: never keep it.
- */
-export interface FlowKey {
-  family: 4 | 6;
-  /** IP protocol number (6 TCP, 17 UDP, 132 SCTP). */
-  protocol: number;
-  saddr: Uint32Array;
-  sport: number;
-  daddr: Uint32Array;
-  dport: number;
-}
+/** The 5-tuple of the packet being scheduled (moved to src/core/flow-key.ts; re-exported here, to remove). */
+export type { FlowKey } from '../core/flow-key.js';
+import type { FlowKey } from '../core/flow-key.js';
 
 /**
  * Read-only view of one virtual service's destinations, index 0 = the kernel's list head (the most

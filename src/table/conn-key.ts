@@ -2,7 +2,7 @@
  * The reusable lookup key of the connection table: one per worker, refilled for every packet (no
  * allocation). Addresses are host-order words; IPv4 uses word 0 only and words 1..3 stay 0.
  */
-import type { FlowKey } from '../sched/types.js';
+import type { FlowKey } from '../core/flow-key.js';
 
 /** Lookup key: protocol, family, client/virtual/real-server addresses and ports. */
 export class ConnKey {

@@ -3,7 +3,7 @@
  * the data-plane snapshot implements them, tests implement them by hand. Keeps table/ free of
  * snapshot details.
  */
-import type { FlowKey } from '../sched/types.js';
+import type { FlowKey } from '../core/flow-key.js';
 import type { ConnKey } from './conn-key.js';
 import type { Fwd } from './layout.js';
 

@@ -7,7 +7,7 @@ import { UsageError, type CliCommand } from '../command.js';
 import { countBySeverity, formatDiagnostic } from '../../config/diagnostics.js';
 import { loadConfig } from '../../config/load-config.js';
 import type { ConfigModel, Diagnostic } from '../../config/types.js';
-import type { ServiceKey } from '../../ipvs/types.js';
+import { serviceKeyText } from '../../ipvs/service-key.js';
 
 const USAGE = `usage: ulvs check-config [-f FILE] [--strict] [--json] [-i CONFIG_ID] [-v] [--no-host-checks]
 
@@ -57,10 +57,6 @@ function parseArgs(argv: string[]): CheckOptions {
   return o;
 }
 
-function keyText(k: ServiceKey): string {
-  return k.kind === 'fwmark' ? `FWM ${k.fwmark}${k.family === 6 ? ' IPv6' : ''}` : `${k.protocol.toUpperCase()} ${k.family === 6 ? `[${k.address}]` : k.address}:${k.port}`;
-}
-
 /** A compact JSON-friendly summary of the model. */
 export function summarizeModel(m: ConfigModel): unknown {
   return {
@@ -72,7 +68,7 @@ export function summarizeModel(m: ConfigModel): unknown {
     vrrpScripts: m.vrrp.scripts.map((s) => s.name),
     vrrpSyncGroups: m.vrrp.syncGroups.map((g) => ({ name: g.name, instances: g.instances })),
     virtualServices: m.ipvs.services.map((s) => ({
-      service: keyText(s.key), scheduler: s.scheduler, persistenceTimeoutS: s.persistenceTimeoutS,
+      service: serviceKeyText(s.key), scheduler: s.scheduler, persistenceTimeoutS: s.persistenceTimeoutS,
       realServers: s.realServers.map((r) => ({ address: r.address, port: r.port, forward: r.forward, weight: r.weight })),
     })),
     checkers: m.health.reduce((n, h) => n + h.realServers.reduce((k, r) => k + r.checkers.length, 0), 0),

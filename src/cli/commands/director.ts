@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { UsageError, UserError, type CliCommand } from '../command.js';
-import { LinkType } from '../../dataplane/batch.js';
+import { LinkType } from '../../core/batch.js';
 import { DataplanePool, type PoolCounters } from '../../dataplane/pool.js';
 import { checkBackendSupports, drDestsOf, keepMarkJumpLast, planDirectorNet, setupDirectorNet, teardownDirectorNet, leftovers } from '../../dataplane/director.js';
 import { SnapshotCompiler } from '../../dataplane/snapshot.js';

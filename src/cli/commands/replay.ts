@@ -11,7 +11,7 @@
  */
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { UsageError, UserError, type CliCommand } from '../command.js';
-import { createBatch, Verdict } from '../../dataplane/batch.js';
+import { createBatch, LinkType, Verdict } from '../../core/batch.js';
 import { processBatch } from '../../dataplane/pipeline.js';
 import { reasonName } from '../../dataplane/pipeline-reasons.js';
 import { SnapshotCompiler, loadSnapshot, DEFAULT_PLACEHOLDER_MAC, type SnapshotEnv, type InterfaceEnv, type RouteEnv } from '../../dataplane/snapshot.js';
@@ -157,7 +157,7 @@ export function replayEnv(rules: IpvsRules, o: ReplayOptions, mac: string): { en
     }
   }
   return {
-    env: { linkType: 1, interfaces, routes, neighbours: o.neigh, localAddresses: o.localIps, placeholderMac: DEFAULT_PLACEHOLDER_MAC },
+    env: { linkType: LinkType.Ether, interfaces, routes, neighbours: o.neigh, localAddresses: o.localIps, placeholderMac: DEFAULT_PLACEHOLDER_MAC },
     rsByIfindex,
   };
 }
@@ -288,13 +288,13 @@ async function readOrFail(r: PcapReader, b: ReturnType<typeof createBatch>, wrap
 }
 
 /** One-line summary of a frame for the report: "tcp 198.51.100.10:40000 > 192.0.2.1:80 [S]" etc. */
-function describe(pv: PacketView, buf: Uint8Array, start: number, length: number, linkType: 1 | 2 = 1): string {
+function describe(pv: PacketView, buf: Uint8Array, start: number, length: number, linkType: LinkType = LinkType.Ether): string {
   const err = parsePacket(pv, buf, start, length, linkType);
   if (err !== 0 && !pv.isIp) return `unparsed (${reasonName(err)})`;
   if (!pv.isIp) return pv.etherType === 0x0806 ? 'arp' : `ethertype 0x${pv.etherType.toString(16)}`;
   const a = (w: Uint32Array): string => formatIpWords(w, pv.family);
   const ep = (w: Uint32Array, p: number): string => (pv.family === 6 ? `[${a(w)}]:${p}` : `${a(w)}:${p}`);
-  const mac = linkType === 1 ? `${formatMac(buf, start + 6)} > ${formatMac(buf, start)} ` : '';
+  const mac = linkType === LinkType.Ether ? `${formatMac(buf, start + 6)} > ${formatMac(buf, start)} ` : '';
   let s: string;
   switch (pv.protocol) {
     case 6: s = `tcp ${ep(pv.saddr, pv.sport)} > ${ep(pv.daddr, pv.dport)} [${tcpFlags(pv.tcpFlags)}]`; break;

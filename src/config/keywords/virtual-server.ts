@@ -6,11 +6,12 @@
 import type { DiagnosticSink } from '../diagnostics.js';
 import type { ConfNode } from '../tree.js';
 import type { ForwardMethod, TunnelCsum, TunnelType } from '../../ipvs/types.js';
+import { SCHEDULER_NAMES } from '../../ipvs/schedulers.js';
 import { checkerTables, ignoredCheckers } from './checkers.js';
 import { ignored, ignoredAll, type BlockTable, type KeywordSpec } from './table.js';
 
-/** The schedulers keepalived accepts for lvs_sched / lb_algo (plus twos, which IPVS has). */
-export const LVS_SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'sh', 'mh', 'dh', 'fo', 'ovf', 'lblcr', 'sed', 'nq', 'twos'] as const;
+/** The schedulers accepted for lvs_sched / lb_algo: the one list of ipvs/schedulers.ts (keepalived's plus twos). */
+export const LVS_SCHEDULERS = SCHEDULER_NAMES;
 
 /** A parsed lvs_method / lb_kind. */
 export interface ForwardingValue {
