@@ -8,7 +8,7 @@
 import { run } from '../src/util/exec.js';
 import { callOnce } from '../src/api/client.js';
 import path from 'node:path';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { REPO, VrrpBed, bedId, ensureDist, stopProc, type BedProc } from './failover-lab.js';
 
 /** VIP of the multicast instance VI_M (vrid 51). */
@@ -17,6 +17,8 @@ export const VIP_M = '10.71.0.100';
 export const VIP_U = '10.71.0.101';
 /** Advert interval of both instances (ms). */
 export const ADVERT_INT_MS = 1000;
+/** The ulvs checkout whose bin/ulvs.mjs runs as the director (ULVS_CHAOS_DIRECTOR: compare an older build). */
+export const DIRECTOR_REPO = process.env.ULVS_CHAOS_DIRECTOR ?? REPO;
 /** The open-files limit the director runs with (soft = hard, as a small box would have). */
 export const DIRECTOR_NOFILE = 1024;
 
@@ -99,7 +101,7 @@ export interface InstanceView { name: string; state: string; transitions: number
 /** What one stress case did to the pair. */
 export interface CaseOutcome {
   name: string;
-  /** Longest time between two adverts of the MASTER seen on the BACKUP (ms), during the case. */
+  /** Longest silence of the MASTER seen on the BACKUP (ms): between two adverts, or from the case's start / to its end. */
   maxAdvertGapMs: number;
   adverts: number;
   /** The BACKUP (keepalived) held a VIP or entered MASTER at some point. */
@@ -128,7 +130,7 @@ export class ChaosBed {
       await run(['ip', 'link', 'set', 'lo', 'up'], { netns: bed.ns('a') });
       const conf = bed.file('keepalived.conf', directorConf());
       const sock = path.join(bed.dir, 'ulvs.sock');
-      const director = bed.spawn('a', ['prlimit', `--nofile=${DIRECTOR_NOFILE}:${DIRECTOR_NOFILE}`, process.execPath, path.join(REPO, 'bin/ulvs.mjs'), 'run', '-f', conf,
+      const director = bed.spawn('a', ['prlimit', `--nofile=${DIRECTOR_NOFILE}:${DIRECTOR_NOFILE}`, process.execPath, path.join(DIRECTOR_REPO, 'bin/ulvs.mjs'), 'run', '-f', conf,
         '--backend', 'none', '--metrics', '127.0.0.1:9406', '--socket', sock, '--pid-file', path.join(bed.dir, 'ulvs.pid')]);
       const cb = new ChaosBed(bed, director, undefined as unknown as BedProc, conf, sock);
       if (!(await bed.until(async () => (await cb.instances().catch(() => [])).filter((i) => i.state === 'MASTER').length === 2, 15000))) {
@@ -160,13 +162,13 @@ export class ChaosBed {
 
   /** `ulvsadm -L -n` run inside `a`, as an operator would. */
   async ulvsadm(): Promise<{ code: number; out: string }> {
-    const r = await run([process.execPath, path.join(REPO, 'bin/ulvsadm.mjs'), '-L', '-n'], { netns: this.bed.ns('a'), env: { ...process.env, ULVS_SOCKET: this.sock }, timeoutMs: 20000 });
+    const r = await run([process.execPath, path.join(DIRECTOR_REPO, 'bin/ulvsadm.mjs'), '-L', '-n'], { netns: this.bed.ns('a'), env: { ...process.env, ULVS_SOCKET: this.sock }, timeoutMs: 20000 });
     return { code: r.code, out: r.stdout + r.stderr };
   }
 
   /** `ulvs reload` run inside `a`. */
   async reload(): Promise<{ code: number; out: string }> {
-    const r = await run([process.execPath, path.join(REPO, 'bin/ulvs.mjs'), 'reload', '--socket', this.sock], { netns: this.bed.ns('a'), timeoutMs: 60000 });
+    const r = await run([process.execPath, path.join(DIRECTOR_REPO, 'bin/ulvs.mjs'), 'reload', '--socket', this.sock], { netns: this.bed.ns('a'), timeoutMs: 60000 });
     return { code: r.code, out: r.stdout + r.stderr };
   }
 
@@ -200,9 +202,12 @@ export class ChaosBed {
       }
     })();
     let detail: unknown;
+    const startMs = Date.now();
+    let endMs = startMs;
     try {
       detail = await stress();
       await new Promise((res) => setTimeout(res, settleMs));
+      endMs = Date.now();
     } finally {
       stop = true;
       await poll;
@@ -212,8 +217,10 @@ export class ChaosBed {
       const m = /^(\d+\.\d+) IP 10\.71\.0\.1 > 224\.0\.0\.18: VRRPv2, Advertisement, vrid 51\b/.exec(l);
       if (m) adverts.push(Number(m[1]) * 1000);
     }
+    // Silence counts from the window's start and up to its end too: a MASTER that stops advertising shows.
+    const marks = [startMs, ...adverts.filter((a) => a >= startMs && a <= endMs), endMs];
     let gap = 0;
-    for (let i = 1; i < adverts.length; i++) gap = Math.max(gap, adverts[i]! - adverts[i - 1]!);
+    for (let i = 1; i < marks.length; i++) gap = Math.max(gap, marks[i]! - marks[i - 1]!);
     if (this.backup.out.slice(backupLines).some((l) => l.includes('Entering MASTER STATE'))) tookOver = true;
     rss.after = rssKiB(this.director.pid);
     const alive = this.director.child.exitCode === null && this.director.child.signalCode === null;
@@ -253,4 +260,16 @@ export async function craftAdverts(bed: VrrpBed, n: string, o: { src: string; ds
     (group ? `sendp(Ether(src=get_if_hwaddr('eth0'), dst='${mac}') / p, iface='eth0', count=${o.count}, inter=0.05, verbose=False)\n` : `send(p, count=${o.count}, inter=0.05, verbose=False)\n`);
   const r = await run(['/usr/bin/python3', '-c', py], { netns: bed.ns(n), timeoutMs: 60000 });
   if (r.code !== 0) throw new Error(`scapy failed: ${r.stderr.slice(-500)}`);
+}
+
+/** Writes `head` then `mb` MiB of keepalived.conf comment lines (100 bytes each) to `file`. */
+export function bigConf(file: string, head: string, mb: number): void {
+  const fd = openSync(file, 'w');
+  try {
+    writeSync(fd, head);
+    const chunk = ('# ' + 'x'.repeat(97) + '\n').repeat(10486);
+    for (let i = 0; i < mb; i++) writeSync(fd, chunk);
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -5,20 +5,11 @@
 import t from 'tap';
 import net from 'node:net';
 import path from 'node:path';
-import { mkdirSync, openSync, writeSync, closeSync } from 'node:fs';
-import { ChaosBed, VIP_M, directorConf } from '../../bench/chaos-lab.js';
+import { mkdirSync } from 'node:fs';
+import { ChaosBed, VIP_M, bigConf, directorConf } from '../../bench/chaos-lab.js';
 import { run } from '../../src/util/exec.js';
 
 const root = process.getuid?.() === 0;
-
-/** Writes `mb` MiB of keepalived.conf comment lines after `head`. */
-function bigConf(file: string, head: string, mb: number): void {
-  const fd = openSync(file, 'w');
-  writeSync(fd, head);
-  const chunk = ('# ' + 'x'.repeat(97) + '\n').repeat(10486); // ~1 MiB
-  for (let i = 0; i < mb; i++) writeSync(fd, chunk);
-  closeSync(fd);
-}
 
 t.test('special files, a 50 MB and a 15 MB config in reloads', { skip: !root && 'needs root (network namespaces)', timeout: 240000 }, async (t) => {
   const cb = await ChaosBed.up('cc');

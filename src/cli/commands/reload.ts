@@ -11,7 +11,9 @@ import { UsageError, UserError, type CliCommand } from '../command.js';
 const usage = `usage: ulvs reload [-f FILE] [--socket PATH] [--json]
 
 Makes the running daemon re-read its configuration (or FILE). Unchanged virtual services keep their
-connections and checker state; a file with errors changes nothing. Exit 0 when the reload happened.`;
+connections and checker state; a file with errors changes nothing. The file's services are put back
+as the file says whatever ulvsadm did to them (printed as "reverted"); services added only with
+ulvsadm stay. Exit 0 when the reload happened.`;
 
 async function run(argv: string[]): Promise<number> {
   let v;
