@@ -38,6 +38,8 @@ export interface VrrpManagerOptions {
   linkMonitor?: boolean;
   /** Called after every notify script run. */
   onNotify?: (r: NotifyRecord) => void;
+  /** Reads an interface's up/down state (default: sysfs); undefined = missing, a throw = unreadable. */
+  readOperUp?: (name: string) => Promise<boolean | undefined>;
 }
 
 /** A snapshot of one instance for status output. */
@@ -302,7 +304,7 @@ export class VrrpManager extends EventEmitter {
     for (const n of names) {
       let up: boolean | undefined;
       try {
-        up = await readOperUp(n);
+        up = await (this.opts.readOperUp ?? readOperUp)(n);
       } catch (e) {
         // A failed read (e.g. out of file descriptors) says nothing about the link: keep its last state.
         if (!this.linkReadFailing.has(n)) this.log(`cannot read the state of interface ${n} (${(e as Error).message}); keeping it ${this.linkState.get(n) === false ? 'down' : 'up'}`);

@@ -143,3 +143,31 @@ t.test('GARP bursts: garp_master_repeat at MASTER, again after garp_master_delay
   await sleep(500);
   t.equal(frames.length, n, 'no GARP after stop');
 });
+
+t.test('a failed read of interface state (EMFILE) keeps the last state: never "down", no FAULT', async (t) => {
+  const wire = new FakeWire();
+  const logs: string[] = [];
+  let mode: 'up' | 'emfile' | 'down' = 'up';
+  const m = new VrrpManager(config([instanceSpec({ version: 3, advertIntMs: 50, priority: 200 })]), {
+    log: (l) => logs.push(l),
+    transportFactory: () => new FakeTransport(wire, '10.0.0.1'),
+    linkPollMs: 20,
+    readOperUp: async () => {
+      if (mode === 'emfile') throw Object.assign(new Error('EMFILE: too many open files'), { code: 'EMFILE' });
+      return mode === 'up';
+    },
+    deps: { readInterface: fakeIface('10.0.0.1'), addVips: async () => [], removeVips: async () => [], sendFrame: () => {} },
+  });
+  await m.start();
+  await sleep(300);
+  t.equal(m.status()[0].state, 'MASTER');
+  mode = 'emfile';
+  await sleep(300);
+  t.equal(m.status()[0].state, 'MASTER', 'still MASTER while the state cannot be read');
+  t.same(m.status()[0].faults, []);
+  t.equal(logs.filter((l) => /cannot read the state of interface/.test(l)).length, 1, 'logged once');
+  mode = 'down';
+  await sleep(300);
+  t.equal(m.status()[0].state, 'FAULT', 'a real down still faults');
+  await m.stop();
+});
