@@ -45,9 +45,14 @@ export interface WorkerPipeline {
   processBatch(batch: PacketBatch, nowMs: number): void;
   /** Installs a new snapshot (called between batches). */
   setSnapshot(snapshot: unknown): void;
+  /** Runs timer work between batches (connection expiry without traffic); called every IDLE_TICK_MS. */
+  tick?(nowMs: number): void;
   /** Releases resources (worker exit). */
   close?(): void;
 }
+
+/** How often a worker runs its pipeline's tick (expiry slices), whether or not packets arrive. */
+export const IDLE_TICK_MS = 100;
 
 /** A module that builds worker pipelines. */
 export interface WorkerPipelineModule {
@@ -151,6 +156,7 @@ export async function createWorkerPipeline(ctx: WorkerPipelineContext): Promise<
   };
   if (typeof mod.processBatch !== 'function') throw new Error('dataplane/pipeline.js does not export processBatch');
   const processBatch = mod.processBatch;
+  const { sweepIdle } = await import('./pipeline.js');
   const { formatAddrWords } = await import('../table/addr.js');
   const reported = new Map<string, number>();
   const state = attachSharedState(ctx.shared as import('../table/shared-state.js').SharedStateBuffers, stateIndexOfWorker(ctx.workerIndex));
@@ -166,6 +172,11 @@ export async function createWorkerPipeline(ctx: WorkerPipelineContext): Promise<
     setSnapshot(spec: unknown): void {
       snap = loadSnapshot(spec as Spec, state, snap);
       state.core.setConfig(snap.core);
+    },
+    tick(nowMs: number): void {
+      // A slice of the table per tick, so a full pass takes at most ~5 s (50 ticks) however large it is:
+      // a SYN flood's entries leave at their timeout and ActiveConn/InActConn fall with no traffic.
+      sweepIdle(state, nowMs, Math.max(4096, Math.ceil(state.conns.highWater() / 50)));
     },
   };
 }
@@ -191,6 +202,15 @@ async function workerMain(init: WorkerInit, port: MessagePort): Promise<void> {
   }
   const ringTimer = io.kind === 'afpacket' ? setInterval(() => (io as { pollRingDrops?: () => void }).pollRingDrops?.(), 1000) : undefined;
   ringTimer?.unref();
+  const tickTimer = pipeline.tick ? setInterval(() => {
+    try {
+      pipeline!.tick!(Date.now());
+    } catch (e) {
+      row[WorkerStat.PipelineErrors]++;
+      if (row[WorkerStat.PipelineErrors] === 1) port.postMessage({ type: 'error', message: `pipeline tick error: ${(e as Error).stack ?? e}`, fatal: false } satisfies FromWorker);
+    }
+  }, IDLE_TICK_MS) : undefined;
+  tickTimer?.unref();
   port.on('message', (m: ToWorker) => {
     if (m.type === 'snapshot') {
       pipeline!.setSnapshot(m.snapshot);
@@ -206,6 +226,7 @@ async function workerMain(init: WorkerInit, port: MessagePort): Promise<void> {
       setImmediate(() => { throw new Error(`worker ${init.workerIndex} crashed on request`); });
     } else if (m.type === 'stop') {
       if (ringTimer) clearInterval(ringTimer);
+      if (tickTimer) clearInterval(tickTimer);
       io!.close();
       pipeline!.close?.();
       port.postMessage({ type: 'stopped' } satisfies FromWorker);

@@ -211,4 +211,4 @@ export function todoOn(backend: Backend, name: string): string | false {
   if (process.env.ULVS_SELFTEST_NO_TODO) return false;
   return backend === 'afpacket' && AFP_PENDING.has(name) ? 'AF_PACKET: on-link client not resolved actively yet (issue 13, dp-afp)' : false;
 }
-const AFP_PENDING = new Set(['nat4', 'nat6']);
+const AFP_PENDING = new Set<string>([]);
