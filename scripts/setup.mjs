@@ -35,6 +35,7 @@ export const APT_PACKAGES = {
   iperf3: 'throughput benchmark',
   openssl: 'self-signed certificates for SSL_GET tests',
   socat: 'small TCP/UDP peers in tests',
+  'python3-aiosmtpd': 'real SMTP server for SMTP_CHECK and mail alert tests',
   procps: 'sysctl, ps',
 };
 

@@ -1,6 +1,6 @@
 /**
- * Checker blocks (TCP_CHECK, HTTP_GET/SSL_GET with url blocks, MISC_CHECK, DNS_CHECK, UDP_CHECK, PING_CHECK)
- * -> the health contract's CheckerSpec. Absent keywords stay undefined: src/health/resolve.ts applies
+ * Checker blocks (TCP_CHECK, HTTP_GET/SSL_GET with url blocks, MISC_CHECK, DNS_CHECK, UDP_CHECK, PING_CHECK,
+ * SMTP_CHECK with host blocks) -> the health contract's CheckerSpec. Absent keywords stay undefined: src/health/resolve.ts applies
  * keepalived's inheritance checker -> real_server -> virtual_server -> type default.
  */
 import type { DiagnosticSink } from './diagnostics.js';
@@ -46,7 +46,7 @@ export function buildChecker(raw: RawBlock, rsPort: number, sink: DiagnosticSink
       }
       const vh = get<string>(u, 'virtualhost');
       if (vh !== undefined) url.virtualhost = vh;
-      if (get<string>(u, 'regex') !== undefined) sink.note(at(u, 'regex'), 'not-implemented', "'regex' is accepted but ulvs does not match response bodies against it.");
+      if (get<string>(u, 'regex') !== undefined) sink.warn(at(u, 'regex'), 'not-implemented', "'regex' is accepted but has no effect in ulvs: response bodies are not matched against it (use 'digest', or a MISC_CHECK with curl | grep).");
       urls.push(url);
     }
     if (urls.length === 0) sink.error(raw.pos, 'missing-url', `${type} needs at least one url { path ... } block; without one it checks nothing.`);
@@ -61,6 +61,8 @@ export function buildChecker(raw: RawBlock, rsPort: number, sink: DiagnosticSink
     if (user?.length) { misc.user = user[0]!; if (user[1]) misc.group = user[1]; }
     common.misc = misc;
     copy(common, raw, ['miscTimeoutMs', 'miscDynamic']);
+  } else if (type === 'SMTP_CHECK') {
+    copy(common, raw, ['heloName']);
   } else if (type === 'DNS_CHECK') {
     copy(common, raw, ['dnsType']);
     const name = get<string>(raw, 'dnsName');
@@ -89,6 +91,29 @@ export function buildChecker(raw: RawBlock, rsPort: number, sink: DiagnosticSink
     sink.error(raw.pos, 'missing-port', `${type} has no port to connect to (the real server has none); add 'connect_port N'.`);
   }
   return common as unknown as CheckerSpec;
+}
+
+const CONNECTION_FIELDS = ['connectIp', 'connectPort', 'bindTo', 'bindPort', 'bindIf', 'fwmark', 'connectTimeoutMs'] as const;
+
+/**
+ * Builds the checkers of one checker block: one, or for SMTP_CHECK one per (deprecated) `host` block plus the
+ * block's own unless it has hosts and no connection keyword of its own (keepalived smtp_check_end_handler).
+ */
+export function buildCheckers(raw: RawBlock, rsPort: number, sink: DiagnosticSink, uses: ScriptUse[]): CheckerSpec[] {
+  const main = buildChecker(raw, rsPort, sink, uses);
+  if (!main) return [];
+  const hosts = get<RawBlock[]>(raw, 'hosts') ?? [];
+  if (raw.table !== 'SMTP_CHECK' || hosts.length === 0) return [main];
+  sink.note(hosts[0]!.pos, 'deprecated', 'the SMTP_CHECK host block is deprecated (keepalived says so too); define one SMTP_CHECK per host instead.');
+  const own = CONNECTION_FIELDS.some((f) => raw.fields[f] !== undefined);
+  const out: CheckerSpec[] = own ? [main] : [];
+  for (const h of hosts) {
+    const c: Record<string, unknown> = { ...main, where: posString(h.pos) };
+    for (const f of CONNECTION_FIELDS) delete c[f];
+    copy(c, h, COMMON_FIELDS);
+    out.push(c as unknown as CheckerSpec);
+  }
+  return out;
 }
 
 /** Converts a parsed script line to the health contract's ScriptSpec. */

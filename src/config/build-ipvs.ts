@@ -9,7 +9,7 @@ import { posString } from './diagnostics.js';
 import { at, get, type RawBlock, type ScriptValue } from './keywords/table.js';
 import type { ForwardingValue } from './keywords/virtual-server.js';
 import { scriptsOf, type ScriptUse } from './build-vrrp.js';
-import { buildChecker, copy, scriptSpec } from './build-checker.js';
+import { buildCheckers, copy, scriptSpec } from './build-checker.js';
 import { expandGroup, MAX_GROUP_SERVICES, parsePort } from './build-groups.js';
 import type { VirtualServerGroupConfig } from './types.js';
 import type { CheckerSpec, HealthRealServerSpec, HealthServiceSpec } from '../health/types.js';
@@ -119,9 +119,9 @@ export function buildVirtualServer(raw: RawBlock, groups: VirtualServerGroupConf
     dests.push(spec);
     scriptsOf(r, ['notifyUp', 'notifyDown'], uses);
     const checkers: CheckerSpec[] = [];
-    for (const c of get<RawBlock[]>(r, 'checkers') ?? []) { const cc = buildChecker(c, spec.port, sink, uses); if (cc) checkers.push(cc); }
+    for (const c of get<RawBlock[]>(r, 'checkers') ?? []) checkers.push(...buildCheckers(c, spec.port, sink, uses));
     const hr: HealthRealServerSpec = { address: spec.address, port: spec.port, weight, checkers, where: posString(r.pos) };
-    copy(hr as unknown as Record<string, unknown>, r, ['inhibitOnFailure', 'alpha', 'retry', 'delayBeforeRetryMs', 'delayLoopMs', 'warmupMs', 'connectTimeoutMs', 'virtualhost']);
+    copy(hr as unknown as Record<string, unknown>, r, ['inhibitOnFailure', 'alpha', 'retry', 'delayBeforeRetryMs', 'delayLoopMs', 'warmupMs', 'connectTimeoutMs', 'virtualhost', 'smtpAlert']);
     const up = scriptSpec(get<ScriptValue>(r, 'notifyUp')); if (up) hr.notifyUp = up;
     const down = scriptSpec(get<ScriptValue>(r, 'notifyDown')); if (down) hr.notifyDown = down;
     healthRs.push(hr);
@@ -172,7 +172,7 @@ export function buildVirtualServer(raw: RawBlock, groups: VirtualServerGroupConf
     id: head.id, keys, vips: [...new Set(keys.flatMap((k) => (k.kind === 'addr' ? [k.address] : [])))], realServers: healthRs, where: posString(raw.pos),
   };
   copy(health as unknown as Record<string, unknown>, raw, ['delayLoopMs', 'alpha', 'omega', 'quorum', 'hysteresis', 'inhibitOnFailure', 'haSuspend',
-    'virtualhost', 'connectTimeoutMs', 'retry', 'delayBeforeRetryMs', 'warmupMs']);
+    'virtualhost', 'connectTimeoutMs', 'retry', 'delayBeforeRetryMs', 'warmupMs', 'smtpAlert']);
   if (health.haSuspend && head.hasFwmark) {
     sink.error(at(raw, 'haSuspend'), 'ha-suspend-fwmark', "'ha_suspend' cannot be used with firewall marks (there is no VIP to watch); keepalived clears it — remove it.");
     delete health.haSuspend;

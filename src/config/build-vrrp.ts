@@ -67,10 +67,10 @@ export function parseVip(l: ValueLine, sink: DiagnosticSink): VipSpec | undefine
         break;
       case 'no_track': vip.noTrack = true; break;
       case 'peer': case 'preferred_lft': case 'use_vmac': i += opt === 'use_vmac' ? 0 : 1;
-        sink.note(l, 'not-implemented', `virtual address option '${opt}' is accepted but not applied by ulvs.`);
+        sink.warn(l, 'not-implemented', `virtual address option '${opt}' is accepted but has no effect in ulvs; the address is added without it.`);
         break;
       case 'home': case '-nodad': case 'mngtmpaddr': case 'noprefixroute': case 'autojoin':
-        sink.note(l, 'not-implemented', `virtual address option '${opt}' is accepted but not applied by ulvs.`);
+        sink.warn(l, 'not-implemented', `virtual address option '${opt}' is accepted but has no effect in ulvs; the address is added without it.`);
         break;
       default:
         sink.error(l, 'bad-value', `unknown virtual address option '${opt}'; expected dev, label, brd, scope, no_track, ...`);

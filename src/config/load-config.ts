@@ -15,6 +15,7 @@ import type { ScriptValue, ValueLine } from './keywords/table.js';
 import type { NotifyFifoConfig } from '../util/notify-fifo.js';
 import { buildVirtualServer } from './build-ipvs.js';
 import { buildGroups } from './build-groups.js';
+import { buildSmtp } from './build-smtp.js';
 import { checkHost, hostInterfaces } from './host-checks.js';
 import type { ConfigModel, Diagnostic, GlobalDefsConfig, LoadOptions, LoadResult } from './types.js';
 import type { HealthServiceSpec } from '../health/types.js';
@@ -95,7 +96,7 @@ export function loadConfig(path: string, opts: LoadOptions = {}): LoadResult {
   const lvsSync = get<string[]>(globalRaw, 'lvsSyncDaemon');
   if (lvsSync && globalRaw) {
     global.lvsSyncDaemon = lvsSync;
-    sink.note(globalRaw.at.lvsSyncDaemon ?? globalRaw.pos, 'not-implemented', "'lvs_sync_daemon' is accepted but ulvs does not replicate connections between directors.");
+    sink.warn(globalRaw.at.lvsSyncDaemon ?? globalRaw.pos, 'not-implemented', "'lvs_sync_daemon' is accepted but has no effect in ulvs: connections are not replicated between directors (after a failover, established connections are scheduled anew).");
   }
 
   const groups = buildGroups(get<NamedLines[]>(root, 'virtualServerGroups') ?? [], sink);
@@ -119,6 +120,8 @@ export function loadConfig(path: string, opts: LoadOptions = {}): LoadResult {
     services.push(...vs.services);
     health.push(vs.health);
   }
+  const smtp = buildSmtp({ global: globalRaw, instances: get<RawBlock[]>(root, 'vrrpInstances') ?? [], groups: get<RawBlock[]>(root, 'vrrpSyncGroups') ?? [], health, routerId }, sink);
+  if (smtp) global.smtp = smtp;
 
   const model: ConfigModel = {
     global,

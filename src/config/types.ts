@@ -37,6 +37,33 @@ export interface VirtualServerGroupConfig {
   source: string;
 }
 
+/** keepalived's mail alerts (core/smtp.c) resolved: where to send, and who alerts. */
+export interface SmtpAlertConfig {
+  /** `smtp_server HOST [PORT]` (port default 25). */
+  server: string;
+  port: number;
+  /** `smtp_helo_name`, default the local host name. */
+  heloName: string;
+  /** `notification_email_from`, default `user@hostname`. */
+  from: string;
+  /** `notification_email { ... }` addresses. */
+  to: string[];
+  /** `smtp_connect_timeout` in ms (default 30 s; 0 becomes 1 s). */
+  connectTimeoutMs: number;
+  /** The `[router_id]` every subject starts with (default the host name). */
+  routerId: string;
+  /** `no_email_faults`: no mail for FAULT transitions. */
+  noEmailFaults: boolean;
+  /** `no_checker_emails`: checker mails only when the real server's alive state changes. */
+  noCheckerEmails: boolean;
+  /** vrrp_instance names that alert (their smtp_alert, else smtp_alert_vrrp, else smtp_alert). */
+  instances: string[];
+  /** vrrp_sync_group names that alert, with their member instances. */
+  groups: Array<{ name: string; instances: string[] }>;
+  /** Real servers that alert, as `service id` + newline + real server id (health realServerId()). */
+  realServers: string[];
+}
+
 /** global_defs values ulvs uses, plus the raw keepalived names of those it only accepts. */
 export interface GlobalDefsConfig {
   routerId?: string;
@@ -46,6 +73,8 @@ export interface GlobalDefsConfig {
   lvsTimeouts?: { tcpS?: number; tcpFinS?: number; udpS?: number };
   /** `notify_fifo`, `vrrp_notify_fifo`, `lvs_notify_fifo` (with their `_script`s). */
   notifyFifos?: NotifyFifoConfig;
+  /** Mail alerts (notification_email, smtp_server, smtp_alert...), present when mail can be sent. */
+  smtp?: SmtpAlertConfig;
   /** `lvs_sync_daemon IF [INSTANCE] [id N] ...` as written (not implemented). */
   lvsSyncDaemon?: string[];
 }

@@ -6,6 +6,8 @@
 import { existsSync } from 'node:fs';
 import type { VrrpConfig } from '../vrrp/types.js';
 import type { Logger } from './logger.js';
+import type { RealServerChange } from '../health/types.js';
+import { mailAlerts } from './mail-alerts.js';
 import { NullDataPlane, type DataPlanePort, type HealthPort, type VrrpInstanceView, type VrrpPort } from './ports.js';
 
 /** Data-plane options of `ulvs run`. */
@@ -47,6 +49,7 @@ export async function createVrrp(log: Logger): Promise<VrrpPort | undefined> {
         if (!cfg.instances.length && !cfg.staticAddresses?.length && !cfg.staticRoutes?.length && !cfg.staticRules?.length) return;
         m = new VrrpManager(cfg, { log: (msg) => log.info(`vrrp: ${msg}`) });
         m.on('state', (e) => log.info('vrrp state', e as unknown as Record<string, unknown>));
+        m.on('state', (e) => mailAlerts().vrrp(e.instance, e.to));
       }
       await m.apply(cfg);
     },
@@ -61,6 +64,8 @@ export async function createHealth(log: Logger): Promise<HealthPort | undefined>
     log.warn('this build has no health-check manager (src/health): real servers are always in service');
     return undefined;
   }
-  const mod = (await import('../health/control-port.js')) as { createHealthPort: (o: { log?: { info?(m: string): void; warn?(m: string): void; error?(m: string): void } }) => HealthPort };
-  return mod.createHealthPort({ log: { info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m) } });
+  const mod = await import('../health/control-port.js');
+  const port = mod.createHealthPort({ log: { info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m) } });
+  port.manager.on('change', (e: RealServerChange) => mailAlerts().realServer(e));
+  return port;
 }

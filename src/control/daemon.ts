@@ -21,6 +21,9 @@ import { diffServices, driftOps, applyConfigOps, describeOp } from './rule-diff.
 import { RuleTable, type RuleOp } from './rule-table.js';
 import type { IpvsListing } from './types.js';
 import { notifyFifos, type NotifyFifoConfig } from '../util/notify-fifo.js';
+import { mailAlerts } from './mail-alerts.js';
+import type { SmtpAlertConfig } from '../config/types.js';
+import type { HealthServiceSpec } from '../health/types.js';
 
 /** Everything a daemon is made of. */
 export interface DaemonOptions {
@@ -329,6 +332,7 @@ export class Daemon {
       ['health checks', () => this.opts.health?.stop()],
       ['VRRP', () => this.opts.vrrp?.stop()],
       ['notify FIFOs', () => { notifyFifos().close(); return undefined; }],
+      ['mail alerts', () => { mailAlerts().close(); return undefined; }],
       ['data plane', () => this.opts.dataPlane.stop()],
       ['control socket', () => this.server?.close()],
     ];
@@ -343,6 +347,10 @@ export class Daemon {
     const f = notifyFifos();
     f.log = (m) => this.opts.logger.warn(m);
     f.configure((model as { global?: { notifyFifos?: NotifyFifoConfig } } | undefined)?.global?.notifyFifos);
+    const mail = mailAlerts();
+    mail.log = (m) => this.opts.logger.warn(m);
+    const m = model as { global?: { smtp?: SmtpAlertConfig }; health?: HealthServiceSpec[] } | undefined;
+    mail.configure(m?.global?.smtp, m?.health ?? []);
   }
 
   private serialize<T>(fn: () => Promise<T>): Promise<T> {

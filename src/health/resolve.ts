@@ -141,6 +141,9 @@ export function checkerKey(c: ResolvedChecker): string {
     case 'DNS_CHECK':
       specific.push(s.dnsType, s.name);
       break;
+    case 'SMTP_CHECK':
+      specific.push(s.heloName);
+      break;
     default:
       break;
   }

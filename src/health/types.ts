@@ -26,7 +26,7 @@ export interface ScriptSpec {
 }
 
 /** Checker types keepalived's checker process offers that ulvs implements. */
-export type CheckerType = 'TCP_CHECK' | 'HTTP_GET' | 'SSL_GET' | 'MISC_CHECK' | 'UDP_CHECK' | 'DNS_CHECK' | 'PING_CHECK';
+export type CheckerType = 'TCP_CHECK' | 'HTTP_GET' | 'SSL_GET' | 'MISC_CHECK' | 'UDP_CHECK' | 'DNS_CHECK' | 'PING_CHECK' | 'SMTP_CHECK';
 
 /** Keywords common to all checkers (keepalived check_api.c); undefined = inherit (see HEALTH_DEFAULTS). */
 export interface CheckerCommonSpec {
@@ -142,7 +142,15 @@ export interface PingCheckSpec extends CheckerCommonSpec {
 }
 
 /** One checker block of a real server. */
-export type CheckerSpec = TcpCheckSpec | HttpCheckSpec | MiscCheckSpec | UdpCheckSpec | DnsCheckSpec | PingCheckSpec;
+/** SMTP_CHECK (keepalived check_smtp.c): banner 220, `HELO helo_name` answered 250, then QUIT. */
+export interface SmtpCheckSpec extends CheckerCommonSpec {
+  type: 'SMTP_CHECK';
+  /** `helo_name`: default `smtpchecker.keepalived.org`. */
+  heloName?: string;
+}
+
+/** Any checker block of a real server. */
+export type CheckerSpec = TcpCheckSpec | HttpCheckSpec | MiscCheckSpec | UdpCheckSpec | DnsCheckSpec | PingCheckSpec | SmtpCheckSpec;
 
 /** A `real_server IP PORT { }` block as far as health checking is concerned. */
 export interface HealthRealServerSpec {
@@ -166,6 +174,8 @@ export interface HealthRealServerSpec {
   virtualhost?: string;
   /** Checker blocks; none = the real server is always alive (keepalived). */
   checkers: CheckerSpec[];
+  /** `smtp_alert` on the real server; undefined = the virtual server's. */
+  smtpAlert?: boolean;
   where?: string;
 }
 
@@ -215,6 +225,8 @@ export interface HealthServiceSpec {
   retry?: number;
   delayBeforeRetryMs?: number;
   warmupMs?: number;
+  /** `smtp_alert` on the virtual server; undefined = global_defs smtp_alert_checker, then smtp_alert. */
+  smtpAlert?: boolean;
   realServers: HealthRealServerSpec[];
   where?: string;
 }

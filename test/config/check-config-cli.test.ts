@@ -61,8 +61,11 @@ t.test('-i selects @ID lines; -v shows notes', async (t) => {
   const west = JSON.parse(runCli(['check-config', '-f', join(samples, 'conditional.conf'), '--config-id=west', '--json']).stdout) as { model: { vrrpInstances: Array<{ priority: number }> } };
   t.equal(west.model.vrrpInstances[0]!.priority, 100);
   const v = runCli(['check-config', '-f', join(seeds, 'seed003-director1.conf'), '-v', '--no-host-checks']);
-  t.match(v.stdout, /:6: note: 'notification_email_from' is accepted for keepalived compatibility but ulvs does not implement it/);
+  t.match(v.stdout, /:32: note: 'lb_algo' is an old name/);
   t.equal(v.status, 0);
+  const plain = runCli(['check-config', '-f', join(seeds, 'seed003-director1.conf'), '--no-host-checks']);
+  t.notMatch(plain.stdout, /note:/, 'notes only under -v');
+  t.match(plain.stdout, /:7: warning: 'smtp_server' and 'notification_email' are set but nothing has smtp_alert on/, 'a setting without effect warns at the default level');
 });
 
 t.test('bad usage exits 2 with the usage text', async (t) => {

@@ -74,7 +74,6 @@ const cases: Case[] = [
   { table: 'vrrp_instance', text: vi(' virtual_ipaddress_excluded {\n 2001:db8::1/64 dev eth1\n }'), want: { [I + 'excludedVips.0.address']: '2001:db8::1', [I + 'excludedVips.0.prefixLen']: 64, [I + 'excludedVips.0.dev']: 'eth1' } },
   { table: 'vrrp_instance', text: vi(' virtual_ipaddress {\n 192.0.2.2/24 brd + dev eth1 scope link label eth1:vip no_track\n }'),
     want: { [I + 'vips.1']: { address: '192.0.2.2', family: 4, prefixLen: 24, broadcast: '+', dev: 'eth1', scope: 'link', label: 'eth1:vip', noTrack: true } } },
-  { table: 'vrrp_instance', text: 'vrrp_instance V {\n interface eth0\n virtual_router_id 2\n no_virtual_ipaddress\n}\n', want: { [I + 'vips']: [] } },
   { table: 'vrrp_instance', text: vi(' virtual_routes {\n src 192.0.2.1 to 10.1.0.0/24 via 192.0.2.254 dev eth0 metric 5\n blackhole 10.2.0.0/16 table 100 no_track\n 10.3.0.0/24 via 192.0.2.7 or 192.0.2.8 dev eth0\n }'), diags: ['deprecated'],
     want: { [I + 'virtualRoutes']: [{ family: 4, op: 'prepend', args: ['10.1.0.0/24', 'via', '192.0.2.254', 'src', '192.0.2.1', 'dev', 'eth0', 'metric', '5', 'proto', '18'] },
       { args: ['blackhole', '10.2.0.0/16', 'table', '100', 'proto', '18'] }, { args: ['10.3.0.0/24', 'dev', 'eth0', 'proto', '18', 'nexthop', 'via', '192.0.2.7', 'nexthop', 'via', '192.0.2.8'] }] } },
@@ -122,13 +121,20 @@ const cases: Case[] = [
   // global_defs
   { table: 'global_defs', text: 'global_defs {\n router_id LB1\n script_user nobody\n enable_script_security\n vrrp_version 3\n}\n' + vi(''),
     want: { 'global.routerId': 'LB1', 'vrrp.routerId': 'LB1', 'global.scriptUser': 'nobody', 'global.enableScriptSecurity': true, [I + 'version']: 3 } },
-  { table: 'global_defs', text: 'global_defs {\n lvs_id OLD\n}\n', want: { 'global.routerId': 'OLD' } },
   { table: 'global_defs', text: 'global_defs {\n vrrp_strict\n vrrp_mcast_group4 224.0.0.20\n vrrp_mcast_group6 ff02::13\n vrrp_check_unicast_src\n vrrp_lower_prio_no_advert\n vrrp_higher_prio_send_advert\n}\n' + vi(''), diags: ['strict-higher-prio'],
     want: { [I + 'strict']: true, [I + 'accept']: false, [I + 'mcastGroup']: '224.0.0.20', [I + 'checkUnicastSrc']: true, [I + 'lowerPrioNoAdvert']: true, [I + 'higherPrioSendAdvert']: false } },
   { table: 'global_defs', text: 'global_defs {\n vrrp_higher_prio_send_advert\n}\n' + vi(''), want: { [I + 'higherPrioSendAdvert']: true } },
   { table: 'global_defs', text: 'global_defs {\n vrrp_garp_master_delay 1\n vrrp_garp_master_repeat 2\n vrrp_garp_master_refresh 30\n vrrp_garp_master_refresh_repeat 3\n vrrp_garp_lower_prio_delay 4\n vrrp_garp_lower_prio_repeat 6\n vrrp_garp_interval 0.001\n vrrp_gna_interval 0.002\n}\n' + vi(''),
     want: { [I + 'garp']: { masterDelayMs: 1000, masterRepeat: 2, masterRefreshMs: 30000, masterRefreshRepeat: 3, lowerPrioDelayMs: 4000, lowerPrioRepeat: 6, intervalMs: 1 } } },
-  { table: 'global_defs', text: 'global_defs {\n lvs_timeouts tcp 7200 tcpfin 60 udp 30\n lvs_sync_daemon eth0 VI_1 id 5\n}\n',
+  { table: 'global_defs', text: 'global_defs {\n router_id LB1\n notification_email {\n  ops@example.net\n  noc@example.net\n }\n notification_email_from lb1@example.net\n smtp_server 192.0.2.25 2525\n smtp_helo_name lb1.example\n smtp_connect_timeout 5\n smtp_alert off\n smtp_alert_vrrp\n smtp_alert_checker on\n no_email_faults\n no_checker_emails\n}\n' + vi('') + vi(' smtp_alert off', 'VI_2').replace('virtual_router_id 1', 'virtual_router_id 2') + vs(''),
+    want: { 'global.smtp': { server: '192.0.2.25', port: 2525, heloName: 'lb1.example', from: 'lb1@example.net', to: ['ops@example.net', 'noc@example.net'], connectTimeoutMs: 5000, routerId: 'LB1', noEmailFaults: true, noCheckerEmails: true, instances: ['VI_1'], groups: [], realServers: ['TCP 192.0.2.10:80\n10.0.0.1:80'] } } },
+  { table: 'vrrp_instance', text: 'global_defs {\n notification_email {\n  ops@example.net\n }\n smtp_server mail.example\n}\n' + vi(' smtp_alert'), want: { 'global.smtp.instances': ['VI_1'], 'global.smtp.server': 'mail.example', 'global.smtp.port': 25, 'global.smtp.connectTimeoutMs': 30000 } },
+  { table: 'vrrp_sync_group', text: 'global_defs {\n notification_email {\n  ops@example.net\n }\n smtp_server 192.0.2.25\n}\n' + vi('') + vi('', 'VI_2').replace('virtual_router_id 1', 'virtual_router_id 2') + 'vrrp_sync_group G {\n group {\n  VI_1\n  VI_2\n }\n smtp_alert\n}\n', want: { 'global.smtp.groups': [{ name: 'G', instances: ['VI_1', 'VI_2'] }], 'global.smtp.instances': [] } },
+  { table: 'virtual_server', text: 'global_defs {\n notification_email {\n  ops@example.net\n }\n smtp_server 192.0.2.25\n}\n' + vs(' smtp_alert', '  smtp_alert off'), want: { 'global.smtp': undefined, [H + 'smtpAlert']: true, [H + 'realServers.0.smtpAlert']: false }, diags: ['not-implemented'] },
+  { table: 'real_server', text: 'global_defs {\n notification_email {\n  ops@example.net\n }\n smtp_server 192.0.2.25\n}\n' + vs('', '  smtp_alert'), want: { 'global.smtp.realServers': ['TCP 192.0.2.10:80\n10.0.0.1:80'] } },
+  { table: 'global_defs', text: 'global_defs {\n smtp_server 192.0.2.25 99999\n}\n', diags: ['bad-value'] },
+  { table: 'global_defs', text: 'global_defs {\n smtp_alert\n}\n' + vi(''), diags: ['not-implemented'], want: { 'global.smtp': undefined } },
+  { table: 'global_defs', text: 'global_defs {\n lvs_timeouts tcp 7200 tcpfin 60 udp 30\n lvs_sync_daemon eth0 VI_1 id 5\n}\n', diags: ['not-implemented'],
     want: { 'ipvs.timeouts': { tcpS: 7200, tcpFinS: 60, udpS: 30 }, 'global.lvsSyncDaemon': ['eth0', 'VI_1', 'id', '5'] } },
   { table: 'global_defs', text: 'global_defs {\n lvs_timeouts tcp x\n}\n', diags: ['bad-value'], want: { 'ipvs.timeouts': { tcpS: 900, tcpFinS: 120, udpS: 300 } } },
   // virtual_server
@@ -155,25 +161,25 @@ const cases: Case[] = [
   { table: 'virtual_server', text: vs('', '', '2001:DB8::10 443').replace('10.0.0.1 80', '2001:db8::20 443'), want: { [S + 'key.address']: '2001:db8::10', [S + 'key.family']: 6, [S + 'netmask']: '128', [H + 'id']: 'TCP [2001:db8::10]:443' } },
   { table: 'virtual_server', text: 'virtual_server_group G {\n 192.0.2.1-3 80\n 192.0.2.8/31 443\n 2001:db8::1-2 80\n fwmark 9\n}\n' + vs(' persistence_timeout 5', '', 'group G').replace('real_server 10.0.0.1 80', 'real_server 10.0.0.1'),
     want: { 'ipvs.services.length': 8, 'ipvs.services.0.key.address': '192.0.2.1', 'ipvs.services.2.key.address': '192.0.2.3', 'ipvs.services.3.key': { kind: 'addr', protocol: 'tcp', family: 4, address: '192.0.2.8', port: 443 }, 'ipvs.services.3.realServers.0.port': 443, 'ipvs.services.6.key.address': '2001:db8::2', 'ipvs.services.7.key': { kind: 'fwmark', fwmark: 9, family: 4 }, [H + 'id']: 'group G', 'virtualServerGroups.0.name': 'G' } },
-  { table: 'virtual_server', text: vs(' nat_mask 255.255.255.0'), want: { [S + 'scheduler']: 'wlc' } },
   // real_server
   { table: 'real_server', text: vs('', '  weight 3\n  lvs_method DR\n  uthreshold 100\n  lthreshold 10\n  inhibit_on_failure\n  notify_up "/bin/up x"\n  notify_down /bin/down\n  alpha\n  retry 4\n  delay_before_retry 2\n  warmup 1\n  delay_loop 9\n  connect_timeout 2\n  virtualhost h'),
     want: { [R + 'weight']: 3, [R + 'forward']: 'dr', [R + 'upperThreshold']: 100, [R + 'lowerThreshold']: 10, [H + 'realServers.0']: { address: '10.0.0.1', port: 80, weight: 3, checkers: [], inhibitOnFailure: true, notifyUp: { argv: ['/bin/up', 'x'] }, notifyDown: { argv: ['/bin/down'] }, alpha: true, retry: 4, delayBeforeRetryMs: 2000, warmupMs: 1000, delayLoopMs: 9000, connectTimeoutMs: 2000, virtualhost: 'h' } } },
-  { table: 'real_server', text: vs('', '  lb_kind TUN'), want: { [R + 'forward']: 'tun' } },
   { table: 'real_server', text: vs('', '  weight'), diags: ['missing-value'], want: { [R + 'weight']: 1 } },
   { table: 'real_server', text: vs('', '  weight 0'), diags: ['quorum-too-high'], want: { [R + 'weight']: 0, [H + 'quorum']: 0 } },
   // checkers
   { table: 'TCP_CHECK', text: chk('TCP_CHECK', '   connect_ip 10.0.0.2\n   connect_port 8080\n   bindto 10.0.0.100\n   bind_port 4000\n   bind_if eth0\n   connect_timeout 3\n   fwmark 5\n   retry 2\n   delay_before_retry 1.5\n   warmup 2\n   delay_loop 10\n   alpha\n   log_all_failures'),
     want: { [C + 'type']: 'TCP_CHECK', [C + 'connectIp']: '10.0.0.2', [C + 'connectPort']: 8080, [C + 'bindTo']: '10.0.0.100', [C + 'bindPort']: 4000, [C + 'bindIf']: 'eth0', [C + 'connectTimeoutMs']: 3000, [C + 'fwmark']: 5, [C + 'retry']: 2, [C + 'delayBeforeRetryMs']: 1500, [C + 'warmupMs']: 2000, [C + 'delayLoopMs']: 10000, [C + 'alpha']: true, [C + 'logAllFailures']: true } },
-  { table: 'HTTP_GET', text: chk('HTTP_GET', '   url {\n    path /health\n    digest 640205B7B0FC66C1EA91C463FAC6334D\n    status_code 200 300-302\n    virtualhost a.example\n   }\n   url {\n    path /b\n    regex ok\n    regex_no_match\n   }\n   nb_get_retry 3\n   virtualhost v.example\n   http_protocol 1.1\n   enable_sni\n   sni_name s.example\n   fast_recovery'),
-    want: { [C + 'type']: 'HTTP_GET', [C + 'urls']: [{ path: '/health', statusCodes: [{ lo: 200, hi: 200 }, { lo: 300, hi: 302 }], digest: '640205b7b0fc66c1ea91c463fac6334d', virtualhost: 'a.example' }, { path: '/b' }], [C + 'retry']: 3, [C + 'virtualhost']: 'v.example', [C + 'httpProtocol']: '1.1', [C + 'enableSni']: true, [C + 'sniName']: 's.example', [C + 'fastRecovery']: true } },
+  { table: 'HTTP_GET', text: chk('HTTP_GET', '   url {\n    path /health\n    digest 640205B7B0FC66C1EA91C463FAC6334D\n    status_code 200 300-302\n    virtualhost a.example\n   }\n   url {\n    path /b\n    regex ok\n    regex_no_match\n   }\n   nb_get_retry 3\n   virtualhost v.example\n   http_protocol 1.1\n   enable_sni\n   fast_recovery'), diags: ['not-implemented'],
+    want: { [C + 'type']: 'HTTP_GET', [C + 'urls']: [{ path: '/health', statusCodes: [{ lo: 200, hi: 200 }, { lo: 300, hi: 302 }], digest: '640205b7b0fc66c1ea91c463fac6334d', virtualhost: 'a.example' }, { path: '/b' }], [C + 'retry']: 3, [C + 'virtualhost']: 'v.example', [C + 'httpProtocol']: '1.1', [C + 'enableSni']: true, [C + 'fastRecovery']: true } },
   { table: 'SSL_GET', text: chk('SSL_GET', '   url {\n    path /\n   }'), want: { [C + 'type']: 'SSL_GET', [C + 'urls']: [{ path: '/' }] } },
   { table: 'HTTP_GET', text: chk('HTTP_GET', '   connect_timeout 3'), diags: ['missing-url'] },
   { table: 'url', text: chk('HTTP_GET', '   url {\n    digest 123\n   }'), diags: ['missing-url', 'missing-path'] },
-  { table: 'SSL_GET', text: chk('SSL_GET', '   url {\n    path /x\n   }\n   nb_get_retry 2\n   virtualhost v\n   http_protocol 1.0C\n   enable_sni\n   sni_name n\n   fast_recovery'),
-    want: { [C + 'retry']: 2, [C + 'virtualhost']: 'v', [C + 'httpProtocol']: '1.0C', [C + 'enableSni']: true, [C + 'sniName']: 'n', [C + 'fastRecovery']: true } },
+  { table: 'SSL_GET', text: chk('SSL_GET', '   url {\n    path /x\n   }\n   nb_get_retry 2\n   virtualhost v\n   http_protocol 1.0C\n   enable_sni\n   fast_recovery'),
+    want: { [C + 'retry']: 2, [C + 'virtualhost']: 'v', [C + 'httpProtocol']: '1.0C', [C + 'enableSni']: true, [C + 'fastRecovery']: true } },
   // The common keywords, in every checker kind.
-  ...['TCP_CHECK', 'HTTP_GET', 'SSL_GET', 'DNS_CHECK', 'UDP_CHECK', 'PING_CHECK', 'MISC_CHECK'].map((type): Case => {
+  { table: 'SMTP_CHECK', text: chk('SMTP_CHECK', '   helo_name lb1.example\n   host {\n    connect_ip 10.0.0.7\n    connect_port 2525\n   }\n   host {\n    connect_ip 10.0.0.8\n   }'),
+    want: { [C + 'type']: 'SMTP_CHECK', [C + 'heloName']: 'lb1.example', [C + 'connectIp']: '10.0.0.7', [C + 'connectPort']: 2525, [H + 'realServers.0.checkers.1.connectIp']: '10.0.0.8', [H + 'realServers.0.checkers.length']: 2 } },
+  ...['TCP_CHECK', 'HTTP_GET', 'SSL_GET', 'DNS_CHECK', 'UDP_CHECK', 'PING_CHECK', 'MISC_CHECK', 'SMTP_CHECK'].map((type): Case => {
     const conn = type !== 'MISC_CHECK';
     const extra = type === 'MISC_CHECK' ? '   misc_path /bin/true\n' : type.endsWith('_GET') ? '   url {\n    path /\n   }\n' : '';
     const text = chk(type, `${extra}${conn ? '   connect_ip 10.0.0.3\n   connect_port 81\n   bindto 10.0.0.4\n   bind_port 5000\n   bind_if eth0\n   connect_timeout 2\n   fwmark 3\n' : ''}   retry 5\n   delay_before_retry 0.5\n   warmup 1\n   delay_loop 3\n   alpha\n   log_all_failures`);
@@ -206,7 +212,7 @@ for (const [i, c] of cases.entries()) {
   });
 }
 
-// Keywords kept for compatibility: each, in its block, loads with a 'not-implemented' note and no error.
+// Keywords accepted without an effect: each, in its block, loads with a default-level warning naming it and its line.
 const contexts: Array<[BlockTable, (line: string) => string]> = [
   [rootTable, (l) => `${l}\n`],
   [globalDefsTable, (l) => `global_defs {\n ${l}\n}\n`],
@@ -220,10 +226,21 @@ const contexts: Array<[BlockTable, (line: string) => string]> = [
 for (const [table, wrap] of contexts) {
   for (const [kw, spec] of Object.entries(table.keywords)) {
     if (spec.kind !== 'ignored') continue;
-    t.test(`${table.name}: '${kw}' is accepted with a note`, async (t) => {
-      const r = load(wrap(spec.takesBlock ? `${kw} {\n  x 1\n }` : `${kw} x`));
-      t.same(r.diagnostics.filter((d) => d.severity !== 'note').map((d) => d.message), []);
-      t.ok(r.diagnostics.some((d) => d.code === 'not-implemented' && d.message.includes(`'${kw}'`)), 'note names the keyword');
+    const text = wrap(spec.takesBlock ? `${kw} {\n  x 1\n }` : `${kw} x`);
+    const line = text.split('\n').findIndex((l) => l.trim().startsWith(`${kw} `)) + 1;
+    if (spec.refused) {
+      t.test(`${table.name}: '${kw}' is refused as keepalived 2.2.7 refuses it`, async (t) => {
+        const r = load(text);
+        t.same(r.diagnostics.filter((d) => d.severity === 'error').map((d) => [d.code, d.line]), [['unknown-keyword', line]]);
+        t.match(r.diagnostics.find((d) => d.severity === 'error')?.message, /keepalived 2\.2\.7 does not know/);
+      });
+      continue;
+    }
+    t.test(`${table.name}: '${kw}' is accepted with a warning at its line`, async (t) => {
+      const r = load(text);
+      const sev = spec.equivalent ? 'note' : 'warning';
+      t.same(r.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message), []);
+      t.ok(r.diagnostics.some((d) => d.severity === sev && d.line === line && d.message.includes(`'${kw}'`)), `a ${sev} names '${kw}' at line ${line}`);
     });
   }
 }

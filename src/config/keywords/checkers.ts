@@ -1,11 +1,11 @@
 /**
  * Keyword tables of the real_server checkers (keepalived/check/check_*.c): the common connection and
  * retry keywords, HTTP_GET/SSL_GET with url blocks, MISC_CHECK, DNS_CHECK, UDP_CHECK, PING_CHECK,
- * and TCP_CHECK (SMTP_CHECK, FILE_CHECK, BFD_CHECK are accepted but not run).
+ * TCP_CHECK and SMTP_CHECK (with its deprecated host blocks); FILE_CHECK and BFD_CHECK are accepted but not run.
  */
 import type { DiagnosticSink } from '../diagnostics.js';
 import type { ConfNode } from '../tree.js';
-import { ignored, ignoredBlock, type BlockTable, type KeywordSpec } from './table.js';
+import { ignored, ignoredBlock, refused, type BlockTable, type KeywordSpec } from './table.js';
 
 /** `status_code 200 300-399 ...` -> [[200,200],[300,399]]. */
 function statusCodes(node: ConfNode, sink: DiagnosticSink): Array<[number, number]> | undefined {
@@ -74,8 +74,8 @@ const httpTable: BlockTable = {
     nb_get_retry: { field: 'retry', kind: 'uint', min: 0, preferred: 'retry' },
     virtualhost: { field: 'virtualhost', kind: 'string' },
     http_protocol: { field: 'httpProtocol', kind: 'enum', values: ['1.0', '1.0C', '1.0K', '1.1'] },
-    sni_name: { field: 'sniName', kind: 'string' },
-    tls_compliant: ignored(),
+    sni_name: refused("it comes from a later keepalived release — 'enable_sni' sends the virtualhost as SNI"),
+    tls_compliant: refused('it comes from a later keepalived release — remove it'),
     enable_sni: { field: 'enableSni', kind: 'flag' },
     fast_recovery: { field: 'fastRecovery', kind: 'flag' },
     url: { field: 'urls', kind: 'block', block: urlTable, multiple: true },
@@ -116,11 +116,18 @@ export const checkerTables: Record<string, BlockTable> = {
     },
   },
   PING_CHECK: { name: 'PING_CHECK', keywords: common(true) },
+  SMTP_CHECK: {
+    name: 'SMTP_CHECK',
+    keywords: {
+      ...common(true),
+      helo_name: { field: 'heloName', kind: 'string', default: 'smtpchecker.keepalived.org' },
+      host: { field: 'hosts', kind: 'block', block: { name: 'host', keywords: common(true) }, multiple: true },
+    },
+  },
 };
 
 /** Checker keywords keepalived knows that ulvs accepts without running them. */
 export const ignoredCheckers: Record<string, KeywordSpec> = {
   FILE_CHECK: ignoredBlock('file-driven weights are not implemented'),
   BFD_CHECK: ignoredBlock('BFD is not implemented'),
-  SMTP_CHECK: ignoredBlock('the real server is treated as always alive by this checker'),
 };

@@ -4,7 +4,7 @@
 import type { DiagnosticSink } from '../diagnostics.js';
 import type { ConfNode } from '../tree.js';
 import { parseInteger } from '../values.js';
-import { ignoredAll, ignoredBlock, type BlockTable } from './table.js';
+import { ignoredAll, ignoredBlock, refused, type BlockTable } from './table.js';
 import { vrrpInstanceTable, vrrpScriptTable, vrrpSyncGroupTable } from './vrrp.js';
 import { virtualServerTable } from './virtual-server.js';
 import { trackFileTable, trackProcessTable } from './trackers.js';
@@ -35,7 +35,7 @@ export const globalDefsTable: BlockTable = {
   name: 'global_defs',
   keywords: {
     router_id: { field: 'routerId', kind: 'string' },
-    lvs_id: { field: 'routerId', kind: 'string', preferred: 'router_id' },
+    lvs_id: refused("it is an old name that keepalived 2 dropped — write 'router_id'"),
     script_user: { field: 'scriptUser', kind: 'words' },
     enable_script_security: { field: 'enableScriptSecurity', kind: 'flag' },
     vrrp_version: { field: 'vrrpVersion', kind: 'uint', min: 2, max: 3 },
@@ -64,9 +64,16 @@ export const globalDefsTable: BlockTable = {
     fifo_write_vrrp_states_on_reload: { field: 'fifoWriteStatesOnReload', kind: 'flag' },
     config_save_dir: { field: 'configSaveDir', kind: 'custom', parse: noEffect('keepalived saves a copy of the config there for its reload checks; ulvs validates the new file before applying it instead') },
     lvs_sync_daemon: { field: 'lvsSyncDaemon', kind: 'words' },
-    notification_email: ignoredBlock('no mail is sent'),
-    ...ignoredAll(['notification_email_from', 'smtp_server', 'smtp_helo_name', 'smtp_connect_timeout', 'smtp_alert',
-      'smtp_alert_vrrp', 'smtp_alert_checker', 'no_email_faults', 'no_checker_emails'], 'no mail is sent'),
+    notification_email: { field: 'notificationEmail', kind: 'lines' },
+    notification_email_from: { field: 'notificationEmailFrom', kind: 'string' },
+    smtp_server: { field: 'smtpServer', kind: 'words' },
+    smtp_helo_name: { field: 'smtpHeloName', kind: 'string' },
+    smtp_connect_timeout: { field: 'smtpConnectTimeoutS', kind: 'uint', min: 0, default: '30' },
+    smtp_alert: { field: 'smtpAlert', kind: 'flag' },
+    smtp_alert_vrrp: { field: 'smtpAlertVrrp', kind: 'flag' },
+    smtp_alert_checker: { field: 'smtpAlertChecker', kind: 'flag' },
+    no_email_faults: { field: 'noEmailFaults', kind: 'flag' },
+    no_checker_emails: { field: 'noCheckerEmails', kind: 'flag' },
     ...ignoredAll(['enable_snmp_vrrp', 'enable_snmp_keepalived', 'enable_snmp_checker', 'enable_snmp_rfc',
       'enable_snmp_rfcv2', 'enable_snmp_rfcv3', 'snmp_socket', 'enable_traps'], 'SNMP is not implemented; use the Prometheus metrics'),
     ...ignoredAll(['enable_dbus', 'dbus_service_name'], 'D-Bus is not implemented'),
@@ -87,7 +94,9 @@ export const globalDefsTable: BlockTable = {
       'rs_init_notifies', 'vrrp_rx_bufs_policy', 'vrrp_rx_bufs_multiplier', 'vrrp_startup_delay', 'log_unknown_vrids',
       'vmac_prefix', 'vmac_addr_prefix', 'umask', 'random_seed', 'reload_check_config', 'reload_time_file',
       'reload_repeat', 'reload_file', 'include_check', 'tmp_config_directory', 'data_use_instance',
-      'linkbeat_use_polling', 'script_timeout']),
+    ]),
+    linkbeat_use_polling: refused("it belongs at the top level or in a vrrp_instance, not in global_defs — move it"),
+    script_timeout: refused("it is not a global_defs keyword — set 'timeout' in each vrrp_script"),
   },
 };
 

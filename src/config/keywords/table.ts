@@ -35,6 +35,10 @@ export interface KeywordSpec {
   multiple?: boolean;
   /** For 'ignored': what keepalived does with it that ulvs does not. */
   note?: string;
+  /** keepalived 2.2.7 does not know this keyword (keepalived -t: "Unknown keyword"): why, and what to write instead. */
+  refused?: string;
+  /** For 'ignored': why ulvs already does what keepalived does with it; then a note, not a warning. */
+  equivalent?: string;
   /** For 'ignored': the keyword opens a { } block (true) or takes values on its line (false/absent). */
   takesBlock?: boolean;
   /** Deprecated alias: the keyword to use instead. */
@@ -196,6 +200,10 @@ export function applyBlock(nodes: readonly ConfNode[], table: BlockTable, sink: 
       continue;
     }
     const here: Pos = { file: node.file, line: node.line };
+    if (spec.refused) {
+      sink.error(node, 'unknown-keyword', `keepalived 2.2.7 does not know '${node.keyword}' in ${table.name} (keepalived -t: "Unknown keyword"): ${spec.refused}.`);
+      continue;
+    }
     if (spec.preferred) sink.note(here, 'deprecated', `'${node.keyword}' is an old name; keepalived now calls it '${spec.preferred}'.`);
     if (spec.kind === 'ignored') {
       if (!spec.takesBlock && node.children) {
@@ -206,7 +214,8 @@ export function applyBlock(nodes: readonly ConfNode[], table: BlockTable, sink: 
         sink.error(node, 'missing-block', `'${node.keyword}' needs a { ... } block.`);
         continue;
       }
-      sink.note(here, 'not-implemented', `'${node.keyword}' is accepted for keepalived compatibility but ulvs does not implement it${spec.note ? ` (${spec.note})` : ''}.`);
+      if (spec.equivalent) sink.note(here, 'no-op', `'${node.keyword}' needs nothing in ulvs: ${spec.equivalent}.`);
+      else sink.warn(here, 'not-implemented', `'${node.keyword}' is accepted but has no effect in ulvs${spec.note ? ` (${spec.note})` : ''}; remove it, or run keepalived where you need it.`);
       continue;
     }
     if (spec.kind === 'block' || spec.kind === 'lines') {
@@ -284,6 +293,16 @@ export function ignored(note?: string): KeywordSpec {
 /** Shorthand for block keywords kept for compatibility but not implemented. */
 export function ignoredBlock(note?: string): KeywordSpec {
   return { ...ignored(note), takesBlock: true };
+}
+
+/** Shorthand for a keyword whose keepalived effect ulvs already has (only a note). */
+export function equivalent(why: string): KeywordSpec {
+  return { field: '', kind: 'ignored', equivalent: why };
+}
+
+/** Shorthand for a keyword keepalived 2.2.7 does not register (an older or newer release's): an error, as in keepalived -t. */
+export function refused(why: string): KeywordSpec {
+  return { field: '', kind: 'ignored', refused: why };
 }
 
 /** Adds many ignored keywords with one note. */

@@ -8,7 +8,7 @@ import type { ConfNode } from '../tree.js';
 import type { ForwardMethod, TunnelCsum, TunnelType } from '../../ipvs/types.js';
 import { SCHEDULER_NAMES } from '../../ipvs/schedulers.js';
 import { checkerTables, ignoredCheckers } from './checkers.js';
-import { ignored, ignoredAll, type BlockTable, type KeywordSpec } from './table.js';
+import { ignored, refused, type BlockTable, type KeywordSpec } from './table.js';
 
 /** The schedulers accepted for lvs_sched / lb_algo: the one list of ipvs/schedulers.ts (keepalived's plus twos). */
 export const LVS_SCHEDULERS = SCHEDULER_NAMES;
@@ -90,7 +90,7 @@ const timing: Record<string, KeywordSpec> = {
   alpha: { field: 'alpha', kind: 'flag' },
   inhibit_on_failure: { field: 'inhibitOnFailure', kind: 'flag' },
   virtualhost: { field: 'virtualhost', kind: 'string' },
-  smtp_alert: ignored('no mail is sent'),
+  smtp_alert: { field: 'smtpAlert', kind: 'flag' },
   snmp_name: ignored('SNMP is not implemented'),
 };
 
@@ -101,7 +101,7 @@ export const realServerTable: BlockTable = {
     ...timing,
     weight: { field: 'weight', kind: 'uint', min: 0, max: 2147483647, default: '1' },
     lvs_method: { field: 'forwarding', kind: 'custom', parse: parseForwarding },
-    lb_kind: { field: 'forwarding', kind: 'custom', parse: parseForwarding, preferred: 'lvs_method' },
+    lb_kind: refused("real_server takes only the new name — write 'lvs_method'"),
     uthreshold: { field: 'upperThreshold', kind: 'uint', min: 0, max: 4294967295 },
     lthreshold: { field: 'lowerThreshold', kind: 'uint', min: 0, max: 4294967295 },
     notify_up: { field: 'notifyUp', kind: 'script' },
@@ -145,7 +145,7 @@ export const virtualServerTable: BlockTable = {
     sorry_server_inhibit: { field: 'sorryServerInhibit', kind: 'flag' },
     sorry_server_lvs_method: { field: 'sorryServerForwarding', kind: 'custom', parse: parseForwarding },
     real_server: { field: 'realServers', kind: 'block', block: realServerTable, multiple: true },
-    nat_mask: ignored('obsolete; current keepalived rejects it — remove it'),
-    ...ignoredAll(['lvs_sync_daemon']),
+    nat_mask: refused('it is obsolete — remove it'),
+    lvs_sync_daemon: refused("it is a global_defs keyword — move it to global_defs"),
   },
 };

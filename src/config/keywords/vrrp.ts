@@ -5,7 +5,7 @@
 import type { DiagnosticSink } from '../diagnostics.js';
 import type { ConfNode } from '../tree.js';
 import { parseInteger } from '../values.js';
-import { ignored, ignoredAll, ignoredBlock, type BlockTable, type KeywordSpec } from './table.js';
+import { ignored, ignoredAll, ignoredBlock, refused, type BlockTable, type KeywordSpec } from './table.js';
 
 /** `weight W [reverse]` of vrrp_script (range -253..253). */
 function scriptWeight(node: ConfNode, sink: DiagnosticSink): { weight: number; reverse: boolean } | undefined {
@@ -67,7 +67,7 @@ export const vrrpInstanceTable: BlockTable = {
     authentication: { field: 'authentication', kind: 'block', block: authentication },
     virtual_ipaddress: { field: 'vips', kind: 'lines' },
     virtual_ipaddress_excluded: { field: 'excludedVips', kind: 'lines' },
-    no_virtual_ipaddress: { field: 'noVirtualIpaddress', kind: 'flag' },
+    no_virtual_ipaddress: refused('it comes from a later keepalived release — give the instance a virtual_ipaddress block'),
     track_interface: { field: 'trackInterfaces', kind: 'lines' },
     track_script: { field: 'trackScripts', kind: 'lines' },
     dont_track_primary: { field: 'dontTrackPrimary', kind: 'flag' },
@@ -87,16 +87,19 @@ export const vrrpInstanceTable: BlockTable = {
     strict_mode: { field: 'strict', kind: 'flag' },
     lower_prio_no_advert: { field: 'lowerPrioNoAdvert', kind: 'flag' },
     higher_prio_send_advert: { field: 'higherPrioSendAdvert', kind: 'flag' },
+    smtp_alert: { field: 'smtpAlert', kind: 'flag' },
     track_file: { field: 'trackFiles', kind: 'lines' },
     track_process: { field: 'trackProcesses', kind: 'lines' },
     track_bfd: ignoredBlock('BFD is not implemented'),
     virtual_routes: { field: 'virtualRoutes', kind: 'lines' },
     virtual_rules: { field: 'virtualRules', kind: 'lines' },
     lvs_sync_daemon_interface: ignored('deprecated; connection sync is not implemented'),
-    auth_hmac: ignoredBlock('keepalived 2.4 HMAC authentication'),
+    auth_hmac: refused('HMAC authentication comes from a later keepalived release — use authentication { auth_type PASS|AH }'),
+    v3_checksum_as_v2: refused('it comes from a later keepalived release — remove it'),
+    timer_expired_backup: refused('it comes from a later keepalived release — remove it'),
     ...ignoredAll(['use_vmac_addr', 'use_ipvlan', 'native_ipv6', 'vrf', 'track_src_ip', 'promote_secondaries',
-      'linkbeat_use_polling', 'v3_checksum_as_v2', 'skip_check_adv_addr', 'debug', 'smtp_alert',
-      'notify_priority_changes', 'timer_expired_backup', 'garp_extra_if', 'vmac_garp_intvl',
+      'linkbeat_use_polling', 'skip_check_adv_addr', 'debug',
+      'notify_priority_changes', 'garp_extra_if', 'vmac_garp_intvl',
       'kernel_rx_buf_size', 'old_unicast_checksum']),
   },
 };
@@ -127,6 +130,7 @@ export const vrrpSyncGroupTable: BlockTable = {
     track_file: { field: 'trackFiles', kind: 'lines' },
     track_process: { field: 'trackProcesses', kind: 'lines' },
     track_bfd: ignoredBlock('BFD is not implemented'),
-    ...ignoredAll(['smtp_alert', 'global_tracking', 'sync_group_tracking_weight', 'notify_priority_changes']),
+    smtp_alert: { field: 'smtpAlert', kind: 'flag' },
+    ...ignoredAll(['global_tracking', 'sync_group_tracking_weight', 'notify_priority_changes']),
   },
 };

@@ -6,6 +6,7 @@ import { probeDns } from './check-dns.js';
 import { probeHttp } from './check-http.js';
 import { probeMisc } from './check-misc.js';
 import { probePing } from './check-ping.js';
+import { probeSmtp } from './check-smtp.js';
 import { probeTcp } from './check-tcp.js';
 import { probeUdp } from './check-udp.js';
 import type { Probe } from './outcome.js';
@@ -19,4 +20,5 @@ export const PROBES: Readonly<Record<CheckerType, Probe>> = Object.freeze({
   UDP_CHECK: probeUdp,
   DNS_CHECK: probeDns,
   PING_CHECK: probePing,
+  SMTP_CHECK: probeSmtp,
 });
