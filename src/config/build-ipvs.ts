@@ -73,6 +73,14 @@ function parseHead(raw: RawBlock, groups: VirtualServerGroupConfig[], protocol: 
   return { keys: [{ kind: 'addr', protocol, family: ip.family, address: ip.address, port: ip.port }], family: ip.family, id, addressBased: true, hasFwmark: false };
 }
 
+/** `persistence_engine NAME`: kept in the rules (ipvsadm --pe shows it); SIP Call-ID persistence is not run, so it warns. */
+function persistenceEngine(raw: RawBlock, sink: DiagnosticSink): string {
+  const pe = get<string>(raw, 'persistenceEngine');
+  if (pe === undefined) return '';
+  sink.warn(at(raw, 'persistenceEngine'), 'not-implemented', `'persistence_engine ${pe}' has no effect in ulvs: connections are not kept together by SIP Call-ID; ${get<number>(raw, 'persistenceTimeoutS') !== undefined ? 'persistence_timeout still keeps a client on one real server' : "add 'persistence_timeout' to keep a client on one real server"}.`);
+  return pe;
+}
+
 /** Builds one virtual_server; undefined when keepalived would ignore it (reported). */
 export function buildVirtualServer(raw: RawBlock, groups: VirtualServerGroupConfig[], sink: DiagnosticSink, uses: ScriptUse[]): BuiltVirtualServer | undefined {
   const name = `virtual_server ${raw.args.join(' ')}`;
@@ -83,7 +91,7 @@ export function buildVirtualServer(raw: RawBlock, groups: VirtualServerGroupConf
   if (!head) return undefined;
   let family = head.family;
   if (head.addressBased && !protoWord) sink.error(raw.pos, 'no-protocol', `${name} has no 'protocol'; keepalived then uses UDP and reports it — add 'protocol TCP' (or UDP, SCTP).`);
-  if (!head.addressBased && protoWord) sink.error(at(raw, 'protocol'), 'protocol-fwmark', `'protocol' is ignored for a firewall-mark service (keepalived reports it); remove it.`);
+  if (!head.addressBased && protoWord) sink.warn(at(raw, 'protocol'), 'protocol-fwmark', `'protocol' has no effect on a firewall-mark service (keepalived warns too: "protocol specified for fwmark - protocol will be ignored"); remove it.`);
 
   const vsForward = get<ForwardingValue>(raw, 'forwarding');
   const vsWeight = get<number>(raw, 'weight') ?? 1;
@@ -216,7 +224,7 @@ export function buildVirtualServer(raw: RawBlock, groups: VirtualServerGroupConf
   const services: VirtualServiceSpec[] = keys.map((key) => ({
     key, scheduler: scheduler!, schedFlags: [...schedFlags], persistenceTimeoutS, netmask,
     onePacket: onePacket && (key.kind === 'fwmark' || key.protocol === 'udp'),
-    persistenceEngine: get<string>(raw, 'persistenceEngine') ?? '',
+    persistenceEngine: persistenceEngine(raw, sink),
     realServers: dests.map((d) => ({ ...d, port: destPort(d, key) })),
   }));
   return { services, health };

@@ -60,44 +60,53 @@ export function scriptUnsafeReason(path: string, uid: number): string | undefine
   }
 }
 
-function checkScript(u: ScriptUse, sink: DiagnosticSink, env: NodeJS.ProcessEnv, uid: number, users: Set<string> | undefined): void {
+/** keepalived's words for what happens to a script it cannot find (lib/notify.c check_script_secure: SC_NOTFOUND). */
+function disabledText(kw: string): string {
+  return kw === 'script'
+    ? 'keepalived disables the vrrp_script ("Disabling track script ... since not found/accessible") and so does ulvs: the instances tracking it ignore it'
+    : 'keepalived runs the config and fails when the event fires; so does ulvs';
+}
+
+/** Checks one script use; returns true when the script is missing (then it is warned about, not refused). */
+function checkScript(u: ScriptUse, sink: DiagnosticSink, env: NodeJS.ProcessEnv, uid: number, users: Set<string> | undefined): boolean {
   const pos: Pos = u.script.pos;
   const cmd = u.script.argv[0]!;
   const kw = keywordName(u.keyword);
   if (!isAbsolute(cmd) && cmd.includes('/')) {
     sink.error(pos, 'script-relative', `${kw} script '${cmd}' is a relative path; keepalived needs an absolute path (or a bare command on PATH).`);
-    return;
+    return false;
   }
   const path = resolveCommand(cmd, env);
   if (!path) {
-    sink.error(pos, 'script-missing', `${kw} script '${cmd}' does not exist${cmd.includes('/') ? '' : ' on PATH'}; create it or fix the path (keepalived would only fail when the event fires).`);
-    return;
+    sink.warn(pos, 'script-missing', `${kw} script '${cmd}' does not exist${cmd.includes('/') ? '' : ' on PATH'}: ${disabledText(u.keyword)} — create it or fix the path.`, true);
+    return true;
   }
   let st;
   try { st = statSync(path); } catch {
-    sink.error(pos, 'script-missing', `${kw} script '${path}' does not exist; create it or fix the path.`);
-    return;
+    sink.warn(pos, 'script-missing', `${kw} script '${path}' does not exist: ${disabledText(u.keyword)} — create it or fix the path.`, true);
+    return true;
   }
-  if (!st.isFile()) { sink.error(pos, 'script-not-file', `${kw} script '${path}' is not a regular file.`); return; }
+  if (!st.isFile()) { sink.error(pos, 'script-not-file', `${kw} script '${path}' is not a regular file.`); return false; }
   try { accessSync(path, constants.X_OK); } catch {
     sink.error(pos, 'script-not-executable', `${kw} script '${path}' is not executable; chmod +x it.`);
-    return;
+    return false;
   }
-  if ((st.mode & 0o111) === 0) { sink.error(pos, 'script-not-executable', `${kw} script '${path}' has no execute bit; chmod +x it.`); return; }
+  if ((st.mode & 0o111) === 0) { sink.error(pos, 'script-not-executable', `${kw} script '${path}' has no execute bit; chmod +x it.`); return false; }
   const why = scriptUnsafeReason(path, uid);
   if (why) sink.error(pos, 'script-unsafe', `${kw} script '${path}' is unsafe to run: ${why}; make every directory on its path writable only by root (keepalived refuses it too under enable_script_security).`);
   const user = u.script.user;
   if (user && users && !users.has(user)) {
     sink.warn(pos, 'script-user', `${kw} runs as user '${user}', which does not exist on this host${u.script.argv.length === 1 ? ` (if '${user}' was meant as an argument, quote the whole command: "${cmd} ${user}")` : ''}.`, true);
   }
+  return false;
 }
 
 function keywordName(field: string): string {
   return field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }
 
-/** Runs the host checks over the built model and the scripts it references. */
-export function checkHost(model: ConfigModel, uses: readonly ScriptUse[], sink: DiagnosticSink, interfaces: readonly string[], env: NodeJS.ProcessEnv, uid: number): void {
+/** Runs the host checks over the built model and the scripts it references; returns the uses whose script is missing. */
+export function checkHost(model: ConfigModel, uses: readonly ScriptUse[], sink: DiagnosticSink, interfaces: readonly string[], env: NodeJS.ProcessEnv, uid: number): ScriptUse[] {
   const have = new Set(interfaces);
   const warnIf = (name: string | undefined, source: string | undefined, what: string): void => {
     if (!name || have.has(name)) return;
@@ -114,5 +123,5 @@ export function checkHost(model: ConfigModel, uses: readonly ScriptUse[], sink: 
   for (const g of model.vrrp.syncGroups) for (const t of g.trackInterfaces) warnIf(t.name, g.source, `vrrp_sync_group ${g.name} track_interface`);
   for (const vs of model.health) for (const rs of vs.realServers) for (const c of rs.checkers) warnIf(c.bindIf, c.where, `${c.type} bind_if`);
   const users = knownUsers();
-  for (const u of uses) checkScript(u, sink, env, uid, users);
+  return uses.filter((u) => checkScript(u, sink, env, uid, users));
 }

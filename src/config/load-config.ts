@@ -48,6 +48,16 @@ function notifyFifoConfig(g: RawBlock | undefined, sink: DiagnosticSink): Notify
   return Object.keys(out).length ? out : undefined;
 }
 
+/** keepalived disables a vrrp_script whose script it cannot find, and the instances and groups tracking it ignore it. */
+function disableMissingScripts(model: ConfigModel, missing: readonly ScriptUse[]): void {
+  const gone = new Set(missing.filter((u) => u.keyword === 'script').map((u) => u.script.command));
+  if (gone.size === 0) return;
+  const names = new Set(model.vrrp.scripts.filter((s) => gone.has(s.script)).map((s) => s.name));
+  model.vrrp.scripts = model.vrrp.scripts.filter((s) => !names.has(s.name));
+  for (const i of model.vrrp.instances) i.trackScripts = i.trackScripts.filter((t) => !names.has(t.name));
+  for (const g of model.vrrp.syncGroups) g.trackScripts = g.trackScripts.filter((t) => !names.has(t.name));
+}
+
 /** Loads a keepalived.conf (with includes): always returns a model, plus diagnostics sorted by file and line. */
 export function loadConfig(path: string, opts: LoadOptions = {}): LoadResult {
   const sink = new DiagnosticSink();
@@ -136,7 +146,8 @@ export function loadConfig(path: string, opts: LoadOptions = {}): LoadResult {
     sink.warn(first.script.pos, 'script-security', `scripts are configured but global_defs has no 'enable_script_security'; keepalived -t reports a SECURITY VIOLATION for this (exit 6) — add it (ulvs refuses unsafe scripts either way).`);
   }
   if (opts.hostChecks !== false) {
-    checkHost(model, uses, sink, opts.interfaces ?? hostInterfaces(), env, opts.uid ?? process.geteuid?.() ?? 0);
+    const missing = checkHost(model, uses, sink, opts.interfaces ?? hostInterfaces(), env, opts.uid ?? process.geteuid?.() ?? 0);
+    disableMissingScripts(model, missing);
   }
   const order = new Map(pre.files.map((f, i) => [f, i]));
   const diagnostics = sink.list

@@ -5,6 +5,14 @@
  * removing quotes and decoding C escapes (\a \b \E \f \n \r \t \v \nnn \xHH \cC \<char>).
  */
 
+/**
+ * keepalived's "file openable" test (lib/notify.c check_script_secure: a command starting `<` then `/`,
+ * e.g. `</dev/tcp/127.0.0.1/80`, returns SC_SYSTEM and is run with system(3)): argv for `/bin/sh -c`.
+ */
+export function shellForm(command: string): string[] | undefined {
+  return /^<[ \t]*\//.test(command) ? ['/bin/sh', '-c', command] : undefined;
+}
+
 /** A parsed script line. */
 export interface ScriptLine {
   /** The command string as keepalived's stage 1 yields it (outer quotes removed). */
@@ -87,7 +95,7 @@ export function splitArgv(cmd: string): string[] {
 export function parseScriptLine(text: string): ScriptLine | undefined {
   const words = splitScriptWords(text);
   if (words.length === 0) return undefined;
-  const argv = splitArgv(words[0]!);
+  const argv = shellForm(words[0]!) ?? splitArgv(words[0]!);
   if (argv.length === 0) return undefined;
   const out: ScriptLine = { command: words[0]!, argv };
   let user = words[1];

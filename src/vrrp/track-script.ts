@@ -56,7 +56,9 @@ export class ScriptTracker extends EventEmitter {
 
   private async loop(): Promise<void> {
     if (this.stopped) return;
-    const r = await runScript(splitScriptLine(this.spec.script), this.spec.timeoutMs);
+    // keepalived runs `</dev/tcp/host/port`-style lines with system(3) (lib/notify.c check_script_secure, SC_SYSTEM).
+    const argv = /^<[ \t]*\//.test(this.spec.script) ? ['/bin/sh', '-c', this.spec.script] : splitScriptLine(this.spec.script);
+    const r = await runScript(argv, this.spec.timeoutMs);
     if (this.stopped) return;
     this.record(r.code === 0);
     this.timer = setTimeout(() => void this.loop(), this.spec.intervalMs);

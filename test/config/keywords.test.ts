@@ -146,7 +146,7 @@ const cases: Case[] = [
   { table: 'virtual_server', text: vs(' lb_algo mh\n mh-port\n mh-fallback\n lb_kind TUN type gue port 6080'), want: { [S + 'scheduler']: 'mh', [S + 'schedFlags']: ['mh-fallback', 'mh-port'], [R + 'forward']: 'tun', [R + 'tunType']: 'gue' } },
   { table: 'virtual_server', text: vs(' lvs_sched rr\n sh-port'), diags: ['flag-scheduler'], want: { [S + 'schedFlags']: [] } },
   { table: 'virtual_server', text: vs(' lvs_sched bogus'), diags: ['no-scheduler', 'bad-value'], want: { [S + 'scheduler']: 'wlc' } },
-  { table: 'virtual_server', text: vs(' persistence_timeout 600\n persistence_granularity 255.255.255.0\n persistence_engine sip'), want: { [S + 'persistenceTimeoutS']: 600, [S + 'netmask']: '255.255.255.0', [S + 'persistenceEngine']: 'sip' } },
+  { table: 'virtual_server', text: vs(' persistence_timeout 600\n persistence_granularity 255.255.255.0\n persistence_engine sip'), diags: ['not-implemented'], want: { [S + 'persistenceTimeoutS']: 600, [S + 'netmask']: '255.255.255.0', [S + 'persistenceEngine']: 'sip' } },
   { table: 'virtual_server', text: vs(' persistence_timeout'), want: { [S + 'persistenceTimeoutS']: 360 } },
   { table: 'virtual_server', text: vs(' persistence_granularity 255.255.0.0'), want: { [S + 'persistenceTimeoutS']: 360, [S + 'netmask']: '255.255.0.0' } },
   { table: 'virtual_server', text: vs(' protocol SCTP'), want: { [S + 'key.protocol']: 'sctp' } },
