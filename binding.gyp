@@ -8,7 +8,8 @@
         "native/afpacket.cc",
         "native/offload.cc",
         "native/rawsock.cc",
-        "native/xdp.cc"
+        "native/xdp.cc",
+        "native/sysd.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=9", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],

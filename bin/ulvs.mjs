@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // `ulvs` entry: runs the compiled CLI from dist/ (built by `npm ci` / `npm run build`).
+// First thing: a SIGUSR1 listener, so the signal (keepalived's DATA dump) never opens Node's inspector.
+process.on('SIGUSR1', () => {});
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 

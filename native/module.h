@@ -8,4 +8,5 @@ void InitNfqueue(Napi::Env env, Napi::Object exports);
 void InitAfPacket(Napi::Env env, Napi::Object exports);
 void InitRawSock(Napi::Env env, Napi::Object exports);
 void InitXdp(Napi::Env env, Napi::Object exports);
+void InitSysd(Napi::Env env, Napi::Object exports);
 }  // namespace ulvs

@@ -3,12 +3,13 @@
 // project and its tests use, runs `npm ci` (which builds the native addon and dist/), and rebuilds what
 // is stale. A second run with everything in place does nothing and prints nothing with --quiet.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const quiet = process.argv.includes('--quiet');
+const removeLinks = process.argv.includes('--remove-links');
 const say = (m) => { if (!quiet) process.stderr.write(`setup: ${m}\n`); };
 const loud = (m) => process.stderr.write(`setup: ${m}\n`);
 
@@ -66,6 +67,54 @@ function newest(dir, exts) {
 }
 const mtime = (p) => (existsSync(p) ? statSync(p).mtimeMs : 0);
 
+/** The commands, as package.json's "bin" would give them (kept out of package.json: see linkCommands). */
+export const COMMANDS = { ulvs: 'bin/ulvs.mjs', ulvsadm: 'bin/ulvsadm.mjs', 'ulvs-keepalived': 'bin/ulvs-keepalived.mjs' };
+const LINK_DIR = process.env.ULVS_LINK_DIR ?? '/usr/local/bin';
+
+/** A symlink's target, or undefined when `p` is not a symlink. */
+function linkTarget(p) {
+  try { return lstatSync(p).isSymbolicLink() ? readlinkSync(p) : undefined; } catch { return undefined; }
+}
+
+/**
+ * Puts the commands on PATH the way `npm link` does: symlinks in /usr/local/bin to this checkout's bin/,
+ * and in node_modules/.bin so `npx ulvs` runs them. package.json has no "bin" on purpose: with one,
+ * `npx ulvs` inside the checkout installs the checkout itself into the npx cache, whose install script
+ * npm 11 refuses (ESTRICTALLOWSCRIPTS; npx ignores the project's allowScripts by design).
+ * A link to another checkout is replaced (the last checkout set up wins); a regular file is left alone.
+ */
+function linkCommands() {
+  for (const [name, rel] of Object.entries(COMMANDS)) {
+    const target = path.join(root, rel);
+    for (const [dir, want] of [[path.join(root, 'node_modules/.bin'), path.relative(path.join(root, 'node_modules/.bin'), target)], [LINK_DIR, target]]) {
+      const p = path.join(dir, name);
+      const cur = linkTarget(p);
+      if (cur === want) continue;
+      if (cur === undefined && existsSync(p)) { say(`${p} exists and is not a link: left alone`); continue; }
+      if (dir === LINK_DIR && process.getuid?.() !== 0) { say(`not root: ${name} is not linked into ${LINK_DIR}`); continue; }
+      mkdirSync(dir, { recursive: true });
+      if (cur !== undefined) rmSync(p, { force: true });
+      symlinkSync(want, p);
+      say(`linked ${p} -> ${want}`);
+    }
+  }
+}
+
+/** Removes the links linkCommands made (those pointing into this checkout). */
+function unlinkCommands() {
+  for (const [name, rel] of Object.entries(COMMANDS)) {
+    for (const p of [path.join(root, 'node_modules/.bin', name), path.join(LINK_DIR, name)]) {
+      const cur = linkTarget(p);
+      if (cur !== undefined && path.resolve(path.dirname(p), cur) === path.join(root, rel)) { rmSync(p); loud(`removed ${p}`); }
+    }
+  }
+}
+
+if (removeLinks) {
+  unlinkCommands();
+  process.exit(0);
+}
+
 // 1. Debian packages.
 const missing = missingPackages();
 if (missing.length) {
@@ -98,4 +147,6 @@ if (!existsSync(installedLock) || mtime(lock) > mtime(installedLock)) {
     sh([process.execPath, 'node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { env });
   }
 }
+// 3. The commands on PATH (ulvs, ulvsadm, ulvs-keepalived) and for npx.
+linkCommands();
 say('everything is in place');

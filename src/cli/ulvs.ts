@@ -7,6 +7,8 @@ import { UsageError, UserError, type CliCommand } from './command.js';
 /** Subcommands in the order `ulvs --help` lists them, with their one-line summaries. */
 export const COMMANDS: ReadonlyArray<readonly [name: string, summary: string]> = [
   ['run', 'run the director: VRRP, health checks and the data plane from a keepalived.conf'],
+  ['keepalived', "keepalived's command line (-f -n -l -D -P -C -p -t --signum ...): supervisor + daemon, for keepalived units"],
+  ['cleanup', 'remove what a dead daemon left in this network namespace (rules, VIPs): for ExecStopPost'],
   ['reload', 'make the running daemon re-read its configuration (like SIGHUP)'],
   ['status', 'show the running daemon\'s state'],
   ['check-config', 'validate a keepalived.conf (like keepalived -t, stricter)'],

@@ -45,3 +45,26 @@ export const loadDaemonConfig: ConfigLoader = async (file) => {
     model: r.model,
   };
 };
+
+/** Which parts of a file the daemon runs (keepalived -P: VRRP only, -C: virtual servers and checkers only). */
+export type Subsystems = 'all' | 'vrrp' | 'check';
+
+/** A loader with keepalived's -i config id and -P/-C subsystem choice applied to what loadDaemonConfig gives. */
+export function daemonConfigLoader(o: { configId?: string; subsystems?: Subsystems }): ConfigLoader {
+  return async (file) => {
+    const r = await loadConfigInWorker(file, { hostChecks: true, ...(o.configId !== undefined ? { configId: o.configId } : {}) });
+    const errors = r.diagnostics.filter((d) => d.severity === 'error').map(where);
+    const warnings = r.diagnostics.filter((d) => d.severity === 'warning').map(where);
+    const vrrpOnly = o.subsystems === 'vrrp';
+    const checkOnly = o.subsystems === 'check';
+    const model = { ...r.model } as Partial<typeof r.model>;
+    if (vrrpOnly && model.ipvs) model.ipvs = { ...model.ipvs, services: [] };
+    if (vrrpOnly) delete model.health;
+    if (checkOnly) delete model.vrrp;
+    return {
+      ok: r.ok && errors.length === 0, errors, warnings,
+      services: vrrpOnly ? [] : r.model.ipvs?.services ?? [], timeouts: r.model.ipvs?.timeouts,
+      hasVrrp: !checkOnly && (r.model.vrrp?.instances?.length ?? 0) > 0, model,
+    };
+  };
+}

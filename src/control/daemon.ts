@@ -24,6 +24,8 @@ import { notifyFifos, type NotifyFifoConfig } from '../util/notify-fifo.js';
 import { mailAlerts } from './mail-alerts.js';
 import type { SmtpAlertConfig } from '../config/types.js';
 import type { HealthServiceSpec } from '../health/types.js';
+import type { VrrpConfig } from '../vrrp/types.js';
+import type { DumpInput } from './keepalived-dumps.js';
 
 /** Everything a daemon is made of. */
 export interface DaemonOptions {
@@ -82,7 +84,15 @@ export class Daemon {
   /** Successful and refused (re)loads, and the time of the last success (ms since the epoch). */
   readonly reloadStats = { ok: 0, failed: 0, lastSuccessMs: 0 };
 
+  /** The VRRP part of the configuration in force (for keepalived's dump files). */
+  private vrrpModel?: VrrpConfig;
+
   constructor(readonly opts: DaemonOptions) {}
+
+  /** What keepalived's DATA/STATS/JSON dumps read: the VRRP config in force, the instances, the IPVS listing. */
+  dumpInput(): DumpInput {
+    return { vrrp: this.vrrpModel, instances: this.opts.vrrp?.instances() ?? [], listing: this.listing(), nowS: Date.now() / 1000 };
+  }
 
   /** Loads the configuration (refusing it whole on error), applies it, and opens the control socket. */
   async start(): Promise<void> {
@@ -114,6 +124,7 @@ export class Daemon {
         this.converge(cfg);
         await this.publish();
         await this.opts.vrrp?.apply(cfg.model);
+        this.vrrpModel = (cfg.model as { vrrp?: VrrpConfig } | undefined)?.vrrp;
       } finally {
         this.mutating = false;
       }
@@ -153,6 +164,7 @@ export class Daemon {
         report.failed = [...r.failed, ...drift.failed];
         await this.publish();
         await this.opts.vrrp?.apply(cfg.model);
+        this.vrrpModel = (cfg.model as { vrrp?: VrrpConfig } | undefined)?.vrrp;
       } finally {
         this.mutating = false;
       }

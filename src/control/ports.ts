@@ -61,6 +61,11 @@ export interface VrrpInstanceView extends Omit<VrrpSample, 'instance'> {
   name: string;
   family: 4 | 6;
   interface: string;
+  /** keepalived's become_master / release_master / pri_zero counters (for its dump files). */
+  becomeMaster?: number;
+  releaseMaster?: number;
+  priorityZeroReceived?: number;
+  priorityZeroSent?: number;
 }
 
 /** What the daemon needs from the VRRP manager. */

@@ -154,8 +154,11 @@ function match(s: Selector, dir: 'dst' | 'src'): string[] {
   return out;
 }
 
+// --queue-bypass: while no worker has the queue bound (a crash, a restart), the kernel handles the packet
+// instead of dropping it, so a dead daemon's rules never black-hole traffic.
 function queueTarget(p: DirectorNetPlan): string[] {
-  return p.workers > 1 ? ['-j', 'NFQUEUE', '--queue-balance', `${p.queueBase}:${p.queueBase + p.workers - 1}`] : ['-j', 'NFQUEUE', '--queue-num', String(p.queueBase)];
+  const q = p.workers > 1 ? ['--queue-balance', `${p.queueBase}:${p.queueBase + p.workers - 1}`] : ['--queue-num', String(p.queueBase)];
+  return ['-j', 'NFQUEUE', ...q, '--queue-bypass'];
 }
 
 /** The iptables/ip6tables rules of a plan, as [family, table, argv-after-table] (for tests and --dry-run). */

@@ -138,3 +138,17 @@ export interface NativeXdpAddon {
   /** Closes a program, map or link fd. */
   bpfClose(fd: number): void;
 }
+
+/** A signal watcher made by watchSignal (native/sysd.cc). */
+export interface SignalWatchHandle {
+  /** Stops watching; the signal's previous disposition is restored by libuv when the last watcher goes. */
+  close(): void;
+}
+
+/** Signals by number and the systemd notify socket (native/sysd.cc). */
+export interface SysdModule {
+  /** Calls cb(signum) on this thread's event loop on every delivery of signum (any number, real-time ones too). */
+  watchSignal(signum: number, cb: (signum: number) => void): SignalWatchHandle;
+  /** Sends one sd_notify(3) datagram (e.g. "READY=1") to $NOTIFY_SOCKET; false when there is none. */
+  sdNotify(state: string): boolean;
+}

@@ -175,11 +175,12 @@ export class VrrpManager extends EventEmitter {
   private started = false;
 
   /** The daemon's status/metrics view of every instance (control/ports.ts VrrpInstanceView). */
-  instances(): { name: string; vrid: number; family: VrrpFamily; interface: string; state: string; priority: number; effectivePriority: number; transitions: number; advertsSent: number; advertsReceived: number; advertsDropped: Record<string, number> }[] {
+  instances(): { name: string; vrid: number; family: VrrpFamily; interface: string; state: string; priority: number; effectivePriority: number; transitions: number; advertsSent: number; advertsReceived: number; advertsDropped: Record<string, number>; becomeMaster: number; releaseMaster: number; priorityZeroReceived: number; priorityZeroSent: number }[] {
     return [...this.instances_().values()].map((i) => ({
       name: i.name, vrid: i.spec.vrid, family: i.spec.family, interface: i.spec.interface, state: i.state, priority: i.spec.priority,
       effectivePriority: i.priority, transitions: i.stats.becomeMaster + i.stats.releaseMaster, advertsSent: i.stats.advertsSent,
       advertsReceived: i.stats.advertsReceived, advertsDropped: { ...i.stats.drops } as Record<string, number>,
+      becomeMaster: i.stats.becomeMaster, releaseMaster: i.stats.releaseMaster, priorityZeroReceived: i.stats.priorityZeroReceived, priorityZeroSent: i.stats.priorityZeroSent,
     }));
   }
   private instances_(): Map<string, VrrpInstance> { return this.instanceMap; }

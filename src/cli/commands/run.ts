@@ -9,7 +9,12 @@ import { createDataPlane, createHealth, createVrrp, type DataPlaneOptions } from
 import { capabilityProblem } from '../../control/capabilities.js';
 import { loadDaemonConfig } from '../../control/config-source.js';
 import { Daemon, DaemonStartError } from '../../control/daemon.js';
-import { createLogger } from '../../control/logger.js';
+import { createLogger, type Logger } from '../../control/logger.js';
+import type { ConfigLoader } from '../../control/config-source.js';
+import { installDaemonSignals } from '../../control/daemon-signals.js';
+import { inferInterfaces } from '../../control/infer-interfaces.js';
+import { serviceNotifier } from '../../control/service-notify.js';
+import type { VrrpConfig } from '../../vrrp/types.js';
 import { defaultInterfaces } from '../../io/host-env.js';
 import { daemonMetricsSource } from '../../control/metrics-source.js';
 import { defaultPidPath, defaultSocketPath } from '../../control/runtime-paths.js';
@@ -27,16 +32,20 @@ options:
       --log-json          log JSON lines instead of text
       --socket PATH       control socket (default /run/ulvs/<netns-id>/ulvs.sock, or $ULVS_SOCKET)
       --pid-file PATH     pid file (default /run/ulvs/<netns-id>/ulvs.pid)
-      --backend NAME      data plane: nfqueue (default), afpacket, or none (keep and list rules, forward nothing)
+      --backend NAME      data plane: nfqueue (default), afpacket, or none (keep and list rules, forward nothing;
+                          the default for a file with no virtual_server)
       --workers N         data-plane worker threads (default 1)
-      --iface IF          the director's interface (repeat for several; default: every Ethernet interface that is up)
+      --iface IF          the director's interfaces (repeat for several; default: the VRRP interfaces and
+                          the routes to the virtual servers and real servers, else every Ethernet interface that is up)
       --queue-base N      first NFQUEUE number (worker i uses N+i; default 0)
       --afp-ring V        AF_PACKET ring: 2 (default: each packet handled as it arrives) or 3
                           (block batching: a packet of a quiet flow waits up to 1 ms)
       --metrics HOST:PORT /metrics address (default ${DEFAULT_METRICS_ADDRESS}); --no-metrics disables it
       --no-metrics
 
-signals: HUP reloads the file (a broken file changes nothing), TERM/INT stop cleanly.
+signals: HUP reloads the file (a broken file changes nothing), TERM/INT stop cleanly, USR1 writes
+/tmp/keepalived.data, USR2 /tmp/keepalived.stats, 36 (keepalived --signum=JSON) /tmp/keepalived.json;
+any other signal that would end the process stops cleanly first. 'ulvs keepalived' adds a supervisor.
 Needs CAP_NET_ADMIN and CAP_NET_RAW (not with --backend none and no vrrp_instance).`;
 
 async function run(argv: string[]): Promise<number> {
@@ -59,22 +68,47 @@ async function run(argv: string[]): Promise<number> {
   if (v['afp-ring'] !== undefined && v['afp-ring'] !== '2' && v['afp-ring'] !== '3') throw new UsageError(`--afp-ring must be 2 or 3, not '${v['afp-ring']}'`);
   const workers = Number(v.workers ?? '1');
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new UsageError('--workers must be an integer from 1 to 64');
+  const log = createLogger(!!v['log-json']);
+  return runDaemon({
+    file, backend: v.backend === undefined ? undefined : backend, workers, interfaces: v.iface, queueBase: v['queue-base'] ? Number(v['queue-base']) : undefined,
+    afpRing: v['afp-ring'] === '3' ? 3 : undefined, socketPath: v.socket, pidPath: v['pid-file'], metrics: v['no-metrics'] ? false : v.metrics, log,
+    loadConfig: loadDaemonConfig,
+  });
+}
+
+/** What runDaemon needs: `ulvs run`'s options, or what `ulvs keepalived` made of keepalived's. */
+export interface DaemonParams {
+  file: string;
+  /** undefined: nfqueue when the file has virtual servers, none when it has only VRRP. */
+  backend?: DataPlaneOptions['backend'];
+  workers: number;
+  /** undefined or empty: from the config and the routing table (infer-interfaces.ts). */
+  interfaces?: string[];
+  queueBase?: number;
+  afpRing?: 2 | 3;
+  socketPath?: string;
+  pidPath?: string;
+  /** false: no /metrics; a string: its address. */
+  metrics?: string | false;
+  log: Logger;
+  loadConfig: ConfigLoader;
+  /** keepalived's tmp_dir for the dump files (default /tmp). */
+  tmpDir?: string;
+}
+
+/** Runs the daemon in this process until TERM/INT (or a fatal signal); resolves to the exit code. */
+export async function runDaemon(p: DaemonParams): Promise<number> {
+  const log = p.log;
+  const { backend, interfaces } = await dataPlaneShape(p);
   if (backend !== 'none') {
     const problem = capabilityProblem();
     if (problem) throw new UserError(problem);
   }
-  const log = createLogger(!!v['log-json']);
   await raiseFdLimit((m) => log.warn(m));
-  const socketPath = v.socket ?? defaultSocketPath();
-  const pidPath = v['pid-file'] ?? defaultPidPath();
-  let interfaces = v.iface ?? [];
-  if (backend !== 'none' && !interfaces.length) {
-    interfaces = await defaultInterfaces();
-    if (!interfaces.length) throw new UserError('no Ethernet interface is up: name the director\'s interface with --iface IF');
-    log.info('director interfaces (no --iface given)', { interfaces: interfaces.join(',') });
-  }
-  const dataPlane = await createDataPlane({ backend, workers, interfaces, queueBase: v['queue-base'] ? Number(v['queue-base']) : undefined, afpRing: v['afp-ring'] === '3' ? 3 : undefined }, log);
-  const daemon = new Daemon({ configFile: file, socketPath, pidPath, logger: log, loadConfig: loadDaemonConfig, dataPlane, vrrp: await createVrrp(log), health: await createHealth(log) });
+  const socketPath = p.socketPath ?? defaultSocketPath();
+  const pidPath = p.pidPath ?? defaultPidPath();
+  const dataPlane = await createDataPlane({ backend, workers: p.workers, interfaces, queueBase: p.queueBase, afpRing: p.afpRing }, log);
+  const daemon = new Daemon({ configFile: p.file, socketPath, pidPath, logger: log, loadConfig: p.loadConfig, dataPlane, vrrp: await createVrrp(log), health: await createHealth(log) });
   try {
     await daemon.start();
   } catch (e) {
@@ -83,30 +117,63 @@ async function run(argv: string[]): Promise<number> {
     throw new UserError((e as Error).message);
   }
   let metrics: MetricsServer | undefined;
-  if (!v['no-metrics']) {
+  if (p.metrics !== false) {
     try {
-      metrics = await startMetricsServer(v.metrics ?? DEFAULT_METRICS_ADDRESS, createMetricsRegistry(daemonMetricsSource(daemon)));
+      metrics = await startMetricsServer(p.metrics ?? DEFAULT_METRICS_ADDRESS, createMetricsRegistry(daemonMetricsSource(daemon)));
       log.info('metrics listening', { address: `${metrics.address.host}:${metrics.address.port}` });
     } catch (e) {
       await daemon.stop();
       throw new UserError(`cannot serve /metrics: ${(e as Error).message}`);
     }
   }
+  const supervised = process.env.ULVS_SUPERVISED === '1' && typeof process.send === 'function';
+  const notifier = serviceNotifier(supervised ? {} : process.env);
+  const send = (m: string): void => { if (supervised && process.connected) process.send!({ ulvs: m }); };
+  const onOrphaned = (): void => { log.warn('the supervisor is gone: stopping'); process.kill(process.pid, 'SIGTERM'); };
   return new Promise<number>((resolve) => {
-    const onHup = (): void => { log.info('SIGHUP: reloading'); void daemon.reload().catch((e) => log.error(`reload failed: ${(e as Error).message}`)); };
-    const onStop = (sig: string) => (): void => {
-      log.info(`${sig}: stopping`);
-      process.off('SIGHUP', onHup);
-      void (async () => {
-        await metrics?.close();
-        await daemon.stop();
-        resolve(0);
-      })();
-    };
-    process.on('SIGHUP', onHup);
-    process.once('SIGTERM', onStop('SIGTERM'));
-    process.once('SIGINT', onStop('SIGINT'));
+    let beat: NodeJS.Timeout | undefined;
+    let stopWatchdog = (): void => undefined;
+    const uninstall = installDaemonSignals({
+      reload: () => daemon.reload(), dumpInput: () => daemon.dumpInput(), log, tmpDir: p.tmpDir,
+      onReloading: (phase) => { if (phase === 'done') { send('reloaded'); notifier.notify('READY=1'); } else notifier.notify('RELOADING=1'); },
+      stop: (sig, code) => {
+        log.info(`${sig}: stopping`);
+        notifier.notify('STOPPING=1');
+        uninstall();
+        if (beat) clearInterval(beat);
+        stopWatchdog();
+        void (async () => {
+          await metrics?.close();
+          await daemon.stop();
+          if (supervised) { process.off('disconnect', onOrphaned); if (process.connected) process.disconnect(); }
+          resolve(code);
+        })();
+      },
+    });
+    // The supervisor is gone (kill -9 of it): stop cleanly rather than run on unsupervised.
+    if (supervised) process.once('disconnect', onOrphaned);
+    send('ready');
+    notifier.notify('READY=1');
+    stopWatchdog = notifier.startWatchdog(() => true);
+    if (supervised) { beat = setInterval(() => send('alive'), 1000); beat.unref(); }
   });
+}
+
+/** The backend and interfaces to run: as given, else from the file (no virtual server: no data plane). */
+async function dataPlaneShape(p: DaemonParams): Promise<{ backend: DataPlaneOptions['backend']; interfaces: string[] }> {
+  if (p.backend === 'none') return { backend: 'none', interfaces: p.interfaces ?? [] };
+  if (p.interfaces?.length && p.backend) return { backend: p.backend, interfaces: p.interfaces };
+  const cfg = await p.loadConfig(p.file);
+  if (!cfg.ok) return { backend: p.backend ?? 'nfqueue', interfaces: p.interfaces ?? [] }; // the daemon reports the errors
+  if (!cfg.services.length && !p.backend) return { backend: 'none', interfaces: [] };
+  const backend = p.backend ?? 'nfqueue';
+  if (p.interfaces?.length) return { backend, interfaces: p.interfaces };
+  const vrrpIfs = ((cfg.model as { vrrp?: VrrpConfig } | undefined)?.vrrp?.instances ?? []).map((i) => i.interface);
+  let interfaces = await inferInterfaces(cfg.services, vrrpIfs);
+  if (!interfaces.length) interfaces = await defaultInterfaces();
+  if (!interfaces.length) throw new UserError(`${p.file}: no interface found for the virtual servers (no route to them or their real servers, no Ethernet interface up): give --iface IF`);
+  p.log.info('interfaces from the configuration and the routing table', { interfaces });
+  return { backend, interfaces };
 }
 
 /** `ulvs run`. */
