@@ -154,6 +154,16 @@ function match(s: Selector, dir: 'dst' | 'src'): string[] {
   return out;
 }
 
+/** The ICMP error types IPVS relates to connections (ip_vs_in_icmp: unreachable, source quench, time exceeded; ip_vs_in_icmp_v6: every ICMPv6 error). */
+const ICMP_ERRORS = {
+  4: ['destination-unreachable', 'source-quench', 'time-exceeded'],
+  6: ['destination-unreachable', 'packet-too-big', 'time-exceeded', 'parameter-problem'],
+} as const;
+
+function icmpMatch(f: 4 | 6, type: string): string[] {
+  return f === 4 ? ['-p', 'icmp', '-m', 'icmp', '--icmp-type', type] : ['-p', 'ipv6-icmp', '-m', 'icmp6', '--icmpv6-type', type];
+}
+
 // --queue-bypass: while no worker has the queue bound (a crash, a restart), the kernel handles the packet
 // instead of dropping it, so a dead daemon's rules never black-hole traffic.
 function queueTarget(p: DirectorNetPlan): string[] {
@@ -171,6 +181,16 @@ export function iptablesRules(p: DirectorNetPlan): Array<[4 | 6, 'raw' | 'mangle
     for (const s of p.services) out.push([s.family, 'mangle', ['-A', CHAIN, ...match(s, 'dst'), ...tag, ...queueTarget(p)]]);
     for (const m of p.fwmarks) out.push([m.family, 'mangle', ['-A', CHAIN, '-m', 'mark', '--mark', String(m.mark), ...tag, ...queueTarget(p)]]);
     for (const s of p.natReplies) out.push([s.family, 'mangle', ['-A', CHAIN, ...match(s, 'src'), ...tag, ...queueTarget(p)]]);
+    // ICMP errors about our connections (ip_vs_in_icmp / ip_vs_out_icmp): those sent to a local address
+    // (a VIP: about a reply we sent to a client; ours: about a packet we tunnelled) and those a NAT real
+    // server sends about a packet we forwarded to it. Errors that turn out not to be ours go back unchanged.
+    const fams = planFamilies(p);
+    const natSrc = new Map<string, 4 | 6>();
+    for (const s of p.natReplies) natSrc.set(s.address, s.family);
+    for (const f of fams) {
+      for (const ty of ICMP_ERRORS[f]) out.push([f, 'mangle', ['-A', CHAIN, ...icmpMatch(f, ty), '-m', 'addrtype', '--dst-type', 'LOCAL', ...tag, ...queueTarget(p)]]);
+    }
+    for (const [a, f] of natSrc) for (const ty of ICMP_ERRORS[f]) out.push([f, 'mangle', ['-A', CHAIN, '-s', a, ...icmpMatch(f, ty), ...tag, ...queueTarget(p)]]);
   } else {
     for (const s of p.services) out.push([s.family, 'raw', ['-A', CHAIN, ...match(s, 'dst'), ...tag, '-j', 'DROP']]);
     for (const s of p.natReplies) out.push([s.family, 'raw', ['-A', CHAIN, ...match(s, 'src'), '-m', 'addrtype', '!', '--dst-type', 'LOCAL', ...tag, '-j', 'DROP']]);

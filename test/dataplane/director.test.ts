@@ -38,3 +38,12 @@ t.test('DR on NFQUEUE moves the local table in the families of its routes', asyn
   t.same(drRuleFamilies(both), ['-6', '-4']);
   t.same(drRuleFamilies(planDirectorNet(rules, { backend: 'afpacket', interfaces: ['eth0'], workers: 1, drDests: [{ mark: 1, slot: 0, address: 'fd75:6c76::21' }] })), [], 'AF_PACKET has no DR routes');
 });
+
+t.test('NFQUEUE queues the ICMP errors IPVS relates to connections (to local addresses, and from NAT real servers)', async (t) => {
+  const nat = parseRulesText('-A -t 10.0.0.100:80 -s rr\n-a -t 10.0.0.100:80 -r 10.0.0.2:8080 -m -w 1\n', 'nat.rules');
+  const rules = iptablesRules(planDirectorNet(nat, { backend: 'nfqueue', interfaces: ['eth0'], workers: 1 })).map(([, , a]) => a.join(' '));
+  t.ok(rules.some((r) => /--icmp-type destination-unreachable -m addrtype --dst-type LOCAL .*NFQUEUE/.test(r)), 'frag-needed to a VIP is queued');
+  t.ok(rules.some((r) => /-s 10\.0\.0\.2\S* -p icmp -m icmp --icmp-type time-exceeded .*NFQUEUE/.test(r)), 'errors from a NAT real server are queued');
+  const afp = iptablesRules(planDirectorNet(nat, { backend: 'afpacket', interfaces: ['eth0'], workers: 1 })).map(([, , a]) => a.join(' '));
+  t.notOk(afp.some((r) => r.includes('icmp')), 'AF_PACKET sees ICMP through its ring filter, no rule');
+});
