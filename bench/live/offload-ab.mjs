@@ -3,23 +3,28 @@
 // bench/live/c). "off": every veth with checksumming, TSO, GSO and GRO off (what the lab did before
 // issue 13: frames arrive as a wire carries them, nothing to finish). "on": the veths' defaults, so the
 // director completes CHECKSUM_PARTIAL checksums, cuts TSO super-frames into segments and resolves every
-// next hop actively (ARP/ND via the kernel, `ip monitor neigh`). ulvs NAT, 1 worker, on lb1; per run and
+// next hop actively (ARP/ND via the kernel, `ip monitor neigh`). With --before DIR (a built checkout of
+// the code before issue 13: `git archive cc59cef | tar -x -C DIR`, node_modules linked, `npx tsc -p
+// tsconfig.build.json`, `node scripts/build-native.mjs`), a third variant "before": that code with
+// offloads off, the only way it forwarded (no completion, no segmentation, passive neighbours).
+// ulvs NAT, 1 worker, on lb1; per run and
 // workload a fresh director: bulk upload and download of 16 MiB through the VIP (socat / curl), wrk
 // keep-alive (2 threads, 32 connections, 4 s), 64-byte UDP (udp-gen, 3 s). CPU per packet = utime+stime
 // of the director process over the workload ÷ packets its pipeline handled (a super-frame counts as
 // the segments it was cut into, so both variants count the same wire packets). Prints every run, the
 // medians and the on/off ratios (markdown), for bench/live.md.
-//   node bench/live/offload-ab.mjs [--reps 3] [--workers 1]
+//   node bench/live/offload-ab.mjs [--reps 3] [--workers 1] [--mib 16] [--before DIR]
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Lab } from '../../dist/lab/lab.js';
 import * as m from '../../dist/lab/modes.js';
 import { addr4, LAB_ADDR, LAB_HTTP_PORT } from '../../dist/lab/topology.js';
 
-const { values } = parseArgs({ options: { reps: { type: 'string', default: '3' }, workers: { type: 'string', default: '1' } } });
+const { values } = parseArgs({ options: { reps: { type: 'string', default: '3' }, workers: { type: 'string', default: '1' }, mib: { type: 'string', default: '16' }, before: { type: 'string' } } });
+const mBefore = values.before ? await import(`${values.before}/dist/lab/modes.js`) : undefined;
 const CDIR = new URL('./c/', import.meta.url).pathname;
 const VIP = LAB_ADDR.vip4;
-const MIB = 16;
+const MIB = Number(values.mib);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const lab = await Lab.up({ id: 'offab' });
 let cleaned;
@@ -36,7 +41,8 @@ const WORKLOADS = {
   http: () => lab.exec('client', ['wrk', '-t2', '-c32', '-d4s', `http://${VIP}/`], { timeoutMs: 30000 }),
   udp: async () => lab.exec('client', [`${CDIR}bin/udp-gen`, 'eth0', await lab.mac('router', 'eth0'), VIP, '9001', '3', '0', '1024'], { timeoutMs: 30000 }),
 };
-const runs = { off: [], on: [] };
+const VARIANTS = [...(mBefore ? ['before'] : []), 'off', 'on'];
+const runs = Object.fromEntries(VARIANTS.map((v) => [v, []]));
 const load0 = (await import('node:os')).loadavg();
 try {
   const built = await lab.exec('lb1', ['sh', '-c', `${CDIR}build.sh`]);
@@ -45,11 +51,12 @@ try {
   for (const rs of rss) lab.spawn(rs.name, ['socat', '-u', 'TCP-LISTEN:9000,reuseaddr,fork', 'OPEN:/dev/null'], { stdio: 'ignore' });
   await sleep(300);
   for (let rep = 0; rep < Number(values.reps); rep++) {
-    for (const v of ['off', 'on']) {
-      await lab.setOffloads(v === 'off' ? 'off' : 'default');
+    for (const v of VARIANTS) {
+      await lab.setOffloads(v === 'on' ? 'default' : 'off');
+      const mm = v === 'before' ? mBefore : m;
       const row = {};
       for (const [name, work] of Object.entries(WORKLOADS)) {
-        const d = await m.startLabDirector(lab, { mode: 'nat', backend: 'afpacket', workers: Number(values.workers), extraRules: extra });
+        const d = await mm.startLabDirector(lab, { mode: 'nat', backend: 'afpacket', workers: Number(values.workers), extraRules: extra });
         let out = '';
         try {
           const c0 = cpu(d.child.pid);
@@ -64,6 +71,7 @@ try {
           out = await d.stop();
         }
         const pkts = Number(/packets (\d+)/.exec(out)?.[1] ?? NaN);
+        if (v === 'before') row.oversizeDrops = (row.oversizeDrops ?? 0) + counter(out, 'oversize_drops');
         row[`${name}Us`] = +((row[`${name}Cpu`] * 1e6) / pkts).toFixed(2);
         row[`${name}Pkts`] = pkts;
         if (name === 'upload') row.csum = counter(out, 'csum_completed'), row.gso = counter(out, 'gso_frames'), row.segs = counter(out, 'gso_segments');
@@ -79,17 +87,23 @@ try {
 }
 const load1 = (await import('node:os')).loadavg();
 const med = (v, k) => runs[v].map((r) => r[k]).sort((a, b) => a - b)[Math.floor(runs[v].length / 2)];
-const x = (k) => (med('on', k) / med('off', k)).toFixed(2) + '×';
+const ref = mBefore ? 'before' : 'off';
+const x = (v, k) => (med(v, k) / med(ref, k)).toFixed(2) + '×';
+const NAME = { before: 'before (old code, offloads off)', off: 'after, offloads off', on: 'after, default offloads' };
+const cols = VARIANTS.map((v) => NAME[v]);
+const row = (label, k, extra = () => '') => `| ${label} | ${VARIANTS.map((v) => `${med(v, k)}${v === ref ? '' : ` (${x(v, k)})`}`).join(' | ')} | ${extra()} |`;
 const lines = [
   `offload A/B, ulvs NAT afpacket ${values.workers} worker(s), median of ${values.reps} interleaved runs; load average ${load0.map((a) => a.toFixed(2)).join(' ')} at start, ${load1.map((a) => a.toFixed(2)).join(' ')} at the end`,
   '',
-  '| workload | CPU µs/pkt offloads off (before) | CPU µs/pkt default offloads (after) | after/before | packets off / on | throughput off / on |',
-  '|---|---:|---:|---:|---:|---:|',
-  `| upload ${MIB} MiB (client TSO → DNAT) | ${med('off', 'uploadUs')} | ${med('on', 'uploadUs')} | ${x('uploadUs')} | ${med('off', 'uploadPkts')} / ${med('on', 'uploadPkts')} | ${med('off', 'uploadMBps')} / ${med('on', 'uploadMBps')} MiB/s |`,
-  `| download ${MIB} MiB (real server TSO → SNAT) | ${med('off', 'downloadUs')} | ${med('on', 'downloadUs')} | ${x('downloadUs')} | ${med('off', 'downloadPkts')} / ${med('on', 'downloadPkts')} | ${med('off', 'downloadMBps')} / ${med('on', 'downloadMBps')} MiB/s |`,
-  `| HTTP keep-alive (wrk 4 s) | ${med('off', 'httpUs')} | ${med('on', 'httpUs')} | ${x('httpUs')} | ${med('off', 'httpPkts')} / ${med('on', 'httpPkts')} | ${med('off', 'rps')} / ${med('on', 'rps')} req/s |`,
-  `| 64-byte UDP (udp-gen 3 s, checksums complete) | ${med('off', 'udpUs')} | ${med('on', 'udpUs')} | ${x('udpUs')} | ${med('off', 'udpPkts')} / ${med('on', 'udpPkts')} | |`,
+  `CPU µs per packet (× ${NAME[ref]}):`,
   '',
-  `upload with default offloads: ${med('on', 'csum')} checksums completed, ${med('on', 'gso')} super-frames cut into ${med('on', 'segs')} segments (median run).`,
+  `| workload | ${cols.join(' | ')} | throughput ${VARIANTS.join(' / ')} |`,
+  `|---|${VARIANTS.map(() => '---:').join('|')}|---:|`,
+  row(`upload ${MIB} MiB (client TSO → DNAT)`, 'uploadUs', () => `${VARIANTS.map((v) => med(v, 'uploadMBps')).join(' / ')} MiB/s`),
+  row(`download ${MIB} MiB (real server TSO → SNAT)`, 'downloadUs', () => `${VARIANTS.map((v) => med(v, 'downloadMBps')).join(' / ')} MiB/s`),
+  row('HTTP keep-alive (wrk 4 s)', 'httpUs', () => `${VARIANTS.map((v) => med(v, 'rps')).join(' / ')} req/s`),
+  row('64-byte UDP (udp-gen 3 s, checksums complete)', 'udpUs'),
+  '',
+  `packets per upload ${VARIANTS.map((v) => med(v, 'uploadPkts')).join(' / ')}; upload with default offloads: ${med('on', 'csum')} checksums completed, ${med('on', 'gso')} super-frames cut into ${med('on', 'segs')} segments (median run).`,
 ];
 process.stdout.write('\n' + lines.join('\n') + '\n');

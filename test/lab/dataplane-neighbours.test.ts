@@ -5,7 +5,9 @@
  * - a DR real server whose MAC changes mid-run (`ip link set address`, announced with arp_notify as a
  *   NIC swap is) keeps being reached, at its new MAC;
  * - a real server that does not exist is ARPed for by the director (the kernel has an entry for it)
- *   and its packets are dropped and counted as neigh-unresolved.
+ *   and its packets are dropped and counted as neigh-unresolved;
+ * - a real server reachable only through the director's second interface (--iface eth0 --iface eth1)
+ *   is resolved and reached on that interface.
  */
 import t from 'tap';
 import { Lab, uniqueLabId } from '../../src/lab/lab.js';
@@ -77,5 +79,20 @@ t.test('neighbour resolution on afpacket', { skip: process.getuid?.() !== 0 && '
     const out = await director.stop();
     stopped = true;
     t.ok(dropped(out, 'neigh-unresolved') >= 1, `its packets are dropped as neigh-unresolved (${dropped(out, 'neigh-unresolved')})`);
+  });
+
+  await t.test('real server behind a second director interface', async (t) => {
+    // A second link lb1:eth1 -- rs3:eth1 (198.19.9.0/24), the only way to rs3's address 198.19.9.2.
+    await lab.execOk('lb1', ['ip', 'link', 'add', 'eth1', 'type', 'veth', 'peer', 'name', 'eth1', 'netns', lab.ns('rs3')]);
+    t.teardown(() => lab.exec('lb1', ['ip', 'link', 'del', 'eth1']));
+    await lab.execOk('lb1', ['sh', '-c', 'ip addr add 198.19.9.1/24 dev eth1 && ip link set eth1 up']);
+    await lab.execOk('rs3', ['sh', '-c', 'ip addr add 198.19.9.2/24 dev eth1 && ip link set eth1 up']);
+    const undo = await prepareRealServers(lab, 'dr');
+    t.teardown(() => undo());
+    const rules = `-A -t ${LAB_ADDR.vip4}:${LAB_HTTP_PORT} -s rr\n-a -t ${LAB_ADDR.vip4}:${LAB_HTTP_PORT} -r 198.19.9.2:${LAB_HTTP_PORT} -g -w 1\n`;
+    const director = await startLabDirector(lab, { mode: 'dr', backend: 'afpacket', workers: 1, rules, extraArgs: ['--iface', 'eth1'] });
+    t.teardown(() => director.stop());
+    t.same(countByServer(await requestsThroughVip(lab, 3)), { rs3: 3 }, 'every request answered by rs3 through eth1');
+    t.match((await lab.exec('lb1', ['ip', 'neigh', 'show', '198.19.9.2'])).stdout, /dev eth1 lladdr/, 'resolved on eth1');
   });
 });
