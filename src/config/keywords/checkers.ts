@@ -59,7 +59,7 @@ export const urlTable: BlockTable = {
     status_code: { field: 'statusCodes', kind: 'custom', parse: statusCodes },
     virtualhost: { field: 'virtualhost', kind: 'string' },
     regex: { field: 'regex', kind: 'string' },
-    regex_no_match: { field: 'regexNoMatch', kind: 'flag' },
+    regex_no_match: ignored('response bodies are not matched against regex'),
     regex_options: ignored('regex options are not applied'),
     regex_min_offset: ignored(),
     regex_max_offset: ignored(),
