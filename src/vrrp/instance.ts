@@ -34,6 +34,8 @@ export interface InstanceDeps {
   addRoutes?(routes: readonly IpRouteSpec[], rules: readonly IpRuleSpec[]): Promise<string[]>;
   /** no_accept: drop (on) or pass (off) traffic to/from the VIPs while MASTER (default: iptables, no-accept.ts). */
   filterVips?(vips: readonly VipSpec[], on: boolean): Promise<string[]>;
+  /** use_vmac without vmac_xmit_base: the VMAC was set up before the transport was bound to it (these errors). */
+  vmacSetup?: string[];
   /** Writes a line to the notify FIFOs (notify_fifo, vrrp_notify_fifo). */
   writeFifo?(line: string): void;
   /** Removes virtual_rules then virtual_routes. */
@@ -125,7 +127,7 @@ export class VrrpInstance extends EventEmitter implements AdvertSink {
       if (!info.up && !this.spec.dontTrackPrimary) this.faults.add(`interface ${info.name} down`);
     }
     this.srcIp = this.spec.srcIp ?? (this.spec.family === 4 ? this.pickIpv4(info) : info?.linkLocal6[0]) ?? '';
-    if (this.spec.useVmac && info) for (const e of await setupVmac(this.spec)) { this.deps.log(`${this.name}: ${e}`); this.faults.add('use_vmac'); }
+    if (this.spec.useVmac && info) for (const e of this.deps.vmacSetup ?? await setupVmac(this.spec)) { this.deps.log(`${this.name}: ${e}`); this.faults.add('use_vmac'); }
     if (!this.srcIp) this.faults.add('no source address');
     for (const v of [...this.spec.vips, ...this.spec.excludedVips]) {
       const dev = v.dev ?? this.vipDev;

@@ -19,6 +19,7 @@ import { addVipsFast, closeIpBatch, removeVipsFast } from './vip.js';
 import { addRoutesAndRules, closeRouteBatches, removeRoutesAndRules } from './routes.js';
 import { StaticSet } from './statics.js';
 import { LinkMonitor } from './link-monitor.js';
+import { advertsOnVmac, setupVmac, vmacOf } from './vmac.js';
 import { removeNoAcceptChains } from './no-accept.js';
 import { FileProcessTrackers } from './file-process-trackers.js';
 import { fifoVrrpLine, notifyFifos } from '../util/notify-fifo.js';
@@ -56,7 +57,7 @@ export interface VrrpInstanceStatus {
 /** The key keepalived's vrrp_exist matches instances by on reload. */
 export function reloadKey(s: VrrpInstanceSpec): string {
   const uni = s.unicastPeers.length > 0;
-  return [s.vrid, s.family, s.interface, uni ? 'u' : 'm', uni ? (s.srcIp ?? '') : (s.mcastGroup ?? ''), String(s.useVmac ?? '')].join('|');
+  return [s.vrid, s.family, s.interface, uni ? 'u' : 'm', uni ? (s.srcIp ?? '') : (s.mcastGroup ?? ''), String(s.useVmac ?? ''), s.vmacXmitBase ? 'xb' : ''].join('|');
 }
 
 /** Typed events of VrrpManager. */
@@ -155,7 +156,11 @@ export class VrrpManager extends EventEmitter {
       const inst = oldByKey.get(reloadKey(spec));
       if (inst) { oldByKey.delete(reloadKey(spec)); this.instanceMap.delete(inst.name); await inst.reload(spec); next.set(spec.name, inst); } else toStart.push(spec);
     }
-    for (const gone of oldByKey.values()) { this.instanceMap.delete(gone.name); await gone.stop('DELETED'); }
+    for (const gone of oldByKey.values()) {
+      this.instanceMap.delete(gone.name);
+      await gone.stop('DELETED');
+      if (advertsOnVmac(gone.spec)) this.closeSocketsOn(vmacOf(gone.spec).name); // the VMAC is gone with it
+    }
     this.instanceMap = next;
     for (const spec of toStart) await this.addInstance(spec);
     this.applyTracking();
@@ -207,6 +212,10 @@ export class VrrpManager extends EventEmitter {
     if (errors.length) throw new Error(errors.map((e) => e.message).join(' '));
   }
 
+  private closeSocketsOn(ifname: string): void {
+    for (const [k, sock] of this.sockets) if (k.split('/')[1] === ifname) { sock.close?.(); this.sockets.delete(k); }
+  }
+
   /** The shared socket of (family, interface); auth_type AH instances use an IPv4 protocol-51 one. */
   private transport(family: VrrpFamily, ifname: string, protocol: 112 | 51 = 112): VrrpTransport {
     const key = `${family}/${ifname}${protocol === 51 ? '/ah' : ''}`;
@@ -218,7 +227,7 @@ export class VrrpManager extends EventEmitter {
     return s;
   }
 
-  private deps(spec: VrrpInstanceSpec): InstanceDeps {
+  private deps(spec: VrrpInstanceSpec, advertIf = spec.interface): InstanceDeps {
     const d = this.opts.deps ?? {};
     let sendFrame = d.sendFrame;
     if (!sendFrame) {
@@ -226,7 +235,7 @@ export class VrrpManager extends EventEmitter {
       sendFrame = (ifname, frame) => { mod.sendFrame(ifname, frame); };
     }
     return {
-      transport: this.transport(spec.family, spec.interface, spec.version === 2 && spec.family === 4 && spec.authentication?.type === 'AH' ? 51 : 112),
+      transport: this.transport(spec.family, advertIf, spec.version === 2 && spec.family === 4 && spec.authentication?.type === 'AH' ? 51 : 112),
       notify: this.notify,
       now: d.now ?? (() => performance.now()),
       readInterface: d.readInterface ?? readInterface,
@@ -243,7 +252,18 @@ export class VrrpManager extends EventEmitter {
   }
 
   private async addInstance(spec: VrrpInstanceSpec): Promise<void> {
-    const inst = new VrrpInstance(spec, this.deps(spec));
+    // use_vmac (keepalived's default, no vmac_xmit_base): adverts go out on the VMAC, so it must exist
+    // before the socket is bound to it.
+    let vmacSetup: string[] | undefined;
+    let advertIf = spec.interface;
+    if (advertsOnVmac(spec) && !this.opts.deps?.readInterface) {
+      const base = await readInterface(spec.interface).catch(() => undefined);
+      if (base) {
+        vmacSetup = await setupVmac(spec, base.linkLocal6[0]);
+        if (vmacSetup.length === 0) advertIf = vmacOf(spec).name;
+      }
+    }
+    const inst = new VrrpInstance(spec, { ...this.deps(spec, advertIf), ...(vmacSetup ? { vmacSetup } : {}) });
     this.instanceMap.set(spec.name, inst);
     inst.on('state', (e: VrrpStateEvent) => this.emit('state', e));
     inst.on('faults', () => this.syncFaults(inst));
