@@ -17,7 +17,10 @@ import type { Logger } from './logger.js';
 export const KEEPALIVED_SIGNUM = { STOP: constants.signals.SIGTERM, RELOAD: constants.signals.SIGHUP, DATA: constants.signals.SIGUSR1, STATS: constants.signals.SIGUSR2, STATS_CLEAR: 63, JSON: 36 } as const;
 
 /** Signals Node can listen to whose default action ends the process (besides the ones handled above). */
-const FATAL_NAMED: NodeJS.Signals[] = ['SIGQUIT', 'SIGALRM', 'SIGVTALRM', 'SIGXCPU', 'SIGXFSZ', 'SIGPROF', 'SIGIO', 'SIGPWR', 'SIGSTKFLT', 'SIGSYS', 'SIGTRAP', 'SIGABRT', 'SIGPIPE'];
+const FATAL_NAMED: NodeJS.Signals[] = ['SIGQUIT', 'SIGALRM', 'SIGVTALRM', 'SIGXCPU', 'SIGXFSZ', 'SIGPROF', 'SIGIO', 'SIGPWR', 'SIGSTKFLT', 'SIGSYS', 'SIGTRAP', 'SIGABRT'];
+// Not SIGPIPE: Node ignores it (a closed pipe is an EPIPE on the write). A listener would be harmless, but
+// removing it at stop gives SIGPIPE back its default action, and a write to a closed pipe or socket during
+// the stop (an exiting child, a metrics client) killed the daemon before it undid its host changes.
 
 /** What the signal shell drives. */
 export interface SignalTarget {
@@ -80,7 +83,6 @@ export function installDaemonSignals(t: SignalTarget): () => void {
   named.set('SIGTERM', () => t.stop('SIGTERM', 0));
   named.set('SIGINT', () => t.stop('SIGINT', 0));
   for (const s of FATAL_NAMED) {
-    if (s === 'SIGPIPE') { named.set(s, () => undefined); continue; } // a closed pipe is an error on a write, never a reason to die
     named.set(s, () => t.stop(s, 128 + constants.signals[s]));
   }
   for (const [s, f] of named) {
