@@ -134,7 +134,8 @@ export class PoolDataPlane implements DataPlanePort {
         // Services, VIPs or NAT replies changed: swap the chains' contents and the addresses without a gap.
         await updateDirectorNet(this.plan, plan);
       } else {
-        await setupDirectorNet(plan);
+        const changed = await setupDirectorNet(plan);
+        if (changed.length) this.o.log(`host sysctls changed for the ${plan.backend} data plane (restored on stop): ${changed.join(', ')}`);
       }
       this.planJson = planJson;
       this.plan = plan;

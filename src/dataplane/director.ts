@@ -209,8 +209,13 @@ async function sysctlSet(st: NetState, key: string, value: string): Promise<void
   writeFileSync(path, value);
 }
 
-/** Installs the plan (after removing anything a previous run left). Throws one sentence on failure. */
-export async function setupDirectorNet(p: DirectorNetPlan): Promise<void> {
+/**
+ * Installs the plan (after removing anything a previous run left). Throws one sentence on failure, with
+ * everything undone. Resolves to the sysctls it changed ("key old -> new"), each restored on teardown, for
+ * the caller to log once: NFQUEUE hands rewritten packets back to the kernel's forwarding path, so it needs
+ * ip_forward (and IPv6 forwarding, accept_local, no redirects, no early demux) where IPVS would not.
+ */
+export async function setupDirectorNet(p: DirectorNetPlan): Promise<string[]> {
   await teardownDirectorNet();
   const st: NetState = { addresses: [], sysctls: [], gro: [], localMoved: false };
   saveState(st);
@@ -270,6 +275,15 @@ export async function setupDirectorNet(p: DirectorNetPlan): Promise<void> {
   } catch (e) {
     await teardownDirectorNet();
     throw e;
+  }
+  return st.sysctls.map((c) => `${c.key} ${c.old} -> ${sysctlNow(c.key)}`);
+}
+
+function sysctlNow(key: string): string {
+  try {
+    return readFileSync(`/proc/sys/${key.replace(/\./g, '/')}`, 'utf8').trim();
+  } catch {
+    return '?';
   }
 }
 

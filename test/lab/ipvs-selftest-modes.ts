@@ -34,6 +34,14 @@ export function selftestModes(backend: Backend, family: 4 | 6): void {
         const r = await s.testService();
         t.ok(r.same, 'cmp: the server received exactly the client\'s 32 bytes');
         if (!r.same) t.comment(`client exit ${r.client.code} ${r.client.stderr.trim()}; server exit ${r.server.code} ${r.server.stderr.trim()}; daemon:\n${s.daemonOutput}`);
+        if (mode === 'tun' && backend === 'nfqueue' && family === 4) {
+          // The selftest sets ip_forward=0 on purpose; NFQUEUE needs it (the kernel forwards what ulvs hands
+          // back): the change is logged once and undone on stop.
+          t.equal(s.daemonOutput.match(/net\.ipv4\.ip_forward 0 -> 1/g)?.length, 1, 'the ip_forward change is logged once');
+          const code = await s.stopDaemon();
+          if (!t.equal(code, 0, 'TERM stops the daemon')) t.comment(`exit ${code} ${s.daemon?.signalCode}: ${s.daemonOutput.slice(-1500)}`);
+          t.equal((await s.exec(s.ns1, ['sysctl', '-n', 'net.ipv4.ip_forward'])).stdout.trim(), '0', 'and ip_forward is 0 again');
+        }
       });
     }
   });

@@ -101,11 +101,24 @@ export class Selftest {
   }
 
   /** Starts `ulvs run -f <empty keepalived.conf> --backend B` in ns1 and waits until ulvsadm reaches it. */
+  /** The `ulvs run` process, once started. */
+  daemon?: ChildProcess;
+
+  /** Stops the daemon with SIGTERM (as systemd would) and resolves to its exit code. */
+  async stopDaemon(): Promise<number | null> {
+    const c = this.daemon;
+    if (!c || c.exitCode !== null) return c?.exitCode ?? null;
+    const exited = new Promise<number | null>((r) => c.once('exit', (code) => r(code)));
+    c.kill('SIGTERM');
+    return exited;
+  }
+
   async startDaemon(): Promise<void> {
     const conf = path.join(this.dir, 'keepalived.conf');
     writeFileSync(conf, '# virtual services come from ulvsadm, as the selftest configures IPVS with ipvsadm alone\n');
     const child = spawn('ip', ['netns', 'exec', this.ns1, process.execPath, path.join(ROOT, 'bin/ulvs.mjs'), 'run', '-f', conf, '--backend', this.backend], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.children.push(child);
+    this.daemon = child;
     child.stdout!.on('data', (d: Buffer) => { this.daemonOutput += d.toString(); });
     child.stderr!.on('data', (d: Buffer) => { this.daemonOutput += d.toString(); });
     const until = Date.now() + 20000;

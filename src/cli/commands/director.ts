@@ -102,7 +102,8 @@ export async function startDirector(o: DirectorOptions): Promise<RunningDirector
     drDests: drDestsOf(spec, env),
   });
   try {
-    await setupDirectorNet(plan);
+    const changed = await setupDirectorNet(plan);
+    if (changed.length) log(`host sysctls changed for the ${plan.backend} data plane (restored on stop): ${changed.join(', ')}`);
     // The setup added addresses (VIPs): compile against the host as it is now, before traffic arrives.
     const after = await readHostEnv(linkType, o.interfaces, peers, 0);
     if (JSON.stringify(after) !== JSON.stringify(env)) {
