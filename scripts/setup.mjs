@@ -38,6 +38,7 @@ export const APT_PACKAGES = {
   socat: 'small TCP/UDP peers in tests',
   'python3-aiosmtpd': 'real SMTP server for SMTP_CHECK and mail alert tests',
   procps: 'sysctl, ps',
+  systemd: 'systemd-analyze verify of the example unit',
 };
 
 function missingPackages() {
