@@ -30,7 +30,10 @@ t.test(`${TOTAL} fuzzed frames through processBatch`, async (t) => {
   const shared = createSharedState({ maxConns: 65536, maxWorkers: 2, seed: 7 });
   const state = attachSharedState(shared, 0);
   const env = { linkType: 1 as const, interfaces: [{ ifindex: 1, mac: '02:00:00:00:00:02', mtu: 1500, addresses: ['192.0.2.2/24', '2001:db8::2/64'] }],
-    routes: [{ prefix: '0.0.0.0', prefixLen: 0, ifindex: 1 }, { prefix: '::', prefixLen: 0, ifindex: 1 }] };
+    routes: [{ prefix: '0.0.0.0', prefixLen: 0, ifindex: 1 }, { prefix: '::', prefixLen: 0, ifindex: 1 }],
+    // The real servers' MACs, as the director's active resolution would have them (an unresolved next hop
+    // is a counted drop, never a placeholder MAC).
+    neighbours: Object.fromEntries(['10.0.0.11', '10.0.0.12', '10.0.0.13', '2001:db8:1::11', '2001:db8:1::12'].map((a, i) => [a, `02:00:00:00:01:0${i + 1}`])) };
   const snap = loadSnapshot(new SnapshotCompiler(attachSharedState(shared, 1)).compile(rules, env), state);
   const ipEnv = { ...env, linkType: 2 as const };
   const snapIp = loadSnapshot(new SnapshotCompiler(attachSharedState(shared, 1)).compile(rules, ipEnv), state);
