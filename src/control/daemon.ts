@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { ApiError, ControlServer, prepareSocketDir } from '../api/server.js';
 import type { ApiRequest, OpResult } from '../api/protocol.js';
-import type { IpvsTimeouts, VirtualServiceSpec } from '../ipvs/types.js';
+import type { IpvsRules, IpvsTimeouts, VirtualServiceSpec } from '../ipvs/types.js';
 import type { ConfigLoad, ConfigLoader } from './config-source.js';
 import { HealthOverlay } from './health-overlay.js';
 import { buildListing, counterMap } from './listing.js';
@@ -198,15 +198,36 @@ export class Daemon {
   /** Applies one ulvsadm change; throws IpvsadmError with ipvsadm's message. */
   applyAdmin(op: RuleOp): Promise<void> {
     return this.serialize(async () => {
+      const before = this.table.rules();
       this.table.apply(op);
       if (op.kind === 'zero') this.opts.dataPlane.zero(op.key);
-      await this.publish();
+      const failed = await this.publishOrRollBack(before);
+      if (failed) throw failed;
     });
+  }
+
+  /**
+   * Publishes the table; when the data plane cannot install it (a route refused, iptables failing), puts
+   * `before` back and publishes that, so a change is in force whole or not at all, and returns the error
+   * ulvsadm reports (ipvsadm's kind: a message and an errno).
+   */
+  private async publishOrRollBack(before: IpvsRules): Promise<IpvsadmError | undefined> {
+    try {
+      await this.publish();
+      return undefined;
+    } catch (e) {
+      const why = (e as Error).message;
+      this.opts.logger.error(`the data plane could not install a ulvsadm change, rolled back: ${why}`);
+      this.table.restore(before);
+      await this.publish().catch((e2) => this.opts.logger.error(`re-installing the previous rules failed too: ${(e2 as Error).message}`));
+      return new IpvsadmError(`${why} (the change was rolled back)`, 255, 'EINVAL');
+    }
   }
 
   /** Applies ulvsadm changes in order (each may fail alone, as ipvsadm -R goes on) and publishes once. */
   applyAdminBatch(ops: RuleOp[]): Promise<OpResult[]> {
     return this.serialize(async () => {
+      const before = this.table.rules();
       const results: OpResult[] = [];
       for (const op of ops) {
         try {
@@ -218,8 +239,8 @@ export class Daemon {
           results.push({ ok: false, errno: e.errno ?? 'EINVAL', message: e.message });
         }
       }
-      await this.publish();
-      return results;
+      const failed = await this.publishOrRollBack(before);
+      return failed ? results.map((r) => (r.ok ? { ok: false, errno: failed.errno ?? 'EINVAL', message: failed.message } : r)) : results;
     });
   }
 

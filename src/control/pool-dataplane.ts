@@ -124,23 +124,35 @@ export class PoolDataPlane implements DataPlanePort {
     plan.addresses = plan.addresses.filter((a) => !this.foreign.has(a.split('/')[0]));
     const planJson = JSON.stringify(plan);
     if (planJson !== this.planJson) {
-      const added = this.plan && grownNatReplies(this.plan, plan);
-      if (added) {
-        // Only new NAT real servers (a sorry server, a new dest): append their rules, leave the rest in place.
-        for (const [f, table, argv] of iptablesRules({ ...plan, services: [], fwmarks: [], natReplies: added })) {
-          await runOk([f === 4 ? 'iptables' : 'ip6tables', '-w', '-t', table, ...argv]);
-        }
-      } else if (this.plan) {
-        // Services, VIPs or NAT replies changed: swap the chains' contents and the addresses without a gap.
-        await updateDirectorNet(this.plan, plan);
-      } else {
-        const changed = await setupDirectorNet(plan);
-        if (changed.length) this.o.log(`host sysctls changed for the ${plan.backend} data plane (restored on stop): ${changed.join(', ')}`);
+      try {
+        await this.installPlan(plan);
+      } catch (e) {
+        // setupDirectorNet undid everything it had done: the next publish (the rolled-back rules) sets up afresh.
+        this.planJson = '';
+        this.plan = undefined;
+        throw e;
       }
       this.planJson = planJson;
       this.plan = plan;
     }
     this.startRefresh();
+  }
+
+  /** Installs a changed plan: appends new NAT real servers, swaps the chains in place, or sets up whole. */
+  private async installPlan(plan: DirectorNetPlan): Promise<void> {
+    const added = this.plan && grownNatReplies(this.plan, plan);
+    if (added) {
+      // Only new NAT real servers (a sorry server, a new dest): append their rules, leave the rest in place.
+      for (const [f, table, argv] of iptablesRules({ ...plan, services: [], fwmarks: [], natReplies: added })) {
+        await runOk([f === 4 ? 'iptables' : 'ip6tables', '-w', '-t', table, ...argv]);
+      }
+    } else if (this.plan) {
+      // Services, VIPs or NAT replies changed: swap the chains' contents and the addresses without a gap.
+      await updateDirectorNet(this.plan, plan);
+    } else {
+      const changed = await setupDirectorNet(plan);
+      if (changed.length) this.o.log(`host sysctls changed for the ${plan.backend} data plane (restored on stop): ${changed.join(', ')}`);
+    }
   }
 
   setForeignAddresses(addresses: string[]): void {

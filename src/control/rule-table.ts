@@ -36,6 +36,12 @@ export class RuleTable {
     return s && copyService(s);
   }
 
+  /** Puts back rules taken with rules() (a change the data plane could not install is rolled back). */
+  restore(rules: IpvsRules): void {
+    this.current = { services: rules.services.map(copyService), timeouts: { ...rules.timeouts } };
+    this.generation++;
+  }
+
   /** Applies one change with the kernel's checks; throws IpvsadmError (message, exit code, errno) on failure. */
   apply(o: RuleOp): void {
     const next = applyCommand(this.current, o);

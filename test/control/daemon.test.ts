@@ -279,3 +279,33 @@ t.test('reload converges to the file whatever ulvsadm changed, and says what it 
   const r3 = await d.reload();
   t.same([r3.changes, r3.reverted], [[], []], 'nothing left to revert');
 });
+
+t.test('a change the data plane cannot install is rolled back whole; ulvsadm fails as ipvsadm does', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ulvs-daemon-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const conf = path.join(dir, 'keepalived.conf');
+  writeFileSync(conf, JSON.stringify({ services: [vs('10.0.0.1', 80, [['192.168.10.1', 1]])] }));
+  // A data plane that refuses any rule set with a service on port 666 (as a refused route would).
+  class Refusing extends NullDataPlane {
+    installed = 0;
+    override async publish(rules: Parameters<NullDataPlane['publish']>[0]): Promise<void> {
+      if (rules.services.some((s) => s.key.kind === 'addr' && s.key.port === 666)) throw new Error('RTNETLINK answers: Invalid argument');
+      this.installed = rules.services.length;
+      await super.publish(rules);
+    }
+  }
+  const dp = new Refusing();
+  const logs: string[] = [];
+  const sock = path.join(dir, 'run', 'ulvs.sock');
+  const d = new Daemon({ configFile: conf, socketPath: sock, pidPath: path.join(dir, 'ulvs.pid'), logger: createLogger(false, (l) => logs.push(l)), loadConfig: fakeLoad, dataPlane: dp });
+  t.teardown(() => d.stop());
+  await d.start();
+  const r = await run(['-A', '-t', '10.0.0.2:666', '-s', 'rr'], sock);
+  t.not(r.code, 0, 'ulvsadm fails');
+  t.match(r.err, /Invalid argument.*rolled back/);
+  t.notMatch((await run(['-S', '-n'], sock)).out, /666/, 'the refused service is not in the table');
+  t.equal(dp.installed, 1, 'the data plane runs the rules from before');
+  t.equal((await run(['-A', '-t', '10.0.0.3:80', '-s', 'rr'], sock)).code, 0, 'the next change goes through');
+  t.equal(dp.installed, 2);
+  t.ok(logs.some((l) => /rolled back/.test(l)), 'logged');
+});
