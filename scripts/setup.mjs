@@ -36,6 +36,7 @@ export const APT_PACKAGES = {
   iperf3: 'throughput benchmark',
   openssl: 'self-signed certificates for SSL_GET tests',
   socat: 'small TCP/UDP peers in tests',
+  'iputils-arping': 'who answers ARP for a VIP (kill -9 of the MASTER test)',
   'python3-aiosmtpd': 'real SMTP server for SMTP_CHECK and mail alert tests',
   procps: 'sysctl, ps',
   systemd: 'systemd-analyze verify of the example unit',
