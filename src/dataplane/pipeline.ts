@@ -21,7 +21,7 @@ import { natIn, natOut, decrementTtl } from '../forward/nat.js';
 import { natIcmpIn, natIcmpOut } from '../forward/nat-icmp.js';
 import { tunEncap, tunPayloadMtu } from '../forward/tun.js';
 import { frameEther, frameIp } from '../forward/l2.js';
-import { buildFragNeeded, buildPortUnreachable, buildTunnelIcmpReply } from '../forward/icmp-reply.js';
+import { buildFragNeeded, buildPortUnreachable, buildTimeExceeded, buildTunnelIcmpReply } from '../forward/icmp-reply.js';
 import { ConnKey } from '../table/conn-key.js';
 import { ConnResult, ConnStatus } from '../table/ipvs-core.js';
 import { Fwd } from '../table/layout.js';
@@ -221,6 +221,14 @@ function forwardIn(b: PacketBatch, i: number, snap: Snapshot, c: PipelineContext
     return DropReason.DestUnavailable;
   }
   const ether = b.linkType === LinkType.Ether;
+  if (dest.fwd !== Fwd.Local) {
+    // IPVS's decrement_ttl, at the route lookup for a non-local real server (every method): TTL <= 1
+    // gets time exceeded from the VIP about the client's packet as it came (no real server in the
+    // quote). Otherwise the TTL drops by one here, unless the kernel forwards the packet after
+    // NFQUEUE (NAT and DR: ip_forward decrements it); TUN decrements the inner header, as IPVS does.
+    if (pv.ttl <= 1) return replyIcmp(b, i, pv, buildTimeExceeded(b, i, pv), DropReason.TtlExpired);
+    if (ether || dest.fwd === Fwd.Tun) decrementTtl(b, i, pv);
+  }
   // Never a made-up MAC: until ARP/ND answers for the next hop, its packets are dropped and counted.
   if (ether && !dest.resolved && dest.fwd !== Fwd.Local) return unresolved(b, i, c, dest.v6, dest.nextHop);
   let err = 0;
@@ -262,7 +270,8 @@ function forwardOut(b: PacketBatch, i: number, snap: Snapshot, c: PipelineContex
   const pv = c.pv;
   const r = c.r;
   natOut(b, i, pv, c.vaddrU, r.vport);
-  const ttl = decrementTtl(b, i, pv);
+  // ip_forward's TTL step: here on Ethernet; after NFQUEUE the kernel forwards the reply and does it.
+  const ttl = b.linkType === LinkType.Ether ? decrementTtl(b, i, pv) : pv.ttl <= 1 ? DropReason.TtlExpired : 0;
   if (ttl !== 0) {
     b.verdict[i] = Verdict.Drop;
     return ttl;
@@ -364,6 +373,12 @@ function icmpError(b: PacketBatch, i: number, snap: Snapshot, c: PipelineContext
     c.row[PC.IcmpMapped]! += 1;
     const dest = snap.destBySlot[r.destSlot];
     if (dest !== undefined && dest.fwd === Fwd.Nat) {
+      // decrement_ttl as for any packet towards a real server (no ICMP error about an ICMP error).
+      if (pv.ttl <= 1) {
+        b.verdict[i] = Verdict.Drop;
+        return DropReason.TtlExpired;
+      }
+      if (b.linkType === LinkType.Ether) decrementTtl(b, i, pv);
       const err = natIcmpIn(b, i, pv, dest.addrU, r.dport);
       if (err !== 0) {
         b.verdict[i] = Verdict.Drop;

@@ -7,7 +7,8 @@
  * - IPv6: source = the VIP, hop limit 64, traffic class 0, flow label 0, quote cut so the reply is at
  *   most 1280 bytes (RFC 4443 §2.4(c)).
  * Uses: port unreachable when no real server is available (ip_vs_leave), fragmentation needed /
- * Packet Too Big when a TUN packet does not fit (ensure_mtu_is_adequate).
+ * Packet Too Big when a TUN packet does not fit (ensure_mtu_is_adequate), time exceeded when the TTL
+ * runs out on the way to a real server (decrement_ttl).
  * On Ethernet the reply goes back where the frame came from: its MACs are swapped. The slot is framed
  * (start/length set) by these functions; the caller only sets the verdict.
  */
@@ -29,6 +30,8 @@ export const IcmpReply = {
   FragNeeded4: { type: 3, code: 4 },
   PortUnreachable6: { type: 1, code: 4 },
   PacketTooBig6: { type: 2, code: 0 },
+  TimeExceeded4: { type: 11, code: 0 },
+  TimeExceeded6: { type: 3, code: 0 },
 } as const;
 
 /**
@@ -115,6 +118,16 @@ export function buildIcmpError(b: PacketBatch, i: number, pv: PacketView, type: 
 /** ICMP port unreachable (v4 type 3 code 3 / v6 type 1 code 4): no real server available (ip_vs_leave). */
 export function buildPortUnreachable(b: PacketBatch, i: number, pv: PacketView): number {
   const r = pv.family === 4 ? IcmpReply.PortUnreachable4 : IcmpReply.PortUnreachable6;
+  return buildIcmpError(b, i, pv, r.type, r.code, 0);
+}
+
+/**
+ * ICMP time exceeded in transit (v4 type 11 code 0 / v6 type 3 code 0) about the client's own packet,
+ * from the VIP: IPVS's decrement_ttl when a packet for a non-local real server arrives with TTL / hop
+ * limit <= 1. Built before any rewrite, so the quote never shows the real server.
+ */
+export function buildTimeExceeded(b: PacketBatch, i: number, pv: PacketView): number {
+  const r = pv.family === 4 ? IcmpReply.TimeExceeded4 : IcmpReply.TimeExceeded6;
   return buildIcmpError(b, i, pv, r.type, r.code, 0);
 }
 

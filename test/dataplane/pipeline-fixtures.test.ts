@@ -67,7 +67,7 @@ for (const c of PACKET_CASES.filter((x) => x.op !== 'parse')) {
     processBatch(b, snap, state, 1001);
     const verdict = b.verdict[0]!;
     // ICMP errors the director originates: sent back on Ethernet, handed to the kernel to route on NFQUEUE.
-    const icmpReply = c.op === 'port-unreach' || c.reason === 'tun-frag-needed';
+    const icmpReply = c.op === 'port-unreach' || c.reason === 'tun-frag-needed' || (c.reason === 'ttl-expired' && c.expect !== undefined && c.expect !== null);
     const wantDrop = c.reason !== 'none' && !icmpReply;
     if (c.reason === 'none') {
       if (c.linkType === 2 && fwd === 'dr') {

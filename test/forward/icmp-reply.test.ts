@@ -21,7 +21,7 @@ function load(frame: Uint8Array, headroom = 128): ReturnType<typeof createBatch>
 }
 
 t.test('no ICMP error about an ICMP error', async (t) => {
-  for (const n of ['dr icmp v4 error forwarded unchanged', 'dr icmpv6 error forwarded unchanged']) {
+  for (const n of ['dr icmp v4 error forwarded, TTL - 1', 'dr icmpv6 error forwarded, hop limit - 1']) {
     const frame = byName(n);
     const b = load(frame);
     t.equal(buildPortUnreachable(b, 0, pv), DropReason.NotForwardable, n);

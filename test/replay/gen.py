@@ -54,6 +54,18 @@ def add(pkt, verdict, out=None, reason=None, to=None):
                      'out': None if out is None else bytes(out).hex()})
 
 
+def dec(p):
+    """p one hop later: TTL / hop limit of its first IP header minus one (IPVS's decrement_ttl towards a
+    non-local real server), the IPv4 header checksum recomputed."""
+    p = p.copy()
+    if p.haslayer(IP):
+        p[IP].ttl -= 1
+        p[IP].fields.pop('chksum', None)
+    else:
+        p[IPv6].hlim -= 1
+    return p.__class__(bytes(p))
+
+
 def eth_in():
     return Ether(src=ROUTER, dst=DIR)
 
@@ -74,11 +86,11 @@ def tcp(sp, dp, flags, **kw):
 
 # --- DR: rr over [10.0.0.12, 10.0.0.11] (kernel list order = reverse of adding)
 syn1 = eth_in() / ip4(C1, VIP_DR) / tcp(40001, 80, 'S')
-add(syn1, 'transmit', to_rs('10.0.0.12') / rebuild(syn1)[IP], to='10.0.0.12')
+add(syn1, 'transmit', to_rs('10.0.0.12') / dec(rebuild(syn1)[IP]), to='10.0.0.12')
 syn2 = eth_in() / ip4(C2, VIP_DR) / tcp(40002, 80, 'S')
-add(syn2, 'transmit', to_rs('10.0.0.11') / rebuild(syn2)[IP], to='10.0.0.11')
+add(syn2, 'transmit', to_rs('10.0.0.11') / dec(rebuild(syn2)[IP]), to='10.0.0.11')
 ack1 = eth_in() / ip4(C1, VIP_DR) / tcp(40001, 80, 'A', seq=1001, ack=5001) / Raw(b'GET / HTTP/1.0\r\n\r\n')
-add(ack1, 'transmit', to_rs('10.0.0.12') / rebuild(ack1)[IP], to='10.0.0.12')
+add(ack1, 'transmit', to_rs('10.0.0.12') / dec(rebuild(ack1)[IP]), to='10.0.0.12')
 # A non-SYN packet without a connection goes to the local stack (not transmitted).
 add(eth_in() / ip4(C2, VIP_DR) / tcp(40009, 80, 'A', seq=5, ack=6), 'accept', reason='no-connection')
 # Not ours at all.
@@ -86,21 +98,21 @@ add(eth_in() / ip4(C1, '192.0.2.99') / tcp(40001, 22, 'S'), 'accept', reason='no
 
 # --- NAT: client -> VIP:80 -> 10.0.0.13:8080, and the replies back
 nsyn = eth_in() / ip4(C1, VIP_NAT, flags='DF') / tcp(41000, 80, 'S', options=[('MSS', 1460)])
-add(nsyn, 'transmit', to_rs('10.0.0.13') / rebuild(ip4(C1, '10.0.0.13', flags='DF') / tcp(41000, 8080, 'S', options=[('MSS', 1460)])), to='10.0.0.13')
+add(nsyn, 'transmit', to_rs('10.0.0.13') / rebuild(ip4(C1, '10.0.0.13', flags='DF', ttl=62) / tcp(41000, 8080, 'S', options=[('MSS', 1460)])), to='10.0.0.13')
 synack = Ether(src=RS['10.0.0.13'], dst=DIR) / ip4('10.0.0.13', C1, ttl=64, flags='DF') / tcp(8080, 41000, 'SA', seq=7000, ack=1001)
 add(synack, 'transmit', Ether(src=DIR, dst=PLACEHOLDER) / rebuild(ip4(VIP_NAT, C1, ttl=63, flags='DF') / tcp(80, 41000, 'SA', seq=7000, ack=1001)), to='client side')
 nack = eth_in() / ip4(C1, VIP_NAT, flags='DF') / tcp(41000, 80, 'A', seq=1001, ack=7001)
-add(nack, 'transmit', to_rs('10.0.0.13') / rebuild(ip4(C1, '10.0.0.13', flags='DF') / tcp(41000, 8080, 'A', seq=1001, ack=7001)), to='10.0.0.13')
+add(nack, 'transmit', to_rs('10.0.0.13') / rebuild(ip4(C1, '10.0.0.13', flags='DF', ttl=62) / tcp(41000, 8080, 'A', seq=1001, ack=7001)), to='10.0.0.13')
 # UDP NAT both ways.
 q = eth_in() / ip4(C2, VIP_NAT) / UDP(sport=42000, dport=53) / Raw(b'\x12\x34query')
-add(q, 'transmit', to_rs('10.0.0.13') / rebuild(ip4(C2, '10.0.0.13') / UDP(sport=42000, dport=5353) / Raw(b'\x12\x34query')), to='10.0.0.13')
+add(q, 'transmit', to_rs('10.0.0.13') / rebuild(ip4(C2, '10.0.0.13', ttl=62) / UDP(sport=42000, dport=5353) / Raw(b'\x12\x34query')), to='10.0.0.13')
 a = Ether(src=RS['10.0.0.13'], dst=DIR) / ip4('10.0.0.13', C2, ttl=64) / UDP(sport=5353, dport=42000) / Raw(b'\x12\x34answer')
 add(a, 'transmit', Ether(src=DIR, dst=PLACEHOLDER) / rebuild(ip4(VIP_NAT, C2, ttl=63) / UDP(sport=53, dport=42000) / Raw(b'\x12\x34answer')), to='client side')
 # ICMP error from the client side about the reply VIP:53 -> C2: relayed to the real server, translated.
 quote = IPerror(src=VIP_NAT, dst=C2, proto=17, ttl=60, id=3) / UDPerror(sport=53, dport=42000, len=16, chksum=0x5555) / Raw(b'\x12\x34an')
 err = eth_in() / ip4('203.0.113.1', VIP_NAT, ttl=250) / ICMP(type=3, code=3) / quote
 xq = IPerror(src='10.0.0.13', dst=C2, proto=17, ttl=60, id=3) / UDPerror(sport=5353, dport=42000, len=16, chksum=0x5555) / Raw(b'\x12\x34an')
-add(err, 'transmit', to_rs('10.0.0.13') / rebuild(ip4('203.0.113.1', '10.0.0.13', ttl=250) / ICMP(type=3, code=3) / xq), to='10.0.0.13')
+add(err, 'transmit', to_rs('10.0.0.13') / rebuild(ip4('203.0.113.1', '10.0.0.13', ttl=249) / ICMP(type=3, code=3) / xq), to='10.0.0.13')
 # ICMP error from the real server about C2 -> 10.0.0.13:5353: translated and sent to the client.
 # NOTE: the kernel's ip_forward would also decrement the TTL here (64 -> 63); the pipeline does not yet.
 quote2 = IPerror(src=C2, dst='10.0.0.13', proto=17, ttl=62, id=4) / UDPerror(sport=42000, dport=5353, len=15, chksum=0x6666) / Raw(b'\x12\x34q')
@@ -110,16 +122,16 @@ add(err2, 'transmit', Ether(src=DIR, dst=PLACEHOLDER) / rebuild(ip4(VIP_NAT, C2,
 
 # --- TUN v4 and v6
 inner = rebuild(ip4(C1, VIP_TUN, flags='DF', tos=0x10) / tcp(43000, 80, 'S'))
-add(eth_in() / inner, 'transmit', to_rs('10.0.0.21') / IP(src=LOCAL4, dst='10.0.0.21', proto=4, ttl=63, tos=0x10, flags='DF', id=0) / Raw(bytes(inner)), to='10.0.0.21')
+add(eth_in() / inner, 'transmit', to_rs('10.0.0.21') / IP(src=LOCAL4, dst='10.0.0.21', proto=4, ttl=62, tos=0x10, flags='DF', id=0) / Raw(bytes(dec(inner))), to='10.0.0.21')
 inner6 = rebuild(IPv6(src=C6, dst=VIP_TUN6, hlim=63) / tcp(43001, 80, 'S'))
-add(eth_in() / inner6, 'transmit', to_rs('2001:db8:1::21') / IPv6(src=LOCAL6, dst='2001:db8:1::21', nh=41, hlim=63) / Raw(bytes(inner6)), to='2001:db8:1::21')
+add(eth_in() / inner6, 'transmit', to_rs('2001:db8:1::21') / IPv6(src=LOCAL6, dst='2001:db8:1::21', nh=41, hlim=62) / Raw(bytes(dec(inner6))), to='2001:db8:1::21')
 # 1500-byte DF data on the TUN connection: ICMP frag-needed (MTU 1480) back to the client, dropped.
 big = rebuild(ip4(C1, VIP_TUN, flags='DF') / tcp(43000, 80, 'PA', seq=1001, ack=1) / Raw(b'z' * 1460))
 add(eth_in() / big, 'transmit', Ether(src=DIR, dst=ROUTER) / IP(src=VIP_TUN, dst=C1, ttl=64, id=0, tos=0xc0, proto=1) /
-    ICMP(type=3, code=4, nexthopmtu=1480) / Raw(bytes(big)[:548]), reason='tun-frag-needed', to='client side')
+    ICMP(type=3, code=4, nexthopmtu=1480) / Raw(bytes(dec(big))[:548]), reason='tun-frag-needed', to='client side')
 big6 = rebuild(IPv6(src=C6, dst=VIP_TUN6, hlim=63) / tcp(43001, 80, 'PA', seq=1001, ack=1) / Raw(b'y' * 1440))
 add(eth_in() / big6, 'transmit', Ether(src=DIR, dst=ROUTER) / IPv6(src=VIP_TUN6, dst=C6, hlim=64) / ICMPv6PacketTooBig(mtu=1460) /
-    Raw(bytes(big6)[:1232]), reason='tun-frag-needed', to='client side')
+    Raw(bytes(dec(big6))[:1232]), reason='tun-frag-needed', to='client side')
 
 # --- quiesced service (weight 0): ICMP port unreachable back to the client
 qs = rebuild(ip4(C2, VIP_Q) / tcp(44000, 80, 'S'))

@@ -69,7 +69,7 @@ t.test('every SYN goes to the real server the kernel would pick', async (t) => {
   t.ok(report.every((r, i) => r.in.includes(`${expected.packets[i]!.client}:${expected.packets[i]!.cport} > ${expected.packets[i]!.vip}:80 [S]`)),
     'report lines follow the capture order');
 
-  // The transmitted frames: DR keeps the IP packet and rewrites the MACs toward the real server.
+  // The transmitted frames: DR rewrites the MACs toward the real server and, as IPVS, decrements the TTL.
   const frameErrors: string[] = [];
   report.forEach((r, i) => {
     const want = expected.packets[i]!;
@@ -79,9 +79,9 @@ t.test('every SYN goes to the real server the kernel would pick', async (t) => {
     if (r.to !== undefined && mac(f, 0) !== expected.neigh[r.to]) frameErrors.push(`packet ${i + 1}: frame to ${mac(f, 0)} but the report says ${r.to}`);
     if (mac(f, 0) !== expected.neigh[want.to]) frameErrors.push(`packet ${i + 1}: eth.dst ${mac(f, 0)}, want ${expected.neigh[want.to]} (${want.to})`);
     if (mac(f, 6) !== expected.directorMac) frameErrors.push(`packet ${i + 1}: eth.src ${mac(f, 6)}`);
-    if (hex(f.subarray(12)) !== hex(src.subarray(12))) frameErrors.push(`packet ${i + 1}: IP packet changed`);
+    if (hex(f.subarray(12)) !== hex(oneHopLater(src).subarray(12))) frameErrors.push(`packet ${i + 1}: IP packet changed beyond TTL - 1`);
   });
-  t.same(frameErrors.slice(0, 20), [], 'every OUT frame: real server MAC, director MAC, IP packet unchanged');
+  t.same(frameErrors.slice(0, 20), [], 'every OUT frame: real server MAC, director MAC, IP packet unchanged but for TTL - 1 (decrement_ttl)');
 
   // Independent dissector: tshark reads OUT (skip when not installed).
   const tshark = spawnSync('tshark', ['-v'], { stdio: 'ignore' }).status === 0;
@@ -105,3 +105,18 @@ t.test('the committed expectations are what the kernel models compute', { skip: 
     t.ok(readFileSync(join(regen, f)).equals(readFileSync(join(fixtures, f))), `${f} regenerates byte for byte`);
   }
 });
+
+/** An Ethernet + IPv4 frame one hop later: TTL - 1 and the header checksum computed from scratch. */
+function oneHopLater(frame: Uint8Array): Uint8Array {
+  const f = Uint8Array.from(frame);
+  const ihl = (f[14]! & 0x0f) * 4;
+  f[22] = f[22]! - 1;
+  f[24] = 0;
+  f[25] = 0;
+  let sum = 0;
+  for (let o = 14; o < 14 + ihl; o += 2) sum += (f[o]! << 8) | f[o + 1]!;
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  f[24] = (~sum >> 8) & 0xff;
+  f[25] = ~sum & 0xff;
+  return f;
+}
