@@ -11,7 +11,7 @@ const src = process.env.ULVS_LAYERS_SRC ?? path.join(root, 'src'); // another tr
 
 const BASE = ['core', 'util', 'native', 'ipvs'];
 const DATA = ['packet', 'sched', 'table', 'forward', 'io', 'dataplane'];
-const CONTROL = ['config', 'vrrp', 'health', 'metrics', 'control', 'api', 'cli'];
+const CONTROL = ['config', 'bfd', 'vrrp', 'health', 'metrics', 'control', 'api', 'cli'];
 
 // Who may import whom (ARCHITECTURE.md "Folders"). A target written 'dir/file.ts' allows that one
 // file; `types` lists targets a folder may import with `import type` only.
@@ -26,11 +26,12 @@ const MAY = {
   forward: [...BASE, 'packet'],
   io: [...BASE, 'packet'],
   dataplane: [...BASE, ...DATA],
-  config: [...BASE, 'vrrp/types.ts', 'health/types.ts'],
-  vrrp: [...BASE],
-  health: [...BASE],
+  config: [...BASE, 'vrrp/types.ts', 'health/types.ts', 'bfd/types.ts'],
+  bfd: [...BASE],
+  vrrp: [...BASE, 'bfd'],
+  health: [...BASE, 'bfd'],
   metrics: [...BASE, 'dataplane/pool.ts'],
-  control: [...BASE, ...DATA, 'config', 'vrrp', 'health', 'metrics', 'api/server.ts', 'api/protocol.ts'],
+  control: [...BASE, ...DATA, 'config', 'bfd', 'vrrp', 'health', 'metrics', 'api/server.ts', 'api/protocol.ts'],
   api: [...BASE],
   cli: [...BASE, ...DATA, ...CONTROL, 'lab', 'realserver'],
   lab: ['core', 'util', 'api/client.ts'],

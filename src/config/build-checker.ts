@@ -31,6 +31,7 @@ export function buildChecker(raw: RawBlock, rsPort: number, sink: DiagnosticSink
   const type = raw.table as CheckerSpec['type'];
   const common: Record<string, unknown> = { type, where: posString(raw.pos) };
   copy(common, raw, COMMON_FIELDS);
+  if (type === 'BFD_CHECK' || type === 'FILE_CHECK') return eventChecker(raw, common, sink);
   if (type === 'HTTP_GET' || type === 'SSL_GET') {
     const urls: UrlSpec[] = [];
     for (const u of get<RawBlock[]>(raw, 'urls') ?? []) {
@@ -89,6 +90,28 @@ export function buildChecker(raw: RawBlock, rsPort: number, sink: DiagnosticSink
   const port = get<number>(raw, 'connectPort') ?? rsPort;
   if (type !== 'PING_CHECK' && type !== 'MISC_CHECK' && port === 0) {
     sink.error(raw.pos, 'missing-port', `${type} has no port to connect to (the real server has none); add 'connect_port N'.`);
+  }
+  return common as unknown as CheckerSpec;
+}
+
+/**
+ * BFD_CHECK / FILE_CHECK: keepalived drives them by events (BFD state changes, inotify); ulvs looks at
+ * the session / the file every 500 ms / 1 s without retries. The names are resolved in load-config.ts
+ * (resolveEventCheckers), where the bfd_instance and track_file blocks are known.
+ */
+function eventChecker(raw: RawBlock, common: Record<string, unknown>, sink: DiagnosticSink): CheckerSpec | undefined {
+  const bfd = raw.table === 'BFD_CHECK';
+  const name = get<string>(raw, bfd ? 'bfdName' : 'trackFile');
+  if (!name) {
+    sink.warn(raw.pos, 'missing-name', bfd ? "BFD_CHECK has no 'name'; keepalived skips it, as ulvs does — add 'name BFD_INSTANCE'." : "FILE_CHECK has no track_file specified; keepalived ignores it, as ulvs does — add 'track_file NAME'.");
+    return undefined;
+  }
+  Object.assign(common, { delayLoopMs: bfd ? 500 : 1000, retry: 0, delayBeforeRetryMs: 0, warmupMs: 0 });
+  if (bfd) common.name = name;
+  else {
+    common.trackFile = name;
+    const w = get<{ weight: number; reverse: boolean }>(raw, 'fileWeight');
+    if (w) { common.weight = w.weight; common.reverse = w.reverse; }
   }
   return common as unknown as CheckerSpec;
 }

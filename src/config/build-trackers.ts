@@ -76,7 +76,7 @@ export function buildTrackRefs(lines: readonly ValueLine[] | undefined, known: r
   for (const l of lines ?? []) {
     const [name, ...rest] = l.words;
     if (!known.includes(name!)) {
-      sink.warn(l, 'unknown-tracker', `${owner} tracks ${kw === 'track_file' ? 'track_file' : 'vrrp_track_process'} '${name}', which is not defined; keepalived ignores it, as ulvs does — define it or remove the line.`);
+      sink.warn(l, 'unknown-tracker', `${owner} tracks ${kw === 'track_file' ? 'track_file' : kw === 'track_bfd' ? 'bfd_instance' : 'vrrp_track_process'} '${name}', which is not defined; keepalived ignores it, as ulvs does — define it or remove the line.`);
       continue;
     }
     const ref: TrackScriptRef = { name: name! };

@@ -10,6 +10,7 @@ import { applyBlock, get, type NamedLines, type RawBlock } from './keywords/tabl
 import { rootTable } from './keywords/root.js';
 import { buildVrrp, instanceRuleLines, parseVip, type ScriptUse } from './build-vrrp.js';
 import { buildTrackFiles, buildTrackProcesses, buildTrackRefs } from './build-trackers.js';
+import { buildBfdInstances, resolveEventCheckers } from './build-bfd.js';
 import { assignRulePrefs, parseRoutes, parseRules } from './build-routes.js';
 import type { ScriptValue, ValueLine } from './keywords/table.js';
 import type { NotifyFifoConfig } from '../util/notify-fifo.js';
@@ -75,6 +76,8 @@ export function loadConfig(path: string, opts: LoadOptions = {}): LoadResult {
   const trackProcesses = buildTrackProcesses(get<RawBlock[]>(root, 'trackProcesses') ?? [], sink);
   if (trackFiles.length) vrrp.trackFiles = trackFiles;
   if (trackProcesses.length) vrrp.trackProcesses = trackProcesses;
+  const bfd = buildBfdInstances(get<RawBlock[]>(root, 'bfdInstances') ?? [], sink);
+  if (bfd.length) vrrp.bfdInstances = bfd.map((b) => ({ name: b.name, weight: b.weight }));
   const instRaws = get<RawBlock[]>(root, 'vrrpInstances') ?? [];
   const groupRaws = get<RawBlock[]>(root, 'vrrpSyncGroups') ?? [];
   for (const owner of [...vrrp.instances.map((i) => ({ o: i, raw: instRaws.find((r) => r.args[0] === i.name), what: `vrrp_instance ${i.name}` })),
@@ -83,6 +86,8 @@ export function loadConfig(path: string, opts: LoadOptions = {}): LoadResult {
     const procs = buildTrackRefs(get<ValueLine[]>(owner.raw, 'trackProcesses'), trackProcesses.map((f) => f.name), sink, 'track_process', owner.what);
     if (files.length) owner.o.trackFiles = files;
     if (procs.length) owner.o.trackProcesses = procs;
+    const bfds = buildTrackRefs(get<ValueLine[]>(owner.raw, 'trackBfds'), bfd.map((b) => b.name), sink, 'track_bfd', owner.what);
+    if (bfds.length) owner.o.trackBfds = bfds;
   }
   const staticAddresses = (get<ValueLine[]>(root, 'staticIpaddress') ?? []).flatMap((l) => { const v = parseVip(l, sink); return v ? [v] : []; });
   if (staticAddresses.length) vrrp.staticAddresses = staticAddresses;
@@ -130,6 +135,7 @@ export function loadConfig(path: string, opts: LoadOptions = {}): LoadResult {
     services.push(...vs.services);
     health.push(vs.health);
   }
+  resolveEventCheckers(health, bfd, trackFiles, sink);
   const smtp = buildSmtp({ global: globalRaw, instances: get<RawBlock[]>(root, 'vrrpInstances') ?? [], groups: get<RawBlock[]>(root, 'vrrpSyncGroups') ?? [], health, routerId }, sink);
   if (smtp) global.smtp = smtp;
 
@@ -139,6 +145,7 @@ export function loadConfig(path: string, opts: LoadOptions = {}): LoadResult {
     ipvs: { services, timeouts: { ...DEFAULT_TIMEOUTS, ...(lvsTimeouts ?? {}) } },
     health,
     virtualServerGroups: groups,
+    bfd,
     files: pre.files,
   };
   if (uses.length > 0 && !global.enableScriptSecurity) {

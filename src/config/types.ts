@@ -79,6 +79,8 @@ export interface GlobalDefsConfig {
   lvsSyncDaemon?: string[];
 }
 
+import type { BfdInstanceSpec } from '../bfd/types.js';
+
 /** Everything one keepalived.conf (with its includes) describes. */
 export interface ConfigModel {
   global: GlobalDefsConfig;
@@ -88,6 +90,8 @@ export interface ConfigModel {
   /** One health/policy spec per virtual_server block; `keys` link it to services of `ipvs`. */
   health: HealthServiceSpec[];
   virtualServerGroups: VirtualServerGroupConfig[];
+  /** The bfd_instance blocks: sessions track_bfd and BFD_CHECK watch. */
+  bfd: BfdInstanceSpec[];
   /** Every file read, main file first (for reload watching). */
   files: string[];
 }

@@ -22,6 +22,8 @@ import { RuleTable, type RuleOp } from './rule-table.js';
 import type { IpvsListing } from './types.js';
 import { notifyFifos, type NotifyFifoConfig } from '../util/notify-fifo.js';
 import { mailAlerts } from './mail-alerts.js';
+import { bfdSessions } from '../bfd/registry.js';
+import type { BfdInstanceSpec } from '../bfd/types.js';
 import type { SmtpAlertConfig } from '../config/types.js';
 import type { HealthServiceSpec } from '../health/types.js';
 import type { VrrpConfig } from '../vrrp/types.js';
@@ -120,6 +122,7 @@ export class Daemon {
       this.mutating = true;
       try {
         this.configureFifos(cfg.model);
+        await bfdSessions((m) => this.opts.logger.info(`bfd: ${m}`)).apply((cfg.model as { bfd?: BfdInstanceSpec[] } | undefined)?.bfd ?? []);
         await this.opts.health?.apply(cfg.model);
         this.converge(cfg);
         await this.publish();
@@ -156,6 +159,7 @@ export class Daemon {
       this.mutating = true;
       try {
         this.configureFifos(cfg.model);
+        await bfdSessions((m) => this.opts.logger.info(`bfd: ${m}`)).apply((cfg.model as { bfd?: BfdInstanceSpec[] } | undefined)?.bfd ?? []);
         await this.opts.health?.apply(cfg.model);
         const r = this.converge(cfg);
         const drift = this.revertDrift(cfg);
@@ -364,6 +368,7 @@ export class Daemon {
     const steps: Array<[string, () => Promise<void> | undefined]> = [
       ['health checks', () => this.opts.health?.stop()],
       ['VRRP', () => this.opts.vrrp?.stop()],
+      ['BFD', () => { bfdSessions().stop(); return undefined; }],
       ['notify FIFOs', () => { notifyFifos().close(); return undefined; }],
       ['mail alerts', () => { mailAlerts().close(); return undefined; }],
       ['data plane', () => this.opts.dataPlane.stop()],

@@ -317,8 +317,8 @@ export class HealthManager extends EventEmitter {
         const ev: CheckAttempt = { service: svc.res.id, realServer: rsId, type: c.cfg.type, ok: o.ok, reason: o.reason, up: c.state.up };
         this.safeEmit('attempt', ev);
       }
-      if (o.weight !== undefined && c.cfg.type === 'MISC_CHECK') {
-        const w = o.weight === 'reset' ? c.rs.res.weight : o.weight;
+      if ((o.weight !== undefined && c.cfg.type === 'MISC_CHECK') || (o.weightDelta !== undefined && c.cfg.type === 'FILE_CHECK')) {
+        const w = o.weightDelta !== undefined ? Math.max(0, c.rs.res.weight + o.weightDelta) : o.weight === 'reset' ? c.rs.res.weight : o.weight!;
         this.perform(svc, svc.policy.setWeight(rsId, w, `${c.cfg.type} ${o.reason}: weight ${w}`));
       }
       if (step.transition) {

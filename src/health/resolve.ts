@@ -135,6 +135,12 @@ export function checkerKey(c: ResolvedChecker): string {
     case 'MISC_CHECK':
       specific.push(s.misc.argv, s.miscDynamic);
       break;
+    case 'BFD_CHECK':
+      specific.push(s.name);
+      break;
+    case 'FILE_CHECK':
+      specific.push(s.path, s.weight, s.reverse);
+      break;
     case 'UDP_CHECK':
       specific.push(s.payload ? Buffer.from(s.payload).toString('hex') : '', s.requireReply, s.requireReplyPattern);
       break;

@@ -26,7 +26,7 @@ export interface ScriptSpec {
 }
 
 /** Checker types keepalived's checker process offers that ulvs implements. */
-export type CheckerType = 'TCP_CHECK' | 'HTTP_GET' | 'SSL_GET' | 'MISC_CHECK' | 'UDP_CHECK' | 'DNS_CHECK' | 'PING_CHECK' | 'SMTP_CHECK';
+export type CheckerType = 'TCP_CHECK' | 'HTTP_GET' | 'SSL_GET' | 'MISC_CHECK' | 'UDP_CHECK' | 'DNS_CHECK' | 'PING_CHECK' | 'SMTP_CHECK' | 'BFD_CHECK' | 'FILE_CHECK';
 
 /** Keywords common to all checkers (keepalived check_api.c); undefined = inherit (see HEALTH_DEFAULTS). */
 export interface CheckerCommonSpec {
@@ -149,8 +149,26 @@ export interface SmtpCheckSpec extends CheckerCommonSpec {
   heloName?: string;
 }
 
+/** BFD_CHECK (keepalived check_bfd.c): the real server follows bfd_instance `name`'s session. */
+export interface BfdCheckSpec extends CheckerCommonSpec {
+  type: 'BFD_CHECK';
+  /** `name`: the bfd_instance. */
+  name: string;
+}
+
+/** FILE_CHECK (keepalived check_file.c): a track_file's number sets the real server's weight or takes it down. */
+export interface FileCheckSpec extends CheckerCommonSpec {
+  type: 'FILE_CHECK';
+  /** `track_file NAME`, and that block's file. */
+  trackFile: string;
+  path: string;
+  /** `weight W [reverse]` (default the track_file block's): 0 = down while the value is non-zero; else value × W is added to the weight. */
+  weight: number;
+  reverse: boolean;
+}
+
 /** Any checker block of a real server. */
-export type CheckerSpec = TcpCheckSpec | HttpCheckSpec | MiscCheckSpec | UdpCheckSpec | DnsCheckSpec | PingCheckSpec | SmtpCheckSpec;
+export type CheckerSpec = TcpCheckSpec | HttpCheckSpec | MiscCheckSpec | UdpCheckSpec | DnsCheckSpec | PingCheckSpec | SmtpCheckSpec | BfdCheckSpec | FileCheckSpec;
 
 /** A `real_server IP PORT { }` block as far as health checking is concerned. */
 export interface HealthRealServerSpec {

@@ -301,7 +301,8 @@ export class VrrpManager extends EventEmitter {
         return t ? [{ ref, spec: t.spec, ok: t.ok }] : [];
       });
       const e = trackEffect(scripts, ifs.map((spec) => ({ spec, up: this.linkState.get(spec.name) ?? true })));
-      const fp = this.fileProc.effect([...inst.spec.trackFiles ?? [], ...g?.trackFiles ?? []], [...inst.spec.trackProcesses ?? [], ...g?.trackProcesses ?? []]);
+      const fp = this.fileProc.effect([...inst.spec.trackFiles ?? [], ...g?.trackFiles ?? []], [...inst.spec.trackProcesses ?? [], ...g?.trackProcesses ?? []],
+        [...inst.spec.trackBfds ?? [], ...g?.trackBfds ?? []]);
       // Sync-group members ignore tracker weights (keepalived without sync_group_tracking_weight).
       inst.setTrackDelta(g ? 0 : e.delta + fp.delta);
       inst.setFault('tracking', e.fault || fp.fault);

@@ -237,6 +237,8 @@ export interface VrrpInstanceSpec {
   trackFiles?: TrackScriptRef[];
   /** `track_process { NAME [weight W [reverse]] }`: names of vrrp_track_process blocks. */
   trackProcesses?: TrackScriptRef[];
+  /** `track_bfd { NAME [weight W [reverse]] }`: names of bfd_instance blocks. */
+  trackBfds?: TrackScriptRef[];
   /** `dont_track_primary`. */
   dontTrackPrimary?: boolean;
   notify: NotifySpec;
@@ -268,6 +270,7 @@ export interface VrrpSyncGroupSpec {
   trackScripts: TrackScriptRef[];
   trackFiles?: TrackScriptRef[];
   trackProcesses?: TrackScriptRef[];
+  trackBfds?: TrackScriptRef[];
   notify: NotifySpec;
   source?: string;
 }
@@ -283,6 +286,8 @@ export interface VrrpConfig {
   trackFiles?: VrrpTrackFileSpec[];
   /** `vrrp_track_process` blocks. */
   trackProcesses?: VrrpTrackProcessSpec[];
+  /** `bfd_instance` blocks (name and default weight; the sessions run in src/bfd). */
+  bfdInstances?: Array<{ name: string; weight: number }>;
   /** global_defs `fifo_write_vrrp_states_on_reload`: after a reload, every instance's and group's state goes to the FIFOs. */
   fifoWriteStatesOnReload?: boolean;
   /** `static_ipaddress`: added at start, removed at stop (never moved by VRRP). */

@@ -11,7 +11,8 @@ import { globalDefsTable, rootTable } from '../../src/config/keywords/root.js';
 import { vrrpInstanceTable, vrrpScriptTable, vrrpSyncGroupTable } from '../../src/config/keywords/vrrp.js';
 import { realServerTable, virtualServerTable } from '../../src/config/keywords/virtual-server.js';
 import { trackFileTable, trackProcessTable } from '../../src/config/keywords/trackers.js';
-import { checkerTables, urlTable } from '../../src/config/keywords/checkers.js';
+import { checkerTables, eventCheckerTables, urlTable } from '../../src/config/keywords/checkers.js';
+import { bfdInstanceTable } from '../../src/config/keywords/bfd.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ulvs-kw-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -89,6 +90,16 @@ const cases: Case[] = [
       [I + 'trackProcesses']: [{ name: 'tp', weight: -20, reverse: true }] } },
   { table: 'track_file', text: 'track_file tf {\n file /run/w\n}\nvrrp_track_process tp {\n process nginx\n}\n' + vi('') + vi('', 'VI_2').replace('virtual_router_id 1', 'virtual_router_id 2') + 'vrrp_sync_group G {\n group {\n  VI_1\n  VI_2\n }\n track_file {\n  tf weight 2\n }\n track_process {\n  tp\n }\n}\n',
     want: { 'vrrp.syncGroups.0.trackFiles': [{ name: 'tf', weight: 2 }], 'vrrp.syncGroups.0.trackProcesses': [{ name: 'tp' }] } },
+  { table: 'bfd_instance', text: 'bfd_instance b1 {\n neighbor_ip 10.0.0.2\n source_ip 10.0.0.1\n min_rx 100\n min_tx 50.5\n idle_tx 2000\n multiplier 3\n passive\n ttl 250\n max_hops 5\n multihop\n weight -20\n vrrp\n checker\n}\nbfd_instance b2 {\n neighbour_ip fe80::2\n hoplimit 60\n max_hops -1\n}\n' + vi(' track_bfd {\n  b1\n  b2 weight 10 reverse\n }'),
+    want: { bfd: [{ name: 'b1', neighborIp: '10.0.0.2', sourceIp: '10.0.0.1', minRxMs: 100, minTxMs: 50.5, idleTxMs: 2000, multiplier: 3, passive: true, ttl: 250, maxHops: 5, multihop: true, weight: -20 },
+      { name: 'b2', neighborIp: 'fe80::2', minRxMs: 10, minTxMs: 10, idleTxMs: 1000, multiplier: 5, passive: false, ttl: 60, maxHops: 255, multihop: false, weight: 0 }], [I + 'trackBfds']: [{ name: 'b1' }, { name: 'b2', weight: 10, reverse: true }] } },
+  { table: 'bfd_instance', text: 'bfd_instance b1 {\n neighbor_ip 10.0.0.2\n min_rx 0.5\n}\nbfd_instance b2 {\n min_tx 5\n}\nbfd_instance b3 {\n neighbor_ip 10.0.0.2\n}\n', diags: ['bad-value', 'missing-value', 'duplicate-value'], want: { 'bfd.0': { minRxMs: 10 }, bfd: [{ name: 'b1' }] } },
+  { table: 'vrrp_sync_group', text: 'bfd_instance b1 {\n neighbor_ip 10.0.0.2\n}\n' + vi('') + vi('', 'VI_2').replace('virtual_router_id 1', 'virtual_router_id 2') + 'vrrp_sync_group G {\n group {\n  VI_1\n  VI_2\n }\n track_bfd {\n  b1 weight -5\n  nope\n }\n}\n',
+    diags: ['unknown-tracker'], want: { 'vrrp.syncGroups.0.trackBfds': [{ name: 'b1', weight: -5 }] } },
+  { table: 'BFD_CHECK', text: 'bfd_instance b1 {\n neighbor_ip 10.0.0.2\n}\n' + vs('', '  BFD_CHECK {\n   name b1\n   alpha\n  }\n  BFD_CHECK {\n   name nope\n  }\n  BFD_CHECK {\n  }'),
+    diags: ['unknown-tracker', 'missing-name'], want: { 'health.0.realServers.0.checkers': [{ type: 'BFD_CHECK', name: 'b1', alpha: true, retry: 0 }] } },
+  { table: 'FILE_CHECK', text: 'track_file tf {\n file /run/w\n weight 4\n}\n' + vs('', '  FILE_CHECK {\n   track_file tf\n  }\n  FILE_CHECK {\n   track_file tf\n   weight -3 reverse\n  }\n  FILE_CHECK {\n   track_file nope\n  }\n  FILE_CHECK {\n   weight x\n  }'),
+    diags: ['unknown-tracker', 'missing-name', 'bad-value'], want: { 'health.0.realServers.0.checkers': [{ type: 'FILE_CHECK', trackFile: 'tf', path: '/run/w', weight: 4, reverse: false }, { type: 'FILE_CHECK', weight: -3, reverse: true }] } },
   { table: 'vrrp_track_process', text: 'vrrp_track_process tp {\n process nginx\n terminate_delay 2\n}\n', want: { 'vrrp.trackProcesses.0': { weight: 1, quorum: 1, forkDelayMs: 0, terminateDelayMs: 2000, params: [] } } },
   { table: 'the top level', text: 'static_ipaddress {\n 192.0.2.50/24 dev eth0\n}\nstatic_routes {\n 2001:db8:1::/48 via 2001:db8::1 dev eth0\n}\nstatic_rules {\n inet6 to all table 7 preference 10 no_track\n}\n',
     want: { 'vrrp.staticAddresses.0': { address: '192.0.2.50', prefixLen: 24, dev: 'eth0' }, 'vrrp.staticRoutes.0': { family: 6, args: ['2001:db8:1::/48', 'via', '2001:db8::1', 'dev', 'eth0', 'proto', '18'] },
@@ -247,14 +258,14 @@ for (const [table, wrap] of contexts) {
 
 t.test('every implemented keyword of every table is exercised above', async (t) => {
   const related: Record<string, string[]> = {
-    real_server: ['real_server', ...Object.keys(checkerTables)], url: ['url', 'HTTP_GET', 'SSL_GET'], vrrp_instance: ['vrrp_instance', 'authentication', 'track_file', 'vrrp_track_process'], vrrp_sync_group: ['vrrp_sync_group', 'track_file'],
+    real_server: ['real_server', ...Object.keys(checkerTables), ...Object.keys(eventCheckerTables)], url: ['url', 'HTTP_GET', 'SSL_GET'], vrrp_instance: ['vrrp_instance', 'authentication', 'track_file', 'vrrp_track_process', 'bfd_instance'], vrrp_sync_group: ['vrrp_sync_group', 'track_file'],
   };
   const byTable = new Map<string, string>();
   for (const name of new Set(cases.map((c) => c.table).concat(Object.keys(related)))) {
     const rel = related[name] ?? [name];
     byTable.set(name, cases.filter((c) => rel.includes(c.table)).map((c) => c.text).join('\n'));
   }
-  const all = [trackFileTable, trackProcessTable, rootTable, globalDefsTable, vrrpInstanceTable, vrrpScriptTable, vrrpSyncGroupTable, virtualServerTable, realServerTable, urlTable, ...Object.values(checkerTables)];
+  const all = [trackFileTable, trackProcessTable, rootTable, globalDefsTable, vrrpInstanceTable, vrrpScriptTable, vrrpSyncGroupTable, virtualServerTable, realServerTable, urlTable, bfdInstanceTable, ...Object.values(checkerTables), ...Object.values(eventCheckerTables)];
   const authTable = vrrpInstanceTable.keywords.authentication!.block!;
   all.push(authTable);
   const everything = cases.map((c) => c.text).join('\n');

@@ -1,11 +1,11 @@
 /**
  * Keyword tables of the real_server checkers (keepalived/check/check_*.c): the common connection and
  * retry keywords, HTTP_GET/SSL_GET with url blocks, MISC_CHECK, DNS_CHECK, UDP_CHECK, PING_CHECK,
- * TCP_CHECK and SMTP_CHECK (with its deprecated host blocks); FILE_CHECK and BFD_CHECK are accepted but not run.
+ * TCP_CHECK, SMTP_CHECK (with its deprecated host blocks), BFD_CHECK and FILE_CHECK.
  */
 import type { DiagnosticSink } from '../diagnostics.js';
 import type { ConfNode } from '../tree.js';
-import { ignored, ignoredBlock, refused, type BlockTable, type KeywordSpec } from './table.js';
+import { ignored, refused, type BlockTable, type KeywordSpec } from './table.js';
 
 /** `status_code 200 300-399 ...` -> [[200,200],[300,399]]. */
 function statusCodes(node: ConfNode, sink: DiagnosticSink): Array<[number, number]> | undefined {
@@ -126,8 +126,22 @@ export const checkerTables: Record<string, BlockTable> = {
   },
 };
 
-/** Checker keywords keepalived knows that ulvs accepts without running them. */
-export const ignoredCheckers: Record<string, KeywordSpec> = {
-  FILE_CHECK: ignoredBlock('file-driven weights are not implemented'),
-  BFD_CHECK: ignoredBlock('BFD is not implemented'),
+/** `weight W [reverse|noreverse]` of FILE_CHECK (keepalived's track_file_weight_handler, any int32). */
+function fileWeight(node: ConfNode, sink: DiagnosticSink): { weight: number; reverse: boolean } | undefined {
+  const w = /^[-+]?\d+$/.test(node.args[0] ?? '') ? Number(node.args[0]) : NaN;
+  const opt = node.args[1];
+  if (!Number.isSafeInteger(w) || Math.abs(w) > 2147483647 || (opt !== undefined && opt !== 'reverse' && opt !== 'noreverse')) {
+    sink.error(node, 'bad-value', `FILE_CHECK 'weight' takes an integer and optionally 'reverse' (got '${node.args.join(' ')}'); keepalived ignores it — write e.g. 'weight -10 reverse'.`);
+    return undefined;
+  }
+  return { weight: w, reverse: opt === 'reverse' };
+}
+
+/** Checkers without the common keywords: BFD_CHECK { name; alpha } and FILE_CHECK { track_file; weight }. */
+export const eventCheckerTables: Record<string, BlockTable> = {
+  BFD_CHECK: { name: 'BFD_CHECK', keywords: { name: { field: 'bfdName', kind: 'string' }, alpha: { field: 'alpha', kind: 'bool', bare: true } } },
+  FILE_CHECK: { name: 'FILE_CHECK', keywords: { track_file: { field: 'trackFile', kind: 'string' }, weight: { field: 'fileWeight', kind: 'custom', parse: fileWeight } } },
 };
+
+/** Checker keywords keepalived knows that ulvs accepts without running them (none left). */
+export const ignoredCheckers: Record<string, KeywordSpec> = {};

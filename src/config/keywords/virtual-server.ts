@@ -7,7 +7,7 @@ import type { DiagnosticSink } from '../diagnostics.js';
 import type { ConfNode } from '../tree.js';
 import type { ForwardMethod, TunnelCsum, TunnelType } from '../../ipvs/types.js';
 import { SCHEDULER_NAMES } from '../../ipvs/schedulers.js';
-import { checkerTables, ignoredCheckers } from './checkers.js';
+import { checkerTables, eventCheckerTables, ignoredCheckers } from './checkers.js';
 import { ignored, refused, type BlockTable, type KeywordSpec } from './table.js';
 
 /** The schedulers accepted for lvs_sched / lb_algo: the one list of ipvs/schedulers.ts (keepalived's plus twos). */
@@ -78,7 +78,7 @@ function sorryServer(node: ConfNode, sink: DiagnosticSink): string[] | undefined
 }
 
 const checkerKeywords: Record<string, KeywordSpec> = Object.fromEntries(
-  Object.entries(checkerTables).map(([kw, table]) => [kw, { field: 'checkers', kind: 'block', block: table, multiple: true } satisfies KeywordSpec]),
+  Object.entries({ ...checkerTables, ...eventCheckerTables }).map(([kw, table]) => [kw, { field: 'checkers', kind: 'block', block: table, multiple: true } satisfies KeywordSpec]),
 );
 
 const timing: Record<string, KeywordSpec> = {

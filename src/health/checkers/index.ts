@@ -2,7 +2,9 @@
  * The probe for each checker type: the single place the manager looks them up.
  */
 import type { CheckerType } from '../types.js';
+import { probeBfd } from './check-bfd.js';
 import { probeDns } from './check-dns.js';
+import { probeFile } from './check-file.js';
 import { probeHttp } from './check-http.js';
 import { probeMisc } from './check-misc.js';
 import { probePing } from './check-ping.js';
@@ -21,4 +23,6 @@ export const PROBES: Readonly<Record<CheckerType, Probe>> = Object.freeze({
   DNS_CHECK: probeDns,
   PING_CHECK: probePing,
   SMTP_CHECK: probeSmtp,
+  BFD_CHECK: probeBfd,
+  FILE_CHECK: probeFile,
 });

@@ -11,6 +11,8 @@ export interface CheckOutcome {
   reason: string;
   /** misc_dynamic: weight to apply (exit code - 2), or `reset` to return to the configured weight. */
   weight?: number | 'reset';
+  /** FILE_CHECK: offset added to the configured weight (the track_file value × weight). */
+  weightDelta?: number;
 }
 
 /** One probe attempt of a resolved checker. */
