@@ -15,7 +15,7 @@ import { readHostEnv } from '../io/host-env.js';
 import { NeighbourTracker } from '../io/neighbours.js';
 import type { IpvsRules, ServiceKey } from '../ipvs/types.js';
 import { loadNative } from '../native/addon.js';
-import { reasonName } from '../dataplane/pipeline-reasons.js';
+import { dropReasonName as reasonName } from '../packet/drop-reasons.js';
 import { formatAddrWords } from '../table/addr.js';
 import { listConnections } from '../table/conn-list.js';
 import { attachSharedState, createSharedState, type SharedState } from '../table/shared-state.js';

@@ -28,7 +28,6 @@ import { Fwd } from '../table/layout.js';
 import type { SharedState } from '../table/shared-state.js';
 import { Egress, type Snapshot, type SnapDest } from './snapshot.js';
 import { NeighbourMisses } from './neigh-misses.js';
-import { PipelineReason } from './pipeline-reasons.js';
 import { PC, pipelineRow } from './stats.js';
 
 const TCP = 6;
@@ -40,7 +39,8 @@ class PipelineContext {
   readonly pv = new PacketView();
   readonly k = new ConnKey();
   readonly r = new ConnResult();
-  readonly row: Float64Array;
+  /** Where this thread counts (stats.ts PC layout): its shared-state row, or one bound by countInto(). */
+  row: Float64Array;
   /** Views of r's address words for the forward transforms. */
   readonly vaddrU: Uint32Array;
   /** Next hops without a neighbour entry met in the current batch (the worker drains them). */
@@ -81,6 +81,11 @@ export function sweepIdle(state: SharedState, nowMs: number, budget = 4096): num
   return state.core.sweep(nowMs, budget);
 }
 
+/** Makes this thread's pipeline count into `row` (stats.ts PC layout, PIPELINE_COUNTER_WORDS long) from now on. */
+export function countInto(state: SharedState, row: Float64Array): void {
+  contextOf(state).row = row;
+}
+
 /** The unresolved next hops recorded on this thread's shared-state handle since the last clear(). */
 export function neighbourMisses(state: SharedState): NeighbourMisses {
   return contextOf(state).misses;
@@ -90,7 +95,7 @@ export function neighbourMisses(state: SharedState): NeighbourMisses {
 function unresolved(b: PacketBatch, i: number, c: PipelineContext, v6: boolean, nextHop: Int32Array): number {
   c.misses.add(v6, nextHop);
   b.verdict[i] = Verdict.Drop;
-  return PipelineReason.NeighUnresolved;
+  return DropReason.NeighUnresolved;
 }
 
 /**
@@ -114,14 +119,14 @@ export function processBatch(batch: PacketBatch, snap: Snapshot, state: SharedSt
       reason = onePacket(batch, i, snap, c, t > 0 ? t : nowMs);
     } catch {
       batch.verdict[i] = Verdict.Drop;
-      reason = PipelineReason.Internal;
+      reason = DropReason.Internal;
     }
     const v = batch.verdict[i]!;
     batch.reason[i] = v === Verdict.Drop ? reason : 0;
     row[PC.Packets]! += 1;
     row[PC.Bytes]! += batch.length[i]!;
     row[PC.Verdict0 + v]! += 1;
-    if (reason !== 0) row[PC.Reason0 + reason]! += 1;
+    if (reason !== 0) row[(v === Verdict.Drop ? PC.DropReason0 : PC.PassReason0) + reason]! += 1;
   }
 }
 
@@ -187,10 +192,10 @@ function onePacket(b: PacketBatch, i: number, snap: Snapshot, c: PipelineContext
       return DropReason.DestUnavailable;
     case ConnStatus.TableFull:
       b.verdict[i] = Verdict.Drop;
-      return PipelineReason.TableFull;
+      return DropReason.TableFull;
     default:
       b.verdict[i] = Verdict.Drop;
-      return PipelineReason.DefenceDrop;
+      return DropReason.DefenceDrop;
   }
 }
 
@@ -299,7 +304,7 @@ function toClientAt(b: PacketBatch, i: number, snap: Snapshot, c: PipelineContex
   if (routed === Egress.Unresolved) return unresolved(b, i, c, pv.family === 6, eg.nextHop);
   if (routed === Egress.NoRoute) {
     b.verdict[i] = Verdict.Drop;
-    return PipelineReason.NoRoute;
+    return DropReason.NoRoute;
   }
   const err = frameEther(b, i, pv, eg.dstMac, 0, eg.srcMac, 0);
   if (err !== 0) {

@@ -12,10 +12,11 @@
  */
 import os from 'node:os';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import { LinkType } from '../core/batch.js';
+import { LinkType, Verdict } from '../core/batch.js';
 import { fanoutGroupId, ifindexOf } from '../io/afpacket.js';
 import { IO_STAT_SLOTS, AFP_STAT_NAMES, NFQ_STAT_NAMES, MEM_STAT_NAMES, type IoKind, type IoSpec } from '../io/types.js';
-import { REASON_SLOTS, WORKER_STAT_SLOTS, WorkerStat, type FromWorker, type ToWorker, type WorkerInit } from './worker.js';
+import { PACKET_COUNTER_SLOTS, WORKER_STAT_SLOTS, WorkerStat, type FromWorker, type ToWorker, type WorkerInit } from './worker.js';
+import { PC, totalsOf } from './stats.js';
 
 /** Options of DataplanePool.start(). */
 export interface PoolOptions {
@@ -41,7 +42,7 @@ export interface PoolOptions {
   shared: unknown;
   /** The first snapshot. */
   snapshot: unknown;
-  /** URL of the pipeline module (exports createWorkerPipeline); default: worker.ts's adapter of pipeline.ts. */
+  /** Test seam: URL of a WorkerPipelineModule (exports createWorkerPipeline) the workers run instead of pipeline.ts. */
   pipelineModule?: string;
   /** Packets per batch (default 256). */
   batchCapacity?: number;
@@ -110,10 +111,6 @@ function workerUrl(): URL {
   return new URL(`./worker${ext}`, import.meta.url);
 }
 
-function defaultPipelineModule(): string {
-  return workerUrl().href;
-}
-
 /** Resolves true as soon as `done()` holds (checked every `everyMs`), false after `timeoutMs`. */
 async function pollUntil(done: () => boolean, timeoutMs: number, everyMs: number): Promise<boolean> {
   const until = Date.now() + timeoutMs;
@@ -128,7 +125,8 @@ async function pollUntil(done: () => boolean, timeoutMs: number, everyMs: number
 export class DataplanePool {
   private readonly slots: Slot[] = [];
   private readonly counterBuf: SharedArrayBuffer;
-  private readonly reasonBuf: SharedArrayBuffer;
+  /** Per-packet counters, one PACKET_COUNTER_SLOTS row per worker (stats.ts PC layout; the pipeline writes them). */
+  private readonly packetBuf: SharedArrayBuffer;
   private snapshot: unknown;
   private version = 1;
   private stopped = false;
@@ -136,9 +134,9 @@ export class DataplanePool {
   /** AF_PACKET: the BPF filter the rings use now (PoolOptions.filter, then setFilter). */
   private filter: Uint8Array | undefined;
 
-  private constructor(private readonly o: Required<Pick<PoolOptions, 'backend' | 'workers' | 'batchCapacity' | 'slotSize' | 'headroom' | 'restart' | 'restartDelayMs' | 'pipelineModule'>> & PoolOptions) {
+  private constructor(private readonly o: Required<Pick<PoolOptions, 'backend' | 'workers' | 'batchCapacity' | 'slotSize' | 'headroom' | 'restart' | 'restartDelayMs'>> & PoolOptions) {
     this.counterBuf = new SharedArrayBuffer(o.workers * WORKER_STAT_SLOTS * 8);
-    this.reasonBuf = new SharedArrayBuffer(o.workers * REASON_SLOTS * 8);
+    this.packetBuf = new SharedArrayBuffer(o.workers * PACKET_COUNTER_SLOTS * 8);
     this.snapshot = o.snapshot;
     this.filter = o.filter;
     this.statNames = o.backend === 'nfqueue' ? NFQ_STAT_NAMES : o.backend === 'afpacket' ? AFP_STAT_NAMES : MEM_STAT_NAMES;
@@ -151,7 +149,7 @@ export class DataplanePool {
     if (opts.backend === 'afpacket' && !(opts.interfaces?.length)) throw new Error('the afpacket backend needs at least one interface (--iface)');
     const pool = new DataplanePool({
       ...opts, workers, batchCapacity: opts.batchCapacity ?? 256, slotSize: opts.slotSize ?? 2048, headroom: opts.headroom ?? 128,
-      restart: opts.restart ?? true, restartDelayMs: opts.restartDelayMs ?? 100, pipelineModule: opts.pipelineModule ?? defaultPipelineModule(),
+      restart: opts.restart ?? true, restartDelayMs: opts.restartDelayMs ?? 100,
     });
     try {
       await Promise.all(Array.from({ length: workers }, (_, i) => pool.spawn(i)));
@@ -187,15 +185,18 @@ export class DataplanePool {
   /** Reads every worker's counters (no messages: shared memory). */
   counters(): PoolCounters {
     const all = new Float64Array(this.counterBuf);
-    const rs = new Float64Array(this.reasonBuf);
+    const pk = new Float64Array(this.packetBuf);
+    const dropReasons: Record<number, number> = {};
     const workers: WorkerCounters[] = this.slots.map((s) => {
       const r = all.subarray(s.index * WORKER_STAT_SLOTS, (s.index + 1) * WORKER_STAT_SLOTS);
+      const p = pk.subarray(s.index * PACKET_COUNTER_SLOTS, (s.index + 1) * PACKET_COUNTER_SLOTS);
+      for (const [code, n] of Object.entries(totalsOf(p).dropReasons)) dropReasons[Number(code)] = (dropReasons[Number(code)] ?? 0) + n;
       const io: Record<string, number> = {};
       this.statNames.forEach((n, k) => { if (k < IO_STAT_SLOTS) io[n] = r[k]; });
       return {
         workerIndex: s.index, alive: s.alive, restarts: s.restarts, io,
-        batches: r[WorkerStat.Batches], packets: r[WorkerStat.Packets], dropped: r[WorkerStat.Dropped], accepted: r[WorkerStat.Accepted],
-        modified: r[WorkerStat.Modified], transmitted: r[WorkerStat.Transmitted], pipelineErrors: r[WorkerStat.PipelineErrors],
+        batches: r[WorkerStat.Batches], packets: p[PC.Packets], dropped: p[PC.Verdict0 + Verdict.Drop], accepted: p[PC.Verdict0 + Verdict.Accept],
+        modified: p[PC.Verdict0 + Verdict.AcceptModified], transmitted: p[PC.Verdict0 + Verdict.Transmit], pipelineErrors: r[WorkerStat.PipelineErrors],
         snapshotVersion: r[WorkerStat.SnapshotVersion], lastBatchMs: r[WorkerStat.LastBatchMs],
       };
     });
@@ -204,13 +205,6 @@ export class DataplanePool {
       totals.restarts += w.restarts; totals.batches += w.batches; totals.packets += w.packets; totals.dropped += w.dropped;
       totals.accepted += w.accepted; totals.modified += w.modified; totals.transmitted += w.transmitted; totals.pipelineErrors += w.pipelineErrors;
       for (const [k, v] of Object.entries(w.io)) totals.io[k] = (totals.io[k] ?? 0) + v;
-    }
-    const dropReasons: Record<number, number> = {};
-    for (let w = 0; w < this.slots.length; w++) {
-      for (let c = 0; c < REASON_SLOTS; c++) {
-        const v = rs[w * REASON_SLOTS + c];
-        if (v) dropReasons[c] = (dropReasons[c] ?? 0) + v;
-      }
     }
     return { workers, totals, dropReasons };
   }
@@ -286,7 +280,7 @@ export class DataplanePool {
     const { spec, transfer } = this.ioSpec(i, slot);
     const init: WorkerInit = {
       ulvsPacketWorker: true, workerIndex: i, io: spec, pipelineModule: this.o.pipelineModule, shared: this.o.shared,
-      snapshot: this.snapshot, snapshotVersion: this.version, counters: this.counterBuf, reasons: this.reasonBuf,
+      snapshot: this.snapshot, snapshotVersion: this.version, counters: this.counterBuf, packets: this.packetBuf,
       batchCapacity: this.o.batchCapacity, slotSize: this.o.slotSize, headroom: this.o.headroom,
     };
     const w = new Worker(workerUrl(), { workerData: init, transferList: transfer as never[] });

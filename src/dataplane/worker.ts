@@ -1,27 +1,29 @@
 /**
  * The packet worker (a worker_threads entry point): owns one packet I/O backend on its own event loop
  * (one NFQUEUE number or one AF_PACKET fanout member), runs the pipeline once per batch, and counts
- * into shared memory the main thread reads (pool.ts). Snapshots arrive as messages; a message handler
+ * batches into shared memory the main thread reads (pool.ts); the pipeline counts each packet, once, in
+ * its row of the pool's packet counters (dataplane/stats.ts layout). Snapshots arrive as messages; a message handler
  * never runs inside a batch, so every batch sees exactly one snapshot ("swapped between batches").
  */
 import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { createBatch, LinkType, Verdict, type PacketBatch } from '../core/batch.js';
+import { formatIpWords } from '../core/addr.js';
 import { openIo } from '../io/open.js';
 import { IO_STAT_SLOTS, type IoSpec, type PacketIo } from '../io/types.js';
+import { attachSharedState, PIPELINE_COUNTER_WORDS, type SharedStateBuffers } from '../table/shared-state.js';
+import type { NeighbourMisses } from './neigh-misses.js';
+import { countInto, neighbourMisses, processBatch, sweepIdle } from './pipeline.js';
+import { loadSnapshot } from './snapshot.js';
+import type { SnapshotSpec } from './snapshot-types.js';
 
 /** Float64 counter slots per worker row in the pool's counter buffer. */
 export const WORKER_STAT_SLOTS = 32;
-/** Reason-code slots per worker row in the pool's drop-reason buffer (u16 codes below this are counted). */
-export const REASON_SLOTS = 256;
+/** Float64 slots per worker row in the pool's packet-counter buffer (dataplane/stats.ts PC layout). */
+export const PACKET_COUNTER_SLOTS = PIPELINE_COUNTER_WORDS;
 
-/** Counter slots of a worker row after the backend's IO_STAT_SLOTS. */
+/** Counter slots of a worker row after the backend's IO_STAT_SLOTS (per-packet counts: PACKET_COUNTER_SLOTS rows). */
 export const WorkerStat = {
   Batches: IO_STAT_SLOTS + 0,
-  Packets: IO_STAT_SLOTS + 1,
-  Dropped: IO_STAT_SLOTS + 2,
-  Accepted: IO_STAT_SLOTS + 3,
-  Modified: IO_STAT_SLOTS + 4,
-  Transmitted: IO_STAT_SLOTS + 5,
   /** Wall clock (ms) of the last batch. */
   LastBatchMs: IO_STAT_SLOTS + 6,
   /** Version of the snapshot in use. */
@@ -37,6 +39,11 @@ export interface WorkerPipelineContext {
   shared: unknown;
   /** The snapshot in force when the worker starts. */
   snapshot: unknown;
+  /**
+   * This worker's packet counters (dataplane/stats.ts PC layout, PACKET_COUNTER_SLOTS long): the pipeline
+   * counts every packet here once (packets, bytes, verdicts, reasons); the pool reads them.
+   */
+  counters: Float64Array;
 }
 
 /** The per-worker pipeline: the module at `pipelineModule` exports createWorkerPipeline(ctx). */
@@ -54,7 +61,7 @@ export interface WorkerPipeline {
 /** How often a worker runs its pipeline's tick (expiry slices), whether or not packets arrive. */
 export const IDLE_TICK_MS = 100;
 
-/** A module that builds worker pipelines. */
+/** A module that builds worker pipelines (the test seam: PoolOptions.pipelineModule names one). */
 export interface WorkerPipelineModule {
   createWorkerPipeline(ctx: WorkerPipelineContext): WorkerPipeline | Promise<WorkerPipeline>;
 }
@@ -64,15 +71,15 @@ export interface WorkerInit {
   ulvsPacketWorker: true;
   workerIndex: number;
   io: IoSpec;
-  /** URL of the pipeline module. */
-  pipelineModule: string;
+  /** URL of a WorkerPipelineModule to load instead of the built-in pipeline (tests); unset = pipeline.ts. */
+  pipelineModule?: string;
   shared: unknown;
   snapshot: unknown;
   snapshotVersion: number;
   /** SharedArrayBuffer of Float64 rows of WORKER_STAT_SLOTS, one per worker index. */
   counters: SharedArrayBuffer;
-  /** SharedArrayBuffer of Float64 rows of REASON_SLOTS, one per worker index. */
-  reasons: SharedArrayBuffer;
+  /** SharedArrayBuffer of Float64 rows of PACKET_COUNTER_SLOTS (stats.ts PC layout), one per worker index. */
+  packets: SharedArrayBuffer;
   batchCapacity: number;
   slotSize: number;
   headroom: number;
@@ -90,7 +97,7 @@ export type FromWorker = { type: 'ready' } | { type: 'error'; message: string; f
 const NEIGH_MISS_REPORT_MS = 1000;
 
 /** Posts the batch's unresolved next hops to the pool (allocates only when there are any, rate-limited per address). */
-function reportMisses(m: import('./neigh-misses.js').NeighbourMisses, format: (w: ArrayLike<number>, f: 4 | 6) => string, last: Map<string, number>, nowMs: number): void {
+function reportMisses(m: NeighbourMisses, format: (w: ArrayLike<number>, f: 4 | 6) => string, last: Map<string, number>, nowMs: number): void {
   const out: string[] = [];
   for (let s = 0; s < m.count; s++) {
     const a = format(m.words.subarray(s * 4, s * 4 + 4), m.v6[s] ? 6 : 4);
@@ -103,8 +110,11 @@ function reportMisses(m: import('./neigh-misses.js').NeighbourMisses, format: (w
   if (out.length) parentPort?.postMessage({ type: 'neigh-miss', addresses: out } satisfies FromWorker);
 }
 
-/** Builds the batch handler: pipeline + per-verdict and per-reason counting (no allocation). */
-export function makeBatchHandler(pipeline: WorkerPipeline, row: Float64Array, reasons: Float64Array): (b: PacketBatch) => void {
+/**
+ * Builds the batch handler: the pipeline (which counts each packet), then the batch counters. A batch
+ * the pipeline throws on is dropped whole and counted in PipelineErrors (pipeline.ts itself never throws).
+ */
+export function makeBatchHandler(pipeline: WorkerPipeline, row: Float64Array): (b: PacketBatch) => void {
   return (b: PacketBatch): void => {
     const now = Date.now();
     try {
@@ -115,24 +125,7 @@ export function makeBatchHandler(pipeline: WorkerPipeline, row: Float64Array, re
       for (let i = 0; i < b.count; i++) b.verdict[i] = Verdict.Drop;
       if (row[WorkerStat.PipelineErrors] === 1) parentPort?.postMessage({ type: 'error', message: `pipeline error: ${(e as Error).stack ?? e}`, fatal: false } satisfies FromWorker);
     }
-    const n = b.count;
-    let drop = 0, acc = 0, mod = 0, tx = 0;
-    for (let i = 0; i < n; i++) {
-      const v = b.verdict[i];
-      if (v === Verdict.Drop) {
-        drop++;
-        const r = b.reason[i];
-        if (r < REASON_SLOTS) reasons[r]++;
-      } else if (v === Verdict.Accept) acc++;
-      else if (v === Verdict.AcceptModified) mod++;
-      else tx++;
-    }
     row[WorkerStat.Batches]++;
-    row[WorkerStat.Packets] += n;
-    row[WorkerStat.Dropped] += drop;
-    row[WorkerStat.Accepted] += acc;
-    row[WorkerStat.Modified] += mod;
-    row[WorkerStat.Transmitted] += tx;
     row[WorkerStat.LastBatchMs] = now;
   };
 }
@@ -143,34 +136,23 @@ export function stateIndexOfWorker(workerIndex: number): number {
 }
 
 /**
- * The default pipeline module (this file): attaches the shared state (SharedStateBuffers in ctx.shared),
- * loads each SnapshotSpec and runs pipeline.ts's processBatch(batch, snapshot, state, nowMs).
+ * The built-in pipeline: attaches the shared state (SharedStateBuffers in ctx.shared), loads each
+ * SnapshotSpec and runs pipeline.ts's processBatch(batch, snapshot, state, nowMs), counting into ctx.counters.
  */
-export async function createWorkerPipeline(ctx: WorkerPipelineContext): Promise<WorkerPipeline> {
-  const { attachSharedState } = await import('../table/shared-state.js');
-  const { loadSnapshot } = await import('./snapshot.js');
-  const pipelinePath = './pipeline.js';
-  const mod = (await import(pipelinePath)) as {
-    processBatch?: (b: PacketBatch, snap: unknown, state: unknown, nowMs: number) => void;
-    neighbourMisses?: (state: unknown) => import('./neigh-misses.js').NeighbourMisses;
-  };
-  if (typeof mod.processBatch !== 'function') throw new Error('dataplane/pipeline.js does not export processBatch');
-  const processBatch = mod.processBatch;
-  const { sweepIdle } = await import('./pipeline.js');
-  const { formatAddrWords } = await import('../table/addr.js');
+export function createWorkerPipeline(ctx: WorkerPipelineContext): WorkerPipeline {
   const reported = new Map<string, number>();
-  const state = attachSharedState(ctx.shared as import('../table/shared-state.js').SharedStateBuffers, stateIndexOfWorker(ctx.workerIndex));
-  type Spec = import('./snapshot-types.js').SnapshotSpec;
-  let snap = loadSnapshot(ctx.snapshot as Spec, state);
+  const state = attachSharedState(ctx.shared as SharedStateBuffers, stateIndexOfWorker(ctx.workerIndex));
+  countInto(state, ctx.counters);
+  let snap = loadSnapshot(ctx.snapshot as SnapshotSpec, state);
   state.core.setConfig(snap.core);
-  const misses = mod.neighbourMisses?.(state);
+  const misses = neighbourMisses(state);
   return {
     processBatch(b: PacketBatch, nowMs: number): void {
       processBatch(b, snap, state, nowMs);
-      if (misses !== undefined && misses.count > 0) reportMisses(misses, formatAddrWords, reported, nowMs);
+      if (misses.count > 0) reportMisses(misses, formatIpWords, reported, nowMs);
     },
     setSnapshot(spec: unknown): void {
-      snap = loadSnapshot(spec as Spec, state, snap);
+      snap = loadSnapshot(spec as SnapshotSpec, state, snap);
       state.core.setConfig(snap.core);
     },
     tick(nowMs: number): void {
@@ -181,20 +163,27 @@ export async function createWorkerPipeline(ctx: WorkerPipelineContext): Promise<
   };
 }
 
+/** The pipeline module a worker runs: the built-in one, or the module `url` names (PoolOptions.pipelineModule, for tests). */
+async function pipelineModule(url: string | undefined): Promise<WorkerPipelineModule> {
+  if (url === undefined) return { createWorkerPipeline };
+  const mod = (await import(url)) as Partial<WorkerPipelineModule>;
+  if (typeof mod.createWorkerPipeline !== 'function') throw new Error(`${url} does not export createWorkerPipeline`);
+  return mod as WorkerPipelineModule;
+}
+
 async function workerMain(init: WorkerInit, port: MessagePort): Promise<void> {
   const row = new Float64Array(init.counters, init.workerIndex * WORKER_STAT_SLOTS * 8, WORKER_STAT_SLOTS);
-  const reasons = new Float64Array(init.reasons, init.workerIndex * REASON_SLOTS * 8, REASON_SLOTS);
+  const packets = new Float64Array(init.packets, init.workerIndex * PACKET_COUNTER_SLOTS * 8, PACKET_COUNTER_SLOTS);
   const linkType = init.io.kind === 'nfqueue' ? LinkType.Ip : init.io.kind === 'afpacket' ? LinkType.Ether : init.io.linkType;
   let io: PacketIo | undefined;
   let pipeline: WorkerPipeline | undefined;
   try {
-    const mod = (await import(init.pipelineModule)) as Partial<WorkerPipelineModule>;
-    if (typeof mod.createWorkerPipeline !== 'function') throw new Error(`${init.pipelineModule} does not export createWorkerPipeline`);
-    pipeline = await mod.createWorkerPipeline({ workerIndex: init.workerIndex, linkType, shared: init.shared, snapshot: init.snapshot });
+    const mod = await pipelineModule(init.pipelineModule);
+    pipeline = await mod.createWorkerPipeline({ workerIndex: init.workerIndex, linkType, shared: init.shared, snapshot: init.snapshot, counters: packets });
     row[WorkerStat.SnapshotVersion] = init.snapshotVersion;
     const batch = createBatch(linkType, init.batchCapacity, init.slotSize, init.headroom);
     io = openIo(init.io, batch, row.subarray(0, IO_STAT_SLOTS));
-    io.start(makeBatchHandler(pipeline, row, reasons));
+    io.start(makeBatchHandler(pipeline, row));
   } catch (e) {
     io?.close();
     port.postMessage({ type: 'error', message: (e as Error).message, fatal: true } satisfies FromWorker);

@@ -1,5 +1,6 @@
 /**
- * Named reasons for every packet the data plane does not forward normally. The numeric code goes into
+ * The one table of named reasons for every packet the data plane does not forward normally (codec,
+ * forwarding and pipeline codes alike). The numeric code goes into
  * `PacketBatch.reason[i]` (u16) and into per-reason counters; `DROP_REASONS[code]` gives its name,
  * a one-line description and what IPVS does with such a packet ("drop", or "pass" = leave it to the
  * kernel / do not touch it, counted only).
@@ -58,6 +59,13 @@ export const DropReason = {
   NoConnection: 55,
   DestUnavailable: 56,
   NotForwardable: 57,
+  // --- connection table bound and DoS defences, internal errors
+  TableFull: 100,
+  DefenceDrop: 101,
+  Internal: 102,
+  // --- AF_PACKET next hops
+  NeighUnresolved: 110,
+  NoRoute: 111,
 } as const;
 
 /** One of the values of `DropReason`. */
@@ -112,6 +120,11 @@ const TABLE: Array<[number, string, 'drop' | 'pass', string]> = [
   [DropReason.NoConnection, 'no-connection', 'pass', 'non-SYN packet without a connection: left to the local stack'],
   [DropReason.DestUnavailable, 'dest-unavailable', 'drop', 'connection whose real server was deleted (expire_nodest_conn=0)'],
   [DropReason.NotForwardable, 'not-forwardable', 'drop', 'packet cannot be forwarded by the chosen method'],
+  [DropReason.TableFull, 'conn-table-full', 'drop', 'the connection table is full even after drop_entry: the new connection is refused'],
+  [DropReason.DefenceDrop, 'drop-packet-defence', 'drop', 'drop_packet defence dropped a new connection (1 in rate while the table is nearly full)'],
+  [DropReason.Internal, 'internal-error', 'drop', 'internal error while processing the packet (a bug; the packet is dropped, the batch goes on)'],
+  [DropReason.NeighUnresolved, 'neigh-unresolved', 'drop', 'AF_PACKET: the next hop (real server, gateway or on-link client) has no neighbour entry yet (ARP/ND pending or failed)'],
+  [DropReason.NoRoute, 'no-route', 'drop', "AF_PACKET: no route on the director's interfaces towards the destination"],
 ];
 
 /** Reason table indexed by code (sparse array; undefined for unused codes). */

@@ -9,7 +9,7 @@ import { parsePacket } from '../../src/packet/parse.js';
 import { attachSharedState, createSharedState } from '../../src/table/shared-state.js';
 import { SnapshotCompiler, loadSnapshot, type SnapshotEnv } from '../../src/dataplane/snapshot.js';
 import { processBatch } from '../../src/dataplane/pipeline.js';
-import { reasonName } from '../../src/dataplane/pipeline-reasons.js';
+import { dropReasonName as reasonName } from '../../src/packet/drop-reasons.js';
 import { ConnKey } from '../../src/table/conn-key.js';
 import { ConnResult } from '../../src/table/ipvs-core.js';
 import type { Protocol, VirtualServiceSpec } from '../../src/ipvs/types.js';

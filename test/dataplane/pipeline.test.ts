@@ -7,7 +7,7 @@ import { SnapshotCompiler, loadSnapshot, type Snapshot } from '../../src/datapla
 import { neighbourMisses, processBatch } from '../../src/dataplane/pipeline.js';
 import { formatAddrWords } from '../../src/table/addr.js';
 import { readPipelineStats } from '../../src/dataplane/stats.js';
-import { reasonName } from '../../src/dataplane/pipeline-reasons.js';
+import { dropReasonName as reasonName } from '../../src/packet/drop-reasons.js';
 import { listConnections } from '../../src/table/conn-list.js';
 import type { VirtualServiceSpec } from '../../src/ipvs/types.js';
 import { ip4, dstOf, srcOf } from './frames.js';

@@ -6,8 +6,12 @@
 import { isMainThread } from 'node:worker_threads';
 import type { PacketBatch } from '../../src/dataplane/batch.js';
 import type { WorkerPipeline, WorkerPipelineContext } from '../../src/dataplane/worker.js';
+import { PC } from '../../src/dataplane/stats.js';
 
-/** Test pipeline: byte 0 of each frame is the verdict; the snapshot (a number) is written to byte 1; shared[0] counts packets across workers. */
+/**
+ * Test pipeline: byte 0 of each frame is the verdict; the snapshot (a number) is written to byte 1; shared[0] counts
+ * packets across workers. Like pipeline.ts it counts each packet once in ctx.counters (the worker counts batches only).
+ */
 export function createWorkerPipeline(ctx: WorkerPipelineContext): WorkerPipeline {
   let snap = ctx.snapshot as number;
   const shared = new Int32Array(ctx.shared as SharedArrayBuffer);
@@ -18,6 +22,9 @@ export function createWorkerPipeline(ctx: WorkerPipelineContext): WorkerPipeline
         b.verdict[i] = b.buf[s];
         b.buf[s + 1] = snap;
         b.reason[i] = b.buf[s] === 0 ? 42 : 0;
+        ctx.counters[PC.Packets]++;
+        ctx.counters[PC.Verdict0 + b.verdict[i]]++;
+        if (b.reason[i] !== 0) ctx.counters[PC.DropReason0 + b.reason[i]]++;
         Atomics.add(shared, 0, 1);
       }
     },

@@ -4,7 +4,7 @@
 import t from 'tap';
 import { createBatch, Verdict } from '../../src/dataplane/batch.js';
 import { processBatch } from '../../src/dataplane/pipeline.js';
-import { reasonName, PipelineReason } from '../../src/dataplane/pipeline-reasons.js';
+import { DropReason, dropReasonName as reasonName } from '../../src/packet/drop-reasons.js';
 import { SnapshotCompiler, loadSnapshot } from '../../src/dataplane/snapshot.js';
 import { createSharedState, attachSharedState } from '../../src/table/shared-state.js';
 import { parseRulesText } from '../../src/ipvs/rules-text.js';
@@ -87,7 +87,7 @@ t.test(`${TOTAL} fuzzed frames through processBatch`, async (t) => {
     }
     for (let i = 0; i < n; i++) {
       const r = b.reason[i]!;
-      if (r === PipelineReason.Internal) internal++;
+      if (r === DropReason.Internal) internal++;
       if (reasonName(r).startsWith('unknown-')) unnamed++;
       if (b.verdict[i] === Verdict.Transmit) transmitted++;
       if (b.start[i]! < i * b.slotSize || b.start[i]! + b.length[i]! > (i + 1) * b.slotSize) outside++;

@@ -20,7 +20,7 @@ import { parseRulesText } from '../../ipvs/rules-text.js';
 import type { IpvsRules } from '../../ipvs/types.js';
 import { loadNative } from '../../native/addon.js';
 import { attachSharedState, createSharedState } from '../../table/shared-state.js';
-import { reasonName } from '../../dataplane/pipeline-reasons.js';
+import { dropReasonName as reasonName } from '../../packet/drop-reasons.js';
 
 const USAGE = `usage: ulvs director --rules FILE --iface IF [options]
        ulvs director --cleanup

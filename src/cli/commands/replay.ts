@@ -13,7 +13,7 @@ import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { UsageError, UserError, type CliCommand } from '../command.js';
 import { createBatch, LinkType, Verdict } from '../../core/batch.js';
 import { processBatch } from '../../dataplane/pipeline.js';
-import { reasonName } from '../../dataplane/pipeline-reasons.js';
+import { dropReasonName as reasonName } from '../../packet/drop-reasons.js';
 import { SnapshotCompiler, loadSnapshot, DEFAULT_PLACEHOLDER_MAC, type SnapshotEnv, type InterfaceEnv, type RouteEnv } from '../../dataplane/snapshot.js';
 import { createSharedState, attachSharedState } from '../../table/shared-state.js';
 import { parseRulesText } from '../../ipvs/rules-text.js';
