@@ -89,3 +89,8 @@ console.log(`# ulvs pipeline benchmark\n\nnode ${process.version}, ${cpus()[0]?.
 console.log(`calibration: ${calibrationNs().toFixed(2)} ns per trivial loop iteration (≈0.5 on an idle core)\n`);
 console.log('| measure | result |\n|---|---|');
 for (const [a, b] of rows) console.log(`| ${a} | ${b} |`);
+// Every frame is forwardable: a drop means the fixture no longer matches the pipeline (e.g. a missing neighbour).
+if (verdicts.drop > 0) {
+  console.error(`bench/pipeline.ts: ${verdicts.drop} frames dropped, the figures above measure the drop path`);
+  process.exitCode = 1;
+}

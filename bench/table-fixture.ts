@@ -27,6 +27,8 @@ export function benchRules(scheduler = 'wlc'): IpvsRules {
 export function benchSpec(state: SharedState, scheduler = 'wlc'): SnapshotSpec {
   return new SnapshotCompiler(state).compile(benchRules(scheduler), {
     linkType: 1, interfaces: [{ ifindex: 2, mac: '02:00:00:00:00:01', mtu: 1500, addresses: ['192.168.1.254/24'] }],
+    // The real servers' MACs, as active resolution has them: an unresolved next hop is a counted drop.
+    neighbours: Object.fromEntries([1, 2, 3, 4].map((i) => [`192.168.1.${i}`, `02:00:00:00:01:0${i}`])),
   });
 }
 
