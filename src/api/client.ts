@@ -2,20 +2,21 @@
  * Control socket client used by ulvsadm and `ulvs reload|status`: one connection, requests answered in
  * order. Errors the user can act on (no daemon, permission) become one clear sentence.
  */
+import { ERROR_CODES, UlvsError } from '../core/errors.js';
 import net from 'node:net';
 import { PROTOCOL_VERSION, type ApiRequest, type ApiResponse, type Method } from './protocol.js';
 
 /** The daemon answered with an error. */
-export class ApiCallError extends Error {
+export class ApiCallError extends UlvsError {
   constructor(readonly apiCode: string, message: string, readonly errno?: string) {
-    super(message);
+    super(message, ERROR_CODES.ApiCall);
   }
 }
 
 /** The socket cannot be reached. */
-export class ApiConnectError extends Error {
+export class ApiConnectError extends UlvsError {
   constructor(message: string, readonly errnoCode?: string) {
-    super(message);
+    super(message, ERROR_CODES.ApiConnect);
   }
 }
 

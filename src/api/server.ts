@@ -5,6 +5,7 @@
  * A client that sends garbage gets an error line; one that disconnects mid-request is forgotten; the
  * daemon is never disturbed by either.
  */
+import { ERROR_CODES, RuntimePathError, UlvsError } from '../core/errors.js';
 import net from 'node:net';
 import { chmodSync, existsSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
@@ -14,9 +15,9 @@ import { MAX_LINE_BYTES, PROTOCOL_VERSION, checkRequest, type ApiRequest, type A
 export type ApiHandler = (req: ApiRequest) => Promise<unknown>;
 
 /** An error answer with a machine code. */
-export class ApiError extends Error {
+export class ApiError extends UlvsError {
   constructor(readonly apiCode: 'ipvs' | 'reload-failed' | 'forbidden' | 'bad-request' | 'internal', message: string, readonly errno?: string) {
-    super(message);
+    super(message, ERROR_CODES.Api);
   }
 }
 
@@ -28,12 +29,12 @@ export class ApiError extends Error {
 export function prepareSocketDir(dir: string): void {
   if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
   const st = lstatSync(dir);
-  if (!st.isDirectory()) throw new Error(`${dir} is not a directory: remove it or pick another --socket path`);
+  if (!st.isDirectory()) throw new RuntimePathError(`${dir} is not a directory: remove it or pick another --socket path`);
   if (st.mode & 0o1000) return;
   const uid = process.getuid?.() ?? 0;
-  if (st.uid !== uid && st.uid !== 0) throw new Error(`${dir} belongs to uid ${st.uid}, not to us (uid ${uid}): fix its owner or pick another --socket path`);
+  if (st.uid !== uid && st.uid !== 0) throw new RuntimePathError(`${dir} belongs to uid ${st.uid}, not to us (uid ${uid}): fix its owner or pick another --socket path`);
   if (st.mode & 0o022) {
-    if (st.uid !== uid) throw new Error(`${dir} is writable by others and not ours to change: make it 0755 or pick another --socket path`);
+    if (st.uid !== uid) throw new RuntimePathError(`${dir} is writable by others and not ours to change: make it 0755 or pick another --socket path`);
     chmodSync(dir, 0o700);
   }
 }

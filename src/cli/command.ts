@@ -1,6 +1,8 @@
 /**
  * The shape of a `ulvs` subcommand. Each lives in src/cli/commands/<name>.ts and exports `command`.
  */
+import { ERROR_CODES, UlvsError } from '../core/errors.js';
+
 
 /** One `ulvs <name>` subcommand. */
 export interface CliCommand {
@@ -14,14 +16,15 @@ export interface CliCommand {
 }
 
 /** Thrown for a bad argument: the dispatcher prints the message and the command's usage, exit 2. */
-export class UsageError extends Error {
-  readonly code = 'ULVS_USAGE';
+export class UsageError extends UlvsError {
+  constructor(message: string) {
+    super(message, ERROR_CODES.Usage);
+  }
 }
 
 /** Thrown for an expected failure the user can fix: the dispatcher prints the message alone, exit 1 (or `exitCode`). */
-export class UserError extends Error {
-  readonly code = 'ULVS_USER';
+export class UserError extends UlvsError {
   constructor(message: string, readonly exitCode = 1) {
-    super(message);
+    super(message, ERROR_CODES.User);
   }
 }

@@ -3,6 +3,7 @@
  * imported only when used, so `ulvs --help` stays fast and a broken part cannot break the others.
  */
 import { UsageError, UserError, type CliCommand } from './command.js';
+import { ERROR_CODES, hasErrorCode } from '../core/errors.js';
 
 /** Subcommands in the order `ulvs --help` lists them, with their one-line summaries. */
 export const COMMANDS: ReadonlyArray<readonly [name: string, summary: string]> = [
@@ -74,7 +75,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`ulvs ${name}: ${e.message}\n\n${cmd.usage.trimEnd()}\n`);
       return 2;
     }
-    if (e instanceof UserError || (e as { code?: string }).code === 'ULVS_NATIVE_MISSING' || (e as { code?: string }).code === 'ULVS_NOT_ROOT') {
+    if (e instanceof UserError || hasErrorCode(e, ERROR_CODES.NativeMissing) || hasErrorCode(e, ERROR_CODES.NotRoot)) {
       process.stderr.write(`ulvs ${name}: ${(e as Error).message}\n`);
       return e instanceof UserError ? e.exitCode : 1;
     }

@@ -4,6 +4,7 @@
  * the control socket. Signals and process exit live in cli/commands/run.ts; everything here can be
  * driven by tests with fake ports.
  */
+import { ERROR_CODES, RuntimePathError, UlvsError } from '../core/errors.js';
 import path from 'node:path';
 import { ApiError, ControlServer, prepareSocketDir } from '../api/server.js';
 import type { ApiRequest, OpResult } from '../api/protocol.js';
@@ -44,9 +45,9 @@ export interface DaemonOptions {
 }
 
 /** A refused start: the configuration has errors (nothing was applied). */
-export class DaemonStartError extends Error {
+export class DaemonStartError extends UlvsError {
   constructor(message: string, readonly errors: string[] = []) {
-    super(message);
+    super(message, ERROR_CODES.DaemonStart);
   }
 }
 
@@ -107,7 +108,7 @@ export class Daemon {
         prepareSocketDir(d);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') throw new Error(`cannot create ${d} (${code}): run as root, or choose writable paths with --socket and --pid-file (or ULVS_RUN_DIR)`);
+        if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') throw new RuntimePathError(`cannot create ${d} (${code}): run as root, or choose writable paths with --socket and --pid-file (or ULVS_RUN_DIR)`);
         throw e;
       }
     }

@@ -4,6 +4,7 @@
  * inode of /proc/self/ns/net, so `ip netns exec X ulvsadm` finds the daemon of namespace X.
  * ULVS_RUN_DIR overrides the base directory (/run/ulvs) and ULVS_SOCKET the socket path.
  */
+import { ERROR_CODES, UlvsError } from '../core/errors.js';
 import { readFileSync, rmdirSync, statSync, unlinkSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 
@@ -60,7 +61,7 @@ export function runningPid(pidPath: string): number | undefined {
 /** Writes our pid file, refusing when another live daemon owns it; a stale file (and socket) from a crash is removed. */
 export function acquirePidFile(pidPath: string, socketPath: string): void {
   const other = runningPid(pidPath);
-  if (other !== undefined) throw new Error(`another ulvs daemon (pid ${other}) already runs in this network namespace (${pidPath}); stop it first or use --pid-file/--socket`);
+  if (other !== undefined) throw new UlvsError(`another ulvs daemon (pid ${other}) already runs in this network namespace (${pidPath}); stop it first or use --pid-file/--socket`, ERROR_CODES.DaemonRunning);
   for (const f of [pidPath, socketPath]) if (existsSync(f)) { try { unlinkSync(f); } catch { /* raced */ } }
   writeFileSync(pidPath, `${process.pid}\n`, { mode: 0o644 });
 }

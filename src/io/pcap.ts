@@ -7,6 +7,7 @@
  * record a 16-byte header (ts_sec u32, ts_frac u32, incl_len u32, orig_len u32) and incl_len bytes.
  * Errors are PcapError with one sentence naming the file and byte offset.
  */
+import { ERROR_CODES, UlvsError } from '../core/errors.js';
 import { open, type FileHandle } from 'node:fs/promises';
 import { openSync, readFileSync, closeSync, writeSync } from 'node:fs';
 import { LinkType, type PacketBatch } from '../core/batch.js';
@@ -22,8 +23,10 @@ const MAGIC_NS = 0xa1b23c4d;
 const MAGIC_PCAPNG = 0x0a0d0d0a;
 
 /** A missing, unreadable or corrupt pcap file. */
-export class PcapError extends Error {
-  readonly code = 'ULVS_PCAP';
+export class PcapError extends UlvsError {
+  constructor(message: string) {
+    super(message, ERROR_CODES.Pcap);
+  }
 }
 
 /** What the global header said. */

@@ -3,6 +3,7 @@
  * PacketBatch in place, calls the handler once per batch, then carries out the verdicts the handler
  * wrote into the batch (batch.ts). A backend is opened and used by exactly one thread.
  */
+import { ERROR_CODES, UlvsError } from '../core/errors.js';
 import type { MessagePort } from 'node:worker_threads';
 import type { LinkType, PacketBatch } from '../core/batch.js';
 
@@ -83,6 +84,8 @@ export const AFP_STAT_NAMES = [
 export const MEM_STAT_NAMES = ['rx_packets', 'rx_batches', 'tx_packets', 'accepted', 'dropped', 'modified', 'oversize_drops'] as const;
 
 /** Raised when a backend cannot start; the message is one sentence for the user. */
-export class IoError extends Error {
-  readonly code = 'ULVS_IO';
+export class IoError extends UlvsError {
+  constructor(message: string) {
+    super(message, ERROR_CODES.Io);
+  }
 }

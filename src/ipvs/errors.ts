@@ -3,17 +3,18 @@
  * the exit code what it exits with: 2 for command-line errors (ipvsadm.c fail(2, ...)), 255 for
  * errors the kernel returns (process_options returns -1, printed via ipvs_strerror).
  */
+import { ERROR_CODES, UlvsError, type ErrorCode } from '../core/errors.js';
+
 
 /** A rejected ipvsadm command or rule change, with ipvsadm's message and exit status. */
-export class IpvsadmError extends Error {
-  readonly code = 'ULVS_IPVSADM';
+export class IpvsadmError extends UlvsError {
   /**
    * For kernel-side errors, the errno ip_vs_ctl.c returns (EEXIST, ESRCH, ENOENT, EINVAL, ERANGE,
    * ENOMEM): what callers such as the reload applier branch on; undefined for command-line errors.
    */
   readonly errno?: IpvsErrno;
-  constructor(message: string, readonly exitCode: number = 2, errno?: IpvsErrno) {
-    super(message);
+  constructor(message: string, readonly exitCode: number = 2, errno?: IpvsErrno, code: ErrorCode = ERROR_CODES.Ipvsadm) {
+    super(message, code);
     if (errno) this.errno = errno;
   }
 }

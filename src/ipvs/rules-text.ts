@@ -3,6 +3,7 @@
  * "ipvsadm", blank lines and `#` comments ignored. Errors name file:line and what was expected;
  * the whole text is applied all or nothing.
  */
+import { ERROR_CODES } from '../core/errors.js';
 import type { IpvsRules } from './types.js';
 import { isRuleCommand, parseIpvsadmArgs, type IpvsCommand, type RuleCommand } from './command.js';
 import { IpvsadmError } from './errors.js';
@@ -11,7 +12,7 @@ import { applyCommand, emptyRules, type RuleLimits } from './rules.js';
 /** A restore-text error located at file:line. */
 export class RulesTextError extends IpvsadmError {
   constructor(readonly file: string, readonly line: number, readonly detail: string, exitCode: number) {
-    super(`${file}:${line}: ${detail}`, exitCode);
+    super(`${file}:${line}: ${detail}`, exitCode, undefined, ERROR_CODES.RulesText);
   }
 }
 

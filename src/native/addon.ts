@@ -2,6 +2,7 @@
  * The only file that loads the native addon (build/Release/ulvs_native.node). Everything else imports
  * the typed handle from here, so a missing or stale build gives one clear sentence, not a stack trace.
  */
+import { ERROR_CODES, UlvsError } from '../core/errors.js';
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -12,8 +13,10 @@ import type { NativeAddon } from './types.js';
 export const EXPECTED_ABI = 2;
 
 /** Raised when the addon cannot be loaded; its message is one sentence for the user. */
-export class NativeAddonError extends Error {
-  readonly code = 'ULVS_NATIVE_MISSING';
+export class NativeAddonError extends UlvsError {
+  constructor(message: string) {
+    super(message, ERROR_CODES.NativeMissing);
+  }
 }
 
 let cached: NativeAddon | undefined;

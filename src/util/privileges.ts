@@ -1,14 +1,17 @@
 /**
  * Checks for the privileges network work needs (CAP_NET_ADMIN and CAP_NET_RAW, or root).
  */
+import { ERROR_CODES, UlvsError } from '../core/errors.js';
 import { readFileSync } from 'node:fs';
 
 const CAP_NET_ADMIN = 12;
 const CAP_NET_RAW = 13;
 
 /** Raised when the process lacks the capabilities a command needs. */
-export class PrivilegeError extends Error {
-  readonly code = 'ULVS_NOT_ROOT';
+export class PrivilegeError extends UlvsError {
+  constructor(message: string) {
+    super(message, ERROR_CODES.NotRoot);
+  }
 }
 
 /** True when this process's effective capability set holds CAP_NET_ADMIN and CAP_NET_RAW. */
