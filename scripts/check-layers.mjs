@@ -11,7 +11,7 @@ const src = process.env.ULVS_LAYERS_SRC ?? path.join(root, 'src'); // another tr
 
 const BASE = ['core', 'util', 'native', 'ipvs'];
 const DATA = ['packet', 'sched', 'table', 'forward', 'io', 'dataplane'];
-const CONTROL = ['config', 'bfd', 'vrrp', 'health', 'metrics', 'control', 'api', 'cli'];
+const CONTROL = ['config', 'bfd', 'vrrp', 'health', 'sync', 'metrics', 'control', 'api', 'cli'];
 
 // Who may import whom (ARCHITECTURE.md "Folders"). A target written 'dir/file.ts' allows that one
 // file; `types` lists targets a folder may import with `import type` only.
@@ -30,8 +30,9 @@ const MAY = {
   bfd: [...BASE],
   vrrp: [...BASE, 'bfd'],
   health: [...BASE, 'bfd'],
+  sync: [...BASE],
   metrics: [...BASE, 'dataplane/pool.ts'],
-  control: [...BASE, ...DATA, 'config', 'bfd', 'vrrp', 'health', 'metrics', 'api/server.ts', 'api/protocol.ts'],
+  control: [...BASE, ...DATA, 'config', 'bfd', 'vrrp', 'health', 'sync', 'metrics', 'api/server.ts', 'api/protocol.ts'],
   api: [...BASE],
   cli: [...BASE, ...DATA, ...CONTROL, 'lab', 'realserver'],
   lab: ['core', 'util', 'api/client.ts'],
