@@ -1,0 +1,92 @@
+// BFD with FRR 8.4's bfdd as the peer (RFC 5880/5881 single hop, 100 ms timers): `ulvs run -f FILE`
+// with a bfd_instance, a vrrp_instance that tracks it (track_bfd, weight 0: FAULT while down) and a
+// real server with BFD_CHECK. The session comes Up with FRR; `shutdown` of FRR's peer (AdminDown)
+// takes the instance to FAULT and the real server out of `ulvsadm -L -n`; `no shutdown` brings both
+// back; kill -9 of bfdd then ends the session by detection-time expiry (diag 1). bfdd runs alone in
+// its namespace with its own config, pid, vty and control socket in the bed's temp dir.
+import t from 'tap';
+import path from 'node:path';
+import { VrrpBed, bedId, ensureDist, stopProc } from '../../bench/failover-lab.js';
+import { main as ulvsadm } from '../../src/cli/ulvsadm.js';
+import { run } from '../../src/util/exec.js';
+
+const root = process.getuid?.() === 0;
+const U = '10.74.0.1', F = '10.74.0.2', VIP = '10.74.0.100';
+
+const conf = `bfd_instance frr {
+ neighbor_ip ${F}
+ source_ip ${U}
+ min_rx 100
+ min_tx 100
+ multiplier 3
+}
+vrrp_instance VI_1 {
+ state MASTER
+ interface eth0
+ virtual_router_id 74
+ priority 100
+ version 3
+ advert_int 0.25
+ virtual_ipaddress {
+  ${VIP}/24
+ }
+ track_bfd {
+  frr
+ }
+}
+virtual_server ${VIP} 80 {
+ protocol TCP
+ lvs_sched rr
+ lvs_method DR
+ real_server ${F} 80 {
+  BFD_CHECK {
+   name frr
+  }
+ }
+}
+`;
+
+t.test('track_bfd and BFD_CHECK follow a session with FRR bfdd', { skip: !root && 'needs root' }, async (t) => {
+  await ensureDist();
+  const bed = await VrrpBed.up(bedId('bf'), [{ name: 'u', addrs: [`${U}/24`] }, { name: 'f', addrs: [`${F}/24`] }]);
+  t.teardown(() => bed.down());
+  const frrConf = bed.file('bfdd.conf', `bfd\n peer ${U} local-address ${F}\n  receive-interval 100\n  transmit-interval 100\n  detect-multiplier 3\n !\n!\n`);
+  await run(['chmod', '-R', 'a+rwX', bed.dir]);
+  const bfdd = bed.spawn('f', ['/usr/lib/frr/bfdd', '-f', frrConf, '-i', path.join(bed.dir, 'bfdd.pid'), '-z', path.join(bed.dir, 'zserv.api'),
+    '--vty_socket', bed.dir, '--bfdctl', path.join(bed.dir, 'bfdd.sock'), '-P', '0', '--log', 'stdout']);
+  const vtysh = (...cmds: string[]) => run(['vtysh', '--vty_socket', bed.dir, ...cmds.flatMap((c) => ['-c', c])], { netns: bed.ns('f'), timeoutMs: 5000 });
+  const frrStatus = async (): Promise<string> => {
+    try { return (JSON.parse((await vtysh('show bfd peers json')).stdout) as Array<{ status?: string }>)[0]?.status ?? ''; } catch { return ''; }
+  };
+  const peerCmd = (c: string) => vtysh('configure terminal', 'bfd', `peer ${U} local-address ${F}`, c);
+  const u = bed.ulvsRun('u', conf);
+  const listing = async (): Promise<string> => {
+    let out = '';
+    await ulvsadm(['-L', '-n'], { socketPath: path.join(bed.dir, 'u-ulvs.sock'), stdout: (s) => { out += s; }, stderr: () => {}, readStdin: async () => '' });
+    return out;
+  };
+  const rsListed = async () => (await listing()).includes(`-> ${F}:80`);
+  const expect = async (ok: () => Promise<boolean>, what: string, ms = 5000): Promise<void> => {
+    if (!t.ok(await bed.until(ok, ms), what)) t.comment([...u.out.slice(-15), ...bfdd.out.slice(-5)].join('\n'));
+  };
+
+  await expect(async () => (await frrStatus()) === 'up', 'FRR sees the session Up');
+  await expect(() => bed.holds('u', VIP), 'track_bfd instance leaves FAULT and becomes MASTER (holds the VIP)');
+  await expect(rsListed, 'BFD_CHECK real server is in ulvsadm -L -n');
+
+  await peerCmd('shutdown');
+  await expect(async () => !(await bed.holds('u', VIP)), 'FRR shutdown (AdminDown): instance goes FAULT, VIP removed');
+  await expect(async () => !(await rsListed()), 'FRR shutdown: real server out of ulvsadm -L -n');
+  t.ok(u.out.some((l) => /VI_1: MASTER -> FAULT/.test(l)), 'the log names the FAULT transition');
+
+  await peerCmd('no shutdown');
+  await expect(async () => (await frrStatus()) === 'up', 'no shutdown: session Up again');
+  await expect(() => bed.holds('u', VIP), 'no shutdown: instance MASTER again');
+  await expect(rsListed, 'no shutdown: real server back in service');
+
+  await stopProc(bfdd, 'SIGKILL');
+  await expect(async () => !(await bed.holds('u', VIP)) && !(await rsListed()), 'kill -9 of bfdd: detection time expires, FAULT and real server out');
+  t.ok(u.out.some((l) => /bfd_instance frr: Up -> Down/.test(l)), 'the session went Up -> Down');
+  await stopProc(u);
+  t.equal(await u.exited, 0, 'ulvs exits cleanly');
+});
