@@ -57,7 +57,7 @@ async function main(): Promise<void> {
     let out = '';
     load.stdout!.on('data', (d) => { out += d; });
     await sleep(2000);
-    const results: Record<Failure, Array<{ outageMs: number; failed: number; conns: number }>> = { 'kill -9': [], TERM: [] };
+    const results: Record<Failure, Array<{ outageMs: number; failed: number; conns: number; takeoverMs: number }>> = { 'kill -9': [], TERM: [] };
     for (let i = 0; i < reps * 2; i++) {
       const failure: Failure = i % 2 === 0 ? 'kill -9' : 'TERM';
       const master = (await holds('lb1')) ? 'lb1' : 'lb2';
@@ -66,6 +66,7 @@ async function main(): Promise<void> {
       if (failure === 'kill -9') process.kill(Number(readFileSync(path.join(dir, `${master}-v.pid`), 'utf8')), 'SIGKILL');
       else sups.get(master)!.kill('SIGTERM');
       if (!(await until(() => holds(other), 15000))) throw new Error(`${other} did not take over`);
+      const takeoverMs = Date.now() - tFail;
       await sleep(1500);
       if (failure === 'TERM') { await until(async () => sups.get(master)!.exitCode !== null, 8000); start(master); }
       // The failed director is back (restarted by its supervisor or by us) as BACKUP, data plane up.
@@ -77,13 +78,13 @@ async function main(): Promise<void> {
       let lastOk = Math.max(...all.filter((l) => l.ok && l.e <= tFail).map((l) => l.e), tFail - 1000);
       let outageMs = 0;
       for (const l of lines) if (l.ok) { outageMs = Math.max(outageMs, l.e - lastOk); lastOk = Math.max(lastOk, l.e); }
-      results[failure].push({ outageMs, failed: lines.filter((l) => !l.ok).length, conns: lines.length });
-      process.stderr.write(`${failure} of ${master}: outage ${outageMs} ms, ${lines.filter((l) => !l.ok).length} failed of ${lines.length}\n`);
+      results[failure].push({ outageMs, failed: lines.filter((l) => !l.ok).length, conns: lines.length, takeoverMs });
+      process.stderr.write(`${failure} of ${master}: VIP on ${other} after ${takeoverMs} ms, outage ${outageMs} ms, ${lines.filter((l) => !l.ok).length} failed of ${lines.length}\n`);
     }
-    console.log('| failure | outage (ms, longest gap without a successful new connection) | failed connections | connections in the window |');
-    console.log('|---|---|---|---|');
+    console.log('| failure | outage (ms, longest gap without a successful new connection) | failed connections | connections in the window | VIP seen on the other director after (ms) |');
+    console.log('|---|---|---|---|---|');
     for (const [f, rs] of Object.entries(results)) {
-      console.log(`| ${f} | ${rs.map((r) => r.outageMs).join(', ')} (max ${Math.max(...rs.map((r) => r.outageMs))}) | ${rs.map((r) => r.failed).join(', ')} | ${rs.map((r) => r.conns).join(', ')} |`);
+      console.log(`| ${f} | ${rs.map((r) => r.outageMs).join(', ')} (max ${Math.max(...rs.map((r) => r.outageMs))}) | ${rs.map((r) => r.failed).join(', ')} | ${rs.map((r) => r.conns).join(', ')} | ${rs.map((r) => r.takeoverMs).join(', ')} |`);
     }
     console.log(`load average: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
     await undo();
