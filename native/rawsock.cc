@@ -2,7 +2,8 @@
 // sender for gratuitous ARP / unsolicited neighbour advertisements.
 //
 // Exports:
-//   new RawSock(family: 4|6, ifname: string)   SOCK_RAW proto 112, bound to the device, TTL/hop
+//   new RawSock(family: 4|6, ifname: string, protocol?: 112|51|17)   SOCK_RAW proto 112 (51: AH, IPv4,
+//       IP_HDRINCL; 17: UDP, receive-only copies for BFD's TTL check), bound to the device, TTL/hop
 //       limit 255 (unicast and multicast), multicast loop off, multicast out via ifname,
 //       IP_PKTINFO / IPV6_RECVPKTINFO + IPV6_RECVHOPLIMIT on receive.
 //     .join(group: string, leave?: boolean)      IP_ADD_MEMBERSHIP / IPV6_JOIN_GROUP on ifname
@@ -37,6 +38,7 @@ namespace {
 
 constexpr int kIpprotoVrrp = 112;
 constexpr int kIpprotoAh = 51;
+constexpr int kIpprotoUdp = 17;
 
 struct PollCore {
   uv_poll_t handle;
@@ -153,13 +155,15 @@ class RawSock : public Napi::ObjectWrap<RawSock> {
     // Optional 3rd argument: the IP protocol, 112 (VRRP, default) or 51 (IPsec AH, IPv4 only: the
     // caller builds the whole IPv4 header, IP_HDRINCL, since the AH ICV covers it — RFC 2402 §3.3.3.1).
     int proto = info.Length() > 2 && info[2].IsNumber() ? info[2].As<Napi::Number>().Int32Value() : kIpprotoVrrp;
-    if (proto != kIpprotoVrrp && !(proto == kIpprotoAh && family_ == 4)) {
-      Napi::TypeError::New(env, "RawSock: protocol must be 112, or 51 with family 4").ThrowAsJavaScriptException();
+    // 17 (UDP) is receive-only: a copy of each incoming UDP datagram with its IPv4 header / IPv6 hop
+    // limit, so BFD can check the received TTL (RFC 5881 §5, GTSM) that a UDP socket does not report.
+    if (proto != kIpprotoVrrp && proto != kIpprotoUdp && !(proto == kIpprotoAh && family_ == 4)) {
+      Napi::TypeError::New(env, "RawSock: protocol must be 112 or 17, or 51 with family 4").ThrowAsJavaScriptException();
       return;
     }
     int fd = socket(family_ == 4 ? AF_INET : AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
     if (fd < 0) {
-      ThrowErrno(env, proto == kIpprotoAh ? "RawSock: socket(SOCK_RAW, 51)" : "RawSock: socket(SOCK_RAW, 112)", errno);
+      ThrowErrno(env, proto == kIpprotoAh ? "RawSock: socket(SOCK_RAW, 51)" : proto == kIpprotoUdp ? "RawSock: socket(SOCK_RAW, 17)" : "RawSock: socket(SOCK_RAW, 112)", errno);
       return;
     }
     int one = 1, zero = 0, ttl = 255;

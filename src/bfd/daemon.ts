@@ -4,6 +4,8 @@
  * session, from a source port in 49152–65535 with the session's TTL (255 unless `ttl` says otherwise).
  * Received packets are matched by Your Discriminator, else (Your Discriminator 0) by the neighbour's
  * address (RFC 5880 §6.8.6); datagrams that fail decoding or match no session are counted and dropped.
+ * Where a raw UDP socket can be had (ttl-receiver.ts), packets are taken from it instead, with their TTL:
+ * one below `ttl` - `max_hops` is dropped (RFC 5881 §5: 255 for single hop, keepalived's defaults).
  * Emits 'state' (name, up, state) when a session's state changes.
  */
 import dgram from 'node:dgram';
@@ -12,6 +14,7 @@ import { EventEmitter } from 'node:events';
 import { isIPv6 } from 'node:net';
 import { decodeControl, encodeControl, BfdState, STATE_NAMES, type BfdDropReason } from './packet.js';
 import { BfdSession } from './session.js';
+import { TtlReceiver } from './ttl-receiver.js';
 import type { BfdInstanceSpec } from './types.js';
 
 /** UDP port of single-hop BFD Control packets (RFC 5881 §4). */
@@ -41,6 +44,7 @@ export class BfdDaemon extends EventEmitter {
   readonly drops = new Map<BfdDropReason, number>();
   private live = new Map<string, Live>();
   private rx = new Map<string, dgram.Socket>();
+  private ttlRx = new Map<4 | 6, TtlReceiver | undefined>();
   private readonly buf = new Uint8Array(24);
 
   constructor(private readonly log: (m: string) => void = () => {}) {
@@ -58,6 +62,7 @@ export class BfdDaemon extends EventEmitter {
     for (const [key, sock] of this.rx) {
       if (![...this.live.values()].some((l) => rxKey(l.spec) === key)) { sock.close(); this.rx.delete(key); }
     }
+    if (this.live.size === 0) { for (const r of this.ttlRx.values()) r?.close(); this.ttlRx.clear(); }
   }
 
   /** Whether session `name` is Up; undefined when there is no such session. */
@@ -87,13 +92,20 @@ export class BfdDaemon extends EventEmitter {
     for (const name of [...this.live.keys()]) this.close(name);
     for (const s of this.rx.values()) s.close();
     this.rx.clear();
+    for (const r of this.ttlRx.values()) r?.close();
+    this.ttlRx.clear();
   }
 
   private async open(spec: BfdInstanceSpec): Promise<void> {
     const key = rxKey(spec);
+    const family = isIPv6(spec.neighborIp) ? 6 : 4;
+    if (!this.ttlRx.has(family)) {
+      this.ttlRx.set(family, TtlReceiver.open(family, [BFD_PORT, BFD_MULTIHOP_PORT], (b, from, ttl, port) => this.onMessage(b, from, port === BFD_MULTIHOP_PORT, ttl), this.log));
+    }
     if (!this.rx.has(key)) {
-      const sock = dgram.createSocket({ type: isIPv6(spec.neighborIp) ? 'udp6' : 'udp4', reuseAddr: true });
-      sock.on('message', (msg, rinfo) => this.onMessage(msg, rinfo.address, spec.multihop));
+      const sock = dgram.createSocket({ type: family === 6 ? 'udp6' : 'udp4', reuseAddr: true });
+      // The UDP socket keeps the port open (no ICMP port unreachable); with a raw receiver its copies are ignored.
+      sock.on('message', (msg, rinfo) => { if (!this.ttlRx.get(family)) this.onMessage(msg, rinfo.address, spec.multihop); });
       sock.on('error', (e) => this.log(`BFD receive socket ${key}: ${e.message}`));
       await new Promise<void>((res, rej) => { sock.once('error', rej); sock.bind(spec.multihop ? BFD_MULTIHOP_PORT : BFD_PORT, () => { sock.off('error', rej); res(); }); });
       this.rx.set(key, sock);
@@ -121,7 +133,7 @@ export class BfdDaemon extends EventEmitter {
     this.live.delete(name);
   }
 
-  private onMessage(msg: Buffer, from: string, multihop: boolean): void {
+  private onMessage(msg: Uint8Array, from: string, multihop: boolean, ttl?: number): void {
     const p = decodeControl(msg);
     if (typeof p === 'string') { this.count(p); return; }
     let l: Live | undefined;
@@ -130,6 +142,7 @@ export class BfdDaemon extends EventEmitter {
       if (p.yourDisc !== 0 ? x.session.localDisc === p.yourDisc : sameIp(x.spec.neighborIp, from)) { l = x; break; }
     }
     if (!l || !sameIp(l.spec.neighborIp, from)) { this.count('no-session'); return; }
+    if (ttl !== undefined && ttl >= 0 && l.spec.maxHops !== 255 && ttl + l.spec.maxHops < l.spec.ttl) { this.count('ttl'); return; }
     if (l.session.state === BfdState.AdminDown) return;
     const before = l.session.state;
     const r = l.session.receive(p, Date.now());

@@ -2,9 +2,12 @@
 // with a bfd_instance, a vrrp_instance that tracks it (track_bfd, weight 0: FAULT while down) and a
 // real server with BFD_CHECK. The session comes Up with FRR; `shutdown` of FRR's peer (AdminDown)
 // takes the instance to FAULT and the real server out of `ulvsadm -L -n`; `no shutdown` brings both
-// back; kill -9 of bfdd then ends the session by detection-time expiry (diag 1). bfdd runs alone in
+// back; kill -9 of bfdd then ends the session by detection-time expiry (diag 1). Meanwhile FILE_CHECK
+// (keepalived check_file.c): a track_file value × weight is added to a real server's weight, and with
+// weight 0 a non-zero value takes the real server out. bfdd runs alone in
 // its namespace with its own config, pid, vty and control socket in the bed's temp dir.
 import t from 'tap';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { VrrpBed, bedId, ensureDist, stopProc } from '../../bench/failover-lab.js';
 import { main as ulvsadm } from '../../src/cli/ulvsadm.js';
@@ -13,7 +16,11 @@ import { run } from '../../src/util/exec.js';
 const root = process.getuid?.() === 0;
 const U = '10.74.0.1', F = '10.74.0.2', VIP = '10.74.0.100';
 
-const conf = `bfd_instance frr {
+const conf = (file: string): string => `track_file tf {
+ file ${file}
+ weight 2
+}
+bfd_instance frr {
  neighbor_ip ${F}
  source_ip ${U}
  min_rx 100
@@ -43,10 +50,22 @@ virtual_server ${VIP} 80 {
    name frr
   }
  }
+ real_server 10.74.0.3 80 {
+  weight 5
+  FILE_CHECK {
+   track_file tf
+  }
+ }
+ real_server 10.74.0.4 80 {
+  FILE_CHECK {
+   track_file tf
+   weight 0
+  }
+ }
 }
 `;
 
-t.test('track_bfd and BFD_CHECK follow a session with FRR bfdd', { skip: !root && 'needs root' }, async (t) => {
+t.test('track_bfd and BFD_CHECK follow a session with FRR bfdd; FILE_CHECK follows its file', { skip: !root && 'needs root' }, async (t) => {
   await ensureDist();
   const bed = await VrrpBed.up(bedId('bf'), [{ name: 'u', addrs: [`${U}/24`] }, { name: 'f', addrs: [`${F}/24`] }]);
   t.teardown(() => bed.down());
@@ -59,7 +78,8 @@ t.test('track_bfd and BFD_CHECK follow a session with FRR bfdd', { skip: !root &
     try { return (JSON.parse((await vtysh('show bfd peers json')).stdout) as Array<{ status?: string }>)[0]?.status ?? ''; } catch { return ''; }
   };
   const peerCmd = (c: string) => vtysh('configure terminal', 'bfd', `peer ${U} local-address ${F}`, c);
-  const u = bed.ulvsRun('u', conf);
+  const tf = bed.file('tf', '0\n');
+  const u = bed.ulvsRun('u', conf(tf));
   const listing = async (): Promise<string> => {
     let out = '';
     await ulvsadm(['-L', '-n'], { socketPath: path.join(bed.dir, 'u-ulvs.sock'), stdout: (s) => { out += s; }, stderr: () => {}, readStdin: async () => '' });
@@ -74,6 +94,16 @@ t.test('track_bfd and BFD_CHECK follow a session with FRR bfdd', { skip: !root &
   await expect(() => bed.holds('u', VIP), 'track_bfd instance leaves FAULT and becomes MASTER (holds the VIP)');
   await expect(rsListed, 'BFD_CHECK real server is in ulvsadm -L -n');
 
+  const weightOf = async (rs: string): Promise<number | undefined> => {
+    const m = new RegExp(`-> ${rs.replace(/\./g, '\\.')}:80\\s+\\S+\\s+(\\d+)`).exec(await listing());
+    return m ? Number(m[1]) : undefined;
+  };
+  await expect(async () => (await weightOf('10.74.0.3')) === 5 && (await weightOf('10.74.0.4')) === 1, 'FILE_CHECK, file 0: weights 5 and 1 as configured');
+  writeFileSync(tf, '3\n');
+  await expect(async () => (await weightOf('10.74.0.3')) === 11 && (await weightOf('10.74.0.4')) === undefined, 'FILE_CHECK, file 3: weight 5 + 3 × 2 = 11; the weight-0 checker takes its server out');
+  writeFileSync(tf, '0\n');
+  await expect(async () => (await weightOf('10.74.0.3')) === 5 && (await weightOf('10.74.0.4')) === 1, 'FILE_CHECK, file 0 again: both restored');
+
   await peerCmd('shutdown');
   await expect(async () => !(await bed.holds('u', VIP)), 'FRR shutdown (AdminDown): instance goes FAULT, VIP removed');
   await expect(async () => !(await rsListed()), 'FRR shutdown: real server out of ulvsadm -L -n');
@@ -83,6 +113,13 @@ t.test('track_bfd and BFD_CHECK follow a session with FRR bfdd', { skip: !root &
   await expect(async () => (await frrStatus()) === 'up', 'no shutdown: session Up again');
   await expect(() => bed.holds('u', VIP), 'no shutdown: instance MASTER again');
   await expect(rsListed, 'no shutdown: real server back in service');
+
+  // RFC 5881 §5: a single-hop packet must arrive with TTL 255; FRR's packets one hop "further" are dropped.
+  const ttlRule = (op: '-A' | '-D') => run(['iptables', '-t', 'mangle', op, 'POSTROUTING', '-p', 'udp', '--dport', '3784', '-j', 'TTL', '--ttl-set', '254'], { netns: bed.ns('f') });
+  t.equal((await ttlRule('-A')).code, 0, 'FRR side now sends TTL 254');
+  await expect(async () => !(await bed.holds('u', VIP)), 'TTL 254 packets are dropped: the session times out, FAULT');
+  await ttlRule('-D');
+  await expect(() => bed.holds('u', VIP), 'TTL 255 again: session Up, MASTER again');
 
   await stopProc(bfdd, 'SIGKILL');
   await expect(async () => !(await bed.holds('u', VIP)) && !(await rsListed()), 'kill -9 of bfdd: detection time expires, FAULT and real server out');
