@@ -24,7 +24,7 @@ const SYSCTLS = ['net.ipv4.ip_forward', 'net.ipv4.conf.all.send_redirects', 'net
   'net.ipv4.conf.all.accept_local', 'net.ipv4.conf.eth0.accept_local', 'net.ipv4.ip_early_demux'];
 
 function conf(lab: Lab, priority: number): string {
-  return `vrrp_instance VI_1 {\n  state BACKUP\n  nopreempt\n  interface eth0\n  virtual_router_id 52\n  priority ${priority}\n  advert_int 1\n` +
+  return `vrrp_instance VI_1 {\n  state BACKUP\n  nopreempt\n  interface eth0\n  virtual_router_id 52\n  version 3\n  priority ${priority}\n  advert_int 0.5\n` +
     `  virtual_ipaddress {\n    ${VIP}/24\n    ${GW}/24\n  }\n}\n` +
     `virtual_server ${VIP} ${LAB_HTTP_PORT} {\n  lb_algo rr\n  lb_kind NAT\n  protocol TCP\n` +
     lab.byRole('realserver').map((rs) => `  real_server ${addr4(rs)} ${LAB_HTTP_PORT} {\n    weight 1\n  }\n`).join('') + '}\n';
@@ -50,7 +50,11 @@ t.test('kill -9 of the MASTER daemon under load: nothing answers for the VIP on 
   t.teardown(await prepareRealServers(lab, 'nat'));
   const sysctlsBefore = (await snapshot(lab, 'lb1')).sysctls;
   const sup = new Map<string, { log: () => string; exited: Promise<unknown>; kill: (s: NodeJS.Signals) => void }>();
-  for (const [node, prio] of [['lb1', 150], ['lb2', 100]] as const) {
+  const until = async (f: () => Promise<boolean>, ms: number): Promise<boolean> => {
+    for (const end = Date.now() + ms; Date.now() < end; await sleep(100)) if (await f()) return true;
+    return false;
+  };
+  const start = (node: string, prio: number): void => {
     const file = path.join(dir, `${node}.conf`);
     writeFileSync(file, conf(lab, prio));
     const pid = (n: string): string => path.join(dir, `${node}-${n}.pid`);
@@ -62,13 +66,14 @@ t.test('kill -9 of the MASTER daemon under load: nothing answers for the VIP on 
     const exited = new Promise((r) => child.once('exit', r));
     t.teardown(async () => { if (child.exitCode === null) { child.kill('SIGTERM'); await Promise.race([exited, sleep(8000)]); } });
     sup.set(node, { log: () => log, exited, kill: (s) => child.kill(s) });
-  }
-  const until = async (f: () => Promise<boolean>, ms: number): Promise<boolean> => {
-    for (const end = Date.now() + ms; Date.now() < end; await sleep(100)) if (await f()) return true;
-    return false;
   };
   const holds = async (node: string): Promise<boolean> => (await snapshot(lab, node)).vips.includes(VIP);
+  // lb1 first: with nopreempt, whoever is MASTER first stays MASTER, and two daemons started together
+  // race by startup time rather than by priority.
+  start('lb1', 150);
   if (!t.ok(await until(() => holds('lb1'), 20000), 'lb1 (priority 150) becomes MASTER and holds the VIP')) { t.comment(sup.get('lb1')!.log()); return; }
+  start('lb2', 100);
+  if (!t.ok(await until(async () => (await snapshot(lab, 'lb2')).queues !== '', 20000), 'lb2 is up, its data plane ready')) { t.comment(sup.get('lb2')!.log()); return; }
   t.notOk(await holds('lb2'), 'lb2 is BACKUP: no VIP');
   const running = await snapshot(lab, 'lb1');
   t.ok(running.rules.some((l) => l.includes('NFQUEUE')) && running.queues !== '', 'the MASTER has its NFQUEUE rules and bound queues');
@@ -98,7 +103,7 @@ t.test('kill -9 of the MASTER daemon under load: nothing answers for the VIP on 
   if (!t.ok(await until(() => holds('lb2'), 10000), 'the BACKUP becomes MASTER')) t.comment(sup.get('lb2')!.log());
   const tTakeover = Date.now();
   const macOf = async (node: string): Promise<string> => (await lab.exec(node, ['cat', '/sys/class/net/eth0/address'])).stdout.trim().toUpperCase();
-  const arp = await lab.exec('router', ['arping', '-c', '3', '-w', '4', '-I', 'eth1', VIP], { timeoutMs: 8000 });
+  const arp = await lab.exec('router', ['arping', '-c', '2', '-w', '3', '-I', 'eth1', VIP], { timeoutMs: 8000 });
   const macs = [...new Set([...arp.stdout.matchAll(/\[([0-9A-Fa-f:]{17})\]/g)].map((m) => m[1]!.toUpperCase()))];
   t.same(macs, [await macOf('lb2')], `ARP for the VIP: only the BACKUP's MAC answers (lb1 ${await macOf('lb1')})`);
   const after = await requestsThroughVip(lab, 3);
