@@ -67,7 +67,7 @@ const ROUNDS = Math.max(1, Math.floor(5_000_000 / (nb * BATCH)));
 for (const b of batches) processBatch(b, snap, state, 1001); // warm-up
 let t0 = cpuMs();
 for (let r = 0; r < ROUNDS; r++) for (const b of batches) processBatch(b, snap, state, 1002 + r);
-let ms = cpuMs() - t0;
+const ms = cpuMs() - t0;
 const estPk = ROUNDS * nb * BATCH;
 rows.push([`established TCP (ACK), ${fmt(FLOWS, 0)} flows, DR`, `${fmt(estPk / ms / 1000, 2)} Mpps, ${fmt((ms * 1e6) / estPk)} ns/packet`]);
 const verdicts = readPipelineStats(buffers).verdicts;

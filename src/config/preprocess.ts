@@ -6,7 +6,7 @@
  */
 import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { DiagnosticSink, type Pos } from './diagnostics.js';
+import type { DiagnosticSink, Pos } from './diagnostics.js';
 import { globFiles } from './glob.js';
 
 /** One logical config line after preprocessing. */

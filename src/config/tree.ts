@@ -84,8 +84,6 @@ export function buildTree(lines: readonly LogicalLine[], sink: DiagnosticSink): 
   for (const l of lines) {
     const toks = tokenize(l, sink);
     let stmt: Token[] = [];
-    // The last statement of this frame ended on an earlier line and may take a `{` on this one.
-    let lastOpenable: ConfNode | undefined;
     const top = (): Frame => stack[stack.length - 1]!;
     const flush = (): ConfNode | undefined => {
       if (stmt.length === 0) return undefined;
@@ -136,8 +134,8 @@ export function buildTree(lines: readonly LogicalLine[], sink: DiagnosticSink): 
       stmt.push(t);
     }
     flush();
-    lastOpenable = top().nodes[top().nodes.length - 1];
-    markOpenable(top(), lastOpenable);
+    // The last statement of this frame ends on this line and may take a `{` on a later one.
+    markOpenable(top(), top().nodes[top().nodes.length - 1]);
   }
   while (stack.length > 1) {
     const f = stack.pop()!;

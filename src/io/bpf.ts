@@ -29,7 +29,7 @@ export function v4Word(a: string): number {
 
 /** The four big-endian 32-bit words of an IPv6 address. */
 export function v6Words(a: string): number[] {
-  let [head, tail] = a.includes('::') ? a.split('::') : [a, undefined];
+  const [head, tail] = a.includes('::') ? a.split('::') : [a, undefined];
   const h = head ? head.split(':') : [];
   const t = tail !== undefined && tail !== '' ? tail.split(':') : [];
   const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];

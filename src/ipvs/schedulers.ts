@@ -44,7 +44,7 @@ export function isSchedulerName(name: string): name is SchedulerName {
 export function checkSchedFlags(scheduler: string | undefined, flags: readonly string[]): string | null {
   const sched = scheduler ? scheduler : DEFAULT_SCHEDULER;
   for (const f of flags) {
-    if (!Object.prototype.hasOwnProperty.call(SCHED_FLAG_BITS, f)) return `invalid scheduler flag \`${f}'`;
+    if (!Object.hasOwn(SCHED_FLAG_BITS, f)) return `invalid scheduler flag \`${f}'`;
     const owner = f.startsWith('sh-') ? 'sh' : f.startsWith('mh-') ? 'mh' : undefined;
     if (owner && sched !== owner) return `incompatible scheduler flag \`${f}'`;
   }

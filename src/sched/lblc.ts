@@ -11,7 +11,7 @@
  * that a dest re-added from the trash does not get its old entries back.
  */
 import type { DestChange, DestView, FlowKey, Scheduler } from './types.js';
-import { SchedState, stateBytes, type SchedulerShared } from './shared-state.js';
+import { type SchedState, stateBytes, type SchedulerShared } from './shared-state.js';
 import { DEFAULT_EXPIRATION_MS, DEFAULT_TABLE_CAPACITY, E_DEST, LocalityTable, localityBytes } from './locality-table.js';
 import { wlcPick } from './wlc.js';
 

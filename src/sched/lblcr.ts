@@ -10,7 +10,7 @@
  * unavailable, until they are erased as the most loaded member or the entry expires).
  */
 import type { DestChange, DestView, FlowKey, Scheduler } from './types.js';
-import { SchedState, stateBytes, type SchedulerShared } from './shared-state.js';
+import { type SchedState, stateBytes, type SchedulerShared } from './shared-state.js';
 import { DEFAULT_EXPIRATION_MS, DEFAULT_TABLE_CAPACITY, LocalityTable, localityBytes } from './locality-table.js';
 import { wlcOverhead as oh, wlcPick } from './wlc.js';
 import { lblcOverloaded, lookupLocality } from './lblc.js';

@@ -15,7 +15,7 @@
  * entry is simply not cached, which is what the kernel does when kmalloc fails.
  * All access happens under the SchedState lock.
  */
-import { SchedState, HEADER_WORDS } from './shared-state.js';
+import { type SchedState, HEADER_WORDS } from './shared-state.js';
 import { foldAddr, hash32, legacyMulHash } from './hash.js';
 
 /** Hash buckets (1 << 10). */

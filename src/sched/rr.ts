@@ -7,7 +7,7 @@
  * predecessor (ip_vs_rr_del_dest); adding a dest does not move it.
  */
 import type { DestChange, DestView, FlowKey, Scheduler } from './types.js';
-import { SchedState, stateBytes } from './shared-state.js';
+import { type SchedState, stateBytes } from './shared-state.js';
 
 const PTR = 2; // last chosen index + 1 (0 = list head)
 

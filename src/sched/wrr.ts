@@ -9,7 +9,7 @@
  * cw = (cw / di) * di + 1 when di > 1.
  */
 import type { DestChange, DestView, FlowKey, Scheduler } from './types.js';
-import { SchedState, stateBytes } from './shared-state.js';
+import { type SchedState, stateBytes } from './shared-state.js';
 import { gcd } from './exact.js';
 
 const CL = 2; // current dest index + 1 (0 = list head)
@@ -81,7 +81,7 @@ export class WrrScheduler implements Scheduler {
       cw -= di;
       if (cw <= 0) {
         cw = mw;
-        if (lastPass || last === -1) break search; // err_over, cl = head
+        if (lastPass || last === -1) break; // err_over, cl = head
         restarted = true;
       }
       lastPass = cw <= di;

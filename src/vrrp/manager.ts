@@ -18,7 +18,7 @@ import { validate } from './validate.js';
 import { addVipsFast, closeIpBatch, removeVipsFast } from './vip.js';
 import { addRoutesAndRules, closeRouteBatches, removeRoutesAndRules } from './routes.js';
 import { StaticSet } from './statics.js';
-import { LinkMonitor } from './link-monitor.js';
+import type { LinkMonitor } from './link-monitor.js';
 import { advertsOnVmac, setupVmac, vmacOf } from './vmac.js';
 import { removeNoAcceptChains } from './no-accept.js';
 import { FileProcessTrackers } from './file-process-trackers.js';
@@ -68,7 +68,7 @@ export interface VrrpManager {
 }
 
 /** Runs the VRRP side of one keepalived.conf; emits 'state' (VrrpStateEvent). */
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface above types the EventEmitter's events
 export class VrrpManager extends EventEmitter {
   private instanceMap = new Map<string, VrrpInstance>();
   private sockets = new Map<string, VrrpTransport & { close?(): void }>();

@@ -2,7 +2,6 @@
 // seed002 AWS secondary IP (unicast, notify_master moves the address through a fake cloud API).
 import { readFileSync } from 'node:fs';
 import t from 'tap';
-import { seedText } from './seed-helpers.js';
 import { VrrpBed, bedId, ensureDist, stopProc } from '../../bench/failover-lab.js';
 import { run } from '../../src/util/exec.js';
 

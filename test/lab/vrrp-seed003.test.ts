@@ -16,7 +16,7 @@ t.test('seed003 unicast directors run as-is (interfaces and addresses mapped)', 
   const bed = await VrrpBed.up(bedId('s3'), [{ name: 'd1', addrs: ['10.65.0.73/24'] }, { name: 'd2', addrs: ['10.65.0.74/24'] }]);
   t.teardown(() => bed.down());
   const c1 = vrrpOf(bed, 'director1.conf', map(seedText('seed003-director1.conf')));
-  const c2 = vrrpOf(bed, 'director2.conf', map(seedText('seed003-director2.conf')));
+  t.equal(vrrpOf(bed, 'director2.conf', map(seedText('seed003-director2.conf'))).instances[0].unicastPeers[0].address, '10.65.0.73');
   t.equal(c1.instances[0].unicastPeers[0].address, '10.65.0.74');
   const d1 = bed.ulvsRun('d1', map(seedText('seed003-director1.conf')));
   const d2 = bed.ulvsRun('d2', map(seedText('seed003-director2.conf')));

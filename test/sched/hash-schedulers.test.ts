@@ -6,7 +6,7 @@
 import t from 'tap';
 import { ArrayDestView, createScheduler, makeFlow } from '../../src/sched/index.js';
 import { hsiphashU32, siphash } from '../../src/sched/siphash.js';
-import { MH_HASH1, MhScheduler } from '../../src/sched/mh.js';
+import { MH_HASH1, type MhScheduler } from '../../src/sched/mh.js';
 import { hash32 } from '../../src/sched/hash.js';
 import type { Scheduler } from '../../src/sched/types.js';
 

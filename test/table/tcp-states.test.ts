@@ -1,6 +1,6 @@
 // Every cell of IPVS's TCP state tables (ip_vs_proto_tcp.c tcp_states / tcp_states_dos), the flag
 // priority, and the same transitions driven through real connections (NAT: INPUT/OUTPUT, DR: INPUT_ONLY).
-import t from 'tap';
+import t, { type Test } from 'tap';
 import {
   TCP_TABLE_NORMAL, TCP_TABLE_SECURE, TCP_STATE_NAMES, nextTcpState, tcpEvent, TCP_FIN, TCP_SYN, TCP_RST, TCP_ACK,
 } from '../../src/table/tcp-states.js';
@@ -59,7 +59,7 @@ t.test('flag priority RST > SYN > FIN > ACK; no flag -> CLOSE', async (t) => {
 
 type Step = [dir: 'in' | 'out', flags: number, state: string, active: number, inactive: number];
 
-function drive(t: any, forward: 'dr' | 'nat', steps: Step[], sysctls = {}): void {
+function drive(t: Test, forward: 'dr' | 'nat', steps: Step[], sysctls = {}): void {
   const h = new Harness();
   h.load([svc('tcp', '10.0.0.100', 80, 'rr', [{ address: '192.168.1.10', forward }])], sysctls);
   let now = 1000;

@@ -5,7 +5,7 @@
 import type { DiagnosticSink } from '../diagnostics.js';
 import type { ConfNode } from '../tree.js';
 import { parseInteger } from '../values.js';
-import { ignored, ignoredAll, ignoredBlock, refused, type BlockTable, type KeywordSpec } from './table.js';
+import { ignored, ignoredAll, refused, type BlockTable, type KeywordSpec } from './table.js';
 
 /** `weight W [reverse]` of vrrp_script (range -253..253). */
 function scriptWeight(node: ConfNode, sink: DiagnosticSink): { weight: number; reverse: boolean } | undefined {

@@ -58,7 +58,7 @@ export class ServicePolicy {
    * Builds the policy; `initialAlive` says which real servers start alive (no alpha checker, or state
    * carried over a reload). Call init() next and perform its actions.
    */
-  constructor(readonly svc: ResolvedService, initialAlive: (rsId: string) => boolean, private readonly carry?: PolicyCarry) {
+  constructor(readonly svc: ResolvedService, initialAlive: (rsId: string) => boolean, carry?: PolicyCarry) {
     for (const r of svc.realServers) {
       const prev = carry?.rs.get(r.id);
       this.rs.set(r.id, {
