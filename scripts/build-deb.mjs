@@ -127,7 +127,7 @@ fi`);
   for (const s of ['postinst', 'prerm', 'postrm']) chmodSync(path.join(deb, s), 0o755);
   mkdirSync(outDir, { recursive: true });
   const file = path.join(outDir, `ulvs_${pkg.version}_${arch}.deb`);
-  sh(['dpkg-deb', '--root-owner-group', '-Zxz', '-z6', '--build', stage, file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  sh(['dpkg-deb', '--root-owner-group', '-Zgzip', '-z6', '--build', stage, file], { stdio: ['ignore', 'pipe', 'pipe'] });
   process.stdout.write(`${file}\n`);
 } finally {
   rmSync(stage, { recursive: true, force: true });
