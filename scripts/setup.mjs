@@ -27,7 +27,7 @@ export const APT_PACKAGES = {
   tshark: 'independent packet decoder in tests',
   'python3-scapy': 'packet fixtures and generators',
   keepalived: 'real VRRP peer in tests and failover benchmark',
-  frr: 'real VRRPv3 peer (vrrpd) in tests',
+  frr: 'real VRRPv3 peer (vrrpd) and BFD peer (bfdd) in tests',
   wrk: 'HTTP load in tests and benchmarks',
   haproxy: 'benchmark reference',
   'nginx-light': 'benchmark reference',

@@ -82,7 +82,8 @@ export function buildTrackRefs(lines: readonly ValueLine[] | undefined, known: r
     const ref: TrackScriptRef = { name: name! };
     if (rest[0] === 'weight') {
       const w = parseInteger(rest[1], true);
-      if (w === undefined || w < -254 || w > 254) { sink.error(l, 'bad-value', `${kw} '${name}' weight needs an integer in -254..254 (got '${rest[1] ?? ''}'); the block's weight is used.`); out.push(ref); continue; }
+      const lim = kw === 'track_bfd' ? 253 : 254; // keepalived: BFD_WEIGHT_MIN/MAX ±253, others ±254
+      if (w === undefined || w < -lim || w > lim) { sink.error(l, 'bad-value', `${kw} '${name}' weight needs an integer in -${lim}..${lim} (got '${rest[1] ?? ''}'); the block's weight is used.`); out.push(ref); continue; }
       ref.weight = w;
       if (rest[2] === 'reverse') ref.reverse = true;
       else if (rest[2] === 'noreverse') ref.reverse = false;

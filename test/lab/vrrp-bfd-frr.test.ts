@@ -79,6 +79,8 @@ t.test('track_bfd and BFD_CHECK follow a session with FRR bfdd; FILE_CHECK follo
   };
   const peerCmd = (c: string) => vtysh('configure terminal', 'bfd', `peer ${U} local-address ${F}`, c);
   const tf = bed.file('tf', '0\n');
+  const cc = await run([process.execPath, path.join(process.cwd(), 'bin/ulvs.mjs'), 'check-config', '-f', bed.file('check.conf', conf(tf))]);
+  t.equal(cc.code, 0, `check-config accepts what run runs: ${cc.stdout}${cc.stderr}`);
   const u = bed.ulvsRun('u', conf(tf));
   const listing = async (): Promise<string> => {
     let out = '';
