@@ -18,11 +18,14 @@ import { loadNative } from '../native/addon.js';
 import { dropReasonName as reasonName } from '../packet/drop-reasons.js';
 import { formatAddrWords } from '../table/addr.js';
 import { listConnections } from '../table/conn-list.js';
-import { attachSharedState, createSharedState, type SharedState } from '../table/shared-state.js';
+import { scanSync, SyncCore, type SyncEntry, type SyncInstallResult } from '../table/conn-sync.js';
+import { attachSharedState, createSharedState, defaultCoreConfig, type SharedState } from '../table/shared-state.js';
 import { runOk } from '../util/exec.js';
 import type { DataPlaneMetrics, DataPlanePort, ServiceCounters } from './ports.js';
 import { serviceKeyId } from './rule-table.js';
 import type { ConnectionEntry } from './types.js';
+import type { SyncTablePort } from './conn-sync.js';
+import { fwmarkOfSlot, resolveSyncSlots } from './sync-slots.js';
 
 /** Options of the pool-backed data plane. */
 export interface PoolDataPlaneOptions {
@@ -43,7 +46,7 @@ function keyOfSpec(s: SnapshotSpec['services'][number]): ServiceKey {
 }
 
 /** Data plane backed by packet workers. */
-export class PoolDataPlane implements DataPlanePort {
+export class PoolDataPlane implements DataPlanePort, SyncTablePort {
   readonly description: string;
   private readonly linkType: LinkType;
   private readonly shared: ReturnType<typeof createSharedState>;
@@ -67,6 +70,8 @@ export class PoolDataPlane implements DataPlanePort {
   /** AF_PACKET: resolves every next hop actively and reports neighbour changes. */
   private readonly neigh?: NeighbourTracker;
   private foreign = new Set<string>();
+  /** The backup's writer of synced entries (main thread, table index 0). */
+  private syncCore?: SyncCore;
 
   constructor(private readonly o: PoolDataPlaneOptions) {
     loadNative();
@@ -182,6 +187,23 @@ export class PoolDataPlane implements DataPlanePort {
       destFamily: c.dest.includes(':') ? 6 : 4, destAddress: c.dest, destPort: c.destPort,
       state: c.state, expiresS: Math.floor(c.expiresMs / 1000), peName: '', peData: '',
     }));
+  }
+
+  syncTable(): SyncTablePort {
+    return this;
+  }
+
+  scanSync(nowMs: number, fn: (s: SyncEntry, fwmark: number) => void): number {
+    const spec = this.spec;
+    return scanSync(this.state.conns, nowMs, (s) => fn(s, fwmarkOfSlot(spec, s.svcSlot)));
+  }
+
+  installSync(s: SyncEntry, fwmark: number, nowMs: number): SyncInstallResult | 'no-service' | 'no-dest' {
+    if (!this.spec) return 'no-service';
+    const r = resolveSyncSlots(this.spec, s, fwmark);
+    if (r !== 'ok') return r;
+    this.syncCore ??= new SyncCore(this.state.conns, this.state.stats, defaultCoreConfig());
+    return this.syncCore.install(s, nowMs);
   }
 
   zero(key?: ServiceKey): void {

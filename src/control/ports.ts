@@ -4,6 +4,7 @@
  * those are present; tests pass fakes. Nothing here is on the packet path.
  */
 import type { IpvsRules, ServiceKey } from '../ipvs/types.js';
+import type { SyncTablePort } from './conn-sync.js';
 import type { HealthPortDecision, HealthPortView } from '../health/control-port.js';
 import type { VrrpSample } from '../metrics/source.js';
 import type { ConnectionEntry, IpvsStats } from './types.js';
@@ -54,6 +55,8 @@ export interface DataPlanePort {
    * itself, VRRP adds them on MASTER and removes them on BACKUP/stop. Takes effect on the next publish.
    */
   setForeignAddresses?(addresses: string[]): void;
+  /** The shared connection table as the sync daemon reads and writes it, if this data plane has one. */
+  syncTable?(): SyncTablePort | undefined;
 }
 
 /** One VRRP instance's state for status and metrics: the metrics sample's state and counters, named. */

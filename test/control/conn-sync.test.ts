@@ -1,0 +1,105 @@
+// Connection sync end to end without sockets: a master's table (real connections made by the IPVS
+// core) is scanned, encoded as sync v1, decoded and installed into a backup's own table whose real
+// servers sit in other slots; the backup's core then forwards the established flows (TCP ACK: a Hit,
+// not "no connection") to the same real server, NAT replies match, the persistence template moved.
+import t from 'tap';
+import { ConnSync, type SyncTablePort } from '../../src/control/conn-sync.js';
+import { resolveSyncSlots, fwmarkOfSlot } from '../../src/control/sync-slots.js';
+import { scanSync, SyncCore } from '../../src/table/conn-sync.js';
+import { defaultCoreConfig } from '../../src/table/shared-state.js';
+import { ConnStatus } from '../../src/table/ipvs-core.js';
+import { Harness, svc, SYN, ACK, FINACK } from '../table/harness.js';
+
+const IPPROTO_TCP = 6;
+
+function port(h: Harness): SyncTablePort {
+  const core = new SyncCore(h.state.conns, h.state.stats, defaultCoreConfig());
+  return {
+    scanSync: (now, fn) => scanSync(h.state.conns, now, (s) => fn(s, fwmarkOfSlot(h.snap.spec, s.svcSlot))),
+    installSync: (s, fwmark, now) => { const r = resolveSyncSlots(h.snap.spec, s, fwmark); return r === 'ok' ? core.install(s, now) : r; },
+  };
+}
+
+const rs = [{ address: '192.168.1.10', forward: 'nat' as const }, { address: '192.168.1.11', forward: 'nat' as const }];
+
+t.test('master -> backup: live NAT connections and a persistence template', async (t) => {
+  const a = new Harness();
+  const b = new Harness();
+  a.load([svc('tcp', '192.0.2.10', 80, 'rr', rs), svc('tcp', '192.0.2.10', 443, 'rr', rs, { persistenceTimeoutS: 300 })]);
+  // The backup lists its real servers the other way round and has one more service: other slots.
+  b.load([svc('tcp', '192.0.2.20', 8080, 'rr', rs), svc('tcp', '192.0.2.10', 80, 'rr', [...rs].reverse()),
+    svc('tcp', '192.0.2.10', 443, 'rr', [...rs].reverse(), { persistenceTimeoutS: 300 })]);
+  let now = 1_000_000;
+  const chosen: string[] = [];
+  for (const [cport, vport] of [[40000, 80], [40001, 80], [40002, 443]] as const) {
+    t.equal(a.inp(IPPROTO_TCP, '10.0.0.5', cport, '192.0.2.10', vport, SYN, now), ConnStatus.Hit);
+    chosen.push(a.chosen());
+    t.equal(a.inp(IPPROTO_TCP, '10.0.0.5', cport, '192.0.2.10', vport, ACK, now), ConnStatus.Hit);
+  }
+  t.same(chosen.slice(0, 2).sort(), ['192.168.1.10', '192.168.1.11'], 'rr spread the two port-80 flows');
+  const backup = await ConnSync.start({ state: 'backup', mcastInterface: 'lo', syncId: 7, transport: { send: () => {} } }, port(b));
+  const master = await ConnSync.start({ state: 'master', mcastInterface: 'lo', syncId: 7, periodMs: 0,
+    transport: { send: (m) => backup.receive(m, now) } }, port(a));
+  t.equal(master.scan(now), 4, '3 established connections + 1 template sent');
+  t.equal(backup.counters.installedNew, 4, 'all installed');
+  t.same(backup.counters.drops, {});
+  t.equal(master.scan(now + 100), 0, 'nothing changed: nothing resent');
+
+  // Takeover: the backup's core sees mid-flow ACKs (no SYN) and must know each flow.
+  now += 2000;
+  for (const [i, [cport, vport]] of ([[40000, 80], [40001, 80], [40002, 443]] as const).entries()) {
+    t.equal(b.inp(IPPROTO_TCP, '10.0.0.5', cport, '192.0.2.10', vport, ACK, now), ConnStatus.Hit, `flow ${cport} known`);
+    t.equal(b.chosen(), chosen[i], `flow ${cport} goes on to ${chosen[i]}`);
+    t.equal(b.out(IPPROTO_TCP, chosen[i]!, vport, '10.0.0.5', cport, ACK, now), ConnStatus.Hit, `NAT reply of ${cport} matches`);
+  }
+  const tpl = b.conns(now).find((c) => c.template);
+  t.equal(tpl?.dest, chosen[2], 'the persistence template moved with its real server');
+  t.equal(b.conn('10.0.0.5', 40000, now)?.state, 'ESTABLISHED');
+  const active = b.snap.spec.dests.reduce((n, d) => n + b.state.stats.active(d.slot), 0);
+  const persist = b.snap.spec.dests.reduce((n, d) => n + b.state.stats.persistent(d.slot), 0);
+  t.equal(active, 3, 'synced established connections count as active on the backup');
+  t.equal(persist, 1, 'the synced template counts as persistent');
+  // A new connection on the persistent service from the same client sticks to the synced template.
+  t.equal(b.inp(IPPROTO_TCP, '10.0.0.5', 40009, '192.0.2.10', 443, SYN, now), ConnStatus.Hit);
+  t.equal(b.chosen(), chosen[2], 'persistence honoured after takeover');
+
+  // A state change is sent again and applied.
+  t.equal(a.inp(IPPROTO_TCP, '10.0.0.5', 40000, '192.0.2.10', 80, FINACK, now), ConnStatus.Hit);
+  t.equal(a.conn('10.0.0.5', 40000, now)?.state, 'CLOSE_WAIT');
+  t.equal(master.scan(now), 1, 'the CLOSE_WAIT change is sent');
+  t.equal(backup.counters.installedUpdated, 1, 'applied as an update');
+  t.equal(b.conn('10.0.0.5', 40000, now)?.state, 'CLOSE_WAIT');
+  master.stop();
+  backup.stop();
+});
+
+t.test('backup drops what it cannot use, counted by reason', async (t) => {
+  const a = new Harness();
+  const b = new Harness({ maxConns: 64 });
+  a.load([svc('tcp', '192.0.2.10', 80, 'rr', rs), svc('tcp', '192.0.2.99', 80, 'rr', rs)]);
+  b.load([svc('tcp', '192.0.2.10', 80, 'rr', rs.slice(0, 1))]);
+  const now = 5_000;
+  for (let i = 0; i < 200; i++) {
+    a.inp(IPPROTO_TCP, '10.0.1.1', 1000 + i, '192.0.2.10', 80, SYN, now);
+    a.inp(IPPROTO_TCP, '10.0.1.1', 1000 + i, '192.0.2.10', 80, ACK, now);
+  }
+  a.inp(IPPROTO_TCP, '10.0.1.2', 999, '192.0.2.99', 80, SYN, now);
+  a.inp(IPPROTO_TCP, '10.0.1.2', 999, '192.0.2.99', 80, ACK, now);
+  const backup = await ConnSync.start({ state: 'backup', mcastInterface: 'lo', syncId: 7, transport: { send: () => {} } }, port(b));
+  const other = await ConnSync.start({ state: 'master', mcastInterface: 'lo', syncId: 8, periodMs: 0,
+    transport: { send: (m) => backup.receive(m, now) } }, port(a));
+  other.scan(now);
+  t.ok(backup.counters.drops.syncid! > 0, 'another sync group: every datagram dropped whole');
+  t.equal(backup.counters.installedNew, 0);
+  const master = await ConnSync.start({ state: 'master', mcastInterface: 'lo', syncId: 7, periodMs: 0,
+    transport: { send: (m) => backup.receive(m, now) } }, port(a));
+  t.equal(master.scan(now), 201);
+  t.equal(backup.counters.drops['no-service'], 1, 'a service the backup lacks');
+  t.equal((backup.counters.drops['no-dest'] ?? 0) + backup.counters.installedNew + (backup.counters.drops['table-full'] ?? 0), 200);
+  t.ok((backup.counters.drops['no-dest'] ?? 0) > 0, 'entries to a real server the backup lacks');
+  t.ok(b.state.conns.liveCount() <= 64, `the table stays within its bound (${b.state.conns.liveCount()} <= 64)`);
+  t.ok((backup.counters.drops['table-full'] ?? 0) > 0, 'the rest counted as table-full');
+  backup.receive(Buffer.from([0, 7, 0, 3]), now);
+  t.equal(backup.counters.drops.size, 1, 'a lying size field');
+  master.stop(); other.stop(); backup.stop();
+});
