@@ -1,11 +1,12 @@
-// BFD with FRR 8.4's bfdd as the peer (RFC 5880/5881 single hop, 100 ms timers): `ulvs run -f FILE`
+// BFD with FRR 8.4's bfdd as the peer (RFC 5880/5881 single hop, 300 ms timers: a loaded 2-core host must not flap): `ulvs run -f FILE`
 // with a bfd_instance, a vrrp_instance that tracks it (track_bfd, weight 0: FAULT while down) and a
 // real server with BFD_CHECK. The session comes Up with FRR; `shutdown` of FRR's peer (AdminDown)
 // takes the instance to FAULT and the real server out of `ulvsadm -L -n`; `no shutdown` brings both
 // back; kill -9 of bfdd then ends the session by detection-time expiry (diag 1). Meanwhile FILE_CHECK
 // (keepalived check_file.c): a track_file value × weight is added to a real server's weight, and with
 // weight 0 a non-zero value takes the real server out. bfdd runs alone in
-// its namespace with its own config, pid, vty and control socket in the bed's temp dir.
+// its namespace with its own config, pid, vty and control socket in the bed's temp dir. A second,
+// multihop session (RFC 5883, UDP 4784) with ulvs passive comes Up too.
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -23,9 +24,18 @@ const conf = (file: string): string => `track_file tf {
 bfd_instance frr {
  neighbor_ip ${F}
  source_ip ${U}
- min_rx 100
- min_tx 100
+ min_rx 300
+ min_tx 300
  multiplier 3
+}
+bfd_instance frr_mh {
+ neighbor_ip ${F}
+ source_ip ${U}
+ multihop
+ passive
+ max_hops 10
+ min_rx 200
+ min_tx 200
 }
 vrrp_instance VI_1 {
  state MASTER
@@ -69,13 +79,13 @@ t.test('track_bfd and BFD_CHECK follow a session with FRR bfdd; FILE_CHECK follo
   await ensureDist();
   const bed = await VrrpBed.up(bedId('bf'), [{ name: 'u', addrs: [`${U}/24`] }, { name: 'f', addrs: [`${F}/24`] }]);
   t.teardown(() => bed.down());
-  const frrConf = bed.file('bfdd.conf', `bfd\n peer ${U} local-address ${F}\n  receive-interval 100\n  transmit-interval 100\n  detect-multiplier 3\n !\n!\n`);
+  const frrConf = bed.file('bfdd.conf', `bfd\n peer ${U} local-address ${F}\n  receive-interval 300\n  transmit-interval 300\n  detect-multiplier 3\n !\n peer ${U} multihop local-address ${F}\n !\n!\n`);
   await run(['chmod', '-R', 'a+rwX', bed.dir]);
   const bfdd = bed.spawn('f', ['/usr/lib/frr/bfdd', '-f', frrConf, '-i', path.join(bed.dir, 'bfdd.pid'), '-z', path.join(bed.dir, 'zserv.api'),
     '--vty_socket', bed.dir, '--bfdctl', path.join(bed.dir, 'bfdd.sock'), '-P', '0', '--log', 'stdout']);
   const vtysh = (...cmds: string[]) => run(['vtysh', '--vty_socket', bed.dir, ...cmds.flatMap((c) => ['-c', c])], { netns: bed.ns('f'), timeoutMs: 5000 });
-  const frrStatus = async (): Promise<string> => {
-    try { return (JSON.parse((await vtysh('show bfd peers json')).stdout) as Array<{ status?: string }>)[0]?.status ?? ''; } catch { return ''; }
+  const frrStatus = async (multihop = false): Promise<string> => {
+    try { return (JSON.parse((await vtysh('show bfd peers json')).stdout) as Array<{ status?: string; multihop?: boolean }>).find((p) => !!p.multihop === multihop)?.status ?? ''; } catch { return ''; }
   };
   const peerCmd = (c: string) => vtysh('configure terminal', 'bfd', `peer ${U} local-address ${F}`, c);
   const tf = bed.file('tf', '0\n');
@@ -88,11 +98,12 @@ t.test('track_bfd and BFD_CHECK follow a session with FRR bfdd; FILE_CHECK follo
     return out;
   };
   const rsListed = async () => (await listing()).includes(`-> ${F}:80`);
-  const expect = async (ok: () => Promise<boolean>, what: string, ms = 5000): Promise<void> => {
+  const expect = async (ok: () => Promise<boolean>, what: string, ms = 10000): Promise<void> => {
     if (!t.ok(await bed.until(ok, ms), what)) t.comment([...u.out.slice(-15), ...bfdd.out.slice(-5)].join('\n'));
   };
 
   await expect(async () => (await frrStatus()) === 'up', 'FRR sees the session Up');
+  await expect(async () => (await frrStatus(true)) === 'up', 'FRR sees the multihop session (UDP 4784, ulvs passive) Up');
   await expect(() => bed.holds('u', VIP), 'track_bfd instance leaves FAULT and becomes MASTER (holds the VIP)');
   await expect(rsListed, 'BFD_CHECK real server is in ulvsadm -L -n');
 
