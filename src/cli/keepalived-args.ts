@@ -11,6 +11,8 @@ export interface KeepalivedArgs {
   file: string;
   /** -P: VRRP only (no virtual servers, no checkers); -C: checkers and virtual servers only (no VRRP). */
   subsystems: 'all' | 'vrrp' | 'check';
+  /** -B, --no_bfd: run no BFD sessions (track_bfd and BFD_CHECK then see every session down). */
+  noBfd: boolean;
   /** -l: log to the console (stderr) as well; without it, with no -n, keepalived logs to syslog only. */
   logConsole: boolean;
   /** -D: detailed log messages. */
@@ -46,7 +48,7 @@ export interface KeepalivedArgs {
 }
 
 /** Options ulvs takes and ignores (they have no counterpart): each is named once in the log. */
-export const IGNORED_OPTIONS = ['no_bfd', 'all', 'release-vips', 'address-monitoring', 'core-dump', 'core-dump-pattern', 'all-config', 'bfd_pid'] as const;
+export const IGNORED_OPTIONS = ['all', 'release-vips', 'address-monitoring', 'core-dump', 'core-dump-pattern', 'all-config', 'bfd_pid'] as const;
 
 const REFUSED: Record<string, string> = {
   snmp: 'ulvs has no SNMP subagent (-x, --snmp): read its Prometheus metrics on /metrics instead',
@@ -97,7 +99,7 @@ export function parseKeepalivedArgs(argv: string[]): KeepalivedArgs {
   }
   return {
     file: (v['use-file'] as string | undefined) ?? '/etc/keepalived/keepalived.conf',
-    subsystems: v.vrrp ? 'vrrp' : v.check ? 'check' : 'all',
+    subsystems: v.vrrp ? 'vrrp' : v.check ? 'check' : 'all', noBfd: !!v.no_bfd,
     logConsole: !!v['log-console'], logDetail: !!v['log-detail'], logFacility: facility, noSyslog: !!v['no-syslog'],
     dontFork: !!v['dont-fork'], dontRespawn: !!v['dont-respawn'],
     dontReleaseVrrp: !!v['dont-release-vrrp'], dontReleaseIpvs: !!v['dont-release-ipvs'],
@@ -111,7 +113,7 @@ export function parseKeepalivedArgs(argv: string[]): KeepalivedArgs {
 
 /** The options given that ulvs accepts but has nothing to do for. */
 export function ignoredGiven(argv: string[]): string[] {
-  const short: Record<string, string> = { B: 'no_bfd', X: 'release-vips', a: 'address-monitoring', m: 'core-dump', M: 'core-dump-pattern', e: 'all-config', b: 'bfd_pid' };
+  const short: Record<string, string> = { X: 'release-vips', a: 'address-monitoring', m: 'core-dump', M: 'core-dump-pattern', e: 'all-config', b: 'bfd_pid' };
   const out = new Set<string>();
   for (const a of argv) {
     const long = /^--([^=]+)/.exec(a)?.[1];
@@ -128,6 +130,7 @@ keepalived 2.2's command line, for units and entrypoints that start keepalived: 
   -f, --use-file=FILE          configuration (default /etc/keepalived/keepalived.conf)
   -P, --vrrp                   VRRP only: no virtual servers, no checkers
   -C, --check                  virtual servers and checkers only: no VRRP
+  -B, --no_bfd                 no BFD sessions (track_bfd instances stay FAULT, BFD_CHECK servers out)
   -l, --log-console            log to the console (stderr)
   -D, --log-detail             detailed log messages
   -S, --log-facility=F         syslog facility: 0-7, local0-7, user or daemon (default daemon)
@@ -146,5 +149,5 @@ keepalived 2.2's command line, for units and entrypoints that start keepalived: 
       --signum=NAME            print the number of signal STOP, RELOAD, DATA, STATS, STATS_CLEAR or JSON
   -v, --version                print the version
   -h, --help                   this text
-accepted and ignored: -B --all -X -a -m -M -e -b.  refused: -x -A (SNMP; use /metrics), -s (use ip netns exec), -T.
+accepted and ignored: --all -X -a -m -M -e -b.  refused: -x -A (SNMP; use /metrics), -s (use ip netns exec), -T.
 signals: HUP reload, TERM stop, USR1 /tmp/keepalived.data, USR2 /tmp/keepalived.stats, 36 (JSON) /tmp/keepalived.json.`;

@@ -49,8 +49,8 @@ export const loadDaemonConfig: ConfigLoader = async (file) => {
 /** Which parts of a file the daemon runs (keepalived -P: VRRP only, -C: virtual servers and checkers only). */
 export type Subsystems = 'all' | 'vrrp' | 'check';
 
-/** A loader with keepalived's -i config id and -P/-C subsystem choice applied to what loadDaemonConfig gives. */
-export function daemonConfigLoader(o: { configId?: string; subsystems?: Subsystems }): ConfigLoader {
+/** A loader with keepalived's -i config id, -P/-C subsystem choice and -B (no BFD) applied to what loadDaemonConfig gives. */
+export function daemonConfigLoader(o: { configId?: string; subsystems?: Subsystems; noBfd?: boolean }): ConfigLoader {
   return async (file) => {
     const r = await loadConfigInWorker(file, { hostChecks: true, ...(o.configId !== undefined ? { configId: o.configId } : {}) });
     const errors = r.diagnostics.filter((d) => d.severity === 'error').map(where);
@@ -61,6 +61,7 @@ export function daemonConfigLoader(o: { configId?: string; subsystems?: Subsyste
     if (vrrpOnly && model.ipvs) model.ipvs = { ...model.ipvs, services: [] };
     if (vrrpOnly) delete model.health;
     if (checkOnly) delete model.vrrp;
+    if (o.noBfd) model.bfd = [];
     return {
       ok: r.ok && errors.length === 0, errors, warnings,
       services: vrrpOnly ? [] : r.model.ipvs?.services ?? [], timeouts: r.model.ipvs?.timeouts,

@@ -31,7 +31,7 @@ function writePid(file: string, pid: number): void {
 }
 
 async function configTest(a: KeepalivedArgs): Promise<number> {
-  const cfg = await daemonConfigLoader({ configId: a.configId, subsystems: a.subsystems })(a.file);
+  const cfg = await daemonConfigLoader({ configId: a.configId, subsystems: a.subsystems, noBfd: a.noBfd })(a.file);
   const lines = [...cfg.errors.map((e) => `${e}`), ...cfg.warnings.map((w) => `${w}`)];
   const text = lines.join('\n') + (lines.length ? '\n' : '');
   if (a.configTestLog) writeFileSync(a.configTestLog, text);
@@ -52,7 +52,7 @@ async function run(argv: string[]): Promise<number> {
   if (a.configTest) return configTest(a);
   if (a.umask !== undefined) process.umask(a.umask);
   const log = createLogger(false);
-  const loadConfig = daemonConfigLoader({ configId: a.configId, subsystems: a.subsystems });
+  const loadConfig = daemonConfigLoader({ configId: a.configId, subsystems: a.subsystems, noBfd: a.noBfd });
   if (process.env.ULVS_SUPERVISED === '1') {
     // The child: the daemon itself.
     if (a.dumpConf) {
