@@ -1,10 +1,11 @@
 /**
  * Binds the daemon's ports (ports.ts) to the real parts: the worker pool (pool-dataplane.ts), the
- * VRRP manager (src/vrrp/manager.ts) and the health manager (src/health/control-port.ts). A part
- * that cannot start in this build gives a logged warning and a stand-in, never a crash.
+ * VRRP manager (src/vrrp/manager.ts) and the health manager (src/health/control-port.ts), imported
+ * statically: every part is in every build. The worker pool is imported when a backend is chosen.
  */
-import { existsSync } from 'node:fs';
 import type { VrrpConfig } from '../vrrp/types.js';
+import { VrrpManager } from '../vrrp/manager.js';
+import { createHealthPort } from '../health/control-port.js';
 import type { Logger } from './logger.js';
 import type { RealServerChange } from '../health/types.js';
 import { mailAlerts } from './mail-alerts.js';
@@ -21,11 +22,6 @@ export interface DataPlaneOptions {
   afpRing?: 2 | 3;
 }
 
-/** True when the module exists in this build (as .js when built, .ts under tap). */
-function present(rel: string): boolean {
-  return existsSync(new URL(rel, import.meta.url)) || existsSync(new URL(rel.replace(/\.js$/, '.ts'), import.meta.url));
-}
-
 /** The data plane for `ulvs run`: packet workers, or NullDataPlane for --backend none. */
 export async function createDataPlane(opts: DataPlaneOptions, log: Logger): Promise<DataPlanePort> {
   if (opts.backend === 'none') return new NullDataPlane();
@@ -35,15 +31,10 @@ export async function createDataPlane(opts: DataPlaneOptions, log: Logger): Prom
 
 /** VrrpPort over VrrpManager: created on the first apply, reloaded (keepalived's vrrp_exist matching) after. */
 export async function createVrrp(log: Logger): Promise<VrrpPort | undefined> {
-  if (!present('../vrrp/manager.js')) {
-    log.warn('this build has no VRRP manager (src/vrrp): vrrp_instance blocks are not run');
-    return undefined;
-  }
-  const { VrrpManager } = await import('../vrrp/manager.js');
-  let m: InstanceType<typeof VrrpManager> | undefined;
+  let m: VrrpManager | undefined;
   return {
-    async apply(model: unknown): Promise<void> {
-      const cfg = (model as { vrrp?: VrrpConfig } | undefined)?.vrrp;
+    async apply(model: { vrrp?: VrrpConfig } | undefined): Promise<void> {
+      const cfg = model?.vrrp;
       if (!cfg) return;
       if (!m) {
         if (!cfg.instances.length && !cfg.staticAddresses?.length && !cfg.staticRoutes?.length && !cfg.staticRules?.length) return;
@@ -58,14 +49,9 @@ export async function createVrrp(log: Logger): Promise<VrrpPort | undefined> {
   };
 }
 
-/** The health manager's port, when this build has one. */
+/** The health manager's port. */
 export async function createHealth(log: Logger): Promise<HealthPort | undefined> {
-  if (!present('../health/control-port.js')) {
-    log.warn('this build has no health-check manager (src/health): real servers are always in service');
-    return undefined;
-  }
-  const mod = await import('../health/control-port.js');
-  const port = mod.createHealthPort({ log: { info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m) } });
+  const port = createHealthPort({ log: { info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m) } });
   port.manager.on('change', (e: RealServerChange) => mailAlerts().realServer(e));
   return port;
 }

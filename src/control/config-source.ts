@@ -5,6 +5,7 @@
  * the errors that refuse the file, each "file:line: message".
  */
 import { loadConfigInWorker } from '../config/load-worker.js';
+import type { ConfigModel } from '../config/types.js';
 import type { IpvsTimeouts, VirtualServiceSpec } from '../ipvs/types.js';
 
 /** Outcome of loading a configuration file. */
@@ -17,9 +18,12 @@ export interface ConfigLoad {
   timeouts?: IpvsTimeouts;
   /** Whether the file configures VRRP instances (they need raw sockets). */
   hasVrrp: boolean;
-  /** The config part's whole model, handed to the VRRP and health adapters. */
-  model?: unknown;
+  /** The config part's model, handed to the VRRP and health ports (keepalived -P / -C leave parts out). */
+  model?: DaemonModel;
 }
+
+/** The configuration model the daemon runs: the config part's ConfigModel, parts of it for -P / -C. */
+export type DaemonModel = Partial<ConfigModel>;
 
 /** A function that loads a file. */
 export type ConfigLoader = (file: string) => Promise<ConfigLoad>;
@@ -57,7 +61,7 @@ export function daemonConfigLoader(o: { configId?: string; subsystems?: Subsyste
     const warnings = r.diagnostics.filter((d) => d.severity === 'warning').map(where);
     const vrrpOnly = o.subsystems === 'vrrp';
     const checkOnly = o.subsystems === 'check';
-    const model = { ...r.model } as Partial<typeof r.model>;
+    const model: DaemonModel = { ...r.model };
     if (vrrpOnly && model.ipvs) model.ipvs = { ...model.ipvs, services: [] };
     if (vrrpOnly) delete model.health;
     if (checkOnly) delete model.vrrp;

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { ApiError, ControlServer, prepareSocketDir } from '../api/server.js';
 import type { ApiRequest, OpResult } from '../api/protocol.js';
 import type { IpvsRules, IpvsTimeouts, VirtualServiceSpec } from '../ipvs/types.js';
-import type { ConfigLoad, ConfigLoader } from './config-source.js';
+import type { ConfigLoad, ConfigLoader, DaemonModel } from './config-source.js';
 import { HealthOverlay } from './health-overlay.js';
 import { buildListing, counterMap } from './listing.js';
 import type { Logger } from './logger.js';
@@ -21,12 +21,9 @@ import { IpvsadmError } from '../ipvs/errors.js';
 import { diffServices, driftOps, applyConfigOps, describeOp } from './rule-diff.js';
 import { RuleTable, type RuleOp } from './rule-table.js';
 import type { IpvsListing } from './types.js';
-import { notifyFifos, type NotifyFifoConfig } from '../util/notify-fifo.js';
+import { notifyFifos } from '../util/notify-fifo.js';
 import { mailAlerts } from './mail-alerts.js';
 import { bfdSessions } from '../bfd/registry.js';
-import type { BfdInstanceSpec } from '../bfd/types.js';
-import type { SmtpAlertConfig } from '../config/types.js';
-import type { HealthServiceSpec } from '../health/types.js';
 import type { VrrpConfig } from '../vrrp/types.js';
 import type { DumpInput } from './keepalived-dumps.js';
 
@@ -123,7 +120,7 @@ export class Daemon {
       this.mutating = true;
       try {
         this.configureFifos(cfg.model);
-        await bfdSessions((m) => this.opts.logger.info(`bfd: ${m}`)).apply((cfg.model as { bfd?: BfdInstanceSpec[] } | undefined)?.bfd ?? []);
+        await bfdSessions((m) => this.opts.logger.info(`bfd: ${m}`)).apply(cfg.model?.bfd ?? []);
         await this.opts.health?.apply(cfg.model);
         this.converge(cfg);
         await this.publish();
@@ -160,7 +157,7 @@ export class Daemon {
       this.mutating = true;
       try {
         this.configureFifos(cfg.model);
-        await bfdSessions((m) => this.opts.logger.info(`bfd: ${m}`)).apply((cfg.model as { bfd?: BfdInstanceSpec[] } | undefined)?.bfd ?? []);
+        await bfdSessions((m) => this.opts.logger.info(`bfd: ${m}`)).apply(cfg.model?.bfd ?? []);
         await this.opts.health?.apply(cfg.model);
         const r = this.converge(cfg);
         const drift = this.revertDrift(cfg);
@@ -322,7 +319,7 @@ export class Daemon {
     const report = applyConfigOps(this.table, ops);
     const changes = ops.map(describeOp);
     // Timeouts only when the file sets them (lvs_timeouts); otherwise ulvsadm --set stands.
-    const fileSetsTimeouts = !!(cfg.model as { global?: { lvsTimeouts?: unknown } } | undefined)?.global?.lvsTimeouts;
+    const fileSetsTimeouts = !!cfg.model?.global?.lvsTimeouts;
     const t = cfg.timeouts;
     if (t && fileSetsTimeouts && (t.tcpS !== now.timeouts.tcpS || t.tcpFinS !== now.timeouts.tcpFinS || t.udpS !== now.timeouts.udpS)) {
       this.table.apply({ kind: 'set-timeouts', timeouts: t });
@@ -382,14 +379,13 @@ export class Daemon {
   }
 
   /** Opens (or keeps, or closes) notify_fifo / vrrp_notify_fifo / lvs_notify_fifo for a model. */
-  private configureFifos(model: unknown): void {
+  private configureFifos(model: DaemonModel | undefined): void {
     const f = notifyFifos();
     f.log = (m) => this.opts.logger.warn(m);
-    f.configure((model as { global?: { notifyFifos?: NotifyFifoConfig } } | undefined)?.global?.notifyFifos);
+    f.configure(model?.global?.notifyFifos);
     const mail = mailAlerts();
     mail.log = (m) => this.opts.logger.warn(m);
-    const m = model as { global?: { smtp?: SmtpAlertConfig }; health?: HealthServiceSpec[] } | undefined;
-    mail.configure(m?.global?.smtp, m?.health ?? []);
+    mail.configure(model?.global?.smtp, model?.health ?? []);
   }
 
   private serialize<T>(fn: () => Promise<T>): Promise<T> {
@@ -400,8 +396,8 @@ export class Daemon {
 }
 
 /** Every VIP (incl. excluded ones) of the configuration's VRRP instances. */
-function vrrpAddresses(model: unknown): string[] {
-  const inst = (model as { vrrp?: { instances?: Array<{ vips?: Array<{ address: string }>; excludedVips?: Array<{ address: string }> }> } } | undefined)?.vrrp?.instances ?? [];
+function vrrpAddresses(model: DaemonModel | undefined): string[] {
+  const inst = model?.vrrp?.instances ?? [];
   return inst.flatMap((i) => [...(i.vips ?? []), ...(i.excludedVips ?? [])].map((v) => v.address));
 }
 

@@ -11,8 +11,8 @@ import { checkBackendSupports, drDestsOf, iptablesRules, keepMarkJumpLast, planD
 import { SnapshotCompiler } from '../dataplane/snapshot.js';
 import type { SnapshotEnv, SnapshotSpec } from '../dataplane/snapshot-types.js';
 import { buildFilter } from '../io/bpf.js';
-import { readHostEnv } from '../io/host-env.js';
-import { NeighbourTracker } from '../io/neighbours.js';
+import { readHostEnv } from '../host/host-env.js';
+import { NeighbourTracker } from '../host/neighbours.js';
 import type { IpvsRules, ServiceKey } from '../ipvs/types.js';
 import { loadNative } from '../native/addon.js';
 import { dropReasonName as reasonName } from '../packet/drop-reasons.js';
@@ -275,7 +275,7 @@ export class PoolDataPlane implements DataPlanePort, SyncTablePort {
 
   /**
    * Real servers' MACs and routes can change: re-read them every 2 s and republish when they did
-   * (AF_PACKET also at once on every neighbour-table change, io/neighbours.ts).
+   * (AF_PACKET also at once on every neighbour-table change, host/neighbours.ts).
    */
   private startRefresh(): void {
     if (this.refresh) return;

@@ -1,11 +1,12 @@
 /**
  * The daemon's view of the parts it drives, as small interfaces of its own: the data plane (worker
- * pool), the VRRP manager and the health manager. adapters.ts binds them to the real modules when
- * those are present; tests pass fakes. Nothing here is on the packet path.
+ * pool), the VRRP manager and the health manager. adapters.ts binds them to the real modules; tests
+ * pass fakes. Nothing here is on the packet path.
  */
 import type { IpvsRules, ServiceKey } from '../ipvs/types.js';
 import type { SyncTablePort } from './conn-sync.js';
-import type { HealthPortDecision, HealthPortView } from '../health/control-port.js';
+import type { HealthPort, HealthPortDecision, HealthPortView } from '../health/control-port.js';
+import type { VrrpConfig } from '../vrrp/types.js';
 import type { VrrpSample } from '../metrics/source.js';
 import type { ConnectionEntry, IpvsStats } from './types.js';
 
@@ -74,7 +75,7 @@ export interface VrrpInstanceView extends Omit<VrrpSample, 'instance'> {
 /** What the daemon needs from the VRRP manager. */
 export interface VrrpPort {
   /** Applies a (new) VRRP configuration; instances matched as keepalived's vrrp_exist matches keep state. */
-  apply(config: unknown): Promise<void>;
+  apply(config: { vrrp?: VrrpConfig } | undefined): Promise<void>;
   /** Clean stop: priority-0 adverts from masters, VIPs removed. */
   stop(): Promise<void>;
   instances(): VrrpInstanceView[];
@@ -86,15 +87,8 @@ export type HealthView = HealthPortView;
 /** A health decision the daemon applies to the rules (declared once, by the health port). */
 export type HealthDecision = HealthPortDecision;
 
-/** What the daemon needs from the health manager. */
-export interface HealthPort {
-  /** Applies a (new) configuration; retained real servers keep their checker state. */
-  apply(config: unknown): Promise<void>;
-  /** Registers the callback for decisions. */
-  onDecision(cb: (d: HealthDecision) => void): void;
-  stop(): Promise<void>;
-  views(): HealthView[];
-}
+/** What the daemon needs from the health manager (declared once, by the health port). */
+export type { HealthPort };
 
 /** A data plane that forwards nothing: used when the pool is not available (rules are still kept and listed). */
 export class NullDataPlane implements DataPlanePort {

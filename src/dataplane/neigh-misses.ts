@@ -1,7 +1,7 @@
 /**
  * Next hops the pipeline could not transmit to because they have no neighbour entry (AF_PACKET): a
  * fixed-size record per worker, filled during a batch without allocation and drained by the worker
- * after it, which asks the control plane to resolve them (io/neighbours.ts triggers the kernel's own
+ * after it, which asks the control plane to resolve them (host/neighbours.ts triggers the kernel's own
  * ARP/ND). Duplicates within a batch are kept out; a full record drops further misses (they recur).
  */
 

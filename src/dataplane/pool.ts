@@ -54,7 +54,7 @@ export interface PoolOptions {
   restartDelayMs?: number;
   /** Lifecycle notes (worker started/died/restarted, pipeline errors) for the caller's log. */
   onEvent?: (e: PoolEvent) => void;
-  /** Next hops workers dropped packets for (no neighbour entry): resolve them (io/neighbours.ts). */
+  /** Next hops workers dropped packets for (no neighbour entry): resolve them (host/neighbours.ts). */
   onNeighbourMiss?: (addresses: string[]) => void;
 }
 

@@ -1,9 +1,8 @@
 /**
- * Binding of the HealthManager to the daemon (src/control/adapters.ts looks for createHealthPort here):
+ * Binding of the HealthManager to the daemon (src/control/adapters.ts creates it with createHealthPort):
  * takes the loaded configuration model, turns manager events into decisions the daemon lays over the
- * rules, and watches local addresses for ha_suspend. HealthPortDecision and HealthPortView are the one
- * declaration of those shapes: control's HealthDecision/HealthView name them (health must not import
- * control, so HealthPortImpl mirrors control's HealthPort structurally).
+ * rules, and watches local addresses for ha_suspend. HealthPort, HealthPortDecision and HealthPortView
+ * are the one declaration of those shapes: control/ports.ts re-exports them (health must not import control).
  */
 import { networkInterfaces } from 'node:os';
 import type { ServiceKey } from '../ipvs/types.js';
@@ -33,13 +32,24 @@ export interface HealthPortView {
   failures: number;
 }
 
-/** The interface the daemon drives (mirrors HealthPort in src/control/ports.ts). */
-export interface HealthPortImpl {
-  apply(config: unknown): Promise<void>;
+/** The part of the configuration model the health port reads (config's ConfigModel has it). */
+export interface HealthConfigPart {
+  /** One spec per virtual_server block; absent when the daemon runs VRRP only (keepalived -P). */
+  health?: HealthServiceSpec[];
+}
+
+/** What the daemon needs from the health manager (control/ports.ts re-exports it). */
+export interface HealthPort {
+  /** Applies a (new) configuration; retained real servers keep their checker state. */
+  apply(config: HealthConfigPart | undefined): Promise<void>;
+  /** Registers the callback for decisions. */
   onDecision(cb: (d: HealthPortDecision) => void): void;
   stop(): Promise<void>;
   views(): HealthPortView[];
-  /** The manager itself, for callers that want events directly. */
+}
+
+/** The health port createHealthPort returns: HealthPort plus the manager itself, for callers that want events directly. */
+export interface HealthPortImpl extends HealthPort {
   readonly manager: HealthManager;
 }
 
@@ -100,8 +110,8 @@ export function createHealthPort(opts: { log?: LogLike; vipPollMs?: number } = {
   let started = false;
   return {
     manager,
-    async apply(config: unknown) {
-      const list = ((config as { health?: HealthServiceSpec[] } | undefined)?.health ?? []) as HealthServiceSpec[];
+    async apply(config: HealthConfigPart | undefined) {
+      const list = config?.health ?? [];
       specs.clear();
       for (const s of list) specs.set(s.id, s);
       pollVips();

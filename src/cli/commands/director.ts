@@ -14,8 +14,8 @@ import { checkBackendSupports, drDestsOf, keepMarkJumpLast, planDirectorNet, set
 import { SnapshotCompiler } from '../../dataplane/snapshot.js';
 import type { SnapshotEnv } from '../../dataplane/snapshot-types.js';
 import { buildFilter } from '../../io/bpf.js';
-import { readHostEnv } from '../../io/host-env.js';
-import { NeighbourTracker } from '../../io/neighbours.js';
+import { readHostEnv } from '../../host/host-env.js';
+import { NeighbourTracker } from '../../host/neighbours.js';
 import { parseRulesText } from '../../ipvs/rules-text.js';
 import type { IpvsRules } from '../../ipvs/types.js';
 import { loadNative } from '../../native/addon.js';
@@ -80,7 +80,7 @@ export async function startDirector(o: DirectorOptions): Promise<RunningDirector
   const shared = createSharedState({ maxConns: o.maxConns ?? 1 << 20 });
   const compiler = new SnapshotCompiler(attachSharedState(shared, 0));
   const peers = realServerAddresses(o.rules);
-  // AF_PACKET transmits past the kernel's neighbour layer: resolve every next hop actively (io/neighbours.ts).
+  // AF_PACKET transmits past the kernel's neighbour layer: resolve every next hop actively (host/neighbours.ts).
   let refreshNow: () => void = () => {};
   const neigh = o.backend === 'afpacket' ? new NeighbourTracker({ interfaces: o.interfaces, log, onChange: () => refreshNow() }) : undefined;
   const fixedHops = (e: SnapshotEnv): string[] => [...new Set([...peers, ...(e.routes ?? []).flatMap((r) => (r.via ? [r.via] : []))])];

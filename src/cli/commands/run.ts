@@ -15,7 +15,7 @@ import { installDaemonSignals } from '../../control/daemon-signals.js';
 import { inferInterfaces } from '../../control/infer-interfaces.js';
 import { serviceNotifier } from '../../control/service-notify.js';
 import type { VrrpConfig } from '../../vrrp/types.js';
-import { defaultInterfaces } from '../../io/host-env.js';
+import { defaultInterfaces } from '../../host/host-env.js';
 import { daemonMetricsSource } from '../../control/metrics-source.js';
 import { defaultPidPath, defaultSocketPath } from '../../control/runtime-paths.js';
 import { raiseFdLimit } from '../../util/fd-limit.js';
