@@ -62,6 +62,7 @@ export function resolveEventCheckers(health: readonly HealthServiceSpec[], bfd: 
         const f = files.find((x) => x.name === c.trackFile);
         if (!f) { sink.warn(pos, 'unknown-tracker', `FILE_CHECK names track_file '${c.trackFile}', which is not defined; keepalived drops the checker, as ulvs does — define it or fix the name.`); return false; }
         c.path = f.path;
+        if (f.init) c.init = f.init;
         if (c.weight === undefined) { c.weight = f.weight; c.reverse = !!f.reverse; }
       }
       return true;

@@ -165,6 +165,8 @@ export interface FileCheckSpec extends CheckerCommonSpec {
   /** `weight W [reverse]` (default the track_file block's): 0 = down while the value is non-zero; else value × W is added to the weight. */
   weight: number;
   reverse: boolean;
+  /** The track_file's `init_file [VALUE] [overwrite]`: written before the first read if the file is missing (always with overwrite). */
+  init?: { value: number; overwrite: boolean };
 }
 
 /** Any checker block of a real server. */

@@ -33,6 +33,14 @@ t.test('FILE_CHECK weight W: value × W (negated by reverse) is the weight offse
   t.match(await probe({ ...c, reverse: true } as CheckerSpec), { ok: true, weightDelta: 8 });
 });
 
+t.test('FILE_CHECK writes the track_file init_file value before its first read when the file is missing', async (t) => {
+  const f = path.join(dir, 'init');
+  const c = { type: 'FILE_CHECK', trackFile: 'ti', path: f, weight: 1, reverse: false, init: { value: 7, overwrite: false } } as CheckerSpec;
+  t.match(await probe(c), { ok: true, weightDelta: 7 });
+  writeFileSync(f, '2');
+  t.match(await probe(c), { weightDelta: 2 }, 'written once only');
+});
+
 t.test('BFD_CHECK: a session that is not running is down (the lab test vrrp-bfd-frr drives real sessions)', async (t) => {
   t.match(await probe({ type: 'BFD_CHECK', name: 'nope' } as CheckerSpec), { ok: false, reason: /not running/ });
 });

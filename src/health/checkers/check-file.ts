@@ -2,7 +2,9 @@
  * FILE_CHECK (keepalived check_file.c with trackers/track_file.c): the number in a track_file, read as
  * keepalived's strtol does. Weight 0: a non-zero value takes the real server down (zero, with reverse);
  * otherwise value × weight (negated by reverse) is added to the configured weight and the server stays up.
+ * The track_file's init_file is honoured here too, so a file only FILE_CHECK uses is initialised.
  */
+import { existsSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { FileCheckSpec } from '../types.js';
 import type { ResolvedChecker } from '../resolve.js';
@@ -17,9 +19,16 @@ function leadingNumber(text: string): number {
   return m[1] === '-' ? -v : v;
 }
 
+/** Files whose init_file this process has written (once per file, as keepalived does at start). */
+const initialised = new Set<string>();
+
 /** One FILE_CHECK read of the track_file. */
 export async function probeFile(c: ResolvedChecker): Promise<CheckOutcome> {
   const s = c.spec as FileCheckSpec;
+  if (s.init && !initialised.has(s.path)) {
+    initialised.add(s.path);
+    if (s.init.overwrite || !existsSync(s.path)) { try { writeFileSync(s.path, `${s.init.value}\n`); } catch { /* read below gives 0 */ } }
+  }
   let value = 0;
   try { value = leadingNumber(await readFile(s.path, 'utf8')); } catch { /* missing or unreadable: 0, as keepalived */ }
   if (s.weight === 0) {
