@@ -17,9 +17,15 @@ import { fanoutGroupId, ifindexOf } from '../io/afpacket.js';
 import { IO_STAT_SLOTS, AFP_STAT_NAMES, NFQ_STAT_NAMES, MEM_STAT_NAMES, type IoKind, type IoSpec } from '../io/types.js';
 import { PACKET_COUNTER_SLOTS, WORKER_STAT_SLOTS, WorkerStat, type FromWorker, type ToWorker, type WorkerInit } from './worker.js';
 import { PC, totalsOf } from './stats.js';
+import type { SharedStateBuffers } from '../table/shared-state.js';
+import type { SnapshotSpec } from './snapshot-types.js';
 
-/** Options of DataplanePool.start(). */
-export interface PoolOptions {
+/**
+ * Options of DataplanePool.start(). `S` is what every worker's pipeline shares (the connection table's
+ * SharedStateBuffers) and `P` the snapshot it runs (a compiled SnapshotSpec); a test pipeline module
+ * (pipelineModule) may use other types.
+ */
+export interface PoolOptions<S = SharedStateBuffers, P = SnapshotSpec> {
   /** Packet I/O backend. */
   backend: IoKind;
   /** Number of workers (default: one per core). */
@@ -39,9 +45,9 @@ export interface PoolOptions {
   /** Memory backend: link type of the frames (default Ether). */
   memoryLinkType?: LinkType;
   /** Passed to every worker's pipeline (e.g. the connection table's SharedStateBuffers). */
-  shared: unknown;
+  shared: S;
   /** The first snapshot. */
-  snapshot: unknown;
+  snapshot: P;
   /** Test seam: URL of a WorkerPipelineModule (exports createWorkerPipeline) the workers run instead of pipeline.ts. */
   pipelineModule?: string;
   /** Packets per batch (default 256). */
@@ -122,19 +128,19 @@ async function pollUntil(done: () => boolean, timeoutMs: number, everyMs: number
 }
 
 /** The running data plane. */
-export class DataplanePool {
+export class DataplanePool<S = SharedStateBuffers, P = SnapshotSpec> {
   private readonly slots: Slot[] = [];
   private readonly counterBuf: SharedArrayBuffer;
   /** Per-packet counters, one PACKET_COUNTER_SLOTS row per worker (stats.ts PC layout; the pipeline writes them). */
   private readonly packetBuf: SharedArrayBuffer;
-  private snapshot: unknown;
+  private snapshot: P;
   private version = 1;
   private stopped = false;
   private readonly statNames: readonly string[];
   /** AF_PACKET: the BPF filter the rings use now (PoolOptions.filter, then setFilter). */
   private filter: Uint8Array | undefined;
 
-  private constructor(private readonly o: Required<Pick<PoolOptions, 'backend' | 'workers' | 'batchCapacity' | 'slotSize' | 'headroom' | 'restart' | 'restartDelayMs'>> & PoolOptions) {
+  private constructor(private readonly o: Required<Pick<PoolOptions<S, P>, 'backend' | 'workers' | 'batchCapacity' | 'slotSize' | 'headroom' | 'restart' | 'restartDelayMs'>> & PoolOptions<S, P>) {
     this.counterBuf = new SharedArrayBuffer(o.workers * WORKER_STAT_SLOTS * 8);
     this.packetBuf = new SharedArrayBuffer(o.workers * PACKET_COUNTER_SLOTS * 8);
     this.snapshot = o.snapshot;
@@ -143,11 +149,11 @@ export class DataplanePool {
   }
 
   /** Starts the workers; resolves when every one has opened its backend, or rejects with the first one's error sentence. */
-  static async start(opts: PoolOptions): Promise<DataplanePool> {
+  static async start<S = SharedStateBuffers, P = SnapshotSpec>(opts: PoolOptions<S, P>): Promise<DataplanePool<S, P>> {
     const workers = opts.workers ?? defaultWorkerCount();
     if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new Error(`--workers must be 1..64, got ${workers}`);
     if (opts.backend === 'afpacket' && !(opts.interfaces?.length)) throw new Error('the afpacket backend needs at least one interface (--iface)');
-    const pool = new DataplanePool({
+    const pool = new DataplanePool<S, P>({
       ...opts, workers, batchCapacity: opts.batchCapacity ?? 256, slotSize: opts.slotSize ?? 2048, headroom: opts.headroom ?? 128,
       restart: opts.restart ?? true, restartDelayMs: opts.restartDelayMs ?? 100,
     });
@@ -166,10 +172,10 @@ export class DataplanePool {
   }
 
   /** Sends a new snapshot to every worker; each installs it between two batches. Returns its version. */
-  publish(snapshot: unknown): number {
+  publish(snapshot: P): number {
     this.snapshot = snapshot;
     this.version++;
-    for (const s of this.slots) if (s.alive) s.worker?.postMessage({ type: 'snapshot', snapshot, version: this.version } satisfies ToWorker);
+    for (const s of this.slots) if (s.alive) s.worker?.postMessage({ type: 'snapshot', snapshot, version: this.version } satisfies ToWorker<P>);
     return this.version;
   }
 
@@ -179,7 +185,7 @@ export class DataplanePool {
    */
   setFilter(filter: Uint8Array): void {
     this.filter = filter;
-    for (const s of this.slots) if (s.alive) s.worker?.postMessage({ type: 'filter', filter } satisfies ToWorker);
+    for (const s of this.slots) if (s.alive) s.worker?.postMessage({ type: 'filter', filter } satisfies ToWorker<P>);
   }
 
   /** Reads every worker's counters (no messages: shared memory). */
@@ -216,7 +222,7 @@ export class DataplanePool {
 
   /** Makes worker i crash (an uncaught error inside it), for supervisor tests and drills. */
   crashWorker(i: number): void {
-    this.slots[i]?.worker?.postMessage({ type: 'crash' } satisfies ToWorker);
+    this.slots[i]?.worker?.postMessage({ type: 'crash' } satisfies ToWorker<P>);
   }
 
   /**
@@ -246,7 +252,7 @@ export class DataplanePool {
         w.on('message', (m: FromWorker) => { if (m.type === 'stopped') resolve(); });
         w.once('exit', () => resolve());
       });
-      if (s.alive) w.postMessage({ type: 'stop' } satisfies ToWorker);
+      if (s.alive) w.postMessage({ type: 'stop' } satisfies ToWorker<P>);
       await Promise.race([stoppedMsg, new Promise((r) => setTimeout(r, 2000))]);
       await w.terminate();
       await exited.catch(() => {});
@@ -278,7 +284,7 @@ export class DataplanePool {
     }
     const slot = s;
     const { spec, transfer } = this.ioSpec(i, slot);
-    const init: WorkerInit = {
+    const init: WorkerInit<S, P> = {
       ulvsPacketWorker: true, workerIndex: i, io: spec, pipelineModule: this.o.pipelineModule, shared: this.o.shared,
       snapshot: this.snapshot, snapshotVersion: this.version, counters: this.counterBuf, packets: this.packetBuf,
       batchCapacity: this.o.batchCapacity, slotSize: this.o.slotSize, headroom: this.o.headroom,
@@ -292,9 +298,9 @@ export class DataplanePool {
         if (m.type === 'ready') {
           slot.alive = true;
           // A snapshot published while this worker was starting: send the current one.
-          if (init.snapshotVersion !== this.version) w.postMessage({ type: 'snapshot', snapshot: this.snapshot, version: this.version } satisfies ToWorker);
+          if (init.snapshotVersion !== this.version) w.postMessage({ type: 'snapshot', snapshot: this.snapshot, version: this.version } satisfies ToWorker<P>);
           // Likewise a filter set while it was opening its ring with the previous one.
-          if (spec.kind === 'afpacket' && this.filter && spec.filter !== this.filter) w.postMessage({ type: 'filter', filter: this.filter } satisfies ToWorker);
+          if (spec.kind === 'afpacket' && this.filter && spec.filter !== this.filter) w.postMessage({ type: 'filter', filter: this.filter } satisfies ToWorker<P>);
           slot.delayMs = this.o.restartDelayMs;
           emit('ready', `worker ${i} ready`);
           if (!settled) { settled = true; resolve(); }

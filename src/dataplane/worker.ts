@@ -31,14 +31,14 @@ export const WorkerStat = {
   PipelineErrors: IO_STAT_SLOTS + 8,
 } as const;
 
-/** What a worker's pipeline module gets (structured-cloneable parts come from the pool). */
-export interface WorkerPipelineContext {
+/** What a worker's pipeline module gets (structured-cloneable parts come from the pool; S and P as in PoolOptions). */
+export interface WorkerPipelineContext<S = SharedStateBuffers, P = SnapshotSpec> {
   workerIndex: number;
   linkType: LinkType;
   /** Whatever the pool was given as `shared` (e.g. SharedStateBuffers of the connection table). */
-  shared: unknown;
+  shared: S;
   /** The snapshot in force when the worker starts. */
-  snapshot: unknown;
+  snapshot: P;
   /**
    * This worker's packet counters (dataplane/stats.ts PC layout, PACKET_COUNTER_SLOTS long): the pipeline
    * counts every packet here once (packets, bytes, verdicts, reasons); the pool reads them.
@@ -47,11 +47,11 @@ export interface WorkerPipelineContext {
 }
 
 /** The per-worker pipeline: the module at `pipelineModule` exports createWorkerPipeline(ctx). */
-export interface WorkerPipeline {
+export interface WorkerPipeline<P = SnapshotSpec> {
   /** Decides every packet of the batch in place (verdict, rewritten bytes, mark, outIfindex, reason). */
   processBatch(batch: PacketBatch, nowMs: number): void;
   /** Installs a new snapshot (called between batches). */
-  setSnapshot(snapshot: unknown): void;
+  setSnapshot(snapshot: P): void;
   /** Runs timer work between batches (connection expiry without traffic); called every IDLE_TICK_MS. */
   tick?(nowMs: number): void;
   /** Releases resources (worker exit). */
@@ -62,19 +62,19 @@ export interface WorkerPipeline {
 export const IDLE_TICK_MS = 100;
 
 /** A module that builds worker pipelines (the test seam: PoolOptions.pipelineModule names one). */
-export interface WorkerPipelineModule {
-  createWorkerPipeline(ctx: WorkerPipelineContext): WorkerPipeline | Promise<WorkerPipeline>;
+export interface WorkerPipelineModule<S = SharedStateBuffers, P = SnapshotSpec> {
+  createWorkerPipeline(ctx: WorkerPipelineContext<S, P>): WorkerPipeline<P> | Promise<WorkerPipeline<P>>;
 }
 
-/** workerData of a packet worker. */
-export interface WorkerInit {
+/** workerData of a packet worker (S and P as in PoolOptions; the worker itself sees the defaults). */
+export interface WorkerInit<S = SharedStateBuffers, P = SnapshotSpec> {
   ulvsPacketWorker: true;
   workerIndex: number;
   io: IoSpec;
   /** URL of a WorkerPipelineModule to load instead of the built-in pipeline (tests); unset = pipeline.ts. */
   pipelineModule?: string;
-  shared: unknown;
-  snapshot: unknown;
+  shared: S;
+  snapshot: P;
   snapshotVersion: number;
   /** SharedArrayBuffer of Float64 rows of WORKER_STAT_SLOTS, one per worker index. */
   counters: SharedArrayBuffer;
@@ -86,7 +86,7 @@ export interface WorkerInit {
 }
 
 /** Messages from the pool to a worker. */
-export type ToWorker = { type: 'snapshot'; snapshot: unknown; version: number } | { type: 'filter'; filter: Uint8Array } | { type: 'stop' } | { type: 'crash' };
+export type ToWorker<P = SnapshotSpec> = { type: 'snapshot'; snapshot: P; version: number } | { type: 'filter'; filter: Uint8Array } | { type: 'stop' } | { type: 'crash' };
 
 /** Messages from a worker to the pool. */
 export type FromWorker = { type: 'ready' } | { type: 'error'; message: string; fatal: boolean } | { type: 'stopped' }
@@ -141,9 +141,9 @@ export function stateIndexOfWorker(workerIndex: number): number {
  */
 export function createWorkerPipeline(ctx: WorkerPipelineContext): WorkerPipeline {
   const reported = new Map<string, number>();
-  const state = attachSharedState(ctx.shared as SharedStateBuffers, stateIndexOfWorker(ctx.workerIndex));
+  const state = attachSharedState(ctx.shared, stateIndexOfWorker(ctx.workerIndex));
   countInto(state, ctx.counters);
-  let snap = loadSnapshot(ctx.snapshot as SnapshotSpec, state);
+  let snap = loadSnapshot(ctx.snapshot, state);
   state.core.setConfig(snap.core);
   const misses = neighbourMisses(state);
   return {
@@ -151,8 +151,8 @@ export function createWorkerPipeline(ctx: WorkerPipelineContext): WorkerPipeline
       processBatch(b, snap, state, nowMs);
       if (misses.count > 0) reportMisses(misses, formatIpWords, reported, nowMs);
     },
-    setSnapshot(spec: unknown): void {
-      snap = loadSnapshot(spec as SnapshotSpec, state, snap);
+    setSnapshot(spec: SnapshotSpec): void {
+      snap = loadSnapshot(spec, state, snap);
       state.core.setConfig(snap.core);
     },
     tick(nowMs: number): void {

@@ -12,9 +12,9 @@ import { PC } from '../../src/dataplane/stats.js';
  * Test pipeline: byte 0 of each frame is the verdict; the snapshot (a number) is written to byte 1; shared[0] counts
  * packets across workers. Like pipeline.ts it counts each packet once in ctx.counters (the worker counts batches only).
  */
-export function createWorkerPipeline(ctx: WorkerPipelineContext): WorkerPipeline {
-  let snap = ctx.snapshot as number;
-  const shared = new Int32Array(ctx.shared as SharedArrayBuffer);
+export function createWorkerPipeline(ctx: WorkerPipelineContext<SharedArrayBuffer, number>): WorkerPipeline<number> {
+  let snap = ctx.snapshot;
+  const shared = new Int32Array(ctx.shared);
   return {
     processBatch(b: PacketBatch): void {
       for (let i = 0; i < b.count; i++) {
@@ -28,7 +28,7 @@ export function createWorkerPipeline(ctx: WorkerPipelineContext): WorkerPipeline
         Atomics.add(shared, 0, 1);
       }
     },
-    setSnapshot(s: unknown): void { snap = s as number; },
+    setSnapshot(s: number): void { snap = s; },
   };
 }
 
