@@ -27,6 +27,7 @@ export function buildBfdInstances(raws: readonly RawBlock[], sink: DiagnosticSin
     const sourceIp = get<string>(r, 'sourceIp');
     if (sourceIp && isIPv6(sourceIp) !== v6) { sink.error(at(r, 'sourceIp'), 'bad-value', `bfd_instance ${name}: source_ip ${sourceIp} is not of neighbor_ip ${neighborIp}'s address family; use a source address of the same family.`); continue; }
     const multihop = get<boolean>(r, 'multihop') ?? false;
+    if (r.fields.multihop !== undefined) sink.note(at(r, 'multihop'), 'later-keepalived', `'multihop' is keepalived 2.3's (RFC 5883, UDP 4784); keepalived 2.2.7 ignores it as an unknown keyword and stays on 3784 — ulvs runs it as 2.3 does.`);
     const dup = out.find((b) => b.neighborIp === neighborIp && b.multihop === multihop && b.sourceIp === sourceIp);
     if (dup) { sink.error(r.pos, 'duplicate-value', `bfd_instance ${name} has the same neighbor_ip ${neighborIp} as bfd_instance ${dup.name}; keepalived refuses two sessions to one neighbour — remove one.`); continue; }
     const ttl = get<number>(r, 'ttl') ?? (v6 ? 64 : 255);
