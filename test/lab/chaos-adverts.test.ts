@@ -1,3 +1,4 @@
+// lab: alone — it loads the machine on purpose (flood/stress); the test command runs it by itself.
 // Chaos: crafted adverts from a host on the link (scapy) must not demote the MASTER: off-link ones
 // (TTL != 255) sent by unicast to a multicast instance (RFC 5798 §5.1.1.3/§7.1), and adverts from a
 // non-peer to 224.0.0.18 / 224.0.0.1 for an instance with check_unicast_src. keepalived stays BACKUP.

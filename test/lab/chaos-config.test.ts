@@ -1,3 +1,4 @@
+// lab: alone — it loads the machine on purpose (flood/stress); the test command runs it by itself.
 // Chaos: hostile files in a reload. Includes of /dev/zero, a FIFO, a directory and a socket, and a
 // 50 MB file, are refused at once with file:line (nothing changes); a 15 MB file (under the 16 MiB
 // cap) is parsed in a worker thread. Through all of it the MASTER keeps advertising: keepalived stays

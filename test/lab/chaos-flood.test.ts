@@ -1,3 +1,4 @@
+// lab: alone — it loads the machine on purpose (flood/stress); the test command runs it by itself.
 // Chaos: local floods against the director's listeners. A NON-ROOT user (nobody) holds thousands of
 // connections to /metrics (127.0.0.1:9406 in the director's namespace) while the director, limited to
 // 1024 open files, reloads and adds a VIP (spawning ip); root floods the control socket; a client

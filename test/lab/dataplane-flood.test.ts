@@ -1,3 +1,4 @@
+// lab: alone — it loads the machine on purpose (flood/stress); the test command runs it by itself.
 /**
  * Bad input while legitimate clients run: random-source SYNs (hping3 from the client side, through the
  * router) and random garbage frames addressed to the director (scapy on lb2, same LAN) hit the VIP while
