@@ -6,7 +6,7 @@
 // (keepalived check_file.c): a track_file value × weight is added to a real server's weight, and with
 // weight 0 a non-zero value takes the real server out. bfdd runs alone in
 // its namespace with its own config, pid, vty and control socket in the bed's temp dir. A second,
-// multihop session (RFC 5883, UDP 4784) with ulvs passive comes Up too.
+// multihop session (RFC 5883, UDP 4784) with ulvs passive, and an IPv6 one, come Up too.
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -36,6 +36,13 @@ bfd_instance frr_mh {
  max_hops 10
  min_rx 200
  min_tx 200
+}
+bfd_instance frr6 {
+ neighbor_ip fd74::2
+ source_ip fd74::1
+ hoplimit 255
+ min_rx 300
+ min_tx 300
 }
 vrrp_instance VI_1 {
  state MASTER
@@ -77,15 +84,15 @@ virtual_server ${VIP} 80 {
 
 t.test('track_bfd and BFD_CHECK follow a session with FRR bfdd; FILE_CHECK follows its file', { skip: !root && 'needs root' }, async (t) => {
   await ensureDist();
-  const bed = await VrrpBed.up(bedId('bf'), [{ name: 'u', addrs: [`${U}/24`] }, { name: 'f', addrs: [`${F}/24`] }]);
+  const bed = await VrrpBed.up(bedId('bf'), [{ name: 'u', addrs: [`${U}/24`, 'fd74::1/64'] }, { name: 'f', addrs: [`${F}/24`, 'fd74::2/64'] }]);
   t.teardown(() => bed.down());
-  const frrConf = bed.file('bfdd.conf', `bfd\n peer ${U} local-address ${F}\n  receive-interval 300\n  transmit-interval 300\n  detect-multiplier 3\n !\n peer ${U} multihop local-address ${F}\n !\n!\n`);
+  const frrConf = bed.file('bfdd.conf', `bfd\n peer ${U} local-address ${F}\n  receive-interval 300\n  transmit-interval 300\n  detect-multiplier 3\n !\n peer ${U} multihop local-address ${F}\n !\n peer fd74::1 local-address fd74::2\n !\n!\n`);
   await run(['chmod', '-R', 'a+rwX', bed.dir]);
   const bfdd = bed.spawn('f', ['/usr/lib/frr/bfdd', '-f', frrConf, '-i', path.join(bed.dir, 'bfdd.pid'), '-z', path.join(bed.dir, 'zserv.api'),
     '--vty_socket', bed.dir, '--bfdctl', path.join(bed.dir, 'bfdd.sock'), '-P', '0', '--log', 'stdout']);
   const vtysh = (...cmds: string[]) => run(['vtysh', '--vty_socket', bed.dir, ...cmds.flatMap((c) => ['-c', c])], { netns: bed.ns('f'), timeoutMs: 5000 });
-  const frrStatus = async (multihop = false): Promise<string> => {
-    try { return (JSON.parse((await vtysh('show bfd peers json')).stdout) as Array<{ status?: string; multihop?: boolean }>).find((p) => !!p.multihop === multihop)?.status ?? ''; } catch { return ''; }
+  const frrStatus = async (multihop = false, peer = U): Promise<string> => {
+    try { return (JSON.parse((await vtysh('show bfd peers json')).stdout) as Array<{ status?: string; multihop?: boolean; peer?: string }>).find((p) => !!p.multihop === multihop && p.peer === peer)?.status ?? ''; } catch { return ''; }
   };
   const peerCmd = (c: string) => vtysh('configure terminal', 'bfd', `peer ${U} local-address ${F}`, c);
   const tf = bed.file('tf', '0\n');
@@ -104,6 +111,7 @@ t.test('track_bfd and BFD_CHECK follow a session with FRR bfdd; FILE_CHECK follo
 
   await expect(async () => (await frrStatus()) === 'up', 'FRR sees the session Up');
   await expect(async () => (await frrStatus(true)) === 'up', 'FRR sees the multihop session (UDP 4784, ulvs passive) Up');
+  await expect(async () => (await frrStatus(false, 'fd74::1')) === 'up', 'FRR sees the IPv6 session (hoplimit 255) Up');
   await expect(() => bed.holds('u', VIP), 'track_bfd instance leaves FAULT and becomes MASTER (holds the VIP)');
   await expect(rsListed, 'BFD_CHECK real server is in ulvsadm -L -n');
 
