@@ -26,6 +26,10 @@ export const METHODS = {
   apply: { mutates: true },
   /** Re-reads the configuration file (params.file optional); answers with the reload report. */
   reload: { mutates: true },
+  /** Starts a connection sync daemon (params.state master|backup, params.options as ulvsadm parsed them). */
+  'sync-start': { mutates: true },
+  /** Stops the connection sync daemon of params.state. */
+  'sync-stop': { mutates: true },
 } as const;
 
 /** A method name. */
@@ -36,7 +40,7 @@ export interface ApiRequest {
   v: number;
   id: number | string;
   method: Method;
-  params?: { op?: RuleOp; ops?: RuleOp[]; file?: string };
+  params?: { op?: RuleOp; ops?: RuleOp[]; file?: string; state?: string; options?: Record<string, string> };
 }
 
 /** Outcome of one change of a batch apply. */

@@ -79,8 +79,13 @@ async function runCommand(c: IpvsCommand, client: ControlClient, io: UlvsadmIo, 
       return 0;
     case 'start-daemon':
     case 'stop-daemon':
-      io.stderr(c.kind === 'start-daemon' ? 'Protocol not available: ulvs has no connection synchronization daemon\n' : 'No daemon is running\n');
-      return 255;
+      try {
+        await client.call(c.kind === 'start-daemon' ? 'sync-start' : 'sync-stop', { state: c.state, options: c.options });
+        return 0;
+      } catch (e) {
+        if (e instanceof ApiCallError && e.apiCode === 'ipvs') { io.stderr(e.message + '\n'); return 255; }
+        throw e;
+      }
     case 'restore':
       if (readingStdin) tryHelp(PROG);
       return restore(client, io);

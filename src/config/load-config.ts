@@ -24,6 +24,7 @@ import type { VirtualServiceSpec } from '../ipvs/types.js';
 import { serviceKeyText } from '../ipvs/service-key.js';
 import { DEFAULT_TIMEOUTS } from '../ipvs/types.js';
 import { posString } from './diagnostics.js';
+import { parseLvsSyncDaemon } from './lvs-sync-daemon.js';
 
 /** The default config id: the first label of the host name, as keepalived uses. */
 export function defaultConfigId(): string {
@@ -111,7 +112,9 @@ export function loadConfig(path: string, opts: LoadOptions = {}): LoadResult {
   const lvsSync = get<string[]>(globalRaw, 'lvsSyncDaemon');
   if (lvsSync && globalRaw) {
     global.lvsSyncDaemon = lvsSync;
-    sink.warn(globalRaw.at.lvsSyncDaemon ?? globalRaw.pos, 'not-implemented', "'lvs_sync_daemon' is accepted but has no effect in ulvs: connections are not replicated between directors (after a failover, established connections are scheduled anew).");
+    const r = parseLvsSyncDaemon(lvsSync, vrrp.instances.map((i) => i.name));
+    if (r.ok) global.lvsSync = r.value;
+    else sink.error(globalRaw.at.lvsSyncDaemon ?? globalRaw.pos, 'lvs-sync-daemon', r.error);
   }
 
   const groups = buildGroups(get<NamedLines[]>(root, 'virtualServerGroups') ?? [], sink);

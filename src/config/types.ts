@@ -75,8 +75,10 @@ export interface GlobalDefsConfig {
   notifyFifos?: NotifyFifoConfig;
   /** Mail alerts (notification_email, smtp_server, smtp_alert...), present when mail can be sent. */
   smtp?: SmtpAlertConfig;
-  /** `lvs_sync_daemon IF [INSTANCE] [id N] ...` as written (not implemented). */
+  /** `lvs_sync_daemon IF INSTANCE [id N] ...` as written. */
   lvsSyncDaemon?: string[];
+  /** The same, checked and typed. */
+  lvsSync?: LvsSyncDaemonConfig;
 }
 
 import type { BfdInstanceSpec } from '../bfd/types.js';
@@ -118,4 +120,16 @@ export interface LoadResult {
   diagnostics: Diagnostic[];
   /** True when no diagnostic is an error (warnings count as errors with opts.strict). */
   ok: boolean;
+}
+
+/** keepalived's `lvs_sync_daemon IFACE INSTANCE [id N] [maxlen N] [port N] [ttl N] [group ADDR]`. */
+export interface LvsSyncDaemonConfig {
+  interface: string;
+  /** VRRP instance whose state picks the role (MASTER sends, otherwise receive). */
+  instance: string;
+  syncId: number;
+  maxLen?: number;
+  port?: number;
+  ttl?: number;
+  group?: string;
 }

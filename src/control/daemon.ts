@@ -26,6 +26,8 @@ import { mailAlerts } from './mail-alerts.js';
 import { bfdSessions } from '../bfd/registry.js';
 import type { VrrpConfig } from '../vrrp/types.js';
 import type { DumpInput } from './keepalived-dumps.js';
+import { SyncDaemonError, SyncManager } from './sync-manager.js';
+import type { LvsSyncDaemonConfig } from '../config/types.js';
 
 /** Everything a daemon is made of. */
 export interface DaemonOptions {
@@ -87,7 +89,21 @@ export class Daemon {
   /** The VRRP part of the configuration in force (for keepalived's dump files). */
   private vrrpModel?: VrrpConfig;
 
-  constructor(readonly opts: DaemonOptions) {}
+  /** Connection sync daemons (ulvsadm --start-daemon, lvs_sync_daemon). */
+  readonly sync: SyncManager;
+
+  constructor(readonly opts: DaemonOptions) {
+    this.sync = new SyncManager(() => opts.dataPlane.syncTable?.(), (m) => opts.logger.info(m));
+  }
+
+  /** lvs_sync_daemon: follow its VRRP instance (MASTER sends, otherwise receive), or stop following. */
+  private configureSync(model: unknown): void {
+    const c = (model as { global?: { lvsSync?: LvsSyncDaemonConfig } } | undefined)?.global?.lvsSync;
+    this.sync.followVrrp(c && {
+      instance: c.instance,
+      options: { mcastInterface: c.interface, syncId: c.syncId, syncMaxLen: c.maxLen, mcastPort: c.port, mcastTtl: c.ttl, mcastGroup: c.group },
+    }, (name) => this.opts.vrrp?.instances().find((i) => i.name === name)?.state);
+  }
 
   /** What keepalived's DATA/STATS/JSON dumps read: the VRRP config in force, the instances, the IPVS listing. */
   dumpInput(): DumpInput {
@@ -126,6 +142,7 @@ export class Daemon {
         await this.publish();
         await this.opts.vrrp?.apply(cfg.model);
         this.vrrpModel = (cfg.model as { vrrp?: VrrpConfig } | undefined)?.vrrp;
+        this.configureSync(cfg.model);
       } finally {
         this.mutating = false;
       }
@@ -167,6 +184,7 @@ export class Daemon {
         await this.publish();
         await this.opts.vrrp?.apply(cfg.model);
         this.vrrpModel = (cfg.model as { vrrp?: VrrpConfig } | undefined)?.vrrp;
+        this.configureSync(cfg.model);
       } finally {
         this.mutating = false;
       }
@@ -194,7 +212,7 @@ export class Daemon {
    * has it, as an IPVS change is visible once it is in force) joined with live counters and rates.
    */
   listing(): IpvsListing {
-    return buildListing(this.publishedRules ?? this.table.rules(), this.opts.dataPlane.counters(), this.rates);
+    return { ...buildListing(this.publishedRules ?? this.table.rules(), this.opts.dataPlane.counters(), this.rates), daemons: this.sync.infos() };
   }
 
   /** Applies one ulvsadm change; throws IpvsadmError with ipvsadm's message. */
@@ -261,6 +279,7 @@ export class Daemon {
       lastReload: this.lastReload ?? null,
       vrrp: this.opts.vrrp?.instances() ?? [],
       health: this.opts.health?.views() ?? [],
+      sync: this.sync.counters(),
     };
   }
 
@@ -270,6 +289,19 @@ export class Daemon {
       case 'list': return this.listing();
       case 'connections': return this.opts.dataPlane.connections();
       case 'status': return this.status();
+      case 'sync-start':
+      case 'sync-stop': {
+        const state = req.params?.state;
+        if (state !== 'master' && state !== 'backup') throw new ApiError('bad-request', 'params.state must be master or backup');
+        try {
+          if (req.method === 'sync-stop') this.sync.stop(state);
+          else await this.sync.start({ state, ...syncOptions(req.params?.options) });
+        } catch (e) {
+          if (e instanceof SyncDaemonError) throw new ApiError('ipvs', e.message, e.errno);
+          throw new ApiError('ipvs', (e as Error).message, 'EINVAL');
+        }
+        return null;
+      }
       case 'apply': {
         if (Array.isArray(req.params?.ops)) {
           if (req.params.ops.some((o) => !isRuleOp(o))) throw new ApiError('bad-request', 'params.ops must be a list of rule changes');
@@ -366,6 +398,7 @@ export class Daemon {
     const steps: Array<[string, () => Promise<void> | undefined]> = [
       ['health checks', () => this.opts.health?.stop()],
       ['VRRP', () => this.opts.vrrp?.stop()],
+      ['sync daemons', () => { this.sync.stopAll(); return undefined; }],
       ['BFD', () => { bfdSessions().stop(); return undefined; }],
       ['notify FIFOs', () => { notifyFifos().close(); return undefined; }],
       ['mail alerts', () => { mailAlerts().close(); return undefined; }],
@@ -406,3 +439,14 @@ function isRuleOp(o: unknown): o is RuleOp {
   return !!o && typeof o === 'object' && isRuleCommand(o as IpvsCommand);
 }
 
+
+/** ulvsadm's daemon options (strings as parsed) as ConnSync options. */
+function syncOptions(raw: unknown): { mcastInterface: string; syncId: number; syncMaxLen?: number; mcastGroup?: string; mcastPort?: number; mcastTtl?: number } {
+  const o = (raw ?? {}) as Record<string, unknown>;
+  const num = (v: unknown): number | undefined => (typeof v === 'string' && v !== '' ? Number(v) : typeof v === 'number' ? v : undefined);
+  if (typeof o.mcastInterface !== 'string' || !o.mcastInterface) throw new SyncDaemonError('a sync daemon needs --mcast-interface', 'EINVAL');
+  return {
+    mcastInterface: o.mcastInterface, syncId: num(o.syncid) ?? 0, syncMaxLen: num(o['sync-maxlen']),
+    mcastGroup: typeof o['mcast-group'] === 'string' ? o['mcast-group'] : undefined, mcastPort: num(o['mcast-port']), mcastTtl: num(o['mcast-ttl']),
+  };
+}

@@ -145,7 +145,7 @@ const cases: Case[] = [
   { table: 'real_server', text: 'global_defs {\n notification_email {\n  ops@example.net\n }\n smtp_server 192.0.2.25\n}\n' + vs('', '  smtp_alert'), want: { 'global.smtp.realServers': ['TCP 192.0.2.10:80\n10.0.0.1:80'] } },
   { table: 'global_defs', text: 'global_defs {\n smtp_server 192.0.2.25 99999\n}\n', diags: ['bad-value'] },
   { table: 'global_defs', text: 'global_defs {\n smtp_alert\n}\n' + vi(''), diags: ['not-implemented'], want: { 'global.smtp': undefined } },
-  { table: 'global_defs', text: 'global_defs {\n lvs_timeouts tcp 7200 tcpfin 60 udp 30\n lvs_sync_daemon eth0 VI_1 id 5\n}\n', diags: ['not-implemented'],
+  { table: 'global_defs', text: 'global_defs {\n lvs_timeouts tcp 7200 tcpfin 60 udp 30\n lvs_sync_daemon eth0 VI_1 id 5\n}\n', diags: ['lvs-sync-daemon'],
     want: { 'ipvs.timeouts': { tcpS: 7200, tcpFinS: 60, udpS: 30 }, 'global.lvsSyncDaemon': ['eth0', 'VI_1', 'id', '5'] } },
   { table: 'global_defs', text: 'global_defs {\n lvs_timeouts tcp x\n}\n', diags: ['bad-value'], want: { 'ipvs.timeouts': { tcpS: 900, tcpFinS: 120, udpS: 300 } } },
   // virtual_server

@@ -93,7 +93,7 @@ export const vrrpInstanceTable: BlockTable = {
     track_bfd: { field: 'trackBfds', kind: 'lines' },
     virtual_routes: { field: 'virtualRoutes', kind: 'lines' },
     virtual_rules: { field: 'virtualRules', kind: 'lines' },
-    lvs_sync_daemon_interface: ignored('deprecated; connection sync is not implemented'),
+    lvs_sync_daemon_interface: ignored("deprecated; use global_defs 'lvs_sync_daemon IFACE INSTANCE'"),
     auth_hmac: refused('HMAC authentication comes from a later keepalived release — use authentication { auth_type PASS|AH }'),
     v3_checksum_as_v2: refused('it comes from a later keepalived release — remove it'),
     timer_expired_backup: refused('it comes from a later keepalived release — remove it'),

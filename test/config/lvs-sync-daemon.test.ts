@@ -1,0 +1,18 @@
+// keepalived's lvs_sync_daemon line: every option, keepalived's ranges, and a sentence naming the fix.
+import t from 'tap';
+import { parseLvsSyncDaemon } from '../../src/config/lvs-sync-daemon.js';
+
+t.test('lvs_sync_daemon words', async (t) => {
+  const p = (line: string) => parseLvsSyncDaemon(line.split(' '), ['VI_1']);
+  t.same(p('eth0 VI_1'), { ok: true, value: { interface: 'eth0', instance: 'VI_1', syncId: 0 } });
+  t.same(p('eth0 VI_1 id 5 maxlen 1400 port 8849 ttl 3 group 239.1.2.3'), { ok: true,
+    value: { interface: 'eth0', instance: 'VI_1', syncId: 5, maxLen: 1400, port: 8849, ttl: 3, group: '239.1.2.3' } });
+  t.same(p('eth0 VI_1 group ff02::8:8848'), { ok: true, value: { interface: 'eth0', instance: 'VI_1', syncId: 0, group: 'ff02::8:8848' } });
+  t.match(p('eth0'), { ok: false, error: /names no VRRP instance/ });
+  t.match(p('eth0 id 5'), { ok: false, error: /names no VRRP instance/ });
+  t.match(p('eth0 VI_9'), { ok: false, error: /vrrp_instance VI_9, which is not defined; name one of: VI_1/ });
+  t.match(p('eth0 VI_1 id 256'), { ok: false, error: /out of range; use 0\.\.255/ });
+  t.match(p('eth0 VI_1 ttl'), { ok: false, error: /has no value/ });
+  t.match(p('eth0 VI_1 group 10.0.0.1'), { ok: false, error: /not a multicast address/ });
+  t.match(p('eth0 VI_1 speed 5'), { ok: false, error: /unknown option 'speed'/ });
+});
