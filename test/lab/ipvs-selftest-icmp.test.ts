@@ -5,19 +5,12 @@
  * or PMTU discovery of the real server's replies is broken.
  */
 import t from 'tap';
-import { ep, PORT, Selftest } from './ipvs-selftest.js';
+import { PORT, Selftest } from './ipvs-selftest.js';
 
 t.test('frag-needed for a NAT connection reaches the real server', { skip: process.getuid?.() !== 0 && 'needs root' }, async (t) => {
   const s = await Selftest.up('nfqueue', 4);
   t.teardown(() => s.down());
-  const vs = ep(s.a.vip);
-  await s.routeVipViaDirector();
-  await s.exec(s.ns1, ['sysctl', '-qw', 'net.ipv4.ip_forward=1']);
-  await s.realServerForNat();
-  await s.startDaemon();
-  await s.adm(['-A', '-t', vs, '-s', 'rr']);
-  await s.adm(['-a', '-m', '-t', vs, '-r', ep(s.a.rip)]);
-  await s.vipOnDirector();
+  const vs = await s.natService();
   // A connection that stays open: the server waits, the client holds its socket.
   s.background(s.ns2, ['timeout', '20', 'socat', '-u', `TCP-LISTEN:${PORT},reuseaddr`, 'OPEN:/dev/null']);
   await new Promise((r) => setTimeout(r, 300));

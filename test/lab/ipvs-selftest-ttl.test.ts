@@ -5,20 +5,13 @@
  * address); one with TTL 2 reaches the NAT real server with TTL 1 (decremented once, not twice).
  */
 import t from 'tap';
-import { ep, PORT, Selftest, type Backend } from './ipvs-selftest.js';
+import { PORT, Selftest, type Backend } from './ipvs-selftest.js';
 
 for (const backend of ['nfqueue', 'afpacket'] as Backend[]) {
   t.test(`${backend}: TTL 1 -> time exceeded from the VIP; TTL 2 -> the real server sees TTL 1`, { skip: process.getuid?.() !== 0 && 'needs root' }, async (t) => {
     const s = await Selftest.up(backend, 4);
     t.teardown(() => s.down());
-    const vs = ep(s.a.vip);
-    await s.routeVipViaDirector();
-    await s.exec(s.ns1, ['sysctl', '-qw', 'net.ipv4.ip_forward=1']);
-    await s.realServerForNat();
-    await s.startDaemon();
-    await s.adm(['-A', '-t', vs, '-s', 'rr']);
-    await s.adm(['-a', '-m', '-t', vs, '-r', ep(s.a.rip)]);
-    await s.vipOnDirector();
+    await s.natService();
     s.background(s.ns2, ['timeout', '15', 'socat', '-u', `TCP-LISTEN:${PORT},reuseaddr,fork`, 'OPEN:/dev/null']);
     const cap = s.exec(s.ns2, ['timeout', '10', 'tcpdump', '-l', '-n', '-v', '-c', '1', '-i', 'veth21', `tcp dst port ${PORT} and tcp[tcpflags] & tcp-syn != 0`], 12000);
     await new Promise((r) => setTimeout(r, 1000));

@@ -167,6 +167,19 @@ export class Selftest {
     await this.ok(this.ns2, ['ip', `-${this.family}`, 'route', 'add', 'default', 'via', this.a.dip, 'dev', 'veth21']);
   }
 
+  /** An IPv4 NAT service VIP:PORT -> rip:PORT set up as test_nat() does, with the daemon started; returns "VIP:PORT". */
+  async natService(): Promise<string> {
+    const vs = ep(this.a.vip);
+    await this.routeVipViaDirector();
+    await this.exec(this.ns1, ['sysctl', '-qw', 'net.ipv4.ip_forward=1']);
+    await this.realServerForNat();
+    await this.startDaemon();
+    await this.adm(['-A', '-t', vs, '-s', 'rr']);
+    await this.adm(['-a', '-m', '-t', vs, '-r', ep(this.a.rip)]);
+    await this.vipOnDirector();
+    return vs;
+  }
+
   /** The VIP on the director's lo, as the selftest adds it after the ipvsadm calls. */
   async vipOnDirector(): Promise<void> {
     await this.ok(this.ns1, ['ip', 'addr', 'add', `${this.a.vip}/${this.a.len}`, 'dev', 'lo', ...(this.family === 6 ? ['nodad'] : [])]);

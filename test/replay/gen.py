@@ -9,7 +9,11 @@ Run: /usr/bin/python3 test/replay/gen.py
 """
 import json
 import os
+import sys
 from scapy.all import Ether, IP, IPv6, TCP, UDP, ICMP, Raw, IPerror, UDPerror, ICMPv6PacketTooBig, wrpcap
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'fixtures', 'packets'))
+from hop import dec  # noqa: E402  (shared with test/fixtures/packets/gen.py)
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'data')
 os.makedirs(HERE, exist_ok=True)
@@ -52,18 +56,6 @@ def add(pkt, verdict, out=None, reason=None, to=None):
     frames.append(pkt)
     expected.append({'verdict': verdict, 'reason': reason, 'to': to,
                      'out': None if out is None else bytes(out).hex()})
-
-
-def dec(p):
-    """p one hop later: TTL / hop limit of its first IP header minus one (IPVS's decrement_ttl towards a
-    non-local real server), the IPv4 header checksum recomputed."""
-    p = p.copy()
-    if p.haslayer(IP):
-        p[IP].ttl -= 1
-        p[IP].fields.pop('chksum', None)
-    else:
-        p[IPv6].hlim -= 1
-    return p.__class__(bytes(p))
 
 
 def eth_in():
