@@ -135,6 +135,7 @@ t.test('track_bfd and BFD_CHECK follow a session with FRR bfdd; FILE_CHECK follo
   await expect(() => bed.holds('u', VIP), 'no shutdown: instance MASTER again');
   await expect(rsListed, 'no shutdown: real server back in service');
 
+  t.notOk(u.out.some((l) => /received TTLs are not checked/.test(l)), "ulvs has its raw UDP receiver (else rebuild the addon: node scripts/build-native.mjs)");
   // RFC 5881 §5: a single-hop packet must arrive with TTL 255; FRR's packets one hop "further" are dropped.
   const ttlRule = (op: '-A' | '-D') => run(['iptables', '-t', 'mangle', op, 'POSTROUTING', '-p', 'udp', '--dport', '3784', '-j', 'TTL', '--ttl-set', '254'], { netns: bed.ns('f') });
   t.equal((await ttlRule('-A')).code, 0, 'FRR side now sends TTL 254');
