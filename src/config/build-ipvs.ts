@@ -89,11 +89,39 @@ export function buildVirtualServer(raw: RawBlock, groups: VirtualServerGroupConf
   const protocol = (protoWord?.toLowerCase() ?? 'udp') as Protocol;
   const head = parseHead(raw, groups, protocol, sink);
   if (!head) return undefined;
-  let family = head.family;
   if (head.addressBased && !protoWord) sink.error(raw.pos, 'no-protocol', `${name} has no 'protocol'; keepalived then uses UDP and reports it — add 'protocol TCP' (or UDP, SCTP).`);
   if (!head.addressBased && protoWord) sink.warn(at(raw, 'protocol'), 'protocol-fwmark', `'protocol' has no effect on a firewall-mark service (keepalived warns too: "protocol specified for fwmark - protocol will be ignored"); remove it.`);
 
   const vsForward = get<ForwardingValue>(raw, 'forwarding');
+  const rs = buildRealServers(raw, head, vsForward, sink, uses);
+  const { dests, healthRs } = rs;
+  let missingForward = rs.missingForward;
+  if (dests.length === 0) {
+    sink.error(raw.pos, 'no-real-servers', `${name} has no real_server; keepalived ignores such a virtual server — add one.`);
+    return undefined;
+  }
+  const family = rs.family ?? 4;
+  let keys = head.keys;
+  if (!head.group && keys[0]?.kind === 'fwmark' && !get<string>(raw, 'ipFamily')) keys = [{ ...keys[0], family }];
+
+  const o = serviceOptions(raw, name, head, keys, family, protocol, sink);
+  const health = buildHealthSpec(raw, head, keys, dests, healthRs, sink, uses);
+  if (addSorryServer(raw, head, keys, family, vsForward, health, healthRs, sink)) missingForward = true;
+  if (missingForward) sink.error(raw.pos, 'no-forwarding', `${name} has no 'lvs_method' (lb_kind) for some servers; keepalived uses NAT and reports it — add e.g. 'lvs_method DR'.`);
+
+  const services: VirtualServiceSpec[] = keys.map((key) => ({
+    key, scheduler: o.scheduler, schedFlags: [...o.schedFlags], persistenceTimeoutS: o.persistenceTimeoutS, netmask: o.netmask,
+    onePacket: o.onePacket && (key.kind === 'fwmark' || key.protocol === 'udp'),
+    persistenceEngine: persistenceEngine(raw, sink),
+    realServers: dests.map((d) => ({ ...d, port: destPort(d, key) })),
+  }));
+  return { services, health };
+}
+
+/** The real_server blocks of one virtual_server: IPVS dests, their health specs, the family they settle and whether any lacks a forwarding method. */
+function buildRealServers(raw: RawBlock, head: Head, vsForward: ForwardingValue | undefined, sink: DiagnosticSink, uses: ScriptUse[]):
+  { dests: RealServerSpec[]; healthRs: HealthRealServerSpec[]; family: Family | undefined; missingForward: boolean } {
+  let family = head.family;
   const vsWeight = get<number>(raw, 'weight') ?? 1;
   const dests: RealServerSpec[] = [];
   const healthRs: HealthRealServerSpec[] = [];
@@ -134,14 +162,12 @@ export function buildVirtualServer(raw: RawBlock, groups: VirtualServerGroupConf
     const down = scriptSpec(get<ScriptValue>(r, 'notifyDown')); if (down) hr.notifyDown = down;
     healthRs.push(hr);
   }
-  if (dests.length === 0) {
-    sink.error(raw.pos, 'no-real-servers', `${name} has no real_server; keepalived ignores such a virtual server — add one.`);
-    return undefined;
-  }
-  family ??= 4;
-  let keys = head.keys;
-  if (!head.group && keys[0]?.kind === 'fwmark' && !get<string>(raw, 'ipFamily')) keys = [{ ...keys[0], family }];
+  return { dests, healthRs, family, missingForward };
+}
 
+/** Scheduler, its flags, persistence (timeout, granularity) and one-packet scheduling of a virtual_server. */
+function serviceOptions(raw: RawBlock, name: string, head: Head, keys: ServiceKey[], family: Family, protocol: Protocol, sink: DiagnosticSink):
+  { scheduler: string; schedFlags: string[]; persistenceTimeoutS: number; netmask: string; onePacket: boolean } {
   let scheduler = get<string>(raw, 'scheduler');
   if (!scheduler) {
     sink.error(raw.pos, 'no-scheduler', `${name} has no 'lvs_sched' (lb_algo); keepalived uses wlc and reports it — add e.g. 'lvs_sched wlc'.`);
@@ -175,7 +201,11 @@ export function buildVirtualServer(raw: RawBlock, groups: VirtualServerGroupConf
     sink.error(at(raw, 'onePacket'), 'ops-not-udp', `'ops' (one-packet scheduling) requires UDP; keepalived resets it — remove it or use 'protocol UDP'.`);
     onePacket = false;
   }
+  return { scheduler, schedFlags, persistenceTimeoutS, netmask, onePacket };
+}
 
+/** The virtual_server's health/policy spec: checker timings, quorum and hysteresis (bounded as keepalived does), quorum scripts. */
+function buildHealthSpec(raw: RawBlock, head: Head, keys: ServiceKey[], dests: RealServerSpec[], healthRs: HealthRealServerSpec[], sink: DiagnosticSink, uses: ScriptUse[]): HealthServiceSpec {
   const health: HealthServiceSpec = {
     id: head.id, keys, vips: [...new Set(keys.flatMap((k) => (k.kind === 'addr' ? [k.address] : [])))], realServers: healthRs, where: posString(raw.pos),
   };
@@ -199,6 +229,13 @@ export function buildVirtualServer(raw: RawBlock, groups: VirtualServerGroupConf
   scriptsOf(raw, ['quorumUp', 'quorumDown'], uses);
   const qu = scriptSpec(get<ScriptValue>(raw, 'quorumUp')); if (qu) health.quorumUp = qu;
   const qd = scriptSpec(get<ScriptValue>(raw, 'quorumDown')); if (qd) health.quorumDown = qd;
+  return health;
+}
+
+/** `sorry_server` and `sorry_server_inhibit` into `health`; true when the sorry server has no forwarding method. */
+function addSorryServer(raw: RawBlock, head: Head, keys: ServiceKey[], family: Family, vsForward: ForwardingValue | undefined, health: HealthServiceSpec,
+  healthRs: HealthRealServerSpec[], sink: DiagnosticSink): boolean {
+  let missingForward = false;
   const sorryWords = get<string[]>(raw, 'sorryServer');
   if (sorryWords) {
     const s = serverAddr(sorryWords, at(raw, 'sorryServer'), sink, 'sorry_server');
@@ -219,15 +256,7 @@ export function buildVirtualServer(raw: RawBlock, groups: VirtualServerGroupConf
     }
     if (get<boolean>(raw, 'sorryServerInhibit')) health.sorryServerInhibit = true;
   } else if (get<boolean>(raw, 'sorryServerInhibit')) sink.error(at(raw, 'sorryServerInhibit'), 'no-sorry-server', "'sorry_server_inhibit' without a sorry_server; add the sorry_server or remove it.");
-  if (missingForward) sink.error(raw.pos, 'no-forwarding', `${name} has no 'lvs_method' (lb_kind) for some servers; keepalived uses NAT and reports it — add e.g. 'lvs_method DR'.`);
-
-  const services: VirtualServiceSpec[] = keys.map((key) => ({
-    key, scheduler: scheduler!, schedFlags: [...schedFlags], persistenceTimeoutS, netmask,
-    onePacket: onePacket && (key.kind === 'fwmark' || key.protocol === 'udp'),
-    persistenceEngine: persistenceEngine(raw, sink),
-    realServers: dests.map((d) => ({ ...d, port: destPort(d, key) })),
-  }));
-  return { services, health };
+  return missingForward;
 }
 
 /** keepalived's port rules for DR/TUN servers (they cannot change the port; fwmark services have none). */
