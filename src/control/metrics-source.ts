@@ -21,6 +21,7 @@ export function daemonMetricsSource(d: Daemon): MetricsSource {
     vrrp: () => (d.opts.vrrp?.instances() ?? []).map((v) => ({ instance: v.name, vrid: v.vrid, state: v.state, priority: v.priority, effectivePriority: v.effectivePriority, transitions: v.transitions, advertsSent: v.advertsSent, advertsReceived: v.advertsReceived, advertsDropped: v.advertsDropped })),
     health: () => (d.opts.health?.views() ?? []).map((h) => ({ service: h.service, realServer: h.realServer, alive: h.alive, inService: h.inService, checks: h.checks, failures: h.failures })),
     dataPlane: () => d.opts.dataPlane.metrics?.(),
+    sync: () => d.sync.counters(),
     reloads: () => ({ ok: d.reloadStats.ok, failed: d.reloadStats.failed, lastSuccessTimestampS: Math.floor(d.reloadStats.lastSuccessMs / 1000) }),
   };
 }

@@ -82,6 +82,10 @@ export function createMetricsRegistry(source: MetricsSource, opts: MetricsRegist
   counter('ulvs_worker_batches_by_size_total', 'Batches with at most `le` packets (cumulative buckets).', ['worker', 'le'], (s) => (s.dataPlane()?.workers ?? []).flatMap((w) => (w.batchSizeBuckets ?? []).map(([le, n]) => [{ worker: w.worker, le: String(le) }, n] as [Labels, number])));
 
   counter('ulvs_config_reloads_total', 'Configuration reloads, by result.', ['result'], (s) => { const r = s.reloads(); return [[{ result: 'ok' }, r.ok], [{ result: 'failed' }, r.failed]]; });
+  counter('ulvs_sync_messages_total', 'Connection sync datagrams, by daemon state and direction.', ['state', 'direction'], (s) => (s.sync?.() ?? []).flatMap((d): Array<[Labels, number]> => [[{ state: d.state, direction: 'sent' }, d.messagesSent], [{ state: d.state, direction: 'received' }, d.messagesReceived]]));
+  counter('ulvs_sync_entries_total', 'Connection sync entries (connections and templates), by daemon state and direction.', ['state', 'direction'], (s) => (s.sync?.() ?? []).flatMap((d): Array<[Labels, number]> => [[{ state: d.state, direction: 'sent' }, d.entriesSent], [{ state: d.state, direction: 'received' }, d.entriesReceived]]));
+  counter('ulvs_sync_drops_total', 'Connection sync datagrams or entries dropped, by reason.', ['state', 'reason'], (s) => (s.sync?.() ?? []).flatMap((d) => Object.entries(d.drops).map(([reason, n]): [Labels, number] => [{ state: d.state, reason }, n])));
+  gauge('ulvs_sync_last_message_timestamp_seconds', 'Time of the last sync datagram sent (master) or received (backup), seconds since the epoch.', ['state'], (s) => (s.sync?.() ?? []).map((d): [Labels, number] => [{ state: d.state }, Math.floor(d.lastMessageMs / 1000)]));
   gauge('ulvs_config_last_reload_success_timestamp_seconds', 'Time of the last successful (re)load, seconds since the epoch.', [], (s) => [[{}, s.reloads().lastSuccessTimestampS]]);
 
   if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry });

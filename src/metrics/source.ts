@@ -67,4 +67,20 @@ export interface MetricsSource {
   health(): HealthSample[];
   dataPlane(): DataPlaneSample | undefined;
   reloads(): { ok: number; failed: number; lastSuccessTimestampS: number };
+  /** Connection sync daemons' counters (none when no sync daemon runs). */
+  sync?(): SyncSample[];
+}
+
+/** One connection sync daemon's counters (control/conn-sync.ts). */
+export interface SyncSample {
+  /** master or backup. */
+  state: string;
+  messagesSent: number;
+  entriesSent: number;
+  messagesReceived: number;
+  entriesReceived: number;
+  /** Received entries dropped, by reason (decode reasons, no-service, no-dest, table-full, foreign-peer). */
+  drops: Record<string, number>;
+  /** Time of the last message sent or received, ms since the epoch (0 = none). */
+  lastMessageMs: number;
 }

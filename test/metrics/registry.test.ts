@@ -18,6 +18,7 @@ const source: MetricsSource = {
   health: () => [{ service: 'TCP 10.0.0.1:80', realServer: '192.168.10.1:80', alive: true, inService: true, checks: 12, failures: 1 }],
   dataPlane: () => ({ dropsByReason: { 'no-dest': 7 }, workers: [{ worker: 0, packets: 1000, batches: 40, queueDrops: 2, batchSizeBuckets: [[1, 10], [64, 40]] }] }),
   reloads: () => ({ ok: 3, failed: 1, lastSuccessTimestampS: 1700000000 }),
+  sync: () => [{ state: 'backup', messagesSent: 0, entriesSent: 0, messagesReceived: 6, entriesReceived: 200, drops: { 'no-dest': 3, syncid: 1 }, lastMessageMs: 1700000001500 }],
 };
 
 t.test('families and values, read at scrape time', async (t) => {
@@ -43,6 +44,11 @@ t.test('families and values, read at scrape time', async (t) => {
     'ulvs_worker_queue_drops_total{worker="0"} 2',
     'ulvs_worker_batches_by_size_total{worker="0",le="64"} 40',
     'ulvs_config_reloads_total{result="failed"} 1',
+    'ulvs_sync_messages_total{state="backup",direction="received"} 6',
+    'ulvs_sync_entries_total{state="backup",direction="received"} 200',
+    'ulvs_sync_drops_total{state="backup",reason="no-dest"} 3',
+    'ulvs_sync_drops_total{state="backup",reason="syncid"} 1',
+    'ulvs_sync_last_message_timestamp_seconds{state="backup"} 1700000001',
     'ulvs_config_last_reload_success_timestamp_seconds 1700000000',
   ]) t.ok(text.includes(line + '\n'), line);
   conns = 8;
