@@ -5,7 +5,7 @@
  */
 import type { ForwardMethod, IpvsTimeouts, Protocol, RealServerSpec, ServiceKey, TunnelCsum, TunnelType, VirtualServiceSpec } from './types.js';
 import { IpvsadmError, tryHelp, usageFail } from './errors.js';
-import { CMD_NAMES, type CmdName, genericOptCheck, optIndex, tokenize, tunnelOptCheck } from './command-options.js';
+import { CMD_NAMES, type CmdName, genericOptCheck, optIndex, tokenize, tunnelOptCheck, type OptToken } from './command-options.js';
 import { inetAton, ipv4Text } from './inet.js';
 import { parseService, stringToNumber, type Endpoint } from './host-port.js';
 import { DEFAULT_SCHEDULER, checkSchedFlags, schedFlagBits, schedFlagNames } from './schedulers.js';
@@ -78,6 +78,203 @@ const COMMAND_TAGS: Record<string, CmdName> = {
   S: 'save', 'start-daemon': 'start-daemon', 'stop-daemon': 'stop-daemon',
 };
 
+/** The command entry process_options fills in (ipvsadm.c), with its defaults. */
+interface Entry {
+  svcFamily: 4 | 6;
+  protocol: Protocol | undefined;
+  svcAddress: string;
+  svcPort: number;
+  fwmark: number;
+  scheduler: string;
+  persistent: boolean;
+  timeoutS: number;
+  netmask: string;
+  onePacket: boolean;
+  pe: string;
+  schedFlagsArg: string;
+  dest: Endpoint | undefined;
+  forward: ForwardMethod;
+  weight: number;
+  uThreshold: number;
+  lThreshold: number;
+  tunType: TunnelType;
+  tunPort: number;
+  tunCsum: TunnelCsum | undefined;
+}
+
+/** An entry with process_options' defaults. */
+function newEntry(): Entry {
+  return {
+    svcFamily: 4, protocol: undefined, svcAddress: '', svcPort: 0, fwmark: 0, scheduler: '', persistent: false, timeoutS: 0,
+    netmask: '255.255.255.255', onePacket: false, pe: '', schedFlagsArg: '', dest: undefined, forward: 'dr', weight: 1,
+    uThreshold: 0, lThreshold: 0, tunType: 'ipip', tunPort: 0, tunCsum: undefined,
+  };
+}
+
+/** Applies one option to the entry, the list format or the sync daemon's options; `set` refuses a repeated option. */
+function applyOption(o: OptToken, e: Entry, format: ListFormat, daemonOpts: Record<string, string>, set: (name: Parameters<typeof optIndex>[0]) => void): void {
+  const v = o.value ?? '';
+  switch (o.tag) {
+    case 't':
+    case 'u':
+    case 'sctp-service': {
+      set('service-address');
+      e.protocol = o.tag === 't' ? 'tcp' : o.tag === 'u' ? 'udp' : 'sctp';
+      const ep = parseService(v, e.protocol);
+      if (!ep) usageFail('illegal virtual server address[:port] specified');
+      e.svcFamily = ep.family;
+      e.svcAddress = ep.address;
+      if (ep.hasPort) e.svcPort = ep.port;
+      if (ep.family === 6) e.netmask = '128';
+      break;
+    }
+    case 'f': {
+      set('service-address');
+      e.svcFamily = 4;
+      e.protocol = 'tcp';
+      if (!/^\s*[+-]?\d+$/.test(v) || Number(v) <= 0 || Number(v) > 0xffffffff) usageFail(`invalid fwmark value \`${v}' specified`);
+      e.fwmark = Number(v);
+      break;
+    }
+    case 's':
+      set('scheduler');
+      e.scheduler = v.slice(0, 15);
+      break;
+    case 'p': {
+      set('persistent');
+      e.persistent = true;
+      if (o.value === undefined) e.timeoutS = DEFAULT_PERSISTENT_TIMEOUT_S;
+      else if ((e.timeoutS = stringToNumber(v, 1, MAX_TIMEOUT_S)) === -1) usageFail(`invalid timeout value \`${v}' specified`);
+      break;
+    }
+    case 'M': {
+      set('netmask');
+      if (e.svcFamily !== 6) {
+        const m = inetAton(v);
+        if (m === null) usageFail('illegal virtual server persistent mask specified');
+        e.netmask = ipv4Text(m);
+      } else {
+        const n = Number.parseInt(v, 10); // atoi
+        const bits = Number.isNaN(n) ? 0 : n;
+        if (bits < 1 || bits > 128) usageFail('illegal ipv6 netmask specified');
+        e.netmask = String(bits);
+      }
+      break;
+    }
+    case 'r': {
+      set('real-server');
+      const ep = parseService(v, e.protocol);
+      if (!ep) usageFail('illegal real server address[:port] specified');
+      e.dest = ep.hasPort ? ep : { ...ep, port: e.svcPort };
+      break;
+    }
+    case 'i':
+    case 'g':
+    case 'm':
+      set('forwarding-method');
+      e.forward = o.tag === 'i' ? 'tun' : o.tag === 'g' ? 'dr' : 'nat';
+      break;
+    case 'w':
+      set('weight');
+      if ((e.weight = stringToNumber(v, 0, 65535)) === -1) usageFail('illegal weight specified');
+      break;
+    case 'x':
+      set('u-threshold');
+      if ((e.uThreshold = stringToNumber(v, 0, 2147483647)) === -1) usageFail('illegal u_threshold specified');
+      break;
+    case 'y':
+      set('l-threshold');
+      if ((e.lThreshold = stringToNumber(v, 0, 2147483647)) === -1) usageFail('illegal l_threshold specified');
+      break;
+    case 'c':
+      set('connection');
+      format.connection = true;
+      break;
+    case 'n':
+      set('numeric');
+      format.numeric = true;
+      break;
+    case 'mcast-interface':
+      set('mcast-interface');
+      daemonOpts.mcastInterface = v;
+      break;
+    case 'syncid':
+      set('syncid');
+      if (stringToNumber(v, 0, 255) === -1) usageFail('illegal syncid specified');
+      daemonOpts.syncid = v;
+      break;
+    case 'timeout':
+      set('timeout');
+      format.timeout = true;
+      break;
+    case 'daemon':
+      set('daemon');
+      format.daemon = true;
+      break;
+    case 'stats':
+    case 'rate':
+    case 'thresholds':
+    case 'persistent-conn':
+    case 'nosort':
+    case 'tun-info': {
+      set(o.tag);
+      const key = ({ stats: 'stats', rate: 'rate', thresholds: 'thresholds', 'persistent-conn': 'persistentConn', nosort: 'noSort', 'tun-info': 'tunInfo' } as const)[o.tag];
+      format[key] = true;
+      break;
+    }
+    case 'sort':
+      break;
+    case 'X':
+      set('exact');
+      format.exact = true;
+      break;
+    case '6':
+      if (!e.fwmark) usageFail('-6 used before -f\n');
+      e.svcFamily = 6;
+      e.netmask = '128';
+      break;
+    case 'o':
+      set('ops');
+      e.onePacket = true;
+      break;
+    case 'pe':
+      set('pe');
+      e.pe = v.slice(0, 32);
+      break;
+    case 'b':
+      set('sched-flags');
+      e.schedFlagsArg = v.slice(0, 127);
+      break;
+    case 'mcast-group':
+    case 'mcast-port':
+    case 'mcast-ttl':
+    case 'sync-maxlen': {
+      set(o.tag);
+      const range = { 'mcast-group': [0, 0], 'mcast-port': [1, 65535], 'mcast-ttl': [1, 255], 'sync-maxlen': [1, 65535 - 20 - 8] }[o.tag];
+      if (o.tag !== 'mcast-group' && stringToNumber(v, range[0]!, range[1]!) === -1) usageFail(`illegal ${o.tag} specified`);
+      daemonOpts[o.tag] = v;
+      break;
+    }
+    case 'tun-type':
+      set('tun-type');
+      if (v !== 'ipip' && v !== 'gue' && v !== 'gre') usageFail('illegal tunnel type specified');
+      e.tunType = v;
+      break;
+    case 'tun-port':
+      set('tun-port');
+      if ((e.tunPort = stringToNumber(v, 1, 65535)) === -1) usageFail('illegal tunnel port specified');
+      break;
+    case 'tun-nocsum':
+    case 'tun-csum':
+    case 'tun-remcsum':
+      set(o.tag);
+      e.tunCsum = o.tag === 'tun-nocsum' ? 'nocsum' : o.tag === 'tun-csum' ? 'csum' : 'remcsum';
+      break;
+    default:
+      usageFail(`invalid option \`${o.text}'`);
+  }
+}
+
 /**
  * Parses one ipvsadm command line (argv without the program name). Throws IpvsadmError with
  * ipvsadm's message and exit status; `program` names the tool in the "Try `... -h'" hint.
@@ -105,192 +302,11 @@ export function parseIpvsadmArgs(argv: readonly string[], program = 'ipvsadm'): 
     options.add(j);
   };
   const format = emptyFormat();
-  // The command entry, with process_options' defaults.
-  let svcFamily: 4 | 6 = 4;
-  let protocol: Protocol | undefined;
-  let svcAddress = '';
-  let svcPort = 0;
-  let fwmark = 0;
-  let scheduler = '';
-  let persistent = false;
-  let timeoutS = 0;
-  let netmask: string = '255.255.255.255';
-  let onePacket = false;
-  let pe = '';
-  let schedFlagsArg = '';
-  let dest: Endpoint | undefined;
-  let forward: ForwardMethod = 'dr';
-  let weight = 1;
-  let uThreshold = 0;
-  let lThreshold = 0;
-  let tunType: TunnelType = 'ipip';
-  let tunPort = 0;
-  let tunCsum: TunnelCsum | undefined;
+  const e = newEntry();
   const daemonOpts: Record<string, string> = {};
 
-  for (const o of opts.slice(1)) {
-    const v = o.value ?? '';
-    switch (o.tag) {
-      case 't':
-      case 'u':
-      case 'sctp-service': {
-        set('service-address');
-        protocol = o.tag === 't' ? 'tcp' : o.tag === 'u' ? 'udp' : 'sctp';
-        const ep = parseService(v, protocol);
-        if (!ep) usageFail('illegal virtual server address[:port] specified');
-        svcFamily = ep.family;
-        svcAddress = ep.address;
-        if (ep.hasPort) svcPort = ep.port;
-        if (ep.family === 6) netmask = '128';
-        break;
-      }
-      case 'f': {
-        set('service-address');
-        svcFamily = 4;
-        protocol = 'tcp';
-        if (!/^\s*[+-]?\d+$/.test(v) || Number(v) <= 0 || Number(v) > 0xffffffff) usageFail(`invalid fwmark value \`${v}' specified`);
-        fwmark = Number(v);
-        break;
-      }
-      case 's':
-        set('scheduler');
-        scheduler = v.slice(0, 15);
-        break;
-      case 'p': {
-        set('persistent');
-        persistent = true;
-        if (o.value === undefined) timeoutS = DEFAULT_PERSISTENT_TIMEOUT_S;
-        else if ((timeoutS = stringToNumber(v, 1, MAX_TIMEOUT_S)) === -1) usageFail(`invalid timeout value \`${v}' specified`);
-        break;
-      }
-      case 'M': {
-        set('netmask');
-        if (svcFamily !== 6) {
-          const m = inetAton(v);
-          if (m === null) usageFail('illegal virtual server persistent mask specified');
-          netmask = ipv4Text(m);
-        } else {
-          const n = Number.parseInt(v, 10); // atoi
-          const bits = Number.isNaN(n) ? 0 : n;
-          if (bits < 1 || bits > 128) usageFail('illegal ipv6 netmask specified');
-          netmask = String(bits);
-        }
-        break;
-      }
-      case 'r': {
-        set('real-server');
-        const ep = parseService(v, protocol);
-        if (!ep) usageFail('illegal real server address[:port] specified');
-        dest = ep.hasPort ? ep : { ...ep, port: svcPort };
-        break;
-      }
-      case 'i':
-      case 'g':
-      case 'm':
-        set('forwarding-method');
-        forward = o.tag === 'i' ? 'tun' : o.tag === 'g' ? 'dr' : 'nat';
-        break;
-      case 'w':
-        set('weight');
-        if ((weight = stringToNumber(v, 0, 65535)) === -1) usageFail('illegal weight specified');
-        break;
-      case 'x':
-        set('u-threshold');
-        if ((uThreshold = stringToNumber(v, 0, 2147483647)) === -1) usageFail('illegal u_threshold specified');
-        break;
-      case 'y':
-        set('l-threshold');
-        if ((lThreshold = stringToNumber(v, 0, 2147483647)) === -1) usageFail('illegal l_threshold specified');
-        break;
-      case 'c':
-        set('connection');
-        format.connection = true;
-        break;
-      case 'n':
-        set('numeric');
-        format.numeric = true;
-        break;
-      case 'mcast-interface':
-        set('mcast-interface');
-        daemonOpts.mcastInterface = v;
-        break;
-      case 'syncid':
-        set('syncid');
-        if (stringToNumber(v, 0, 255) === -1) usageFail('illegal syncid specified');
-        daemonOpts.syncid = v;
-        break;
-      case 'timeout':
-        set('timeout');
-        format.timeout = true;
-        break;
-      case 'daemon':
-        set('daemon');
-        format.daemon = true;
-        break;
-      case 'stats':
-      case 'rate':
-      case 'thresholds':
-      case 'persistent-conn':
-      case 'nosort':
-      case 'tun-info': {
-        set(o.tag);
-        const key = ({ stats: 'stats', rate: 'rate', thresholds: 'thresholds', 'persistent-conn': 'persistentConn', nosort: 'noSort', 'tun-info': 'tunInfo' } as const)[o.tag];
-        format[key] = true;
-        break;
-      }
-      case 'sort':
-        break;
-      case 'X':
-        set('exact');
-        format.exact = true;
-        break;
-      case '6':
-        if (!fwmark) usageFail('-6 used before -f\n');
-        svcFamily = 6;
-        netmask = '128';
-        break;
-      case 'o':
-        set('ops');
-        onePacket = true;
-        break;
-      case 'pe':
-        set('pe');
-        pe = v.slice(0, 32);
-        break;
-      case 'b':
-        set('sched-flags');
-        schedFlagsArg = v.slice(0, 127);
-        break;
-      case 'mcast-group':
-      case 'mcast-port':
-      case 'mcast-ttl':
-      case 'sync-maxlen': {
-        set(o.tag);
-        const range = { 'mcast-group': [0, 0], 'mcast-port': [1, 65535], 'mcast-ttl': [1, 255], 'sync-maxlen': [1, 65535 - 20 - 8] }[o.tag];
-        if (o.tag !== 'mcast-group' && stringToNumber(v, range[0]!, range[1]!) === -1) usageFail(`illegal ${o.tag} specified`);
-        daemonOpts[o.tag] = v;
-        break;
-      }
-      case 'tun-type':
-        set('tun-type');
-        if (v !== 'ipip' && v !== 'gue' && v !== 'gre') usageFail('illegal tunnel type specified');
-        tunType = v;
-        break;
-      case 'tun-port':
-        set('tun-port');
-        if ((tunPort = stringToNumber(v, 1, 65535)) === -1) usageFail('illegal tunnel port specified');
-        break;
-      case 'tun-nocsum':
-      case 'tun-csum':
-      case 'tun-remcsum':
-        set(o.tag);
-        tunCsum = o.tag === 'tun-nocsum' ? 'nocsum' : o.tag === 'tun-csum' ? 'csum' : 'remcsum';
-        break;
-      default:
-        usageFail(`invalid option \`${o.text}'`);
-    }
-  }
-
+  for (const o of opts.slice(1)) applyOption(o, e, format, daemonOpts, set);
+  const { svcFamily, protocol, svcAddress, svcPort, fwmark, scheduler, persistent, timeoutS, netmask, onePacket, pe, schedFlagsArg, dest, forward, weight, uThreshold, lThreshold, tunType, tunPort, tunCsum } = e;
   let timeouts: IpvsTimeouts | undefined;
   let rest = args;
   if (cmd === 'set') {
