@@ -3,6 +3,7 @@
  * its collect() at scrape time. Names are documented in README.md beside this file.
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { defineExporterFamilies } from './exporter-compat.js';
 import type { MetricsSource, MetricStats, MetricRates } from './source.js';
 
 type Labels = Record<string, string | number>;
@@ -87,6 +88,9 @@ export function createMetricsRegistry(source: MetricsSource, opts: MetricsRegist
   counter('ulvs_sync_drops_total', 'Connection sync datagrams or entries dropped, by reason.', ['state', 'reason'], (s) => (s.sync?.() ?? []).flatMap((d) => Object.entries(d.drops).map(([reason, n]): [Labels, number] => [{ state: d.state, reason }, n])));
   gauge('ulvs_sync_last_message_timestamp_seconds', 'Time of the last sync datagram sent (master) or received (backup), seconds since the epoch.', ['state'], (s) => (s.sync?.() ?? []).map((d): [Labels, number] => [{ state: d.state }, Math.floor(d.lastMessageMs / 1000)]));
   gauge('ulvs_config_last_reload_success_timestamp_seconds', 'Time of the last successful (re)load, seconds since the epoch.', [], (s) => [[{}, s.reloads().lastSuccessTimestampS]]);
+
+  // node_exporter's node_ipvs_* and the keepalived exporters' keepalived_* names, for existing dashboards.
+  defineExporterFamilies(counter, gauge);
 
   if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
   return registry;

@@ -25,9 +25,11 @@ export interface MetricRates {
 export interface ServiceSample {
   /** ipvsadm-style name: "TCP 10.0.0.1:80", "FWM 7". */
   service: string;
+  /** The service key in node_exporter's terms (protocol TCP/UDP/SCTP/FWM, address and port, or 0 and the mark). */
+  vip?: { proto: string; address: string; port: number; mark: number };
   stats: MetricStats;
   rates: MetricRates;
-  dests: Array<{ realServer: string; forward: string; weight: number; activeConns: number; inactiveConns: number; persistConns: number; stats: MetricStats; rates: MetricRates }>;
+  dests: Array<{ realServer: string; address?: string; port?: number; forward: string; weight: number; activeConns: number; inactiveConns: number; persistConns: number; stats: MetricStats; rates: MetricRates }>;
 }
 
 /** One VRRP instance. */
@@ -42,6 +44,13 @@ export interface VrrpSample {
   advertsReceived: number;
   /** Received adverts dropped, by reason. */
   advertsDropped: Record<string, number>;
+  /** The instance's interface (keepalived exporters' `intf`). */
+  interface?: string;
+  /** Transitions to MASTER and away from it, priority-0 adverts received and sent (keepalived's stats). */
+  becomeMaster?: number;
+  releaseMaster?: number;
+  priorityZeroReceived?: number;
+  priorityZeroSent?: number;
 }
 
 /** One real server's checker results. */

@@ -94,6 +94,9 @@ t.test('daemon + ulvsadm + reload in a lab', { skip: notRoot || noAddon, timeout
   // /metrics listens on lb1's loopback.
   const metrics = (await lab.execOk('lb1', ['curl', '-s', `http://127.0.0.1:${metricsPort}/metrics`])).toString();
   t.match(metrics, new RegExp(`ulvs_virtual_service_connections_total\\{service="TCP ${vip.replace(/\./g, '\\.')}:80"\\} ${sent}\\n`), '/metrics matches traffic sent');
+  // The names node_exporter's IPVS collector gives the same numbers, for dashboards built on kernel IPVS.
+  t.match(metrics, new RegExp(`\\nnode_ipvs_connections_total ${sent}\\n`), 'node_ipvs_connections_total matches traffic sent');
+  t.match(metrics, new RegExp(`node_ipvs_backend_weight\\{local_address="${vip.replace(/\./g, '\\.')}",local_port="80",remote_address="${addr4(rs[0]).replace(/\./g, '\\.')}",remote_port="80",proto="TCP",local_mark=""\\} 1\\n`), 'node_ipvs_backend_weight of rs1 (weight 1 after -e)');
 
   // 20 reloads under wrk load: zero failed requests.
   writeFileSync(file, conf(vip, [[addr4(rs[0]), 1], [addr4(rs[1]), 1], [addr4(rs[2]), 1]]));
