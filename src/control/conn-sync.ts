@@ -9,7 +9,9 @@
  * TCP connections are sent in ESTABLISHED, FIN_WAIT, CLOSE, CLOSE_WAIT and TIME_WAIT only; any
  * connection once it has seen `threshold` packets; templates always; again on a state change, and again
  * when its expiry moved by at least max(refreshPeriod, 10 s) (new packets re-armed it) — so an idle
- * connection is not resent, a busy one at most once per refresh period.
+ * connection is not resent, a busy one at most once per refresh period. Beyond the kernel: every
+ * `fullSyncMs` (default 30 s) the whole table is sent again, so a backup that (re)started late, or lost
+ * datagrams, learns every connection, idle ones included.
  */
 import { formatIpWords, parseIpWords } from '../core/addr.js';
 import { decodeSyncMessage, encodeSyncMessages, syncMaxlenForMtu, SyncFlag, SyncFwd, SYNC_DEFAULT_GROUP,
@@ -44,6 +46,8 @@ export interface ConnSyncOptions {
   periodMs?: number;
   /** sync_refresh_period in ms: least gap between two refreshes of one entry (default 10 s). */
   refreshMs?: number;
+  /** Period of a full resend of the table in ms (default 30 s; 0 = never). */
+  fullSyncMs?: number;
   log?: (line: string) => void;
   /** Send datagrams here instead of opening a socket (tests; a backup is then fed through receive()). */
   transport?: { send(msg: Buffer): void };
@@ -61,6 +65,8 @@ export interface ConnSyncCounters {
   drops: Record<string, number>;
   /** Time of the last message received or sent (ms since the epoch), 0 = none. */
   lastMessageMs: number;
+  /** Master: time of the last full resend of the table (ms since the epoch), 0 = none yet. */
+  lastFullSyncMs: number;
 }
 
 const SYNC_TCP_STATES = (1 << 1) | (1 << 4) | (1 << 6) | (1 << 7) | (1 << 5); // ES FIN_WAIT CLOSE CLOSE_WAIT TIME_WAIT
@@ -113,7 +119,7 @@ export class ConnSync {
   /** Counters, live. */
   readonly counters: ConnSyncCounters = {
     messagesSent: 0, entriesSent: 0, messagesReceived: 0, entriesReceived: 0, installedNew: 0, installedUpdated: 0,
-    drops: {}, lastMessageMs: 0,
+    drops: {}, lastMessageMs: 0, lastFullSyncMs: 0,
   };
   private sock?: { send(msg: Buffer): void; close?(): void };
   private timer?: NodeJS.Timeout;
@@ -167,6 +173,9 @@ export class ConnSync {
     const refresh = Math.max(this.o.refreshMs ?? 10_000, 1000);
     const out: SyncConn[] = [];
     const no = ++this.scanNo;
+    const fullMs = this.o.fullSyncMs ?? 30_000;
+    const full = fullMs > 0 && nowMs - this.counters.lastFullSyncMs >= fullMs;
+    if (full) this.counters.lastFullSyncMs = nowMs;
     this.table.scanSync(nowMs, (s, fwmark) => {
       if (!s.template) {
         if (s.proto === 6 && ((1 << s.state) & SYNC_TCP_STATES) === 0) return;
@@ -176,7 +185,7 @@ export class ConnSync {
       const last = this.sent.get(s.idx);
       if (last && last.gen === s.gen) {
         last.seen = no;
-        if (last.state === s.state && Math.abs(expiresMs - last.expiresMs) < refresh) return;
+        if (!full && last.state === s.state && Math.abs(expiresMs - last.expiresMs) < refresh) return;
       }
       this.sent.set(s.idx, { gen: s.gen, state: s.state, expiresMs, seen: no });
       out.push(syncConnOf(s, fwmark));

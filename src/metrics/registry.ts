@@ -87,6 +87,7 @@ export function createMetricsRegistry(source: MetricsSource, opts: MetricsRegist
   counter('ulvs_sync_entries_total', 'Connection sync entries (connections and templates), by daemon state and direction.', ['state', 'direction'], (s) => (s.sync?.() ?? []).flatMap((d): Array<[Labels, number]> => [[{ state: d.state, direction: 'sent' }, d.entriesSent], [{ state: d.state, direction: 'received' }, d.entriesReceived]]));
   counter('ulvs_sync_drops_total', 'Connection sync datagrams or entries dropped, by reason.', ['state', 'reason'], (s) => (s.sync?.() ?? []).flatMap((d) => Object.entries(d.drops).map(([reason, n]): [Labels, number] => [{ state: d.state, reason }, n])));
   gauge('ulvs_sync_last_message_timestamp_seconds', 'Time of the last sync datagram sent (master) or received (backup), seconds since the epoch.', ['state'], (s) => (s.sync?.() ?? []).map((d): [Labels, number] => [{ state: d.state }, Math.floor(d.lastMessageMs / 1000)]));
+  gauge('ulvs_sync_last_full_sync_timestamp_seconds', 'Master: time of the last full resend of the connection table, seconds since the epoch.', ['state'], (s) => (s.sync?.() ?? []).filter((d) => d.lastFullSyncMs).map((d): [Labels, number] => [{ state: d.state }, Math.floor(d.lastFullSyncMs! / 1000)]));
   gauge('ulvs_config_last_reload_success_timestamp_seconds', 'Time of the last successful (re)load, seconds since the epoch.', [], (s) => [[{}, s.reloads().lastSuccessTimestampS]]);
 
   // node_exporter's node_ipvs_* and the keepalived exporters' keepalived_* names, for existing dashboards.

@@ -92,4 +92,6 @@ export interface SyncSample {
   drops: Record<string, number>;
   /** Time of the last message sent or received, ms since the epoch (0 = none). */
   lastMessageMs: number;
+  /** Master: time of the last full resend of the table, ms since the epoch (0 = none). */
+  lastFullSyncMs?: number;
 }

@@ -44,6 +44,10 @@ t.test('master -> backup: live NAT connections and a persistence template', asyn
   t.equal(backup.counters.installedNew, 4, 'all installed');
   t.same(backup.counters.drops, {});
   t.equal(master.scan(now + 100), 0, 'nothing changed: nothing resent');
+  t.equal(master.scan(now + 30_000), 4, 'the periodic full sync resends every entry (a late backup learns idle ones)');
+  t.equal(master.counters.lastFullSyncMs, now + 30_000);
+  t.equal(backup.counters.installedUpdated, 4, 'already known: updated in place');
+  t.equal(master.scan(now + 30_100), 0);
 
   // Takeover: the backup's core sees mid-flow ACKs (no SYN) and must know each flow.
   now += 2000;
@@ -67,7 +71,7 @@ t.test('master -> backup: live NAT connections and a persistence template', asyn
   t.equal(a.inp(IPPROTO_TCP, '10.0.0.5', 40000, '192.0.2.10', 80, FINACK, now), ConnStatus.Hit);
   t.equal(a.conn('10.0.0.5', 40000, now)?.state, 'CLOSE_WAIT');
   t.equal(master.scan(now), 1, 'the CLOSE_WAIT change is sent');
-  t.equal(backup.counters.installedUpdated, 1, 'applied as an update');
+  t.equal(backup.counters.installedUpdated, 5, 'applied as an update');
   t.equal(b.conn('10.0.0.5', 40000, now)?.state, 'CLOSE_WAIT');
   master.stop();
   backup.stop();
