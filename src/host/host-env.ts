@@ -1,7 +1,7 @@
 /**
  * Reads the director host's network environment the snapshot is compiled against (interfaces with
  * MAC/MTU/addresses, routes, neighbours) with `ip -j`, and resolves next hops' MACs by making the
- * kernel send ARP/ND for them (io/neighbours.ts) before reading the neighbour table.
+ * kernel send ARP/ND for them (host/neighbours.ts) before reading the neighbour table.
  * Control-path code (runs at start and on refresh), never per packet.
  */
 import type { LinkType } from '../core/batch.js';
