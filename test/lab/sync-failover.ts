@@ -138,6 +138,12 @@ export function testSyncFailover(mode: LabMode): void {
       t.ok(c.afterMark >= 5, `session ${i}: ${c.afterMark} lines echoed by ${c.server} after the takeover`);
       t.equal(c.bad, 0, `session ${i}: every echoed line intact and in order`);
     });
+    if (report.some((c) => c.closed || c.error)) {
+      // Evidence for a failure: what the new MASTER's table and data plane say.
+      t.comment(`lb2 connections: ${JSON.stringify(await callOnce(daemons.get('lb2')!.sock, 'connections'))}`);
+      t.comment(`lb2 data plane: ${JSON.stringify(((await callOnce(daemons.get('lb2')!.sock, 'status')) as { dataPlaneCounters: unknown }).dataPlaneCounters)}`);
+      t.comment(`lb2 log: ${daemons.get('lb2')!.log().slice(-3000)}`);
+    }
     t.comment(`sessions kept ${report.filter((c) => !c.closed && !c.error && c.afterMark > 0).length}/${SESSIONS}, servers ${servers.join(',')}`);
     t.comment(`lb2 after takeover: ${JSON.stringify((await status('lb2'))?.sync)}`);
   });
