@@ -14,7 +14,7 @@ import os from 'node:os';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { LinkType, Verdict } from '../core/batch.js';
 import { fanoutGroupId, ifindexOf } from '../io/afpacket.js';
-import { IO_STAT_SLOTS, AFP_STAT_NAMES, NFQ_STAT_NAMES, MEM_STAT_NAMES, type IoKind, type IoSpec } from '../io/types.js';
+import { IO_STAT_SLOTS, AFP_STAT_NAMES, NFQ_STAT_NAMES, MEM_STAT_NAMES, IoError, type IoKind, type IoSpec } from '../io/types.js';
 import { PACKET_COUNTER_SLOTS, WORKER_STAT_SLOTS, WorkerStat, type FromWorker, type ToWorker, type WorkerInit } from './worker.js';
 import { PC, totalsOf } from './stats.js';
 import type { SharedStateBuffers } from '../table/shared-state.js';
@@ -151,8 +151,8 @@ export class DataplanePool<S = SharedStateBuffers, P = SnapshotSpec> {
   /** Starts the workers; resolves when every one has opened its backend, or rejects with the first one's error sentence. */
   static async start<S = SharedStateBuffers, P = SnapshotSpec>(opts: PoolOptions<S, P>): Promise<DataplanePool<S, P>> {
     const workers = opts.workers ?? defaultWorkerCount();
-    if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new Error(`--workers must be 1..64, got ${workers}`);
-    if (opts.backend === 'afpacket' && !(opts.interfaces?.length)) throw new Error('the afpacket backend needs at least one interface (--iface)');
+    if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new IoError(`--workers must be 1..64, got ${workers}`);
+    if (opts.backend === 'afpacket' && !(opts.interfaces?.length)) throw new IoError('the afpacket backend needs at least one interface (--iface)');
     const pool = new DataplanePool<S, P>({
       ...opts, workers, batchCapacity: opts.batchCapacity ?? 256, slotSize: opts.slotSize ?? 2048, headroom: opts.headroom ?? 128,
       restart: opts.restart ?? true, restartDelayMs: opts.restartDelayMs ?? 100,
