@@ -5,7 +5,7 @@
 // keepalived's proc connector cannot listen from a network namespace ("process event listen - errno 111").
 import t from 'tap';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { VrrpBed, bedId, ensureDist, stopProc, type BedProc } from '../../bench/failover-lab.js';
 
@@ -58,6 +58,9 @@ for (const tracker of ['ulvs', 'keepalived'] as const) {
       if (!t.ok(await bed.until(async () => (await holder()) === want, 8000), what)) t.comment([`holder ${await holder()}`, ...tr.out.slice(-12)].join('\n'));
     };
     await expect('x', 'file 0, process running: the untracked router (150) is master over 100');
+    // The tracker has started once init_file created the file; a write before that would be overwritten
+    // by 'init_file 0 overwrite' (the untracked router is master at once, so the line above does not wait).
+    t.ok(await bed.until(async () => existsSync(file), 10000), `${tracker} wrote init_file's 0`);
     writeFileSync(file, '10\n');
     await expect('t', 'file 10 × weight 10: priority 200 preempts');
     if (tracker === 'ulvs') {
