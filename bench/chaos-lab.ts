@@ -96,7 +96,12 @@ vrrp_instance VI_U {
 `;
 
 /** One VRRP instance as `ulvs status` reports it. */
-export interface InstanceView { name: string; state: string; transitions: number; advertsDropped: Record<string, number> }
+export interface InstanceView {
+  name: string;
+  state: string;
+  transitions: number;
+  advertsDropped: Record<string, number>;
+}
 
 /** What one stress case did to the pair. */
 export interface CaseOutcome {
@@ -120,18 +125,43 @@ export interface CaseOutcome {
 
 /** The running bed. */
 export class ChaosBed {
-  private constructor(readonly bed: VrrpBed, readonly director: BedProc, readonly backup: BedProc, readonly conf: string, readonly sock: string) {}
+  private constructor(
+    readonly bed: VrrpBed,
+    readonly director: BedProc,
+    readonly backup: BedProc,
+    readonly conf: string,
+    readonly sock: string,
+  ) {}
 
   /** Builds the bed and starts both directors; resolves once `a` is MASTER of both and `b` BACKUP. */
   static async up(tag: string): Promise<ChaosBed> {
     await ensureDist();
-    const bed = await VrrpBed.up(bedId(tag), [{ name: 'a', addrs: ['10.71.0.1/24'] }, { name: 'b', addrs: ['10.71.0.2/24'] }, { name: 'c', addrs: ['10.71.0.3/24'] }]);
+    const bed = await VrrpBed.up(bedId(tag), [
+      { name: 'a', addrs: ['10.71.0.1/24'] },
+      { name: 'b', addrs: ['10.71.0.2/24'] },
+      { name: 'c', addrs: ['10.71.0.3/24'] },
+    ]);
     try {
       await run(['ip', 'link', 'set', 'lo', 'up'], { netns: bed.ns('a') });
       const conf = bed.file('keepalived.conf', directorConf());
       const sock = path.join(bed.dir, 'ulvs.sock');
-      const director = bed.spawn('a', ['prlimit', `--nofile=${DIRECTOR_NOFILE}:${DIRECTOR_NOFILE}`, process.execPath, path.join(DIRECTOR_REPO, 'bin/ulvs.mjs'), 'run', '-f', conf,
-        '--backend', 'none', '--metrics', '127.0.0.1:9406', '--socket', sock, '--pid-file', path.join(bed.dir, 'ulvs.pid')]);
+      const director = bed.spawn('a', [
+        'prlimit',
+        `--nofile=${DIRECTOR_NOFILE}:${DIRECTOR_NOFILE}`,
+        process.execPath,
+        path.join(DIRECTOR_REPO, 'bin/ulvs.mjs'),
+        'run',
+        '-f',
+        conf,
+        '--backend',
+        'none',
+        '--metrics',
+        '127.0.0.1:9406',
+        '--socket',
+        sock,
+        '--pid-file',
+        path.join(bed.dir, 'ulvs.pid'),
+      ]);
       const cb = new ChaosBed(bed, director, undefined as unknown as BedProc, conf, sock);
       if (!(await bed.until(async () => (await cb.instances().catch(() => [])).filter((i) => i.state === 'MASTER').length === 2, 15000))) {
         throw new Error(`the director did not become MASTER:\n${director.out.slice(-20).join('\n')}`);
@@ -162,13 +192,20 @@ export class ChaosBed {
 
   /** `ulvsadm -L -n` run inside `a`, as an operator would. */
   async ulvsadm(): Promise<{ code: number; out: string }> {
-    const r = await run([process.execPath, path.join(DIRECTOR_REPO, 'bin/ulvsadm.mjs'), '-L', '-n'], { netns: this.bed.ns('a'), env: { ...process.env, ULVS_SOCKET: this.sock }, timeoutMs: 20000 });
+    const r = await run([process.execPath, path.join(DIRECTOR_REPO, 'bin/ulvsadm.mjs'), '-L', '-n'], {
+      netns: this.bed.ns('a'),
+      env: { ...process.env, ULVS_SOCKET: this.sock },
+      timeoutMs: 20000,
+    });
     return { code: r.code, out: r.stdout + r.stderr };
   }
 
   /** `ulvs reload` run inside `a`. */
   async reload(): Promise<{ code: number; out: string }> {
-    const r = await run([process.execPath, path.join(DIRECTOR_REPO, 'bin/ulvs.mjs'), 'reload', '--socket', this.sock], { netns: this.bed.ns('a'), timeoutMs: 60000 });
+    const r = await run([process.execPath, path.join(DIRECTOR_REPO, 'bin/ulvs.mjs'), 'reload', '--socket', this.sock], {
+      netns: this.bed.ns('a'),
+      timeoutMs: 60000,
+    });
     return { code: r.code, out: r.stdout + r.stderr };
   }
 
@@ -225,9 +262,15 @@ export class ChaosBed {
     rss.after = rssKiB(this.director.pid);
     const alive = this.director.child.exitCode === null && this.director.child.signalCode === null;
     return {
-      name, maxAdvertGapMs: Math.round(gap), adverts: adverts.length, backupTookOver: tookOver, rssKiB: rss, alive,
+      name,
+      maxAdvertGapMs: Math.round(gap),
+      adverts: adverts.length,
+      backupTookOver: tookOver,
+      rssKiB: rss,
+      alive,
       ulvsadm: alive ? await this.ulvsadm() : { code: -1, out: 'director gone' },
-      instances: alive ? await this.instances().catch(() => []) : [], detail,
+      instances: alive ? await this.instances().catch(() => []) : [],
+      detail,
     };
   }
 }
@@ -250,14 +293,27 @@ export function floodArgv(...args: string[]): string[] {
  * Sends crafted VRRPv2 adverts with scapy from node `n`: `count` of them, 0.05 s apart, from `src` to
  * `dst` with IP TTL `ttl`, for `vrid` at `priority` carrying `vip`.
  */
-export async function craftAdverts(bed: VrrpBed, n: string, o: { src: string; dst: string; ttl: number; vrid: number; priority: number; vip: string; count: number }): Promise<void> {
+export async function craftAdverts(
+  bed: VrrpBed,
+  n: string,
+  o: { src: string; dst: string; ttl: number; vrid: number; priority: number; vip: string; count: number },
+): Promise<void> {
   // Multicast goes out by sendp with the group's MAC and our own (the node has no multicast route, and a
   // bridge drops a zero source MAC); unicast is routed.
   const group = /^22[4-9]\.|^23\d\./.test(o.dst);
-  const mac = group ? `01:00:5e:${o.dst.split('.').slice(1).map((x, i) => (i === 0 ? Number(x) & 0x7f : Number(x)).toString(16).padStart(2, '0')).join(':')}` : '';
-  const py = `from scapy.all import Ether, IP, get_if_hwaddr, send, sendp\nfrom scapy.layers.vrrp import VRRP\n` +
+  const mac = group
+    ? `01:00:5e:${o.dst
+        .split('.')
+        .slice(1)
+        .map((x, i) => (i === 0 ? Number(x) & 0x7f : Number(x)).toString(16).padStart(2, '0'))
+        .join(':')}`
+    : '';
+  const py =
+    `from scapy.all import Ether, IP, get_if_hwaddr, send, sendp\nfrom scapy.layers.vrrp import VRRP\n` +
     `p = IP(src='${o.src}', dst='${o.dst}', ttl=${o.ttl}, proto=112) / VRRP(version=2, type=1, vrid=${o.vrid}, priority=${o.priority}, ipcount=1, authtype=0, adv=1, addrlist=['${o.vip}'])\n` +
-    (group ? `sendp(Ether(src=get_if_hwaddr('eth0'), dst='${mac}') / p, iface='eth0', count=${o.count}, inter=0.05, verbose=False)\n` : `send(p, count=${o.count}, inter=0.05, verbose=False)\n`);
+    (group
+      ? `sendp(Ether(src=get_if_hwaddr('eth0'), dst='${mac}') / p, iface='eth0', count=${o.count}, inter=0.05, verbose=False)\n`
+      : `send(p, count=${o.count}, inter=0.05, verbose=False)\n`);
   const r = await run(['/usr/bin/python3', '-c', py], { netns: bed.ns(n), timeoutMs: 60000 });
   if (r.code !== 0) throw new Error(`scapy failed: ${r.stderr.slice(-500)}`);
 }

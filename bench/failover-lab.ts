@@ -37,7 +37,10 @@ export interface BedProc {
 export class VrrpBed {
   readonly dir: string;
   private procs: BedProc[] = [];
-  private constructor(readonly id: string, readonly nodes: string[]) {
+  private constructor(
+    readonly id: string,
+    readonly nodes: string[],
+  ) {
     this.dir = path.join(tmpdir(), `ulvs-${id}`);
     mkdirSync(this.dir, { recursive: true });
   }
@@ -49,7 +52,10 @@ export class VrrpBed {
 
   /** Creates the switch and the nodes (IPv6 DAD off so link-locals are usable at once). */
   static async up(id: string, nodes: BedNodeSpec[]): Promise<VrrpBed> {
-    const bed = new VrrpBed(id, nodes.map((n) => n.name));
+    const bed = new VrrpBed(
+      id,
+      nodes.map((n) => n.name),
+    );
     const sw = bed.ns('sw');
     await addNetns(sw);
     await ipBatch(sw, ['link add br0 type bridge', 'link set br0 up']);
@@ -87,7 +93,9 @@ export class VrrpBed {
   spawn(n: string, argv: string[], env: NodeJS.ProcessEnv = process.env): BedProc {
     const child = spawn('ip', ['netns', 'exec', this.ns(n), ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env });
     const out: string[] = [];
-    const onData = (d: Buffer): void => { for (const l of d.toString().split('\n')) if (l) out.push(l); };
+    const onData = (d: Buffer): void => {
+      for (const l of d.toString().split('\n')) if (l) out.push(l);
+    };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
     const exited = new Promise<number>((r) => child.on('close', (c) => r(c ?? 137)));
@@ -105,8 +113,20 @@ export class VrrpBed {
   /** Runs `ulvs run -f CONF --backend none` (the daemon: VRRP + rules, no data plane) in node `n`. */
   ulvsRun(n: string, confText: string): BedProc {
     const f = this.file(`${n}-ulvs.conf`, confText);
-    return this.spawn(n, [process.execPath, path.join(REPO, 'bin/ulvs.mjs'), 'run', '-f', f, '--backend', 'none', '--no-metrics',
-      '--socket', path.join(this.dir, `${n}-ulvs.sock`), '--pid-file', path.join(this.dir, `${n}-ulvs.pid`)]);
+    return this.spawn(n, [
+      process.execPath,
+      path.join(REPO, 'bin/ulvs.mjs'),
+      'run',
+      '-f',
+      f,
+      '--backend',
+      'none',
+      '--no-metrics',
+      '--socket',
+      path.join(this.dir, `${n}-ulvs.sock`),
+      '--pid-file',
+      path.join(this.dir, `${n}-ulvs.pid`),
+    ]);
   }
 
   /** Runs keepalived 2.2.7 (VRRP child only, no respawn, foreground) with config text in node `n`. */
@@ -142,7 +162,14 @@ export class VrrpBed {
 
   /** Removes every namespace and the bed directory; ends the processes it started (by PID). */
   async down(): Promise<void> {
-    for (const p of this.procs) if (p.child.exitCode === null) { try { process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ } }
+    for (const p of this.procs)
+      if (p.child.exitCode === null) {
+        try {
+          process.kill(p.pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
     for (const n of this.nodes) await delNetns(this.ns(n), 500);
     await delNetns(this.ns('sw'), 200);
     rmSync(this.dir, { recursive: true, force: true });
@@ -151,7 +178,11 @@ export class VrrpBed {
 
 /** Sends a stop signal to a process and waits for it to exit. */
 export async function stopProc(p: BedProc, signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 5000): Promise<void> {
-  try { process.kill(p.pid, signal); } catch { return; }
+  try {
+    process.kill(p.pid, signal);
+  } catch {
+    return;
+  }
   await Promise.race([p.exited, new Promise((r) => setTimeout(r, timeoutMs))]);
 }
 
@@ -167,13 +198,35 @@ export async function ensureDist(): Promise<void> {
   const srcDir = path.join(REPO, 'src/vrrp');
   const newest = Math.max(...readdirSync(srcDir).map((f) => statSync(path.join(srcDir, f)).mtimeMs));
   if (existsSync(out) && statSync(out).mtimeMs >= newest) return;
-  await run([process.execPath, path.join(REPO, 'node_modules/typescript/bin/tsc'), '-p', path.join(REPO, 'tsconfig.build.json')], { timeoutMs: 180000, cwd: REPO });
+  await run([process.execPath, path.join(REPO, 'node_modules/typescript/bin/tsc'), '-p', path.join(REPO, 'tsconfig.build.json')], {
+    timeoutMs: 180000,
+    cwd: REPO,
+  });
   if (!existsSync(out)) throw new Error('building dist/ failed: dist/vrrp/cli-runner.js is missing');
 }
 
 /** keepalived.conf text of one vrrp_instance (enough for the interop scenarios). */
-export function keepalivedInstance(o: { name?: string; state?: string; vrid: number; priority: number; advertInt: number; version?: 2 | 3; vips: string[]; authPass?: string; unicastSrc?: string; unicastPeers?: string[]; extra?: string[] }): string {
-  const l = [`vrrp_instance ${o.name ?? 'VI_1'} {`, ` state ${o.state ?? 'BACKUP'}`, ' interface eth0', ` virtual_router_id ${o.vrid}`, ` priority ${o.priority}`, ` advert_int ${o.advertInt}`];
+export function keepalivedInstance(o: {
+  name?: string;
+  state?: string;
+  vrid: number;
+  priority: number;
+  advertInt: number;
+  version?: 2 | 3;
+  vips: string[];
+  authPass?: string;
+  unicastSrc?: string;
+  unicastPeers?: string[];
+  extra?: string[];
+}): string {
+  const l = [
+    `vrrp_instance ${o.name ?? 'VI_1'} {`,
+    ` state ${o.state ?? 'BACKUP'}`,
+    ' interface eth0',
+    ` virtual_router_id ${o.vrid}`,
+    ` priority ${o.priority}`,
+    ` advert_int ${o.advertInt}`,
+  ];
   if (o.version) l.push(` version ${o.version}`);
   if (o.authPass) l.push(' authentication {', '  auth_type PASS', `  auth_pass ${o.authPass}`, ' }');
   if (o.unicastSrc) l.push(` unicast_src_ip ${o.unicastSrc}`);
@@ -185,7 +238,13 @@ export function keepalivedInstance(o: { name?: string; state?: string; vrid: num
 /** Kills keepalived in node `n` hard (VRRP child first so the parent cannot stop it cleanly). */
 export async function killKeepalived9(bed: VrrpBed, n: string, parent: BedProc): Promise<void> {
   const child = bed.keepalivedChildPid(n);
-  if (child) { try { process.kill(child, 'SIGKILL'); } catch { /* gone */ } }
+  if (child) {
+    try {
+      process.kill(child, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
   await stopProc(parent, 'SIGKILL');
   // A killed child may linger as a zombie; keepalived would then refuse to start ("already running").
   for (const f of [`${n}.pid`, `${n}-vrrp.pid`]) rmSync(path.join(bed.dir, f), { force: true });
@@ -202,16 +261,28 @@ export interface FrrProcs {
  * Starts FRR 8.4 zebra and vrrpd in node `n` for one IPv4 VRRPv3 router: FRR needs the macvlan
  * `vrrp4-2-VRID` with the virtual MAC carrying the VIP (it protodowns it when not master).
  */
-export async function startFrr(bed: VrrpBed, n: string, o: { vrid: number; priority: number; advertIntMs: number; vip: string; prefixLen: number; createMacvlan?: boolean }): Promise<FrrProcs> {
+export async function startFrr(
+  bed: VrrpBed,
+  n: string,
+  o: { vrid: number; priority: number; advertIntMs: number; vip: string; prefixLen: number; createMacvlan?: boolean },
+): Promise<FrrProcs> {
   const dir = path.join(bed.dir, `frr-${n}`);
   mkdirSync(dir, { recursive: true });
   const ns = bed.ns(n);
   const mv = `vrrp4-2-${o.vrid}`;
   if (o.createMacvlan !== false) {
-    await ipBatch(ns, [`link add ${mv} link eth0 type macvlan mode bridge`, `link set ${mv} address 00:00:5e:00:01:${o.vrid.toString(16).padStart(2, '0')}`, `addr add ${o.vip}/${o.prefixLen} dev ${mv}`, `link set ${mv} up`]);
+    await ipBatch(ns, [
+      `link add ${mv} link eth0 type macvlan mode bridge`,
+      `link set ${mv} address 00:00:5e:00:01:${o.vrid.toString(16).padStart(2, '0')}`,
+      `addr add ${o.vip}/${o.prefixLen} dev ${mv}`,
+      `link set ${mv} up`,
+    ]);
   }
   writeFileSync(path.join(dir, 'zebra.conf'), 'hostname zebra\n');
-  writeFileSync(path.join(dir, 'vrrpd.conf'), `interface eth0\n vrrp ${o.vrid} version 3\n vrrp ${o.vrid} priority ${o.priority}\n vrrp ${o.vrid} advertisement-interval ${o.advertIntMs}\n vrrp ${o.vrid} ip ${o.vip}\n`);
+  writeFileSync(
+    path.join(dir, 'vrrpd.conf'),
+    `interface eth0\n vrrp ${o.vrid} version 3\n vrrp ${o.vrid} priority ${o.priority}\n vrrp ${o.vrid} advertisement-interval ${o.advertIntMs}\n vrrp ${o.vrid} ip ${o.vip}\n`,
+  );
   await run(['chmod', '-R', 'a+rwX', bed.dir]);
   const common = ['-i', '', '-z', path.join(dir, 'zserv.api'), '--vty_socket', dir, '-P', '0', '--log', 'stdout'];
   const zebra = bed.spawn(n, ['/usr/lib/frr/zebra', '-f', path.join(dir, 'zebra.conf'), ...common.map((x, i) => (i === 1 ? path.join(dir, 'zebra.pid') : x))]);

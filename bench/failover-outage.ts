@@ -25,10 +25,16 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 type Failure = 'kill -9' | 'TERM';
 
 function conf(lab: Lab, priority: number): string {
-  return `vrrp_instance VI_1 {\n  state BACKUP\n  nopreempt\n  interface eth0\n  virtual_router_id 53\n  priority ${priority}\n  advert_int 1\n` +
+  return (
+    `vrrp_instance VI_1 {\n  state BACKUP\n  nopreempt\n  interface eth0\n  virtual_router_id 53\n  priority ${priority}\n  advert_int 1\n` +
     `  virtual_ipaddress {\n    ${VIP}/24\n    ${LAB_ADDR.natGateway4}/24\n  }\n}\n` +
     `virtual_server ${VIP} ${LAB_HTTP_PORT} {\n  lb_algo rr\n  lb_kind NAT\n  protocol TCP\n` +
-    lab.byRole('realserver').map((rs) => `  real_server ${addr4(rs)} ${LAB_HTTP_PORT} {\n    weight 1\n  }\n`).join('') + '}\n';
+    lab
+      .byRole('realserver')
+      .map((rs) => `  real_server ${addr4(rs)} ${LAB_HTTP_PORT} {\n    weight 1\n  }\n`)
+      .join('') +
+    '}\n'
+  );
 }
 
 async function main(): Promise<void> {
@@ -41,11 +47,24 @@ async function main(): Promise<void> {
     const start = (node: string): void => {
       const file = path.join(dir, `${node}.conf`);
       const pid = (n: string): string => path.join(dir, `${node}-${n}.pid`);
-      sups.set(node, lab.spawn(node, [process.execPath, path.join(ROOT, 'bin/ulvs.mjs'), 'keepalived', '-n', '-l', '-f', file, '-p', pid('k'), '-r', pid('v'), '-c', pid('c')],
-        { env: { ...process.env, ULVS_TMP_DIR: dir }, stdio: 'ignore' }));
+      sups.set(
+        node,
+        lab.spawn(
+          node,
+          [process.execPath, path.join(ROOT, 'bin/ulvs.mjs'), 'keepalived', '-n', '-l', '-f', file, '-p', pid('k'), '-r', pid('v'), '-c', pid('c')],
+          { env: { ...process.env, ULVS_TMP_DIR: dir }, stdio: 'ignore' },
+        ),
+      );
     };
-    for (const [node, prio] of [['lb1', 150], ['lb2', 100]] as const) { writeFileSync(path.join(dir, `${node}.conf`), conf(lab, prio)); start(node); }
-    const holds = async (node: string): Promise<boolean> => (await lab.exec(node, ['ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0'])).stdout.includes(` ${VIP}/`);
+    for (const [node, prio] of [
+      ['lb1', 150],
+      ['lb2', 100],
+    ] as const) {
+      writeFileSync(path.join(dir, `${node}.conf`), conf(lab, prio));
+      start(node);
+    }
+    const holds = async (node: string): Promise<boolean> =>
+      (await lab.exec(node, ['ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0'])).stdout.includes(` ${VIP}/`);
     const queued = async (node: string): Promise<boolean> => (await lab.exec(node, ['cat', '/proc/net/netfilter/nfnetlink_queue'])).stdout.trim() !== '';
     const until = async (f: () => Promise<boolean>, ms: number): Promise<boolean> => {
       for (const end = Date.now() + ms; Date.now() < end; await sleep(100)) if (await f()) return true;
@@ -55,7 +74,9 @@ async function main(): Promise<void> {
     const loop = `while :; do s=$(($(date +%s%N)/1000000)); r=$(curl -s --connect-timeout 0.5 -m 1 http://${VIP}:${LAB_HTTP_PORT}/) || r=FAIL; [ -n "$r" ] || r=FAIL; echo "$s $(($(date +%s%N)/1000000)) $r"; done`;
     load = lab.spawn('client', ['sh', '-c', loop]);
     let out = '';
-    load.stdout!.on('data', (d) => { out += d; });
+    load.stdout!.on('data', (d) => {
+      out += d;
+    });
     await sleep(2000);
     const results: Record<Failure, Array<{ outageMs: number; failed: number; conns: number; takeoverMs: number }>> = { 'kill -9': [], TERM: [] };
     for (let i = 0; i < reps * 2; i++) {
@@ -68,25 +89,50 @@ async function main(): Promise<void> {
       if (!(await until(() => holds(other), 15000))) throw new Error(`${other} did not take over`);
       const takeoverMs = Date.now() - tFail;
       await sleep(1500);
-      if (failure === 'TERM') { await until(async () => sups.get(master)!.exitCode !== null, 8000); start(master); }
+      if (failure === 'TERM') {
+        await until(async () => sups.get(master)!.exitCode !== null, 8000);
+        start(master);
+      }
       // The failed director is back (restarted by its supervisor or by us) as BACKUP, data plane up.
       await until(() => queued(master), 20000);
       await sleep(1500);
-      const all = out.trim().split('\n').filter(Boolean).map((l) => { const [s, e, who] = l.split(' '); return { s: Number(s), e: Number(e), ok: who !== 'FAIL' }; });
+      const all = out
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => {
+          const [s, e, who] = l.split(' ');
+          return { s: Number(s), e: Number(e), ok: who !== 'FAIL' };
+        });
       const lines = all.filter((l) => l.e > tFail && l.e <= Date.now());
       // The gap runs from the last success before the failure to each success after it.
       let lastOk = Math.max(...all.filter((l) => l.ok && l.e <= tFail).map((l) => l.e), tFail - 1000);
       let outageMs = 0;
-      for (const l of lines) if (l.ok) { outageMs = Math.max(outageMs, l.e - lastOk); lastOk = Math.max(lastOk, l.e); }
+      for (const l of lines)
+        if (l.ok) {
+          outageMs = Math.max(outageMs, l.e - lastOk);
+          lastOk = Math.max(lastOk, l.e);
+        }
       results[failure].push({ outageMs, failed: lines.filter((l) => !l.ok).length, conns: lines.length, takeoverMs });
-      process.stderr.write(`${failure} of ${master}: VIP on ${other} after ${takeoverMs} ms, outage ${outageMs} ms, ${lines.filter((l) => !l.ok).length} failed of ${lines.length}\n`);
+      process.stderr.write(
+        `${failure} of ${master}: VIP on ${other} after ${takeoverMs} ms, outage ${outageMs} ms, ${lines.filter((l) => !l.ok).length} failed of ${lines.length}\n`,
+      );
     }
-    console.log('| failure | outage (ms, longest gap without a successful new connection) | failed connections | connections in the window | VIP seen on the other director after (ms) |');
+    console.log(
+      '| failure | outage (ms, longest gap without a successful new connection) | failed connections | connections in the window | VIP seen on the other director after (ms) |',
+    );
     console.log('|---|---|---|---|---|');
     for (const [f, rs] of Object.entries(results)) {
-      console.log(`| ${f} | ${rs.map((r) => r.outageMs).join(', ')} (max ${Math.max(...rs.map((r) => r.outageMs))}) | ${rs.map((r) => r.failed).join(', ')} | ${rs.map((r) => r.conns).join(', ')} | ${rs.map((r) => r.takeoverMs).join(', ')} |`);
+      console.log(
+        `| ${f} | ${rs.map((r) => r.outageMs).join(', ')} (max ${Math.max(...rs.map((r) => r.outageMs))}) | ${rs.map((r) => r.failed).join(', ')} | ${rs.map((r) => r.conns).join(', ')} | ${rs.map((r) => r.takeoverMs).join(', ')} |`,
+      );
     }
-    console.log(`load average: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+    console.log(
+      `load average: ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}`,
+    );
     await undo();
   } finally {
     load?.kill('SIGKILL');

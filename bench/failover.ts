@@ -17,8 +17,16 @@ const now = (): number => performance.timeOrigin + performance.now();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 type Impl = 'ulvs' | 'keepalived';
-interface Case { version: 2 | 3; advertIntMs: number; failure: 'kill -9' | 'stop' }
-interface Result { impl: Impl; c: Case; failoverMs: number[] }
+interface Case {
+  version: 2 | 3;
+  advertIntMs: number;
+  failure: 'kill -9' | 'stop';
+}
+interface Result {
+  impl: Impl;
+  c: Case;
+  failoverMs: number[];
+}
 
 const RESPONDER = `import dgram from 'node:dgram'; const s = dgram.createSocket('udp4');
 s.on('message', (m, r) => s.send(Buffer.concat([m, Buffer.from(' ' + process.argv[2])]), r.port, r.address)); s.bind(7777);`;
@@ -27,7 +35,13 @@ const dur = Number(process.argv[3]); const t0 = performance.timeOrigin + perform
 s.on('message', (m) => { const [q, from] = m.toString().split(' '); out.push([performance.timeOrigin + performance.now(), Number(q), from]); });
 const iv = setInterval(() => { s.send(String(seq++), 7777, process.argv[2]); if (performance.timeOrigin + performance.now() - t0 > dur) { clearInterval(iv); setTimeout(() => { process.stdout.write(JSON.stringify(out)); s.close(); }, 200); } }, 10);`;
 
-async function trial(bed: VrrpBed, impl: Impl, c: Case, start: () => BedProc, master: { p: BedProc; resp: BedProc }): Promise<{ ms: number; master: { p: BedProc; resp: BedProc } }> {
+async function trial(
+  bed: VrrpBed,
+  impl: Impl,
+  c: Case,
+  start: () => BedProc,
+  master: { p: BedProc; resp: BedProc },
+): Promise<{ ms: number; master: { p: BedProc; resp: BedProc } }> {
   // The master must hold the VIP alone and the client must be reaching it.
   const ok = await bed.until(async () => (await bed.holds('a', VIP)) && !(await bed.holds('b', VIP)), 15000);
   if (!ok) throw new Error(`${impl}: node a did not become master`);
@@ -39,7 +53,10 @@ async function trial(bed: VrrpBed, impl: Impl, c: Case, start: () => BedProc, ma
   // Both at once: the master's responder dies with it (a crashed or stopped host).
   process.kill(master.resp.pid, 'SIGKILL');
   if (c.failure === 'kill -9') {
-    if (impl === 'keepalived') { const child = bed.keepalivedChildPid('a'); if (child) process.kill(child, 'SIGKILL'); }
+    if (impl === 'keepalived') {
+      const child = bed.keepalivedChildPid('a');
+      if (child) process.kill(child, 'SIGKILL');
+    }
     await stopProc(master.p, 'SIGKILL');
   } else await stopProc(master.p, 'SIGTERM');
   await master.resp.exited;
@@ -55,14 +72,19 @@ async function trial(bed: VrrpBed, impl: Impl, c: Case, start: () => BedProc, ma
 }
 
 async function runImpl(impl: Impl, c: Case): Promise<Result> {
-  const bed = await VrrpBed.up(bedId('fo'), [{ name: 'a', addrs: ['10.66.0.1/24'] }, { name: 'b', addrs: ['10.66.0.2/24'] }, { name: 'client', addrs: ['10.66.0.10/24'] }]);
+  const bed = await VrrpBed.up(bedId('fo'), [
+    { name: 'a', addrs: ['10.66.0.1/24'] },
+    { name: 'b', addrs: ['10.66.0.2/24'] },
+    { name: 'client', addrs: ['10.66.0.10/24'] },
+  ]);
   try {
     // Linux ignores a gratuitous ARP arriving within `locktime` (1 s) of the entry's last update, which
     // would add up to seconds of ARP noise to the protocol's own timing; the client takes every GARP.
     await run(['sysctl', '-q', '-w', 'net.ipv4.neigh.eth0.locktime=0'], { netns: bed.ns('client') });
     bed.file('responder.mjs', RESPONDER);
     bed.file('prober.mjs', PROBER);
-    const spec = (prio: number) => vrrpConfig([instanceSpec({ version: c.version, vrid: 66, priority: prio, advertIntMs: c.advertIntMs, vips: [vip(`${VIP}/24`)] })]);
+    const spec = (prio: number) =>
+      vrrpConfig([instanceSpec({ version: c.version, vrid: 66, priority: prio, advertIntMs: c.advertIntMs, vips: [vip(`${VIP}/24`)] })]);
     const kconf = (prio: number) => keepalivedInstance({ vrid: 66, priority: prio, advertInt: c.advertIntMs / 1000, version: c.version, vips: [`${VIP}/24`] });
     const start = (n: 'a' | 'b', prio: number): BedProc => (impl === 'ulvs' ? bed.ulvs(n, spec(prio)) : bed.keepalived(n, kconf(prio)));
     const respB = bed.spawn('b', [process.execPath, `${bed.dir}/responder.mjs`, 'b']);
@@ -74,7 +96,10 @@ async function runImpl(impl: Impl, c: Case): Promise<Result> {
       out.push(r.ms);
       master = r.master;
     }
-    await stopProc(master.p); await stopProc(backup); await stopProc(respB); await stopProc(master.resp);
+    await stopProc(master.p);
+    await stopProc(backup);
+    await stopProc(respB);
+    await stopProc(master.resp);
     return { impl, c, failoverMs: out };
   } finally {
     await bed.down();
@@ -88,11 +113,16 @@ function bound(c: Case): string {
 }
 
 async function main(): Promise<void> {
-  if (process.getuid?.() !== 0) { console.error('failover bench needs root (network namespaces)'); process.exit(2); }
+  if (process.getuid?.() !== 0) {
+    console.error('failover bench needs root (network namespaces)');
+    process.exit(2);
+  }
   await ensureDist();
   const cases: Case[] = [
-    { version: 2, advertIntMs: 1000, failure: 'kill -9' }, { version: 2, advertIntMs: 1000, failure: 'stop' },
-    { version: 3, advertIntMs: 100, failure: 'kill -9' }, { version: 3, advertIntMs: 100, failure: 'stop' },
+    { version: 2, advertIntMs: 1000, failure: 'kill -9' },
+    { version: 2, advertIntMs: 1000, failure: 'stop' },
+    { version: 3, advertIntMs: 100, failure: 'kill -9' },
+    { version: 3, advertIntMs: 100, failure: 'stop' },
   ];
   console.log(`| case | protocol bound | ulvs (ms, ${reps} runs) | keepalived 2.2.7 (ms, ${reps} runs) |`);
   console.log('|---|---|---|---|');

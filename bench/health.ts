@@ -25,13 +25,19 @@ import type { ResolvedChecker } from '../src/health/resolve.js';
 import type { HealthServiceSpec } from '../src/health/types.js';
 
 const args = process.argv.slice(2);
-const arg = (name: string, def: string) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : def; };
+const arg = (name: string, def: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : def;
+};
 const PART = arg('part', 'AB');
 const REPS = Number(arg('reps', '3'));
 const SECONDS = Number(arg('seconds', '30'));
 const KINDS = arg('kinds', 'TCP_CHECK,HTTP_GET,MISC_CHECK').split(',') as Array<'TCP_CHECK' | 'HTTP_GET' | 'MISC_CHECK'>;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const pct = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]; };
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
 
 const SERVER_JS = `
 const fs = require('fs'), http = require('http'), net = require('net');
@@ -47,16 +53,29 @@ net.createServer((s) => { s.on('error', () => {}); s.end(); }).listen(9000, '0.0
 setTimeout(() => process.stdout.write('ready\\n'), 200);
 `;
 
-interface Ev { event: string; realServer?: string; alive?: boolean }
+interface Ev {
+  event: string;
+  realServer?: string;
+  alive?: boolean;
+}
 
 async function partA(): Promise<string> {
   const id = `ulvs-hb${randomBytes(2).toString('hex')}`;
-  const nsC = `${id}-c`, nsR = `${id}-r`, vC = `hbc${randomBytes(2).toString('hex')}`, vR = `hbr${randomBytes(2).toString('hex')}`;
+  const nsC = `${id}-c`,
+    nsR = `${id}-r`,
+    vC = `hbc${randomBytes(2).toString('hex')}`,
+    vR = `hbr${randomBytes(2).toString('hex')}`;
   const dir = mkdtempSync(path.join(tmpdir(), 'ulvs-health-bench-'));
   chmodSync(dir, 0o755);
   const kids: ChildProcess[] = [];
   const cleanup = async () => {
-    for (const k of kids) if (k.exitCode === null && k.pid) try { process.kill(k.pid, 'SIGKILL'); } catch { /* gone */ }
+    for (const k of kids)
+      if (k.exitCode === null && k.pid)
+        try {
+          process.kill(k.pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
     await run(['ip', 'netns', 'del', nsC]);
     await run(['ip', 'netns', 'del', nsR]);
     rmSync(dir, { recursive: true, force: true });
@@ -68,7 +87,10 @@ async function partA(): Promise<string> {
     await runOk(['ip', 'link', 'add', vC, 'netns', nsC, 'type', 'veth', 'peer', 'name', vR, 'netns', nsR]);
     await runOk(['ip', 'addr', 'add', '10.78.0.1/24', 'dev', vC], { netns: nsC });
     await runOk(['ip', 'addr', 'add', '10.78.0.2/24', 'dev', vR], { netns: nsR });
-    for (const [ns, dev] of [[nsC, vC], [nsR, vR]]) {
+    for (const [ns, dev] of [
+      [nsC, vC],
+      [nsR, vR],
+    ]) {
       await runOk(['ip', 'link', 'set', 'lo', 'up'], { netns: ns });
       await runOk(['ip', 'link', 'set', dev, 'up'], { netns: ns });
     }
@@ -85,7 +107,13 @@ async function partA(): Promise<string> {
     const runner = spawn('ip', ['netns', 'exec', nsC, process.execPath, ...process.execArgv, runnerPath], { stdio: ['pipe', 'pipe', 'inherit'] });
     kids.push(runner);
     const events: Array<Ev & { atMs: number }> = [];
-    createInterface({ input: runner.stdout! }).on('line', (l) => { try { events.push({ ...JSON.parse(l), atMs: performance.now() }); } catch { /* ignore */ } });
+    createInterface({ input: runner.stdout! }).on('line', (l) => {
+      try {
+        events.push({ ...JSON.parse(l), atMs: performance.now() });
+      } catch {
+        /* ignore */
+      }
+    });
     const waitFor = async (pred: (e: Ev) => boolean, from: number, timeoutMs: number) => {
       const end = performance.now() + timeoutMs;
       while (performance.now() < end) {
@@ -103,7 +131,11 @@ async function partA(): Promise<string> {
     const rows: string[] = [];
     for (const cfg of configs) {
       const spec: HealthServiceSpec = {
-        id: 'bench', keys: [], vips: [], ...cfg, warmupMs: 0,
+        id: 'bench',
+        keys: [],
+        vips: [],
+        ...cfg,
+        warmupMs: 0,
         realServers: [
           { address: '10.78.0.2', port: 80, checkers: [{ type: 'HTTP_GET', urls: [{ path: '/' }] }] },
           { address: '10.78.0.2', port: 9000, checkers: [{ type: 'TCP_CHECK' }] },
@@ -113,11 +145,41 @@ async function partA(): Promise<string> {
       await waitFor((e) => e.event === 'attempt' && e.realServer === '10.78.0.2:80', events.length, 40_000);
       const ipt = (op: string) => runOk(['iptables', '-w', op, 'INPUT', '-p', 'tcp', '--dport', '9000', '--syn', '-j', 'DROP'], { netns: nsR });
       const kinds: Array<{ name: string; rs: string; timeout: boolean; brk: () => Promise<unknown>; fix: () => Promise<unknown> }> = [
-        { name: 'TCP_CHECK, server killed (RST)', rs: '10.78.0.2:9000', timeout: false, brk: async () => { const s = server!; await new Promise((r) => { s.once('exit', r); process.kill(s.pid!, 'SIGKILL'); }); }, fix: startServer },
+        {
+          name: 'TCP_CHECK, server killed (RST)',
+          rs: '10.78.0.2:9000',
+          timeout: false,
+          brk: async () => {
+            const s = server!;
+            await new Promise((r) => {
+              s.once('exit', r);
+              process.kill(s.pid!, 'SIGKILL');
+            });
+          },
+          fix: startServer,
+        },
         { name: 'TCP_CHECK, SYN black-holed', rs: '10.78.0.2:9000', timeout: true, brk: () => ipt('-A'), fix: () => ipt('-D') },
-        { name: 'TCP_CHECK, interface down', rs: '10.78.0.2:9000', timeout: true, brk: () => runOk(['ip', 'link', 'set', vR, 'down'], { netns: nsR }), fix: () => runOk(['ip', 'link', 'set', vR, 'up'], { netns: nsR }) },
-        { name: 'HTTP_GET, status 500', rs: '10.78.0.2:80', timeout: false, brk: async () => writeFileSync(`${dir}/mode`, '500'), fix: async () => writeFileSync(`${dir}/mode`, 'ok') },
-        { name: 'HTTP_GET, body stalls', rs: '10.78.0.2:80', timeout: true, brk: async () => writeFileSync(`${dir}/mode`, 'slow'), fix: async () => writeFileSync(`${dir}/mode`, 'ok') },
+        {
+          name: 'TCP_CHECK, interface down',
+          rs: '10.78.0.2:9000',
+          timeout: true,
+          brk: () => runOk(['ip', 'link', 'set', vR, 'down'], { netns: nsR }),
+          fix: () => runOk(['ip', 'link', 'set', vR, 'up'], { netns: nsR }),
+        },
+        {
+          name: 'HTTP_GET, status 500',
+          rs: '10.78.0.2:80',
+          timeout: false,
+          brk: async () => writeFileSync(`${dir}/mode`, '500'),
+          fix: async () => writeFileSync(`${dir}/mode`, 'ok'),
+        },
+        {
+          name: 'HTTP_GET, body stalls',
+          rs: '10.78.0.2:80',
+          timeout: true,
+          brk: async () => writeFileSync(`${dir}/mode`, 'slow'),
+          fix: async () => writeFileSync(`${dir}/mode`, 'ok'),
+        },
       ];
       for (const k of kinds) {
         const det: number[] = [];
@@ -125,7 +187,8 @@ async function partA(): Promise<string> {
           // Start from a healthy pool: every real server alive (a previous kind may have taken both down).
           for (const rs of ['10.78.0.2:80', '10.78.0.2:9000']) {
             const last = [...events].reverse().find((e) => e.event === 'change' && e.realServer === rs);
-            if (last && last.alive === false) await waitFor((e) => e.event === 'change' && e.realServer === rs && e.alive === true, events.indexOf(last), 30_000);
+            if (last && last.alive === false)
+              await waitFor((e) => e.event === 'change' && e.realServer === rs && e.alive === true, events.indexOf(last), 30_000);
           }
           await sleep(Math.random() * cfg.delayLoopMs);
           const from = events.length;
@@ -143,7 +206,9 @@ async function partA(): Promise<string> {
         // that is reported at once (RST, status 500) is expected within delay_loop + retry x delay_before_retry.
         const bound = detectionBoundMs(cfg, cfg.connectTimeoutMs);
         const expect = detectionBoundMs(cfg, k.timeout ? cfg.connectTimeoutMs : 0);
-        rows.push(`| ${cfg.delayLoopMs / 1000} / ${cfg.connectTimeoutMs / 1000} / ${cfg.retry} / ${cfg.delayBeforeRetryMs / 1000} | ${k.name} | ${det.length ? Math.round(Math.min(...det)) : '-'} | ${det.length ? Math.round(pct(det, 50)) : '-'} | ${det.length ? Math.round(Math.max(...det)) : '-'} | ${expect} | ${bound} | ${det.length}/${REPS} |`);
+        rows.push(
+          `| ${cfg.delayLoopMs / 1000} / ${cfg.connectTimeoutMs / 1000} / ${cfg.retry} / ${cfg.delayBeforeRetryMs / 1000} | ${k.name} | ${det.length ? Math.round(Math.min(...det)) : '-'} | ${det.length ? Math.round(pct(det, 50)) : '-'} | ${det.length ? Math.round(Math.max(...det)) : '-'} | ${expect} | ${bound} | ${det.length}/${REPS} |`,
+        );
         console.error(rows[rows.length - 1]);
       }
     }
@@ -160,11 +225,18 @@ async function partA(): Promise<string> {
 
 async function partB(): Promise<string> {
   // Listeners in a separate process so their CPU does not count as checking cost.
-  const srv = spawn(process.execPath, ['-e', `
+  const srv = spawn(
+    process.execPath,
+    [
+      '-e',
+      `
     const http = require('http'), net = require('net');
     const h = http.createServer((q, s) => { s.writeHead(200); s.end('ok'); }); h.listen(0, '127.0.0.1', () => {
       const t = net.createServer((s) => { s.on('error', () => {}); s.end(); }); t.listen(0, '127.0.0.1', () => process.stdout.write(JSON.stringify({ http: h.address().port, tcp: t.address().port }) + '\\n'));
-    });`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    });`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const ports = await new Promise<{ http: number; tcp: number }>((r) => srv.stdout!.once('data', (d) => r(JSON.parse(String(d)))));
   const dir = mkdtempSync(path.join(tmpdir(), 'ulvs-health-bench-'));
   chmodSync(dir, 0o755);
@@ -190,8 +262,10 @@ async function partB(): Promise<string> {
         // Distinct real servers 127.0.0.1:(10000+i), all probed on the one listener via connect_port.
         const address = '127.0.0.1';
         const checker =
-          kind === 'TCP_CHECK' ? { type: 'TCP_CHECK' as const, connectPort: ports.tcp }
-            : kind === 'HTTP_GET' ? { type: 'HTTP_GET' as const, connectPort: ports.http, urls: [{ path: '/' }] }
+          kind === 'TCP_CHECK'
+            ? { type: 'TCP_CHECK' as const, connectPort: ports.tcp }
+            : kind === 'HTTP_GET'
+              ? { type: 'HTTP_GET' as const, connectPort: ports.http, urls: [{ path: '/' }] }
               : { type: 'MISC_CHECK' as const, misc: { argv: [`${dir}/ok.sh`, String(i)] } };
         return { address, port: 10000 + i, checkers: [checker] };
       });
@@ -200,7 +274,16 @@ async function partB(): Promise<string> {
       const heap0 = process.memoryUsage().heapUsed;
       m.start([{ id: `bench-${kind}`, keys: [], vips: [], delayLoopMs: 1000, connectTimeoutMs: 2000, realServers }]);
       await sleep(2000); // warmup spreads the first round over delay_loop
-      const helperCpu = () => { const pid = spawnerPid(); if (!pid) return 0; try { const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' '); return (Number(f[11]) + Number(f[12])) * 10; } catch { return 0; } };
+      const helperCpu = () => {
+        const pid = spawnerPid();
+        if (!pid) return 0;
+        try {
+          const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+          return (Number(f[11]) + Number(f[12])) * 10;
+        } catch {
+          return 0;
+        }
+      };
       const helper0 = helperCpu();
       const cpu0 = process.cpuUsage();
       const wall0 = performance.now();
@@ -222,7 +305,9 @@ async function partB(): Promise<string> {
         if (w.length > 2) drift.push(Math.abs((w[w.length - 1] - w[0]) / (w.length - 1) - 1000));
       }
       const checks = [...starts.values()].reduce((s, a) => s + a.filter((x) => x >= wall0 && x < wall0 + wall).length, 0);
-      rows.push(`| ${kind} | ${n} | ${Math.round(checks / (wall / 1000))} | ${fails} | ${((cpu.user + cpu.system) / 1000 / wall * 100).toFixed(1)} %${helperMs ? ` + helper ${(helperMs / wall * 100).toFixed(1)} %` : ''} | ${Math.round((cpu.user + cpu.system) / Math.max(1, checks))}${helperMs ? ` + ${Math.round((helperMs * 1000) / Math.max(1, checks))}` : ''} | ${(elu.utilization * 100).toFixed(1)} % | ${Math.round((mem.rss - rss0) / 1048576)} MiB / ${((heapAfterGc - heap0) / 1048576).toFixed(1)} MiB | ${pct(gaps, 50).toFixed(1)} / ${pct(gaps, 99).toFixed(1)} / ${Math.max(...gaps).toFixed(1)} | ${Math.max(...drift).toFixed(2)} |`);
+      rows.push(
+        `| ${kind} | ${n} | ${Math.round(checks / (wall / 1000))} | ${fails} | ${(((cpu.user + cpu.system) / 1000 / wall) * 100).toFixed(1)} %${helperMs ? ` + helper ${((helperMs / wall) * 100).toFixed(1)} %` : ''} | ${Math.round((cpu.user + cpu.system) / Math.max(1, checks))}${helperMs ? ` + ${Math.round((helperMs * 1000) / Math.max(1, checks))}` : ''} | ${(elu.utilization * 100).toFixed(1)} % | ${Math.round((mem.rss - rss0) / 1048576)} MiB / ${((heapAfterGc - heap0) / 1048576).toFixed(1)} MiB | ${pct(gaps, 50).toFixed(1)} / ${pct(gaps, 99).toFixed(1)} / ${Math.max(...gaps).toFixed(1)} | ${Math.max(...drift).toFixed(2)} |`,
+      );
       console.error(rows[rows.length - 1]);
       await sleep(1000);
     }
@@ -237,11 +322,20 @@ async function partB(): Promise<string> {
   ].join('\n');
 }
 
-const out: string[] = [`Machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, Node ${process.version}, ${new Date().toISOString()}, load average at start ${loadavg().map((x) => x.toFixed(1)).join(' ')}`];
+const out: string[] = [
+  `Machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, Node ${process.version}, ${new Date().toISOString()}, load average at start ${loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')}`,
+];
 if (PART.includes('A')) {
   if (process.getuid?.() !== 0) out.push('Part A skipped: needs root (network namespaces).');
   else out.push('## A. Detection time vs configured bound', '', await partA());
 }
 if (PART.includes('B')) out.push('', `## B. Checking cost, delay_loop 1 s, ${SECONDS} s measured`, '', await partB());
-out.push('', `Load average at end: ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+out.push(
+  '',
+  `Load average at end: ${loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')}`,
+);
 console.log(out.join('\n'));

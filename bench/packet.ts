@@ -23,18 +23,32 @@ function put64(b: PacketBatch, i: number, src: number, dst: number, sport: numbe
   const o = i * b.slotSize + b.headroom;
   const f = b.buf;
   f.fill(0, o, o + 64);
-  for (let k = 0; k < 6; k++) { f[o + k] = E.directorMac[k]; f[o + 6 + k] = E.routerMac[k]; }
+  for (let k = 0; k < 6; k++) {
+    f[o + k] = E.directorMac[k];
+    f[o + 6 + k] = E.routerMac[k];
+  }
   f[o + 12] = 0x08;
   const ip = o + 14;
-  f[ip] = 0x45; wr16(f, ip + 2, 50); wr16(f, ip + 4, i); f[ip + 6] = 0x40; f[ip + 8] = 64; f[ip + 9] = 6;
-  wr32(f, ip + 12, src); wr32(f, ip + 16, dst);
+  f[ip] = 0x45;
+  wr16(f, ip + 2, 50);
+  wr16(f, ip + 4, i);
+  f[ip + 6] = 0x40;
+  f[ip + 8] = 64;
+  f[ip + 9] = 6;
+  wr32(f, ip + 12, src);
+  wr32(f, ip + 16, dst);
   fillIpv4Checksum(f, ip);
   const tcp = ip + 20;
-  wr16(f, tcp, sport); wr16(f, tcp + 2, dport); wr32(f, tcp + 4, 1000 + i); wr32(f, tcp + 8, 2000); f[tcp + 12] = 0x50; f[tcp + 13] = 0x10;
+  wr16(f, tcp, sport);
+  wr16(f, tcp + 2, dport);
+  wr32(f, tcp + 4, 1000 + i);
+  wr32(f, tcp + 8, 2000);
+  f[tcp + 12] = 0x50;
+  f[tcp + 13] = 0x10;
   wr16(f, tcp + 14, 64240);
   for (let k = 0; k < 10; k++) f[tcp + 20 + k] = 0x61 + k;
   // TCP checksum with the pseudo-header.
-  let ps = ((src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + 6 + 30);
+  let ps = (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + 6 + 30;
   wr16(f, tcp + 16, checksum(f, tcp, 30, ps));
   b.start[i] = o;
   b.length[i] = 64;
@@ -73,52 +87,94 @@ const CLIENT = 0xc6336400; // 198.51.100.0
 const VIP = E.vip4[0];
 const RS = E.rs4[0];
 const rows = [
-  run('parse (Ether/IPv4/TCP)', (b, start, pv) => {
-    let s = 0;
-    for (let i = 0; i < BATCH; i++) s += parsePacket(pv, b.buf, start[i], 64, 1);
-    return s;
-  }, CLIENT, VIP, 40000, 80),
-  run('parse + TCP checksum verify (strict mode)', (b, start, pv) => {
-    let s = 0;
-    for (let i = 0; i < BATCH; i++) s += parsePacket(pv, b.buf, start[i], 64, 1) + (verifyL4Checksum(pv, b.buf) ? 0 : 1);
-    return s;
-  }, CLIENT, VIP, 40000, 80),
-  run('parse + DR (new MACs)', (b, start, pv) => {
-    let s = 0;
-    for (let i = 0; i < BATCH; i++) {
-      b.start[i] = start[i];
-      b.length[i] = 64;
-      s += parsePacket(pv, b.buf, start[i], 64, 1) + forwardDr(b, i, pv, E.rsMac, E.directorMac);
-    }
-    return s;
-  }, CLIENT, VIP, 40000, 80),
-  run('parse + NAT in (dst -> RS:8080) + frame', (b, start, pv) => {
-    let s = 0;
-    for (let i = 0; i < BATCH; i++) {
-      b.start[i] = start[i];
-      b.length[i] = 64;
-      s += parsePacket(pv, b.buf, start[i], 64, 1) + natIn(b, i, pv, E.rs4, E.rport) + frameEther(b, i, pv, E.rsMac, 0, E.directorMac, 0);
-    }
-    return s;
-  }, CLIENT, VIP, 40000, 80),
-  run('parse + NAT out (src -> VIP:80) + frame', (b, start, pv) => {
-    let s = 0;
-    for (let i = 0; i < BATCH; i++) {
-      b.start[i] = start[i];
-      b.length[i] = 64;
-      s += parsePacket(pv, b.buf, start[i], 64, 1) + natOut(b, i, pv, E.vip4, E.vport) + frameEther(b, i, pv, E.routerMac, 0, E.directorMac, 0);
-    }
-    return s;
-  }, RS, CLIENT, 8080, 40000),
-  run('parse + TUN (IPIP, MTU check) + frame', (b, start, pv) => {
-    let s = 0;
-    for (let i = 0; i < BATCH; i++) {
-      b.start[i] = start[i];
-      b.length[i] = 64;
-      s += parsePacket(pv, b.buf, start[i], 64, 1) + tunEncap(b, i, pv, E.local4, E.rs4, 1500) + frameEther(b, i, pv, E.rsMac, 0, E.directorMac, 0);
-    }
-    return s;
-  }, CLIENT, VIP, 40000, 80),
+  run(
+    'parse (Ether/IPv4/TCP)',
+    (b, start, pv) => {
+      let s = 0;
+      for (let i = 0; i < BATCH; i++) s += parsePacket(pv, b.buf, start[i], 64, 1);
+      return s;
+    },
+    CLIENT,
+    VIP,
+    40000,
+    80,
+  ),
+  run(
+    'parse + TCP checksum verify (strict mode)',
+    (b, start, pv) => {
+      let s = 0;
+      for (let i = 0; i < BATCH; i++) s += parsePacket(pv, b.buf, start[i], 64, 1) + (verifyL4Checksum(pv, b.buf) ? 0 : 1);
+      return s;
+    },
+    CLIENT,
+    VIP,
+    40000,
+    80,
+  ),
+  run(
+    'parse + DR (new MACs)',
+    (b, start, pv) => {
+      let s = 0;
+      for (let i = 0; i < BATCH; i++) {
+        b.start[i] = start[i];
+        b.length[i] = 64;
+        s += parsePacket(pv, b.buf, start[i], 64, 1) + forwardDr(b, i, pv, E.rsMac, E.directorMac);
+      }
+      return s;
+    },
+    CLIENT,
+    VIP,
+    40000,
+    80,
+  ),
+  run(
+    'parse + NAT in (dst -> RS:8080) + frame',
+    (b, start, pv) => {
+      let s = 0;
+      for (let i = 0; i < BATCH; i++) {
+        b.start[i] = start[i];
+        b.length[i] = 64;
+        s += parsePacket(pv, b.buf, start[i], 64, 1) + natIn(b, i, pv, E.rs4, E.rport) + frameEther(b, i, pv, E.rsMac, 0, E.directorMac, 0);
+      }
+      return s;
+    },
+    CLIENT,
+    VIP,
+    40000,
+    80,
+  ),
+  run(
+    'parse + NAT out (src -> VIP:80) + frame',
+    (b, start, pv) => {
+      let s = 0;
+      for (let i = 0; i < BATCH; i++) {
+        b.start[i] = start[i];
+        b.length[i] = 64;
+        s += parsePacket(pv, b.buf, start[i], 64, 1) + natOut(b, i, pv, E.vip4, E.vport) + frameEther(b, i, pv, E.routerMac, 0, E.directorMac, 0);
+      }
+      return s;
+    },
+    RS,
+    CLIENT,
+    8080,
+    40000,
+  ),
+  run(
+    'parse + TUN (IPIP, MTU check) + frame',
+    (b, start, pv) => {
+      let s = 0;
+      for (let i = 0; i < BATCH; i++) {
+        b.start[i] = start[i];
+        b.length[i] = 64;
+        s += parsePacket(pv, b.buf, start[i], 64, 1) + tunEncap(b, i, pv, E.local4, E.rs4, 1500) + frameEther(b, i, pv, E.rsMac, 0, E.directorMac, 0);
+      }
+      return s;
+    },
+    CLIENT,
+    VIP,
+    40000,
+    80,
+  ),
 ];
 
 // The fixture table, case by case (includes loading the frame into the slot).
@@ -139,7 +195,11 @@ const fx: Array<{ name: string; ns: number; mpps: number }> = [];
 }
 
 const line = (r: { name: string; ns: number; mpps: number }): string => `| ${r.name} | ${r.ns.toFixed(1)} | ${r.mpps.toFixed(2)} |`;
-console.log(`node ${process.version}, ${cpus()[0]?.model ?? 'unknown cpu'}, ${cpus().length} cpus, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}; batch ${BATCH}, ${ROUNDS * BATCH} packets per row; times are process CPU time`);
+console.log(
+  `node ${process.version}, ${cpus()[0]?.model ?? 'unknown cpu'}, ${cpus().length} cpus, load average ${loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')}; batch ${BATCH}, ${ROUNDS * BATCH} packets per row; times are process CPU time`,
+);
 console.log('\n64-byte TCP frames, one core:\n');
 console.log('| operation | ns/packet | Mpps |\n|---|---:|---:|');
 for (const r of rows) console.log(line(r));

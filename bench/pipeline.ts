@@ -19,7 +19,10 @@ const BATCH = 256;
 const FLOWS = Number(process.env.ULVS_BENCH_FLOWS ?? 65_536);
 const SYNS = Number(process.env.ULVS_BENCH_SYNS ?? 1_000_000);
 const fmt = (x: number, d = 1) => x.toLocaleString('en-US', { maximumFractionDigits: d });
-const cpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 
 /** Writes a 64-byte Ethernet/IPv4/TCP frame client n -> 10.0.0.100:80 with `flags` into slot i. */
 function frame(b: PacketBatch, i: number, n: number, flags: number): void {
@@ -85,7 +88,11 @@ for (let n = FLOWS; n < FLOWS + SYNS; n += BATCH) {
 rows.push([`new connections (SYN), ${fmt(SYNS, 0)} clients, wlc over 4 DR`, `${fmt(SYNS / synMs / 1000, 2)} Mpps, ${fmt((synMs * 1e6) / SYNS)} ns/packet`]);
 rows.push(['check', `transmitted ${fmt(verdicts.transmit, 0)}, dropped ${fmt(verdicts.drop, 0)}, live conns ${fmt(state.conns.liveCount(), 0)}`]);
 
-console.log(`# ulvs pipeline benchmark\n\nnode ${process.version}, ${cpus()[0]?.model} x${cpus().length}, ${fmt(totalmem() / 2 ** 30)} GiB, load ${loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
+console.log(
+  `# ulvs pipeline benchmark\n\nnode ${process.version}, ${cpus()[0]?.model} x${cpus().length}, ${fmt(totalmem() / 2 ** 30)} GiB, load ${loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')}\n`,
+);
 console.log(`calibration: ${calibrationNs().toFixed(2)} ns per trivial loop iteration (≈0.5 on an idle core)\n`);
 console.log('| measure | result |\n|---|---|');
 for (const [a, b] of rows) console.log(`| ${a} | ${b} |`);

@@ -24,7 +24,10 @@ class TypedDestView implements DestView {
   readonly flags: Uint8Array;
   readonly addrs: Uint32Array[];
   readonly ports: Uint16Array;
-  constructor(readonly count: number, seed: number) {
+  constructor(
+    readonly count: number,
+    seed: number,
+  ) {
     let x = seed;
     const rnd = (): number => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 8) / 16777216;
     this.weights = Int32Array.from({ length: count }, () => 1 + Math.floor(rnd() * 100));
@@ -61,9 +64,7 @@ const quick = process.argv.includes('--quick');
 const write = process.argv.includes('--write');
 const SIZES = [3, 100, 1000];
 const POOL = 4096;
-const flows: FlowKey[] = Array.from({ length: POOL }, (_, i) =>
-  makeFlow(`198.18.${(i >> 8) & 255}.${i & 255}`, 1024 + i, `203.0.113.${i % 251}`, 80),
-);
+const flows: FlowKey[] = Array.from({ length: POOL }, (_, i) => makeFlow(`198.18.${(i >> 8) & 255}.${i & 255}`, 1024 + i, `203.0.113.${i % 251}`, 80));
 
 interface Row {
   name: string;

@@ -15,18 +15,33 @@ export const VIP = 0x0a000064;
 export function benchRules(scheduler = 'wlc'): IpvsRules {
   return {
     timeouts: DEFAULT_TIMEOUTS,
-    services: [{
-      key: { kind: 'addr', protocol: 'tcp', family: 4, address: '10.0.0.100', port: 80 }, scheduler, schedFlags: [],
-      persistenceTimeoutS: 0, netmask: '255.255.255.255', onePacket: false, persistenceEngine: '',
-      realServers: [1, 2, 3, 4].map((i) => ({ address: `192.168.1.${i}`, port: 80, forward: 'dr' as const, weight: 1, upperThreshold: 0, lowerThreshold: 0 })),
-    }],
+    services: [
+      {
+        key: { kind: 'addr', protocol: 'tcp', family: 4, address: '10.0.0.100', port: 80 },
+        scheduler,
+        schedFlags: [],
+        persistenceTimeoutS: 0,
+        netmask: '255.255.255.255',
+        onePacket: false,
+        persistenceEngine: '',
+        realServers: [1, 2, 3, 4].map((i) => ({
+          address: `192.168.1.${i}`,
+          port: 80,
+          forward: 'dr' as const,
+          weight: 1,
+          upperThreshold: 0,
+          lowerThreshold: 0,
+        })),
+      },
+    ],
   };
 }
 
 /** Compiles the bench rules on the main thread. */
 export function benchSpec(state: SharedState, scheduler = 'wlc'): SnapshotSpec {
   return new SnapshotCompiler(state).compile(benchRules(scheduler), {
-    linkType: 1, interfaces: [{ ifindex: 2, mac: '02:00:00:00:00:01', mtu: 1500, addresses: ['192.168.1.254/24'] }],
+    linkType: 1,
+    interfaces: [{ ifindex: 2, mac: '02:00:00:00:00:01', mtu: 1500, addresses: ['192.168.1.254/24'] }],
     // The real servers' MACs, as active resolution has them: an unresolved next hop is a counted drop.
     neighbours: Object.fromEntries([1, 2, 3, 4].map((i) => [`192.168.1.${i}`, `02:00:00:00:01:0${i}`])),
   });

@@ -71,11 +71,28 @@ async function twoWorkers(): Promise<void> {
   const go = new SharedArrayBuffer(4);
   const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
   const half = Math.floor(N / 2);
-  const ws = [0, 1].map((w) => new Worker(new URL(`./table-worker${ext}`, import.meta.url), {
-    workerData: { buffers: b2, worker: w + 1, spec: spec2, from: w * half, to: (w + 1) * half, go },
-  }));
-  await Promise.all(ws.map((w) => new Promise((res, rej) => { w.once('message', res); w.once('error', rej); })));
-  const done = ws.map((w) => new Promise<{ ok: number; ns: number }>((res, rej) => { w.once('message', res); w.once('error', rej); }));
+  const ws = [0, 1].map(
+    (w) =>
+      new Worker(new URL(`./table-worker${ext}`, import.meta.url), {
+        workerData: { buffers: b2, worker: w + 1, spec: spec2, from: w * half, to: (w + 1) * half, go },
+      }),
+  );
+  await Promise.all(
+    ws.map(
+      (w) =>
+        new Promise((res, rej) => {
+          w.once('message', res);
+          w.once('error', rej);
+        }),
+    ),
+  );
+  const done = ws.map(
+    (w) =>
+      new Promise<{ ok: number; ns: number }>((res, rej) => {
+        w.once('message', res);
+        w.once('error', rej);
+      }),
+  );
   const t = now();
   Atomics.store(new Int32Array(go), 0, 1);
   Atomics.notify(new Int32Array(go), 0);
@@ -83,7 +100,10 @@ async function twoWorkers(): Promise<void> {
   const wall = now() - t;
   const ok = res.reduce((a, r) => a + r.ok, 0);
   const wallEach = res.map((r) => r.ns / 1e6);
-  rows.push(['insert, 2 workers on one shared table (wall)', `${fmt(ok / wall / 1000, 2)} M/s total (${fmt(ok)} conns in ${fmt(wall)} ms wall; per-worker ${wallEach.map((x) => fmt(x, 0)).join(' / ')} ms; live ${fmt(m2.conns.liveCount())})`]);
+  rows.push([
+    'insert, 2 workers on one shared table (wall)',
+    `${fmt(ok / wall / 1000, 2)} M/s total (${fmt(ok)} conns in ${fmt(wall)} ms wall; per-worker ${wallEach.map((x) => fmt(x, 0)).join(' / ')} ms; live ${fmt(m2.conns.liveCount())})`,
+  ]);
   await Promise.all(ws.map((w) => w.terminate()));
 }
 await twoWorkers();

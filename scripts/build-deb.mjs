@@ -19,7 +19,10 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outArg = process.argv.indexOf('--out');
 const outDir = path.resolve(outArg > 0 ? process.argv[outArg + 1] : path.join(root, 'build/deb'));
-const die = (m) => { process.stderr.write(`build-deb: ${m}\n`); process.exit(1); };
+const die = (m) => {
+  process.stderr.write(`build-deb: ${m}\n`);
+  process.exit(1);
+};
 const sh = (argv, opts = {}) => {
   const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', cwd: root, ...opts });
   if (r.status !== 0) die(`'${argv.join(' ')}' failed (exit ${r.status}): ${r.stderr}`);
@@ -38,9 +41,15 @@ try {
   mkdirSync(path.join(lib, 'build/Release'), { recursive: true });
   for (const d of ['bin', 'dist']) cpSync(path.join(root, d), path.join(lib, d), { recursive: true });
   cpSync(addon, path.join(lib, 'build/Release/ulvs_native.node'));
-  writeFileSync(path.join(lib, 'package.json'), JSON.stringify({ name: pkg.name, version: pkg.version, type: pkg.type, dependencies: pkg.dependencies }, null, 2) + '\n');
+  writeFileSync(
+    path.join(lib, 'package.json'),
+    JSON.stringify({ name: pkg.name, version: pkg.version, type: pkg.type, dependencies: pkg.dependencies }, null, 2) + '\n',
+  );
   // The production dependency tree as npm resolved it in this checkout (no download, no install script).
-  const prod = sh(['npm', 'ls', '--omit=dev', '--all', '--parseable']).trim().split('\n').filter((p) => p.startsWith(path.join(root, 'node_modules') + '/'));
+  const prod = sh(['npm', 'ls', '--omit=dev', '--all', '--parseable'])
+    .trim()
+    .split('\n')
+    .filter((p) => p.startsWith(path.join(root, 'node_modules') + '/'));
   for (const p of prod) {
     const rel = path.relative(root, p);
     if (prod.some((q) => q !== p && p.startsWith(q + '/'))) continue; // copied with its parent
@@ -51,15 +60,20 @@ try {
 
   const unitDir = path.join(stage, 'lib/systemd/system');
   mkdirSync(unitDir, { recursive: true });
-  const unit = readFileSync(path.join(root, 'examples/systemd/ulvs.service'), 'utf8')
-    .replace(/^EnvironmentFile=-\/etc\/default\/keepalived$/m, 'EnvironmentFile=-/etc/default/keepalived\nEnvironmentFile=-/etc/default/ulvs');
+  const unit = readFileSync(path.join(root, 'examples/systemd/ulvs.service'), 'utf8').replace(
+    /^EnvironmentFile=-\/etc\/default\/keepalived$/m,
+    'EnvironmentFile=-/etc/default/keepalived\nEnvironmentFile=-/etc/default/ulvs',
+  );
   if (!unit.includes('/etc/default/ulvs')) die('examples/systemd/ulvs.service has no EnvironmentFile=-/etc/default/keepalived line to extend');
   writeFileSync(path.join(unitDir, 'ulvs.service'), unit);
   mkdirSync(path.join(stage, 'etc/default'), { recursive: true });
-  writeFileSync(path.join(stage, 'etc/default/ulvs'), `# Options for ulvs-keepalived (keepalived's command line, see 'ulvs-keepalived --help'), read by
+  writeFileSync(
+    path.join(stage, 'etc/default/ulvs'),
+    `# Options for ulvs-keepalived (keepalived's command line, see 'ulvs-keepalived --help'), read by
 # ulvs.service after /etc/default/keepalived: set DAEMON_ARGS here to override keepalived's.
 #DAEMON_ARGS=""
-`);
+`,
+  );
   const doc = path.join(stage, 'usr/share/doc/ulvs');
   mkdirSync(doc, { recursive: true });
   cpSync(path.join(root, 'README.md'), path.join(doc, 'README.md'));
@@ -68,7 +82,9 @@ try {
   const deb = path.join(stage, 'DEBIAN');
   mkdirSync(deb);
   const kb = Number(sh(['du', '-sk', '--exclude=DEBIAN', stage]).split('\t')[0]);
-  writeFileSync(path.join(deb, 'control'), `Package: ulvs
+  writeFileSync(
+    path.join(deb, 'control'),
+    `Package: ulvs
 Version: ${pkg.version}
 Architecture: ${arch}
 Maintainer: ulvs developers <root@localhost>
@@ -80,10 +96,15 @@ Description: userspace IPVS-style layer-4 load balancer with VRRP
  ulvs reads keepalived.conf as it is and speaks ipvsadm's command line
  (ulvsadm); ulvs-keepalived takes keepalived's options, so a keepalived
  unit or entrypoint switches by one word. For hosts without kernel IPVS.
-`);
+`,
+  );
   writeFileSync(path.join(deb, 'conffiles'), '/etc/default/ulvs\n');
-  const script = (name, body) => { writeFileSync(path.join(deb, name), `#!/bin/sh\nset -e\n${body}\nexit 0\n`); };
-  script('postinst', `# dh_installsystemd's pattern, without enabling or starting the unit on a fresh install.
+  const script = (name, body) => {
+    writeFileSync(path.join(deb, name), `#!/bin/sh\nset -e\n${body}\nexit 0\n`);
+  };
+  script(
+    'postinst',
+    `# dh_installsystemd's pattern, without enabling or starting the unit on a fresh install.
 if [ "$1" = configure ] || [ "$1" = abort-upgrade ] || [ "$1" = abort-deconfigure ] || [ "$1" = abort-remove ]; then
   if [ -x /usr/bin/deb-systemd-helper ]; then
     # An admin's 'systemctl enable ulvs' survives upgrades; otherwise only the state is recorded
@@ -103,23 +124,33 @@ if [ "$1" = configure ] || [ "$1" = abort-upgrade ] || [ "$1" = abort-deconfigur
       deb-systemd-invoke restart ulvs.service >/dev/null || true
     fi
   fi
-fi`);
-  script('prerm', `if [ "$1" = remove ] && [ -d /run/systemd/system ]; then
+fi`,
+  );
+  script(
+    'prerm',
+    `if [ "$1" = remove ] && [ -d /run/systemd/system ]; then
   deb-systemd-invoke stop ulvs.service >/dev/null || true
-fi`);
-  script('postrm', `if [ -d /run/systemd/system ]; then
+fi`,
+  );
+  script(
+    'postrm',
+    `if [ -d /run/systemd/system ]; then
   systemctl --system daemon-reload >/dev/null || true
 fi
 if [ "$1" = purge ] && [ -x /usr/bin/deb-systemd-helper ]; then
   deb-systemd-helper purge ulvs.service >/dev/null || true
   deb-systemd-helper unmask ulvs.service >/dev/null || true
-fi`);
+fi`,
+  );
   // Modes as dpkg expects them, whatever the umask and the checkout's modes were.
   const fix = (p) => {
     for (const e of readdirSync(p, { withFileTypes: true })) {
       const f = path.join(p, e.name);
       if (e.isSymbolicLink()) continue;
-      if (e.isDirectory()) { chmodSync(f, 0o755); fix(f); } else chmodSync(f, (statSync(f).mode & 0o111) || f.startsWith(path.join(lib, 'bin')) ? 0o755 : 0o644);
+      if (e.isDirectory()) {
+        chmodSync(f, 0o755);
+        fix(f);
+      } else chmodSync(f, statSync(f).mode & 0o111 || f.startsWith(path.join(lib, 'bin')) ? 0o755 : 0o644);
     }
   };
   chmodSync(stage, 0o755);

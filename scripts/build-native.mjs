@@ -12,7 +12,10 @@ if (!existsSync(headers)) {
   console.error(`ulvs: Node's headers are missing (${headers}); set npm_config_nodedir to a Node prefix that has include/node.`);
   process.exit(1);
 }
-for (const [hdr, pkg] of [['/usr/include/libnetfilter_queue/libnetfilter_queue.h', 'libnetfilter-queue-dev'], ['/usr/include/libmnl/libmnl.h', 'libmnl-dev']]) {
+for (const [hdr, pkg] of [
+  ['/usr/include/libnetfilter_queue/libnetfilter_queue.h', 'libnetfilter-queue-dev'],
+  ['/usr/include/libmnl/libmnl.h', 'libmnl-dev'],
+]) {
   if (!existsSync(hdr)) {
     console.error(`ulvs: ${hdr} is missing: run 'node scripts/setup.mjs' (or apt-get install ${pkg}) before npm ci.`);
     process.exit(1);

@@ -79,7 +79,11 @@ for (const file of files(src)) {
   for (const m of text.matchAll(IMPORT)) {
     const spec = m[2] ?? m[3];
     const typeOnly = m[1] !== undefined;
-    const target = path.relative(src, path.resolve(path.dirname(file), spec)).split(path.sep).join('/').replace(/\.js$/, '.ts');
+    const target = path
+      .relative(src, path.resolve(path.dirname(file), spec))
+      .split(path.sep)
+      .join('/')
+      .replace(/\.js$/, '.ts');
     const tLayer = target.split('/')[0];
     if (tLayer === layer || tLayer.startsWith('..')) continue;
     if (!(layer in MAY)) {
@@ -88,15 +92,21 @@ for (const file of files(src)) {
     }
     if (allows(MAY[layer], target) || (typeOnly && allows(TYPES[layer] ?? [], target))) continue;
     const id = `${rel} -> ${target}`;
-    if (ALLOWED.includes(id)) { used.add(id); continue; }
+    if (ALLOWED.includes(id)) {
+      used.add(id);
+      continue;
+    }
     const line = text.slice(0, m.index).split('\n').length + (m[0].startsWith('\n') ? 1 : 0);
     const why = DATA.includes(layer) && CONTROL.includes(tLayer) ? 'data plane imports control plane' : `${layer}/ may not import ${tLayer}/`;
     problems.push(`${rel}:${line}: ${why} (${target}${typeOnly ? ', type' : ''})`);
   }
 }
-if (!process.env.ULVS_LAYERS_SRC) for (const a of ALLOWED) if (!used.has(a)) problems.push(`allow-list line '${a}' matches no import any more: remove it from scripts/check-layers.mjs`);
+if (!process.env.ULVS_LAYERS_SRC)
+  for (const a of ALLOWED) if (!used.has(a)) problems.push(`allow-list line '${a}' matches no import any more: remove it from scripts/check-layers.mjs`);
 if (problems.length) {
   process.stderr.write(`layer check failed:\n${problems.map((p) => `  ${p}`).join('\n')}\n`);
   process.exit(1);
 }
-process.stdout.write(`layer check: every import follows the table, data plane imports no control plane; one addon loader; ${ALLOWED.length} allowed exception(s) left\n`);
+process.stdout.write(
+  `layer check: every import follows the table, data plane imports no control plane; one addon loader; ${ALLOWED.length} allowed exception(s) left\n`,
+);

@@ -10,7 +10,9 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const quiet = process.argv.includes('--quiet');
 const removeLinks = process.argv.includes('--remove-links');
-const say = (m) => { if (!quiet) process.stderr.write(`setup: ${m}\n`); };
+const say = (m) => {
+  if (!quiet) process.stderr.write(`setup: ${m}\n`);
+};
 const loud = (m) => process.stderr.write(`setup: ${m}\n`);
 
 /** Debian packages and why we need them. */
@@ -45,7 +47,12 @@ export const APT_PACKAGES = {
 function missingPackages() {
   const names = Object.keys(APT_PACKAGES);
   const r = spawnSync('dpkg-query', ['-W', '-f=${Package} ${db:Status-Status}\n', ...names], { encoding: 'utf8' });
-  const installed = new Set(r.stdout.split('\n').filter((l) => l.endsWith(' installed')).map((l) => l.split(' ')[0]));
+  const installed = new Set(
+    r.stdout
+      .split('\n')
+      .filter((l) => l.endsWith(' installed'))
+      .map((l) => l.split(' ')[0]),
+  );
   return names.filter((n) => !installed.has(n));
 }
 
@@ -75,7 +82,11 @@ const LINK_DIR = process.env.ULVS_LINK_DIR ?? '/usr/local/bin';
 
 /** A symlink's target, or undefined when `p` is not a symlink. */
 function linkTarget(p) {
-  try { return lstatSync(p).isSymbolicLink() ? readlinkSync(p) : undefined; } catch { return undefined; }
+  try {
+    return lstatSync(p).isSymbolicLink() ? readlinkSync(p) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -88,12 +99,21 @@ function linkTarget(p) {
 function linkCommands() {
   for (const [name, rel] of Object.entries(COMMANDS)) {
     const target = path.join(root, rel);
-    for (const [dir, want] of [[path.join(root, 'node_modules/.bin'), path.relative(path.join(root, 'node_modules/.bin'), target)], [LINK_DIR, target]]) {
+    for (const [dir, want] of [
+      [path.join(root, 'node_modules/.bin'), path.relative(path.join(root, 'node_modules/.bin'), target)],
+      [LINK_DIR, target],
+    ]) {
       const p = path.join(dir, name);
       const cur = linkTarget(p);
       if (cur === want) continue;
-      if (cur === undefined && existsSync(p)) { say(`${p} exists and is not a link: left alone`); continue; }
-      if (dir === LINK_DIR && process.getuid?.() !== 0) { say(`not root: ${name} is not linked into ${LINK_DIR}`); continue; }
+      if (cur === undefined && existsSync(p)) {
+        say(`${p} exists and is not a link: left alone`);
+        continue;
+      }
+      if (dir === LINK_DIR && process.getuid?.() !== 0) {
+        say(`not root: ${name} is not linked into ${LINK_DIR}`);
+        continue;
+      }
       mkdirSync(dir, { recursive: true });
       if (cur !== undefined) rmSync(p, { force: true });
       symlinkSync(want, p);
@@ -107,7 +127,10 @@ function unlinkCommands() {
   for (const [name, rel] of Object.entries(COMMANDS)) {
     for (const p of [path.join(root, 'node_modules/.bin', name), path.join(LINK_DIR, name)]) {
       const cur = linkTarget(p);
-      if (cur !== undefined && path.resolve(path.dirname(p), cur) === path.join(root, rel)) { rmSync(p); loud(`removed ${p}`); }
+      if (cur !== undefined && path.resolve(path.dirname(p), cur) === path.join(root, rel)) {
+        rmSync(p);
+        loud(`removed ${p}`);
+      }
     }
   }
 }

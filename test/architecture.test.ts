@@ -27,7 +27,11 @@ t.test('layer check names each import against the table', async (t) => {
   put('core/f.ts', "import { run } from '../util/exec.js';\n");
   const r = spawnSync(process.execPath, ['scripts/check-layers.mjs'], { encoding: 'utf8', env: { ...process.env, ULVS_LAYERS_SRC: dir } });
   t.equal(r.status, 1);
-  const lines = r.stderr.split('\n').filter((l) => l.startsWith('  ')).map((l) => l.trim()).sort();
+  const lines = r.stderr
+    .split('\n')
+    .filter((l) => l.startsWith('  '))
+    .map((l) => l.trim())
+    .sort();
   t.same(lines, [
     'core/f.ts:1: core/ may not import util/ (util/exec.ts)',
     'forward/d.ts:1: data plane imports control plane (config/types.ts, type)',

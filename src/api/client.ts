@@ -8,14 +8,21 @@ import { PROTOCOL_VERSION, type ApiRequest, type ApiResponse, type Method } from
 
 /** The daemon answered with an error. */
 export class ApiCallError extends UlvsError {
-  constructor(readonly apiCode: string, message: string, readonly errno?: string) {
+  constructor(
+    readonly apiCode: string,
+    message: string,
+    readonly errno?: string,
+  ) {
     super(message, ERROR_CODES.ApiCall);
   }
 }
 
 /** The socket cannot be reached. */
 export class ApiConnectError extends UlvsError {
-  constructor(message: string, readonly errnoCode?: string) {
+  constructor(
+    message: string,
+    readonly errnoCode?: string,
+  ) {
     super(message, ERROR_CODES.ApiConnect);
   }
 }
@@ -29,7 +36,10 @@ export class ControlClient {
   private constructor(private readonly sock: net.Socket) {
     sock.setEncoding('utf8');
     sock.on('data', (d: string) => this.onData(d));
-    const failAll = (e: Error) => { for (const p of this.pending.values()) p.reject(e); this.pending.clear(); };
+    const failAll = (e: Error) => {
+      for (const p of this.pending.values()) p.reject(e);
+      this.pending.clear();
+    };
     sock.on('error', (e) => failAll(new ApiConnectError(`control socket error: ${e.message}`)));
     sock.on('close', () => failAll(new ApiConnectError('the daemon closed the control connection')));
   }
@@ -38,13 +48,23 @@ export class ControlClient {
   static connect(socketPath: string, timeoutMs = 5000): Promise<ControlClient> {
     return new Promise((resolve, reject) => {
       const sock = net.createConnection(socketPath);
-      const timer = setTimeout(() => { sock.destroy(); reject(new ApiConnectError(`no answer from ${socketPath} within ${timeoutMs} ms`)); }, timeoutMs);
-      sock.once('connect', () => { clearTimeout(timer); sock.removeAllListeners('error'); resolve(new ControlClient(sock)); });
+      const timer = setTimeout(() => {
+        sock.destroy();
+        reject(new ApiConnectError(`no answer from ${socketPath} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      sock.once('connect', () => {
+        clearTimeout(timer);
+        sock.removeAllListeners('error');
+        resolve(new ControlClient(sock));
+      });
       sock.once('error', (e: NodeJS.ErrnoException) => {
         clearTimeout(timer);
-        const why = e.code === 'ENOENT' || e.code === 'ECONNREFUSED' ? `no ulvs daemon is running in this network namespace (no socket at ${socketPath}); start one with 'ulvs run -f FILE'`
-          : e.code === 'EACCES' || e.code === 'EPERM' ? `permission denied on ${socketPath}: only root or the daemon's user may use it`
-            : `cannot connect to ${socketPath}: ${e.message}`;
+        const why =
+          e.code === 'ENOENT' || e.code === 'ECONNREFUSED'
+            ? `no ulvs daemon is running in this network namespace (no socket at ${socketPath}); start one with 'ulvs run -f FILE'`
+            : e.code === 'EACCES' || e.code === 'EPERM'
+              ? `permission denied on ${socketPath}: only root or the daemon's user may use it`
+              : `cannot connect to ${socketPath}: ${e.message}`;
         reject(new ApiConnectError(why, e.code));
       });
     });
@@ -72,7 +92,11 @@ export class ControlClient {
       const line = this.buf.slice(0, nl);
       this.buf = this.buf.slice(nl + 1);
       let r: ApiResponse;
-      try { r = JSON.parse(line) as ApiResponse; } catch { continue; }
+      try {
+        r = JSON.parse(line) as ApiResponse;
+      } catch {
+        continue;
+      }
       const p = typeof r.id === 'number' ? this.pending.get(r.id) : undefined;
       if (!p) continue;
       this.pending.delete(r.id as number);

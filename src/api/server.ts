@@ -16,7 +16,11 @@ export type ApiHandler = (req: ApiRequest) => Promise<unknown>;
 
 /** An error answer with a machine code. */
 export class ApiError extends UlvsError {
-  constructor(readonly apiCode: 'ipvs' | 'reload-failed' | 'forbidden' | 'bad-request' | 'internal', message: string, readonly errno?: string) {
+  constructor(
+    readonly apiCode: 'ipvs' | 'reload-failed' | 'forbidden' | 'bad-request' | 'internal',
+    message: string,
+    readonly errno?: string,
+  ) {
     super(message, ERROR_CODES.Api);
   }
 }
@@ -32,7 +36,8 @@ export function prepareSocketDir(dir: string): void {
   if (!st.isDirectory()) throw new RuntimePathError(`${dir} is not a directory: remove it or pick another --socket path`);
   if (st.mode & 0o1000) return;
   const uid = process.getuid?.() ?? 0;
-  if (st.uid !== uid && st.uid !== 0) throw new RuntimePathError(`${dir} belongs to uid ${st.uid}, not to us (uid ${uid}): fix its owner or pick another --socket path`);
+  if (st.uid !== uid && st.uid !== 0)
+    throw new RuntimePathError(`${dir} belongs to uid ${st.uid}, not to us (uid ${uid}): fix its owner or pick another --socket path`);
   if (st.mode & 0o022) {
     if (st.uid !== uid) throw new RuntimePathError(`${dir} is writable by others and not ours to change: make it 0755 or pick another --socket path`);
     chmodSync(dir, 0o700);
@@ -42,7 +47,11 @@ export function prepareSocketDir(dir: string): void {
 /** Resolves once the socket's unsent data is flushed or the socket is closed. */
 function drainedOrClosed(sock: net.Socket): Promise<void> {
   return new Promise((resolve) => {
-    const done = (): void => { sock.off('drain', done); sock.off('close', done); resolve(); };
+    const done = (): void => {
+      sock.off('drain', done);
+      sock.off('close', done);
+      resolve();
+    };
     sock.on('drain', done);
     sock.on('close', done);
   });
@@ -63,7 +72,11 @@ export interface ControlServerLimits {
 }
 
 const DEFAULT_LIMITS: Required<ControlServerLimits> = {
-  maxConnections: 64, idleTimeoutMs: 60_000, requestTimeoutMs: 120_000, maxPendingRequests: 16, maxUnsentBytes: 1 << 20,
+  maxConnections: 64,
+  idleTimeoutMs: 60_000,
+  requestTimeoutMs: 120_000,
+  maxPendingRequests: 16,
+  maxUnsentBytes: 1 << 20,
 };
 
 /** Listening control socket. */
@@ -77,7 +90,12 @@ export class ControlServer {
   /** Idle clients closed to make room for a new one. */
   evicted = 0;
 
-  constructor(readonly socketPath: string, private readonly handler: ApiHandler, private readonly log: (msg: string) => void = () => {}, limits: ControlServerLimits = {}) {
+  constructor(
+    readonly socketPath: string,
+    private readonly handler: ApiHandler,
+    private readonly log: (msg: string) => void = () => {},
+    limits: ControlServerLimits = {},
+  ) {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
   }
 
@@ -91,7 +109,10 @@ export class ControlServer {
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen(this.socketPath, () => { server.off('error', reject); resolve(); });
+        server.listen(this.socketPath, () => {
+          server.off('error', reject);
+          resolve();
+        });
       });
     } finally {
       process.umask(oldMask);
@@ -105,7 +126,11 @@ export class ControlServer {
     for (const s of this.sockets.keys()) s.destroy();
     if (this.server) await new Promise<void>((r) => this.server!.close(() => r()));
     this.server = undefined;
-    try { unlinkSync(this.socketPath); } catch { /* already gone */ }
+    try {
+      unlinkSync(this.socketPath);
+    } catch {
+      /* already gone */
+    }
   }
 
   /** Clients connected now. */
@@ -114,7 +139,9 @@ export class ControlServer {
   }
 
   private serve(sock: net.Socket): void {
-    sock.on('error', () => { /* client vanished: nothing to do */ });
+    sock.on('error', () => {
+      /* client vanished: nothing to do */
+    });
     if (this.sockets.size >= this.limits.maxConnections) {
       // Full: make room by closing the longest-connected idle client (a flood of silent connections
       // cannot lock ulvsadm out); refuse only when every client has a request in flight.
@@ -128,7 +155,14 @@ export class ControlServer {
     }
     if (this.sockets.size >= this.limits.maxConnections) {
       if (this.refused++ % 1000 === 0) this.log(`control socket: ${this.limits.maxConnections} clients busy, refusing more (${this.refused} refused so far)`);
-      sock.end(JSON.stringify({ v: PROTOCOL_VERSION, id: null, ok: false, error: { code: 'busy', message: `${this.limits.maxConnections} clients are connected; retry later` } }) + '\n');
+      sock.end(
+        JSON.stringify({
+          v: PROTOCOL_VERSION,
+          id: null,
+          ok: false,
+          error: { code: 'busy', message: `${this.limits.maxConnections} clients are connected; retry later` },
+        }) + '\n',
+      );
       sock.setTimeout(1000, () => sock.destroy());
       return;
     }
@@ -138,8 +172,13 @@ export class ControlServer {
     let busy = false;
     this.sockets.set(sock, () => !busy && pending.length === 0);
     sock.setEncoding('utf8');
-    sock.setTimeout(L.idleTimeoutMs, () => { if (!busy) sock.destroy(); });
-    sock.on('close', () => { this.sockets.delete(sock); pending.length = 0; });
+    sock.setTimeout(L.idleTimeoutMs, () => {
+      if (!busy) sock.destroy();
+    });
+    sock.on('close', () => {
+      this.sockets.delete(sock);
+      pending.length = 0;
+    });
     // Backpressure: stop reading while requests queue up or answers are not being read.
     const throttle = (): void => {
       if (pending.length >= L.maxPendingRequests || sock.writableLength > L.maxUnsentBytes) sock.pause();
@@ -171,7 +210,12 @@ export class ControlServer {
         if (line) pending.push(line);
       }
       if (buf.length > MAX_LINE_BYTES) {
-        this.send(sock, { v: PROTOCOL_VERSION, id: null, ok: false, error: { code: 'bad-request', message: `request line longer than ${MAX_LINE_BYTES} bytes` } });
+        this.send(sock, {
+          v: PROTOCOL_VERSION,
+          id: null,
+          ok: false,
+          error: { code: 'bad-request', message: `request line longer than ${MAX_LINE_BYTES} bytes` },
+        });
         sock.end();
         sock.pause();
         buf = '';
@@ -188,25 +232,37 @@ export class ControlServer {
     try {
       parsed = JSON.parse(line);
     } catch {
-      this.send(sock, { v: PROTOCOL_VERSION, id: null, ok: false, error: { code: 'bad-request', message: 'not JSON: each request is one JSON object on one line' } });
+      this.send(sock, {
+        v: PROTOCOL_VERSION,
+        id: null,
+        ok: false,
+        error: { code: 'bad-request', message: 'not JSON: each request is one JSON object on one line' },
+      });
       return;
     }
     const req = checkRequest(parsed);
     if (typeof req === 'string') {
-      const id = typeof (parsed as { id?: unknown })?.id === 'number' || typeof (parsed as { id?: unknown })?.id === 'string' ? (parsed as { id: number | string }).id : null;
+      const id =
+        typeof (parsed as { id?: unknown })?.id === 'number' || typeof (parsed as { id?: unknown })?.id === 'string'
+          ? (parsed as { id: number | string }).id
+          : null;
       const code = req.startsWith('unsupported protocol') ? 'bad-version' : req.startsWith('unknown method') ? 'unknown-method' : 'bad-request';
       this.send(sock, { v: PROTOCOL_VERSION, id, ok: false, error: { code, message: req } });
       return;
     }
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new ApiError('internal', `no answer after ${this.limits.requestTimeoutMs} ms; the request may still complete`)), this.limits.requestTimeoutMs);
+      timer = setTimeout(
+        () => reject(new ApiError('internal', `no answer after ${this.limits.requestTimeoutMs} ms; the request may still complete`)),
+        this.limits.requestTimeoutMs,
+      );
     });
     try {
       const result = await Promise.race([this.handler(req), timeout]);
       this.send(sock, { v: PROTOCOL_VERSION, id: req.id, ok: true, result: result ?? null });
     } catch (e) {
-      if (e instanceof ApiError) this.send(sock, { v: PROTOCOL_VERSION, id: req.id, ok: false, error: { code: e.apiCode, message: e.message, ...(e.errno ? { errno: e.errno } : {}) } });
+      if (e instanceof ApiError)
+        this.send(sock, { v: PROTOCOL_VERSION, id: req.id, ok: false, error: { code: e.apiCode, message: e.message, ...(e.errno ? { errno: e.errno } : {}) } });
       else {
         this.log(`control request ${req.method} failed: ${(e as Error).stack ?? e}`);
         this.send(sock, { v: PROTOCOL_VERSION, id: req.id, ok: false, error: { code: 'internal', message: (e as Error).message } });

@@ -60,9 +60,15 @@ export class BfdDaemon extends EventEmitter {
     }
     for (const s of specs) if (!this.live.has(s.name)) await this.open(s);
     for (const [key, sock] of this.rx) {
-      if (![...this.live.values()].some((l) => rxKey(l.spec) === key)) { sock.close(); this.rx.delete(key); }
+      if (![...this.live.values()].some((l) => rxKey(l.spec) === key)) {
+        sock.close();
+        this.rx.delete(key);
+      }
     }
-    if (this.live.size === 0) { for (const r of this.ttlRx.values()) r?.close(); this.ttlRx.clear(); }
+    if (this.live.size === 0) {
+      for (const r of this.ttlRx.values()) r?.close();
+      this.ttlRx.clear();
+    }
   }
 
   /** Whether session `name` is Up; undefined when there is no such session. */
@@ -84,7 +90,13 @@ export class BfdDaemon extends EventEmitter {
 
   /** A snapshot of every session, for listings. */
   sessions(): Array<{ name: string; neighbor: string; state: string; localDisc: number; remoteDisc: number }> {
-    return [...this.live.values()].map((l) => ({ name: l.spec.name, neighbor: l.spec.neighborIp, state: STATE_NAMES[l.session.state], localDisc: l.session.localDisc, remoteDisc: l.session.remoteDisc }));
+    return [...this.live.values()].map((l) => ({
+      name: l.spec.name,
+      neighbor: l.spec.neighborIp,
+      state: STATE_NAMES[l.session.state],
+      localDisc: l.session.localDisc,
+      remoteDisc: l.session.remoteDisc,
+    }));
   }
 
   /** Sends AdminDown once (RFC 5880 §6.8.16) and closes every socket and timer. */
@@ -100,14 +112,25 @@ export class BfdDaemon extends EventEmitter {
     const key = rxKey(spec);
     const family = isIPv6(spec.neighborIp) ? 6 : 4;
     if (!this.ttlRx.has(family)) {
-      this.ttlRx.set(family, TtlReceiver.open(family, [BFD_PORT, BFD_MULTIHOP_PORT], (b, from, ttl, port) => this.onMessage(b, from, port === BFD_MULTIHOP_PORT, ttl), this.log));
+      this.ttlRx.set(
+        family,
+        TtlReceiver.open(family, [BFD_PORT, BFD_MULTIHOP_PORT], (b, from, ttl, port) => this.onMessage(b, from, port === BFD_MULTIHOP_PORT, ttl), this.log),
+      );
     }
     if (!this.rx.has(key)) {
       const sock = dgram.createSocket({ type: family === 6 ? 'udp6' : 'udp4', reuseAddr: true });
       // The UDP socket keeps the port open (no ICMP port unreachable); with a raw receiver its copies are ignored.
-      sock.on('message', (msg, rinfo) => { if (!this.ttlRx.get(family)) this.onMessage(msg, rinfo.address, spec.multihop); });
+      sock.on('message', (msg, rinfo) => {
+        if (!this.ttlRx.get(family)) this.onMessage(msg, rinfo.address, spec.multihop);
+      });
       sock.on('error', (e) => this.log(`BFD receive socket ${key}: ${e.message}`));
-      await new Promise<void>((res, rej) => { sock.once('error', rej); sock.bind(spec.multihop ? BFD_MULTIHOP_PORT : BFD_PORT, () => { sock.off('error', rej); res(); }); });
+      await new Promise<void>((res, rej) => {
+        sock.once('error', rej);
+        sock.bind(spec.multihop ? BFD_MULTIHOP_PORT : BFD_PORT, () => {
+          sock.off('error', rej);
+          res();
+        });
+      });
       this.rx.set(key, sock);
     }
     const tx = await bindSource(spec);
@@ -135,14 +158,26 @@ export class BfdDaemon extends EventEmitter {
 
   private onMessage(msg: Uint8Array, from: string, multihop: boolean, ttl?: number): void {
     const p = decodeControl(msg);
-    if (typeof p === 'string') { this.count(p); return; }
+    if (typeof p === 'string') {
+      this.count(p);
+      return;
+    }
     let l: Live | undefined;
     for (const x of this.live.values()) {
       if (x.spec.multihop !== multihop) continue;
-      if (p.yourDisc !== 0 ? x.session.localDisc === p.yourDisc : sameIp(x.spec.neighborIp, from)) { l = x; break; }
+      if (p.yourDisc !== 0 ? x.session.localDisc === p.yourDisc : sameIp(x.spec.neighborIp, from)) {
+        l = x;
+        break;
+      }
     }
-    if (!l || !sameIp(l.spec.neighborIp, from)) { this.count('no-session'); return; }
-    if (ttl !== undefined && ttl >= 0 && l.spec.maxHops !== 255 && ttl + l.spec.maxHops < l.spec.ttl) { this.count('ttl'); return; }
+    if (!l || !sameIp(l.spec.neighborIp, from)) {
+      this.count('no-session');
+      return;
+    }
+    if (ttl !== undefined && ttl >= 0 && l.spec.maxHops !== 255 && ttl + l.spec.maxHops < l.spec.ttl) {
+      this.count('ttl');
+      return;
+    }
     if (l.session.state === BfdState.AdminDown) return;
     const before = l.session.state;
     const r = l.session.receive(p, Date.now());
@@ -157,13 +192,18 @@ export class BfdDaemon extends EventEmitter {
   private onExpire(l: Live): void {
     const before = l.session.state;
     const r = l.session.expire(Date.now());
-    if (r.stateChanged) { this.changed(l, before); this.send(l); this.scheduleTx(l); }
+    if (r.stateChanged) {
+      this.changed(l, before);
+      this.send(l);
+      this.scheduleTx(l);
+    }
   }
 
   private changed(l: Live, before: BfdState): void {
     const state = STATE_NAMES[l.session.state];
     this.log(`bfd_instance ${l.spec.name}: ${STATE_NAMES[before]} -> ${state}`);
-    const wasUp = before === BfdState.Up, up = l.session.state === BfdState.Up;
+    const wasUp = before === BfdState.Up,
+      up = l.session.state === BfdState.Up;
     if (up) l.everUp = true;
     if (wasUp !== up) this.emit('state', { name: l.spec.name, up, state } satisfies BfdStateEvent);
   }
@@ -174,13 +214,23 @@ export class BfdDaemon extends EventEmitter {
     const ivl = l.session.txIntervalMs();
     if (ivl === 0) return;
     const jitter = 0.75 + Math.random() * (l.spec.multiplier === 1 ? 0.15 : 0.25);
-    l.txTimer = setTimeout(() => { this.send(l); this.scheduleTx(l); }, Math.max(1, ivl * jitter));
+    l.txTimer = setTimeout(
+      () => {
+        this.send(l);
+        this.scheduleTx(l);
+      },
+      Math.max(1, ivl * jitter),
+    );
   }
 
   private send(l: Live): void {
     if (l.session.txIntervalMs() === 0 && l.session.state !== BfdState.AdminDown) return;
     const pkt = encodeControl(l.session.next(), this.buf);
-    try { l.tx.send(pkt, l.spec.multihop ? BFD_MULTIHOP_PORT : BFD_PORT, l.spec.neighborIp); } catch { /* socket closing */ }
+    try {
+      l.tx.send(pkt, l.spec.multihop ? BFD_MULTIHOP_PORT : BFD_PORT, l.spec.neighborIp);
+    } catch {
+      /* socket closing */
+    }
   }
 
   private count(r: BfdDropReason): void {
@@ -201,12 +251,19 @@ async function bindSource(spec: BfdInstanceSpec): Promise<dgram.Socket> {
   for (let attempt = 0; ; attempt++) {
     const sock = dgram.createSocket(isIPv6(spec.neighborIp) ? 'udp6' : 'udp4');
     try {
-      await new Promise<void>((res, rej) => { sock.once('error', rej); sock.bind({ address: spec.sourceIp, port: randomInt(49152, 65536) }, () => { sock.off('error', rej); res(); }); });
+      await new Promise<void>((res, rej) => {
+        sock.once('error', rej);
+        sock.bind({ address: spec.sourceIp, port: randomInt(49152, 65536) }, () => {
+          sock.off('error', rej);
+          res();
+        });
+      });
       sock.setTTL(spec.ttl);
       return sock;
     } catch (e) {
       sock.close();
-      if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt > 20) throw new Error(`bfd_instance ${spec.name}: cannot bind source ${spec.sourceIp ?? '*'}: ${(e as Error).message}`);
+      if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt > 20)
+        throw new Error(`bfd_instance ${spec.name}: cannot bind source ${spec.sourceIp ?? '*'}: ${(e as Error).message}`);
     }
   }
 }

@@ -58,7 +58,9 @@ export function encodeControl(p: BfdControl, out: Uint8Array = new Uint8Array(CO
 export function decodeControl(buf: Uint8Array): BfdControl | BfdDropReason {
   if (buf.length < CONTROL_LEN) return 'short';
   const v = new DataView(buf.buffer, buf.byteOffset, buf.length);
-  const b0 = v.getUint8(0), b1 = v.getUint8(1), len = v.getUint8(3);
+  const b0 = v.getUint8(0),
+    b1 = v.getUint8(1),
+    len = v.getUint8(3);
   if (b0 >> 5 !== 1) return 'version';
   const auth = (b1 & 0x04) !== 0;
   if (len < (auth ? 26 : CONTROL_LEN) || len > buf.length) return 'length';
@@ -72,8 +74,17 @@ export function decodeControl(buf: Uint8Array): BfdControl | BfdDropReason {
   const yourDisc = v.getUint32(8);
   if (yourDisc === 0 && state !== BfdState.Down && state !== BfdState.AdminDown) return 'your-disc-zero';
   return {
-    diag: b0 & 0x1f, state, poll: (b1 & 0x20) !== 0, final: (b1 & 0x10) !== 0, cpi: (b1 & 0x08) !== 0, demand: (b1 & 0x02) !== 0,
-    detectMult, myDisc, yourDisc,
-    desiredMinTxUs: v.getUint32(12), requiredMinRxUs: v.getUint32(16), requiredMinEchoRxUs: v.getUint32(20),
+    diag: b0 & 0x1f,
+    state,
+    poll: (b1 & 0x20) !== 0,
+    final: (b1 & 0x10) !== 0,
+    cpi: (b1 & 0x08) !== 0,
+    demand: (b1 & 0x02) !== 0,
+    detectMult,
+    myDisc,
+    yourDisc,
+    desiredMinTxUs: v.getUint32(12),
+    requiredMinRxUs: v.getUint32(16),
+    requiredMinEchoRxUs: v.getUint32(20),
   };
 }

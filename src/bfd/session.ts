@@ -40,7 +40,10 @@ export class BfdSession {
   /** When the detection time runs out (ms on the caller's clock); undefined while nothing is heard. */
   detectDeadlineMs?: number;
 
-  constructor(readonly localDisc: number, readonly timers: BfdTimers) {}
+  constructor(
+    readonly localDisc: number,
+    readonly timers: BfdTimers,
+  ) {}
 
   /** bfd.DesiredMinTxInterval in µs: idle_tx unless Up (§6.8.3). */
   desiredMinTxUs(): number {
@@ -81,7 +84,10 @@ export class BfdSession {
     }
     this.detectDeadlineMs = nowMs + this.detectTimeMs();
     const stateChanged = before !== this.state;
-    if (stateChanged && this.state === BfdState.Up) { this.diag = BfdDiag.None; this.polling = true; }
+    if (stateChanged && this.state === BfdState.Up) {
+      this.diag = BfdDiag.None;
+      this.polling = true;
+    }
     return { stateChanged, sendNow: stateChanged || this.finalDue };
   }
 
@@ -101,8 +107,14 @@ export class BfdSession {
 
   /** Administratively disables (or re-enables) the session (§6.8.16). */
   setAdminDown(down: boolean): void {
-    if (down) { this.state = BfdState.AdminDown; this.diag = BfdDiag.AdminDown; this.polling = false; }
-    else if (this.state === BfdState.AdminDown) { this.state = BfdState.Down; this.diag = BfdDiag.None; }
+    if (down) {
+      this.state = BfdState.AdminDown;
+      this.diag = BfdDiag.AdminDown;
+      this.polling = false;
+    } else if (this.state === BfdState.AdminDown) {
+      this.state = BfdState.Down;
+      this.diag = BfdDiag.None;
+    }
   }
 
   /** The next Control packet (§6.8.7): Final if the remote polled (and then no Poll), else Poll while a sequence runs. */
@@ -110,9 +122,18 @@ export class BfdSession {
     const final = this.finalDue;
     this.finalDue = false;
     return {
-      diag: this.diag, state: this.state, poll: this.polling && !final, final, cpi: false, demand: false,
-      detectMult: this.timers.multiplier, myDisc: this.localDisc, yourDisc: this.remoteDisc,
-      desiredMinTxUs: this.desiredMinTxUs(), requiredMinRxUs: this.timers.minRxMs * 1000, requiredMinEchoRxUs: 0,
+      diag: this.diag,
+      state: this.state,
+      poll: this.polling && !final,
+      final,
+      cpi: false,
+      demand: false,
+      detectMult: this.timers.multiplier,
+      myDisc: this.localDisc,
+      yourDisc: this.remoteDisc,
+      desiredMinTxUs: this.desiredMinTxUs(),
+      requiredMinRxUs: this.timers.minRxMs * 1000,
+      requiredMinEchoRxUs: 0,
     };
   }
 

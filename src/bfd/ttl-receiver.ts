@@ -15,7 +15,11 @@ export type TtlSink = (payload: Uint8Array, from: string, ttl: number, dstPort: 
 export class TtlReceiver {
   private readonly buf = new Uint8Array(2048);
 
-  private constructor(private readonly sock: RawSockHandle, ports: readonly number[], sink: TtlSink) {
+  private constructor(
+    private readonly sock: RawSockHandle,
+    ports: readonly number[],
+    sink: TtlSink,
+  ) {
     sock.onReadable(() => {
       for (let i = 0; i < 64; i++) {
         const p = this.sock.recv(this.buf);

@@ -3,7 +3,6 @@
  */
 import { ERROR_CODES, UlvsError } from '../core/errors.js';
 
-
 /** One `ulvs <name>` subcommand. */
 export interface CliCommand {
   name: string;
@@ -24,7 +23,10 @@ export class UsageError extends UlvsError {
 
 /** Thrown for an expected failure the user can fix: the dispatcher prints the message alone, exit 1 (or `exitCode`). */
 export class UserError extends UlvsError {
-  constructor(message: string, readonly exitCode = 1) {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
     super(message, ERROR_CODES.User);
   }
 }

@@ -58,17 +58,39 @@ const REFUSED: Record<string, string> = {
 };
 
 const OPTIONS = {
-  'use-file': { type: 'string', short: 'f' }, vrrp: { type: 'boolean', short: 'P' }, check: { type: 'boolean', short: 'C' },
-  no_bfd: { type: 'boolean', short: 'B' }, all: { type: 'boolean' }, 'log-console': { type: 'boolean', short: 'l' },
-  'log-detail': { type: 'boolean', short: 'D' }, 'log-facility': { type: 'string', short: 'S' }, 'no-syslog': { type: 'boolean', short: 'G' },
-  umask: { type: 'string', short: 'u' }, 'release-vips': { type: 'boolean', short: 'X' }, 'dont-release-vrrp': { type: 'boolean', short: 'V' },
-  'dont-release-ipvs': { type: 'boolean', short: 'I' }, 'dont-respawn': { type: 'boolean', short: 'R' }, 'dont-fork': { type: 'boolean', short: 'n' },
-  'dump-conf': { type: 'boolean', short: 'd' }, pid: { type: 'string', short: 'p' }, vrrp_pid: { type: 'string', short: 'r' },
-  genhash: { type: 'boolean', short: 'T' }, checkers_pid: { type: 'string', short: 'c' }, 'address-monitoring': { type: 'boolean', short: 'a' },
-  bfd_pid: { type: 'string', short: 'b' }, snmp: { type: 'boolean', short: 'x' }, 'snmp-agent-socket': { type: 'string', short: 'A' },
-  namespace: { type: 'string', short: 's' }, 'core-dump': { type: 'boolean', short: 'm' }, 'core-dump-pattern': { type: 'string', short: 'M' },
-  'all-config': { type: 'boolean', short: 'e' }, 'config-id': { type: 'string', short: 'i' }, signum: { type: 'string' },
-  'config-test': { type: 'boolean', short: 't' }, version: { type: 'boolean', short: 'v' }, help: { type: 'boolean', short: 'h' },
+  'use-file': { type: 'string', short: 'f' },
+  vrrp: { type: 'boolean', short: 'P' },
+  check: { type: 'boolean', short: 'C' },
+  no_bfd: { type: 'boolean', short: 'B' },
+  all: { type: 'boolean' },
+  'log-console': { type: 'boolean', short: 'l' },
+  'log-detail': { type: 'boolean', short: 'D' },
+  'log-facility': { type: 'string', short: 'S' },
+  'no-syslog': { type: 'boolean', short: 'G' },
+  umask: { type: 'string', short: 'u' },
+  'release-vips': { type: 'boolean', short: 'X' },
+  'dont-release-vrrp': { type: 'boolean', short: 'V' },
+  'dont-release-ipvs': { type: 'boolean', short: 'I' },
+  'dont-respawn': { type: 'boolean', short: 'R' },
+  'dont-fork': { type: 'boolean', short: 'n' },
+  'dump-conf': { type: 'boolean', short: 'd' },
+  pid: { type: 'string', short: 'p' },
+  vrrp_pid: { type: 'string', short: 'r' },
+  genhash: { type: 'boolean', short: 'T' },
+  checkers_pid: { type: 'string', short: 'c' },
+  'address-monitoring': { type: 'boolean', short: 'a' },
+  bfd_pid: { type: 'string', short: 'b' },
+  snmp: { type: 'boolean', short: 'x' },
+  'snmp-agent-socket': { type: 'string', short: 'A' },
+  namespace: { type: 'string', short: 's' },
+  'core-dump': { type: 'boolean', short: 'm' },
+  'core-dump-pattern': { type: 'string', short: 'M' },
+  'all-config': { type: 'boolean', short: 'e' },
+  'config-id': { type: 'string', short: 'i' },
+  signum: { type: 'string' },
+  'config-test': { type: 'boolean', short: 't' },
+  version: { type: 'boolean', short: 'v' },
+  help: { type: 'boolean', short: 'h' },
 } as const;
 
 const FACILITY = /^([0-7]|local[0-7]|user|daemon)$/;
@@ -79,7 +101,10 @@ export function parseKeepalivedArgs(argv: string[]): KeepalivedArgs {
   let configTestLog: string | undefined;
   const args = argv.map((a) => {
     const m = /^--config-test=(.+)$/.exec(a);
-    if (m) { configTestLog = m[1]; return '--config-test'; }
+    if (m) {
+      configTestLog = m[1];
+      return '--config-test';
+    }
     return a;
   });
   let v: Record<string, string | boolean | undefined>;
@@ -99,15 +124,27 @@ export function parseKeepalivedArgs(argv: string[]): KeepalivedArgs {
   }
   return {
     file: (v['use-file'] as string | undefined) ?? '/etc/keepalived/keepalived.conf',
-    subsystems: v.vrrp ? 'vrrp' : v.check ? 'check' : 'all', noBfd: !!v.no_bfd,
-    logConsole: !!v['log-console'], logDetail: !!v['log-detail'], logFacility: facility, noSyslog: !!v['no-syslog'],
-    dontFork: !!v['dont-fork'], dontRespawn: !!v['dont-respawn'],
-    dontReleaseVrrp: !!v['dont-release-vrrp'], dontReleaseIpvs: !!v['dont-release-ipvs'],
+    subsystems: v.vrrp ? 'vrrp' : v.check ? 'check' : 'all',
+    noBfd: !!v.no_bfd,
+    logConsole: !!v['log-console'],
+    logDetail: !!v['log-detail'],
+    logFacility: facility,
+    noSyslog: !!v['no-syslog'],
+    dontFork: !!v['dont-fork'],
+    dontRespawn: !!v['dont-respawn'],
+    dontReleaseVrrp: !!v['dont-release-vrrp'],
+    dontReleaseIpvs: !!v['dont-release-ipvs'],
     pidFile: (v.pid as string | undefined) ?? '/run/keepalived.pid',
     vrrpPidFile: (v.vrrp_pid as string | undefined) ?? '/run/vrrp.pid',
     checkersPidFile: (v.checkers_pid as string | undefined) ?? '/run/checkers.pid',
-    configTest: !!v['config-test'], configTestLog, configId: v['config-id'] as string | undefined,
-    dumpConf: !!v['dump-conf'], umask, version: !!v.version, help: !!v.help, signum: v.signum as string | undefined,
+    configTest: !!v['config-test'],
+    configTestLog,
+    configId: v['config-id'] as string | undefined,
+    dumpConf: !!v['dump-conf'],
+    umask,
+    version: !!v.version,
+    help: !!v.help,
+    signum: v.signum as string | undefined,
   };
 }
 

@@ -11,7 +11,7 @@ export const COMMANDS: ReadonlyArray<readonly [name: string, summary: string]> =
   ['keepalived', "keepalived's command line (-f -n -l -D -P -C -p -t --signum ...): supervisor + daemon, for keepalived units"],
   ['cleanup', 'remove what a dead daemon left in this network namespace (rules, VIPs): for ExecStopPost'],
   ['reload', 'make the running daemon re-read its configuration (like SIGHUP)'],
-  ['status', 'show the running daemon\'s state'],
+  ['status', "show the running daemon's state"],
   ['check-config', 'validate a keepalived.conf (like keepalived -t, stricter)'],
   ['director', 'run the data plane alone from ipvsadm-save rules (no VRRP, no health checks)'],
   ['replay', 'run the forwarding pipeline over a pcap: rules + pcap in, pcap + report out'],

@@ -53,7 +53,10 @@ async function runCommand(c: IpvsCommand, client: ControlClient, io: UlvsadmIo, 
       await client.call('apply', { op: c });
       return 0;
     } catch (e) {
-      if (e instanceof ApiCallError && e.apiCode === 'ipvs') { io.stderr(e.message + '\n'); return 255; }
+      if (e instanceof ApiCallError && e.apiCode === 'ipvs') {
+        io.stderr(e.message + '\n');
+        return 255;
+      }
       throw e;
     }
   }
@@ -67,7 +70,10 @@ async function runCommand(c: IpvsCommand, client: ControlClient, io: UlvsadmIo, 
       const l = await client.call<IpvsListing>('list');
       if (c.key) {
         const se = l.services.find((s) => sameServiceKey(s.spec.key, c.key!));
-        if (!se) { io.stderr('No such service\n'); return 1; }
+        if (!se) {
+          io.stderr('No such service\n');
+          return 1;
+        }
         io.stdout(listServiceText(se, f));
       } else if (f.timeout) io.stdout(listTimeoutText(l));
       else if (f.daemon) io.stdout(listDaemonText(l));
@@ -83,7 +89,10 @@ async function runCommand(c: IpvsCommand, client: ControlClient, io: UlvsadmIo, 
         await client.call(c.kind === 'start-daemon' ? 'sync-start' : 'sync-stop', { state: c.state, options: c.options });
         return 0;
       } catch (e) {
-        if (e instanceof ApiCallError && e.apiCode === 'ipvs') { io.stderr(e.message + '\n'); return 255; }
+        if (e instanceof ApiCallError && e.apiCode === 'ipvs') {
+          io.stderr(e.message + '\n');
+          return 255;
+        }
         throw e;
       }
     case 'restore':
@@ -109,7 +118,10 @@ async function restore(client: ControlClient, io: UlvsadmIo): Promise<number> {
     batch = [];
     for (const r of results) {
       if (r.ok) result = 0;
-      else { io.stderr(r.message + '\n'); result = 255; }
+      else {
+        io.stderr(r.message + '\n');
+        result = 255;
+      }
     }
   };
   for (const raw of (await io.readStdin()).split('\n')) {
@@ -144,11 +156,20 @@ export async function main(argv: string[], ioIn: Partial<UlvsadmIo> = {}): Promi
   try {
     cmd = parseIpvsadmArgs(argv, PROG);
   } catch (e) {
-    if (e instanceof IpvsadmError) { io.stderr(errorText(e)); return e.exitCode; }
+    if (e instanceof IpvsadmError) {
+      io.stderr(errorText(e));
+      return e.exitCode;
+    }
     throw e;
   }
-  if (cmd.kind === 'help') { io.stdout(usageText(PROG)); return 0; }
-  if (cmd.kind === 'version') { io.stdout(VERSION_LINE); return 0; }
+  if (cmd.kind === 'help') {
+    io.stdout(usageText(PROG));
+    return 0;
+  }
+  if (cmd.kind === 'version') {
+    io.stdout(VERSION_LINE);
+    return 0;
+  }
   let client: ControlClient;
   try {
     client = await ControlClient.connect(io.socketPath);
@@ -162,8 +183,14 @@ export async function main(argv: string[], ioIn: Partial<UlvsadmIo> = {}): Promi
   try {
     return await runCommand(cmd, client, io, false);
   } catch (e) {
-    if (e instanceof IpvsadmError) { io.stderr(errorText(e)); return e.exitCode; }
-    if (e instanceof ApiCallError || e instanceof ApiConnectError) { io.stderr(`${e.message}\n`); return 1; }
+    if (e instanceof IpvsadmError) {
+      io.stderr(errorText(e));
+      return e.exitCode;
+    }
+    if (e instanceof ApiCallError || e instanceof ApiConnectError) {
+      io.stderr(`${e.message}\n`);
+      return 1;
+    }
     throw e;
   } finally {
     client.close();

@@ -18,26 +18,69 @@ export function buildBfdInstances(raws: readonly RawBlock[], sink: DiagnosticSin
   const out: BfdInstanceSpec[] = [];
   for (const r of raws) {
     const name = r.args[0];
-    if (!name) { sink.error(r.pos, 'missing-name', 'bfd_instance needs a name: bfd_instance NAME { neighbor_ip ADDRESS }; the block is skipped.'); continue; }
-    if (name.length > 31) { sink.error(r.pos, 'bad-value', `bfd_instance name '${name}' is longer than 31 characters (keepalived's limit); shorten it.`); continue; }
-    if (out.some((b) => b.name === name)) { sink.error(r.pos, 'duplicate-name', `bfd_instance ${name} is defined twice; rename one.`); continue; }
+    if (!name) {
+      sink.error(r.pos, 'missing-name', 'bfd_instance needs a name: bfd_instance NAME { neighbor_ip ADDRESS }; the block is skipped.');
+      continue;
+    }
+    if (name.length > 31) {
+      sink.error(r.pos, 'bad-value', `bfd_instance name '${name}' is longer than 31 characters (keepalived's limit); shorten it.`);
+      continue;
+    }
+    if (out.some((b) => b.name === name)) {
+      sink.error(r.pos, 'duplicate-name', `bfd_instance ${name} is defined twice; rename one.`);
+      continue;
+    }
     const neighborIp = get<string>(r, 'neighborIp');
-    if (!neighborIp) { sink.error(r.pos, 'missing-value', `bfd_instance ${name} has no neighbor_ip; keepalived drops the block — add 'neighbor_ip ADDRESS'.`); continue; }
+    if (!neighborIp) {
+      sink.error(r.pos, 'missing-value', `bfd_instance ${name} has no neighbor_ip; keepalived drops the block — add 'neighbor_ip ADDRESS'.`);
+      continue;
+    }
     const v6 = isIPv6(neighborIp);
     const sourceIp = get<string>(r, 'sourceIp');
-    if (sourceIp && isIPv6(sourceIp) !== v6) { sink.error(at(r, 'sourceIp'), 'bad-value', `bfd_instance ${name}: source_ip ${sourceIp} is not of neighbor_ip ${neighborIp}'s address family; use a source address of the same family.`); continue; }
+    if (sourceIp && isIPv6(sourceIp) !== v6) {
+      sink.error(
+        at(r, 'sourceIp'),
+        'bad-value',
+        `bfd_instance ${name}: source_ip ${sourceIp} is not of neighbor_ip ${neighborIp}'s address family; use a source address of the same family.`,
+      );
+      continue;
+    }
     const multihop = get<boolean>(r, 'multihop') ?? false;
-    if (r.fields.multihop !== undefined) sink.note(at(r, 'multihop'), 'later-keepalived', `'multihop' is keepalived 2.3's (RFC 5883, UDP 4784); keepalived 2.2.7 ignores it as an unknown keyword and stays on 3784 — ulvs runs it as 2.3 does.`);
+    if (r.fields.multihop !== undefined)
+      sink.note(
+        at(r, 'multihop'),
+        'later-keepalived',
+        `'multihop' is keepalived 2.3's (RFC 5883, UDP 4784); keepalived 2.2.7 ignores it as an unknown keyword and stays on 3784 — ulvs runs it as 2.3 does.`,
+      );
     const dup = out.find((b) => b.neighborIp === neighborIp && b.multihop === multihop && b.sourceIp === sourceIp);
-    if (dup) { sink.error(r.pos, 'duplicate-value', `bfd_instance ${name} has the same neighbor_ip ${neighborIp} as bfd_instance ${dup.name}; keepalived refuses two sessions to one neighbour — remove one.`); continue; }
+    if (dup) {
+      sink.error(
+        r.pos,
+        'duplicate-value',
+        `bfd_instance ${name} has the same neighbor_ip ${neighborIp} as bfd_instance ${dup.name}; keepalived refuses two sessions to one neighbour — remove one.`,
+      );
+      continue;
+    }
     const ttl = get<number>(r, 'ttl') ?? (v6 ? 64 : 255);
     let maxHops = get<number>(r, 'maxHops') ?? 0;
     if (maxHops === -1) maxHops = 255;
-    else if (maxHops > ttl) { sink.warn(at(r, 'maxHops'), 'bad-value', `bfd_instance ${name}: max_hops ${maxHops} exceeds ttl ${ttl}; set to ${ttl}, as keepalived does.`); maxHops = ttl; }
+    else if (maxHops > ttl) {
+      sink.warn(at(r, 'maxHops'), 'bad-value', `bfd_instance ${name}: max_hops ${maxHops} exceeds ttl ${ttl}; set to ${ttl}, as keepalived does.`);
+      maxHops = ttl;
+    }
     const spec: BfdInstanceSpec = {
-      name, neighborIp, minRxMs: get<number>(r, 'minRxMs') ?? 10, minTxMs: get<number>(r, 'minTxMs') ?? 10,
-      idleTxMs: get<number>(r, 'idleTxMs') ?? 1000, multiplier: get<number>(r, 'multiplier') ?? 5,
-      passive: get<boolean>(r, 'passive') ?? false, ttl, maxHops, multihop, weight: get<number>(r, 'weight') ?? 0, source: posString(r.pos),
+      name,
+      neighborIp,
+      minRxMs: get<number>(r, 'minRxMs') ?? 10,
+      minTxMs: get<number>(r, 'minTxMs') ?? 10,
+      idleTxMs: get<number>(r, 'idleTxMs') ?? 1000,
+      multiplier: get<number>(r, 'multiplier') ?? 5,
+      passive: get<boolean>(r, 'passive') ?? false,
+      ttl,
+      maxHops,
+      multihop,
+      weight: get<number>(r, 'weight') ?? 0,
+      source: posString(r.pos),
     };
     if (sourceIp) spec.sourceIp = sourceIp;
     out.push(spec);
@@ -50,21 +93,40 @@ export function buildBfdInstances(raws: readonly RawBlock[], sink: DiagnosticSin
  * track_file blocks (taking the block's file, and its weight unless the checker sets one); a checker
  * naming an unknown block is dropped with a warning, as keepalived's config error drops it.
  */
-export function resolveEventCheckers(health: readonly HealthServiceSpec[], bfd: readonly BfdInstanceSpec[], files: readonly VrrpTrackFileSpec[], sink: DiagnosticSink): void {
+export function resolveEventCheckers(
+  health: readonly HealthServiceSpec[],
+  bfd: readonly BfdInstanceSpec[],
+  files: readonly VrrpTrackFileSpec[],
+  sink: DiagnosticSink,
+): void {
   for (const rs of health.flatMap((h) => h.realServers)) {
     rs.checkers = rs.checkers.filter((c) => {
       const pos = posOf(c.where);
       if (c.type === 'BFD_CHECK') {
         if (bfd.some((b) => b.name === c.name)) return true;
-        sink.warn(pos, 'unknown-tracker', `BFD_CHECK names bfd_instance '${c.name}', which is not defined; keepalived drops the checker, as ulvs does — define it or fix the name.`);
+        sink.warn(
+          pos,
+          'unknown-tracker',
+          `BFD_CHECK names bfd_instance '${c.name}', which is not defined; keepalived drops the checker, as ulvs does — define it or fix the name.`,
+        );
         return false;
       }
       if (c.type === 'FILE_CHECK') {
         const f = files.find((x) => x.name === c.trackFile);
-        if (!f) { sink.warn(pos, 'unknown-tracker', `FILE_CHECK names track_file '${c.trackFile}', which is not defined; keepalived drops the checker, as ulvs does — define it or fix the name.`); return false; }
+        if (!f) {
+          sink.warn(
+            pos,
+            'unknown-tracker',
+            `FILE_CHECK names track_file '${c.trackFile}', which is not defined; keepalived drops the checker, as ulvs does — define it or fix the name.`,
+          );
+          return false;
+        }
         c.path = f.path;
         if (f.init) c.init = f.init;
-        if (c.weight === undefined) { c.weight = f.weight; c.reverse = !!f.reverse; }
+        if (c.weight === undefined) {
+          c.weight = f.weight;
+          c.reverse = !!f.reverse;
+        }
       }
       return true;
     });

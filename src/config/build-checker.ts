@@ -17,8 +17,21 @@ export function copy(out: Record<string, unknown>, raw: RawBlock, fields: readon
   }
 }
 
-const COMMON_FIELDS = ['connectIp', 'connectPort', 'bindTo', 'bindPort', 'bindIf', 'fwmark', 'connectTimeoutMs', 'retry',
-  'delayBeforeRetryMs', 'delayLoopMs', 'warmupMs', 'alpha', 'logAllFailures'] as const;
+const COMMON_FIELDS = [
+  'connectIp',
+  'connectPort',
+  'bindTo',
+  'bindPort',
+  'bindIf',
+  'fwmark',
+  'connectTimeoutMs',
+  'retry',
+  'delayBeforeRetryMs',
+  'delayLoopMs',
+  'warmupMs',
+  'alpha',
+  'logAllFailures',
+] as const;
 
 function hexBytes(s: string): Uint8Array {
   const out = new Uint8Array(s.length / 2);
@@ -36,18 +49,27 @@ export function buildChecker(raw: RawBlock, rsPort: number, sink: DiagnosticSink
     const urls: UrlSpec[] = [];
     for (const u of get<RawBlock[]>(raw, 'urls') ?? []) {
       const path = get<string>(u, 'path');
-      if (!path) { sink.error(u.pos, 'missing-path', `url block of ${type} has no 'path'; keepalived drops it — add 'path /'.`); continue; }
+      if (!path) {
+        sink.error(u.pos, 'missing-path', `url block of ${type} has no 'path'; keepalived drops it — add 'path /'.`);
+        continue;
+      }
       const url: UrlSpec = { path };
       const codes = get<Array<[number, number]>>(u, 'statusCodes');
       if (codes) url.statusCodes = codes.map(([lo, hi]) => ({ lo, hi }));
       const digest = get<string>(u, 'digest');
       if (digest !== undefined) {
-        if (!/^[0-9a-fA-F]{32}$/.test(digest)) sink.error(at(u, 'digest'), 'bad-value', `digest '${digest}' is not 32 hex digits (an MD5 sum; genhash prints it).`);
+        if (!/^[0-9a-fA-F]{32}$/.test(digest))
+          sink.error(at(u, 'digest'), 'bad-value', `digest '${digest}' is not 32 hex digits (an MD5 sum; genhash prints it).`);
         else url.digest = digest.toLowerCase();
       }
       const vh = get<string>(u, 'virtualhost');
       if (vh !== undefined) url.virtualhost = vh;
-      if (get<string>(u, 'regex') !== undefined) sink.warn(at(u, 'regex'), 'not-implemented', "'regex' is accepted but has no effect in ulvs: response bodies are not matched against it (use 'digest', or a MISC_CHECK with curl | grep).");
+      if (get<string>(u, 'regex') !== undefined)
+        sink.warn(
+          at(u, 'regex'),
+          'not-implemented',
+          "'regex' is accepted but has no effect in ulvs: response bodies are not matched against it (use 'digest', or a MISC_CHECK with curl | grep).",
+        );
       urls.push(url);
     }
     if (urls.length === 0) sink.error(raw.pos, 'missing-url', `${type} needs at least one url { path ... } block; without one it checks nothing.`);
@@ -55,11 +77,17 @@ export function buildChecker(raw: RawBlock, rsPort: number, sink: DiagnosticSink
     common.urls = urls;
   } else if (type === 'MISC_CHECK') {
     const script = get<ScriptValue>(raw, 'miscPath');
-    if (!script) { sink.error(raw.pos, 'missing-script', "MISC_CHECK needs 'misc_path \"/path/to/check args\"'; the checker is skipped."); return undefined; }
+    if (!script) {
+      sink.error(raw.pos, 'missing-script', 'MISC_CHECK needs \'misc_path "/path/to/check args"\'; the checker is skipped.');
+      return undefined;
+    }
     uses.push({ script, keyword: 'misc_path' });
     const misc = scriptSpec(script)!;
     const user = get<string[]>(raw, 'user');
-    if (user?.length) { misc.user = user[0]!; if (user[1]) misc.group = user[1]; }
+    if (user?.length) {
+      misc.user = user[0]!;
+      if (user[1]) misc.group = user[1];
+    }
     common.misc = misc;
     copy(common, raw, ['miscTimeoutMs', 'miscDynamic']);
   } else if (type === 'SMTP_CHECK') {
@@ -79,7 +107,8 @@ export function buildChecker(raw: RawBlock, rsPort: number, sink: DiagnosticSink
     if (reply !== undefined) {
       common.requireReply = true;
       if (reply !== '') {
-        if (!/^([0-9a-fA-FxX]{2})+$/.test(reply)) sink.error(at(raw, 'requireReply'), 'bad-value', `require_reply '${reply}' is not an even number of hex digits (X = any nibble).`);
+        if (!/^([0-9a-fA-FxX]{2})+$/.test(reply))
+          sink.error(at(raw, 'requireReply'), 'bad-value', `require_reply '${reply}' is not an even number of hex digits (X = any nibble).`);
         else common.requireReplyPattern = reply;
       }
     }
@@ -103,7 +132,13 @@ function eventChecker(raw: RawBlock, common: Record<string, unknown>, sink: Diag
   const bfd = raw.table === 'BFD_CHECK';
   const name = get<string>(raw, bfd ? 'bfdName' : 'trackFile');
   if (!name) {
-    sink.warn(raw.pos, 'missing-name', bfd ? "BFD_CHECK has no 'name'; keepalived skips it, as ulvs does — add 'name BFD_INSTANCE'." : "FILE_CHECK has no track_file specified; keepalived ignores it, as ulvs does — add 'track_file NAME'.");
+    sink.warn(
+      raw.pos,
+      'missing-name',
+      bfd
+        ? "BFD_CHECK has no 'name'; keepalived skips it, as ulvs does — add 'name BFD_INSTANCE'."
+        : "FILE_CHECK has no track_file specified; keepalived ignores it, as ulvs does — add 'track_file NAME'.",
+    );
     return undefined;
   }
   Object.assign(common, { delayLoopMs: bfd ? 500 : 1000, retry: 0, delayBeforeRetryMs: 0, warmupMs: 0 });
@@ -111,7 +146,10 @@ function eventChecker(raw: RawBlock, common: Record<string, unknown>, sink: Diag
   else {
     common.trackFile = name;
     const w = get<{ weight: number; reverse: boolean }>(raw, 'fileWeight');
-    if (w) { common.weight = w.weight; common.reverse = w.reverse; }
+    if (w) {
+      common.weight = w.weight;
+      common.reverse = w.reverse;
+    }
   }
   return common as unknown as CheckerSpec;
 }
@@ -147,4 +185,3 @@ export function scriptSpec(s: ScriptValue | undefined): ScriptSpec | undefined {
   if (s.group) out.group = s.group;
   return out;
 }
-

@@ -27,13 +27,19 @@ export function buildGroups(raws: NamedLines[], sink: DiagnosticSink): VirtualSe
   const out: VirtualServerGroupConfig[] = [];
   for (const g of raws) {
     const name = g.args[0];
-    if (!name) { sink.error(g.pos, 'missing-name', 'virtual_server_group needs a name; the block is skipped.'); continue; }
+    if (!name) {
+      sink.error(g.pos, 'missing-name', 'virtual_server_group needs a name; the block is skipped.');
+      continue;
+    }
     const entries: VirtualServerGroupEntry[] = [];
     for (const l of g.lines) {
       const [first, second, ...rest] = l.words;
       if (first === 'fwmark') {
         const mark = parseInteger(second);
-        if (mark === undefined || mark < 1 || mark > 0xffffffff) { sink.error(l, 'bad-value', `fwmark '${second ?? ''}' is not a number in 1..4294967295.`); continue; }
+        if (mark === undefined || mark < 1 || mark > 0xffffffff) {
+          sink.error(l, 'bad-value', `fwmark '${second ?? ''}' is not a number in 1..4294967295.`);
+          continue;
+        }
         const fam = rest[0] === 'inet6' ? 6 : rest[0] === 'inet' ? 4 : undefined;
         entries.push(fam ? { kind: 'fwmark', fwmark: mark, family: fam } : { kind: 'fwmark', fwmark: mark });
         continue;
@@ -41,10 +47,14 @@ export function buildGroups(raws: NamedLines[], sink: DiagnosticSink): VirtualSe
       const port = second === undefined ? 0 : parsePort(second, sink, l, 'group member');
       if (port === undefined) continue;
       const e = parseRange(first!);
-      if (!e) { sink.error(l, 'bad-address', `'${first}' is not an address, a range (10.0.0.1-10) or a CIDR block (10.0.0.0/29).`); continue; }
+      if (!e) {
+        sink.error(l, 'bad-address', `'${first}' is not an address, a range (10.0.0.1-10) or a CIDR block (10.0.0.0/29).`);
+        continue;
+      }
       entries.push({ kind: 'addr', ...e, port });
     }
-    if (entries.length === 0) sink.error(g.pos, 'empty-group', `virtual_server_group ${name} has no entries; keepalived drops it, and every virtual_server using it.`);
+    if (entries.length === 0)
+      sink.error(g.pos, 'empty-group', `virtual_server_group ${name} has no entries; keepalived drops it, and every virtual_server using it.`);
     out.push({ name, entries, source: posString(g.pos) });
   }
   return out;
@@ -82,7 +92,7 @@ function parseRange(s: string): { family: Family; first: string; last: string } 
 
 /** The eight 16-bit groups of a canonical IPv6 address. */
 export function expandV6(a: string): number[] {
-  const [head, tail] = a.includes('::') ? a.split('::') as [string, string] : [a, undefined];
+  const [head, tail] = a.includes('::') ? (a.split('::') as [string, string]) : [a, undefined];
   const h = head ? head.split(':') : [];
   const t = tail ? tail.split(':') : [];
   const mid = tail === undefined ? [] : Array<string>(8 - h.length - t.length).fill('0');
@@ -94,13 +104,22 @@ export function expandGroup(g: VirtualServerGroupConfig, protocol: Protocol): { 
   const keys: ServiceKey[] = [];
   for (const e of g.entries) {
     if (keys.length >= MAX_GROUP_SERVICES) return { keys, truncated: true };
-    if (e.kind === 'fwmark') { keys.push({ kind: 'fwmark', fwmark: e.fwmark, family: e.family ?? 4 }); continue; }
+    if (e.kind === 'fwmark') {
+      keys.push({ kind: 'fwmark', fwmark: e.fwmark, family: e.family ?? 4 });
+      continue;
+    }
     if (e.family === 6) {
       const first = expandV6(e.first);
       const last = expandV6(e.last)[7]!;
       for (let n = first[7]!; n <= last; n++) {
         if (keys.length >= MAX_GROUP_SERVICES) return { keys, truncated: true };
-        keys.push({ kind: 'addr', protocol, family: 6, address: canonicalIp([...first.slice(0, 7), n].map((x) => x.toString(16)).join(':'))!.address, port: e.port });
+        keys.push({
+          kind: 'addr',
+          protocol,
+          family: 6,
+          address: canonicalIp([...first.slice(0, 7), n].map((x) => x.toString(16)).join(':'))!.address,
+          port: e.port,
+        });
       }
       continue;
     }

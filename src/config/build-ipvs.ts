@@ -21,7 +21,10 @@ const DEFAULT_PERSISTENCE_S = 360;
 
 function serverAddr(words: string[], pos: Pos, sink: DiagnosticSink, what: string): { address: string; family: Family; port: number } | undefined {
   const ip = canonicalIp(words[0] ?? '');
-  if (!ip) { sink.error(pos, 'bad-address', `${what} address '${words[0] ?? ''}' is not an IPv4 or IPv6 address.`); return undefined; }
+  if (!ip) {
+    sink.error(pos, 'bad-address', `${what} address '${words[0] ?? ''}' is not an IPv4 or IPv6 address.`);
+    return undefined;
+  }
   const port = words[1] === undefined ? 0 : parsePort(words[1], sink, pos, what);
   if (port === undefined) return undefined;
   if (words.length > 2) sink.warn(pos, 'extra-words', `${what}: '${words.slice(2).join(' ')}' after the port is ignored.`);
@@ -56,28 +59,62 @@ function parseHead(raw: RawBlock, groups: VirtualServerGroupConfig[], protocol: 
   const explicitFamily: Family | undefined = fam === 'inet6' ? 6 : fam === 'inet' ? 4 : undefined;
   if (a[0] === 'fwmark') {
     const mark = parseInteger(a[1]);
-    if (mark === undefined || mark < 1 || mark > 0xffffffff) { sink.error(raw.pos, 'bad-value', `virtual_server fwmark '${a[1] ?? ''}' is not a number in 1..4294967295; the virtual_server is skipped.`); return undefined; }
-    return { keys: [{ kind: 'fwmark', fwmark: mark, family: explicitFamily ?? 4 }], family: explicitFamily, id: `FWM ${mark}`, addressBased: false, hasFwmark: true };
+    if (mark === undefined || mark < 1 || mark > 0xffffffff) {
+      sink.error(raw.pos, 'bad-value', `virtual_server fwmark '${a[1] ?? ''}' is not a number in 1..4294967295; the virtual_server is skipped.`);
+      return undefined;
+    }
+    return {
+      keys: [{ kind: 'fwmark', fwmark: mark, family: explicitFamily ?? 4 }],
+      family: explicitFamily,
+      id: `FWM ${mark}`,
+      addressBased: false,
+      hasFwmark: true,
+    };
   }
   if (a[0] === 'group') {
     const g = groups.find((x) => x.name === a[1]);
-    if (!g) { sink.error(raw.pos, 'unknown-group', `virtual_server group '${a[1] ?? ''}' names no virtual_server_group; define it or fix the name.`); return undefined; }
+    if (!g) {
+      sink.error(raw.pos, 'unknown-group', `virtual_server group '${a[1] ?? ''}' names no virtual_server_group; define it or fix the name.`);
+      return undefined;
+    }
     const { keys, truncated } = expandGroup(g, protocol);
-    if (truncated) sink.error(raw.pos, 'group-too-large', `virtual_server_group ${g.name} expands to more than ${MAX_GROUP_SERVICES} services; only the first ${MAX_GROUP_SERVICES} are used — use a fwmark for large ranges.`);
+    if (truncated)
+      sink.error(
+        raw.pos,
+        'group-too-large',
+        `virtual_server_group ${g.name} expands to more than ${MAX_GROUP_SERVICES} services; only the first ${MAX_GROUP_SERVICES} are used — use a fwmark for large ranges.`,
+      );
     const addr = keys.find((k) => k.kind === 'addr');
-    return { keys, family: addr?.family ?? explicitFamily, id: `group ${g.name}`, addressBased: addr !== undefined, hasFwmark: keys.some((k) => k.kind === 'fwmark'), group: g };
+    return {
+      keys,
+      family: addr?.family ?? explicitFamily,
+      id: `group ${g.name}`,
+      addressBased: addr !== undefined,
+      hasFwmark: keys.some((k) => k.kind === 'fwmark'),
+      group: g,
+    };
   }
   const ip = serverAddr(a, raw.pos, sink, 'virtual_server');
   if (!ip) return undefined;
   const id = `${protocol.toUpperCase()} ${ip.family === 6 ? `[${ip.address}]` : ip.address}:${ip.port}`;
-  return { keys: [{ kind: 'addr', protocol, family: ip.family, address: ip.address, port: ip.port }], family: ip.family, id, addressBased: true, hasFwmark: false };
+  return {
+    keys: [{ kind: 'addr', protocol, family: ip.family, address: ip.address, port: ip.port }],
+    family: ip.family,
+    id,
+    addressBased: true,
+    hasFwmark: false,
+  };
 }
 
 /** `persistence_engine NAME`: kept in the rules (ipvsadm --pe shows it); SIP Call-ID persistence is not run, so it warns. */
 function persistenceEngine(raw: RawBlock, sink: DiagnosticSink): string {
   const pe = get<string>(raw, 'persistenceEngine');
   if (pe === undefined) return '';
-  sink.warn(at(raw, 'persistenceEngine'), 'not-implemented', `'persistence_engine ${pe}' has no effect in ulvs: connections are not kept together by SIP Call-ID; ${get<number>(raw, 'persistenceTimeoutS') !== undefined ? 'persistence_timeout still keeps a client on one real server' : "add 'persistence_timeout' to keep a client on one real server"}.`);
+  sink.warn(
+    at(raw, 'persistenceEngine'),
+    'not-implemented',
+    `'persistence_engine ${pe}' has no effect in ulvs: connections are not kept together by SIP Call-ID; ${get<number>(raw, 'persistenceTimeoutS') !== undefined ? 'persistence_timeout still keeps a client on one real server' : "add 'persistence_timeout' to keep a client on one real server"}.`,
+  );
   return pe;
 }
 
@@ -89,8 +126,14 @@ export function buildVirtualServer(raw: RawBlock, groups: VirtualServerGroupConf
   const protocol = (protoWord?.toLowerCase() ?? 'udp') as Protocol;
   const head = parseHead(raw, groups, protocol, sink);
   if (!head) return undefined;
-  if (head.addressBased && !protoWord) sink.error(raw.pos, 'no-protocol', `${name} has no 'protocol'; keepalived then uses UDP and reports it — add 'protocol TCP' (or UDP, SCTP).`);
-  if (!head.addressBased && protoWord) sink.warn(at(raw, 'protocol'), 'protocol-fwmark', `'protocol' has no effect on a firewall-mark service (keepalived warns too: "protocol specified for fwmark - protocol will be ignored"); remove it.`);
+  if (head.addressBased && !protoWord)
+    sink.error(raw.pos, 'no-protocol', `${name} has no 'protocol'; keepalived then uses UDP and reports it — add 'protocol TCP' (or UDP, SCTP).`);
+  if (!head.addressBased && protoWord)
+    sink.warn(
+      at(raw, 'protocol'),
+      'protocol-fwmark',
+      `'protocol' has no effect on a firewall-mark service (keepalived warns too: "protocol specified for fwmark - protocol will be ignored"); remove it.`,
+    );
 
   const vsForward = get<ForwardingValue>(raw, 'forwarding');
   const rs = buildRealServers(raw, head, vsForward, sink, uses);
@@ -107,10 +150,19 @@ export function buildVirtualServer(raw: RawBlock, groups: VirtualServerGroupConf
   const o = serviceOptions(raw, name, head, keys, family, protocol, sink);
   const health = buildHealthSpec(raw, head, keys, dests, healthRs, sink, uses);
   if (addSorryServer(raw, head, keys, family, vsForward, health, healthRs, sink)) missingForward = true;
-  if (missingForward) sink.error(raw.pos, 'no-forwarding', `${name} has no 'lvs_method' (lb_kind) for some servers; keepalived uses NAT and reports it — add e.g. 'lvs_method DR'.`);
+  if (missingForward)
+    sink.error(
+      raw.pos,
+      'no-forwarding',
+      `${name} has no 'lvs_method' (lb_kind) for some servers; keepalived uses NAT and reports it — add e.g. 'lvs_method DR'.`,
+    );
 
   const services: VirtualServiceSpec[] = keys.map((key) => ({
-    key, scheduler: o.scheduler, schedFlags: [...o.schedFlags], persistenceTimeoutS: o.persistenceTimeoutS, netmask: o.netmask,
+    key,
+    scheduler: o.scheduler,
+    schedFlags: [...o.schedFlags],
+    persistenceTimeoutS: o.persistenceTimeoutS,
+    netmask: o.netmask,
     onePacket: o.onePacket && (key.kind === 'fwmark' || key.protocol === 'udp'),
     persistenceEngine: persistenceEngine(raw, sink),
     realServers: dests.map((d) => ({ ...d, port: destPort(d, key) })),
@@ -119,8 +171,13 @@ export function buildVirtualServer(raw: RawBlock, groups: VirtualServerGroupConf
 }
 
 /** The real_server blocks of one virtual_server: IPVS dests, their health specs, the family they settle and whether any lacks a forwarding method. */
-function buildRealServers(raw: RawBlock, head: Head, vsForward: ForwardingValue | undefined, sink: DiagnosticSink, uses: ScriptUse[]):
-  { dests: RealServerSpec[]; healthRs: HealthRealServerSpec[]; family: Family | undefined; missingForward: boolean } {
+function buildRealServers(
+  raw: RawBlock,
+  head: Head,
+  vsForward: ForwardingValue | undefined,
+  sink: DiagnosticSink,
+  uses: ScriptUse[],
+): { dests: RealServerSpec[]; healthRs: HealthRealServerSpec[]; family: Family | undefined; missingForward: boolean } {
   let family = head.family;
   const vsWeight = get<number>(raw, 'weight') ?? 1;
   const dests: RealServerSpec[] = [];
@@ -133,23 +190,39 @@ function buildRealServers(raw: RawBlock, head: Head, vsForward: ForwardingValue 
     const fwd = get<ForwardingValue>(r, 'forwarding') ?? vsForward ?? { forward: 'nat' as const };
     if (!get<ForwardingValue>(r, 'forwarding') && !vsForward) missingForward = true;
     if (fwd.forward !== 'tun' && family !== undefined && addr.family !== family) {
-      sink.error(r.pos, 'family-mismatch', `real_server ${addr.address} is IPv${addr.family} but the virtual server is IPv${family}; keepalived skips it — use one family (or TUN).`);
+      sink.error(
+        r.pos,
+        'family-mismatch',
+        `real_server ${addr.address} is IPv${addr.family} but the virtual server is IPv${family}; keepalived skips it — use one family (or TUN).`,
+      );
       continue;
     }
     if (fwd.forward !== 'tun') family ??= addr.family;
     const id = `${addr.address}|${addr.port}`;
     const dup = seen.get(id);
-    if (dup) { sink.error(r.pos, 'duplicate-real-server', `real_server ${addr.address} port ${addr.port} is listed twice in this virtual_server (first at line ${dup.line}); keepalived removes the second — remove it.`); continue; }
+    if (dup) {
+      sink.error(
+        r.pos,
+        'duplicate-real-server',
+        `real_server ${addr.address} port ${addr.port} is listed twice in this virtual_server (first at line ${dup.line}); keepalived removes the second — remove it.`,
+      );
+      continue;
+    }
     seen.set(id, r.pos);
     const weight = get<number>(r, 'weight') ?? vsWeight;
     const spec: RealServerSpec = {
-      address: addr.address, port: addr.port, forward: fwd.forward, weight,
-      upperThreshold: get<number>(r, 'upperThreshold') ?? 0, lowerThreshold: get<number>(r, 'lowerThreshold') ?? 0,
+      address: addr.address,
+      port: addr.port,
+      forward: fwd.forward,
+      weight,
+      upperThreshold: get<number>(r, 'upperThreshold') ?? 0,
+      lowerThreshold: get<number>(r, 'lowerThreshold') ?? 0,
     };
     if (fwd.tunType) spec.tunType = fwd.tunType;
     if (fwd.tunPort !== undefined) spec.tunPort = fwd.tunPort;
     if (fwd.tunCsum) spec.tunCsum = fwd.tunCsum;
-    if (spec.upperThreshold > 0 && spec.lowerThreshold > spec.upperThreshold) sink.error(at(r, 'lowerThreshold'), 'bad-value', `lthreshold ${spec.lowerThreshold} is above uthreshold ${spec.upperThreshold}; lower it.`);
+    if (spec.upperThreshold > 0 && spec.lowerThreshold > spec.upperThreshold)
+      sink.error(at(r, 'lowerThreshold'), 'bad-value', `lthreshold ${spec.lowerThreshold} is above uthreshold ${spec.upperThreshold}; lower it.`);
     checkPorts(spec, head, r.pos, 'real server', sink);
     if (!head.group && head.keys[0]) spec.port = destPort(spec, head.keys[0]);
     dests.push(spec);
@@ -157,17 +230,36 @@ function buildRealServers(raw: RawBlock, head: Head, vsForward: ForwardingValue 
     const checkers: CheckerSpec[] = [];
     for (const c of get<RawBlock[]>(r, 'checkers') ?? []) checkers.push(...buildCheckers(c, spec.port, sink, uses));
     const hr: HealthRealServerSpec = { address: spec.address, port: spec.port, weight, checkers, where: posString(r.pos) };
-    copy(hr as unknown as Record<string, unknown>, r, ['inhibitOnFailure', 'alpha', 'retry', 'delayBeforeRetryMs', 'delayLoopMs', 'warmupMs', 'connectTimeoutMs', 'virtualhost', 'smtpAlert']);
-    const up = scriptSpec(get<ScriptValue>(r, 'notifyUp')); if (up) hr.notifyUp = up;
-    const down = scriptSpec(get<ScriptValue>(r, 'notifyDown')); if (down) hr.notifyDown = down;
+    copy(hr as unknown as Record<string, unknown>, r, [
+      'inhibitOnFailure',
+      'alpha',
+      'retry',
+      'delayBeforeRetryMs',
+      'delayLoopMs',
+      'warmupMs',
+      'connectTimeoutMs',
+      'virtualhost',
+      'smtpAlert',
+    ]);
+    const up = scriptSpec(get<ScriptValue>(r, 'notifyUp'));
+    if (up) hr.notifyUp = up;
+    const down = scriptSpec(get<ScriptValue>(r, 'notifyDown'));
+    if (down) hr.notifyDown = down;
     healthRs.push(hr);
   }
   return { dests, healthRs, family, missingForward };
 }
 
 /** Scheduler, its flags, persistence (timeout, granularity) and one-packet scheduling of a virtual_server. */
-function serviceOptions(raw: RawBlock, name: string, head: Head, keys: ServiceKey[], family: Family, protocol: Protocol, sink: DiagnosticSink):
-  { scheduler: string; schedFlags: string[]; persistenceTimeoutS: number; netmask: string; onePacket: boolean } {
+function serviceOptions(
+  raw: RawBlock,
+  name: string,
+  head: Head,
+  keys: ServiceKey[],
+  family: Family,
+  protocol: Protocol,
+  sink: DiagnosticSink,
+): { scheduler: string; schedFlags: string[]; persistenceTimeoutS: number; netmask: string; onePacket: boolean } {
   let scheduler = get<string>(raw, 'scheduler');
   if (!scheduler) {
     sink.error(raw.pos, 'no-scheduler', `${name} has no 'lvs_sched' (lb_algo); keepalived uses wlc and reports it — add e.g. 'lvs_sched wlc'.`);
@@ -175,25 +267,39 @@ function serviceOptions(raw: RawBlock, name: string, head: Head, keys: ServiceKe
   }
   let persistenceTimeoutS = get<number>(raw, 'persistenceTimeoutS') ?? (get<string>(raw, 'persistenceGranularity') ? DEFAULT_PERSISTENCE_S : 0);
   if (persistenceTimeoutS === 0 && keys.some((k) => k.kind === 'addr' && k.port === 0)) {
-    sink.error(raw.pos, 'port-zero', `${name} uses port 0 (all ports) without persistence_timeout; keepalived and IPVS only allow that for persistent services (keepalived sets ${DEFAULT_PERSISTENCE_S} s) — add persistence_timeout or a port.`);
+    sink.error(
+      raw.pos,
+      'port-zero',
+      `${name} uses port 0 (all ports) without persistence_timeout; keepalived and IPVS only allow that for persistent services (keepalived sets ${DEFAULT_PERSISTENCE_S} s) — add persistence_timeout or a port.`,
+    );
     persistenceTimeoutS = DEFAULT_PERSISTENCE_S;
   }
   const schedFlags: string[] = [];
   const flag = (f: string, flagName: string, only?: string): void => {
     if (!get<boolean>(raw, f)) return;
-    if (only && scheduler !== only) { sink.error(at(raw, f), 'flag-scheduler', `'${flagName}' only applies to the ${only} scheduler (this one uses ${scheduler}); remove it.`); return; }
+    if (only && scheduler !== only) {
+      sink.error(at(raw, f), 'flag-scheduler', `'${flagName}' only applies to the ${only} scheduler (this one uses ${scheduler}); remove it.`);
+      return;
+    }
     schedFlags.push(flagName);
   };
-  flag('flag1', 'flag-1'); flag('flag2', 'flag-2'); flag('flag3', 'flag-3');
-  flag('shFallback', 'sh-fallback', 'sh'); flag('shPort', 'sh-port', 'sh'); flag('mhFallback', 'mh-fallback', 'mh'); flag('mhPort', 'mh-port', 'mh');
+  flag('flag1', 'flag-1');
+  flag('flag2', 'flag-2');
+  flag('flag3', 'flag-3');
+  flag('shFallback', 'sh-fallback', 'sh');
+  flag('shPort', 'sh-port', 'sh');
+  flag('mhFallback', 'mh-fallback', 'mh');
+  flag('mhPort', 'mh-port', 'mh');
   let netmask = family === 6 ? '128' : '255.255.255.255';
   const gran = get<string>(raw, 'persistenceGranularity');
   if (gran !== undefined) {
     if (family === 6) {
       const n = parseInteger(gran);
-      if (n === undefined || n < 1 || n > 128) sink.error(at(raw, 'persistenceGranularity'), 'bad-value', `persistence_granularity '${gran}' is not an IPv6 prefix length 1..128.`);
+      if (n === undefined || n < 1 || n > 128)
+        sink.error(at(raw, 'persistenceGranularity'), 'bad-value', `persistence_granularity '${gran}' is not an IPv6 prefix length 1..128.`);
       else netmask = String(n);
-    } else if (canonicalIp(gran)?.family !== 4) sink.error(at(raw, 'persistenceGranularity'), 'bad-value', `persistence_granularity '${gran}' is not an IPv4 netmask such as 255.255.255.0.`);
+    } else if (canonicalIp(gran)?.family !== 4)
+      sink.error(at(raw, 'persistenceGranularity'), 'bad-value', `persistence_granularity '${gran}' is not an IPv4 netmask such as 255.255.255.0.`);
     else netmask = gran;
   }
   let onePacket = get<boolean>(raw, 'onePacket') ?? false;
@@ -205,36 +311,83 @@ function serviceOptions(raw: RawBlock, name: string, head: Head, keys: ServiceKe
 }
 
 /** The virtual_server's health/policy spec: checker timings, quorum and hysteresis (bounded as keepalived does), quorum scripts. */
-function buildHealthSpec(raw: RawBlock, head: Head, keys: ServiceKey[], dests: RealServerSpec[], healthRs: HealthRealServerSpec[], sink: DiagnosticSink, uses: ScriptUse[]): HealthServiceSpec {
+function buildHealthSpec(
+  raw: RawBlock,
+  head: Head,
+  keys: ServiceKey[],
+  dests: RealServerSpec[],
+  healthRs: HealthRealServerSpec[],
+  sink: DiagnosticSink,
+  uses: ScriptUse[],
+): HealthServiceSpec {
   const health: HealthServiceSpec = {
-    id: head.id, keys, vips: [...new Set(keys.flatMap((k) => (k.kind === 'addr' ? [k.address] : [])))], realServers: healthRs, where: posString(raw.pos),
+    id: head.id,
+    keys,
+    vips: [...new Set(keys.flatMap((k) => (k.kind === 'addr' ? [k.address] : [])))],
+    realServers: healthRs,
+    where: posString(raw.pos),
   };
-  copy(health as unknown as Record<string, unknown>, raw, ['delayLoopMs', 'alpha', 'omega', 'quorum', 'hysteresis', 'inhibitOnFailure', 'haSuspend',
-    'virtualhost', 'connectTimeoutMs', 'retry', 'delayBeforeRetryMs', 'warmupMs', 'smtpAlert']);
+  copy(health as unknown as Record<string, unknown>, raw, [
+    'delayLoopMs',
+    'alpha',
+    'omega',
+    'quorum',
+    'hysteresis',
+    'inhibitOnFailure',
+    'haSuspend',
+    'virtualhost',
+    'connectTimeoutMs',
+    'retry',
+    'delayBeforeRetryMs',
+    'warmupMs',
+    'smtpAlert',
+  ]);
   if (health.haSuspend && head.hasFwmark) {
-    sink.error(at(raw, 'haSuspend'), 'ha-suspend-fwmark', "'ha_suspend' cannot be used with firewall marks (there is no VIP to watch); keepalived clears it — remove it.");
+    sink.error(
+      at(raw, 'haSuspend'),
+      'ha-suspend-fwmark',
+      "'ha_suspend' cannot be used with firewall marks (there is no VIP to watch); keepalived clears it — remove it.",
+    );
     delete health.haSuspend;
   }
   const weightSum = dests.reduce((s, d) => s + d.weight, 0);
   const quorum = health.quorum ?? 1;
   if (quorum > weightSum) {
-    sink.error(at(raw, 'quorum'), 'quorum-too-high', `quorum ${quorum} exceeds the total weight ${weightSum} of the real servers, so it could never be met; keepalived lowers it to ${weightSum}.`);
+    sink.error(
+      at(raw, 'quorum'),
+      'quorum-too-high',
+      `quorum ${quorum} exceeds the total weight ${weightSum} of the real servers, so it could never be met; keepalived lowers it to ${weightSum}.`,
+    );
     health.quorum = weightSum;
   }
   const hysteresis = health.hysteresis ?? 0;
   if (hysteresis >= (health.quorum ?? 1) && hysteresis > 0) {
-    sink.error(at(raw, 'hysteresis'), 'hysteresis-too-high', `hysteresis ${hysteresis} must be below quorum ${health.quorum ?? 1}; keepalived sets it to ${(health.quorum ?? 1) - 1}.`);
+    sink.error(
+      at(raw, 'hysteresis'),
+      'hysteresis-too-high',
+      `hysteresis ${hysteresis} must be below quorum ${health.quorum ?? 1}; keepalived sets it to ${(health.quorum ?? 1) - 1}.`,
+    );
     health.hysteresis = Math.max(0, (health.quorum ?? 1) - 1);
   }
   scriptsOf(raw, ['quorumUp', 'quorumDown'], uses);
-  const qu = scriptSpec(get<ScriptValue>(raw, 'quorumUp')); if (qu) health.quorumUp = qu;
-  const qd = scriptSpec(get<ScriptValue>(raw, 'quorumDown')); if (qd) health.quorumDown = qd;
+  const qu = scriptSpec(get<ScriptValue>(raw, 'quorumUp'));
+  if (qu) health.quorumUp = qu;
+  const qd = scriptSpec(get<ScriptValue>(raw, 'quorumDown'));
+  if (qd) health.quorumDown = qd;
   return health;
 }
 
 /** `sorry_server` and `sorry_server_inhibit` into `health`; true when the sorry server has no forwarding method. */
-function addSorryServer(raw: RawBlock, head: Head, keys: ServiceKey[], family: Family, vsForward: ForwardingValue | undefined, health: HealthServiceSpec,
-  healthRs: HealthRealServerSpec[], sink: DiagnosticSink): boolean {
+function addSorryServer(
+  raw: RawBlock,
+  head: Head,
+  keys: ServiceKey[],
+  family: Family,
+  vsForward: ForwardingValue | undefined,
+  health: HealthServiceSpec,
+  healthRs: HealthRealServerSpec[],
+  sink: DiagnosticSink,
+): boolean {
   let missingForward = false;
   const sorryWords = get<string[]>(raw, 'sorryServer');
   if (sorryWords) {
@@ -242,7 +395,8 @@ function addSorryServer(raw: RawBlock, head: Head, keys: ServiceKey[], family: F
     const sfwd = get<ForwardingValue>(raw, 'sorryServerForwarding') ?? vsForward;
     if (!sfwd) missingForward = true;
     const forward = (sfwd ?? { forward: 'nat' as const }).forward;
-    if (s && forward !== 'tun' && s.family !== family) sink.error(at(raw, 'sorryServer'), 'family-mismatch', `sorry_server ${s.address} is not the virtual server's address family; keepalived skips it.`);
+    if (s && forward !== 'tun' && s.family !== family)
+      sink.error(at(raw, 'sorryServer'), 'family-mismatch', `sorry_server ${s.address} is not the virtual server's address family; keepalived skips it.`);
     else if (s) {
       const spec: RealServerSpec = { address: s.address, port: s.port, forward, weight: 1, upperThreshold: 0, lowerThreshold: 0 };
       checkPorts(spec, head, at(raw, 'sorryServer'), 'sorry server', sink);
@@ -251,11 +405,16 @@ function addSorryServer(raw: RawBlock, head: Head, keys: ServiceKey[], family: F
       const inhibit = get<boolean>(raw, 'sorryServerInhibit') ?? false;
       const same = healthRs.find((r) => r.address === s.address && r.port === port);
       if (same && (same.inhibitOnFailure ?? health.inhibitOnFailure ?? false) !== inhibit) {
-        sink.error(at(raw, 'sorryServer'), 'sorry-inhibit-mismatch', `sorry_server ${s.address}:${port} is also a real_server but their inhibit settings differ; keepalived makes them equal — set sorry_server_inhibit to match inhibit_on_failure.`);
+        sink.error(
+          at(raw, 'sorryServer'),
+          'sorry-inhibit-mismatch',
+          `sorry_server ${s.address}:${port} is also a real_server but their inhibit settings differ; keepalived makes them equal — set sorry_server_inhibit to match inhibit_on_failure.`,
+        );
       }
     }
     if (get<boolean>(raw, 'sorryServerInhibit')) health.sorryServerInhibit = true;
-  } else if (get<boolean>(raw, 'sorryServerInhibit')) sink.error(at(raw, 'sorryServerInhibit'), 'no-sorry-server', "'sorry_server_inhibit' without a sorry_server; add the sorry_server or remove it.");
+  } else if (get<boolean>(raw, 'sorryServerInhibit'))
+    sink.error(at(raw, 'sorryServerInhibit'), 'no-sorry-server', "'sorry_server_inhibit' without a sorry_server; add the sorry_server or remove it.");
   return missingForward;
 }
 
@@ -263,16 +422,35 @@ function addSorryServer(raw: RawBlock, head: Head, keys: ServiceKey[], family: F
 function checkPorts(rs: RealServerSpec, head: Head, pos: Pos, what: string, sink: DiagnosticSink): void {
   if (rs.forward === 'nat' || rs.port === 0) return;
   if (head.group) {
-    if (head.hasFwmark) sink.error(pos, 'port-ignored', `${what} ${rs.address} has port ${rs.port}, which is ignored for the group's firewall marks (${rs.forward.toUpperCase()} cannot change ports).`);
+    if (head.hasFwmark)
+      sink.error(
+        pos,
+        'port-ignored',
+        `${what} ${rs.address} has port ${rs.port}, which is ignored for the group's firewall marks (${rs.forward.toUpperCase()} cannot change ports).`,
+      );
     for (const k of head.keys) {
       if (k.kind === 'addr' && k.port !== rs.port) {
-        sink.error(pos, 'port-mismatch', `${what} ${rs.address} port ${rs.port} does not match group member ${k.address} port ${k.port}; ${rs.forward.toUpperCase()} cannot change ports — drop the port or use NAT.`);
+        sink.error(
+          pos,
+          'port-mismatch',
+          `${what} ${rs.address} port ${rs.port} does not match group member ${k.address} port ${k.port}; ${rs.forward.toUpperCase()} cannot change ports — drop the port or use NAT.`,
+        );
         return;
       }
     }
     return;
   }
   const key = head.keys[0]!;
-  if (key.kind === 'fwmark') sink.error(pos, 'port-ignored', `${what} ${rs.address} has port ${rs.port}, which a firewall-mark service ignores with ${rs.forward.toUpperCase()}; keepalived clears it.`);
-  else if (key.port !== rs.port) sink.error(pos, 'port-mismatch', `${what} ${rs.address} port ${rs.port} differs from the virtual server's port ${key.port}; ${rs.forward.toUpperCase()} cannot change ports, so keepalived resets it to ${key.port} — use NAT for port mapping.`);
+  if (key.kind === 'fwmark')
+    sink.error(
+      pos,
+      'port-ignored',
+      `${what} ${rs.address} has port ${rs.port}, which a firewall-mark service ignores with ${rs.forward.toUpperCase()}; keepalived clears it.`,
+    );
+  else if (key.port !== rs.port)
+    sink.error(
+      pos,
+      'port-mismatch',
+      `${what} ${rs.address} port ${rs.port} differs from the virtual server's port ${key.port}; ${rs.forward.toUpperCase()} cannot change ports, so keepalived resets it to ${key.port} — use NAT for port mapping.`,
+    );
 }

@@ -19,20 +19,71 @@ const ROUTE_TYPES = new Set(['unicast', 'local', 'broadcast', 'anycast', 'multic
 
 /** Route options taking one value, with the ip-route word they become. */
 const ROUTE_VALUE: Record<string, string> = {
-  tos: 'tos', dsfield: 'tos', table: 'table', scope: 'scope', metric: 'metric', priority: 'metric', preference: 'metric',
-  dev: 'dev', oif: 'dev', hoplimit: 'hoplimit', advmss: 'advmss', rtt: 'rtt', rttvar: 'rttvar', reordering: 'reordering',
-  window: 'window', cwnd: 'cwnd', ssthresh: 'ssthresh', realms: 'realms', rto_min: 'rto_min', initcwnd: 'initcwnd',
-  initrwnd: 'initrwnd', quickack: 'quickack', congctl: 'congctl', pref: 'pref', 'ttl-propagate': 'ttl-propagate',
-  fastopen_no_cookie: 'fastopen_no_cookie', expires: 'expires', mtu: 'mtu', features: 'features',
+  tos: 'tos',
+  dsfield: 'tos',
+  table: 'table',
+  scope: 'scope',
+  metric: 'metric',
+  priority: 'metric',
+  preference: 'metric',
+  dev: 'dev',
+  oif: 'dev',
+  hoplimit: 'hoplimit',
+  advmss: 'advmss',
+  rtt: 'rtt',
+  rttvar: 'rttvar',
+  reordering: 'reordering',
+  window: 'window',
+  cwnd: 'cwnd',
+  ssthresh: 'ssthresh',
+  realms: 'realms',
+  rto_min: 'rto_min',
+  initcwnd: 'initcwnd',
+  initrwnd: 'initrwnd',
+  quickack: 'quickack',
+  congctl: 'congctl',
+  pref: 'pref',
+  'ttl-propagate': 'ttl-propagate',
+  fastopen_no_cookie: 'fastopen_no_cookie',
+  expires: 'expires',
+  mtu: 'mtu',
+  features: 'features',
 };
 /** Of those, the ones that may take `lock` before the value. */
-const LOCKABLE = new Set(['mtu', 'hoplimit', 'advmss', 'rtt', 'rttvar', 'reordering', 'window', 'cwnd', 'ssthresh', 'rto_min', 'initcwnd', 'initrwnd', 'congctl']);
+const LOCKABLE = new Set([
+  'mtu',
+  'hoplimit',
+  'advmss',
+  'rtt',
+  'rttvar',
+  'reordering',
+  'window',
+  'cwnd',
+  'ssthresh',
+  'rto_min',
+  'initcwnd',
+  'initrwnd',
+  'congctl',
+]);
 
 /** Rule options taking one value, with the ip-rule word they become. */
 const RULE_VALUE: Record<string, string> = {
-  tos: 'tos', dsfield: 'tos', fwmark: 'fwmark', realms: 'realms', suppress_prefixlength: 'suppress_prefixlength',
-  sup_pl: 'suppress_prefixlength', suppress_ifgroup: 'suppress_ifgroup', sup_group: 'suppress_ifgroup', dev: 'iif',
-  iif: 'iif', oif: 'oif', 'tunnel-id': 'tun_id', uidrange: 'uidrange', ipproto: 'ipproto', sport: 'sport', dport: 'dport',
+  tos: 'tos',
+  dsfield: 'tos',
+  fwmark: 'fwmark',
+  realms: 'realms',
+  suppress_prefixlength: 'suppress_prefixlength',
+  sup_pl: 'suppress_prefixlength',
+  suppress_ifgroup: 'suppress_ifgroup',
+  sup_group: 'suppress_ifgroup',
+  dev: 'iif',
+  iif: 'iif',
+  oif: 'oif',
+  'tunnel-id': 'tun_id',
+  uidrange: 'uidrange',
+  ipproto: 'ipproto',
+  sport: 'sport',
+  dport: 'dport',
 };
 
 function family(a: string): VrrpFamily | undefined {
@@ -46,18 +97,28 @@ function prefixFamily(s: string | undefined): VrrpFamily | 0 | undefined {
   const [a, len] = s.split('/', 2);
   const f = family(a ?? '');
   if (!f) return undefined;
-  if (len !== undefined) { const n = parseInteger(len); if (n === undefined || n > (f === 4 ? 32 : 128)) return undefined; }
+  if (len !== undefined) {
+    const n = parseInteger(len);
+    if (n === undefined || n > (f === 4 ? 32 : 128)) return undefined;
+  }
   return f;
 }
 
 /** Tracks the family of one line: the first address decides, a mix is an error. */
 class FamilyOf {
   value: VrrpFamily | undefined;
-  constructor(private readonly l: ValueLine, private readonly sink: DiagnosticSink, private readonly what: string) {}
+  constructor(
+    private readonly l: ValueLine,
+    private readonly sink: DiagnosticSink,
+    private readonly what: string,
+  ) {}
   /** Records family `f`; false (and an error) when it contradicts an earlier one. */
   set(f: VrrpFamily | 0, word: string): boolean {
     if (f === 0) return true;
-    if (this.value === undefined) { this.value = f; return true; }
+    if (this.value === undefined) {
+      this.value = f;
+      return true;
+    }
     if (this.value === f) return true;
     this.sink.error(this.l, 'mixed-family', `${this.what} '${this.l.raw}' mixes IPv4 and IPv6 (at '${word}'); keepalived skips it — use one family per line.`);
     return false;
@@ -76,21 +137,36 @@ export function parseRoute(l: ValueLine, sink: DiagnosticSink, kw: string): IpRo
   let via: string[] | undefined;
   let hasDev = false;
   let orHops: string[] = [];
-  const bad = (msg: string): undefined => { sink.error(l, 'bad-route', `${kw}: ${msg} in '${l.raw}'; keepalived skips this route.`); return undefined; };
+  const bad = (msg: string): undefined => {
+    sink.error(l, 'bad-route', `${kw}: ${msg} in '${l.raw}'; keepalived skips this route.`);
+    return undefined;
+  };
   const addr = (word: string | undefined, what: string): string | undefined => {
     const f = word === undefined ? undefined : family(word);
-    if (!f) { bad(`${what} '${word ?? ''}' is not an IP address`); return undefined; }
+    if (!f) {
+      bad(`${what} '${word ?? ''}' is not an IP address`);
+      return undefined;
+    }
     return fam.set(f, word!) ? word : undefined;
   };
   let i = 0;
   for (; i < w.length; i++) {
     const k = w[i]!;
-    if (k === 'inet' || k === 'inet6') { if (!fam.set(k === 'inet' ? 4 : 6, k)) return undefined; continue; }
+    if (k === 'inet' || k === 'inet6') {
+      if (!fam.set(k === 'inet' ? 4 : 6, k)) return undefined;
+      continue;
+    }
     if (k === 'src' || k === 'from') {
       const a = k === 'from' ? w[i + 1] : addr(w[i + 1], 'src');
       if (a === undefined) return undefined;
-      if (k === 'from') { const f = prefixFamily(a); if (f === undefined) return bad(`from '${a}' is not an address/prefix`); if (!fam.set(f, a)) return undefined; }
-      out.push(k, a); i++; continue;
+      if (k === 'from') {
+        const f = prefixFamily(a);
+        if (f === undefined) return bad(`from '${a}' is not an address/prefix`);
+        if (!fam.set(f, a)) return undefined;
+      }
+      out.push(k, a);
+      i++;
+      continue;
     }
     if (k === 'via' || k === 'gw') {
       if (k === 'gw') sink.warn(l, 'deprecated', `${kw}: 'gw' is deprecated (keepalived says so too); write 'via'.`);
@@ -99,19 +175,31 @@ export function parseRoute(l: ValueLine, sink: DiagnosticSink, kw: string): IpRo
       const a = addr(w[j], 'via');
       if (a === undefined) return undefined;
       via = fw ? ['via', fw, a] : ['via', a];
-      i = j; continue;
+      i = j;
+      continue;
     }
     if (k === 'protocol' || k === 'proto') {
       if (w[i + 1] === undefined) return bad(`'${k}' needs a value`);
-      out.push('proto', w[++i]!); continue;
+      out.push('proto', w[++i]!);
+      continue;
     }
-    if (k === 'onlink') { out.push('onlink'); continue; }
-    if (k === 'add' || k === 'prepend' || k === 'append') { op = k; continue; }
-    if (k === 'no_track') { track = false; continue; }
+    if (k === 'onlink') {
+      out.push('onlink');
+      continue;
+    }
+    if (k === 'add' || k === 'prepend' || k === 'append') {
+      op = k;
+      continue;
+    }
+    if (k === 'no_track') {
+      track = false;
+      continue;
+    }
     if (k === 'track_group') {
       if (kw !== 'static_routes') return bad(`'track_group' applies only to static_routes`);
       sink.warn(l, 'no-effect', `${kw}: 'track_group ${w[i + 1] ?? ''}' has no effect in ulvs (the route is not watched for deletion).`);
-      i++; continue;
+      i++;
+      continue;
     }
     if (k === 'or') {
       sink.warn(l, 'deprecated', `${kw}: 'or' is deprecated (keepalived says so too); write 'nexthop via A nexthop via B'.`);
@@ -119,17 +207,25 @@ export function parseRoute(l: ValueLine, sink: DiagnosticSink, kw: string): IpRo
       const a = addr(w[i + 1], 'or');
       if (a === undefined) return undefined;
       orHops = ['nexthop', ...via, 'nexthop', 'via', a];
-      via = undefined; i++; continue;
+      via = undefined;
+      i++;
+      continue;
     }
     if (k === 'nexthop') break;
     if (k === 'encap' || k === 'vrf' || k === 'as') return bad(`'${k}' is not supported by ulvs`);
     const opt = ROUTE_VALUE[k];
     if (opt) {
       let v = w[i + 1];
-      if (v === 'lock' && LOCKABLE.has(k)) { out.push(opt, 'lock'); i++; v = w[i + 1]; } else out.push(opt);
+      if (v === 'lock' && LOCKABLE.has(k)) {
+        out.push(opt, 'lock');
+        i++;
+        v = w[i + 1];
+      } else out.push(opt);
       if (v === undefined) return bad(`'${k}' needs a value`);
       if (opt === 'dev') hasDev = true;
-      out.push(v); i++; continue;
+      out.push(v);
+      i++;
+      continue;
     }
     // [to] [TYPE] PREFIX
     let j = i;
@@ -138,7 +234,8 @@ export function parseRoute(l: ValueLine, sink: DiagnosticSink, kw: string): IpRo
     const f = prefixFamily(w[j]);
     if (f === undefined) return bad(`unknown route keyword or bad destination '${w[j] ?? k}'`);
     if (!fam.set(f, w[j]!)) return undefined;
-    dst = w[j]; i = j;
+    dst = w[j];
+    i = j;
   }
   // keepalived's netlink_route: protocol keepalived unless one is given (no_track or not).
   if (!out.includes('proto')) out.push('proto', RTPROT_KEEPALIVED);
@@ -155,7 +252,11 @@ export function parseRoute(l: ValueLine, sink: DiagnosticSink, kw: string): IpRo
   if (track) {
     const p = out.indexOf('proto');
     if (p >= 0 && out[p + 1] !== RTPROT_KEEPALIVED && out[p + 1] !== 'keepalived') {
-      sink.warn(l, 'route-protocol', `${kw}: a tracked route must have protocol keepalived (18); keepalived resets it — add 'no_track' to keep '${out[p + 1]}'.`);
+      sink.warn(
+        l,
+        'route-protocol',
+        `${kw}: a tracked route must have protocol keepalived (18); keepalived resets it — add 'no_track' to keep '${out[p + 1]}'.`,
+      );
       out.splice(p, 2, 'proto', RTPROT_KEEPALIVED);
     }
     if (!hasDev) sink.note(l, 'route-untracked', `${kw}: route ${dst} has no 'dev', so it is not tracked (keepalived warns the same).`);
@@ -166,24 +267,39 @@ export function parseRoute(l: ValueLine, sink: DiagnosticSink, kw: string): IpRo
 
 function parseNexthops(w: string[], l: ValueLine, sink: DiagnosticSink, kw: string, fam: FamilyOf): string[] | undefined {
   const out: string[] = [];
-  const bad = (msg: string): undefined => { sink.error(l, 'bad-route', `${kw}: ${msg} in '${l.raw}'; keepalived skips this route.`); return undefined; };
+  const bad = (msg: string): undefined => {
+    sink.error(l, 'bad-route', `${kw}: ${msg} in '${l.raw}'; keepalived skips this route.`);
+    return undefined;
+  };
   for (let i = 0; i < w.length; i++) {
     const k = w[i]!;
-    if (k === 'nexthop') { out.push(k); continue; }
+    if (k === 'nexthop') {
+      out.push(k);
+      continue;
+    }
     if (k === 'via') {
       let j = i + 1;
       const fw = w[j] === 'inet' || w[j] === 'inet6' ? w[j++] : undefined;
       const f = w[j] === undefined ? undefined : family(w[j]!);
       if (!f) return bad(`nexthop via '${w[j] ?? ''}' is not an IP address`);
       if (!fam.set(f, w[j]!)) return undefined;
-      out.push('via', ...(fw ? [fw] : []), w[j]!); i = j; continue;
+      out.push('via', ...(fw ? [fw] : []), w[j]!);
+      i = j;
+      continue;
     }
     if (k === 'dev' || k === 'weight' || k === 'realms') {
       if (w[i + 1] === undefined) return bad(`nexthop '${k}' needs a value`);
-      if (k === 'weight') { const n = parseInteger(w[i + 1]); if (n === undefined || n < 1 || n > 256) return bad(`nexthop weight '${w[i + 1]}' is not 1..256`); }
-      out.push(k, w[++i]!); continue;
+      if (k === 'weight') {
+        const n = parseInteger(w[i + 1]);
+        if (n === undefined || n < 1 || n > 256) return bad(`nexthop weight '${w[i + 1]}' is not 1..256`);
+      }
+      out.push(k, w[++i]!);
+      continue;
     }
-    if (k === 'onlink') { out.push(k); continue; }
+    if (k === 'onlink') {
+      out.push(k);
+      continue;
+    }
     return bad(`unknown nexthop option '${k}'`);
   }
   return out;
@@ -199,43 +315,68 @@ export function parseRule(l: ValueLine, sink: DiagnosticSink, kw: string): IpRul
   let gotoTarget: number | undefined;
   let track = true;
   let tableOption = false;
-  const bad = (msg: string): undefined => { sink.error(l, 'bad-rule', `${kw}: ${msg} in '${l.raw}'; keepalived skips this rule.`); return undefined; };
+  const bad = (msg: string): undefined => {
+    sink.error(l, 'bad-rule', `${kw}: ${msg} in '${l.raw}'; keepalived skips this rule.`);
+    return undefined;
+  };
   const setAction = (a: string): boolean => {
-    if (action !== undefined) { bad('only one of table/nop/goto/blackhole/prohibit/unreachable/l3mdev may be given'); return false; }
-    action = a; return true;
+    if (action !== undefined) {
+      bad('only one of table/nop/goto/blackhole/prohibit/unreachable/l3mdev may be given');
+      return false;
+    }
+    action = a;
+    return true;
   };
   for (let i = 0; i < w.length; i++) {
     const k = w[i]!;
-    if (k === 'inet' || k === 'inet6') { if (!fam.set(k === 'inet' ? 4 : 6, k)) return undefined; continue; }
+    if (k === 'inet' || k === 'inet6') {
+      if (!fam.set(k === 'inet' ? 4 : 6, k)) return undefined;
+      continue;
+    }
     if (k === 'from' || k === 'to') {
       const v = w[i + 1];
       const f = prefixFamily(v);
       if (f === undefined) return bad(`invalid rule ${k} address '${v ?? ''}'`);
       if (!fam.set(f, v!)) return undefined;
-      out.push(k, v!); i++; continue;
+      out.push(k, v!);
+      i++;
+      continue;
     }
     if (k === 'table' || k === 'lookup') {
       const v = w[i + 1];
       if (v === undefined) return bad(`'${k}' needs a table`);
       if (v === '0') return bad('table 0 is not valid');
       if (!setAction('table')) return undefined;
-      out.push('lookup', v); i++; continue;
+      out.push('lookup', v);
+      i++;
+      continue;
     }
     if (k === 'preference' || k === 'order' || k === 'priority' || k === 'pref') {
       const n = parseInteger(w[i + 1]);
       if (n === undefined || n > 0xffffffff) return bad(`invalid rule preference '${w[i + 1] ?? ''}'`);
-      pref = n; i++; continue;
+      pref = n;
+      i++;
+      continue;
     }
     if (k === 'protocol') {
       if (w[i + 1] === undefined) return bad(`'protocol' needs a value`);
-      out.push('protocol', w[++i]!); continue;
+      out.push('protocol', w[++i]!);
+      continue;
     }
-    if (k === 'l3mdev') { if (!setAction('l3mdev')) return undefined; out.push('l3mdev'); continue; }
-    if (k === 'no_track') { track = false; continue; }
+    if (k === 'l3mdev') {
+      if (!setAction('l3mdev')) return undefined;
+      out.push('l3mdev');
+      continue;
+    }
+    if (k === 'no_track') {
+      track = false;
+      continue;
+    }
     if (k === 'track_group') {
       if (kw !== 'static_rules') return bad(`'track_group' applies only to static_rules`);
       sink.warn(l, 'no-effect', `${kw}: 'track_group ${w[i + 1] ?? ''}' has no effect in ulvs (the rule is not watched for deletion).`);
-      i++; continue;
+      i++;
+      continue;
     }
     const opt = RULE_VALUE[k];
     if (opt) {
@@ -243,7 +384,9 @@ export function parseRule(l: ValueLine, sink: DiagnosticSink, kw: string): IpRul
       if (v === undefined) return bad(`'${k}' needs a value`);
       if (k === 'fwmark' && !/^(0x[0-9a-f]+|\d+)(\/(0x[0-9a-f]+|\d+))?$/i.test(v)) return bad(`invalid rule fwmark '${v}'`);
       if (k === 'realms' || k.startsWith('sup')) tableOption = true;
-      out.push(opt, v); i++; continue;
+      out.push(opt, v);
+      i++;
+      continue;
     }
     let a = k;
     if (a === 'type') a = w[++i] ?? '';
@@ -251,9 +394,16 @@ export function parseRule(l: ValueLine, sink: DiagnosticSink, kw: string): IpRul
       const n = parseInteger(w[i + 1]);
       if (n === undefined || n > 0xffffffff) return bad(`invalid goto target '${w[i + 1] ?? ''}'`);
       if (!setAction('goto')) return undefined;
-      gotoTarget = n; out.push('goto', String(n)); i++; continue;
+      gotoTarget = n;
+      out.push('goto', String(n));
+      i++;
+      continue;
     }
-    if (a === 'nop' || a === 'blackhole' || a === 'unreachable' || a === 'prohibit') { if (!setAction(a)) return undefined; out.push(a); continue; }
+    if (a === 'nop' || a === 'blackhole' || a === 'unreachable' || a === 'prohibit') {
+      if (!setAction(a)) return undefined;
+      out.push(a);
+      continue;
+    }
     return bad(`unknown rule option '${k}'`);
   }
   if (action === undefined) return bad('no action (table, goto, nop, blackhole, prohibit, unreachable) is given');
@@ -287,16 +437,26 @@ export function assignRulePrefs(rules: RuleLine[], sink: DiagnosticSink): void {
     if (spec.args.includes('pref')) continue;
     const n = next[spec.family]--;
     spec.args.push('pref', String(n));
-    sink.warn(line, 'rule-no-preference', `rule '${line.raw}' has no preference; keepalived sets it to ${n} (as ulvs does), which is probably not what you want — add 'preference N'.`);
+    sink.warn(
+      line,
+      'rule-no-preference',
+      `rule '${line.raw}' has no preference; keepalived sets it to ${n} (as ulvs does), which is probably not what you want — add 'preference N'.`,
+    );
   }
 }
 
 /** Parses every line of a route block. */
 export function parseRoutes(lines: readonly ValueLine[] | undefined, sink: DiagnosticSink, kw: string): IpRouteSpec[] {
-  return (lines ?? []).flatMap((l) => { const r = parseRoute(l, sink, kw); return r ? [r] : []; });
+  return (lines ?? []).flatMap((l) => {
+    const r = parseRoute(l, sink, kw);
+    return r ? [r] : [];
+  });
 }
 
 /** Parses every line of a rule block, keeping each line for assignRulePrefs. */
 export function parseRules(lines: readonly ValueLine[] | undefined, sink: DiagnosticSink, kw: string): RuleLine[] {
-  return (lines ?? []).flatMap((l) => { const r = parseRule(l, sink, kw); return r ? [{ spec: r, line: l }] : []; });
+  return (lines ?? []).flatMap((l) => {
+    const r = parseRule(l, sink, kw);
+    return r ? [{ spec: r, line: l }] : [];
+  });
 }

@@ -24,7 +24,11 @@ function localName(): string {
 
 function defaultFrom(): string {
   let user = 'root';
-  try { user = userInfo().username; } catch { /* keep root */ }
+  try {
+    user = userInfo().username;
+  } catch {
+    /* keep root */
+  }
   return `${user}@${localName()}`;
 }
 
@@ -37,7 +41,11 @@ function smtpServer(words: string[], pos: Pos, sink: DiagnosticSink): { server: 
   }
   const port = portWord === undefined ? 25 : Number(portWord);
   if (!Number.isInteger(port) || port < 1 || port > 65535 || rest.length > 0) {
-    sink.error(pos, 'bad-value', `'smtp_server ${words.join(' ')}' is not HOST [PORT] with a port 1-65535; keepalived reports "Invalid smtp server" — fix the port.`);
+    sink.error(
+      pos,
+      'bad-value',
+      `'smtp_server ${words.join(' ')}' is not HOST [PORT] with a port 1-65535; keepalived reports "Invalid smtp server" — fix the port.`,
+    );
     return undefined;
   }
   const ip = canonicalIp(host);
@@ -64,7 +72,8 @@ export function buildSmtp(inp: SmtpInputs, sink: DiagnosticSink): SmtpAlertConfi
   const vrrpDefault = get<boolean>(g, 'smtpAlertVrrp') ?? globalAlert ?? false;
   const checkerDefault = get<boolean>(g, 'smtpAlertChecker') ?? globalAlert ?? false;
   const instances = inp.instances.filter((r) => r.args[0] && (get<boolean>(r, 'smtpAlert') ?? vrrpDefault)).map((r) => r.args[0]!);
-  const groups = inp.groups.filter((r) => r.args[0] && (get<boolean>(r, 'smtpAlert') ?? vrrpDefault))
+  const groups = inp.groups
+    .filter((r) => r.args[0] && (get<boolean>(r, 'smtpAlert') ?? vrrpDefault))
     .map((r) => ({ name: r.args[0]!, instances: (get<ValueLine[]>(r, 'group') ?? []).map((l) => l.words[0]!).filter(Boolean) }));
   const realServers: string[] = [];
   for (const vs of inp.health) {
@@ -77,7 +86,12 @@ export function buildSmtp(inp: SmtpInputs, sink: DiagnosticSink): SmtpAlertConfi
   const server = g && serverWords ? smtpServer(serverWords, at(g, 'smtpServer'), sink) : undefined;
   const where = (field: string): Pos | undefined => (g?.at[field] ? g.at[field] : undefined);
   const emailPos = where('notificationEmail');
-  if (emailPos && to.length === 0) sink.warn(emailPos, 'not-implemented', "'notification_email' is empty, so no mail is sent (keepalived: \"empty notification_email block\"); add an address.");
+  if (emailPos && to.length === 0)
+    sink.warn(
+      emailPos,
+      'not-implemented',
+      '\'notification_email\' is empty, so no mail is sent (keepalived: "empty notification_email block"); add an address.',
+    );
   if (!server || to.length === 0) {
     if ((alerting || serverWords || to.length) && !(serverWords && !server)) {
       const missing = !serverWords ? "'smtp_server'" : "'notification_email { ADDRESS }'";
@@ -87,7 +101,11 @@ export function buildSmtp(inp: SmtpInputs, sink: DiagnosticSink): SmtpAlertConfi
     return undefined;
   }
   if (!alerting) {
-    sink.warn(where('smtpServer')!, 'not-implemented', "'smtp_server' and 'notification_email' are set but nothing has smtp_alert on, so no mail is sent (keepalived's default is off) — add 'smtp_alert' to global_defs, a vrrp_instance or a virtual_server.");
+    sink.warn(
+      where('smtpServer')!,
+      'not-implemented',
+      "'smtp_server' and 'notification_email' are set but nothing has smtp_alert on, so no mail is sent (keepalived's default is off) — add 'smtp_alert' to global_defs, a vrrp_instance or a virtual_server.",
+    );
     return undefined;
   }
   const timeoutS = get<number>(g, 'smtpConnectTimeoutS');

@@ -16,10 +16,19 @@ export function buildTrackFiles(raws: readonly RawBlock[], sink: DiagnosticSink)
   const out: VrrpTrackFileSpec[] = [];
   for (const r of raws) {
     const name = r.args[0];
-    if (!name) { sink.error(r.pos, 'missing-name', 'track_file needs a name: track_file NAME { file /path }; the block is skipped.'); continue; }
+    if (!name) {
+      sink.error(r.pos, 'missing-name', 'track_file needs a name: track_file NAME { file /path }; the block is skipped.');
+      continue;
+    }
     const path = get<string>(r, 'file');
-    if (!path) { sink.error(r.pos, 'missing-file', `track_file ${name} has no 'file'; keepalived ignores the block — add file "/path".`); continue; }
-    if (out.some((f) => f.name === name)) { sink.error(r.pos, 'duplicate-name', `track_file ${name} is defined twice; rename one.`); continue; }
+    if (!path) {
+      sink.error(r.pos, 'missing-file', `track_file ${name} has no 'file'; keepalived ignores the block — add file "/path".`);
+      continue;
+    }
+    if (out.some((f) => f.name === name)) {
+      sink.error(r.pos, 'duplicate-name', `track_file ${name} is defined twice; rename one.`);
+      continue;
+    }
     const w = get<{ weight: number; reverse: boolean }>(r, 'weight');
     const spec: VrrpTrackFileSpec = { name, path, weight: w?.weight ?? 1, source: posString(r.pos) };
     if (w?.reverse) spec.reverse = true;
@@ -32,7 +41,15 @@ export function buildTrackFiles(raws: readonly RawBlock[], sink: DiagnosticSink)
         else if (/^-?\d/.test(word)) {
           const n = parseInteger(word, true);
           if (n === undefined) sink.error(at(r, 'initFile'), 'bad-value', `track_file ${name} init value '${word}' is not an integer; 0 is written.`);
-          else { value = n; if (n < -254 || n > 254) sink.warn(at(r, 'initFile'), 'bad-value', `track_file ${name} init value ${n} is outside the sensible range -254..254 (keepalived warns the same).`); }
+          else {
+            value = n;
+            if (n < -254 || n > 254)
+              sink.warn(
+                at(r, 'initFile'),
+                'bad-value',
+                `track_file ${name} init value ${n} is outside the sensible range -254..254 (keepalived warns the same).`,
+              );
+          }
         } else sink.error(at(r, 'initFile'), 'bad-value', `unknown init_file option '${word}' of track_file ${name}; write init_file [VALUE] [overwrite].`);
       }
       spec.init = { value, overwrite };
@@ -47,14 +64,26 @@ export function buildTrackProcesses(raws: readonly RawBlock[], sink: DiagnosticS
   const out: VrrpTrackProcessSpec[] = [];
   for (const r of raws) {
     const name = r.args[0];
-    if (!name) { sink.error(r.pos, 'missing-name', 'vrrp_track_process needs a name; the block is skipped.'); continue; }
+    if (!name) {
+      sink.error(r.pos, 'missing-name', 'vrrp_track_process needs a name; the block is skipped.');
+      continue;
+    }
     const proc = get<string[]>(r, 'process');
-    if (!proc?.length) { sink.error(r.pos, 'missing-process', `vrrp_track_process ${name} has no 'process'; keepalived ignores the block — add process NAME.`); continue; }
+    if (!proc?.length) {
+      sink.error(r.pos, 'missing-process', `vrrp_track_process ${name} has no 'process'; keepalived ignores the block — add process NAME.`);
+      continue;
+    }
     const w = get<{ weight: number; reverse: boolean }>(r, 'weight');
     const delay = get<number>(r, 'delayMs') ?? 0;
     const spec: VrrpTrackProcessSpec = {
-      name, process: proc[0]!, params: proc.slice(1), weight: w?.weight ?? 1, quorum: get<number>(r, 'quorum') ?? 1,
-      forkDelayMs: get<number>(r, 'forkDelayMs') ?? delay, terminateDelayMs: get<number>(r, 'terminateDelayMs') ?? delay, source: posString(r.pos),
+      name,
+      process: proc[0]!,
+      params: proc.slice(1),
+      weight: w?.weight ?? 1,
+      quorum: get<number>(r, 'quorum') ?? 1,
+      forkDelayMs: get<number>(r, 'forkDelayMs') ?? delay,
+      terminateDelayMs: get<number>(r, 'terminateDelayMs') ?? delay,
+      source: posString(r.pos),
     };
     if (w?.reverse) spec.reverse = true;
     const pm = get<'exact' | 'initial' | 'partial'>(r, 'paramMatch');
@@ -63,7 +92,8 @@ export function buildTrackProcesses(raws: readonly RawBlock[], sink: DiagnosticS
     const qmax = get<number>(r, 'quorumMax');
     if (qmax !== undefined) {
       spec.quorumMax = qmax;
-      if (qmax < spec.quorum) sink.error(at(r, 'quorumMax'), 'bad-value', `vrrp_track_process ${name}: quorum_max ${qmax} is below quorum ${spec.quorum}, so it can never be up.`);
+      if (qmax < spec.quorum)
+        sink.error(at(r, 'quorumMax'), 'bad-value', `vrrp_track_process ${name}: quorum_max ${qmax} is below quorum ${spec.quorum}, so it can never be up.`);
     }
     out.push(spec);
   }
@@ -71,23 +101,38 @@ export function buildTrackProcesses(raws: readonly RawBlock[], sink: DiagnosticS
 }
 
 /** `NAME [weight W [reverse|noreverse]]` lines of a track_file / track_process reference block. */
-export function buildTrackRefs(lines: readonly ValueLine[] | undefined, known: readonly string[], sink: DiagnosticSink, kw: string, owner: string): TrackScriptRef[] {
+export function buildTrackRefs(
+  lines: readonly ValueLine[] | undefined,
+  known: readonly string[],
+  sink: DiagnosticSink,
+  kw: string,
+  owner: string,
+): TrackScriptRef[] {
   const out: TrackScriptRef[] = [];
   for (const l of lines ?? []) {
     const [name, ...rest] = l.words;
     if (!known.includes(name!)) {
-      sink.warn(l, 'unknown-tracker', `${owner} tracks ${kw === 'track_file' ? 'track_file' : kw === 'track_bfd' ? 'bfd_instance' : 'vrrp_track_process'} '${name}', which is not defined; keepalived ignores it, as ulvs does — define it or remove the line.`);
+      sink.warn(
+        l,
+        'unknown-tracker',
+        `${owner} tracks ${kw === 'track_file' ? 'track_file' : kw === 'track_bfd' ? 'bfd_instance' : 'vrrp_track_process'} '${name}', which is not defined; keepalived ignores it, as ulvs does — define it or remove the line.`,
+      );
       continue;
     }
     const ref: TrackScriptRef = { name: name! };
     if (rest[0] === 'weight') {
       const w = parseInteger(rest[1], true);
       const lim = kw === 'track_bfd' ? 253 : 254; // keepalived: BFD_WEIGHT_MIN/MAX ±253, others ±254
-      if (w === undefined || w < -lim || w > lim) { sink.error(l, 'bad-value', `${kw} '${name}' weight needs an integer in -${lim}..${lim} (got '${rest[1] ?? ''}'); the block's weight is used.`); out.push(ref); continue; }
+      if (w === undefined || w < -lim || w > lim) {
+        sink.error(l, 'bad-value', `${kw} '${name}' weight needs an integer in -${lim}..${lim} (got '${rest[1] ?? ''}'); the block's weight is used.`);
+        out.push(ref);
+        continue;
+      }
       ref.weight = w;
       if (rest[2] === 'reverse') ref.reverse = true;
       else if (rest[2] === 'noreverse') ref.reverse = false;
-      else if (rest[2] !== undefined) sink.error(l, 'bad-value', `unexpected '${rest[2]}' after the weight of ${kw} '${name}'; only 'reverse' or 'noreverse' may follow.`);
+      else if (rest[2] !== undefined)
+        sink.error(l, 'bad-value', `unexpected '${rest[2]}' after the weight of ${kw} '${name}'; only 'reverse' or 'noreverse' may follow.`);
     } else if (rest.length) sink.error(l, 'bad-value', `unexpected '${rest.join(' ')}' after ${kw} '${name}'; write '${name} weight N [reverse]'.`);
     out.push(ref);
   }

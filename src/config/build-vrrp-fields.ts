@@ -14,7 +14,8 @@ export function instanceVersion(raw: RawBlock, global: RawBlock | undefined, nam
   const explicitVersion = get<number>(raw, 'version') as VrrpVersion | undefined;
   let version: VrrpVersion = explicitVersion ?? (get<number>(global, 'vrrpVersion') as VrrpVersion | undefined) ?? VRRP_DEFAULTS.version;
   if (family === 6 && version === 2) {
-    if (explicitVersion === 2) sink.error(at(raw, 'version'), 'v2-ipv6', `vrrp_instance ${name} has IPv6 addresses but 'version 2'; VRRPv2 is IPv4-only (RFC 3768) — use 'version 3'.`);
+    if (explicitVersion === 2)
+      sink.error(at(raw, 'version'), 'v2-ipv6', `vrrp_instance ${name} has IPv6 addresses but 'version 2'; VRRPv2 is IPv4-only (RFC 3768) — use 'version 3'.`);
     else sink.note(raw.pos, 'v3-forced', `vrrp_instance ${name} is IPv6, so it runs VRRPv3 (keepalived does the same).`);
     version = 3;
   }
@@ -26,7 +27,12 @@ export function advertInterval(raw: RawBlock, version: VrrpVersion, sink: Diagno
   let advertIntMs = get<number>(raw, 'advertIntMs') ?? VRRP_DEFAULTS.advertIntMs;
   if (version === 2) {
     const r = Math.max(1000, Math.round(advertIntMs / 1000) * 1000);
-    if (r !== advertIntMs) sink.error(at(raw, 'advertIntMs'), 'advert-rounded', `advert_int ${advertIntMs / 1000} s must be whole seconds for VRRPv2; keepalived rounds it to ${r / 1000} s — write an integer or use 'version 3'.`);
+    if (r !== advertIntMs)
+      sink.error(
+        at(raw, 'advertIntMs'),
+        'advert-rounded',
+        `advert_int ${advertIntMs / 1000} s must be whole seconds for VRRPv2; keepalived rounds it to ${r / 1000} s — write an integer or use 'version 3'.`,
+      );
     advertIntMs = r;
   } else {
     const r = Math.max(10, Math.round(advertIntMs / 10) * 10);
@@ -37,12 +43,20 @@ export function advertInterval(raw: RawBlock, version: VrrpVersion, sink: Diagno
 }
 
 /** unicast_peer lines (with min_ttl/max_ttl); ttlCheck when any peer sets a TTL bound. */
-export function parseUnicastPeers(raw: RawBlock, family: 4 | 6, vipCount: number, sink: DiagnosticSink): { unicastPeers: UnicastPeerSpec[]; ttlCheck: boolean } {
+export function parseUnicastPeers(
+  raw: RawBlock,
+  family: 4 | 6,
+  vipCount: number,
+  sink: DiagnosticSink,
+): { unicastPeers: UnicastPeerSpec[]; ttlCheck: boolean } {
   const unicastPeers: UnicastPeerSpec[] = [];
   let ttlCheck = false;
   for (const l of get<ValueLine[]>(raw, 'unicastPeers') ?? []) {
     const ip = canonicalIp(l.words[0]!);
-    if (!ip) { sink.error(l, 'bad-address', `unicast_peer '${l.words[0]}' is not an IP address.`); continue; }
+    if (!ip) {
+      sink.error(l, 'bad-address', `unicast_peer '${l.words[0]}' is not an IP address.`);
+      continue;
+    }
     const peer: UnicastPeerSpec = { address: ip.address };
     for (let i = 1; i < l.words.length; i += 2) {
       const k = l.words[i];
@@ -51,7 +65,8 @@ export function parseUnicastPeers(raw: RawBlock, family: 4 | 6, vipCount: number
         sink.error(l, 'bad-value', `unicast_peer option '${l.words.slice(i, i + 2).join(' ')}' is not min_ttl/max_ttl 0..255.`);
         break;
       }
-      if (k === 'min_ttl') peer.minTtl = v; else peer.maxTtl = v;
+      if (k === 'min_ttl') peer.minTtl = v;
+      else peer.maxTtl = v;
       ttlCheck = true;
     }
     if (ip.family !== family && vipCount > 0) sink.error(l, 'mixed-family', `unicast_peer ${ip.address} is not the instance's address family (IPv${family}).`);
@@ -67,10 +82,16 @@ export function parseAuthentication(raw: RawBlock, name: string, version: VrrpVe
   if (auth) {
     const type = get<'PASS' | 'AH'>(auth, 'type');
     const password = get<string>(auth, 'password');
-    if (version === 3) sink.error(auth.pos, 'auth-v3', `vrrp_instance ${name}: authentication is VRRPv2-only; keepalived ignores it with version 3 — remove it.`);
+    if (version === 3)
+      sink.error(auth.pos, 'auth-v3', `vrrp_instance ${name}: authentication is VRRPv2-only; keepalived ignores it with version 3 — remove it.`);
     else if (!type || password === undefined) sink.error(auth.pos, 'bad-auth', `authentication of ${name} needs both auth_type (PASS|AH) and auth_pass.`);
     else {
-      if (Buffer.byteLength(password) > 8) sink.error(at(auth, 'password'), 'auth-truncated', `auth_pass is longer than 8 characters; keepalived truncates it to 8 — shorten it so both ends agree.`);
+      if (Buffer.byteLength(password) > 8)
+        sink.error(
+          at(auth, 'password'),
+          'auth-truncated',
+          `auth_pass is longer than 8 characters; keepalived truncates it to 8 — shorten it so both ends agree.`,
+        );
       authentication = { type, password };
     }
   }
@@ -83,12 +104,12 @@ export function garpSpec(raw: RawBlock, global: RawBlock | undefined, family: 4 
   const masterDelayMs = g('garpMasterDelayMs') ?? VRRP_DEFAULTS.garp.masterDelayMs;
   const masterRepeat = g('garpMasterRepeat') ?? VRRP_DEFAULTS.garp.masterRepeat;
   return {
-  masterDelayMs,
-  masterRepeat,
-  masterRefreshMs: g('garpMasterRefreshMs') ?? VRRP_DEFAULTS.garp.masterRefreshMs,
-  masterRefreshRepeat: g('garpMasterRefreshRepeat') ?? VRRP_DEFAULTS.garp.masterRefreshRepeat,
-  lowerPrioDelayMs: g('garpLowerPrioDelayMs') ?? masterDelayMs,
-  lowerPrioRepeat: g('garpLowerPrioRepeat') ?? masterRepeat,
-  intervalMs: (family === 6 ? get<number>(global, 'gnaIntervalMs') : get<number>(global, 'garpIntervalMs')) ?? VRRP_DEFAULTS.garp.intervalMs,
-};
+    masterDelayMs,
+    masterRepeat,
+    masterRefreshMs: g('garpMasterRefreshMs') ?? VRRP_DEFAULTS.garp.masterRefreshMs,
+    masterRefreshRepeat: g('garpMasterRefreshRepeat') ?? VRRP_DEFAULTS.garp.masterRefreshRepeat,
+    lowerPrioDelayMs: g('garpLowerPrioDelayMs') ?? masterDelayMs,
+    lowerPrioRepeat: g('garpLowerPrioRepeat') ?? masterRepeat,
+    intervalMs: (family === 6 ? get<number>(global, 'gnaIntervalMs') : get<number>(global, 'garpIntervalMs')) ?? VRRP_DEFAULTS.garp.intervalMs,
+  };
 }

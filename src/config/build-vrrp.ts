@@ -12,8 +12,15 @@ import { parseRoutes, parseRules, type RuleLine } from './build-routes.js';
 import { applyStrict, checkAh } from './build-strict.js';
 import { advertInterval, garpSpec, instanceVersion, parseAuthentication, parseUnicastPeers } from './build-vrrp-fields.js';
 import {
-  VRRP_DEFAULTS, type NotifyScriptSpec, type NotifySpec, type TrackInterfaceSpec, type TrackScriptRef,
-  type VipSpec, type VrrpConfig, type VrrpInstanceSpec, type VrrpScriptSpec,
+  VRRP_DEFAULTS,
+  type NotifyScriptSpec,
+  type NotifySpec,
+  type TrackInterfaceSpec,
+  type TrackScriptRef,
+  type VipSpec,
+  type VrrpConfig,
+  type VrrpInstanceSpec,
+  type VrrpScriptSpec,
   type VrrpSyncGroupSpec,
 } from '../vrrp/types.js';
 
@@ -56,9 +63,18 @@ export function parseVip(l: ValueLine, sink: DiagnosticSink): VipSpec | undefine
       return val !== undefined;
     };
     switch (opt) {
-      case 'dev': if (needs()) vip.dev = val!; i++; break;
-      case 'label': if (needs()) vip.label = val!; i++; break;
-      case 'brd': if (needs()) vip.broadcast = val!; i++; break;
+      case 'dev':
+        if (needs()) vip.dev = val!;
+        i++;
+        break;
+      case 'label':
+        if (needs()) vip.label = val!;
+        i++;
+        break;
+      case 'brd':
+        if (needs()) vip.broadcast = val!;
+        i++;
+        break;
       case 'scope':
         if (needs()) {
           if (SCOPES.has(val!)) vip.scope = val as VipSpec['scope'];
@@ -66,11 +82,20 @@ export function parseVip(l: ValueLine, sink: DiagnosticSink): VipSpec | undefine
         }
         i++;
         break;
-      case 'no_track': vip.noTrack = true; break;
-      case 'peer': case 'preferred_lft': case 'use_vmac': i += opt === 'use_vmac' ? 0 : 1;
+      case 'no_track':
+        vip.noTrack = true;
+        break;
+      case 'peer':
+      case 'preferred_lft':
+      case 'use_vmac':
+        i += opt === 'use_vmac' ? 0 : 1;
         sink.warn(l, 'not-implemented', `virtual address option '${opt}' is accepted but has no effect in ulvs; the address is added without it.`);
         break;
-      case 'home': case '-nodad': case 'mngtmpaddr': case 'noprefixroute': case 'autojoin':
+      case 'home':
+      case '-nodad':
+      case 'mngtmpaddr':
+      case 'noprefixroute':
+      case 'autojoin':
         sink.warn(l, 'not-implemented', `virtual address option '${opt}' is accepted but has no effect in ulvs; the address is added without it.`);
         break;
       default:
@@ -134,7 +159,12 @@ function buildInstance(raw: RawBlock, global: RawBlock | undefined, sink: Diagno
   }
   if (raw.args.length > 1) sink.warn(raw.pos, 'extra-words', `vrrp_instance '${name}': '${raw.args.slice(1).join(' ')}' after the name is ignored.`);
   const vrid = get<number>(raw, 'vrid');
-  if (vrid === undefined) sink.error(raw.pos, 'missing-vrid', `vrrp_instance ${name} has no valid virtual_router_id; add 'virtual_router_id N' (1..255, same on all routers of the instance).`);
+  if (vrid === undefined)
+    sink.error(
+      raw.pos,
+      'missing-vrid',
+      `vrrp_instance ${name} has no valid virtual_router_id; add 'virtual_router_id N' (1..255, same on all routers of the instance).`,
+    );
   const { vips, excludedVips, family } = instanceVips(raw, name, sink);
   const version = instanceVersion(raw, global, name, family, sink);
   const statePos = at(raw, 'initialState');
@@ -144,17 +174,30 @@ function buildInstance(raw: RawBlock, global: RawBlock | undefined, sink: Diagno
   const advertIntMs = advertInterval(raw, version, sink);
   let nopreempt = get<boolean>(raw, 'nopreempt') ?? false;
   if (nopreempt && priority === 255) {
-    sink.error(at(raw, 'nopreempt'), 'nopreempt-owner', `vrrp_instance ${name}: nopreempt is incompatible with priority 255 (address owner${configuredState === 'MASTER' && get<number>(raw, 'priority') === undefined ? ', which state MASTER implies' : ''}); keepalived clears it — remove it or lower the priority.`);
+    sink.error(
+      at(raw, 'nopreempt'),
+      'nopreempt-owner',
+      `vrrp_instance ${name}: nopreempt is incompatible with priority 255 (address owner${configuredState === 'MASTER' && get<number>(raw, 'priority') === undefined ? ', which state MASTER implies' : ''}); keepalived clears it — remove it or lower the priority.`,
+    );
     nopreempt = false;
   } else if (nopreempt && configuredState === 'MASTER') {
-    sink.error(statePos, 'nopreempt-master', `vrrp_instance ${name}: nopreempt does not work with 'state MASTER'; keepalived clears it — use 'state BACKUP' on every router with nopreempt.`);
+    sink.error(
+      statePos,
+      'nopreempt-master',
+      `vrrp_instance ${name}: nopreempt does not work with 'state MASTER'; keepalived clears it — use 'state BACKUP' on every router with nopreempt.`,
+    );
     nopreempt = false;
   }
   const strict = get<boolean>(raw, 'strict') ?? get<boolean>(global, 'vrrpStrict') ?? false;
   const { unicastPeers, ttlCheck } = parseUnicastPeers(raw, family, vips.length, sink);
   const iface = get<string>(raw, 'interface');
   if (!iface && unicastPeers.length === 0) sink.error(raw.pos, 'missing-interface', `vrrp_instance ${name} has no 'interface'; multicast VRRP needs one.`);
-  else if (!iface) sink.warn(raw.pos, 'missing-interface', `vrrp_instance ${name} has no 'interface'; keepalived 2.2 rejects that even with unicast peers (newer versions route by peer) — add 'interface'.`);
+  else if (!iface)
+    sink.warn(
+      raw.pos,
+      'missing-interface',
+      `vrrp_instance ${name} has no 'interface'; keepalived 2.2 rejects that even with unicast peers (newer versions route by peer) — add 'interface'.`,
+    );
   if (iface === 'lo') sink.error(at(raw, 'interface'), 'loopback', `vrrp_instance ${name} cannot run on the loopback interface; keepalived refuses it too.`);
   const authentication = parseAuthentication(raw, name, version, sink);
   const { trackInterfaces, trackScripts } = buildTracking(raw, sink, true);
@@ -181,7 +224,7 @@ function buildInstance(raw: RawBlock, global: RawBlock | undefined, sink: Diagno
     trackScripts,
     notify: notifySpec(raw),
     garp: garpSpec(raw, global, family),
-    accept: get<boolean>(raw, 'noAccept') ? false : get<boolean>(raw, 'accept') ?? (priority === 255 || !strict),
+    accept: get<boolean>(raw, 'noAccept') ? false : (get<boolean>(raw, 'accept') ?? (priority === 255 || !strict)),
     strict,
     source: posString(raw.pos),
   };
@@ -189,23 +232,35 @@ function buildInstance(raw: RawBlock, global: RawBlock | undefined, sink: Diagno
   const routes = parseRoutes(get<ValueLine[]>(raw, 'virtualRoutes'), sink, 'virtual_routes');
   if (routes.length) spec.virtualRoutes = routes;
   const rules = parseRules(get<ValueLine[]>(raw, 'virtualRules'), sink, 'virtual_rules');
-  if (rules.length) { spec.virtualRules = rules.map((r) => r.spec); instanceRuleLines.set(spec, rules); }
+  if (rules.length) {
+    spec.virtualRules = rules.map((r) => r.spec);
+    instanceRuleLines.set(spec, rules);
+  }
   if (authentication) spec.authentication = authentication;
   const srcIp = get<string>(raw, 'srcIp');
   if (srcIp) spec.srcIp = srcIp;
   const mcast = get<string>(raw, 'mcastGroup') ?? (family === 6 ? get<string>(global, 'vrrpMcastGroup6') : get<string>(global, 'vrrpMcastGroup4'));
   if (mcast) spec.mcastGroup = mcast;
   const optional: Array<[keyof VrrpInstanceSpec, string, RawBlock | undefined]> = [
-    ['unicastFaultNoPeer', 'unicastFaultNoPeer', raw], ['dontTrackPrimary', 'dontTrackPrimary', raw],
-    ['vmacXmitBase', 'vmacXmitBase', raw], ['useVmac', 'useVmac', raw],
+    ['unicastFaultNoPeer', 'unicastFaultNoPeer', raw],
+    ['dontTrackPrimary', 'dontTrackPrimary', raw],
+    ['vmacXmitBase', 'vmacXmitBase', raw],
+    ['useVmac', 'useVmac', raw],
   ];
-  for (const [k, f, r] of optional) { const v = get<unknown>(r, f); if (v !== undefined) (spec as unknown as Record<string, unknown>)[k] = v; }
+  for (const [k, f, r] of optional) {
+    const v = get<unknown>(r, f);
+    if (v !== undefined) (spec as unknown as Record<string, unknown>)[k] = v;
+  }
   const lp = get<boolean>(raw, 'lowerPrioNoAdvert') ?? get<boolean>(global, 'lowerPrioNoAdvert');
   if (lp !== undefined) spec.lowerPrioNoAdvert = lp;
   const hp = get<boolean>(raw, 'higherPrioSendAdvert') ?? get<boolean>(global, 'higherPrioSendAdvert');
   if (hp !== undefined) spec.higherPrioSendAdvert = hp;
   if (srcIp && vips.length > 0 && (srcIp.includes(':') ? 6 : 4) !== family) {
-    sink.error(at(raw, 'srcIp'), 'mixed-family', `source address ${srcIp} of vrrp_instance ${name} is not the family of its virtual addresses (IPv${family}); keepalived rejects this.`);
+    sink.error(
+      at(raw, 'srcIp'),
+      'mixed-family',
+      `source address ${srcIp} of vrrp_instance ${name} is not the family of its virtual addresses (IPv${family}); keepalived rejects this.`,
+    );
   }
   if (get<number>(raw, 'unicastTtl') !== undefined && unicastPeers.length === 0) {
     sink.error(at(raw, 'unicastTtl'), 'ttl-without-peers', `unicast_ttl has no effect without unicast_peer (keepalived resets it); remove it or add peers.`);
@@ -218,26 +273,45 @@ function buildInstance(raw: RawBlock, global: RawBlock | undefined, sink: Diagno
 /** virtual_ipaddress and virtual_ipaddress_excluded of an instance, and the family they give it. */
 function instanceVips(raw: RawBlock, name: string, sink: DiagnosticSink): { vips: VipSpec[]; excludedVips: VipSpec[]; family: 4 | 6 } {
   const vips: VipSpec[] = [];
-  for (const l of get<ValueLine[]>(raw, 'vips') ?? []) { const v = parseVip(l, sink); if (v) vips.push(v); }
+  for (const l of get<ValueLine[]>(raw, 'vips') ?? []) {
+    const v = parseVip(l, sink);
+    if (v) vips.push(v);
+  }
   const excludedVips: VipSpec[] = [];
-  for (const l of get<ValueLine[]>(raw, 'excludedVips') ?? []) { const v = parseVip(l, sink); if (v) excludedVips.push(v); }
+  for (const l of get<ValueLine[]>(raw, 'excludedVips') ?? []) {
+    const v = parseVip(l, sink);
+    if (v) excludedVips.push(v);
+  }
   const families = new Set(vips.map((v) => v.family));
   if (families.size > 1) {
-    sink.error(at(raw, 'vips'), 'mixed-family', `vrrp_instance ${name} mixes IPv4 and IPv6 in virtual_ipaddress; move one family to virtual_ipaddress_excluded or another instance.`);
+    sink.error(
+      at(raw, 'vips'),
+      'mixed-family',
+      `vrrp_instance ${name} mixes IPv4 and IPv6 in virtual_ipaddress; move one family to virtual_ipaddress_excluded or another instance.`,
+    );
   }
   const family = vips[0]?.family ?? (get<string>(raw, 'srcIp')?.includes(':') ? 6 : 4);
   if (vips.length === 0 && !get<boolean>(raw, 'noVirtualIpaddress')) {
-    sink.error(raw.pos, 'no-vip', `vrrp_instance ${name} has no virtual_ipaddress (keepalived reports this too); add one, or 'no_virtual_ipaddress' if that is intended.`);
+    sink.error(
+      raw.pos,
+      'no-vip',
+      `vrrp_instance ${name} has no virtual_ipaddress (keepalived reports this too); add one, or 'no_virtual_ipaddress' if that is intended.`,
+    );
   }
   return { vips, excludedVips, family };
 }
 
-
 function buildScript(raw: RawBlock, sink: DiagnosticSink, uses: ScriptUse[]): VrrpScriptSpec | undefined {
   const name = raw.args[0];
-  if (!name) { sink.error(raw.pos, 'missing-name', 'vrrp_script needs a name: vrrp_script chk_x { ... }; the block is skipped.'); return undefined; }
+  if (!name) {
+    sink.error(raw.pos, 'missing-name', 'vrrp_script needs a name: vrrp_script chk_x { ... }; the block is skipped.');
+    return undefined;
+  }
   const script = get<ScriptValue>(raw, 'script');
-  if (!script) { sink.error(raw.pos, 'missing-script', `vrrp_script ${name} has no 'script' line; add script "/path/to/check args".`); return undefined; }
+  if (!script) {
+    sink.error(raw.pos, 'missing-script', `vrrp_script ${name} has no 'script' line; add script "/path/to/check args".`);
+    return undefined;
+  }
   uses.push({ script, keyword: 'script' });
   const intervalMs = get<number>(raw, 'intervalMs') ?? VRRP_DEFAULTS.script.intervalMs;
   const w = get<{ weight: number; reverse: boolean }>(raw, 'weight');
@@ -260,7 +334,10 @@ function buildScript(raw: RawBlock, sink: DiagnosticSink, uses: ScriptUse[]): Vr
 
 function buildSyncGroup(raw: RawBlock, sink: DiagnosticSink, uses: ScriptUse[]): VrrpSyncGroupSpec | undefined {
   const name = raw.args[0];
-  if (!name) { sink.error(raw.pos, 'missing-name', 'vrrp_sync_group needs a name; the block is skipped.'); return undefined; }
+  if (!name) {
+    sink.error(raw.pos, 'missing-name', 'vrrp_sync_group needs a name; the block is skipped.');
+    return undefined;
+  }
   const instances = (get<ValueLine[]>(raw, 'group') ?? []).flatMap((l) => l.words);
   if (instances.length === 0) sink.error(raw.pos, 'empty-group', `vrrp_sync_group ${name} has no 'group { ... }' members; add the instance names.`);
   const { trackInterfaces, trackScripts } = buildTracking(raw, sink, false);
@@ -270,15 +347,20 @@ function buildSyncGroup(raw: RawBlock, sink: DiagnosticSink, uses: ScriptUse[]):
 
 /** Builds the VrrpConfig from raw blocks and runs the VRRP cross-checks. */
 export function buildVrrp(
-  instances: RawBlock[], scripts: RawBlock[], groups: RawBlock[], global: RawBlock | undefined,
-  sink: DiagnosticSink, uses: ScriptUse[],
+  instances: RawBlock[],
+  scripts: RawBlock[],
+  groups: RawBlock[],
+  global: RawBlock | undefined,
+  sink: DiagnosticSink,
+  uses: ScriptUse[],
 ): VrrpConfig {
   const cfg: VrrpConfig = { instances: [], scripts: [], syncGroups: [] };
   const names = new Map<string, Pos>();
   for (const s of scripts) {
     const spec = buildScript(s, sink, uses);
     if (!spec) continue;
-    if (names.has(`s:${spec.name}`)) sink.error(s.pos, 'duplicate-name', `vrrp_script ${spec.name} is defined twice (first at ${posString(names.get(`s:${spec.name}`)!)}); rename one.`);
+    if (names.has(`s:${spec.name}`))
+      sink.error(s.pos, 'duplicate-name', `vrrp_script ${spec.name} is defined twice (first at ${posString(names.get(`s:${spec.name}`)!)}); rename one.`);
     names.set(`s:${spec.name}`, s.pos);
     cfg.scripts.push(spec);
   }
@@ -286,18 +368,27 @@ export function buildVrrp(
   for (const r of instances) {
     const spec = buildInstance(r, global, sink, uses);
     if (!spec) continue;
-    if (names.has(`i:${spec.name}`)) sink.error(r.pos, 'duplicate-name', `vrrp_instance ${spec.name} is defined twice (first at ${posString(names.get(`i:${spec.name}`)!)}); rename one.`);
+    if (names.has(`i:${spec.name}`))
+      sink.error(r.pos, 'duplicate-name', `vrrp_instance ${spec.name} is defined twice (first at ${posString(names.get(`i:${spec.name}`)!)}); rename one.`);
     names.set(`i:${spec.name}`, r.pos);
     if (spec.vrid > 0) {
       const key = `${spec.interface}/${spec.family}/${spec.vrid}`;
       const other = clash.get(key);
       if (other) {
-        sink.error(at(r, 'vrid'), 'vrid-conflict', `vrrp_instance ${spec.name} uses virtual_router_id ${spec.vrid} on ${spec.interface || 'its interface'} (IPv${spec.family}), as ${other.name} does at ${other.source}; give each instance on one link its own VRID.`);
+        sink.error(
+          at(r, 'vrid'),
+          'vrid-conflict',
+          `vrrp_instance ${spec.name} uses virtual_router_id ${spec.vrid} on ${spec.interface || 'its interface'} (IPv${spec.family}), as ${other.name} does at ${other.source}; give each instance on one link its own VRID.`,
+        );
       } else clash.set(key, spec);
     }
     for (const t of spec.trackScripts) {
       if (!cfg.scripts.some((s) => s.name === t.name)) {
-        sink.error(r.pos, 'unknown-script', `vrrp_instance ${spec.name} tracks script '${t.name}', which no vrrp_script defines; define it or remove the reference.`);
+        sink.error(
+          r.pos,
+          'unknown-script',
+          `vrrp_instance ${spec.name} tracks script '${t.name}', which no vrrp_script defines; define it or remove the reference.`,
+        );
       }
     }
     cfg.instances.push(spec);
@@ -309,12 +400,20 @@ export function buildVrrp(
     // keepalived's vrrp_sync_set_group: unknown names and second memberships are ignored with a warning.
     spec.instances = spec.instances.filter((n) => {
       if (!cfg.instances.some((i) => i.name === n)) {
-        sink.warn(at(r, 'group'), 'unknown-instance', `vrrp_sync_group ${spec.name} lists '${n}', which is no vrrp_instance; keepalived ignores it too — fix the name.`);
+        sink.warn(
+          at(r, 'group'),
+          'unknown-instance',
+          `vrrp_sync_group ${spec.name} lists '${n}', which is no vrrp_instance; keepalived ignores it too — fix the name.`,
+        );
         return false;
       }
       const prev = member.get(n);
       if (prev) {
-        sink.warn(at(r, 'group'), 'instance-in-two-groups', `vrrp_instance ${n} is in sync groups ${prev} and ${spec.name}; keepalived keeps it in ${prev} only, as ulvs does.`);
+        sink.warn(
+          at(r, 'group'),
+          'instance-in-two-groups',
+          `vrrp_instance ${n} is in sync groups ${prev} and ${spec.name}; keepalived keeps it in ${prev} only, as ulvs does.`,
+        );
         return false;
       }
       member.set(n, spec.name);
@@ -325,9 +424,15 @@ export function buildVrrp(
       continue;
     }
     for (const t of spec.trackScripts) {
-      if (!cfg.scripts.some((s) => s.name === t.name)) sink.error(r.pos, 'unknown-script', `vrrp_sync_group ${spec.name} tracks script '${t.name}', which no vrrp_script defines.`);
+      if (!cfg.scripts.some((s) => s.name === t.name))
+        sink.error(r.pos, 'unknown-script', `vrrp_sync_group ${spec.name} tracks script '${t.name}', which no vrrp_script defines.`);
     }
-    if (spec.instances.length === 1) sink.warn(at(r, 'group'), 'group-of-one', `vrrp_sync_group ${spec.name} has a single instance, which syncs with nothing (keepalived reports this); add the other instances or drop the group.`);
+    if (spec.instances.length === 1)
+      sink.warn(
+        at(r, 'group'),
+        'group-of-one',
+        `vrrp_sync_group ${spec.name} has a single instance, which syncs with nothing (keepalived reports this); add the other instances or drop the group.`,
+      );
     cfg.syncGroups.push(spec);
   }
   return cfg;
@@ -346,7 +451,8 @@ function buildTracking(raw: RawBlock, sink: DiagnosticSink, scriptReverse: boole
   const trackScripts: TrackScriptRef[] = [];
   for (const l of get<ValueLine[]>(raw, 'trackScripts') ?? []) {
     const t = parseWeighted(l, sink, 'track_script');
-    if (t) trackScripts.push({ name: t.name, ...(t.weight !== undefined ? { weight: t.weight } : {}), ...(scriptReverse && t.reverse ? { reverse: true } : {}) });
+    if (t)
+      trackScripts.push({ name: t.name, ...(t.weight !== undefined ? { weight: t.weight } : {}), ...(scriptReverse && t.reverse ? { reverse: true } : {}) });
   }
   return { trackInterfaces, trackScripts };
 }

@@ -11,19 +11,29 @@ export function expandBraces(pattern: string): string[] {
   let open = -1;
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i];
-    if (c === '\\') { i++; continue; }
-    if (c === '{') { if (depth++ === 0) open = i; }
-    else if (c === '}' && depth > 0 && --depth === 0) {
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    if (c === '{') {
+      if (depth++ === 0) open = i;
+    } else if (c === '}' && depth > 0 && --depth === 0) {
       const inner = pattern.slice(open + 1, i);
       const parts: string[] = [];
       let d = 0;
       let start = 0;
       for (let j = 0; j < inner.length; j++) {
         const ch = inner[j];
-        if (ch === '\\') { j++; continue; }
+        if (ch === '\\') {
+          j++;
+          continue;
+        }
         if (ch === '{') d++;
         else if (ch === '}') d--;
-        else if (ch === ',' && d === 0) { parts.push(inner.slice(start, j)); start = j + 1; }
+        else if (ch === ',' && d === 0) {
+          parts.push(inner.slice(start, j));
+          start = j + 1;
+        }
       }
       parts.push(inner.slice(start));
       if (parts.length === 1) continue; // `{x}` is literal, as in glob(3)
@@ -44,12 +54,16 @@ function segmentRegex(seg: string): RegExp {
   let re = '^';
   for (let i = 0; i < seg.length; i++) {
     const c = seg[i]!;
-    if (c === '\\' && i + 1 < seg.length) { re += escapeRe(seg[++i]!); }
-    else if (c === '*') re += '[^/]*';
+    if (c === '\\' && i + 1 < seg.length) {
+      re += escapeRe(seg[++i]!);
+    } else if (c === '*') re += '[^/]*';
     else if (c === '?') re += '[^/]';
     else if (c === '[') {
       const end = seg.indexOf(']', i + 2);
-      if (end < 0) { re += '\\['; continue; }
+      if (end < 0) {
+        re += '\\[';
+        continue;
+      }
       let body = seg.slice(i + 1, end);
       if (body.startsWith('!')) body = '^' + body.slice(1);
       re += '[' + body.replace(/\\/g, '\\\\') + ']';
@@ -64,11 +78,20 @@ function escapeRe(c: string): string {
 }
 
 function isDir(p: string): boolean {
-  try { return statSync(p).isDirectory(); } catch { return false; }
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function exists(p: string): boolean {
-  try { statSync(p); return true; } catch { return false; }
+  try {
+    statSync(p);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Expands one glob pattern relative to baseDir; returns existing paths, sorted. */
@@ -89,7 +112,11 @@ export function globFiles(pattern: string, baseDir: string): string[] {
         if (!isDir(dir)) continue;
         const re = segmentRegex(seg);
         let names: string[] = [];
-        try { names = readdirSync(dir); } catch { names = []; }
+        try {
+          names = readdirSync(dir);
+        } catch {
+          names = [];
+        }
         for (const n of names.sort()) {
           if (n.startsWith('.') && !seg.startsWith('.')) continue;
           if (re.test(n)) next.push(join(dir, n));

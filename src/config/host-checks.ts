@@ -23,7 +23,12 @@ export function hostInterfaces(): string[] {
 
 function knownUsers(): Set<string> | undefined {
   try {
-    return new Set(readFileSync('/etc/passwd', 'utf8').split('\n').map((l) => l.split(':')[0]!).filter(Boolean));
+    return new Set(
+      readFileSync('/etc/passwd', 'utf8')
+        .split('\n')
+        .map((l) => l.split(':')[0]!)
+        .filter(Boolean),
+    );
   } catch {
     return undefined;
   }
@@ -37,7 +42,9 @@ export function resolveCommand(cmd: string, env: NodeJS.ProcessEnv): string | un
     const p = join(dir, cmd);
     try {
       if (statSync(p).isFile()) return p;
-    } catch { /* next */ }
+    } catch {
+      /* next */
+    }
   }
   return undefined;
 }
@@ -47,7 +54,11 @@ export function scriptUnsafeReason(path: string, uid: number): string | undefine
   let p = path;
   for (;;) {
     let st;
-    try { st = statSync(p); } catch { return undefined; }
+    try {
+      st = statSync(p);
+    } catch {
+      return undefined;
+    }
     const sticky = p !== path && (st.mode & 0o1000) !== 0;
     if (!sticky) {
       if (st.uid !== 0 && st.uid !== uid) return `${p} is owned by uid ${st.uid}, not root or the daemon's user`;
@@ -78,25 +89,50 @@ function checkScript(u: ScriptUse, sink: DiagnosticSink, env: NodeJS.ProcessEnv,
   }
   const path = resolveCommand(cmd, env);
   if (!path) {
-    sink.warn(pos, 'script-missing', `${kw} script '${cmd}' does not exist${cmd.includes('/') ? '' : ' on PATH'}: ${disabledText(u.keyword)} — create it or fix the path.`, true);
+    sink.warn(
+      pos,
+      'script-missing',
+      `${kw} script '${cmd}' does not exist${cmd.includes('/') ? '' : ' on PATH'}: ${disabledText(u.keyword)} — create it or fix the path.`,
+      true,
+    );
     return true;
   }
   let st;
-  try { st = statSync(path); } catch {
+  try {
+    st = statSync(path);
+  } catch {
     sink.warn(pos, 'script-missing', `${kw} script '${path}' does not exist: ${disabledText(u.keyword)} — create it or fix the path.`, true);
     return true;
   }
-  if (!st.isFile()) { sink.error(pos, 'script-not-file', `${kw} script '${path}' is not a regular file.`); return false; }
-  try { accessSync(path, constants.X_OK); } catch {
+  if (!st.isFile()) {
+    sink.error(pos, 'script-not-file', `${kw} script '${path}' is not a regular file.`);
+    return false;
+  }
+  try {
+    accessSync(path, constants.X_OK);
+  } catch {
     sink.error(pos, 'script-not-executable', `${kw} script '${path}' is not executable; chmod +x it.`);
     return false;
   }
-  if ((st.mode & 0o111) === 0) { sink.error(pos, 'script-not-executable', `${kw} script '${path}' has no execute bit; chmod +x it.`); return false; }
+  if ((st.mode & 0o111) === 0) {
+    sink.error(pos, 'script-not-executable', `${kw} script '${path}' has no execute bit; chmod +x it.`);
+    return false;
+  }
   const why = scriptUnsafeReason(path, uid);
-  if (why) sink.error(pos, 'script-unsafe', `${kw} script '${path}' is unsafe to run: ${why}; make every directory on its path writable only by root (keepalived refuses it too under enable_script_security).`);
+  if (why)
+    sink.error(
+      pos,
+      'script-unsafe',
+      `${kw} script '${path}' is unsafe to run: ${why}; make every directory on its path writable only by root (keepalived refuses it too under enable_script_security).`,
+    );
   const user = u.script.user;
   if (user && users && !users.has(user)) {
-    sink.warn(pos, 'script-user', `${kw} runs as user '${user}', which does not exist on this host${u.script.argv.length === 1 ? ` (if '${user}' was meant as an argument, quote the whole command: "${cmd} ${user}")` : ''}.`, true);
+    sink.warn(
+      pos,
+      'script-user',
+      `${kw} runs as user '${user}', which does not exist on this host${u.script.argv.length === 1 ? ` (if '${user}' was meant as an argument, quote the whole command: "${cmd} ${user}")` : ''}.`,
+      true,
+    );
   }
   return false;
 }
@@ -106,13 +142,25 @@ function keywordName(field: string): string {
 }
 
 /** Runs the host checks over the built model and the scripts it references; returns the uses whose script is missing. */
-export function checkHost(model: ConfigModel, uses: readonly ScriptUse[], sink: DiagnosticSink, interfaces: readonly string[], env: NodeJS.ProcessEnv, uid: number): ScriptUse[] {
+export function checkHost(
+  model: ConfigModel,
+  uses: readonly ScriptUse[],
+  sink: DiagnosticSink,
+  interfaces: readonly string[],
+  env: NodeJS.ProcessEnv,
+  uid: number,
+): ScriptUse[] {
   const have = new Set(interfaces);
   const warnIf = (name: string | undefined, source: string | undefined, what: string): void => {
     if (!name || have.has(name)) return;
     const m = /^(.*):(\d+)$/.exec(source ?? '');
     const pos = m ? { file: m[1]!, line: Number(m[2]) } : { file: source ?? '', line: 0 };
-    sink.warn(pos, 'interface-missing', `${what} interface '${name}' does not exist on this host (have: ${[...have].sort().join(', ') || 'none'}); fine if the config is for another machine.`, true);
+    sink.warn(
+      pos,
+      'interface-missing',
+      `${what} interface '${name}' does not exist on this host (have: ${[...have].sort().join(', ') || 'none'}); fine if the config is for another machine.`,
+      true,
+    );
   };
   for (const i of model.vrrp.instances) {
     const p = instanceFieldPos.get(i);

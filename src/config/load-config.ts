@@ -34,18 +34,30 @@ export function defaultConfigId(): string {
 function mergeGlobals(blocks: RawBlock[]): RawBlock | undefined {
   if (blocks.length === 0) return undefined;
   const merged: RawBlock = { table: 'global_defs', args: [], pos: blocks[0]!.pos, fields: {}, at: {} };
-  for (const b of blocks) { Object.assign(merged.fields, b.fields); Object.assign(merged.at, b.at); }
+  for (const b of blocks) {
+    Object.assign(merged.fields, b.fields);
+    Object.assign(merged.at, b.at);
+  }
   return merged;
 }
 
 /** global_defs' notify FIFOs: `X_notify_fifo PATH [user [group]]` and `X_notify_fifo_script "CMD"`. */
 function notifyFifoConfig(g: RawBlock | undefined, sink: DiagnosticSink): NotifyFifoConfig | undefined {
   const out: NotifyFifoConfig = {};
-  for (const [k, f] of [['all', 'notifyFifo'], ['vrrp', 'vrrpNotifyFifo'], ['lvs', 'lvsNotifyFifo']] as const) {
+  for (const [k, f] of [
+    ['all', 'notifyFifo'],
+    ['vrrp', 'vrrpNotifyFifo'],
+    ['lvs', 'lvsNotifyFifo'],
+  ] as const) {
     const words = get<string[]>(g, f);
     const script = get<ScriptValue>(g, `${f}Script`);
     if (words?.[0]) out[k] = script ? { path: words[0], script: script.argv } : { path: words[0] };
-    else if (script && g) sink.warn(script.pos, 'fifo-script-without-fifo', `'${f === 'notifyFifo' ? '' : k + '_'}notify_fifo_script' has no '${f === 'notifyFifo' ? '' : k + '_'}notify_fifo' to read; keepalived does not run it either — add the FIFO path.`);
+    else if (script && g)
+      sink.warn(
+        script.pos,
+        'fifo-script-without-fifo',
+        `'${f === 'notifyFifo' ? '' : k + '_'}notify_fifo_script' has no '${f === 'notifyFifo' ? '' : k + '_'}notify_fifo' to read; keepalived does not run it either — add the FIFO path.`,
+      );
   }
   return Object.keys(out).length ? out : undefined;
 }
@@ -71,8 +83,14 @@ export function loadConfig(path: string, opts: LoadOptions = {}): LoadResult {
 
   const globalRaw = mergeGlobals(get<RawBlock[]>(root, 'globalDefs') ?? []);
   const uses: ScriptUse[] = [];
-  const vrrp = buildVrrp(get<RawBlock[]>(root, 'vrrpInstances') ?? [], get<RawBlock[]>(root, 'vrrpScripts') ?? [],
-    get<RawBlock[]>(root, 'vrrpSyncGroups') ?? [], globalRaw, sink, uses);
+  const vrrp = buildVrrp(
+    get<RawBlock[]>(root, 'vrrpInstances') ?? [],
+    get<RawBlock[]>(root, 'vrrpScripts') ?? [],
+    get<RawBlock[]>(root, 'vrrpSyncGroups') ?? [],
+    globalRaw,
+    sink,
+    uses,
+  );
   const trackFiles = buildTrackFiles(get<RawBlock[]>(root, 'trackFiles') ?? [], sink);
   const trackProcesses = buildTrackProcesses(get<RawBlock[]>(root, 'trackProcesses') ?? [], sink);
   if (trackFiles.length) vrrp.trackFiles = trackFiles;
@@ -81,29 +99,62 @@ export function loadConfig(path: string, opts: LoadOptions = {}): LoadResult {
   if (bfd.length) vrrp.bfdInstances = bfd.map((b) => ({ name: b.name, weight: b.weight }));
   const instRaws = get<RawBlock[]>(root, 'vrrpInstances') ?? [];
   const groupRaws = get<RawBlock[]>(root, 'vrrpSyncGroups') ?? [];
-  for (const owner of [...vrrp.instances.map((i) => ({ o: i, raw: instRaws.find((r) => r.args[0] === i.name), what: `vrrp_instance ${i.name}` })),
-    ...vrrp.syncGroups.map((g) => ({ o: g, raw: groupRaws.find((r) => r.args[0] === g.name), what: `vrrp_sync_group ${g.name}` }))]) {
-    const files = buildTrackRefs(get<ValueLine[]>(owner.raw, 'trackFiles'), trackFiles.map((f) => f.name), sink, 'track_file', owner.what);
-    const procs = buildTrackRefs(get<ValueLine[]>(owner.raw, 'trackProcesses'), trackProcesses.map((f) => f.name), sink, 'track_process', owner.what);
+  for (const owner of [
+    ...vrrp.instances.map((i) => ({ o: i, raw: instRaws.find((r) => r.args[0] === i.name), what: `vrrp_instance ${i.name}` })),
+    ...vrrp.syncGroups.map((g) => ({ o: g, raw: groupRaws.find((r) => r.args[0] === g.name), what: `vrrp_sync_group ${g.name}` })),
+  ]) {
+    const files = buildTrackRefs(
+      get<ValueLine[]>(owner.raw, 'trackFiles'),
+      trackFiles.map((f) => f.name),
+      sink,
+      'track_file',
+      owner.what,
+    );
+    const procs = buildTrackRefs(
+      get<ValueLine[]>(owner.raw, 'trackProcesses'),
+      trackProcesses.map((f) => f.name),
+      sink,
+      'track_process',
+      owner.what,
+    );
     if (files.length) owner.o.trackFiles = files;
     if (procs.length) owner.o.trackProcesses = procs;
-    const bfds = buildTrackRefs(get<ValueLine[]>(owner.raw, 'trackBfds'), bfd.map((b) => b.name), sink, 'track_bfd', owner.what);
+    const bfds = buildTrackRefs(
+      get<ValueLine[]>(owner.raw, 'trackBfds'),
+      bfd.map((b) => b.name),
+      sink,
+      'track_bfd',
+      owner.what,
+    );
     if (bfds.length) owner.o.trackBfds = bfds;
   }
-  const staticAddresses = (get<ValueLine[]>(root, 'staticIpaddress') ?? []).flatMap((l) => { const v = parseVip(l, sink); return v ? [v] : []; });
+  const staticAddresses = (get<ValueLine[]>(root, 'staticIpaddress') ?? []).flatMap((l) => {
+    const v = parseVip(l, sink);
+    return v ? [v] : [];
+  });
   if (staticAddresses.length) vrrp.staticAddresses = staticAddresses;
   const staticRoutes = parseRoutes(get<ValueLine[]>(root, 'staticRoutes'), sink, 'static_routes');
   if (staticRoutes.length) vrrp.staticRoutes = staticRoutes;
   const staticRules = parseRules(get<ValueLine[]>(root, 'staticRules'), sink, 'static_rules');
   if (staticRules.length) vrrp.staticRules = staticRules.map((r) => r.spec);
   const fileOrder = new Map(pre.files.map((f, i) => [f, i]));
-  assignRulePrefs([...staticRules, ...vrrp.instances.flatMap((i) => instanceRuleLines.get(i) ?? [])]
-    .sort((a, b) => (fileOrder.get(a.line.file) ?? 0) - (fileOrder.get(b.line.file) ?? 0) || a.line.line - b.line.line), sink);
+  assignRulePrefs(
+    [...staticRules, ...vrrp.instances.flatMap((i) => instanceRuleLines.get(i) ?? [])].sort(
+      (a, b) => (fileOrder.get(a.line.file) ?? 0) - (fileOrder.get(b.line.file) ?? 0) || a.line.line - b.line.line,
+    ),
+    sink,
+  );
   const global: GlobalDefsConfig = { enableScriptSecurity: get<boolean>(globalRaw, 'enableScriptSecurity') ?? false };
   const routerId = get<string>(globalRaw, 'routerId');
-  if (routerId !== undefined) { global.routerId = routerId; vrrp.routerId = routerId; }
+  if (routerId !== undefined) {
+    global.routerId = routerId;
+    vrrp.routerId = routerId;
+  }
   const scriptUser = get<string[]>(globalRaw, 'scriptUser');
-  if (scriptUser?.length) { global.scriptUser = scriptUser.join(':'); vrrp.scriptUser = global.scriptUser; }
+  if (scriptUser?.length) {
+    global.scriptUser = scriptUser.join(':');
+    vrrp.scriptUser = global.scriptUser;
+  }
   const fifos = notifyFifoConfig(globalRaw, sink);
   if (fifos) global.notifyFifos = fifos;
   if (get<boolean>(globalRaw, 'fifoWriteStatesOnReload')) vrrp.fifoWriteStatesOnReload = true;
@@ -112,7 +163,10 @@ export function loadConfig(path: string, opts: LoadOptions = {}): LoadResult {
   const lvsSync = get<string[]>(globalRaw, 'lvsSyncDaemon');
   if (lvsSync && globalRaw) {
     global.lvsSyncDaemon = lvsSync;
-    const r = parseLvsSyncDaemon(lvsSync, vrrp.instances.map((i) => i.name));
+    const r = parseLvsSyncDaemon(
+      lvsSync,
+      vrrp.instances.map((i) => i.name),
+    );
     if (r.ok) global.lvsSync = r.value;
     else sink.error(globalRaw.at.lvsSyncDaemon ?? globalRaw.pos, 'lvs-sync-daemon', r.error);
   }
@@ -120,7 +174,12 @@ export function loadConfig(path: string, opts: LoadOptions = {}): LoadResult {
   const groups = buildGroups(get<NamedLines[]>(root, 'virtualServerGroups') ?? [], sink);
   const seenGroup = new Map<string, string>();
   for (const g of groups) {
-    if (seenGroup.has(g.name)) sink.error({ file: g.source.replace(/:\d+$/, ''), line: Number(/:(\d+)$/.exec(g.source)?.[1] ?? 0) }, 'duplicate-name', `virtual_server_group ${g.name} is defined twice (first at ${seenGroup.get(g.name)}); rename one.`);
+    if (seenGroup.has(g.name))
+      sink.error(
+        { file: g.source.replace(/:\d+$/, ''), line: Number(/:(\d+)$/.exec(g.source)?.[1] ?? 0) },
+        'duplicate-name',
+        `virtual_server_group ${g.name} is defined twice (first at ${seenGroup.get(g.name)}); rename one.`,
+      );
     seenGroup.set(g.name, g.source);
   }
   const services: VirtualServiceSpec[] = [];
@@ -139,7 +198,10 @@ export function loadConfig(path: string, opts: LoadOptions = {}): LoadResult {
     health.push(vs.health);
   }
   resolveEventCheckers(health, bfd, trackFiles, sink);
-  const smtp = buildSmtp({ global: globalRaw, instances: get<RawBlock[]>(root, 'vrrpInstances') ?? [], groups: get<RawBlock[]>(root, 'vrrpSyncGroups') ?? [], health, routerId }, sink);
+  const smtp = buildSmtp(
+    { global: globalRaw, instances: get<RawBlock[]>(root, 'vrrpInstances') ?? [], groups: get<RawBlock[]>(root, 'vrrpSyncGroups') ?? [], health, routerId },
+    sink,
+  );
   if (smtp) global.smtp = smtp;
 
   const model: ConfigModel = {
@@ -153,7 +215,11 @@ export function loadConfig(path: string, opts: LoadOptions = {}): LoadResult {
   };
   if (uses.length > 0 && !global.enableScriptSecurity) {
     const first = uses.reduce((a, b) => (a.script.pos.line <= b.script.pos.line || a.script.pos.file !== b.script.pos.file ? a : b));
-    sink.warn(first.script.pos, 'script-security', `scripts are configured but global_defs has no 'enable_script_security'; keepalived -t reports a SECURITY VIOLATION for this (exit 6) — add it (ulvs refuses unsafe scripts either way).`);
+    sink.warn(
+      first.script.pos,
+      'script-security',
+      `scripts are configured but global_defs has no 'enable_script_security'; keepalived -t reports a SECURITY VIOLATION for this (exit 6) — add it (ulvs refuses unsafe scripts either way).`,
+    );
   }
   if (opts.hostChecks !== false) {
     const missing = checkHost(model, uses, sink, opts.interfaces ?? hostInterfaces(), env, opts.uid ?? process.geteuid?.() ?? 0);
@@ -175,11 +241,16 @@ export function loadConfig(path: string, opts: LoadOptions = {}): LoadResult {
  * host that can reach it, so one packet from off the link can demote its MASTER.
  */
 function unicastSrcAdvice(instances: ConfigModel['vrrp']['instances']): Diagnostic[] {
-  return instances.filter((i) => i.unicastPeers.length > 0 && !i.checkUnicastSrc).map((i) => {
-    const m = /^(.*):(\d+)$/.exec(i.source ?? '');
-    return {
-      severity: 'warning' as const, file: m?.[1] ?? '', line: Number(m?.[2] ?? 0), code: 'unicast-no-src-check',
-      message: `vrrp_instance ${i.name} uses unicast_peer without check_unicast_src: an advert from any host (not only a peer) is taken; add check_unicast_src.`,
-    };
-  });
+  return instances
+    .filter((i) => i.unicastPeers.length > 0 && !i.checkUnicastSrc)
+    .map((i) => {
+      const m = /^(.*):(\d+)$/.exec(i.source ?? '');
+      return {
+        severity: 'warning' as const,
+        file: m?.[1] ?? '',
+        line: Number(m?.[2] ?? 0),
+        code: 'unicast-no-src-check',
+        message: `vrrp_instance ${i.name} uses unicast_peer without check_unicast_src: an advert from any host (not only a peer) is taken; add check_unicast_src.`,
+      };
+    });
 }

@@ -15,13 +15,24 @@ export interface WorkerLoadLimits {
   maxHeapMb?: number;
 }
 
-interface Job { ulvsConfigLoad: true; file: string; opts: LoadOptions }
+interface Job {
+  ulvsConfigLoad: true;
+  file: string;
+  opts: LoadOptions;
+}
 
 function failed(file: string, message: string): LoadResult {
   return {
     ok: false,
     diagnostics: [{ severity: 'error', file, line: 0, code: 'load-failed', message }],
-    model: { global: { enableScriptSecurity: false }, vrrp: { instances: [], scripts: [], syncGroups: [] }, ipvs: { services: [], timeouts: { tcpS: 900, tcpFinS: 120, udpS: 300 } }, health: [], virtualServerGroups: [], files: [] } as unknown as LoadResult['model'],
+    model: {
+      global: { enableScriptSecurity: false },
+      vrrp: { instances: [], scripts: [], syncGroups: [] },
+      ipvs: { services: [], timeouts: { tcpS: 900, tcpFinS: 120, udpS: 300 } },
+      health: [],
+      virtualServerGroups: [],
+      files: [],
+    } as unknown as LoadResult['model'],
   };
 }
 
@@ -31,18 +42,43 @@ export function loadConfigInWorker(file: string, opts: LoadOptions = {}, limits:
   const maxHeapMb = limits.maxHeapMb ?? 1024;
   return new Promise((resolve) => {
     let done = false;
-    const finish = (r: LoadResult): void => { if (!done) { done = true; clearTimeout(timer); resolve(r); } };
+    const finish = (r: LoadResult): void => {
+      if (!done) {
+        done = true;
+        clearTimeout(timer);
+        resolve(r);
+      }
+    };
     let w: Worker;
     try {
-      w = new Worker(new URL(import.meta.url), { workerData: { ulvsConfigLoad: true, file, opts } satisfies Job, resourceLimits: { maxOldGenerationSizeMb: maxHeapMb }, stdout: false, stderr: false });
+      w = new Worker(new URL(import.meta.url), {
+        workerData: { ulvsConfigLoad: true, file, opts } satisfies Job,
+        resourceLimits: { maxOldGenerationSizeMb: maxHeapMb },
+        stdout: false,
+        stderr: false,
+      });
     } catch (e) {
       resolve(failed(file, `cannot start the config loader thread: ${(e as Error).message}`));
       return;
     }
-    const timer = setTimeout(() => { finish(failed(file, `loading took longer than ${timeoutMs / 1000} s; the file is too big or too complex`)); void w.terminate(); }, timeoutMs);
-    w.once('message', (r: LoadResult) => { finish(r); void w.terminate(); });
-    w.once('error', (e: Error & { code?: string }) => finish(failed(file, e.code === 'ERR_WORKER_OUT_OF_MEMORY'
-      ? `loading needs more than ${maxHeapMb} MiB of memory; the file is too big or generates too much` : `the config loader failed: ${e.message}`)));
+    const timer = setTimeout(() => {
+      finish(failed(file, `loading took longer than ${timeoutMs / 1000} s; the file is too big or too complex`));
+      void w.terminate();
+    }, timeoutMs);
+    w.once('message', (r: LoadResult) => {
+      finish(r);
+      void w.terminate();
+    });
+    w.once('error', (e: Error & { code?: string }) =>
+      finish(
+        failed(
+          file,
+          e.code === 'ERR_WORKER_OUT_OF_MEMORY'
+            ? `loading needs more than ${maxHeapMb} MiB of memory; the file is too big or generates too much`
+            : `the config loader failed: ${e.message}`,
+        ),
+      ),
+    );
     w.once('exit', (code) => finish(failed(file, `the config loader thread exited (${code}) without a result`)));
   });
 }

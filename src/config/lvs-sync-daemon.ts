@@ -8,13 +8,20 @@ import { ipv4Pton, ipv6Pton } from '../core/addr.js';
 import type { LvsSyncDaemonConfig } from './types.js';
 
 /** Parses the words after the keyword; an error sentence names what is wrong and the fix. */
-export function parseLvsSyncDaemon(words: readonly string[], instances: readonly string[]): { ok: true; value: LvsSyncDaemonConfig } | { ok: false; error: string } {
+export function parseLvsSyncDaemon(
+  words: readonly string[],
+  instances: readonly string[],
+): { ok: true; value: LvsSyncDaemonConfig } | { ok: false; error: string } {
   const [iface, instance, ...rest] = words;
   if (!iface) return { ok: false, error: "'lvs_sync_daemon' needs an interface and a VRRP instance: lvs_sync_daemon IFACE INSTANCE [id N] ..." };
   if (!instance || ['id', 'maxlen', 'port', 'ttl', 'group'].includes(instance)) {
-    return { ok: false, error: `'lvs_sync_daemon ${iface}' names no VRRP instance; ulvs needs one to pick the role (MASTER sends, BACKUP receives) — add the vrrp_instance name after the interface.` };
+    return {
+      ok: false,
+      error: `'lvs_sync_daemon ${iface}' names no VRRP instance; ulvs needs one to pick the role (MASTER sends, BACKUP receives) — add the vrrp_instance name after the interface.`,
+    };
   }
-  if (!instances.includes(instance)) return { ok: false, error: `'lvs_sync_daemon' follows vrrp_instance ${instance}, which is not defined; name one of: ${instances.join(', ') || '(none)'}.` };
+  if (!instances.includes(instance))
+    return { ok: false, error: `'lvs_sync_daemon' follows vrrp_instance ${instance}, which is not defined; name one of: ${instances.join(', ') || '(none)'}.` };
   const v: LvsSyncDaemonConfig = { interface: iface, instance, syncId: 0 };
   const ranges: Record<string, [number, number]> = { id: [0, 255], maxlen: [1, 65507], port: [1, 65535], ttl: [1, 255] };
   for (let i = 0; i < rest.length; i += 2) {
@@ -24,7 +31,7 @@ export function parseLvsSyncDaemon(words: readonly string[], instances: readonly
     if (k === 'group') {
       const a4 = ipv4Pton(arg);
       const a6 = a4 === null ? ipv6Pton(arg) : null;
-      const mcast = a4 !== null ? (a4 >>> 28) === 0xe : a6 !== null && (a6[0]! >>> 8) === 0xff;
+      const mcast = a4 !== null ? a4 >>> 28 === 0xe : a6 !== null && a6[0]! >>> 8 === 0xff;
       if (!mcast) return { ok: false, error: `'lvs_sync_daemon ... group ${arg}' is not a multicast address; use e.g. 224.0.0.81.` };
       v.group = arg;
       continue;

@@ -32,8 +32,17 @@ export interface PreprocessResult {
 export const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
 
 function fileKind(st: Stats): string {
-  return st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket' : st.isCharacterDevice() ? 'a character device'
-    : st.isBlockDevice() ? 'a block device' : 'not a regular file';
+  return st.isDirectory()
+    ? 'a directory'
+    : st.isFIFO()
+      ? 'a FIFO'
+      : st.isSocket()
+        ? 'a socket'
+        : st.isCharacterDevice()
+          ? 'a character device'
+          : st.isBlockDevice()
+            ? 'a block device'
+            : 'not a regular file';
 }
 
 /**
@@ -87,9 +96,19 @@ export function decomment(text: string): string {
       else if (c === '"') inQuote = false;
       continue;
     }
-    if (c === '"') { inQuote = true; out += c; continue; }
-    if (c === '\\' && (text[i + 1] === '#' || text[i + 1] === '!')) { out += text[++i]; continue; }
-    if (c === '\\' && i + 1 < text.length) { out += c + text[++i]; continue; }
+    if (c === '"') {
+      inQuote = true;
+      out += c;
+      continue;
+    }
+    if (c === '\\' && (text[i + 1] === '#' || text[i + 1] === '!')) {
+      out += text[++i];
+      continue;
+    }
+    if (c === '\\' && i + 1 < text.length) {
+      out += c + text[++i];
+      continue;
+    }
     if (c === '#' || c === '!') break;
     out += c;
   }
@@ -105,7 +124,10 @@ function splitArgs(s: string): string[] {
     const c = s[i];
     if (c === '{') depth++;
     else if (c === '}') depth--;
-    else if (c === ',' && depth === 0) { parts.push(s.slice(start, i).trim()); start = i + 1; }
+    else if (c === ',' && depth === 0) {
+      parts.push(s.slice(start, i).trim());
+      start = i + 1;
+    }
   }
   parts.push(s.slice(start).trim());
   return parts;
@@ -120,7 +142,10 @@ class Preprocessor {
   private generated = 0;
   private bytesRead = 0;
 
-  constructor(private readonly sink: DiagnosticSink, private readonly opts: PreprocessOptions) {}
+  constructor(
+    private readonly sink: DiagnosticSink,
+    private readonly opts: PreprocessOptions,
+  ) {}
 
   readFile(path: string, from: Pos | undefined): void {
     const abs = resolve(path);
@@ -145,13 +170,21 @@ class Preprocessor {
         return;
       }
       if (code === 'EFBIG') {
-        this.sink.error(at, 'config-too-big', `${abs} ${(e as Error).message}: the configuration (all files together) may be at most ${MAX_CONFIG_BYTES / 1048576} MiB; split or shrink it.`);
+        this.sink.error(
+          at,
+          'config-too-big',
+          `${abs} ${(e as Error).message}: the configuration (all files together) may be at most ${MAX_CONFIG_BYTES / 1048576} MiB; split or shrink it.`,
+        );
         return;
       }
       const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable' : `cannot be read (${code})`;
-      this.sink.error(at, 'file-missing',
-        from ? `included file ${abs} ${why}; fix the include path (keepalived would silently skip it).`
-          : `config file ${abs} ${why}; give an existing keepalived.conf with -f.`);
+      this.sink.error(
+        at,
+        'file-missing',
+        from
+          ? `included file ${abs} ${why}; fix the include path (keepalived would silently skip it).`
+          : `config file ${abs} ${why}; give an existing keepalived.conf with -f.`,
+      );
       return;
     }
     if (!this.files.includes(abs)) this.files.push(abs);
@@ -179,7 +212,10 @@ class Preprocessor {
       }
       if (line.trim() === '') continue;
       const first = line.trim().split(/\s+/, 1)[0]!;
-      if (INCLUDE_WORDS.has(first)) { this.include(line.trim().slice(first.length).trim(), first, pos); continue; }
+      if (INCLUDE_WORDS.has(first)) {
+        this.include(line.trim().slice(first.length).trim(), first, pos);
+        continue;
+      }
       const m = /^\s*\$([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
       if (m && m[2]!.replace(/\s+$/, '').endsWith('\\')) {
         if (!this.checkDefName(m[1]!, pos)) continue;
@@ -191,7 +227,12 @@ class Preprocessor {
       }
       this.processLine(line, pos, this.defs, 0);
     }
-    if (multi) this.sink.error({ file: abs, line: raw.length }, 'unterminated-definition', `multi-line definition $${multi.name} is still open at end of file; end its last line without '\\'.`);
+    if (multi)
+      this.sink.error(
+        { file: abs, line: raw.length },
+        'unterminated-definition',
+        `multi-line definition $${multi.name} is still open at end of file; end its last line without '\\'.`,
+      );
     this.stack.pop();
   }
 
@@ -213,7 +254,11 @@ class Preprocessor {
       const unq = pattern.replace(/^"(.*)"$/, '$1');
       const matches = globFiles(unq, baseDir);
       if (matches.length === 0) {
-        this.sink.error(pos, 'include-missing', `${word} '${unq}' matches no file (relative paths start at ${baseDir}); fix the path — keepalived's plain include would only log this.`);
+        this.sink.error(
+          pos,
+          'include-missing',
+          `${word} '${unq}' matches no file (relative paths start at ${baseDir}); fix the path — keepalived's plain include would only log this.`,
+        );
         continue;
       }
       const wildcard = /[*?[]/.test(unq);
@@ -221,7 +266,9 @@ class Preprocessor {
         // A directory matched by a wildcard is skipped (keepalived reads files only); named plainly it is an error.
         try {
           if (wildcard && statSync(f).isDirectory()) continue;
-        } catch { /* reported by readFile */ }
+        } catch {
+          /* reported by readFile */
+        }
         this.readFile(f, pos);
       }
     }
@@ -250,7 +297,10 @@ class Preprocessor {
     }
     // ~SEQ / ~SEQx / ~LST generators.
     const gen = /^\s*~(SEQx?|LST)\(/.exec(line);
-    if (gen) { this.generate(line, gen, pos, defs, depth); return; }
+    if (gen) {
+      this.generate(line, gen, pos, defs, depth);
+      return;
+    }
     const expanded = this.substitute(line, pos, defs);
     if (expanded === undefined) return;
     if (expanded !== line) {
@@ -258,7 +308,8 @@ class Preprocessor {
       return;
     }
     if (++this.generated > MAX_GENERATED) {
-      if (this.generated === MAX_GENERATED + 1) this.sink.error(pos, 'too-many-lines', `more than ${MAX_GENERATED} config lines generated; check ~SEQ/~LST ranges.`);
+      if (this.generated === MAX_GENERATED + 1)
+        this.sink.error(pos, 'too-many-lines', `more than ${MAX_GENERATED} config lines generated; check ~SEQ/~LST ranges.`);
       return;
     }
     this.lines.push({ file: pos.file, line: pos.line, text: line });
@@ -270,7 +321,10 @@ class Preprocessor {
     let d = 0;
     for (let i = open; i < line.length; i++) {
       if (line[i] === '(') d++;
-      else if (line[i] === ')' && --d === 0) { close = i; break; }
+      else if (line[i] === ')' && --d === 0) {
+        close = i;
+        break;
+      }
     }
     if (close < 0) {
       this.sink.error(pos, 'generator-syntax', `~${gen[1]}( has no closing ')'.`);
@@ -292,7 +346,8 @@ class Preprocessor {
         this.sink.error(pos, 'generator-syntax', `~${gen[1]} takes (var, [start,] [step,] end) with integers; got (${args.join(', ')}).`);
         return;
       }
-      const [start, step, end] = nums.length === 1 ? [1, 1, nums[0]!] : nums.length === 2 ? [nums[0]!, nums[0]! <= nums[1]! ? 1 : -1, nums[1]!] : [nums[0]!, nums[1]!, nums[2]!];
+      const [start, step, end] =
+        nums.length === 1 ? [1, 1, nums[0]!] : nums.length === 2 ? [nums[0]!, nums[0]! <= nums[1]! ? 1 : -1, nums[1]!] : [nums[0]!, nums[1]!, nums[2]!];
       if (step === 0 || Math.abs((end - start) / step) > 4096) {
         this.sink.error(pos, 'generator-syntax', `~${gen[1]} range ${start}..${end} step ${step} is empty, endless or longer than 4096 values.`);
         return;
@@ -311,13 +366,23 @@ class Preprocessor {
     let out = '';
     for (let i = 0; i < line.length; i++) {
       const c = line[i];
-      if (c !== '$') { out += c; continue; }
+      if (c !== '$') {
+        out += c;
+        continue;
+      }
       if (line[i + 1] === '{') {
         const end = line.indexOf('}', i + 2);
-        if (end < 0) { out += c; continue; }
+        if (end < 0) {
+          out += c;
+          continue;
+        }
         const inner = line.slice(i + 2, end).trim();
         const value = this.lookup(inner, pos, defs);
-        if (value === undefined) { out += line.slice(i, end + 1); i = end; continue; }
+        if (value === undefined) {
+          out += line.slice(i, end + 1);
+          i = end;
+          continue;
+        }
         out += value;
         i = end;
         continue;
@@ -337,18 +402,24 @@ class Preprocessor {
   private lookup(inner: string, pos: Pos, defs: Map<string, Definition>): string | undefined {
     const [name, ...params] = inner.split(/\s+/);
     switch (name) {
-      case '_PWD': return dirname(pos.file);
-      case '_INSTANCE': return this.opts.configId;
-      case '_HASH': return '#';
-      case '_BANG': return '!';
-      case '_ENV': return this.opts.env[params[0] ?? ''] ?? '';
+      case '_PWD':
+        return dirname(pos.file);
+      case '_INSTANCE':
+        return this.opts.configId;
+      case '_HASH':
+        return '#';
+      case '_BANG':
+        return '!';
+      case '_ENV':
+        return this.opts.env[params[0] ?? ''] ?? '';
       case '_RANDOM': {
         const min = params.length >= 2 ? Number(params[0]) : 0;
         const max = params.length >= 2 ? Number(params[1]) : params.length === 1 ? Number(params[0]) : 32767;
         if (!Number.isFinite(min) || !Number.isFinite(max) || max < min) return '0';
         return String(min + Math.floor(Math.random() * (max - min + 1)));
       }
-      default: return defs.get(name ?? '')?.lines.join('\n');
+      default:
+        return defs.get(name ?? '')?.lines.join('\n');
     }
   }
 }

@@ -74,17 +74,24 @@ export function splitArgv(cmd: string): string[] {
     while (i < cmd.length && (quote || !/\s/.test(cmd[i]!))) {
       const c = cmd[i]!;
       if (quote === "'") {
-        if (c === "'") quote = undefined; else w += c;
+        if (c === "'") quote = undefined;
+        else w += c;
         i++;
       } else if (c === '\\' && i + 1 < cmd.length) {
         const [ch, next] = decodeEscape(cmd, i + 1);
         w += ch;
         i = next;
       } else if (quote === '"') {
-        if (c === '"') quote = undefined; else w += c;
+        if (c === '"') quote = undefined;
+        else w += c;
         i++;
-      } else if (c === '"' || c === "'") { quote = c; i++; }
-      else { w += c; i++; }
+      } else if (c === '"' || c === "'") {
+        quote = c;
+        i++;
+      } else {
+        w += c;
+        i++;
+      }
     }
     argv.push(w);
   }

@@ -36,13 +36,24 @@ export function tokenize(l: LogicalLine, sink: DiagnosticSink): Token[] {
   let i = 0;
   while (i < s.length) {
     const c = s[i]!;
-    if (/\s/.test(c)) { i++; continue; }
-    if (c === '{' || c === '}') { out.push({ text: c, quoted: false, start: i, end: i + 1 }); i++; continue; }
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
+    if (c === '{' || c === '}') {
+      out.push({ text: c, quoted: false, start: i, end: i + 1 });
+      i++;
+      continue;
+    }
     if (c === '"') {
       let j = i + 1;
       let text = '';
       while (j < s.length && s[j] !== '"') {
-        if (s[j] === '\\' && j + 1 < s.length) { text += s[j]! + s[j + 1]!; j += 2; continue; }
+        if (s[j] === '\\' && j + 1 < s.length) {
+          text += s[j]! + s[j + 1]!;
+          j += 2;
+          continue;
+        }
         text += s[j++];
       }
       if (j >= s.length) {
@@ -59,7 +70,10 @@ export function tokenize(l: LogicalLine, sink: DiagnosticSink): Token[] {
       // An unexpanded ${NAME} (undefined, e.g. meant for a shell) stays one word.
       if (s[j] === '$' && s[j + 1] === '{') {
         const close = s.indexOf('}', j + 2);
-        if (close > 0 && !/\s/.test(s.slice(j + 2, close))) { j = close + 1; continue; }
+        if (close > 0 && !/\s/.test(s.slice(j + 2, close))) {
+          j = close + 1;
+          continue;
+        }
       }
       j++;
     }
@@ -115,7 +129,11 @@ export function buildTree(lines: readonly LogicalLine[], sink: DiagnosticSink): 
           top().nodes.push(opener);
         }
         if (stack.length > MAX_BLOCK_DEPTH) {
-          sink.error(l, 'block-depth', `blocks nest deeper than ${MAX_BLOCK_DEPTH} levels here; the rest of the configuration is not read — remove the extra '{'.`);
+          sink.error(
+            l,
+            'block-depth',
+            `blocks nest deeper than ${MAX_BLOCK_DEPTH} levels here; the rest of the configuration is not read — remove the extra '{'.`,
+          );
           return root.nodes;
         }
         opener.children = [];

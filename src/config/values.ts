@@ -79,7 +79,10 @@ export function nearestKeyword(word: string, known: Iterable<string>): string | 
     const kl = k.toLowerCase();
     let d = editDistance(w, kl);
     if (d > 0 && (kl.includes(w) || w.includes(kl)) && Math.min(w.length, kl.length) >= 4) d = Math.min(d, 2);
-    if (d < bestD) { bestD = d; best = k; }
+    if (d < bestD) {
+      bestD = d;
+      best = k;
+    }
   }
   if (best === undefined) return undefined;
   return bestD <= Math.max(2, Math.floor(best.length / 3)) ? best : undefined;

@@ -26,7 +26,14 @@ export interface DataPlaneOptions {
 export async function createDataPlane(opts: DataPlaneOptions, log: Logger): Promise<DataPlanePort> {
   if (opts.backend === 'none') return new NullDataPlane();
   const { PoolDataPlane } = await import('./pool-dataplane.js');
-  return new PoolDataPlane({ backend: opts.backend, workers: opts.workers, interfaces: opts.interfaces, queueBase: opts.queueBase, afpRing: opts.afpRing, log: (l) => log.warn(l) });
+  return new PoolDataPlane({
+    backend: opts.backend,
+    workers: opts.workers,
+    interfaces: opts.interfaces,
+    queueBase: opts.queueBase,
+    afpRing: opts.afpRing,
+    log: (l) => log.warn(l),
+  });
 }
 
 /** VrrpPort over VrrpManager: created on the first apply, reloaded (keepalived's vrrp_exist matching) after. */
@@ -44,8 +51,12 @@ export async function createVrrp(log: Logger): Promise<VrrpPort | undefined> {
       }
       await m.apply(cfg);
     },
-    async stop(): Promise<void> { await m?.stop(); },
-    instances(): VrrpInstanceView[] { return m ? m.instances() : []; },
+    async stop(): Promise<void> {
+      await m?.stop();
+    },
+    instances(): VrrpInstanceView[] {
+      return m ? m.instances() : [];
+    },
   };
 }
 

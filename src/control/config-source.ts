@@ -28,7 +28,12 @@ export type DaemonModel = Partial<ConfigModel>;
 /** A function that loads a file. */
 export type ConfigLoader = (file: string) => Promise<ConfigLoad>;
 
-interface Diag { severity: string; file: string; line: number; message: string }
+interface Diag {
+  severity: string;
+  file: string;
+  line: number;
+  message: string;
+}
 
 function where(d: Diag): string {
   return d.line ? `${d.file}:${d.line}: ${d.message}` : `${d.file}: ${d.message}`;
@@ -67,9 +72,13 @@ export function daemonConfigLoader(o: { configId?: string; subsystems?: Subsyste
     if (checkOnly) delete model.vrrp;
     if (o.noBfd) model.bfd = [];
     return {
-      ok: r.ok && errors.length === 0, errors, warnings,
-      services: vrrpOnly ? [] : r.model.ipvs?.services ?? [], timeouts: r.model.ipvs?.timeouts,
-      hasVrrp: !checkOnly && (r.model.vrrp?.instances?.length ?? 0) > 0, model,
+      ok: r.ok && errors.length === 0,
+      errors,
+      warnings,
+      services: vrrpOnly ? [] : (r.model.ipvs?.services ?? []),
+      timeouts: r.model.ipvs?.timeouts,
+      hasVrrp: !checkOnly && (r.model.vrrp?.instances?.length ?? 0) > 0,
+      model,
     };
   };
 }

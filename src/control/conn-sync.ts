@@ -14,8 +14,17 @@
  * datagrams, learns every connection, idle ones included.
  */
 import { formatIpWords, parseIpWords } from '../core/addr.js';
-import { decodeSyncMessage, encodeSyncMessages, syncMaxlenForMtu, SyncFlag, SyncFwd, SYNC_DEFAULT_GROUP,
-  SYNC_DEFAULT_PORT, SYNC_DEFAULT_TTL, type SyncConn } from '../sync/message.js';
+import {
+  decodeSyncMessage,
+  encodeSyncMessages,
+  syncMaxlenForMtu,
+  SyncFlag,
+  SyncFwd,
+  SYNC_DEFAULT_GROUP,
+  SYNC_DEFAULT_PORT,
+  SYNC_DEFAULT_TTL,
+  type SyncConn,
+} from '../sync/message.js';
 import { SyncSocket } from '../sync/socket.js';
 import { Fwd } from '../table/layout.js';
 import { newSyncEntry, type SyncEntry, type SyncInstallResult } from '../table/conn-sync.js';
@@ -90,9 +99,18 @@ export function syncConnOf(s: SyncEntry, fwmark: number): SyncConn {
   if (s.noOutput) flags |= SyncFlag.NoOutput;
   if (!s.template && s.proto === 6 && s.state !== 1) flags |= SyncFlag.Inactive;
   return {
-    family: fam, protocol: s.proto, flags, state: s.template ? 0 : s.state, cport: s.cport, vport: s.vport,
-    dport: s.dport, fwmark, timeoutS: Math.ceil(s.timeoutMs / 1000), caddr: formatIpWords(s.caddr, fam),
-    vaddr: formatIpWords(s.vaddr, fam), daddr: formatIpWords(s.daddr, fam),
+    family: fam,
+    protocol: s.proto,
+    flags,
+    state: s.template ? 0 : s.state,
+    cport: s.cport,
+    vport: s.vport,
+    dport: s.dport,
+    fwmark,
+    timeoutS: Math.ceil(s.timeoutMs / 1000),
+    caddr: formatIpWords(s.caddr, fam),
+    vaddr: formatIpWords(s.vaddr, fam),
+    daddr: formatIpWords(s.daddr, fam),
   };
 }
 
@@ -109,17 +127,27 @@ export function syncEntryOf(c: SyncConn, s: SyncEntry): boolean {
   s.dport = c.dport;
   s.timeoutMs = Math.min(c.timeoutS, 7 * 86400) * 1000;
   s.inPkts = 0;
-  s.caddr.fill(0); s.vaddr.fill(0); s.daddr.fill(0);
-  return parseIpWords(c.caddr, s.caddr) === c.family && parseIpWords(c.vaddr, s.vaddr) === c.family
-    && parseIpWords(c.daddr, s.daddr) === c.family && s.timeoutMs > 0;
+  s.caddr.fill(0);
+  s.vaddr.fill(0);
+  s.daddr.fill(0);
+  return (
+    parseIpWords(c.caddr, s.caddr) === c.family && parseIpWords(c.vaddr, s.vaddr) === c.family && parseIpWords(c.daddr, s.daddr) === c.family && s.timeoutMs > 0
+  );
 }
 
 /** One running sync daemon (master or backup). */
 export class ConnSync {
   /** Counters, live. */
   readonly counters: ConnSyncCounters = {
-    messagesSent: 0, entriesSent: 0, messagesReceived: 0, entriesReceived: 0, installedNew: 0, installedUpdated: 0,
-    drops: {}, lastMessageMs: 0, lastFullSyncMs: 0,
+    messagesSent: 0,
+    entriesSent: 0,
+    messagesReceived: 0,
+    entriesReceived: 0,
+    installedNew: 0,
+    installedUpdated: 0,
+    drops: {},
+    lastMessageMs: 0,
+    lastFullSyncMs: 0,
   };
   private sock?: { send(msg: Buffer): void; close?(): void };
   private timer?: NodeJS.Timeout;
@@ -128,7 +156,10 @@ export class ConnSync {
   private scanNo = 0;
   private readonly entry = newSyncEntry();
 
-  private constructor(readonly o: ConnSyncOptions, private readonly table: SyncTablePort) {}
+  private constructor(
+    readonly o: ConnSyncOptions,
+    private readonly table: SyncTablePort,
+  ) {}
 
   /** Opens the socket and starts sending (master) or receiving (backup). */
   static async start(o: ConnSyncOptions, table: SyncTablePort): Promise<ConnSync> {
@@ -136,8 +167,14 @@ export class ConnSync {
     if (o.transport) d.sock = o.transport;
     else {
       d.sock = await SyncSocket.open({
-        role: o.state, interface: o.mcastInterface, group: o.mcastGroup, port: o.mcastPort, ttl: o.mcastTtl, peer: o.peer,
-        onMessage: (m) => d.receive(m, Date.now()), onForeign: () => d.drop('foreign-peer'),
+        role: o.state,
+        interface: o.mcastInterface,
+        group: o.mcastGroup,
+        port: o.mcastPort,
+        ttl: o.mcastTtl,
+        peer: o.peer,
+        onMessage: (m) => d.receive(m, Date.now()),
+        onForeign: () => d.drop('foreign-peer'),
       });
     }
     if (o.state === 'master') {
@@ -153,9 +190,13 @@ export class ConnSync {
   /** What `ipvsadm -L --daemon` prints for this daemon. */
   info(): SyncDaemonInfo {
     return {
-      state: this.o.state, mcastInterface: this.o.mcastInterface, syncId: this.o.syncId,
-      syncMaxLen: this.maxlen(), mcastGroup: this.o.mcastGroup ?? SYNC_DEFAULT_GROUP,
-      mcastPort: this.o.mcastPort ?? SYNC_DEFAULT_PORT, mcastTtl: this.o.mcastTtl ?? SYNC_DEFAULT_TTL,
+      state: this.o.state,
+      mcastInterface: this.o.mcastInterface,
+      syncId: this.o.syncId,
+      syncMaxLen: this.maxlen(),
+      mcastGroup: this.o.mcastGroup ?? SYNC_DEFAULT_GROUP,
+      mcastPort: this.o.mcastPort ?? SYNC_DEFAULT_PORT,
+      mcastTtl: this.o.mcastTtl ?? SYNC_DEFAULT_TTL,
     };
   }
 

@@ -14,10 +14,30 @@ import { formatData, formatJson, formatStats, type DumpInput } from './keepalive
 import type { Logger } from './logger.js';
 
 /** keepalived's signal numbers on Linux (`keepalived --signum=NAME`): SIGRTMIN+2 and SIGRTMIN+29 with glibc's SIGRTMIN 34. */
-export const KEEPALIVED_SIGNUM = { STOP: constants.signals.SIGTERM, RELOAD: constants.signals.SIGHUP, DATA: constants.signals.SIGUSR1, STATS: constants.signals.SIGUSR2, STATS_CLEAR: 63, JSON: 36 } as const;
+export const KEEPALIVED_SIGNUM = {
+  STOP: constants.signals.SIGTERM,
+  RELOAD: constants.signals.SIGHUP,
+  DATA: constants.signals.SIGUSR1,
+  STATS: constants.signals.SIGUSR2,
+  STATS_CLEAR: 63,
+  JSON: 36,
+} as const;
 
 /** Signals Node can listen to whose default action ends the process (besides the ones handled above). */
-const FATAL_NAMED: NodeJS.Signals[] = ['SIGQUIT', 'SIGALRM', 'SIGVTALRM', 'SIGXCPU', 'SIGXFSZ', 'SIGPROF', 'SIGIO', 'SIGPWR', 'SIGSTKFLT', 'SIGSYS', 'SIGTRAP', 'SIGABRT'];
+const FATAL_NAMED: NodeJS.Signals[] = [
+  'SIGQUIT',
+  'SIGALRM',
+  'SIGVTALRM',
+  'SIGXCPU',
+  'SIGXFSZ',
+  'SIGPROF',
+  'SIGIO',
+  'SIGPWR',
+  'SIGSTKFLT',
+  'SIGSYS',
+  'SIGTRAP',
+  'SIGABRT',
+];
 // Not SIGPIPE: Node ignores it (a closed pipe is an EPIPE on the write). A listener would be harmless, but
 // removing it at stop gives SIGPIPE back its default action, and a write to a closed pipe or socket during
 // the stop (an exiting child, a metrics client) killed the daemon before it undid its host changes.
@@ -69,31 +89,52 @@ export function installDaemonSignals(t: SignalTarget): () => void {
   const onStats = dump('keepalived.stats', formatStats);
   const onJson = dump('keepalived.json', formatJson);
   const onHup = (): void => {
-    if (reloading) { again = true; return; }
+    if (reloading) {
+      again = true;
+      return;
+    }
     reloading = true;
     t.log.info('SIGHUP: reloading');
     t.onReloading?.('start');
-    void t.reload().catch((e) => t.log.error(`reload failed: ${(e as Error).message}`)).finally(() => {
-      reloading = false;
-      t.onReloading?.('done');
-      if (again) { again = false; onHup(); }
-    });
+    void t
+      .reload()
+      .catch((e) => t.log.error(`reload failed: ${(e as Error).message}`))
+      .finally(() => {
+        reloading = false;
+        t.onReloading?.('done');
+        if (again) {
+          again = false;
+          onHup();
+        }
+      });
   };
-  const named = new Map<NodeJS.Signals, () => void>([['SIGHUP', onHup], ['SIGUSR1', onData], ['SIGUSR2', onStats]]);
+  const named = new Map<NodeJS.Signals, () => void>([
+    ['SIGHUP', onHup],
+    ['SIGUSR1', onData],
+    ['SIGUSR2', onStats],
+  ]);
   named.set('SIGTERM', () => t.stop('SIGTERM', 0));
   named.set('SIGINT', () => t.stop('SIGINT', 0));
   for (const s of FATAL_NAMED) {
     named.set(s, () => t.stop(s, 128 + constants.signals[s]));
   }
   for (const [s, f] of named) {
-    try { process.on(s, f); } catch { named.delete(s); }
+    try {
+      process.on(s, f);
+    } catch {
+      named.delete(s);
+    }
   }
   const watches: SignalWatchHandle[] = [];
   const m = sysd(t.log);
   if (m) {
     for (let n = 34; n <= 64; n++) {
       const f = n === KEEPALIVED_SIGNUM.JSON ? onJson : n === KEEPALIVED_SIGNUM.STATS_CLEAR ? onStats : () => t.stop(`SIGRT${n}`, 128 + n);
-      try { watches.push(m.watchSignal(n, f)); } catch (e) { t.log.warn(`cannot watch signal ${n}: ${(e as Error).message}`); }
+      try {
+        watches.push(m.watchSignal(n, f));
+      } catch (e) {
+        t.log.warn(`cannot watch signal ${n}: ${(e as Error).message}`);
+      }
     }
   }
   return () => {

@@ -45,7 +45,10 @@ export interface DaemonOptions {
 
 /** A refused start: the configuration has errors (nothing was applied). */
 export class DaemonStartError extends UlvsError {
-  constructor(message: string, readonly errors: string[] = []) {
+  constructor(
+    message: string,
+    readonly errors: string[] = [],
+  ) {
     super(message, ERROR_CODES.DaemonStart);
   }
 }
@@ -93,16 +96,22 @@ export class Daemon {
   readonly sync: SyncManager;
 
   constructor(readonly opts: DaemonOptions) {
-    this.sync = new SyncManager(() => opts.dataPlane.syncTable?.(), (m) => opts.logger.info(m));
+    this.sync = new SyncManager(
+      () => opts.dataPlane.syncTable?.(),
+      (m) => opts.logger.info(m),
+    );
   }
 
   /** lvs_sync_daemon: follow its VRRP instance (MASTER sends, otherwise receive), or stop following. */
   private configureSync(model: unknown): void {
     const c = (model as { global?: { lvsSync?: LvsSyncDaemonConfig } } | undefined)?.global?.lvsSync;
-    this.sync.followVrrp(c && {
-      instance: c.instance,
-      options: { mcastInterface: c.interface, syncId: c.syncId, syncMaxLen: c.maxLen, mcastPort: c.port, mcastTtl: c.ttl, mcastGroup: c.group },
-    }, (name) => this.opts.vrrp?.instances().find((i) => i.name === name)?.state);
+    this.sync.followVrrp(
+      c && {
+        instance: c.instance,
+        options: { mcastInterface: c.interface, syncId: c.syncId, syncMaxLen: c.maxLen, mcastPort: c.port, mcastTtl: c.ttl, mcastGroup: c.group },
+      },
+      (name) => this.opts.vrrp?.instances().find((i) => i.name === name)?.state,
+    );
   }
 
   /** What keepalived's DATA/STATS/JSON dumps read: the VRRP config in force, the instances, the IPVS listing. */
@@ -121,7 +130,8 @@ export class Daemon {
         prepareSocketDir(d);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') throw new RuntimePathError(`cannot create ${d} (${code}): run as root, or choose writable paths with --socket and --pid-file (or ULVS_RUN_DIR)`);
+        if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')
+          throw new RuntimePathError(`cannot create ${d} (${code}): run as root, or choose writable paths with --socket and --pid-file (or ULVS_RUN_DIR)`);
         throw e;
       }
     }
@@ -148,11 +158,21 @@ export class Daemon {
       }
       this.reloadStats.ok++;
       this.reloadStats.lastSuccessMs = Date.now();
-      this.server = new ControlServer(this.opts.socketPath, (req) => this.handle(req), (m) => log.warn(m));
+      this.server = new ControlServer(
+        this.opts.socketPath,
+        (req) => this.handle(req),
+        (m) => log.warn(m),
+      );
       await this.server.listen();
       this.rateTimer = setInterval(() => this.sampleRates(), this.opts.rateIntervalMs ?? RATE_INTERVAL_MS);
       this.rateTimer.unref();
-      log.info('ulvs started', { config: this.opts.configFile, socket: this.opts.socketPath, netns: netnsId(), services: this.table.rules().services.length, dataplane: this.opts.dataPlane.description });
+      log.info('ulvs started', {
+        config: this.opts.configFile,
+        socket: this.opts.socketPath,
+        netns: netnsId(),
+        services: this.table.rules().services.length,
+        dataplane: this.opts.dataPlane.description,
+      });
     } catch (e) {
       await this.teardown();
       throw e;
@@ -189,7 +209,10 @@ export class Daemon {
         this.mutating = false;
       }
       this.opts.configFile = file;
-      log.info(`reloaded ${file}: ${report.changes.length} rule change(s)${report.reverted.length ? `, ${report.reverted.length} change(s) made with ulvsadm reverted` : ''}`, { changes: report.changes, reverted: report.reverted, failed: report.failed });
+      log.info(
+        `reloaded ${file}: ${report.changes.length} rule change(s)${report.reverted.length ? `, ${report.reverted.length} change(s) made with ulvsadm reverted` : ''}`,
+        { changes: report.changes, reverted: report.reverted, failed: report.failed },
+      );
       this.lastReload = { ...report, atMs: Date.now() };
       this.reloadStats.ok++;
       this.reloadStats.lastSuccessMs = Date.now();
@@ -286,9 +309,12 @@ export class Daemon {
   /** Answers one control-socket request. */
   async handle(req: ApiRequest): Promise<unknown> {
     switch (req.method) {
-      case 'list': return this.listing();
-      case 'connections': return this.opts.dataPlane.connections();
-      case 'status': return this.status();
+      case 'list':
+        return this.listing();
+      case 'connections':
+        return this.opts.dataPlane.connections();
+      case 'status':
+        return this.status();
       case 'sync-start':
       case 'sync-stop': {
         const state = req.params?.state;
@@ -398,15 +424,43 @@ export class Daemon {
     const steps: Array<[string, () => Promise<void> | undefined]> = [
       ['health checks', () => this.opts.health?.stop()],
       ['VRRP', () => this.opts.vrrp?.stop()],
-      ['sync daemons', () => { this.sync.stopAll(); return undefined; }],
-      ['BFD', () => { bfdSessions().stop(); return undefined; }],
-      ['notify FIFOs', () => { notifyFifos().close(); return undefined; }],
-      ['mail alerts', () => { mailAlerts().close(); return undefined; }],
+      [
+        'sync daemons',
+        () => {
+          this.sync.stopAll();
+          return undefined;
+        },
+      ],
+      [
+        'BFD',
+        () => {
+          bfdSessions().stop();
+          return undefined;
+        },
+      ],
+      [
+        'notify FIFOs',
+        () => {
+          notifyFifos().close();
+          return undefined;
+        },
+      ],
+      [
+        'mail alerts',
+        () => {
+          mailAlerts().close();
+          return undefined;
+        },
+      ],
       ['data plane', () => this.opts.dataPlane.stop()],
       ['control socket', () => this.server?.close()],
     ];
     for (const [what, fn] of steps) {
-      try { await fn(); } catch (e) { this.opts.logger.error(`stopping ${what} failed: ${(e as Error).message}`); }
+      try {
+        await fn();
+      } catch (e) {
+        this.opts.logger.error(`stopping ${what} failed: ${(e as Error).message}`);
+      }
     }
     releasePidFile(this.opts.pidPath);
   }
@@ -439,14 +493,24 @@ function isRuleOp(o: unknown): o is RuleOp {
   return !!o && typeof o === 'object' && isRuleCommand(o as IpvsCommand);
 }
 
-
 /** ulvsadm's daemon options (strings as parsed) as ConnSync options. */
-function syncOptions(raw: unknown): { mcastInterface: string; syncId: number; syncMaxLen?: number; mcastGroup?: string; mcastPort?: number; mcastTtl?: number } {
+function syncOptions(raw: unknown): {
+  mcastInterface: string;
+  syncId: number;
+  syncMaxLen?: number;
+  mcastGroup?: string;
+  mcastPort?: number;
+  mcastTtl?: number;
+} {
   const o = (raw ?? {}) as Record<string, unknown>;
   const num = (v: unknown): number | undefined => (typeof v === 'string' && v !== '' ? Number(v) : typeof v === 'number' ? v : undefined);
   if (typeof o.mcastInterface !== 'string' || !o.mcastInterface) throw new SyncDaemonError('a sync daemon needs --mcast-interface', 'EINVAL');
   return {
-    mcastInterface: o.mcastInterface, syncId: num(o.syncid) ?? 0, syncMaxLen: num(o['sync-maxlen']),
-    mcastGroup: typeof o['mcast-group'] === 'string' ? o['mcast-group'] : undefined, mcastPort: num(o['mcast-port']), mcastTtl: num(o['mcast-ttl']),
+    mcastInterface: o.mcastInterface,
+    syncId: num(o.syncid) ?? 0,
+    syncMaxLen: num(o['sync-maxlen']),
+    mcastGroup: typeof o['mcast-group'] === 'string' ? o['mcast-group'] : undefined,
+    mcastPort: num(o['mcast-port']),
+    mcastTtl: num(o['mcast-ttl']),
   };
 }

@@ -7,7 +7,11 @@ import type { RealServerSpec, VirtualServiceSpec } from '../ipvs/types.js';
 import type { HealthDecision } from './ports.js';
 import { serviceKeyId } from './rule-table.js';
 
-interface Override { inService: boolean; weight: number; sorry?: RealServerSpec }
+interface Override {
+  inService: boolean;
+  weight: number;
+  sorry?: RealServerSpec;
+}
 
 /** Health decisions per service and real server. */
 export class HealthOverlay {
@@ -42,7 +46,8 @@ export class HealthOverlay {
         else if (o.inService) dests.push({ ...d, weight: o.weight });
       }
       for (const o of m.values()) {
-        if (o.sorry && o.inService && !dests.some((d) => d.address === o.sorry!.address && d.port === o.sorry!.port)) dests.push({ ...o.sorry, weight: o.weight });
+        if (o.sorry && o.inService && !dests.some((d) => d.address === o.sorry!.address && d.port === o.sorry!.port))
+          dests.push({ ...o.sorry, weight: o.weight });
       }
       return { ...s, realServers: dests };
     });

@@ -17,7 +17,9 @@ export async function routeDevice(address: string): Promise<string | undefined> 
 /** Interfaces for the data plane from a loaded model: VRRP interfaces first, then routes to real servers and VIPs. */
 export async function inferInterfaces(services: VirtualServiceSpec[], vrrpInterfaces: string[]): Promise<string[]> {
   const out: string[] = [];
-  const add = (d: string | undefined): void => { if (d && !out.includes(d)) out.push(d); };
+  const add = (d: string | undefined): void => {
+    if (d && !out.includes(d)) out.push(d);
+  };
   for (const i of vrrpInterfaces) add(i);
   for (const s of services) for (const rs of s.realServers) add(await routeDevice(rs.address));
   for (const s of services) if (s.key.kind === 'addr') add(await routeDevice(s.key.address));

@@ -51,12 +51,24 @@ export function formatStats(inp: DumpInput): string {
     const s = statsOf(v);
     out.push(
       `VRRP Instance: ${v.name}`,
-      '  Advertisements:', `    Received: ${s.advert_rcvd}`, `    Sent: ${s.advert_sent}`,
-      `  Became master: ${s.become_master}`, `  Released master: ${s.release_master}`,
-      '  Packet Errors:', `    Length: ${s.packet_len_err}`, `    TTL: ${s.ip_ttl_err}`, `    Invalid Type: ${s.invalid_type_rcvd}`,
-      `    Advertisement Interval: ${s.advert_interval_err}`, `    Address List: ${s.addr_list_err}`,
-      '  Authentication Errors:', `    Invalid Type: ${s.invalid_authtype}`, `    Type Mismatch: ${s.authtype_mismatch}`, `    Failure: ${s.auth_failure}`,
-      '  Priority Zero:', `    Received: ${s.pri_zero_rcvd}`, `    Sent: ${s.pri_zero_sent}`,
+      '  Advertisements:',
+      `    Received: ${s.advert_rcvd}`,
+      `    Sent: ${s.advert_sent}`,
+      `  Became master: ${s.become_master}`,
+      `  Released master: ${s.release_master}`,
+      '  Packet Errors:',
+      `    Length: ${s.packet_len_err}`,
+      `    TTL: ${s.ip_ttl_err}`,
+      `    Invalid Type: ${s.invalid_type_rcvd}`,
+      `    Advertisement Interval: ${s.advert_interval_err}`,
+      `    Address List: ${s.addr_list_err}`,
+      '  Authentication Errors:',
+      `    Invalid Type: ${s.invalid_authtype}`,
+      `    Type Mismatch: ${s.authtype_mismatch}`,
+      `    Failure: ${s.auth_failure}`,
+      '  Priority Zero:',
+      `    Received: ${s.pri_zero_rcvd}`,
+      `    Sent: ${s.pri_zero_sent}`,
     );
   }
   return out.join('\n') + (out.length ? '\n' : '');
@@ -82,15 +94,37 @@ export function formatJson(inp: DumpInput): string {
     const state = STATE_NUM[v?.state ?? 'INIT'] ?? 0;
     const set = v?.state === 'MASTER';
     const data: Record<string, unknown> = {
-      iname: spec.name, dont_track_primary: spec.dontTrackPrimary ? 1 : 0, skip_check_adv_addr: 0, strict_mode: spec.strict ? 1 : 0,
-      vmac_ifname: typeof spec.useVmac === 'string' ? spec.useVmac : spec.useVmac ? `vrrp.${spec.vrid}` : '', ifp_ifname: spec.interface,
-      master_priority: 0, last_transition: inp.nowS,
-      garp_delay: Math.round(spec.garp.masterDelayMs / 1000), garp_refresh: Math.round(spec.garp.masterRefreshMs / 1000), garp_rep: spec.garp.masterRepeat,
-      garp_refresh_rep: spec.garp.masterRefreshRepeat, garp_lower_prio_delay: Math.round(spec.garp.lowerPrioDelayMs / 1000), garp_lower_prio_rep: spec.garp.lowerPrioRepeat,
-      lower_prio_no_advert: spec.lowerPrioNoAdvert ? 1 : 0, higher_prio_send_advert: spec.higherPrioSendAdvert ? 1 : 0,
-      vrid: spec.vrid, base_priority: spec.priority, effective_priority: v?.effectivePriority ?? spec.priority, vipset: set, promote_secondaries: false,
-      adver_int: spec.advertIntMs / 1000, master_adver_int: spec.advertIntMs / 1000, accept: spec.accept ? 1 : 0, nopreempt: spec.nopreempt,
-      preempt_delay: spec.preemptDelayMs / 1000, state, wantstate: state, version: spec.version, smtp_alert: false, notify_deleted: false,
+      iname: spec.name,
+      dont_track_primary: spec.dontTrackPrimary ? 1 : 0,
+      skip_check_adv_addr: 0,
+      strict_mode: spec.strict ? 1 : 0,
+      vmac_ifname: typeof spec.useVmac === 'string' ? spec.useVmac : spec.useVmac ? `vrrp.${spec.vrid}` : '',
+      ifp_ifname: spec.interface,
+      master_priority: 0,
+      last_transition: inp.nowS,
+      garp_delay: Math.round(spec.garp.masterDelayMs / 1000),
+      garp_refresh: Math.round(spec.garp.masterRefreshMs / 1000),
+      garp_rep: spec.garp.masterRepeat,
+      garp_refresh_rep: spec.garp.masterRefreshRepeat,
+      garp_lower_prio_delay: Math.round(spec.garp.lowerPrioDelayMs / 1000),
+      garp_lower_prio_rep: spec.garp.lowerPrioRepeat,
+      lower_prio_no_advert: spec.lowerPrioNoAdvert ? 1 : 0,
+      higher_prio_send_advert: spec.higherPrioSendAdvert ? 1 : 0,
+      vrid: spec.vrid,
+      base_priority: spec.priority,
+      effective_priority: v?.effectivePriority ?? spec.priority,
+      vipset: set,
+      promote_secondaries: false,
+      adver_int: spec.advertIntMs / 1000,
+      master_adver_int: spec.advertIntMs / 1000,
+      accept: spec.accept ? 1 : 0,
+      nopreempt: spec.nopreempt,
+      preempt_delay: spec.preemptDelayMs / 1000,
+      state,
+      wantstate: state,
+      version: spec.version,
+      smtp_alert: false,
+      notify_deleted: false,
       vips: spec.vips.map((x) => vipText(x, spec, set)),
       ...(spec.excludedVips.length ? { evips: spec.excludedVips.map((x) => vipText(x, spec, set)) } : {}),
       auth_type: authType(spec),
@@ -108,33 +142,62 @@ function timeText(s: number): string {
 /** keepalived.data: global definitions, VRRP topology and LVS topology (a subset of dump_data_vrrp/check). */
 export function formatData(inp: DumpInput): string {
   const views = new Map(inp.instances.map((v) => [v.name, v]));
-  const out: string[] = ['------< Global definitions >------', ' Network namespace = (default)', ' VRRP IPv4 mcast group = 224.0.0.18', ' VRRP IPv6 mcast group = ff02::12', ' SNMP vrrp disabled', ' DBus disabled'];
+  const out: string[] = [
+    '------< Global definitions >------',
+    ' Network namespace = (default)',
+    ' VRRP IPv4 mcast group = 224.0.0.18',
+    ' VRRP IPv6 mcast group = ff02::12',
+    ' SNMP vrrp disabled',
+    ' DBus disabled',
+  ];
   const instances = inp.vrrp?.instances ?? [];
   if (instances.length) out.push('------< VRRP Topology >------');
   for (const spec of instances) {
     const v = views.get(spec.name);
     out.push(
-      ` VRRP Instance = ${spec.name}`, `   VRRP Version = ${spec.version}`, `   State = ${v?.state ?? 'INIT'}`, `   Wantstate = ${v?.state ?? 'INIT'}`,
-      `   Last transition = ${timeText(inp.nowS)}`, `   Interface = ${spec.interface}`,
+      ` VRRP Instance = ${spec.name}`,
+      `   VRRP Version = ${spec.version}`,
+      `   State = ${v?.state ?? 'INIT'}`,
+      `   Wantstate = ${v?.state ?? 'INIT'}`,
+      `   Last transition = ${timeText(inp.nowS)}`,
+      `   Interface = ${spec.interface}`,
       ...(spec.srcIp ? [`   Using src_ip = ${spec.srcIp}`] : []),
-      ...(spec.unicastPeers.length ? [`   Unicast Peer = ${spec.unicastPeers.map((p) => p.address).join(', ')}`] : [`   Multicast address ${spec.mcastGroup ?? (spec.family === 6 ? 'ff02::12' : '224.0.0.18')}`]),
-      `   Gratuitous ARP delay = ${Math.round(spec.garp.masterDelayMs / 1000)}`, `   Gratuitous ARP repeat = ${spec.garp.masterRepeat}`,
-      `   Down timer adverts = ${spec.downTimerAdverts}`, `   Virtual Router ID = ${spec.vrid}`, `   Priority = ${spec.priority}`,
-      `   Effective priority = ${v?.effectivePriority ?? spec.priority}`, `   Advert interval = ${spec.advertIntMs / 1000} sec`,
-      `   Accept = ${spec.accept ? 'enabled' : 'disabled'}`, `   Preempt = ${spec.nopreempt ? 'disabled' : 'enabled'}`,
+      ...(spec.unicastPeers.length
+        ? [`   Unicast Peer = ${spec.unicastPeers.map((p) => p.address).join(', ')}`]
+        : [`   Multicast address ${spec.mcastGroup ?? (spec.family === 6 ? 'ff02::12' : '224.0.0.18')}`]),
+      `   Gratuitous ARP delay = ${Math.round(spec.garp.masterDelayMs / 1000)}`,
+      `   Gratuitous ARP repeat = ${spec.garp.masterRepeat}`,
+      `   Down timer adverts = ${spec.downTimerAdverts}`,
+      `   Virtual Router ID = ${spec.vrid}`,
+      `   Priority = ${spec.priority}`,
+      `   Effective priority = ${v?.effectivePriority ?? spec.priority}`,
+      `   Advert interval = ${spec.advertIntMs / 1000} sec`,
+      `   Accept = ${spec.accept ? 'enabled' : 'disabled'}`,
+      `   Preempt = ${spec.nopreempt ? 'disabled' : 'enabled'}`,
       `   Authentication type = ${['none', 'SIMPLE_PASSWORD', 'IPSEC_AH'][authType(spec)]}`,
-      `   Virtual IP (${spec.vips.length}):`, ...spec.vips.map((x) => `     ${vipText(x, spec, v?.state === 'MASTER')}`),
+      `   Virtual IP (${spec.vips.length}):`,
+      ...spec.vips.map((x) => `     ${vipText(x, spec, v?.state === 'MASTER')}`),
     );
-    if (spec.excludedVips.length) out.push(`   Virtual IP Excluded (${spec.excludedVips.length}):`, ...spec.excludedVips.map((x) => `     ${vipText(x, spec, v?.state === 'MASTER')}`));
+    if (spec.excludedVips.length)
+      out.push(`   Virtual IP Excluded (${spec.excludedVips.length}):`, ...spec.excludedVips.map((x) => `     ${vipText(x, spec, v?.state === 'MASTER')}`));
   }
   const services = inp.listing?.services ?? [];
   if (services.length) out.push('------< LVS Topology >------', ' System is compiled with LVS v1.2.1');
   for (const s of services) {
     const k = s.spec.key;
     const name = k.kind === 'fwmark' ? `FWM ${k.fwmark}` : `${k.family === 6 ? `[${k.address}]` : k.address}:${k.port}`;
-    out.push(` VS = ${name}`, `   lb_algo = ${s.spec.scheduler}`, ...(k.kind === 'addr' ? [`   protocol = ${k.protocol.toUpperCase()}`] : []),
-      ...(s.spec.persistenceTimeoutS ? [`   persistence timeout = ${s.spec.persistenceTimeoutS}`] : []));
-    for (const d of s.dests) out.push(`   RS = ${d.family === 6 ? `[${d.address}]` : d.address}:${d.port}`, `     Weight = ${d.weight}`, `     Forwarding method = ${({ dr: 'DR', nat: 'NAT', tun: 'TUN' } as Record<string, string>)[d.forward] ?? d.forward}`);
+    out.push(
+      ` VS = ${name}`,
+      `   lb_algo = ${s.spec.scheduler}`,
+      ...(k.kind === 'addr' ? [`   protocol = ${k.protocol.toUpperCase()}`] : []),
+      ...(s.spec.persistenceTimeoutS ? [`   persistence timeout = ${s.spec.persistenceTimeoutS}`] : []),
+    );
+    for (const d of s.dests)
+      out.push(
+        `   RS = ${d.family === 6 ? `[${d.address}]` : d.address}:${d.port}`,
+        `     Weight = ${d.weight}`,
+        `     Forwarding method = ${({ dr: 'DR', nat: 'NAT', tun: 'TUN' } as Record<string, string>)[d.forward] ?? d.forward}`,
+      );
   }
   return out.join('\n') + '\n';
 }

@@ -20,7 +20,9 @@ export function createLogger(json: boolean, write: (line: string) => void = (l) 
     const time = new Date().toISOString();
     if (json) write(JSON.stringify({ time, level, msg, ...fields }) + '\n');
     else {
-      const extra = Object.entries(fields).map(([k, v]) => ` ${k}=${typeof v === 'string' ? (/\s/.test(v) ? JSON.stringify(v) : v) : JSON.stringify(v)}`).join('');
+      const extra = Object.entries(fields)
+        .map(([k, v]) => ` ${k}=${typeof v === 'string' ? (/\s/.test(v) ? JSON.stringify(v) : v) : JSON.stringify(v)}`)
+        .join('');
       write(`${time} ${level} ${msg}${extra}\n`);
     }
   };

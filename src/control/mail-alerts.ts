@@ -76,12 +76,18 @@ export function formatVs(vs: HealthServiceSpec): string {
 /** The body line a checker type sends (check_tcp.c, check_http.c, check_udp.c, check_dns.c, check_ping.c, check_misc.c, check_smtp.c). */
 export function checkerBody(type: string, up: boolean, reason: string): string {
   switch (type) {
-    case 'TCP_CHECK': return `=> TCP CHECK ${up ? 'succeed' : 'failed'} on service <=`;
-    case 'UDP_CHECK': return `=> UDP CHECK ${up ? 'succeed' : 'failed'} on service <=`;
-    case 'PING_CHECK': return `=> ICMP CHECK ${up ? 'succeed' : 'failed'} on service <=`;
-    case 'DNS_CHECK': return `=> DNS_CHECK: ${up ? 'succeed' : 'failed'} on service <=`;
-    case 'MISC_CHECK': return `=> MISC CHECK ${up ? 'succeeded' : 'failed'} on service <=`;
-    default: return up ? '=> CHECK succeed on service <=' : `=> CHECK failed on service : ${reason} <=`;
+    case 'TCP_CHECK':
+      return `=> TCP CHECK ${up ? 'succeed' : 'failed'} on service <=`;
+    case 'UDP_CHECK':
+      return `=> UDP CHECK ${up ? 'succeed' : 'failed'} on service <=`;
+    case 'PING_CHECK':
+      return `=> ICMP CHECK ${up ? 'succeed' : 'failed'} on service <=`;
+    case 'DNS_CHECK':
+      return `=> DNS_CHECK: ${up ? 'succeed' : 'failed'} on service <=`;
+    case 'MISC_CHECK':
+      return `=> MISC CHECK ${up ? 'succeeded' : 'failed'} on service <=`;
+    default:
+      return up ? '=> CHECK succeed on service <=' : `=> CHECK failed on service : ${reason} <=`;
   }
 }
 
@@ -99,14 +105,26 @@ export function realServerMail(cfg: SmtpAlertConfig, vs: HealthServiceSpec | und
 /** Sends with nodemailer: plain SMTP (no STARTTLS, no auth), HELO name and timeouts from the config. */
 export const nodemailerSender: MailSender = async (cfg, mail) => {
   const transport = nodemailer.createTransport({
-    host: cfg.server, port: cfg.port, secure: false, ignoreTLS: true, name: cfg.heloName,
-    connectionTimeout: cfg.connectTimeoutMs, greetingTimeout: cfg.connectTimeoutMs, socketTimeout: cfg.connectTimeoutMs,
-    disableFileAccess: true, disableUrlAccess: true,
+    host: cfg.server,
+    port: cfg.port,
+    secure: false,
+    ignoreTLS: true,
+    name: cfg.heloName,
+    connectionTimeout: cfg.connectTimeoutMs,
+    greetingTimeout: cfg.connectTimeoutMs,
+    socketTimeout: cfg.connectTimeoutMs,
+    disableFileAccess: true,
+    disableUrlAccess: true,
   });
   try {
     await transport.sendMail({
-      from: cfg.from, to: cfg.to.join(', '), subject: mail.subject, text: mail.body, date: new Date(),
-      headers: { 'X-Mailer': 'Keepalived' }, envelope: { from: cfg.from, to: cfg.to },
+      from: cfg.from,
+      to: cfg.to.join(', '),
+      subject: mail.subject,
+      text: mail.body,
+      date: new Date(),
+      headers: { 'X-Mailer': 'Keepalived' },
+      envelope: { from: cfg.from, to: cfg.to },
     });
   } finally {
     transport.close();
@@ -127,7 +145,10 @@ export class MailAlerts {
   /** Where failures and drops are reported (the daemon sets its logger's warn). */
   log: (m: string) => void = (m) => process.stderr.write(`ulvs: ${m}\n`);
 
-  constructor(private readonly send: MailSender = nodemailerSender, private readonly max = MAIL_QUEUE_MAX) {}
+  constructor(
+    private readonly send: MailSender = nodemailerSender,
+    private readonly max = MAIL_QUEUE_MAX,
+  ) {}
 
   /** Takes the config's mail settings (undefined: alerts off) and its virtual services (for subjects). */
   configure(cfg: SmtpAlertConfig | undefined, health: readonly HealthServiceSpec[] = []): void {
@@ -142,13 +163,19 @@ export class MailAlerts {
     if (!cfg) return;
     if (cfg.instances.includes(instance) && this.lastInstance.get(instance) !== state) {
       const mail = instanceMail(cfg, instance, state);
-      if (mail) { this.lastInstance.set(instance, state); this.enqueue(cfg, mail); }
+      if (mail) {
+        this.lastInstance.set(instance, state);
+        this.enqueue(cfg, mail);
+      }
     }
     for (const g of cfg.groups) {
       if (!g.instances.includes(instance) || !g.instances.every((i) => this.instanceState.get(i) === state)) continue;
       if (this.lastGroup.get(g.name) === state) continue;
       const mail = groupMail(cfg, g.name, state);
-      if (mail) { this.lastGroup.set(g.name, state); this.enqueue(cfg, mail); }
+      if (mail) {
+        this.lastGroup.set(g.name, state);
+        this.enqueue(cfg, mail);
+      }
     }
   }
 

@@ -7,7 +7,17 @@
  */
 import { LinkType } from '../core/batch.js';
 import { DataplanePool } from '../dataplane/pool.js';
-import { checkBackendSupports, drDestsOf, iptablesRules, keepMarkJumpLast, planDirectorNet, setupDirectorNet, teardownDirectorNet, updateDirectorNet, type DirectorNetPlan } from '../dataplane/director.js';
+import {
+  checkBackendSupports,
+  drDestsOf,
+  iptablesRules,
+  keepMarkJumpLast,
+  planDirectorNet,
+  setupDirectorNet,
+  teardownDirectorNet,
+  updateDirectorNet,
+  type DirectorNetPlan,
+} from '../dataplane/director.js';
 import { SnapshotCompiler } from '../dataplane/snapshot.js';
 import type { SnapshotEnv, SnapshotSpec } from '../dataplane/snapshot-types.js';
 import { buildFilter } from '../io/bpf.js';
@@ -42,7 +52,13 @@ export interface PoolDataPlaneOptions {
 
 function keyOfSpec(s: SnapshotSpec['services'][number]): ServiceKey {
   if (s.fwmark) return { kind: 'fwmark', fwmark: s.fwmark, family: s.family };
-  return { kind: 'addr', protocol: s.proto === 17 ? 'udp' : s.proto === 132 ? 'sctp' : 'tcp', family: s.family, address: formatAddrWords(s.vaddr, s.family), port: s.port };
+  return {
+    kind: 'addr',
+    protocol: s.proto === 17 ? 'udp' : s.proto === 132 ? 'sctp' : 'tcp',
+    family: s.family,
+    address: formatAddrWords(s.vaddr, s.family),
+    port: s.port,
+  };
 }
 
 /** Data plane backed by packet workers. */
@@ -104,10 +120,17 @@ export class PoolDataPlane implements DataPlanePort, SyncTablePort {
       await this.pool.whenApplied(this.pool.publish(this.spec));
     } else if (!this.pool) {
       this.pool = await DataplanePool.start({
-        backend: this.o.backend, workers: this.o.workers, interfaces: this.o.interfaces, queueBase: this.o.queueBase, afpRing: this.o.afpRing,
+        backend: this.o.backend,
+        workers: this.o.workers,
+        interfaces: this.o.interfaces,
+        queueBase: this.o.queueBase,
+        afpRing: this.o.afpRing,
         filter: this.o.backend === 'afpacket' ? buildFilter({ dst: vips, src: natRs }) : undefined,
-        shared: this.shared, snapshot: this.spec,
-        onEvent: (e) => { if (e.kind !== 'ready') this.o.log(e.message); },
+        shared: this.shared,
+        snapshot: this.spec,
+        onEvent: (e) => {
+          if (e.kind !== 'ready') this.o.log(e.message);
+        },
         onNeighbourMiss: (a) => this.neigh?.want(a),
       });
       this.neigh?.start();
@@ -117,7 +140,10 @@ export class PoolDataPlane implements DataPlanePort, SyncTablePort {
       await this.pool.whenApplied(this.pool.publish(this.spec));
     }
     const plan = planDirectorNet(rules, {
-      backend: this.o.backend, interfaces: this.o.interfaces, workers: this.pool.size, queueBase: this.o.queueBase,
+      backend: this.o.backend,
+      interfaces: this.o.interfaces,
+      workers: this.pool.size,
+      queueBase: this.o.queueBase,
       drDests: drDestsOf(this.spec, this.env),
     });
     // NAT reply steering only ever grows, like the filter: a health change must not re-plan (setupDirectorNet
@@ -173,7 +199,14 @@ export class PoolDataPlane implements DataPlanePort, SyncTablePort {
       stats: st.serviceTotals(s.slot),
       dests: s.destSlots.map((slot) => {
         const d = bySlot.get(slot)!;
-        return { address: d.address, port: d.port, activeConns: st.active(slot), inactiveConns: st.inactive(slot), persistConns: st.persistent(slot), stats: st.destTotals(slot) };
+        return {
+          address: d.address,
+          port: d.port,
+          activeConns: st.active(slot),
+          inactiveConns: st.inactive(slot),
+          persistConns: st.persistent(slot),
+          stats: st.destTotals(slot),
+        };
       }),
     }));
   }
@@ -182,10 +215,17 @@ export class PoolDataPlane implements DataPlanePort, SyncTablePort {
     return listConnections(this.state.conns, Date.now()).map((c) => ({
       protocol: c.protocol === 'UDP' ? 'udp' : c.protocol === 'SCTP' ? 'sctp' : 'tcp',
       family: c.family,
-      clientAddress: c.client, clientPort: c.clientPort,
-      virtualAddress: c.fwmark ? '0.0.0.0' : c.virtual, virtualPort: c.virtualPort,
-      destFamily: c.dest.includes(':') ? 6 : 4, destAddress: c.dest, destPort: c.destPort,
-      state: c.state, expiresS: Math.floor(c.expiresMs / 1000), peName: '', peData: '',
+      clientAddress: c.client,
+      clientPort: c.clientPort,
+      virtualAddress: c.fwmark ? '0.0.0.0' : c.virtual,
+      virtualPort: c.virtualPort,
+      destFamily: c.dest.includes(':') ? 6 : 4,
+      destAddress: c.dest,
+      destPort: c.destPort,
+      state: c.state,
+      expiresS: Math.floor(c.expiresMs / 1000),
+      peName: '',
+      peData: '',
     }));
   }
 
@@ -223,7 +263,12 @@ export class PoolDataPlane implements DataPlanePort, SyncTablePort {
     for (const [code, n] of Object.entries(c.dropReasons)) dropsByReason[reasonName(Number(code))] = n;
     return {
       dropsByReason,
-      workers: c.workers.map((w) => ({ worker: w.workerIndex, packets: w.packets, batches: w.batches, queueDrops: (w.io.ring_drops ?? 0) + (w.io.oversize_drops ?? 0) + (w.io.offload_drops ?? 0) + (w.io.truncated_drops ?? 0) })),
+      workers: c.workers.map((w) => ({
+        worker: w.workerIndex,
+        packets: w.packets,
+        batches: w.batches,
+        queueDrops: (w.io.ring_drops ?? 0) + (w.io.oversize_drops ?? 0) + (w.io.offload_drops ?? 0) + (w.io.truncated_drops ?? 0),
+      })),
     };
   }
 
@@ -254,7 +299,11 @@ export class PoolDataPlane implements DataPlanePort, SyncTablePort {
     }
     this.refreshing = true;
     try {
-      if (this.plan) for (const f of await keepMarkJumpLast(this.plan)) this.o.log(`moved ulvs' jump back to the end of the IPv${f} mangle PREROUTING chain: a rule added after it (a MARK for a fwmark service) is now seen first`);
+      if (this.plan)
+        for (const f of await keepMarkJumpLast(this.plan))
+          this.o.log(
+            `moved ulvs' jump back to the end of the IPv${f} mangle PREROUTING chain: a rule added after it (a MARK for a fwmark service) is now seen first`,
+          );
       const next = await readHostEnv(this.linkType, this.o.interfaces, this.peers(), 0, undefined, this.neigh?.nextHops());
       if (JSON.stringify(next) !== JSON.stringify(this.env) && this.pool) {
         this.env = next;
@@ -293,4 +342,3 @@ function grownNatReplies(prev: DirectorNetPlan, next: DirectorNetPlan): Director
   const added = next.natReplies.slice(n);
   return added.length && added.every((x) => families.has(x.family)) ? added : undefined;
 }
-

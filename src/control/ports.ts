@@ -94,12 +94,20 @@ export type { HealthPort };
 export class NullDataPlane implements DataPlanePort {
   readonly description = 'none (rules are kept and listed, no packets are forwarded)';
   private rules: IpvsRules = { services: [], timeouts: { tcpS: 900, tcpFinS: 120, udpS: 300 } };
-  async publish(rules: IpvsRules): Promise<void> { this.rules = rules; }
+  async publish(rules: IpvsRules): Promise<void> {
+    this.rules = rules;
+  }
   counters(): ServiceCounters[] {
     const z = (): IpvsStats => ({ conns: 0, inPkts: 0, outPkts: 0, inBytes: 0, outBytes: 0 });
-    return this.rules.services.map((s) => ({ key: s.key, stats: z(), dests: s.realServers.map((d) => ({ address: d.address, port: d.port, activeConns: 0, inactiveConns: 0, persistConns: 0, stats: z() })) }));
+    return this.rules.services.map((s) => ({
+      key: s.key,
+      stats: z(),
+      dests: s.realServers.map((d) => ({ address: d.address, port: d.port, activeConns: 0, inactiveConns: 0, persistConns: 0, stats: z() })),
+    }));
   }
-  connections(): ConnectionEntry[] { return []; }
+  connections(): ConnectionEntry[] {
+    return [];
+  }
   zero(): void {}
   async stop(): Promise<void> {}
 }

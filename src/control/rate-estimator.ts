@@ -8,7 +8,10 @@ import { zeroRates } from './types.js';
 /** Sampling period of the kernel estimator. */
 export const RATE_INTERVAL_MS = 2000;
 
-interface Est { last: IpvsStats; avg: [number, number, number, number, number] }
+interface Est {
+  last: IpvsStats;
+  avg: [number, number, number, number, number];
+}
 
 /** Per-id EWMA rate estimator fed with cumulative counters. */
 export class RateEstimator {
@@ -19,7 +22,10 @@ export class RateEstimator {
     for (const id of this.est.keys()) if (!current.has(id)) this.est.delete(id);
     for (const [id, s] of current) {
       const e = this.est.get(id);
-      if (!e) { this.est.set(id, { last: { ...s }, avg: [0, 0, 0, 0, 0] }); continue; }
+      if (!e) {
+        this.est.set(id, { last: { ...s }, avg: [0, 0, 0, 0, 0] });
+        continue;
+      }
       const cur = [s.conns, s.inPkts, s.outPkts, s.inBytes, s.outBytes];
       const last = [e.last.conns, e.last.inPkts, e.last.outPkts, e.last.inBytes, e.last.outBytes];
       for (let i = 0; i < 5; i++) {

@@ -11,13 +11,26 @@ import { serviceKeyId, type RuleOp, type RuleTable } from './rule-table.js';
 import { addrPortText } from '../ipvs/service-key.js';
 
 function sameService(a: VirtualServiceSpec, b: VirtualServiceSpec): boolean {
-  return a.scheduler === b.scheduler && a.schedFlags.join(',') === b.schedFlags.join(',') && a.persistenceTimeoutS === b.persistenceTimeoutS &&
-    a.netmask === b.netmask && a.onePacket === b.onePacket && a.persistenceEngine === b.persistenceEngine;
+  return (
+    a.scheduler === b.scheduler &&
+    a.schedFlags.join(',') === b.schedFlags.join(',') &&
+    a.persistenceTimeoutS === b.persistenceTimeoutS &&
+    a.netmask === b.netmask &&
+    a.onePacket === b.onePacket &&
+    a.persistenceEngine === b.persistenceEngine
+  );
 }
 
 function sameDest(a: RealServerSpec, b: RealServerSpec): boolean {
-  return a.forward === b.forward && a.weight === b.weight && a.upperThreshold === b.upperThreshold && a.lowerThreshold === b.lowerThreshold &&
-    (a.tunType ?? '') === (b.tunType ?? '') && (a.tunPort ?? 0) === (b.tunPort ?? 0) && (a.tunCsum ?? '') === (b.tunCsum ?? '');
+  return (
+    a.forward === b.forward &&
+    a.weight === b.weight &&
+    a.upperThreshold === b.upperThreshold &&
+    a.lowerThreshold === b.lowerThreshold &&
+    (a.tunType ?? '') === (b.tunType ?? '') &&
+    (a.tunPort ?? 0) === (b.tunPort ?? 0) &&
+    (a.tunCsum ?? '') === (b.tunCsum ?? '')
+  );
 }
 
 function destId(d: { address: string; port: number }): string {
@@ -62,7 +75,10 @@ export function diffServices(prev: VirtualServiceSpec[], next: VirtualServiceSpe
  */
 export function driftOps(actual: VirtualServiceSpec[], wanted: VirtualServiceSpec[]): RuleOp[] {
   const ids = new Set(wanted.map((s) => serviceKeyId(s.key)));
-  return diffServices(actual.filter((s) => ids.has(serviceKeyId(s.key))), wanted);
+  return diffServices(
+    actual.filter((s) => ids.has(serviceKeyId(s.key))),
+    wanted,
+  );
 }
 
 /** Result of applying config-driven changes. */
@@ -86,9 +102,21 @@ export function applyConfigOps(table: RuleTable, ops: RuleOp[]): ApplyReport {
       if (!(e instanceof IpvsadmError)) throw e;
       let err: IpvsadmError = e;
       try {
-        if (o.kind === 'add-service' && e.errno === 'EEXIST') { table.apply({ kind: 'edit-service', service: o.service }); report.applied++; continue; }
-        if (o.kind === 'add-server' && e.errno === 'EEXIST') { table.apply({ kind: 'edit-server', key: o.key, server: o.server }); report.applied++; continue; }
-        if (o.kind === 'edit-server' && e.errno === 'ENOENT') { table.apply({ kind: 'add-server', key: o.key, server: o.server }); report.applied++; continue; }
+        if (o.kind === 'add-service' && e.errno === 'EEXIST') {
+          table.apply({ kind: 'edit-service', service: o.service });
+          report.applied++;
+          continue;
+        }
+        if (o.kind === 'add-server' && e.errno === 'EEXIST') {
+          table.apply({ kind: 'edit-server', key: o.key, server: o.server });
+          report.applied++;
+          continue;
+        }
+        if (o.kind === 'edit-server' && e.errno === 'ENOENT') {
+          table.apply({ kind: 'add-server', key: o.key, server: o.server });
+          report.applied++;
+          continue;
+        }
         if ((o.kind === 'delete-service' || o.kind === 'delete-server') && (e.errno === 'ESRCH' || e.errno === 'ENOENT')) continue;
       } catch (e2) {
         if (!(e2 instanceof IpvsadmError)) throw e2;
@@ -102,9 +130,15 @@ export function applyConfigOps(table: RuleTable, ops: RuleOp[]): ApplyReport {
 
 /** The short names reload reports and logs use for rule changes. */
 const OP_NAMES: Record<RuleOp['kind'], string> = {
-  'add-service': 'add-service', 'edit-service': 'edit-service', 'delete-service': 'del-service',
-  'add-server': 'add-dest', 'edit-server': 'edit-dest', 'delete-server': 'del-dest',
-  flush: 'flush', zero: 'zero', 'set-timeouts': 'set-timeouts',
+  'add-service': 'add-service',
+  'edit-service': 'edit-service',
+  'delete-service': 'del-service',
+  'add-server': 'add-dest',
+  'edit-server': 'edit-dest',
+  'delete-server': 'del-dest',
+  flush: 'flush',
+  zero: 'zero',
+  'set-timeouts': 'set-timeouts',
 };
 
 /** A rule change's short name: add-service, del-service, add-dest, edit-dest, del-dest, ... */
@@ -114,7 +148,11 @@ export function opName(o: RuleOp): string {
 
 function opTarget(o: RuleOp): string {
   if ('service' in o) return serviceKeyId(o.service.key);
-  if ('key' in o && o.key) return serviceKeyId(o.key) + ('server' in o ? ` -> ${addrPortText(o.server.address, o.server.port)}` : 'address' in o ? ` -> ${addrPortText(o.address, o.port)}` : '');
+  if ('key' in o && o.key)
+    return (
+      serviceKeyId(o.key) +
+      ('server' in o ? ` -> ${addrPortText(o.server.address, o.server.port)}` : 'address' in o ? ` -> ${addrPortText(o.address, o.port)}` : '')
+    );
   return '';
 }
 

@@ -54,15 +54,28 @@ export function runningPid(pidPath: string): number | undefined {
     // A recycled pid that is not ulvs does not count.
     const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
     if (!/ulvs|node/.test(cmd)) return undefined;
-  } catch { /* no /proc: trust kill(0) */ }
+  } catch {
+    /* no /proc: trust kill(0) */
+  }
   return pid;
 }
 
 /** Writes our pid file, refusing when another live daemon owns it; a stale file (and socket) from a crash is removed. */
 export function acquirePidFile(pidPath: string, socketPath: string): void {
   const other = runningPid(pidPath);
-  if (other !== undefined) throw new UlvsError(`another ulvs daemon (pid ${other}) already runs in this network namespace (${pidPath}); stop it first or use --pid-file/--socket`, ERROR_CODES.DaemonRunning);
-  for (const f of [pidPath, socketPath]) if (existsSync(f)) { try { unlinkSync(f); } catch { /* raced */ } }
+  if (other !== undefined)
+    throw new UlvsError(
+      `another ulvs daemon (pid ${other}) already runs in this network namespace (${pidPath}); stop it first or use --pid-file/--socket`,
+      ERROR_CODES.DaemonRunning,
+    );
+  for (const f of [pidPath, socketPath])
+    if (existsSync(f)) {
+      try {
+        unlinkSync(f);
+      } catch {
+        /* raced */
+      }
+    }
   writeFileSync(pidPath, `${process.pid}\n`, { mode: 0o644 });
 }
 
@@ -80,6 +93,10 @@ export function releasePidFile(pidPath: string, env: NodeJS.ProcessEnv = process
   const base = env.ULVS_RUN_DIR || '/run/ulvs';
   if (path.dirname(pidPath) !== path.join(base, netnsId())) return;
   for (const dir of [path.dirname(pidPath), base]) {
-    try { rmdirSync(dir); } catch { break; }
+    try {
+      rmdirSync(dir);
+    } catch {
+      break;
+    }
   }
 }

@@ -22,7 +22,9 @@ export function serviceNotifier(env: NodeJS.ProcessEnv = process.env): ServiceNo
     try {
       const m = loadNative() as unknown as Partial<SysdModule>;
       if (typeof m.sdNotify === 'function') send = (s) => m.sdNotify!(s);
-    } catch { /* no addon: no notifications */ }
+    } catch {
+      /* no addon: no notifications */
+    }
   }
   return {
     notify: (state) => (send ? send(state) : false),
@@ -30,7 +32,12 @@ export function serviceNotifier(env: NodeJS.ProcessEnv = process.env): ServiceNo
       const usec = Number(env.WATCHDOG_USEC ?? 0);
       const forPid = env.WATCHDOG_PID ? Number(env.WATCHDOG_PID) === process.pid : true;
       if (!send || !usec || !forPid) return () => undefined;
-      const timer = setInterval(() => { if (alive()) send!('WATCHDOG=1'); }, Math.max(100, usec / 2000));
+      const timer = setInterval(
+        () => {
+          if (alive()) send!('WATCHDOG=1');
+        },
+        Math.max(100, usec / 2000),
+      );
       timer.unref();
       return () => clearInterval(timer);
     },

@@ -45,7 +45,9 @@ export function supervise(o: SupervisorOptions): Promise<number> {
   let lastBeat = 0;
   let restartTimer: NodeJS.Timeout | undefined;
   let resolveExit!: (code: number) => void;
-  const done = new Promise<number>((r) => { resolveExit = r; });
+  const done = new Promise<number>((r) => {
+    resolveExit = r;
+  });
   const stopWatchdog = o.notifier.startWatchdog(() => Date.now() - lastBeat < 5000);
 
   const forward = (s: NodeJS.Signals | number) => (): void => {
@@ -58,7 +60,11 @@ export function supervise(o: SupervisorOptions): Promise<number> {
     stopping = true;
     log.info(`${sig}: stopping the daemon`);
     o.notifier.notify('STOPPING=1');
-    if (restartTimer) { clearTimeout(restartTimer); finish(0); return; }
+    if (restartTimer) {
+      clearTimeout(restartTimer);
+      finish(0);
+      return;
+    }
     if (child?.pid && child.exitCode === null) child.kill('SIGTERM');
     else finish(0);
   };
@@ -68,7 +74,9 @@ export function supervise(o: SupervisorOptions): Promise<number> {
   try {
     const m = loadNative() as unknown as Partial<SysdModule>;
     for (const n of [KEEPALIVED_SIGNUM.JSON, KEEPALIVED_SIGNUM.STATS_CLEAR]) if (m.watchSignal) watches.push(m.watchSignal(n, forward(n)));
-  } catch { /* without the addon the JSON signal keeps its default */ }
+  } catch {
+    /* without the addon the JSON signal keeps its default */
+  }
 
   function finish(code: number): void {
     stopWatchdog();
@@ -80,7 +88,10 @@ export function supervise(o: SupervisorOptions): Promise<number> {
   function start(): void {
     restartTimer = undefined;
     const startedAt = Date.now();
-    const c = spawn(o.argv[0]!, o.argv.slice(1), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ULVS_SUPERVISED: '1', NOTIFY_SOCKET: '' } });
+    const c = spawn(o.argv[0]!, o.argv.slice(1), {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env: { ...process.env, ULVS_SUPERVISED: '1', NOTIFY_SOCKET: '' },
+    });
     child = c;
     if (c.pid) o.onChild?.(c.pid);
     log.info('daemon started', { pid: c.pid });
@@ -104,7 +115,10 @@ export function supervise(o: SupervisorOptions): Promise<number> {
             log.error(`cleanup failed: ${(e as Error).message}`);
           }
         }
-        if (stopping || clean) { finish(clean || stopping ? 0 : 1); return; }
+        if (stopping || clean) {
+          finish(clean || stopping ? 0 : 1);
+          return;
+        }
         if (!everReady || o.dontRespawn) {
           // A daemon that never came up (a broken file, missing privileges) is not restarted in a loop.
           log.error(everReady ? 'not restarting (--dont-respawn)' : 'the daemon never became ready: not restarting');

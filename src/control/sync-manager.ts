@@ -31,7 +31,10 @@ export class SyncManager {
   private followTimer?: NodeJS.Timeout;
   private switching = false;
 
-  constructor(private readonly table: () => SyncTablePort | undefined, private readonly log: (line: string) => void) {}
+  constructor(
+    private readonly table: () => SyncTablePort | undefined,
+    private readonly log: (line: string) => void,
+  ) {}
 
   /** Starts a daemon in `o.state`; refuses a second one of the same state (EEXIST), or no table (ENOPROTOOPT). */
   async start(o: Omit<ConnSyncOptions, 'log'>): Promise<void> {
@@ -52,7 +55,10 @@ export class SyncManager {
 
   /** What `ipvsadm -L --daemon` lists, master first. */
   infos(): SyncDaemonInfo[] {
-    return (['master', 'backup'] as const).flatMap((s) => { const d = this.running.get(s); return d ? [d.info()] : []; });
+    return (['master', 'backup'] as const).flatMap((s) => {
+      const d = this.running.get(s);
+      return d ? [d.info()] : [];
+    });
   }
 
   /** Counters per running daemon (status, metrics). */

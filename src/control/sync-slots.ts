@@ -8,7 +8,7 @@ import type { SnapshotSpec } from '../dataplane/snapshot-types.js';
 import type { SyncEntry } from '../table/conn-sync.js';
 
 function sameAddr(a: readonly number[], w: Int32Array, v6: boolean): boolean {
-  for (let j = 0; j < (v6 ? 4 : 1); j++) if ((a[j]! >>> 0) !== (w[j]! >>> 0)) return false;
+  for (let j = 0; j < (v6 ? 4 : 1); j++) if (a[j]! >>> 0 !== w[j]! >>> 0) return false;
   return true;
 }
 
@@ -18,15 +18,18 @@ export function resolveSyncSlots(spec: SnapshotSpec, s: SyncEntry, fwmark: numbe
   let svc = fwmark !== 0 ? spec.services.find((v) => v.fwmark === fwmark && v.family === fam) : undefined;
   if (!svc && !(s.template && s.proto === 0)) {
     const proto = s.proto;
-    svc = spec.services.find((v) => v.fwmark === 0 && v.family === fam && v.proto === proto && v.port === s.vport && sameAddr(v.vaddr, s.vaddr, s.v6))
-      ?? spec.services.find((v) => v.fwmark === 0 && v.family === fam && v.proto === proto && v.port === 0 && sameAddr(v.vaddr, s.vaddr, s.v6));
+    svc =
+      spec.services.find((v) => v.fwmark === 0 && v.family === fam && v.proto === proto && v.port === s.vport && sameAddr(v.vaddr, s.vaddr, s.v6)) ??
+      spec.services.find((v) => v.fwmark === 0 && v.family === fam && v.proto === proto && v.port === 0 && sameAddr(v.vaddr, s.vaddr, s.v6));
     // A template of a port-0 / FTP service carries vport 0: the service on that VIP and protocol.
-    if (!svc && s.template && s.vport === 0) svc = spec.services.find((v) => v.fwmark === 0 && v.family === fam && v.proto === proto && sameAddr(v.vaddr, s.vaddr, s.v6));
+    if (!svc && s.template && s.vport === 0)
+      svc = spec.services.find((v) => v.fwmark === 0 && v.family === fam && v.proto === proto && sameAddr(v.vaddr, s.vaddr, s.v6));
   }
   if (!svc) return 'no-service';
   const want = new Set(svc.destSlots);
-  const d = spec.dests.find((x) => want.has(x.slot) && x.family === fam && sameAddr(x.addr, s.daddr, s.v6)
-    && (x.port === s.dport || x.port === 0 || (s.template && s.dport === 0)));
+  const d = spec.dests.find(
+    (x) => want.has(x.slot) && x.family === fam && sameAddr(x.addr, s.daddr, s.v6) && (x.port === s.dport || x.port === 0 || (s.template && s.dport === 0)),
+  );
   if (!d) return 'no-dest';
   s.svcSlot = svc.slot;
   s.destSlot = d.slot;

@@ -68,10 +68,21 @@ export function createBatch(linkType: LinkType, capacity: number, slotSize = 204
   const start = new Uint32Array(capacity);
   for (let i = 0; i < capacity; i++) start[i] = i * slotSize + headroom;
   return {
-    linkType, buf, slotSize, headroom, capacity, count: 0, start,
-    length: new Uint32Array(capacity), id: new Uint32Array(capacity), ifindex: new Uint32Array(capacity),
-    mark: new Uint32Array(capacity), timeMs: new Float64Array(capacity), verdict: new Uint8Array(capacity),
-    outIfindex: new Uint32Array(capacity), reason: new Uint16Array(capacity),
+    linkType,
+    buf,
+    slotSize,
+    headroom,
+    capacity,
+    count: 0,
+    start,
+    length: new Uint32Array(capacity),
+    id: new Uint32Array(capacity),
+    ifindex: new Uint32Array(capacity),
+    mark: new Uint32Array(capacity),
+    timeMs: new Float64Array(capacity),
+    verdict: new Uint8Array(capacity),
+    outIfindex: new Uint32Array(capacity),
+    reason: new Uint16Array(capacity),
   };
 }
 

@@ -112,12 +112,27 @@ export interface DrDest {
  * ip_vs_dr_xmit routes to the real server as a known next hop, whatever interface that is).
  */
 export function drDestsOf(spec: SnapshotSpec, env: SnapshotEnv): DrDest[] {
-  return spec.dests.filter((d) => d.fwd === 0).map((d) => ({ mark: d.mark, slot: d.slot, address: d.address, iface: env.interfaces.find((i) => i.ifindex === d.ifindex)?.name }));
+  return spec.dests
+    .filter((d) => d.fwd === 0)
+    .map((d) => ({ mark: d.mark, slot: d.slot, address: d.address, iface: env.interfaces.find((i) => i.ifindex === d.ifindex)?.name }));
 }
 
 /** Derives the plan from rules; throws one sentence for what the backend cannot do. */
-export function planDirectorNet(rules: IpvsRules, o: { backend: 'nfqueue' | 'afpacket'; interfaces: string[]; workers: number; queueBase?: number; extraAddresses?: string[]; drDests?: DrDest[] }): DirectorNetPlan {
-  const plan: DirectorNetPlan = { backend: o.backend, interfaces: o.interfaces, queueBase: o.queueBase ?? 0, workers: o.workers, services: [], fwmarks: [], natReplies: [], drRoutes: [], addresses: [] };
+export function planDirectorNet(
+  rules: IpvsRules,
+  o: { backend: 'nfqueue' | 'afpacket'; interfaces: string[]; workers: number; queueBase?: number; extraAddresses?: string[]; drDests?: DrDest[] },
+): DirectorNetPlan {
+  const plan: DirectorNetPlan = {
+    backend: o.backend,
+    interfaces: o.interfaces,
+    queueBase: o.queueBase ?? 0,
+    workers: o.workers,
+    services: [],
+    fwmarks: [],
+    natReplies: [],
+    drRoutes: [],
+    addresses: [],
+  };
   const seenAddr = new Set<string>();
   const seenNat = new Set<string>();
   checkBackendSupports(rules, o.backend);
@@ -128,20 +143,31 @@ export function planDirectorNet(rules: IpvsRules, o: { backend: 'nfqueue' | 'afp
     } else {
       plan.services.push({ family: k.family, address: k.address, protocol: k.protocol, port: k.port });
       const a = `${k.address}/${k.family === 4 ? 32 : 128}`;
-      if (!seenAddr.has(a)) { seenAddr.add(a); plan.addresses.push(a); }
+      if (!seenAddr.has(a)) {
+        seenAddr.add(a);
+        plan.addresses.push(a);
+      }
     }
     svc.realServers.forEach((rs) => {
       const family: 4 | 6 = rs.address.includes(':') ? 6 : 4;
       if (rs.forward === 'nat') {
         const proto = k.kind === 'addr' ? k.protocol : undefined;
         const key = `${rs.address}|${proto}|${rs.port}`;
-        if (!seenNat.has(key)) { seenNat.add(key); plan.natReplies.push({ family, address: rs.address, protocol: proto, port: rs.port }); }
+        if (!seenNat.has(key)) {
+          seenNat.add(key);
+          plan.natReplies.push({ family, address: rs.address, protocol: proto, port: rs.port });
+        }
       }
     });
   });
   // DR on NFQUEUE: the packet goes back to the kernel unchanged with the dest's mark; route each mark to its real server.
-  if (o.backend === 'nfqueue') for (const d of o.drDests ?? []) plan.drRoutes.push({ mark: d.mark, table: DR_TABLE_BASE + d.slot, via: d.address, iface: d.iface ?? o.interfaces[0]! });
-  for (const a of o.extraAddresses ?? []) if (!seenAddr.has(a)) { seenAddr.add(a); plan.addresses.push(a.includes('/') ? a : `${a}/${a.includes(':') ? 128 : 32}`); }
+  if (o.backend === 'nfqueue')
+    for (const d of o.drDests ?? []) plan.drRoutes.push({ mark: d.mark, table: DR_TABLE_BASE + d.slot, via: d.address, iface: d.iface ?? o.interfaces[0]! });
+  for (const a of o.extraAddresses ?? [])
+    if (!seenAddr.has(a)) {
+      seenAddr.add(a);
+      plan.addresses.push(a.includes('/') ? a : `${a}/${a.includes(':') ? 128 : 32}`);
+    }
   return plan;
 }
 
@@ -188,12 +214,15 @@ export function iptablesRules(p: DirectorNetPlan): Array<[4 | 6, 'raw' | 'mangle
     const natSrc = new Map<string, 4 | 6>();
     for (const s of p.natReplies) natSrc.set(s.address, s.family);
     for (const f of fams) {
-      for (const ty of ICMP_ERRORS[f]) out.push([f, 'mangle', ['-A', CHAIN, ...icmpMatch(f, ty), '-m', 'addrtype', '--dst-type', 'LOCAL', ...tag, ...queueTarget(p)]]);
+      for (const ty of ICMP_ERRORS[f])
+        out.push([f, 'mangle', ['-A', CHAIN, ...icmpMatch(f, ty), '-m', 'addrtype', '--dst-type', 'LOCAL', ...tag, ...queueTarget(p)]]);
     }
-    for (const [a, f] of natSrc) for (const ty of ICMP_ERRORS[f]) out.push([f, 'mangle', ['-A', CHAIN, '-s', a, ...icmpMatch(f, ty), ...tag, ...queueTarget(p)]]);
+    for (const [a, f] of natSrc)
+      for (const ty of ICMP_ERRORS[f]) out.push([f, 'mangle', ['-A', CHAIN, '-s', a, ...icmpMatch(f, ty), ...tag, ...queueTarget(p)]]);
   } else {
     for (const s of p.services) out.push([s.family, 'raw', ['-A', CHAIN, ...match(s, 'dst'), ...tag, '-j', 'DROP']]);
-    for (const s of p.natReplies) out.push([s.family, 'raw', ['-A', CHAIN, ...match(s, 'src'), '-m', 'addrtype', '!', '--dst-type', 'LOCAL', ...tag, '-j', 'DROP']]);
+    for (const s of p.natReplies)
+      out.push([s.family, 'raw', ['-A', CHAIN, ...match(s, 'src'), '-m', 'addrtype', '!', '--dst-type', 'LOCAL', ...tag, '-j', 'DROP']]);
   }
   return out;
 }
@@ -268,8 +297,36 @@ export async function setupDirectorNet(p: DirectorNetPlan): Promise<string[]> {
       saveState(st);
       for (const d of p.drRoutes) {
         const fam = d.via.includes(':') ? '-6' : '-4';
-        await runOk(['ip', fam, 'rule', 'add', 'pref', String(RULE_PREF), 'fwmark', String(d.mark), 'lookup', String(d.table), 'protocol', String(ULVS_RT_PROTO)]);
-        await runOk(['ip', fam, 'route', 'replace', 'default', 'via', d.via, 'dev', d.iface, 'table', String(d.table), 'proto', String(ULVS_RT_PROTO), 'onlink']);
+        await runOk([
+          'ip',
+          fam,
+          'rule',
+          'add',
+          'pref',
+          String(RULE_PREF),
+          'fwmark',
+          String(d.mark),
+          'lookup',
+          String(d.table),
+          'protocol',
+          String(ULVS_RT_PROTO),
+        ]);
+        await runOk([
+          'ip',
+          fam,
+          'route',
+          'replace',
+          'default',
+          'via',
+          d.via,
+          'dev',
+          d.iface,
+          'table',
+          String(d.table),
+          'proto',
+          String(ULVS_RT_PROTO),
+          'onlink',
+        ]);
       }
     }
   } catch (e) {
@@ -304,7 +361,7 @@ export async function updateDirectorNet(prev: DirectorNetPlan, next: DirectorNet
   const rules = iptablesRules(next);
   for (const f of planFamilies(next)) {
     const text: string[] = [];
-    for (const table of next.backend === 'nfqueue' ? ['raw', 'mangle'] as const : ['raw'] as const) {
+    for (const table of next.backend === 'nfqueue' ? (['raw', 'mangle'] as const) : (['raw'] as const)) {
       text.push(`*${table}`, `:${CHAIN} - [0:0]`, ...rules.filter(([rf, t]) => rf === f && t === table).map(([, , argv]) => argv.join(' ')), 'COMMIT');
     }
     const r = await run([`${ipt(f)}-restore`, '-w', '--noflush'], { input: text.join('\n') + '\n' });
@@ -341,7 +398,9 @@ export async function keepMarkJumpLast(p: DirectorNetPlan): Promise<Array<4 | 6>
     const i = rules.findIndex((l) => l.includes(`--comment ${ULVS_TAG}`) && l.endsWith(`-j ${CHAIN}`));
     if (i < 0 || i === rules.length - 1) continue;
     const jump = rules[i]!.slice('-A PREROUTING '.length);
-    const r = await run([`${ipt(f)}-restore`, '-w', '--noflush'], { input: ['*mangle', `-D PREROUTING ${jump}`, `-A PREROUTING ${jump}`, 'COMMIT', ''].join('\n') });
+    const r = await run([`${ipt(f)}-restore`, '-w', '--noflush'], {
+      input: ['*mangle', `-D PREROUTING ${jump}`, `-A PREROUTING ${jump}`, 'COMMIT', ''].join('\n'),
+    });
     if (r.code === 0) moved.push(f);
   }
   return moved;
@@ -354,7 +413,7 @@ function planFamilies(p: DirectorNetPlan): Set<4 | 6> {
 
 /** The `ip` family flags ('-4', '-6') of the plan's DR routes, each once. */
 export function drRuleFamilies(p: DirectorNetPlan): Array<'-4' | '-6'> {
-  return [...new Set(p.drRoutes.map((d) => (d.via.includes(':') ? '-6' as const : '-4' as const)))];
+  return [...new Set(p.drRoutes.map((d) => (d.via.includes(':') ? ('-6' as const) : ('-4' as const))))];
 }
 
 function explainIptables(stderr: string): string {
@@ -403,7 +462,9 @@ export async function teardownDirectorNet(): Promise<string[]> {
     try {
       writeFileSync(`/proc/sys/${s.key.replace(/\./g, '/')}`, s.old);
       removed.push(`sysctl ${s.key}=${s.old}`);
-    } catch { /* interface gone */ }
+    } catch {
+      /* interface gone */
+    }
   }
   for (const g of st.gro) await run(['ethtool', '-K', g.iface, 'gro', 'on']);
   rmSync(stateFile(), { force: true });
@@ -419,7 +480,10 @@ export async function leftovers(): Promise<string[]> {
       for (const line of save.split('\n')) if (line.includes(ULVS_TAG) || line.startsWith(`:${CHAIN} `)) out.push(`${ipt(f)} -t ${table}: ${line}`);
     }
     const fam = f === 4 ? '-4' : '-6';
-    const rules = (await run(['ip', fam, 'rule', 'list'])).stdout.split('\n').filter((l) => l.includes(`proto ${ULVS_RT_PROTO}`)).join('\n');
+    const rules = (await run(['ip', fam, 'rule', 'list'])).stdout
+      .split('\n')
+      .filter((l) => l.includes(`proto ${ULVS_RT_PROTO}`))
+      .join('\n');
     if (rules) out.push(`ip ${fam} rule: ${rules}`);
     const routes = (await run(['ip', fam, 'route', 'show', 'table', 'all', 'proto', String(ULVS_RT_PROTO)])).stdout.trim();
     if (routes) out.push(`ip ${fam} route: ${routes}`);

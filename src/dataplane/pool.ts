@@ -140,7 +140,10 @@ export class DataplanePool<S = SharedStateBuffers, P = SnapshotSpec> {
   /** AF_PACKET: the BPF filter the rings use now (PoolOptions.filter, then setFilter). */
   private filter: Uint8Array | undefined;
 
-  private constructor(private readonly o: Required<Pick<PoolOptions<S, P>, 'backend' | 'workers' | 'batchCapacity' | 'slotSize' | 'headroom' | 'restart' | 'restartDelayMs'>> & PoolOptions<S, P>) {
+  private constructor(
+    private readonly o: Required<Pick<PoolOptions<S, P>, 'backend' | 'workers' | 'batchCapacity' | 'slotSize' | 'headroom' | 'restart' | 'restartDelayMs'>> &
+      PoolOptions<S, P>,
+  ) {
     this.counterBuf = new SharedArrayBuffer(o.workers * WORKER_STAT_SLOTS * 8);
     this.packetBuf = new SharedArrayBuffer(o.workers * PACKET_COUNTER_SLOTS * 8);
     this.snapshot = o.snapshot;
@@ -152,10 +155,15 @@ export class DataplanePool<S = SharedStateBuffers, P = SnapshotSpec> {
   static async start<S = SharedStateBuffers, P = SnapshotSpec>(opts: PoolOptions<S, P>): Promise<DataplanePool<S, P>> {
     const workers = opts.workers ?? defaultWorkerCount();
     if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new IoError(`--workers must be 1..64, got ${workers}`);
-    if (opts.backend === 'afpacket' && !(opts.interfaces?.length)) throw new IoError('the afpacket backend needs at least one interface (--iface)');
+    if (opts.backend === 'afpacket' && !opts.interfaces?.length) throw new IoError('the afpacket backend needs at least one interface (--iface)');
     const pool = new DataplanePool<S, P>({
-      ...opts, workers, batchCapacity: opts.batchCapacity ?? 256, slotSize: opts.slotSize ?? 2048, headroom: opts.headroom ?? 128,
-      restart: opts.restart ?? true, restartDelayMs: opts.restartDelayMs ?? 100,
+      ...opts,
+      workers,
+      batchCapacity: opts.batchCapacity ?? 256,
+      slotSize: opts.slotSize ?? 2048,
+      headroom: opts.headroom ?? 128,
+      restart: opts.restart ?? true,
+      restartDelayMs: opts.restartDelayMs ?? 100,
     });
     try {
       await Promise.all(Array.from({ length: workers }, (_, i) => pool.spawn(i)));
@@ -198,18 +206,45 @@ export class DataplanePool<S = SharedStateBuffers, P = SnapshotSpec> {
       const p = pk.subarray(s.index * PACKET_COUNTER_SLOTS, (s.index + 1) * PACKET_COUNTER_SLOTS);
       for (const [code, n] of Object.entries(totalsOf(p).dropReasons)) dropReasons[Number(code)] = (dropReasons[Number(code)] ?? 0) + n;
       const io: Record<string, number> = {};
-      this.statNames.forEach((n, k) => { if (k < IO_STAT_SLOTS) io[n] = r[k]; });
+      this.statNames.forEach((n, k) => {
+        if (k < IO_STAT_SLOTS) io[n] = r[k];
+      });
       return {
-        workerIndex: s.index, alive: s.alive, restarts: s.restarts, io,
-        batches: r[WorkerStat.Batches], packets: p[PC.Packets], dropped: p[PC.Verdict0 + Verdict.Drop], accepted: p[PC.Verdict0 + Verdict.Accept],
-        modified: p[PC.Verdict0 + Verdict.AcceptModified], transmitted: p[PC.Verdict0 + Verdict.Transmit], pipelineErrors: r[WorkerStat.PipelineErrors],
-        snapshotVersion: r[WorkerStat.SnapshotVersion], lastBatchMs: r[WorkerStat.LastBatchMs],
+        workerIndex: s.index,
+        alive: s.alive,
+        restarts: s.restarts,
+        io,
+        batches: r[WorkerStat.Batches],
+        packets: p[PC.Packets],
+        dropped: p[PC.Verdict0 + Verdict.Drop],
+        accepted: p[PC.Verdict0 + Verdict.Accept],
+        modified: p[PC.Verdict0 + Verdict.AcceptModified],
+        transmitted: p[PC.Verdict0 + Verdict.Transmit],
+        pipelineErrors: r[WorkerStat.PipelineErrors],
+        snapshotVersion: r[WorkerStat.SnapshotVersion],
+        lastBatchMs: r[WorkerStat.LastBatchMs],
       };
     });
-    const totals = { restarts: 0, io: {} as Record<string, number>, batches: 0, packets: 0, dropped: 0, accepted: 0, modified: 0, transmitted: 0, pipelineErrors: 0 };
+    const totals = {
+      restarts: 0,
+      io: {} as Record<string, number>,
+      batches: 0,
+      packets: 0,
+      dropped: 0,
+      accepted: 0,
+      modified: 0,
+      transmitted: 0,
+      pipelineErrors: 0,
+    };
     for (const w of workers) {
-      totals.restarts += w.restarts; totals.batches += w.batches; totals.packets += w.packets; totals.dropped += w.dropped;
-      totals.accepted += w.accepted; totals.modified += w.modified; totals.transmitted += w.transmitted; totals.pipelineErrors += w.pipelineErrors;
+      totals.restarts += w.restarts;
+      totals.batches += w.batches;
+      totals.packets += w.packets;
+      totals.dropped += w.dropped;
+      totals.accepted += w.accepted;
+      totals.modified += w.modified;
+      totals.transmitted += w.transmitted;
+      totals.pipelineErrors += w.pipelineErrors;
       for (const [k, v] of Object.entries(w.io)) totals.io[k] = (totals.io[k] ?? 0) + v;
     }
     return { workers, totals, dropReasons };
@@ -231,33 +266,48 @@ export class DataplanePool<S = SharedStateBuffers, P = SnapshotSpec> {
    */
   whenApplied(version: number, timeoutMs = 2000): Promise<boolean> {
     const all = new Float64Array(this.counterBuf);
-    return pollUntil(() => this.stopped || this.slots.every((s) => !s.alive || all[s.index * WORKER_STAT_SLOTS + WorkerStat.SnapshotVersion]! >= version), timeoutMs, 2);
+    return pollUntil(
+      () => this.stopped || this.slots.every((s) => !s.alive || all[s.index * WORKER_STAT_SLOTS + WorkerStat.SnapshotVersion]! >= version),
+      timeoutMs,
+      2,
+    );
   }
 
   /** Resolves when worker i is alive again with at least `restarts` restarts (supervisor tests). */
   waitAlive(i: number, restarts: number, timeoutMs = 10000): Promise<boolean> {
-    return pollUntil(() => { const s = this.slots[i]; return !!s && s.alive && s.restarts >= restarts; }, timeoutMs, 25);
+    return pollUntil(
+      () => {
+        const s = this.slots[i];
+        return !!s && s.alive && s.restarts >= restarts;
+      },
+      timeoutMs,
+      25,
+    );
   }
 
   /** Stops every worker (closing queues and rings) and waits for them to exit. */
   async stop(): Promise<void> {
     this.stopped = true;
-    await Promise.all(this.slots.map(async (s) => {
-      s.stopping = true;
-      const w = s.worker;
-      if (!w) return;
-      const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
-      const stoppedMsg = new Promise<void>((resolve) => {
-        if (!s.alive) return resolve();
-        w.on('message', (m: FromWorker) => { if (m.type === 'stopped') resolve(); });
-        w.once('exit', () => resolve());
-      });
-      if (s.alive) w.postMessage({ type: 'stop' } satisfies ToWorker<P>);
-      await Promise.race([stoppedMsg, new Promise((r) => setTimeout(r, 2000))]);
-      await w.terminate();
-      await exited.catch(() => {});
-      s.memoryPort?.close();
-    }));
+    await Promise.all(
+      this.slots.map(async (s) => {
+        s.stopping = true;
+        const w = s.worker;
+        if (!w) return;
+        const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
+        const stoppedMsg = new Promise<void>((resolve) => {
+          if (!s.alive) return resolve();
+          w.on('message', (m: FromWorker) => {
+            if (m.type === 'stopped') resolve();
+          });
+          w.once('exit', () => resolve());
+        });
+        if (s.alive) w.postMessage({ type: 'stop' } satisfies ToWorker<P>);
+        await Promise.race([stoppedMsg, new Promise((r) => setTimeout(r, 2000))]);
+        await w.terminate();
+        await exited.catch(() => {});
+        s.memoryPort?.close();
+      }),
+    );
   }
 
   private ioSpec(i: number, s: Slot): { spec: IoSpec; transfer: MessagePort[] } {
@@ -267,8 +317,16 @@ export class DataplanePool<S = SharedStateBuffers, P = SnapshotSpec> {
     }
     if (o.backend === 'afpacket') {
       const ifs = o.interfaces ?? [];
-      return { spec: { kind: 'afpacket', interfaces: ifs, fanoutGroups: ifs.map((n) => fanoutGroupId(process.pid, ifindexOf(n))), filter: this.filter,
-        ...(o.afpRing === 3 ? { ringVersion: 3, blockSizeBytes: 256 * 1024, blockCount: 64 } : { ringVersion: 2, frameCount: 8192 }) }, transfer: [] };
+      return {
+        spec: {
+          kind: 'afpacket',
+          interfaces: ifs,
+          fanoutGroups: ifs.map((n) => fanoutGroupId(process.pid, ifindexOf(n))),
+          filter: this.filter,
+          ...(o.afpRing === 3 ? { ringVersion: 3, blockSizeBytes: 256 * 1024, blockCount: 64 } : { ringVersion: 2, frameCount: 8192 }),
+        },
+        transfer: [],
+      };
     }
     const ch = new MessageChannel();
     s.memoryPort?.close();
@@ -285,9 +343,18 @@ export class DataplanePool<S = SharedStateBuffers, P = SnapshotSpec> {
     const slot = s;
     const { spec, transfer } = this.ioSpec(i, slot);
     const init: WorkerInit<S, P> = {
-      ulvsPacketWorker: true, workerIndex: i, io: spec, pipelineModule: this.o.pipelineModule, shared: this.o.shared,
-      snapshot: this.snapshot, snapshotVersion: this.version, counters: this.counterBuf, packets: this.packetBuf,
-      batchCapacity: this.o.batchCapacity, slotSize: this.o.slotSize, headroom: this.o.headroom,
+      ulvsPacketWorker: true,
+      workerIndex: i,
+      io: spec,
+      pipelineModule: this.o.pipelineModule,
+      shared: this.o.shared,
+      snapshot: this.snapshot,
+      snapshotVersion: this.version,
+      counters: this.counterBuf,
+      packets: this.packetBuf,
+      batchCapacity: this.o.batchCapacity,
+      slotSize: this.o.slotSize,
+      headroom: this.o.headroom,
     };
     const w = new Worker(workerUrl(), { workerData: init, transferList: transfer as never[] });
     slot.worker = w;
@@ -300,22 +367,33 @@ export class DataplanePool<S = SharedStateBuffers, P = SnapshotSpec> {
           // A snapshot published while this worker was starting: send the current one.
           if (init.snapshotVersion !== this.version) w.postMessage({ type: 'snapshot', snapshot: this.snapshot, version: this.version } satisfies ToWorker<P>);
           // Likewise a filter set while it was opening its ring with the previous one.
-          if (spec.kind === 'afpacket' && this.filter && spec.filter !== this.filter) w.postMessage({ type: 'filter', filter: this.filter } satisfies ToWorker<P>);
+          if (spec.kind === 'afpacket' && this.filter && spec.filter !== this.filter)
+            w.postMessage({ type: 'filter', filter: this.filter } satisfies ToWorker<P>);
           slot.delayMs = this.o.restartDelayMs;
           emit('ready', `worker ${i} ready`);
-          if (!settled) { settled = true; resolve(); }
+          if (!settled) {
+            settled = true;
+            resolve();
+          }
         } else if (m.type === 'neigh-miss') {
           this.o.onNeighbourMiss?.(m.addresses);
         } else if (m.type === 'error') {
           emit('error', `worker ${i}: ${m.message}`);
-          if (m.fatal && !settled) { settled = true; reject(new Error(m.message)); }
+          if (m.fatal && !settled) {
+            settled = true;
+            reject(new Error(m.message));
+          }
         }
       });
       w.on('error', (e) => emit('error', `worker ${i} crashed: ${e.message}`));
       w.on('exit', (code) => {
         slot.alive = false;
         if (!this.stopped && !slot.stopping) emit('exit', `worker ${i} exited (code ${code})`);
-        if (!settled) { settled = true; reject(new Error(`worker ${i} exited (code ${code}) before it was ready`)); return; }
+        if (!settled) {
+          settled = true;
+          reject(new Error(`worker ${i} exited (code ${code}) before it was ready`));
+          return;
+        }
         if (this.stopped || slot.stopping || !this.o.restart) return;
         const delay = slot.delayMs;
         slot.delayMs = Math.min(slot.delayMs * 2, 5000);

@@ -13,9 +13,15 @@ import type { SharedState } from '../table/shared-state.js';
 import { netmaskWords, parseAddrWords } from '../table/addr.js';
 import { Fwd } from '../table/layout.js';
 import {
-  DEFAULT_DR_MARK_BASE, DEFAULT_SYSCTLS, type DestSpec, type EgressSpec, type FwdCode,
-  type NeighbourSpec, type ServiceSpec,
-  type SnapshotEnv, type SnapshotSpec,
+  DEFAULT_DR_MARK_BASE,
+  DEFAULT_SYSCTLS,
+  type DestSpec,
+  type EgressSpec,
+  type FwdCode,
+  type NeighbourSpec,
+  type ServiceSpec,
+  type SnapshotEnv,
+  type SnapshotSpec,
 } from './snapshot-types.js';
 
 interface DestRec {
@@ -142,8 +148,15 @@ export class SnapshotCompiler {
     }
     this.retireServicesNotIn(seen);
     return {
-      generation: gen, linkType: env.linkType, sysctls: { ...DEFAULT_SYSCTLS, ...env.sysctls }, timeouts: { ...rules.timeouts },
-      services, dests, egress: egressSpecs(routes, env, ctx.neigh, placeholder), neighbours: neighbourSpecs(ctx.neigh), placeholderMac: placeholder,
+      generation: gen,
+      linkType: env.linkType,
+      sysctls: { ...DEFAULT_SYSCTLS, ...env.sysctls },
+      timeouts: { ...rules.timeouts },
+      services,
+      dests,
+      egress: egressSpecs(routes, env, ctx.neigh, placeholder),
+      neighbours: neighbourSpecs(ctx.neigh),
+      placeholderMac: placeholder,
     };
   }
 
@@ -178,11 +191,21 @@ export class SnapshotCompiler {
     }
     netmaskWords(vs.persistenceTimeoutS > 0 ? vs.netmask : '', family, w);
     return {
-      slot: r.slot, proto: vs.key.kind === 'addr' ? PROTO[vs.key.protocol]! : 0, family, vaddr,
-      port: vs.key.kind === 'addr' ? vs.key.port : 0, fwmark: vs.key.kind === 'fwmark' ? vs.key.fwmark : 0,
-      scheduler: vs.scheduler, schedFlags: [...vs.schedFlags], schedState: r.schedState,
-      persistTimeoutMs: Math.min(vs.persistenceTimeoutS, 86400 * 12) * 1000, netmask: Array.from(w),
-      onePacket: vs.onePacket, destSlots, changes: log.changes, changeLists: log.lists,
+      slot: r.slot,
+      proto: vs.key.kind === 'addr' ? PROTO[vs.key.protocol]! : 0,
+      family,
+      vaddr,
+      port: vs.key.kind === 'addr' ? vs.key.port : 0,
+      fwmark: vs.key.kind === 'fwmark' ? vs.key.fwmark : 0,
+      scheduler: vs.scheduler,
+      schedFlags: [...vs.schedFlags],
+      schedState: r.schedState,
+      persistTimeoutMs: Math.min(vs.persistenceTimeoutS, 86400 * 12) * 1000,
+      netmask: Array.from(w),
+      onePacket: vs.onePacket,
+      destSlots,
+      changes: log.changes,
+      changeLists: log.lists,
     };
   }
 
@@ -269,8 +292,19 @@ export class SnapshotCompiler {
     }
   }
 
-  private destSpec(vs: VirtualServiceSpec, d: RealServerSpec, dr: DestRec, svcSlot: number, family: 4 | 6, routes: Route[],
-    neigh: Record<string, string>, placeholder: number[] | null, markBase: number, env: SnapshotEnv, w: Int32Array): DestSpec {
+  private destSpec(
+    vs: VirtualServiceSpec,
+    d: RealServerSpec,
+    dr: DestRec,
+    svcSlot: number,
+    family: 4 | 6,
+    routes: Route[],
+    neigh: Record<string, string>,
+    placeholder: number[] | null,
+    markBase: number,
+    env: SnapshotEnv,
+    w: Int32Array,
+  ): DestSpec {
     const fam = parseAddrWords(d.address, w);
     const addr = Array.from(w, (x) => x >>> 0);
     let best: Route | undefined;
@@ -289,11 +323,24 @@ export class SnapshotCompiler {
     }
     void vs;
     return {
-      slot: dr.slot, serviceSlot: svcSlot, family: fam === family ? family : fam, addr, address: d.address, port: d.port,
-      fwd: FWD[d.forward] ?? 0, weight: d.weight, lastWeight: dr.lastWeight, uThreshold: d.upperThreshold,
-      lThreshold: d.lowerThreshold, ifindex: iface?.ifindex ?? 0, dstMac: mac ? parseMacBytes(mac) : placeholder ?? [0, 0, 0, 0, 0, 0],
-      nextHop, resolved: mac !== undefined || placeholder !== null,
-      srcMac: iface ? parseMacBytes(iface.mac) : [0, 0, 0, 0, 0, 0], mtu: iface?.mtu ?? 1500, mark: (markBase + dr.slot) >>> 0,
+      slot: dr.slot,
+      serviceSlot: svcSlot,
+      family: fam === family ? family : fam,
+      addr,
+      address: d.address,
+      port: d.port,
+      fwd: FWD[d.forward] ?? 0,
+      weight: d.weight,
+      lastWeight: dr.lastWeight,
+      uThreshold: d.upperThreshold,
+      lThreshold: d.lowerThreshold,
+      ifindex: iface?.ifindex ?? 0,
+      dstMac: mac ? parseMacBytes(mac) : (placeholder ?? [0, 0, 0, 0, 0, 0]),
+      nextHop,
+      resolved: mac !== undefined || placeholder !== null,
+      srcMac: iface ? parseMacBytes(iface.mac) : [0, 0, 0, 0, 0, 0],
+      mtu: iface?.mtu ?? 1500,
+      mark: (markBase + dr.slot) >>> 0,
       tunSrc,
     };
   }
@@ -319,18 +366,23 @@ export class SnapshotCompiler {
 
 /** Egress routes, longest prefix first, with the gateway's MAC (or the placeholder) when one is known. */
 function egressSpecs(routes: Route[], env: SnapshotEnv, neigh: Record<string, string>, placeholder: number[] | null): EgressSpec[] {
-  return routes.map((rt) => {
-    const iface = env.interfaces.find((i) => i.ifindex === rt.ifindex);
-    const gw = rt.via !== undefined ? neigh[rt.via] : undefined;
-    const via = rt.via === undefined ? null : new Int32Array(4);
-    if (via) parseAddrWords(rt.via!, via);
-    return {
-      family: rt.family, net: Array.from(rt.net, (x) => x >>> 0), prefixLen: rt.len, ifindex: rt.ifindex,
-      srcMac: iface ? parseMacBytes(iface.mac) : [0, 0, 0, 0, 0, 0],
-      via: via ? Array.from(via, (x) => x >>> 0) : null,
-      gatewayMac: rt.via === undefined ? null : gw !== undefined ? parseMacBytes(gw) : placeholder,
-    };
-  }).sort((a, b) => b.prefixLen - a.prefixLen);
+  return routes
+    .map((rt) => {
+      const iface = env.interfaces.find((i) => i.ifindex === rt.ifindex);
+      const gw = rt.via !== undefined ? neigh[rt.via] : undefined;
+      const via = rt.via === undefined ? null : new Int32Array(4);
+      if (via) parseAddrWords(rt.via!, via);
+      return {
+        family: rt.family,
+        net: Array.from(rt.net, (x) => x >>> 0),
+        prefixLen: rt.len,
+        ifindex: rt.ifindex,
+        srcMac: iface ? parseMacBytes(iface.mac) : [0, 0, 0, 0, 0, 0],
+        via: via ? Array.from(via, (x) => x >>> 0) : null,
+        gatewayMac: rt.via === undefined ? null : gw !== undefined ? parseMacBytes(gw) : placeholder,
+      };
+    })
+    .sort((a, b) => b.prefixLen - a.prefixLen);
 }
 
 /** The neighbour table as address words and MAC bytes. */

@@ -31,8 +31,14 @@ export interface IpvsSysctls {
 
 /** Kernel defaults, except dropEntry = 1 (automatic, see IpvsSysctls.dropEntry). */
 export const DEFAULT_SYSCTLS: Readonly<IpvsSysctls> = Object.freeze({
-  expireNodestConn: false, expireQuiescentTemplate: false, connReuseMode: 1, sloppyTcp: false,
-  secureTcp: 0, dropEntry: 1, dropPacket: 0, amDroprate: 10,
+  expireNodestConn: false,
+  expireQuiescentTemplate: false,
+  connReuseMode: 1,
+  sloppyTcp: false,
+  secureTcp: 0,
+  dropEntry: 1,
+  dropPacket: 0,
+  amDroprate: 10,
 });
 
 /** One interface of the director. */

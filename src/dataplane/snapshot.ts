@@ -69,7 +69,10 @@ export class SnapDest implements CoreDest {
 
 /** DestView over a service's dests (weights from the snapshot, counters and OVERLOAD from shared memory). */
 class SharedDestView implements DestView {
-  constructor(private readonly dests: SnapDest[], private readonly stats: DestStats) {}
+  constructor(
+    private readonly dests: SnapDest[],
+    private readonly stats: DestStats,
+  ) {}
   get count(): number {
     return this.dests.length;
   }
@@ -115,7 +118,12 @@ export class SnapService implements CoreService {
   readonly view: DestView;
   readonly scheduler: Scheduler;
 
-  constructor(readonly spec: ServiceSpec, dests: SnapDest[], stats: DestStats, sched: Scheduler) {
+  constructor(
+    readonly spec: ServiceSpec,
+    dests: SnapDest[],
+    stats: DestStats,
+    sched: Scheduler,
+  ) {
     this.slot = spec.slot;
     this.proto = spec.proto;
     this.v6 = spec.family === 6;
@@ -159,14 +167,26 @@ export class Snapshot implements ServiceResolver {
   private readonly byAddr = new Map<number, SnapService[]>();
   private readonly byMark = new Map<number, SnapService>();
   private readonly hasPortZero: boolean;
-  private readonly egressList: Array<{ v6: boolean; net: Int32Array; len: number; ifindex: number; srcMac: Uint8Array; via: Int32Array | null; gw: Uint8Array | null }>;
+  private readonly egressList: Array<{
+    v6: boolean;
+    net: Int32Array;
+    len: number;
+    ifindex: number;
+    srcMac: Uint8Array;
+    via: Int32Array | null;
+    gw: Uint8Array | null;
+  }>;
   private readonly neigh4 = new Map<number, Uint8Array>();
   private readonly neigh6: Array<{ addr: Int32Array; mac: Uint8Array }> = [];
   private readonly placeholder: Uint8Array | null;
   /** Result of egressFor (reused): interface, MACs, and the next hop (gateway or the client itself). */
   readonly egress = { ifindex: 0, dstMac: new Uint8Array(6), srcMac: new Uint8Array(6), nextHop: new Int32Array(4) };
 
-  constructor(readonly spec: SnapshotSpec, state: SharedState, prev?: Snapshot) {
+  constructor(
+    readonly spec: SnapshotSpec,
+    state: SharedState,
+    prev?: Snapshot,
+  ) {
     this.generation = spec.generation;
     this.linkType = spec.linkType;
     this.destBySlot = [];
@@ -184,7 +204,13 @@ export class Snapshot implements ServiceResolver {
       if (!reuse && s.changes[0]?.kind !== 'init') sched.update(svc.view, { kind: 'init', generation: spec.generation * 1024 });
       s.changes.forEach((c, j) => {
         const list = s.changeLists?.[j];
-        const view = list === undefined ? svc.view : new SharedDestView(list.map((slot) => this.destBySlot[slot]!), state.stats);
+        const view =
+          list === undefined
+            ? svc.view
+            : new SharedDestView(
+                list.map((slot) => this.destBySlot[slot]!),
+                state.stats,
+              );
         sched.update(view, c);
       });
       this.services.push(svc);
@@ -200,8 +226,12 @@ export class Snapshot implements ServiceResolver {
     this.hasPortZero = portZero;
     this.placeholder = spec.placeholderMac ? Uint8Array.from(spec.placeholderMac) : null;
     this.egressList = spec.egress.map((g) => ({
-      v6: g.family === 6, net: new Int32Array(Uint32Array.from(g.net).buffer), len: g.prefixLen, ifindex: g.ifindex,
-      srcMac: Uint8Array.from(g.srcMac), gw: g.gatewayMac ? Uint8Array.from(g.gatewayMac) : null,
+      v6: g.family === 6,
+      net: new Int32Array(Uint32Array.from(g.net).buffer),
+      len: g.prefixLen,
+      ifindex: g.ifindex,
+      srcMac: Uint8Array.from(g.srcMac),
+      gw: g.gatewayMac ? Uint8Array.from(g.gatewayMac) : null,
       via: g.via ? new Int32Array(Uint32Array.from(g.via).buffer) : null,
     }));
     for (const n of spec.neighbours) {
@@ -213,9 +243,15 @@ export class Snapshot implements ServiceResolver {
       tcpTimeoutsMs: tcpTimeoutsMs(spec.timeouts.tcpS, spec.timeouts.tcpFinS),
       udpTimeoutMs: (spec.timeouts.udpS > 0 ? spec.timeouts.udpS : 300) * 1000,
       otherTimeoutMs: (spec.timeouts.udpS > 0 ? spec.timeouts.udpS : 300) * 1000,
-      expireNodestConn: sc.expireNodestConn, expireQuiescentTemplate: sc.expireQuiescentTemplate,
-      connReuseMode: sc.connReuseMode, sloppyTcp: sc.sloppyTcp, secureTcp: sc.secureTcp, dropEntry: sc.dropEntry,
-      dropPacket: sc.dropPacket, amDroprate: sc.amDroprate, destBySlot: this.destBySlot,
+      expireNodestConn: sc.expireNodestConn,
+      expireQuiescentTemplate: sc.expireQuiescentTemplate,
+      connReuseMode: sc.connReuseMode,
+      sloppyTcp: sc.sloppyTcp,
+      secureTcp: sc.secureTcp,
+      dropEntry: sc.dropEntry,
+      dropPacket: sc.dropPacket,
+      amDroprate: sc.amDroprate,
+      destBySlot: this.destBySlot,
     };
   }
 
@@ -224,8 +260,14 @@ export class Snapshot implements ServiceResolver {
     if (list === undefined) return null;
     for (let i = 0; i < list.length; i++) {
       const s = list[i]!;
-      if (s.proto === proto && s.port === port && s.v6 === v6 && s.vaddr[0] === a[0]
-        && (!v6 || (s.vaddr[1] === a[1] && s.vaddr[2] === a[2] && s.vaddr[3] === a[3]))) return s;
+      if (
+        s.proto === proto &&
+        s.port === port &&
+        s.v6 === v6 &&
+        s.vaddr[0] === a[0] &&
+        (!v6 || (s.vaddr[1] === a[1] && s.vaddr[2] === a[2] && s.vaddr[3] === a[3]))
+      )
+        return s;
     }
     return null;
   }

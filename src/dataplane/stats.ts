@@ -72,10 +72,16 @@ export function totalsOf(sum: ArrayLike<number>): PipelineTotals {
     if (n > 0) reasons[reasonName(c)] = n;
   }
   return {
-    packets: sum[PC.Packets]!, bytes: sum[PC.Bytes]!,
+    packets: sum[PC.Packets]!,
+    bytes: sum[PC.Bytes]!,
     verdicts: { drop: sum[2]!, accept: sum[3]!, acceptModified: sum[4]!, transmit: sum[5]! },
-    connsCreated: sum[PC.ConnsCreated]!, icmpMapped: sum[PC.IcmpMapped]!, natReplies: sum[PC.NatReplies]!,
-    expired: sum[PC.Expired]!, dropEntry: sum[PC.DropEntry]!, reasons, dropReasons,
+    connsCreated: sum[PC.ConnsCreated]!,
+    icmpMapped: sum[PC.IcmpMapped]!,
+    natReplies: sum[PC.NatReplies]!,
+    expired: sum[PC.Expired]!,
+    dropEntry: sum[PC.DropEntry]!,
+    reasons,
+    dropReasons,
   };
 }
 
@@ -106,12 +112,22 @@ export interface ServiceCounters {
 export function readServiceCounters(stats: DestStats, spec: SnapshotSpec): ServiceCounters[] {
   const bySlot = new Map(spec.dests.map((d) => [d.slot, d]));
   return spec.services.map((s) => ({
-    slot: s.slot, proto: s.proto, fwmark: s.fwmark, port: s.port, traffic: stats.serviceTotals(s.slot),
+    slot: s.slot,
+    proto: s.proto,
+    fwmark: s.fwmark,
+    port: s.port,
+    traffic: stats.serviceTotals(s.slot),
     dests: s.destSlots.map((slot) => {
       const d = bySlot.get(slot)!;
       return {
-        address: d.address, port: d.port, slot, weight: d.weight, activeConns: stats.active(slot),
-        inactiveConns: stats.inactive(slot), persistentConns: stats.persistent(slot), overloaded: stats.overloaded(slot),
+        address: d.address,
+        port: d.port,
+        slot,
+        weight: d.weight,
+        activeConns: stats.active(slot),
+        inactiveConns: stats.inactive(slot),
+        persistentConns: stats.persistent(slot),
+        overloaded: stats.overloaded(slot),
         traffic: stats.destTotals(slot),
       };
     }),

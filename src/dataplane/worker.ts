@@ -86,10 +86,17 @@ export interface WorkerInit<S = SharedStateBuffers, P = SnapshotSpec> {
 }
 
 /** Messages from the pool to a worker. */
-export type ToWorker<P = SnapshotSpec> = { type: 'snapshot'; snapshot: P; version: number } | { type: 'filter'; filter: Uint8Array } | { type: 'stop' } | { type: 'crash' };
+export type ToWorker<P = SnapshotSpec> =
+  | { type: 'snapshot'; snapshot: P; version: number }
+  | { type: 'filter'; filter: Uint8Array }
+  | { type: 'stop' }
+  | { type: 'crash' };
 
 /** Messages from a worker to the pool. */
-export type FromWorker = { type: 'ready' } | { type: 'error'; message: string; fatal: boolean } | { type: 'stopped' }
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'error'; message: string; fatal: boolean }
+  | { type: 'stopped' }
   /** Next hops the pipeline dropped packets for because they have no neighbour entry (at most once a second each). */
   | { type: 'neigh-miss'; addresses: string[] };
 
@@ -123,7 +130,8 @@ export function makeBatchHandler(pipeline: WorkerPipeline, row: Float64Array): (
       // A pipeline bug must not take down the queue: drop this batch, count it, keep going.
       row[WorkerStat.PipelineErrors]++;
       for (let i = 0; i < b.count; i++) b.verdict[i] = Verdict.Drop;
-      if (row[WorkerStat.PipelineErrors] === 1) parentPort?.postMessage({ type: 'error', message: `pipeline error: ${(e as Error).stack ?? e}`, fatal: false } satisfies FromWorker);
+      if (row[WorkerStat.PipelineErrors] === 1)
+        parentPort?.postMessage({ type: 'error', message: `pipeline error: ${(e as Error).stack ?? e}`, fatal: false } satisfies FromWorker);
     }
     row[WorkerStat.Batches]++;
     row[WorkerStat.LastBatchMs] = now;
@@ -191,14 +199,17 @@ async function workerMain(init: WorkerInit, port: MessagePort): Promise<void> {
   }
   const ringTimer = io.kind === 'afpacket' ? setInterval(() => (io as { pollRingDrops?: () => void }).pollRingDrops?.(), 1000) : undefined;
   ringTimer?.unref();
-  const tickTimer = pipeline.tick ? setInterval(() => {
-    try {
-      pipeline!.tick!(Date.now());
-    } catch (e) {
-      row[WorkerStat.PipelineErrors]++;
-      if (row[WorkerStat.PipelineErrors] === 1) port.postMessage({ type: 'error', message: `pipeline tick error: ${(e as Error).stack ?? e}`, fatal: false } satisfies FromWorker);
-    }
-  }, IDLE_TICK_MS) : undefined;
+  const tickTimer = pipeline.tick
+    ? setInterval(() => {
+        try {
+          pipeline!.tick!(Date.now());
+        } catch (e) {
+          row[WorkerStat.PipelineErrors]++;
+          if (row[WorkerStat.PipelineErrors] === 1)
+            port.postMessage({ type: 'error', message: `pipeline tick error: ${(e as Error).stack ?? e}`, fatal: false } satisfies FromWorker);
+        }
+      }, IDLE_TICK_MS)
+    : undefined;
   tickTimer?.unref();
   port.on('message', (m: ToWorker) => {
     if (m.type === 'snapshot') {
@@ -212,7 +223,9 @@ async function workerMain(init: WorkerInit, port: MessagePort): Promise<void> {
       }
     } else if (m.type === 'crash') {
       // Test hook: an uncaught error, as a bug would raise.
-      setImmediate(() => { throw new Error(`worker ${init.workerIndex} crashed on request`); });
+      setImmediate(() => {
+        throw new Error(`worker ${init.workerIndex} crashed on request`);
+      });
     } else if (m.type === 'stop') {
       if (ringTimer) clearInterval(ringTimer);
       if (tickTimer) clearInterval(tickTimer);

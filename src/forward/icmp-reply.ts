@@ -51,7 +51,10 @@ export function buildIcmpError(b: PacketBatch, i: number, pv: PacketView, type: 
   const o = pv.l3Off - hdr;
   if (o - (ether ? 14 : 0) < i * b.slotSize) return DropReason.NoHeadroom;
   // Save the MACs before the new headers overwrite the old Ethernet header.
-  let dHi = 0, dLo = 0, sHi = 0, sLo = 0;
+  let dHi = 0,
+    dLo = 0,
+    sHi = 0,
+    sLo = 0;
   if (ether) {
     const m = pv.l2Off;
     dHi = (buf[m] << 8) | buf[m + 1];
@@ -100,8 +103,12 @@ export function buildIcmpError(b: PacketBatch, i: number, pv: PacketView, type: 
   pv.l3HeaderLen = v4 ? 20 : 40;
   if (ether) {
     const m = o - 14;
-    buf[m] = sHi >>> 8; buf[m + 1] = sHi & 0xff; wr32(buf, m + 2, sLo);
-    buf[m + 6] = dHi >>> 8; buf[m + 7] = dHi & 0xff; wr32(buf, m + 8, dLo);
+    buf[m] = sHi >>> 8;
+    buf[m + 1] = sHi & 0xff;
+    wr32(buf, m + 2, sLo);
+    buf[m + 6] = dHi >>> 8;
+    buf[m + 7] = dHi & 0xff;
+    wr32(buf, m + 8, dLo);
     buf[m + 12] = v4 ? 0x08 : 0x86;
     buf[m + 13] = v4 ? 0x00 : 0xdd;
     pv.l2Off = m;

@@ -32,13 +32,13 @@ function natIcmp(b: PacketBatch, pv: PacketView, addr: Uint32Array, port: number
   const buf = b.buf;
   const v4 = pv.family === 4;
   // Outer header: source (out) or destination (in).
-  const outerOff = pv.l3Off + (v4 ? (out ? 12 : 16) : (out ? 8 : 24));
+  const outerOff = pv.l3Off + (v4 ? (out ? 12 : 16) : out ? 8 : 24);
   if (v4) rewrite32(buf, outerOff, addr[0], pv.l3Off + 10, -1);
   else writeAddr(buf, outerOff, addr, 6);
   // Quoted header: destination (out) or source (in), then its port.
   const q = pv.innerL3Off;
   const innerV4 = pv.inner.family === 4;
-  writeAddr(buf, q + (innerV4 ? (out ? 16 : 12) : (out ? 24 : 8)), addr, pv.inner.family);
+  writeAddr(buf, q + (innerV4 ? (out ? 16 : 12) : out ? 24 : 8), addr, pv.inner.family);
   if (innerV4) fillIpv4Checksum(buf, q);
   if (port !== 0) wr16(buf, pv.innerL4Off + (out ? 2 : 0), port);
   fillIcmpChecksum(buf, pv);

@@ -27,10 +27,13 @@ export class SystemClock implements Clock {
 
   at(atMs: number, fn: () => void): TimerHandle {
     const id = ++this.seq;
-    const t = setTimeout(() => {
-      this.timers.delete(id);
-      fn();
-    }, Math.max(0, atMs - performance.now()));
+    const t = setTimeout(
+      () => {
+        this.timers.delete(id);
+        fn();
+      },
+      Math.max(0, atMs - performance.now()),
+    );
     this.timers.set(id, t);
     return { id };
   }

@@ -85,7 +85,9 @@ export function createHealthPort(opts: { log?: LogLike; vipPollMs?: number } = {
   manager.on('change', (e: RealServerChange) => {
     const s = specs.get(e.service);
     if (s) decide({ keys: s.keys, address: e.address, port: e.port, inService: e.inService, weight: e.weight });
-    opts.log?.info?.(`health: ${e.service} real server ${e.realServer} ${e.alive ? 'alive' : 'dead'}, ${e.inService ? `in service weight ${e.weight}` : 'out of service'} (${e.reason})`);
+    opts.log?.info?.(
+      `health: ${e.service} real server ${e.realServer} ${e.alive ? 'alive' : 'dead'}, ${e.inService ? `in service weight ${e.weight}` : 'out of service'} (${e.reason})`,
+    );
   });
   manager.on('sorry', (e: SorryServerChange) => {
     const s = specs.get(e.service);
@@ -137,7 +139,15 @@ export function createHealthPort(opts: { log?: LogLike; vipPollMs?: number } = {
       for (const svc of manager.view()) {
         for (const rs of svc.realServers) {
           const c = counts.get(`${svc.service}\n${rs.realServer}`) ?? { checks: 0, failures: 0 };
-          out.push({ service: svc.service, realServer: rs.realServer, alive: rs.alive, inService: rs.inService, weight: rs.weight, checks: c.checks, failures: c.failures });
+          out.push({
+            service: svc.service,
+            realServer: rs.realServer,
+            alive: rs.alive,
+            inService: rs.inService,
+            weight: rs.weight,
+            checks: c.checks,
+            failures: c.failures,
+          });
         }
       }
       return out;

@@ -151,7 +151,13 @@ export class HealthManager extends EventEmitter {
             alive: svc.policy.isAlive(rs.res.id),
             inService: o?.inService ?? false,
             weight: o?.weight ?? 0,
-            checkers: rs.checkers.map((c) => ({ type: c.cfg.type, up: c.state.up, failures: c.state.failures, lastError: c.lastError, lastCheckMs: c.lastCheckMs })),
+            checkers: rs.checkers.map((c) => ({
+              type: c.cfg.type,
+              up: c.state.up,
+              failures: c.state.failures,
+              lastError: c.lastError,
+              lastCheckMs: c.lastCheckMs,
+            })),
           };
         }),
       });
@@ -256,7 +262,12 @@ export class HealthManager extends EventEmitter {
       carry.rs.delete(id);
     }
     this.perform(old, removedActs);
-    if (!res.spec.sorryServer || !old.res.spec.sorryServer || old.res.spec.sorryServer.address !== res.spec.sorryServer.address || old.res.spec.sorryServer.port !== res.spec.sorryServer.port) {
+    if (
+      !res.spec.sorryServer ||
+      !old.res.spec.sorryServer ||
+      old.res.spec.sorryServer.address !== res.spec.sorryServer.address ||
+      old.res.spec.sorryServer.port !== res.spec.sorryServer.port
+    ) {
       if (old.res.spec.sorryServer && carry.sorryOut?.inService) this.perform(old, [{ kind: 'sorry', active: false, out: { inService: false, weight: 0 } }]);
       carry.sorryActive = false;
       carry.sorryOut = null;
@@ -358,7 +369,16 @@ export class HealthManager extends EventEmitter {
     if (a.kind === 'rs') {
       const rs = svc.rs.get(a.rsId)?.res;
       const [address, port] = rs ? [rs.address, rs.port] : splitId(a.rsId);
-      const ev: RealServerChange = { service: svc.res.id, realServer: a.rsId, address, port, alive: a.alive, inService: a.out.inService, weight: a.out.weight, reason: a.reason };
+      const ev: RealServerChange = {
+        service: svc.res.id,
+        realServer: a.rsId,
+        address,
+        port,
+        alive: a.alive,
+        inService: a.out.inService,
+        weight: a.out.weight,
+        reason: a.reason,
+      };
       this.safeEmit('change', ev);
     } else if (a.kind === 'quorum') {
       const ev: QuorumChange = { service: svc.res.id, up: a.up, aliveWeight: a.aliveWeight };
@@ -366,7 +386,14 @@ export class HealthManager extends EventEmitter {
       this.safeEmit('quorum', ev);
     } else {
       const s = svc.res.spec.sorryServer!;
-      const ev: SorryServerChange = { service: svc.res.id, active: a.active, address: s.address, port: s.port, inService: a.out.inService, weight: a.out.weight };
+      const ev: SorryServerChange = {
+        service: svc.res.id,
+        active: a.active,
+        address: s.address,
+        port: s.port,
+        inService: a.out.inService,
+        weight: a.out.weight,
+      };
       this.safeEmit('sorry', ev);
     }
   }

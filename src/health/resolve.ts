@@ -89,7 +89,11 @@ export function resolveChecker(vs: HealthServiceSpec, rs: HealthRealServerSpec, 
   const delayLoopMs = pick(c.delayLoopMs, rs.delayLoopMs, vsDelayLoopMs)!;
   const typeRetry = c.type === 'DNS_CHECK' ? HEALTH_DEFAULTS.retryDns : c.type === 'MISC_CHECK' ? HEALTH_DEFAULTS.retryMisc : HEALTH_DEFAULTS.retry;
   const typeDbr =
-    c.type === 'HTTP_GET' || c.type === 'SSL_GET' ? HEALTH_DEFAULTS.delayBeforeRetryHttpMs : c.type === 'DNS_CHECK' ? delayLoopMs : HEALTH_DEFAULTS.delayBeforeRetryMs;
+    c.type === 'HTTP_GET' || c.type === 'SSL_GET'
+      ? HEALTH_DEFAULTS.delayBeforeRetryHttpMs
+      : c.type === 'DNS_CHECK'
+        ? delayLoopMs
+        : HEALTH_DEFAULTS.delayBeforeRetryMs;
   const host = c.connectIp ?? rs.address;
   const port = c.connectPort ?? rs.port;
   const r: ResolvedChecker = {
@@ -107,7 +111,7 @@ export function resolveChecker(vs: HealthServiceSpec, rs: HealthRealServerSpec, 
     warmupMs: pick(c.warmupMs, rs.warmupMs, vs.warmupMs, delayLoopMs)!,
     alpha: pick(c.alpha, rs.alpha, vs.alpha, false)!,
     urls: [],
-    miscTimeoutMs: c.type === 'MISC_CHECK' ? c.miscTimeoutMs ?? vsDelayLoopMs : 0,
+    miscTimeoutMs: c.type === 'MISC_CHECK' ? (c.miscTimeoutMs ?? vsDelayLoopMs) : 0,
     spec: c,
   };
   if (c.type === 'HTTP_GET' || c.type === 'SSL_GET') {
@@ -159,16 +163,18 @@ export function checkerKey(c: ResolvedChecker): string {
 /** Resolves a whole virtual service, applying keepalived's quorum/hysteresis corrections (as warnings). */
 export function resolveService(vs: HealthServiceSpec): ResolvedService {
   const warnings: string[] = [];
-  const realServers = vs.realServers.map((rs): ResolvedRealServer => ({
-    id: realServerId(rs.address, rs.port),
-    address: rs.address,
-    port: rs.port,
-    weight: rs.weight ?? HEALTH_DEFAULTS.weight,
-    inhibitOnFailure: pick(rs.inhibitOnFailure, vs.inhibitOnFailure, false)!,
-    alpha: pick(rs.alpha, vs.alpha, false)!,
-    spec: rs,
-    checkers: rs.checkers.map((c) => resolveChecker(vs, rs, c)),
-  }));
+  const realServers = vs.realServers.map(
+    (rs): ResolvedRealServer => ({
+      id: realServerId(rs.address, rs.port),
+      address: rs.address,
+      port: rs.port,
+      weight: rs.weight ?? HEALTH_DEFAULTS.weight,
+      inhibitOnFailure: pick(rs.inhibitOnFailure, vs.inhibitOnFailure, false)!,
+      alpha: pick(rs.alpha, vs.alpha, false)!,
+      spec: rs,
+      checkers: rs.checkers.map((c) => resolveChecker(vs, rs, c)),
+    }),
+  );
   let quorum = vs.quorum ?? HEALTH_DEFAULTS.quorum;
   let hysteresis = vs.hysteresis ?? HEALTH_DEFAULTS.hysteresis;
   const total = realServers.reduce((s, r) => s + r.weight, 0);

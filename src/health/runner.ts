@@ -10,7 +10,8 @@ import { HealthManager } from './manager.js';
 /** Runs the JSON-lines protocol on the given streams until stdin ends or a stop command. */
 export function runJsonLines(input: NodeJS.ReadableStream, output: NodeJS.WritableStream): HealthManager {
   const m = new HealthManager();
-  const out = (event: string) => (payload: unknown) => output.write(JSON.stringify({ event, ...(payload as object), tMs: Math.round(performance.now()) }) + '\n');
+  const out = (event: string) => (payload: unknown) =>
+    output.write(JSON.stringify({ event, ...(payload as object), tMs: Math.round(performance.now()) }) + '\n');
   for (const e of ['change', 'quorum', 'sorry', 'attempt', 'log']) m.on(e, out(e));
   const rl = createInterface({ input });
   rl.on('line', (line) => {

@@ -37,7 +37,9 @@ export function scriptCredentials(s: ScriptSpec): { uid?: number; gid?: number }
   let gid = s.group ? lookupId('/etc/group', s.group) : undefined;
   if (s.user && gid === undefined) {
     try {
-      const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.split(':')[0] === s.user || l.split(':')[2] === s.user);
+      const line = readFileSync('/etc/passwd', 'utf8')
+        .split('\n')
+        .find((l) => l.split(':')[0] === s.user || l.split(':')[2] === s.user);
       if (line) gid = Number(line.split(':')[3]);
     } catch {
       /* ignore */

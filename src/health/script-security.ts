@@ -63,8 +63,10 @@ export function checkScriptSecurity(script: ScriptSpec, what = 'script'): Health
     const sticky = isDir && (s.mode & 0o1000) !== 0;
     if (!sticky) {
       if (s.mode & 0o002) out.push({ severity: 'error', where, message: `${what} '${file}' is insecure: '${p}' is writable by others (chmod o-w)` });
-      else if (s.mode & 0o020 && s.gid !== 0) out.push({ severity: 'error', where, message: `${what} '${file}' is insecure: '${p}' is group-writable by a non-root group (chmod g-w)` });
-      if (s.uid !== 0 && s.uid !== runAs) out.push({ severity: 'error', where, message: `${what} '${file}' is insecure: '${p}' is owned by uid ${s.uid}, not root or the script user` });
+      else if (s.mode & 0o020 && s.gid !== 0)
+        out.push({ severity: 'error', where, message: `${what} '${file}' is insecure: '${p}' is group-writable by a non-root group (chmod g-w)` });
+      if (s.uid !== 0 && s.uid !== runAs)
+        out.push({ severity: 'error', where, message: `${what} '${file}' is insecure: '${p}' is owned by uid ${s.uid}, not root or the script user` });
     }
     const parent = path.dirname(p);
     if (parent === p) break;

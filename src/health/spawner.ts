@@ -77,7 +77,9 @@ const helper = new LineHelper<SpawnerResult>({
     return { id: r.id, result: { code: r.code, signal: r.signal, timedOut: r.timedOut, error: r.error } };
   },
   failed: (reason) => ({ code: null, signal: null, timedOut: false, error: reason }),
-  onUnavailable: () => { spawnerUnavailable = true; },
+  onUnavailable: () => {
+    spawnerUnavailable = true;
+  },
   unavailableOnThrow: true,
 });
 
@@ -85,7 +87,12 @@ const helper = new LineHelper<SpawnerResult>({
 export function spawnViaHelper(argv: string[], timeoutMs: number, uid?: number, gid?: number): Promise<SpawnerResult> | null {
   if (spawnerUnavailable) return null;
   // The helper kills at timeoutMs; the guard only covers a helper that stopped answering.
-  return helper.request((id) => JSON.stringify({ id, argv, timeoutMs, uid, gid }) + '\n', timeoutMs + 3000, { code: null, signal: null, timedOut: true, error: '' });
+  return helper.request((id) => JSON.stringify({ id, argv, timeoutMs, uid, gid }) + '\n', timeoutMs + 3000, {
+    code: null,
+    signal: null,
+    timedOut: true,
+    error: '',
+  });
 }
 
 /** Kills the helper (by its PID) if one was started; its scripts' process groups are killed by it on EOF. */

@@ -26,7 +26,17 @@ export interface ScriptSpec {
 }
 
 /** Checker types keepalived's checker process offers that ulvs implements. */
-export type CheckerType = 'TCP_CHECK' | 'HTTP_GET' | 'SSL_GET' | 'MISC_CHECK' | 'UDP_CHECK' | 'DNS_CHECK' | 'PING_CHECK' | 'SMTP_CHECK' | 'BFD_CHECK' | 'FILE_CHECK';
+export type CheckerType =
+  | 'TCP_CHECK'
+  | 'HTTP_GET'
+  | 'SSL_GET'
+  | 'MISC_CHECK'
+  | 'UDP_CHECK'
+  | 'DNS_CHECK'
+  | 'PING_CHECK'
+  | 'SMTP_CHECK'
+  | 'BFD_CHECK'
+  | 'FILE_CHECK';
 
 /** Keywords common to all checkers (keepalived check_api.c); undefined = inherit (see HEALTH_DEFAULTS). */
 export interface CheckerCommonSpec {
@@ -170,7 +180,16 @@ export interface FileCheckSpec extends CheckerCommonSpec {
 }
 
 /** Any checker block of a real server. */
-export type CheckerSpec = TcpCheckSpec | HttpCheckSpec | MiscCheckSpec | UdpCheckSpec | DnsCheckSpec | PingCheckSpec | SmtpCheckSpec | BfdCheckSpec | FileCheckSpec;
+export type CheckerSpec =
+  | TcpCheckSpec
+  | HttpCheckSpec
+  | MiscCheckSpec
+  | UdpCheckSpec
+  | DnsCheckSpec
+  | PingCheckSpec
+  | SmtpCheckSpec
+  | BfdCheckSpec
+  | FileCheckSpec;
 
 /** A `real_server IP PORT { }` block as far as health checking is concerned. */
 export interface HealthRealServerSpec {

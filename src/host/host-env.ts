@@ -42,7 +42,10 @@ export async function readInterfaces(names: string[] = []): Promise<InterfaceEnv
     if (l.ifname === 'lo') continue;
     if (names.length && !names.includes(l.ifname)) continue;
     out.push({
-      ifindex: l.ifindex, name: l.ifname, mac: l.address ?? '00:00:00:00:00:00', mtu: l.mtu,
+      ifindex: l.ifindex,
+      name: l.ifname,
+      mac: l.address ?? '00:00:00:00:00:00',
+      mtu: l.mtu,
       addresses: (l.addr_info ?? []).filter((a) => a.scope !== 'link').map((a) => `${a.local}/${a.prefixlen}`),
     });
   }
@@ -57,7 +60,8 @@ export async function readRoutes(ifaces: InterfaceEnv[]): Promise<RouteEnv[]> {
     for (const r of await ipJson<IpRouteJson>([fam, 'route', 'show', 'table', 'main'])) {
       const i = ifaces.find((x) => x.name === r.dev);
       if (!i || (r.type && r.type !== 'unicast')) continue;
-      const [prefix, len] = r.dst === 'default' ? [fam === '-4' ? '0.0.0.0' : '::', '0'] : r.dst.includes('/') ? r.dst.split('/') : [r.dst, fam === '-4' ? '32' : '128'];
+      const [prefix, len] =
+        r.dst === 'default' ? [fam === '-4' ? '0.0.0.0' : '::', '0'] : r.dst.includes('/') ? r.dst.split('/') : [r.dst, fam === '-4' ? '32' : '128'];
       out.push({ prefix, prefixLen: Number(len), ifindex: i.ifindex, via: r.gateway });
     }
   }
@@ -80,14 +84,24 @@ export async function readNeighbours(): Promise<Record<string, string>> {
  * routes' gateways are resolved first, waiting up to `resolveMs` for their MACs to appear; the entries of
  * `alsoKeep` (on-link clients) are included as they are, without waiting.
  */
-export async function readHostEnv(linkType: LinkType, interfaces: string[], peers: string[], resolveMs = 1000, drMarkBase?: number, alsoKeep: string[] = []): Promise<SnapshotEnv> {
+export async function readHostEnv(
+  linkType: LinkType,
+  interfaces: string[],
+  peers: string[],
+  resolveMs = 1000,
+  drMarkBase?: number,
+  alsoKeep: string[] = [],
+): Promise<SnapshotEnv> {
   const ifs = await readInterfaces(interfaces);
   const routes = await readRoutes(ifs);
   const want = [...new Set([...peers, ...routes.filter((r) => r.via).map((r) => r.via!)])];
   let neighbours = await readNeighbours();
   const until = Date.now() + resolveMs;
   while (want.some((a) => !neighbours[a]) && Date.now() < until) {
-    await useNeighbours(want.filter((a) => !neighbours[a]), ifs.map((i) => i.name ?? ''));
+    await useNeighbours(
+      want.filter((a) => !neighbours[a]),
+      ifs.map((i) => i.name ?? ''),
+    );
     await new Promise((r) => setTimeout(r, 100));
     neighbours = await readNeighbours();
   }

@@ -64,7 +64,7 @@ export async function useNeighbours(addresses: string[], interfaces: string[], c
   }
   if (!lines.length) return '';
   const r = await run(['ip', '-force', '-batch', '-'], { input: lines.join('\n') + '\n', timeoutMs: 5000 });
-  return r.code === 0 ? '' : r.stderr.trim().split('\n')[0] ?? `ip exited ${r.code}`;
+  return r.code === 0 ? '' : (r.stderr.trim().split('\n')[0] ?? `ip exited ${r.code}`);
 }
 
 /** Keeps the kernel's neighbour entries of every next hop resolved and reports their changes. */
@@ -151,7 +151,9 @@ export class NeighbourTracker {
     child.on('exit', (code) => {
       if (this.stopped || this.monitor !== child) return;
       this.o.log(`'ip monitor neigh' exited (${code}); restarting it`);
-      setTimeout(() => { if (!this.stopped) this.watch(); }, 1000).unref();
+      setTimeout(() => {
+        if (!this.stopped) this.watch();
+      }, 1000).unref();
     });
   }
 }

@@ -15,7 +15,7 @@ import { type AfpacketSpec, type BatchHandler, type PacketIo, AFP_STAT_NAMES, Io
 
 /** A fanout group id for `ifname` that all workers of process `pid` agree on (1..65535). */
 export function fanoutGroupId(pid: number, ifindex: number): number {
-  return ((Math.imul(pid, 2654435761) >>> 16) ^ (ifindex * 40503)) % 65535 + 1;
+  return (((Math.imul(pid, 2654435761) >>> 16) ^ (ifindex * 40503)) % 65535) + 1;
 }
 
 /** Interface index of `name` in this network namespace (0 when there is no such interface). */
@@ -34,7 +34,11 @@ export class AfpacketIo implements PacketIo {
   readonly statNames = AFP_STAT_NAMES;
   private handles: AfpHandle[] = [];
 
-  constructor(private readonly spec: AfpacketSpec, private readonly batch: PacketBatch, readonly stats: Float64Array = new Float64Array(IO_STAT_SLOTS)) {
+  constructor(
+    private readonly spec: AfpacketSpec,
+    private readonly batch: PacketBatch,
+    readonly stats: Float64Array = new Float64Array(IO_STAT_SLOTS),
+  ) {
     if (batch.linkType !== LinkType.Ether) throw new IoError('the AF_PACKET backend needs a batch of Ethernet frames (LinkType.Ether)');
     if (spec.interfaces.length === 0) throw new IoError('the AF_PACKET backend needs at least one interface');
   }
@@ -49,11 +53,25 @@ export class AfpacketIo implements PacketIo {
     };
     try {
       this.spec.interfaces.forEach((ifname, k) => {
-        this.handles.push(native.afpOpen({
-          ifname, fanoutGroup: this.spec.fanoutGroups[k] ?? 0, filter: this.spec.filter, stats: this.stats,
-          ringVersion: this.spec.ringVersion, frameSizeBytes: this.spec.frameSizeBytes, frameCount: this.spec.frameCount, coalesceUs: this.spec.coalesceUs,
-          blockSizeBytes: this.spec.blockSizeBytes, blockCount: this.spec.blockCount, retireMs: this.spec.retireMs,
-        }, b, cb));
+        this.handles.push(
+          native.afpOpen(
+            {
+              ifname,
+              fanoutGroup: this.spec.fanoutGroups[k] ?? 0,
+              filter: this.spec.filter,
+              stats: this.stats,
+              ringVersion: this.spec.ringVersion,
+              frameSizeBytes: this.spec.frameSizeBytes,
+              frameCount: this.spec.frameCount,
+              coalesceUs: this.spec.coalesceUs,
+              blockSizeBytes: this.spec.blockSizeBytes,
+              blockCount: this.spec.blockCount,
+              retireMs: this.spec.retireMs,
+            },
+            b,
+            cb,
+          ),
+        );
       });
     } catch (e) {
       this.close();

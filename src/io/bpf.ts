@@ -79,7 +79,9 @@ export function buildFilter(spec: FilterSpec): Uint8Array {
   p.push({ code: BPF_RET_K, jt: 0, jf: 0, k: ACCEPT_BYTES, label: 'accept' });
   // Some labels may be defined twice when a group is empty: the first definition wins.
   const at = new Map<string, number>();
-  p.forEach((x, i) => { if (x.label && !at.has(x.label)) at.set(x.label, i); });
+  p.forEach((x, i) => {
+    if (x.label && !at.has(x.label)) at.set(x.label, i);
+  });
   const out = new Uint8Array(p.length * 8);
   const dv = new DataView(out.buffer);
   p.forEach((x, i) => {

@@ -18,9 +18,7 @@ export interface MemoryResult {
 }
 
 /** Messages on a memory backend's port. */
-export type MemoryMessage =
-  | { type: 'frames'; frames: Uint8Array[]; marks?: number[]; ifindex?: number }
-  | { type: 'results'; results: MemoryResult[] };
+export type MemoryMessage = { type: 'frames'; frames: Uint8Array[]; marks?: number[]; ifindex?: number } | { type: 'results'; results: MemoryResult[] };
 
 /** The in-memory backend. */
 export class MemoryIo implements PacketIo {
@@ -31,7 +29,11 @@ export class MemoryIo implements PacketIo {
   private nextId = 1;
   private closed = false;
 
-  constructor(private readonly batch: PacketBatch, readonly stats: Float64Array = new Float64Array(IO_STAT_SLOTS), private readonly spec: Omit<MemorySpec, 'kind'> = { linkType: batch.linkType }) {
+  constructor(
+    private readonly batch: PacketBatch,
+    readonly stats: Float64Array = new Float64Array(IO_STAT_SLOTS),
+    private readonly spec: Omit<MemorySpec, 'kind'> = { linkType: batch.linkType },
+  ) {
     this.linkType = batch.linkType;
   }
 
@@ -89,7 +91,13 @@ export class MemoryIo implements PacketIo {
         else if (v === Verdict.Accept) this.stats[3]++;
         else if (v === Verdict.AcceptModified) this.stats[5]++;
         else this.stats[4]++;
-        out[origin[i]] = ({ verdict: v, bytes: b.buf.slice(b.start[i], b.start[i] + b.length[i]), mark: b.mark[i], outIfindex: b.outIfindex[i], reason: b.reason[i] });
+        out[origin[i]] = {
+          verdict: v,
+          bytes: b.buf.slice(b.start[i], b.start[i] + b.length[i]),
+          mark: b.mark[i],
+          outIfindex: b.outIfindex[i],
+          reason: b.reason[i],
+        };
       }
     }
     return this.closed ? out.filter((r) => r !== undefined) : out;

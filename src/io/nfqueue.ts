@@ -15,7 +15,11 @@ export class NfqueueIo implements PacketIo {
   readonly statNames = NFQ_STAT_NAMES;
   private handle: NativeIoHandle | undefined;
 
-  constructor(private readonly spec: NfqueueSpec, private readonly batch: PacketBatch, readonly stats: Float64Array = new Float64Array(IO_STAT_SLOTS)) {
+  constructor(
+    private readonly spec: NfqueueSpec,
+    private readonly batch: PacketBatch,
+    readonly stats: Float64Array = new Float64Array(IO_STAT_SLOTS),
+  ) {
     if (batch.linkType !== LinkType.Ip) throw new IoError('the NFQUEUE backend needs a batch of bare IP packets (LinkType.Ip)');
   }
 
@@ -24,10 +28,21 @@ export class NfqueueIo implements PacketIo {
     const native = loadNative() as unknown as NativeIoAddon;
     const b = this.batch;
     try {
-      this.handle = native.nfqOpen({ queue: this.spec.queue, maxLen: this.spec.maxLen, failOpen: this.spec.failOpen ?? true, copyRange: this.spec.copyRange, gso: this.spec.gso, stats: this.stats }, b, (count: number) => {
-        b.count = count;
-        onBatch(b);
-      });
+      this.handle = native.nfqOpen(
+        {
+          queue: this.spec.queue,
+          maxLen: this.spec.maxLen,
+          failOpen: this.spec.failOpen ?? true,
+          copyRange: this.spec.copyRange,
+          gso: this.spec.gso,
+          stats: this.stats,
+        },
+        b,
+        (count: number) => {
+          b.count = count;
+          onBatch(b);
+        },
+      );
     } catch (e) {
       throw new IoError((e as Error).message);
     }

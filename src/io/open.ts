@@ -10,8 +10,11 @@ import type { IoSpec, PacketIo } from './types.js';
 /** Creates (unstarted) the backend for `spec`, filling `batch` and adding to `stats`. */
 export function openIo(spec: IoSpec, batch: PacketBatch, stats?: Float64Array): PacketIo {
   switch (spec.kind) {
-    case 'nfqueue': return new NfqueueIo(spec, batch, stats);
-    case 'afpacket': return new AfpacketIo(spec, batch, stats);
-    case 'memory': return new MemoryIo(batch, stats, spec);
+    case 'nfqueue':
+      return new NfqueueIo(spec, batch, stats);
+    case 'afpacket':
+      return new AfpacketIo(spec, batch, stats);
+    case 'memory':
+      return new MemoryIo(batch, stats, spec);
   }
 }

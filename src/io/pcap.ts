@@ -59,9 +59,13 @@ export function parsePcapHeader(h: Uint8Array, path: string): PcapInfo {
   const le = dv.getUint32(0, true);
   let littleEndian: boolean;
   let nanos: boolean;
-  if (le === MAGIC_US || le === MAGIC_NS) { littleEndian = true; nanos = le === MAGIC_NS; }
-  else if (be === MAGIC_US || be === MAGIC_NS) { littleEndian = false; nanos = be === MAGIC_NS; }
-  else if (be === MAGIC_PCAPNG) throw new PcapError(`${path}: pcapng is not supported, expected classic pcap (convert with: editcap -F pcap IN OUT)`);
+  if (le === MAGIC_US || le === MAGIC_NS) {
+    littleEndian = true;
+    nanos = le === MAGIC_NS;
+  } else if (be === MAGIC_US || be === MAGIC_NS) {
+    littleEndian = false;
+    nanos = be === MAGIC_NS;
+  } else if (be === MAGIC_PCAPNG) throw new PcapError(`${path}: pcapng is not supported, expected classic pcap (convert with: editcap -F pcap IN OUT)`);
   else throw new PcapError(`${path}: not a pcap file (magic 0x${be.toString(16).padStart(8, '0')}, expected a1b2c3d4 or a1b23c4d in either byte order)`);
   const major = dv.getUint16(4, littleEndian);
   if (major !== 2) throw new PcapError(`${path}: unsupported pcap version ${major}.${dv.getUint16(6, littleEndian)}, expected 2.4`);
@@ -85,7 +89,12 @@ export class PcapReader {
   private filePos = 24;
   private eof = false;
 
-  private constructor(private readonly fh: FileHandle, readonly path: string, readonly info: PcapInfo, chunkBytes: number) {
+  private constructor(
+    private readonly fh: FileHandle,
+    readonly path: string,
+    readonly info: PcapInfo,
+    chunkBytes: number,
+  ) {
     this.chunk = Buffer.allocUnsafe(chunkBytes);
   }
 
@@ -147,7 +156,9 @@ export class PcapReader {
     while (n < b.capacity) {
       if (!(await this.fill(16))) {
         if (this.chunkLen - this.chunkPos > 0) {
-          throw new PcapError(`${this.path}: truncated record header at byte ${this.filePos - (this.chunkLen - this.chunkPos)} (record ${this.recordsRead + 1})`);
+          throw new PcapError(
+            `${this.path}: truncated record header at byte ${this.filePos - (this.chunkLen - this.chunkPos)} (record ${this.recordsRead + 1})`,
+          );
         }
         break;
       }
@@ -212,7 +223,11 @@ export class PcapWriter {
   private chunk: Buffer;
   private pos = 0;
 
-  private constructor(private fd: number, readonly path: string, chunkBytes: number) {
+  private constructor(
+    private fd: number,
+    readonly path: string,
+    chunkBytes: number,
+  ) {
     this.chunk = Buffer.allocUnsafe(chunkBytes);
   }
 
@@ -243,7 +258,10 @@ export class PcapWriter {
     const sec = Math.floor(timeMs / 1000);
     let usec = Math.round((timeMs - sec * 1000) * 1000);
     let s = sec;
-    if (usec >= 1000000) { s++; usec -= 1000000; }
+    if (usec >= 1000000) {
+      s++;
+      usec -= 1000000;
+    }
     const c = this.chunk;
     c.writeUInt32LE(s >>> 0, this.pos);
     c.writeUInt32LE(usec >>> 0, this.pos + 4);
@@ -289,8 +307,10 @@ export function readPcapFile(path: string): { info: PcapInfo; records: PcapRecor
     const frac = le ? data.readUInt32LE(p + 4) : data.readUInt32BE(p + 4);
     const incl = le ? data.readUInt32LE(p + 8) : data.readUInt32BE(p + 8);
     const orig = le ? data.readUInt32LE(p + 12) : data.readUInt32BE(p + 12);
-    if (incl > PCAP_MAX_RECORD) throw new PcapError(`${path}: corrupt record ${records.length + 1} at byte ${p}: captured length ${incl} exceeds ${PCAP_MAX_RECORD}`);
-    if (p + 16 + incl > data.length) throw new PcapError(`${path}: truncated record ${records.length + 1} at byte ${p}: ${incl} bytes announced, file ends first`);
+    if (incl > PCAP_MAX_RECORD)
+      throw new PcapError(`${path}: corrupt record ${records.length + 1} at byte ${p}: captured length ${incl} exceeds ${PCAP_MAX_RECORD}`);
+    if (p + 16 + incl > data.length)
+      throw new PcapError(`${path}: truncated record ${records.length + 1} at byte ${p}: ${incl} bytes announced, file ends first`);
     records.push({ timeMs: sec * 1000 + frac / (info.nanos ? 1e6 : 1e3), data: new Uint8Array(data.subarray(p + 16, p + 16 + incl)), origLen: orig });
     p += 16 + incl;
   }
@@ -303,4 +323,3 @@ export function writePcapFile(path: string, linkType: number, records: ReadonlyA
   for (const r of records) w.write(r.data, 0, r.data.length, r.timeMs);
   w.close();
 }
-

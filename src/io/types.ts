@@ -76,8 +76,19 @@ export const NFQ_STAT_NAMES = ['rx_packets', 'rx_batches', 'verdicts', 'verdict_
 
 /** AF_PACKET counter names (native/afpacket.cc AfpStat order). */
 export const AFP_STAT_NAMES = [
-  'rx_packets', 'rx_batches', 'tx_packets', 'tx_calls', 'oversize_drops', 'tx_errors', 'callback_errors', 'ring_drops',
-  'csum_completed', 'gso_frames', 'gso_segments', 'offload_drops', 'truncated_drops',
+  'rx_packets',
+  'rx_batches',
+  'tx_packets',
+  'tx_calls',
+  'oversize_drops',
+  'tx_errors',
+  'callback_errors',
+  'ring_drops',
+  'csum_completed',
+  'gso_frames',
+  'gso_segments',
+  'offload_drops',
+  'truncated_drops',
 ] as const;
 
 /** Memory backend counter names. */

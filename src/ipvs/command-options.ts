@@ -147,11 +147,40 @@ export function tokenize(argv: readonly string[], program = 'ipvsadm'): { opts: 
 
 /** ipvsadm's OPTC_* order and optnames[]. */
 export const OPT_NAMES = [
-  'numeric', 'connection', 'service-address', 'scheduler', 'persistent', 'netmask', 'real-server',
-  'forwarding-method', 'weight', 'u-threshold', 'l-threshold', 'mcast-interface', 'timeout',
-  'daemon', 'stats', 'rate', 'thresholds', 'persistent-conn', 'nosort', 'syncid', 'exact', 'ops',
-  'pe', 'sched-flags', 'mcast-group', 'mcast-port', 'mcast-ttl', 'sync-maxlen', 'tun-info',
-  'tun-type', 'tun-port', 'tun-nocsum', 'tun-csum', 'tun-remcsum',
+  'numeric',
+  'connection',
+  'service-address',
+  'scheduler',
+  'persistent',
+  'netmask',
+  'real-server',
+  'forwarding-method',
+  'weight',
+  'u-threshold',
+  'l-threshold',
+  'mcast-interface',
+  'timeout',
+  'daemon',
+  'stats',
+  'rate',
+  'thresholds',
+  'persistent-conn',
+  'nosort',
+  'syncid',
+  'exact',
+  'ops',
+  'pe',
+  'sched-flags',
+  'mcast-group',
+  'mcast-port',
+  'mcast-ttl',
+  'sync-maxlen',
+  'tun-info',
+  'tun-type',
+  'tun-port',
+  'tun-nocsum',
+  'tun-csum',
+  'tun-remcsum',
 ] as const;
 
 /** An option index (OPTC_*) by its optnames[] name. */
@@ -161,8 +190,20 @@ export function optIndex(name: (typeof OPT_NAMES)[number]): number {
 
 /** ipvsadm's CMD_* order and cmdnames[]. */
 export const CMD_NAMES = [
-  'add-service', 'edit-service', 'delete-service', 'flush', 'list', 'add-server', 'delete-server',
-  'edit-server', 'set', 'start-daemon', 'stop-daemon', 'restore', 'save', 'zero',
+  'add-service',
+  'edit-service',
+  'delete-service',
+  'flush',
+  'list',
+  'add-server',
+  'delete-server',
+  'edit-server',
+  'set',
+  'start-daemon',
+  'stop-daemon',
+  'restore',
+  'save',
+  'zero',
 ] as const;
 
 /** An ipvsadm command name. */

@@ -48,10 +48,27 @@ export type IpvsCommand =
 export type RuleCommand = Extract<IpvsCommand, { kind: RuleCommandKind }>;
 
 /** Kinds of the rule-changing commands, zero and --set included. */
-export type RuleCommandKind = 'add-service' | 'edit-service' | 'delete-service' | 'add-server' | 'edit-server' | 'delete-server' | 'flush' | 'zero' | 'set-timeouts';
+export type RuleCommandKind =
+  | 'add-service'
+  | 'edit-service'
+  | 'delete-service'
+  | 'add-server'
+  | 'edit-server'
+  | 'delete-server'
+  | 'flush'
+  | 'zero'
+  | 'set-timeouts';
 
 const RULE_KINDS: ReadonlySet<string> = new Set<RuleCommandKind>([
-  'add-service', 'edit-service', 'delete-service', 'add-server', 'edit-server', 'delete-server', 'flush', 'zero', 'set-timeouts',
+  'add-service',
+  'edit-service',
+  'delete-service',
+  'add-server',
+  'edit-server',
+  'delete-server',
+  'flush',
+  'zero',
+  'set-timeouts',
 ]);
 
 /** True when the command changes rules (or zeroes counters / sets timeouts). */
@@ -67,15 +84,37 @@ export const DEFAULT_PERSISTENT_TIMEOUT_S = 6 * 60;
 /** A ListFormat with every modifier off, overridden by `f` (-L without options). */
 export function emptyFormat(f: Partial<ListFormat> = {}): ListFormat {
   return {
-    numeric: false, connection: false, timeout: false, daemon: false, stats: false, rate: false,
-    thresholds: false, persistentConn: false, noSort: false, exact: false, tunInfo: false, ...f,
+    numeric: false,
+    connection: false,
+    timeout: false,
+    daemon: false,
+    stats: false,
+    rate: false,
+    thresholds: false,
+    persistentConn: false,
+    noSort: false,
+    exact: false,
+    tunInfo: false,
+    ...f,
   };
 }
 
 const COMMAND_TAGS: Record<string, CmdName> = {
-  A: 'add-service', E: 'edit-service', D: 'delete-service', a: 'add-server', e: 'edit-server',
-  d: 'delete-server', C: 'flush', L: 'list', l: 'list', Z: 'zero', set: 'set', R: 'restore',
-  S: 'save', 'start-daemon': 'start-daemon', 'stop-daemon': 'stop-daemon',
+  A: 'add-service',
+  E: 'edit-service',
+  D: 'delete-service',
+  a: 'add-server',
+  e: 'edit-server',
+  d: 'delete-server',
+  C: 'flush',
+  L: 'list',
+  l: 'list',
+  Z: 'zero',
+  set: 'set',
+  R: 'restore',
+  S: 'save',
+  'start-daemon': 'start-daemon',
+  'stop-daemon': 'stop-daemon',
 };
 
 /** The command entry process_options fills in (ipvsadm.c), with its defaults. */
@@ -105,9 +144,26 @@ interface Entry {
 /** An entry with process_options' defaults. */
 function newEntry(): Entry {
   return {
-    svcFamily: 4, protocol: undefined, svcAddress: '', svcPort: 0, fwmark: 0, scheduler: '', persistent: false, timeoutS: 0,
-    netmask: '255.255.255.255', onePacket: false, pe: '', schedFlagsArg: '', dest: undefined, forward: 'dr', weight: 1,
-    uThreshold: 0, lThreshold: 0, tunType: 'ipip', tunPort: 0, tunCsum: undefined,
+    svcFamily: 4,
+    protocol: undefined,
+    svcAddress: '',
+    svcPort: 0,
+    fwmark: 0,
+    scheduler: '',
+    persistent: false,
+    timeoutS: 0,
+    netmask: '255.255.255.255',
+    onePacket: false,
+    pe: '',
+    schedFlagsArg: '',
+    dest: undefined,
+    forward: 'dr',
+    weight: 1,
+    uThreshold: 0,
+    lThreshold: 0,
+    tunType: 'ipip',
+    tunPort: 0,
+    tunCsum: undefined,
   };
 }
 
@@ -218,7 +274,9 @@ function applyOption(o: OptToken, e: Entry, format: ListFormat, daemonOpts: Reco
     case 'nosort':
     case 'tun-info': {
       set(o.tag);
-      const key = ({ stats: 'stats', rate: 'rate', thresholds: 'thresholds', 'persistent-conn': 'persistentConn', nosort: 'noSort', 'tun-info': 'tunInfo' } as const)[o.tag];
+      const key = (
+        { stats: 'stats', rate: 'rate', thresholds: 'thresholds', 'persistent-conn': 'persistentConn', nosort: 'noSort', 'tun-info': 'tunInfo' } as const
+      )[o.tag];
       format[key] = true;
       break;
     }
@@ -306,7 +364,28 @@ export function parseIpvsadmArgs(argv: readonly string[], program = 'ipvsadm'): 
   const daemonOpts: Record<string, string> = {};
 
   for (const o of opts.slice(1)) applyOption(o, e, format, daemonOpts, set);
-  const { svcFamily, protocol, svcAddress, svcPort, fwmark, scheduler, persistent, timeoutS, netmask, onePacket, pe, schedFlagsArg, dest, forward, weight, uThreshold, lThreshold, tunType, tunPort, tunCsum } = e;
+  const {
+    svcFamily,
+    protocol,
+    svcAddress,
+    svcPort,
+    fwmark,
+    scheduler,
+    persistent,
+    timeoutS,
+    netmask,
+    onePacket,
+    pe,
+    schedFlagsArg,
+    dest,
+    forward,
+    weight,
+    uThreshold,
+    lThreshold,
+    tunType,
+    tunPort,
+    tunCsum,
+  } = e;
   let timeouts: IpvsTimeouts | undefined;
   let rest = args;
   if (cmd === 'set') {

@@ -5,7 +5,6 @@
  */
 import { ERROR_CODES, UlvsError, type ErrorCode } from '../core/errors.js';
 
-
 /** A rejected ipvsadm command or rule change, with ipvsadm's message and exit status. */
 export class IpvsadmError extends UlvsError {
   /**
@@ -13,7 +12,12 @@ export class IpvsadmError extends UlvsError {
    * ENOMEM): what callers such as the reload applier branch on; undefined for command-line errors.
    */
   readonly errno?: IpvsErrno;
-  constructor(message: string, readonly exitCode: number = 2, errno?: IpvsErrno, code: ErrorCode = ERROR_CODES.Ipvsadm) {
+  constructor(
+    message: string,
+    readonly exitCode: number = 2,
+    errno?: IpvsErrno,
+    code: ErrorCode = ERROR_CODES.Ipvsadm,
+  ) {
     super(message, code);
     if (errno) this.errno = errno;
   }

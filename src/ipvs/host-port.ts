@@ -55,4 +55,3 @@ export function parseService(buf: string, protocol: Protocol | undefined): Endpo
   if (port === -1) return null;
   return { family, address, port, hasPort: true };
 }
-

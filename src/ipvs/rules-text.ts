@@ -11,7 +11,12 @@ import { applyCommand, emptyRules, type RuleLimits } from './rules.js';
 
 /** A restore-text error located at file:line. */
 export class RulesTextError extends IpvsadmError {
-  constructor(readonly file: string, readonly line: number, readonly detail: string, exitCode: number) {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly detail: string,
+    exitCode: number,
+  ) {
     super(`${file}:${line}: ${detail}`, exitCode, undefined, ERROR_CODES.RulesText);
   }
 }
@@ -48,7 +53,12 @@ function eachCommand(text: string, fileName: string, fn: (c: RulesTextLine) => v
     if (words[0] === 'ipvsadm') words = words.slice(1);
     if (words.length === 0) continue;
     if (!words[0]!.startsWith('-')) {
-      throw new RulesTextError(fileName, i + 1, `expected an ipvsadm command such as "-A -t 10.0.0.1:80 -s wlc" or "-a -t 10.0.0.1:80 -r 192.168.10.1:80 -g -w 1", got \`${words[0]}'`, 2);
+      throw new RulesTextError(
+        fileName,
+        i + 1,
+        `expected an ipvsadm command such as "-A -t 10.0.0.1:80 -s wlc" or "-a -t 10.0.0.1:80 -r 192.168.10.1:80 -g -w 1", got \`${words[0]}'`,
+        2,
+      );
     }
     let command: IpvsCommand;
     try {

@@ -4,9 +4,7 @@
  */
 
 /** Every scheduler name ulvs accepts for -s, in ipvsadm's man-page order (twos: Linux >= 6.4). */
-export const SCHEDULER_NAMES = [
-  'rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh', 'twos',
-] as const;
+export const SCHEDULER_NAMES = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh', 'twos'] as const;
 
 /** A scheduler name as ipvsadm spells it. */
 export type SchedulerName = (typeof SCHEDULER_NAMES)[number];

@@ -26,15 +26,35 @@ export async function startCapture(lab: Lab, node: string, iface: string, filter
   mkdirSync(LAB_STATE_DIR, { recursive: true });
   const dir = mkdtempSync(path.join(LAB_STATE_DIR, `${lab.id}-cap-`));
   const file = path.join(dir, `${node}-${iface}.pcap`);
-  const child: ChildProcess = lab.spawn(node, ['tcpdump', '-Z', 'root', '--immediate-mode', '-i', iface, '-U', '-n', '-s', '0', '-w', file, ...(filter ? [filter] : [])]);
+  const child: ChildProcess = lab.spawn(node, [
+    'tcpdump',
+    '-Z',
+    'root',
+    '--immediate-mode',
+    '-i',
+    iface,
+    '-U',
+    '-n',
+    '-s',
+    '0',
+    '-w',
+    file,
+    ...(filter ? [filter] : []),
+  ]);
   await new Promise<void>((resolve, reject) => {
     let err = '';
     const timer = setTimeout(() => reject(new Error(`tcpdump on ${node}/${iface} did not start: ${err}`)), 10000);
     child.stderr!.on('data', (d: Buffer) => {
       err += d.toString();
-      if (err.includes('listening on')) { clearTimeout(timer); resolve(); }
+      if (err.includes('listening on')) {
+        clearTimeout(timer);
+        resolve();
+      }
     });
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`tcpdump exited (${code}): ${err}`)); });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`tcpdump exited (${code}): ${err}`));
+    });
   });
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   return {
@@ -50,7 +70,10 @@ export async function startCapture(lab: Lab, node: string, iface: string, filter
       if (displayFilter) argv.push('-Y', displayFilter);
       const r = await run(argv, { timeoutMs: 30000 });
       if (r.code !== 0) throw new Error(`tshark failed: ${r.stderr}`);
-      return r.stdout.split('\n').filter((l) => l.length > 0).map((l) => l.split('|'));
+      return r.stdout
+        .split('\n')
+        .filter((l) => l.length > 0)
+        .map((l) => l.split('|'));
     },
     remove() {
       rmSync(dir, { recursive: true, force: true });

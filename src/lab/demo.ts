@@ -46,7 +46,11 @@ export async function runDemo(lab: Lab, modes: LabMode[], out: (line: string) =>
       const answers = await requestsThroughVip(lab, requests);
       answers.forEach((a, i) => out(`   request ${String(i + 1).padStart(2)}: answered by ${a || '(no answer)   <-- FAILED'}`));
       const counts = countByServer(answers);
-      out(`   per real server: ${Object.entries(counts).map(([k, v]) => `${k || 'failed'}=${v}`).join('  ')}`);
+      out(
+        `   per real server: ${Object.entries(counts)
+          .map(([k, v]) => `${k || 'failed'}=${v}`)
+          .join('  ')}`,
+      );
       if (counts['']) bad += counts[''];
     } catch (e) {
       out(`   FAILED: ${(e as Error).message}`);
@@ -57,7 +61,7 @@ export async function runDemo(lab: Lab, modes: LabMode[], out: (line: string) =>
     }
   }
   out('');
-  out('== VRRP: lb1 and lb2 both run `ulvs run -f keepalived.conf` (NAT; VRRP owns the VIP and the real servers\' gateway)');
+  out("== VRRP: lb1 and lb2 both run `ulvs run -f keepalived.conf` (NAT; VRRP owns the VIP and the real servers' gateway)");
   try {
     bad += await runFailoverDemo(lab, out);
   } catch (e) {

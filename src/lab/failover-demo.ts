@@ -14,13 +14,24 @@ import { addr4, LAB_ADDR, LAB_HTTP_PORT } from './topology.js';
 
 /** keepalived.conf of one director: one VRRP instance holding both VIPs, one NAT virtual server. */
 export function failoverConfig(lab: Lab, priority: number): string {
-  return `vrrp_instance VI_1 {\n  state BACKUP\n  interface eth0\n  virtual_router_id 51\n  priority ${priority}\n  advert_int 1\n` +
+  return (
+    `vrrp_instance VI_1 {\n  state BACKUP\n  interface eth0\n  virtual_router_id 51\n  priority ${priority}\n  advert_int 1\n` +
     `  virtual_ipaddress {\n    ${LAB_ADDR.vip4}/24\n    ${LAB_ADDR.natGateway4}/24\n  }\n}\n` +
     `virtual_server ${LAB_ADDR.vip4} ${LAB_HTTP_PORT} {\n  lb_algo rr\n  lb_kind NAT\n  protocol TCP\n` +
-    lab.byRole('realserver').map((rs) => `  real_server ${addr4(rs)} ${LAB_HTTP_PORT} {\n    weight 1\n    TCP_CHECK {\n      connect_timeout 1\n    }\n  }\n`).join('') + '}\n';
+    lab
+      .byRole('realserver')
+      .map((rs) => `  real_server ${addr4(rs)} ${LAB_HTTP_PORT} {\n    weight 1\n    TCP_CHECK {\n      connect_timeout 1\n    }\n  }\n`)
+      .join('') +
+    '}\n'
+  );
 }
 
-interface Daemon { child: ChildProcess; sock: string; exited: Promise<number | null>; log: () => string }
+interface Daemon {
+  child: ChildProcess;
+  sock: string;
+  exited: Promise<number | null>;
+  log: () => string;
+}
 
 async function vrrpState(d: Daemon): Promise<string> {
   try {
@@ -31,7 +42,7 @@ async function vrrpState(d: Daemon): Promise<string> {
 }
 
 async function waitFor(check: () => Promise<boolean>, ms: number): Promise<boolean> {
-  for (const until = Date.now() + ms; Date.now() < until;) {
+  for (const until = Date.now() + ms; Date.now() < until; ) {
     if (await check()) return true;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -52,20 +63,45 @@ export async function runFailoverDemo(lab: Lab, out: (line: string) => void, req
   const daemons = new Map<string, Daemon>();
   let bad = 0;
   const show = (answers: string[]): void => {
-    out(`   ${answers.map((a) => a || 'FAILED').join(' ')}   (${Object.entries(countByServer(answers)).map(([k, v]) => `${k || 'failed'}=${v}`).join(' ')})`);
+    out(
+      `   ${answers.map((a) => a || 'FAILED').join(' ')}   (${Object.entries(countByServer(answers))
+        .map(([k, v]) => `${k || 'failed'}=${v}`)
+        .join(' ')})`,
+    );
     bad += answers.filter((a) => a === '').length;
   };
   try {
-    for (const [node, prio] of [['lb1', 150], ['lb2', 100]] as const) {
+    for (const [node, prio] of [
+      ['lb1', 150],
+      ['lb2', 100],
+    ] as const) {
       await lab.execOk(node, ['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
       const file = path.join(dir, `${node}.conf`);
       writeFileSync(file, failoverConfig(lab, prio));
       const sock = path.join(dir, `${node}.sock`);
-      const child = lab.spawn(node, [...commandArgv('run'), '-f', file, '--backend', 'afpacket', '--iface', 'eth0', '--workers', '1',
-        '--no-metrics', '--socket', sock, '--pid-file', path.join(dir, `${node}.pid`)]);
+      const child = lab.spawn(node, [
+        ...commandArgv('run'),
+        '-f',
+        file,
+        '--backend',
+        'afpacket',
+        '--iface',
+        'eth0',
+        '--workers',
+        '1',
+        '--no-metrics',
+        '--socket',
+        sock,
+        '--pid-file',
+        path.join(dir, `${node}.pid`),
+      ]);
       let log = '';
-      child.stdout!.on('data', (d: Buffer) => { log += d.toString(); });
-      child.stderr!.on('data', (d: Buffer) => { log += d.toString(); });
+      child.stdout!.on('data', (d: Buffer) => {
+        log += d.toString();
+      });
+      child.stderr!.on('data', (d: Buffer) => {
+        log += d.toString();
+      });
       daemons.set(node, { child, sock, log: () => log, exited: new Promise((r) => child.once('exit', (c) => r(c))) });
     }
     const lb1 = daemons.get('lb1')!;

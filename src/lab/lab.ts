@@ -50,7 +50,11 @@ function distFile(rel: string): string {
 export class Lab {
   private readonly children = new Set<ChildProcess>();
 
-  private constructor(readonly id: string, readonly nodes: LabNode[], private readonly offloads: 'default' | 'off' = 'default') {}
+  private constructor(
+    readonly id: string,
+    readonly nodes: LabNode[],
+    private readonly offloads: 'default' | 'off' = 'default',
+  ) {}
 
   /** Builds the lab (removing any stale lab with the same id first). */
   static async up(opts: LabOptions = {}): Promise<Lab> {
@@ -93,7 +97,11 @@ export class Lab {
     }
     // The last lab gone: leave no empty state directories behind (rmdir refuses a non-empty one).
     for (const dir of [LAB_STATE_DIR, path.dirname(LAB_STATE_DIR)]) {
-      try { rmdirSync(dir); } catch { break; }
+      try {
+        rmdirSync(dir);
+      } catch {
+        break;
+      }
     }
     return mine;
   }
@@ -160,14 +168,25 @@ export class Lab {
 
   /** Every veth end of the lab: [namespace, device]. */
   private vethEnds(): Array<[string, string]> {
-    return this.nodes.flatMap((n) => n.ifaces.flatMap((i): Array<[string, string]> => [[this.ns('sw'), `${n.name}-${i.name}`], [this.ns(n.name), i.name]]));
+    return this.nodes.flatMap((n) =>
+      n.ifaces.flatMap(
+        (i): Array<[string, string]> => [
+          [this.ns('sw'), `${n.name}-${i.name}`],
+          [this.ns(n.name), i.name],
+        ],
+      ),
+    );
   }
 
   /** Tears the lab down: children, namespaces, state file. Safe to call twice. */
   async down(): Promise<void> {
     for (const c of this.children) {
       if (c.exitCode === null && c.pid) {
-        try { process.kill(c.pid, 'SIGTERM'); } catch { /* gone */ }
+        try {
+          process.kill(c.pid, 'SIGTERM');
+        } catch {
+          /* gone */
+        }
       }
     }
     await Lab.destroy(this.id);
@@ -192,10 +211,17 @@ export class Lab {
     await ipBatch(sw, swLines);
     // The switch is a plain L2 switch: with br_netfilter present, bridged IPv4 would go through the
     // switch's iptables and malformed frames (which the flood tests send on purpose) would be dropped.
-    await run(['sysctl', '-q', '-e', '-w', 'net.bridge.bridge-nf-call-iptables=0', 'net.bridge.bridge-nf-call-ip6tables=0', 'net.bridge.bridge-nf-call-arptables=0'], { netns: sw });
+    await run(
+      ['sysctl', '-q', '-e', '-w', 'net.bridge.bridge-nf-call-iptables=0', 'net.bridge.bridge-nf-call-ip6tables=0', 'net.bridge.bridge-nf-call-arptables=0'],
+      { netns: sw },
+    );
     for (const n of this.nodes) {
       const ns = this.ns(n.name);
-      await sysctl(ns, ['net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0', ...(n.role === 'router' ? ['net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1'] : [])]);
+      await sysctl(ns, [
+        'net.ipv6.conf.all.accept_dad=0',
+        'net.ipv6.conf.default.accept_dad=0',
+        ...(n.role === 'router' ? ['net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1'] : []),
+      ]);
       const lines: string[] = [];
       for (const i of n.ifaces) {
         lines.push(`link set ${i.name} up`, `addr add ${i.v4} dev ${i.name}`, `addr add ${i.v6} dev ${i.name} nodad`);
@@ -217,7 +243,11 @@ export class Lab {
     for (const n of this.byRole('realserver')) {
       const log = path.join(LAB_STATE_DIR, `${this.id}-${n.name}.log`);
       const fd = openSync(log, 'w');
-      const child = spawn('ip', ['netns', 'exec', this.ns(n.name), process.execPath, script, '--name', n.name, '--port', String(LAB_HTTP_PORT), '--udp', String(LAB_UDP_PORT)], { stdio: ['ignore', fd, fd], detached: true });
+      const child = spawn(
+        'ip',
+        ['netns', 'exec', this.ns(n.name), process.execPath, script, '--name', n.name, '--port', String(LAB_HTTP_PORT), '--udp', String(LAB_UDP_PORT)],
+        { stdio: ['ignore', fd, fd], detached: true },
+      );
       child.unref();
       closeSync(fd);
       logs.push([n.name, log]);

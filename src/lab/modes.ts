@@ -58,9 +58,13 @@ function endpoint(address: string, port: number): string {
 export function labRules(lab: Lab, mode: LabMode, scheduler = 'rr', family: LabFamily = 4): string {
   const vip = labVip(family);
   const lines: string[] = [];
-  for (const [flag, port] of [['-t', LAB_HTTP_PORT], ['-u', LAB_UDP_PORT]] as const) {
+  for (const [flag, port] of [
+    ['-t', LAB_HTTP_PORT],
+    ['-u', LAB_UDP_PORT],
+  ] as const) {
     lines.push(`-A ${flag} ${endpoint(vip, port)} -s ${scheduler}`);
-    for (const rs of lab.byRole('realserver')) lines.push(`-a ${flag} ${endpoint(vip, port)} -r ${endpoint(family === 6 ? addr6(rs) : addr4(rs), port)} ${FWD_FLAG[mode]} -w 1`);
+    for (const rs of lab.byRole('realserver'))
+      lines.push(`-a ${flag} ${endpoint(vip, port)} -r ${endpoint(family === 6 ? addr6(rs) : addr4(rs), port)} ${FWD_FLAG[mode]} -w 1`);
   }
   return lines.join('\n') + '\n';
 }
@@ -113,11 +117,19 @@ function startInHost(lab: Lab, node: string, argv: string[], readyText: string, 
     const timer = setTimeout(() => reject(new Error(`${argv.join(' ')} in ${node} did not get ready: ${out}`)), 30000);
     const onData = (d: Buffer): void => {
       out += d.toString();
-      if (out.includes(readyText)) { clearTimeout(timer); resolve(proc); }
+      if (out.includes(readyText)) {
+        clearTimeout(timer);
+        resolve(proc);
+      }
     };
     child.stdout!.on('data', onData);
-    child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`${argv.join(' ')} in ${node} exited (${code}): ${out.trim()}`)); });
+    child.stderr!.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${argv.join(' ')} in ${node} exited (${code}): ${out.trim()}`));
+    });
   });
 }
 
@@ -126,19 +138,31 @@ function startInHost(lab: Lab, node: string, argv: string[], readyText: string, 
  * IPv6 default route to the NAT gateway); returns a function that undoes it and resolves to the real
  * servers' `ulvs realserver` output (none for NAT).
  */
-export async function prepareRealServers(lab: Lab, mode: LabMode, o: { detached?: boolean; logDir?: string; family?: LabFamily; decap?: DecapPath } = {}): Promise<() => Promise<string[]>> {
+export async function prepareRealServers(
+  lab: Lab,
+  mode: LabMode,
+  o: { detached?: boolean; logDir?: string; family?: LabFamily; decap?: DecapPath } = {},
+): Promise<() => Promise<string[]>> {
   const rss = lab.byRole('realserver');
   const v6 = o.family === 6;
   if (mode === 'nat') {
     const fam = v6 ? '-6' : '-4';
-    await Promise.all(rss.map((rs) => lab.execOk(rs.name, ['ip', fam, 'route', 'replace', 'default', 'via', v6 ? LAB_ADDR.natGateway6 : LAB_ADDR.natGateway4])));
+    await Promise.all(
+      rss.map((rs) => lab.execOk(rs.name, ['ip', fam, 'route', 'replace', 'default', 'via', v6 ? LAB_ADDR.natGateway6 : LAB_ADDR.natGateway4])),
+    );
     return async () => {
       await Promise.all(rss.map((rs) => lab.exec(rs.name, ['ip', fam, 'route', 'replace', 'default', 'via', v6 ? LAB_ADDR.router6 : LAB_ADDR.router4])));
       return [];
     };
   }
-  const procs = await Promise.all(rss.map((rs) => startInHost(lab, rs.name, [...commandArgv('realserver'), 'run', '--mode', mode, '--vip', labVip(o.family), '--decap', o.decap ?? 'auto'], 'ready',
-    { detached: o.detached, logFile: o.logDir ? path.join(o.logDir, `${rs.name}-realserver.log`) : undefined })));
+  const procs = await Promise.all(
+    rss.map((rs) =>
+      startInHost(lab, rs.name, [...commandArgv('realserver'), 'run', '--mode', mode, '--vip', labVip(o.family), '--decap', o.decap ?? 'auto'], 'ready', {
+        detached: o.detached,
+        logFile: o.logDir ? path.join(o.logDir, `${rs.name}-realserver.log`) : undefined,
+      }),
+    ),
+  );
   return () => Promise.all(procs.map((p) => p.stop()));
 }
 
@@ -150,11 +174,30 @@ export async function startLabDirector(lab: Lab, o: LabDirectorOptions): Promise
   const rulesFile = path.join(dir, `${o.mode}.rules`);
   writeFileSync(rulesFile, (o.rules ?? labRules(lab, o.mode, o.scheduler, o.family)) + (o.extraRules ?? ''));
   const gateway = o.family === 6 ? `${LAB_ADDR.natGateway6}/64` : `${LAB_ADDR.natGateway4}/24`;
-  const argv = [...commandArgv('director'), '--rules', rulesFile, '--iface', 'eth0', '--backend', o.backend, '--workers', String(o.workers ?? 2),
-    ...(o.mode === 'nat' ? ['--address', gateway] : []), ...(o.extraArgs ?? [])];
+  const argv = [
+    ...commandArgv('director'),
+    '--rules',
+    rulesFile,
+    '--iface',
+    'eth0',
+    '--backend',
+    o.backend,
+    '--workers',
+    String(o.workers ?? 2),
+    ...(o.mode === 'nat' ? ['--address', gateway] : []),
+    ...(o.extraArgs ?? []),
+  ];
   const p = await startInHost(lab, o.director ?? 'lb1', argv, 'ready', { detached: o.detached, logFile: o.logFile });
   const stop = p.stop;
-  return { ...p, rulesFile, stop: async () => { const out = await stop(); rmSync(dir, { recursive: true, force: true }); return out; } };
+  return {
+    ...p,
+    rulesFile,
+    stop: async () => {
+      const out = await stop();
+      rmSync(dir, { recursive: true, force: true });
+      return out;
+    },
+  };
 }
 
 /**
@@ -167,7 +210,11 @@ export async function requestsThroughVip(lab: Lab, n: number, opts: { udp?: bool
   const vip = labVip(opts.family);
   for (let i = 0; i < n; i++) {
     const argv = opts.udp
-      ? ['python3', '-c', `import socket;s=socket.socket(socket.${v6 ? 'AF_INET6' : 'AF_INET'},socket.SOCK_DGRAM);s.settimeout(2);s.sendto(b'q',('${vip}',${LAB_UDP_PORT}));print(s.recvfrom(100)[0].decode().strip())`]
+      ? [
+          'python3',
+          '-c',
+          `import socket;s=socket.socket(socket.${v6 ? 'AF_INET6' : 'AF_INET'},socket.SOCK_DGRAM);s.settimeout(2);s.sendto(b'q',('${vip}',${LAB_UDP_PORT}));print(s.recvfrom(100)[0].decode().strip())`,
+        ]
       : ['curl', '-s', '-m', '3', ...(v6 ? ['-6', '-g'] : []), `http://${v6 ? `[${vip}]` : vip}:${LAB_HTTP_PORT}/`];
     const r = await lab.exec('client', argv, { timeoutMs: 6000 });
     out.push(r.code === 0 ? r.stdout.trim() : '');

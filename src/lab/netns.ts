@@ -15,7 +15,10 @@ export function nsPrefix(id: string): string {
 /** Names of all network namespaces on this host. */
 export async function listNetns(): Promise<string[]> {
   const r = await run(['ip', 'netns', 'list']);
-  return r.stdout.split('\n').map((l) => l.split(' ')[0]).filter(Boolean);
+  return r.stdout
+    .split('\n')
+    .map((l) => l.split(' ')[0])
+    .filter(Boolean);
 }
 
 /** Creates a namespace with loopback up. */
@@ -27,7 +30,10 @@ export async function addNetns(name: string): Promise<void> {
 /** PIDs of the processes living in namespace `name`. */
 export async function netnsPids(name: string): Promise<number[]> {
   const r = await run(['ip', 'netns', 'pids', name]);
-  return r.stdout.split('\n').map((s) => Number(s.trim())).filter((n) => Number.isInteger(n) && n > 0 && n !== process.pid);
+  return r.stdout
+    .split('\n')
+    .map((s) => Number(s.trim()))
+    .filter((n) => Number.isInteger(n) && n > 0 && n !== process.pid);
 }
 
 /** True while `pid` runs (a zombie waiting for its parent counts as ended). */
@@ -58,15 +64,27 @@ export function removeNetnsState(ino: number): void {
  */
 export async function delNetns(name: string, graceMs = 1500): Promise<void> {
   let ino = 0;
-  try { ino = statSync(`/run/netns/${name}`).ino; } catch { /* not mounted */ }
+  try {
+    ino = statSync(`/run/netns/${name}`).ino;
+  } catch {
+    /* not mounted */
+  }
   const pids = await netnsPids(name);
   for (const pid of pids) {
-    try { process.kill(pid, 'SIGTERM'); } catch { /* already gone */ }
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      /* already gone */
+    }
   }
   const until = Date.now() + graceMs;
   while (pids.some(alive) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
   for (const pid of pids.filter(alive)) {
-    try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
   }
   await run(['ip', 'netns', 'del', name]);
   if (ino) removeNetnsState(ino);

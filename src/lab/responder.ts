@@ -36,11 +36,14 @@ export async function startResponder(name: string, httpPort: number, udpPort: nu
     }
     const delay = Number(url.searchParams.get('delayMs') ?? 0);
     const status = Number(url.searchParams.get('status') ?? 200);
-    setTimeout(() => {
-      res.statusCode = status >= 100 && status < 600 ? status : 200;
-      res.setHeader('Content-Type', 'text/plain');
-      res.end(`${name}\n`);
-    }, Math.min(Math.max(delay, 0), 60000));
+    setTimeout(
+      () => {
+        res.statusCode = status >= 100 && status < 600 ? status : 200;
+        res.setHeader('Content-Type', 'text/plain');
+        res.end(`${name}\n`);
+      },
+      Math.min(Math.max(delay, 0), 60000),
+    );
   });
   server.keepAliveTimeout = 30000;
   await new Promise<void>((resolve) => server.listen({ port: httpPort, host: '::', ipv6Only: false }, resolve));
@@ -53,7 +56,10 @@ export async function startResponder(name: string, httpPort: number, udpPort: nu
         if (udp.has(a.address) || (a.family === 'IPv6' && a.scopeid)) continue;
         const sock = dgram.createSocket(a.family === 'IPv4' ? 'udp4' : 'udp6');
         sock.on('message', (_msg, rinfo) => sock.send(`${name}\n`, rinfo.port, rinfo.address));
-        sock.on('error', () => { sock.close(); udp.delete(a.address); });
+        sock.on('error', () => {
+          sock.close();
+          udp.delete(a.address);
+        });
         udp.set(a.address, sock);
         await new Promise<void>((resolve) => {
           sock.once('listening', resolve);
@@ -64,9 +70,17 @@ export async function startResponder(name: string, httpPort: number, udpPort: nu
     }
   };
   await bindAll();
-  const rescan = setInterval(() => { void bindAll(); }, 500);
+  const rescan = setInterval(() => {
+    void bindAll();
+  }, 500);
   rescan.unref();
-  return { close: () => { clearInterval(rescan); server.close(); for (const u of udp.values()) u.close(); } };
+  return {
+    close: () => {
+      clearInterval(rescan);
+      server.close();
+      for (const u of udp.values()) u.close();
+    },
+  };
 }
 
 const isMain = process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop() ?? '\0');

@@ -48,10 +48,19 @@ function lan(host: number): { name: string; segment: 'lan'; v4: string; v6: stri
 /** The default topology: client, router, two directors, three real servers. */
 export function defaultTopology(realServers = 3): LabNode[] {
   const nodes: LabNode[] = [
-    { name: 'client', role: 'client', ifaces: [{ name: 'eth0', segment: 'wan', v4: '198.18.1.2/24', v6: 'fd75:6c76:1::2/64' }], gateway: { v4: '198.18.1.1', v6: 'fd75:6c76:1::1' } },
     {
-      name: 'router', role: 'router',
-      ifaces: [{ name: 'eth0', segment: 'wan', v4: '198.18.1.1/24', v6: 'fd75:6c76:1::1/64' }, { ...lan(1), name: 'eth1' }],
+      name: 'client',
+      role: 'client',
+      ifaces: [{ name: 'eth0', segment: 'wan', v4: '198.18.1.2/24', v6: 'fd75:6c76:1::2/64' }],
+      gateway: { v4: '198.18.1.1', v6: 'fd75:6c76:1::1' },
+    },
+    {
+      name: 'router',
+      role: 'router',
+      ifaces: [
+        { name: 'eth0', segment: 'wan', v4: '198.18.1.1/24', v6: 'fd75:6c76:1::1/64' },
+        { ...lan(1), name: 'eth1' },
+      ],
     },
     { name: 'lb1', role: 'director', ifaces: [lan(11)], gateway: { v4: LAB_ADDR.router4, v6: LAB_ADDR.router6 } },
     { name: 'lb2', role: 'director', ifaces: [lan(12)], gateway: { v4: LAB_ADDR.router4, v6: LAB_ADDR.router6 } },

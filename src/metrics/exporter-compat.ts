@@ -36,37 +36,126 @@ function vrrpLabels(v: VrrpSample): Labels {
 
 /** Registers node_exporter's `node_ipvs_*` and the keepalived exporters' `keepalived_*` families. */
 export function defineExporterFamilies(counter: Define, gauge: Define): void {
-  const total = (pick: (s: { conns: number; inPkts: number; outPkts: number; inBytes: number; outBytes: number }) => number): Reader =>
+  const total =
+    (pick: (s: { conns: number; inPkts: number; outPkts: number; inBytes: number; outBytes: number }) => number): Reader =>
     (src) => [[{}, src.services().reduce((n, x) => n + pick(x.stats), 0)]];
-  counter('node_ipvs_connections_total', 'The total number of connections made.', [], total((s) => s.conns));
-  counter('node_ipvs_incoming_packets_total', 'The total number of incoming packets.', [], total((s) => s.inPkts));
-  counter('node_ipvs_outgoing_packets_total', 'The total number of outgoing packets.', [], total((s) => s.outPkts));
-  counter('node_ipvs_incoming_bytes_total', 'The total amount of incoming data.', [], total((s) => s.inBytes));
-  counter('node_ipvs_outgoing_bytes_total', 'The total amount of outgoing data.', [], total((s) => s.outBytes));
-  const backends = (value: (d: { weight: number; activeConns: number; inactiveConns: number }) => number): Reader => (src) =>
-    src.services().flatMap((x) => {
-      const vip = x.vip;
-      if (vip === undefined) return [];
-      return x.dests.map((d): [Labels, number] => [{
-        local_address: vip.address, local_port: String(vip.port), remote_address: d.address ?? '', remote_port: String(d.port ?? 0),
-        proto: vip.proto, local_mark: vip.mark === 0 ? '' : String(vip.mark),
-      }, value(d)]);
-    });
-  gauge('node_ipvs_backend_connections_active', 'The current active connections by local and remote address.', BACKEND_LABELS, backends((d) => d.activeConns));
-  gauge('node_ipvs_backend_connections_inactive', 'The current inactive connections by local and remote address.', BACKEND_LABELS, backends((d) => d.inactiveConns));
-  gauge('node_ipvs_backend_weight', 'The current backend weight by local and remote address.', BACKEND_LABELS, backends((d) => d.weight));
+  counter(
+    'node_ipvs_connections_total',
+    'The total number of connections made.',
+    [],
+    total((s) => s.conns),
+  );
+  counter(
+    'node_ipvs_incoming_packets_total',
+    'The total number of incoming packets.',
+    [],
+    total((s) => s.inPkts),
+  );
+  counter(
+    'node_ipvs_outgoing_packets_total',
+    'The total number of outgoing packets.',
+    [],
+    total((s) => s.outPkts),
+  );
+  counter(
+    'node_ipvs_incoming_bytes_total',
+    'The total amount of incoming data.',
+    [],
+    total((s) => s.inBytes),
+  );
+  counter(
+    'node_ipvs_outgoing_bytes_total',
+    'The total amount of outgoing data.',
+    [],
+    total((s) => s.outBytes),
+  );
+  const backends =
+    (value: (d: { weight: number; activeConns: number; inactiveConns: number }) => number): Reader =>
+    (src) =>
+      src.services().flatMap((x) => {
+        const vip = x.vip;
+        if (vip === undefined) return [];
+        return x.dests.map((d): [Labels, number] => [
+          {
+            local_address: vip.address,
+            local_port: String(vip.port),
+            remote_address: d.address ?? '',
+            remote_port: String(d.port ?? 0),
+            proto: vip.proto,
+            local_mark: vip.mark === 0 ? '' : String(vip.mark),
+          },
+          value(d),
+        ]);
+      });
+  gauge(
+    'node_ipvs_backend_connections_active',
+    'The current active connections by local and remote address.',
+    BACKEND_LABELS,
+    backends((d) => d.activeConns),
+  );
+  gauge(
+    'node_ipvs_backend_connections_inactive',
+    'The current inactive connections by local and remote address.',
+    BACKEND_LABELS,
+    backends((d) => d.inactiveConns),
+  );
+  gauge(
+    'node_ipvs_backend_weight',
+    'The current backend weight by local and remote address.',
+    BACKEND_LABELS,
+    backends((d) => d.weight),
+  );
 
   gauge('keepalived_up', 'Status: 1 while the VRRP side runs.', [], () => [[{}, 1]]);
-  gauge('keepalived_vrrp_state', 'State of the VRRP instance (0 INIT, 1 BACKUP, 2 MASTER, 3 FAULT, as keepalived numbers them).', VRRP_LABELS,
-    (src) => src.vrrp().map((v) => [vrrpLabels(v), KEEPALIVED_STATE[v.state] ?? 0]));
-  const perInstance = (pick: (v: VrrpSample) => number): Reader => (src) => src.vrrp().map((v) => [vrrpLabels(v), pick(v)]);
-  counter('keepalived_advertisements_received_total', 'Adverts received.', VRRP_LABELS, perInstance((v) => v.advertsReceived));
-  counter('keepalived_advertisements_sent_total', 'Adverts sent.', VRRP_LABELS, perInstance((v) => v.advertsSent));
-  counter('keepalived_become_master_total', 'Transitions to MASTER.', VRRP_LABELS, perInstance((v) => v.becomeMaster ?? 0));
-  counter('keepalived_release_master_total', 'Transitions away from MASTER.', VRRP_LABELS, perInstance((v) => v.releaseMaster ?? 0));
-  counter('keepalived_priority_zero_received_total', 'Priority-0 adverts received.', VRRP_LABELS, perInstance((v) => v.priorityZeroReceived ?? 0));
-  counter('keepalived_priority_zero_sent_total', 'Priority-0 adverts sent.', VRRP_LABELS, perInstance((v) => v.priorityZeroSent ?? 0));
+  gauge('keepalived_vrrp_state', 'State of the VRRP instance (0 INIT, 1 BACKUP, 2 MASTER, 3 FAULT, as keepalived numbers them).', VRRP_LABELS, (src) =>
+    src.vrrp().map((v) => [vrrpLabels(v), KEEPALIVED_STATE[v.state] ?? 0]),
+  );
+  const perInstance =
+    (pick: (v: VrrpSample) => number): Reader =>
+    (src) =>
+      src.vrrp().map((v) => [vrrpLabels(v), pick(v)]);
+  counter(
+    'keepalived_advertisements_received_total',
+    'Adverts received.',
+    VRRP_LABELS,
+    perInstance((v) => v.advertsReceived),
+  );
+  counter(
+    'keepalived_advertisements_sent_total',
+    'Adverts sent.',
+    VRRP_LABELS,
+    perInstance((v) => v.advertsSent),
+  );
+  counter(
+    'keepalived_become_master_total',
+    'Transitions to MASTER.',
+    VRRP_LABELS,
+    perInstance((v) => v.becomeMaster ?? 0),
+  );
+  counter(
+    'keepalived_release_master_total',
+    'Transitions away from MASTER.',
+    VRRP_LABELS,
+    perInstance((v) => v.releaseMaster ?? 0),
+  );
+  counter(
+    'keepalived_priority_zero_received_total',
+    'Priority-0 adverts received.',
+    VRRP_LABELS,
+    perInstance((v) => v.priorityZeroReceived ?? 0),
+  );
+  counter(
+    'keepalived_priority_zero_sent_total',
+    'Priority-0 adverts sent.',
+    VRRP_LABELS,
+    perInstance((v) => v.priorityZeroSent ?? 0),
+  );
   for (const [name, help, reasons] of KEEPALIVED_ERRORS) {
-    counter(name, help, VRRP_LABELS, perInstance((v) => reasons.reduce((n, r) => n + (v.advertsDropped[r] ?? 0), 0)));
+    counter(
+      name,
+      help,
+      VRRP_LABELS,
+      perInstance((v) => reasons.reduce((n, r) => n + (v.advertsDropped[r] ?? 0), 0)),
+    );
   }
 }

@@ -40,12 +40,25 @@ export async function startMetricsServer(address: string, registry: Registry, li
   const { host, port } = parseListenAddress(address);
   const server = http.createServer((req, res) => {
     const url = (req.url ?? '/').split('?')[0];
-    if (req.method !== 'GET' && req.method !== 'HEAD') { res.writeHead(405, { Allow: 'GET, HEAD' }).end(); return; }
-    if (url === '/healthz') { res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok\n'); return; }
-    if (url !== '/metrics') { res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found: try /metrics\n'); return; }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { Allow: 'GET, HEAD' }).end();
+      return;
+    }
+    if (url === '/healthz') {
+      res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok\n');
+      return;
+    }
+    if (url !== '/metrics') {
+      res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found: try /metrics\n');
+      return;
+    }
     registry.metrics().then(
-      (text) => { res.writeHead(200, { 'Content-Type': registry.contentType }).end(text); },
-      (e: Error) => { res.writeHead(500, { 'Content-Type': 'text/plain' }).end(`collecting metrics failed: ${e.message}\n`); },
+      (text) => {
+        res.writeHead(200, { 'Content-Type': registry.contentType }).end(text);
+      },
+      (e: Error) => {
+        res.writeHead(500, { 'Content-Type': 'text/plain' }).end(`collecting metrics failed: ${e.message}\n`);
+      },
     );
   });
   // A local client must not hold the daemon's file descriptors or memory: cap the connections (Node
@@ -59,12 +72,19 @@ export async function startMetricsServer(address: string, registry: Registry, li
   server.on('clientError', (_e, sock) => sock.destroy());
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => { server.off('error', reject); resolve(); });
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
   const bound = server.address();
   const actual = typeof bound === 'object' && bound ? { host, port: bound.port } : { host, port };
   return {
     address: actual,
-    close: () => new Promise<void>((r) => { server.closeAllConnections?.(); server.close(() => r()); }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections?.();
+        server.close(() => r());
+      }),
   };
 }

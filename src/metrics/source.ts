@@ -29,7 +29,18 @@ export interface ServiceSample {
   vip?: { proto: string; address: string; port: number; mark: number };
   stats: MetricStats;
   rates: MetricRates;
-  dests: Array<{ realServer: string; address?: string; port?: number; forward: string; weight: number; activeConns: number; inactiveConns: number; persistConns: number; stats: MetricStats; rates: MetricRates }>;
+  dests: Array<{
+    realServer: string;
+    address?: string;
+    port?: number;
+    forward: string;
+    weight: number;
+    activeConns: number;
+    inactiveConns: number;
+    persistConns: number;
+    stats: MetricStats;
+    rates: MetricRates;
+  }>;
 }
 
 /** One VRRP instance. */

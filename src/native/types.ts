@@ -41,7 +41,11 @@ export interface RawSockHandle {
 /** Raw VRRP sockets and the AF_PACKET frame sender (native/rawsock.cc). */
 export interface RawSockModule {
   /** protocol: 112 (VRRP, default), 51 (IPsec AH, IPv4: send() then takes the whole IPv4 header, IP_HDRINCL) or 17 (UDP, receive-only copies with the TTL, for BFD). */
-  RawSock: new (family: 4 | 6, ifname: string, protocol?: 112 | 51 | 17) => RawSockHandle;
+  RawSock: new (
+    family: 4 | 6,
+    ifname: string,
+    protocol?: 112 | 51 | 17,
+  ) => RawSockHandle;
   /** Sends one complete Ethernet frame (GARP / unsolicited NA) on ifname via AF_PACKET. */
   sendFrame(ifname: string, frame: Uint8Array): number;
 }

@@ -10,8 +10,7 @@ export function sumBytes(buf: Uint8Array, off: number, len: number, sum = 0): nu
   let i = off;
   // Unrolled by 8 bytes; sums stay far below 2^53 for any frame size.
   for (; i + 8 <= end; i += 8) {
-    sum += ((buf[i] << 8) | buf[i + 1]) + ((buf[i + 2] << 8) | buf[i + 3])
-      + ((buf[i + 4] << 8) | buf[i + 5]) + ((buf[i + 6] << 8) | buf[i + 7]);
+    sum += ((buf[i] << 8) | buf[i + 1]) + ((buf[i + 2] << 8) | buf[i + 3]) + ((buf[i + 4] << 8) | buf[i + 5]) + ((buf[i + 6] << 8) | buf[i + 7]);
   }
   for (; i + 1 < end; i += 2) sum += (buf[i] << 8) | buf[i + 1];
   if (i < end) sum += buf[i] << 8;
@@ -74,8 +73,7 @@ export function csumReplace16(csum: number, oldWord: number, newWord: number): n
 
 /** RFC 1624 for a 32-bit field (two words), e.g. an IPv4 address. */
 export function csumReplace32(csum: number, oldValue: number, newValue: number): number {
-  let s = (~csum & 0xffff) + ((~oldValue >>> 16) & 0xffff) + (~oldValue & 0xffff)
-    + ((newValue >>> 16) & 0xffff) + (newValue & 0xffff);
+  let s = (~csum & 0xffff) + ((~oldValue >>> 16) & 0xffff) + (~oldValue & 0xffff) + ((newValue >>> 16) & 0xffff) + (newValue & 0xffff);
   s = (s & 0xffff) + (s >>> 16);
   s = (s & 0xffff) + (s >>> 16);
   return ~s & 0xffff;
@@ -128,10 +126,17 @@ export function ipv4ChecksumOk(buf: Uint8Array, l3Off: number, ihlBytes: number)
   if (ihlBytes === 20) {
     // The common case, unrolled: ten 16-bit words, sum < 2^20.
     const o = l3Off;
-    s = ((buf[o] << 8) | buf[o + 1]) + ((buf[o + 2] << 8) | buf[o + 3]) + ((buf[o + 4] << 8) | buf[o + 5])
-      + ((buf[o + 6] << 8) | buf[o + 7]) + ((buf[o + 8] << 8) | buf[o + 9]) + ((buf[o + 10] << 8) | buf[o + 11])
-      + ((buf[o + 12] << 8) | buf[o + 13]) + ((buf[o + 14] << 8) | buf[o + 15]) + ((buf[o + 16] << 8) | buf[o + 17])
-      + ((buf[o + 18] << 8) | buf[o + 19]);
+    s =
+      ((buf[o] << 8) | buf[o + 1]) +
+      ((buf[o + 2] << 8) | buf[o + 3]) +
+      ((buf[o + 4] << 8) | buf[o + 5]) +
+      ((buf[o + 6] << 8) | buf[o + 7]) +
+      ((buf[o + 8] << 8) | buf[o + 9]) +
+      ((buf[o + 10] << 8) | buf[o + 11]) +
+      ((buf[o + 12] << 8) | buf[o + 13]) +
+      ((buf[o + 14] << 8) | buf[o + 15]) +
+      ((buf[o + 16] << 8) | buf[o + 17]) +
+      ((buf[o + 18] << 8) | buf[o + 19]);
   } else {
     s = sumBytes(buf, l3Off, ihlBytes);
   }

@@ -93,7 +93,12 @@ const TABLE: Array<[number, string, 'drop' | 'pass', string]> = [
   [DropReason.Ipv4BadChecksum, 'ipv4-bad-checksum', 'drop', 'IPv4 header checksum wrong (ip_rcv drops it)'],
   [DropReason.Ipv4BadOptions, 'ipv4-bad-options', 'drop', 'IPv4 option with length < 2 or past the header (ip_options_compile)'],
   [DropReason.IpFragmentNonFirst, 'ip-fragment-non-first', 'drop', 'non-first fragment: no ports to map without reassembly'],
-  [DropReason.TtlExpired, 'ttl-expired', 'drop', 'TTL/hop limit <= 1 on a packet the director forwards (towards a real server: answered with time exceeded from the VIP, as IPVS does)'],
+  [
+    DropReason.TtlExpired,
+    'ttl-expired',
+    'drop',
+    'TTL/hop limit <= 1 on a packet the director forwards (towards a real server: answered with time exceeded from the VIP, as IPVS does)',
+  ],
   [DropReason.IpUnknownProtocol, 'ip-unknown-protocol', 'pass', 'transport protocol IPVS does not handle'],
   [DropReason.Ipv6Truncated, 'ipv6-truncated', 'drop', 'fewer than 40 bytes of IPv6 header'],
   [DropReason.Ipv6BadPayloadLength, 'ipv6-bad-payload-length', 'drop', 'payload length larger than the frame (or jumbogram)'],
@@ -123,7 +128,12 @@ const TABLE: Array<[number, string, 'drop' | 'pass', string]> = [
   [DropReason.TableFull, 'conn-table-full', 'drop', 'the connection table is full even after drop_entry: the new connection is refused'],
   [DropReason.DefenceDrop, 'drop-packet-defence', 'drop', 'drop_packet defence dropped a new connection (1 in rate while the table is nearly full)'],
   [DropReason.Internal, 'internal-error', 'drop', 'internal error while processing the packet (a bug; the packet is dropped, the batch goes on)'],
-  [DropReason.NeighUnresolved, 'neigh-unresolved', 'drop', 'AF_PACKET: the next hop (real server, gateway or on-link client) has no neighbour entry yet (ARP/ND pending or failed)'],
+  [
+    DropReason.NeighUnresolved,
+    'neigh-unresolved',
+    'drop',
+    'AF_PACKET: the next hop (real server, gateway or on-link client) has no neighbour entry yet (ARP/ND pending or failed)',
+  ],
   [DropReason.NoRoute, 'no-route', 'drop', "AF_PACKET: no route on the director's interfaces towards the destination"],
 ];
 

@@ -11,8 +11,23 @@ export const EtherType = { Ipv4: 0x0800, Arp: 0x0806, Vlan: 0x8100, QinQ: 0x88a8
 
 /** IP protocol numbers used here (IANA). */
 export const IpProto = {
-  HopByHop: 0, Icmp: 1, Ipip: 4, Tcp: 6, Udp: 17, Ipv6: 41, Routing: 43, Fragment: 44, Esp: 50, Ah: 51,
-  Icmpv6: 58, NoNext: 59, DestOpts: 60, Sctp: 132, Mobility: 135, Hip: 139, Shim6: 140,
+  HopByHop: 0,
+  Icmp: 1,
+  Ipip: 4,
+  Tcp: 6,
+  Udp: 17,
+  Ipv6: 41,
+  Routing: 43,
+  Fragment: 44,
+  Esp: 50,
+  Ah: 51,
+  Icmpv6: 58,
+  NoNext: 59,
+  DestOpts: 60,
+  Sctp: 132,
+  Mobility: 135,
+  Hip: 139,
+  Shim6: 140,
 } as const;
 
 /** TCP flag bits of byte 13 of the TCP header (RFC 9293 §3.1). */

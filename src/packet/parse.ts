@@ -95,7 +95,10 @@ function ipv4OptionsOk(buf: Uint8Array, off: number, end: number): boolean {
   while (off < end) {
     const type = buf[off];
     if (type === 0) return true;
-    if (type === 1) { off++; continue; }
+    if (type === 1) {
+      off++;
+      continue;
+    }
     if (off + 1 >= end) return false;
     const len = buf[off + 1];
     if (len < 2 || off + len > end) return false;
@@ -234,7 +237,10 @@ function tcpOptionsOk(buf: Uint8Array, off: number, end: number): boolean {
   while (off < end) {
     const kind = buf[off];
     if (kind === 0) return true;
-    if (kind === 1) { off++; continue; }
+    if (kind === 1) {
+      off++;
+      continue;
+    }
     if (off + 1 >= end) return false;
     const len = buf[off + 1];
     if (len < 2 || off + len > end) return false;
@@ -251,8 +257,6 @@ export function verifyL4Checksum(pv: PacketView, buf: Uint8Array): boolean {
   if (pv.l4CsumOff < 0 || pv.l4Off < 0 || pv.isFragment) return true;
   const len = pv.l3End - pv.l4Off;
   if (pv.protocol === IpProto.Udp && pv.family === 4 && rd16(buf, pv.l4CsumOff) === 0) return true;
-  const ps = pv.family === 4
-    ? sumBytes(buf, pv.l3Off + 12, 8) + pv.protocol + len
-    : sumBytes(buf, pv.l3Off + 8, 32) + pv.protocol + len;
+  const ps = pv.family === 4 ? sumBytes(buf, pv.l3Off + 12, 8) + pv.protocol + len : sumBytes(buf, pv.l3Off + 8, 32) + pv.protocol + len;
   return foldSum(sumBytes(buf, pv.l4Off, len, ps)) === 0xffff;
 }

@@ -50,15 +50,15 @@ export function tunnelFilter(addrs: string[]): Uint8Array {
   const a4 = addrs.filter((a) => !a.includes(':')).map(v4Word);
   const a6 = addrs.filter((a) => a.includes(':')).map(v6Words);
   const p: Insn[] = [];
-  p.push({ code: 0x28, jt: 0, jf: 0, k: 12 });                               // ldh [12] EtherType
+  p.push({ code: 0x28, jt: 0, jf: 0, k: 12 }); // ldh [12] EtherType
   p.push({ code: 0x15, jt: 'v4', jf: 0, k: 0x0800 });
   p.push({ code: 0x15, jt: 'v6', jf: 'reject', k: 0x86dd });
-  p.push({ code: 0x30, jt: 0, jf: 0, k: ETH + 9, label: 'v4' });              // ldb protocol
+  p.push({ code: 0x30, jt: 0, jf: 0, k: ETH + 9, label: 'v4' }); // ldb protocol
   p.push({ code: 0x15, jt: 0, jf: 'reject', k: IPPROTO_IPIP });
-  p.push({ code: 0x20, jt: 0, jf: 0, k: ETH + 16 });                          // ld destination
+  p.push({ code: 0x20, jt: 0, jf: 0, k: ETH + 16 }); // ld destination
   for (const w of a4) p.push({ code: 0x15, jt: 'accept', jf: 0, k: w });
   p.push({ code: 0x06, jt: 0, jf: 0, k: 0 });
-  p.push({ code: 0x30, jt: 0, jf: 0, k: ETH + 6, label: 'v6' });              // ldb next header
+  p.push({ code: 0x30, jt: 0, jf: 0, k: ETH + 6, label: 'v6' }); // ldb next header
   p.push({ code: 0x15, jt: 0, jf: 'reject', k: IPPROTO_IPV6 });
   a6.forEach((w, n) => {
     for (let i = 0; i < 4; i++) {
@@ -70,7 +70,9 @@ export function tunnelFilter(addrs: string[]): Uint8Array {
   p.push({ code: 0x06, jt: 0, jf: 0, k: 0, label: 'reject' });
   p.push({ code: 0x06, jt: 0, jf: 0, k: 0x40000, label: 'accept' });
   const at = new Map<string, number>();
-  p.forEach((x, i) => { if (x.label && !at.has(x.label)) at.set(x.label, i); });
+  p.forEach((x, i) => {
+    if (x.label && !at.has(x.label)) at.set(x.label, i);
+  });
   const out = new Uint8Array(p.length * 8);
   const dv = new DataView(out.buffer);
   p.forEach((x, i) => {
@@ -103,16 +105,28 @@ export function decapBatch(b: PacketBatch, loIfindex: number, c: { decapsulated:
     let inner: number;
     let end: number;
     if (etherHi === 0x08 && etherLo === 0x00) {
-      if (len < ETH + 40 || buf[s + ETH + 9] !== IPPROTO_IPIP) { c.ignored++; continue; }
+      if (len < ETH + 40 || buf[s + ETH + 9] !== IPPROTO_IPIP) {
+        c.ignored++;
+        continue;
+      }
       const ihl = (buf[s + ETH] & 0x0f) * 4;
       inner = s + ETH + ihl;
-      if (ihl < 20 || inner + 20 > s + len || (buf[inner] >> 4) !== 4) { c.ignored++; continue; }
+      if (ihl < 20 || inner + 20 > s + len || buf[inner] >> 4 !== 4) {
+        c.ignored++;
+        continue;
+      }
       // Outer total length bounds the inner packet (Ethernet padding excluded).
       end = Math.min(s + len, s + ETH + ((buf[s + ETH + 2] << 8) | buf[s + ETH + 3]));
     } else if (etherHi === 0x86 && etherLo === 0xdd) {
-      if (len < ETH + 2 * IPV6_HEADER || buf[s + ETH + 6] !== IPPROTO_IPV6) { c.ignored++; continue; }
+      if (len < ETH + 2 * IPV6_HEADER || buf[s + ETH + 6] !== IPPROTO_IPV6) {
+        c.ignored++;
+        continue;
+      }
       inner = s + ETH + IPV6_HEADER;
-      if ((buf[inner] >> 4) !== 6) { c.ignored++; continue; }
+      if (buf[inner] >> 4 !== 6) {
+        c.ignored++;
+        continue;
+      }
       // Outer payload length bounds the inner packet.
       end = Math.min(s + len, inner + ((buf[s + ETH + 4] << 8) | buf[s + ETH + 5]));
     } else {
@@ -135,7 +149,9 @@ export function decapBatch(b: PacketBatch, loIfindex: number, c: { decapsulated:
 async function ipv6AddressesOf(iface: string): Promise<string[]> {
   const r = await run(['ip', '-j', '-6', 'addr', 'show', 'dev', iface, 'scope', 'global']);
   try {
-    return (JSON.parse(r.stdout || '[]') as Array<{ addr_info?: Array<{ local?: string }> }>).flatMap((l) => (l.addr_info ?? []).flatMap((a) => (a.local ? [a.local] : [])));
+    return (JSON.parse(r.stdout || '[]') as Array<{ addr_info?: Array<{ local?: string }> }>).flatMap((l) =>
+      (l.addr_info ?? []).flatMap((a) => (a.local ? [a.local] : [])),
+    );
   } catch {
     return [];
   }
@@ -151,7 +167,26 @@ export async function startIpipDecap(iface: string, localAddrs: string[], path: 
   const addrs = localAddrs.some((a) => a.includes(':')) ? localAddrs : [...localAddrs, ...(await ipv6AddressesOf(iface))];
   const rule = (op: '-A' | '-D', a: string): string[] => {
     const v6 = a.includes(':');
-    return [v6 ? 'ip6tables' : 'iptables', '-w', '-t', 'raw', op, 'PREROUTING', '-i', iface, '-d', a, '-p', String(v6 ? IPPROTO_IPV6 : IPPROTO_IPIP), '-m', 'comment', '--comment', 'ulvs', '-j', 'DROP'];
+    return [
+      v6 ? 'ip6tables' : 'iptables',
+      '-w',
+      '-t',
+      'raw',
+      op,
+      'PREROUTING',
+      '-i',
+      iface,
+      '-d',
+      a,
+      '-p',
+      String(v6 ? IPPROTO_IPV6 : IPPROTO_IPIP),
+      '-m',
+      'comment',
+      '--comment',
+      'ulvs',
+      '-j',
+      'DROP',
+    ];
   };
   const batch = createBatch(LinkType.Ether, 64);
   const io = new AfpacketIo({ kind: 'afpacket', interfaces: [iface], fanoutGroups: [0], filter: tunnelFilter(addrs), retireMs: 1 }, batch);
@@ -163,7 +198,10 @@ export async function startIpipDecap(iface: string, localAddrs: string[], path: 
     try {
       xdp = attachXdpDecap(ifindexOf(iface), v4);
     } catch (e) {
-      if (path === 'xdp') { io.close(); throw e; }
+      if (path === 'xdp') {
+        io.close();
+        throw e;
+      }
       xdpError = (e as Error).message;
     }
   }
@@ -174,7 +212,9 @@ export async function startIpipDecap(iface: string, localAddrs: string[], path: 
       xdp?.close();
       io.close();
       for (const x of added) await run(rule('-D', x));
-      throw new Error(`cannot add the ${a.includes(':') ? 'ip6tables' : 'iptables'} rule that keeps the kernel from rejecting tunnelled packets: ${r.stderr.trim()}`);
+      throw new Error(
+        `cannot add the ${a.includes(':') ? 'ip6tables' : 'iptables'} rule that keeps the kernel from rejecting tunnelled packets: ${r.stderr.trim()}`,
+      );
     }
     added.push(a);
   }

@@ -22,7 +22,11 @@ interface RsState {
 
 function stateFile(): string {
   let ino = 0;
-  try { ino = statSync('/proc/self/ns/net').ino; } catch { /* no procfs */ }
+  try {
+    ino = statSync('/proc/self/ns/net').ino;
+  } catch {
+    /* no procfs */
+  }
   return `/run/ulvs/realserver-${ino}.json`;
 }
 
@@ -31,7 +35,11 @@ function sysctlPath(key: string): string {
 }
 
 function readSysctl(key: string): string | undefined {
-  try { return readFileSync(sysctlPath(key), 'utf8').trim(); } catch { return undefined; }
+  try {
+    return readFileSync(sysctlPath(key), 'utf8').trim();
+  } catch {
+    return undefined;
+  }
 }
 
 /** True when the kernel can decapsulate IPIP itself (tunl0 exists or the ipip module is loadable). */
@@ -53,7 +61,10 @@ async function arpInterfaces(): Promise<string[]> {
 
 /** The sysctls a mode needs, key -> wanted value. */
 export async function wantedSysctls(mode: RealServerMode, tunDev: string): Promise<Map<string, string>> {
-  const w = new Map<string, string>([['net.ipv4.conf.all.arp_ignore', '1'], ['net.ipv4.conf.all.arp_announce', '2']]);
+  const w = new Map<string, string>([
+    ['net.ipv4.conf.all.arp_ignore', '1'],
+    ['net.ipv4.conf.all.arp_announce', '2'],
+  ]);
   for (const i of await arpInterfaces()) {
     w.set(`net.ipv4.conf.${i}.arp_ignore`, '1');
     w.set(`net.ipv4.conf.${i}.arp_announce`, '2');
@@ -99,7 +110,8 @@ export async function realServerSetup(mode: RealServerMode, vips: string[]): Pro
     }
   }
   save();
-  if (mode === 'tun' && !useTunl0) done.push("this kernel has no ipip module: keep 'ulvs realserver decap' running (IPIP decapsulator: XDP in the kernel, else userspace)");
+  if (mode === 'tun' && !useTunl0)
+    done.push("this kernel has no ipip module: keep 'ulvs realserver decap' running (IPIP decapsulator: XDP in the kernel, else userspace)");
   return done;
 }
 
@@ -116,7 +128,9 @@ export async function realServerTeardown(): Promise<string[]> {
     try {
       writeFileSync(sysctlPath(s.key), s.old);
       out.push(`sysctl ${s.key}=${s.old}`);
-    } catch { /* interface gone */ }
+    } catch {
+      /* interface gone */
+    }
   }
   if (st.tunl0Up) await run(['ip', 'link', 'set', 'tunl0', 'down']);
   rmSync(f, { force: true });
@@ -136,12 +150,24 @@ export async function realServerStatus(mode: RealServerMode, vips: string[], dec
   const dev = mode === 'tun' && tunl0 ? 'tunl0' : 'lo';
   const addrs = await run(['ip', '-j', 'addr', 'show']);
   let links: Array<{ ifname: string; addr_info?: Array<{ local: string }> }> = [];
-  try { links = JSON.parse(addrs.stdout); } catch { /* empty */ }
+  try {
+    links = JSON.parse(addrs.stdout);
+  } catch {
+    /* empty */
+  }
   for (const vip of vips) {
     const bare = vip.split('/')[0];
     const holder = links.find((l) => (l.addr_info ?? []).some((a) => a.local === bare));
-    if (!holder) out.push({ ok: false, message: `the VIP ${bare} is not on this host: packets for it will be dropped (run 'ulvs realserver setup --mode ${mode} --vip ${bare}')` });
-    else if (holder.ifname !== 'lo' && holder.ifname !== 'tunl0') out.push({ ok: false, message: `the VIP ${bare} is on ${holder.ifname}, an interface that answers ARP: this host will steal the VIP's traffic from the director (put it on ${dev})` });
+    if (!holder)
+      out.push({
+        ok: false,
+        message: `the VIP ${bare} is not on this host: packets for it will be dropped (run 'ulvs realserver setup --mode ${mode} --vip ${bare}')`,
+      });
+    else if (holder.ifname !== 'lo' && holder.ifname !== 'tunl0')
+      out.push({
+        ok: false,
+        message: `the VIP ${bare} is on ${holder.ifname}, an interface that answers ARP: this host will steal the VIP's traffic from the director (put it on ${dev})`,
+      });
     else out.push({ ok: true, message: `the VIP ${bare} is on ${holder.ifname}` });
   }
   for (const [key, want] of await wantedSysctls(mode, dev)) {
@@ -151,14 +177,27 @@ export async function realServerStatus(mode: RealServerMode, vips: string[], dec
     const scope = key.split('.')[3];
     const ok = name === 'rp_filter' ? have === '0' : Number(have) >= Number(want);
     if (ok) continue;
-    if (name === 'arp_ignore') out.push({ ok: false, message: `arp_ignore is ${have} on ${scope}: this host will answer ARP for the VIP and steal traffic (set net.ipv4.conf.${scope}.arp_ignore=1)` });
-    else if (name === 'arp_announce') out.push({ ok: false, message: `arp_announce is ${have} on ${scope}: this host may send ARP requests with the VIP as source and poison neighbours' caches (set ${key}=2)` });
+    if (name === 'arp_ignore')
+      out.push({
+        ok: false,
+        message: `arp_ignore is ${have} on ${scope}: this host will answer ARP for the VIP and steal traffic (set net.ipv4.conf.${scope}.arp_ignore=1)`,
+      });
+    else if (name === 'arp_announce')
+      out.push({
+        ok: false,
+        message: `arp_announce is ${have} on ${scope}: this host may send ARP requests with the VIP as source and poison neighbours' caches (set ${key}=2)`,
+      });
     else out.push({ ok: false, message: `rp_filter is ${have} on ${scope}: decapsulated packets from clients will be dropped as martians (set ${key}=0)` });
   }
   if (mode === 'tun') {
     if (tunl0) out.push({ ok: true, message: 'the kernel decapsulates IPIP (tunl0)' });
     else if (decapRunning) out.push({ ok: true, message: 'the IPIP decapsulator (ulvs realserver decap) is running' });
-    else out.push({ ok: false, message: "this kernel has no ipip module and no userspace decapsulator is running: IPIP packets from the director will be answered with ICMP protocol-unreachable (run 'ulvs realserver decap')" });
+    else
+      out.push({
+        ok: false,
+        message:
+          "this kernel has no ipip module and no userspace decapsulator is running: IPIP packets from the director will be answered with ICMP protocol-unreachable (run 'ulvs realserver decap')",
+      });
   }
   if (out.every((f) => f.ok)) out.push({ ok: true, message: `this host is ready to be a ${mode.toUpperCase()} real server` });
   return out;

@@ -31,10 +31,25 @@ const HELPER_MAP_LOOKUP_ELEM = 1;
 const HELPER_XDP_ADJUST_HEAD = 44;
 
 // eBPF opcodes (linux/bpf.h).
-const LDX_W = 0x61, LDX_H = 0x69, LDX_B = 0x71, STX_W = 0x63, STX_H = 0x6b, ST_W = 0x62;
-const MOV64_X = 0xbf, MOV64_K = 0xb7, ADD64_K = 0x07, AND64_K = 0x57;
-const JGT_X = 0x2d, JEQ_K = 0x15, JA = 0x05, JEQ32_K = 0x16, JNE32_K = 0x56;
-const CALL = 0x85, EXIT = 0x95, LD_IMM64 = 0x18, ATOMIC_ADD64 = 0xdb;
+const LDX_W = 0x61,
+  LDX_H = 0x69,
+  LDX_B = 0x71,
+  STX_W = 0x63,
+  STX_H = 0x6b,
+  ST_W = 0x62;
+const MOV64_X = 0xbf,
+  MOV64_K = 0xb7,
+  ADD64_K = 0x07,
+  AND64_K = 0x57;
+const JGT_X = 0x2d,
+  JEQ_K = 0x15,
+  JA = 0x05,
+  JEQ32_K = 0x16,
+  JNE32_K = 0x56;
+const CALL = 0x85,
+  EXIT = 0x95,
+  LD_IMM64 = 0x18,
+  ATOMIC_ADD64 = 0xdb;
 const PSEUDO_MAP_FD = 1;
 
 type Insn = { code: number; dst: number; src: number; off: number | string; imm: number; label?: string };
@@ -42,7 +57,7 @@ type Insn = { code: number; dst: number; src: number; off: number | string; imm:
 /** The u32 that an eBPF load (little-endian host) of the 4 network-order bytes of `a` yields. */
 function loadedAddr(a: string): number {
   const w = v4Word(a);
-  return ((w >>> 24) | ((w >>> 8) & 0xff00) | ((w & 0xff00) << 8) | (w << 24)) | 0;
+  return (w >>> 24) | ((w >>> 8) & 0xff00) | ((w & 0xff00) << 8) | (w << 24) | 0;
 }
 
 /**
@@ -57,24 +72,24 @@ export function decapProgram(addrs: string[]): Uint8Array {
   const i = (code: number, dst: number, src: number, off: number | string, imm: number, label?: string): void => {
     p.push({ code, dst, src, off, imm, label });
   };
-  i(LDX_W, 2, 1, 0, 0);                       // r2 = ctx->data
-  i(LDX_W, 3, 1, 4, 0);                       // r3 = ctx->data_end
+  i(LDX_W, 2, 1, 0, 0); // r2 = ctx->data
+  i(LDX_W, 3, 1, 4, 0); // r3 = ctx->data_end
   i(MOV64_X, 4, 2, 0, 0);
-  i(ADD64_K, 4, 0, 0, ETH + OUTER + 20);      // Ethernet + outer + inner IPv4 header in the frame
+  i(ADD64_K, 4, 0, 0, ETH + OUTER + 20); // Ethernet + outer + inner IPv4 header in the frame
   i(JGT_X, 4, 3, 'pass', 0);
-  i(LDX_H, 5, 2, 12, 0);                      // EtherType 0x0800
+  i(LDX_H, 5, 2, 12, 0); // EtherType 0x0800
   i(JNE32_K, 5, 0, 'pass', 0x0008);
-  i(LDX_B, 5, 2, ETH, 0);                     // version 4, IHL 5 (no options)
+  i(LDX_B, 5, 2, ETH, 0); // version 4, IHL 5 (no options)
   i(JNE32_K, 5, 0, 'pass', 0x45);
-  i(LDX_B, 5, 2, ETH + 9, 0);                 // protocol IPIP
+  i(LDX_B, 5, 2, ETH + 9, 0); // protocol IPIP
   i(JNE32_K, 5, 0, 'pass', 4);
-  i(LDX_H, 5, 2, ETH + 6, 0);                 // MF flag and fragment offset are zero
+  i(LDX_H, 5, 2, ETH + 6, 0); // MF flag and fragment offset are zero
   i(AND64_K, 5, 0, 0, 0xff3f);
   i(JNE32_K, 5, 0, 'pass', 0);
-  i(LDX_B, 5, 2, ETH + OUTER, 0);             // inner version 4
+  i(LDX_B, 5, 2, ETH + OUTER, 0); // inner version 4
   i(AND64_K, 5, 0, 0, 0xf0);
   i(JNE32_K, 5, 0, 'pass', 0x40);
-  i(LDX_W, 5, 2, ETH + 16, 0);                // outer destination is one of ours
+  i(LDX_W, 5, 2, ETH + 16, 0); // outer destination is one of ours
   for (const a of v4) i(JEQ32_K, 5, 0, 'decap', loadedAddr(a));
   i(JA, 0, 0, 'pass', 0);
   // Ethernet header (14 bytes) to just before the inner header.
@@ -86,16 +101,16 @@ export function decapProgram(addrs: string[]): Uint8Array {
   i(STX_W, 2, 5, OUTER + 8, 0);
   i(LDX_H, 5, 2, 12, 0);
   i(STX_H, 2, 5, OUTER + 12, 0);
-  i(MOV64_X, 6, 1, 0, 0);                     // r6 = ctx (calls clobber r1-r5)
-  i(ST_W, 10, 0, -4, 0);                      // key 0 on the stack
+  i(MOV64_X, 6, 1, 0, 0); // r6 = ctx (calls clobber r1-r5)
+  i(ST_W, 10, 0, -4, 0); // key 0 on the stack
   i(MOV64_X, 2, 10, 0, 0);
   i(ADD64_K, 2, 0, 0, -4);
-  i(LD_IMM64, 1, PSEUDO_MAP_FD, 0, 0);        // r1 = &map (native patches the fd in)
+  i(LD_IMM64, 1, PSEUDO_MAP_FD, 0, 0); // r1 = &map (native patches the fd in)
   i(0, 0, 0, 0, 0);
   i(CALL, 0, 0, 0, HELPER_MAP_LOOKUP_ELEM);
   i(JEQ_K, 0, 0, 'pop', 0);
   i(MOV64_K, 1, 0, 0, 1);
-  i(ATOMIC_ADD64, 0, 1, 0, 0);                // lock *(u64 *)(r0 + 0) += r1
+  i(ATOMIC_ADD64, 0, 1, 0, 0); // lock *(u64 *)(r0 + 0) += r1
   i(MOV64_X, 1, 6, 0, 0, 'pop');
   i(MOV64_K, 2, 0, 0, OUTER);
   i(CALL, 0, 0, 0, HELPER_XDP_ADJUST_HEAD);
@@ -103,7 +118,9 @@ export function decapProgram(addrs: string[]): Uint8Array {
   i(EXIT, 0, 0, 0, 0);
 
   const at = new Map<string, number>();
-  p.forEach((x, n) => { if (x.label) at.set(x.label, n); });
+  p.forEach((x, n) => {
+    if (x.label) at.set(x.label, n);
+  });
   const out = new Uint8Array(p.length * 8);
   const dv = new DataView(out.buffer);
   p.forEach((x, n) => {

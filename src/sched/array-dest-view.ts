@@ -21,9 +21,7 @@ export interface ArrayDest {
 }
 
 /** Fields accepted when adding or editing a dest. */
-export type ArrayDestInit = { address: string; port?: number; weight?: number } & Partial<
-  Pick<ArrayDest, 'active' | 'inactive' | 'overloaded' | 'available'>
->;
+export type ArrayDestInit = { address: string; port?: number; weight?: number } & Partial<Pick<ArrayDest, 'active' | 'inactive' | 'overloaded' | 'available'>>;
 
 /** A mutable, array-backed DestView in kernel list order. */
 export class ArrayDestView implements DestView {

@@ -60,7 +60,10 @@ export class LblcScheduler implements Scheduler {
   readonly table: LocalityTable;
   private readonly expirationMs: number;
 
-  constructor(private readonly st: SchedState, opts: SchedulerShared = {}) {
+  constructor(
+    private readonly st: SchedState,
+    opts: SchedulerShared = {},
+  ) {
     this.table = new LocalityTable(st, opts.tableCapacity ?? DEFAULT_TABLE_CAPACITY, 0, opts.legacyHash ?? false);
     this.expirationMs = opts.expirationMs ?? DEFAULT_EXPIRATION_MS;
   }

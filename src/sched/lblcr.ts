@@ -27,7 +27,10 @@ export class LblcrScheduler implements Scheduler {
   readonly table: LocalityTable;
   private readonly expirationMs: number;
 
-  constructor(private readonly st: SchedState, opts: SchedulerShared = {}) {
+  constructor(
+    private readonly st: SchedState,
+    opts: SchedulerShared = {},
+  ) {
     const cap = opts.tableCapacity ?? DEFAULT_TABLE_CAPACITY;
     this.table = new LocalityTable(st, cap, 2 * cap, opts.legacyHash ?? false);
     this.expirationMs = opts.expirationMs ?? DEFAULT_EXPIRATION_MS;

@@ -46,7 +46,10 @@ const W_BUCKETS = 12;
 const W_ENTRY0 = W_BUCKETS + LOCALITY_TAB_SIZE;
 const ENTRY_WORDS = 8;
 /** Entry field offsets. */
-export const E_NEXT = 0, E_ADDR = 1, E_DEST = 5, E_SETSIZE = 6;
+export const E_NEXT = 0,
+  E_ADDR = 1,
+  E_DEST = 5,
+  E_SETSIZE = 6;
 
 /** Bytes for a locality table with `capacity` entries and `elemCapacity` set elements. */
 export function localityBytes(capacity: number, elemCapacity: number): number {

@@ -50,7 +50,10 @@ export class MhScheduler implements Scheduler {
   private lastWeights: number[] = [];
   private readonly used: Uint8Array;
 
-  constructor(flags: number, readonly size: number = MH_TAB_SIZE) {
+  constructor(
+    flags: number,
+    readonly size: number = MH_TAB_SIZE,
+  ) {
     this.fallback = (flags & SVC_F_SCHED1) !== 0;
     this.usePort = (flags & SVC_F_SCHED2) !== 0;
     this.table = new Int32Array(size).fill(-1);

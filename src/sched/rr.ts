@@ -28,7 +28,8 @@ export class RrScheduler implements Scheduler {
       const p = a[PTR]! - 1;
       if (change.kind === 'init') a[PTR] = 0;
       else if (change.kind === 'del') {
-        if (p === change.index) a[PTR] = p; // predecessor: (p - 1) + 1
+        if (p === change.index)
+          a[PTR] = p; // predecessor: (p - 1) + 1
         else if (p > change.index) a[PTR] = p;
       } else if (change.kind === 'add') {
         if (p >= change.index) a[PTR] = p + 2;

@@ -33,7 +33,10 @@ export class ShScheduler implements Scheduler {
   private readonly fallback: boolean;
   private readonly usePort: boolean;
 
-  constructor(flags: number, private readonly legacyHash = false) {
+  constructor(
+    flags: number,
+    private readonly legacyHash = false,
+  ) {
     this.fallback = (flags & SVC_F_SCHED1) !== 0;
     this.usePort = (flags & SVC_F_SCHED2) !== 0;
   }

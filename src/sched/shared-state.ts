@@ -22,7 +22,10 @@ export class SchedState {
 
   private readonly shared: boolean;
 
-  constructor(readonly buffer: SharedArrayBuffer | ArrayBuffer, byteLength: number) {
+  constructor(
+    readonly buffer: SharedArrayBuffer | ArrayBuffer,
+    byteLength: number,
+  ) {
     this.shared = typeof SharedArrayBuffer !== 'undefined' && buffer instanceof SharedArrayBuffer;
     if (buffer.byteLength < byteLength) {
       throw new RangeError(`scheduler state needs ${byteLength} bytes, got ${buffer.byteLength}`);

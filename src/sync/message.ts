@@ -65,8 +65,8 @@ export const SyncFlag = {
 } as const;
 
 /** Flags a backup keeps from a received entry (IP_VS_CONN_F_BACKUP_MASK). */
-export const SYNC_BACKUP_MASK = SyncFlag.FwdMask | SyncFlag.NoOutput | SyncFlag.Inactive | SyncFlag.OutSeq |
-  SyncFlag.InSeq | SyncFlag.NoCport | SyncFlag.Template;
+export const SYNC_BACKUP_MASK =
+  SyncFlag.FwdMask | SyncFlag.NoOutput | SyncFlag.Inactive | SyncFlag.OutSeq | SyncFlag.InSeq | SyncFlag.NoCport | SyncFlag.Template;
 
 /** Forwarding method codes in the low flag bits (IP_VS_CONN_F_MASQ .. IP_VS_CONN_F_BYPASS). */
 export const SyncFwd = { Masq: 0, LocalNode: 1, Tunnel: 2, DRoute: 3, Bypass: 4 } as const;

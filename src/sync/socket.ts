@@ -32,7 +32,10 @@ export function interfaceIpv4(name: string): string | undefined {
 
 /** An open sync socket; close() releases it. */
 export class SyncSocket {
-  private constructor(private readonly sock: dgram.Socket, private readonly dest: { address: string; port: number }) {}
+  private constructor(
+    private readonly sock: dgram.Socket,
+    private readonly dest: { address: string; port: number },
+  ) {}
 
   /** Opens the socket for `o.role`; rejects with the reason (no such interface, no IPv4 address, bind failure). */
   static async open(o: SyncSocketOptions): Promise<SyncSocket> {
@@ -47,7 +50,9 @@ export class SyncSocket {
       else sock.bind({ address: o.peer ? local : group, port }, () => resolve());
     });
     sock.removeAllListeners('error');
-    sock.on('error', () => { /* a send error (no route) is retried by the next period; nothing to crash */ });
+    sock.on('error', () => {
+      /* a send error (no route) is retried by the next period; nothing to crash */
+    });
     if (o.role === 'master') {
       if (!o.peer) {
         sock.setMulticastInterface(local);
@@ -71,6 +76,10 @@ export class SyncSocket {
 
   /** Closes the socket. */
   close(): void {
-    try { this.sock.close(); } catch { /* already closed */ }
+    try {
+      this.sock.close();
+    } catch {
+      /* already closed */
+    }
   }
 }

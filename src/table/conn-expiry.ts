@@ -8,9 +8,7 @@ import { ConnKey } from './conn-key.js';
 import type { ConnTable } from './conn-table.js';
 import type { CoreConfig } from './core-types.js';
 import type { DestStats } from './dest-stats.js';
-import {
-  E_CONTROL, E_DEST, E_EXPIRES, E_GEN, E_INPKTS, E_META, E_NCONTROL, E_TIMEOUT, ENTRY_WORDS, ConnFlag,
-} from './layout.js';
+import { E_CONTROL, E_DEST, E_EXPIRES, E_GEN, E_INPKTS, E_META, E_NCONTROL, E_TIMEOUT, ENTRY_WORDS, ConnFlag } from './layout.js';
 import { TCP_TABLE_NORMAL, TCP_TABLE_SECURE, TcpState } from './tcp-states.js';
 
 const IPPROTO_TCP = 6;
@@ -33,7 +31,11 @@ export abstract class ConnExpiry {
   protected readonly sk = new ConnKey();
   protected readonly todrop = new Int32Array(9);
 
-  constructor(readonly table: ConnTable, readonly stats: DestStats, cfg: CoreConfig) {
+  constructor(
+    readonly table: ConnTable,
+    readonly stats: DestStats,
+    cfg: CoreConfig,
+  ) {
     this.setConfig(cfg);
   }
 
@@ -113,8 +115,7 @@ export abstract class ConnExpiry {
     const flags = meta >>> 16;
     if ((flags & ConnFlag.InUse) === 0) return false;
     // expire_nodest_conn=1: connections of a deleted real server are flushed (ip_vs_expire_nodest_conn_flush).
-    const nodest = this.cfg.expireNodestConn && (flags & ConnFlag.Template) === 0
-      && this.cfg.destBySlot[e[o + E_DEST]! >>> 16] === undefined;
+    const nodest = this.cfg.expireNodestConn && (flags & ConnFlag.Template) === 0 && this.cfg.destBySlot[e[o + E_DEST]! >>> 16] === undefined;
     if (!nodest && !isExpired(e[o + E_EXPIRES]!, now)) return false;
     const gen = Atomics.load(e, o + E_GEN);
     if ((flags & ConnFlag.Template) !== 0) {

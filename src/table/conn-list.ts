@@ -4,10 +4,7 @@
  */
 import type { ConnTable } from './conn-table.js';
 import { formatAddrWords } from './addr.js';
-import {
-  E_CADDR, E_CONTROL, E_DADDR, E_DEST, E_EXPIRES, E_GEN, E_INPKTS, E_META, E_PORTS, E_SVC, E_VADDR, ENTRY_WORDS,
-  ConnFlag,
-} from './layout.js';
+import { E_CADDR, E_CONTROL, E_DADDR, E_DEST, E_EXPIRES, E_GEN, E_INPKTS, E_META, E_PORTS, E_SVC, E_VADDR, ENTRY_WORDS, ConnFlag } from './layout.js';
 import { TCP_STATE_NAMES, UDP_STATE_NAME } from './tcp-states.js';
 
 /** One connection or persistence template as `ipvsadm -L -c` shows it. */
@@ -63,15 +60,23 @@ export function listConnections(t: ConnTable, nowMs: number, limit = Infinity): 
     const st = (w[E_META]! >>> 8) & 0xff;
     const fwmarkTemplate = template && proto === 0;
     out.push({
-      protocol: protoName(proto), family, template,
-      client: formatAddrWords(w.subarray(E_CADDR, E_CADDR + 4), family), clientPort: w[E_PORTS]! & 0xffff,
+      protocol: protoName(proto),
+      family,
+      template,
+      client: formatAddrWords(w.subarray(E_CADDR, E_CADDR + 4), family),
+      clientPort: w[E_PORTS]! & 0xffff,
       virtual: fwmarkTemplate ? '' : formatAddrWords(w.subarray(E_VADDR, E_VADDR + 4), family),
-      virtualPort: w[E_PORTS]! >>> 16, fwmark: fwmarkTemplate ? w[E_VADDR]! >>> 0 : 0,
-      dest: formatAddrWords(w.subarray(E_DADDR, E_DADDR + 4), family), destPort: w[E_DEST]! & 0xffff,
+      virtualPort: w[E_PORTS]! >>> 16,
+      fwmark: fwmarkTemplate ? w[E_VADDR]! >>> 0 : 0,
+      dest: formatAddrWords(w.subarray(E_DADDR, E_DADDR + 4), family),
+      destPort: w[E_DEST]! & 0xffff,
       state: template ? 'NONE' : proto === 6 ? TCP_STATE_NAMES[st]! : UDP_STATE_NAME,
       expiresMs: Math.max(0, (w[E_EXPIRES]! - now) | 0),
-      fwd: FWD[(w[E_SVC]! >>> 16) & 3]!, destSlot: w[E_DEST]! >>> 16, serviceSlot: w[E_SVC]! & 0xffff,
-      controlled: w[E_CONTROL] !== 0, inPkts: w[E_INPKTS]!,
+      fwd: FWD[(w[E_SVC]! >>> 16) & 3]!,
+      destSlot: w[E_DEST]! >>> 16,
+      serviceSlot: w[E_SVC]! & 0xffff,
+      controlled: w[E_CONTROL] !== 0,
+      inPkts: w[E_INPKTS]!,
     });
   }
   return out;

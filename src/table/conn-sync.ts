@@ -9,8 +9,23 @@ import { ConnKey } from './conn-key.js';
 import { ConnExpiry, isExpired } from './conn-expiry.js';
 import type { ConnTable } from './conn-table.js';
 import {
-  E_CADDR, E_CONTROL, E_DADDR, E_DEST, E_EXPIRES, E_INPKTS, E_META, E_NCONTROL, E_NEXT_IN, E_NEXT_OUT, E_PORTS,
-  E_SVC, E_TIMEOUT, E_VADDR, ENTRY_WORDS, ConnFlag, Fwd,
+  E_CADDR,
+  E_CONTROL,
+  E_DADDR,
+  E_DEST,
+  E_EXPIRES,
+  E_INPKTS,
+  E_META,
+  E_NCONTROL,
+  E_NEXT_IN,
+  E_NEXT_OUT,
+  E_PORTS,
+  E_SVC,
+  E_TIMEOUT,
+  E_VADDR,
+  ENTRY_WORDS,
+  ConnFlag,
+  Fwd,
 } from './layout.js';
 import { TCP_STATE_ACTIVE } from './tcp-states.js';
 
@@ -46,9 +61,24 @@ export interface SyncEntry {
 /** A blank SyncEntry to fill (one per caller, reused). */
 export function newSyncEntry(): SyncEntry {
   return {
-    proto: 0, v6: false, template: false, state: 0, noOutput: false, fwd: Fwd.Dr, cport: 0, vport: 0, dport: 0,
-    timeoutMs: 0, inPkts: 0, idx: -1, gen: 0, destSlot: 0, svcSlot: 0,
-    caddr: new Int32Array(4), vaddr: new Int32Array(4), daddr: new Int32Array(4),
+    proto: 0,
+    v6: false,
+    template: false,
+    state: 0,
+    noOutput: false,
+    fwd: Fwd.Dr,
+    cport: 0,
+    vport: 0,
+    dport: 0,
+    timeoutMs: 0,
+    inPkts: 0,
+    idx: -1,
+    gen: 0,
+    destSlot: 0,
+    svcSlot: 0,
+    caddr: new Int32Array(4),
+    vaddr: new Int32Array(4),
+    daddr: new Int32Array(4),
   };
 }
 
@@ -125,7 +155,7 @@ export class SyncCore extends ConnExpiry {
     let idx = t.findIn(head, k);
     if (idx >= 0) {
       const o = idx * ENTRY_WORDS;
-      let same = (e[o + E_DEST]! >>> 16) === s.destSlot && (e[o + E_DEST]! & 0xffff) === s.dport;
+      let same = e[o + E_DEST]! >>> 16 === s.destSlot && (e[o + E_DEST]! & 0xffff) === s.dport;
       for (let j = 0; j < 4 && same; j++) same = e[o + E_DADDR + j] === s.daddr[j];
       if (same && !isExpired(e[o + E_EXPIRES]!, now)) {
         this.update(o, s, now);

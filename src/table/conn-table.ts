@@ -15,8 +15,21 @@
  */
 import type { ConnKey } from './conn-key.js';
 import {
-  E_CADDR, E_DADDR, E_DEST, E_GEN, E_META, E_NEXT_IN, E_NEXT_OUT, E_PORTS, E_VADDR, ENTRY_WORDS, HEAD_MASK,
-  Hdr, LOCK_BIT, TABLE_MAGIC, ConnFlag,
+  E_CADDR,
+  E_DADDR,
+  E_DEST,
+  E_GEN,
+  E_META,
+  E_NEXT_IN,
+  E_NEXT_OUT,
+  E_PORTS,
+  E_VADDR,
+  ENTRY_WORDS,
+  HEAD_MASK,
+  Hdr,
+  LOCK_BIT,
+  TABLE_MAGIC,
+  ConnFlag,
 } from './layout.js';
 
 /** The SharedArrayBuffers of a connection table (structured-cloneable to worker threads). */
@@ -54,7 +67,7 @@ export function createConnTableBuffers(o: ConnTableOptions): ConnTableBuffers {
   h[Hdr.MaxConns] = maxConns;
   h[Hdr.ConnMask] = connBuckets - 1;
   h[Hdr.TmplMask] = tmplBuckets - 1;
-  h[Hdr.Seed] = o.seed ?? ((Math.random() * 0x100000000) | 0);
+  h[Hdr.Seed] = o.seed ?? (Math.random() * 0x100000000) | 0;
   h[Hdr.MaxWorkers] = o.maxWorkers;
   return {
     header,
@@ -106,7 +119,10 @@ export class ConnTable {
   private cacheN = 0;
   private readonly chunk: number;
 
-  constructor(readonly buffers: ConnTableBuffers, readonly workerIndex: number) {
+  constructor(
+    readonly buffers: ConnTableBuffers,
+    readonly workerIndex: number,
+  ) {
     this.header = new Int32Array(buffers.header);
     if (this.header[Hdr.Magic] !== TABLE_MAGIC) throw new Error('not a ulvs connection table buffer');
     this.e = new Int32Array(buffers.entries);
@@ -248,10 +264,19 @@ export class ConnTable {
     let i = head;
     while (i !== 0) {
       const o = (i - 1) * ENTRY_WORDS;
-      if (e[o + E_PORTS] === ports && e[o + E_CADDR] === c0 && e[o + E_VADDR] === v0
-        && ((e[o + E_META]! & (0xff | (ConnFlag.Inet6 << 16))) === want)
-        && (!k.v6 || (e[o + E_CADDR + 1] === w[1] && e[o + E_CADDR + 2] === w[2] && e[o + E_CADDR + 3] === w[3]
-          && e[o + E_VADDR + 1] === w[5] && e[o + E_VADDR + 2] === w[6] && e[o + E_VADDR + 3] === w[7]))) {
+      if (
+        e[o + E_PORTS] === ports &&
+        e[o + E_CADDR] === c0 &&
+        e[o + E_VADDR] === v0 &&
+        (e[o + E_META]! & (0xff | (ConnFlag.Inet6 << 16))) === want &&
+        (!k.v6 ||
+          (e[o + E_CADDR + 1] === w[1] &&
+            e[o + E_CADDR + 2] === w[2] &&
+            e[o + E_CADDR + 3] === w[3] &&
+            e[o + E_VADDR + 1] === w[5] &&
+            e[o + E_VADDR + 2] === w[6] &&
+            e[o + E_VADDR + 3] === w[7]))
+      ) {
         return i - 1;
       }
       i = e[o + E_NEXT_IN]!;
@@ -267,11 +292,20 @@ export class ConnTable {
     let i = head;
     while (i !== 0) {
       const o = (i - 1) * ENTRY_WORDS;
-      if ((e[o + E_DEST]! & 0xffff) === k.dport && (e[o + E_PORTS]! & 0xffff) === k.cport
-        && e[o + E_DADDR] === w[8] && e[o + E_CADDR] === w[0]
-        && ((e[o + E_META]! & (0xff | (ConnFlag.Inet6 << 16))) === want)
-        && (!k.v6 || (e[o + E_DADDR + 1] === w[9] && e[o + E_DADDR + 2] === w[10] && e[o + E_DADDR + 3] === w[11]
-          && e[o + E_CADDR + 1] === w[1] && e[o + E_CADDR + 2] === w[2] && e[o + E_CADDR + 3] === w[3]))) {
+      if (
+        (e[o + E_DEST]! & 0xffff) === k.dport &&
+        (e[o + E_PORTS]! & 0xffff) === k.cport &&
+        e[o + E_DADDR] === w[8] &&
+        e[o + E_CADDR] === w[0] &&
+        (e[o + E_META]! & (0xff | (ConnFlag.Inet6 << 16))) === want &&
+        (!k.v6 ||
+          (e[o + E_DADDR + 1] === w[9] &&
+            e[o + E_DADDR + 2] === w[10] &&
+            e[o + E_DADDR + 3] === w[11] &&
+            e[o + E_CADDR + 1] === w[1] &&
+            e[o + E_CADDR + 2] === w[2] &&
+            e[o + E_CADDR + 3] === w[3]))
+      ) {
         return i - 1;
       }
       i = e[o + E_NEXT_OUT]!;

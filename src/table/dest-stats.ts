@@ -78,7 +78,11 @@ export class DestStats {
   private readonly dRow: number;
   private readonly sRow: number;
 
-  constructor(readonly buffers: StatsBuffers, maxWorkers: number, readonly workerIndex: number) {
+  constructor(
+    readonly buffers: StatsBuffers,
+    maxWorkers: number,
+    readonly workerIndex: number,
+  ) {
     this.w = new Int32Array(buffers.destWords);
     this.dc = new Float64Array(buffers.destCounters);
     this.sc = new Float64Array(buffers.serviceCounters);

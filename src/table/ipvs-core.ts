@@ -10,13 +10,26 @@ import type { ConnTable } from './conn-table.js';
 import type { CoreConfig, CoreService, ServiceResolver } from './core-types.js';
 import type { DestStats } from './dest-stats.js';
 import {
-  E_CADDR, E_CONTROL, E_DADDR, E_DEST, E_EXPIRES, E_GEN, E_INPKTS, E_META, E_NCONTROL, E_NEXT_IN, E_NEXT_OUT,
-  E_PORTS, E_SVC, E_TIMEOUT, E_VADDR, ENTRY_WORDS, ConnFlag, Fwd,
+  E_CADDR,
+  E_CONTROL,
+  E_DADDR,
+  E_DEST,
+  E_EXPIRES,
+  E_GEN,
+  E_INPKTS,
+  E_META,
+  E_NCONTROL,
+  E_NEXT_IN,
+  E_NEXT_OUT,
+  E_PORTS,
+  E_SVC,
+  E_TIMEOUT,
+  E_VADDR,
+  ENTRY_WORDS,
+  ConnFlag,
+  Fwd,
 } from './layout.js';
-import {
-  NEW_CONN_TIMEOUT_MS, TCP_RST, TCP_STATE_ACTIVE, TCP_SYN, TcpDir, TcpState,
-  nextTcpState,
-} from './tcp-states.js';
+import { NEW_CONN_TIMEOUT_MS, TCP_RST, TCP_STATE_ACTIVE, TCP_SYN, TcpDir, TcpState, nextTcpState } from './tcp-states.js';
 import { isExpired } from './conn-expiry.js';
 import { PersistCore } from './persistence.js';
 
@@ -71,8 +84,7 @@ export class IpvsCore extends PersistCore {
    * Handles a packet in the client->director direction (`k` = its in-tuple, `fwmark` its mark):
    * finds or creates the connection, applies the state transition and counts it. ip_vs_in.
    */
-  inPacket(k: ConnKey, tcpFlags: number, bytes: number, fwmark: number, nowMs: number, services: ServiceResolver, r: ConnResult,
-    retried = false): ConnStatus {
+  inPacket(k: ConnKey, tcpFlags: number, bytes: number, fwmark: number, nowMs: number, services: ServiceResolver, r: ConnResult, retried = false): ConnStatus {
     const t = this.table;
     const e = t.e;
     const cfg = this.cfg;
@@ -87,20 +99,22 @@ export class IpvsCore extends PersistCore {
         idx = -1;
       } else if (k.proto === IPPROTO_TCP && (tcpFlags & TCP_SYN) !== 0) {
         // ip_vs_in: a new-connection packet on an existing entry (conn_reuse_mode, expire_nodest_conn).
-        const dest = cfg.destBySlot[(e[o + E_DEST]! >>> 16)];
+        const dest = cfg.destBySlot[e[o + E_DEST]! >>> 16];
         let resched = false;
         if (cfg.expireNodestConn && dest !== undefined && dest.weight === 0) resched = true;
         else if (cfg.connReuseMode !== 0 && e[o + E_CONTROL] === 0) {
           const st = (e[o + E_META]! >>> 8) & 0xff;
-          resched = st === TcpState.TimeWait || st === TcpState.Close
-            || ((cfg.connReuseMode & 2) !== 0 && st === TcpState.FinWait && ((e[o + E_META]! >>> 16) & ConnFlag.NoOutput) !== 0);
+          resched =
+            st === TcpState.TimeWait ||
+            st === TcpState.Close ||
+            ((cfg.connReuseMode & 2) !== 0 && st === TcpState.FinWait && ((e[o + E_META]! >>> 16) & ConnFlag.NoOutput) !== 0);
         }
         if (resched) {
           head = this.killLocked(head, idx);
           idx = -1;
         }
       }
-      if (idx >= 0 && cfg.destBySlot[(e[o + E_DEST]! >>> 16)] === undefined) {
+      if (idx >= 0 && cfg.destBySlot[e[o + E_DEST]! >>> 16] === undefined) {
         // The real server is gone (not AVAILABLE).
         if (!cfg.expireNodestConn) {
           t.unlockConn(b, head);
@@ -176,8 +190,16 @@ export class IpvsCore extends PersistCore {
     return this.newConn(k, svc, svc.dests[destIdx]!, 0, onePacket, head, nowMs, r);
   }
 
-  private newConn(k: ConnKey, svc: CoreService, dest: NonNullable<CoreConfig['destBySlot'][number]>, control: number,
-    onePacket: boolean, head: number, nowMs: number, r: ConnResult): ConnStatus {
+  private newConn(
+    k: ConnKey,
+    svc: CoreService,
+    dest: NonNullable<CoreConfig['destBySlot'][number]>,
+    control: number,
+    onePacket: boolean,
+    head: number,
+    nowMs: number,
+    r: ConnResult,
+  ): ConnStatus {
     const t = this.table;
     const e = t.e;
     const dport = dest.port !== 0 ? dest.port : k.vport;
@@ -235,7 +257,6 @@ export class IpvsCore extends PersistCore {
     r.idx = idx;
     return ConnStatus.Hit;
   }
-
 
   // ================================================================= real server -> client (NAT)
 

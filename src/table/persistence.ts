@@ -8,8 +8,22 @@ import { ConnKey } from './conn-key.js';
 import type { CoreService } from './core-types.js';
 import { ConnExpiry, isExpired } from './conn-expiry.js';
 import {
-  E_CADDR, E_CONTROL, E_DADDR, E_DEST, E_EXPIRES, E_INPKTS, E_META, E_NCONTROL, E_NEXT_IN, E_NEXT_OUT, E_PORTS,
-  E_SVC, E_TIMEOUT, E_VADDR, ENTRY_WORDS, ConnFlag,
+  E_CADDR,
+  E_CONTROL,
+  E_DADDR,
+  E_DEST,
+  E_EXPIRES,
+  E_INPKTS,
+  E_META,
+  E_NCONTROL,
+  E_NEXT_IN,
+  E_NEXT_OUT,
+  E_PORTS,
+  E_SVC,
+  E_TIMEOUT,
+  E_VADDR,
+  ENTRY_WORDS,
+  ConnFlag,
 } from './layout.js';
 import { TcpState } from './tcp-states.js';
 
@@ -79,7 +93,7 @@ export abstract class PersistCore extends ConnExpiry {
       }
       const o = ti * ENTRY_WORDS;
       e[o + E_PORTS] = tk.cport | (tk.vport << 16);
-      e[o + E_DEST] = (tk.vport === 0 ? 0 : (dest.port !== 0 ? dest.port : k.vport)) | (dest.slot << 16);
+      e[o + E_DEST] = (tk.vport === 0 ? 0 : dest.port !== 0 ? dest.port : k.vport) | (dest.slot << 16);
       e[o + E_SVC] = svc.slot | (dest.fwd << 16);
       e[o + E_TIMEOUT] = svc.persistTimeoutMs;
       e[o + E_CONTROL] = 0;

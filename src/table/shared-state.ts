@@ -76,9 +76,18 @@ export interface SharedState {
 /** A config with kernel defaults and no dests, used until the first snapshot is installed. */
 export function defaultCoreConfig(): CoreConfig {
   return {
-    tcpTimeoutsMs: tcpTimeoutsMs(0, 0), udpTimeoutMs: 300_000, otherTimeoutMs: 300_000,
-    expireNodestConn: false, expireQuiescentTemplate: false, connReuseMode: 1, sloppyTcp: false,
-    secureTcp: 0, dropEntry: 1, dropPacket: 0, amDroprate: 10, destBySlot: [],
+    tcpTimeoutsMs: tcpTimeoutsMs(0, 0),
+    udpTimeoutMs: 300_000,
+    otherTimeoutMs: 300_000,
+    expireNodestConn: false,
+    expireQuiescentTemplate: false,
+    connReuseMode: 1,
+    sloppyTcp: false,
+    secureTcp: 0,
+    dropEntry: 1,
+    dropPacket: 0,
+    amDroprate: 10,
+    destBySlot: [],
   };
 }
 

@@ -27,8 +27,17 @@ export const TCP_STATE_COUNT = 11;
 
 /** State names as /proc/net/ip_vs_conn and `ipvsadm -L -c` print them (tcp_state_name_table). */
 export const TCP_STATE_NAMES: readonly string[] = [
-  'NONE', 'ESTABLISHED', 'SYN_SENT', 'SYN_RECV', 'FIN_WAIT', 'TIME_WAIT', 'CLOSE', 'CLOSE_WAIT', 'LAST_ACK',
-  'LISTEN', 'SYNACK',
+  'NONE',
+  'ESTABLISHED',
+  'SYN_SENT',
+  'SYN_RECV',
+  'FIN_WAIT',
+  'TIME_WAIT',
+  'CLOSE',
+  'CLOSE_WAIT',
+  'LAST_ACK',
+  'LISTEN',
+  'SYNACK',
 ];
 
 /** Direction of a packet relative to the connection (tcp_state_off: INPUT, OUTPUT, INPUT_ONLY). */
@@ -71,15 +80,30 @@ const NORMAL = [
 
 // secure_tcp (tcp_states_dos): the normal table with these cells changed.
 const SECURE_PATCH: Array<[row: number, from: string, to: string]> = [
-  [0, 'SA', 'SA'], [1, 'SA', 'SA'], [2, 'SR', 'SR'], [2, 'SA', 'SA'], [3, 'SA', 'CL'],
-  [4, 'SR', 'SA'], [4, 'SA', 'SA'],
-  [8, 'NO', 'SA'], [8, 'FW', 'SA'], [8, 'TW', 'SA'], [8, 'CL', 'SA'], [8, 'CW', 'SA'], [8, 'LA', 'SA'],
-  [8, 'LI', 'SA'], [8, 'SA', 'SA'],
+  [0, 'SA', 'SA'],
+  [1, 'SA', 'SA'],
+  [2, 'SR', 'SR'],
+  [2, 'SA', 'SA'],
+  [3, 'SA', 'CL'],
+  [4, 'SR', 'SA'],
+  [4, 'SA', 'SA'],
+  [8, 'NO', 'SA'],
+  [8, 'FW', 'SA'],
+  [8, 'TW', 'SA'],
+  [8, 'CL', 'SA'],
+  [8, 'CW', 'SA'],
+  [8, 'LA', 'SA'],
+  [8, 'LI', 'SA'],
+  [8, 'SA', 'SA'],
 ];
 
 function build(secure: boolean): Uint8Array {
   const t = new Uint8Array(12 * TCP_STATE_COUNT);
-  NORMAL.forEach((row, r) => row.split(' ').forEach((s, c) => { t[r * TCP_STATE_COUNT + c] = S[s]!; }));
+  NORMAL.forEach((row, r) =>
+    row.split(' ').forEach((s, c) => {
+      t[r * TCP_STATE_COUNT + c] = S[s]!;
+    }),
+  );
   if (secure) for (const [r, from, to] of SECURE_PATCH) t[r * TCP_STATE_COUNT + S[from]!] = S[to]!;
   return t;
 }

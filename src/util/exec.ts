@@ -57,9 +57,16 @@ export function run(argv: string[], opts: ExecOptions = {}): Promise<ExecResult>
     // The 'error' listener first: with EMFILE the pipes may be missing and 'error' follows at once.
     child.on('error', (e) => finish(127, `${stderr ? '\n' : ''}cannot run ${full[0]}: ${e.message}`));
     child.on('close', (code, signal) => finish(code ?? (signal ? 128 : 1)));
-    child.stdout?.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-    child.stderr?.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-    timer = setTimeout(() => { stderr += `\n(killed after ${opts.timeoutMs ?? 30000} ms)`; child.kill('SIGKILL'); }, opts.timeoutMs ?? 30000);
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+    });
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
+    timer = setTimeout(() => {
+      stderr += `\n(killed after ${opts.timeoutMs ?? 30000} ms)`;
+      child.kill('SIGKILL');
+    }, opts.timeoutMs ?? 30000);
     if (child.stdin) {
       child.stdin.on('error', () => {});
       child.stdin.end(opts.input ?? '');

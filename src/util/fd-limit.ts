@@ -30,6 +30,7 @@ export async function raiseFdLimit(log: (msg: string) => void = () => {}): Promi
   if (!before || before.soft >= before.hard) return before;
   const hard = before.hard === Infinity ? 'unlimited' : String(before.hard);
   const r = await run(['prlimit', '--pid', String(process.pid), `--nofile=${hard}:${hard}`], { timeoutMs: 5000 });
-  if (r.code !== 0) log(`could not raise the open-files limit from ${before.soft} to ${hard} (${r.stderr.trim() || `prlimit exited ${r.code}`}); running with ${before.soft}`);
+  if (r.code !== 0)
+    log(`could not raise the open-files limit from ${before.soft} to ${hard} (${r.stderr.trim() || `prlimit exited ${r.code}`}); running with ${before.soft}`);
   return readFdLimits();
 }

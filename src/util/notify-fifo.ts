@@ -65,42 +65,82 @@ class OpenFifo {
   /** Lines lost because no reader kept up (EAGAIN) or the write failed. */
   lost = 0;
 
-  constructor(readonly spec: NotifyFifoSpec, private readonly log: (m: string) => void) {}
+  constructor(
+    readonly spec: NotifyFifoSpec,
+    private readonly log: (m: string) => void,
+  ) {}
 
   open(): void {
     const p = this.spec.path;
     if (!existsSync(p)) {
       const r = spawnSync('mkfifo', ['-m', '0644', p], { stdio: ['ignore', 'ignore', 'pipe'] });
-      if (r.status !== 0) { this.log(`cannot create notify FIFO ${p}: ${r.stderr?.toString().trim() || r.error?.message}`); return; }
+      if (r.status !== 0) {
+        this.log(`cannot create notify FIFO ${p}: ${r.stderr?.toString().trim() || r.error?.message}`);
+        return;
+      }
       this.created = true;
-    } else if (!lstatSync(p).isFIFO()) { this.log(`notify FIFO ${p} exists and is not a FIFO; not used`); return; }
+    } else if (!lstatSync(p).isFIFO()) {
+      this.log(`notify FIFO ${p} exists and is not a FIFO; not used`);
+      return;
+    }
     if (this.spec.script?.length) {
       const [cmd, ...args] = this.spec.script;
       try {
         this.child = spawn(cmd!, [...args, p], { stdio: 'ignore', detached: true });
         this.child.on('error', (e) => this.log(`notify FIFO script ${cmd}: ${e.message}`));
-      } catch (e) { this.log(`notify FIFO script ${cmd}: ${(e as Error).message}`); }
+      } catch (e) {
+        this.log(`notify FIFO script ${cmd}: ${(e as Error).message}`);
+      }
     }
     try {
       this.fd = openSync(p, constants.O_RDWR | constants.O_NONBLOCK | constants.O_NOFOLLOW);
     } catch (e) {
       this.log(`cannot open notify FIFO ${p}: ${(e as Error).message}`);
-      if (this.created) { try { unlinkSync(p); } catch { /* gone */ } this.created = false; }
+      if (this.created) {
+        try {
+          unlinkSync(p);
+        } catch {
+          /* gone */
+        }
+        this.created = false;
+      }
     }
   }
 
   write(line: string): void {
     if (this.fd < 0) return;
-    try { writeSync(this.fd, line); } catch { this.lost++; }
+    try {
+      writeSync(this.fd, line);
+    } catch {
+      this.lost++;
+    }
   }
 
   /** Unlinks a FIFO we created first (so a reading loop cannot reopen it), closes it and ends its script. */
   close(): void {
-    if (this.created) { try { unlinkSync(this.spec.path); } catch { /* gone */ } }
-    if (this.fd >= 0) { try { closeSync(this.fd); } catch { /* closed */ } }
+    if (this.created) {
+      try {
+        unlinkSync(this.spec.path);
+      } catch {
+        /* gone */
+      }
+    }
+    if (this.fd >= 0) {
+      try {
+        closeSync(this.fd);
+      } catch {
+        /* closed */
+      }
+    }
     this.fd = -1;
     const c = this.child;
-    if (c?.pid && c.exitCode === null) { try { process.kill(-c.pid, 'SIGTERM'); } catch { /* gone */ } }
+    if (c?.pid && c.exitCode === null) {
+      try {
+        process.kill(-c.pid, 'SIGTERM');
+      } catch {
+        /* gone */
+      }
+    }
     this.child = undefined;
   }
 }
@@ -122,7 +162,11 @@ export class NotifyFifos {
       if (have && same(have.spec, want)) continue;
       have?.close();
       delete this.open[k];
-      if (want) { const f = new OpenFifo(want, this.log); f.open(); this.open[k] = f; }
+      if (want) {
+        const f = new OpenFifo(want, this.log);
+        f.open();
+        this.open[k] = f;
+      }
     }
   }
 

@@ -17,7 +17,9 @@ export class PrivilegeError extends UlvsError {
 /** True when this process's effective capability set holds CAP_NET_ADMIN and CAP_NET_RAW. */
 export function hasNetCapabilities(): boolean {
   try {
-    const line = readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith('CapEff:'));
+    const line = readFileSync('/proc/self/status', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('CapEff:'));
     if (!line) return process.getuid?.() === 0;
     const eff = BigInt('0x' + line.split(/\s+/)[1]);
     return ((eff >> BigInt(CAP_NET_ADMIN)) & 1n) === 1n && ((eff >> BigInt(CAP_NET_RAW)) & 1n) === 1n;

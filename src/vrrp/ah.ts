@@ -32,8 +32,10 @@ function ipBytes(a: string): number[] {
 function icv(key: Buffer, packet: Uint8Array, ihl: number, unicast: boolean): Buffer {
   const m = Buffer.from(packet);
   m[1] = 0; // tos
-  m[6] = 0; m[7] = 0; // flags + fragment offset
-  m[10] = 0; m[11] = 0; // header checksum
+  m[6] = 0;
+  m[7] = 0; // flags + fragment offset
+  m[10] = 0;
+  m[11] = 0; // header checksum
   if (unicast) m[8] = 0; // ttl
   m.fill(0, ihl + 12, ihl + AH_LEN);
   return createHmac('md5', key).update(m).digest().subarray(0, ICV_LEN);
@@ -57,14 +59,23 @@ export interface AhPacketFields {
 export function encodeAhPacket(f: AhPacketFields): Uint8Array {
   const total = 20 + AH_LEN + f.vrrp.length;
   const p = new Uint8Array(total);
-  p[0] = 0x45; p[1] = 0xc0; p[2] = total >> 8; p[3] = total & 0xff;
-  p[4] = (f.ipId >> 8) & 0xff; p[5] = f.ipId & 0xff;
-  p[8] = f.ttl; p[9] = IPPROTO_AH;
+  p[0] = 0x45;
+  p[1] = 0xc0;
+  p[2] = total >> 8;
+  p[3] = total & 0xff;
+  p[4] = (f.ipId >> 8) & 0xff;
+  p[5] = f.ipId & 0xff;
+  p[8] = f.ttl;
+  p[9] = IPPROTO_AH;
   p.set(ipBytes(f.srcIp), 12);
   p.set(ipBytes(f.dstIp), 16);
-  p[20] = 112; p[21] = 4;
+  p[20] = 112;
+  p[21] = 4;
   p.set(ipBytes(f.srcIp), 24); // SPI = source address
-  p[28] = (f.seq >>> 24) & 0xff; p[29] = (f.seq >>> 16) & 0xff; p[30] = (f.seq >>> 8) & 0xff; p[31] = f.seq & 0xff;
+  p[28] = (f.seq >>> 24) & 0xff;
+  p[29] = (f.seq >>> 16) & 0xff;
+  p[30] = (f.seq >>> 8) & 0xff;
+  p[31] = f.seq & 0xff;
   p.set(f.vrrp, 20 + AH_LEN);
   p.set(icv(f.key, p, 20, f.unicast), 32);
   return p;

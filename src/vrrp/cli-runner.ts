@@ -29,7 +29,10 @@ export async function runVrrp(path: string): Promise<number> {
     const stop = (): void => {
       if (stopping) return;
       stopping = true;
-      void mgr.stop().then(() => { process.stdout.write(`${JSON.stringify({ event: 'stopped', status: mgr.status() })}\n`); resolve(0); });
+      void mgr.stop().then(() => {
+        process.stdout.write(`${JSON.stringify({ event: 'stopped', status: mgr.status() })}\n`);
+        resolve(0);
+      });
     };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);

@@ -66,7 +66,7 @@ function sum16(buf: Uint8Array, off: number, len: number, acc: number): number {
 
 function fold(s: number): number {
   while (s > 0xffff) s = (s & 0xffff) + Math.floor(s / 0x10000);
-  return (~s) & 0xffff;
+  return ~s & 0xffff;
 }
 
 /** The checksum of a VRRP message: v2 over the message only; v3 with the IPv4/IPv6 pseudo-header (RFC 5798 §5.2.8). */
@@ -118,11 +118,38 @@ export function encodeAdvert(f: AdvertFields, srcIp?: string, dstIp?: string): U
 
 /** Why an advert was dropped (keepalived's vrrp_check_packet reasons, one counter each). */
 export type DropReason =
-  | 'short' | 'version' | 'type' | 'checksum' | 'vrid' | 'ttl' | 'auth-type' | 'auth' | 'addr-list'
-  | 'interval' | 'unicast-src' | 'family' | 'own' | 'ip-header';
+  | 'short'
+  | 'version'
+  | 'type'
+  | 'checksum'
+  | 'vrid'
+  | 'ttl'
+  | 'auth-type'
+  | 'auth'
+  | 'addr-list'
+  | 'interval'
+  | 'unicast-src'
+  | 'family'
+  | 'own'
+  | 'ip-header';
 
 /** Every DropReason, for counters. */
-export const DROP_REASONS: readonly DropReason[] = ['short', 'version', 'type', 'checksum', 'vrid', 'ttl', 'auth-type', 'auth', 'addr-list', 'interval', 'unicast-src', 'family', 'own', 'ip-header'];
+export const DROP_REASONS: readonly DropReason[] = [
+  'short',
+  'version',
+  'type',
+  'checksum',
+  'vrid',
+  'ttl',
+  'auth-type',
+  'auth',
+  'addr-list',
+  'interval',
+  'unicast-src',
+  'family',
+  'own',
+  'ip-header',
+];
 
 /** Result of decodeAdvert(). */
 export type DecodeResult = { ok: true; advert: Advert } | { ok: false; reason: DropReason };

@@ -23,7 +23,10 @@ export class FileProcessTrackers {
   private config: VrrpConfig = { instances: [], scripts: [], syncGroups: [] };
   private bfdListener?: (e: BfdStateEvent) => void;
 
-  constructor(private readonly log: (m: string) => void, private readonly onChange: () => void) {}
+  constructor(
+    private readonly log: (m: string) => void,
+    private readonly onChange: () => void,
+  ) {}
 
   /** (Re)starts the trackers of `config`; file values are read before this resolves. */
   async apply(config: VrrpConfig): Promise<void> {
@@ -35,19 +38,30 @@ export class FileProcessTrackers {
     for (const spec of config.trackFiles ?? []) {
       if (!usedFiles.has(spec.name)) continue;
       const t = new FileTracker(spec);
-      t.on('change', (v: number) => { this.log(`track_file ${spec.name}: value ${v}`); this.onChange(); });
+      t.on('change', (v: number) => {
+        this.log(`track_file ${spec.name}: value ${v}`);
+        this.onChange();
+      });
       this.files.set(spec.name, t);
       await t.start();
     }
     const usedBfds = new Set(owners.flatMap((o) => (o.trackBfds ?? []).map((r) => r.name)));
     if (usedBfds.size) {
-      this.bfdListener = (e) => { if (usedBfds.has(e.name)) { this.log(`track_bfd ${e.name} ${e.up ? 'up' : 'down'}`); this.onChange(); } };
+      this.bfdListener = (e) => {
+        if (usedBfds.has(e.name)) {
+          this.log(`track_bfd ${e.name} ${e.up ? 'up' : 'down'}`);
+          this.onChange();
+        }
+      };
       bfdSessions().on('state', this.bfdListener);
     }
     const procSpecs = (config.trackProcesses ?? []).filter((p) => usedProcs.has(p.name));
     if (procSpecs.length) {
       this.procs = new ProcessTracker(procSpecs);
-      this.procs.on('change', (name: string, up: boolean) => { this.log(`vrrp_track_process ${name} ${up ? 'up' : 'down'}`); this.onChange(); });
+      this.procs.on('change', (name: string, up: boolean) => {
+        this.log(`vrrp_track_process ${name} ${up ? 'up' : 'down'}`);
+        this.onChange();
+      });
       await this.procs.start();
     }
   }
@@ -71,7 +85,10 @@ export class FileProcessTrackers {
       const { weight, reverse } = refWeight(ref, t.spec);
       const x = fileEffect(t.value, weight, reverse);
       e.delta += x.delta;
-      if (x.fault) { e.fault = true; e.reasons.push(`track_file ${ref.name}`); }
+      if (x.fault) {
+        e.fault = true;
+        e.reasons.push(`track_file ${ref.name}`);
+      }
     }
     for (const ref of procs) {
       const spec = this.config.trackProcesses?.find((p) => p.name === ref.name);
@@ -91,7 +108,13 @@ export class FileProcessTrackers {
 
 /** keepalived's up/down weights: 0 → FAULT while down (up with reverse); W > 0 added while up, W < 0 while down; reverse flips both. */
 function upDownEffect(e: FileProcessEffect, what: string, up: boolean, w: { weight: number; reverse: boolean }): void {
-  if (w.weight === 0) { if (up === w.reverse) { e.fault = true; e.reasons.push(what); } return; }
+  if (w.weight === 0) {
+    if (up === w.reverse) {
+      e.fault = true;
+      e.reasons.push(what);
+    }
+    return;
+  }
   const m = w.reverse ? -1 : 1;
   if (w.weight > 0 && up === !w.reverse) e.delta += w.weight * m;
   if (w.weight < 0 && up === w.reverse) e.delta += w.weight * m;

@@ -20,13 +20,20 @@ export function garpFrame(mac: string, vip: string): Uint8Array {
   const f = new Uint8Array(42);
   f.fill(0xff, 0, 6);
   f.set(m, 6);
-  f[12] = 0x08; f[13] = 0x06;
-  f[14] = 0; f[15] = 1; // htype Ethernet
-  f[16] = 0x08; f[17] = 0x00; // ptype IPv4
-  f[18] = 6; f[19] = 4;
-  f[20] = 0; f[21] = 1; // op request
-  f.set(m, 22); f.set(ip, 28);
-  f.fill(0xff, 32, 38); f.set(ip, 38);
+  f[12] = 0x08;
+  f[13] = 0x06;
+  f[14] = 0;
+  f[15] = 1; // htype Ethernet
+  f[16] = 0x08;
+  f[17] = 0x00; // ptype IPv4
+  f[18] = 6;
+  f[19] = 4;
+  f[20] = 0;
+  f[21] = 1; // op request
+  f.set(m, 22);
+  f.set(ip, 28);
+  f.fill(0xff, 32, 38);
+  f.set(ip, 38);
   return f;
 }
 
@@ -36,26 +43,33 @@ export function unsolicitedNaFrame(mac: string, src: string, vip: string): Uint8
   const f = new Uint8Array(86);
   f.set([0x33, 0x33, 0, 0, 0, 1], 0);
   f.set(m, 6);
-  f[12] = 0x86; f[13] = 0xdd;
+  f[12] = 0x86;
+  f[13] = 0xdd;
   const ip = 14;
   f[ip] = 0x60;
   const plen = 32;
-  f[ip + 4] = 0; f[ip + 5] = plen;
-  f[ip + 6] = 58; f[ip + 7] = 255;
+  f[ip + 4] = 0;
+  f[ip + 5] = plen;
+  f[ip + 6] = 58;
+  f[ip + 7] = 255;
   const s = ipv6ToBytes(src);
   const d = ipv6ToBytes('ff02::1');
-  f.set(s, ip + 8); f.set(d, ip + 24);
+  f.set(s, ip + 8);
+  f.set(d, ip + 24);
   const icmp = ip + 40;
   f[icmp] = 136;
   f[icmp + 4] = 0x20; // Override
   f.set(ipv6ToBytes(vip), icmp + 8);
-  f[icmp + 24] = 2; f[icmp + 25] = 1; f.set(m, icmp + 26);
+  f[icmp + 24] = 2;
+  f[icmp + 25] = 1;
+  f.set(m, icmp + 26);
   let sum = 0;
   for (let i = 0; i < 16; i += 2) sum += ((s[i] << 8) | s[i + 1]) + ((d[i] << 8) | d[i + 1]);
   sum += plen + 58;
   for (let i = 0; i < plen; i += 2) sum += (f[icmp + i] << 8) | f[icmp + i + 1];
   while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  const c = (~sum) & 0xffff;
-  f[icmp + 2] = c >> 8; f[icmp + 3] = c & 0xff;
+  const c = ~sum & 0xffff;
+  f[icmp + 2] = c >> 8;
+  f[icmp + 3] = c & 0xff;
   return f;
 }

@@ -72,7 +72,16 @@ export function machineParams(spec: VrrpInstanceSpec, primaryIp: string): Machin
 /** A running vrrp_instance. */
 export class VrrpInstance extends EventEmitter implements AdvertSink {
   machine: MachineState;
-  readonly stats: InstanceStats = { advertsReceived: 0, advertsSent: 0, becomeMaster: 0, releaseMaster: 0, priorityZeroReceived: 0, priorityZeroSent: 0, garpSent: 0, drops: {} };
+  readonly stats: InstanceStats = {
+    advertsReceived: 0,
+    advertsSent: 0,
+    becomeMaster: 0,
+    releaseMaster: 0,
+    priorityZeroReceived: 0,
+    priorityZeroSent: 0,
+    garpSent: 0,
+    drops: {},
+  };
   /** Why the instance is held in FAULT (interface down, failed script, sync group…). */
   readonly faults = new Set<string>();
   srcIp = '';
@@ -91,7 +100,10 @@ export class VrrpInstance extends EventEmitter implements AdvertSink {
   /** Transitions forced by the sync group (not propagated again). */
   syncForced = false;
 
-  constructor(public spec: VrrpInstanceSpec, private readonly deps: InstanceDeps) {
+  constructor(
+    public spec: VrrpInstanceSpec,
+    private readonly deps: InstanceDeps,
+  ) {
     super();
     this.machine = initialMachine(machineParams(spec, '0.0.0.0'));
     if (spec.version === 2 && spec.family === 4 && spec.authentication?.type === 'AH') this.ahKey = ahKey(spec.authentication.password);
@@ -110,13 +122,25 @@ export class VrrpInstance extends EventEmitter implements AdvertSink {
     return undefined;
   }
 
-  get name(): string { return this.spec.name; }
-  get state(): VrrpState { return this.machine.state; }
-  get priority(): number { return this.spec.priority === 255 ? 255 : this.machine.priority; }
-  private get group(): string { return this.spec.mcastGroup ?? (this.spec.family === 4 ? VRRP_GROUP4 : VRRP_GROUP6); }
-  private get unicast(): boolean { return this.spec.unicastPeers.length > 0; }
+  get name(): string {
+    return this.spec.name;
+  }
+  get state(): VrrpState {
+    return this.machine.state;
+  }
+  get priority(): number {
+    return this.spec.priority === 255 ? 255 : this.machine.priority;
+  }
+  private get group(): string {
+    return this.spec.mcastGroup ?? (this.spec.family === 4 ? VRRP_GROUP4 : VRRP_GROUP6);
+  }
+  private get unicast(): boolean {
+    return this.spec.unicastPeers.length > 0;
+  }
   /** Where VIPs without `dev` go: the VMAC interface with use_vmac, else the instance interface. */
-  private get vipDev(): string { return this.spec.useVmac ? vmacOf(this.spec).name : this.spec.interface; }
+  private get vipDev(): string {
+    return this.spec.useVmac ? vmacOf(this.spec).name : this.spec.interface;
+  }
 
   /** Resolves the source address, removes stale copies of our VIPs, joins the group and starts the machine. */
   async start(): Promise<void> {
@@ -127,18 +151,31 @@ export class VrrpInstance extends EventEmitter implements AdvertSink {
       if (!info.up && !this.spec.dontTrackPrimary) this.faults.add(`interface ${info.name} down`);
     }
     this.srcIp = this.spec.srcIp ?? (this.spec.family === 4 ? this.pickIpv4(info) : info?.linkLocal6[0]) ?? '';
-    if (this.spec.useVmac && info) for (const e of this.deps.vmacSetup ?? await setupVmac(this.spec)) { this.deps.log(`${this.name}: ${e}`); this.faults.add('use_vmac'); }
+    if (this.spec.useVmac && info)
+      for (const e of this.deps.vmacSetup ?? (await setupVmac(this.spec))) {
+        this.deps.log(`${this.name}: ${e}`);
+        this.faults.add('use_vmac');
+      }
     if (!this.srcIp) this.faults.add('no source address');
     for (const v of [...this.spec.vips, ...this.spec.excludedVips]) {
       const dev = v.dev ?? this.vipDev;
-      if (!this.macs.has(dev)) { const i = await this.deps.readInterface(dev); if (i) this.macs.set(dev, i.mac); }
+      if (!this.macs.has(dev)) {
+        const i = await this.deps.readInterface(dev);
+        if (i) this.macs.set(dev, i.mac);
+      }
     }
     const stale = await this.deps.removeVips(this.allVips(), this.vipDev);
     for (const e of stale) this.deps.log(`${this.name}: ${e}`);
     this.machine = { ...initialMachine(machineParams(this.spec, this.srcIp || '0.0.0.0'), this.effectivePriority()), fault: this.faults.size > 0 };
     if (this.faults.size) this.emit('faults');
     this.deps.transport.register(this.spec.vrid, this);
-    if (!this.unicast) { try { this.deps.transport.join(this.group); } catch (e) { this.deps.log(`${this.name}: join ${this.group}: ${(e as Error).message}`); } }
+    if (!this.unicast) {
+      try {
+        this.deps.transport.join(this.group);
+      } catch (e) {
+        this.deps.log(`${this.name}: join ${this.group}: ${(e as Error).message}`);
+      }
+    }
     this.running = true;
     this.feed({ type: 'start' });
   }
@@ -152,7 +189,12 @@ export class VrrpInstance extends EventEmitter implements AdvertSink {
     const missing = `interface ${this.spec.interface} missing`;
     if (!this.running || (!this.faults.has(missing) && !this.faults.has('no source address'))) return;
     let info: InterfaceInfo | undefined;
-    try { info = await this.deps.readInterface(this.spec.interface); } catch (e) { this.deps.log(`${this.name}: ${(e as Error).message}`); return; }
+    try {
+      info = await this.deps.readInterface(this.spec.interface);
+    } catch (e) {
+      this.deps.log(`${this.name}: ${(e as Error).message}`);
+      return;
+    }
     if (!info || !this.running) return;
     this.macs.set(info.name, info.mac);
     if (!this.srcIp) {
@@ -178,7 +220,13 @@ export class VrrpInstance extends EventEmitter implements AdvertSink {
     this.running = false;
     this.clearTimers();
     this.deps.transport.unregister(this.spec.vrid, this);
-    if (!this.unicast) { try { this.deps.transport.leave(this.group); } catch { /* gone */ } }
+    if (!this.unicast) {
+      try {
+        this.deps.transport.leave(this.group);
+      } catch {
+        /* gone */
+      }
+    }
     await this.ops;
     if (this.spec.useVmac) await removeVmac(this.spec);
   }
@@ -187,7 +235,8 @@ export class VrrpInstance extends EventEmitter implements AdvertSink {
   /** Adds or clears a fault reason; the machine goes FAULT while any is set. */
   setFault(reason: string, on: boolean): void {
     const had = this.faults.size > 0;
-    if (on) this.faults.add(reason); else this.faults.delete(reason);
+    if (on) this.faults.add(reason);
+    else this.faults.delete(reason);
     const has = this.faults.size > 0;
     if (!reason.startsWith('sync group')) this.emit('faults');
     if (this.running && had !== has) this.feed({ type: 'fault', fault: has, reason: on ? reason : `${reason} cleared` });
@@ -203,7 +252,11 @@ export class VrrpInstance extends EventEmitter implements AdvertSink {
   force(to: 'MASTER' | 'BACKUP', reason: string): void {
     if (!this.running) return;
     this.syncForced = true;
-    try { this.feed({ type: 'force', to, reason }); } finally { this.syncForced = false; }
+    try {
+      this.feed({ type: 'force', to, reason });
+    } finally {
+      this.syncForced = false;
+    }
   }
 
   /** Applies a reloaded spec of the same instance: keeps the state, diffs the VIPs (§6.3). */
@@ -246,14 +299,21 @@ export class VrrpInstance extends EventEmitter implements AdvertSink {
       authPass: this.spec.version === 2 && this.spec.authentication?.type === 'PASS' ? this.spec.authentication.password : undefined,
       authAh: this.ahKey !== undefined,
       vips: this.spec.vips.map((v) => v.address),
-      unicastPeers: this.spec.checkUnicastSrc || this.spec.unicastPeers.some((p) => p.minTtl !== undefined || p.maxTtl !== undefined) ? this.spec.unicastPeers : undefined,
+      unicastPeers:
+        this.spec.checkUnicastSrc || this.spec.unicastPeers.some((p) => p.minTtl !== undefined || p.maxTtl !== undefined) ? this.spec.unicastPeers : undefined,
       ownAddresses: this.srcIp ? [this.srcIp] : [],
       unicast: this.unicast,
     };
     const ahWhy = this.checkAh(meta);
-    if (ahWhy) { this.onDrop(ahWhy); return; }
+    if (ahWhy) {
+      this.onDrop(ahWhy);
+      return;
+    }
     const why = checkAdvert(adv, exp, meta);
-    if (why) { this.onDrop(why); return; }
+    if (why) {
+      this.onDrop(why);
+      return;
+    }
     this.stats.advertsReceived++;
     if (adv.priority === 0) this.stats.priorityZeroReceived++;
     this.feed({ type: 'advert', priority: adv.priority, maxAdverIntMs: adv.adverIntMs, srcIp: meta.srcIp });
@@ -291,13 +351,23 @@ export class VrrpInstance extends EventEmitter implements AdvertSink {
     this.timer = undefined;
     const d = nextDeadlineMs(this.machine);
     if (d === undefined || !this.running) return;
-    this.timer = setTimeout(() => { this.timer = undefined; this.feed({ type: 'tick' }); }, Math.max(0, d - this.deps.now()));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.feed({ type: 'tick' });
+      },
+      Math.max(0, d - this.deps.now()),
+    );
   }
 
   private act(a: MachineAction): void {
     switch (a.type) {
-      case 'send-advert': this.sendAdvert(a.priority); break;
-      case 'transition': this.transition(a.from, a.to, a.reason); break;
+      case 'send-advert':
+        this.sendAdvert(a.priority);
+        break;
+      case 'transition':
+        this.transition(a.from, a.to, a.reason);
+        break;
       case 'garp':
         if (a.kind === 'master') this.startGarps();
         else if (this.deps.now() - this.lastLowerPrioGarpMs >= this.spec.garp.lowerPrioDelayMs) {
@@ -332,7 +402,9 @@ export class VrrpInstance extends EventEmitter implements AdvertSink {
     for (const dst of dsts) {
       const ttl = this.unicast ? this.spec.unicastTtl : 255;
       const msg = encodeAdvert({ ...fields, ah: this.ahKey !== undefined }, this.srcIp, dst);
-      const out = this.ahKey ? encodeAhPacket({ srcIp: this.srcIp, dstIp: dst, ttl, ipId: this.ipId, seq: this.ahSeq, key: this.ahKey, vrrp: msg, unicast: this.unicast }) : msg;
+      const out = this.ahKey
+        ? encodeAhPacket({ srcIp: this.srcIp, dstIp: dst, ttl, ipId: this.ipId, seq: this.ahSeq, key: this.ahKey, vrrp: msg, unicast: this.unicast })
+        : msg;
       this.deps.transport.send(out, dst, this.srcIp, ttl);
       this.stats.advertsSent++;
       if (priority === 0) this.stats.priorityZeroSent++;
@@ -348,7 +420,10 @@ export class VrrpInstance extends EventEmitter implements AdvertSink {
     const atMs = this.deps.now();
     const prio = this.priority;
     if (to === 'MASTER') this.stats.becomeMaster++;
-    if (from === 'MASTER') { this.stats.releaseMaster++; this.stopGarps(); }
+    if (from === 'MASTER') {
+      this.stats.releaseMaster++;
+      this.stopGarps();
+    }
     this.emit('transition', { from, to, reason, forced: this.syncForced });
     const notifyState: NotifyState | undefined = to === 'INIT' ? this.stopAs : to;
     const vips = this.allVips();
@@ -364,7 +439,17 @@ export class VrrpInstance extends EventEmitter implements AdvertSink {
         if (!this.spec.accept) await this.filterVips(vips, false);
         for (const e of await this.deps.removeVips(vips, this.vipDev)) this.deps.log(`${this.name}: ${e}`);
       }
-      const ev: VrrpStateEvent = { instance: this.name, vrid: this.spec.vrid, interface: this.spec.interface, from, to, priority: prio, vips: to === 'MASTER' ? vips : [], reason, atMs };
+      const ev: VrrpStateEvent = {
+        instance: this.name,
+        vrid: this.spec.vrid,
+        interface: this.spec.interface,
+        from,
+        to,
+        priority: prio,
+        vips: to === 'MASTER' ? vips : [],
+        reason,
+        atMs,
+      };
       this.deps.log(`${this.name}: ${from} -> ${to} (${reason})`);
       this.emit('state', ev);
       if (notifyState) {
@@ -394,9 +479,16 @@ export class VrrpInstance extends EventEmitter implements AdvertSink {
     this.stopGarps();
     const g = this.spec.garp;
     this.enqueue(() => this.garpBurst(g.masterRepeat));
-    if (g.masterDelayMs > 0) this.garpTimers.push(setTimeout(() => { if (this.state === 'MASTER') this.enqueue(() => this.garpBurst(g.masterRepeat)); }, g.masterDelayMs));
+    if (g.masterDelayMs > 0)
+      this.garpTimers.push(
+        setTimeout(() => {
+          if (this.state === 'MASTER') this.enqueue(() => this.garpBurst(g.masterRepeat));
+        }, g.masterDelayMs),
+      );
     if (g.masterRefreshMs > 0) {
-      this.refreshTimer = setInterval(() => { if (this.state === 'MASTER') this.enqueue(() => this.garpBurst(g.masterRefreshRepeat)); }, g.masterRefreshMs);
+      this.refreshTimer = setInterval(() => {
+        if (this.state === 'MASTER') this.enqueue(() => this.garpBurst(g.masterRefreshRepeat));
+      }, g.masterRefreshMs);
     }
   }
 
@@ -424,7 +516,9 @@ export class VrrpInstance extends EventEmitter implements AdvertSink {
           if (v.family === 4) this.deps.sendFrame(dev, garpFrame(mac, v.address));
           else this.deps.sendFrame(dev, unsolicitedNaFrame(mac, this.spec.family === 6 && this.srcIp ? this.srcIp : v.address, v.address));
           this.stats.garpSent++;
-        } catch (e) { this.deps.log(`${this.name}: GARP on ${dev}: ${(e as Error).message}`); }
+        } catch (e) {
+          this.deps.log(`${this.name}: GARP on ${dev}: ${(e as Error).message}`);
+        }
         if (this.spec.garp.intervalMs > 0) await new Promise((r) => setTimeout(r, this.spec.garp.intervalMs));
       }
     }

@@ -38,7 +38,11 @@ export async function readInterface(name: string): Promise<InterfaceInfo | undef
     throw new Error(`cannot read interface ${name}: ${r.stderr.trim() || `ip exited ${r.code}`}`);
   }
   let arr: IpAddrJson[];
-  try { arr = JSON.parse(r.stdout) as IpAddrJson[]; } catch { throw new Error(`cannot read interface ${name}: ip -j printed no JSON`); }
+  try {
+    arr = JSON.parse(r.stdout) as IpAddrJson[];
+  } catch {
+    throw new Error(`cannot read interface ${name}: ip -j printed no JSON`);
+  }
   const j = arr[0];
   if (!j) return undefined;
   const flags = j.flags ?? [];
@@ -48,7 +52,10 @@ export async function readInterface(name: string): Promise<InterfaceInfo | undef
     index: j.ifindex,
     mac: j.address ?? '00:00:00:00:00:00',
     up: flags.includes('UP') && flags.includes('LOWER_UP'),
-    ipv4: ai.filter((a) => a.family === 'inet').sort((a, b) => Number(!!a.secondary) - Number(!!b.secondary)).map((a) => a.local),
+    ipv4: ai
+      .filter((a) => a.family === 'inet')
+      .sort((a, b) => Number(!!a.secondary) - Number(!!b.secondary))
+      .map((a) => a.local),
     linkLocal6: ai.filter((a) => a.family === 'inet6' && a.scope === 'link' && !a.tentative).map((a) => a.local),
     ipv6: ai.filter((a) => a.family === 'inet6' && a.scope !== 'link').map((a) => a.local),
   };

@@ -38,8 +38,14 @@ export class IpBatch {
       return undefined; // e.g. EMFILE: the caller reports the failure, the next call retries
     }
     // The 'error' listener first: a failed spawn (EMFILE, EAGAIN) may have no pipes.
-    c.on('error', (e) => { if (this.child === c) this.child = undefined; this.failAll(`ip -batch could not be started: ${e.message}`); });
-    c.on('close', () => { if (this.child === c) this.child = undefined; this.failAll('ip -batch exited'); });
+    c.on('error', (e) => {
+      if (this.child === c) this.child = undefined;
+      this.failAll(`ip -batch could not be started: ${e.message}`);
+    });
+    c.on('close', () => {
+      if (this.child === c) this.child = undefined;
+      this.failAll('ip -batch exited');
+    });
     if (!c.stdin || !c.stdout || !c.stderr) return undefined;
     c.stdout.resume();
     c.stderr.setEncoding('utf8').on('data', (d: string) => this.onErr(d));
@@ -74,7 +80,10 @@ export class IpBatch {
       const l = this.errBuf.slice(0, i);
       this.errBuf = this.errBuf.slice(i + 1);
       const m = /^Command failed -:(\d+)/.exec(l);
-      if (!m) { this.lastErr = l; continue; }
+      if (!m) {
+        this.lastErr = l;
+        continue;
+      }
       const n = Number(m[1]);
       const p = this.queue.find((q) => n >= q.firstLine && n <= q.lastLine);
       if (p && n === p.lastLine) {

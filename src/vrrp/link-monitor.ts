@@ -12,7 +12,10 @@ export class LinkMonitor {
   private timer?: NodeJS.Timeout;
   private stopped = false;
 
-  constructor(private readonly onChange: () => void, private readonly settleMs = 50) {}
+  constructor(
+    private readonly onChange: () => void,
+    private readonly settleMs = 50,
+  ) {}
 
   /** Starts `ip monitor`; restarts it (after a second) if it exits while running. */
   start(): void {
@@ -27,7 +30,10 @@ export class LinkMonitor {
     c.stdout?.on('data', () => this.kick());
     c.on('close', () => {
       if (this.child === c) this.child = undefined;
-      if (!this.stopped) setTimeout(() => { if (!this.stopped && !this.child) this.start(); }, 1000).unref();
+      if (!this.stopped)
+        setTimeout(() => {
+          if (!this.stopped && !this.child) this.start();
+        }, 1000).unref();
     });
     this.child = c;
   }
@@ -39,11 +45,20 @@ export class LinkMonitor {
     this.timer = undefined;
     const c = this.child;
     this.child = undefined;
-    if (c?.pid && c.exitCode === null) { try { process.kill(c.pid, 'SIGTERM'); } catch { /* gone */ } }
+    if (c?.pid && c.exitCode === null) {
+      try {
+        process.kill(c.pid, 'SIGTERM');
+      } catch {
+        /* gone */
+      }
+    }
   }
 
   private kick(): void {
     if (this.timer) return;
-    this.timer = setTimeout(() => { this.timer = undefined; this.onChange(); }, this.settleMs);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.onChange();
+    }, this.settleMs);
   }
 }

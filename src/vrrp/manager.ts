@@ -57,7 +57,15 @@ export interface VrrpInstanceStatus {
 /** The key keepalived's vrrp_exist matches instances by on reload. */
 export function reloadKey(s: VrrpInstanceSpec): string {
   const uni = s.unicastPeers.length > 0;
-  return [s.vrid, s.family, s.interface, uni ? 'u' : 'm', uni ? (s.srcIp ?? '') : (s.mcastGroup ?? ''), String(s.useVmac ?? ''), s.vmacXmitBase ? 'xb' : ''].join('|');
+  return [
+    s.vrid,
+    s.family,
+    s.interface,
+    uni ? 'u' : 'm',
+    uni ? (s.srcIp ?? '') : (s.mcastGroup ?? ''),
+    String(s.useVmac ?? ''),
+    s.vmacXmitBase ? 'xb' : '',
+  ].join('|');
 }
 
 /** Typed events of VrrpManager. */
@@ -87,7 +95,10 @@ export class VrrpManager extends EventEmitter {
   private readonly fileProc: FileProcessTrackers;
   private readonly writeFifo: (line: string) => void;
 
-  constructor(private config: VrrpConfig, private readonly opts: VrrpManagerOptions = {}) {
+  constructor(
+    private config: VrrpConfig,
+    private readonly opts: VrrpManagerOptions = {},
+  ) {
     super();
     this.log = opts.log ?? ((m) => process.stderr.write(`ulvs vrrp: ${m}\n`));
     this.notify = new NotifyQueue((r) => {
@@ -98,8 +109,11 @@ export class VrrpManager extends EventEmitter {
     this.writeFifo = opts.writeFifo ?? ((l) => notifyFifos().vrrp(l));
     const d = opts.deps ?? {};
     this.statics = new StaticSet({
-      addVips: d.addVips ?? addVipsFast, removeVips: d.removeVips ?? removeVipsFast,
-      addRoutes: d.addRoutes ?? addRoutesAndRules, removeRoutes: d.removeRoutes ?? removeRoutesAndRules, log: this.log,
+      addVips: d.addVips ?? addVipsFast,
+      removeVips: d.removeVips ?? removeVipsFast,
+      addRoutes: d.addRoutes ?? addRoutesAndRules,
+      removeRoutes: d.removeRoutes ?? removeRoutesAndRules,
+      log: this.log,
     });
   }
 
@@ -112,7 +126,14 @@ export class VrrpManager extends EventEmitter {
     this.startTrackers(this.config);
     for (const spec of this.config.instances) await this.addInstance(spec);
     this.applyTracking();
-    this.linkTimer = setInterval(() => { if (!this.polling) { this.polling = true; void this.pollLinks().finally(() => { this.polling = false; }); } }, this.opts.linkPollMs ?? 200);
+    this.linkTimer = setInterval(() => {
+      if (!this.polling) {
+        this.polling = true;
+        void this.pollLinks().finally(() => {
+          this.polling = false;
+        });
+      }
+    }, this.opts.linkPollMs ?? 200);
   }
 
   /** Stops every instance (priority 0 adverts, VIPs removed, notify_stop), then waits for the notify queue. */
@@ -154,7 +175,12 @@ export class VrrpManager extends EventEmitter {
     const toStart: VrrpInstanceSpec[] = [];
     for (const spec of config.instances) {
       const inst = oldByKey.get(reloadKey(spec));
-      if (inst) { oldByKey.delete(reloadKey(spec)); this.instanceMap.delete(inst.name); await inst.reload(spec); next.set(spec.name, inst); } else toStart.push(spec);
+      if (inst) {
+        oldByKey.delete(reloadKey(spec));
+        this.instanceMap.delete(inst.name);
+        await inst.reload(spec);
+        next.set(spec.name, inst);
+      } else toStart.push(spec);
     }
     for (const gone of oldByKey.values()) {
       this.instanceMap.delete(gone.name);
@@ -175,24 +201,64 @@ export class VrrpManager extends EventEmitter {
 
   /** Starts on the first call, reloads (keepalived SIGHUP semantics) on later ones. */
   async apply(config: VrrpConfig): Promise<void> {
-    if (!this.started) { this.config = config; await this.start(); } else await this.reload(config);
+    if (!this.started) {
+      this.config = config;
+      await this.start();
+    } else await this.reload(config);
   }
   private started = false;
 
   /** The daemon's status/metrics view of every instance (control/ports.ts VrrpInstanceView). */
-  instances(): { name: string; vrid: number; family: VrrpFamily; interface: string; state: string; priority: number; effectivePriority: number; transitions: number; advertsSent: number; advertsReceived: number; advertsDropped: Record<string, number>; becomeMaster: number; releaseMaster: number; priorityZeroReceived: number; priorityZeroSent: number }[] {
+  instances(): {
+    name: string;
+    vrid: number;
+    family: VrrpFamily;
+    interface: string;
+    state: string;
+    priority: number;
+    effectivePriority: number;
+    transitions: number;
+    advertsSent: number;
+    advertsReceived: number;
+    advertsDropped: Record<string, number>;
+    becomeMaster: number;
+    releaseMaster: number;
+    priorityZeroReceived: number;
+    priorityZeroSent: number;
+  }[] {
     return [...this.instances_().values()].map((i) => ({
-      name: i.name, vrid: i.spec.vrid, family: i.spec.family, interface: i.spec.interface, state: i.state, priority: i.spec.priority,
-      effectivePriority: i.priority, transitions: i.stats.becomeMaster + i.stats.releaseMaster, advertsSent: i.stats.advertsSent,
-      advertsReceived: i.stats.advertsReceived, advertsDropped: { ...i.stats.drops } as Record<string, number>,
-      becomeMaster: i.stats.becomeMaster, releaseMaster: i.stats.releaseMaster, priorityZeroReceived: i.stats.priorityZeroReceived, priorityZeroSent: i.stats.priorityZeroSent,
+      name: i.name,
+      vrid: i.spec.vrid,
+      family: i.spec.family,
+      interface: i.spec.interface,
+      state: i.state,
+      priority: i.spec.priority,
+      effectivePriority: i.priority,
+      transitions: i.stats.becomeMaster + i.stats.releaseMaster,
+      advertsSent: i.stats.advertsSent,
+      advertsReceived: i.stats.advertsReceived,
+      advertsDropped: { ...i.stats.drops } as Record<string, number>,
+      becomeMaster: i.stats.becomeMaster,
+      releaseMaster: i.stats.releaseMaster,
+      priorityZeroReceived: i.stats.priorityZeroReceived,
+      priorityZeroSent: i.stats.priorityZeroSent,
     }));
   }
-  private instances_(): Map<string, VrrpInstance> { return this.instanceMap; }
+  private instances_(): Map<string, VrrpInstance> {
+    return this.instanceMap;
+  }
 
   /** Status of every instance. */
   status(): VrrpInstanceStatus[] {
-    return [...this.instanceMap.values()].map((i) => ({ name: i.name, vrid: i.spec.vrid, interface: i.spec.interface, state: i.state, priority: i.priority, faults: [...i.faults], stats: i.stats }));
+    return [...this.instanceMap.values()].map((i) => ({
+      name: i.name,
+      vrid: i.spec.vrid,
+      interface: i.spec.interface,
+      state: i.state,
+      priority: i.priority,
+      faults: [...i.faults],
+      stats: i.stats,
+    }));
   }
 
   /** Drops not attributable to an instance, per socket (family/interface). */
@@ -213,7 +279,11 @@ export class VrrpManager extends EventEmitter {
   }
 
   private closeSocketsOn(ifname: string): void {
-    for (const [k, sock] of this.sockets) if (k.split('/')[1] === ifname) { sock.close?.(); this.sockets.delete(k); }
+    for (const [k, sock] of this.sockets)
+      if (k.split('/')[1] === ifname) {
+        sock.close?.();
+        this.sockets.delete(k);
+      }
   }
 
   /** The shared socket of (family, interface); auth_type AH instances use an IPv4 protocol-51 one. */
@@ -232,7 +302,9 @@ export class VrrpManager extends EventEmitter {
     let sendFrame = d.sendFrame;
     if (!sendFrame) {
       const mod = loadNative() as unknown as RawSockModule;
-      sendFrame = (ifname, frame) => { mod.sendFrame(ifname, frame); };
+      sendFrame = (ifname, frame) => {
+        mod.sendFrame(ifname, frame);
+      };
     }
     return {
       transport: this.transport(spec.family, advertIf, spec.version === 2 && spec.family === 4 && spec.authentication?.type === 'AH' ? 51 : 112),
@@ -280,7 +352,10 @@ export class VrrpManager extends EventEmitter {
       const t = new ScriptTracker(spec);
       const old = previous?.get(spec.name);
       if (old && old.spec.script === spec.script) t.ok = old.ok;
-      t.on('change', (ok: boolean) => { this.log(`vrrp_script ${spec.name} ${ok ? 'succeeded' : 'failed'}`); this.applyTracking(); });
+      t.on('change', (ok: boolean) => {
+        this.log(`vrrp_script ${spec.name} ${ok ? 'succeeded' : 'failed'}`);
+        this.applyTracking();
+      });
       this.trackers.set(spec.name, t);
       t.start();
     }
@@ -300,9 +375,15 @@ export class VrrpManager extends EventEmitter {
         const t = this.trackers.get(ref.name);
         return t ? [{ ref, spec: t.spec, ok: t.ok }] : [];
       });
-      const e = trackEffect(scripts, ifs.map((spec) => ({ spec, up: this.linkState.get(spec.name) ?? true })));
-      const fp = this.fileProc.effect([...inst.spec.trackFiles ?? [], ...g?.trackFiles ?? []], [...inst.spec.trackProcesses ?? [], ...g?.trackProcesses ?? []],
-        [...inst.spec.trackBfds ?? [], ...g?.trackBfds ?? []]);
+      const e = trackEffect(
+        scripts,
+        ifs.map((spec) => ({ spec, up: this.linkState.get(spec.name) ?? true })),
+      );
+      const fp = this.fileProc.effect(
+        [...(inst.spec.trackFiles ?? []), ...(g?.trackFiles ?? [])],
+        [...(inst.spec.trackProcesses ?? []), ...(g?.trackProcesses ?? [])],
+        [...(inst.spec.trackBfds ?? []), ...(g?.trackBfds ?? [])],
+      );
       // Sync-group members ignore tracker weights (keepalived without sync_group_tracking_weight).
       inst.setTrackDelta(g ? 0 : e.delta + fp.delta);
       inst.setFault('tracking', e.fault || fp.fault);
@@ -329,14 +410,19 @@ export class VrrpManager extends EventEmitter {
         up = await (this.opts.readOperUp ?? readOperUp)(n);
       } catch (e) {
         // A failed read (e.g. out of file descriptors) says nothing about the link: keep its last state.
-        if (!this.linkReadFailing.has(n)) this.log(`cannot read the state of interface ${n} (${(e as Error).message}); keeping it ${this.linkState.get(n) === false ? 'down' : 'up'}`);
+        if (!this.linkReadFailing.has(n))
+          this.log(`cannot read the state of interface ${n} (${(e as Error).message}); keeping it ${this.linkState.get(n) === false ? 'down' : 'up'}`);
         this.linkReadFailing.add(n);
         continue;
       }
       if (this.linkReadFailing.delete(n)) this.log(`interface ${n} state readable again`);
       const v = up ?? false;
       if (up === undefined && !this.linkState.has(n)) continue;
-      if (this.linkState.get(n) !== v) { this.linkState.set(n, v); changed = true; this.log(`interface ${n} ${v ? 'up' : 'down'}`); }
+      if (this.linkState.get(n) !== v) {
+        this.linkState.set(n, v);
+        changed = true;
+        this.log(`interface ${n} ${v ? 'up' : 'down'}`);
+      }
     }
     if (changed) this.applyTracking();
   }

@@ -24,7 +24,10 @@ const active = new Map<string, number>();
 
 async function ensureChains(f: 4 | 6): Promise<void> {
   if (ready.has(f)) return;
-  for (const [chain, hook] of [[IN, 'INPUT'], [OUT, 'OUTPUT']] as const) {
+  for (const [chain, hook] of [
+    [IN, 'INPUT'],
+    [OUT, 'OUTPUT'],
+  ] as const) {
     await ipt(f, ['-N', chain]);
     if ((await ipt(f, ['-C', hook, '-j', chain])).code !== 0) await ipt(f, ['-I', hook, '1', '-j', chain]);
   }
@@ -36,7 +39,10 @@ async function ensureChains(f: 4 | 6): Promise<void> {
 }
 
 function rules(v: VipSpec): Array<[string, string[]]> {
-  return [[IN, ['-d', v.address, '-j', 'DROP']], [OUT, ['-s', v.address, '-j', 'DROP']]];
+  return [
+    [IN, ['-d', v.address, '-j', 'DROP']],
+    [OUT, ['-s', v.address, '-j', 'DROP']],
+  ];
 }
 
 /** Starts dropping traffic to/from the VIPs (counted per address, so two instances may share one). Returns errors. */
@@ -60,7 +66,10 @@ export async function allowVipTraffic(vips: readonly VipSpec[]): Promise<string[
   const errs: string[] = [];
   for (const v of vips) {
     const n = active.get(v.address) ?? 0;
-    if (n > 1) { active.set(v.address, n - 1); continue; }
+    if (n > 1) {
+      active.set(v.address, n - 1);
+      continue;
+    }
     active.delete(v.address);
     if (!ready.has(v.family)) continue;
     for (const [chain, r] of rules(v)) {
@@ -74,7 +83,10 @@ export async function allowVipTraffic(vips: readonly VipSpec[]): Promise<string[
 /** Removes the chains (at daemon stop, after every instance left MASTER). */
 export async function removeNoAcceptChains(): Promise<void> {
   for (const f of [...ready]) {
-    for (const [chain, hook] of [[IN, 'INPUT'], [OUT, 'OUTPUT']] as const) {
+    for (const [chain, hook] of [
+      [IN, 'INPUT'],
+      [OUT, 'OUTPUT'],
+    ] as const) {
       await ipt(f, ['-D', hook, '-j', chain]);
       await ipt(f, ['-F', chain]);
       await ipt(f, ['-X', chain]);

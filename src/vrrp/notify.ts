@@ -15,7 +15,13 @@ export function runScript(argv: string[], timeoutMs: number): Promise<{ code: nu
   return new Promise((resolve) => {
     let stderr = '';
     let done = false;
-    const finish = (code: number): void => { if (!done) { done = true; if (timer) clearTimeout(timer); resolve({ code, stderr }); } };
+    const finish = (code: number): void => {
+      if (!done) {
+        done = true;
+        if (timer) clearTimeout(timer);
+        resolve({ code, stderr });
+      }
+    };
     let timer: NodeJS.Timeout | undefined;
     let child: ChildProcess;
     try {
@@ -25,11 +31,20 @@ export function runScript(argv: string[], timeoutMs: number): Promise<{ code: nu
       finish(127);
       return;
     }
-    child.on('error', (e) => { stderr += e.message; finish(127); });
-    child.stderr?.setEncoding('utf8').on('data', (d: string) => { if (stderr.length < 4096) stderr += d; });
+    child.on('error', (e) => {
+      stderr += e.message;
+      finish(127);
+    });
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+      if (stderr.length < 4096) stderr += d;
+    });
     timer = setTimeout(() => {
       stderr += `(killed after ${timeoutMs} ms)`;
-      try { if (child.pid) process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
+      try {
+        if (child.pid) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
       finish(137);
     }, timeoutMs);
     child.on('exit', (code, signal) => finish(code ?? (signal ? 128 : 1)));
@@ -58,7 +73,11 @@ export class NotifyQueue {
     this.tail = this.tail.then(async () => {
       const r = await runScript(argv, timeoutMs);
       this.pending--;
-      try { this.onDone({ argv, code: r.code, stderr: r.stderr }); } catch { /* logging must not break the queue */ }
+      try {
+        this.onDone({ argv, code: r.code, stderr: r.stderr });
+      } catch {
+        /* logging must not break the queue */
+      }
     });
   }
 
@@ -76,17 +95,31 @@ export class NotifyQueue {
 /** The specific notify_* script of a state (none for INIT). */
 function specific(n: NotifySpec, state: NotifyState): string[] | undefined {
   switch (state) {
-    case 'MASTER': return n.master?.argv;
-    case 'BACKUP': return n.backup?.argv;
-    case 'FAULT': return n.fault?.argv;
-    case 'STOP': return n.stop?.argv;
-    case 'DELETED': return n.deleted?.argv ?? n.fault?.argv;
+    case 'MASTER':
+      return n.master?.argv;
+    case 'BACKUP':
+      return n.backup?.argv;
+    case 'FAULT':
+      return n.fault?.argv;
+    case 'STOP':
+      return n.stop?.argv;
+    case 'DELETED':
+      return n.deleted?.argv ?? n.fault?.argv;
   }
 }
 
 /** Queues the scripts keepalived runs when `kind` `name` enters `state`: the specific one, then `notify`. */
-export function queueNotify(q: NotifyQueue, n: NotifySpec, kind: 'INSTANCE' | 'GROUP', name: string, state: NotifyState, priority: number, timeoutMs: number): void {
+export function queueNotify(
+  q: NotifyQueue,
+  n: NotifySpec,
+  kind: 'INSTANCE' | 'GROUP',
+  name: string,
+  state: NotifyState,
+  priority: number,
+  timeoutMs: number,
+): void {
   const s = specific(n, state);
   if (s) q.enqueue(s, timeoutMs);
-  if (n.generic) q.enqueue([...n.generic.argv, kind, name, state === 'DELETED' && !n.deleted ? 'FAULT' : state, String(kind === 'GROUP' ? 0 : priority)], timeoutMs);
+  if (n.generic)
+    q.enqueue([...n.generic.argv, kind, name, state === 'DELETED' && !n.deleted ? 'FAULT' : state, String(kind === 'GROUP' ? 0 : priority)], timeoutMs);
 }

@@ -30,20 +30,20 @@ async function runByFamily<T extends { family: VrrpFamily }>(items: readonly T[]
   const errs: string[] = [];
   for (const f of [4, 6] as const) {
     const mine = items.filter((x) => x.family === f);
-    if (mine.length) errs.push(...await batch(f).run(mine.map(line)));
+    if (mine.length) errs.push(...(await batch(f).run(mine.map(line))));
   }
   return errs;
 }
 
 /** Installs routes then rules; an entry already present is fine. Returns one message per failure. */
 export async function addRoutesAndRules(routes: readonly IpRouteSpec[], rules: readonly IpRuleSpec[]): Promise<string[]> {
-  const errs = [...await runByFamily(routes, (r) => routeLine(r, true)), ...await runByFamily(rules, (r) => ruleLine(r, true))];
+  const errs = [...(await runByFamily(routes, (r) => routeLine(r, true))), ...(await runByFamily(rules, (r) => ruleLine(r, true)))];
   return errs.filter((e) => !/File exists/i.test(e));
 }
 
 /** Removes rules then routes; an entry already gone is fine. Returns one message per failure. */
 export async function removeRoutesAndRules(routes: readonly IpRouteSpec[], rules: readonly IpRuleSpec[]): Promise<string[]> {
-  const errs = [...await runByFamily(rules, (r) => ruleLine(r, false)), ...await runByFamily(routes, (r) => routeLine(r, false))];
+  const errs = [...(await runByFamily(rules, (r) => ruleLine(r, false))), ...(await runByFamily(routes, (r) => routeLine(r, false)))];
   return errs.filter((e) => !/No such|not found|Cannot find|No such process/i.test(e));
 }
 

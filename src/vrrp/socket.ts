@@ -53,7 +53,11 @@ export class RawVrrpSocket implements VrrpTransport {
   private readonly buf = new Uint8Array(2048);
 
   /** `protocol` 51: an IPv4 AH socket (sends whole datagrams built by ah.ts, receives AH adverts). */
-  constructor(readonly family: VrrpFamily, readonly ifname: string, readonly protocol: 112 | 51 = 112) {
+  constructor(
+    readonly family: VrrpFamily,
+    readonly ifname: string,
+    readonly protocol: 112 | 51 = 112,
+  ) {
     const mod = loadNative() as unknown as RawSockModule;
     this.sock = new mod.RawSock(family, ifname, protocol);
     this.sock.onReadable(() => this.drain());
@@ -61,7 +65,11 @@ export class RawVrrpSocket implements VrrpTransport {
 
   /** Sends one message; errors (e.g. interface down) are counted, not thrown. */
   send(buf: Uint8Array, dst: string, src?: string, ttl = 255): void {
-    try { this.sock.send(buf, dst, src, ttl); } catch { this.sendErrors++; }
+    try {
+      this.sock.send(buf, dst, src, ttl);
+    } catch {
+      this.sendErrors++;
+    }
   }
 
   register(vrid: number, sink: AdvertSink): void {
@@ -82,8 +90,15 @@ export class RawVrrpSocket implements VrrpTransport {
 
   leave(group: string): void {
     const n = this.groups.get(group) ?? 0;
-    if (n === 1) { try { this.sock.join(group, true); } catch { /* interface gone */ } }
-    if (n <= 1) this.groups.delete(group); else this.groups.set(group, n - 1);
+    if (n === 1) {
+      try {
+        this.sock.join(group, true);
+      } catch {
+        /* interface gone */
+      }
+    }
+    if (n <= 1) this.groups.delete(group);
+    else this.groups.set(group, n - 1);
   }
 
   /** Number of instances still using this socket. */
@@ -104,7 +119,11 @@ export class RawVrrpSocket implements VrrpTransport {
   private drain(): void {
     for (let i = 0; i < 256; i++) {
       let p;
-      try { p = this.sock.recv(this.buf); } catch { return; }
+      try {
+        p = this.sock.recv(this.buf);
+      } catch {
+        return;
+      }
       if (!p) return;
       this.handle(p.length, p.offset, p.src, p.dst, p.ttl, p.ifindex);
     }
@@ -116,21 +135,35 @@ export class RawVrrpSocket implements VrrpTransport {
     let ah: ReceivedAh | undefined;
     if (this.family === 4) {
       const ip = parseIpv4(this.buf, length);
-      if (!ip || ip.protocol !== (this.protocol === IPPROTO_AH ? IPPROTO_AH : IPPROTO_VRRP)) { this.count('ip-header'); return; }
-      off = ip.payloadOffset; len = ip.payloadLength;
+      if (!ip || ip.protocol !== (this.protocol === IPPROTO_AH ? IPPROTO_AH : IPPROTO_VRRP)) {
+        this.count('ip-header');
+        return;
+      }
+      off = ip.payloadOffset;
+      len = ip.payloadLength;
       if (this.protocol === IPPROTO_AH) {
         // RFC 2402 §2: the AH must protect VRRP (next header 112); keepalived ignores AH for anything else.
         ah = readAh(this.buf.subarray(0, length), off);
-        if (!ah || this.buf[off] !== IPPROTO_VRRP) { this.count('ip-header'); return; }
-        off += AH_LEN; len -= AH_LEN;
+        if (!ah || this.buf[off] !== IPPROTO_VRRP) {
+          this.count('ip-header');
+          return;
+        }
+        off += AH_LEN;
+        len -= AH_LEN;
       }
     }
     const msg = this.buf.subarray(off, off + len);
     const vrid = len >= 2 ? msg[1] : -1;
     const sinks = this.sinks.get(vrid);
     const r = decodeAdvert(msg, len, this.family, src, dst);
-    if (!sinks || sinks.size === 0) { this.count(r.ok ? 'vrid' : r.reason); return; }
-    if (!r.ok) { for (const s of sinks) s.onDrop(r.reason); return; }
+    if (!sinks || sinks.size === 0) {
+      this.count(r.ok ? 'vrid' : r.reason);
+      return;
+    }
+    if (!r.ok) {
+      for (const s of sinks) s.onDrop(r.reason);
+      return;
+    }
     const meta: AdvertMeta = { srcIp: src, dstIp: dst, ttl, multicast: isMulticast(dst), ifindex, ...(ah ? { ah } : {}) };
     for (const s of sinks) s.onAdvert(r.advert, meta);
   }

@@ -17,12 +17,29 @@ export function instanceSpec(over: Partial<VrrpInstanceSpec> = {}): VrrpInstance
   const family = over.family ?? vips[0]?.family ?? 4;
   const priority = over.priority ?? (over.initialState === 'MASTER' ? 255 : VRRP_DEFAULTS.priority);
   return {
-    name: 'VI_1', vrid: 51, version: family === 6 ? 3 : VRRP_DEFAULTS.version, family, interface: 'eth0',
-    initialState: priority === 255 ? 'MASTER' : 'BACKUP', priority, advertIntMs: VRRP_DEFAULTS.advertIntMs,
-    nopreempt: false, preemptDelayMs: 0, downTimerAdverts: VRRP_DEFAULTS.downTimerAdverts, unicastPeers: [],
-    unicastTtl: VRRP_DEFAULTS.unicastTtl, checkUnicastSrc: false, excludedVips: [], trackInterfaces: [],
-    trackScripts: [], notify: {}, garp: { ...VRRP_DEFAULTS.garp }, accept: true, strict: false,
-    ...over, vips,
+    name: 'VI_1',
+    vrid: 51,
+    version: family === 6 ? 3 : VRRP_DEFAULTS.version,
+    family,
+    interface: 'eth0',
+    initialState: priority === 255 ? 'MASTER' : 'BACKUP',
+    priority,
+    advertIntMs: VRRP_DEFAULTS.advertIntMs,
+    nopreempt: false,
+    preemptDelayMs: 0,
+    downTimerAdverts: VRRP_DEFAULTS.downTimerAdverts,
+    unicastPeers: [],
+    unicastTtl: VRRP_DEFAULTS.unicastTtl,
+    checkUnicastSrc: false,
+    excludedVips: [],
+    trackInterfaces: [],
+    trackScripts: [],
+    notify: {},
+    garp: { ...VRRP_DEFAULTS.garp },
+    accept: true,
+    strict: false,
+    ...over,
+    vips,
   };
 }
 

@@ -45,7 +45,9 @@ export class StaticSet {
     const newRoutes = routes.filter((a) => !this.routes.some((b) => rk(a) === rk(b)));
     const newRules = rules.filter((a) => !this.rules.some((b) => uk(a) === uk(b)));
     await this.remove(goneAddrs, goneRoutes, goneRules);
-    this.addrs = addrs; this.routes = routes; this.rules = rules;
+    this.addrs = addrs;
+    this.routes = routes;
+    this.rules = rules;
     for (const e of await this.ops.addVips(newAddrs, DEFAULT_INTERFACE)) this.ops.log(`static_ipaddress: ${e}`);
     for (const e of await this.ops.addRoutes(newRoutes, newRules)) this.ops.log(`static_routes/rules: ${e}`);
   }
@@ -53,7 +55,9 @@ export class StaticSet {
   /** Removes everything installed (at stop). */
   async clear(): Promise<void> {
     await this.remove(this.addrs, this.routes, this.rules);
-    this.addrs = []; this.routes = []; this.rules = [];
+    this.addrs = [];
+    this.routes = [];
+    this.rules = [];
   }
 
   private async remove(addrs: VipSpec[], routes: IpRouteSpec[], rules: IpRuleSpec[]): Promise<void> {

@@ -49,14 +49,22 @@ export class FileTracker extends EventEmitter {
   async start(): Promise<void> {
     const init = this.spec.init;
     if (init && (init.overwrite || !existsSync(this.spec.path))) {
-      try { writeFileSync(this.spec.path, `${init.value}\n`); } catch { /* reported by the read below as 0 */ }
+      try {
+        writeFileSync(this.spec.path, `${init.value}\n`);
+      } catch {
+        /* reported by the read below as 0 */
+      }
     }
     this.value = await this.read();
     try {
       const base = path.basename(this.spec.path);
-      this.watcher = watch(path.dirname(this.spec.path), (_e, f) => { if (!f || f === base) void this.reread(); });
+      this.watcher = watch(path.dirname(this.spec.path), (_e, f) => {
+        if (!f || f === base) void this.reread();
+      });
       this.watcher.on('error', () => {});
-    } catch { /* directory missing: the periodic re-read still runs */ }
+    } catch {
+      /* directory missing: the periodic re-read still runs */
+    }
     this.timer = setInterval(() => void this.reread(), 1000);
   }
 
@@ -69,7 +77,11 @@ export class FileTracker extends EventEmitter {
   }
 
   private async read(): Promise<number> {
-    try { return parseTrackValue(await readFile(this.spec.path, 'utf8')); } catch { return 0; }
+    try {
+      return parseTrackValue(await readFile(this.spec.path, 'utf8'));
+    } catch {
+      return 0;
+    }
   }
 
   private async reread(): Promise<void> {
@@ -77,7 +89,12 @@ export class FileTracker extends EventEmitter {
     this.reading = true;
     try {
       const v = await this.read();
-      if (v !== this.value) { this.value = v; this.emit('change', v); }
-    } finally { this.reading = false; }
+      if (v !== this.value) {
+        this.value = v;
+        this.emit('change', v);
+      }
+    } finally {
+      this.reading = false;
+    }
   }
 }

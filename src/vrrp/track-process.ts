@@ -23,9 +23,12 @@ export function processMatches(spec: VrrpTrackProcessSpec, p: ProcInfo): boolean
   const args = p.argv.slice(1);
   const want = spec.params;
   switch (spec.paramMatch ?? 'exact') {
-    case 'exact': return args.length === want.length && want.every((w, i) => args[i] === w);
-    case 'partial': return args.length >= want.length && want.every((w, i) => args[i] === w);
-    case 'initial': return args.length === want.length && want.every((w, i) => (i === want.length - 1 ? args[i]!.startsWith(w) : args[i] === w));
+    case 'exact':
+      return args.length === want.length && want.every((w, i) => args[i] === w);
+    case 'partial':
+      return args.length >= want.length && want.every((w, i) => args[i] === w);
+    case 'initial':
+      return args.length === want.length && want.every((w, i) => (i === want.length - 1 ? args[i]!.startsWith(w) : args[i] === w));
   }
 }
 
@@ -33,7 +36,11 @@ export function processMatches(spec: VrrpTrackProcessSpec, p: ProcInfo): boolean
 export async function scanProcesses(needArgv: boolean): Promise<ProcInfo[]> {
   const out: ProcInfo[] = [];
   let names: string[];
-  try { names = await readdir('/proc'); } catch { return out; }
+  try {
+    names = await readdir('/proc');
+  } catch {
+    return out;
+  }
   for (const pid of names) {
     if (!/^\d+$/.test(pid)) continue;
     try {
@@ -42,7 +49,9 @@ export async function scanProcesses(needArgv: boolean): Promise<ProcInfo[]> {
       const comm = (await readFile(`/proc/${pid}/comm`, 'utf8')).replace(/\n$/, '');
       const argv = needArgv ? (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').filter((a, i, all) => a !== '' || i < all.length - 1) : [];
       out.push({ comm, argv });
-    } catch { /* exited meanwhile */ }
+    } catch {
+      /* exited meanwhile */
+    }
   }
   return out;
 }
@@ -55,7 +64,11 @@ export class ProcessTracker extends EventEmitter {
   private timer?: NodeJS.Timeout;
   private stopped = false;
 
-  constructor(readonly specs: readonly VrrpTrackProcessSpec[], private readonly scan: (needArgv: boolean) => Promise<ProcInfo[]> = scanProcesses, private readonly periodMs = 1000) {
+  constructor(
+    readonly specs: readonly VrrpTrackProcessSpec[],
+    private readonly scan: (needArgv: boolean) => Promise<ProcInfo[]> = scanProcesses,
+    private readonly periodMs = 1000,
+  ) {
     super();
   }
 
@@ -90,11 +103,22 @@ export class ProcessTracker extends EventEmitter {
       const now = this.quorate(s, counts.get(s.name) ?? 0);
       const cur = this.up.get(s.name);
       const t = this.pending.get(s.name);
-      if (now === cur) { if (t) { clearTimeout(t); this.pending.delete(s.name); } continue; }
+      if (now === cur) {
+        if (t) {
+          clearTimeout(t);
+          this.pending.delete(s.name);
+        }
+        continue;
+      }
       if (t) continue;
       const delay = now ? s.forkDelayMs : s.terminateDelayMs;
-      const apply = (): void => { this.pending.delete(s.name); this.up.set(s.name, now); this.emit('change', s.name, now); };
-      if (delay <= 0) apply(); else this.pending.set(s.name, setTimeout(apply, delay));
+      const apply = (): void => {
+        this.pending.delete(s.name);
+        this.up.set(s.name, now);
+        this.emit('change', s.name, now);
+      };
+      if (delay <= 0) apply();
+      else this.pending.set(s.name, setTimeout(apply, delay));
     }
   }
 }

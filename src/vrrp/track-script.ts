@@ -19,9 +19,16 @@ export function splitScriptLine(line: string): string[] {
       if (c === q) q = undefined;
       else if (c === '\\' && q === '"' && i + 1 < line.length) cur += line[++i];
       else cur += c;
-    } else if (c === '"' || c === "'") { q = c; has = true; } else if (c === '\\' && i + 1 < line.length) { cur += line[++i]; has = true; } else if (c === ' ' || c === '\t') {
+    } else if (c === '"' || c === "'") {
+      q = c;
+      has = true;
+    } else if (c === '\\' && i + 1 < line.length) {
+      cur += line[++i];
+      has = true;
+    } else if (c === ' ' || c === '\t') {
       if (has || cur) out.push(cur);
-      cur = ''; has = false;
+      cur = '';
+      has = false;
     } else cur += c;
   }
   if (has || cur) out.push(cur);
@@ -66,7 +73,13 @@ export class ScriptTracker extends EventEmitter {
 
   /** Feeds one result (exposed for tests). */
   record(success: boolean): void {
-    if (success) { this.goodRun++; this.badRun = 0; } else { this.badRun++; this.goodRun = 0; }
+    if (success) {
+      this.goodRun++;
+      this.badRun = 0;
+    } else {
+      this.badRun++;
+      this.goodRun = 0;
+    }
     const before = this.ok;
     if (!this.ok && this.goodRun >= this.spec.rise) this.ok = true;
     if (this.ok && this.badRun >= this.spec.fall) this.ok = false;
@@ -85,11 +98,17 @@ export interface TrackEffect {
  * keepalived's weight rules: weight 0 → FAULT while failed/down; W > 0 added while OK/up;
  * W < 0 added (subtracted) while failed/down; `reverse` inverts which state applies and the sign.
  */
-export function trackEffect(scripts: { ref: TrackScriptRef; spec: VrrpScriptSpec; ok: boolean }[], ifaces: { spec: TrackInterfaceSpec; up: boolean }[]): TrackEffect {
+export function trackEffect(
+  scripts: { ref: TrackScriptRef; spec: VrrpScriptSpec; ok: boolean }[],
+  ifaces: { spec: TrackInterfaceSpec; up: boolean }[],
+): TrackEffect {
   const e: TrackEffect = { delta: 0, fault: false, reasons: [] };
   const apply = (name: string, weight: number, reverse: boolean, good: boolean): void => {
     if (weight === 0) {
-      if (!good) { e.fault = true; e.reasons.push(name); }
+      if (!good) {
+        e.fault = true;
+        e.reasons.push(name);
+      }
       return;
     }
     const m = reverse ? -1 : 1;

@@ -9,8 +9,12 @@ import type { VrrpConfig, VrrpProblem } from './types.js';
 /** Returns every problem of the VRRP part of a configuration (empty = fine). */
 export function validate(config: VrrpConfig): VrrpProblem[] {
   const out: VrrpProblem[] = [];
-  const err = (index: number, keyword: string, message: string, kind: VrrpProblem['kind'] = 'instance'): void => { out.push({ kind, index, keyword, message, severity: 'error' }); };
-  const warn = (index: number, keyword: string, message: string): void => { out.push({ kind: 'instance', index, keyword, message, severity: 'warning' }); };
+  const err = (index: number, keyword: string, message: string, kind: VrrpProblem['kind'] = 'instance'): void => {
+    out.push({ kind, index, keyword, message, severity: 'error' });
+  };
+  const warn = (index: number, keyword: string, message: string): void => {
+    out.push({ kind: 'instance', index, keyword, message, severity: 'warning' });
+  };
   const seen = new Map<string, number>();
   const names = new Map<string, number>();
   const scripts = new Set(config.scripts.map((s) => s.name));
@@ -23,19 +27,25 @@ export function validate(config: VrrpConfig): VrrpProblem[] {
     if (!Number.isInteger(s.priority) || s.priority < 1 || s.priority > 255) err(i, 'priority', `${id}: priority ${s.priority} is out of range; use 1-255.`);
     if (s.version !== 2 && s.version !== 3) err(i, 'version', `${id}: version ${String(s.version)} is not supported; use 2 or 3.`);
     if (s.version === 2 && s.family === 6) err(i, 'version', `${id}: VRRPv2 cannot carry IPv6 addresses; use 'version 3' (keepalived forces v3 for IPv6).`);
-    if (s.version === 2 && (s.advertIntMs < 1000 || s.advertIntMs > 255000 || s.advertIntMs % 1000 !== 0)) err(i, 'advert_int', `${id}: advert_int ${s.advertIntMs / 1000} s is not valid for VRRPv2; use a whole number of seconds 1-255.`);
-    if (s.version === 3 && (s.advertIntMs < 10 || s.advertIntMs > 40950)) err(i, 'advert_int', `${id}: advert_int ${s.advertIntMs / 1000} s is out of range for VRRPv3; use 0.01-40.95.`);
+    if (s.version === 2 && (s.advertIntMs < 1000 || s.advertIntMs > 255000 || s.advertIntMs % 1000 !== 0))
+      err(i, 'advert_int', `${id}: advert_int ${s.advertIntMs / 1000} s is not valid for VRRPv2; use a whole number of seconds 1-255.`);
+    if (s.version === 3 && (s.advertIntMs < 10 || s.advertIntMs > 40950))
+      err(i, 'advert_int', `${id}: advert_int ${s.advertIntMs / 1000} s is out of range for VRRPv3; use 0.01-40.95.`);
     if (!s.interface) err(i, 'interface', `${id}: no interface given; add 'interface IF'.`);
-    if (s.downTimerAdverts < 1 || s.downTimerAdverts > 100) err(i, 'down_timer_adverts', `${id}: down_timer_adverts ${s.downTimerAdverts} is out of range; use 1-100.`);
+    if (s.downTimerAdverts < 1 || s.downTimerAdverts > 100)
+      err(i, 'down_timer_adverts', `${id}: down_timer_adverts ${s.downTimerAdverts} is out of range; use 1-100.`);
     const fams = new Set(s.vips.map((v) => v.family));
     if (fams.size > 1) err(i, 'virtual_ipaddress', `${id}: virtual_ipaddress mixes IPv4 and IPv6; move one family to virtual_ipaddress_excluded.`);
     if (s.vips.some((v) => v.family !== s.family)) err(i, 'virtual_ipaddress', `${id}: virtual_ipaddress family does not match the instance family.`);
     for (const v of [...s.vips, ...s.excludedVips]) {
       if (isIP(v.address) !== v.family) err(i, 'virtual_ipaddress', `${id}: '${v.address}' is not a valid IPv${v.family} address.`);
-      if (v.prefixLen < 0 || v.prefixLen > (v.family === 4 ? 32 : 128)) err(i, 'virtual_ipaddress', `${id}: prefix /${v.prefixLen} of ${v.address} is out of range.`);
+      if (v.prefixLen < 0 || v.prefixLen > (v.family === 4 ? 32 : 128))
+        err(i, 'virtual_ipaddress', `${id}: prefix /${v.prefixLen} of ${v.address} is out of range.`);
     }
-    if (s.vips.length > 255) err(i, 'virtual_ipaddress', `${id}: more than 255 virtual_ipaddress entries do not fit in an advert; move some to virtual_ipaddress_excluded.`);
-    for (const p of s.unicastPeers) if (isIP(p.address) !== s.family) err(i, 'unicast_peer', `${id}: unicast_peer '${p.address}' is not an IPv${s.family} address.`);
+    if (s.vips.length > 255)
+      err(i, 'virtual_ipaddress', `${id}: more than 255 virtual_ipaddress entries do not fit in an advert; move some to virtual_ipaddress_excluded.`);
+    for (const p of s.unicastPeers)
+      if (isIP(p.address) !== s.family) err(i, 'unicast_peer', `${id}: unicast_peer '${p.address}' is not an IPv${s.family} address.`);
     if (s.srcIp && isIP(s.srcIp) !== s.family) err(i, 'unicast_src_ip', `${id}: source address '${s.srcIp}' is not an IPv${s.family} address.`);
     if (s.authentication && s.version === 3) warn(i, 'authentication', `${id}: authentication is ignored with VRRPv3.`);
     if (s.nopreempt && s.priority === 255) warn(i, 'nopreempt', `${id}: nopreempt is ignored for the address owner (priority 255).`);
@@ -47,12 +57,18 @@ export function validate(config: VrrpConfig): VrrpProblem[] {
     // keepalived refuses two instances with the same VRID on one interface and family (multicast or unicast alike).
     const key = `${s.interface}|${s.family}|${s.vrid}`;
     const other = seen.get(key);
-    if (other !== undefined) err(i, 'virtual_router_id', `${id}: virtual_router_id ${s.vrid} is already used on ${s.interface} by vrrp_instance ${config.instances[other].name}; use another VRID.`);
+    if (other !== undefined)
+      err(
+        i,
+        'virtual_router_id',
+        `${id}: virtual_router_id ${s.vrid} is already used on ${s.interface} by vrrp_instance ${config.instances[other].name}; use another VRID.`,
+      );
     else seen.set(key, i);
   });
   config.syncGroups.forEach((g, gi) => {
     for (const n of g.instances) if (!names.has(n)) err(gi, 'group', `vrrp_sync_group ${g.name}: instance '${n}' does not exist.`, 'syncGroup');
-    for (const r of g.trackScripts) if (!scripts.has(r.name)) err(gi, 'track_script', `vrrp_sync_group ${g.name}: track_script '${r.name}' names no vrrp_script block.`, 'syncGroup');
+    for (const r of g.trackScripts)
+      if (!scripts.has(r.name)) err(gi, 'track_script', `vrrp_sync_group ${g.name}: track_script '${r.name}' names no vrrp_script block.`, 'syncGroup');
   });
   config.scripts.forEach((s, si) => {
     if (!s.script.trim()) err(si, 'script', `vrrp_script ${s.name}: no script given.`, 'script');

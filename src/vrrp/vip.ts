@@ -28,7 +28,8 @@ export async function addVips(vips: VipSpec[], defaultDev: string): Promise<stri
   const errors: string[] = [];
   for (const v of vips) {
     const r = await run(vipAddArgv(v, defaultDev), { timeoutMs: 5000 });
-    if (r.code !== 0 && !/File exists|already assigned/i.test(r.stderr)) errors.push(`adding ${v.address}/${v.prefixLen} on ${v.dev ?? defaultDev}: ${r.stderr.trim()}`);
+    if (r.code !== 0 && !/File exists|already assigned/i.test(r.stderr))
+      errors.push(`adding ${v.address}/${v.prefixLen} on ${v.dev ?? defaultDev}: ${r.stderr.trim()}`);
   }
   return errors;
 }
@@ -38,7 +39,8 @@ export async function removeVips(vips: VipSpec[], defaultDev: string): Promise<s
   const errors: string[] = [];
   for (const v of vips) {
     const r = await run(vipDelArgv(v, defaultDev), { timeoutMs: 5000 });
-    if (r.code !== 0 && !/Cannot assign requested address|not found|No such/i.test(r.stderr)) errors.push(`removing ${v.address}/${v.prefixLen} from ${v.dev ?? defaultDev}: ${r.stderr.trim()}`);
+    if (r.code !== 0 && !/Cannot assign requested address|not found|No such/i.test(r.stderr))
+      errors.push(`removing ${v.address}/${v.prefixLen} from ${v.dev ?? defaultDev}: ${r.stderr.trim()}`);
   }
   return errors;
 }

@@ -41,10 +41,24 @@ export async function setupVmac(spec: VrrpInstanceSpec, linkLocal?: string): Pro
     ...(v6 ? [['ip', '-6', 'addr', 'add', `${linkLocal}/64`, 'dev', name, 'nodad']] : []),
   ]) {
     const r = await run(argv, { timeoutMs: 5000 });
-    if (r.code !== 0) { errors.push(`use_vmac: '${argv.join(' ')}' failed: ${r.stderr.trim()}`); return errors; }
+    if (r.code !== 0) {
+      errors.push(`use_vmac: '${argv.join(' ')}' failed: ${r.stderr.trim()}`);
+      return errors;
+    }
   }
   if (spec.family === 4) {
-    await run(['sysctl', '-q', '-w', `net.ipv4.conf.${spec.interface}.arp_ignore=1`, `net.ipv4.conf.${spec.interface}.arp_filter=1`, `net.ipv4.conf.${spec.interface}.arp_announce=2`, `net.ipv4.conf.${name}.arp_ignore=1`], { timeoutMs: 5000 });
+    await run(
+      [
+        'sysctl',
+        '-q',
+        '-w',
+        `net.ipv4.conf.${spec.interface}.arp_ignore=1`,
+        `net.ipv4.conf.${spec.interface}.arp_filter=1`,
+        `net.ipv4.conf.${spec.interface}.arp_announce=2`,
+        `net.ipv4.conf.${name}.arp_ignore=1`,
+      ],
+      { timeoutMs: 5000 },
+    );
   }
   return errors;
 }

@@ -15,11 +15,17 @@ async function withServer(t: { teardown(fn: () => unknown): void }) {
   const server = new ControlServer(sock, async (req) => {
     calls++;
     if (req.method === 'apply') throw new ApiError('ipvs', 'Service already exists', 'EEXIST');
-    if (req.method === 'reload') { await new Promise((r) => setTimeout(r, 50)); return { slow: true }; }
+    if (req.method === 'reload') {
+      await new Promise((r) => setTimeout(r, 50));
+      return { slow: true };
+    }
     return { method: req.method };
   });
   await server.listen();
-  t.teardown(async () => { await server.close(); rmSync(dir, { recursive: true, force: true }); });
+  t.teardown(async () => {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
   return { sock, calls: () => calls };
 }
 
@@ -28,8 +34,14 @@ function raw(sock: string, data: string | Buffer, lines: number): Promise<string
   return new Promise((resolve) => {
     const c = net.createConnection(sock);
     let buf = '';
-    const done = () => { c.destroy(); resolve(buf.split('\n').filter(Boolean)); };
-    c.on('data', (d) => { buf += d.toString(); if (buf.split('\n').filter(Boolean).length >= lines) done(); });
+    const done = () => {
+      c.destroy();
+      resolve(buf.split('\n').filter(Boolean));
+    };
+    c.on('data', (d) => {
+      buf += d.toString();
+      if (buf.split('\n').filter(Boolean).length >= lines) done();
+    });
     c.on('close', done);
     c.on('error', done);
     c.write(data);
@@ -45,8 +57,14 @@ t.test('garbage gets an error line and the connection still works', async (t) =>
   const { sock } = await withServer(t);
   const out = await raw(sock, 'hello\n[1,2]\n{"v":1}\n{"v":9,"id":1,"method":"list"}\n{"v":1,"id":2,"method":"rm -rf"}\n{"v":1,"id":3,"method":"list"}\n', 6);
   const r = out.map((l) => JSON.parse(l));
-  t.same(r.map((x) => x.ok), [false, false, false, false, false, true]);
-  t.same(r.map((x) => x.error?.code ?? 'ok'), ['bad-request', 'bad-request', 'bad-request', 'bad-version', 'unknown-method', 'ok']);
+  t.same(
+    r.map((x) => x.ok),
+    [false, false, false, false, false, true],
+  );
+  t.same(
+    r.map((x) => x.error?.code ?? 'ok'),
+    ['bad-request', 'bad-request', 'bad-request', 'bad-version', 'unknown-method', 'ok'],
+  );
   t.equal(r[5].id, 3);
   t.same(r[5].result, { method: 'list' });
 });
@@ -55,7 +73,11 @@ t.test('binary noise and an over-long line close only that client', async (t) =>
   const { sock } = await withServer(t);
   const noise = Buffer.alloc(4096);
   for (let i = 0; i < noise.length; i++) noise[i] = (i * 7919) & 0xff;
-  const n = noise.toString('latin1').split('\n').filter((l) => l.trim()).length + 1;
+  const n =
+    noise
+      .toString('latin1')
+      .split('\n')
+      .filter((l) => l.trim()).length + 1;
   const answers = await raw(sock, Buffer.concat([noise, Buffer.from('\n{"v":1,"id":42,"method":"list"}\n')]), n);
   t.same(JSON.parse(answers[answers.length - 1]), { v: 1, id: 42, ok: true, result: { method: 'list' } });
   const long = await raw(sock, 'x'.repeat(MAX_LINE_BYTES + 10), 1);
@@ -66,10 +88,20 @@ t.test('binary noise and an over-long line close only that client', async (t) =>
 t.test('a client that disconnects mid-request or before the answer does not disturb the server', async (t) => {
   const { sock, calls } = await withServer(t);
   await new Promise<void>((resolve) => {
-    const c = net.createConnection(sock, () => { c.write('{"v":1,"id":1,"meth'); c.destroy(); resolve(); });
+    const c = net.createConnection(sock, () => {
+      c.write('{"v":1,"id":1,"meth');
+      c.destroy();
+      resolve();
+    });
   });
   await new Promise<void>((resolve) => {
-    const c = net.createConnection(sock, () => { c.write('{"v":1,"id":1,"method":"reload"}\n'); setTimeout(() => { c.destroy(); resolve(); }, 5); });
+    const c = net.createConnection(sock, () => {
+      c.write('{"v":1,"id":1,"method":"reload"}\n');
+      setTimeout(() => {
+        c.destroy();
+        resolve();
+      }, 5);
+    });
   });
   await new Promise((r) => setTimeout(r, 100));
   const c = await ControlClient.connect(sock);
@@ -99,13 +131,33 @@ t.test('limits: connection cap, idle timeout, pipelined unread requests stay bou
   const sock = path.join(dir, 'ulvs.sock');
   let calls = 0;
   const big = 'x'.repeat(64 * 1024);
-  const server = new ControlServer(sock, async () => { calls++; await new Promise((r) => setImmediate(r)); return { big }; }, () => {},
-    { maxConnections: 3, idleTimeoutMs: 300, maxPendingRequests: 4, maxUnsentBytes: 256 * 1024 });
+  const server = new ControlServer(
+    sock,
+    async () => {
+      calls++;
+      await new Promise((r) => setImmediate(r));
+      return { big };
+    },
+    () => {},
+    { maxConnections: 3, idleTimeoutMs: 300, maxPendingRequests: 4, maxUnsentBytes: 256 * 1024 },
+  );
   await server.listen();
-  t.teardown(async () => { await server.close(); rmSync(dir, { recursive: true, force: true }); });
+  t.teardown(async () => {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
-  const open = () => new Promise<net.Socket>((resolve) => { const c = net.createConnection(sock, () => resolve(c)); c.on('error', () => {}); });
-  const closedWithin = (c: net.Socket, ms: number) => new Promise<boolean>((r) => { if (c.destroyed) r(true); c.on('close', () => r(true)); setTimeout(() => r(false), ms); });
+  const open = () =>
+    new Promise<net.Socket>((resolve) => {
+      const c = net.createConnection(sock, () => resolve(c));
+      c.on('error', () => {});
+    });
+  const closedWithin = (c: net.Socket, ms: number) =>
+    new Promise<boolean>((r) => {
+      if (c.destroyed) r(true);
+      c.on('close', () => r(true));
+      setTimeout(() => r(false), ms);
+    });
   const held = await Promise.all([open(), open(), open()]);
   const fourth = await raw(sock, JSON.stringify({ v: 1, id: 4, method: 'status' }) + '\n', 1);
   t.ok(fourth[0]?.startsWith('{"v":1,"id":4,"ok":true'), 'a client over the cap is served');
@@ -128,7 +180,13 @@ t.test('limits: connection cap, idle timeout, pipelined unread requests stay bou
   const after = await new Promise<string>((resolve) => {
     const k = net.createConnection(sock);
     let b = '';
-    k.on('data', (d) => { b += d.toString(); if (b.includes('\n')) { k.destroy(); resolve(b.slice(0, b.indexOf('\n'))); } });
+    k.on('data', (d) => {
+      b += d.toString();
+      if (b.includes('\n')) {
+        k.destroy();
+        resolve(b.slice(0, b.indexOf('\n')));
+      }
+    });
     k.write(req(9));
   });
   t.match(JSON.parse(after), { ok: true, id: 9 }, 'the server still answers');
@@ -140,7 +198,10 @@ t.test('a socket in a shared sticky directory (1777) leaves the directory alone'
   const sock = path.join(dir, 'ulvs.sock');
   const server = new ControlServer(sock, async () => 'pong');
   await server.listen();
-  t.teardown(async () => { await server.close(); rmSync(dir, { recursive: true, force: true }); });
+  t.teardown(async () => {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
   t.equal(statSync(dir).mode & 0o7777, 0o1777, 'the directory keeps mode 1777');
   t.equal(statSync(sock).mode & 0o777, 0o600, 'the socket is 0600');
   const r = await callOnce(sock, 'status');

@@ -2,8 +2,18 @@ import t from 'tap';
 import { decodeControl, encodeControl, BfdState, type BfdControl } from '../../src/bfd/packet.js';
 
 const base: BfdControl = {
-  diag: 0, state: BfdState.Up, poll: true, final: false, cpi: false, demand: false, detectMult: 3,
-  myDisc: 0x01020304, yourDisc: 0xfffffffe, desiredMinTxUs: 300000, requiredMinRxUs: 10000, requiredMinEchoRxUs: 0,
+  diag: 0,
+  state: BfdState.Up,
+  poll: true,
+  final: false,
+  cpi: false,
+  demand: false,
+  detectMult: 3,
+  myDisc: 0x01020304,
+  yourDisc: 0xfffffffe,
+  desiredMinTxUs: 300000,
+  requiredMinRxUs: 10000,
+  requiredMinEchoRxUs: 0,
 };
 
 t.test('encode lays out RFC 5880 §4.1 big-endian and decode reads it back', async (t) => {
@@ -24,18 +34,94 @@ t.test('a packet FRR sends (Down, your disc 0, 1 s timers) decodes', async (t) =
 
 t.test('malformed packets are dropped with a reason, never thrown', async (t) => {
   const good = encodeControl(base);
-  const mut = (f: (b: Uint8Array) => void): Uint8Array => { const b = Uint8Array.from(good); f(b); return b; };
+  const mut = (f: (b: Uint8Array) => void): Uint8Array => {
+    const b = Uint8Array.from(good);
+    f(b);
+    return b;
+  };
   t.equal(decodeControl(good.subarray(0, 23)), 'short');
   t.equal(decodeControl(new Uint8Array(0)), 'short');
-  t.equal(decodeControl(mut((b) => { b[0] = 0x40; })), 'version');
-  t.equal(decodeControl(mut((b) => { b[3] = 30; })), 'length', 'length beyond the datagram');
-  t.equal(decodeControl(mut((b) => { b[3] = 20; })), 'length', 'length under 24');
-  t.equal(decodeControl(mut((b) => { b[1] |= 0x04; b[3] = 24; })), 'length', 'A bit needs 26 bytes');
-  t.equal(decodeControl(Buffer.concat([mut((b) => { b[1] |= 0x04; b[3] = 26; }), Buffer.alloc(2)])), 'auth');
-  t.equal(decodeControl(mut((b) => { b[2] = 0; })), 'multiplier');
-  t.equal(decodeControl(mut((b) => { b[1] |= 0x01; })), 'multipoint');
-  t.equal(decodeControl(mut((b) => { b.fill(0, 4, 8); })), 'my-disc-zero');
-  t.equal(decodeControl(mut((b) => { b.fill(0, 8, 12); })), 'your-disc-zero', 'Up with your disc 0');
+  t.equal(
+    decodeControl(
+      mut((b) => {
+        b[0] = 0x40;
+      }),
+    ),
+    'version',
+  );
+  t.equal(
+    decodeControl(
+      mut((b) => {
+        b[3] = 30;
+      }),
+    ),
+    'length',
+    'length beyond the datagram',
+  );
+  t.equal(
+    decodeControl(
+      mut((b) => {
+        b[3] = 20;
+      }),
+    ),
+    'length',
+    'length under 24',
+  );
+  t.equal(
+    decodeControl(
+      mut((b) => {
+        b[1] |= 0x04;
+        b[3] = 24;
+      }),
+    ),
+    'length',
+    'A bit needs 26 bytes',
+  );
+  t.equal(
+    decodeControl(
+      Buffer.concat([
+        mut((b) => {
+          b[1] |= 0x04;
+          b[3] = 26;
+        }),
+        Buffer.alloc(2),
+      ]),
+    ),
+    'auth',
+  );
+  t.equal(
+    decodeControl(
+      mut((b) => {
+        b[2] = 0;
+      }),
+    ),
+    'multiplier',
+  );
+  t.equal(
+    decodeControl(
+      mut((b) => {
+        b[1] |= 0x01;
+      }),
+    ),
+    'multipoint',
+  );
+  t.equal(
+    decodeControl(
+      mut((b) => {
+        b.fill(0, 4, 8);
+      }),
+    ),
+    'my-disc-zero',
+  );
+  t.equal(
+    decodeControl(
+      mut((b) => {
+        b.fill(0, 8, 12);
+      }),
+    ),
+    'your-disc-zero',
+    'Up with your disc 0',
+  );
   // random bytes: always an object or a reason string
   for (let i = 0; i < 2000; i++) {
     const b = new Uint8Array(Math.floor(Math.random() * 40));

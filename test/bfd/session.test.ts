@@ -4,8 +4,19 @@ import { BfdSession, type BfdTimers } from '../../src/bfd/session.js';
 
 const timers: BfdTimers = { minRxMs: 10, minTxMs: 10, idleTxMs: 1000, multiplier: 5, passive: false };
 const peer = (state: BfdState, yourDisc: number, over: Partial<BfdControl> = {}): BfdControl => ({
-  diag: 0, state, poll: false, final: false, cpi: false, demand: false, detectMult: 3, myDisc: 77, yourDisc,
-  desiredMinTxUs: 300000, requiredMinRxUs: 300000, requiredMinEchoRxUs: 0, ...over,
+  diag: 0,
+  state,
+  poll: false,
+  final: false,
+  cpi: false,
+  demand: false,
+  detectMult: 3,
+  myDisc: 77,
+  yourDisc,
+  desiredMinTxUs: 300000,
+  requiredMinRxUs: 300000,
+  requiredMinEchoRxUs: 0,
+  ...over,
 });
 
 t.test('three-way handshake: Down -> Init -> Up, then a poll sequence for the faster timers', async (t) => {
@@ -14,13 +25,15 @@ t.test('three-way handshake: Down -> Init -> Up, then a poll sequence for the fa
   t.equal(s.txIntervalMs(), 1000, 'idle_tx while Down');
   t.equal(s.next().yourDisc, 0);
   let r = s.receive(peer(BfdState.Down, 0), 0);
-  t.ok(r.stateChanged); t.equal(s.state, BfdState.Init);
+  t.ok(r.stateChanged);
+  t.equal(s.state, BfdState.Init);
   t.equal(s.next().yourDisc, 77, 'learned the remote discriminator');
   r = s.receive(peer(BfdState.Up, 5), 100);
   t.equal(s.state, BfdState.Up);
   t.ok(s.polling, 'timer change starts a poll sequence');
   const p = s.next();
-  t.ok(p.poll); t.equal(p.desiredMinTxUs, 10000, 'min_tx once Up');
+  t.ok(p.poll);
+  t.equal(p.desiredMinTxUs, 10000, 'min_tx once Up');
   t.equal(s.txIntervalMs(), 300, 'agreed interval: max(our tx, their rx)');
   t.equal(s.detectTimeMs(), 900, 'detection time: remote multiplier × max(our rx, their tx)');
   s.receive(peer(BfdState.Up, 5, { final: true }), 200);
@@ -40,7 +53,8 @@ t.test('remote Poll is answered with a Final and no Poll', async (t) => {
   const r = s.receive(peer(BfdState.Up, 5, { poll: true }), 10);
   t.ok(r.sendNow);
   const p = s.next();
-  t.ok(p.final); t.notOk(p.poll);
+  t.ok(p.final);
+  t.notOk(p.poll);
   t.notOk(s.next().final, 'only once');
 });
 

@@ -9,12 +9,30 @@ const parseIpvsadm = (argv: string[]) => parseIpvsadmArgs(argv, 'ulvsadm');
 /** What ulvsadm prints to stderr and exits with for a command line it refuses (before any daemon is asked). */
 async function err(argv: string[]): Promise<[string, number]> {
   let text = '';
-  const code = await main(argv, { socketPath: '/nonexistent/ulvs.sock', stdout: () => {}, stderr: (s) => { text += s; }, readStdin: async () => '' });
+  const code = await main(argv, {
+    socketPath: '/nonexistent/ulvs.sock',
+    stdout: () => {},
+    stderr: (s) => {
+      text += s;
+    },
+    readStdin: async () => '',
+  });
   return [text, code];
 }
 
 t.test('add service defaults: wlc, /32, not persistent', async (t) => {
-  t.same(parseIpvsadm(['-A', '-t', '10.0.0.1:80']), { kind: 'add-service', service: { key: { kind: 'addr', protocol: 'tcp', family: 4, address: '10.0.0.1', port: 80 }, scheduler: 'wlc', schedFlags: [], persistenceTimeoutS: 0, netmask: '255.255.255.255', onePacket: false, persistenceEngine: '' } });
+  t.same(parseIpvsadm(['-A', '-t', '10.0.0.1:80']), {
+    kind: 'add-service',
+    service: {
+      key: { kind: 'addr', protocol: 'tcp', family: 4, address: '10.0.0.1', port: 80 },
+      scheduler: 'wlc',
+      schedFlags: [],
+      persistenceTimeoutS: 0,
+      netmask: '255.255.255.255',
+      onePacket: false,
+      persistenceEngine: '',
+    },
+  });
 });
 
 t.test('bundled short options, --long=value, optional -p argument', async (t) => {
@@ -30,9 +48,17 @@ t.test('bundled short options, --long=value, optional -p argument', async (t) =>
 });
 
 t.test('real servers: DR/TUN take the service port, NAT keeps its own, default weight 1', async (t) => {
-  t.match(parseIpvsadm(['-a', '-t', '10.0.0.1:80', '-r', '192.168.1.1:8080']), { kind: 'add-server', server: { address: '192.168.1.1', port: 80, forward: 'dr', weight: 1 } });
-  t.match(parseIpvsadm(['-a', '-t', '10.0.0.1:80', '-r', '192.168.1.1:8080', '-m', '-w', '0', '-x', '10', '-y', '5']), { server: { port: 8080, forward: 'nat', weight: 0, upperThreshold: 10, lowerThreshold: 5 } });
-  t.match(parseIpvsadm(['-a', '-f', '7', '-r', '192.168.1.1', '-i']), { key: { kind: 'fwmark', fwmark: 7 }, server: { port: 0, forward: 'tun', tunType: 'ipip' } });
+  t.match(parseIpvsadm(['-a', '-t', '10.0.0.1:80', '-r', '192.168.1.1:8080']), {
+    kind: 'add-server',
+    server: { address: '192.168.1.1', port: 80, forward: 'dr', weight: 1 },
+  });
+  t.match(parseIpvsadm(['-a', '-t', '10.0.0.1:80', '-r', '192.168.1.1:8080', '-m', '-w', '0', '-x', '10', '-y', '5']), {
+    server: { port: 8080, forward: 'nat', weight: 0, upperThreshold: 10, lowerThreshold: 5 },
+  });
+  t.match(parseIpvsadm(['-a', '-f', '7', '-r', '192.168.1.1', '-i']), {
+    key: { kind: 'fwmark', fwmark: 7 },
+    server: { port: 0, forward: 'tun', tunType: 'ipip' },
+  });
   t.match(parseIpvsadm(['-d', '-t', '10.0.0.1:80', '-r', '192.168.1.1']), { kind: 'delete-server', address: '192.168.1.1', port: 80 });
   t.match(parseIpvsadm(['--set', '900', '120', '300']), { kind: 'set-timeouts', timeouts: { tcpS: 900, tcpFinS: 120, udpS: 300 } });
   t.match(parseIpvsadm(['-Z', '-t', '10.0.0.1:80']), { kind: 'zero', key: { port: 80 } });
@@ -74,7 +100,16 @@ t.test('ipvsadm messages and exit codes', async (t) => {
 t.test('main: -h to stdout exit 0, no daemon → exit 2 with a clear sentence', async (t) => {
   let out = '';
   let errText = '';
-  const io = { socketPath: '/nonexistent/ulvs.sock', stdout: (s: string) => { out += s; }, stderr: (s: string) => { errText += s; }, readStdin: async () => '' };
+  const io = {
+    socketPath: '/nonexistent/ulvs.sock',
+    stdout: (s: string) => {
+      out += s;
+    },
+    stderr: (s: string) => {
+      errText += s;
+    },
+    readStdin: async () => '',
+  };
   t.equal(await main(['-h'], io), 0);
   t.match(out, /^ipvsadm v1\.31 2019\/12\/24 \(compiled with popt and IPVS v1\.2\.1\)\nUsage:\n  ulvsadm -A\|E virtual-service/);
   t.equal(await main(['-L', '-n'], io), 2);

@@ -38,10 +38,18 @@ t.test('unknown keyword: error at its line with the nearest keyword', async (t) 
 });
 
 t.test('unknown block is skipped whole: no cascade, the rest of the instance survives', async (t) => {
-  const r = load('vrrp_instance VI_1 {\n interface eth0\n bogus_block {\n  virtual_router_id 99\n  }\n}\n virtual_router_id 7\n virtual_ipaddress {\n  192.0.2.1\n }\n}\n'.replace('}\n}\n virtual', '}\n virtual'));
+  const r = load(
+    'vrrp_instance VI_1 {\n interface eth0\n bogus_block {\n  virtual_router_id 99\n  }\n}\n virtual_router_id 7\n virtual_ipaddress {\n  192.0.2.1\n }\n}\n'.replace(
+      '}\n}\n virtual',
+      '}\n virtual',
+    ),
+  );
   t.same(codes(r), ['unknown-block:3']);
   t.equal(r.model.vrrp.instances[0]?.vrid, 7);
-  t.same(r.model.vrrp.instances[0]?.vips.map((v) => v.address), ['192.0.2.1']);
+  t.same(
+    r.model.vrrp.instances[0]?.vips.map((v) => v.address),
+    ['192.0.2.1'],
+  );
 });
 
 t.test('unknown top-level block and keywords without a table entry', async (t) => {
@@ -90,8 +98,12 @@ t.test('references: unknown track_script, unknown sync group member', async (t) 
 });
 
 t.test('vrrp_strict forbids unicast and preempt_delay; nopreempt with state MASTER warns; auth with v3 warns', async (t) => {
-  const r = load('global_defs {\n vrrp_strict\n}\n' + vi('A', 1, 'eth0', '192.0.2.1', ' unicast_peer {\n  192.0.2.9\n }\n preempt_delay 5\n') +
-    vi('B', 2, 'eth0', '192.0.2.2', ' state MASTER\n priority 100\n nopreempt\n') + vi('C', 3, 'eth0', '192.0.2.3', ' version 3\n authentication {\n  auth_type PASS\n  auth_pass x\n }\n'));
+  const r = load(
+    'global_defs {\n vrrp_strict\n}\n' +
+      vi('A', 1, 'eth0', '192.0.2.1', ' unicast_peer {\n  192.0.2.9\n }\n preempt_delay 5\n') +
+      vi('B', 2, 'eth0', '192.0.2.2', ' state MASTER\n priority 100\n nopreempt\n') +
+      vi('C', 3, 'eth0', '192.0.2.3', ' version 3\n authentication {\n  auth_type PASS\n  auth_pass x\n }\n'),
+  );
   t.same(codes(r), ['strict-unicast:10', 'strict-preempt-delay:13', 'nopreempt-master:21', 'strict-master:21', 'auth-v3:32']);
 });
 
@@ -106,7 +118,9 @@ t.test('port 0 without persistence is an error; with persistence it is fine', as
 });
 
 t.test('duplicate real servers in one virtual_server; duplicate services across blocks', async (t) => {
-  const r = load('virtual_server 192.0.2.10 80 {\n real_server 10.0.0.1 80 {\n }\n real_server 10.0.0.1 80 {\n weight 2\n }\n real_server 10.0.0.1 81 {\n }\n}\nvirtual_server 192.0.2.10 80 {\n real_server 10.0.0.5 80 {\n }\n}\n');
+  const r = load(
+    'virtual_server 192.0.2.10 80 {\n real_server 10.0.0.1 80 {\n }\n real_server 10.0.0.1 80 {\n weight 2\n }\n real_server 10.0.0.1 81 {\n }\n}\nvirtual_server 192.0.2.10 80 {\n real_server 10.0.0.5 80 {\n }\n}\n',
+  );
   t.same(codes(r), ['duplicate-real-server:4', 'duplicate-service:10']);
   t.equal(r.model.ipvs.services[0]?.realServers.length, 2);
 });
@@ -114,7 +128,10 @@ t.test('duplicate real servers in one virtual_server; duplicate services across 
 t.test('real server of the other family is skipped (not for TUN)', async (t) => {
   const r = load('virtual_server 192.0.2.10 80 {\n real_server 2001:db8::1 80 {\n }\n real_server 2001:db8::2 80 {\n lvs_method TUN\n }\n}\n');
   t.same(codes(r), ['family-mismatch:2']);
-  t.same(r.model.ipvs.services[0]?.realServers.map((x) => x.address), ['2001:db8::2']);
+  t.same(
+    r.model.ipvs.services[0]?.realServers.map((x) => x.address),
+    ['2001:db8::2'],
+  );
 });
 
 t.test('unknown virtual_server_group, empty group, bad fwmark head', async (t) => {
@@ -146,8 +163,14 @@ t.test('scripts: missing, relative, not executable, unsafe are errors; safe and 
   chmodSync(openDir, 0o777);
   const unsafe = join(openDir, 'u.sh');
   writeFileSync(unsafe, '#!/bin/sh\n', { mode: 0o755 });
-  const text = vi('A', 1, 'eth0', '192.0.2.1',
-    ` notify_master "${ok} arg"\n notify_backup ${join(safeDir, 'missing.sh')}\n notify_fault ${noexec}\n notify_stop ${unsafe}\n notify "true"\n notify_deleted bin/relative.sh\n`) +
+  const text =
+    vi(
+      'A',
+      1,
+      'eth0',
+      '192.0.2.1',
+      ` notify_master "${ok} arg"\n notify_backup ${join(safeDir, 'missing.sh')}\n notify_fault ${noexec}\n notify_stop ${unsafe}\n notify "true"\n notify_deleted bin/relative.sh\n`,
+    ) +
     `virtual_server 192.0.2.10 80 {\n quorum_up ${ok}\n real_server 10.0.0.1 80 {\n  MISC_CHECK {\n   misc_path "${join(safeDir, 'gone.sh')} x"\n  }\n }\n}\n`;
   const r = load(text, { interfaces: ['eth0'], env: { PATH: '/usr/bin:/bin' } });
   t.same(codes(r), ['script-missing:8', 'script-not-executable:9', 'script-unsafe:10', 'script-relative:12', 'script-missing:18']);
@@ -164,12 +187,17 @@ t.test('diagnostics are sorted by file order and line, and name included files',
   const inc = join(dir, 'inc-bad.conf');
   writeFileSync(inc, 'global_defs {\n bogus 1\n}\n');
   const r = load(`include ${inc}\nglobal_defs {\n bogus2 1\n}\n`);
-  t.same(r.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.file === inc ? 'inc' : 'main'}:${d.line}`), ['main:3', 'inc:2']);
+  t.same(
+    r.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.file === inc ? 'inc' : 'main'}:${d.line}`),
+    ['main:3', 'inc:2'],
+  );
   t.same(r.model.files.length, 2);
 });
 
 t.test("omitted protocol, scheduler, method: errors as in keepalived -t, with keepalived's fallbacks (UDP, wlc, NAT)", async (t) => {
-  const r = load('virtual_server 192.0.2.10 80 {\n real_server 10.0.0.1 80 {\n }\n}\nvirtual_server fwmark 3 {\n protocol TCP\n lvs_sched rr\n lvs_method DR\n real_server 10.0.0.1 80 {\n }\n}\n');
+  const r = load(
+    'virtual_server 192.0.2.10 80 {\n real_server 10.0.0.1 80 {\n }\n}\nvirtual_server fwmark 3 {\n protocol TCP\n lvs_sched rr\n lvs_method DR\n real_server 10.0.0.1 80 {\n }\n}\n',
+  );
   t.same(codes(r, true), ['no-protocol:1', 'no-scheduler:1', 'no-forwarding:1', 'protocol-fwmark:6', 'port-ignored:9']);
   const [udp, fwm] = r.model.ipvs.services;
   t.same([udp!.key.kind === 'addr' && udp!.key.protocol, udp!.scheduler, udp!.realServers[0]!.forward], ['udp', 'wlc', 'nat']);
@@ -187,16 +215,24 @@ const lvs = (body: string, rs = ' real_server 10.0.0.1 80 {\n }\n'): string =>
   `virtual_server 192.0.2.10 80 {\n protocol TCP\n lvs_sched rr\n lvs_method DR\n${body}${rs}}\n`;
 
 t.test('ops needs UDP; quorum above the total weight; hysteresis not below quorum; ha_suspend with fwmark', async (t) => {
-  const r = load(lvs(' ops\n quorum 4\n hysteresis 3\n', ' real_server 10.0.0.1 80 {\n weight 2\n }\n real_server 10.0.0.2 80 {\n }\n') +
-    'virtual_server fwmark 5 {\n lvs_sched rr\n lvs_method DR\n ha_suspend\n real_server 10.0.0.1 0 {\n }\n}\n');
+  const r = load(
+    lvs(' ops\n quorum 4\n hysteresis 3\n', ' real_server 10.0.0.1 80 {\n weight 2\n }\n real_server 10.0.0.2 80 {\n }\n') +
+      'virtual_server fwmark 5 {\n lvs_sched rr\n lvs_method DR\n ha_suspend\n real_server 10.0.0.1 0 {\n }\n}\n',
+  );
   t.same(codes(r), ['ops-not-udp:5', 'quorum-too-high:6', 'hysteresis-too-high:7', 'ha-suspend-fwmark:17']);
-  t.same([r.model.ipvs.services[0]!.onePacket, r.model.health[0]!.quorum, r.model.health[0]!.hysteresis, r.model.health[1]!.haSuspend], [false, 3, 2, undefined]);
+  t.same(
+    [r.model.ipvs.services[0]!.onePacket, r.model.health[0]!.quorum, r.model.health[0]!.hysteresis, r.model.health[1]!.haSuspend],
+    [false, 3, 2, undefined],
+  );
 });
 
 t.test('DR/TUN real servers cannot change ports: reset with a warning; NAT may map ports', async (t) => {
   const r = load(lvs('', ' real_server 10.0.0.1 8080 {\n }\n real_server 10.0.0.2 {\n }\n real_server 10.0.0.3 8081 {\n lvs_method NAT\n }\n'));
   t.same(codes(r), ['port-mismatch:5']);
-  t.same(r.model.ipvs.services[0]!.realServers.map((x) => `${x.address}:${x.port}`), ['10.0.0.1:80', '10.0.0.2:80', '10.0.0.3:8081']);
+  t.same(
+    r.model.ipvs.services[0]!.realServers.map((x) => `${x.address}:${x.port}`),
+    ['10.0.0.1:80', '10.0.0.2:80', '10.0.0.3:8081'],
+  );
 });
 
 t.test('group members and DR real server ports must match (error); port-less members need persistence', async (t) => {
@@ -210,7 +246,7 @@ t.test('a sorry server that is also a real server must share its inhibit setting
   t.same(codes(r), ['sorry-inhibit-mismatch:5']);
 });
 
-t.test('scripts without enable_script_security: a warning naming keepalived -t\'s SECURITY VIOLATION', async (t) => {
+t.test("scripts without enable_script_security: a warning naming keepalived -t's SECURITY VIOLATION", async (t) => {
   const text = vi('A', 1, 'eth0', '192.0.2.1', ' notify_master /bin/true\n');
   const r = load(text);
   t.same(codes(r, true), ['script-security:7']);
@@ -219,14 +255,21 @@ t.test('scripts without enable_script_security: a warning naming keepalived -t\'
 });
 
 t.test('source address family, unicast_ttl without peers, strict non-owner MASTER, sync group of one', async (t) => {
-  const r = load('global_defs {\n vrrp_strict\n}\n' + vi('A', 1, 'eth0', '192.0.2.1', ' mcast_src_ip 2001:db8::1\n unicast_ttl 10\n state MASTER\n priority 100\n') + 'vrrp_sync_group G {\n group {\n  A\n }\n}\n');
+  const r = load(
+    'global_defs {\n vrrp_strict\n}\n' +
+      vi('A', 1, 'eth0', '192.0.2.1', ' mcast_src_ip 2001:db8::1\n unicast_ttl 10\n state MASTER\n priority 100\n') +
+      'vrrp_sync_group G {\n group {\n  A\n }\n}\n',
+  );
   t.same(codes(r), ['mixed-family:10', 'ttl-without-peers:11', 'strict-master:12', 'group-of-one:16']);
 });
 
 t.test('--strict advises check_unicast_src for unicast instances, without failing the file', async (t) => {
   const uni = vi('VI_U', 9, 'eth0', '192.0.2.9', ' unicast_src_ip 10.0.0.1\n unicast_peer {\n  10.0.0.2\n }\n');
   const plain = load(uni);
-  t.notOk(plain.diagnostics.some((d) => d.code === 'unicast-no-src-check'), 'no advice without --strict');
+  t.notOk(
+    plain.diagnostics.some((d) => d.code === 'unicast-no-src-check'),
+    'no advice without --strict',
+  );
   const strict = load(uni, { hostChecks: false, strict: true });
   const d = strict.diagnostics.find((x) => x.code === 'unicast-no-src-check');
   t.ok(d, 'advice with --strict');
@@ -234,5 +277,8 @@ t.test('--strict advises check_unicast_src for unicast instances, without failin
   t.equal(d?.line, 1, 'at the instance');
   t.match(d?.message, /check_unicast_src/);
   const checked = load(uni.replace(' unicast_src_ip', ' check_unicast_src\n unicast_src_ip'), { hostChecks: false, strict: true });
-  t.notOk(checked.diagnostics.some((x) => x.code === 'unicast-no-src-check'), 'quiet with check_unicast_src');
+  t.notOk(
+    checked.diagnostics.some((x) => x.code === 'unicast-no-src-check'),
+    'quiet with check_unicast_src',
+  );
 });

@@ -14,18 +14,66 @@ cpSync(join(here, 'fixtures', 'samples', 'conf.d'), join(dir, 'conf.d'), { recur
 
 const corpus = ['seeds', 'samples'].flatMap((sub) => {
   const d = sub === 'seeds' ? join(here, '..', 'fixtures', 'seeds') : join(here, 'fixtures', sub);
-  return readdirSync(d).filter((f) => f.endsWith('.conf')).map((f) => readFileSync(join(d, f), 'utf8'));
+  return readdirSync(d)
+    .filter((f) => f.endsWith('.conf'))
+    .map((f) => readFileSync(join(d, f), 'utf8'));
 });
 
 let state = 0x2545f491;
 const rnd = (n: number): number => {
-  state ^= state << 13; state >>>= 0;
+  state ^= state << 13;
+  state >>>= 0;
   state ^= state >>> 17;
-  state ^= state << 5; state >>>= 0;
+  state ^= state << 5;
+  state >>>= 0;
   return state % n;
 };
-const ALPHABET = ['{', '}', '"', "'", '#', '!', '$', '@', '^', '~', '(', ')', ',', '\\', '\n', ' ', '\t', '/', '-', ':', '.', '0', '1', '9', '255', '65536', '-1',
-  '${X}', '$X=', '~SEQ(N, 1, 99999)', '~LST(', '@lb1 ', 'include *', 'include /nonexistent/*', '::', '1.2.3', 'weight', 'priority', 'real_server', 'virtual_server_group', 'fwmark', 'TUN', '\u0000', 'é'];
+const ALPHABET = [
+  '{',
+  '}',
+  '"',
+  "'",
+  '#',
+  '!',
+  '$',
+  '@',
+  '^',
+  '~',
+  '(',
+  ')',
+  ',',
+  '\\',
+  '\n',
+  ' ',
+  '\t',
+  '/',
+  '-',
+  ':',
+  '.',
+  '0',
+  '1',
+  '9',
+  '255',
+  '65536',
+  '-1',
+  '${X}',
+  '$X=',
+  '~SEQ(N, 1, 99999)',
+  '~LST(',
+  '@lb1 ',
+  'include *',
+  'include /nonexistent/*',
+  '::',
+  '1.2.3',
+  'weight',
+  'priority',
+  'real_server',
+  'virtual_server_group',
+  'fwmark',
+  'TUN',
+  '\u0000',
+  'é',
+];
 
 function mutate(text: string): string {
   let s = text;
@@ -34,13 +82,38 @@ function mutate(text: string): string {
     const lines = s.split('\n');
     const pos = rnd(s.length + 1);
     switch (rnd(7)) {
-      case 0: s = s.slice(0, pos) + s.slice(pos + 1 + rnd(8)); break; // delete chars
-      case 1: s = s.slice(0, pos) + ALPHABET[rnd(ALPHABET.length)] + s.slice(pos); break; // insert token
-      case 2: lines.splice(rnd(lines.length), 1); s = lines.join('\n'); break; // delete a line
-      case 3: { const i = rnd(lines.length); lines.splice(i, 0, lines[rnd(lines.length)]!); s = lines.join('\n'); break; } // duplicate a line
-      case 4: { const i = rnd(lines.length); const j = rnd(lines.length); [lines[i], lines[j]] = [lines[j]!, lines[i]!]; s = lines.join('\n'); break; } // swap lines
-      case 5: s = s.slice(0, pos); break; // truncate
-      default: { const words = s.split(/(\s+)/); const i = rnd(words.length); words[i] = ALPHABET[rnd(ALPHABET.length)]!; s = words.join(''); } // replace a word
+      case 0:
+        s = s.slice(0, pos) + s.slice(pos + 1 + rnd(8));
+        break; // delete chars
+      case 1:
+        s = s.slice(0, pos) + ALPHABET[rnd(ALPHABET.length)] + s.slice(pos);
+        break; // insert token
+      case 2:
+        lines.splice(rnd(lines.length), 1);
+        s = lines.join('\n');
+        break; // delete a line
+      case 3: {
+        const i = rnd(lines.length);
+        lines.splice(i, 0, lines[rnd(lines.length)]!);
+        s = lines.join('\n');
+        break;
+      } // duplicate a line
+      case 4: {
+        const i = rnd(lines.length);
+        const j = rnd(lines.length);
+        [lines[i], lines[j]] = [lines[j]!, lines[i]!];
+        s = lines.join('\n');
+        break;
+      } // swap lines
+      case 5:
+        s = s.slice(0, pos);
+        break; // truncate
+      default: {
+        const words = s.split(/(\s+)/);
+        const i = rnd(words.length);
+        words[i] = ALPHABET[rnd(ALPHABET.length)]!;
+        s = words.join('');
+      } // replace a word
     }
   }
   return s;

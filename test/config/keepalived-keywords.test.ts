@@ -12,7 +12,11 @@ import { rootTable } from '../../src/config/keywords/root.js';
 import { applyBlock, type BlockTable, type KeywordSpec } from '../../src/config/keywords/table.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const fixture = JSON.parse(readFileSync(join(here, 'fixtures', 'keepalived-keywords.json'), 'utf8')) as { source: string; count: number; keywords: Array<{ block: string; keyword: string; source: string }> };
+const fixture = JSON.parse(readFileSync(join(here, 'fixtures', 'keepalived-keywords.json'), 'utf8')) as {
+  source: string;
+  count: number;
+  keywords: Array<{ block: string; keyword: string; source: string }>;
+};
 
 /** Every test file's text (the corpus the "runs" verdict points into). */
 function testTexts(dir: string, out: Array<[string, string]> = []): Array<[string, string]> {
@@ -25,7 +29,12 @@ function testTexts(dir: string, out: Array<[string, string]> = []): Array<[strin
 }
 const corpus = testTexts(join(here, '..')).filter(([f]) => !f.endsWith('keepalived-keywords.test.ts'));
 
-type Verdict = { kind: 'runs'; tests: string[] } | { kind: 'warns'; sentence: string } | { kind: 'note'; sentence: string } | { kind: 'inside-warned-block'; parent: string } | { kind: 'refused'; sentence: string };
+type Verdict =
+  | { kind: 'runs'; tests: string[] }
+  | { kind: 'warns'; sentence: string }
+  | { kind: 'note'; sentence: string }
+  | { kind: 'inside-warned-block'; parent: string }
+  | { kind: 'refused'; sentence: string };
 
 /** What ulvs does with `keyword` inside the block at `path` (keepalived's nesting, '' = top level). */
 function verdict(path: string[], keyword: string): Verdict {
@@ -62,7 +71,11 @@ for (const { block, keyword, source } of fixture.keywords) {
   const v = verdict(path, keyword);
   tally[v.kind] = (tally[v.kind] ?? 0) + 1;
   t.test(`${block || '(top)'} > ${keyword} (${source})`, async (t) => {
-    t.not(v.kind, 'refused', `keepalived 2.2.7 accepts '${keyword}' in ${block || 'the top level'}; ulvs must run it or warn: ${'sentence' in v ? v.sentence : ''}`);
+    t.not(
+      v.kind,
+      'refused',
+      `keepalived 2.2.7 accepts '${keyword}' in ${block || 'the top level'}; ulvs must run it or warn: ${'sentence' in v ? v.sentence : ''}`,
+    );
     if (v.kind === 'runs') t.ok(v.tests.length > 0, `a test exercises '${keyword}' (${v.tests.slice(0, 3).join(', ')})`);
     if (v.kind === 'warns') t.match(v.sentence, /has no effect|is accepted but/, 'the warning says it has no effect');
   });

@@ -26,11 +26,17 @@ function both(text: string): { krc: number; kout: string; ok: boolean; errors: s
   writeFileSync(f, PREFIX + text);
   const k = spawnSync('keepalived', ['-t', '-l', '-n', '-i', 'lb1', '-f', f], { encoding: 'utf8', timeout: 20000 });
   const r = loadConfig(f, { strict: true, configId: 'lb1' });
-  return { krc: k.status ?? 128, kout: `${k.stdout}${k.stderr}`.trim(), ok: r.ok, errors: r.diagnostics.filter((d) => d.severity === 'error').map((d) => d.code) };
+  return {
+    krc: k.status ?? 128,
+    kout: `${k.stdout}${k.stderr}`.trim(),
+    ok: r.ok,
+    errors: r.diagnostics.filter((d) => d.severity === 'error').map((d) => d.code),
+  };
 }
 
 const iface = readdirSync('/sys/class/net').find((i) => i !== 'lo') ?? 'eth0';
-const vi = (extra: string, vips = '192.0.2.1'): string => `vrrp_instance A {\n interface ${iface}\n virtual_router_id 1\n virtual_ipaddress {\n ${vips}\n }\n${extra}}\n`;
+const vi = (extra: string, vips = '192.0.2.1'): string =>
+  `vrrp_instance A {\n interface ${iface}\n virtual_router_id 1\n virtual_ipaddress {\n ${vips}\n }\n${extra}}\n`;
 const vs = (extra: string, rs = ' real_server 10.0.0.1 80 {\n }\n'): string => `virtual_server 192.0.2.10 80 {\n${extra}${rs}}\n`;
 const full = ' protocol TCP\n lvs_sched rr\n lvs_method DR\n';
 
@@ -78,7 +84,10 @@ const rejected: Array<[string, string]> = [
   ['vrrp_strict, first IPv6 VIP not link-local', 'global_defs {\n vrrp_strict\n}\n' + vi('', '2001:db8::1')],
   ['invalid address in virtual_rules', vi(' virtual_rules {\n to 192.168.200./24 table 2 priority 5\n }\n')],
   ['invalid address in virtual_routes', vi(' virtual_routes {\n 10.300.0.0/24 dev lo\n }\n')],
-  ['sync group member that does not exist', vi('') + vi('').replace('A {', 'B {').replace('virtual_router_id 1', 'virtual_router_id 2') + 'vrrp_sync_group G {\n group {\n A\n B\n Z\n }\n}\n'],
+  [
+    'sync group member that does not exist',
+    vi('') + vi('').replace('A {', 'B {').replace('virtual_router_id 1', 'virtual_router_id 2') + 'vrrp_sync_group G {\n group {\n A\n B\n Z\n }\n}\n',
+  ],
   ['sync group of one', vi('') + 'vrrp_sync_group G {\n group {\n A\n }\n}\n'],
   ['vrrp_script interval 0', 'vrrp_script s {\n script /bin/true\n interval 0\n}\n' + vi(' track_script {\n s\n }\n')],
 ];
@@ -91,34 +100,83 @@ t.test('cases keepalived -t rejects are errors here too', { skip: missing && 'ke
   }
 });
 
-t.test('the seed and sample corpus, and 150 random edits of it: keepalived rejects => ulvs rejects', { skip: missing && 'keepalived is not installed' }, async (t) => {
-  const corpus = ['seeds', 'samples'].flatMap((sub) => {
-    const d = sub === 'seeds' ? join(here, '..', 'fixtures', 'seeds') : join(here, 'fixtures', sub);
-    return readdirSync(d).filter((f) => f.endsWith('.conf')).map((f) => readFileSync(join(d, f), 'utf8'));
-  });
-  let state = 0x9e3779b9;
-  const rnd = (k: number): number => { state ^= state << 13; state >>>= 0; state ^= state >>> 17; state ^= state << 5; state >>>= 0; return state % k; };
-  const words = ['{', '}', '"', '#', '0', '1', '255', '300', '-1', 'weight', 'priority', 'MASTER', 'master', 'DR', 'dr', 'TCP', '2001:db8::1', 'nopreempt', 'ops', 'quorum 9', 'version 3', 'advert_int 0.5', 'sh-port', 'real_server 10.9.9.9 80 {\n}'];
-  const inputs = [...corpus];
-  for (let i = 0; i < 150; i++) {
-    let s = corpus[rnd(corpus.length)]!;
-    const pos = rnd(s.length + 1);
-    const lines = s.split('\n');
-    switch (rnd(4)) {
-      case 0: s = s.slice(0, pos) + s.slice(pos + 1 + rnd(5)); break;
-      case 1: s = s.slice(0, pos) + words[rnd(words.length)] + s.slice(pos); break;
-      case 2: lines.splice(rnd(lines.length), 1); s = lines.join('\n'); break;
-      default: { const w = s.split(/(\s+)/); w[rnd(w.length)] = words[rnd(words.length)]!; s = w.join(''); }
+t.test(
+  'the seed and sample corpus, and 150 random edits of it: keepalived rejects => ulvs rejects',
+  { skip: missing && 'keepalived is not installed' },
+  async (t) => {
+    const corpus = ['seeds', 'samples'].flatMap((sub) => {
+      const d = sub === 'seeds' ? join(here, '..', 'fixtures', 'seeds') : join(here, 'fixtures', sub);
+      return readdirSync(d)
+        .filter((f) => f.endsWith('.conf'))
+        .map((f) => readFileSync(join(d, f), 'utf8'));
+    });
+    let state = 0x9e3779b9;
+    const rnd = (k: number): number => {
+      state ^= state << 13;
+      state >>>= 0;
+      state ^= state >>> 17;
+      state ^= state << 5;
+      state >>>= 0;
+      return state % k;
+    };
+    const words = [
+      '{',
+      '}',
+      '"',
+      '#',
+      '0',
+      '1',
+      '255',
+      '300',
+      '-1',
+      'weight',
+      'priority',
+      'MASTER',
+      'master',
+      'DR',
+      'dr',
+      'TCP',
+      '2001:db8::1',
+      'nopreempt',
+      'ops',
+      'quorum 9',
+      'version 3',
+      'advert_int 0.5',
+      'sh-port',
+      'real_server 10.9.9.9 80 {\n}',
+    ];
+    const inputs = [...corpus];
+    for (let i = 0; i < 150; i++) {
+      let s = corpus[rnd(corpus.length)]!;
+      const pos = rnd(s.length + 1);
+      const lines = s.split('\n');
+      switch (rnd(4)) {
+        case 0:
+          s = s.slice(0, pos) + s.slice(pos + 1 + rnd(5));
+          break;
+        case 1:
+          s = s.slice(0, pos) + words[rnd(words.length)] + s.slice(pos);
+          break;
+        case 2:
+          lines.splice(rnd(lines.length), 1);
+          s = lines.join('\n');
+          break;
+        default: {
+          const w = s.split(/(\s+)/);
+          w[rnd(w.length)] = words[rnd(words.length)]!;
+          s = w.join('');
+        }
+      }
+      inputs.push(s);
     }
-    inputs.push(s);
-  }
-  let gaps = 0;
-  for (const text of inputs) {
-    const r = both(text);
-    if (r.krc !== 0 && r.krc !== 6 && r.ok) {
-      gaps++;
-      if (gaps <= 3) t.fail(`keepalived rejects (rc ${r.krc}: ${r.kout.split('\n').slice(0, 2).join(' | ')}) but ulvs accepts:\n${text}`);
+    let gaps = 0;
+    for (const text of inputs) {
+      const r = both(text);
+      if (r.krc !== 0 && r.krc !== 6 && r.ok) {
+        gaps++;
+        if (gaps <= 3) t.fail(`keepalived rejects (rc ${r.krc}: ${r.kout.split('\n').slice(0, 2).join(' | ')}) but ulvs accepts:\n${text}`);
+      }
     }
-  }
-  t.equal(gaps, 0, `no input that keepalived -t rejects passes ulvs check-config --strict (${inputs.length} inputs)`);
-});
+    t.equal(gaps, 0, `no input that keepalived -t rejects passes ulvs check-config --strict (${inputs.length} inputs)`);
+  },
+);

@@ -13,7 +13,9 @@ t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 const fixtures = fileURLToPath(new URL('./fixtures/samples/', import.meta.url));
 
 t.test('same model and diagnostics as loadConfig', async (t) => {
-  const files = readdirSync(fixtures).filter((f) => f.endsWith('.conf')).slice(0, 3);
+  const files = readdirSync(fixtures)
+    .filter((f) => f.endsWith('.conf'))
+    .slice(0, 3);
   t.ok(files.length > 0);
   for (const f of files) {
     const opts = { hostChecks: false, configId: 'lb1' };
@@ -24,11 +26,14 @@ t.test('same model and diagnostics as loadConfig', async (t) => {
 });
 
 t.test('the main thread runs while a big file loads; memory and time limits are load errors', async (t) => {
-  const vs = (i: number) => `virtual_server 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255} 80 {\n lvs_sched rr\n lvs_method DR\n protocol TCP\n real_server 192.0.2.1 80 {\n  weight 1\n }\n}\n`;
+  const vs = (i: number) =>
+    `virtual_server 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255} 80 {\n lvs_sched rr\n lvs_method DR\n protocol TCP\n real_server 192.0.2.1 80 {\n  weight 1\n }\n}\n`;
   const big = join(dir, 'big.conf');
   writeFileSync(big, Array.from({ length: 6000 }, (_, i) => vs(i)).join(''));
   let ticks = 0;
-  const iv = setInterval(() => { ticks++; }, 20);
+  const iv = setInterval(() => {
+    ticks++;
+  }, 20);
   const r = await loadConfigInWorker(big, { hostChecks: false });
   clearInterval(iv);
   t.ok(r.ok, 'loaded: ' + JSON.stringify(r.diagnostics.filter((d) => d.severity === 'error').slice(0, 2)));

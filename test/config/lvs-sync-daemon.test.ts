@@ -5,8 +5,10 @@ import { parseLvsSyncDaemon } from '../../src/config/lvs-sync-daemon.js';
 t.test('lvs_sync_daemon words', async (t) => {
   const p = (line: string) => parseLvsSyncDaemon(line.split(' '), ['VI_1']);
   t.same(p('eth0 VI_1'), { ok: true, value: { interface: 'eth0', instance: 'VI_1', syncId: 0 } });
-  t.same(p('eth0 VI_1 id 5 maxlen 1400 port 8849 ttl 3 group 239.1.2.3'), { ok: true,
-    value: { interface: 'eth0', instance: 'VI_1', syncId: 5, maxLen: 1400, port: 8849, ttl: 3, group: '239.1.2.3' } });
+  t.same(p('eth0 VI_1 id 5 maxlen 1400 port 8849 ttl 3 group 239.1.2.3'), {
+    ok: true,
+    value: { interface: 'eth0', instance: 'VI_1', syncId: 5, maxLen: 1400, port: 8849, ttl: 3, group: '239.1.2.3' },
+  });
   t.same(p('eth0 VI_1 group ff02::8:8848'), { ok: true, value: { interface: 'eth0', instance: 'VI_1', syncId: 0, group: 'ff02::8:8848' } });
   t.match(p('eth0'), { ok: false, error: /names no VRRP instance/ });
   t.match(p('eth0 id 5'), { ok: false, error: /names no VRRP instance/ });

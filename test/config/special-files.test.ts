@@ -11,9 +11,16 @@ import { MAX_CONFIG_BYTES } from '../../src/config/preprocess.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ulvs-special-'));
 const server = net.createServer();
-t.teardown(async () => { await new Promise((r) => server.close(r)); rmSync(dir, { recursive: true, force: true }); });
+t.teardown(async () => {
+  await new Promise((r) => server.close(r));
+  rmSync(dir, { recursive: true, force: true });
+});
 
-const main = (name: string, body: string): string => { const f = join(dir, name); writeFileSync(f, body); return f; };
+const main = (name: string, body: string): string => {
+  const f = join(dir, name);
+  writeFileSync(f, body);
+  return f;
+};
 const errs = (file: string) => loadConfig(file, { hostChecks: false, configId: 'lb1' }).diagnostics.filter((d) => d.severity === 'error');
 
 t.test('includes of special files are refused at the include line, without blocking', async (t) => {
@@ -22,7 +29,12 @@ t.test('includes of special files are refused at the include line, without block
   const sock = join(dir, 'sock');
   await new Promise<void>((r) => server.listen(sock, r));
   mkdirSync(join(dir, 'conf.d'));
-  for (const [target, what] of [['/dev/zero', /character device/], [fifo, /FIFO/], [sock, /socket/], [join(dir, 'conf.d'), /directory/]] as const) {
+  for (const [target, what] of [
+    ['/dev/zero', /character device/],
+    [fifo, /FIFO/],
+    [sock, /socket/],
+    [join(dir, 'conf.d'), /directory/],
+  ] as const) {
     const f = main(`inc-${what.source}.conf`, `global_defs {\n router_id x\n}\ninclude ${target}\n`);
     const t0 = Date.now();
     const e = errs(f);
@@ -33,7 +45,11 @@ t.test('includes of special files are refused at the include line, without block
     t.match(e[0]?.message, what);
   }
   const viaGlob = main('glob.conf', `include ${dir}/conf.*\n`);
-  t.same(errs(viaGlob).map((d) => d.code), [], 'a directory matched by a wildcard is skipped');
+  t.same(
+    errs(viaGlob).map((d) => d.code),
+    [],
+    'a directory matched by a wildcard is skipped',
+  );
   const top = errs(fifo);
   t.match(top[0], { code: 'not-regular-file', message: /config file .* is a FIFO/ }, 'the main file is checked too');
 });
@@ -51,13 +67,23 @@ t.test('the whole configuration is capped at 16 MiB', async (t) => {
   ftruncateSync(fd2, MAX_CONFIG_BYTES / 2 + 10);
   closeSync(fd2);
   const e2 = errs(main('two-halves.conf', `include ${half}\ninclude ${join(dir, 'half2.conf')}\n`.replace('half2', 'half')));
-  t.ok(e2.some((d) => d.code === 'config-too-big' || d.code === 'include-cycle'), 'the budget is shared by all files');
+  t.ok(
+    e2.some((d) => d.code === 'config-too-big' || d.code === 'include-cycle'),
+    'the budget is shared by all files',
+  );
 });
 
 t.test('100k nested braces: one short error', async (t) => {
   const f = main('deep.conf', 'vrrp_instance A {\n' + 'x {\n'.repeat(100_000));
   const e = errs(f);
   t.ok(e.length <= 10, `${e.length} errors: ${e.map((d) => d.code).join(' ')}`);
-  t.match(e.find((d) => d.code === 'block-depth'), { line: 33 }, 'the depth error names the line that went too deep');
-  t.ok(e.every((d) => d.message.length < 300), 'each message is short');
+  t.match(
+    e.find((d) => d.code === 'block-depth'),
+    { line: 33 },
+    'the depth error names the line that went too deep',
+  );
+  t.ok(
+    e.every((d) => d.message.length < 300),
+    'each message is short',
+  );
 });

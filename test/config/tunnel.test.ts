@@ -17,7 +17,10 @@ function load(method: string) {
 
 t.test('type gue port N csum', async (t) => {
   const r = load('TUN type gue port 6080 csum');
-  t.same(r.diagnostics.filter((d) => d.severity === 'error'), []);
+  t.same(
+    r.diagnostics.filter((d) => d.severity === 'error'),
+    [],
+  );
   const rs = r.model.ipvs.services[0]!.realServers[0]!;
   t.equal(rs.forward, 'tun');
   t.equal(rs.tunType, 'gue');

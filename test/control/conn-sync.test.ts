@@ -16,30 +16,45 @@ function port(h: Harness): SyncTablePort {
   const core = new SyncCore(h.state.conns, h.state.stats, defaultCoreConfig());
   return {
     scanSync: (now, fn) => scanSync(h.state.conns, now, (s) => fn(s, fwmarkOfSlot(h.snap.spec, s.svcSlot))),
-    installSync: (s, fwmark, now) => { const r = resolveSyncSlots(h.snap.spec, s, fwmark); return r === 'ok' ? core.install(s, now) : r; },
+    installSync: (s, fwmark, now) => {
+      const r = resolveSyncSlots(h.snap.spec, s, fwmark);
+      return r === 'ok' ? core.install(s, now) : r;
+    },
   };
 }
 
-const rs = [{ address: '192.168.1.10', forward: 'nat' as const }, { address: '192.168.1.11', forward: 'nat' as const }];
+const rs = [
+  { address: '192.168.1.10', forward: 'nat' as const },
+  { address: '192.168.1.11', forward: 'nat' as const },
+];
 
 t.test('master -> backup: live NAT connections and a persistence template', async (t) => {
   const a = new Harness();
   const b = new Harness();
   a.load([svc('tcp', '192.0.2.10', 80, 'rr', rs), svc('tcp', '192.0.2.10', 443, 'rr', rs, { persistenceTimeoutS: 300 })]);
   // The backup lists its real servers the other way round and has one more service: other slots.
-  b.load([svc('tcp', '192.0.2.20', 8080, 'rr', rs), svc('tcp', '192.0.2.10', 80, 'rr', [...rs].reverse()),
-    svc('tcp', '192.0.2.10', 443, 'rr', [...rs].reverse(), { persistenceTimeoutS: 300 })]);
+  b.load([
+    svc('tcp', '192.0.2.20', 8080, 'rr', rs),
+    svc('tcp', '192.0.2.10', 80, 'rr', [...rs].reverse()),
+    svc('tcp', '192.0.2.10', 443, 'rr', [...rs].reverse(), { persistenceTimeoutS: 300 }),
+  ]);
   let now = 1_000_000;
   const chosen: string[] = [];
-  for (const [cport, vport] of [[40000, 80], [40001, 80], [40002, 443]] as const) {
+  for (const [cport, vport] of [
+    [40000, 80],
+    [40001, 80],
+    [40002, 443],
+  ] as const) {
     t.equal(a.inp(IPPROTO_TCP, '10.0.0.5', cport, '192.0.2.10', vport, SYN, now), ConnStatus.Hit);
     chosen.push(a.chosen());
     t.equal(a.inp(IPPROTO_TCP, '10.0.0.5', cport, '192.0.2.10', vport, ACK, now), ConnStatus.Hit);
   }
   t.same(chosen.slice(0, 2).sort(), ['192.168.1.10', '192.168.1.11'], 'rr spread the two port-80 flows');
   const backup = await ConnSync.start({ state: 'backup', mcastInterface: 'lo', syncId: 7, transport: { send: () => {} } }, port(b));
-  const master = await ConnSync.start({ state: 'master', mcastInterface: 'lo', syncId: 7, periodMs: 0,
-    transport: { send: (m) => backup.receive(m, now) } }, port(a));
+  const master = await ConnSync.start(
+    { state: 'master', mcastInterface: 'lo', syncId: 7, periodMs: 0, transport: { send: (m) => backup.receive(m, now) } },
+    port(a),
+  );
   t.equal(master.scan(now), 4, '3 established connections + 1 template sent');
   t.equal(backup.counters.installedNew, 4, 'all installed');
   t.same(backup.counters.drops, {});
@@ -51,7 +66,13 @@ t.test('master -> backup: live NAT connections and a persistence template', asyn
 
   // Takeover: the backup's core sees mid-flow ACKs (no SYN) and must know each flow.
   now += 2000;
-  for (const [i, [cport, vport]] of ([[40000, 80], [40001, 80], [40002, 443]] as const).entries()) {
+  for (const [i, [cport, vport]] of (
+    [
+      [40000, 80],
+      [40001, 80],
+      [40002, 443],
+    ] as const
+  ).entries()) {
     t.equal(b.inp(IPPROTO_TCP, '10.0.0.5', cport, '192.0.2.10', vport, ACK, now), ConnStatus.Hit, `flow ${cport} known`);
     t.equal(b.chosen(), chosen[i], `flow ${cport} goes on to ${chosen[i]}`);
     t.equal(b.out(IPPROTO_TCP, chosen[i]!, vport, '10.0.0.5', cport, ACK, now), ConnStatus.Hit, `NAT reply of ${cport} matches`);
@@ -90,13 +111,17 @@ t.test('backup drops what it cannot use, counted by reason', async (t) => {
   a.inp(IPPROTO_TCP, '10.0.1.2', 999, '192.0.2.99', 80, SYN, now);
   a.inp(IPPROTO_TCP, '10.0.1.2', 999, '192.0.2.99', 80, ACK, now);
   const backup = await ConnSync.start({ state: 'backup', mcastInterface: 'lo', syncId: 7, transport: { send: () => {} } }, port(b));
-  const other = await ConnSync.start({ state: 'master', mcastInterface: 'lo', syncId: 8, periodMs: 0,
-    transport: { send: (m) => backup.receive(m, now) } }, port(a));
+  const other = await ConnSync.start(
+    { state: 'master', mcastInterface: 'lo', syncId: 8, periodMs: 0, transport: { send: (m) => backup.receive(m, now) } },
+    port(a),
+  );
   other.scan(now);
   t.ok(backup.counters.drops.syncid! > 0, 'another sync group: every datagram dropped whole');
   t.equal(backup.counters.installedNew, 0);
-  const master = await ConnSync.start({ state: 'master', mcastInterface: 'lo', syncId: 7, periodMs: 0,
-    transport: { send: (m) => backup.receive(m, now) } }, port(a));
+  const master = await ConnSync.start(
+    { state: 'master', mcastInterface: 'lo', syncId: 7, periodMs: 0, transport: { send: (m) => backup.receive(m, now) } },
+    port(a),
+  );
   t.equal(master.scan(now), 201);
   t.equal(backup.counters.drops['no-service'], 1, 'a service the backup lacks');
   t.equal((backup.counters.drops['no-dest'] ?? 0) + backup.counters.installedNew + (backup.counters.drops['table-full'] ?? 0), 200);
@@ -105,5 +130,7 @@ t.test('backup drops what it cannot use, counted by reason', async (t) => {
   t.ok((backup.counters.drops['table-full'] ?? 0) > 0, 'the rest counted as table-full');
   backup.receive(Buffer.from([0, 7, 0, 3]), now);
   t.equal(backup.counters.drops.size, 1, 'a lying size field');
-  master.stop(); other.stop(); backup.stop();
+  master.stop();
+  other.stop();
+  backup.stop();
 });

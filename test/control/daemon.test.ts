@@ -14,7 +14,13 @@ import type { VirtualServiceSpec } from '../../src/ipvs/types.js';
 
 function vs(address: string, port: number, dests: Array<[string, number]>, scheduler = 'wlc'): VirtualServiceSpec {
   return {
-    key: { kind: 'addr', protocol: 'tcp', family: 4, address, port }, scheduler, schedFlags: [], persistenceTimeoutS: 0, netmask: '255.255.255.255', onePacket: false, persistenceEngine: '',
+    key: { kind: 'addr', protocol: 'tcp', family: 4, address, port },
+    scheduler,
+    schedFlags: [],
+    persistenceTimeoutS: 0,
+    netmask: '255.255.255.255',
+    onePacket: false,
+    persistenceEngine: '',
     realServers: dests.map(([a, w]) => ({ address: a, port, forward: 'nat', weight: w, upperThreshold: 0, lowerThreshold: 0 })),
   };
 }
@@ -28,7 +34,16 @@ async function fakeLoad(file: string): Promise<ConfigLoad> {
 async function run(argv: string[], socketPath: string, stdin = ''): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = await ulvsadm(argv, { socketPath, stdout: (s) => { out += s; }, stderr: (s) => { err += s; }, readStdin: async () => stdin });
+  const code = await ulvsadm(argv, {
+    socketPath,
+    stdout: (s) => {
+      out += s;
+    },
+    stderr: (s) => {
+      err += s;
+    },
+    readStdin: async () => stdin,
+  });
   return { code, out, err };
 }
 
@@ -38,28 +53,43 @@ function setup(t: { teardown(fn: () => unknown): void }, services: VirtualServic
   const conf = path.join(dir, 'keepalived.conf');
   writeFileSync(conf, JSON.stringify({ services }));
   const logs: string[] = [];
-  const d = new Daemon({ configFile: conf, socketPath: path.join(dir, 'run', 'ulvs.sock'), pidPath: path.join(dir, 'ulvs.pid'), logger: createLogger(false, (l) => logs.push(l)), loadConfig: fakeLoad, dataPlane: new NullDataPlane() });
+  const d = new Daemon({
+    configFile: conf,
+    socketPath: path.join(dir, 'run', 'ulvs.sock'),
+    pidPath: path.join(dir, 'ulvs.pid'),
+    logger: createLogger(false, (l) => logs.push(l)),
+    loadConfig: fakeLoad,
+    dataPlane: new NullDataPlane(),
+  });
   t.teardown(() => d.stop());
   return { dir, conf, d, logs, sock: path.join(dir, 'run', 'ulvs.sock') };
 }
 
 t.test('start applies the config; socket is 0600 in a 0700 dir; pid file written', async (t) => {
-  const { d, sock, dir } = setup(t, [vs('10.0.0.1', 80, [['192.168.10.1', 1], ['192.168.10.2', 2]])]);
+  const { d, sock, dir } = setup(t, [
+    vs('10.0.0.1', 80, [
+      ['192.168.10.1', 1],
+      ['192.168.10.2', 2],
+    ]),
+  ]);
   await d.start();
   t.equal(statSync(sock).mode & 0o777, 0o600);
   t.equal(statSync(path.dirname(sock)).mode & 0o777, 0o700);
   t.equal(readFileSync(path.join(dir, 'ulvs.pid'), 'utf8').trim(), String(process.pid));
   const r = await run(['-L', '-n'], sock);
   t.equal(r.code, 0);
-  t.equal(r.out, [
-    'IP Virtual Server version 1.2.1 (size=4096)',
-    'Prot LocalAddress:Port Scheduler Flags',
-    '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn',
-    'TCP  10.0.0.1:80 wlc',
-    '  -> 192.168.10.1:80              Masq    1      0          0         ',
-    '  -> 192.168.10.2:80              Masq    2      0          0         ',
-    '',
-  ].join('\n'));
+  t.equal(
+    r.out,
+    [
+      'IP Virtual Server version 1.2.1 (size=4096)',
+      'Prot LocalAddress:Port Scheduler Flags',
+      '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn',
+      'TCP  10.0.0.1:80 wlc',
+      '  -> 192.168.10.1:80              Masq    1      0          0         ',
+      '  -> 192.168.10.2:80              Masq    2      0          0         ',
+      '',
+    ].join('\n'),
+  );
 });
 
 t.test('ulvsadm add/edit/delete with ipvsadm messages and exit codes', async (t) => {
@@ -89,13 +119,26 @@ t.test('ulvsadm add/edit/delete with ipvsadm messages and exit codes', async (t)
 });
 
 t.test('ulvsadm -S | ulvsadm -R round-trips', async (t) => {
-  const a = setup(t, [vs('10.0.0.1', 80, [['192.168.10.1', 1], ['192.168.10.2', 2]], 'sh')]);
+  const a = setup(t, [
+    vs(
+      '10.0.0.1',
+      80,
+      [
+        ['192.168.10.1', 1],
+        ['192.168.10.2', 2],
+      ],
+      'sh',
+    ),
+  ]);
   await a.d.start();
   await run(['-A', '-u', '10.0.0.2:53', '-s', 'rr', '-p', '60', '-M', '255.255.255.0', '-o'], a.sock);
   await run(['-a', '-u', '10.0.0.2:53', '-r', '192.168.10.9', '-i', '-w', '0'], a.sock);
   await run(['-A', '-f', '7', '-s', 'mh', '-b', 'mh-port'], a.sock);
   t.equal((await run(['-a', '-f', '7', '-r', '192.168.10.7', '-i', '--tun-type', 'gue', '--tun-port', '6080', '--tun-csum'], a.sock)).code, 0);
-  t.equal((await run(['-a', '-f', '7', '-r', '192.168.10.8', '-i', '--tun-type', 'gre', '--tun-remcsum'], a.sock)).err, "Illegal 'tun-remcsum' option with the 'gre' tunnel type\n");
+  t.equal(
+    (await run(['-a', '-f', '7', '-r', '192.168.10.8', '-i', '--tun-type', 'gre', '--tun-remcsum'], a.sock)).err,
+    "Illegal 'tun-remcsum' option with the 'gre' tunnel type\n",
+  );
   const saved = (await run(['-S', '-n'], a.sock)).out;
   t.match(saved, /^-a -f 7 -r 192\.168\.10\.7:0 -i -w 1 --tun-type gue --tun-port 6080 --tun-csum$/m, 'gue port and checksum option saved');
   const b = setup(t, []);
@@ -107,38 +150,75 @@ t.test('ulvsadm -S | ulvsadm -R round-trips', async (t) => {
 });
 
 t.test('reload: diff only, ulvsadm-added services stay, broken file changes nothing', async (t) => {
-  const { d, sock, conf } = setup(t, [vs('10.0.0.1', 80, [['192.168.10.1', 1], ['192.168.10.2', 1]]), vs('10.0.0.3', 80, [['192.168.10.3', 1]])]);
+  const { d, sock, conf } = setup(t, [
+    vs('10.0.0.1', 80, [
+      ['192.168.10.1', 1],
+      ['192.168.10.2', 1],
+    ]),
+    vs('10.0.0.3', 80, [['192.168.10.3', 1]]),
+  ]);
   await d.start();
   await run(['-A', '-t', '10.0.0.50:8080', '-s', 'rr'], sock);
   await run(['-a', '-t', '10.0.0.50:8080', '-r', '192.168.10.50', '-m'], sock);
   const gen = d.table.generation;
-  writeFileSync(conf, JSON.stringify({ services: [vs('10.0.0.1', 80, [['192.168.10.1', 1], ['192.168.10.4', 5]]), vs('10.0.0.5', 80, [['192.168.10.5', 1]])] }));
+  writeFileSync(
+    conf,
+    JSON.stringify({
+      services: [
+        vs('10.0.0.1', 80, [
+          ['192.168.10.1', 1],
+          ['192.168.10.4', 5],
+        ]),
+        vs('10.0.0.5', 80, [['192.168.10.5', 1]]),
+      ],
+    }),
+  );
   const r = await d.reload();
   t.ok(r.ok);
-  t.same(r.changes.sort(), [
-    'add-dest TCP 10.0.0.5:80 -> 192.168.10.5:80', 'add-dest TCP 10.0.0.1:80 -> 192.168.10.4:80', 'add-service TCP 10.0.0.5:80',
-    'del-dest TCP 10.0.0.1:80 -> 192.168.10.2:80', 'del-service TCP 10.0.0.3:80',
-  ].sort());
+  t.same(
+    r.changes.sort(),
+    [
+      'add-dest TCP 10.0.0.5:80 -> 192.168.10.5:80',
+      'add-dest TCP 10.0.0.1:80 -> 192.168.10.4:80',
+      'add-service TCP 10.0.0.5:80',
+      'del-dest TCP 10.0.0.1:80 -> 192.168.10.2:80',
+      'del-service TCP 10.0.0.3:80',
+    ].sort(),
+  );
   t.ok(d.table.generation > gen);
-  t.equal((await run(['-S', '-n'], sock)).out, [
-    '-A -t 10.0.0.1:80 -s wlc',
-    '-a -t 10.0.0.1:80 -r 192.168.10.1:80 -m -w 1',
-    '-a -t 10.0.0.1:80 -r 192.168.10.4:80 -m -w 5',
-    '-A -t 10.0.0.5:80 -s wlc',
-    '-a -t 10.0.0.5:80 -r 192.168.10.5:80 -m -w 1',
-    '-A -t 10.0.0.50:8080 -s rr',
-    '-a -t 10.0.0.50:8080 -r 192.168.10.50:8080 -m -w 1',
-    '',
-  ].join('\n'));
+  t.equal(
+    (await run(['-S', '-n'], sock)).out,
+    [
+      '-A -t 10.0.0.1:80 -s wlc',
+      '-a -t 10.0.0.1:80 -r 192.168.10.1:80 -m -w 1',
+      '-a -t 10.0.0.1:80 -r 192.168.10.4:80 -m -w 5',
+      '-A -t 10.0.0.5:80 -s wlc',
+      '-a -t 10.0.0.5:80 -r 192.168.10.5:80 -m -w 1',
+      '-A -t 10.0.0.50:8080 -s rr',
+      '-a -t 10.0.0.50:8080 -r 192.168.10.50:8080 -m -w 1',
+      '',
+    ].join('\n'),
+  );
   const before = (await run(['-S', '-n'], sock)).out;
   const g2 = d.table.generation;
-  writeFileSync(conf, JSON.stringify({ errors: ['keepalived.conf:3: unknown keyword \'wieght\'; did you mean \'weight\'?'] }));
+  writeFileSync(conf, JSON.stringify({ errors: ["keepalived.conf:3: unknown keyword 'wieght'; did you mean 'weight'?"] }));
   const bad = await d.reload();
   t.notOk(bad.ok);
   t.equal(d.table.generation, g2, 'nothing touched');
   t.equal((await run(['-S', '-n'], sock)).out, before);
   // Same file again: no change at all.
-  writeFileSync(conf, JSON.stringify({ services: [vs('10.0.0.1', 80, [['192.168.10.1', 1], ['192.168.10.4', 5]]), vs('10.0.0.5', 80, [['192.168.10.5', 1]])] }));
+  writeFileSync(
+    conf,
+    JSON.stringify({
+      services: [
+        vs('10.0.0.1', 80, [
+          ['192.168.10.1', 1],
+          ['192.168.10.4', 5],
+        ]),
+        vs('10.0.0.5', 80, [['192.168.10.5', 1]]),
+      ],
+    }),
+  );
   const same = await d.reload();
   t.same(same.changes, []);
   t.equal(d.table.generation, g2);
@@ -172,7 +252,9 @@ t.test('stale pid file and socket from a crash are cleaned; a live daemon is not
   const { d: d2, conf: conf2 } = setup(t, []);
   const other = new Daemon({ ...d2.opts, configFile: conf2, pidPath: path.join(dir, 'ulvs.pid'), socketPath: sock });
   const live = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
-  t.teardown(() => { live.kill('SIGKILL'); });
+  t.teardown(() => {
+    live.kill('SIGKILL');
+  });
   writeFileSync(path.join(dir, 'ulvs.pid'), `${live.pid}\n`);
   await t.rejects(other.start(), /another ulvs daemon/);
   await d.stop();
@@ -181,8 +263,20 @@ t.test('stale pid file and socket from a crash are cleaned; a live daemon is not
 
 t.test('health decisions: down removes, inhibit sets weight 0, a reload weight change still applies', async (t) => {
   let cb: ((d: import('../../src/control/ports.js').HealthDecision) => void) | undefined;
-  const health = { apply: async () => {}, onDecision: (f: typeof cb) => { cb = f; }, stop: async () => {}, views: () => [] };
-  const { d, sock, conf, dir } = setup(t, [vs('10.0.0.1', 80, [['192.168.10.1', 1], ['192.168.10.2', 1]])]);
+  const health = {
+    apply: async () => {},
+    onDecision: (f: typeof cb) => {
+      cb = f;
+    },
+    stop: async () => {},
+    views: () => [],
+  };
+  const { d, sock, conf, dir } = setup(t, [
+    vs('10.0.0.1', 80, [
+      ['192.168.10.1', 1],
+      ['192.168.10.2', 1],
+    ]),
+  ]);
   const d2 = new Daemon({ ...d.opts, health, pidPath: path.join(dir, 'h.pid'), socketPath: path.join(dir, 'h', 'h.sock') });
   t.teardown(() => d2.stop());
   await d2.start();
@@ -195,10 +289,23 @@ t.test('health decisions: down removes, inhibit sets weight 0, a reload weight c
   cb!({ keys: [key], address: '192.168.10.2', port: 80, inService: true, weight: 0 });
   await new Promise((r) => setTimeout(r, 20));
   t.match((await run(['-S', '-n'], hs)).out, /-r 192\.168\.10\.2:80 -m -w 0\n/);
-  writeFileSync(conf, JSON.stringify({ services: [vs('10.0.0.1', 80, [['192.168.10.1', 4], ['192.168.10.2', 1]])] }));
+  writeFileSync(
+    conf,
+    JSON.stringify({
+      services: [
+        vs('10.0.0.1', 80, [
+          ['192.168.10.1', 4],
+          ['192.168.10.2', 1],
+        ]),
+      ],
+    }),
+  );
   const r = await d2.reload();
   t.same(r.changes, ['edit-dest TCP 10.0.0.1:80 -> 192.168.10.1:80']);
-  t.equal((await run(['-S', '-n'], hs)).out, '-A -t 10.0.0.1:80 -s wlc\n-a -t 10.0.0.1:80 -r 192.168.10.1:80 -m -w 4\n-a -t 10.0.0.1:80 -r 192.168.10.2:80 -m -w 0\n');
+  t.equal(
+    (await run(['-S', '-n'], hs)).out,
+    '-A -t 10.0.0.1:80 -s wlc\n-a -t 10.0.0.1:80 -r 192.168.10.1:80 -m -w 4\n-a -t 10.0.0.1:80 -r 192.168.10.2:80 -m -w 0\n',
+  );
   t.ok(sock);
 });
 
@@ -233,37 +340,78 @@ t.test('initial health decisions (alpha) shape the first rules; decisions during
   const key = { kind: 'addr' as const, protocol: 'tcp' as const, family: 4 as const, address: '10.0.0.1', port: 80 };
   let down = '192.168.10.1';
   const health = {
-    apply: async () => { cb!({ keys: [key], address: down, port: 80, inService: false, weight: 0 }); },
-    onDecision: (f: typeof cb) => { cb = f; }, stop: async () => {}, views: () => [],
+    apply: async () => {
+      cb!({ keys: [key], address: down, port: 80, inService: false, weight: 0 });
+    },
+    onDecision: (f: typeof cb) => {
+      cb = f;
+    },
+    stop: async () => {},
+    views: () => [],
   };
   const published: string[][] = [];
   const dp = new NullDataPlane();
   const pub = dp.publish.bind(dp);
-  dp.publish = async (r) => { published.push(r.services.flatMap((s) => s.realServers.map((x) => x.address))); await pub(r); };
-  const { d, dir, conf } = setup(t, [vs('10.0.0.1', 80, [['192.168.10.1', 1], ['192.168.10.2', 1]])]);
+  dp.publish = async (r) => {
+    published.push(r.services.flatMap((s) => s.realServers.map((x) => x.address)));
+    await pub(r);
+  };
+  const { d, dir, conf } = setup(t, [
+    vs('10.0.0.1', 80, [
+      ['192.168.10.1', 1],
+      ['192.168.10.2', 1],
+    ]),
+  ]);
   const d2 = new Daemon({ ...d.opts, health, dataPlane: dp, pidPath: path.join(dir, 'a.pid'), socketPath: path.join(dir, 'a', 'a.sock') });
   t.teardown(() => d2.stop());
   await d2.start();
   t.same(published, [['192.168.10.2']], 'the dead real server was never published');
   down = '192.168.10.3';
-  writeFileSync(conf, JSON.stringify({ services: [vs('10.0.0.1', 80, [['192.168.10.1', 1], ['192.168.10.2', 1], ['192.168.10.3', 1]])] }));
+  writeFileSync(
+    conf,
+    JSON.stringify({
+      services: [
+        vs('10.0.0.1', 80, [
+          ['192.168.10.1', 1],
+          ['192.168.10.2', 1],
+          ['192.168.10.3', 1],
+        ]),
+      ],
+    }),
+  );
   await d2.reload();
   t.same(published[published.length - 1], ['192.168.10.2'], 'still only the live real server');
-  t.notOk(published.some((p) => p.includes('192.168.10.3')), 'a new real server found down during the reload is never published');
+  t.notOk(
+    published.some((p) => p.includes('192.168.10.3')),
+    'a new real server found down during the reload is never published',
+  );
 });
 
 t.test('reload converges to the file whatever ulvsadm changed, and says what it reverted', async (t) => {
-  const { d, sock } = setup(t, [vs('10.0.0.1', 80, [['192.168.10.1', 1], ['192.168.10.2', 2]]), vs('10.0.0.3', 80, [['192.168.10.3', 1]])]);
+  const { d, sock } = setup(t, [
+    vs('10.0.0.1', 80, [
+      ['192.168.10.1', 1],
+      ['192.168.10.2', 2],
+    ]),
+    vs('10.0.0.3', 80, [['192.168.10.3', 1]]),
+  ]);
   await d.start();
   const fileRules = (await run(['-S', '-n'], sock)).out;
   t.equal((await run(['-C'], sock)).code, 0);
   const r = await d.reload();
   t.ok(r.ok);
   t.same(r.changes, [], 'the file did not change');
-  t.same(r.reverted.sort(), [
-    'add-dest TCP 10.0.0.1:80 -> 192.168.10.1:80', 'add-dest TCP 10.0.0.1:80 -> 192.168.10.2:80', 'add-dest TCP 10.0.0.3:80 -> 192.168.10.3:80',
-    'add-service TCP 10.0.0.1:80', 'add-service TCP 10.0.0.3:80',
-  ].sort(), 'ulvsadm -C undone');
+  t.same(
+    r.reverted.sort(),
+    [
+      'add-dest TCP 10.0.0.1:80 -> 192.168.10.1:80',
+      'add-dest TCP 10.0.0.1:80 -> 192.168.10.2:80',
+      'add-dest TCP 10.0.0.3:80 -> 192.168.10.3:80',
+      'add-service TCP 10.0.0.1:80',
+      'add-service TCP 10.0.0.3:80',
+    ].sort(),
+    'ulvsadm -C undone',
+  );
   t.equal((await run(['-S', '-n'], sock)).out, fileRules, 'the rules are the file again');
   // Edits, deletions and extra real servers in the file's services are undone; other services stay.
   await run(['-e', '-t', '10.0.0.1:80', '-r', '192.168.10.2', '-m', '-w', '9'], sock);
@@ -272,9 +420,15 @@ t.test('reload converges to the file whatever ulvsadm changed, and says what it 
   await run(['-E', '-t', '10.0.0.1:80', '-s', 'rr'], sock);
   await run(['-A', '-t', '10.0.0.50:8080', '-s', 'rr'], sock);
   const r2 = await d.reload();
-  t.same(r2.reverted.sort(), [
-    'add-dest TCP 10.0.0.3:80 -> 192.168.10.3:80', 'del-dest TCP 10.0.0.3:80 -> 192.168.10.99:80', 'edit-dest TCP 10.0.0.1:80 -> 192.168.10.2:80', 'edit-service TCP 10.0.0.1:80',
-  ].sort());
+  t.same(
+    r2.reverted.sort(),
+    [
+      'add-dest TCP 10.0.0.3:80 -> 192.168.10.3:80',
+      'del-dest TCP 10.0.0.3:80 -> 192.168.10.99:80',
+      'edit-dest TCP 10.0.0.1:80 -> 192.168.10.2:80',
+      'edit-service TCP 10.0.0.1:80',
+    ].sort(),
+  );
   t.equal((await run(['-S', '-n'], sock)).out, fileRules + '-A -t 10.0.0.50:8080 -s rr\n', 'the ulvsadm-only service stays');
   const r3 = await d.reload();
   t.same([r3.changes, r3.reverted], [[], []], 'nothing left to revert');
@@ -297,7 +451,14 @@ t.test('a change the data plane cannot install is rolled back whole; ulvsadm fai
   const dp = new Refusing();
   const logs: string[] = [];
   const sock = path.join(dir, 'run', 'ulvs.sock');
-  const d = new Daemon({ configFile: conf, socketPath: sock, pidPath: path.join(dir, 'ulvs.pid'), logger: createLogger(false, (l) => logs.push(l)), loadConfig: fakeLoad, dataPlane: dp });
+  const d = new Daemon({
+    configFile: conf,
+    socketPath: sock,
+    pidPath: path.join(dir, 'ulvs.pid'),
+    logger: createLogger(false, (l) => logs.push(l)),
+    loadConfig: fakeLoad,
+    dataPlane: dp,
+  });
   t.teardown(() => d.stop());
   await d.start();
   const r = await run(['-A', '-t', '10.0.0.2:666', '-s', 'rr'], sock);
@@ -307,5 +468,8 @@ t.test('a change the data plane cannot install is rolled back whole; ulvsadm fai
   t.equal(dp.installed, 1, 'the data plane runs the rules from before');
   t.equal((await run(['-A', '-t', '10.0.0.3:80', '-s', 'rr'], sock)).code, 0, 'the next change goes through');
   t.equal(dp.installed, 2);
-  t.ok(logs.some((l) => /rolled back/.test(l)), 'logged');
+  t.ok(
+    logs.some((l) => /rolled back/.test(l)),
+    'logged',
+  );
 });

@@ -13,16 +13,43 @@ const PY = '/usr/bin/python3';
 const haveAiosmtpd = spawnSync(PY, ['-c', 'import aiosmtpd'], { stdio: 'ignore' }).status === 0;
 
 const cfg = (over: Partial<SmtpAlertConfig> = {}): SmtpAlertConfig => ({
-  server: '127.0.0.1', port: 25, heloName: 'lb1', from: 'lb1@example.net', to: ['ops@example.net', 'noc@example.net'], connectTimeoutMs: 1000,
-  routerId: 'LB1', noEmailFaults: false, noCheckerEmails: false, instances: ['VI_1'], groups: [{ name: 'G', instances: ['VI_1', 'VI_2'] }],
-  realServers: ['TCP 192.0.2.10:80\n10.0.0.1:80'], ...over,
+  server: '127.0.0.1',
+  port: 25,
+  heloName: 'lb1',
+  from: 'lb1@example.net',
+  to: ['ops@example.net', 'noc@example.net'],
+  connectTimeoutMs: 1000,
+  routerId: 'LB1',
+  noEmailFaults: false,
+  noCheckerEmails: false,
+  instances: ['VI_1'],
+  groups: [{ name: 'G', instances: ['VI_1', 'VI_2'] }],
+  realServers: ['TCP 192.0.2.10:80\n10.0.0.1:80'],
+  ...over,
 });
-const vs: HealthServiceSpec = { id: 'TCP 192.0.2.10:80', keys: [{ kind: 'addr', protocol: 'tcp', family: 4, address: '192.0.2.10', port: 80 }], vips: [], realServers: [] };
-const change = (alive: boolean, reason: string): RealServerChange => ({ service: vs.id, realServer: '10.0.0.1:80', address: '10.0.0.1', port: 80, alive, inService: alive, weight: 1, reason });
+const vs: HealthServiceSpec = {
+  id: 'TCP 192.0.2.10:80',
+  keys: [{ kind: 'addr', protocol: 'tcp', family: 4, address: '192.0.2.10', port: 80 }],
+  vips: [],
+  realServers: [],
+};
+const change = (alive: boolean, reason: string): RealServerChange => ({
+  service: vs.id,
+  realServer: '10.0.0.1:80',
+  address: '10.0.0.1',
+  port: 80,
+  alive,
+  inService: alive,
+  weight: 1,
+  reason,
+});
 
 function recorder(fail = false) {
   const got: AlertMail[] = [];
-  const m = new MailAlerts(async (_c, mail) => { got.push(mail); if (fail) throw new Error('connection refused'); });
+  const m = new MailAlerts(async (_c, mail) => {
+    got.push(mail);
+    if (fail) throw new Error('connection refused');
+  });
   m.log = () => {};
   return { m, got };
 }
@@ -64,11 +91,20 @@ t.test('real server mails name the real and virtual server as keepalived formats
 t.test('a dead server never blocks: failures are counted, the queue is bounded', async (t) => {
   const { m } = recorder(true);
   m.configure(cfg(), [vs]);
-  for (let i = 0; i < 3; i++) { m.vrrp('VI_1', 'MASTER'); m.vrrp('VI_1', 'BACKUP'); }
+  for (let i = 0; i < 3; i++) {
+    m.vrrp('VI_1', 'MASTER');
+    m.vrrp('VI_1', 'BACKUP');
+  }
   await m.idle();
   t.match(m.stats(), { sent: 0, failed: 6, queued: 0 });
   let release: () => void = () => {};
-  const slow = new MailAlerts(() => new Promise<void>((r) => { release = r; }), 4);
+  const slow = new MailAlerts(
+    () =>
+      new Promise<void>((r) => {
+        release = r;
+      }),
+    4,
+  );
   slow.log = () => {};
   slow.configure(cfg(), [vs]);
   for (let i = 0; i < 10; i++) slow.vrrp('VI_1', i % 2 ? 'MASTER' : 'BACKUP');
@@ -81,11 +117,21 @@ t.test('delivered to a real SMTP server (aiosmtpd): envelope, headers and body',
   const dir = mkdtempSync(join(tmpdir(), 'ulvs-mail-'));
   const port = 21000 + (process.pid % 20000);
   const p = spawn(PY, ['-m', 'aiosmtpd', '-n', '-l', `127.0.0.1:${port}`, '-c', 'aiosmtpd.handlers.Mailbox', join(dir, 'mbox')], { stdio: 'ignore' });
-  t.teardown(() => { p.kill('SIGKILL'); rmSync(dir, { recursive: true, force: true }); });
+  t.teardown(() => {
+    p.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
   const c = cfg({ port });
   let err: unknown;
   for (let i = 0; i < 50; i++) {
-    try { await nodemailerSender(c, { subject: '[LB1] VRRP Instance VI_1 - Entering MASTER state', body: '=> VRRP Instance is now owning VRRP VIPs <=' }); err = undefined; break; } catch (e) { err = e; await new Promise((r) => setTimeout(r, 100)); }
+    try {
+      await nodemailerSender(c, { subject: '[LB1] VRRP Instance VI_1 - Entering MASTER state', body: '=> VRRP Instance is now owning VRRP VIPs <=' });
+      err = undefined;
+      break;
+    } catch (e) {
+      err = e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
   t.equal(err, undefined, 'sent');
   const files = readdirSync(join(dir, 'mbox', 'new'));

@@ -14,7 +14,13 @@ import type { VirtualServiceSpec } from '../../src/ipvs/types.js';
 
 function vs6(address: string, port: number, dests: string[]): VirtualServiceSpec {
   return {
-    key: { kind: 'addr', protocol: 'tcp', family: 6, address, port }, scheduler: 'rr', schedFlags: [], persistenceTimeoutS: 0, netmask: '128', onePacket: false, persistenceEngine: '',
+    key: { kind: 'addr', protocol: 'tcp', family: 6, address, port },
+    scheduler: 'rr',
+    schedFlags: [],
+    persistenceTimeoutS: 0,
+    netmask: '128',
+    onePacket: false,
+    persistenceEngine: '',
     realServers: dests.map((a) => ({ address: a, port, forward: 'nat', weight: 1, upperThreshold: 0, lowerThreshold: 0 })),
   };
 }
@@ -29,8 +35,15 @@ t.test('serviceKeyText: one form for every key kind', async (t) => {
   t.equal(serviceKeyText({ kind: 'addr', protocol: 'tcp', family: 6, address: '2001:db8::1', port: 80 }), 'TCP [2001:db8::1]:80');
   t.equal(serviceKeyText({ kind: 'fwmark', fwmark: 7, family: 4 }), 'FWM 7');
   t.equal(serviceKeyText({ kind: 'fwmark', fwmark: 7, family: 6 }), 'FWM 7 IPv6');
-  t.equal(describeOp({ kind: 'delete-server', key: { kind: 'addr', protocol: 'tcp', family: 6, address: '2001:db8::1', port: 80 }, address: '2001:db8::2', port: 80 }),
-    'del-dest TCP [2001:db8::1]:80 -> [2001:db8::2]:80');
+  t.equal(
+    describeOp({
+      kind: 'delete-server',
+      key: { kind: 'addr', protocol: 'tcp', family: 6, address: '2001:db8::1', port: 80 },
+      address: '2001:db8::2',
+      port: 80,
+    }),
+    'del-dest TCP [2001:db8::1]:80 -> [2001:db8::2]:80',
+  );
 });
 
 t.test('a reload of IPv6 services reports bracketed addresses', async (t) => {
@@ -38,7 +51,14 @@ t.test('a reload of IPv6 services reports bracketed addresses', async (t) => {
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const conf = path.join(dir, 'keepalived.conf');
   writeFileSync(conf, JSON.stringify({ services: [vs6('2001:db8::1', 80, ['2001:db8::10'])] }));
-  const d = new Daemon({ configFile: conf, socketPath: path.join(dir, 'run', 'ulvs.sock'), pidPath: path.join(dir, 'ulvs.pid'), logger: createLogger(false, () => {}), loadConfig: fakeLoad, dataPlane: new NullDataPlane() });
+  const d = new Daemon({
+    configFile: conf,
+    socketPath: path.join(dir, 'run', 'ulvs.sock'),
+    pidPath: path.join(dir, 'ulvs.pid'),
+    logger: createLogger(false, () => {}),
+    loadConfig: fakeLoad,
+    dataPlane: new NullDataPlane(),
+  });
   t.teardown(() => d.stop());
   await d.start();
   writeFileSync(conf, JSON.stringify({ services: [vs6('2001:db8::1', 80, ['2001:db8::11']), vs6('2001:db8::5', 443, [])] }));

@@ -15,22 +15,53 @@ const dest = (address: string, weight = 1) => ({ address, port: 80, forward: 'na
 
 t.test('kernel checks and ipvsadm messages', async (t) => {
   const tb = new RuleTable();
-  const err = (f: () => void) => { try { f(); } catch (e) { return e instanceof IpvsadmError ? [e.errno, e.message] : ['?', String(e)]; } return ['', '']; };
-  t.same(err(() => tb.apply({ kind: 'add-service', service: { ...spec, scheduler: 'nope' } })), ['ENOENT', 'Scheduler or persistence engine not found']);
+  const err = (f: () => void) => {
+    try {
+      f();
+    } catch (e) {
+      return e instanceof IpvsadmError ? [e.errno, e.message] : ['?', String(e)];
+    }
+    return ['', ''];
+  };
+  t.same(
+    err(() => tb.apply({ kind: 'add-service', service: { ...spec, scheduler: 'nope' } })),
+    ['ENOENT', 'Scheduler or persistence engine not found'],
+  );
   tb.apply({ kind: 'add-service', service: spec });
-  t.same(err(() => tb.apply({ kind: 'add-service', service: spec })), ['EEXIST', 'Service already exists']);
-  t.same(err(() => tb.apply({ kind: 'edit-service', service: { ...spec, key: { ...key, port: 81 } } })), ['ESRCH', 'No such service']);
-  t.same(err(() => tb.apply({ kind: 'add-server', key, server: { ...dest('1.1.1.1'), lowerThreshold: 5 } })), ['ERANGE', 'Numerical result out of range']);
+  t.same(
+    err(() => tb.apply({ kind: 'add-service', service: spec })),
+    ['EEXIST', 'Service already exists'],
+  );
+  t.same(
+    err(() => tb.apply({ kind: 'edit-service', service: { ...spec, key: { ...key, port: 81 } } })),
+    ['ESRCH', 'No such service'],
+  );
+  t.same(
+    err(() => tb.apply({ kind: 'add-server', key, server: { ...dest('1.1.1.1'), lowerThreshold: 5 } })),
+    ['ERANGE', 'Numerical result out of range'],
+  );
   tb.apply({ kind: 'add-server', key, server: dest('1.1.1.1') });
-  t.same(err(() => tb.apply({ kind: 'add-server', key, server: dest('1.1.1.1') })), ['EEXIST', 'Destination already exists']);
-  t.same(err(() => tb.apply({ kind: 'delete-server', key, address: '2.2.2.2', port: 80 })), ['ENOENT', 'No such destination']);
-  t.same(err(() => tb.apply({ kind: 'zero', key: { ...key, port: 1 } })), ['ESRCH', 'No such service']);
+  t.same(
+    err(() => tb.apply({ kind: 'add-server', key, server: dest('1.1.1.1') })),
+    ['EEXIST', 'Destination already exists'],
+  );
+  t.same(
+    err(() => tb.apply({ kind: 'delete-server', key, address: '2.2.2.2', port: 80 })),
+    ['ENOENT', 'No such destination'],
+  );
+  t.same(
+    err(() => tb.apply({ kind: 'zero', key: { ...key, port: 1 } })),
+    ['ESRCH', 'No such service'],
+  );
   const g = tb.generation;
   tb.apply({ kind: 'zero' });
   t.equal(tb.generation, g, 'zero changes no rule');
   tb.apply({ kind: 'set-timeouts', timeouts: { tcpS: 0, tcpFinS: 60, udpS: 0 } });
   t.same(tb.rules().timeouts, { tcpS: 900, tcpFinS: 60, udpS: 300 }, '0 keeps a timeout');
-  t.same(err(() => tb.apply({ kind: 'edit-server', key: { ...key, port: 81 }, server: dest('1.1.1.1') })), ['ESRCH', 'Service not defined']);
+  t.same(
+    err(() => tb.apply({ kind: 'edit-server', key: { ...key, port: 81 }, server: dest('1.1.1.1') })),
+    ['ESRCH', 'Service not defined'],
+  );
   tb.apply({ kind: 'flush' });
   t.same(tb.rules().services, []);
 });
@@ -47,7 +78,11 @@ t.test('config ops over a table ulvsadm also changed', async (t) => {
   const tb = new RuleTable();
   tb.apply({ kind: 'add-service', service: { ...spec, scheduler: 'rr' } });
   tb.apply({ kind: 'add-server', key, server: dest('1.1.1.1', 9) });
-  const r = applyConfigOps(tb, [{ kind: 'add-service', service: spec }, { kind: 'add-server', key, server: dest('1.1.1.1') }, { kind: 'delete-server', key, address: '5.5.5.5', port: 80 }]);
+  const r = applyConfigOps(tb, [
+    { kind: 'add-service', service: spec },
+    { kind: 'add-server', key, server: dest('1.1.1.1') },
+    { kind: 'delete-server', key, address: '5.5.5.5', port: 80 },
+  ]);
   t.same(r, { applied: 2, failed: [] });
   t.equal(tb.get(key)!.scheduler, 'wlc', 'add over an existing service edits it');
   t.equal(tb.get(key)!.realServers[0].weight, 1, 'add over an existing dest edits it');

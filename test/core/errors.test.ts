@@ -18,12 +18,27 @@ import { IoError } from '../../src/io/types.js';
 t.test('the codes are unique and unchanged', async (t) => {
   const codes = Object.values(ERROR_CODES);
   t.equal(new Set(codes).size, codes.length, 'no two classes share a code');
-  t.same(ERROR_CODES, {
-    Generic: 'ULVS_ERR', Usage: 'ULVS_USAGE', User: 'ULVS_USER', Ipvsadm: 'ULVS_IPVSADM', RulesText: 'ULVS_RULES_TEXT',
-    Api: 'ULVS_API', ApiCall: 'ULVS_API_CALL', ApiConnect: 'ULVS_API_CONNECT', DaemonStart: 'ULVS_DAEMON_START',
-    RuntimePath: 'ULVS_RUNTIME_PATH', DaemonRunning: 'ULVS_DAEMON_RUNNING', NotRoot: 'ULVS_NOT_ROOT',
-    NativeMissing: 'ULVS_NATIVE_MISSING', Pcap: 'ULVS_PCAP', Io: 'ULVS_IO',
-  }, 'released codes never change (add new ones, never rename)');
+  t.same(
+    ERROR_CODES,
+    {
+      Generic: 'ULVS_ERR',
+      Usage: 'ULVS_USAGE',
+      User: 'ULVS_USER',
+      Ipvsadm: 'ULVS_IPVSADM',
+      RulesText: 'ULVS_RULES_TEXT',
+      Api: 'ULVS_API',
+      ApiCall: 'ULVS_API_CALL',
+      ApiConnect: 'ULVS_API_CONNECT',
+      DaemonStart: 'ULVS_DAEMON_START',
+      RuntimePath: 'ULVS_RUNTIME_PATH',
+      DaemonRunning: 'ULVS_DAEMON_RUNNING',
+      NotRoot: 'ULVS_NOT_ROOT',
+      NativeMissing: 'ULVS_NATIVE_MISSING',
+      Pcap: 'ULVS_PCAP',
+      Io: 'ULVS_IO',
+    },
+    'released codes never change (add new ones, never rename)',
+  );
 });
 
 t.test('every error class users can see is a UlvsError with its own code and name', async (t) => {

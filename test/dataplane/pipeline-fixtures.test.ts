@@ -29,15 +29,25 @@ for (const c of PACKET_CASES.filter((x) => x.op !== 'parse')) {
     const vip = family === 4 ? '192.0.2.1' : '2001:db8::1';
     const rs = family === 4 ? '10.0.0.11' : '2001:db8:1::11';
     const service: VirtualServiceSpec = {
-      key: { kind: 'addr', protocol: PROTO[proto]!, family, address: vip, port: E.vport }, scheduler: 'rr', schedFlags: [],
-      persistenceTimeoutS: 0, netmask: family === 4 ? '255.255.255.255' : '128', onePacket: false, persistenceEngine: '',
-      realServers: [{ address: rs, port: fwd === 'nat' ? E.rport : E.vport, forward: fwd, weight: c.op === 'port-unreach' ? 0 : 1, upperThreshold: 0, lowerThreshold: 0 }],
+      key: { kind: 'addr', protocol: PROTO[proto]!, family, address: vip, port: E.vport },
+      scheduler: 'rr',
+      schedFlags: [],
+      persistenceTimeoutS: 0,
+      netmask: family === 4 ? '255.255.255.255' : '128',
+      onePacket: false,
+      persistenceEngine: '',
+      realServers: [
+        { address: rs, port: fwd === 'nat' ? E.rport : E.vport, forward: fwd, weight: c.op === 'port-unreach' ? 0 : 1, upperThreshold: 0, lowerThreshold: 0 },
+      ],
     };
     const env: SnapshotEnv = {
       linkType: c.linkType,
       interfaces: [{ ifindex: 2, mac: mac(E.directorMac), mtu: c.mtu, addresses: ['192.0.2.2/24', '10.0.0.1/24', '2001:db8::2/64', '2001:db8:1::1/64'] }],
       neighbours: { '10.0.0.11': mac(E.rsMac), '2001:db8:1::11': mac(E.rsMac), '192.0.2.254': mac(E.routerMac), '2001:db8::fe': mac(E.routerMac) },
-      routes: [{ prefix: '0.0.0.0', prefixLen: 0, ifindex: 2, via: '192.0.2.254' }, { prefix: '::', prefixLen: 0, ifindex: 2, via: '2001:db8::fe' }],
+      routes: [
+        { prefix: '0.0.0.0', prefixLen: 0, ifindex: 2, via: '192.0.2.254' },
+        { prefix: '::', prefixLen: 0, ifindex: 2, via: '2001:db8::fe' },
+      ],
       sysctls: { sloppyTcp: true },
     };
     const buffers = createSharedState({ maxConns: 1024, maxDests: 8, maxServices: 4, maxWorkers: 1, seed: 1 });

@@ -21,7 +21,11 @@ function setup(linkType: 1 | 2, services: VirtualServiceSpec[], maxConns = 1024)
   let snap: Snapshot = loadSnapshot(compiler.compile({ services, timeouts: { tcpS: 900, tcpFinS: 120, udpS: 300 } }, e), state);
   const batch = createBatch(linkType, 8);
   const run = (frames: Uint8Array[], nowMs = 1000): PacketBatch => {
-    frames.forEach((f, i) => { putFrame(batch, i, f); batch.ifindex[i] = 5; batch.mark[i] = 0; });
+    frames.forEach((f, i) => {
+      putFrame(batch, i, f);
+      batch.ifindex[i] = 5;
+      batch.mark[i] = 0;
+    });
     batch.count = frames.length;
     processBatch(batch, snap, state, nowMs);
     return batch;
@@ -85,7 +89,7 @@ t.test('NAT round trip on Ethernet: out to the real server MAC, reply SNATed to 
   const g = frameOf(b, 0);
   t.equal(srcOf(g, true), VIP, 'source is the VIP again');
   t.equal(g[34]! * 256 + g[35]!, 80);
-  t.same([...g.subarray(0, 6)], [2, 0, 0, 0, 0, 0xfe], 'to the gateway\'s MAC');
+  t.same([...g.subarray(0, 6)], [2, 0, 0, 0, 0, 0xfe], "to the gateway's MAC");
   const slot = s.snap().spec.dests[0]!.slot;
   t.match(s.state.stats.destTotals(slot), { conns: 1, inPkts: 1, outPkts: 2 });
   t.equal(listConnections(s.state.conns, 1001)[0]?.state, 'SYN_RECV');

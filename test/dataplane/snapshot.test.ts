@@ -22,16 +22,37 @@ t.test('new service: init on an empty list, then one add per real server; reload
   const s = setup();
   const a = s.compile([svc('tcp', '10.0.0.100', 80, 'wrr', rs('192.168.1.10', '192.168.1.11'))]);
   const sv = a.services[0]!;
-  t.same(sv.changes.map((c) => c.kind), ['init', 'add', 'add']);
-  t.same(sv.changeLists.map((l) => l.length), [0, 1, 2]);
+  t.same(
+    sv.changes.map((c) => c.kind),
+    ['init', 'add', 'add'],
+  );
+  t.same(
+    sv.changeLists.map((l) => l.length),
+    [0, 1, 2],
+  );
   t.same(sv.destSlots, [sv.changeLists[2]![0], sv.changeLists[2]![1]]);
-  t.same(a.dests.map((d) => d.address), ['192.168.1.11', '192.168.1.10'], 'kernel order: last added first');
+  t.same(
+    a.dests.map((d) => d.address),
+    ['192.168.1.11', '192.168.1.10'],
+    'kernel order: last added first',
+  );
   const b = s.compile([svc('tcp', '10.0.0.100', 80, 'wrr', [{ address: '192.168.1.11', weight: 3 }, { address: '192.168.1.12' }])]);
-  t.same(b.services[0]!.changes.map((c) => c.kind), ['del', 'edit', 'add']);
-  t.same(b.dests.map((d) => d.address), ['192.168.1.12', '192.168.1.11'], 'kept dest keeps its place, new one at the head');
+  t.same(
+    b.services[0]!.changes.map((c) => c.kind),
+    ['del', 'edit', 'add'],
+  );
+  t.same(
+    b.dests.map((d) => d.address),
+    ['192.168.1.12', '192.168.1.11'],
+    'kept dest keeps its place, new one at the head',
+  );
   t.equal(b.services[0]!.schedState, sv.schedState, 'scheduler state kept across the reload');
   const c = s.compile([svc('tcp', '10.0.0.100', 80, 'rr', [{ address: '192.168.1.11', weight: 3 }, { address: '192.168.1.12' }])]);
-  t.same(c.services[0]!.changes.map((x) => x.kind), ['init'], '-E with another scheduler: one init');
+  t.same(
+    c.services[0]!.changes.map((x) => x.kind),
+    ['init'],
+    '-E with another scheduler: one init',
+  );
   t.not(c.services[0]!.schedState, sv.schedState);
 });
 
@@ -46,7 +67,10 @@ t.test('trash: a deleted dest keeps its slot while connections refer to it, and 
   s.state.core.inPacket(k, 0x02, 60, 0, 0, snap, new ConnResult());
   s.compile([svc('tcp', '10.0.0.100', 80, 'rr', rs('192.168.1.20'))]);
   const c = s.compile([svc('tcp', '10.0.0.100', 80, 'rr', rs('192.168.1.20', '192.168.1.21'))]);
-  t.notOk(c.dests.some((d) => d.slot === slot), 'slot not reused while referenced');
+  t.notOk(
+    c.dests.some((d) => d.slot === slot),
+    'slot not reused while referenced',
+  );
   const d = s.compile([svc('tcp', '10.0.0.100', 80, 'rr', rs('192.168.1.20', '192.168.1.21', '192.168.1.10'))]);
   t.equal(d.dests.find((x) => x.address === '192.168.1.10')!.slot, slot, 're-added dest gets its old slot back');
   t.equal(s.state.stats.active(slot), 1, 'with its counters');

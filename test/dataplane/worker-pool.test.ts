@@ -28,7 +28,9 @@ export function createWorkerPipeline(ctx: WorkerPipelineContext<SharedArrayBuffe
         Atomics.add(shared, 0, 1);
       }
     },
-    setSnapshot(s: number): void { snap = s; },
+    setSnapshot(s: number): void {
+      snap = s;
+    },
   };
 }
 
@@ -40,22 +42,44 @@ if (isMainThread) {
 
   const send = (port: import('node:worker_threads').MessagePort, frames: Uint8Array[]): Promise<Results> =>
     new Promise((resolve) => {
-      port.once('message', (m: MemoryMessage) => { if (m.type === 'results') resolve(m.results); });
+      port.once('message', (m: MemoryMessage) => {
+        if (m.type === 'results') resolve(m.results);
+      });
       port.postMessage({ type: 'frames', frames } satisfies MemoryMessage);
     });
 
   t.test('pool runs the pipeline in workers, counts, swaps snapshots, restarts a crashed worker', async (t) => {
     const shared = new SharedArrayBuffer(16);
-    const pool = await DataplanePool.start({ backend: 'memory', workers: 2, shared, snapshot: 7, pipelineModule: import.meta.url, batchCapacity: 4, restartDelayMs: 20 });
+    const pool = await DataplanePool.start({
+      backend: 'memory',
+      workers: 2,
+      shared,
+      snapshot: 7,
+      pipelineModule: import.meta.url,
+      batchCapacity: 4,
+      restartDelayMs: 20,
+    });
     t.teardown(() => pool.stop());
     const frames = [3, 0, 1, 3, 3, 0].map((v) => Uint8Array.of(v, 0, 9, 9));
     const r0 = await send(pool.memoryPort(0)!, frames);
-    t.same(r0.map((r) => r.verdict), [3, 0, 1, 3, 3, 0], 'verdicts come back per packet');
-    t.same(r0.map((r) => r.bytes[1]), [7, 7, 7, 7, 7, 7], 'first snapshot in force');
+    t.same(
+      r0.map((r) => r.verdict),
+      [3, 0, 1, 3, 3, 0],
+      'verdicts come back per packet',
+    );
+    t.same(
+      r0.map((r) => r.bytes[1]),
+      [7, 7, 7, 7, 7, 7],
+      'first snapshot in force',
+    );
     pool.publish(9);
     await new Promise((r) => setTimeout(r, 50));
     const r1 = await send(pool.memoryPort(1)!, frames.slice(0, 2));
-    t.same(r1.map((r) => r.bytes[1]), [9, 9], 'new snapshot installed between batches');
+    t.same(
+      r1.map((r) => r.bytes[1]),
+      [9, 9],
+      'new snapshot installed between batches',
+    );
     const c = pool.counters();
     t.equal(c.totals.packets, 8);
     t.equal(c.totals.dropped, 3);
@@ -68,12 +92,19 @@ if (isMainThread) {
     pool.crashWorker(0);
     t.ok(await pool.waitAlive(0, 1), 'crashed worker restarted');
     const r2 = await send(pool.memoryPort(0)!, frames.slice(0, 1));
-    t.same(r2.map((r) => r.bytes[1]), [9], 'restarted worker gets the current snapshot');
+    t.same(
+      r2.map((r) => r.bytes[1]),
+      [9],
+      'restarted worker gets the current snapshot',
+    );
     t.equal(Atomics.load(new Int32Array(shared), 0), 9, 'shared state survived the restart');
     t.equal(pool.counters().workers[0].restarts, 1);
   });
 
   t.test('a pipeline module that cannot load fails start with its message', async (t) => {
-    await t.rejects(DataplanePool.start({ backend: 'memory', workers: 1, shared: null, snapshot: 0, pipelineModule: 'file:///nonexistent/x.js' }), /nonexistent|Cannot find/);
+    await t.rejects(
+      DataplanePool.start({ backend: 'memory', workers: 1, shared: null, snapshot: 0, pipelineModule: 'file:///nonexistent/x.js' }),
+      /nonexistent|Cannot find/,
+    );
   });
 }

@@ -46,5 +46,5 @@ t.test('quote limits', async (t) => {
   t.equal(buildFragNeeded(b, 0, pv, 1000), 0);
   t.equal(b.length[0], 14 + 1280, 'IPv6 reply is 1280 bytes');
   const f = frameOf(b, 0);
-  t.equal((f[14 + 40 + 4]! << 24 | f[14 + 40 + 5]! << 16 | f[14 + 40 + 6]! << 8 | f[14 + 40 + 7]!) >>> 0, 1280, 'PTB MTU never below 1280');
+  t.equal(((f[14 + 40 + 4]! << 24) | (f[14 + 40 + 5]! << 16) | (f[14 + 40 + 6]! << 8) | f[14 + 40 + 7]!) >>> 0, 1280, 'PTB MTU never below 1280');
 });

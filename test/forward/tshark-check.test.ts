@@ -28,8 +28,11 @@ t.test('tshark validates the checksums of our outputs', { skip: !tshark && 'tsha
   }
   const file = join(dir, 'out.pcap');
   writePcapFile(file, 1, records);
-  const out = execFileSync(tshark!, ['-r', file, '-T', 'json', '-o', 'ip.check_checksum:TRUE', '-o', 'tcp.check_checksum:TRUE',
-    '-o', 'udp.check_checksum:TRUE', '-o', 'sctp.checksum:CRC-32C'], { maxBuffer: 64 << 20 }).toString();
+  const out = execFileSync(
+    tshark!,
+    ['-r', file, '-T', 'json', '-o', 'ip.check_checksum:TRUE', '-o', 'tcp.check_checksum:TRUE', '-o', 'udp.check_checksum:TRUE', '-o', 'sctp.checksum:CRC-32C'],
+    { maxBuffer: 64 << 20 },
+  ).toString();
   const pkts = JSON.parse(out) as Array<{ _source: { layers: Record<string, unknown> } }>;
   t.equal(pkts.length, records.length, 'tshark read every packet');
   pkts.forEach((p, k) => {

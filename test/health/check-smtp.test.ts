@@ -72,9 +72,14 @@ t.test('HELO with helo_name, then QUIT; bad banner, refused HELO, silence and a 
 t.test('a real SMTP server (aiosmtpd) passes; once stopped, the check fails', { skip: !haveAiosmtpd && 'python3-aiosmtpd is not installed' }, async (t) => {
   const port = 20000 + (process.pid % 20000);
   const p = spawn(PY, ['-m', 'aiosmtpd', '-n', '-l', `127.0.0.1:${port}`], { stdio: 'ignore' });
-  t.teardown(() => { p.kill('SIGKILL'); });
+  t.teardown(() => {
+    p.kill('SIGKILL');
+  });
   let r = await probe(port);
-  for (let i = 0; i < 50 && !r.ok; i++) { await new Promise((res) => setTimeout(res, 100)); r = await probe(port); }
+  for (let i = 0; i < 50 && !r.ok; i++) {
+    await new Promise((res) => setTimeout(res, 100));
+    r = await probe(port);
+  }
   t.match(r, { ok: true, reason: /250/ });
   p.kill('SIGTERM');
   await new Promise((res) => p.once('exit', res));

@@ -20,20 +20,44 @@ function resolved(port: number, c: CheckerSpec, host = '127.0.0.1') {
   const vs: HealthServiceSpec = { id: 'x', keys: [], vips: [], realServers: [] };
   return resolveChecker(vs, { address: host, port, checkers: [c] }, c);
 }
-const probe = (port: number, c: CheckerSpec) => { const r = resolved(port, c); return PROBES[r.type](r); };
+const probe = (port: number, c: CheckerSpec) => {
+  const r = resolved(port, c);
+  return PROBES[r.type](r);
+};
 
 const BODY = 'hello from ulvs\n';
 let slowMs = 0;
 const server = http.createServer((req, res) => {
-  if (req.url === '/500') { res.writeHead(500); res.end('x'); return; }
-  if (req.url === '/slow') { res.writeHead(200, { 'content-length': '10' }); res.write('12345'); setTimeout(() => res.end('67890'), slowMs); return; }
-  if (req.url === '/chunked') { res.writeHead(200); res.write('hello '); res.end('from ulvs\n'); return; }
+  if (req.url === '/500') {
+    res.writeHead(500);
+    res.end('x');
+    return;
+  }
+  if (req.url === '/slow') {
+    res.writeHead(200, { 'content-length': '10' });
+    res.write('12345');
+    setTimeout(() => res.end('67890'), slowMs);
+    return;
+  }
+  if (req.url === '/chunked') {
+    res.writeHead(200);
+    res.write('hello ');
+    res.end('from ulvs\n');
+    return;
+  }
   res.writeHead(200, { 'content-type': 'text/plain' });
   res.end(BODY);
 });
-const raw = net.createServer((s) => { s.on('error', () => {}); s.end('HTTP/1.1 banana\r\n\r\n'); });
+const raw = net.createServer((s) => {
+  s.on('error', () => {});
+  s.end('HTTP/1.1 banana\r\n\r\n');
+});
 const tmp = mkdtempSync(path.join(tmpdir(), 'ulvs-health-'));
-t.teardown(() => { server.close(); raw.close(); rmSync(tmp, { recursive: true, force: true }); });
+t.teardown(() => {
+  server.close();
+  raw.close();
+  rmSync(tmp, { recursive: true, force: true });
+});
 
 t.test('HTTP_GET: status, digest (as genhash), ranges, malformed and slow responses', async (t) => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -46,7 +70,21 @@ t.test('HTTP_GET: status, digest (as genhash), ranges, malformed and slow respon
   t.match(await probe(port, { ...base, urls: [{ path: '/chunked', digest: md5 }], httpProtocol: '1.1' }), { ok: true }, 'chunked body de-chunked');
   t.match(await probe(port, { ...base, urls: [{ path: '/', digest: '0'.repeat(32) }] }), { ok: false, reason: /digest/ });
   t.match(await probe(port, { ...base, urls: [{ path: '/500' }] }), { ok: false, reason: /status 500/ });
-  t.match(await probe(port, { ...base, urls: [{ path: '/500', statusCodes: [{ lo: 200, hi: 200 }, { lo: 500, hi: 599 }] }] }), { ok: true });
+  t.match(
+    await probe(port, {
+      ...base,
+      urls: [
+        {
+          path: '/500',
+          statusCodes: [
+            { lo: 200, hi: 200 },
+            { lo: 500, hi: 599 },
+          ],
+        },
+      ],
+    }),
+    { ok: true },
+  );
   t.match(await probe(port, { ...base, urls: [{ path: '/' }, { path: '/500' }] }), { ok: false }, 'every url must pass');
   t.match(await probe(rport, { ...base, urls: [{ path: '/' }] }), { ok: false, reason: /malformed status line/ });
   slowMs = 1500;
@@ -59,7 +97,12 @@ t.test('HTTP_GET: status, digest (as genhash), ranges, malformed and slow respon
 });
 
 t.test('HTTP response reader rejects malformed input without throwing', async (t) => {
-  const cases = ['garbage\r\n\r\n', 'HTTP/1.1 200 OK\r\nno-colon\r\n\r\n', 'HTTP/1.1 200 OK\r\nContent-Length: -5\r\n\r\n', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n'];
+  const cases = [
+    'garbage\r\n\r\n',
+    'HTTP/1.1 200 OK\r\nno-colon\r\n\r\n',
+    'HTTP/1.1 200 OK\r\nContent-Length: -5\r\n\r\n',
+    'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n',
+  ];
   for (const c of cases) t.equal(new HttpResponseReader().push(Buffer.from(c)).kind, 'error', JSON.stringify(c));
   const r = new HttpResponseReader();
   r.push(Buffer.from('HTTP/1.0 200 OK\r\nContent-Length: 10\r\n\r\nabc'));
@@ -84,8 +127,12 @@ t.test('TCP_CHECK: connect ok, refused', async (t) => {
 t.test('UDP_CHECK and DNS_CHECK against a tiny responder', async (t) => {
   const sock = dgram.createSocket('udp4');
   sock.on('message', (m, r) => {
-    if (m.length >= 12 && m[2] === 1) { const resp = Buffer.from(m); resp[2] = 0x81; resp[3] = 0x80; sock.send(resp, r.port, r.address); }
-    else sock.send(Buffer.from('pong'), r.port, r.address);
+    if (m.length >= 12 && m[2] === 1) {
+      const resp = Buffer.from(m);
+      resp[2] = 0x81;
+      resp[3] = 0x80;
+      sock.send(resp, r.port, r.address);
+    } else sock.send(Buffer.from('pong'), r.port, r.address);
   });
   await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
   t.teardown(() => sock.close());
@@ -123,8 +170,26 @@ t.test('SSL_GET against a self-signed TLS server: digest, SNI only when enabled;
   const tls = await import('node:tls');
   const { readFileSync } = await import('node:fs');
   const { buildRequest } = await import('../../src/health/checkers/check-http.js');
-  const r = await run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${tmp}/k.pem`, '-out', `${tmp}/c.pem`, '-days', '1', '-subj', '/CN=rs.test']);
-  if (r.code !== 0) { t.pass('openssl not available: nothing to check'); return; }
+  const r = await run([
+    'openssl',
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    `${tmp}/k.pem`,
+    '-out',
+    `${tmp}/c.pem`,
+    '-days',
+    '1',
+    '-subj',
+    '/CN=rs.test',
+  ]);
+  if (r.code !== 0) {
+    t.pass('openssl not available: nothing to check');
+    return;
+  }
   const snis: Array<string | false> = [];
   const ts = tls.createServer({ key: readFileSync(`${tmp}/k.pem`), cert: readFileSync(`${tmp}/c.pem`) }, (s) => {
     snis.push((s as unknown as { servername: string | false }).servername);
@@ -135,8 +200,14 @@ t.test('SSL_GET against a self-signed TLS server: digest, SNI only when enabled;
   t.teardown(() => ts.close());
   const port = (ts.address() as net.AddressInfo).port;
   const md5 = createHash('md5').update(BODY).digest('hex');
-  t.match(await probe(port, { type: 'SSL_GET', connectTimeoutMs: 2000, urls: [{ path: '/', digest: md5 }] }), { ok: true }, 'certificate not verified, as keepalived');
-  t.match(await probe(port, { type: 'SSL_GET', connectTimeoutMs: 2000, urls: [{ path: '/' }], enableSni: true, virtualhost: 'www.example.test' }), { ok: true });
+  t.match(
+    await probe(port, { type: 'SSL_GET', connectTimeoutMs: 2000, urls: [{ path: '/', digest: md5 }] }),
+    { ok: true },
+    'certificate not verified, as keepalived',
+  );
+  t.match(await probe(port, { type: 'SSL_GET', connectTimeoutMs: 2000, urls: [{ path: '/' }], enableSni: true, virtualhost: 'www.example.test' }), {
+    ok: true,
+  });
   t.match(await probe(port, { type: 'SSL_GET', connectTimeoutMs: 2000, urls: [{ path: '/' }], sniName: 'sni.example.test' }), { ok: true });
   t.same(snis, [false, 'www.example.test', 'sni.example.test']);
   t.equal(buildRequest('/x', 'h:8080', '1.0'), 'GET /x HTTP/1.0\r\nUser-Agent: KeepAliveClient\r\nHost: h:8080\r\n\r\n');
@@ -147,8 +218,14 @@ t.test('SSL_GET against a self-signed TLS server: digest, SNI only when enabled;
 
 t.test('IPv6 targets: TCP_CHECK and UDP_CHECK on ::1', async (t) => {
   const s = net.createServer((c) => c.end());
-  const ok6 = await new Promise<boolean>((res) => { s.once('error', () => res(false)); s.listen(0, '::1', () => res(true)); });
-  if (!ok6) { t.pass('no IPv6 loopback here'); return; }
+  const ok6 = await new Promise<boolean>((res) => {
+    s.once('error', () => res(false));
+    s.listen(0, '::1', () => res(true));
+  });
+  if (!ok6) {
+    t.pass('no IPv6 loopback here');
+    return;
+  }
   t.teardown(() => s.close());
   const port = (s.address() as net.AddressInfo).port;
   const r = resolved(port, { type: 'TCP_CHECK', connectTimeoutMs: 1000 }, '::1');

@@ -12,16 +12,31 @@ t.test('daemon port: decisions follow a real TCP listener on loopback; views cou
   const decisions: HealthPortDecision[] = [];
   hp.onDecision((d) => decisions.push(d));
   const keys = [{ kind: 'addr' as const, protocol: 'tcp' as const, family: 4 as const, address: '127.0.0.10', port: 80 }];
-  const health: HealthServiceSpec[] = [{
-    id: 'TCP 127.0.0.10:80', keys, vips: ['127.0.0.10'], delayLoopMs: 200, warmupMs: 0, retry: 0, connectTimeoutMs: 500,
-    realServers: [{ address: '127.0.0.1', port, checkers: [{ type: 'TCP_CHECK' }] }],
-  }];
+  const health: HealthServiceSpec[] = [
+    {
+      id: 'TCP 127.0.0.10:80',
+      keys,
+      vips: ['127.0.0.10'],
+      delayLoopMs: 200,
+      warmupMs: 0,
+      retry: 0,
+      connectTimeoutMs: 500,
+      realServers: [{ address: '127.0.0.1', port, checkers: [{ type: 'TCP_CHECK' }] }],
+    },
+  ];
   await hp.apply({ health });
-  t.same(decisions.map((d) => [d.address, d.port, d.inService, d.weight]), [['127.0.0.1', port, true, 1]], 'initial decision');
+  t.same(
+    decisions.map((d) => [d.address, d.port, d.inService, d.weight]),
+    [['127.0.0.1', port, true, 1]],
+    'initial decision',
+  );
   t.same(decisions[0].keys, keys);
   await new Promise((r) => setTimeout(r, 500));
   await new Promise((r) => srv.close(r));
-  const until = async (f: () => boolean) => { for (let i = 0; i < 50 && !f(); i++) await new Promise((r) => setTimeout(r, 100)); return f(); };
+  const until = async (f: () => boolean) => {
+    for (let i = 0; i < 50 && !f(); i++) await new Promise((r) => setTimeout(r, 100));
+    return f();
+  };
   t.ok(await until(() => decisions.some((d) => !d.inService)), 'listener gone => out of service');
   const v = hp.views()[0];
   t.equal(v.alive, false);

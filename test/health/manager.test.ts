@@ -52,7 +52,14 @@ function harness(opts: { random?: () => number } = {}) {
 t.test('a real server leaves after retry+1 failed checks and rejoins after one success', async (t) => {
   const h = harness();
   h.m.start([spec(2)]);
-  t.same(h.changes.map((c) => [c.realServer, c.inService, c.weight]), [['10.1.0.1:80', true, 2], ['10.1.0.2:80', true, 2]], 'initial state');
+  t.same(
+    h.changes.map((c) => [c.realServer, c.inService, c.weight]),
+    [
+      ['10.1.0.1:80', true, 2],
+      ['10.1.0.2:80', true, 2],
+    ],
+    'initial state',
+  );
   h.changes.length = 0;
   await h.advance(1000); // warmup (0.5 * 1000) + first checks
   h.healthy.set('10.1.0.1', false);
@@ -69,7 +76,10 @@ t.test('a real server leaves after retry+1 failed checks and rejoins after one s
   h.changes.length = 0;
   h.healthy.set('10.1.0.1', true);
   await h.advance(1100);
-  t.same(h.changes.map((c) => [c.realServer, c.alive, c.inService, c.weight]), [['10.1.0.1:80', true, true, 2]]);
+  t.same(
+    h.changes.map((c) => [c.realServer, c.alive, c.inService, c.weight]),
+    [['10.1.0.1:80', true, true, 2]],
+  );
   await h.m.stop();
 });
 
@@ -81,7 +91,10 @@ t.test('inhibit_on_failure sets weight 0; sorry server when quorum is lost', asy
   await h.advance(2000);
   const c = h.changes.filter((x) => x.realServer === '10.1.0.2:80').pop()!;
   t.same([c.inService, c.weight], [true, 0], 'inhibited, weight 0');
-  t.same(h.quorum.map((q) => q.up), [false]);
+  t.same(
+    h.quorum.map((q) => q.up),
+    [false],
+  );
   t.same(h.sorry.pop(), { service: 'TCP 10.0.0.1:80', active: true, address: '10.9.9.9', port: 80, inService: true, weight: 1 });
   t.same(h.notified, ['quorum_down:/bin/qd']);
   const alive = h.changes.filter((x) => x.realServer === '10.1.0.1:80').pop()!;
@@ -102,9 +115,18 @@ t.test('a probe that throws is just a failed check', async (t) => {
 t.test('alpha: starts dead, one success brings it in', async (t) => {
   const h = harness();
   h.m.start([spec(1, { alpha: true })]);
-  t.same(h.changes.map((c) => [c.alive, c.inService]), [[false, false]]);
+  t.same(
+    h.changes.map((c) => [c.alive, c.inService]),
+    [[false, false]],
+  );
   await h.advance(600);
-  t.same(h.changes.map((c) => [c.alive, c.inService]), [[false, false], [true, true]]);
+  t.same(
+    h.changes.map((c) => [c.alive, c.inService]),
+    [
+      [false, false],
+      [true, true],
+    ],
+  );
   await h.m.stop();
 });
 
@@ -117,14 +139,21 @@ t.test('reload keeps checker state of retained real servers and starts new ones'
   t.equal(h.m.view()[0].realServers[0].alive, false);
   h.changes.length = 0;
   h.m.reload([spec(3)]);
-  t.same(h.changes.map((c) => [c.realServer, c.inService]), [['10.1.0.3:80', true]], 'only the new real server is announced');
+  t.same(
+    h.changes.map((c) => [c.realServer, c.inService]),
+    [['10.1.0.3:80', true]],
+    'only the new real server is announced',
+  );
   t.equal(h.m.view()[0].realServers[0].alive, false, 'dead one stays dead across reload');
   h.changes.length = 0;
   h.m.reload([spec(1)]);
-  t.same(h.changes.map((c) => [c.realServer, c.inService, c.reason]), [
-    ['10.1.0.2:80', false, 'removed from configuration'],
-    ['10.1.0.3:80', false, 'removed from configuration'],
-  ]);
+  t.same(
+    h.changes.map((c) => [c.realServer, c.inService, c.reason]),
+    [
+      ['10.1.0.2:80', false, 'removed from configuration'],
+      ['10.1.0.3:80', false, 'removed from configuration'],
+    ],
+  );
   h.healthy.set('10.1.0.1', true);
   await h.advance(1200);
   t.equal(h.changes.pop()!.alive, true, 'migrated down checker needs one success');
@@ -133,7 +162,7 @@ t.test('reload keeps checker state of retained real servers and starts new ones'
 
 t.test('warmup spreads 1000 real servers; cadence does not drift', async (t) => {
   let seed = 1;
-  const rnd = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+  const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
   const h = harness({ random: rnd });
   h.m.start([spec(1000)]);
   await h.advance(1000, 50);
@@ -146,7 +175,10 @@ t.test('warmup spreads 1000 real servers; cadence does not drift', async (t) => 
   await h.advance(6000, 50);
   const first = h.calls.filter((c) => c.host === '10.1.0.1').map((c) => c.atMs);
   const gaps = first.slice(1).map((x, i) => x - first[i]);
-  t.ok(gaps.every((g) => g === 1000), 'checks of one server stay exactly delay_loop apart');
+  t.ok(
+    gaps.every((g) => g === 1000),
+    'checks of one server stay exactly delay_loop apart',
+  );
   await h.m.stop();
 });
 

@@ -16,7 +16,9 @@ t.test('script security: missing, not executable, writable by others', async (t)
   chmodSync(good, 0o755);
   t.same(checkScriptSecurity({ argv: [good] }), []);
   t.same(checkScriptSecurity({ argv: ['sh', '-c', 'true'] }), [], 'resolved via PATH');
-  t.match(checkScriptSecurity({ argv: [path.join(tmp, 'nope.sh')], where: 'k.conf:12' }), [{ severity: 'error', where: 'k.conf:12', message: /does not exist|not found/ }]);
+  t.match(checkScriptSecurity({ argv: [path.join(tmp, 'nope.sh')], where: 'k.conf:12' }), [
+    { severity: 'error', where: 'k.conf:12', message: /does not exist|not found/ },
+  ]);
   const noexec = path.join(tmp, 'noexec.sh');
   writeFileSync(noexec, '#!/bin/sh\n');
   chmodSync(noexec, 0o644);
@@ -32,23 +34,43 @@ t.test('script security: missing, not executable, writable by others', async (t)
   writeFileSync(inOpen, '#!/bin/sh\n');
   chmodSync(inOpen, 0o755);
   t.match(checkScriptSecurity({ argv: [inOpen] }), [{ message: /open' is writable by others/ }], 'parent directory counts');
-  const spec: HealthServiceSpec = { id: 'v', keys: [], vips: [], quorumUp: { argv: [ww] }, realServers: [{ address: '10.0.0.2', port: 80, checkers: [{ type: 'MISC_CHECK', misc: { argv: [noexec] } }] }] };
+  const spec: HealthServiceSpec = {
+    id: 'v',
+    keys: [],
+    vips: [],
+    quorumUp: { argv: [ww] },
+    realServers: [{ address: '10.0.0.2', port: 80, checkers: [{ type: 'MISC_CHECK', misc: { argv: [noexec] } }] }],
+  };
   t.equal(checkServiceScripts(spec).length, 2);
 });
 
 t.test('validation: bad timeouts, status ranges, digests, missing urls', async (t) => {
   const spec: HealthServiceSpec = {
-    id: 'v', keys: [], vips: [], where: 'k.conf:1', delayLoopMs: 0,
-    realServers: [{
-      address: '10.0.0.2', port: 80, where: 'k.conf:3',
-      checkers: [
-        { type: 'HTTP_GET', where: 'k.conf:4', connectTimeoutMs: -1000, urls: [{ path: '/', digest: 'xyz', statusCodes: [{ lo: 399, hi: 300 }] }] },
-        { type: 'SSL_GET', where: 'k.conf:9', urls: [] },
-      ],
-    }],
+    id: 'v',
+    keys: [],
+    vips: [],
+    where: 'k.conf:1',
+    delayLoopMs: 0,
+    realServers: [
+      {
+        address: '10.0.0.2',
+        port: 80,
+        where: 'k.conf:3',
+        checkers: [
+          { type: 'HTTP_GET', where: 'k.conf:4', connectTimeoutMs: -1000, urls: [{ path: '/', digest: 'xyz', statusCodes: [{ lo: 399, hi: 300 }] }] },
+          { type: 'SSL_GET', where: 'k.conf:9', urls: [] },
+        ],
+      },
+    ],
   };
   const d = validateHealthService(spec);
   const msgs = d.filter((x) => x.severity === 'error').map((x) => `${x.where} ${x.message}`);
-  t.match(msgs, [/k.conf:1 delay_loop/, /k.conf:4 connect_timeout/, /k.conf:4 digest/, /k.conf:4 status_code range 399-300 is out of order/, /k.conf:9 SSL_GET needs at least one url/]);
+  t.match(msgs, [
+    /k.conf:1 delay_loop/,
+    /k.conf:4 connect_timeout/,
+    /k.conf:4 digest/,
+    /k.conf:4 status_code range 399-300 is out of order/,
+    /k.conf:9 SSL_GET needs at least one url/,
+  ]);
   t.equal(msgs.length, 5);
 });

@@ -18,7 +18,16 @@ function spec(over: Partial<HealthServiceSpec> = {}, n = 3, weight = 1): HealthS
     ...over,
   };
 }
-const kinds = (a: PolicyAction[]) => a.map((x) => (x.kind === 'notify' ? `notify:${x.what}` : x.kind === 'quorum' ? `quorum:${x.up}` : x.kind === 'sorry' ? `sorry:${x.active}` : `rs:${x.rsId}:${x.out.inService}:${x.out.weight}`));
+const kinds = (a: PolicyAction[]) =>
+  a.map((x) =>
+    x.kind === 'notify'
+      ? `notify:${x.what}`
+      : x.kind === 'quorum'
+        ? `quorum:${x.up}`
+        : x.kind === 'sorry'
+          ? `sorry:${x.active}`
+          : `rs:${x.rsId}:${x.out.inService}:${x.out.weight}`,
+  );
 
 t.test('quorum with hysteresis', async (t) => {
   t.equal(initialQuorumUp(3, 1, 4), true);
@@ -84,10 +93,16 @@ t.test('stop: omega gates notifiers on shutdown, reload removal always notifies'
   t.notOk(kinds(p.stop(true)).some((k) => k.startsWith('notify')));
   const p2 = new ServicePolicy(resolveService({ ...s, omega: true }), () => true);
   p2.init();
-  t.same(kinds(p2.stop(true)).filter((k) => k.startsWith('notify')), ['notify:notify_down', 'notify:quorum_down']);
+  t.same(
+    kinds(p2.stop(true)).filter((k) => k.startsWith('notify')),
+    ['notify:notify_down', 'notify:quorum_down'],
+  );
   const p3 = new ServicePolicy(resolveService(s), () => true);
   p3.init();
-  t.same(kinds(p3.stop(false)).filter((k) => k.startsWith('notify')), ['notify:notify_down', 'notify:quorum_down']);
+  t.same(
+    kinds(p3.stop(false)).filter((k) => k.startsWith('notify')),
+    ['notify:notify_down', 'notify:quorum_down'],
+  );
 });
 
 t.test('keepalived corrections: quorum above total weight, hysteresis >= quorum', async (t) => {

@@ -16,7 +16,10 @@ export interface CliResult {
 }
 
 /** Runs `ulvs args...` (or ulvsadm when bin is 'ulvsadm'), in netns `ns` when given. */
-export function runCli(args: string[], opts: { bin?: 'ulvs' | 'ulvsadm'; ns?: string; input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; uid?: number } = {}): CliResult {
+export function runCli(
+  args: string[],
+  opts: { bin?: 'ulvs' | 'ulvsadm'; ns?: string; input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; uid?: number } = {},
+): CliResult {
   const script = path.join(ROOT, 'bin', `${opts.bin ?? 'ulvs'}.mjs`);
   const argv = opts.ns ? ['ip', 'netns', 'exec', opts.ns, process.execPath, script, ...args] : [process.execPath, script, ...args];
   const so: SpawnSyncOptions = { encoding: 'utf8', input: opts.input, env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 60000, cwd: ROOT };

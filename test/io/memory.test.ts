@@ -28,7 +28,10 @@ t.test('memory backend: batching, verdicts, rewrite, marks, oversize, close', (t
   const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
   const res = io.inject([enc('abc'), enc('drop'), enc('xyz'), new Uint8Array(300), enc('q'), enc('r')]);
   t.same(sizes, [4, 1], 'six frames (one oversize) in batches of at most four');
-  t.same(res.map((r) => r.verdict), [Verdict.AcceptModified, Verdict.Drop, Verdict.AcceptModified, Verdict.Drop, Verdict.AcceptModified, Verdict.AcceptModified]);
+  t.same(
+    res.map((r) => r.verdict),
+    [Verdict.AcceptModified, Verdict.Drop, Verdict.AcceptModified, Verdict.Drop, Verdict.AcceptModified, Verdict.AcceptModified],
+  );
   t.equal(new TextDecoder().decode(res[0].bytes), 'Abc', 'rewritten bytes come back');
   t.equal(res[2].mark, 0x42, 'mark set by the handler');
   t.equal(io.stats[6], 1, 'oversize counted');

@@ -11,14 +11,24 @@ t.test('virtual services', async (t) => {
     kind: 'add-service',
     service: {
       key: { kind: 'addr', protocol: 'tcp', family: 4, address: '10.0.0.1', port: 80 },
-      scheduler: 'rr', schedFlags: [], persistenceTimeoutS: 0, netmask: '255.255.255.255', onePacket: false, persistenceEngine: '',
+      scheduler: 'rr',
+      schedFlags: [],
+      persistenceTimeoutS: 0,
+      netmask: '255.255.255.255',
+      onePacket: false,
+      persistenceEngine: '',
     },
   });
   // Long forms, "=" values, default scheduler wlc, -p without a value = 360 s (IPVS_SVC_PERSISTENT_TIMEOUT).
   const long = p('--add-service --udp-service=10.0.0.2:53 --persistent --netmask 255.255.255.0 --ops');
-  t.match(long, { kind: 'add-service', service: { key: { protocol: 'udp', port: 53 }, scheduler: 'wlc', persistenceTimeoutS: 360, netmask: '255.255.255.0', onePacket: true } });
+  t.match(long, {
+    kind: 'add-service',
+    service: { key: { protocol: 'udp', port: 53 }, scheduler: 'wlc', persistenceTimeoutS: 360, netmask: '255.255.255.0', onePacket: true },
+  });
   // -p takes the next word when it is not an option.
-  t.match(p('-A -t 10.0.0.1:80 -p 600 -s sh -b sh-port,sh-fallback'), { service: { persistenceTimeoutS: 600, scheduler: 'sh', schedFlags: ['sh-fallback', 'sh-port'] } });
+  t.match(p('-A -t 10.0.0.1:80 -p 600 -s sh -b sh-port,sh-fallback'), {
+    service: { persistenceTimeoutS: 600, scheduler: 'sh', schedFlags: ['sh-fallback', 'sh-port'] },
+  });
   // flag-N on sh means the sh flag of the same bit (print_sched_flags).
   t.match(p('-A -t 10.0.0.1:80 -s sh -b flag-2'), { service: { schedFlags: ['sh-port'] } });
   // IPv6 in brackets; netmask then is a prefix length (default 128).
@@ -44,10 +54,16 @@ t.test('real servers', async (t) => {
   // DR (default) and TUN force the service port; weight defaults to 1.
   t.match(p('-a -t 10.0.0.1:80 -r 192.168.10.1:8080'), { server: { port: 80, forward: 'dr', weight: 1 } });
   t.match(p('-e -t 10.0.0.1:80 -r 192.168.10.1 -i --tun-type gue --tun-port 6080 --tun-csum'), {
-    kind: 'edit-server', server: { port: 80, forward: 'tun', tunType: 'gue', tunPort: 6080, tunCsum: 'csum' },
+    kind: 'edit-server',
+    server: { port: 80, forward: 'tun', tunType: 'gue', tunPort: 6080, tunCsum: 'csum' },
   });
   // Without a port the real server gets the service port (also for -d).
-  t.same(p('-d -t 10.0.0.1:80 -r 192.168.10.1'), { kind: 'delete-server', key: { kind: 'addr', protocol: 'tcp', family: 4, address: '10.0.0.1', port: 80 }, address: '192.168.10.1', port: 80 });
+  t.same(p('-d -t 10.0.0.1:80 -r 192.168.10.1'), {
+    kind: 'delete-server',
+    key: { kind: 'addr', protocol: 'tcp', family: 4, address: '10.0.0.1', port: 80 },
+    address: '192.168.10.1',
+    port: 80,
+  });
   // fwmark: port 0 = keep the packet's port; -g does not force it.
   t.match(p('-a -f 7 -r 192.168.10.9 -g'), { server: { port: 0 } });
   // Tunnel to another family is allowed.
@@ -72,7 +88,22 @@ t.test('other commands', async (t) => {
   t.match(p('-L --timeout'), { format: { timeout: true } });
   t.match(p('-L --thresholds --tun-info'), { format: { thresholds: true, tunInfo: true } });
   t.match(p('--start-daemon master --mcast-interface eth0 --syncid 5'), { kind: 'start-daemon', state: 'master' });
-  t.same(parseIpvsadmArgs([]), { kind: 'list', format: { numeric: false, connection: false, timeout: false, daemon: false, stats: false, rate: false, thresholds: false, persistentConn: false, noSort: false, exact: false, tunInfo: false } });
+  t.same(parseIpvsadmArgs([]), {
+    kind: 'list',
+    format: {
+      numeric: false,
+      connection: false,
+      timeout: false,
+      daemon: false,
+      stats: false,
+      rate: false,
+      thresholds: false,
+      persistentConn: false,
+      noSort: false,
+      exact: false,
+      tunInfo: false,
+    },
+  });
 });
 
 const errors: Array<[string, string, number]> = [
@@ -105,7 +136,11 @@ const errors: Array<[string, string, number]> = [
   ['-a -t 10.0.0.1:80 -r [::5]:80 -m', 'Different address family is allowed only for tunneling servers', 2],
   ['-a -t 10.0.0.1:80 -r 1.2.3.4 -m --tun-type gre', 'Tunnel options conflict with forward method', 2],
   ['-a -t 10.0.0.1:80 -r 1.2.3.4 -i --tun-type gue', "You need to supply the 'tun-port' option for the 'gue' tunnel type", 2],
-  ['-a -t 10.0.0.1:80 -r 1.2.3.4 -i --tun-type gre --tun-csum --tun-nocsum', "The option 'tun-csum' conflicts with the 'tun-nocsum' option in the 'gre' tunnel type", 2],
+  [
+    '-a -t 10.0.0.1:80 -r 1.2.3.4 -i --tun-type gre --tun-csum --tun-nocsum',
+    "The option 'tun-csum' conflicts with the 'tun-nocsum' option in the 'gre' tunnel type",
+    2,
+  ],
   ['-a -t 10.0.0.1:80 -r 1.2.3.4 -i --tun-type ipip --tun-port 5', "Illegal 'tun-port' option with the 'ipip' tunnel type", 2],
   ['-a -t 10.0.0.1:80 -r 1.2.3.4 -i --tun-type vxlan', 'illegal tunnel type specified', 2],
   ['-d -t 10.0.0.1:80 -r 1.2.3.4 -w 2', "Illegal 'weight' option with the 'delete-server' command", 2],

@@ -12,10 +12,14 @@ const base = () => apply(emptyRules(), '-A -t 10.0.0.1:80 -s wrr', '-a -t 10.0.0
 t.test('add, edit, delete', async (t) => {
   const r = base();
   t.equal(r.services.length, 1);
-  t.same(r.services[0]!.realServers.map((d) => [d.address, d.port, d.forward, d.weight]), [
-    ['192.168.10.1', 80, 'dr', 2],
-    ['192.168.10.2', 80, 'nat', 3],
-  ], 'real servers kept in command order');
+  t.same(
+    r.services[0]!.realServers.map((d) => [d.address, d.port, d.forward, d.weight]),
+    [
+      ['192.168.10.1', 80, 'dr', 2],
+      ['192.168.10.2', 80, 'nat', 3],
+    ],
+    'real servers kept in command order',
+  );
   // -e replaces every attribute (weight back to the default 1 when -w is not given), position kept.
   const e = apply(r, '-e -t 10.0.0.1:80 -r 192.168.10.1 -x 10 -y 5');
   t.same(e.services[0]!.realServers[0], { address: '192.168.10.1', port: 80, forward: 'dr', weight: 1, upperThreshold: 10, lowerThreshold: 5 });
@@ -24,7 +28,10 @@ t.test('add, edit, delete', async (t) => {
   t.match(es.services[0], { scheduler: 'sh', schedFlags: ['sh-port'], persistenceTimeoutS: 30 });
   t.equal(es.services[0]!.realServers.length, 2);
   const d = apply(r, '-d -t 10.0.0.1:80 -r 192.168.10.1');
-  t.same(d.services[0]!.realServers.map((x) => x.address), ['192.168.10.2']);
+  t.same(
+    d.services[0]!.realServers.map((x) => x.address),
+    ['192.168.10.2'],
+  );
   t.equal(apply(r, '-D -t 10.0.0.1:80').services.length, 0);
   t.equal(apply(r, '-C').services.length, 0);
   // Keys match by canonical address.
@@ -76,14 +83,30 @@ for (const [name, lines, message, exitCode] of rejects) {
 
 t.test('model-level validation (specs built by code, not by ipvsadm)', async (t) => {
   const r = base();
-  const svc = { key: { kind: 'addr' as const, protocol: 'tcp' as const, family: 4 as const, address: '10.0.0.5', port: 0 }, scheduler: 'rr', schedFlags: [], persistenceTimeoutS: 0, netmask: '255.255.255.255', onePacket: false, persistenceEngine: '' };
+  const svc = {
+    key: { kind: 'addr' as const, protocol: 'tcp' as const, family: 4 as const, address: '10.0.0.5', port: 0 },
+    scheduler: 'rr',
+    schedFlags: [],
+    persistenceTimeoutS: 0,
+    netmask: '255.255.255.255',
+    onePacket: false,
+    persistenceEngine: '',
+  };
   t.throws(() => applyCommand(r, { kind: 'add-service', service: svc }), { message: 'Zero port specified for non-persistent service' });
-  t.throws(() => applyCommand(r, { kind: 'add-service', service: { ...svc, key: { ...svc.key, port: 80 }, netmask: '255.0.0.256' } }), { message: 'illegal virtual server persistent mask specified' });
-  t.throws(() => applyCommand(r, { kind: 'add-service', service: { ...svc, key: { ...svc.key, port: 80 }, schedFlags: ['mh-port'] } }), { message: "incompatible scheduler flag `mh-port'" });
+  t.throws(() => applyCommand(r, { kind: 'add-service', service: { ...svc, key: { ...svc.key, port: 80 }, netmask: '255.0.0.256' } }), {
+    message: 'illegal virtual server persistent mask specified',
+  });
+  t.throws(() => applyCommand(r, { kind: 'add-service', service: { ...svc, key: { ...svc.key, port: 80 }, schedFlags: ['mh-port'] } }), {
+    message: "incompatible scheduler flag `mh-port'",
+  });
   const key = r.services[0]!.key;
   const dest = { address: '192.168.10.9', port: 80, forward: 'dr' as const, weight: 2147483648, upperThreshold: 0, lowerThreshold: 0 };
   t.throws(() => applyCommand(r, { kind: 'add-server', key, server: dest }), { message: 'Numerical result out of range' });
   t.doesNotThrow(() => applyCommand(r, { kind: 'add-server', key, server: { ...dest, weight: 2147483647 } }), 'kernel weights go to 2^31-1');
-  t.throws(() => applyCommand(r, { kind: 'add-server', key, server: { ...dest, weight: 1, forward: 'tun', tunType: 'gue' } }), { message: 'Invalid operation.  Possibly wrong module version, address not unicast, ...' });
-  t.throws(() => applyCommand(r, { kind: 'add-server', key, server: { ...dest, weight: 1 } }, { maxDestsPerService: 2 }), { message: 'Memory allocation problem' });
+  t.throws(() => applyCommand(r, { kind: 'add-server', key, server: { ...dest, weight: 1, forward: 'tun', tunType: 'gue' } }), {
+    message: 'Invalid operation.  Possibly wrong module version, address not unicast, ...',
+  });
+  t.throws(() => applyCommand(r, { kind: 'add-server', key, server: { ...dest, weight: 1 } }, { maxDestsPerService: 2 }), {
+    message: 'Memory allocation problem',
+  });
 });

@@ -57,8 +57,22 @@ t.test("libipvs's wrapping comparator", async (t) => {
   // --nosort keeps the kernel's order: dests newest first.
   t.equal(formatSave(r, { noSort: true }), '-A -t 10.0.0.1:80 -s wlc\n-a -t 10.0.0.1:80 -r 192.168.0.1:80 -g -w 1\n-a -t 10.0.0.1:80 -r 10.0.0.5:80 -g -w 1\n');
   const r2 = parseRulesText('-A -t 10.0.0.1:80\n-a -t 10.0.0.1:80 -r 10.0.0.7\n-a -t 10.0.0.1:80 -r 10.0.0.5\n-a -t 10.0.0.1:80 -r 10.0.0.6\n', 'x');
-  t.equal(formatSave(r2).split('\n').slice(1, 4).map((l) => l.split(' ')[4]).join(' '), '10.0.0.5:80 10.0.0.6:80 10.0.0.7:80');
-  t.equal(formatSave(r2, { noSort: true }).split('\n').slice(1, 4).map((l) => l.split(' ')[4]).join(' '), '10.0.0.6:80 10.0.0.5:80 10.0.0.7:80');
+  t.equal(
+    formatSave(r2)
+      .split('\n')
+      .slice(1, 4)
+      .map((l) => l.split(' ')[4])
+      .join(' '),
+    '10.0.0.5:80 10.0.0.6:80 10.0.0.7:80',
+  );
+  t.equal(
+    formatSave(r2, { noSort: true })
+      .split('\n')
+      .slice(1, 4)
+      .map((l) => l.split(' ')[4])
+      .join(' '),
+    '10.0.0.6:80 10.0.0.5:80 10.0.0.7:80',
+  );
 });
 
 t.test('restore text errors name file:line and what was expected', async (t) => {
@@ -66,7 +80,10 @@ t.test('restore text errors name file:line and what was expected', async (t) => 
     ['-A -t 10.0.0.1:80\n\n-a -t 10.0.0.9:80 -r 1.2.3.4\n', 'r.txt:3: Service not defined'],
     ['# c\n-A -t 10.0.0.1:80 -s nope\n', 'r.txt:2: Scheduler or persistence engine not found'],
     ['-A -t 10.0.0.1:80\n-a -t 10.0.0.1:80 -r 1.2.3.4 -w 70000\n', 'r.txt:2: illegal weight specified'],
-    ['add -t 10.0.0.1:80\n', 'r.txt:1: expected an ipvsadm command such as "-A -t 10.0.0.1:80 -s wlc" or "-a -t 10.0.0.1:80 -r 192.168.10.1:80 -g -w 1", got `add\''],
+    [
+      'add -t 10.0.0.1:80\n',
+      'r.txt:1: expected an ipvsadm command such as "-A -t 10.0.0.1:80 -s wlc" or "-a -t 10.0.0.1:80 -r 192.168.10.1:80 -g -w 1", got `add\'',
+    ],
     ['-L -n\n', "r.txt:1: expected a rule command (-A -E -D -a -e -d -C --set -Z), got `-L'"],
     ['-A -t 10.0.0.1:80\n-A -t 10.0.0.1:80\n', 'r.txt:2: Service already exists'],
   ];

@@ -27,38 +27,54 @@ t.test('special files, a 50 MB and a 15 MB config in reloads', { skip: !root && 
     t.comment(`${what}: longest advert gap ${o.maxAdvertGapMs} ms (${o.adverts} adverts), RSS ${o.rssKiB.before}/${o.rssKiB.peak}/${o.rssKiB.after} KiB`);
     t.ok(o.alive, `${what}: the director is alive`);
     t.notOk(o.backupTookOver, `${what}: keepalived stayed BACKUP`);
-    t.same(o.instances.map((i) => i.state), ['MASTER', 'MASTER'], `${what}: both instances MASTER`);
+    t.same(
+      o.instances.map((i) => i.state),
+      ['MASTER', 'MASTER'],
+      `${what}: both instances MASTER`,
+    );
     t.equal(o.ulvsadm.code, 0, `${what}: ulvsadm -L -n answers`);
     t.match(o.ulvsadm.out, `TCP  ${VIP_M}:80 rr`);
   };
 
-  const special = await cb.stressCase('special files in includes', async () => {
-    const out: Record<string, { code: number; out: string }> = {};
-    for (const f of ['/dev/zero', fifo, dir, sockFile]) {
-      cb.writeConf(directorConf(`include ${f}\n`));
-      out[f] = await cb.reload();
-    }
-    return out;
-  }, 1000);
+  const special = await cb.stressCase(
+    'special files in includes',
+    async () => {
+      const out: Record<string, { code: number; out: string }> = {};
+      for (const f of ['/dev/zero', fifo, dir, sockFile]) {
+        cb.writeConf(directorConf(`include ${f}\n`));
+        out[f] = await cb.reload();
+      }
+      return out;
+    },
+    1000,
+  );
   check(special, 'special files');
   for (const [f, r] of Object.entries(special.detail as Record<string, { code: number; out: string }>)) {
     t.not(r.code, 0, `include ${f}: reload refused`);
     t.match(r.out, /keepalived\.conf:\d+: included file .* is (a character device|a FIFO|a directory|a socket)/, `include ${f}: file:line and what it is`);
   }
 
-  const huge = await cb.stressCase('50 MB config', async () => {
-    bigConf(cb.conf, directorConf(), 50);
-    return cb.reload();
-  }, 1000);
+  const huge = await cb.stressCase(
+    '50 MB config',
+    async () => {
+      bigConf(cb.conf, directorConf(), 50);
+      return cb.reload();
+    },
+    1000,
+  );
   check(huge, '50 MB config');
   const h = huge.detail as { code: number; out: string };
   t.not(h.code, 0, '50 MB: refused');
   t.match(h.out, /at most 16 MiB/);
 
-  const big = await cb.stressCase('15 MB config', async () => {
-    bigConf(cb.conf, directorConf(), 15);
-    return cb.reload();
-  }, 1000);
+  const big = await cb.stressCase(
+    '15 MB config',
+    async () => {
+      bigConf(cb.conf, directorConf(), 15);
+      return cb.reload();
+    },
+    1000,
+  );
   check(big, '15 MB config');
   t.equal((big.detail as { code: number }).code, 0, '15 MB: parsed (in a worker) and applied');
 });

@@ -19,13 +19,25 @@ const noAddon = !existsSync(path.join(root, 'build/Release/ulvs_native.node')) &
 async function adm(socketPath: string, argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = await ulvsadm(argv, { socketPath, stdout: (s) => { out += s; }, stderr: (s) => { err += s; }, readStdin: async () => '' });
+  const code = await ulvsadm(argv, {
+    socketPath,
+    stdout: (s) => {
+      out += s;
+    },
+    stderr: (s) => {
+      err += s;
+    },
+    readStdin: async () => '',
+  });
   return { code, out, err };
 }
 
 function conf(vip: string, rss: Array<[string, number]>): string {
-  return `virtual_server ${vip} ${LAB_HTTP_PORT} {\n  lb_algo rr\n  lb_kind NAT\n  protocol TCP\n` +
-    rss.map(([a, w]) => `  real_server ${a} ${LAB_HTTP_PORT} {\n    weight ${w}\n  }\n`).join('') + '}\n';
+  return (
+    `virtual_server ${vip} ${LAB_HTTP_PORT} {\n  lb_algo rr\n  lb_kind NAT\n  protocol TCP\n` +
+    rss.map(([a, w]) => `  real_server ${a} ${LAB_HTTP_PORT} {\n    weight ${w}\n  }\n`).join('') +
+    '}\n'
+  );
 }
 
 t.test('daemon + ulvsadm + reload in a lab', { skip: notRoot || noAddon, timeout: 240000 }, async (t) => {
@@ -46,18 +58,29 @@ t.test('daemon + ulvsadm + reload in a lab', { skip: notRoot || noAddon, timeout
   // The built CLI starts in a second; the TS source under the test loader takes ~40 s to transpile.
   const dist = path.join(root, 'dist/cli/commands/run.js');
   const entry = existsSync(dist) ? [dist] : [...process.execArgv, path.join(root, 'src/cli/commands/run.ts')];
-  const argv = [process.execPath, ...entry, '-f', file, '--backend', 'afpacket', '--iface', 'eth0',
-    '--workers', '1', '--metrics', `127.0.0.1:${metricsPort}`];
+  const argv = [process.execPath, ...entry, '-f', file, '--backend', 'afpacket', '--iface', 'eth0', '--workers', '1', '--metrics', `127.0.0.1:${metricsPort}`];
   // Default pid file and socket: <ULVS_RUN_DIR>/<inode of lb1's /proc/self/ns/net>/ulvs.{pid,sock}.
   const env = { ...process.env, ULVS_RUN_DIR: runDir };
   const child = lab.spawn('lb1', argv, { env });
   let log = '';
-  child.stdout!.on('data', (d) => { log += d; });
-  child.stderr!.on('data', (d) => { log += d; });
+  child.stdout!.on('data', (d) => {
+    log += d;
+  });
+  child.stderr!.on('data', (d) => {
+    log += d;
+  });
   const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
-  t.teardown(async () => { if (child.exitCode === null) { child.kill('SIGKILL'); await exited; } });
+  t.teardown(async () => {
+    if (child.exitCode === null) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+  });
   for (let i = 0; i < 600 && !log.includes('metrics listening') && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 200));
-  if (!log.includes('metrics listening')) { t.fail(`daemon did not start:\n${log}`); return; }
+  if (!log.includes('metrics listening')) {
+    t.fail(`daemon did not start:\n${log}`);
+    return;
+  }
   // The daemon's default socket is per network namespace: its status names lb1's namespace.
   const nsIno = (await lab.execOk('lb1', ['stat', '-L', '-c', '%i', '/proc/self/ns/net'])).trim();
   const sock = path.join(runDir, nsIno, 'ulvs.sock');
@@ -65,9 +88,9 @@ t.test('daemon + ulvsadm + reload in a lab', { skip: notRoot || noAddon, timeout
   const bin = path.join(root, 'bin/ulvsadm.mjs');
   if (existsSync(path.join(root, 'dist/cli/ulvsadm.js'))) {
     const inNs = await lab.exec('lb1', [process.execPath, bin, '-L', '-n'], { env });
-    t.match(inNs.stdout, /TCP  198\.18\.0\.100:80 rr/, 'ip netns exec lb1 ulvsadm -L -n talks to lb1\'s daemon');
+    t.match(inNs.stdout, /TCP  198\.18\.0\.100:80 rr/, "ip netns exec lb1 ulvsadm -L -n talks to lb1's daemon");
     const inLb2 = await lab.exec('lb2', [process.execPath, bin, '-L', '-n'], { env });
-    t.equal(inLb2.code, 2, 'no daemon in lb2\'s namespace');
+    t.equal(inLb2.code, 2, "no daemon in lb2's namespace");
   }
   t.match((await adm(sock, ['-L', '-n'])).out, new RegExp(`TCP  ${vip.replace(/\./g, '\\.')}:80 rr`));
   const { callOnce } = await import('../../src/api/client.js');
@@ -75,8 +98,14 @@ t.test('daemon + ulvsadm + reload in a lab', { skip: notRoot || noAddon, timeout
 
   const names = rs.map((r) => r.name);
   let sent = 0;
-  const ask = async (n: number) => { sent += n; return countByServer(await requestsThroughVip(lab, n)); };
-  const only = (c: Record<string, number>) => Object.keys(c).filter((k) => c[k] > 0).sort();
+  const ask = async (n: number) => {
+    sent += n;
+    return countByServer(await requestsThroughVip(lab, n));
+  };
+  const only = (c: Record<string, number>) =>
+    Object.keys(c)
+      .filter((k) => c[k] > 0)
+      .sort();
   t.same(only(await ask(4)), [names[0]], 'config service: rs1 only');
   t.equal((await adm(sock, ['-a', '-t', `${vip}:80`, '-r', addr4(rs[1]), '-m'])).code, 0);
   t.same(only(await ask(6)), [names[0], names[1]].sort(), 'ulvsadm -a: rs2 joins');
@@ -87,25 +116,55 @@ t.test('daemon + ulvsadm + reload in a lab', { skip: notRoot || noAddon, timeout
   t.same(only(await ask(4)), [names[0]], 'ulvsadm -d: rs2 gone');
 
   const conns = (await adm(sock, ['-L', '-n', '-c'])).out;
-  t.match(conns, /^IPVS connection entries\npro expire state       source             virtual            destination\nTCP \d\d:\d\d  \w+ +198\.18\.1\.2:\d+ +198\.18\.0\.100:80 +198\.18\.0\.2\d:80\n/, `-L -n -c lists the connections:\n${conns}`);
+  t.match(
+    conns,
+    /^IPVS connection entries\npro expire state       source             virtual            destination\nTCP \d\d:\d\d  \w+ +198\.18\.1\.2:\d+ +198\.18\.0\.100:80 +198\.18\.0\.2\d:80\n/,
+    `-L -n -c lists the connections:\n${conns}`,
+  );
   const stats = (await adm(sock, ['-L', '-n', '--stats', '--exact'])).out;
   const m = new RegExp(`TCP  ${vip.replace(/\./g, '\\.')}:80 +(\\d+)`).exec(stats);
   t.equal(Number(m?.[1]), sent, `--stats Conns equals requests sent:\n${stats}`);
   // /metrics listens on lb1's loopback.
   const metrics = (await lab.execOk('lb1', ['curl', '-s', `http://127.0.0.1:${metricsPort}/metrics`])).toString();
-  t.match(metrics, new RegExp(`ulvs_virtual_service_connections_total\\{service="TCP ${vip.replace(/\./g, '\\.')}:80"\\} ${sent}\\n`), '/metrics matches traffic sent');
+  t.match(
+    metrics,
+    new RegExp(`ulvs_virtual_service_connections_total\\{service="TCP ${vip.replace(/\./g, '\\.')}:80"\\} ${sent}\\n`),
+    '/metrics matches traffic sent',
+  );
   // The names node_exporter's IPVS collector gives the same numbers, for dashboards built on kernel IPVS.
   t.match(metrics, new RegExp(`\\nnode_ipvs_connections_total ${sent}\\n`), 'node_ipvs_connections_total matches traffic sent');
-  t.match(metrics, new RegExp(`node_ipvs_backend_weight\\{local_address="${vip.replace(/\./g, '\\.')}",local_port="80",remote_address="${addr4(rs[0]).replace(/\./g, '\\.')}",remote_port="80",proto="TCP",local_mark=""\\} 1\\n`), 'node_ipvs_backend_weight of rs1 (weight 1 after -e)');
+  t.match(
+    metrics,
+    new RegExp(
+      `node_ipvs_backend_weight\\{local_address="${vip.replace(/\./g, '\\.')}",local_port="80",remote_address="${addr4(rs[0]).replace(/\./g, '\\.')}",remote_port="80",proto="TCP",local_mark=""\\} 1\\n`,
+    ),
+    'node_ipvs_backend_weight of rs1 (weight 1 after -e)',
+  );
 
   // 20 reloads under wrk load: zero failed requests.
-  writeFileSync(file, conf(vip, [[addr4(rs[0]), 1], [addr4(rs[1]), 1], [addr4(rs[2]), 1]]));
+  writeFileSync(
+    file,
+    conf(vip, [
+      [addr4(rs[0]), 1],
+      [addr4(rs[1]), 1],
+      [addr4(rs[2]), 1],
+    ]),
+  );
   await callOnce(sock, 'reload');
-  const wrk = exec(['ip', 'netns', 'exec', lab.ns('client'), 'wrk', '-t1', '-c8', '-d12s', '--timeout', '2s', `http://${vip}:${LAB_HTTP_PORT}/`], { timeoutMs: 30000 });
+  const wrk = exec(['ip', 'netns', 'exec', lab.ns('client'), 'wrk', '-t1', '-c8', '-d12s', '--timeout', '2s', `http://${vip}:${LAB_HTTP_PORT}/`], {
+    timeoutMs: 30000,
+  });
   let reloads = 0;
   for (let i = 0; i < 20; i++) {
     await new Promise((r) => setTimeout(r, 400));
-    writeFileSync(file, conf(vip, [[addr4(rs[0]), 1 + (i % 3)], [addr4(rs[1]), 1], [addr4(rs[2]), 2 - (i % 2)]]));
+    writeFileSync(
+      file,
+      conf(vip, [
+        [addr4(rs[0]), 1 + (i % 3)],
+        [addr4(rs[1]), 1],
+        [addr4(rs[2]), 2 - (i % 2)],
+      ]),
+    );
     await callOnce(sock, 'reload');
     reloads++;
   }
@@ -124,7 +183,9 @@ t.test('daemon + ulvsadm + reload in a lab', { skip: notRoot || noAddon, timeout
   const vip2 = '198.18.0.101';
   const before = await workerPackets();
   t.ok(before > 0, `worker packets counted before: ${before}`);
-  const wrk2 = exec(['ip', 'netns', 'exec', lab.ns('client'), 'wrk', '-t1', '-c8', '-d4s', '--timeout', '2s', `http://${vip}:${LAB_HTTP_PORT}/`], { timeoutMs: 30000 });
+  const wrk2 = exec(['ip', 'netns', 'exec', lab.ns('client'), 'wrk', '-t1', '-c8', '-d4s', '--timeout', '2s', `http://${vip}:${LAB_HTTP_PORT}/`], {
+    timeoutMs: 30000,
+  });
   await new Promise((r) => setTimeout(r, 1000));
   t.equal((await adm(sock, ['-A', '-t', `${vip2}:80`, '-s', 'rr'])).code, 0, 'ulvsadm -A on a new VIP');
   t.equal((await adm(sock, ['-a', '-t', `${vip2}:80`, '-r', addr4(rs[2]), '-m'])).code, 0);
@@ -138,7 +199,7 @@ t.test('daemon + ulvsadm + reload in a lab', { skip: notRoot || noAddon, timeout
   child.kill('SIGTERM');
   t.equal(await exited, 0, 'clean stop on SIGTERM');
   t.notOk(existsSync(sock), 'socket removed');
-  t.notOk(existsSync(path.join(runDir, nsIno)), 'the namespace\'s run directory removed');
+  t.notOk(existsSync(path.join(runDir, nsIno)), "the namespace's run directory removed");
   t.notOk(existsSync(runDir), 'and the empty base run directory');
   const left = await lab.exec('lb1', ['iptables-save']);
   t.notMatch(left.stdout, /ulvs/, 'netfilter rules removed');

@@ -22,7 +22,9 @@ function conf(vips: string[]): string {
   return `vrrp_instance VI_T {\n  state BACKUP\n  interface eth0\n  virtual_router_id 77\n  priority 150\n  advert_int 1\n  virtual_ipaddress {\n${vips.map((v) => `    ${v}/24\n`).join('')}  }\n}\n`;
 }
 
-interface Status { vrrp: Array<{ name: string; state: string; transitions: number }> }
+interface Status {
+  vrrp: Array<{ name: string; state: string; transitions: number }>;
+}
 
 t.test('VRRP through the daemon: MASTER, reload keeps state, SIGTERM releases', { skip: notRoot || noAddon || noVrrp, timeout: 120000 }, async (t) => {
   const lab = await Lab.up({ id: uniqueLabId(), responders: false });
@@ -34,23 +36,51 @@ t.test('VRRP through the daemon: MASTER, reload keeps state, SIGTERM releases', 
   const sock = path.join(dir, 'ulvs.sock');
   const dist = path.join(root, 'dist/cli/commands/run.js');
   const entry = existsSync(dist) ? [dist] : [...process.execArgv, path.join(root, 'src/cli/commands/run.ts')];
-  const child = lab.spawn('lb1', [process.execPath, ...entry, '-f', file, '--backend', 'none', '--no-metrics', '--socket', sock, '--pid-file', path.join(dir, 'ulvs.pid')]);
+  const child = lab.spawn('lb1', [
+    process.execPath,
+    ...entry,
+    '-f',
+    file,
+    '--backend',
+    'none',
+    '--no-metrics',
+    '--socket',
+    sock,
+    '--pid-file',
+    path.join(dir, 'ulvs.pid'),
+  ]);
   let log = '';
-  child.stdout!.on('data', (d) => { log += d; });
-  child.stderr!.on('data', (d) => { log += d; });
+  child.stdout!.on('data', (d) => {
+    log += d;
+  });
+  child.stderr!.on('data', (d) => {
+    log += d;
+  });
   const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
-  t.teardown(async () => { if (child.exitCode === null) { child.kill('SIGKILL'); await exited; } });
+  t.teardown(async () => {
+    if (child.exitCode === null) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+  });
 
   const state = async () => (await callOnce<Status>(sock, 'status')).vrrp[0];
   let s: Status['vrrp'][number] | undefined;
   for (let i = 0; i < 300; i++) {
     await new Promise((r) => setTimeout(r, 200));
     if (child.exitCode !== null) break;
-    try { s = await state(); } catch { continue; }
+    try {
+      s = await state();
+    } catch {
+      continue;
+    }
     if (s?.state === 'MASTER') break;
   }
-  if (s?.state !== 'MASTER') { t.fail(`instance did not become MASTER:\n${log}`); return; }
-  const addrs = async () => (await lab.execOk('lb1', ['ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0']));
+  if (s?.state !== 'MASTER') {
+    t.fail(`instance did not become MASTER:\n${log}`);
+    return;
+  }
+  const addrs = async () => await lab.execOk('lb1', ['ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0']);
   t.match(await addrs(), new RegExp(VIP1.replace(/\./g, '\\.')), 'MASTER holds the VIP');
   const transitions = s.transitions;
 

@@ -18,15 +18,23 @@ t.test('flood', { skip: process.getuid?.() !== 0 && 'needs root' }, async (t) =>
   t.teardown(() => lab.down());
   const undo = await prepareRealServers(lab, 'dr');
   t.teardown(undo);
-  for (const backend of ['afpacket', 'nfqueue'] as const) await t.test(backend, async (t) => {
-    const d = await startLabDirector(lab, { mode: 'dr', backend, workers: 2 });
-    t.teardown(() => d.stop());
-    const rssKiB = (): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${d.child.pid}/status`, 'utf8'))?.[1] ?? NaN);
-    for (let i = 0; i < 20; i++) await lab.exec('client', ['curl', '-s', '-m', '3', `http://${LAB_ADDR.vip4}/`], { timeoutMs: 5000 });
-    const rssBefore = rssKiB();
-    const lbMac = await lab.mac('lb1');
-    const syn = lab.spawn('client', ['timeout', '12', 'hping3', '-S', '-p', '80', '--rand-source', '-i', 'u500', '-q', LAB_ADDR.vip4], { stdio: 'ignore' });
-    const garbage = lab.spawn('lb2', ['timeout', '12', 'python3', '-c', `
+  for (const backend of ['afpacket', 'nfqueue'] as const)
+    await t.test(backend, async (t) => {
+      const d = await startLabDirector(lab, { mode: 'dr', backend, workers: 2 });
+      t.teardown(() => d.stop());
+      const rssKiB = (): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${d.child.pid}/status`, 'utf8'))?.[1] ?? NaN);
+      for (let i = 0; i < 20; i++) await lab.exec('client', ['curl', '-s', '-m', '3', `http://${LAB_ADDR.vip4}/`], { timeoutMs: 5000 });
+      const rssBefore = rssKiB();
+      const lbMac = await lab.mac('lb1');
+      const syn = lab.spawn('client', ['timeout', '12', 'hping3', '-S', '-p', '80', '--rand-source', '-i', 'u500', '-q', LAB_ADDR.vip4], { stdio: 'ignore' });
+      const garbage = lab.spawn(
+        'lb2',
+        [
+          'timeout',
+          '12',
+          'python3',
+          '-c',
+          `
 import os, random, socket, time
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW); s.bind(('eth0', 0))
 dst = bytes.fromhex('${lbMac.replace(/:/g, '')}'); src = bytes.fromhex('020000000099')
@@ -45,23 +53,34 @@ while time.time() < end:
             f = dst + src + b'\\x08\\x00' + bytes(h) + b'\\x00\\x50\\x00\\x50\\x00\\x00\\x00\\x00'
         s.send(f)
     time.sleep(0.01)
-`], { stdio: 'ignore' });
-    const started = Date.now();
-    let ok = 0;
-    let total = 0;
-    while (Date.now() - started < 10000) {
-      const r = await lab.exec('client', ['curl', '-s', '-m', '3', `http://${LAB_ADDR.vip4}/`], { timeoutMs: 5000 });
-      total++;
-      if (r.code === 0 && /^rs\d/.test(r.stdout)) ok++;
-    }
-    await Promise.all([syn, garbage].map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
-    t.ok(total >= 20, `legitimate requests sent during the flood (${total})`);
-    t.ok(ok / total >= 0.99, `at least 99 % of legitimate requests succeeded (${ok}/${total})`);
-    t.equal(d.child.exitCode, null, 'director still running');
-    const rssAfter = rssKiB();
-    t.ok(rssAfter - rssBefore < 64 * 1024, `resident memory bounded (${Math.round(rssBefore / 1024)} MiB before the flood, ${Math.round(rssAfter / 1024)} MiB after)`);
-    const out = await d.stop();
-    if (backend === 'afpacket') t.match(out, /dropped \d+: \w+/, 'drop counters name their reasons');
-    t.comment(out.split('\n').filter((l) => /dropped|packets/.test(l)).join('\n'));
-  });
+`,
+        ],
+        { stdio: 'ignore' },
+      );
+      const started = Date.now();
+      let ok = 0;
+      let total = 0;
+      while (Date.now() - started < 10000) {
+        const r = await lab.exec('client', ['curl', '-s', '-m', '3', `http://${LAB_ADDR.vip4}/`], { timeoutMs: 5000 });
+        total++;
+        if (r.code === 0 && /^rs\d/.test(r.stdout)) ok++;
+      }
+      await Promise.all([syn, garbage].map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
+      t.ok(total >= 20, `legitimate requests sent during the flood (${total})`);
+      t.ok(ok / total >= 0.99, `at least 99 % of legitimate requests succeeded (${ok}/${total})`);
+      t.equal(d.child.exitCode, null, 'director still running');
+      const rssAfter = rssKiB();
+      t.ok(
+        rssAfter - rssBefore < 64 * 1024,
+        `resident memory bounded (${Math.round(rssBefore / 1024)} MiB before the flood, ${Math.round(rssAfter / 1024)} MiB after)`,
+      );
+      const out = await d.stop();
+      if (backend === 'afpacket') t.match(out, /dropped \d+: \w+/, 'drop counters name their reasons');
+      t.comment(
+        out
+          .split('\n')
+          .filter((l) => /dropped|packets/.test(l))
+          .join('\n'),
+      );
+    });
 });

@@ -15,7 +15,10 @@ import { startBackend, vethPair } from '../helpers/backend-pair.js';
 
 const N = 200;
 const inputs = Array.from({ length: N }, (_, i) => (i % 5 === 0 ? `drop ${i}` : `pkt ${i}`));
-const expected = inputs.filter((p) => !p.startsWith('drop')).map((p) => p.toUpperCase()).sort();
+const expected = inputs
+  .filter((p) => !p.startsWith('drop'))
+  .map((p) => p.toUpperCase())
+  .sort();
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** The handler every backend runs (source text, so the child process runs the very same code). */
@@ -44,21 +47,31 @@ t.test('memory backend', async (t) => {
   const frames = inputs.map((p) => {
     const pay = new TextEncoder().encode(p);
     const f = new Uint8Array(28 + pay.length);
-    f[0] = 0x45; f[9] = 17; f.set(pay, 28);
+    f[0] = 0x45;
+    f[9] = 17;
+    f.set(pay, 28);
     return f;
   });
   const res = io.inject(frames);
-  const got = res.filter((r) => r.verdict === Verdict.AcceptModified).map((r) => new TextDecoder().decode(r.bytes.subarray(28))).sort();
+  const got = res
+    .filter((r) => r.verdict === Verdict.AcceptModified)
+    .map((r) => new TextDecoder().decode(r.bytes.subarray(28)))
+    .sort();
   t.same(got, expected, 'rewritten payloads of the kept packets');
   t.ok(io.stats[1] < io.stats[0], 'batched');
   io.close();
 });
 
 const NS = `ulvs-c${process.pid.toString(36)}`;
-for (const [backend, ring] of [['nfqueue', 0], ['afpacket', 2], ['afpacket', 3]] as const) {
+for (const [backend, ring] of [
+  ['nfqueue', 0],
+  ['afpacket', 2],
+  ['afpacket', 3],
+] as const) {
   t.test(`${backend} backend${ring ? ` (TPACKET_V${ring} ring)` : ''}`, { skip: process.getuid?.() !== 0 && 'needs root' }, async (t) => {
     const { A, B } = await vethPair(t, NS);
-    if (backend === 'nfqueue') await runOk(['iptables', '-t', 'mangle', '-A', 'PREROUTING', '-p', 'udp', '--dport', '7000', '-j', 'NFQUEUE', '--queue-num', '5'], { netns: B });
+    if (backend === 'nfqueue')
+      await runOk(['iptables', '-t', 'mangle', '-A', 'PREROUTING', '-p', 'udp', '--dport', '7000', '-j', 'NFQUEUE', '--queue-num', '5'], { netns: B });
     else await runOk(['iptables', '-t', 'raw', '-A', 'PREROUTING', '-p', 'udp', '--dport', '7000', '-j', 'DROP'], { netns: B });
     await runOk(['iptables', '-t', 'mangle', '-A', 'INPUT', '-m', 'mark', '--mark', '0x42'], { netns: B });
     // The backend in B: prints "ready", then on SIGTERM its stats and (nfqueue) what its UDP socket received.

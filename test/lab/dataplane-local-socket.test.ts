@@ -17,30 +17,49 @@ t.test('DR through a client port that has a TIME_WAIT socket on the director', {
   t.teardown(() => lab.down());
   const undo = await prepareRealServers(lab, 'dr');
   t.teardown(undo);
-  for (const [backend, PORT] of [['nfqueue', 40123], ['afpacket', 40124]] as const) {
+  for (const [backend, PORT] of [
+    ['nfqueue', 40123],
+    ['afpacket', 40124],
+  ] as const) {
     await t.test(backend, async (t) => {
       // lb1 serves the VIP itself once and closes first: it keeps a TIME_WAIT for client:PORT -> VIP:80.
       // No Content-Length: curl reads to EOF, so lb1's close always comes first (with a length, a loaded
       // host let curl close first: the TIME_WAIT was the client's, and its port could not be bound again).
       await lab.execOk('lb1', ['ip', 'addr', 'add', `${VIP}/32`, 'dev', 'eth0']);
-      const server = lab.spawn('lb1', ['python3', '-c', `
+      const server = lab.spawn('lb1', [
+        'python3',
+        '-c',
+        `
 import socket
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('${VIP}', 80)); s.listen(1)
 print('listening', flush=True)
-c, _ = s.accept(); c.recv(4096); c.sendall(b'HTTP/1.0 200 OK\\r\\n\\r\\nlb1-local'); c.close(); s.close()`]);
+c, _ = s.accept(); c.recv(4096); c.sendall(b'HTTP/1.0 200 OK\\r\\n\\r\\nlb1-local'); c.close(); s.close()`,
+      ]);
       let said = '';
-      server.stderr!.on('data', (b: Buffer) => { said += b.toString(); });
+      server.stderr!.on('data', (b: Buffer) => {
+        said += b.toString();
+      });
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`the local server on lb1 did not start: ${said}`)), 10000);
-        server.stdout!.once('data', () => { clearTimeout(timer); resolve(); });
-        server.once('exit', () => { clearTimeout(timer); reject(new Error(`the local server on lb1 exited: ${said}`)); });
+        server.stdout!.once('data', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        server.once('exit', () => {
+          clearTimeout(timer);
+          reject(new Error(`the local server on lb1 exited: ${said}`));
+        });
       });
       const local = await lab.exec('client', ['curl', '-s', '-m', '5', '--local-port', String(PORT), `http://${VIP}/`]);
       await new Promise((r) => (server.exitCode === null ? server.once('exit', r) : r(null)));
       await lab.execOk('lb1', ['ip', 'addr', 'del', `${VIP}/32`, 'dev', 'eth0']);
       t.equal(local.stdout, 'lb1-local', 'lb1 answered the VIP itself');
       const tw = await lab.exec('lb1', ['ss', '-Htan', 'state', 'time-wait']);
-      t.match(tw.stdout, new RegExp(`${VIP.replace(/\./g, '\\.')}:80\\s+${LAB_ADDR.client4.replace(/\./g, '\\.')}:${PORT}`), 'lb1 holds a TIME_WAIT for that 4-tuple');
+      t.match(
+        tw.stdout,
+        new RegExp(`${VIP.replace(/\./g, '\\.')}:80\\s+${LAB_ADDR.client4.replace(/\./g, '\\.')}:${PORT}`),
+        'lb1 holds a TIME_WAIT for that 4-tuple',
+      );
       const d = await startLabDirector(lab, { mode: 'dr', backend, workers: 1 });
       t.teardown(() => d.stop());
       const r = await lab.exec('client', ['curl', '-s', '-m', '5', '--local-port', String(PORT), `http://${VIP}/`]);

@@ -23,12 +23,21 @@ export function testModesOn(backend: 'afpacket' | 'nfqueue', decap: 'xdp' | 'use
       await t.test(mode, async (t) => {
         const undo = await prepareRealServers(lab, mode, { decap });
         let undone = false;
-        t.teardown(async () => { if (!undone) await undo(); });
+        t.teardown(async () => {
+          if (!undone) await undo();
+        });
         const director = await startLabDirector(lab, { mode, backend, workers: Number(process.env.ULVS_TEST_WORKERS ?? 2) });
         let stopped = false;
-        t.teardown(async () => { if (!stopped) await director.stop(); });
+        t.teardown(async () => {
+          if (!stopped) await director.stop();
+        });
         const onSwitch = mode === 'tun' && decap === 'xdp';
-        const cap = await startCapture(lab, onSwitch ? 'sw' : 'rs1', onSwitch ? 'rs1-eth0' : 'eth0', mode === 'tun' ? 'ip proto 4' : 'tcp port 80 and tcp[tcpflags] & tcp-syn != 0');
+        const cap = await startCapture(
+          lab,
+          onSwitch ? 'sw' : 'rs1',
+          onSwitch ? 'rs1-eth0' : 'eth0',
+          mode === 'tun' ? 'ip proto 4' : 'tcp port 80 and tcp[tcpflags] & tcp-syn != 0',
+        );
         t.teardown(() => cap.remove());
         const http = await requestsThroughVip(lab, 9);
         const udp = await requestsThroughVip(lab, 6, { udp: true });
@@ -41,15 +50,24 @@ export function testModesOn(backend: 'afpacket' | 'nfqueue', decap: 'xdp' | 'use
         if (mode === 'dr') {
           const rows = await cap.fields(['eth.dst', 'ip.dst'], `ip.dst == ${LAB_ADDR.vip4} && tcp.flags.syn == 1 && tcp.flags.ack == 0`);
           t.ok(rows.length > 0, 'rs1 received SYNs');
-          t.ok(rows.every(([mac, dst]) => mac === rs1Mac && dst === LAB_ADDR.vip4), 'DR: destination is the VIP, frame addressed to rs1\'s MAC');
+          t.ok(
+            rows.every(([mac, dst]) => mac === rs1Mac && dst === LAB_ADDR.vip4),
+            "DR: destination is the VIP, frame addressed to rs1's MAC",
+          );
         } else if (mode === 'nat') {
           const rows = await cap.fields(['ip.src', 'ip.dst'], 'tcp.flags.syn == 1 && tcp.flags.ack == 0');
           t.ok(rows.length > 0, 'rs1 received SYNs');
-          t.ok(rows.every(([src, dst]) => src === LAB_ADDR.client4 && dst === rs1Addr), 'NAT: destination rewritten to rs1, client source kept');
+          t.ok(
+            rows.every(([src, dst]) => src === LAB_ADDR.client4 && dst === rs1Addr),
+            'NAT: destination rewritten to rs1, client source kept',
+          );
         } else {
           const rows = await cap.fields(['ip.proto', 'ip.dst']);
           t.ok(rows.length > 0, 'rs1 received IPIP packets');
-          t.ok(rows.every(([proto, dst]) => proto.startsWith('4,') && dst === `${rs1Addr},${LAB_ADDR.vip4}`), 'TUN: outer IPIP header to rs1 around the packet to the VIP');
+          t.ok(
+            rows.every(([proto, dst]) => proto.startsWith('4,') && dst === `${rs1Addr},${LAB_ADDR.vip4}`),
+            'TUN: outer IPIP header to rs1 around the packet to the VIP',
+          );
         }
         const out = await director.stop();
         stopped = true;
@@ -60,7 +78,10 @@ export function testModesOn(backend: 'afpacket' | 'nfqueue', decap: 'xdp' | 'use
           undone = true;
           const counts = outs.map((o) => /decapsulated (\d+) packet\(s\) in the kernel \(XDP\), (\d+) in userspace/.exec(o)?.slice(1).map(Number) ?? [-1, -1]);
           const [k, u] = decap === 'xdp' ? [0, 1] : [1, 0];
-          t.ok(counts.every((c) => c[k]! > 0 && c[u] === 0), `every real server decapsulated in ${decap === 'xdp' ? 'the kernel (XDP)' : 'userspace'} only (${JSON.stringify(counts)})`);
+          t.ok(
+            counts.every((c) => c[k]! > 0 && c[u] === 0),
+            `every real server decapsulated in ${decap === 'xdp' ? 'the kernel (XDP)' : 'userspace'} only (${JSON.stringify(counts)})`,
+          );
         }
       });
     }

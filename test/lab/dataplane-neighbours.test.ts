@@ -24,25 +24,32 @@ t.test('neighbour resolution on afpacket', { skip: process.getuid?.() !== 0 && '
   t.teardown(() => lab.down());
   const lb1Mac = await lab.mac('lb1');
 
-  await t.test('NAT client on the director\'s LAN', async (t) => {
+  await t.test("NAT client on the director's LAN", async (t) => {
     const undo = await prepareRealServers(lab, 'nat');
     t.teardown(() => undo());
     // The real servers reach lb2 through the director (so NAT replies cross it); lb2 knows the VIP's MAC
     // statically and so never sends the ARP request the director would learn its MAC from.
     for (const rs of lab.byRole('realserver')) await lab.execOk(rs.name, ['ip', 'route', 'replace', '198.18.0.12/32', 'via', LAB_ADDR.natGateway4]);
-    t.teardown(async () => { for (const rs of lab.byRole('realserver')) await lab.exec(rs.name, ['ip', 'route', 'del', '198.18.0.12/32']); });
+    t.teardown(async () => {
+      for (const rs of lab.byRole('realserver')) await lab.exec(rs.name, ['ip', 'route', 'del', '198.18.0.12/32']);
+    });
     await lab.execOk('lb2', ['ip', 'neigh', 'replace', LAB_ADDR.vip4, 'lladdr', lb1Mac, 'dev', 'eth0', 'nud', 'permanent']);
     t.teardown(() => lab.exec('lb2', ['ip', 'neigh', 'del', LAB_ADDR.vip4, 'dev', 'eth0']));
     const director = await startLabDirector(lab, { mode: 'nat', backend: 'afpacket', workers: 1 });
     let stopped = false;
-    t.teardown(async () => { if (!stopped) await director.stop(); });
+    t.teardown(async () => {
+      if (!stopped) await director.stop();
+    });
     t.notOk((await lab.exec('lb1', ['ip', 'neigh', 'show', '198.18.0.12'])).stdout.includes('lladdr'), 'the director has no MAC for lb2 yet');
     const answers: string[] = [];
     for (let i = 0; i < 3; i++) {
       const r = await lab.exec('lb2', ['curl', '-s', '-m', '8', `http://${LAB_ADDR.vip4}:${LAB_HTTP_PORT}/`], { timeoutMs: 10000 });
       answers.push(r.code === 0 ? r.stdout.trim() : '');
     }
-    t.ok(answers.every((a) => /^rs\d$/.test(a)), `every request from lb2 answered (${answers.join(',')})`);
+    t.ok(
+      answers.every((a) => /^rs\d$/.test(a)),
+      `every request from lb2 answered (${answers.join(',')})`,
+    );
     t.match((await lab.exec('lb1', ['ip', 'neigh', 'show', '198.18.0.12'])).stdout, /lladdr/, 'the director resolved lb2 itself');
     const out = await director.stop();
     stopped = true;
@@ -72,7 +79,9 @@ t.test('neighbour resolution on afpacket', { skip: process.getuid?.() !== 0 && '
     const rules = `-A -t ${LAB_ADDR.vip4}:${LAB_HTTP_PORT} -s rr\n-a -t ${LAB_ADDR.vip4}:${LAB_HTTP_PORT} -r ${ghost}:${LAB_HTTP_PORT} -g -w 1\n`;
     const director = await startLabDirector(lab, { mode: 'dr', backend: 'afpacket', workers: 1, rules });
     let stopped = false;
-    t.teardown(async () => { if (!stopped) await director.stop(); });
+    t.teardown(async () => {
+      if (!stopped) await director.stop();
+    });
     const r = await lab.exec('client', ['curl', '-s', '-m', '3', `http://${LAB_ADDR.vip4}:${LAB_HTTP_PORT}/`], { timeoutMs: 6000 });
     t.not(r.code, 0, 'no answer: nothing is there');
     t.match((await lab.exec('lb1', ['ip', 'neigh', 'show', ghost])).stdout, /INCOMPLETE|FAILED/, 'the director asked for its MAC (ARP)');

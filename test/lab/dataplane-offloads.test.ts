@@ -48,8 +48,14 @@ for (const backend of ['afpacket', 'nfqueue'] as const) {
     const uploadHash = createHash('sha256').update(data).digest('hex');
     const downloadHash = responderHash(BYTES);
     // Every real server hashes what a connection brings and answers with it.
-    for (const rs of lab.byRole('realserver')) lab.spawn(rs.name, ['socat', `TCP6-LISTEN:${SINK_PORT},ipv6only=0,reuseaddr,fork`, 'SYSTEM:sha256sum'], { stdio: 'ignore' });
-    const cases: Array<[LabMode, LabFamily]> = [['dr', 4], ['nat', 4], ['tun', 4], ['nat', 6]];
+    for (const rs of lab.byRole('realserver'))
+      lab.spawn(rs.name, ['socat', `TCP6-LISTEN:${SINK_PORT},ipv6only=0,reuseaddr,fork`, 'SYSTEM:sha256sum'], { stdio: 'ignore' });
+    const cases: Array<[LabMode, LabFamily]> = [
+      ['dr', 4],
+      ['nat', 4],
+      ['tun', 4],
+      ['nat', 6],
+    ];
     for (const [mode, family] of cases) {
       await t.test(`${mode}${family === 6 ? ' IPv6' : ''}`, async (t) => {
         const undo = await prepareRealServers(lab, mode, { decap: 'auto', family });
@@ -58,10 +64,13 @@ for (const backend of ['afpacket', 'nfqueue'] as const) {
         const vip = family === 6 ? LAB_ADDR.vip6 : LAB_ADDR.vip4;
         const ep = (a: string, port: number): string => (family === 6 ? `[${a}]:${port}` : `${a}:${port}`);
         const rsAddrs = lab.byRole('realserver').map((rs) => (family === 6 ? addr6(rs) : addr4(rs)));
-        const extraRules = [`-A -t ${ep(vip, SINK_PORT)} -s rr`, ...rsAddrs.map((a) => `-a -t ${ep(vip, SINK_PORT)} -r ${ep(a, SINK_PORT)} ${flag} -w 1`)].join('\n') + '\n';
+        const extraRules =
+          [`-A -t ${ep(vip, SINK_PORT)} -s rr`, ...rsAddrs.map((a) => `-a -t ${ep(vip, SINK_PORT)} -r ${ep(a, SINK_PORT)} ${flag} -w 1`)].join('\n') + '\n';
         const director = await startLabDirector(lab, { mode, backend, workers: 2, extraRules, family });
         let stopped = false;
-        t.teardown(async () => { if (!stopped) await director.stop(); });
+        t.teardown(async () => {
+          if (!stopped) await director.stop();
+        });
         const sink = family === 6 ? `TCP6:[${vip}]:${SINK_PORT}` : `TCP:${vip}:${SINK_PORT}`;
         const upload = await lab.exec('client', ['sh', '-c', `socat -t 20 -T 20 'OPEN:${file},rdonly!!STDOUT' ${sink}`], { timeoutMs: 30000 });
         t.equal(upload.stdout.trim().split(/\s+/)[0], uploadHash, `upload of ${BYTES} bytes arrived intact (sha256 on the real server)`);
@@ -70,8 +79,9 @@ for (const backend of ['afpacket', 'nfqueue'] as const) {
         t.equal(down.stdout.trim().split(/\s+/)[0], downloadHash, `download of ${BYTES} bytes arrived intact`);
         if (backend === 'afpacket' && mode === 'nat' && family === 4) {
           // UDP GSO (UDP_SEGMENT = 103): one send of 8 x 1000 bytes leaves the client as one super-frame.
-          const py = `import socket;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.setsockopt(17,103,1000);s.settimeout(2);`
-            + `s.sendto(b'q'*8000,('${vip}',${LAB_UDP_PORT}));n=0\ntry:\n  while True: s.recvfrom(100); n+=1\nexcept socket.timeout: pass\nprint(n)`;
+          const py =
+            `import socket;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.setsockopt(17,103,1000);s.settimeout(2);` +
+            `s.sendto(b'q'*8000,('${vip}',${LAB_UDP_PORT}));n=0\ntry:\n  while True: s.recvfrom(100); n+=1\nexcept socket.timeout: pass\nprint(n)`;
           const udp = await lab.exec('client', ['python3', '-c', py], { timeoutMs: 10000 });
           t.equal(udp.stdout.trim(), '8', 'UDP GSO: 8 datagrams reached the real server, 8 answers came back');
         }
@@ -80,7 +90,11 @@ for (const backend of ['afpacket', 'nfqueue'] as const) {
         if (backend === 'afpacket') {
           t.ok(ioCounter(out, 'csum_completed') > 0, `checksums completed (${ioCounter(out, 'csum_completed')})`);
           t.ok(ioCounter(out, 'gso_frames') > 0, `super-frames cut (${ioCounter(out, 'gso_frames')} into ${ioCounter(out, 'gso_segments')} segments)`);
-          t.equal(ioCounter(out, 'offload_drops') + ioCounter(out, 'truncated_drops') + ioCounter(out, 'oversize_drops'), 0, 'no frame dropped for its offloads');
+          t.equal(
+            ioCounter(out, 'offload_drops') + ioCounter(out, 'truncated_drops') + ioCounter(out, 'oversize_drops'),
+            0,
+            'no frame dropped for its offloads',
+          );
         }
       });
     }

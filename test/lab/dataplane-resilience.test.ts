@@ -32,14 +32,21 @@ t.test('resilience', { skip: process.getuid?.() !== 0 && 'needs root' }, async (
     await t.test(`100 MB through NAT on ${backend} with a worker crash mid-transfer`, async (t) => {
       const d = await startLabDirector(lab, { mode: 'nat', backend, workers: 2 });
       t.teardown(() => d.stop());
-      const transfer = lab.exec('client', ['bash', '-c', `curl -s -m 50 --limit-rate 25M http://${LAB_ADDR.vip4}/bytes/${BYTES} | sha256sum; echo "curl exit \${PIPESTATUS[0]}"`], { timeoutMs: 60000 });
+      const transfer = lab.exec(
+        'client',
+        ['bash', '-c', `curl -s -m 50 --limit-rate 25M http://${LAB_ADDR.vip4}/bytes/${BYTES} | sha256sum; echo "curl exit \${PIPESTATUS[0]}"`],
+        { timeoutMs: 60000 },
+      );
       await new Promise((r) => setTimeout(r, 1500));
       // Crash both workers one after the other: whichever owns the flow dies at least once.
       process.kill(d.child.pid!, 'SIGUSR2');
       await new Promise((r) => setTimeout(r, 1000));
       const r = await transfer;
       const out = await d.stop();
-      t.equal(r.stdout.split(' ')[0], want, '100 MB arrived intact (sha256)', { curl: r.stdout.split('\n')[1], director: out.split('\n').slice(-30).join('\n') });
+      t.equal(r.stdout.split(' ')[0], want, '100 MB arrived intact (sha256)', {
+        curl: r.stdout.split('\n')[1],
+        director: out.split('\n').slice(-30).join('\n'),
+      });
       t.match(out, /restarting worker 0/, 'the supervisor restarted the crashed worker');
       t.match(out, /restarts [1-9]/, 'restart counted');
       t.same(await directorLeftovers(lab), [], 'nothing left after stop');
@@ -51,7 +58,10 @@ t.test('resilience', { skip: process.getuid?.() !== 0 && 'needs root' }, async (
     d1.child.kill('SIGKILL');
     await new Promise((r) => d1.child.once('exit', r));
     const left = await directorLeftovers(lab);
-    t.ok(left.some((l) => l.startsWith('iptables')), 'rules left behind by the crash');
+    t.ok(
+      left.some((l) => l.startsWith('iptables')),
+      'rules left behind by the crash',
+    );
     const d2 = await startLabDirector(lab, { mode: 'nat', backend: 'nfqueue', workers: 1 });
     t.teardown(() => d2.stop());
     t.same(await requestsThroughVip(lab, 3), ['rs3', 'rs2', 'rs1'], 'the new director serves');

@@ -11,42 +11,76 @@ import t from 'tap';
 import { ROOT } from '../helpers/cli.js';
 
 const sh = (argv: string[], opts: { cwd?: string } = {}): { status: number; out: string } => {
-  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', cwd: opts.cwd ?? '/', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeout: 60000 });
+  const r = spawnSync(argv[0]!, argv.slice(1), {
+    encoding: 'utf8',
+    cwd: opts.cwd ?? '/',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    timeout: 60000,
+  });
   return { status: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
 };
 const installed = (): string => sh(['dpkg-query', '-W', '-f=${db:Status-Status}', 'ulvs']).out.trim();
-const skip = (process.getuid?.() !== 0 && 'needs root (dpkg -i)') ||
+const skip =
+  (process.getuid?.() !== 0 && 'needs root (dpkg -i)') ||
   (!existsSync(path.join(ROOT, 'dist/cli/ulvs.js')) && 'needs dist/ (npx tsc -p tsconfig.build.json)') ||
   (!existsSync(path.join(ROOT, 'build/Release/ulvs_native.node')) && 'the native addon is not built') ||
   (sh(['dpkg-query', '-W', 'ulvs']).status === 0 && 'a ulvs package is installed on this host: not touching it');
 
-const links = (): string[] => ['ulvs', 'ulvsadm', 'ulvs-keepalived'].map((n) => {
-  const p = path.join('/usr/local/bin', n);
-  try { return lstatSync(p).isSymbolicLink() ? `${n} -> ${readlinkSync(p)}` : `${n}: a file`; } catch { return `${n}: absent`; }
-});
+const links = (): string[] =>
+  ['ulvs', 'ulvsadm', 'ulvs-keepalived'].map((n) => {
+    const p = path.join('/usr/local/bin', n);
+    try {
+      return lstatSync(p).isSymbolicLink() ? `${n} -> ${readlinkSync(p)}` : `${n}: a file`;
+    } catch {
+      return `${n}: absent`;
+    }
+  });
 
 t.test('the Debian package installs, works and removes cleanly', { skip, timeout: 120000 }, async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ulvs-deb-test-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  t.teardown(() => { if (sh(['dpkg-query', '-W', 'ulvs']).status === 0) sh(['dpkg', '--purge', 'ulvs']); });
+  t.teardown(() => {
+    if (sh(['dpkg-query', '-W', 'ulvs']).status === 0) sh(['dpkg', '--purge', 'ulvs']);
+  });
   const linksBefore = links();
   const built = sh([process.execPath, path.join(ROOT, 'scripts/build-deb.mjs'), '--out', dir], { cwd: ROOT });
-  if (!t.equal(built.status, 0, 'build-deb.mjs builds the package')) { t.comment(built.out); return; }
+  if (!t.equal(built.status, 0, 'build-deb.mjs builds the package')) {
+    t.comment(built.out);
+    return;
+  }
   const deb = built.out.trim().split('\n').pop()!;
   t.match(path.basename(deb), /^ulvs_\d+\.\d+\.\d+_[a-z0-9]+\.deb$/, 'named ulvs_<version>_<arch>.deb');
   const info = sh(['dpkg-deb', '-f', deb, 'Depends']).out;
   t.match(info, /nodejs \(>= 20\)/, 'depends on nodejs >= 20');
   t.match(info, /iptables/, 'and on iptables');
-  const owners = sh(['dpkg-deb', '-c', deb]).out.split('\n').filter(Boolean).filter((l) => !/ root\/root /.test(l));
+  const owners = sh(['dpkg-deb', '-c', deb])
+    .out.split('\n')
+    .filter(Boolean)
+    .filter((l) => !/ root\/root /.test(l));
   t.same(owners, [], 'every file is owned by root');
 
   const inst = sh(['dpkg', '-i', deb]);
-  if (!t.equal(inst.status, 0, 'dpkg -i installs it')) { t.comment(inst.out); return; }
-  const files = sh(['dpkg-query', '-L', 'ulvs']).out.split('\n').filter((f) => f.startsWith('/'));
-  for (const f of ['/usr/bin/ulvs', '/usr/bin/ulvsadm', '/usr/bin/ulvs-keepalived', '/lib/systemd/system/ulvs.service', '/etc/default/ulvs', '/usr/lib/ulvs/build/Release/ulvs_native.node']) {
+  if (!t.equal(inst.status, 0, 'dpkg -i installs it')) {
+    t.comment(inst.out);
+    return;
+  }
+  const files = sh(['dpkg-query', '-L', 'ulvs'])
+    .out.split('\n')
+    .filter((f) => f.startsWith('/'));
+  for (const f of [
+    '/usr/bin/ulvs',
+    '/usr/bin/ulvsadm',
+    '/usr/bin/ulvs-keepalived',
+    '/lib/systemd/system/ulvs.service',
+    '/etc/default/ulvs',
+    '/usr/lib/ulvs/build/Release/ulvs_native.node',
+  ]) {
     t.ok(files.includes(f), `the package ships ${f}`);
   }
-  t.notOk(files.some((f) => f.startsWith('/usr/lib/ulvs/node_modules/tap') || f.startsWith('/usr/lib/ulvs/node_modules/typescript')), 'no development dependency is shipped');
+  t.notOk(
+    files.some((f) => f.startsWith('/usr/lib/ulvs/node_modules/tap') || f.startsWith('/usr/lib/ulvs/node_modules/typescript')),
+    'no development dependency is shipped',
+  );
   const version = sh(['/usr/bin/ulvs', '--version']);
   t.equal(version.status, 0, '/usr/bin/ulvs --version exits 0');
   t.match(version.out, /0\.1\.0/, `and prints the version: ${version.out.trim()}`);
@@ -66,8 +100,21 @@ t.test('the Debian package installs, works and removes cleanly', { skip, timeout
   const rm = sh(['dpkg', '-r', 'ulvs']);
   t.equal(rm.status, 0, `dpkg -r removes it ${rm.status ? rm.out : ''}`);
   t.equal(installed(), 'config-files', 'only the conffile is left after -r');
-  const present = (f: string): boolean => { try { lstatSync(f); return true; } catch { return false; } };
-  const isDir = (f: string): boolean => { try { return statSync(f).isDirectory(); } catch { return false; } }; // /lib -> usr/lib too
+  const present = (f: string): boolean => {
+    try {
+      lstatSync(f);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const isDir = (f: string): boolean => {
+    try {
+      return statSync(f).isDirectory();
+    } catch {
+      return false;
+    }
+  }; // /lib -> usr/lib too
   const left = files.filter((f) => f !== '/etc/default/ulvs' && present(f) && !isDir(f));
   t.same(left, [], 'every file of the package is gone');
   t.notOk(existsSync('/usr/lib/ulvs'), '/usr/lib/ulvs is gone');

@@ -18,5 +18,9 @@ t.test('ulvs lab demo', { skip: process.getuid?.() !== 0 && 'needs root (network
   t.match(r.stdout, /lb2 is MASTER; the VIP is on lb2/, 'the backup took the VIP over');
   t.match(r.stdout, /demo complete: every request was answered/);
   t.notMatch(r.stdout, /FAILED/);
-  t.same((await listNetns()).filter((n) => n.startsWith(`ulvs-${id}-`)), [], 'the lab is gone');
+  t.same(
+    (await listNetns()).filter((n) => n.startsWith(`ulvs-${id}-`)),
+    [],
+    'the lab is gone',
+  );
 });

@@ -63,8 +63,14 @@ t.test('ulvs keepalived -n -l -f FILE: kill -9 of the daemon leaves no VIP behin
   const f = bed.file('keepalived.conf', conf);
   const pid = (n: string): string => path.join(bed.dir, n);
   const env = { ...process.env, ULVS_TMP_DIR: bed.dir };
-  const s = bed.spawn('n1', [process.execPath, path.join(REPO, 'bin/ulvs.mjs'), 'keepalived', '-n', '-l', '-f', f, '-p', pid('k.pid'), '-r', pid('v.pid'), '-c', pid('c.pid')], env);
-  t.teardown(() => { rmSync(pid('k.pid'), { force: true }); });
+  const s = bed.spawn(
+    'n1',
+    [process.execPath, path.join(REPO, 'bin/ulvs.mjs'), 'keepalived', '-n', '-l', '-f', f, '-p', pid('k.pid'), '-r', pid('v.pid'), '-c', pid('c.pid')],
+    env,
+  );
+  t.teardown(() => {
+    rmSync(pid('k.pid'), { force: true });
+  });
   if (!t.ok(await bed.until(() => bed.holds('n1', VIP), 10000), 'the supervised MASTER holds the VIP')) t.comment(s.out.join('\n'));
   const child = Number(readFileSync(pid('v.pid'), 'utf8').trim());
   t.ok(child > 0 && child !== s.pid, 'the vrrp pid file names the daemon, not the supervisor');

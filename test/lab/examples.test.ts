@@ -8,7 +8,9 @@ import { Lab, uniqueLabId } from '../../src/lab/lab.js';
 import { countByServer, directorLeftovers, prepareRealServers, requestsThroughVip } from '../../src/lab/modes.js';
 import { ROOT } from '../helpers/cli.js';
 
-const skip = (process.getuid?.() !== 0 && 'needs root (network namespaces)') || (!existsSync(path.join(ROOT, 'dist/cli/ulvs.js')) && 'needs dist/ (npx tsc -p tsconfig.build.json)');
+const skip =
+  (process.getuid?.() !== 0 && 'needs root (network namespaces)') ||
+  (!existsSync(path.join(ROOT, 'dist/cli/ulvs.js')) && 'needs dist/ (npx tsc -p tsconfig.build.json)');
 
 t.test('examples/lvs-*.conf run with `ulvs run -f FILE` alone', { skip, timeout: 180000 }, async (t) => {
   const lab = await Lab.up({ id: uniqueLabId() });
@@ -19,10 +21,19 @@ t.test('examples/lvs-*.conf run with `ulvs run -f FILE` alone', { skip, timeout:
       t.teardown(undo);
       const child = lab.spawn('lb1', [process.execPath, path.join(ROOT, 'bin/ulvs.mjs'), 'run', '-f', path.join(ROOT, 'examples', `lvs-${mode}.conf`)]);
       let log = '';
-      child.stdout!.on('data', (d) => { log += d; });
-      child.stderr!.on('data', (d) => { log += d; });
+      child.stdout!.on('data', (d) => {
+        log += d;
+      });
+      child.stderr!.on('data', (d) => {
+        log += d;
+      });
       const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
-      t.teardown(async () => { if (child.exitCode === null) { child.kill('SIGKILL'); await exited; } });
+      t.teardown(async () => {
+        if (child.exitCode === null) {
+          child.kill('SIGKILL');
+          await exited;
+        }
+      });
       let answers: string[] = [];
       for (let i = 0; i < 40 && child.exitCode === null; i++) {
         answers = await requestsThroughVip(lab, 6);

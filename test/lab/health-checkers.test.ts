@@ -38,7 +38,15 @@ const u = dgram.createSocket('udp4'); u.on('message', (m, r) => u.send(Buffer.fr
 setTimeout(() => process.stdout.write('ready\\n'), 200);
 `;
 
-interface Ev { event: string; realServer?: string; ok?: boolean; alive?: boolean; inService?: boolean; reason?: string; type?: string }
+interface Ev {
+  event: string;
+  realServer?: string;
+  ok?: boolean;
+  alive?: boolean;
+  inService?: boolean;
+  reason?: string;
+  type?: string;
+}
 
 t.test('checkers in network namespaces', { skip: notRoot, timeout: 120_000 }, async (t) => {
   const id = `ulvs-h${process.pid % 10000}${randomBytes(2).toString('hex')}`;
@@ -50,7 +58,13 @@ t.test('checkers in network namespaces', { skip: notRoot, timeout: 120_000 }, as
   chmodSync(dir, 0o755);
   const children: ChildProcess[] = [];
   t.teardown(async () => {
-    for (const c of children) if (c.exitCode === null && c.pid) try { process.kill(c.pid, 'SIGKILL'); } catch { /* gone */ }
+    for (const c of children)
+      if (c.exitCode === null && c.pid)
+        try {
+          process.kill(c.pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
     await run(['ip', 'netns', 'del', nsC]);
     await run(['ip', 'netns', 'del', nsR]);
     rmSync(dir, { recursive: true, force: true });
@@ -60,11 +74,29 @@ t.test('checkers in network namespaces', { skip: notRoot, timeout: 120_000 }, as
   await runOk(['ip', 'link', 'add', vethC, 'netns', nsC, 'type', 'veth', 'peer', 'name', vethR, 'netns', nsR]);
   await runOk(['ip', 'addr', 'add', '10.77.0.1/24', 'dev', vethC], { netns: nsC });
   await runOk(['ip', 'addr', 'add', '10.77.0.2/24', 'dev', vethR], { netns: nsR });
-  for (const [ns, dev] of [[nsC, vethC], [nsR, vethR]]) {
+  for (const [ns, dev] of [
+    [nsC, vethC],
+    [nsR, vethR],
+  ]) {
     await runOk(['ip', 'link', 'set', 'lo', 'up'], { netns: ns });
     await runOk(['ip', 'link', 'set', dev, 'up'], { netns: ns });
   }
-  await runOk(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${dir}/key.pem`, '-out', `${dir}/cert.pem`, '-days', '1', '-subj', '/CN=rs.ulvs.test']);
+  await runOk([
+    'openssl',
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    `${dir}/key.pem`,
+    '-out',
+    `${dir}/cert.pem`,
+    '-days',
+    '1',
+    '-subj',
+    '/CN=rs.ulvs.test',
+  ]);
   const setMode = (m: string) => writeFileSync(`${dir}/mode`, m);
   setMode('ok');
 
@@ -78,18 +110,29 @@ t.test('checkers in network namespaces', { skip: notRoot, timeout: 120_000 }, as
   const killServer = async () => {
     const s = server!;
     // ip netns exec execs the program, so this PID is the node server itself.
-    await new Promise((r) => { s.once('exit', r); process.kill(s.pid!, 'SIGKILL'); });
+    await new Promise((r) => {
+      s.once('exit', r);
+      process.kill(s.pid!, 'SIGKILL');
+    });
   };
   await startServer();
 
   // The health runner, inside the checker namespace, with the TypeScript loader this test runs under.
   const runnerPath = fileURLToPath(new URL('../../src/health/runner.ts', import.meta.url));
-  const runner = spawn('ip', ['netns', 'exec', nsC, process.execPath, ...process.execArgv.filter((a) => a.startsWith('--import') || a.startsWith('--loader')), runnerPath], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const runner = spawn(
+    'ip',
+    ['netns', 'exec', nsC, process.execPath, ...process.execArgv.filter((a) => a.startsWith('--import') || a.startsWith('--loader')), runnerPath],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
   children.push(runner);
   const events: Ev[] = [];
   const waiters: Array<() => void> = [];
   createInterface({ input: runner.stdout! }).on('line', (l) => {
-    try { events.push(JSON.parse(l)); } catch { return; }
+    try {
+      events.push(JSON.parse(l));
+    } catch {
+      return;
+    }
     for (const w of waiters.splice(0)) w();
   });
   const waitFor = async (pred: (e: Ev) => boolean, from: number, timeoutMs: number): Promise<number> => {
@@ -98,7 +141,10 @@ t.test('checkers in network namespaces', { skip: notRoot, timeout: 120_000 }, as
       const i = events.findIndex((e, k) => k >= from && pred(e));
       if (i >= 0) return i;
       if (Date.now() > deadline) return -1;
-      await new Promise<void>((r) => { waiters.push(r); setTimeout(r, 200); });
+      await new Promise<void>((r) => {
+        waiters.push(r);
+        setTimeout(r, 200);
+      });
     }
   };
 
@@ -126,7 +172,14 @@ t.test('checkers in network namespaces', { skip: notRoot, timeout: 120_000 }, as
   }
 
   /** Breaks something, expects each listed real server down after exactly retry+1 failed attempts, repairs, expects it back. */
-  const scenario = async (name: string, rss: string[], brk: () => Promise<void> | void, fix: () => Promise<void> | void, reasonRe: RegExp, healthy: string[] = []) => {
+  const scenario = async (
+    name: string,
+    rss: string[],
+    brk: () => Promise<void> | void,
+    fix: () => Promise<void> | void,
+    reasonRe: RegExp,
+    healthy: string[] = [],
+  ) => {
     const from = events.length;
     await brk();
     for (const rs of rss) {
@@ -142,18 +195,42 @@ t.test('checkers in network namespaces', { skip: notRoot, timeout: 120_000 }, as
     }
     // The other real servers were checked on as usual while this one failed (no head-of-line blocking).
     for (const other of healthy) {
-      t.ok(events.slice(from).some((e) => e.event === 'attempt' && e.realServer === other && e.ok === true), `${name}: ${other} kept passing its checks meanwhile`);
+      t.ok(
+        events.slice(from).some((e) => e.event === 'attempt' && e.realServer === other && e.ok === true),
+        `${name}: ${other} kept passing its checks meanwhile`,
+      );
     }
     const fixedAt = events.length;
     await fix();
     for (const rs of rss) {
-      t.ok((await waitFor((e) => e.event === 'change' && e.realServer === rs && e.alive === true && e.inService === true, fixedAt, 10_000)) >= 0, `${name}: ${rs} rejoins`);
+      t.ok(
+        (await waitFor((e) => e.event === 'change' && e.realServer === rs && e.alive === true && e.inService === true, fixedAt, 10_000)) >= 0,
+        `${name}: ${rs} rejoins`,
+      );
     }
   };
 
-  await scenario('HTTP 500', ['10.77.0.2:80', '10.77.0.2:443'], () => setMode('500'), () => setMode('ok'), /status 500/);
-  await scenario('wrong digest', ['10.77.0.2:80'], () => setMode('digest'), () => setMode('ok'), /digest/);
-  await scenario('slow body', ['10.77.0.2:80'], () => setMode('slow'), () => setMode('ok'), /not complete/);
+  await scenario(
+    'HTTP 500',
+    ['10.77.0.2:80', '10.77.0.2:443'],
+    () => setMode('500'),
+    () => setMode('ok'),
+    /status 500/,
+  );
+  await scenario(
+    'wrong digest',
+    ['10.77.0.2:80'],
+    () => setMode('digest'),
+    () => setMode('ok'),
+    /digest/,
+  );
+  await scenario(
+    'slow body',
+    ['10.77.0.2:80'],
+    () => setMode('slow'),
+    () => setMode('ok'),
+    /not complete/,
+  );
   await scenario(
     'SYN black-holed',
     ['10.77.0.2:9000'],
@@ -177,7 +254,10 @@ t.test('MISC_CHECK exit codes drive the real server (misc_dynamic weights)', { s
   const dir = mkdtempSync(path.join(tmpdir(), 'ulvs-health-misc-'));
   chmodSync(dir, 0o755);
   const m = new HealthManager();
-  t.teardown(async () => { await m.stop(); rmSync(dir, { recursive: true, force: true }); });
+  t.teardown(async () => {
+    await m.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
   const script = path.join(dir, 'check.sh');
   writeFileSync(script, `#!/bin/sh\nexit $(cat ${dir}/code)\n`);
   chmodSync(script, 0o755);
@@ -187,11 +267,27 @@ t.test('MISC_CHECK exit codes drive the real server (misc_dynamic weights)', { s
   const attempts: Array<{ ok: boolean }> = [];
   m.on('change', (e) => changes.push(e));
   m.on('attempt', (e) => attempts.push(e));
-  m.start([{
-    id: 'misc', keys: [], vips: [], delayLoopMs: 300, warmupMs: 0,
-    realServers: [{ address: '10.77.1.2', port: 80, weight: 3, checkers: [{ type: 'MISC_CHECK', misc: { argv: [script] }, miscDynamic: true, retry: 2, delayBeforeRetryMs: 100 }] }],
-  }]);
-  const until = async (pred: () => boolean) => { for (let i = 0; i < 100 && !pred(); i++) await new Promise((r) => setTimeout(r, 100)); return pred(); };
+  m.start([
+    {
+      id: 'misc',
+      keys: [],
+      vips: [],
+      delayLoopMs: 300,
+      warmupMs: 0,
+      realServers: [
+        {
+          address: '10.77.1.2',
+          port: 80,
+          weight: 3,
+          checkers: [{ type: 'MISC_CHECK', misc: { argv: [script] }, miscDynamic: true, retry: 2, delayBeforeRetryMs: 100 }],
+        },
+      ],
+    },
+  ]);
+  const until = async (pred: () => boolean) => {
+    for (let i = 0; i < 100 && !pred(); i++) await new Promise((r) => setTimeout(r, 100));
+    return pred();
+  };
   t.ok(await until(() => attempts.length > 0 && attempts.every((a) => a.ok)));
   setCode(12);
   t.ok(await until(() => changes.some((c) => c.weight === 10)), 'exit 12 => weight 10');
@@ -201,5 +297,11 @@ t.test('MISC_CHECK exit codes drive the real server (misc_dynamic weights)', { s
   const failed = attempts.slice(from).filter((a) => !a.ok).length;
   t.equal(failed, 3, 'retry 2 => down after 3 failed runs');
   setCode(0);
-  t.ok(await until(() => { const c = changes[changes.length - 1]; return c.alive && c.weight === 3; }), 'exit 0 => up with the configured weight');
+  t.ok(
+    await until(() => {
+      const c = changes[changes.length - 1];
+      return c.alive && c.weight === 3;
+    }),
+    'exit 0 => up with the configured weight',
+  );
 });

@@ -26,10 +26,16 @@ t.test('ulvsadm -L -n follows health decisions', async (t) => {
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const tcp = net.createServer((s) => s.end());
   let status = 200;
-  const web = http.createServer((_q, r) => { r.writeHead(status); r.end('ok'); });
+  const web = http.createServer((_q, r) => {
+    r.writeHead(status);
+    r.end('ok');
+  });
   const tcpPort = await listen(tcp);
   const webPort = await listen(web);
-  t.teardown(() => { tcp.close(); web.close(); });
+  t.teardown(() => {
+    tcp.close();
+    web.close();
+  });
   // Real servers 127.0.0.2..4 port 80 (NAT), checked via connect_ip/connect_port on the listeners.
   const conf = `
 virtual_server 127.0.0.10 80 {
@@ -79,12 +85,27 @@ virtual_server 127.0.0.10 80 {
   writeFileSync(file, conf);
   const logs: string[] = [];
   const logger = createLogger(false, (l) => logs.push(l));
-  const d = new Daemon({ configFile: file, socketPath: path.join(dir, 'run', 'ulvs.sock'), pidPath: path.join(dir, 'ulvs.pid'), logger, loadConfig: loadDaemonConfig, dataPlane: new NullDataPlane(), health: createHealthPort({ log: logger }) });
+  const d = new Daemon({
+    configFile: file,
+    socketPath: path.join(dir, 'run', 'ulvs.sock'),
+    pidPath: path.join(dir, 'ulvs.pid'),
+    logger,
+    loadConfig: loadDaemonConfig,
+    dataPlane: new NullDataPlane(),
+    health: createHealthPort({ log: logger }),
+  });
   await d.start();
   t.teardown(() => d.stop());
   const list = async () => {
     let out = '';
-    await ulvsadm(['-L', '-n'], { socketPath: path.join(dir, 'run', 'ulvs.sock'), stdout: (s) => { out += s; }, stderr: () => {}, readStdin: async () => '' });
+    await ulvsadm(['-L', '-n'], {
+      socketPath: path.join(dir, 'run', 'ulvs.sock'),
+      stdout: (s) => {
+        out += s;
+      },
+      stderr: () => {},
+      readStdin: async () => '',
+    });
     return out;
   };
   const until = async (re: RegExp, not?: RegExp) => {

@@ -18,13 +18,19 @@ import { runOk } from '../../src/util/exec.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const notRoot = process.getuid?.() !== 0 && 'needs root (network namespaces)';
-const missing = !existsSync(path.join(root, 'build/Release/ulvs_native.node')) ? 'the native addon is not built (node scripts/build-native.mjs)'
-  : !existsSync(path.join(root, 'dist/cli/commands/run.js')) ? 'dist/ is not built (npx tsc -p tsconfig.build.json)' : false;
+const missing = !existsSync(path.join(root, 'build/Release/ulvs_native.node'))
+  ? 'the native addon is not built (node scripts/build-native.mjs)'
+  : !existsSync(path.join(root, 'dist/cli/commands/run.js'))
+    ? 'dist/ is not built (npx tsc -p tsconfig.build.json)'
+    : false;
 const RESPONDER = path.join(root, 'dist/lab/responder.js');
 const SORRY_PORT = 8080;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const only = (c: Record<string, number>) => Object.keys(c).filter((k) => c[k] > 0).sort();
+const only = (c: Record<string, number>) =>
+  Object.keys(c)
+    .filter((k) => c[k] > 0)
+    .sort();
 
 /** Holds N keep-alive connections through the VIP: first request on each, then a second after a stdin line. */
 const KEEPALIVE_PY = `
@@ -58,16 +64,22 @@ for s in conns:
 print(json.dumps(second), flush=True)
 `;
 
-interface Rs { name: string; ip: string }
+interface Rs {
+  name: string;
+  ip: string;
+}
 
 function conf(rss: Rs[], o: { inhibit?: string; quorum?: number; sorry?: string } = {}): string {
-  return `virtual_server ${LAB_ADDR.vip4} ${LAB_HTTP_PORT} {
+  return (
+    `virtual_server ${LAB_ADDR.vip4} ${LAB_HTTP_PORT} {
   delay_loop 0.5
   lb_algo rr
   lb_kind NAT
   protocol TCP
 ${o.quorum ? `  quorum ${o.quorum}\n` : ''}${o.sorry ? `  sorry_server ${o.sorry} ${SORRY_PORT}\n` : ''}` +
-    rss.map((r) => `  real_server ${r.ip} ${LAB_HTTP_PORT} {
+    rss
+      .map(
+        (r) => `  real_server ${r.ip} ${LAB_HTTP_PORT} {
     weight 1
 ${o.inhibit === r.name ? '    inhibit_on_failure\n' : ''}    TCP_CHECK {
       connect_timeout 1
@@ -75,7 +87,11 @@ ${o.inhibit === r.name ? '    inhibit_on_failure\n' : ''}    TCP_CHECK {
       warmup 0
     }
   }
-`).join('') + '}\n';
+`,
+      )
+      .join('') +
+    '}\n'
+  );
 }
 
 t.test('health decisions seen through the VIP', { skip: notRoot || missing, timeout: 180000 }, async (t) => {
@@ -93,20 +109,36 @@ t.test('health decisions seen through the VIP', { skip: notRoot || missing, time
   const env = { ...process.env, ULVS_RUN_DIR: runDir };
   const file = path.join(dir, 'keepalived.conf');
   const spawned: ChildProcess[] = [];
-  t.teardown(() => { for (const c of spawned) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL'); });
+  t.teardown(() => {
+    for (const c of spawned) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  });
 
   /** Starts `ulvs run` in lb1 with `text` as its keepalived.conf; resolves once it is up. */
   const startDaemon = async (text: string) => {
     writeFileSync(file, text);
-    const child = lab.spawn('lb1', [process.execPath, path.join(root, 'dist/cli/commands/run.js'), '-f', file, '--backend', 'afpacket', '--iface', 'eth0', '--workers', '1', '--no-metrics'], { env });
+    const child = lab.spawn(
+      'lb1',
+      [process.execPath, path.join(root, 'dist/cli/commands/run.js'), '-f', file, '--backend', 'afpacket', '--iface', 'eth0', '--workers', '1', '--no-metrics'],
+      { env },
+    );
     spawned.push(child);
     let log = '';
-    child.stdout!.on('data', (d) => { log += d; });
-    child.stderr!.on('data', (d) => { log += d; });
+    child.stdout!.on('data', (d) => {
+      log += d;
+    });
+    child.stderr!.on('data', (d) => {
+      log += d;
+    });
     const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
     for (let i = 0; i < 150 && !log.includes('ulvs started') && child.exitCode === null; i++) await sleep(200);
     if (!log.includes('ulvs started')) throw new Error(`daemon did not start:\n${log}`);
-    return { log: () => log, stop: async () => { if (child.exitCode === null) child.kill('SIGTERM'); return exited; } };
+    return {
+      log: () => log,
+      stop: async () => {
+        if (child.exitCode === null) child.kill('SIGTERM');
+        return exited;
+      },
+    };
   };
   const list = async () => (await lab.exec('lb1', [process.execPath, path.join(root, 'bin/ulvsadm.mjs'), '-L', '-n'], { env })).stdout;
   /** Polls `ulvsadm -L -n` (bounded) until `ok` holds; returns the last listing. */
@@ -120,18 +152,25 @@ t.test('health decisions seen through the VIP', { skip: notRoot || missing, time
     return out;
   };
   const entry = (ip: string, port = LAB_HTTP_PORT) => new RegExp(`-> ${ip.replace(/\./g, '\\.')}:${port}\\s+Masq\\s+(\\d+)`);
-  const weight = (out: string, ip: string, port?: number) => { const m = entry(ip, port).exec(out); return m ? Number(m[1]) : undefined; };
+  const weight = (out: string, ip: string, port?: number) => {
+    const m = entry(ip, port).exec(out);
+    return m ? Number(m[1]) : undefined;
+  };
   const allListed = (out: string) => rss.every((r) => weight(out, r.ip) === 1);
 
   /** PIDs of the lab responder serving `port` in host `node`. */
   const responderPids = async (node: string, port: number) => {
     const pids = (await runOk(['ip', 'netns', 'pids', lab.ns(node)])).split(/\s+/).filter(Boolean);
-    return pids.filter((p) => {
-      try {
-        const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
-        return argv.some((a) => a.endsWith('responder.js')) && argv[argv.indexOf('--port') + 1] === String(port);
-      } catch { return false; }
-    }).map(Number);
+    return pids
+      .filter((p) => {
+        try {
+          const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+          return argv.some((a) => a.endsWith('responder.js')) && argv[argv.indexOf('--port') + 1] === String(port);
+        } catch {
+          return false;
+        }
+      })
+      .map(Number);
   };
   const killResponder = async (t: Test, node: string) => {
     const pids = await responderPids(node, LAB_HTTP_PORT);
@@ -143,8 +182,12 @@ t.test('health decisions seen through the VIP', { skip: notRoot || missing, time
     const child = lab.spawn(node, [process.execPath, RESPONDER, '--name', name, '--port', String(port), '--udp', String(udpPort)]);
     spawned.push(child);
     let out = '';
-    child.stdout!.on('data', (d) => { out += d; });
-    child.stderr!.on('data', (d) => { out += d; });
+    child.stdout!.on('data', (d) => {
+      out += d;
+    });
+    child.stderr!.on('data', (d) => {
+      out += d;
+    });
     for (let i = 0; i < 100 && !out.includes('ready') && child.exitCode === null; i++) await sleep(100);
     if (!out.includes('ready')) throw new Error(`responder ${name} on ${node} did not start: ${out}`);
   };
@@ -152,7 +195,9 @@ t.test('health decisions seen through the VIP', { skip: notRoot || missing, time
   await t.test('dead real server leaves scheduling and rejoins', async (t) => {
     const d = await startDaemon(conf(rss));
     t.teardown(() => d.stop());
-    t.teardown(() => { if (!t.passing()) process.stderr.write(`daemon log:\n${d.log()}\n`); });
+    t.teardown(() => {
+      if (!t.passing()) process.stderr.write(`daemon log:\n${d.log()}\n`);
+    });
     let out = await until(allListed);
     t.ok(allListed(out), `all three real servers in:\n${out}`);
     t.same(only(countByServer(await requestsThroughVip(lab, 6))), ['rs1', 'rs2', 'rs3'], 'all answer through the VIP');
@@ -174,7 +219,9 @@ t.test('health decisions seen through the VIP', { skip: notRoot || missing, time
   await t.test('inhibit_on_failure: weight 0, established connections go on', async (t) => {
     const d = await startDaemon(conf(rss, { inhibit: rs2.name }));
     t.teardown(() => d.stop());
-    t.teardown(() => { if (!t.passing()) process.stderr.write(`daemon log:\n${d.log()}\n`); });
+    t.teardown(() => {
+      if (!t.passing()) process.stderr.write(`daemon log:\n${d.log()}\n`);
+    });
     let out = await until(allListed);
     t.ok(allListed(out), `all three real servers in:\n${out}`);
     // Six keep-alive connections through the VIP before the failure: rr puts at least one on rs2.
@@ -182,8 +229,12 @@ t.test('health decisions seen through the VIP', { skip: notRoot || missing, time
     spawned.push(py);
     const lines: string[] = [];
     let pyOut = '';
-    py.stdout!.on('data', (d) => { pyOut += d; });
-    py.stderr!.on('data', (d) => { pyOut += d; });
+    py.stdout!.on('data', (d) => {
+      pyOut += d;
+    });
+    py.stderr!.on('data', (d) => {
+      pyOut += d;
+    });
     const pyExit = new Promise<number | null>((r) => py.once('exit', (c) => r(c)));
     for (let i = 0; i < 100 && !pyOut.includes('\n') && py.exitCode === null; i++) await sleep(100);
     lines.push(...pyOut.split('\n').filter((l) => l.startsWith('[')));
@@ -214,7 +265,9 @@ t.test('health decisions seen through the VIP', { skip: notRoot || missing, time
     await startResponder(rs3.name, 'sorry', SORRY_PORT, LAB_UDP_PORT + 1);
     const d = await startDaemon(conf(rss, { quorum: 2, sorry: rs3.ip }));
     t.teardown(() => d.stop());
-    t.teardown(() => { if (!t.passing()) process.stderr.write(`daemon log:\n${d.log()}\n`); });
+    t.teardown(() => {
+      if (!t.passing()) process.stderr.write(`daemon log:\n${d.log()}\n`);
+    });
     let out = await until(allListed);
     t.ok(allListed(out), `all three real servers in:\n${out}`);
     t.notMatch(out, entry(rs3.ip, SORRY_PORT), 'no sorry server while quorum holds');

@@ -13,7 +13,7 @@ function conns(listing: string, rip: string): [number, number] {
   return m ? [Number(m[1]), Number(m[2])] : [-1, -1];
 }
 
-t.test('a SYN flood\'s entries leave at their timeout with no traffic', { skip: process.getuid?.() !== 0 && 'needs root' }, async (t) => {
+t.test("a SYN flood's entries leave at their timeout with no traffic", { skip: process.getuid?.() !== 0 && 'needs root' }, async (t) => {
   const s = await Selftest.up('nfqueue', 4);
   t.teardown(() => s.down());
   const vs = ep(s.a.vip);
@@ -33,7 +33,7 @@ t.test('a SYN flood\'s entries leave at their timeout with no traffic', { skip: 
   // No packet passes from here on: only the workers' expiry timer can remove the entries.
   let after: [number, number] = [active, 0];
   let left = listed;
-  for (const until = Date.now() + 100_000; Date.now() < until;) {
+  for (const until = Date.now() + 100_000; Date.now() < until; ) {
     await new Promise((r) => setTimeout(r, 5000));
     after = conns(await s.adm(['-L', '-n']), s.a.rip);
     left = (await s.adm(['-L', '-n', '-c'])).split('\n').filter((l) => /^TCP/.test(l)).length;

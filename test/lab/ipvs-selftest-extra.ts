@@ -40,7 +40,7 @@ export function selftestExtras(backend: Backend): void {
       await s.adm(['-A', '-u', vs, '-s', 'rr']);
       await s.adm(['-a', '-m', '-u', vs, '-r', ep(s.a.rip, PORT)]);
       const r = await s.testService('udp');
-      t.ok(r.same, 'cmp: the server received exactly the client\'s 32-byte datagram');
+      t.ok(r.same, "cmp: the server received exactly the client's 32-byte datagram");
     });
 
     await t.test('wrr weights 3:1', { todo: todoOn(backend, 'wrr') }, async (t) => {
@@ -78,8 +78,15 @@ export function selftestExtras(backend: Backend): void {
       const r = await s.testService();
       t.ok(r.same, 'cmp: data through the VIP');
       const conns = await s.adm(['-L', '-n', '-c']);
-      t.match(conns, /^pro\s+expire\s+state\s+source\s+virtual\s+destination/m, 'ipvsadm\'s header');
-      t.match(conns, new RegExp(`^TCP\\s+\\d\\d:\\d\\d\\s+\\w+\\s+${s.a.cip.replace(/\./g, '\\.')}:\\d+\\s+${s.a.vip.replace(/\./g, '\\.')}:${PORT}\\s+${s.a.rip.replace(/\./g, '\\.')}:${PORT}$`, 'm'), 'the connection: client -> VIP -> real server');
+      t.match(conns, /^pro\s+expire\s+state\s+source\s+virtual\s+destination/m, "ipvsadm's header");
+      t.match(
+        conns,
+        new RegExp(
+          `^TCP\\s+\\d\\d:\\d\\d\\s+\\w+\\s+${s.a.cip.replace(/\./g, '\\.')}:\\d+\\s+${s.a.vip.replace(/\./g, '\\.')}:${PORT}\\s+${s.a.rip.replace(/\./g, '\\.')}:${PORT}$`,
+          'm',
+        ),
+        'the connection: client -> VIP -> real server',
+      );
     });
 
     await t.test('ulvsadm -C', { todo: todoOn(backend, 'clear') }, async (t) => {
@@ -95,5 +102,3 @@ export function selftestExtras(backend: Backend): void {
     });
   });
 }
-
-

@@ -31,6 +31,14 @@ send(IP(src="${s.a.gip}",dst="${s.a.vip}")/ICMP(type=3,code=4,nexthopmtu=1200)/I
   const sent = await s.exec(s.ns0, ['/usr/bin/python3', '-c', py], 20000);
   t.equal(sent.code, 0, `scapy sent the error ${sent.stderr.trim()}`);
   const got = await cap;
-  t.match(got.stdout, new RegExp(`> ${s.a.rip.replace(/\./g, '\\.')}: ICMP ${s.a.cip.replace(/\./g, '\\.')} unreachable - need to frag \\(mtu 1200\\)`), 'the real server got "need to frag (mtu 1200)" addressed to it');
-  t.match(got.stdout, new RegExp(`${s.a.rip.replace(/\./g, '\\.')}\\.${PORT} > ${s.a.cip.replace(/\./g, '\\.')}\\.${cport}`), 'quoting its own reply: real server:8080 -> client');
+  t.match(
+    got.stdout,
+    new RegExp(`> ${s.a.rip.replace(/\./g, '\\.')}: ICMP ${s.a.cip.replace(/\./g, '\\.')} unreachable - need to frag \\(mtu 1200\\)`),
+    'the real server got "need to frag (mtu 1200)" addressed to it',
+  );
+  t.match(
+    got.stdout,
+    new RegExp(`${s.a.rip.replace(/\./g, '\\.')}\\.${PORT} > ${s.a.cip.replace(/\./g, '\\.')}\\.${cport}`),
+    'quoting its own reply: real server:8080 -> client',
+  );
 });

@@ -9,7 +9,8 @@ import { ep, PORT, Selftest, todoOn, type Backend } from './ipvs-selftest.js';
 async function prepare(s: Selftest, mode: 'dr' | 'nat' | 'tun'): Promise<void> {
   const vs = ep(s.a.vip);
   await s.routeVipViaDirector();
-  if (mode === 'tun') await s.exec(s.ns1, ['sysctl', '-qw', 'net.ipv4.ip_forward=0', 'net.ipv4.conf.all.send_redirects=0', 'net.ipv4.conf.default.send_redirects=0']);
+  if (mode === 'tun')
+    await s.exec(s.ns1, ['sysctl', '-qw', 'net.ipv4.ip_forward=0', 'net.ipv4.conf.all.send_redirects=0', 'net.ipv4.conf.default.send_redirects=0']);
   else await s.exec(s.ns1, ['sysctl', '-qw', s.family === 4 ? 'net.ipv4.ip_forward=1' : 'net.ipv6.conf.all.forwarding=1']);
   await s.startDaemon();
   await s.adm(['-A', '-t', vs, '-s', 'rr']);
@@ -32,8 +33,11 @@ export function selftestModes(backend: Backend, family: 4 | 6): void {
         t.teardown(() => s.down());
         await prepare(s, mode);
         const r = await s.testService();
-        t.ok(r.same, 'cmp: the server received exactly the client\'s 32 bytes');
-        if (!r.same) t.comment(`client exit ${r.client.code} ${r.client.stderr.trim()}; server exit ${r.server.code} ${r.server.stderr.trim()}; daemon:\n${s.daemonOutput}`);
+        t.ok(r.same, "cmp: the server received exactly the client's 32 bytes");
+        if (!r.same)
+          t.comment(
+            `client exit ${r.client.code} ${r.client.stderr.trim()}; server exit ${r.server.code} ${r.server.stderr.trim()}; daemon:\n${s.daemonOutput}`,
+          );
         if (mode === 'tun' && backend === 'nfqueue' && family === 4) {
           // The selftest sets ip_forward=0 on purpose; NFQUEUE needs it (the kernel forwards what ulvs hands
           // back): the change is logged once and undone on stop.

@@ -26,7 +26,17 @@ export type Backend = 'nfqueue' | 'afpacket';
 /** The selftest's addresses (IPv4 verbatim; IPv6 ours, in the same roles). */
 export const ADDR = {
   4: { vip: '207.175.44.110', cip: '10.0.0.2', gip: '10.0.0.1', dip: '172.16.0.1', rip: '172.16.0.2', rip2: '172.16.0.3', sip: '10.0.0.3', lan: 24, len: 32 },
-  6: { vip: 'fd00:207::110', cip: 'fd00:10::2', gip: 'fd00:10::1', dip: 'fd00:172::1', rip: 'fd00:172::2', rip2: 'fd00:172::3', sip: 'fd00:10::3', lan: 64, len: 128 },
+  6: {
+    vip: 'fd00:207::110',
+    cip: 'fd00:10::2',
+    gip: 'fd00:10::1',
+    dip: 'fd00:172::1',
+    rip: 'fd00:172::2',
+    rip2: 'fd00:172::3',
+    sip: 'fd00:10::3',
+    lan: 64,
+    len: 128,
+  },
 } as const;
 /** The selftest's port. */
 export const PORT = 8080;
@@ -47,7 +57,11 @@ export class Selftest {
   private children: ChildProcess[] = [];
   daemonOutput = '';
 
-  private constructor(readonly backend: Backend, readonly family: 4 | 6, id: string) {
+  private constructor(
+    readonly backend: Backend,
+    readonly family: 4 | 6,
+    id: string,
+  ) {
     this.ns0 = `ulvs-${id}-ns0`;
     this.ns1 = `ulvs-${id}-ns1`;
     this.ns2 = `ulvs-${id}-ns2`;
@@ -68,8 +82,19 @@ export class Selftest {
       `link add veth02 netns ${s.ns0} type veth peer name veth20 netns ${s.ns2}`,
       `link add veth12 netns ${s.ns1} type veth peer name veth21 netns ${s.ns2}`,
     ]);
-    const addr = (a4: string, a6: string, dev: string): string[] => [`addr add ${a4}/24 dev ${dev}`, ...(family === 6 ? [`addr add ${a6}/64 dev ${dev} nodad`] : [])];
-    await ipBatch(s.ns0, ['link set veth01 up', 'link set veth02 up', 'link add br0 type bridge', 'link set veth01 master br0', 'link set veth02 master br0', 'link set br0 up', ...addr(v4.cip, v6.cip, 'br0')]);
+    const addr = (a4: string, a6: string, dev: string): string[] => [
+      `addr add ${a4}/24 dev ${dev}`,
+      ...(family === 6 ? [`addr add ${a6}/64 dev ${dev} nodad`] : []),
+    ];
+    await ipBatch(s.ns0, [
+      'link set veth01 up',
+      'link set veth02 up',
+      'link add br0 type bridge',
+      'link set veth01 master br0',
+      'link set veth02 master br0',
+      'link set br0 up',
+      ...addr(v4.cip, v6.cip, 'br0'),
+    ]);
     await ipBatch(s.ns1, ['link set veth10 up', ...addr(v4.gip, v6.gip, 'veth10'), 'link set veth12 up', ...addr(v4.dip, v6.dip, 'veth12')]);
     await ipBatch(s.ns2, ['link set veth21 up', ...addr(v4.rip, v6.rip, 'veth21'), 'link set veth20 up', ...addr(v4.sip, v6.sip, 'veth20')]);
     writeFileSync(s.infile, randomBytes(32));
@@ -116,11 +141,17 @@ export class Selftest {
   async startDaemon(): Promise<void> {
     const conf = path.join(this.dir, 'keepalived.conf');
     writeFileSync(conf, '# virtual services come from ulvsadm, as the selftest configures IPVS with ipvsadm alone\n');
-    const child = spawn('ip', ['netns', 'exec', this.ns1, process.execPath, path.join(ROOT, 'bin/ulvs.mjs'), 'run', '-f', conf, '--backend', this.backend], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('ip', ['netns', 'exec', this.ns1, process.execPath, path.join(ROOT, 'bin/ulvs.mjs'), 'run', '-f', conf, '--backend', this.backend], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.children.push(child);
     this.daemon = child;
-    child.stdout!.on('data', (d: Buffer) => { this.daemonOutput += d.toString(); });
-    child.stderr!.on('data', (d: Buffer) => { this.daemonOutput += d.toString(); });
+    child.stdout!.on('data', (d: Buffer) => {
+      this.daemonOutput += d.toString();
+    });
+    child.stderr!.on('data', (d: Buffer) => {
+      this.daemonOutput += d.toString();
+    });
     const until = Date.now() + 20000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`ulvs run exited (${child.exitCode}): ${this.daemonOutput}`);
@@ -136,10 +167,21 @@ export class Selftest {
     let out = '';
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`ulvs realserver decap did not start: ${out}`)), 15000);
-      const on = (d: Buffer): void => { out += d.toString(); if (out.includes('decapsulating')) { clearTimeout(timer); resolve(); } };
+      const on = (d: Buffer): void => {
+        out += d.toString();
+        if (out.includes('decapsulating')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
       child.stdout!.on('data', on);
-      child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
-      child.on('exit', (c) => { clearTimeout(timer); reject(new Error(`ulvs realserver decap exited (${c}): ${out}`)); });
+      child.stderr!.on('data', (d: Buffer) => {
+        out += d.toString();
+      });
+      child.on('exit', (c) => {
+        clearTimeout(timer);
+        reject(new Error(`ulvs realserver decap exited (${c}): ${out}`));
+      });
     });
   }
 
@@ -157,7 +199,13 @@ export class Selftest {
 
   /** The selftest's real-server sysctls for DR/TUN: no ARP for the VIP, no reverse-path filter; the VIP on lo. */
   async realServerForDrTun(extraRpIfaces: string[] = []): Promise<void> {
-    await sysctl(this.ns2, ['net.ipv4.conf.all.arp_ignore=1', 'net.ipv4.conf.all.arp_announce=2', 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.veth21.rp_filter=0', ...extraRpIfaces.map((i) => `net.ipv4.conf.${i}.rp_filter=0`)]);
+    await sysctl(this.ns2, [
+      'net.ipv4.conf.all.arp_ignore=1',
+      'net.ipv4.conf.all.arp_announce=2',
+      'net.ipv4.conf.all.rp_filter=0',
+      'net.ipv4.conf.veth21.rp_filter=0',
+      ...extraRpIfaces.map((i) => `net.ipv4.conf.${i}.rp_filter=0`),
+    ]);
     await this.ok(this.ns2, ['ip', 'addr', 'add', `${this.a.vip}/${this.a.len}`, 'dev', 'lo', ...(this.family === 6 ? ['nodad'] : [])]);
   }
 

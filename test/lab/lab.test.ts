@@ -56,7 +56,11 @@ t.test('ulvs lab up twice, then down: nothing of ours is left', { skip: needRoot
   const links = await run(['ip', '-o', 'link']);
   t.notMatch(links.stdout, new RegExp(`${id}|rs1-eth0|lb1-eth0`), 'nothing in this namespace');
   const files = existsSync(LAB_STATE_DIR) ? readdirSync(LAB_STATE_DIR) : [];
-  t.same(files.filter((f) => f.startsWith(id)), [], 'no state file or log of this lab is left');
+  t.same(
+    files.filter((f) => f.startsWith(id)),
+    [],
+    'no state file or log of this lab is left',
+  );
   if (files.length === 0) t.notOk(existsSync(LAB_STATE_DIR), 'with no lab up, the empty state directory is gone too');
 });
 

@@ -21,7 +21,10 @@ t.test('a 256-packet batch of rewritten packets gets all its verdicts', { skip: 
   const { A, B } = await vethPair(t, NS);
   await runOk(['iptables', '-t', 'mangle', '-A', 'PREROUTING', '-p', 'udp', '--dport', '7000', '-j', 'NFQUEUE', '--queue-num', '6'], { netns: B });
   // Counts what left the queue with the verdict's mark and the rewritten payload ("Aaaa" after the UDP header).
-  await runOk(['iptables', '-t', 'mangle', '-A', 'INPUT', '-p', 'udp', '--dport', '7000', '-m', 'mark', '--mark', '0x42', '-m', 'u32', '--u32', '28=0x41616161'], { netns: B });
+  await runOk(
+    ['iptables', '-t', 'mangle', '-A', 'INPUT', '-p', 'udp', '--dport', '7000', '-m', 'mark', '--mark', '0x42', '-m', 'u32', '--u32', '28=0x41616161'],
+    { netns: B },
+  );
   // The backend in B rewrites byte 0 of each payload ('a' -> 'A') and marks it; SIGUSR1 blocks its thread
   // for 1.5 s so the datagrams pile up in the queue; on SIGTERM it prints its stats.
   const child = `

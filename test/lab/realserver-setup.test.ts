@@ -29,7 +29,7 @@ t.test('realserver setup/status/teardown', { skip: process.getuid?.() !== 0 && '
 
   const setup = await rs(['setup', '--mode', 'dr', '--vip', VIP]);
   t.equal(setup.code, 0, 'setup succeeds');
-  t.match((await runOk(['ip', 'addr', 'show', 'dev', 'lo'], { netns: ns })), /192\.0\.2\.100\/32/, 'VIP on lo');
+  t.match(await runOk(['ip', 'addr', 'show', 'dev', 'lo'], { netns: ns }), /192\.0\.2\.100\/32/, 'VIP on lo');
   t.equal(await sysctl('net.ipv4.conf.eth0.arp_ignore'), '1');
   t.equal(await sysctl('net.ipv4.conf.all.arp_announce'), '2');
   const after = await rs(['status', '--mode', 'dr', '--vip', VIP]);
@@ -41,7 +41,7 @@ t.test('realserver setup/status/teardown', { skip: process.getuid?.() !== 0 && '
 
   const down = await rs(['teardown']);
   t.equal(down.code, 0);
-  t.notMatch((await runOk(['ip', 'addr', 'show', 'dev', 'lo'], { netns: ns })), /192\.0\.2\.100/, 'VIP removed');
+  t.notMatch(await runOk(['ip', 'addr', 'show', 'dev', 'lo'], { netns: ns }), /192\.0\.2\.100/, 'VIP removed');
   t.equal(await sysctl('net.ipv4.conf.eth0.arp_ignore'), '0', 'sysctls restored');
   t.equal(await sysctl('net.ipv4.conf.all.arp_announce'), '0');
 });

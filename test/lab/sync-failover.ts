@@ -15,7 +15,8 @@ import { prepareRealServers, type LabMode } from '../../src/lab/modes.js';
 import { callOnce } from '../../src/api/client.js';
 import { ROOT } from '../helpers/cli.js';
 
-const skip = (process.getuid?.() !== 0 && 'needs root (network namespaces)') ||
+const skip =
+  (process.getuid?.() !== 0 && 'needs root (network namespaces)') ||
   (!existsSync(path.join(ROOT, 'dist/cli/ulvs.js')) && 'needs dist/ (npx tsc -p tsconfig.build.json)') ||
   (!existsSync('/usr/bin/socat') && 'needs socat (apt-get install socat)');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -25,11 +26,17 @@ const SESSIONS = 4;
 
 function conf(lab: Lab, priority: number, mode: LabMode): string {
   // ULVS_SYNC_OFF=1: the same run without connection sync, for the before/after figure of bench/sync.md.
-  return (process.env.ULVS_SYNC_OFF ? '' : `global_defs {\n  lvs_sync_daemon eth0 VI_1 id 5\n}\n`) +
+  return (
+    (process.env.ULVS_SYNC_OFF ? '' : `global_defs {\n  lvs_sync_daemon eth0 VI_1 id 5\n}\n`) +
     `vrrp_instance VI_1 {\n  state BACKUP\n  nopreempt\n  interface eth0\n  virtual_router_id 53\n  version 3\n  priority ${priority}\n  advert_int 0.5\n` +
     `  virtual_ipaddress {\n    ${VIP}/24\n${mode === 'nat' ? `    ${LAB_ADDR.natGateway4}/24\n` : ''}  }\n}\n` +
     `virtual_server ${VIP} ${PORT} {\n  lb_algo rr\n  lb_kind ${mode.toUpperCase()}\n  protocol TCP\n` +
-    lab.byRole('realserver').map((rs) => `  real_server ${addr4(rs)} ${PORT} {\n    weight 1\n  }\n`).join('') + '}\n';
+    lab
+      .byRole('realserver')
+      .map((rs) => `  real_server ${addr4(rs)} ${PORT} {\n    weight 1\n  }\n`)
+      .join('') +
+    '}\n'
+  );
 }
 
 // The client: SESSIONS connections; each reads the server's name, then sends "<i>-<n>\n" every 100 ms
@@ -74,47 +81,109 @@ export function testSyncFailover(mode: LabMode): void {
     t.teardown(await prepareRealServers(lab, mode));
     for (const rs of lab.byRole('realserver')) {
       const echo = lab.spawn(rs.name, ['socat', `TCP-LISTEN:${PORT},fork,reuseaddr`, `SYSTEM:echo ${rs.name}; exec cat`]);
-      t.teardown(() => { echo.kill('SIGKILL'); });
+      t.teardown(() => {
+        echo.kill('SIGKILL');
+      });
     }
     const daemons = new Map<string, { sock: string; log: () => string; kill: () => void }>();
     const start = (node: string, prio: number): void => {
       const file = path.join(dir, `${node}.conf`);
       writeFileSync(file, conf(lab, prio, mode));
       const sock = path.join(dir, `${node}.sock`);
-      const child = lab.spawn(node, [process.execPath, path.join(ROOT, 'bin/ulvs.mjs'), 'run', '-f', file, '--workers', '1', '--no-metrics',
-        '--socket', sock, '--pid-file', path.join(dir, `${node}.pid`)], { env: { ...process.env, ULVS_TMP_DIR: dir } });
+      const child = lab.spawn(
+        node,
+        [
+          process.execPath,
+          path.join(ROOT, 'bin/ulvs.mjs'),
+          'run',
+          '-f',
+          file,
+          '--workers',
+          '1',
+          '--no-metrics',
+          '--socket',
+          sock,
+          '--pid-file',
+          path.join(dir, `${node}.pid`),
+        ],
+        { env: { ...process.env, ULVS_TMP_DIR: dir } },
+      );
       let log = '';
-      child.stdout!.on('data', (d) => { log += d; });
-      child.stderr!.on('data', (d) => { log += d; });
+      child.stdout!.on('data', (d) => {
+        log += d;
+      });
+      child.stderr!.on('data', (d) => {
+        log += d;
+      });
       const exited = new Promise((r) => child.once('exit', r));
-      t.teardown(async () => { if (child.exitCode === null) { child.kill('SIGTERM'); await Promise.race([exited, sleep(8000)]); } });
+      t.teardown(async () => {
+        if (child.exitCode === null) {
+          child.kill('SIGTERM');
+          await Promise.race([exited, sleep(8000)]);
+        }
+      });
       daemons.set(node, { sock, log: () => log, kill: () => child.kill('SIGKILL') });
     };
-    const status = async (node: string): Promise<{ vrrp: Array<{ state: string }>; sync: Array<{ state: string; entriesReceived: number; entriesSent: number; installedNew: number; drops: Record<string, number> }> } | undefined> => {
-      try { return await callOnce(daemons.get(node)!.sock, 'status'); } catch { return undefined; }
+    const status = async (
+      node: string,
+    ): Promise<
+      | {
+          vrrp: Array<{ state: string }>;
+          sync: Array<{ state: string; entriesReceived: number; entriesSent: number; installedNew: number; drops: Record<string, number> }>;
+        }
+      | undefined
+    > => {
+      try {
+        return await callOnce(daemons.get(node)!.sock, 'status');
+      } catch {
+        return undefined;
+      }
     };
     const until = async (f: () => Promise<boolean>, ms: number): Promise<boolean> => {
       for (const end = Date.now() + ms; Date.now() < end; await sleep(100)) if (await f()) return true;
       return false;
     };
     start('lb1', 150);
-    if (!t.ok(await until(async () => (await status('lb1'))?.vrrp[0]?.state === 'MASTER', 15000), 'lb1 becomes MASTER')) { t.comment(daemons.get('lb1')!.log()); return; }
+    if (!t.ok(await until(async () => (await status('lb1'))?.vrrp[0]?.state === 'MASTER', 15000), 'lb1 becomes MASTER')) {
+      t.comment(daemons.get('lb1')!.log());
+      return;
+    }
     start('lb2', 100);
     const off = !!process.env.ULVS_SYNC_OFF;
-    if (!t.ok(await until(async () => { const s = await status('lb2'); return s?.vrrp[0]?.state === 'BACKUP' && (off || s.sync.some((x) => x.state === 'backup')); }, 15000),
-      'lb2 is BACKUP and runs the backup sync daemon')) { t.comment(daemons.get('lb2')!.log()); return; }
+    if (
+      !t.ok(
+        await until(async () => {
+          const s = await status('lb2');
+          return s?.vrrp[0]?.state === 'BACKUP' && (off || s.sync.some((x) => x.state === 'backup'));
+        }, 15000),
+        'lb2 is BACKUP and runs the backup sync daemon',
+      )
+    ) {
+      t.comment(daemons.get('lb2')!.log());
+      return;
+    }
     t.match((await status('lb1'))?.sync, off ? [] : [{ state: 'master' }], 'lb1 runs the master sync daemon');
-    const listed = await lab.exec('lb2', [process.execPath, path.join(ROOT, 'bin/ulvsadm.mjs'), '-L', '--daemon'], { env: { ...process.env, ULVS_SOCKET: daemons.get('lb2')!.sock } });
-    t.equal(listed.stdout, off ? '' : 'backup sync daemon (mcast=eth0, syncid=5, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)\n', 'ulvsadm -L --daemon on the BACKUP');
+    const listed = await lab.exec('lb2', [process.execPath, path.join(ROOT, 'bin/ulvsadm.mjs'), '-L', '--daemon'], {
+      env: { ...process.env, ULVS_SOCKET: daemons.get('lb2')!.sock },
+    });
+    t.equal(
+      listed.stdout,
+      off ? '' : 'backup sync daemon (mcast=eth0, syncid=5, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)\n',
+      'ulvsadm -L --daemon on the BACKUP',
+    );
 
     const client = lab.spawn('client', [process.execPath, '-e', CLIENT]);
     let out = '';
-    client.stdout!.on('data', (d) => { out += d; });
-    t.teardown(() => { client.kill('SIGKILL'); });
+    client.stdout!.on('data', (d) => {
+      out += d;
+    });
+    t.teardown(() => {
+      client.kill('SIGKILL');
+    });
     if (!t.ok(await until(async () => (out.match(/^ready /gm) ?? []).length === SESSIONS, 10000), `${SESSIONS} sessions open through lb1`)) return;
     const servers: string[] = [];
     for (const m of out.matchAll(/^ready (\d+) (\S+)/gm)) servers[Number(m[1])] = m[2]!;
-    t.ok(off || await until(async () => ((await status('lb2'))?.sync[0]?.installedNew ?? 0) >= SESSIONS, 5000), 'lb2 received and installed the sessions');
+    t.ok(off || (await until(async () => ((await status('lb2'))?.sync[0]?.installedNew ?? 0) >= SESSIONS, 5000)), 'lb2 received and installed the sessions');
     if (off) await sleep(1000);
     const synced = (await status('lb2'))?.sync[0];
     t.comment(`lb2 backup sync: ${JSON.stringify(synced)}`);
@@ -129,7 +198,15 @@ export function testSyncFailover(mode: LabMode): void {
     await sleep(1500);
     client.stdin!.write('report\n');
     await until(async () => out.includes('report '), 5000);
-    const report = JSON.parse(/^report (.*)$/m.exec(out)?.[1] ?? '[]') as Array<{ server: string; sent: number; echoed: number; afterMark: number; bad: number; error: string; closed: boolean }>;
+    const report = JSON.parse(/^report (.*)$/m.exec(out)?.[1] ?? '[]') as Array<{
+      server: string;
+      sent: number;
+      echoed: number;
+      afterMark: number;
+      bad: number;
+      error: string;
+      closed: boolean;
+    }>;
     t.equal(report.length, SESSIONS, 'the client reported every session');
     t.comment(`client report: ${JSON.stringify(report)}`);
     report.forEach((c, i) => {
@@ -141,7 +218,9 @@ export function testSyncFailover(mode: LabMode): void {
     if (report.some((c) => c.closed || c.error)) {
       // Evidence for a failure: what the new MASTER's table and data plane say.
       t.comment(`lb2 connections: ${JSON.stringify(await callOnce(daemons.get('lb2')!.sock, 'connections'))}`);
-      t.comment(`lb2 data plane: ${JSON.stringify(((await callOnce(daemons.get('lb2')!.sock, 'status')) as { dataPlaneCounters: unknown }).dataPlaneCounters)}`);
+      t.comment(
+        `lb2 data plane: ${JSON.stringify(((await callOnce(daemons.get('lb2')!.sock, 'status')) as { dataPlaneCounters: unknown }).dataPlaneCounters)}`,
+      );
       t.comment(`lb2 log: ${daemons.get('lb2')!.log().slice(-3000)}`);
     }
     t.comment(`sessions kept ${report.filter((c) => !c.closed && !c.error && c.afterMark > 0).length}/${SESSIONS}, servers ${servers.join(',')}`);

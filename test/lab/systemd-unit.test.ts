@@ -16,7 +16,10 @@ t.test('examples/systemd/ulvs.service passes systemd-analyze verify', async (t) 
   t.match(text, /^CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW$/m, 'only CAP_NET_ADMIN and CAP_NET_RAW');
   t.match(text, /^ExecStart=\/usr\/bin\/ulvs-keepalived --dont-fork \$DAEMON_ARGS$/m, "Debian's keepalived.service ExecStart with one word changed");
   const which = spawnSync('sh', ['-c', 'command -v systemd-analyze'], { encoding: 'utf8' });
-  if (which.status !== 0) { t.fail('systemd-analyze is not installed (apt-get install systemd)'); return; }
+  if (which.status !== 0) {
+    t.fail('systemd-analyze is not installed (apt-get install systemd)');
+    return;
+  }
   // From a checkout the command is linked in /usr/local/bin (scripts/setup.mjs); the package puts it in /usr/bin.
   const local = t.testdir({ 'ulvs.service': text.replace('/usr/bin/ulvs-keepalived', path.join(REPO, 'bin/ulvs-keepalived.mjs')) });
   const r = spawnSync('systemd-analyze', ['verify', path.join(local, 'ulvs.service')], { encoding: 'utf8' });
@@ -28,16 +31,32 @@ t.test('the supervisor speaks sd_notify: READY, RELOADING, STOPPING', { skip: !r
   await ensureDist();
   const bed = await VrrpBed.up(bedId('sd'), [{ name: 'n1', addrs: ['10.0.8.11/24'] }]);
   t.teardown(() => bed.down());
-  const conf = bed.file('keepalived.conf', 'vrrp_instance VI_1 {\n  state MASTER\n  interface eth0\n  virtual_router_id 81\n  priority 150\n  advert_int 1\n  virtual_ipaddress {\n    10.0.8.100/24\n  }\n}\n');
+  const conf = bed.file(
+    'keepalived.conf',
+    'vrrp_instance VI_1 {\n  state MASTER\n  interface eth0\n  virtual_router_id 81\n  priority 150\n  advert_int 1\n  virtual_ipaddress {\n    10.0.8.100/24\n  }\n}\n',
+  );
   const sock = path.join(bed.dir, 'notify.sock');
   const got = path.join(bed.dir, 'notify.log');
   writeFileSync(got, '');
   // systemd's side: an AF_UNIX datagram socket; every message is appended as one line.
-  const listener = spawn('python3', ['-c', `import socket,sys\ns=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM)\ns.bind(${JSON.stringify(sock)})\nprint('bound',flush=True)\nwhile True:\n  m=s.recv(4096).decode()\n  open(${JSON.stringify(got)},'a').write(m.replace('\\n',' ')+'\\n')\n`], { stdio: ['ignore', 'pipe', 'inherit'] });
-  t.teardown(() => { if (listener.exitCode === null) listener.kill('SIGKILL'); });
+  const listener = spawn(
+    'python3',
+    [
+      '-c',
+      `import socket,sys\ns=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM)\ns.bind(${JSON.stringify(sock)})\nprint('bound',flush=True)\nwhile True:\n  m=s.recv(4096).decode()\n  open(${JSON.stringify(got)},'a').write(m.replace('\\n',' ')+'\\n')\n`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  t.teardown(() => {
+    if (listener.exitCode === null) listener.kill('SIGKILL');
+  });
   await new Promise((r) => listener.stdout!.once('data', r));
   const pid = (n: string): string => path.join(bed.dir, n);
-  const s = bed.spawn('n1', [process.execPath, path.join(REPO, 'bin/ulvs-keepalived.mjs'), '--dont-fork', '-l', '-f', conf, '-p', pid('k.pid'), '-r', pid('v.pid'), '-c', pid('c.pid')], { ...process.env, NOTIFY_SOCKET: sock, ULVS_TMP_DIR: bed.dir });
+  const s = bed.spawn(
+    'n1',
+    [process.execPath, path.join(REPO, 'bin/ulvs-keepalived.mjs'), '--dont-fork', '-l', '-f', conf, '-p', pid('k.pid'), '-r', pid('v.pid'), '-c', pid('c.pid')],
+    { ...process.env, NOTIFY_SOCKET: sock, ULVS_TMP_DIR: bed.dir },
+  );
   const lines = (): string[] => readFileSync(got, 'utf8').split('\n').filter(Boolean);
   if (!t.ok(await bed.until(() => lines().some((l) => /READY=1/.test(l)), 15000), 'READY=1 after start')) t.comment(s.out.join('\n'));
   process.kill(s.pid, 'SIGHUP');

@@ -15,7 +15,9 @@ import { main as ulvsadm } from '../../src/cli/ulvsadm.js';
 import { run } from '../../src/util/exec.js';
 
 const root = process.getuid?.() === 0;
-const U = '10.74.0.1', F = '10.74.0.2', VIP = '10.74.0.100';
+const U = '10.74.0.1',
+  F = '10.74.0.2',
+  VIP = '10.74.0.100';
 
 const conf = (file: string): string => `track_file tf {
  file ${file}
@@ -84,15 +86,44 @@ virtual_server ${VIP} 80 {
 
 t.test('track_bfd and BFD_CHECK follow a session with FRR bfdd; FILE_CHECK follows its file', { skip: !root && 'needs root' }, async (t) => {
   await ensureDist();
-  const bed = await VrrpBed.up(bedId('bf'), [{ name: 'u', addrs: [`${U}/24`, 'fd74::1/64'] }, { name: 'f', addrs: [`${F}/24`, 'fd74::2/64'] }]);
+  const bed = await VrrpBed.up(bedId('bf'), [
+    { name: 'u', addrs: [`${U}/24`, 'fd74::1/64'] },
+    { name: 'f', addrs: [`${F}/24`, 'fd74::2/64'] },
+  ]);
   t.teardown(() => bed.down());
-  const frrConf = bed.file('bfdd.conf', `bfd\n peer ${U} local-address ${F}\n  receive-interval 300\n  transmit-interval 300\n  detect-multiplier 3\n !\n peer ${U} multihop local-address ${F}\n !\n peer fd74::1 local-address fd74::2\n !\n!\n`);
+  const frrConf = bed.file(
+    'bfdd.conf',
+    `bfd\n peer ${U} local-address ${F}\n  receive-interval 300\n  transmit-interval 300\n  detect-multiplier 3\n !\n peer ${U} multihop local-address ${F}\n !\n peer fd74::1 local-address fd74::2\n !\n!\n`,
+  );
   await run(['chmod', '-R', 'a+rwX', bed.dir]);
-  const bfdd = bed.spawn('f', ['/usr/lib/frr/bfdd', '-f', frrConf, '-i', path.join(bed.dir, 'bfdd.pid'), '-z', path.join(bed.dir, 'zserv.api'),
-    '--vty_socket', bed.dir, '--bfdctl', path.join(bed.dir, 'bfdd.sock'), '-P', '0', '--log', 'stdout']);
+  const bfdd = bed.spawn('f', [
+    '/usr/lib/frr/bfdd',
+    '-f',
+    frrConf,
+    '-i',
+    path.join(bed.dir, 'bfdd.pid'),
+    '-z',
+    path.join(bed.dir, 'zserv.api'),
+    '--vty_socket',
+    bed.dir,
+    '--bfdctl',
+    path.join(bed.dir, 'bfdd.sock'),
+    '-P',
+    '0',
+    '--log',
+    'stdout',
+  ]);
   const vtysh = (...cmds: string[]) => run(['vtysh', '--vty_socket', bed.dir, ...cmds.flatMap((c) => ['-c', c])], { netns: bed.ns('f'), timeoutMs: 5000 });
   const frrStatus = async (multihop = false, peer = U): Promise<string> => {
-    try { return (JSON.parse((await vtysh('show bfd peers json')).stdout) as Array<{ status?: string; multihop?: boolean; peer?: string }>).find((p) => !!p.multihop === multihop && p.peer === peer)?.status ?? ''; } catch { return ''; }
+    try {
+      return (
+        (JSON.parse((await vtysh('show bfd peers json')).stdout) as Array<{ status?: string; multihop?: boolean; peer?: string }>).find(
+          (p) => !!p.multihop === multihop && p.peer === peer,
+        )?.status ?? ''
+      );
+    } catch {
+      return '';
+    }
   };
   const peerCmd = (c: string) => vtysh('configure terminal', 'bfd', `peer ${U} local-address ${F}`, c);
   const tf = bed.file('tf', '0\n');
@@ -101,7 +132,14 @@ t.test('track_bfd and BFD_CHECK follow a session with FRR bfdd; FILE_CHECK follo
   const u = bed.ulvsRun('u', conf(tf));
   const listing = async (): Promise<string> => {
     let out = '';
-    await ulvsadm(['-L', '-n'], { socketPath: path.join(bed.dir, 'u-ulvs.sock'), stdout: (s) => { out += s; }, stderr: () => {}, readStdin: async () => '' });
+    await ulvsadm(['-L', '-n'], {
+      socketPath: path.join(bed.dir, 'u-ulvs.sock'),
+      stdout: (s) => {
+        out += s;
+      },
+      stderr: () => {},
+      readStdin: async () => '',
+    });
     return out;
   };
   const rsListed = async () => (await listing()).includes(`-> ${F}:80`);
@@ -121,23 +159,33 @@ t.test('track_bfd and BFD_CHECK follow a session with FRR bfdd; FILE_CHECK follo
   };
   await expect(async () => (await weightOf('10.74.0.3')) === 5 && (await weightOf('10.74.0.4')) === 1, 'FILE_CHECK, file 0: weights 5 and 1 as configured');
   writeFileSync(tf, '3\n');
-  await expect(async () => (await weightOf('10.74.0.3')) === 11 && (await weightOf('10.74.0.4')) === undefined, 'FILE_CHECK, file 3: weight 5 + 3 × 2 = 11; the weight-0 checker takes its server out');
+  await expect(
+    async () => (await weightOf('10.74.0.3')) === 11 && (await weightOf('10.74.0.4')) === undefined,
+    'FILE_CHECK, file 3: weight 5 + 3 × 2 = 11; the weight-0 checker takes its server out',
+  );
   writeFileSync(tf, '0\n');
   await expect(async () => (await weightOf('10.74.0.3')) === 5 && (await weightOf('10.74.0.4')) === 1, 'FILE_CHECK, file 0 again: both restored');
 
   await peerCmd('shutdown');
   await expect(async () => !(await bed.holds('u', VIP)), 'FRR shutdown (AdminDown): instance goes FAULT, VIP removed');
   await expect(async () => !(await rsListed()), 'FRR shutdown: real server out of ulvsadm -L -n');
-  t.ok(u.out.some((l) => /VI_1: MASTER -> FAULT/.test(l)), 'the log names the FAULT transition');
+  t.ok(
+    u.out.some((l) => /VI_1: MASTER -> FAULT/.test(l)),
+    'the log names the FAULT transition',
+  );
 
   await peerCmd('no shutdown');
   await expect(async () => (await frrStatus()) === 'up', 'no shutdown: session Up again');
   await expect(() => bed.holds('u', VIP), 'no shutdown: instance MASTER again');
   await expect(rsListed, 'no shutdown: real server back in service');
 
-  t.notOk(u.out.some((l) => /received TTLs are not checked/.test(l)), "ulvs has its raw UDP receiver (else rebuild the addon: node scripts/build-native.mjs)");
+  t.notOk(
+    u.out.some((l) => /received TTLs are not checked/.test(l)),
+    'ulvs has its raw UDP receiver (else rebuild the addon: node scripts/build-native.mjs)',
+  );
   // RFC 5881 §5: a single-hop packet must arrive with TTL 255; FRR's packets one hop "further" are dropped.
-  const ttlRule = (op: '-A' | '-D') => run(['iptables', '-t', 'mangle', op, 'POSTROUTING', '-p', 'udp', '--dport', '3784', '-j', 'TTL', '--ttl-set', '254'], { netns: bed.ns('f') });
+  const ttlRule = (op: '-A' | '-D') =>
+    run(['iptables', '-t', 'mangle', op, 'POSTROUTING', '-p', 'udp', '--dport', '3784', '-j', 'TTL', '--ttl-set', '254'], { netns: bed.ns('f') });
   t.equal((await ttlRule('-A')).code, 0, 'FRR side now sends TTL 254');
   await expect(async () => !(await bed.holds('u', VIP)), 'TTL 254 packets are dropped: the session times out, FAULT');
   await ttlRule('-D');
@@ -145,7 +193,10 @@ t.test('track_bfd and BFD_CHECK follow a session with FRR bfdd; FILE_CHECK follo
 
   await stopProc(bfdd, 'SIGKILL');
   await expect(async () => !(await bed.holds('u', VIP)) && !(await rsListed()), 'kill -9 of bfdd: detection time expires, FAULT and real server out');
-  t.ok(u.out.some((l) => /bfd_instance frr: Up -> Down/.test(l)), 'the session went Up -> Down');
+  t.ok(
+    u.out.some((l) => /bfd_instance frr: Up -> Down/.test(l)),
+    'the session went Up -> Down',
+  );
   await stopProc(u);
   t.equal(await u.exited, 0, 'ulvs exits cleanly');
 });

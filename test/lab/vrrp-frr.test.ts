@@ -10,7 +10,10 @@ const V = '10.63.0.100';
 
 t.test('FRR master (200) / ulvs backup (100), then ulvs master (200) / FRR backup (100)', { skip: !root && 'needs root' }, async (t) => {
   await ensureDist();
-  const bed = await VrrpBed.up(bedId('fr'), [{ name: 'a', addrs: ['10.63.0.1/24'] }, { name: 'b', addrs: ['10.63.0.2/24'] }]);
+  const bed = await VrrpBed.up(bedId('fr'), [
+    { name: 'a', addrs: ['10.63.0.1/24'] },
+    { name: 'b', addrs: ['10.63.0.2/24'] },
+  ]);
   t.teardown(() => bed.down());
   const ucfg = (prio: number) => vrrpConfig([instanceSpec({ version: 3, vrid: 7, priority: prio, advertIntMs: 100, vips: [vip(`${V}/24`)] })]);
   let frr = await startFrr(bed, 'b', { vrid: 7, priority: 200, advertIntMs: 100, vip: V, prefixLen: 24 });

@@ -21,7 +21,9 @@ vrrp_sync_group G {
   VI_2
  }
 }
-${[1, 2].map((n) => `vrrp_instance VI_${n} {
+${[1, 2]
+  .map(
+    (n) => `vrrp_instance VI_${n} {
  state BACKUP
  interface eth0
  virtual_router_id ${80 + n}
@@ -30,7 +32,9 @@ ${[1, 2].map((n) => `vrrp_instance VI_${n} {
  virtual_ipaddress {
   10.67.0.${100 + n}/24
  }
-}`).join('\n')}
+}`,
+  )
+  .join('\n')}
 `;
 
 /** Starts a reader that copies the FIFO to a file until the last writer closes it. */
@@ -40,14 +44,25 @@ async function reader(bed: VrrpBed, name: string): Promise<{ fifo: string; lines
   await runOk(['mkfifo', fifo]);
   const c = spawn('sh', ['-c', 'exec cat "$0" > "$1"', fifo, out], { stdio: 'ignore' });
   const done = new Promise<void>((r) => c.on('close', () => r()));
-  t.teardown(() => { if (c.exitCode === null) c.kill('SIGKILL'); });
-  const lines = (): string[] => { try { return readFileSync(out, 'utf8').split('\n').filter(Boolean); } catch { return []; } };
+  t.teardown(() => {
+    if (c.exitCode === null) c.kill('SIGKILL');
+  });
+  const lines = (): string[] => {
+    try {
+      return readFileSync(out, 'utf8').split('\n').filter(Boolean);
+    } catch {
+      return [];
+    }
+  };
   return { fifo, lines, done };
 }
 
 t.test('notify_fifo lines: ulvs writes what keepalived writes', { skip: !root && 'needs root' }, async (t) => {
   await ensureDist();
-  const bed = await VrrpBed.up(bedId('ff'), [{ name: 'k', addrs: ['10.67.0.1/24'] }, { name: 'u', addrs: ['10.67.0.2/24'] }]);
+  const bed = await VrrpBed.up(bedId('ff'), [
+    { name: 'k', addrs: ['10.67.0.1/24'] },
+    { name: 'u', addrs: ['10.67.0.2/24'] },
+  ]);
   t.teardown(() => bed.down());
   const kr = await reader(bed, 'k');
   const ur = await reader(bed, 'u');
@@ -59,14 +74,21 @@ t.test('notify_fifo lines: ulvs writes what keepalived writes', { skip: !root &&
   t.ok(await bed.until(() => ur.lines().filter((l) => l.includes('MASTER')).length >= 3, 8000), 'ulvs MASTER after keepalived stopped');
 
   process.kill(u.pid, 'SIGHUP');
-  t.ok(await bed.until(() => ur.lines().filter((l) => l.includes('MASTER')).length >= 6, 5000), `fifo_write_vrrp_states_on_reload: states written again after SIGHUP: ${ur.lines().join(' | ')}`);
+  t.ok(
+    await bed.until(() => ur.lines().filter((l) => l.includes('MASTER')).length >= 6, 5000),
+    `fifo_write_vrrp_states_on_reload: states written again after SIGHUP: ${ur.lines().join(' | ')}`,
+  );
   await stopProc(u);
   await Promise.race([ur.done, new Promise((r) => setTimeout(r, 2000))]);
 
   const norm = (ls: string[]): string[] => ls.map((l) => l.replace(/ \d+$/, (m) => (m === ' 0' ? ' 0' : ' P')));
   const uLines = norm(ur.lines());
   const reloadLines = uLines.splice(6, 3);
-  t.same(reloadLines.sort(), ['GROUP "G" MASTER 0', 'INSTANCE "VI_1" MASTER P', 'INSTANCE "VI_2" MASTER P'], 'after SIGHUP: each instance and the group, MASTER');
+  t.same(
+    reloadLines.sort(),
+    ['GROUP "G" MASTER 0', 'INSTANCE "VI_1" MASTER P', 'INSTANCE "VI_2" MASTER P'],
+    'after SIGHUP: each instance and the group, MASTER',
+  );
   const kLines = norm(kr.lines());
   t.ok(kLines.includes('INSTANCE "VI_1" MASTER P') && kLines.includes('GROUP "G" MASTER 0'), `keepalived's lines: ${kLines.join(' | ')}`);
   // Same phases in the same order; within a phase (instances and group at once) the order may differ.
@@ -75,7 +97,8 @@ t.test('notify_fifo lines: ulvs writes what keepalived writes', { skip: !root &&
     for (const l of ls) {
       const st = l.split(' ')[2];
       const last = out[out.length - 1];
-      if (last && last[0]!.split(' ')[2] === st) last.push(l); else out.push([l]);
+      if (last && last[0]!.split(' ')[2] === st) last.push(l);
+      else out.push([l]);
     }
     return out.map((p) => p.sort());
   };

@@ -47,20 +47,29 @@ vrrp_instance VI_1 {
 /** Routes (all tables, no kernel/local ones), rules and eth0's addresses of a node, normalised for comparison. */
 async function view(bed: VrrpBed, n: string): Promise<{ routes: string[]; rules: string[]; addrs: string[] }> {
   const ns = bed.ns(n);
-  const routes = (await run(['ip', 'route', 'show', 'table', 'all'], { netns: ns })).stdout.split('\n')
+  const routes = (await run(['ip', 'route', 'show', 'table', 'all'], { netns: ns })).stdout
+    .split('\n')
     .filter((l) => l && !/proto kernel|^local |^broadcast |^multicast |table local|^fe80|^ff00/.test(l));
   // multipath routes print their nexthops on the following lines: join them to the route.
   const joined: string[] = [];
-  for (const l of routes) if (/^\s/.test(l) && joined.length) joined[joined.length - 1] += ` ${l.trim()}`; else joined.push(l.trim());
+  for (const l of routes)
+    if (/^\s/.test(l) && joined.length) joined[joined.length - 1] += ` ${l.trim()}`;
+    else joined.push(l.trim());
   const rules = (await run(['ip', 'rule', 'show'], { netns: ns })).stdout.split('\n').filter(Boolean);
-  const addrs = (await run(['ip', '-o', '-4', 'addr', 'show', 'dev', 'eth0'], { netns: ns })).stdout.split('\n').filter(Boolean)
-    .map((l) => l.split(/\s+/)[3]!).filter((a) => a !== '10.63.0.1/24' && a !== '10.63.0.2/24');
+  const addrs = (await run(['ip', '-o', '-4', 'addr', 'show', 'dev', 'eth0'], { netns: ns })).stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split(/\s+/)[3]!)
+    .filter((a) => a !== '10.63.0.1/24' && a !== '10.63.0.2/24');
   return { routes: joined.sort(), rules, addrs: addrs.sort() };
 }
 
 t.test('routes and rules: ulvs installs what keepalived installs, and removes it at stop', { skip: !root && 'needs root' }, async (t) => {
   await ensureDist();
-  const bed = await VrrpBed.up(bedId('rt'), [{ name: 'k', addrs: ['10.63.0.1/24'] }, { name: 'u', addrs: ['10.63.0.2/24'] }]);
+  const bed = await VrrpBed.up(bedId('rt'), [
+    { name: 'k', addrs: ['10.63.0.1/24'] },
+    { name: 'u', addrs: ['10.63.0.2/24'] },
+  ]);
   t.teardown(() => bed.down());
   const k = bed.keepalived('k', conf(71));
   const u = bed.ulvsRun('u', conf(72));
@@ -69,7 +78,10 @@ t.test('routes and rules: ulvs installs what keepalived installs, and removes it
   await new Promise((r) => setTimeout(r, 300));
   const kv = await view(bed, 'k');
   const uv = await view(bed, 'u');
-  t.ok(kv.routes.some((r) => r.startsWith('10.71.0.0/24 table 300') && r.includes('weight 2')), `keepalived installed the multipath route: ${kv.routes.join(' | ')}`);
+  t.ok(
+    kv.routes.some((r) => r.startsWith('10.71.0.0/24 table 300') && r.includes('weight 2')),
+    `keepalived installed the multipath route: ${kv.routes.join(' | ')}`,
+  );
   t.same(uv.routes, kv.routes, 'ip route show table all: the same routes');
   t.same(uv.rules, kv.rules, 'ip rule show: the same rules');
   t.same(uv.addrs, kv.addrs, 'ip addr: the VIP and the static address');
@@ -78,6 +90,13 @@ t.test('routes and rules: ulvs installs what keepalived installs, and removes it
   await stopProc(k);
   const ku = await view(bed, 'k');
   const uu = await view(bed, 'u');
-  if (!t.same(uu, { routes: [], rules: ['0:\tfrom all lookup local', '32766:\tfrom all lookup main', '32767:\tfrom all lookup default'], addrs: [] }, 'ulvs stop removes its routes, rules and addresses')) t.comment(u.out.slice(-20).join('\n'));
+  if (
+    !t.same(
+      uu,
+      { routes: [], rules: ['0:\tfrom all lookup local', '32766:\tfrom all lookup main', '32767:\tfrom all lookup default'], addrs: [] },
+      'ulvs stop removes its routes, rules and addresses',
+    )
+  )
+    t.comment(u.out.slice(-20).join('\n'));
   t.same(uu, ku, 'as keepalived does at stop');
 });

@@ -6,14 +6,16 @@ import { VrrpBed, bedId, ensureDist, stopProc } from '../../bench/failover-lab.j
 
 const root = process.getuid?.() === 0;
 
-
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 t.test('seed003 unicast directors run as-is (interfaces and addresses mapped)', { skip: !root && 'needs root' }, async (t) => {
   await ensureDist();
   // Public addresses of the seed are mapped into 10.65.0.0/24 so no test traffic names them.
   const map = (s: string): string => s.replaceAll('ens192', 'eth0').replaceAll('200.222.0.', '10.65.0.');
-  const bed = await VrrpBed.up(bedId('s3'), [{ name: 'd1', addrs: ['10.65.0.73/24'] }, { name: 'd2', addrs: ['10.65.0.74/24'] }]);
+  const bed = await VrrpBed.up(bedId('s3'), [
+    { name: 'd1', addrs: ['10.65.0.73/24'] },
+    { name: 'd2', addrs: ['10.65.0.74/24'] },
+  ]);
   t.teardown(() => bed.down());
   const c1 = vrrpOf(bed, 'director1.conf', map(seedText('seed003-director1.conf')));
   t.equal(vrrpOf(bed, 'director2.conf', map(seedText('seed003-director2.conf'))).instances[0].unicastPeers[0].address, '10.65.0.73');

@@ -12,16 +12,24 @@ import { VrrpBed, bedId, ensureDist, stopProc, type BedProc } from '../../bench/
 const root = process.getuid?.() === 0;
 const VIP = '10.69.0.100';
 
-const conf = (prio: number, tracked?: { file: string; proc?: string }): string => `${tracked ? `track_file tf {
+const conf = (prio: number, tracked?: { file: string; proc?: string }): string => `${
+  tracked
+    ? `track_file tf {
  file ${tracked.file}
  weight 10
  init_file 0 overwrite
 }
-` : ''}${tracked?.proc ? `vrrp_track_process tp {
+`
+    : ''
+}${
+  tracked?.proc
+    ? `vrrp_track_process tp {
  process ${tracked.proc}
  weight 0
 }
-` : ''}vrrp_instance VI_1 {
+`
+    : ''
+}vrrp_instance VI_1 {
  state BACKUP
  interface eth0
  virtual_router_id 95
@@ -37,15 +45,23 @@ ${tracked ? ' track_file {\n  tf\n }\n' : ''}${tracked?.proc ? ' track_process {
 for (const tracker of ['ulvs', 'keepalived'] as const) {
   t.test(`${tracker} tracks a file and a process`, { skip: !root && 'needs root' }, async (t) => {
     await ensureDist();
-    const bed = await VrrpBed.up(bedId(tracker === 'ulvs' ? 'tu' : 'tk'), [{ name: 't', addrs: ['10.69.0.1/24'] }, { name: 'x', addrs: ['10.69.0.2/24'] }]);
+    const bed = await VrrpBed.up(bedId(tracker === 'ulvs' ? 'tu' : 'tk'), [
+      { name: 't', addrs: ['10.69.0.1/24'] },
+      { name: 'x', addrs: ['10.69.0.2/24'] },
+    ]);
     t.teardown(() => bed.down());
     const file = path.join(bed.dir, 'weight');
     const procName = `ulvsp${bed.id.slice(-6)}`;
     const exe = path.join(bed.dir, procName);
     copyFileSync('/bin/sleep', exe);
     let proc: ChildProcess | undefined;
-    const startProc = (): void => { proc = spawn(exe, ['600'], { stdio: 'ignore' }); };
-    const killProc = (): void => { if (proc?.pid) process.kill(proc.pid, 'SIGKILL'); proc = undefined; };
+    const startProc = (): void => {
+      proc = spawn(exe, ['600'], { stdio: 'ignore' });
+    };
+    const killProc = (): void => {
+      if (proc?.pid) process.kill(proc.pid, 'SIGKILL');
+      proc = undefined;
+    };
     t.teardown(killProc);
     startProc();
     const trackedConf = conf(100, tracker === 'ulvs' ? { file, proc: procName } : { file });

@@ -12,13 +12,56 @@ let conns = 5;
 const source: MetricsSource = {
   services: (): ServiceSample[] => {
     scrapes++;
-    return [{ service: 'TCP 10.0.0.1:80', stats: stats(conns), rates, dests: [{ realServer: '192.168.10.1:80', forward: 'nat', weight: 2, activeConns: 4, inactiveConns: 1, persistConns: 0, stats: stats(conns), rates }] }];
+    return [
+      {
+        service: 'TCP 10.0.0.1:80',
+        stats: stats(conns),
+        rates,
+        dests: [{ realServer: '192.168.10.1:80', forward: 'nat', weight: 2, activeConns: 4, inactiveConns: 1, persistConns: 0, stats: stats(conns), rates }],
+      },
+    ];
   },
-  vrrp: () => [{ instance: 'VI_1', vrid: 51, state: 'MASTER', priority: 150, effectivePriority: 140, transitions: 2, advertsSent: 100, advertsReceived: 3, advertsDropped: { 'auth-failure': 4 } }],
+  vrrp: () => [
+    {
+      instance: 'VI_1',
+      vrid: 51,
+      state: 'MASTER',
+      priority: 150,
+      effectivePriority: 140,
+      transitions: 2,
+      advertsSent: 100,
+      advertsReceived: 3,
+      advertsDropped: { 'auth-failure': 4 },
+    },
+  ],
   health: () => [{ service: 'TCP 10.0.0.1:80', realServer: '192.168.10.1:80', alive: true, inService: true, checks: 12, failures: 1 }],
-  dataPlane: () => ({ dropsByReason: { 'no-dest': 7 }, workers: [{ worker: 0, packets: 1000, batches: 40, queueDrops: 2, batchSizeBuckets: [[1, 10], [64, 40]] }] }),
+  dataPlane: () => ({
+    dropsByReason: { 'no-dest': 7 },
+    workers: [
+      {
+        worker: 0,
+        packets: 1000,
+        batches: 40,
+        queueDrops: 2,
+        batchSizeBuckets: [
+          [1, 10],
+          [64, 40],
+        ],
+      },
+    ],
+  }),
   reloads: () => ({ ok: 3, failed: 1, lastSuccessTimestampS: 1700000000 }),
-  sync: () => [{ state: 'backup', messagesSent: 0, entriesSent: 0, messagesReceived: 6, entriesReceived: 200, drops: { 'no-dest': 3, syncid: 1 }, lastMessageMs: 1700000001500 }],
+  sync: () => [
+    {
+      state: 'backup',
+      messagesSent: 0,
+      entriesSent: 0,
+      messagesReceived: 6,
+      entriesReceived: 200,
+      drops: { 'no-dest': 3, syncid: 1 },
+      lastMessageMs: 1700000001500,
+    },
+  ],
 };
 
 t.test('families and values, read at scrape time', async (t) => {
@@ -50,7 +93,8 @@ t.test('families and values, read at scrape time', async (t) => {
     'ulvs_sync_drops_total{state="backup",reason="syncid"} 1',
     'ulvs_sync_last_message_timestamp_seconds{state="backup"} 1700000001',
     'ulvs_config_last_reload_success_timestamp_seconds 1700000000',
-  ]) t.ok(text.includes(line + '\n'), line);
+  ])
+    t.ok(text.includes(line + '\n'), line);
   conns = 8;
   t.match(await reg.metrics(), /ulvs_virtual_service_connections_total\{service="TCP 10\.0\.0\.1:80"\} 8\n/, 'new value on the next scrape');
 });
@@ -58,13 +102,18 @@ t.test('families and values, read at scrape time', async (t) => {
 t.test('HTTP endpoint: /metrics, /healthz, 404; default process metrics in the main thread', async (t) => {
   const srv = await startMetricsServer('127.0.0.1:0', createMetricsRegistry(source));
   t.teardown(() => srv.close());
-  const get = (p: string) => new Promise<{ status: number; type: string; body: string }>((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port: srv.address.port, path: p }, (res) => {
-      let body = '';
-      res.on('data', (d) => { body += d; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), body }));
-    }).on('error', reject);
-  });
+  const get = (p: string) =>
+    new Promise<{ status: number; type: string; body: string }>((resolve, reject) => {
+      http
+        .get({ host: '127.0.0.1', port: srv.address.port, path: p }, (res) => {
+          let body = '';
+          res.on('data', (d) => {
+            body += d;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), body }));
+        })
+        .on('error', reject);
+    });
   const m = await get('/metrics');
   t.equal(m.status, 200);
   t.match(m.type, /text\/plain; version=0\.0\.4/);

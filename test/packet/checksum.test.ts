@@ -4,7 +4,10 @@ import { checksum, csumReplace16, csumReplace32, rd16, rewrite16, rewrite32, wr1
 import { crc32c } from '../../src/packet/crc32c.js';
 
 let seed = 12345;
-const rnd = (): number => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed >>> 8; };
+const rnd = (): number => {
+  seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+  return seed >>> 8;
+};
 
 t.test('RFC 1624 examples and random word replacements', async (t) => {
   // RFC 1624 §4: HC = 0xDD2F, m = 0x5555 -> m' = 0x3285 gives HC' = 0x0000.
@@ -16,7 +19,7 @@ t.test('RFC 1624 examples and random word replacements', async (t) => {
     buf[10] = buf[11] = 0;
     wr16(buf, 10, checksum(buf, 0, buf.length));
     const off = 12 + (rnd() % 24) * 2;
-    if (n & 1) rewrite32(buf, off, rnd() * 257 >>> 0, 10, -1);
+    if (n & 1) rewrite32(buf, off, (rnd() * 257) >>> 0, 10, -1);
     else rewrite16(buf, off, rnd() & 0xffff, 10);
     // A correct checksum makes the whole sum fold to 0xffff (verify = 0).
     if (checksum(buf, 0, buf.length) !== 0) bad++;

@@ -10,15 +10,26 @@ import { v6Words } from '../../src/io/bpf.js';
 function runBpf(prog: Uint8Array, pkt: Uint8Array): number {
   const dv = new DataView(prog.buffer, prog.byteOffset, prog.byteLength);
   let a = 0;
-  for (let pc = 0; pc < prog.length / 8;) {
-    const code = dv.getUint16(pc * 8, true), jt = dv.getUint8(pc * 8 + 2), jf = dv.getUint8(pc * 8 + 3), k = dv.getUint32(pc * 8 + 4, true);
+  for (let pc = 0; pc < prog.length / 8; ) {
+    const code = dv.getUint16(pc * 8, true),
+      jt = dv.getUint8(pc * 8 + 2),
+      jf = dv.getUint8(pc * 8 + 3),
+      k = dv.getUint32(pc * 8 + 4, true);
     const need = (n: number): boolean => k + n <= pkt.length;
     if (code === 0x06) return k;
-    if (code === 0x20) { if (!need(4)) return 0; a = new DataView(pkt.buffer, pkt.byteOffset).getUint32(k); }
-    else if (code === 0x28) { if (!need(2)) return 0; a = (pkt[k]! << 8) | pkt[k + 1]!; }
-    else if (code === 0x30) { if (!need(1)) return 0; a = pkt[k]!; }
-    else if (code === 0x15) { pc += 1 + (a >>> 0 === k ? jt : jf); continue; }
-    else throw new Error(`opcode ${code.toString(16)}`);
+    if (code === 0x20) {
+      if (!need(4)) return 0;
+      a = new DataView(pkt.buffer, pkt.byteOffset).getUint32(k);
+    } else if (code === 0x28) {
+      if (!need(2)) return 0;
+      a = (pkt[k]! << 8) | pkt[k + 1]!;
+    } else if (code === 0x30) {
+      if (!need(1)) return 0;
+      a = pkt[k]!;
+    } else if (code === 0x15) {
+      pc += 1 + (a >>> 0 === k ? jt : jf);
+      continue;
+    } else throw new Error(`opcode ${code.toString(16)}`);
     pc++;
   }
   throw new Error('fell off the program');
@@ -34,7 +45,8 @@ function ipv4(src: string, dst: string, proto: number, payload: number[]): numbe
   const len = 20 + payload.length;
   return [0x45, 0, len >> 8, len & 255, 0, 0, 0x40, 0, 64, proto, 0, 0, ...v4bytes(src), ...v4bytes(dst), ...payload];
 }
-const ether = (type: number, ip: number[], pad = 0): Uint8Array => new Uint8Array([...Array(12).fill(0xaa), type >> 8, type & 255, ...ip, ...Array(pad).fill(0xee)]);
+const ether = (type: number, ip: number[], pad = 0): Uint8Array =>
+  new Uint8Array([...Array(12).fill(0xaa), type >> 8, type & 255, ...ip, ...Array(pad).fill(0xee)]);
 
 const RS4 = '198.18.0.21';
 const RS6 = 'fd75:6c76::21';
@@ -64,7 +76,11 @@ t.test('decapBatch hands inner IPv6 and IPv4 packets to lo, drops the rest', asy
   const c = { decapsulated: 0, ignored: 0 };
   decapBatch(b, 1, c);
   t.same(c, { decapsulated: 2, ignored: 2 });
-  t.same([...b.verdict.slice(0, 4)], [Verdict.Transmit, Verdict.Transmit, Verdict.Drop, Verdict.Drop], 'plain UDP, and IPv4 inside IPv6 (a mixed-family tunnel, which ulvs TUN does not send), are dropped');
+  t.same(
+    [...b.verdict.slice(0, 4)],
+    [Verdict.Transmit, Verdict.Transmit, Verdict.Drop, Verdict.Drop],
+    'plain UDP, and IPv4 inside IPv6 (a mixed-family tunnel, which ulvs TUN does not send), are dropped',
+  );
   t.same([...frameOf(b, 0)], [...Array(12).fill(0), 0x86, 0xdd, ...inner6], 'inner IPv6 packet, outer payload length bounds it (padding gone)');
   t.same([...frameOf(b, 1)], [...Array(12).fill(0), 0x08, 0x00, ...inner4], 'inner IPv4 packet');
   t.equal(b.outIfindex[0], 1);

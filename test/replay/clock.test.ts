@@ -29,15 +29,22 @@ function withSport(frame: Uint8Array, sport: number): Uint8Array {
 async function replay(rules: string, frames: Array<{ timeMs: number; data: Uint8Array }>): Promise<string[]> {
   writeFileSync(join(dir, 'r.rules'), rules);
   writePcapFile(join(dir, 'in.pcap'), 1, frames);
-  await runReplay(parseReplayArgs(['--rules', join(dir, 'r.rules'), '--in', join(dir, 'in.pcap'), '--out', join(dir, 'out.pcap'), '--report', join(dir, 'rep.jsonl')]));
-  return readFileSync(join(dir, 'rep.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { to?: string }).to ?? 'none');
+  await runReplay(
+    parseReplayArgs(['--rules', join(dir, 'r.rules'), '--in', join(dir, 'in.pcap'), '--out', join(dir, 'out.pcap'), '--report', join(dir, 'rep.jsonl')]),
+  );
+  return readFileSync(join(dir, 'rep.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => (JSON.parse(l) as { to?: string }).to ?? 'none');
 }
 
 t.test('UDP connection expires after 300 s of pcap time', async (t) => {
   const rules = '-A -u 192.0.2.2:53 -s rr\n-a -u 192.0.2.2:53 -r 10.0.0.13:53 -m\n-a -u 192.0.2.2:53 -r 10.0.0.14:53 -m\n';
   const t0 = 1_700_000_000_000;
   const to = await replay(rules, [
-    { timeMs: t0, data: udp }, { timeMs: t0 + 10_000, data: udp }, { timeMs: t0 + 290_000, data: udp },
+    { timeMs: t0, data: udp },
+    { timeMs: t0 + 10_000, data: udp },
+    { timeMs: t0 + 290_000, data: udp },
     { timeMs: t0 + 290_000 + 301_000, data: udp },
   ]);
   t.same(to.slice(0, 3), ['10.0.0.14', '10.0.0.14', '10.0.0.14'], 'same connection while refreshed within 300 s');
@@ -48,8 +55,10 @@ t.test('persistence template keeps a client on its real server for -p seconds', 
   const rules = '-A -t 192.0.2.1:80 -s rr -p 60\n-a -t 192.0.2.1:80 -r 10.0.0.11:80 -g\n-a -t 192.0.2.1:80 -r 10.0.0.12:80 -g\n';
   const t0 = 1_700_000_000_000;
   const to = await replay(rules, [
-    { timeMs: t0, data: withSport(syn, 50001) }, { timeMs: t0 + 5_000, data: withSport(syn, 50002) },
-    { timeMs: t0 + 30_000, data: withSport(syn, 50003) }, { timeMs: t0 + 30_000 + 3_600_000, data: withSport(syn, 50004) },
+    { timeMs: t0, data: withSport(syn, 50001) },
+    { timeMs: t0 + 5_000, data: withSport(syn, 50002) },
+    { timeMs: t0 + 30_000, data: withSport(syn, 50003) },
+    { timeMs: t0 + 30_000 + 3_600_000, data: withSport(syn, 50004) },
   ]);
   t.same(to.slice(0, 3), ['10.0.0.12', '10.0.0.12', '10.0.0.12'], 'new connections from the same client follow the template');
   t.equal(to[3], '10.0.0.11', 'an hour later the template is gone and rr picks the next server');

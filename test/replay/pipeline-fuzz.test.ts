@@ -29,16 +29,27 @@ t.test(`${TOTAL} fuzzed frames through processBatch`, async (t) => {
   const rules = parseRulesText(RULES, 'fuzz.rules');
   const shared = createSharedState({ maxConns: 65536, maxWorkers: 2, seed: 7 });
   const state = attachSharedState(shared, 0);
-  const env = { linkType: 1 as const, interfaces: [{ ifindex: 1, mac: '02:00:00:00:00:02', mtu: 1500, addresses: ['192.0.2.2/24', '2001:db8::2/64'] }],
-    routes: [{ prefix: '0.0.0.0', prefixLen: 0, ifindex: 1 }, { prefix: '::', prefixLen: 0, ifindex: 1 }],
+  const env = {
+    linkType: 1 as const,
+    interfaces: [{ ifindex: 1, mac: '02:00:00:00:00:02', mtu: 1500, addresses: ['192.0.2.2/24', '2001:db8::2/64'] }],
+    routes: [
+      { prefix: '0.0.0.0', prefixLen: 0, ifindex: 1 },
+      { prefix: '::', prefixLen: 0, ifindex: 1 },
+    ],
     // The real servers' MACs, as the director's active resolution would have them (an unresolved next hop
     // is a counted drop, never a placeholder MAC).
-    neighbours: Object.fromEntries(['10.0.0.11', '10.0.0.12', '10.0.0.13', '2001:db8:1::11', '2001:db8:1::12'].map((a, i) => [a, `02:00:00:00:01:0${i + 1}`])) };
+    neighbours: Object.fromEntries(['10.0.0.11', '10.0.0.12', '10.0.0.13', '2001:db8:1::11', '2001:db8:1::12'].map((a, i) => [a, `02:00:00:00:01:0${i + 1}`])),
+  };
   const snap = loadSnapshot(new SnapshotCompiler(attachSharedState(shared, 1)).compile(rules, env), state);
   const ipEnv = { ...env, linkType: 2 as const };
   const snapIp = loadSnapshot(new SnapshotCompiler(attachSharedState(shared, 1)).compile(rules, ipEnv), state);
   let seed = 0x9e3779b9;
-  const rnd = (n: number): number => { seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5; return (seed >>> 0) % n; };
+  const rnd = (n: number): number => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) % n;
+  };
   const seeds = PACKET_CASES.map((c) => c);
   const batches = { 1: createBatch(1, 64), 2: createBatch(2, 64) };
   let thrown = 0;
@@ -48,7 +59,7 @@ t.test(`${TOTAL} fuzzed frames through processBatch`, async (t) => {
   let transmitted = 0;
   let first = '';
   let nowMs = 1_000_000;
-  for (let done = 0; done < TOTAL;) {
+  for (let done = 0; done < TOTAL; ) {
     const link = (rnd(4) === 0 ? 2 : 1) as 1 | 2;
     const b = batches[link];
     const n = Math.min(b.capacity, TOTAL - done);
@@ -59,8 +70,11 @@ t.test(`${TOTAL} fuzzed frames through processBatch`, async (t) => {
       if (rnd(8) === 0 || s.linkType !== link) {
         len = rnd(120);
         for (let k = 0; k < len; k++) b.buf[off + k] = rnd(256);
-        if (link === 1 && len >= 14) { b.buf[off + 12] = rnd(2) ? 0x08 : 0x86; b.buf[off + 13] = b.buf[off + 12] === 0x08 ? 0 : 0xdd; }
-        if (link === 2 && len > 0) b.buf[off] = (rnd(2) ? 0x45 : 0x60);
+        if (link === 1 && len >= 14) {
+          b.buf[off + 12] = rnd(2) ? 0x08 : 0x86;
+          b.buf[off + 13] = b.buf[off + 12] === 0x08 ? 0 : 0xdd;
+        }
+        if (link === 2 && len > 0) b.buf[off] = rnd(2) ? 0x45 : 0x60;
       } else {
         len = s.input.length;
         b.buf.set(s.input, off);

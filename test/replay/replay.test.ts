@@ -12,15 +12,27 @@ import { readPcapFile } from '../../src/io/pcap.js';
 
 const data = join(dirname(fileURLToPath(import.meta.url)), 'data');
 const expected = JSON.parse(readFileSync(join(data, 'scenario.expected.json'), 'utf8')) as {
-  neigh: Record<string, string>; localIps: string[]; mtu: number;
+  neigh: Record<string, string>;
+  localIps: string[];
+  mtu: number;
   packets: Array<{ verdict: string; reason: string | null; to: string | null; out: string | null }>;
 };
 const dir = mkdtempSync(join(tmpdir(), 'ulvs-replay-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
 function argv(extra: string[] = []): string[] {
-  const a = ['--rules', join(data, 'scenario.rules'), '--in', join(data, 'scenario.pcap'), '--out', join(dir, 'out.pcap'),
-    '--report', join(dir, 'report.jsonl'), '--mtu', String(expected.mtu)];
+  const a = [
+    '--rules',
+    join(data, 'scenario.rules'),
+    '--in',
+    join(data, 'scenario.pcap'),
+    '--out',
+    join(dir, 'out.pcap'),
+    '--report',
+    join(dir, 'report.jsonl'),
+    '--mtu',
+    String(expected.mtu),
+  ];
   for (const ip of expected.localIps) a.push('--local-ip', ip);
   for (const [ip, mac] of Object.entries(expected.neigh)) a.push('--neigh', `${ip}=${mac}`);
   return a.concat(extra);
@@ -28,7 +40,10 @@ function argv(extra: string[] = []): string[] {
 
 t.test('replay reproduces DR, NAT (both directions) and TUN exactly', async (t) => {
   const totals = await runReplay(parseReplayArgs(argv()));
-  const report = readFileSync(join(dir, 'report.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const report = readFileSync(join(dir, 'report.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   const out = readPcapFile(join(dir, 'out.pcap')).records;
   t.equal(report.length, expected.packets.length, 'one report line per input packet');
   t.equal(totals.packets, expected.packets.length);
@@ -54,7 +69,11 @@ t.test('a raw-IP capture (link type 101) is wrapped in Ethernet and replayed the
   // Re-write the scenario as raw IP: strip the 14-byte Ethernet headers.
   const src = readPcapFile(join(data, 'scenario.pcap')).records;
   const { writePcapFile } = await import('../../src/io/pcap.js');
-  writePcapFile(join(dir, 'raw.pcap'), 101, src.map((r) => ({ timeMs: r.timeMs, data: r.data.subarray(14) })));
+  writePcapFile(
+    join(dir, 'raw.pcap'),
+    101,
+    src.map((r) => ({ timeMs: r.timeMs, data: r.data.subarray(14) })),
+  );
   const a = argv(['--mac', '02:00:00:00:00:02']);
   a[a.indexOf('--in') + 1] = join(dir, 'raw.pcap');
   a[a.indexOf('--out') + 1] = join(dir, 'raw-out.pcap');
@@ -72,7 +91,11 @@ t.test('bad inputs: exit non-zero with file:line / what was expected', async (t)
   const base = argv();
   const withRules = base.slice();
   withRules[withRules.indexOf('--rules') + 1] = rules;
-  await t.rejects(command.run(withRules), { constructor: UserError, message: new RegExp(`${rules.replace(/[.]/g, '\\.')}:3: expected an ipvsadm command`) }, 'bad rules line names file:line');
+  await t.rejects(
+    command.run(withRules),
+    { constructor: UserError, message: new RegExp(`${rules.replace(/[.]/g, '\\.')}:3: expected an ipvsadm command`) },
+    'bad rules line names file:line',
+  );
   writeFileSync(rules, '-A -t 192.0.2.1:80 -s nosuch\n');
   await t.rejects(command.run(withRules), { constructor: UserError, message: /bad\.rules:1: / }, 'unknown scheduler names file:line');
   const missing = base.slice();

@@ -25,7 +25,14 @@ interface Expected {
   summary: Record<string, Record<string, number>>;
   packets: Array<{ case: string; vip: string; client: string; cport: number; to: string | null }>;
 }
-interface ReportLine { packet: number; in: string; verdict: string; reason: string | null; out?: number; to?: string }
+interface ReportLine {
+  packet: number;
+  in: string;
+  verdict: string;
+  reason: string | null;
+  out?: number;
+  to?: string;
+}
 
 const expected = JSON.parse(readFileSync(join(fixtures, 'expected.json'), 'utf8')) as Expected;
 const dir = mkdtempSync(join(tmpdir(), 'ulvs-sched-replay-'));
@@ -52,7 +59,10 @@ t.test('every SYN goes to the real server the kernel would pick', async (t) => {
   for (const [ip, m] of Object.entries(expected.neigh)) argv.push('--neigh', `${ip}=${m}`);
   t.equal(await command.run(argv), 0, 'ulvs replay exits 0');
 
-  const report = readFileSync(reportPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as ReportLine);
+  const report = readFileSync(reportPath, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as ReportLine);
   t.equal(report.length, expected.packets.length, `one report line per SYN (${expected.packets.length})`);
   const input = readPcapFile(join(fixtures, 'syns.pcap')).records;
   const output = readPcapFile(out).records;
@@ -62,12 +72,14 @@ t.test('every SYN goes to the real server the kernel would pick', async (t) => {
   // wrr note: the rules create the service (-A: the kernel's init_service sees an empty list, cw = 0)
   // and then add 1, 2, 3 (add_dest = ip_vs_wrr_dest_changed each time: cw becomes 1 and stays), so
   // the kernel starts with one pass at cw = 1 (C B A) before the steady C C B C B A.
-  const gotTo = report.map((r) => (r.verdict === 'transmit' ? r.to ?? '?' : `${r.verdict}:${r.reason}`));
+  const gotTo = report.map((r) => (r.verdict === 'transmit' ? (r.to ?? '?') : `${r.verdict}:${r.reason}`));
   const wantTo = expected.packets.map((p) => p.to ?? 'drop:?');
   const got = byCase(gotTo);
   for (const [k, want] of byCase(wantTo)) t.same(got.get(k), want, `${k}: ${want.length} SYNs, real servers in kernel order`);
-  t.ok(report.every((r, i) => r.in.includes(`${expected.packets[i]!.client}:${expected.packets[i]!.cport} > ${expected.packets[i]!.vip}:80 [S]`)),
-    'report lines follow the capture order');
+  t.ok(
+    report.every((r, i) => r.in.includes(`${expected.packets[i]!.client}:${expected.packets[i]!.cport} > ${expected.packets[i]!.vip}:80 [S]`)),
+    'report lines follow the capture order',
+  );
 
   // The transmitted frames: DR rewrites the MACs toward the real server and, as IPVS, decrements the TTL.
   const frameErrors: string[] = [];
@@ -86,8 +98,13 @@ t.test('every SYN goes to the real server the kernel would pick', async (t) => {
   // Independent dissector: tshark reads OUT (skip when not installed).
   const tshark = spawnSync('tshark', ['-v'], { stdio: 'ignore' }).status === 0;
   t.test('tshark sees the same real server MACs', { skip: !tshark && 'tshark not installed' }, async (t) => {
-    const lines = execFileSync('tshark', ['-n', '-r', out, '-T', 'fields', '-E', 'separator=,', '-e', 'eth.dst', '-e', 'ip.src', '-e', 'tcp.srcport', '-e', 'ip.dst'],
-      { encoding: 'utf8', maxBuffer: 64 << 20 }).trim().split('\n');
+    const lines = execFileSync(
+      'tshark',
+      ['-n', '-r', out, '-T', 'fields', '-E', 'separator=,', '-e', 'eth.dst', '-e', 'ip.src', '-e', 'tcp.srcport', '-e', 'ip.dst'],
+      { encoding: 'utf8', maxBuffer: 64 << 20 },
+    )
+      .trim()
+      .split('\n');
     const want = expected.packets.filter((p) => p.to !== null).map((p) => `${expected.neigh[p.to!]},${p.client},${p.cport},${p.vip}`);
     t.equal(lines.length, want.length, 'tshark counts every frame');
     const bad = lines.map((l, k) => (l === want[k] ? '' : `frame ${k + 1}: ${l} != ${want[k]}`)).filter(Boolean);

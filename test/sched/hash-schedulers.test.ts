@@ -14,10 +14,12 @@ const CLIENTS = [1, 2, 3, 4, 5, 77, 200, 254].map((i) => `203.0.113.${i}`);
 const ip = (s: string): number => s.split('.').reduce((a, x) => a * 256 + Number(x), 0) >>> 0;
 
 function picksFor(s: Scheduler, v: ArrayDestView, flows: ReturnType<typeof makeFlow>[]): string {
-  return flows.map((f) => {
-    const k = s.schedule(v, f, 0);
-    return k < 0 ? '-' : v.dests[k]!.address.slice(-1) === '1' ? 'A' : v.dests[k]!.address.slice(-1) === '2' ? 'B' : 'C';
-  }).join('');
+  return flows
+    .map((f) => {
+      const k = s.schedule(v, f, 0);
+      return k < 0 ? '-' : v.dests[k]!.address.slice(-1) === '1' ? 'A' : v.dests[k]!.address.slice(-1) === '2' ? 'B' : 'C';
+    })
+    .join('');
 }
 
 t.test('SipHash core', async (t) => {
@@ -122,7 +124,14 @@ t.test('mh: M = 4093 Maglev table matching the kernel', async (t) => {
   // mh-port on the equal-weight table: client 203.0.113.9, ports 1000 1001 1002 1003 40000.
   const p = createScheduler('mh', ['mh-port']);
   p.update(eq.v, { kind: 'init' });
-  t.equal(picksFor(p, eq.v, [1000, 1001, 1002, 1003, 40000].map((x) => makeFlow('203.0.113.9', x, '10.0.0.1', 80))), 'AACBC');
+  t.equal(
+    picksFor(
+      p,
+      eq.v,
+      [1000, 1001, 1002, 1003, 40000].map((x) => makeFlow('203.0.113.9', x, '10.0.0.1', 80)),
+    ),
+    'AACBC',
+  );
 
   // Large weights: gcd 1000, max/gcd 100, fls(100) = 7 -> rshift 1: turns 1 (0 -> 1), 1, 50.
   const big = build([100000, 3000, 1000]);
@@ -140,7 +149,8 @@ t.test('IPv6: addresses fold to the XOR of their four words', async (t) => {
     const index = v.add({ address: a, port: 443, weight: 1 });
     for (const s of [mh, sh, dh]) s.update(v, { kind: 'add', index });
   }
-  const name = (k: number): string => (k < 0 ? '-' : ({ '2001:db8::12': 'C', '2001:db8::11': 'B', '2001:db8::10': 'A' } as Record<string, string>)[v.dests[k]!.address]!);
+  const name = (k: number): string =>
+    k < 0 ? '-' : ({ '2001:db8::12': 'C', '2001:db8::11': 'B', '2001:db8::10': 'A' } as Record<string, string>)[v.dests[k]!.address]!;
   const clients = [1, 2, 3, 0xa, 0xbeef, 0x1234].map((i) => `2001:db8:ffff::${i.toString(16)}`);
   // list index 0 = C, 1 = B, 2 = A; expected indexes from the independent transcription:
   // mh [0 0 2 2 1 1], sh [2 2 1 0 0 0]; dh keys on the destination address, here the same clients.

@@ -6,7 +6,11 @@ import type { ArrayDestInit } from '../../src/sched/array-dest-view.js';
 
 const flow = makeFlow('203.0.113.1', 40000, '10.0.0.1', 80);
 const D = (name: string, weight: number, active = 0, inactive = 0, overloaded = false): ArrayDestInit => ({
-  address: `10.0.0.${name.charCodeAt(0) - 64}`, weight, active, inactive, overloaded,
+  address: `10.0.0.${name.charCodeAt(0) - 64}`,
+  weight,
+  active,
+  inactive,
+  overloaded,
 });
 const nameOf = (v: ArrayDestView, k: number): string => (k < 0 ? '-' : String.fromCharCode(64 + Number(v.dests[k]!.address.split('.')[3])));
 

@@ -41,7 +41,10 @@ function run(initial: string[], steps: Step[]): string {
 }
 
 // Real servers 10.0.0.1..3 are called 1, 2, 3 in the expected strings.
-const A = '10.0.0.1', B = '10.0.0.2', C = '10.0.0.3', D = '10.0.0.4';
+const A = '10.0.0.1',
+  B = '10.0.0.2',
+  C = '10.0.0.3',
+  D = '10.0.0.4';
 const cases: Array<[string, string[], Step[], string]> = [
   // -a 1, -a 2, -a 3 => list 3,2,1 (push-front); pointer starts at the head => 3 2 1 3 2 1.
   ['list order is the reverse of adding', [A, B, C], [{ pick: 6 }], '321321'],

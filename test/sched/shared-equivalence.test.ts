@@ -7,7 +7,7 @@ import type { DestChange } from '../../src/sched/types.js';
 
 function lcg(seed: number): () => number {
   let x = seed >>> 0;
-  return () => ((x = (Math.imul(x, 1664525) + 1013904223) >>> 0) / 4294967296);
+  return () => (x = (Math.imul(x, 1664525) + 1013904223) >>> 0) / 4294967296;
 }
 
 for (const name of ['rr', 'wrr', 'lblc', 'lblcr', 'sh', 'mh', 'dh', 'wlc']) {

@@ -113,7 +113,10 @@ function reference(name: string, dests: Dest[], n: number, delAfter: number, del
   return out;
 }
 
-for (const [name, dests] of [['rr', RR_DESTS], ['wrr', WRR_DESTS]] as const) {
+for (const [name, dests] of [
+  ['rr', RR_DESTS],
+  ['wrr', WRR_DESTS],
+] as const) {
   t.test(`${name}: alternating workers give the single-scheduler sequence, delete applied once`, async (t) => {
     const id = `${name}-alt`;
     const got: number[] = [];

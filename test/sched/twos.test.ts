@@ -50,7 +50,12 @@ t.test('Math.random distribution and exclusions', async (t) => {
   for (let i = 0; i < n; i++) counts[s.schedule(v, flow, 0)]!++;
   t.equal(counts[3], 0, 'weight 0 never chosen');
   t.equal(counts[4], 0, 'overloaded never chosen');
-  for (const [i, p] of [[0, 2 / 7], [1, 2 / 7], [2, 3 / 7]] as const) t.ok(Math.abs(counts[i]! / n - p) < 0.01, `dest ${i} near ${p.toFixed(3)}`);
+  for (const [i, p] of [
+    [0, 2 / 7],
+    [1, 2 / 7],
+    [2, 3 / 7],
+  ] as const)
+    t.ok(Math.abs(counts[i]! / n - p) < 0.01, `dest ${i} near ${p.toFixed(3)}`);
   for (const d of v.dests) d.overloaded = true;
   t.equal(s.schedule(v, flow, 0), -1, 'nothing eligible gives NULL');
 });

@@ -27,7 +27,11 @@ function build(ws: Array<[string, number]>): { s: Scheduler; v: ArrayDestView } 
 t.test('-a 1 w1, -a 2 w2, -a 3 w3: cw comes from the first add', async (t) => {
   // -a 1: mw 1, cw 0 -> 1. -a 2, -a 3: mw 2, 3 but cw 1 is kept (cw <= mw, di 1).
   // list 3(3) 2(2) 1(1). cw 1: 3 2 1 | cw 0 -> restart at mw 3: 3 | cw 2: 3 2 | cw 1: 3 2 1 | 3 ...
-  const { s, v } = build([['1', 1], ['2', 2], ['3', 3]]);
+  const { s, v } = build([
+    ['1', 1],
+    ['2', 2],
+    ['3', 3],
+  ]);
   t.equal(picks(s, v, 12), '321332321332');
 });
 
@@ -43,7 +47,10 @@ t.test('scheduler bound to a service that already has dests (-E -s wrr): cw = mw
 t.test('gcd > 1: weights 2 and 4', async (t) => {
   // -a 1 w2: di 2, mw 2-1 = 1, cw 0 -> 1. -a 2 w4: di 2, mw 3, cw = (1/2)*2+1 = 1.
   // list 2(4) 1(2). cw 1: 2 1 | cw -1 -> 3: 2 | cw 1: 2 1 | cw 3: 2 ...
-  const { s, v } = build([['1', 2], ['2', 4]]);
+  const { s, v } = build([
+    ['1', 2],
+    ['2', 4],
+  ]);
   t.equal(picks(s, v, 6), '212212');
 });
 
@@ -51,7 +58,11 @@ t.test('edit restarts at the head and keeps cw when di = 1', async (t) => {
   // After 3 2 1 (cw 1, cl = 1) -e 1 with the same weight: cl = head, cw 1 kept.
   // So the cw-1 pass is repeated from the head: 3 2 1 | restart cw 3: 3 | cw 2: 3 2.
   // (Without the edit the next picks would have been 3 3 2 3 2 1.)
-  const { s, v } = build([['1', 1], ['2', 2], ['3', 3]]);
+  const { s, v } = build([
+    ['1', 1],
+    ['2', 2],
+    ['3', 3],
+  ]);
   t.equal(picks(s, v, 3), '321');
   s.update(v, { kind: 'edit', index: v.indexOf('10.0.0.1') });
   t.equal(picks(s, v, 8), '32133232');
@@ -60,7 +71,10 @@ t.test('edit restarts at the head and keeps cw when di = 1', async (t) => {
 t.test('add changes mw: new dest at the head, cw kept', async (t) => {
   // list 2(4) 1(2), cw 1: first pick 2. -a 3 w3 -> list 3(3) 2(4) 1(2): di 1, mw 4, cw 1 kept,
   // cl = head. cw 1: 3 2 1 | cw 0 -> 4: 2 | cw 3: 3 2 | cw 2: 3 2 1 | cw 1: 3.
-  const { s, v } = build([['1', 2], ['2', 4]]);
+  const { s, v } = build([
+    ['1', 2],
+    ['2', 4],
+  ]);
   t.equal(picks(s, v, 1), '2');
   s.update(v, { kind: 'add', index: v.add({ address: '10.0.0.3', weight: 3 }) });
   t.equal(picks(s, v, 10), '3212323213');
@@ -70,7 +84,11 @@ t.test('di > 1 after a change rounds cw to a multiple of di plus one', async (t)
   // list 3(3) 2(2) 1(1), cw 1: picks 3 2 1 | restart cw 3: 3 | cw 2: 3  -> now cw 2, cl = 3.
   // -e 3 -w 4: di 1, mw 4, cw 2 kept. -e 1 -w 2: weights 4 2 2, di 2, mw 3, cw = (2/2)*2+1 = 3.
   // cl = head, cw 3: 3 | cw 1: 3 2 1 | cw -1 -> 3: 3 | cw 1: 3 2 1.  (cw 2 unrounded would give 3 2 ...)
-  const { s, v } = build([['1', 1], ['2', 2], ['3', 3]]);
+  const { s, v } = build([
+    ['1', 1],
+    ['2', 2],
+    ['3', 3],
+  ]);
   t.equal(picks(s, v, 5), '32133');
   const c = v.indexOf('10.0.0.3');
   v.setWeight(c, 4);
@@ -84,7 +102,11 @@ t.test('di > 1 after a change rounds cw to a multiple of di plus one', async (t)
 t.test('delete restarts at the head', async (t) => {
   // 3 2 1 (cw 1, cl = 1) then -d 2: list 3(3) 1(1), di 1, mw 3, cw 1 kept, cl = head.
   // cw 1: 3 1 | cw 0 -> 3: 3 | cw 2: 3 | cw 1: 3 1 | cw 3: 3.
-  const { s, v } = build([['1', 1], ['2', 2], ['3', 3]]);
+  const { s, v } = build([
+    ['1', 1],
+    ['2', 2],
+    ['3', 3],
+  ]);
   t.equal(picks(s, v, 3), '321');
   const i = v.indexOf('10.0.0.2');
   v.remove(i);
@@ -94,13 +116,22 @@ t.test('delete restarts at the head', async (t) => {
 
 t.test('weight 0 and overload', async (t) => {
   // All weights 0 => mw 0 => NULL.
-  const z = build([['1', 0], ['2', 0]]);
+  const z = build([
+    ['1', 0],
+    ['2', 0],
+  ]);
   t.equal(picks(z.s, z.v, 2), '--');
   // 1 w0, 2 w1: only 2 (weight 0 never reaches cw >= 1).
-  const o = build([['1', 0], ['2', 1]]);
+  const o = build([
+    ['1', 0],
+    ['2', 1],
+  ]);
   t.equal(picks(o.s, o.v, 3), '222');
   // Both overloaded: one pass at cw 1 from the head, then "all destinations are overloaded".
-  const b = build([['1', 1], ['2', 1]]);
+  const b = build([
+    ['1', 1],
+    ['2', 1],
+  ]);
   for (const d of b.v.dests) d.overloaded = true;
   t.equal(picks(b.s, b.v, 2), '--');
   // Overload clears: continues normally.
@@ -111,6 +142,9 @@ t.test('weight 0 and overload', async (t) => {
 t.test('huge weights stay exact', async (t) => {
   // -a 1 w1 (cw 1), -a 2 w 2^31-1 (mw 2^31-1, cw 1 kept). cw 1: 2 1 | restart at 2^31-1: 2 |
   // cw 2^31-2: 2 | ... the heavy one until cw reaches 1 again.
-  const { s, v } = build([['1', 1], ['2', 2147483647]]);
+  const { s, v } = build([
+    ['1', 1],
+    ['2', 2147483647],
+  ]);
   t.equal(picks(s, v, 5), '21222');
 });

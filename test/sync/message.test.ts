@@ -3,24 +3,60 @@
 // and decoding never throws (random mutations of valid messages).
 import t from 'tap';
 import {
-  decodeSyncMessage, encodeSyncMessages, syncEntryBytes, syncMaxlenForMtu, SyncFlag, SyncFwd, SYNC_HEADER_BYTES,
+  decodeSyncMessage,
+  encodeSyncMessages,
+  syncEntryBytes,
+  syncMaxlenForMtu,
+  SyncFlag,
+  SyncFwd,
+  SYNC_HEADER_BYTES,
   type SyncConn,
 } from '../../src/sync/message.js';
 
 const tcp4: SyncConn = {
-  family: 4, protocol: 6, flags: SyncFwd.Masq, state: 1, cport: 40000, vport: 80, dport: 8080, fwmark: 0,
-  timeoutS: 900, caddr: '10.0.0.5', vaddr: '192.0.2.10', daddr: '10.1.0.2',
+  family: 4,
+  protocol: 6,
+  flags: SyncFwd.Masq,
+  state: 1,
+  cport: 40000,
+  vport: 80,
+  dport: 8080,
+  fwmark: 0,
+  timeoutS: 900,
+  caddr: '10.0.0.5',
+  vaddr: '192.0.2.10',
+  daddr: '10.1.0.2',
 };
 const tpl6: SyncConn = {
-  family: 6, protocol: 6, flags: SyncFwd.DRoute | SyncFlag.Template | SyncFlag.NoCport, state: 0, cport: 0,
-  vport: 443, dport: 443, fwmark: 7, timeoutS: 300, caddr: '2001:db8::5', vaddr: '2001:db8:1::10',
+  family: 6,
+  protocol: 6,
+  flags: SyncFwd.DRoute | SyncFlag.Template | SyncFlag.NoCport,
+  state: 0,
+  cport: 0,
+  vport: 443,
+  dport: 443,
+  fwmark: 7,
+  timeoutS: 300,
+  caddr: '2001:db8::5',
+  vaddr: '2001:db8:1::10',
   daddr: '2001:db8:2::2',
 };
 const udpTun: SyncConn = {
-  family: 4, protocol: 17, flags: SyncFwd.Tunnel | SyncFlag.NoOutput, state: 0, cport: 5353, vport: 53,
-  dport: 53, fwmark: 0x10, timeoutS: 300, caddr: '10.0.0.6', vaddr: '192.0.2.10', daddr: '10.1.0.3',
+  family: 4,
+  protocol: 17,
+  flags: SyncFwd.Tunnel | SyncFlag.NoOutput,
+  state: 0,
+  cport: 5353,
+  vport: 53,
+  dport: 53,
+  fwmark: 0x10,
+  timeoutS: 300,
+  caddr: '10.0.0.6',
+  vaddr: '192.0.2.10',
+  daddr: '10.1.0.3',
   seq: { in: { initSeq: 1, delta: 2, previousDelta: 3 }, out: { initSeq: 0xfffffff0, delta: 5, previousDelta: 6 } },
-  peName: 'sip', peData: Uint8Array.from([1, 2, 3, 4, 5]),
+  peName: 'sip',
+  peData: Uint8Array.from([1, 2, 3, 4, 5]),
 };
 
 t.test('round trip: IPv4, IPv6 template, options', async (t) => {
@@ -56,44 +92,155 @@ t.test('splits by maxlen and by the 255-entry count', async (t) => {
   t.equal(maxlen, 1472);
   const ms = encodeSyncMessages(1, many, maxlen);
   for (const m of ms) t.ok(m.length <= maxlen, `datagram ${m.length} <= ${maxlen}`);
-  const back = ms.flatMap((m) => { const r = decodeSyncMessage(m); return r.ok ? r.conns : []; });
-  t.same(back.map((c) => c.cport), many.map((c) => c.cport), 'every entry, in order');
+  const back = ms.flatMap((m) => {
+    const r = decodeSyncMessage(m);
+    return r.ok ? r.conns : [];
+  });
+  t.same(
+    back.map((c) => c.cport),
+    many.map((c) => c.cport),
+    'every entry, in order',
+  );
   const big = encodeSyncMessages(1, many, 65000);
-  t.same(big.map((m) => m[4]), [255, 255, 90], 'nr_conns is a u8');
+  t.same(
+    big.map((m) => m[4]),
+    [255, 255, 90],
+    'nr_conns is a u8',
+  );
 });
 
 t.test('malformed datagrams are dropped with a reason', async (t) => {
   const [good] = encodeSyncMessages(5, [tcp4, udpTun], 1472);
-  const mut = (f: (b: Buffer) => void): Buffer => { const b = Buffer.from(good!); f(b); return b; };
-  const reason = (b: Uint8Array, syncid?: number) => { const r = decodeSyncMessage(b, { syncid }); return r.ok ? 'ok' : r.reason; };
+  const mut = (f: (b: Buffer) => void): Buffer => {
+    const b = Buffer.from(good!);
+    f(b);
+    return b;
+  };
+  const reason = (b: Uint8Array, syncid?: number) => {
+    const r = decodeSyncMessage(b, { syncid });
+    return r.ok ? 'ok' : r.reason;
+  };
   t.equal(reason(new Uint8Array(2)), 'short');
   t.equal(reason(good!.subarray(0, 30)), 'size', 'truncated datagram: size field lies');
   t.equal(reason(mut((b) => b.writeUInt16BE(b.length + 4, 2))), 'size');
   t.equal(reason(good!, 6), 'syncid');
   t.equal(reason(good!, 5), 'ok');
-  t.equal(reason(mut((b) => { b[5] = 0; })), 'version', 'version 0 header');
-  t.equal(reason(mut((b) => { b[0] = 2; })), 'version', 'reserved byte set (a version 0 message)');
-  t.equal(reason(mut((b) => { b[4] = 3; })), 'truncated', 'nr_conns larger than the entries');
+  t.equal(
+    reason(
+      mut((b) => {
+        b[5] = 0;
+      }),
+    ),
+    'version',
+    'version 0 header',
+  );
+  t.equal(
+    reason(
+      mut((b) => {
+        b[0] = 2;
+      }),
+    ),
+    'version',
+    'reserved byte set (a version 0 message)',
+  );
+  t.equal(
+    reason(
+      mut((b) => {
+        b[4] = 3;
+      }),
+    ),
+    'truncated',
+    'nr_conns larger than the entries',
+  );
   t.equal(reason(mut((b) => b.writeUInt16BE(0x0fff, 10))), 'truncated', 'entry size past the datagram');
   t.equal(reason(mut((b) => b.writeUInt16BE(0x1024, 10))), 'entry-version');
-  t.equal(reason(mut((b) => { b[8] = 4; })), 'family');
+  t.equal(
+    reason(
+      mut((b) => {
+        b[8] = 4;
+      }),
+    ),
+    'family',
+  );
   t.equal(reason(mut((b) => b.writeUInt16BE(20, 10))), 'truncated', 'entry shorter than its fixed part');
   const opt = 8 + 36 + 36; // first option of the second entry
-  t.equal(reason(mut((b) => { b[opt + 1] = 0; })), 'option', 'zero option length');
-  t.equal(reason(mut((b) => { b[opt + 1] = 23; })), 'option', 'sequence data of the wrong size');
-  t.equal(reason(mut((b) => { b[opt + 1] = 200; })), 'option', 'option past the entry');
-  t.equal(reason(mut((b) => { b[opt + 26] = 1; })), 'option', 'sequence data twice');
-  const skip = (b: Uint8Array) => { const r = decodeSyncMessage(b); return r.ok ? [r.conns.length, r.skipped] : r.reason; };
-  t.same(skip(mut((b) => { b[9] = 47; })), [1, ['protocol']], 'unsupported protocol drops one entry');
+  t.equal(
+    reason(
+      mut((b) => {
+        b[opt + 1] = 0;
+      }),
+    ),
+    'option',
+    'zero option length',
+  );
+  t.equal(
+    reason(
+      mut((b) => {
+        b[opt + 1] = 23;
+      }),
+    ),
+    'option',
+    'sequence data of the wrong size',
+  );
+  t.equal(
+    reason(
+      mut((b) => {
+        b[opt + 1] = 200;
+      }),
+    ),
+    'option',
+    'option past the entry',
+  );
+  t.equal(
+    reason(
+      mut((b) => {
+        b[opt + 26] = 1;
+      }),
+    ),
+    'option',
+    'sequence data twice',
+  );
+  const skip = (b: Uint8Array) => {
+    const r = decodeSyncMessage(b);
+    return r.ok ? [r.conns.length, r.skipped] : r.reason;
+  };
+  t.same(
+    skip(
+      mut((b) => {
+        b[9] = 47;
+      }),
+    ),
+    [1, ['protocol']],
+    'unsupported protocol drops one entry',
+  );
   t.same(skip(mut((b) => b.writeUInt16BE(11, 16))), [1, ['state']], 'TCP state 11 drops one entry');
-  t.same(skip(mut((b) => { b[opt + 26] = 9; })), [1, ['mandatory-option']], 'unknown mandatory option');
-  t.same(skip(mut((b) => { b[opt + 26] = 9 | 0x40; })), [2, []], 'unknown option marked skippable');
+  t.same(
+    skip(
+      mut((b) => {
+        b[opt + 26] = 9;
+      }),
+    ),
+    [1, ['mandatory-option']],
+    'unknown mandatory option',
+  );
+  t.same(
+    skip(
+      mut((b) => {
+        b[opt + 26] = 9 | 0x40;
+      }),
+    ),
+    [2, []],
+    'unknown option marked skippable',
+  );
 });
 
 t.test('random mutations never throw', async (t) => {
   const [good] = encodeSyncMessages(5, [tcp4, tpl6, udpTun], 1472);
   let seed = 12345;
-  const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+  const rnd = (n: number) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
   let ok = 0;
   let dropped = 0;
   for (let i = 0; i < 20000; i++) {
@@ -101,7 +248,8 @@ t.test('random mutations never throw', async (t) => {
     for (let k = rnd(4) + 1; k > 0; k--) if (b.length) b[rnd(b.length)] = rnd(256);
     if (rnd(2) && b.length >= 4) b.writeUInt16BE(b.length, 2);
     const r = decodeSyncMessage(b);
-    if (r.ok) ok++; else dropped++;
+    if (r.ok) ok++;
+    else dropped++;
   }
   t.ok(ok > 0 && dropped > 0, `decoded ${ok}, dropped ${dropped}, no exception`);
 });

@@ -33,21 +33,64 @@ function udp4(payload: Buffer): Uint8Array {
 }
 
 const conns: SyncConn[] = [
-  { family: 4, protocol: 6, flags: SyncFwd.Masq, state: 1, cport: 40000, vport: 80, dport: 8080, fwmark: 0,
-    timeoutS: 900, caddr: '10.0.0.5', vaddr: '192.0.2.10', daddr: '10.1.0.2',
-    seq: { in: { initSeq: 0x11, delta: 0x22, previousDelta: 0x33 }, out: { initSeq: 0x44, delta: 0x55, previousDelta: 0x66 } } },
-  { family: 4, protocol: 6, flags: SyncFwd.DRoute | SyncFlag.NoOutput, state: 4, cport: 40001, vport: 80, dport: 80,
-    fwmark: 0, timeoutS: 120, caddr: '10.0.0.6', vaddr: '192.0.2.10', daddr: '10.1.0.3' },
-  { family: 6, protocol: 17, flags: SyncFwd.DRoute | SyncFlag.Template, state: 0, cport: 0, vport: 53, dport: 53,
-    fwmark: 0x2a, timeoutS: 360, caddr: '2001:db8::5', vaddr: '2001:db8:1::10', daddr: '2001:db8:2::2' },
+  {
+    family: 4,
+    protocol: 6,
+    flags: SyncFwd.Masq,
+    state: 1,
+    cport: 40000,
+    vport: 80,
+    dport: 8080,
+    fwmark: 0,
+    timeoutS: 900,
+    caddr: '10.0.0.5',
+    vaddr: '192.0.2.10',
+    daddr: '10.1.0.2',
+    seq: { in: { initSeq: 0x11, delta: 0x22, previousDelta: 0x33 }, out: { initSeq: 0x44, delta: 0x55, previousDelta: 0x66 } },
+  },
+  {
+    family: 4,
+    protocol: 6,
+    flags: SyncFwd.DRoute | SyncFlag.NoOutput,
+    state: 4,
+    cport: 40001,
+    vport: 80,
+    dport: 80,
+    fwmark: 0,
+    timeoutS: 120,
+    caddr: '10.0.0.6',
+    vaddr: '192.0.2.10',
+    daddr: '10.1.0.3',
+  },
+  {
+    family: 6,
+    protocol: 17,
+    flags: SyncFwd.DRoute | SyncFlag.Template,
+    state: 0,
+    cport: 0,
+    vport: 53,
+    dport: 53,
+    fwmark: 0x2a,
+    timeoutS: 360,
+    caddr: '2001:db8::5',
+    vaddr: '2001:db8:1::10',
+    daddr: '2001:db8:2::2',
+  },
 ];
 
 t.test('tshark decodes our version 1 sync messages as IPVS', { skip: !tshark && 'tshark not installed (apt-get install tshark)' }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'ulvs-sync-tshark-'));
-  t.teardown(() => { if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true }); else console.error(dir); });
+  t.teardown(() => {
+    if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true });
+    else console.error(dir);
+  });
   const file = join(dir, 'sync.pcap');
   const msgs = [...encodeSyncMessages(7, conns.slice(1), 1472), ...encodeSyncMessages(7, conns.slice(0, 1), 1472)];
-  writePcapFile(file, PcapLinkType.Raw, msgs.map((m, i) => ({ timeMs: i, data: udp4(m) })));
+  writePcapFile(
+    file,
+    PcapLinkType.Raw,
+    msgs.map((m, i) => ({ timeMs: i, data: udp4(m) })),
+  );
   const out = execFileSync(tshark!, ['-r', file, '-d', `udp.port==${SYNC_DEFAULT_PORT},ipvs`, '-T', 'json'], { maxBuffer: 16 << 20 }).toString();
   const text = JSON.stringify(JSON.parse(out));
   t.notMatch(text, /_ws\.malformed|_ws\.expert/, 'not malformed, no expert warning');

@@ -8,17 +8,40 @@ import { ConnResult, type ConnStatus } from '../../src/table/ipvs-core.js';
 import { listConnections, type ConnInfo } from '../../src/table/conn-list.js';
 import { parseAddrWords } from '../../src/table/addr.js';
 
-export interface Rs { address: string; port?: number; forward?: ForwardMethod; weight?: number; x?: number; y?: number }
+export interface Rs {
+  address: string;
+  port?: number;
+  forward?: ForwardMethod;
+  weight?: number;
+  x?: number;
+  y?: number;
+}
 
 /** A virtual service spec (real servers in ipvsadm add order). */
-export function svc(protocol: 'tcp' | 'udp', vip: string, port: number, scheduler: string, rs: Rs[], extra: Partial<VirtualServiceSpec> = {}): VirtualServiceSpec {
+export function svc(
+  protocol: 'tcp' | 'udp',
+  vip: string,
+  port: number,
+  scheduler: string,
+  rs: Rs[],
+  extra: Partial<VirtualServiceSpec> = {},
+): VirtualServiceSpec {
   const family = vip.includes(':') ? 6 : 4;
   return {
-    key: { kind: 'addr', protocol, family, address: vip, port }, scheduler, schedFlags: [], persistenceTimeoutS: 0,
-    netmask: family === 4 ? '255.255.255.255' : '128', onePacket: false, persistenceEngine: '',
+    key: { kind: 'addr', protocol, family, address: vip, port },
+    scheduler,
+    schedFlags: [],
+    persistenceTimeoutS: 0,
+    netmask: family === 4 ? '255.255.255.255' : '128',
+    onePacket: false,
+    persistenceEngine: '',
     realServers: rs.map((r) => ({
-      address: r.address, port: r.port ?? port, forward: r.forward ?? 'dr', weight: r.weight ?? 1,
-      upperThreshold: r.x ?? 0, lowerThreshold: r.y ?? 0,
+      address: r.address,
+      port: r.port ?? port,
+      forward: r.forward ?? 'dr',
+      weight: r.weight ?? 1,
+      upperThreshold: r.x ?? 0,
+      lowerThreshold: r.y ?? 0,
     })),
     ...extra,
   };

@@ -7,8 +7,7 @@ import { ConnStatus } from '../../src/table/ipvs-core.js';
 const VIP = '10.0.0.100';
 const A = '192.168.1.10';
 const B = '192.168.1.11';
-const two = (extra = {}, rs: Array<Record<string, unknown>> = [{ address: A }, { address: B }]) =>
-  [svc('tcp', VIP, 80, 'rr', rs as never, extra)];
+const two = (extra = {}, rs: Array<Record<string, unknown>> = [{ address: A }, { address: B }]) => [svc('tcp', VIP, 80, 'rr', rs as never, extra)];
 
 t.test('timeouts: SYN_RECV 60 s, ESTABLISHED 900 s (or --set tcp), FIN_WAIT (tcpfin), lazy expiry', async (t) => {
   const h = new Harness();
@@ -199,7 +198,17 @@ t.test('persistence: template per client (netmask), re-armed, never expiring whi
 
 t.test('fwmark persistence: one IP template <IPPROTO_IP, caddr, 0, fwmark, 0> covers all ports', async (t) => {
   const h = new Harness();
-  h.load([fwmarkSvc(7, 'rr', [{ address: A, port: 0 }, { address: B, port: 0 }], { persistenceTimeoutS: 60 })]);
+  h.load([
+    fwmarkSvc(
+      7,
+      'rr',
+      [
+        { address: A, port: 0 },
+        { address: B, port: 0 },
+      ],
+      { persistenceTimeoutS: 60 },
+    ),
+  ]);
   t.equal(h.inp(6, '1.1.1.1', 1, '10.9.9.9', 443, SYN, 0, 7), ConnStatus.Hit);
   const d = h.chosen();
   t.equal(h.r.dport, 443, 'port 0 dest keeps the packet port');
@@ -220,8 +229,13 @@ t.test('expire_quiescent_template: weight 0 invalidates templates only when set'
     h.inp(6, '1.1.1.1', 1, VIP, 80, SYN, 0);
     const first = h.chosen();
     const other = first === A ? B : A;
-    h.load(two({ persistenceTimeoutS: 300 }, [{ address: A, weight: first === A ? 0 : 1 }, { address: B, weight: first === B ? 0 : 1 }]),
-      { expireQuiescentTemplate: eqt });
+    h.load(
+      two({ persistenceTimeoutS: 300 }, [
+        { address: A, weight: first === A ? 0 : 1 },
+        { address: B, weight: first === B ? 0 : 1 },
+      ]),
+      { expireQuiescentTemplate: eqt },
+    );
     h.inp(6, '1.1.1.1', 2, VIP, 80, SYN, 1);
     t.equal(h.chosen(), eqt ? other : first, `expire_quiescent_template=${eqt}`);
     if (eqt) {
@@ -257,7 +271,11 @@ t.test('dest slots and counters are stable across reloads', async (t) => {
   t.equal(h.slot(A), slotA);
   t.same(h.counts(A), [1, 0, 0]);
   t.equal(h.state.stats.destTotals(slotA).conns, 1);
-  t.same(h.snap.services[0]!.dests.map((d) => d.spec.address), ['192.168.1.12', B, A], 'new dest at the head, others keep their place');
+  t.same(
+    h.snap.services[0]!.dests.map((d) => d.spec.address),
+    ['192.168.1.12', B, A],
+    'new dest at the head, others keep their place',
+  );
 });
 
 t.test('drop_packet mode 3 drops 1 in am_droprate new connections', async (t) => {
@@ -275,5 +293,8 @@ t.test('expire_nodest_conn=1: the sweep flushes connections of a deleted real se
   h.inp(6, '1.1.1.2', 1, VIP, 80, SYN, 0);
   h.load(two({}, [{ address: A }]), { expireNodestConn: true });
   t.equal(h.state.core.sweep(1, 1000), 1, 'one connection (on B) flushed');
-  t.same(h.conns(1).map((c) => c.dest), [A]);
+  t.same(
+    h.conns(1).map((c) => c.dest),
+    [A],
+  );
 });

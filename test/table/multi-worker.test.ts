@@ -13,22 +13,45 @@ t.test('2 workers, same flows, persistence: consistent table and counters', asyn
   const buffers = createSharedState({ maxConns: 65_536, maxDests: 16, maxServices: 4, maxWorkers: 3, seed: 7 });
   const main = attachSharedState(buffers, 0);
   const rs = [1, 2, 3, 4].map((i) => ({ address: `192.168.1.${i}` }));
-  const spec = new SnapshotCompiler(main).compile({
-    services: [svc('tcp', '10.0.0.100', 80, 'rr', rs, { persistenceTimeoutS: 300 })], timeouts: { tcpS: 900, tcpFinS: 120, udpS: 300 },
-  }, env());
+  const spec = new SnapshotCompiler(main).compile(
+    {
+      services: [svc('tcp', '10.0.0.100', 80, 'rr', rs, { persistenceTimeoutS: 300 })],
+      timeouts: { tcpS: 900, tcpFinS: 120, udpS: 300 },
+    },
+    env(),
+  );
   const go = new SharedArrayBuffer(4);
   const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-  const ws = [1, 2].map((worker) => new Worker(new URL(`./mt-worker${ext}`, import.meta.url), {
-    workerData: { buffers, worker, spec, clients: CLIENTS, ports: PORTS, reverse: worker === 2, go },
-  }));
-  const ready = ws.map((w) => new Promise((res, rej) => { w.once('message', res); w.once('error', rej); }));
+  const ws = [1, 2].map(
+    (worker) =>
+      new Worker(new URL(`./mt-worker${ext}`, import.meta.url), {
+        workerData: { buffers, worker, spec, clients: CLIENTS, ports: PORTS, reverse: worker === 2, go },
+      }),
+  );
+  const ready = ws.map(
+    (w) =>
+      new Promise((res, rej) => {
+        w.once('message', res);
+        w.once('error', rej);
+      }),
+  );
   await Promise.all(ready);
-  const done = ws.map((w) => new Promise<{ statusErrors: number; ms: number }>((res, rej) => { w.once('message', res); w.once('error', rej); }));
+  const done = ws.map(
+    (w) =>
+      new Promise<{ statusErrors: number; ms: number }>((res, rej) => {
+        w.once('message', res);
+        w.once('error', rej);
+      }),
+  );
   Atomics.store(new Int32Array(go), 0, 1);
   Atomics.notify(new Int32Array(go), 0);
   const res = await Promise.all(done);
   await Promise.all(ws.map((w) => w.terminate()));
-  t.same(res.map((r) => r.statusErrors), [0, 0], 'every packet found or created its connection');
+  t.same(
+    res.map((r) => r.statusErrors),
+    [0, 0],
+    'every packet found or created its connection',
+  );
   t.comment(`worker run times (ms): ${res.map((r) => Math.round(r.ms)).join(', ')}`);
 
   const all = listConnections(main.conns, 1000);

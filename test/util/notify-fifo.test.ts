@@ -9,7 +9,7 @@ import { NotifyFifos, fifoRsLine, fifoVrrpLine, fifoVsLine } from '../../src/uti
 const dir = mkdtempSync(path.join(tmpdir(), 'ulvs-fifo-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
-t.test('line formats are keepalived\'s', async (t) => {
+t.test("line formats are keepalived's", async (t) => {
   t.equal(fifoVrrpLine('INSTANCE', 'VI_1', 'MASTER', 100), 'INSTANCE "VI_1" MASTER 100\n');
   t.equal(fifoVsLine({ address: '10.0.0.1', protocol: 'tcp', port: 80 }, true), 'VS [10.0.0.1]:tcp:80 UP\n');
   t.equal(fifoVsLine({ fwmark: 7 }, false), 'VS FWM 7 DOWN\n');
@@ -31,8 +31,17 @@ t.test('scripts read the FIFOs; lines go where keepalived sends them', async (t)
   t.ok(f.hasVrrp, 'notify_fifo takes VRRP lines');
   f.vrrp(fifoVrrpLine('INSTANCE', 'VI_1', 'BACKUP', 90));
   f.lvs(fifoVsLine({ address: '10.0.0.1', protocol: 'tcp', port: 80 }, false));
-  const read = (p: string): string => { try { return readFileSync(p, 'utf8'); } catch { return ''; } };
-  const until = async (pred: () => boolean): Promise<boolean> => { for (let i = 0; i < 100 && !pred(); i++) await new Promise((r) => setTimeout(r, 20)); return pred(); };
+  const read = (p: string): string => {
+    try {
+      return readFileSync(p, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  const until = async (pred: () => boolean): Promise<boolean> => {
+    for (let i = 0; i < 100 && !pred(); i++) await new Promise((r) => setTimeout(r, 20));
+    return pred();
+  };
   t.ok(await until(() => read(all.out).split('\n').length >= 3), 'notify_fifo got both lines');
   t.equal(read(all.out), 'INSTANCE "VI_1" BACKUP 90\nVS [10.0.0.1]:tcp:80 DOWN\n');
   t.ok(await until(() => read(lvs.out) !== ''), 'lvs_notify_fifo got its line');

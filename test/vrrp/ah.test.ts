@@ -23,11 +23,14 @@ t.test('verification', async (t) => {
   t.equal(ah.seq, 42);
   t.ok(verifyAh(ah, key, false), 'our own ICV verifies');
   const uni = encodeAhPacket({ srcIp: '10.0.0.1', dstIp: '10.0.0.2', ttl: 255, ipId: 9, seq: 43, key, vrrp, unicast: true });
-  uni[8] = 64; uni[1] = 0x10;
+  uni[8] = 64;
+  uni[1] = 0x10;
   t.ok(verifyAh(readAh(uni, 20)!, key, true), 'unicast: TTL and TOS are mutable fields');
-  const ttl = pkt.slice(); ttl[8] = 64;
+  const ttl = pkt.slice();
+  ttl[8] = 64;
   t.notOk(verifyAh(readAh(ttl, 20)!, key, false), 'multicast: TTL is covered');
-  const bad = pkt.slice(); bad[20 + AH_LEN + 2] ^= 1;
+  const bad = pkt.slice();
+  bad[20 + AH_LEN + 2] ^= 1;
   t.notOk(verifyAh(readAh(bad, 20)!, key, false), 'a changed priority fails');
   t.notOk(verifyAh(ah, ahKey('other'), false), 'a wrong password fails');
   const spi = encodeAhPacket({ srcIp: '10.0.0.1', dstIp: '224.0.0.18', ttl: 255, ipId: 9, seq: 1, key, vrrp, unicast: false });

@@ -11,7 +11,11 @@ const unicastInst: AdvertExpectations = { ...multicastInst, unicast: true, unica
 
 t.test('multicast instance: TTL 255 whatever the destination (RFC 5798 §7.1)', async (t) => {
   t.equal(checkAdvert(adv, multicastInst, { srcIp: '10.0.0.2', dstIp: '224.0.0.18', ttl: 255, multicast: true }), undefined, 'on-link group advert accepted');
-  t.equal(checkAdvert(adv, multicastInst, { srcIp: '10.0.0.2', dstIp: '10.0.0.1', ttl: 255, multicast: false }), undefined, 'unicast to us with TTL 255 accepted');
+  t.equal(
+    checkAdvert(adv, multicastInst, { srcIp: '10.0.0.2', dstIp: '10.0.0.1', ttl: 255, multicast: false }),
+    undefined,
+    'unicast to us with TTL 255 accepted',
+  );
   for (const ttl of [64, 254, 1]) {
     t.equal(checkAdvert(adv, multicastInst, { srcIp: '10.9.9.9', dstIp: '10.0.0.1', ttl, multicast: false }), 'ttl', `unicast to us with TTL ${ttl} dropped`);
     t.equal(checkAdvert(adv, multicastInst, { srcIp: '10.0.0.2', dstIp: '224.0.0.18', ttl, multicast: true }), 'ttl', `group advert with TTL ${ttl} dropped`);
@@ -25,5 +29,9 @@ t.test('check_unicast_src applies to every destination', async (t) => {
   t.equal(checkAdvert(adv, unicastInst, { srcIp: '10.0.0.7', dstIp: '224.0.0.18', ttl: 255, multicast: true }), 'unicast-src', 'non-peer to 224.0.0.18');
   t.equal(checkAdvert(adv, unicastInst, { srcIp: '10.0.0.2', dstIp: '224.0.0.18', ttl: 64, multicast: true }), 'ttl', 'multicast still needs TTL 255');
   const noCheck: AdvertExpectations = { ...multicastInst, unicast: true };
-  t.equal(checkAdvert(adv, noCheck, { srcIp: '10.0.0.7', dstIp: '10.0.0.1', ttl: 64, multicast: false }), undefined, 'without check_unicast_src any source is taken (keepalived default)');
+  t.equal(
+    checkAdvert(adv, noCheck, { srcIp: '10.0.0.7', dstIp: '10.0.0.1', ttl: 64, multicast: false }),
+    undefined,
+    'without check_unicast_src any source is taken (keepalived default)',
+  );
 });

@@ -4,7 +4,11 @@ import { checkAdvert, type AdvertExpectations } from '../../src/vrrp/check-adver
 
 // A VRRPv2 advert captured from keepalived 2.2.7 (VRID 51, prio 100, PASS 1111, VIP 192.168.1.200).
 const ka = Uint8Array.from([0x21, 0x33, 0x64, 0x01, 0x01, 0x01, 0, 0, 192, 168, 1, 200, 0x31, 0x31, 0x31, 0x31, 0, 0, 0, 0]);
-{ const c = vrrpChecksum(ka, ka.length, 2); ka[6] = c >> 8; ka[7] = c & 0xff; }
+{
+  const c = vrrpChecksum(ka, ka.length, 2);
+  ka[6] = c >> 8;
+  ka[7] = c & 0xff;
+}
 
 const exp: AdvertExpectations = { version: 2, family: 4, vrid: 51, advertIntMs: 1000, authPass: '1111', vips: ['192.168.1.200'], ownAddresses: ['10.0.0.1'] };
 const mc = { srcIp: '10.0.0.2', dstIp: '224.0.0.18', ttl: 255, multicast: true };
@@ -29,15 +33,21 @@ t.test('v3 IPv4 and IPv6 round trip with pseudo-header checksum', async (t) => {
 });
 
 t.test('drops with reasons', async (t) => {
-  const bad = ka.slice(); bad[7] ^= 1;
+  const bad = ka.slice();
+  bad[7] ^= 1;
   t.match(decodeAdvert(bad, bad.length, 4, mc.srcIp, mc.dstIp), { ok: false, reason: 'checksum' });
   t.match(decodeAdvert(ka, 5, 4, mc.srcIp, mc.dstIp), { ok: false, reason: 'short' });
-  const v4 = ka.slice(); v4[0] = 0x41;
+  const v4 = ka.slice();
+  v4[0] = 0x41;
   t.match(decodeAdvert(v4, v4.length, 4, mc.srcIp, mc.dstIp), { ok: false, reason: 'version' });
-  const ty = ka.slice(); ty[0] = 0x22;
+  const ty = ka.slice();
+  ty[0] = 0x22;
   t.match(decodeAdvert(ty, ty.length, 4, mc.srcIp, mc.dstIp), { ok: false, reason: 'type' });
   const r = decodeAdvert(ka, ka.length, 4, mc.srcIp, mc.dstIp);
-  if (!r.ok) { t.fail('decode'); return; }
+  if (!r.ok) {
+    t.fail('decode');
+    return;
+  }
   t.equal(checkAdvert(r.advert, exp, { ...mc, ttl: 254 }), 'ttl');
   t.equal(checkAdvert(r.advert, { ...exp, vrid: 52 }, mc), 'vrid');
   t.equal(checkAdvert(r.advert, { ...exp, authPass: '2222' }, mc), 'auth');
@@ -53,23 +63,43 @@ t.test('drops with reasons', async (t) => {
 
 t.test('IPv4 header parse', async (t) => {
   const ip = new Uint8Array(20 + ka.length);
-  ip[0] = 0x45; ip[2] = 0; ip[3] = ip.length; ip[8] = 255; ip[9] = 112;
-  ip.set([10, 0, 0, 2], 12); ip.set([224, 0, 0, 18], 16); ip.set(ka, 20);
+  ip[0] = 0x45;
+  ip[2] = 0;
+  ip[3] = ip.length;
+  ip[8] = 255;
+  ip[9] = 112;
+  ip.set([10, 0, 0, 2], 12);
+  ip.set([224, 0, 0, 18], 16);
+  ip.set(ka, 20);
   t.match(parseIpv4(ip, ip.length), { srcIp: '10.0.0.2', dstIp: '224.0.0.18', ttl: 255, protocol: 112, payloadOffset: 20, payloadLength: ka.length });
   t.equal(parseIpv4(ip, 10), undefined);
 });
 
 t.test('fuzz: the decoder and checks never throw on random or mutated input', async (t) => {
   let seed = 12345;
-  const rnd = (): number => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed; };
+  const rnd = (): number => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed;
+  };
   const seen = new Set<string>();
   const unknown: string[] = [];
   for (let i = 0; i < 20000; i++) {
     let b: Uint8Array;
-    if (i % 2 === 0) { b = ka.slice(); for (let k = rnd() % 4; k >= 0; k--) b[rnd() % b.length] = rnd() & 0xff; } else { b = new Uint8Array(rnd() % 80); for (let k = 0; k < b.length; k++) b[k] = rnd() & 0xff; }
+    if (i % 2 === 0) {
+      b = ka.slice();
+      for (let k = rnd() % 4; k >= 0; k--) b[rnd() % b.length] = rnd() & 0xff;
+    } else {
+      b = new Uint8Array(rnd() % 80);
+      for (let k = 0; k < b.length; k++) b[k] = rnd() & 0xff;
+    }
     const fam = i % 3 === 0 ? 6 : 4;
     const r = decodeAdvert(b, b.length, fam, fam === 4 ? '10.0.0.2' : 'fe80::2', fam === 4 ? '224.0.0.18' : 'ff02::12');
-    if (r.ok) { seen.add(checkAdvert(r.advert, exp, mc) ?? 'accepted'); } else { if (!DROP_REASONS.includes(r.reason)) unknown.push(r.reason); seen.add(r.reason); }
+    if (r.ok) {
+      seen.add(checkAdvert(r.advert, exp, mc) ?? 'accepted');
+    } else {
+      if (!DROP_REASONS.includes(r.reason)) unknown.push(r.reason);
+      seen.add(r.reason);
+    }
     parseIpv4(b, b.length);
   }
   t.same(unknown, [], 'every drop has a known reason');

@@ -19,7 +19,12 @@ export class FakeTransport implements VrrpTransport {
   readonly drops = new Map<DropReason, number>();
   sinks = new Map<number, Set<AdvertSink>>();
   sent = 0;
-  constructor(readonly wire: FakeWire, readonly addr: string) { wire.nodes.push(this); }
+  constructor(
+    readonly wire: FakeWire,
+    readonly addr: string,
+  ) {
+    wire.nodes.push(this);
+  }
   send(buf: Uint8Array, dst: string, src?: string, ttl = 255): void {
     this.sent++;
     if (!this.wire.connected) return;
@@ -34,10 +39,18 @@ export class FakeTransport implements VrrpTransport {
     const sinks = this.sinks.get(buf[1]);
     if (!sinks) return;
     const r = decodeAdvert(buf, buf.length, src.includes(':') ? 6 : 4, src, dst);
-    for (const s of sinks) { if (r.ok) s.onAdvert(r.advert, { srcIp: src, dstIp: dst, ttl, multicast: dst.startsWith('224.') || dst.startsWith('ff'), ifindex: 1 }); else s.onDrop(r.reason); }
+    for (const s of sinks) {
+      if (r.ok) s.onAdvert(r.advert, { srcIp: src, dstIp: dst, ttl, multicast: dst.startsWith('224.') || dst.startsWith('ff'), ifindex: 1 });
+      else s.onDrop(r.reason);
+    }
   }
-  register(vrid: number, sink: AdvertSink): void { if (!this.sinks.has(vrid)) this.sinks.set(vrid, new Set()); this.sinks.get(vrid)!.add(sink); }
-  unregister(vrid: number, sink: AdvertSink): void { this.sinks.get(vrid)?.delete(sink); }
+  register(vrid: number, sink: AdvertSink): void {
+    if (!this.sinks.has(vrid)) this.sinks.set(vrid, new Set());
+    this.sinks.get(vrid)!.add(sink);
+  }
+  unregister(vrid: number, sink: AdvertSink): void {
+    this.sinks.get(vrid)?.delete(sink);
+  }
   join(): void {}
   leave(): void {}
 }

@@ -19,7 +19,11 @@ t.test('notify: keepalived arguments, strict order, a hung script is killed and 
   q.enqueue([script, 'hang'], 300);
   queueNotify(q, { backup: { argv: [script, 'b'] }, generic: { argv: [script] } }, 'GROUP', 'G1', 'BACKUP', 150, 5000);
   await q.drain();
-  t.same(readFileSync(log, 'utf8').trim().split('\n'), ['slow', 'm', 'INSTANCE VI_1 MASTER 150', 'b', 'GROUP G1 BACKUP 0'], 'in order, generic after specific, groups report priority 0');
+  t.same(
+    readFileSync(log, 'utf8').trim().split('\n'),
+    ['slow', 'm', 'INSTANCE VI_1 MASTER 150', 'b', 'GROUP G1 BACKUP 0'],
+    'in order, generic after specific, groups report priority 0',
+  );
   t.equal(done.length, 6);
   t.not(done[3], 0, 'the hung script was killed');
 });
@@ -29,7 +33,8 @@ t.test('vrrp_script rise/fall and keepalived weight rules', async (t) => {
   const changes: boolean[] = [];
   s.on('change', (ok: boolean) => changes.push(ok));
   t.equal(s.ok, true, 'starts OK');
-  s.record(false); s.record(false);
+  s.record(false);
+  s.record(false);
   t.equal(s.ok, true, 'two failures < fall 3');
   s.record(false);
   t.equal(s.ok, false, 'third failure: failed');

@@ -1,15 +1,36 @@
 import t from 'tap';
-import { initialMachine, nextDeadlineMs, step, type MachineParams, type MachineState, type MachineEvent, type MachineAction } from '../../src/vrrp/state-machine.js';
+import {
+  initialMachine,
+  nextDeadlineMs,
+  step,
+  type MachineParams,
+  type MachineState,
+  type MachineEvent,
+  type MachineAction,
+} from '../../src/vrrp/state-machine.js';
 import { masterDownIntervalMs, skewTimeMs } from '../../src/vrrp/timers.js';
 
-const base: MachineParams = { version: 2, advertIntMs: 1000, basePriority: 100, nopreempt: false, preemptDelayMs: 0, downTimerAdverts: 3, primaryIp: '10.0.0.1' };
+const base: MachineParams = {
+  version: 2,
+  advertIntMs: 1000,
+  basePriority: 100,
+  nopreempt: false,
+  preemptDelayMs: 0,
+  downTimerAdverts: 3,
+  primaryIp: '10.0.0.1',
+};
 
 /** Fake clock driver: feeds events and ticks at each deadline. */
 class Clock {
   now = 0;
   log: MachineAction[] = [];
   constructor(public s: MachineState) {}
-  ev(e: MachineEvent): MachineAction[] { const r = step(this.s, e, this.now); this.s = r.state; this.log.push(...r.actions); return r.actions; }
+  ev(e: MachineEvent): MachineAction[] {
+    const r = step(this.s, e, this.now);
+    this.s = r.state;
+    this.log.push(...r.actions);
+    return r.actions;
+  }
   advance(ms: number): void {
     const end = this.now + ms;
     for (;;) {
@@ -41,7 +62,12 @@ t.test('alone: BACKUP then MASTER after master down interval', async (t) => {
   t.equal(c.s.state, 'BACKUP');
   c.advance(1);
   t.equal(c.s.state, 'MASTER');
-  t.match(c.log, [{ type: 'transition', from: 'INIT', to: 'BACKUP' }, { type: 'transition', from: 'BACKUP', to: 'MASTER' }, { type: 'send-advert', priority: 100 }, { type: 'garp', kind: 'master' }]);
+  t.match(c.log, [
+    { type: 'transition', from: 'INIT', to: 'BACKUP' },
+    { type: 'transition', from: 'BACKUP', to: 'MASTER' },
+    { type: 'send-advert', priority: 100 },
+    { type: 'garp', kind: 'master' },
+  ]);
   c.log = [];
   c.advance(3000);
   t.equal(c.log.filter((a) => a.type === 'send-advert').length, 3, 'one advert per interval');
@@ -59,7 +85,10 @@ t.test('owner 255 goes MASTER at once and ignores nopreempt', async (t) => {
 t.test('backup keeps resetting on master adverts; priority 0 gives skew-only takeover', async (t) => {
   const c = new Clock(initialMachine(base));
   c.ev({ type: 'start' });
-  for (let i = 0; i < 10; i++) { c.advance(1000); c.ev({ type: 'advert', priority: 150, maxAdverIntMs: 1000, srcIp: '10.0.0.2' }); }
+  for (let i = 0; i < 10; i++) {
+    c.advance(1000);
+    c.ev({ type: 'advert', priority: 150, maxAdverIntMs: 1000, srcIp: '10.0.0.2' });
+  }
   t.equal(c.s.state, 'BACKUP');
   c.ev({ type: 'advert', priority: 0, maxAdverIntMs: 1000, srcIp: '10.0.0.2' });
   t.equal(nextDeadlineMs(c.s), c.now + 609.375);
@@ -88,23 +117,35 @@ t.test('v2 backup keeps its own interval', async (t) => {
 t.test('preempt: a higher-priority backup ignores a lower master and takes over', async (t) => {
   const c = new Clock(initialMachine({ ...base, basePriority: 200 }));
   c.ev({ type: 'start' });
-  for (let i = 0; i < 4; i++) { c.advance(1000); c.ev({ type: 'advert', priority: 100, maxAdverIntMs: 1000, srcIp: '10.0.0.2' }); }
+  for (let i = 0; i < 4; i++) {
+    c.advance(1000);
+    c.ev({ type: 'advert', priority: 100, maxAdverIntMs: 1000, srcIp: '10.0.0.2' });
+  }
   t.equal(c.s.state, 'MASTER');
 });
 
 t.test('nopreempt: a higher-priority backup stays BACKUP while a lower master advertises', async (t) => {
   const c = new Clock(initialMachine({ ...base, basePriority: 200, nopreempt: true }));
   c.ev({ type: 'start' });
-  for (let i = 0; i < 10; i++) { c.advance(1000); c.ev({ type: 'advert', priority: 100, maxAdverIntMs: 1000, srcIp: '10.0.0.2' }); }
+  for (let i = 0; i < 10; i++) {
+    c.advance(1000);
+    c.ev({ type: 'advert', priority: 100, maxAdverIntMs: 1000, srcIp: '10.0.0.2' });
+  }
   t.equal(c.s.state, 'BACKUP');
 });
 
 t.test('preempt_delay: waits the delay before preempting a lower master', async (t) => {
   const c = new Clock(initialMachine({ ...base, basePriority: 200, preemptDelayMs: 10000 }));
   c.ev({ type: 'start' });
-  for (let i = 0; i < 8; i++) { c.advance(1000); c.ev({ type: 'advert', priority: 100, maxAdverIntMs: 1000, srcIp: '10.0.0.2' }); }
+  for (let i = 0; i < 8; i++) {
+    c.advance(1000);
+    c.ev({ type: 'advert', priority: 100, maxAdverIntMs: 1000, srcIp: '10.0.0.2' });
+  }
   t.equal(c.s.state, 'BACKUP', 'still inside the delay');
-  for (let i = 0; i < 8; i++) { c.advance(1000); c.ev({ type: 'advert', priority: 100, maxAdverIntMs: 1000, srcIp: '10.0.0.2' }); }
+  for (let i = 0; i < 8; i++) {
+    c.advance(1000);
+    c.ev({ type: 'advert', priority: 100, maxAdverIntMs: 1000, srcIp: '10.0.0.2' });
+  }
   t.equal(c.s.state, 'MASTER', 'preempted after the delay');
 });
 
@@ -112,7 +153,8 @@ t.test('master yields to higher priority, and to equal priority with higher IP o
   const c = new Clock(initialMachine({ ...base, basePriority: 255 }));
   c.ev({ type: 'start' });
   const m = new Clock(initialMachine(base));
-  m.ev({ type: 'start' }); m.advance(4000);
+  m.ev({ type: 'start' });
+  m.advance(4000);
   t.equal(m.s.state, 'MASTER');
   m.ev({ type: 'advert', priority: 100, maxAdverIntMs: 1000, srcIp: '10.0.0.0' });
   t.equal(m.s.state, 'MASTER', 'equal priority, lower IP: stays');
@@ -127,16 +169,21 @@ t.test('master yields to higher priority, and to equal priority with higher IP o
 
 t.test('master receiving priority 0 answers at once', async (t) => {
   const m = new Clock(initialMachine(base));
-  m.ev({ type: 'start' }); m.advance(4000);
+  m.ev({ type: 'start' });
+  m.advance(4000);
   const acts = m.ev({ type: 'advert', priority: 0, maxAdverIntMs: 1000, srcIp: '10.0.0.9' });
   t.same(acts, [{ type: 'send-advert', priority: 100 }]);
 });
 
 t.test('fault: master sends priority 0 and goes FAULT; clearing returns to BACKUP (owner to MASTER)', async (t) => {
   const m = new Clock(initialMachine(base));
-  m.ev({ type: 'start' }); m.advance(4000);
+  m.ev({ type: 'start' });
+  m.advance(4000);
   const acts = m.ev({ type: 'fault', fault: true, reason: 'eth0 down' });
-  t.match(acts, [{ type: 'send-advert', priority: 0 }, { type: 'transition', from: 'MASTER', to: 'FAULT' }]);
+  t.match(acts, [
+    { type: 'send-advert', priority: 0 },
+    { type: 'transition', from: 'MASTER', to: 'FAULT' },
+  ]);
   m.advance(10000);
   t.equal(m.s.state, 'FAULT', 'no timers in FAULT');
   m.ev({ type: 'fault', fault: false });
@@ -151,15 +198,20 @@ t.test('fault: master sends priority 0 and goes FAULT; clearing returns to BACKU
 
 t.test('shutdown: master sends priority 0', async (t) => {
   const m = new Clock(initialMachine(base));
-  m.ev({ type: 'start' }); m.advance(4000);
+  m.ev({ type: 'start' });
+  m.advance(4000);
   const acts = m.ev({ type: 'shutdown' });
-  t.match(acts, [{ type: 'send-advert', priority: 0 }, { type: 'transition', from: 'MASTER', to: 'INIT' }]);
+  t.match(acts, [
+    { type: 'send-advert', priority: 0 },
+    { type: 'transition', from: 'MASTER', to: 'INIT' },
+  ]);
   t.equal(nextDeadlineMs(m.s), undefined);
 });
 
 t.test('priority changes are clamped to 1..254 and carried in adverts', async (t) => {
   const m = new Clock(initialMachine(base));
-  m.ev({ type: 'start' }); m.advance(4000);
+  m.ev({ type: 'start' });
+  m.advance(4000);
   m.ev({ type: 'priority', priority: 400 });
   m.log = [];
   m.advance(1000);

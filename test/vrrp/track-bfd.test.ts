@@ -6,8 +6,20 @@ import { FileProcessTrackers } from '../../src/vrrp/file-process-trackers.js';
 import type { VrrpConfig } from '../../src/vrrp/types.js';
 
 t.test('a session that is not Up', async (t) => {
-  const tr = new FileProcessTrackers(() => {}, () => {});
-  const cfg: VrrpConfig = { instances: [], scripts: [], syncGroups: [], bfdInstances: [{ name: 'b0', weight: 0 }, { name: 'bneg', weight: -30 }, { name: 'bpos', weight: 30 }] };
+  const tr = new FileProcessTrackers(
+    () => {},
+    () => {},
+  );
+  const cfg: VrrpConfig = {
+    instances: [],
+    scripts: [],
+    syncGroups: [],
+    bfdInstances: [
+      { name: 'b0', weight: 0 },
+      { name: 'bneg', weight: -30 },
+      { name: 'bpos', weight: 30 },
+    ],
+  };
   await tr.apply(cfg);
   t.teardown(() => tr.stop());
   t.match(tr.effect([], [], [{ name: 'b0' }]), { fault: true, delta: 0, reasons: ['track_bfd b0'] }, 'weight 0: FAULT');

@@ -19,7 +19,16 @@ t.test('file values: strtol, then value × weight, FAULT at -254 or (weight 0) o
   t.same(fileEffect(0, 0, true), { delta: 0, fault: true }, 'weight 0 reverse: zero is FAULT');
 });
 
-const spec = (o: Partial<VrrpTrackProcessSpec> = {}): VrrpTrackProcessSpec => ({ name: 'p', process: 'haproxy', params: [], weight: 1, quorum: 1, forkDelayMs: 0, terminateDelayMs: 0, ...o });
+const spec = (o: Partial<VrrpTrackProcessSpec> = {}): VrrpTrackProcessSpec => ({
+  name: 'p',
+  process: 'haproxy',
+  params: [],
+  weight: 1,
+  quorum: 1,
+  forkDelayMs: 0,
+  terminateDelayMs: 0,
+  ...o,
+});
 
 t.test('process matching: comm exactly, parameters exact / partial / initial, full_command', async (t) => {
   const p: ProcInfo = { comm: 'haproxy', argv: ['/usr/sbin/haproxy', '-f', '/etc/haproxy.cfg'] };
@@ -34,7 +43,10 @@ t.test('process matching: comm exactly, parameters exact / partial / initial, fu
 });
 
 t.test('quorum, quorum_max and terminate_delay', async (t) => {
-  let procs: ProcInfo[] = [{ comm: 'nginx', argv: [] }, { comm: 'nginx', argv: [] }];
+  let procs: ProcInfo[] = [
+    { comm: 'nginx', argv: [] },
+    { comm: 'nginx', argv: [] },
+  ];
   const tr = new ProcessTracker([spec({ name: 'n', process: 'nginx', quorum: 2, quorumMax: 3, terminateDelayMs: 150 })], async () => procs, 20);
   const changes: Array<[string, boolean]> = [];
   tr.on('change', (n: string, up: boolean) => changes.push([n, up]));

@@ -45,13 +45,30 @@ function parseArgs(argv: string[]): CheckOptions {
       return v;
     };
     switch (name) {
-      case '-f': case '--use-file': case '--file': o.file = value(); break;
-      case '-i': case '--config-id': o.configId = value(); break;
-      case '--strict': o.strict = true; break;
-      case '--json': o.json = true; break;
-      case '-v': case '--verbose': o.verbose = true; break;
-      case '--no-host-checks': o.hostChecks = false; break;
-      default: throw new UsageError(`unknown option '${a}'`);
+      case '-f':
+      case '--use-file':
+      case '--file':
+        o.file = value();
+        break;
+      case '-i':
+      case '--config-id':
+        o.configId = value();
+        break;
+      case '--strict':
+        o.strict = true;
+        break;
+      case '--json':
+        o.json = true;
+        break;
+      case '-v':
+      case '--verbose':
+        o.verbose = true;
+        break;
+      case '--no-host-checks':
+        o.hostChecks = false;
+        break;
+      default:
+        throw new UsageError(`unknown option '${a}'`);
     }
   }
   return o;
@@ -62,13 +79,22 @@ export function summarizeModel(m: ConfigModel): unknown {
   return {
     files: m.files,
     vrrpInstances: m.vrrp.instances.map((i) => ({
-      name: i.name, vrid: i.vrid, interface: i.interface, version: i.version, state: i.initialState, priority: i.priority,
-      advertIntMs: i.advertIntMs, vips: i.vips.map((v) => `${v.address}/${v.prefixLen}`), unicastPeers: i.unicastPeers.map((p) => p.address),
+      name: i.name,
+      vrid: i.vrid,
+      interface: i.interface,
+      version: i.version,
+      state: i.initialState,
+      priority: i.priority,
+      advertIntMs: i.advertIntMs,
+      vips: i.vips.map((v) => `${v.address}/${v.prefixLen}`),
+      unicastPeers: i.unicastPeers.map((p) => p.address),
     })),
     vrrpScripts: m.vrrp.scripts.map((s) => s.name),
     vrrpSyncGroups: m.vrrp.syncGroups.map((g) => ({ name: g.name, instances: g.instances })),
     virtualServices: m.ipvs.services.map((s) => ({
-      service: serviceKeyText(s.key), scheduler: s.scheduler, persistenceTimeoutS: s.persistenceTimeoutS,
+      service: serviceKeyText(s.key),
+      scheduler: s.scheduler,
+      persistenceTimeoutS: s.persistenceTimeoutS,
       realServers: s.realServers.map((r) => ({ address: r.address, port: r.port, forward: r.forward, weight: r.weight })),
     })),
     checkers: m.health.reduce((n, h) => n + h.realServers.reduce((k, r) => k + r.checkers.length, 0), 0),
@@ -82,7 +108,19 @@ export async function runCheckConfig(argv: string[], out: (s: string) => void = 
   const r = loadConfig(o.file, { strict: o.strict, hostChecks: o.hostChecks, ...(o.configId !== undefined ? { configId: o.configId } : {}) });
   const counts = countBySeverity(r.diagnostics);
   if (o.json) {
-    out(JSON.stringify({ ok: r.ok, file: o.file, summary: { errors: counts.error, warnings: counts.warning, notes: counts.note }, diagnostics: r.diagnostics, model: summarizeModel(r.model) }, null, 2) + '\n');
+    out(
+      JSON.stringify(
+        {
+          ok: r.ok,
+          file: o.file,
+          summary: { errors: counts.error, warnings: counts.warning, notes: counts.note },
+          diagnostics: r.diagnostics,
+          model: summarizeModel(r.model),
+        },
+        null,
+        2,
+      ) + '\n',
+    );
   } else {
     const shown: Diagnostic[] = r.diagnostics.filter((d) => o.verbose || d.severity !== 'note');
     for (const d of shown) out(formatDiagnostic(d) + '\n');

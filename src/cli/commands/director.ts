@@ -10,7 +10,15 @@ import { pathToFileURL } from 'node:url';
 import { UsageError, UserError, type CliCommand } from '../command.js';
 import { LinkType } from '../../core/batch.js';
 import { DataplanePool, type PoolCounters } from '../../dataplane/pool.js';
-import { checkBackendSupports, drDestsOf, keepMarkJumpLast, planDirectorNet, setupDirectorNet, teardownDirectorNet, leftovers } from '../../dataplane/director.js';
+import {
+  checkBackendSupports,
+  drDestsOf,
+  keepMarkJumpLast,
+  planDirectorNet,
+  setupDirectorNet,
+  teardownDirectorNet,
+  leftovers,
+} from '../../dataplane/director.js';
 import { SnapshotCompiler } from '../../dataplane/snapshot.js';
 import type { SnapshotEnv } from '../../dataplane/snapshot-types.js';
 import { buildFilter } from '../../io/bpf.js';
@@ -91,14 +99,26 @@ export async function startDirector(o: DirectorOptions): Promise<RunningDirector
   const vips = o.rules.services.flatMap((s) => (s.key.kind === 'addr' ? [s.key.address] : []));
   const natRs = [...new Set(o.rules.services.flatMap((s) => s.realServers.filter((r) => r.forward === 'nat').map((r) => r.address)))];
   const pool = await DataplanePool.start({
-    backend: o.backend, workers: o.workers, interfaces: o.interfaces, queueBase: o.queueBase, failOpen: o.failOpen, afpRing: o.afpRing,
+    backend: o.backend,
+    workers: o.workers,
+    interfaces: o.interfaces,
+    queueBase: o.queueBase,
+    failOpen: o.failOpen,
+    afpRing: o.afpRing,
     filter: o.backend === 'afpacket' ? buildFilter({ dst: vips, src: natRs }) : undefined,
-    shared, snapshot: spec,
-    onEvent: (e) => { if (e.kind !== 'ready') log(e.message); },
+    shared,
+    snapshot: spec,
+    onEvent: (e) => {
+      if (e.kind !== 'ready') log(e.message);
+    },
     onNeighbourMiss: (a) => neigh?.want(a),
   });
   const plan = planDirectorNet(o.rules, {
-    backend: o.backend, interfaces: o.interfaces, workers: pool.size, queueBase: o.queueBase, extraAddresses: o.addresses,
+    backend: o.backend,
+    interfaces: o.interfaces,
+    workers: pool.size,
+    queueBase: o.queueBase,
+    extraAddresses: o.addresses,
     drDests: drDestsOf(spec, env),
   });
   try {
@@ -127,7 +147,8 @@ export async function startDirector(o: DirectorOptions): Promise<RunningDirector
     }
     busy = true;
     try {
-      for (const f of await keepMarkJumpLast(plan)) log(`moved ulvs' jump back to the end of the IPv${f} mangle PREROUTING chain: a rule added after it (a MARK for a fwmark service) is now seen first`);
+      for (const f of await keepMarkJumpLast(plan))
+        log(`moved ulvs' jump back to the end of the IPv${f} mangle PREROUTING chain: a rule added after it (a MARK for a fwmark service) is now seen first`);
       const next = await readHostEnv(linkType, o.interfaces, peers, 0, undefined, neigh?.nextHops());
       if (JSON.stringify(next) !== JSON.stringify(env)) {
         log(`host changed (interfaces, routes or real-server MACs): publishing a new snapshot`);
@@ -169,7 +190,9 @@ export async function startDirector(o: DirectorOptions): Promise<RunningDirector
 /** Formats pool counters as a few lines (totals, per worker, drops by reason). */
 export function formatCounters(c: PoolCounters): string {
   const t = c.totals;
-  const lines = [`packets ${t.packets} (transmitted ${t.transmitted}, modified ${t.modified}, accepted ${t.accepted}, dropped ${t.dropped}) in ${t.batches} batches; restarts ${t.restarts}`];
+  const lines = [
+    `packets ${t.packets} (transmitted ${t.transmitted}, modified ${t.modified}, accepted ${t.accepted}, dropped ${t.dropped}) in ${t.batches} batches; restarts ${t.restarts}`,
+  ];
   for (const w of c.workers) lines.push(`  worker ${w.workerIndex}: ${w.alive ? 'up' : 'DOWN'} packets ${w.packets} io ${JSON.stringify(w.io)}`);
   for (const [code, n] of Object.entries(c.dropReasons)) {
     lines.push(`  dropped ${n}: ${reasonName(Number(code))}`);
@@ -185,12 +208,22 @@ export const command: CliCommand = {
   async run(argv: string[]): Promise<number> {
     let v;
     try {
-      v = parseArgs({ args: argv, options: {
-        rules: { type: 'string' }, iface: { type: 'string', multiple: true }, backend: { type: 'string', default: 'afpacket' },
-        workers: { type: 'string' }, 'queue-base': { type: 'string' }, address: { type: 'string', multiple: true },
-        'fail-open': { type: 'boolean' }, 'max-conns': { type: 'string' }, 'stats-s': { type: 'string' }, cleanup: { type: 'boolean' },
-        'afp-ring': { type: 'string' },
-      } }).values;
+      v = parseArgs({
+        args: argv,
+        options: {
+          rules: { type: 'string' },
+          iface: { type: 'string', multiple: true },
+          backend: { type: 'string', default: 'afpacket' },
+          workers: { type: 'string' },
+          'queue-base': { type: 'string' },
+          address: { type: 'string', multiple: true },
+          'fail-open': { type: 'boolean' },
+          'max-conns': { type: 'string' },
+          'stats-s': { type: 'string' },
+          cleanup: { type: 'boolean' },
+          'afp-ring': { type: 'string' },
+        },
+      }).values;
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
@@ -204,7 +237,8 @@ export const command: CliCommand = {
     if (!v.rules) throw new UsageError('--rules is required');
     if (!v.iface?.length) throw new UsageError('--iface is required');
     if (v.backend !== 'nfqueue' && v.backend !== 'afpacket') throw new UsageError(`--backend must be nfqueue or afpacket, not '${v.backend}'`);
-    if (v['afp-ring'] !== undefined && v['afp-ring'] !== '2' && v['afp-ring'] !== '3') throw new UsageError(`--afp-ring must be 2 or 3, not '${v['afp-ring']}'`);
+    if (v['afp-ring'] !== undefined && v['afp-ring'] !== '2' && v['afp-ring'] !== '3')
+      throw new UsageError(`--afp-ring must be 2 or 3, not '${v['afp-ring']}'`);
     let text: string;
     try {
       text = readFileSync(v.rules, 'utf8');
@@ -217,13 +251,22 @@ export const command: CliCommand = {
     } catch (e) {
       throw new UserError((e as Error).message);
     }
-    const log = (l: string): void => { process.stderr.write(`ulvs director: ${l}\n`); };
+    const log = (l: string): void => {
+      process.stderr.write(`ulvs director: ${l}\n`);
+    };
     let d: RunningDirector;
     try {
       d = await startDirector({
-        rules, interfaces: v.iface, backend: v.backend, workers: v.workers ? Number(v.workers) : undefined,
-        queueBase: v['queue-base'] ? Number(v['queue-base']) : undefined, addresses: v.address, failOpen: v['fail-open'],
-        afpRing: v['afp-ring'] === '3' ? 3 : undefined, maxConns: v['max-conns'] ? Number(v['max-conns']) : undefined, log,
+        rules,
+        interfaces: v.iface,
+        backend: v.backend,
+        workers: v.workers ? Number(v.workers) : undefined,
+        queueBase: v['queue-base'] ? Number(v['queue-base']) : undefined,
+        addresses: v.address,
+        failOpen: v['fail-open'],
+        afpRing: v['afp-ring'] === '3' ? 3 : undefined,
+        maxConns: v['max-conns'] ? Number(v['max-conns']) : undefined,
+        log,
       });
     } catch (e) {
       throw new UserError((e as Error).message);
@@ -242,16 +285,25 @@ export const command: CliCommand = {
       process.once('SIGINT', () => void finish('SIGINT'));
       process.once('SIGTERM', () => void finish('SIGTERM'));
       // Drill: SIGUSR2 crashes worker 0 (the supervisor restarts it; established connections continue).
-      process.on('SIGUSR2', () => { log('SIGUSR2: crashing worker 0'); d.pool.crashWorker(0); });
-      process.once('uncaughtException', (e) => { log(`crashed: ${e.stack ?? e}`); void d.stop().finally(() => process.exit(70)); });
+      process.on('SIGUSR2', () => {
+        log('SIGUSR2: crashing worker 0');
+        d.pool.crashWorker(0);
+      });
+      process.once('uncaughtException', (e) => {
+        log(`crashed: ${e.stack ?? e}`);
+        void d.stop().finally(() => process.exit(70));
+      });
     });
   },
 };
 
 const self = import.meta.url;
 if (process.argv[1] && self === pathToFileURL(process.argv[1]).href) {
-  command.run(process.argv.slice(2)).then((code) => process.exit(code), (e) => {
-    process.stderr.write(`ulvs director: ${(e as Error).message}\n`);
-    process.exit(e instanceof UsageError ? 2 : 1);
-  });
+  command.run(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e) => {
+      process.stderr.write(`ulvs director: ${(e as Error).message}\n`);
+      process.exit(e instanceof UsageError ? 2 : 1);
+    },
+  );
 }

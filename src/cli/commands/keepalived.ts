@@ -41,8 +41,14 @@ async function configTest(a: KeepalivedArgs): Promise<number> {
 
 async function run(argv: string[]): Promise<number> {
   const a = parseKeepalivedArgs(argv);
-  if (a.help) { process.stdout.write(KEEPALIVED_USAGE + '\n'); return 0; }
-  if (a.version) { process.stderr.write(VERSION + '\n'); return 0; }
+  if (a.help) {
+    process.stdout.write(KEEPALIVED_USAGE + '\n');
+    return 0;
+  }
+  if (a.version) {
+    process.stderr.write(VERSION + '\n');
+    return 0;
+  }
   if (a.signum !== undefined) {
     const n = (KEEPALIVED_SIGNUM as Record<string, number>)[a.signum];
     if (n === undefined) throw new UsageError(`--signum: unknown signal function '${a.signum}' (STOP, RELOAD, DATA, STATS, STATS_CLEAR, JSON)`);
@@ -73,10 +79,14 @@ async function run(argv: string[]): Promise<number> {
   const childPids = [a.vrrpPidFile, a.checkersPidFile];
   try {
     return await supervise({
-      argv: [process.execPath, ulvsBin(), 'keepalived', ...argv], log, notifier: serviceNotifier(),
+      argv: [process.execPath, ulvsBin(), 'keepalived', ...argv],
+      log,
+      notifier: serviceNotifier(),
       dontRespawn: a.dontRespawn,
       cleanup: () => cleanupAfterCrash(a.file, loadConfig, { keepVrrp: a.dontReleaseVrrp, keepIpvs: a.dontReleaseIpvs }),
-      onChild: (pid) => { for (const f of childPids) writePid(f, pid); },
+      onChild: (pid) => {
+        for (const f of childPids) writePid(f, pid);
+      },
     });
   } finally {
     for (const f of [a.pidFile, ...childPids]) rmSync(f, { force: true });
@@ -85,7 +95,9 @@ async function run(argv: string[]): Promise<number> {
 
 /** `ulvs keepalived`. */
 export const command: CliCommand = {
-  name: 'keepalived', summary: "keepalived's command line: supervisor + daemon, for units that start keepalived", usage: KEEPALIVED_USAGE,
+  name: 'keepalived',
+  summary: "keepalived's command line: supervisor + daemon, for units that start keepalived",
+  usage: KEEPALIVED_USAGE,
   run: async (argv) => {
     try {
       return await run(argv);

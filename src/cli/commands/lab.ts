@@ -54,12 +54,18 @@ async function run(argv: string[]): Promise<number> {
   if (!action) throw new UsageError('missing action (up, down, status or demo)');
   if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
   if (!['up', 'down', 'status', 'demo'].includes(action)) throw new UsageError(`unknown action '${action}'`);
-  try { checkLabId(values.id!); } catch (e) { throw new UsageError((e as Error).message); }
+  try {
+    checkLabId(values.id!);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   const modes = modesOf(values);
   const rsCount = values['real-servers'] === undefined ? 3 : Number(values['real-servers']);
   if (!Number.isInteger(rsCount) || rsCount < 1 || rsCount > 50) throw new UsageError('--real-servers takes a number from 1 to 50');
   requireNetAdmin('ulvs lab');
-  const out = (l: string): void => { process.stdout.write(l + '\n'); };
+  const out = (l: string): void => {
+    process.stdout.write(l + '\n');
+  };
   const demo = await import('../../lab/demo.js');
 
   switch (action) {
@@ -100,7 +106,9 @@ async function run(argv: string[]): Promise<number> {
     default: {
       const lab = await Lab.up({ id: values.id, realServers: rsCount });
       let code = 1;
-      const stop = (): void => { void lab.down().then(() => process.exit(130)); };
+      const stop = (): void => {
+        void lab.down().then(() => process.exit(130));
+      };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
       try {

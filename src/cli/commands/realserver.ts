@@ -33,7 +33,9 @@ async function ifaceWithDefaultRoute(): Promise<string> {
     try {
       const dev = (JSON.parse(r.stdout) as Array<{ dev?: string }>)[0]?.dev;
       if (dev) return dev;
-    } catch { /* no route of this family */ }
+    } catch {
+      /* no route of this family */
+    }
   }
   return 'eth0';
 }
@@ -42,7 +44,9 @@ async function ifaceWithDefaultRoute(): Promise<string> {
 async function addressesOf(iface: string): Promise<string[]> {
   const r = await run(['ip', '-j', 'addr', 'show', 'dev', iface]);
   try {
-    return (JSON.parse(r.stdout) as Array<{ addr_info: Array<{ local: string; scope?: string }> }>).flatMap((l) => l.addr_info.filter((a) => a.scope !== 'link').map((a) => a.local));
+    return (JSON.parse(r.stdout) as Array<{ addr_info: Array<{ local: string; scope?: string }> }>).flatMap((l) =>
+      l.addr_info.filter((a) => a.scope !== 'link').map((a) => a.local),
+    );
   } catch {
     return [];
   }
@@ -64,7 +68,8 @@ async function runDecap(iface: string | undefined, path: DecapPath, out: (l: str
   } catch (e) {
     throw new UserError(`cannot start the IPIP decapsulator on ${dev}: ${(e as Error).message}`);
   }
-  const where = d.xdp ? `in the kernel (XDP, ${d.xdp.mode} mode; IPv6-in-IPv6 in userspace)`
+  const where = d.xdp
+    ? `in the kernel (XDP, ${d.xdp.mode} mode; IPv6-in-IPv6 in userspace)`
     : `in userspace${d.xdpError ? ` (XDP not used: ${d.xdpError})` : ''}`;
   out(`ulvs realserver: decapsulating IPIP to ${addrs.join(', ')} on ${dev} ${where}; Ctrl-C to stop`);
   return async () => {
@@ -90,11 +95,16 @@ export const command: CliCommand = {
     const [sub, ...rest] = argv;
     let v;
     try {
-      v = parseArgs({ args: rest, options: { mode: { type: 'string' }, vip: { type: 'string', multiple: true }, iface: { type: 'string' }, decap: { type: 'string', default: 'auto' } } }).values;
+      v = parseArgs({
+        args: rest,
+        options: { mode: { type: 'string' }, vip: { type: 'string', multiple: true }, iface: { type: 'string' }, decap: { type: 'string', default: 'auto' } },
+      }).values;
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
-    const out = (l: string): void => { process.stdout.write(l + '\n'); };
+    const out = (l: string): void => {
+      process.stdout.write(l + '\n');
+    };
     const needMode = (): RealServerMode => {
       if (v.mode !== 'dr' && v.mode !== 'tun') throw new UsageError('--mode must be dr or tun');
       if (!v.vip?.length) throw new UsageError('--vip is required');
@@ -141,8 +151,11 @@ export const command: CliCommand = {
 };
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  command.run(process.argv.slice(2)).then((code) => process.exit(code), (e) => {
-    process.stderr.write(`ulvs realserver: ${(e as Error).message}\n`);
-    process.exit(e instanceof UsageError ? 2 : 1);
-  });
+  command.run(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e) => {
+      process.stderr.write(`ulvs realserver: ${(e as Error).message}\n`);
+      process.exit(e instanceof UsageError ? 2 : 1);
+    },
+  );
 }

@@ -18,7 +18,11 @@ ulvsadm stay. Exit 0 when the reload happened.`;
 async function run(argv: string[]): Promise<number> {
   let v;
   try {
-    v = parseArgs({ args: argv, strict: true, options: { 'use-file': { type: 'string', short: 'f' }, socket: { type: 'string' }, json: { type: 'boolean' } } }).values;
+    v = parseArgs({
+      args: argv,
+      strict: true,
+      options: { 'use-file': { type: 'string', short: 'f' }, socket: { type: 'string' }, json: { type: 'boolean' } },
+    }).values;
   } catch (e) {
     throw new UsageError((e as Error).message);
   }

@@ -69,10 +69,18 @@ export function parseReplayArgs(argv: string[]): ReplayOptions {
       return v;
     };
     switch (name) {
-      case '--rules': o.rules = value(); break;
-      case '--in': o.in = value(); break;
-      case '--out': o.out = value(); break;
-      case '--report': o.report = value(); break;
+      case '--rules':
+        o.rules = value();
+        break;
+      case '--in':
+        o.in = value();
+        break;
+      case '--out':
+        o.out = value();
+        break;
+      case '--report':
+        o.report = value();
+        break;
       case '--mac': {
         const v = value();
         if (!parseMac(v)) throw new UsageError(`--mac: expected a MAC address like 02:00:00:00:00:01, got '${v}'`);
@@ -165,7 +173,10 @@ export function replayEnv(rules: IpvsRules, o: ReplayOptions, mac: string): { en
 const VERDICT_NAMES = ['drop', 'accept', 'accept-modified', 'transmit'];
 
 /** Runs a replay; resolves to the exit code (0). Throws UserError / UsageError. */
-export async function runReplay(o: ReplayOptions, log: (line: string) => void = () => {}): Promise<{ packets: number; transmitted: number; dropped: number; accepted: number }> {
+export async function runReplay(
+  o: ReplayOptions,
+  log: (line: string) => void = () => {},
+): Promise<{ packets: number; transmitted: number; dropped: number; accepted: number }> {
   const rules = loadRules(o.rules);
   let reader: PcapReader;
   try {
@@ -192,7 +203,8 @@ export async function runReplay(o: ReplayOptions, log: (line: string) => void = 
     let directorMac = o.mac ? parseMac(o.mac)! : undefined;
     const wrap = (): { dstMac: Uint8Array; srcMac: Uint8Array } => ({ dstMac: directorMac ?? parseMac('02:00:00:00:00:fe')!, srcMac: clientMac });
     let n = await readOrFail(reader, b, reader.batchLinkType === 2 ? wrap() : undefined);
-    if (!directorMac) directorMac = reader.batchLinkType === 1 && n > 0 && b.length[0]! >= 6 ? b.buf.slice(b.start[0]!, b.start[0]! + 6) : parseMac('02:00:00:00:00:fe')!;
+    if (!directorMac)
+      directorMac = reader.batchLinkType === 1 && n > 0 && b.length[0]! >= 6 ? b.buf.slice(b.start[0]!, b.start[0]! + 6) : parseMac('02:00:00:00:00:fe')!;
     const { env, rsByIfindex } = replayEnv(rules, o, formatMac(directorMac));
     const shared = createSharedState({ maxConns: o.maxConns, maxWorkers: 2, seed: 1 });
     const state = attachSharedState(shared, 0);
@@ -228,7 +240,10 @@ export async function runReplay(o: ReplayOptions, log: (line: string) => void = 
         if (o.report) {
           const r = b.reason[i] !== 0 ? b.reason[i]! : 0;
           const rec: Record<string, unknown> = {
-            packet: b.id[i], timeMs: b.timeMs[i], in: inputs[i], verdict: VERDICT_NAMES[v] ?? String(v),
+            packet: b.id[i],
+            timeMs: b.timeMs[i],
+            in: inputs[i],
+            verdict: VERDICT_NAMES[v] ?? String(v),
             reason: r === 0 ? null : reasonName(r),
           };
           if (out !== null) {
@@ -261,7 +276,13 @@ export async function runReplay(o: ReplayOptions, log: (line: string) => void = 
  * with empty batches, so the pipeline's expiry sweep sees time pass in order, as the kernel's
  * per-connection timers would (connections expire before the templates they hold are re-checked).
  */
-function advanceClock(idle: ReturnType<typeof createBatch>, snap: Parameters<typeof processBatch>[1], state: Parameters<typeof processBatch>[2], fromMs: number, toMs: number): void {
+function advanceClock(
+  idle: ReturnType<typeof createBatch>,
+  snap: Parameters<typeof processBatch>[1],
+  state: Parameters<typeof processBatch>[2],
+  fromMs: number,
+  toMs: number,
+): void {
   const gap = toMs - fromMs;
   if (!(gap > 1000)) return;
   const steps = Math.min(MAX_IDLE_STEPS, Math.ceil(gap / 1000));
@@ -297,10 +318,17 @@ function describe(pv: PacketView, buf: Uint8Array, start: number, length: number
   const mac = linkType === LinkType.Ether ? `${formatMac(buf, start + 6)} > ${formatMac(buf, start)} ` : '';
   let s: string;
   switch (pv.protocol) {
-    case 6: s = `tcp ${ep(pv.saddr, pv.sport)} > ${ep(pv.daddr, pv.dport)} [${tcpFlags(pv.tcpFlags)}]`; break;
-    case 17: s = `udp ${ep(pv.saddr, pv.sport)} > ${ep(pv.daddr, pv.dport)}`; break;
-    case 132: s = `sctp ${ep(pv.saddr, pv.sport)} > ${ep(pv.daddr, pv.dport)}`; break;
-    case 1: case 58: {
+    case 6:
+      s = `tcp ${ep(pv.saddr, pv.sport)} > ${ep(pv.daddr, pv.dport)} [${tcpFlags(pv.tcpFlags)}]`;
+      break;
+    case 17:
+      s = `udp ${ep(pv.saddr, pv.sport)} > ${ep(pv.daddr, pv.dport)}`;
+      break;
+    case 132:
+      s = `sctp ${ep(pv.saddr, pv.sport)} > ${ep(pv.daddr, pv.dport)}`;
+      break;
+    case 1:
+    case 58: {
       s = `icmp${pv.family === 6 ? 'v6' : ''} ${a(pv.saddr)} > ${a(pv.daddr)} type ${pv.icmpType} code ${pv.icmpCode}`;
       if (pv.icmpError) {
         const q = pv.inner;
@@ -309,12 +337,14 @@ function describe(pv: PacketView, buf: Uint8Array, start: number, length: number
       }
       break;
     }
-    case 4: case 41: {
+    case 4:
+    case 41: {
       const outer = `${a(pv.saddr)} > ${a(pv.daddr)}`;
       const inner = pv.l4Off >= 0 ? describe(pv, buf, pv.l4Off, pv.l3End - pv.l4Off, 2) : 'inner packet';
       return `${mac}ipip ${outer} (${inner})`;
     }
-    default: s = `ip proto ${pv.protocol} ${a(pv.saddr)} > ${a(pv.daddr)}`;
+    default:
+      s = `ip proto ${pv.protocol} ${a(pv.saddr)} > ${a(pv.daddr)}`;
   }
   return `${mac}${s}${err !== 0 ? ` (${reasonName(err)})` : ''}`;
 }

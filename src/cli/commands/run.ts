@@ -52,10 +52,21 @@ async function run(argv: string[]): Promise<number> {
   let v;
   try {
     v = parseArgs({
-      args: argv, allowPositionals: false, strict: true,
+      args: argv,
+      allowPositionals: false,
+      strict: true,
       options: {
-        'use-file': { type: 'string', short: 'f' }, 'log-json': { type: 'boolean' }, socket: { type: 'string' }, 'pid-file': { type: 'string' },
-        backend: { type: 'string' }, workers: { type: 'string' }, iface: { type: 'string', multiple: true }, 'queue-base': { type: 'string' }, 'afp-ring': { type: 'string' }, metrics: { type: 'string' }, 'no-metrics': { type: 'boolean' },
+        'use-file': { type: 'string', short: 'f' },
+        'log-json': { type: 'boolean' },
+        socket: { type: 'string' },
+        'pid-file': { type: 'string' },
+        backend: { type: 'string' },
+        workers: { type: 'string' },
+        iface: { type: 'string', multiple: true },
+        'queue-base': { type: 'string' },
+        'afp-ring': { type: 'string' },
+        metrics: { type: 'string' },
+        'no-metrics': { type: 'boolean' },
       },
     }).values;
   } catch (e) {
@@ -70,8 +81,16 @@ async function run(argv: string[]): Promise<number> {
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new UsageError('--workers must be an integer from 1 to 64');
   const log = createLogger(!!v['log-json']);
   return runDaemon({
-    file, backend: v.backend === undefined ? undefined : backend, workers, interfaces: v.iface, queueBase: v['queue-base'] ? Number(v['queue-base']) : undefined,
-    afpRing: v['afp-ring'] === '3' ? 3 : undefined, socketPath: v.socket, pidPath: v['pid-file'], metrics: v['no-metrics'] ? false : v.metrics, log,
+    file,
+    backend: v.backend === undefined ? undefined : backend,
+    workers,
+    interfaces: v.iface,
+    queueBase: v['queue-base'] ? Number(v['queue-base']) : undefined,
+    afpRing: v['afp-ring'] === '3' ? 3 : undefined,
+    socketPath: v.socket,
+    pidPath: v['pid-file'],
+    metrics: v['no-metrics'] ? false : v.metrics,
+    log,
     loadConfig: loadDaemonConfig,
   });
 }
@@ -108,7 +127,16 @@ export async function runDaemon(p: DaemonParams): Promise<number> {
   const socketPath = p.socketPath ?? defaultSocketPath();
   const pidPath = p.pidPath ?? defaultPidPath();
   const dataPlane = await createDataPlane({ backend, workers: p.workers, interfaces, queueBase: p.queueBase, afpRing: p.afpRing }, log);
-  const daemon = new Daemon({ configFile: p.file, socketPath, pidPath, logger: log, loadConfig: p.loadConfig, dataPlane, vrrp: await createVrrp(log), health: await createHealth(log) });
+  const daemon = new Daemon({
+    configFile: p.file,
+    socketPath,
+    pidPath,
+    logger: log,
+    loadConfig: p.loadConfig,
+    dataPlane,
+    vrrp: await createVrrp(log),
+    health: await createHealth(log),
+  });
   try {
     await daemon.start();
   } catch (e) {
@@ -128,14 +156,27 @@ export async function runDaemon(p: DaemonParams): Promise<number> {
   }
   const supervised = process.env.ULVS_SUPERVISED === '1' && typeof process.send === 'function';
   const notifier = serviceNotifier(supervised ? {} : process.env);
-  const send = (m: string): void => { if (supervised && process.connected) process.send!({ ulvs: m }); };
-  const onOrphaned = (): void => { log.warn('the supervisor is gone: stopping'); process.kill(process.pid, 'SIGTERM'); };
+  const send = (m: string): void => {
+    if (supervised && process.connected) process.send!({ ulvs: m });
+  };
+  const onOrphaned = (): void => {
+    log.warn('the supervisor is gone: stopping');
+    process.kill(process.pid, 'SIGTERM');
+  };
   return new Promise<number>((resolve) => {
     let beat: NodeJS.Timeout | undefined;
     let stopWatchdog = (): void => undefined;
     const uninstall = installDaemonSignals({
-      reload: () => daemon.reload(), dumpInput: () => daemon.dumpInput(), log, tmpDir: p.tmpDir,
-      onReloading: (phase) => { if (phase === 'done') { send('reloaded'); notifier.notify('READY=1'); } else notifier.notify('RELOADING=1'); },
+      reload: () => daemon.reload(),
+      dumpInput: () => daemon.dumpInput(),
+      log,
+      tmpDir: p.tmpDir,
+      onReloading: (phase) => {
+        if (phase === 'done') {
+          send('reloaded');
+          notifier.notify('READY=1');
+        } else notifier.notify('RELOADING=1');
+      },
       stop: (sig, code) => {
         log.info(`${sig}: stopping`);
         notifier.notify('STOPPING=1');
@@ -145,7 +186,10 @@ export async function runDaemon(p: DaemonParams): Promise<number> {
         void (async () => {
           await metrics?.close();
           await daemon.stop();
-          if (supervised) { process.off('disconnect', onOrphaned); if (process.connected) process.disconnect(); }
+          if (supervised) {
+            process.off('disconnect', onOrphaned);
+            if (process.connected) process.disconnect();
+          }
           resolve(code);
         })();
       },
@@ -155,7 +199,10 @@ export async function runDaemon(p: DaemonParams): Promise<number> {
     send('ready');
     notifier.notify('READY=1');
     stopWatchdog = notifier.startWatchdog(() => true);
-    if (supervised) { beat = setInterval(() => send('alive'), 1000); beat.unref(); }
+    if (supervised) {
+      beat = setInterval(() => send('alive'), 1000);
+      beat.unref();
+    }
   });
 }
 
@@ -171,7 +218,10 @@ async function dataPlaneShape(p: DaemonParams): Promise<{ backend: DataPlaneOpti
   const vrrpIfs = ((cfg.model as { vrrp?: VrrpConfig } | undefined)?.vrrp?.instances ?? []).map((i) => i.interface);
   let interfaces = await inferInterfaces(cfg.services, vrrpIfs);
   if (!interfaces.length) interfaces = await defaultInterfaces();
-  if (!interfaces.length) throw new UserError(`${p.file}: no interface found for the virtual servers (no route to them or their real servers, no Ethernet interface up): give --iface IF`);
+  if (!interfaces.length)
+    throw new UserError(
+      `${p.file}: no interface found for the virtual servers (no route to them or their real servers, no Ethernet interface up): give --iface IF`,
+    );
   p.log.info('interfaces from the configuration and the routing table', { interfaces });
   return { backend, interfaces };
 }
@@ -181,8 +231,11 @@ export const command: CliCommand = { name: 'run', summary: 'run the director fro
 
 // Runnable directly (lab tests run the TS source in a namespace): `node src/cli/commands/run.ts -f FILE ...`.
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  run(process.argv.slice(2)).then((code) => process.exit(code), (e) => {
-    process.stderr.write(`ulvs run: ${(e as Error).message}\n`);
-    process.exit(e instanceof UsageError ? 2 : 1);
-  });
+  run(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e) => {
+      process.stderr.write(`ulvs run: ${(e as Error).message}\n`);
+      process.exit(e instanceof UsageError ? 2 : 1);
+    },
+  );
 }

@@ -13,10 +13,18 @@ const usage = `usage: ulvs status [--socket PATH] [--json]
 Shows the state of the daemon running in this network namespace. Exit 1 when none runs.`;
 
 interface Status {
-  pid: number; config: string; netns: string; socket: string; uptimeS: number; dataPlane: string; services: number; configServices: number;
+  pid: number;
+  config: string;
+  netns: string;
+  socket: string;
+  uptimeS: number;
+  dataPlane: string;
+  services: number;
+  configServices: number;
   dataPlaneCounters: DataPlaneMetrics | null;
   lastReload: { ok: boolean; file: string; atMs: number; changes: string[]; errors: string[] } | null;
-  vrrp: VrrpInstanceView[]; health: HealthView[];
+  vrrp: VrrpInstanceView[];
+  health: HealthView[];
 }
 
 async function run(argv: string[]): Promise<number> {
@@ -33,7 +41,10 @@ async function run(argv: string[]): Promise<number> {
     if (e instanceof ApiCallError || e instanceof ApiConnectError) throw new UserError(e.message);
     throw e;
   }
-  if (v.json) { process.stdout.write(JSON.stringify(s) + '\n'); return 0; }
+  if (v.json) {
+    process.stdout.write(JSON.stringify(s) + '\n');
+    return 0;
+  }
   const lines = [
     `ulvs daemon pid ${s.pid}, up ${s.uptimeS} s, network namespace ${s.netns}`,
     `config:     ${s.config}`,
@@ -43,11 +54,20 @@ async function run(argv: string[]): Promise<number> {
   ];
   if (s.dataPlaneCounters) {
     const w = s.dataPlaneCounters.workers;
-    const drops = Object.entries(s.dataPlaneCounters.dropsByReason).map(([r, n]) => `${r} ${n}`).join(', ') || 'none';
-    lines.push(`workers:    ${w.length}, packets ${w.reduce((a, x) => a + x.packets, 0)} in ${w.reduce((a, x) => a + x.batches, 0)} batches, queue drops ${w.reduce((a, x) => a + x.queueDrops, 0)}; drops: ${drops}`);
+    const drops =
+      Object.entries(s.dataPlaneCounters.dropsByReason)
+        .map(([r, n]) => `${r} ${n}`)
+        .join(', ') || 'none';
+    lines.push(
+      `workers:    ${w.length}, packets ${w.reduce((a, x) => a + x.packets, 0)} in ${w.reduce((a, x) => a + x.batches, 0)} batches, queue drops ${w.reduce((a, x) => a + x.queueDrops, 0)}; drops: ${drops}`,
+    );
   }
-  if (s.lastReload) lines.push(`last reload: ${new Date(s.lastReload.atMs).toISOString()} ${s.lastReload.ok ? `ok, ${s.lastReload.changes.length} change(s)` : `refused: ${s.lastReload.errors[0] ?? ''}`}`);
-  for (const i of s.vrrp) lines.push(`vrrp ${i.name} (vrid ${i.vrid}, ${i.interface}): ${i.state} priority ${i.effectivePriority}/${i.priority}, ${i.transitions} transition(s)`);
+  if (s.lastReload)
+    lines.push(
+      `last reload: ${new Date(s.lastReload.atMs).toISOString()} ${s.lastReload.ok ? `ok, ${s.lastReload.changes.length} change(s)` : `refused: ${s.lastReload.errors[0] ?? ''}`}`,
+    );
+  for (const i of s.vrrp)
+    lines.push(`vrrp ${i.name} (vrid ${i.vrid}, ${i.interface}): ${i.state} priority ${i.effectivePriority}/${i.priority}, ${i.transitions} transition(s)`);
   for (const h of s.health) lines.push(`health ${h.service} ${h.realServer}: ${h.alive ? 'up' : 'down'}${h.inService ? '' : ' (out of service)'}`);
   process.stdout.write(lines.join('\n') + '\n');
   return 0;

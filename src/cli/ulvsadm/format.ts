@@ -50,13 +50,17 @@ function loadNames(): void {
       const m = /^([^#\s]+)\s+(\d+)\/(\w+)/.exec(line);
       if (m && !servicesByPort.has(`${m[2]}/${m[3]}`)) servicesByPort.set(`${m[2]}/${m[3]}`, m[1]);
     }
-  } catch { /* no /etc/services: numbers only */ }
+  } catch {
+    /* no /etc/services: numbers only */
+  }
   try {
     for (const line of readFileSync('/etc/hosts', 'utf8').split('\n')) {
       const f = line.replace(/#.*/, '').trim().split(/\s+/);
       if (f.length >= 2 && !hostsByAddr.has(f[0])) hostsByAddr.set(f[0], f[1]);
     }
-  } catch { /* no /etc/hosts */ }
+  } catch {
+    /* no /etc/hosts */
+  }
 }
 
 /** addrport_to_anyname: "addr:port" ([addr]:port for IPv6); without numeric, names from /etc/hosts and /etc/services. */

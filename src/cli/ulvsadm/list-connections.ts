@@ -15,7 +15,8 @@ export function expireText(expiresS: number): string {
 /** list_conn: header then one row per entry. */
 export function listConnectionsText(conns: ConnectionEntry[], f: ListFormat): string {
   let out = 'IPVS connection entries\n';
-  if (f.persistentConn) out += `pro expire ${'state'.padEnd(11)} ${'source'.padEnd(18)} ${'virtual'.padEnd(18)} ${'destination'.padEnd(18)} ${'pe name'.padEnd(16)} pe_data\n`;
+  if (f.persistentConn)
+    out += `pro expire ${'state'.padEnd(11)} ${'source'.padEnd(18)} ${'virtual'.padEnd(18)} ${'destination'.padEnd(18)} ${'pe name'.padEnd(16)} pe_data\n`;
   else out += `pro expire ${'state'.padEnd(11)} ${'source'.padEnd(18)} ${'virtual'.padEnd(18)} destination\n`;
   for (const c of conns) {
     const proto = c.protocol.toUpperCase();

@@ -84,7 +84,11 @@ export function serviceEntryText(se: ServiceEntry, f: ListFormat): string {
       out += `  -> ${dname.padEnd(28)}` + [s.conns, s.inPkts, s.outPkts, s.inBytes, s.outBytes].map((n) => largeNum(n, f.exact)).join('') + '\n';
     } else if (f.rate) {
       const r = d.rates;
-      out += `  -> ${dname.padEnd(28)} ${padStart(r.cps, 8)} ${padStart(r.inPps, 8)} ${padStart(r.outPps, 8)}` + largeNum(r.inBps, f.exact) + largeNum(r.outBps, f.exact) + '\n';
+      out +=
+        `  -> ${dname.padEnd(28)} ${padStart(r.cps, 8)} ${padStart(r.inPps, 8)} ${padStart(r.outPps, 8)}` +
+        largeNum(r.inBps, f.exact) +
+        largeNum(r.outBps, f.exact) +
+        '\n';
     } else if (f.thresholds) {
       out += `  -> ${dname.padEnd(28)} ${padEnd(d.upperThreshold, 10)} ${padEnd(d.lowerThreshold, 10)} ${padEnd(d.activeConns, 10)} ${padEnd(d.inactiveConns, 10)}\n`;
     } else if (f.persistentConn) {

@@ -7,7 +7,9 @@ export const VERSION_LINE = 'ipvsadm v1.31 2019/12/24 (compiled with popt and IP
 
 /** Full usage text (usage_exit). */
 export function usageText(p: string): string {
-  return VERSION_LINE + `Usage:
+  return (
+    VERSION_LINE +
+    `Usage:
   ${p} -A|E virtual-service [-s scheduler] [-p [timeout]] [-M netmask] [--pe persistence_engine] [-b sched-flags]
   ${p} -D virtual-service
   ${p} -C
@@ -88,5 +90,6 @@ Daemon Options:
   --mcast-group address               IPv4/IPv6 group (default=224.0.0.81)
   --mcast-port port                   UDP port (default=8848)
   --mcast-ttl ttl                     Multicast TTL (default=1)
-`;
+`
+  );
 }

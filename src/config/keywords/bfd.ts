@@ -12,7 +12,11 @@ function msAtLeast(min: number): (node: ConfNode, sink: DiagnosticSink) => numbe
     const w = node.args[0] ?? '';
     const v = /^\d+(\.\d{1,3})?$/.test(w) ? Number(w) : NaN;
     if (!(v >= min) || v > 4294967) {
-      sink.error(node, 'bad-value', `'${node.keyword}' needs milliseconds ≥ ${min} (got '${w}'); keepalived ignores it and keeps the default — write e.g. '${node.keyword} ${Math.max(min, 10)}'.`);
+      sink.error(
+        node,
+        'bad-value',
+        `'${node.keyword}' needs milliseconds ≥ ${min} (got '${w}'); keepalived ignores it and keeps the default — write e.g. '${node.keyword} ${Math.max(min, 10)}'.`,
+      );
       return undefined;
     }
     if (v > 10000) sink.warn(node, 'bad-value', `'${node.keyword} ${w}' is more than 10 s; keepalived warns the same — is it meant in milliseconds?`);

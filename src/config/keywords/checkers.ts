@@ -131,7 +131,11 @@ function fileWeight(node: ConfNode, sink: DiagnosticSink): { weight: number; rev
   const w = /^[-+]?\d+$/.test(node.args[0] ?? '') ? Number(node.args[0]) : NaN;
   const opt = node.args[1];
   if (!Number.isSafeInteger(w) || Math.abs(w) > 2147483647 || (opt !== undefined && opt !== 'reverse' && opt !== 'noreverse')) {
-    sink.error(node, 'bad-value', `FILE_CHECK 'weight' takes an integer and optionally 'reverse' (got '${node.args.join(' ')}'); keepalived ignores it — write e.g. 'weight -10 reverse'.`);
+    sink.error(
+      node,
+      'bad-value',
+      `FILE_CHECK 'weight' takes an integer and optionally 'reverse' (got '${node.args.join(' ')}'); keepalived ignores it — write e.g. 'weight -10 reverse'.`,
+    );
     return undefined;
   }
   return { weight: w, reverse: opt === 'reverse' };
@@ -140,7 +144,10 @@ function fileWeight(node: ConfNode, sink: DiagnosticSink): { weight: number; rev
 /** Checkers without the common keywords: BFD_CHECK { name; alpha } and FILE_CHECK { track_file; weight }. */
 export const eventCheckerTables: Record<string, BlockTable> = {
   BFD_CHECK: { name: 'BFD_CHECK', keywords: { name: { field: 'bfdName', kind: 'string' }, alpha: { field: 'alpha', kind: 'bool', bare: true } } },
-  FILE_CHECK: { name: 'FILE_CHECK', keywords: { track_file: { field: 'trackFile', kind: 'string' }, weight: { field: 'fileWeight', kind: 'custom', parse: fileWeight } } },
+  FILE_CHECK: {
+    name: 'FILE_CHECK',
+    keywords: { track_file: { field: 'trackFile', kind: 'string' }, weight: { field: 'fileWeight', kind: 'custom', parse: fileWeight } },
+  },
 };
 
 /** Checker keywords keepalived knows that ulvs accepts without running them (none left). */

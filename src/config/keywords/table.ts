@@ -10,9 +10,7 @@ import { parseScriptLine, type ScriptLine } from '../script-args.js';
 import { canonicalIp, nearestKeyword, parseBool, parseInteger, parseTimerMs } from '../values.js';
 
 /** How a keyword's value is read. */
-export type ValueKind =
-  | 'uint' | 'int' | 'timerMs' | 'bool' | 'flag' | 'string' | 'words' | 'enum' | 'ip'
-  | 'script' | 'lines' | 'block' | 'ignored' | 'custom';
+export type ValueKind = 'uint' | 'int' | 'timerMs' | 'bool' | 'flag' | 'string' | 'words' | 'enum' | 'ip' | 'script' | 'lines' | 'block' | 'ignored' | 'custom';
 
 /** One keyword of a table. */
 export interface KeywordSpec {
@@ -97,7 +95,11 @@ function parseValue(spec: KeywordSpec, node: ConfNode, sink: DiagnosticSink, tab
     if (spec.bare !== undefined) return spec.bare;
     const what = spec.kind === 'uint' || spec.kind === 'int' ? ` (${rangeText(spec)})` : spec.kind === 'enum' ? ` (one of ${spec.values!.join(', ')})` : '';
     const dflt = spec.default !== undefined ? ` the default ${spec.default}` : ' its default';
-    sink.error(node, 'missing-value', `'${kw}' in ${table.name} is missing its value${what}; keepalived -t rejects this too ("missing a parameter after keyword") and keeps${dflt} — write e.g. '${kw} ${spec.default ?? example(spec)}'.`);
+    sink.error(
+      node,
+      'missing-value',
+      `'${kw}' in ${table.name} is missing its value${what}; keepalived -t rejects this too ("missing a parameter after keyword") and keeps${dflt} — write e.g. '${kw} ${spec.default ?? example(spec)}'.`,
+    );
     return undefined;
   }
   switch (spec.kind) {
@@ -139,7 +141,8 @@ function parseValue(spec: KeywordSpec, node: ConfNode, sink: DiagnosticSink, tab
       return b;
     }
     case 'string':
-      if (node.args.length > 1) sink.warn(node, 'extra-words', `'${kw}' takes one value; '${node.args.slice(1).join(' ')}' is ignored (quote the value if it contains spaces).`);
+      if (node.args.length > 1)
+        sink.warn(node, 'extra-words', `'${kw}' takes one value; '${node.args.slice(1).join(' ')}' is ignored (quote the value if it contains spaces).`);
       return arg;
     case 'words':
       return [...node.args];
@@ -177,13 +180,21 @@ function parseValue(spec: KeywordSpec, node: ConfNode, sink: DiagnosticSink, tab
 
 function example(spec: KeywordSpec): string {
   switch (spec.kind) {
-    case 'uint': case 'int': return String(spec.min ?? 1);
-    case 'timerMs': return '1';
-    case 'bool': return 'on';
-    case 'enum': return spec.values![0]!;
-    case 'ip': return '192.0.2.1';
-    case 'script': return '"/path/to/script arg"';
-    default: return 'VALUE';
+    case 'uint':
+    case 'int':
+      return String(spec.min ?? 1);
+    case 'timerMs':
+      return '1';
+    case 'bool':
+      return 'on';
+    case 'enum':
+      return spec.values![0]!;
+    case 'ip':
+      return '192.0.2.1';
+    case 'script':
+      return '"/path/to/script arg"';
+    default:
+      return 'VALUE';
   }
 }
 
@@ -201,7 +212,11 @@ export function applyBlock(nodes: readonly ConfNode[], table: BlockTable, sink: 
     }
     const here: Pos = { file: node.file, line: node.line };
     if (spec.refused) {
-      sink.error(node, 'unknown-keyword', `keepalived 2.2.7 does not know '${node.keyword}' in ${table.name} (keepalived -t: "Unknown keyword"): ${spec.refused}.`);
+      sink.error(
+        node,
+        'unknown-keyword',
+        `keepalived 2.2.7 does not know '${node.keyword}' in ${table.name} (keepalived -t: "Unknown keyword"): ${spec.refused}.`,
+      );
       continue;
     }
     if (spec.preferred) sink.note(here, 'deprecated', `'${node.keyword}' is an old name; keepalived now calls it '${spec.preferred}'.`);
@@ -215,7 +230,12 @@ export function applyBlock(nodes: readonly ConfNode[], table: BlockTable, sink: 
         continue;
       }
       if (spec.equivalent) sink.note(here, 'no-op', `'${node.keyword}' needs nothing in ulvs: ${spec.equivalent}.`);
-      else sink.warn(here, 'not-implemented', `'${node.keyword}' is accepted but has no effect in ulvs${spec.note ? ` (${spec.note})` : ''}; remove it, or run keepalived where you need it.`);
+      else
+        sink.warn(
+          here,
+          'not-implemented',
+          `'${node.keyword}' is accepted but has no effect in ulvs${spec.note ? ` (${spec.note})` : ''}; remove it, or run keepalived where you need it.`,
+        );
       continue;
     }
     if (spec.kind === 'block' || spec.kind === 'lines') {
@@ -230,7 +250,8 @@ export function applyBlock(nodes: readonly ConfNode[], table: BlockTable, sink: 
         collectLines(node.children, lines, sink, node.keyword);
         if (spec.multiple) value = { args: [...node.args], pos: here, lines } satisfies NamedLines;
         else {
-          if (node.args.length > 0) sink.warn(node, 'extra-words', `'${node.args.join(' ')}' after '${node.keyword}' is ignored; put the values inside the braces.`);
+          if (node.args.length > 0)
+            sink.warn(node, 'extra-words', `'${node.args.join(' ')}' after '${node.keyword}' is ignored; put the values inside the braces.`);
           value = lines;
         }
       }

@@ -13,11 +13,16 @@ function weightIn(min: number, max: number): (node: ConfNode, sink: DiagnosticSi
   return (node, sink) => {
     const w = parseInteger(node.args[0], true);
     if (w === undefined || w < min || w > max) {
-      sink.error(node, 'bad-value', `'weight' in ${node.keyword === 'weight' ? 'this block' : node.keyword} needs an integer in ${min}..${max} (got '${node.args[0] ?? ''}'); keepalived ignores it too — write e.g. 'weight -10'.`);
+      sink.error(
+        node,
+        'bad-value',
+        `'weight' in ${node.keyword === 'weight' ? 'this block' : node.keyword} needs an integer in ${min}..${max} (got '${node.args[0] ?? ''}'); keepalived ignores it too — write e.g. 'weight -10'.`,
+      );
       return undefined;
     }
     const opt = node.args[1];
-    if (opt !== undefined && opt !== 'reverse' && opt !== 'noreverse') sink.error(node, 'bad-value', `'weight' takes a number and optionally 'reverse'; '${opt}' is not understood.`);
+    if (opt !== undefined && opt !== 'reverse' && opt !== 'noreverse')
+      sink.error(node, 'bad-value', `'weight' takes a number and optionally 'reverse'; '${opt}' is not understood.`);
     return { weight: w, reverse: opt === 'reverse' };
   };
 }

@@ -78,7 +78,10 @@ function sorryServer(node: ConfNode, sink: DiagnosticSink): string[] | undefined
 }
 
 const checkerKeywords: Record<string, KeywordSpec> = Object.fromEntries(
-  Object.entries({ ...checkerTables, ...eventCheckerTables }).map(([kw, table]) => [kw, { field: 'checkers', kind: 'block', block: table, multiple: true } satisfies KeywordSpec]),
+  Object.entries({ ...checkerTables, ...eventCheckerTables }).map(([kw, table]) => [
+    kw,
+    { field: 'checkers', kind: 'block', block: table, multiple: true } satisfies KeywordSpec,
+  ]),
 );
 
 const timing: Record<string, KeywordSpec> = {
@@ -146,6 +149,6 @@ export const virtualServerTable: BlockTable = {
     sorry_server_lvs_method: { field: 'sorryServerForwarding', kind: 'custom', parse: parseForwarding },
     real_server: { field: 'realServers', kind: 'block', block: realServerTable, multiple: true },
     nat_mask: refused('it is obsolete — remove it'),
-    lvs_sync_daemon: refused("it is a global_defs keyword — move it to global_defs"),
+    lvs_sync_daemon: refused('it is a global_defs keyword — move it to global_defs'),
   },
 };

@@ -11,8 +11,11 @@ import { ignored, ignoredAll, refused, type BlockTable, type KeywordSpec } from 
 function scriptWeight(node: ConfNode, sink: DiagnosticSink): { weight: number; reverse: boolean } | undefined {
   const w = parseInteger(node.args[0], true);
   if (w === undefined || w < -253 || w > 253) {
-    sink.error(node, node.args[0] === undefined ? 'missing-value' : 'bad-value',
-      `'weight' in vrrp_script needs an integer in -253..253 (got '${node.args[0] ?? ''}'); keepalived rejects it too — write e.g. 'weight -20'.`);
+    sink.error(
+      node,
+      node.args[0] === undefined ? 'missing-value' : 'bad-value',
+      `'weight' in vrrp_script needs an integer in -253..253 (got '${node.args[0] ?? ''}'); keepalived rejects it too — write e.g. 'weight -20'.`,
+    );
     return undefined;
   }
   const rest = node.args.slice(1);
@@ -97,10 +100,22 @@ export const vrrpInstanceTable: BlockTable = {
     auth_hmac: refused('HMAC authentication comes from a later keepalived release — use authentication { auth_type PASS|AH }'),
     v3_checksum_as_v2: refused('it comes from a later keepalived release — remove it'),
     timer_expired_backup: refused('it comes from a later keepalived release — remove it'),
-    ...ignoredAll(['use_vmac_addr', 'use_ipvlan', 'native_ipv6', 'vrf', 'track_src_ip', 'promote_secondaries',
-      'linkbeat_use_polling', 'skip_check_adv_addr', 'debug',
-      'notify_priority_changes', 'garp_extra_if', 'vmac_garp_intvl',
-      'kernel_rx_buf_size', 'old_unicast_checksum']),
+    ...ignoredAll([
+      'use_vmac_addr',
+      'use_ipvlan',
+      'native_ipv6',
+      'vrf',
+      'track_src_ip',
+      'promote_secondaries',
+      'linkbeat_use_polling',
+      'skip_check_adv_addr',
+      'debug',
+      'notify_priority_changes',
+      'garp_extra_if',
+      'vmac_garp_intvl',
+      'kernel_rx_buf_size',
+      'old_unicast_checksum',
+    ]),
   },
 };
 

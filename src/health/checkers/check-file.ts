@@ -27,10 +27,20 @@ export async function probeFile(c: ResolvedChecker): Promise<CheckOutcome> {
   const s = c.spec as FileCheckSpec;
   if (s.init && !initialised.has(s.path)) {
     initialised.add(s.path);
-    if (s.init.overwrite || !existsSync(s.path)) { try { writeFileSync(s.path, `${s.init.value}\n`); } catch { /* read below gives 0 */ } }
+    if (s.init.overwrite || !existsSync(s.path)) {
+      try {
+        writeFileSync(s.path, `${s.init.value}\n`);
+      } catch {
+        /* read below gives 0 */
+      }
+    }
   }
   let value = 0;
-  try { value = leadingNumber(await readFile(s.path, 'utf8')); } catch { /* missing or unreadable: 0, as keepalived */ }
+  try {
+    value = leadingNumber(await readFile(s.path, 'utf8'));
+  } catch {
+    /* missing or unreadable: 0, as keepalived */
+  }
   if (s.weight === 0) {
     const down = (value !== 0) !== s.reverse;
     return { ok: !down, reason: `track_file ${s.trackFile} value ${value}` };

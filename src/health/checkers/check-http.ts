@@ -35,11 +35,14 @@ function tlsWrap(raw: net.Socket, spec: HttpCheckSpec, host: string, deadlineMs:
       clearTimeout(timer);
       resolve(r);
     };
-    const timer = setTimeout(() => {
-      s?.destroy();
-      raw.destroy();
-      finish({ ok: false, reason: 'TLS handshake timeout' });
-    }, Math.max(1, deadlineMs - performance.now()));
+    const timer = setTimeout(
+      () => {
+        s?.destroy();
+        raw.destroy();
+        finish({ ok: false, reason: 'TLS handshake timeout' });
+      },
+      Math.max(1, deadlineMs - performance.now()),
+    );
     try {
       s = tls.connect({ socket: raw, rejectUnauthorized: false, servername: servername || undefined, ALPNProtocols: ['http/1.1'] });
       s.once('secureConnect', () => finish(s));
@@ -86,7 +89,10 @@ async function probeUrl(c: ResolvedChecker, url: ResolvedChecker['urls'][number]
       if (url.digest && reader.digest() !== url.digest) return finish({ ok: false, reason: `${url.path}: digest ${reader.digest()} != ${url.digest}` });
       finish({ ok: true, reason: `${url.path}: HTTP status ${reader.status}` });
     };
-    const timer = setTimeout(() => finish({ ok: false, reason: `${url.path}: response not complete within ${c.connectTimeoutMs} ms` }), Math.max(1, deadline - performance.now()));
+    const timer = setTimeout(
+      () => finish({ ok: false, reason: `${url.path}: response not complete within ${c.connectTimeoutMs} ms` }),
+      Math.max(1, deadline - performance.now()),
+    );
     s.on('data', (d: Buffer) => judge(reader.push(d)));
     s.on('end', () => judge(reader.end()));
     s.on('close', () => judge(reader.end()));

@@ -28,7 +28,18 @@ export async function probePing(c: ResolvedChecker): Promise<CheckOutcome> {
   const ping = findPing();
   if (!ping) return { ok: false, reason: 'PING_CHECK needs python3 or the ping binary' };
   const v6 = net.isIPv6(c.host);
-  const argv = [ping, v6 ? '-6' : '-4', '-n', '-q', '-c', '1', '-W', String(Math.max(1, Math.ceil(c.connectTimeoutMs / 1000))), ...(c.bindTo ? ['-I', c.bindTo] : []), host];
+  const argv = [
+    ping,
+    v6 ? '-6' : '-4',
+    '-n',
+    '-q',
+    '-c',
+    '1',
+    '-W',
+    String(Math.max(1, Math.ceil(c.connectTimeoutMs / 1000))),
+    ...(c.bindTo ? ['-I', c.bindTo] : []),
+    host,
+  ];
   const r = await runScript({ argv }, c.connectTimeoutMs + 2000);
   if (r.error) return { ok: false, reason: `ping could not run: ${r.error}` };
   return r.code === 0 ? { ok: true, reason: 'echo reply' } : { ok: false, reason: `no echo reply within ${c.connectTimeoutMs} ms` };

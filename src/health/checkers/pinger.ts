@@ -81,7 +81,9 @@ const helper = new LineHelper<boolean>({
     return { id: Number(id), result: ok === '1' };
   },
   failed: () => false,
-  onUnavailable: () => { pingerUnavailable = true; },
+  onUnavailable: () => {
+    pingerUnavailable = true;
+  },
   unavailableOnThrow: false,
 });
 

@@ -58,7 +58,11 @@ export class ServicePolicy {
    * Builds the policy; `initialAlive` says which real servers start alive (no alpha checker, or state
    * carried over a reload). Call init() next and perform its actions.
    */
-  constructor(readonly svc: ResolvedService, initialAlive: (rsId: string) => boolean, carry?: PolicyCarry) {
+  constructor(
+    readonly svc: ResolvedService,
+    initialAlive: (rsId: string) => boolean,
+    carry?: PolicyCarry,
+  ) {
     for (const r of svc.realServers) {
       const prev = carry?.rs.get(r.id);
       this.rs.set(r.id, {
@@ -175,7 +179,8 @@ export class ServicePolicy {
   /** State to carry into the next configuration of this service. */
   carryOut(): PolicyCarry {
     const rs: PolicyCarry['rs'] = new Map();
-    for (const r of this.rs.values()) rs.set(r.id, { alive: r.alive, configuredWeight: r.configuredWeight, effectiveWeight: r.effectiveWeight, lastOut: r.lastOut });
+    for (const r of this.rs.values())
+      rs.set(r.id, { alive: r.alive, configuredWeight: r.configuredWeight, effectiveWeight: r.effectiveWeight, lastOut: r.lastOut });
     return { quorumUp: this.quorumUp, sorryActive: this.sorryActive, sorryOut: this.sorryOut, rs };
   }
 
@@ -219,7 +224,11 @@ export class ServicePolicy {
 
   private emitSorry(acts: PolicyAction[]): void {
     if (!this.svc.spec.sorryServer) return;
-    const d: DestOutput = this.sorryActive ? { inService: true, weight: 1 } : this.svc.sorryServerInhibit ? { inService: true, weight: 0 } : { inService: false, weight: 0 };
+    const d: DestOutput = this.sorryActive
+      ? { inService: true, weight: 1 }
+      : this.svc.sorryServerInhibit
+        ? { inService: true, weight: 0 }
+        : { inService: false, weight: 0 };
     const prev = this.sorryOut;
     if (!prev || prev.inService !== d.inService || prev.weight !== d.weight) {
       this.sorryOut = d;
