@@ -1,3 +1,4 @@
+// lab: alone — BFD timers (300 ms) against FRR; once, beside another lab test under load, the TTL-254 case did not time the session out (passes alone; not explained), so it runs by itself.
 // BFD with FRR 8.4's bfdd as the peer (RFC 5880/5881 single hop, 300 ms timers: a loaded 2-core host must not flap): `ulvs run -f FILE`
 // with a bfd_instance, a vrrp_instance that tracks it (track_bfd, weight 0: FAULT while down) and a
 // real server with BFD_CHECK. The session comes Up with FRR; `shutdown` of FRR's peer (AdminDown)
