@@ -23,11 +23,6 @@ export interface LabOptions {
   realServers?: number;
   /** Start the HTTP/UDP responders on the real servers (default true). */
   responders?: boolean;
-  /**
-   * Veth offloads: 'default' (the kernel's: checksum offload, TSO/GSO on, as on a user's host) or 'off'
-   * (an explicit variant: every veth with tx/rx checksumming, TSO, GSO and GRO off). Default 'default'.
-   */
-  offloads?: 'default' | 'off';
 }
 
 /** A lab id must be short and safe in interface and file names. */
@@ -53,7 +48,6 @@ export class Lab {
   private constructor(
     readonly id: string,
     readonly nodes: LabNode[],
-    private readonly offloads: 'default' | 'off' = 'default',
   ) {}
 
   /** Builds the lab (removing any stale lab with the same id first). */
@@ -61,7 +55,7 @@ export class Lab {
     const id = opts.id ?? 'lab';
     checkLabId(id);
     await Lab.destroy(id);
-    const lab = new Lab(id, defaultTopology(opts.realServers ?? 3), opts.offloads);
+    const lab = new Lab(id, defaultTopology(opts.realServers ?? 3));
     mkdirSync(LAB_STATE_DIR, { recursive: true });
     writeFileSync(lab.stateFile(), JSON.stringify({ id, createdBy: process.pid, nodes: lab.nodes }, null, 2));
     try {
@@ -157,17 +151,8 @@ export class Lab {
     return out.trim();
   }
 
-  /**
-   * Sets the offloads of every veth end (hosts and switch ports): 'off' (checksumming, TSO, GSO, GRO
-   * off) or 'default' (checksumming, TSO and GSO on, GRO off: what a new veth has). For A/B benchmarks.
-   */
-  async setOffloads(mode: 'default' | 'off'): Promise<void> {
-    const v = mode === 'off' ? 'off' : 'on';
-    await Promise.all(this.vethEnds().map(([ns, dev]) => run(['ethtool', '-K', dev, 'tx', v, 'rx', v, 'tso', v, 'gso', v, 'gro', 'off'], { netns: ns })));
-  }
-
-  /** Every veth end of the lab: [namespace, device]. */
-  private vethEnds(): Array<[string, string]> {
+  /** Every veth end of the lab (hosts and switch ports): [namespace, device]. */
+  vethEnds(): Array<[string, string]> {
     return this.nodes.flatMap((n) =>
       n.ifaces.flatMap(
         (i): Array<[string, string]> => [
@@ -230,8 +215,7 @@ export class Lab {
       await ipBatch(ns, lines);
     }
     // Veths keep the kernel's offloads (checksums left to the receiver, 64 KB TSO frames), as a user's
-    // host has them; 'off' is the explicit variant that makes every frame look as a wire carries it.
-    if (this.offloads === 'off') await this.setOffloads('off');
+    // host has them; the lab never turns them off (bench/live/offload-ab.mjs does, for its reference).
   }
 
   private async startResponders(): Promise<void> {
