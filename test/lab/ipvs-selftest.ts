@@ -125,7 +125,6 @@ export class Selftest {
     return r.stdout;
   }
 
-  /** Starts `ulvs run -f <empty keepalived.conf> --backend B` in ns1 and waits until ulvsadm reaches it. */
   /** The `ulvs run` process, once started. */
   daemon?: ChildProcess;
 
@@ -138,12 +137,31 @@ export class Selftest {
     return exited;
   }
 
+  /**
+   * Starts `ulvs run -f keepalived.conf` in ns1 as a keepalived + ipvsadm user would: the file alone
+   * on NFQUEUE (the default; the data plane starts with the first ulvsadm -A), `--backend afpacket` for
+   * the AF_PACKET runs; waits until ulvsadm reaches it.
+   */
   async startDaemon(): Promise<void> {
     const conf = path.join(this.dir, 'keepalived.conf');
     writeFileSync(conf, '# virtual services come from ulvsadm, as the selftest configures IPVS with ipvsadm alone\n');
-    const child = spawn('ip', ['netns', 'exec', this.ns1, process.execPath, path.join(ROOT, 'bin/ulvs.mjs'), 'run', '-f', conf, '--backend', this.backend], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        this.ns1,
+        process.execPath,
+        path.join(ROOT, 'bin/ulvs.mjs'),
+        'run',
+        '-f',
+        conf,
+        ...(this.backend === 'nfqueue' ? [] : ['--backend', this.backend]),
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     this.children.push(child);
     this.daemon = child;
     child.stdout!.on('data', (d: Buffer) => {

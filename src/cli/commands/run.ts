@@ -13,6 +13,8 @@ import { createLogger, type Logger } from '../../control/logger.js';
 import type { ConfigLoader } from '../../control/config-source.js';
 import { installDaemonSignals } from '../../control/daemon-signals.js';
 import { inferInterfaces } from '../../control/infer-interfaces.js';
+import { OnDemandDataPlane } from '../../control/on-demand-dataplane.js';
+import type { VirtualServiceSpec } from '../../ipvs/types.js';
 import { serviceNotifier } from '../../control/service-notify.js';
 import type { VrrpConfig } from '../../vrrp/types.js';
 import { defaultInterfaces } from '../../host/host-env.js';
@@ -118,15 +120,26 @@ export interface DaemonParams {
 /** Runs the daemon in this process until TERM/INT (or a fatal signal); resolves to the exit code. */
 export async function runDaemon(p: DaemonParams): Promise<number> {
   const log = p.log;
-  const { backend, interfaces } = await dataPlaneShape(p);
-  if (backend !== 'none') {
+  const { backend, interfaces, onDemand } = await dataPlaneShape(p);
+  if (backend !== 'none' && !onDemand) {
     const problem = capabilityProblem();
     if (problem) throw new UserError(problem);
   }
   await raiseFdLimit((m) => log.warn(m));
   const socketPath = p.socketPath ?? defaultSocketPath();
   const pidPath = p.pidPath ?? defaultPidPath();
-  const dataPlane = await createDataPlane({ backend, workers: p.workers, interfaces, queueBase: p.queueBase, afpRing: p.afpRing }, log);
+  const dpOptions = { backend, workers: p.workers, interfaces, queueBase: p.queueBase, afpRing: p.afpRing };
+  // A file without a virtual server: no data plane until one is added (ulvsadm -A, a reload), as kernel
+  // IPVS forwards whatever ipvsadm adds beside a VRRP-only keepalived.conf.
+  const dataPlane = onDemand
+    ? new OnDemandDataPlane(async (services) => {
+        const problem = capabilityProblem();
+        if (problem) throw new UserError(problem);
+        const found = interfaces.length ? interfaces : await interfacesFor(services, onDemand.vrrpInterfaces, p.file);
+        log.info('first virtual service: starting the data plane', { backend, interfaces: found });
+        return createDataPlane({ ...dpOptions, interfaces: found }, log);
+      }, `none until a virtual server is added (then ${backend})`)
+    : await createDataPlane(dpOptions, log);
   const daemon = new Daemon({
     configFile: p.file,
     socketPath,
@@ -206,24 +219,35 @@ export async function runDaemon(p: DaemonParams): Promise<number> {
   });
 }
 
-/** The backend and interfaces to run: as given, else from the file (no virtual server: no data plane). */
-async function dataPlaneShape(p: DaemonParams): Promise<{ backend: DataPlaneOptions['backend']; interfaces: string[] }> {
+/**
+ * The backend and interfaces to run: as given, else from the file. A file without a virtual server (and
+ * no --backend) starts its data plane on demand, when the first virtual service is added.
+ */
+async function dataPlaneShape(
+  p: DaemonParams,
+): Promise<{ backend: DataPlaneOptions['backend']; interfaces: string[]; onDemand?: { vrrpInterfaces: string[] } }> {
   if (p.backend === 'none') return { backend: 'none', interfaces: p.interfaces ?? [] };
   if (p.interfaces?.length && p.backend) return { backend: p.backend, interfaces: p.interfaces };
   const cfg = await p.loadConfig(p.file);
   if (!cfg.ok) return { backend: p.backend ?? 'nfqueue', interfaces: p.interfaces ?? [] }; // the daemon reports the errors
-  if (!cfg.services.length && !p.backend) return { backend: 'none', interfaces: [] };
+  const vrrpIfs = ((cfg.model as { vrrp?: VrrpConfig } | undefined)?.vrrp?.instances ?? []).map((i) => i.interface);
+  if (!cfg.services.length && !p.backend) return { backend: 'nfqueue', interfaces: p.interfaces ?? [], onDemand: { vrrpInterfaces: vrrpIfs } };
   const backend = p.backend ?? 'nfqueue';
   if (p.interfaces?.length) return { backend, interfaces: p.interfaces };
-  const vrrpIfs = ((cfg.model as { vrrp?: VrrpConfig } | undefined)?.vrrp?.instances ?? []).map((i) => i.interface);
-  let interfaces = await inferInterfaces(cfg.services, vrrpIfs);
+  const interfaces = await interfacesFor(cfg.services, vrrpIfs, p.file);
+  p.log.info('interfaces from the configuration and the routing table', { interfaces });
+  return { backend, interfaces };
+}
+
+/** The interfaces that reach `services` (routes to VIPs and real servers, VRRP interfaces), else the Ethernet ones up. */
+async function interfacesFor(services: VirtualServiceSpec[], vrrpIfs: string[], file: string): Promise<string[]> {
+  let interfaces = await inferInterfaces(services, vrrpIfs);
   if (!interfaces.length) interfaces = await defaultInterfaces();
   if (!interfaces.length)
     throw new UserError(
-      `${p.file}: no interface found for the virtual servers (no route to them or their real servers, no Ethernet interface up): give --iface IF`,
+      `${file}: no interface found for the virtual servers (no route to them or their real servers, no Ethernet interface up): give --iface IF`,
     );
-  p.log.info('interfaces from the configuration and the routing table', { interfaces });
-  return { backend, interfaces };
+  return interfaces;
 }
 
 /** `ulvs run`. */
