@@ -11,7 +11,7 @@ const src = process.env.ULVS_LAYERS_SRC ?? path.join(root, 'src'); // another tr
 
 const BASE = ['core', 'util', 'native', 'ipvs'];
 const DATA = ['packet', 'sched', 'table', 'forward', 'io', 'dataplane'];
-const CONTROL = ['host', 'config', 'bfd', 'vrrp', 'health', 'sync', 'metrics', 'control', 'api', 'cli'];
+const CONTROL = ['host', 'config', 'bfd', 'bgp', 'vrrp', 'health', 'sync', 'metrics', 'control', 'api', 'cli'];
 
 // Who may import whom (ARCHITECTURE.md "Folders"). A target written 'dir/file.ts' allows that one
 // file; `types` lists targets a folder may import with `import type` only.
@@ -27,13 +27,14 @@ const MAY = {
   io: [...BASE, 'packet'],
   dataplane: [...BASE, ...DATA],
   host: [...BASE],
-  config: [...BASE, 'vrrp/types.ts', 'health/types.ts', 'bfd/types.ts'],
+  config: [...BASE, 'vrrp/types.ts', 'health/types.ts', 'bfd/types.ts', 'bgp/types.ts'],
   bfd: [...BASE],
+  bgp: [...BASE],
   vrrp: [...BASE, 'bfd'],
   health: [...BASE, 'bfd'],
   sync: [...BASE],
   metrics: [...BASE, 'dataplane/pool.ts'],
-  control: [...BASE, ...DATA, 'host', 'config', 'bfd', 'vrrp', 'health', 'sync', 'metrics', 'api/server.ts', 'api/protocol.ts'],
+  control: [...BASE, ...DATA, 'host', 'config', 'bfd', 'bgp', 'vrrp', 'health', 'sync', 'metrics', 'api/server.ts', 'api/protocol.ts'],
   api: [...BASE],
   cli: [...BASE, ...DATA, ...CONTROL, 'lab', 'realserver'],
   lab: ['core', 'util', 'api/client.ts'],

@@ -25,6 +25,7 @@ import { serviceKeyText } from '../ipvs/service-key.js';
 import { DEFAULT_TIMEOUTS } from '../ipvs/types.js';
 import { posString } from './diagnostics.js';
 import { parseLvsSyncDaemon } from './lvs-sync-daemon.js';
+import { buildBgp } from './build-bgp.js';
 
 /** The default config id: the first label of the host name, as keepalived uses. */
 export function defaultConfigId(): string {
@@ -213,6 +214,8 @@ export function loadConfig(path: string, opts: LoadOptions = {}): LoadResult {
     bfd,
     files: pre.files,
   };
+  const bgp = buildBgp(get<RawBlock[]>(root, 'ulvsBgp') ?? [], services, bfd, sink);
+  if (bgp) model.bgp = bgp;
   if (uses.length > 0 && !global.enableScriptSecurity) {
     const first = uses.reduce((a, b) => (a.script.pos.line <= b.script.pos.line || a.script.pos.file !== b.script.pos.file ? a : b));
     sink.warn(

@@ -82,6 +82,7 @@ export interface GlobalDefsConfig {
 }
 
 import type { BfdInstanceSpec } from '../bfd/types.js';
+import type { BgpConfig } from '../bgp/types.js';
 
 /** Everything one keepalived.conf (with its includes) describes. */
 export interface ConfigModel {
@@ -94,6 +95,8 @@ export interface ConfigModel {
   virtualServerGroups: VirtualServerGroupConfig[];
   /** The bfd_instance blocks: sessions track_bfd and BFD_CHECK watch. */
   bfd: BfdInstanceSpec[];
+  /** The ulvs_bgp block: announce the VIPs to routers through FRR's bgpd (N directors behind ECMP). */
+  bgp?: BgpConfig;
   /** Every file read, main file first (for reload watching). */
   files: string[];
 }

@@ -4,6 +4,7 @@
  * statically: every part is in every build. The worker pool is imported when a backend is chosen.
  */
 import type { VrrpConfig } from '../vrrp/types.js';
+import type { IpvsSysctls } from '../dataplane/snapshot-types.js';
 import { VrrpManager } from '../vrrp/manager.js';
 import { createHealthPort } from '../health/control-port.js';
 import type { Logger } from './logger.js';
@@ -20,6 +21,8 @@ export interface DataPlaneOptions {
   queueBase?: number;
   /** AF_PACKET ring layout (PoolOptions.afpRing; default 2). */
   afpRing?: 2 | 3;
+  /** /proc/sys/net/ipv4/vs knobs set by flags (--sloppy-tcp). */
+  sysctls?: Partial<IpvsSysctls>;
 }
 
 /** The data plane for `ulvs run`: packet workers, or NullDataPlane for --backend none. */
@@ -32,6 +35,7 @@ export async function createDataPlane(opts: DataPlaneOptions, log: Logger): Prom
     interfaces: opts.interfaces,
     queueBase: opts.queueBase,
     afpRing: opts.afpRing,
+    sysctls: opts.sysctls,
     log: (l) => log.warn(l),
   });
 }

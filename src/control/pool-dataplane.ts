@@ -19,7 +19,7 @@ import {
   type DirectorNetPlan,
 } from '../dataplane/director.js';
 import { SnapshotCompiler } from '../dataplane/snapshot.js';
-import type { SnapshotEnv, SnapshotSpec } from '../dataplane/snapshot-types.js';
+import type { IpvsSysctls, SnapshotEnv, SnapshotSpec } from '../dataplane/snapshot-types.js';
 import { buildFilter } from '../io/bpf.js';
 import { readHostEnv } from '../host/host-env.js';
 import { NeighbourTracker } from '../host/neighbours.js';
@@ -47,6 +47,8 @@ export interface PoolDataPlaneOptions {
   /** AF_PACKET ring layout (PoolOptions.afpRing; default 2). */
   afpRing?: 2 | 3;
   maxConns?: number;
+  /** /proc/sys/net/ipv4/vs knobs (e.g. sloppyTcp from --sloppy-tcp) the workers honour. */
+  sysctls?: Partial<IpvsSysctls>;
   log: (line: string) => void;
 }
 
@@ -104,7 +106,7 @@ export class PoolDataPlane implements DataPlanePort, SyncTablePort {
     checkBackendSupports(rules, this.o.backend);
     this.rules = rules;
     const peers = this.peers();
-    this.env = await readHostEnv(this.linkType, this.o.interfaces, peers, 1000, undefined, this.neigh?.nextHops());
+    this.env = await this.hostEnv(peers, 1000);
     this.trackNextHops(this.env);
     this.spec = this.compiler.compile(rules, this.env);
     const vips = rules.services.flatMap((s) => (s.key.kind === 'addr' ? [s.key.address] : []));
@@ -285,6 +287,13 @@ export class PoolDataPlane implements DataPlanePort, SyncTablePort {
   }
 
   /** Hands the tracker the next hops the rules and routes name (real servers, gateways). */
+  /** The host facts the snapshot is compiled against, with the sysctls of the command line. */
+  private async hostEnv(peers: string[], waitMs: number): Promise<SnapshotEnv> {
+    const env = await readHostEnv(this.linkType, this.o.interfaces, peers, waitMs, undefined, this.neigh?.nextHops());
+    if (this.o.sysctls) env.sysctls = { ...env.sysctls, ...this.o.sysctls };
+    return env;
+  }
+
   private trackNextHops(env: SnapshotEnv): void {
     const rs = this.rules.services.flatMap((s) => s.realServers.map((r) => r.address));
     this.neigh?.setFixed([...new Set([...rs, ...(env.routes ?? []).flatMap((r) => (r.via ? [r.via] : []))])]);
@@ -304,7 +313,7 @@ export class PoolDataPlane implements DataPlanePort, SyncTablePort {
           this.o.log(
             `moved ulvs' jump back to the end of the IPv${f} mangle PREROUTING chain: a rule added after it (a MARK for a fwmark service) is now seen first`,
           );
-      const next = await readHostEnv(this.linkType, this.o.interfaces, this.peers(), 0, undefined, this.neigh?.nextHops());
+      const next = await this.hostEnv(this.peers(), 0);
       if (JSON.stringify(next) !== JSON.stringify(this.env) && this.pool) {
         this.env = next;
         this.trackNextHops(next);

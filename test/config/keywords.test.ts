@@ -8,6 +8,7 @@ import { loadConfig } from '../../src/config/load-config.js';
 import type { LoadResult } from '../../src/config/types.js';
 import type { BlockTable } from '../../src/config/keywords/table.js';
 import { globalDefsTable, rootTable } from '../../src/config/keywords/root.js';
+import { bgpNeighborTable, bgpTable } from '../../src/config/keywords/bgp.js';
 import { vrrpInstanceTable, vrrpScriptTable, vrrpSyncGroupTable } from '../../src/config/keywords/vrrp.js';
 import { realServerTable, virtualServerTable } from '../../src/config/keywords/virtual-server.js';
 import { trackFileTable, trackProcessTable } from '../../src/config/keywords/trackers.js';
@@ -254,6 +255,25 @@ const cases: Case[] = [
       ],
       [I + 'trackBfds']: [{ name: 'b1' }, { name: 'b2', weight: 10, reverse: true }],
     },
+  },
+  {
+    table: 'ulvs_bgp',
+    text:
+      'bfd_instance rtr {\n neighbor_ip 10.0.0.1\n}\nulvs_bgp {\n local_as 65011\n router_id 10.0.0.11\n hold_time 12\n keepalive 4\n connect_retry 3\n' +
+      ' neighbor 10.0.0.1 {\n  remote_as 65000\n  hold_time 6\n  keepalive 2\n  connect_retry 1\n  source_ip 10.0.0.11\n  bfd_instance rtr\n }\n' +
+      ' vip 10.0.0.100\n drain_wait 3\n bgpd_path /usr/lib/frr/bgpd\n}\n',
+    want: {
+      'bgp.localAs': 65011,
+      'bgp.routerId': '10.0.0.11',
+      'bgp.neighbors.0.holdTimeS': 6,
+      'bgp.neighbors.0.keepaliveS': 2,
+      'bgp.neighbors.0.connectRetryS': 1,
+      'bgp.neighbors.0.sourceIp': '10.0.0.11',
+      'bgp.neighbors.0.bfdInstance': 'rtr',
+      'bgp.vips': ['10.0.0.100/32'],
+      'bgp.drainWaitS': 3,
+    },
+    diags: ['unused-vip'],
   },
   {
     table: 'bfd_instance',
@@ -888,6 +908,7 @@ t.test('every implemented keyword of every table is exercised above', async (t) 
     url: ['url', 'HTTP_GET', 'SSL_GET'],
     vrrp_instance: ['vrrp_instance', 'authentication', 'track_file', 'vrrp_track_process', 'bfd_instance'],
     vrrp_sync_group: ['vrrp_sync_group', 'track_file'],
+    neighbor: ['ulvs_bgp'],
   };
   const byTable = new Map<string, string>();
   for (const name of new Set(cases.map((c) => c.table).concat(Object.keys(related)))) {
@@ -912,6 +933,8 @@ t.test('every implemented keyword of every table is exercised above', async (t) 
     realServerTable,
     urlTable,
     bfdInstanceTable,
+    bgpTable,
+    bgpNeighborTable,
     ...Object.values(checkerTables),
     ...Object.values(eventCheckerTables),
   ];

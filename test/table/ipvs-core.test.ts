@@ -298,3 +298,33 @@ t.test('expire_nodest_conn=1: the sweep flushes connections of a deleted real se
     [A],
   );
 });
+
+t.test('ECMP rehash: with sloppy_tcp and mh, a director that never saw a flow picks the real server the first one picked', async (t) => {
+  // Two directors with the same rules (mh + mh-port, DR): flows start on d1 with a SYN; after a rehash
+  // their mid-flow ACKs land on d2, which schedules them by the hash (ESTABLISHED, 900 s) as the kernel
+  // does with net.ipv4.vs.sloppy_tcp=1; without it d2 drops them (NoConn).
+  const rs = [{ address: A }, { address: B }, { address: '192.168.1.12' }];
+  const rules = [svc('tcp', VIP, 80, 'mh', rs, { schedFlags: ['mh-port'] })];
+  const d1 = new Harness();
+  d1.load(rules);
+  const strict = new Harness();
+  strict.load(rules);
+  const d2 = new Harness();
+  d2.load(rules, { sloppyTcp: true });
+  const picked = new Map<number, string>();
+  for (let port = 1000; port < 1200; port++) {
+    d1.inp(6, '1.1.1.1', port, VIP, 80, SYN, 0);
+    picked.set(port, d1.chosen());
+  }
+  t.equal(new Set(picked.values()).size, 3, 'd1 spreads the flows over the three real servers (mh-port)');
+  let same = 0;
+  let dropped = 0;
+  for (let port = 1000; port < 1200; port++) {
+    if (strict.inp(6, '1.1.1.1', port, VIP, 80, ACK, 10) === ConnStatus.NoConn) dropped++;
+    t.equal(d2.inp(6, '1.1.1.1', port, VIP, 80, ACK, 10), ConnStatus.Hit);
+    if (d2.chosen() === picked.get(port)) same++;
+  }
+  t.equal(same, 200, 'every moved flow keeps its real server');
+  t.equal(dropped, 200, 'without sloppy_tcp every moved flow is dropped');
+  t.equal(d2.conn('1.1.1.1', 1000, 10)?.state, 'ESTABLISHED', 'a sloppy connection starts ESTABLISHED (tcp_states: INPUT ack from NONE)');
+});

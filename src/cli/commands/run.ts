@@ -42,6 +42,9 @@ options:
       --queue-base N      first NFQUEUE number (worker i uses N+i; default 0)
       --afp-ring V        AF_PACKET ring: 2 (default: each packet handled as it arrives) or 3
                           (block batching: a packet of a quiet flow waits up to 1 ms)
+      --sloppy-tcp        schedule a TCP packet of an unknown connection even without SYN (kernel IPVS's
+                          net.ipv4.vs.sloppy_tcp=1): behind ECMP, a director that gets a flow another one
+                          served picks the same real server (mh/sh) instead of dropping it
       --metrics HOST:PORT /metrics address (default ${DEFAULT_METRICS_ADDRESS}); --no-metrics disables it
       --no-metrics
 
@@ -69,6 +72,7 @@ async function run(argv: string[]): Promise<number> {
         'afp-ring': { type: 'string' },
         metrics: { type: 'string' },
         'no-metrics': { type: 'boolean' },
+        'sloppy-tcp': { type: 'boolean' },
       },
     }).values;
   } catch (e) {
@@ -89,6 +93,7 @@ async function run(argv: string[]): Promise<number> {
     interfaces: v.iface,
     queueBase: v['queue-base'] ? Number(v['queue-base']) : undefined,
     afpRing: v['afp-ring'] === '3' ? 3 : undefined,
+    sloppyTcp: v['sloppy-tcp'] === true,
     socketPath: v.socket,
     pidPath: v['pid-file'],
     metrics: v['no-metrics'] ? false : v.metrics,
@@ -107,6 +112,8 @@ export interface DaemonParams {
   interfaces?: string[];
   queueBase?: number;
   afpRing?: 2 | 3;
+  /** net.ipv4.vs.sloppy_tcp: any non-RST TCP packet may create a connection. */
+  sloppyTcp?: boolean;
   socketPath?: string;
   pidPath?: string;
   /** false: no /metrics; a string: its address. */
@@ -128,7 +135,14 @@ export async function runDaemon(p: DaemonParams): Promise<number> {
   await raiseFdLimit((m) => log.warn(m));
   const socketPath = p.socketPath ?? defaultSocketPath();
   const pidPath = p.pidPath ?? defaultPidPath();
-  const dpOptions = { backend, workers: p.workers, interfaces, queueBase: p.queueBase, afpRing: p.afpRing };
+  const dpOptions = {
+    backend,
+    workers: p.workers,
+    interfaces,
+    queueBase: p.queueBase,
+    afpRing: p.afpRing,
+    sysctls: p.sloppyTcp ? { sloppyTcp: true } : undefined,
+  };
   // A file without a virtual server: no data plane until one is added (ulvsadm -A, a reload), as kernel
   // IPVS forwards whatever ipvsadm adds beside a VRRP-only keepalived.conf.
   const dataPlane = onDemand

@@ -9,6 +9,7 @@ import { vrrpInstanceTable, vrrpScriptTable, vrrpSyncGroupTable } from './vrrp.j
 import { virtualServerTable } from './virtual-server.js';
 import { trackFileTable, trackProcessTable } from './trackers.js';
 import { bfdInstanceTable } from './bfd.js';
+import { bgpTable } from './bgp.js';
 
 /** `lvs_timeouts [tcp N] [tcpfin N] [udp N]`. */
 function lvsTimeouts(node: ConfNode, sink: DiagnosticSink): { tcpS?: number; tcpFinS?: number; udpS?: number } | undefined {
@@ -202,6 +203,7 @@ export const rootTable: BlockTable = {
     vrrp_track_file: { field: 'trackFiles', kind: 'block', block: trackFileTable, multiple: true },
     vrrp_track_process: { field: 'trackProcesses', kind: 'block', block: trackProcessTable, multiple: true },
     bfd_instance: { field: 'bfdInstances', kind: 'block', block: bfdInstanceTable, multiple: true },
+    ulvs_bgp: { field: 'ulvsBgp', kind: 'block', block: bgpTable, multiple: true },
     ...ignoredAll(['linkbeat_interfaces', 'interface_up_down_delays', 'track_group', 'garp_group'], undefined, true),
     ...ignoredAll(['net_namespace', 'net_namespace_ipvs', 'namespace_with_ipsets', 'use_pid_dir', 'instance', 'child_wait_time', 'linkbeat_use_polling']),
   },
