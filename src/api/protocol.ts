@@ -4,6 +4,7 @@
  * or `{"v":1,"id":N,"ok":false,"error":{"code":C,"message":S}}`. Version 1 methods are listed in METHODS.
  */
 import type { RuleOp } from '../control/rule-table.js';
+import type { ExplainFlow } from '../control/ports.js';
 
 /** Protocol version this build speaks. */
 export const PROTOCOL_VERSION = 1;
@@ -30,6 +31,8 @@ export const METHODS = {
   'sync-start': { mutates: true },
   /** Stops the connection sync daemon of params.state. */
   'sync-stop': { mutates: true },
+  /** Explanation: what the data plane does with one packet of params.flow (an ExplainFlow), run on a copy. */
+  explain: { mutates: false },
 } as const;
 
 /** A method name. */
@@ -40,7 +43,7 @@ export interface ApiRequest {
   v: number;
   id: number | string;
   method: Method;
-  params?: { op?: RuleOp; ops?: RuleOp[]; file?: string; state?: string; options?: Record<string, string> };
+  params?: { op?: RuleOp; ops?: RuleOp[]; file?: string; state?: string; options?: Record<string, string>; flow?: ExplainFlow };
 }
 
 /** Outcome of one change of a batch apply. */

@@ -15,6 +15,7 @@ export const COMMANDS: ReadonlyArray<readonly [name: string, summary: string]> =
   ['check-config', 'validate a keepalived.conf (like keepalived -t, stricter)'],
   ['director', 'run the data plane alone from ipvsadm-save rules (no VRRP, no health checks)'],
   ['replay', 'run the forwarding pipeline over a pcap: rules + pcap in, pcap + report out'],
+  ['explain', 'say step by step what the director does with one packet (live or offline)'],
   ['realserver', 'prepare a real server for DR or TUN (VIP on lo, ARP sysctls, userspace IPIP)'],
   ['lab', 'network-namespace lab: two directors, three real servers, a client (up|down|status|demo)'],
 ];

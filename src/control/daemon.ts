@@ -27,6 +27,7 @@ import { bfdSessions } from '../bfd/registry.js';
 import type { VrrpConfig } from '../vrrp/types.js';
 import type { DumpInput } from './keepalived-dumps.js';
 import { SyncDaemonError, SyncManager } from './sync-manager.js';
+import { checkExplainFlow } from './explain-flow.js';
 import type { LvsSyncDaemonConfig } from '../config/types.js';
 
 /** Everything a daemon is made of. */
@@ -306,6 +307,16 @@ export class Daemon {
     };
   }
 
+  /** `ulvs explain` through the socket: checks the flow, then asks the data plane (on a copy of its state). */
+  private explain(flow: unknown): unknown {
+    const f = checkExplainFlow(flow);
+    if (typeof f === 'string') throw new ApiError('bad-request', f);
+    if (!this.opts.dataPlane.explain) throw new ApiError('bad-request', `the data plane (${this.opts.dataPlane.description}) cannot explain packets`);
+    const e = this.opts.dataPlane.explain(f);
+    if (!e) throw new ApiError('bad-request', 'the data plane runs no rules yet: nothing to explain');
+    return e;
+  }
+
   /** Answers one control-socket request. */
   async handle(req: ApiRequest): Promise<unknown> {
     switch (req.method) {
@@ -315,6 +326,8 @@ export class Daemon {
         return this.opts.dataPlane.connections();
       case 'status':
         return this.status();
+      case 'explain':
+        return this.explain(req.params?.flow);
       case 'sync-start':
       case 'sync-stop': {
         const state = req.params?.state;

@@ -31,7 +31,10 @@ import { listConnections } from '../table/conn-list.js';
 import { scanSync, SyncCore, type SyncEntry, type SyncInstallResult } from '../table/conn-sync.js';
 import { attachSharedState, createSharedState, defaultCoreConfig, type SharedState } from '../table/shared-state.js';
 import { runOk } from '../util/exec.js';
-import type { DataPlaneMetrics, DataPlanePort, ServiceCounters } from './ports.js';
+import type { DataPlaneMetrics, DataPlanePort, ExplainFlow, ServiceCounters } from './ports.js';
+import { explainPacket, type Explanation } from '../dataplane/explain.js';
+import { buildFlowPacket } from '../packet/flow-frame.js';
+import { parseMac } from '../packet/addr.js';
 import { serviceKeyId } from './rule-table.js';
 import type { ConnectionEntry } from './types.js';
 import type { SyncTablePort } from './conn-sync.js';
@@ -229,6 +232,25 @@ export class PoolDataPlane implements DataPlanePort, SyncTablePort {
       peName: '',
       peData: '',
     }));
+  }
+
+  explain(flow: ExplainFlow): Explanation | undefined {
+    if (!this.spec || !this.env) return undefined;
+    const iface = this.env.interfaces[0];
+    const ether =
+      this.linkType === LinkType.Ether && iface ? { dst: parseMac(iface.mac) ?? new Uint8Array(6), src: Uint8Array.from([2, 0, 0, 0, 0, 1]) } : undefined;
+    const frame = buildFlowPacket({ ...flow, ether });
+    const ifnames = Object.fromEntries(this.env.interfaces.map((i) => [i.ifindex, i.name ?? `ifindex ${i.ifindex}`]));
+    return explainPacket({
+      spec: this.spec,
+      live: this.state,
+      frame,
+      linkType: this.linkType,
+      nowMs: Date.now(),
+      fwmark: flow.fwmark,
+      ifindex: iface?.ifindex ?? 1,
+      ifnames,
+    });
   }
 
   syncTable(): SyncTablePort {

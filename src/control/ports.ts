@@ -3,6 +3,7 @@
  * pool), the VRRP manager and the health manager. adapters.ts binds them to the real modules; tests
  * pass fakes. Nothing here is on the packet path.
  */
+import type { Explanation } from '../dataplane/explain.js';
 import type { IpvsRules, ServiceKey } from '../ipvs/types.js';
 import type { SyncTablePort } from './conn-sync.js';
 import type { HealthPort, HealthPortDecision, HealthPortView } from '../health/control-port.js';
@@ -58,6 +59,21 @@ export interface DataPlanePort {
   setForeignAddresses?(addresses: string[]): void;
   /** The shared connection table as the sync daemon reads and writes it, if this data plane has one. */
   syncTable?(): SyncTablePort | undefined;
+  /** `ulvs explain`: what the data plane would do with one packet of `flow` now (run on a copy; nothing live changes). */
+  explain?(flow: ExplainFlow): Explanation | undefined;
+}
+
+/** A packet to explain: its 5-tuple, TCP flags and mark. */
+export interface ExplainFlow {
+  /** 6 TCP, 17 UDP, 132 SCTP. */
+  proto: number;
+  src: string;
+  sport: number;
+  dst: string;
+  dport: number;
+  /** TCP flags byte (default SYN). */
+  tcpFlags?: number;
+  fwmark?: number;
 }
 
 /** One VRRP instance's state for status and metrics: the metrics sample's state and counters, named. */

@@ -11,7 +11,8 @@
  */
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { UsageError, UserError, type CliCommand } from '../command.js';
-import { createBatch, LinkType, Verdict } from '../../core/batch.js';
+import { createBatch, frameOf, LinkType, Verdict } from '../../core/batch.js';
+import { explainPacket, type Explanation } from '../../dataplane/explain.js';
 import { processBatch } from '../../dataplane/pipeline.js';
 import { dropReasonName as reasonName } from '../../packet/drop-reasons.js';
 import { SnapshotCompiler, loadSnapshot, DEFAULT_PLACEHOLDER_MAC, type SnapshotEnv, type InterfaceEnv, type RouteEnv } from '../../dataplane/snapshot.js';
@@ -24,7 +25,7 @@ import { PacketView } from '../../packet/packet-view.js';
 import { parsePacket } from '../../packet/parse.js';
 
 const USAGE = `usage: ulvs replay --rules RULES --in IN.pcap --out OUT.pcap [--neigh IP=MAC ...] [--local-ip IP]
-                   [--mtu N] [--mac MAC] [--report FILE] [--max-conns N]
+                   [--mtu N] [--mac MAC] [--report FILE] [--max-conns N] [--explain N [--json]]
 
 Runs the ulvs forwarding pipeline over a capture, as a director would see it.
   --rules RULES     ipvsadm-save rules (-A/-a lines, as 'ipvsadm-save -n' prints them)
@@ -38,7 +39,10 @@ Runs the ulvs forwarding pipeline over a capture, as a director would see it.
   --mac MAC         the director's MAC (default: destination MAC of the first input frame)
   --report FILE     one JSON line per input packet: its fate (transmitted to which real server,
                     passed to the kernel, dropped and why)
-  --max-conns N     connection table size (default 262144)`;
+  --max-conns N     connection table size (default 262144)
+  --explain N       replay up to input packet N (1 = the first) and print, step by step, what the
+                    director does with packet N (service, connection, scheduler, rewrite, verdict);
+                    --json prints it as one JSON object`;
 
 /** Parsed command line of `ulvs replay`. */
 export interface ReplayOptions {
@@ -51,6 +55,10 @@ export interface ReplayOptions {
   mac?: string;
   report?: string;
   maxConns: number;
+  /** Explain input packet N (1-based) and stop there. */
+  explain?: number;
+  /** Print the explanation as JSON. */
+  json?: boolean;
 }
 
 /** Parses `ulvs replay` arguments; throws UsageError. */
@@ -108,6 +116,15 @@ export function parseReplayArgs(argv: string[]): ReplayOptions {
         if (!/^\d+$/.test(v) || mtu < 68 || mtu > 65535) throw new UsageError(`--mtu: expected a number 68..65535, got '${v}'`);
         break;
       }
+      case '--explain': {
+        const v = value();
+        if (!/^[1-9]\d*$/.test(v)) throw new UsageError(`--explain: expected a packet number (1 = the first), got '${v}'`);
+        o.explain = Number(v);
+        break;
+      }
+      case '--json':
+        o.json = true;
+        break;
       case '--max-conns': {
         const v = value();
         maxConns = Number(v);
@@ -118,12 +135,13 @@ export function parseReplayArgs(argv: string[]): ReplayOptions {
         throw new UsageError(`unknown option '${a}'`);
     }
   }
+  if (o.explain !== undefined && !o.out) o.out = '/dev/null';
   for (const req of ['rules', 'in', 'out'] as const) if (!o[req]) throw new UsageError(`--${req} is required`);
   return { ...(o as ReplayOptions), mtu, maxConns };
 }
 
 /** Reads and parses the rules file; UserError with file:line on any problem. */
-function loadRules(path: string): IpvsRules {
+export function loadRules(path: string): IpvsRules {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -176,7 +194,7 @@ const VERDICT_NAMES = ['drop', 'accept', 'accept-modified', 'transmit'];
 export async function runReplay(
   o: ReplayOptions,
   log: (line: string) => void = () => {},
-): Promise<{ packets: number; transmitted: number; dropped: number; accepted: number }> {
+): Promise<{ packets: number; transmitted: number; dropped: number; accepted: number; explanation?: Explanation }> {
   const rules = loadRules(o.rules);
   let reader: PcapReader;
   try {
@@ -196,9 +214,15 @@ export async function runReplay(
     }
   }
   let reportLines: string[] = [];
-  const totals = { packets: 0, transmitted: 0, dropped: 0, accepted: 0 };
+  const totals: { packets: number; transmitted: number; dropped: number; accepted: number; explanation?: Explanation } = {
+    packets: 0,
+    transmitted: 0,
+    dropped: 0,
+    accepted: 0,
+  };
   try {
-    const b = createBatch(1, 256);
+    // Explaining packet N: one packet per batch, so packet N meets exactly the state the packets before it left.
+    const b = createBatch(1, o.explain !== undefined ? 1 : 256);
     const clientMac = parseMac('02:00:00:00:00:01')!;
     let directorMac = o.mac ? parseMac(o.mac)! : undefined;
     const wrap = (): { dstMac: Uint8Array; srcMac: Uint8Array } => ({ dstMac: directorMac ?? parseMac('02:00:00:00:00:fe')!, srcMac: clientMac });
@@ -226,6 +250,19 @@ export async function runReplay(
       // Save what the report needs about each input before the pipeline rewrites it.
       const inputs: string[] = [];
       if (o.report) for (let i = 0; i < n; i++) inputs.push(describe(pv, b.buf, b.start[i]!, b.length[i]!));
+      if (o.explain !== undefined && totals.packets + 1 === o.explain) {
+        const ifnames: Record<number, string> = { 1: 'replay0 (client side)' };
+        for (const [ifindex, rs] of rsByIfindex) ifnames[ifindex] = `towards ${rs}`;
+        totals.explanation = explainPacket({
+          spec,
+          live: state,
+          frame: frameOf(b, 0).slice(),
+          linkType: LinkType.Ether,
+          nowMs: b.timeMs[0] || 0,
+          ifindex: 1,
+          ifnames,
+        });
+      }
       processBatch(b, snap, state, b.timeMs[0] || 0);
       for (let i = 0; i < n; i++) {
         const v = b.verdict[i]!;
@@ -260,8 +297,10 @@ export async function runReplay(
         writeSync(reportFd, reportLines.join('\n') + '\n');
         reportLines = [];
       }
+      if (totals.explanation) break;
       n = await readOrFail(reader, b, reader.batchLinkType === 2 ? wrap() : undefined);
     }
+    if (o.explain !== undefined && !totals.explanation) throw new UserError(`${o.in}: has only ${totals.packets} packets, no packet ${o.explain} to explain`);
   } finally {
     await reader.close();
     writer?.close();
@@ -356,6 +395,16 @@ function tcpFlags(f: number): string {
   return s || '.';
 }
 
+/** An explanation as `ulvs explain` prints it: numbered steps, then the changed header fields as a table. */
+export function formatExplanation(e: Explanation): string {
+  const lines = e.steps.map((s, i) => `${String(i + 1).padStart(2)}. ${s}`);
+  if (e.verdict !== 'drop' && e.rewrite.length) {
+    lines.push('', 'field             before                      after');
+    for (const f of e.rewrite) lines.push(`${f.changed ? '*' : ' '} ${`${f.layer}.${f.name}`.padEnd(15)} ${(f.before ?? '-').padEnd(27)} ${f.after ?? '-'}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
 /** The `ulvs replay` subcommand. */
 export const command: CliCommand = {
   name: 'replay',
@@ -363,7 +412,8 @@ export const command: CliCommand = {
   usage: USAGE,
   async run(argv: string[]): Promise<number> {
     const o = parseReplayArgs(argv);
-    await runReplay(o, (line) => process.stderr.write(line + '\n'));
+    const r = await runReplay(o, (line) => process.stderr.write(line + '\n'));
+    if (r.explanation) process.stdout.write(o.json ? JSON.stringify(r.explanation) + '\n' : formatExplanation(r.explanation));
     return 0;
   },
 };
