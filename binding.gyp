@@ -5,7 +5,9 @@
       "sources": [
         "native/addon.cc",
         "native/nfqueue.cc",
+        "native/batch-handle.cc",
         "native/afpacket.cc",
+        "native/afpacket-rx.cc",
         "native/offload.cc",
         "native/rawsock.cc",
         "native/xdp.cc",

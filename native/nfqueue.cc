@@ -4,9 +4,9 @@
 // one NFQNL_MSG_VERDICT_BATCH, rewritten packets get their own NFQNL_MSG_VERDICT with NFQA_PAYLOAD). One JS callback per batch; after it returns the
 // verdicts the JS side wrote into the batch arrays are sent.
 //
-// Rules (ARCHITECTURE.md "Native addon"): the uv poll lives on the owning env's loop
-// (napi_get_uv_event_loop), is closed from an async cleanup hook on env teardown, and the JS
-// callback goes through the C napi_make_callback whose failure is tolerated.
+// The handle's life (poll on the owning env's loop, JS callback, close order) is batch-handle.h's; this
+// backend unbinds its queue as closing starts and closes the socket once the poll is closed.
+#include "batch-handle.h"
 #include "module.h"
 
 #include <arpa/inet.h>
@@ -40,101 +40,15 @@ enum NfqStat : int {
   kStatCount = 7,
 };
 
-// Raw pointers into the typed arrays of a JS PacketBatch (src/dataplane/batch.ts); the arrays are
-// kept alive by references held for the handle's lifetime.
-struct BatchView {
-  uint8_t* buf = nullptr;
-  size_t bufLen = 0;
-  uint32_t slotSize = 0, headroom = 0, capacity = 0;
-  uint32_t *start = nullptr, *length = nullptr, *id = nullptr, *ifindex = nullptr, *mark = nullptr;
-  uint8_t* verdict = nullptr;
-  uint16_t* reason = nullptr;
-  double* timeMs = nullptr;
-};
-
-bool TypedData(napi_env env, napi_value obj, const char* name, napi_typedarray_type want, void** data,
-               size_t* len, std::vector<napi_ref>* refs) {
-  napi_value v;
-  if (napi_get_named_property(env, obj, name, &v) != napi_ok) return false;
-  bool is = false;
-  napi_is_typedarray(env, v, &is);
-  if (!is) return false;
-  napi_typedarray_type type;
-  napi_value ab;
-  size_t off;
-  if (napi_get_typedarray_info(env, v, &type, len, data, &ab, &off) != napi_ok || type != want) return false;
-  napi_ref r;
-  napi_create_reference(env, v, 1, &r);
-  refs->push_back(r);
-  return true;
-}
-
-uint32_t U32Prop(napi_env env, napi_value obj, const char* name, uint32_t dflt) {
-  napi_value v;
-  bool has = false;
-  if (napi_has_named_property(env, obj, name, &has) != napi_ok || !has) return dflt;
-  if (napi_get_named_property(env, obj, name, &v) != napi_ok) return dflt;
-  napi_valuetype t;
-  napi_typeof(env, v, &t);
-  if (t == napi_boolean) {
-    bool b;
-    napi_get_value_bool(env, v, &b);
-    return b ? 1 : 0;
-  }
-  if (t != napi_number) return dflt;
-  uint32_t u;
-  napi_get_value_uint32(env, v, &u);
-  return u;
-}
-
-// Reads the batch arrays; returns an error sentence or "" on success.
-std::string ReadBatch(napi_env env, napi_value b, BatchView* v, std::vector<napi_ref>* refs) {
-  size_t n;
-  void* p;
-  if (!TypedData(env, b, "buf", napi_uint8_array, &p, &n, refs)) return "batch.buf must be a Uint8Array";
-  v->buf = static_cast<uint8_t*>(p);
-  v->bufLen = n;
-  v->slotSize = U32Prop(env, b, "slotSize", 0);
-  v->headroom = U32Prop(env, b, "headroom", 0);
-  v->capacity = U32Prop(env, b, "capacity", 0);
-  if (v->slotSize == 0 || v->headroom >= v->slotSize || size_t(v->capacity) * v->slotSize > v->bufLen)
-    return "batch geometry (slotSize, headroom, capacity) does not fit batch.buf";
-  struct { const char* name; uint32_t** dst; } u32s[] = {
-      {"start", &v->start}, {"length", &v->length}, {"id", &v->id}, {"ifindex", &v->ifindex}, {"mark", &v->mark}};
-  for (auto& f : u32s) {
-    if (!TypedData(env, b, f.name, napi_uint32_array, &p, &n, refs) || n < v->capacity)
-      return std::string("batch.") + f.name + " must be a Uint32Array of capacity elements";
-    *f.dst = static_cast<uint32_t*>(p);
-  }
-  if (!TypedData(env, b, "verdict", napi_uint8_array, &p, &n, refs) || n < v->capacity) return "batch.verdict must be a Uint8Array";
-  v->verdict = static_cast<uint8_t*>(p);
-  if (!TypedData(env, b, "reason", napi_uint16_array, &p, &n, refs) || n < v->capacity) return "batch.reason must be a Uint16Array";
-  v->reason = static_cast<uint16_t*>(p);
-  if (!TypedData(env, b, "timeMs", napi_float64_array, &p, &n, refs) || n < v->capacity) return "batch.timeMs must be a Float64Array";
-  v->timeMs = static_cast<double*>(p);
-  return "";
-}
-
-// Verdict codes of src/dataplane/batch.ts.
+// Verdict codes of src/core/batch.ts.
 constexpr uint8_t kDrop = 0, kAccept = 1, kAcceptModified = 2;
 
-struct Nfq {
-  napi_env env = nullptr;
-  uv_poll_t poll;
+struct Nfq : BatchHandle {
+  explicit Nfq(napi_env env) : BatchHandle(env) {}
   int fd = -1;
   uint16_t queue = 0;
   uint32_t portid = 0;
   uint32_t seq = 1;
-  BatchView b;
-  double* stats = nullptr;
-  std::vector<napi_ref> refs;
-  napi_ref cb = nullptr;
-  napi_async_context actx = nullptr;
-  napi_async_cleanup_hook_handle hook = nullptr;
-  bool closing = false;
-  bool closed = false;   // uv_close finished
-  bool wrapped = true;   // a JS object still points at this state (its finalizer frees it)
-  bool inCallback = false;
   // recvmmsg scratch: one netlink buffer per slot.
   uint32_t rxBufSize = 0;
   std::vector<uint8_t> rx;
@@ -144,11 +58,16 @@ struct Nfq {
   // Largest send the socket takes (netlink refuses a message longer than its sndbuf with EMSGSIZE):
   // the verdicts of a big batch of rewritten packets go out in several sends of at most this size.
   size_t sendLimit = 64 * 1024;
+
+ protected:
+  // Unbinds the queue as closing starts, while the socket is open and polled (the order the
+  // worker-restart lab test needs: the kernel stops queueing to this socket before it goes away).
+  void OnCloseStart() override;
+  // Closes the socket once its poll is closed (closing it also unbinds the queue in the kernel).
+  void ReleaseSockets() override;
 };
 
-void Bump(Nfq* q, int i, double by = 1) {
-  if (q->stats) q->stats[i] += by;
-}
+void Bump(Nfq* q, int i, double by = 1) { q->Bump(i, by); }
 
 // Sends a config message and waits for its ACK; returns 0 or -errno.
 int ConfigRequest(Nfq* q, struct nlmsghdr* nlh) {
@@ -266,36 +185,6 @@ void SendVerdicts(Nfq* q, uint32_t count) {
   FlushVerdicts(q, off, count - sent);
 }
 
-void CallJs(Nfq* q, uint32_t count) {
-  napi_env env = q->env;
-  napi_handle_scope scope;
-  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  napi_value fn, recv, arg, result;
-  bool ok = napi_get_reference_value(env, q->cb, &fn) == napi_ok && fn != nullptr;
-  if (ok) {
-    napi_get_global(env, &recv);
-    napi_create_uint32(env, count, &arg);
-    q->inCallback = true;
-    napi_status st = napi_make_callback(env, q->actx, recv, fn, 1, &arg, &result);
-    q->inCallback = false;
-    if (st != napi_ok) {
-      ok = false;
-      bool pending = false;
-      napi_is_exception_pending(env, &pending);
-      if (pending) {
-        napi_value err;
-        napi_get_and_clear_last_exception(env, &err);
-        napi_fatal_exception(env, err);
-      }
-    }
-  }
-  napi_close_handle_scope(env, scope);
-  if (!ok) {
-    Bump(q, kCallbackErrors);
-    for (uint32_t i = 0; i < count; i++) q->b.verdict[i] = kDrop;
-  }
-}
-
 // Parses one NFQNL_MSG_PACKET into slot i; returns false if it was not a packet we keep.
 bool ParsePacket(Nfq* q, const struct nlmsghdr* nlh, uint32_t i) {
   if ((nlh->nlmsg_type & 0xff) != NFQNL_MSG_PACKET) return false;
@@ -331,11 +220,10 @@ bool ParsePacket(Nfq* q, const struct nlmsghdr* nlh, uint32_t i) {
   return true;
 }
 
-void OnReadable(uv_poll_t* h, int status, int events) {
-  Nfq* q = static_cast<Nfq*>(h->data);
-  if (q->closing || status < 0) return;
+void OnReadable(BatchHandle* h) {
+  Nfq* q = static_cast<Nfq*>(h);
   // Drain up to a few batches per wakeup; the poll is level-triggered and fires again if more wait.
-  for (int round = 0; round < 8 && !q->closing; round++) {
+  for (int round = 0; round < 8 && !q->closing(); round++) {
     uint32_t cap = q->b.capacity;
     for (uint32_t k = 0; k < cap; k++) {
       q->iovs[k].iov_base = q->rx.data() + size_t(k) * q->rxBufSize;
@@ -365,75 +253,28 @@ void OnReadable(uv_poll_t* h, int status, int events) {
     if (count == 0) continue;
     Bump(q, kRxPackets, count);
     Bump(q, kRxBatches);
-    CallJs(q, count);
+    if (!q->CallBatch(count)) Bump(q, kCallbackErrors);
     if (q->fd >= 0) SendVerdicts(q, count);
     if (uint32_t(got) < cap) return;
   }
 }
 
-void OnClosed(uv_handle_t* h) {
-  Nfq* q = static_cast<Nfq*>(h->data);
-  if (q->fd >= 0) close(q->fd);  // closing the socket unbinds the queue in the kernel
-  q->fd = -1;
-  if (q->hook) napi_remove_async_cleanup_hook(q->hook);
-  q->hook = nullptr;
-  q->closed = true;
-  if (!q->wrapped) delete q;
+void Nfq::OnCloseStart() {
+  if (fd < 0) return;
+  char buf[256];
+  struct nlmsghdr* nlh = PutHeader(buf, NFQNL_MSG_CONFIG, queue);
+  nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, NFQNL_CFG_CMD_UNBIND);
+  (void)send(fd, nlh, nlh->nlmsg_len, 0);
 }
 
-// Starts closing; `fromHook` skips JS reference cleanup (the env is being torn down).
-void StartClose(Nfq* q, bool fromHook) {
-  if (q->closing) return;
-  q->closing = true;
-  if (!fromHook) {
-    for (napi_ref r : q->refs) napi_delete_reference(q->env, r);
-    q->refs.clear();
-    if (q->cb) napi_delete_reference(q->env, q->cb);
-    q->cb = nullptr;
-    if (q->actx) napi_async_destroy(q->env, q->actx);
-    q->actx = nullptr;
-  }
-  if (q->fd >= 0) {
-    char buf[256];
-    struct nlmsghdr* nlh = PutHeader(buf, NFQNL_MSG_CONFIG, q->queue);
-    nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, NFQNL_CFG_CMD_UNBIND);
-    (void)send(q->fd, nlh, nlh->nlmsg_len, 0);
-  }
-  uv_poll_stop(&q->poll);
-  uv_close(reinterpret_cast<uv_handle_t*>(&q->poll), OnClosed);
-}
-
-void OnEnvTeardown(napi_async_cleanup_hook_handle handle, void* arg) {
-  Nfq* q = static_cast<Nfq*>(arg);
-  q->hook = handle;
-  if (q->closing) return;  // OnClosed will remove the hook
-  StartClose(q, true);
+void Nfq::ReleaseSockets() {
+  if (fd >= 0) close(fd);
+  fd = -1;
 }
 
 napi_value Throw(napi_env env, const std::string& msg) {
   napi_throw_error(env, "ULVS_NFQUEUE", msg.c_str());
   return nullptr;
-}
-
-napi_value Close(napi_env env, napi_callback_info info) {
-  size_t argc = 0;
-  napi_value thisArg;
-  napi_get_cb_info(env, info, &argc, nullptr, &thisArg, nullptr);
-  Nfq* q = nullptr;
-  if (napi_remove_wrap(env, thisArg, reinterpret_cast<void**>(&q)) == napi_ok && q) {
-    q->wrapped = false;
-    if (q->closed) delete q;
-    else StartClose(q, false);
-  }
-  return nullptr;
-}
-
-void Finalize(napi_env env, void* data, void* hint) {
-  // The JS object is gone: free the state, closing it first if close() was never called.
-  Nfq* q = static_cast<Nfq*>(data);
-  q->wrapped = false;
-  if (q->closed) delete q;
-  else StartClose(q, false);
 }
 
 std::string SockErr(const char* what, int err, uint16_t queue) {
@@ -454,25 +295,13 @@ napi_value Open(napi_env env, napi_callback_info info) {
   napi_valuetype t;
   napi_typeof(env, argv[2], &t);
   if (t != napi_function) return Throw(env, "nfqOpen: onBatch must be a function");
-  auto* q = new Nfq();
-  q->env = env;
+  auto* q = new Nfq(env);
   q->queue = uint16_t(U32Prop(env, argv[0], "queue", 0));
   std::string err = ReadBatch(env, argv[1], &q->b, &q->refs);
-  if (err.empty()) {
-    void* p;
-    size_t n;
-    bool has = false;
-    napi_has_named_property(env, argv[0], "stats", &has);
-    if (has) {
-      if (TypedData(env, argv[0], "stats", napi_float64_array, &p, &n, &q->refs) && n >= kStatCount)
-        q->stats = static_cast<double*>(p);
-      else
-        err = "nfqOpen: options.stats must be a Float64Array of at least 7 elements";
-    }
-  }
+  if (err.empty() && !ReadStats(env, argv[0], kStatCount, &q->stats, &q->refs))
+    err = "nfqOpen: options.stats must be a Float64Array of at least nfqStatCount elements";
   if (!err.empty()) {
-    for (napi_ref r : q->refs) napi_delete_reference(env, r);
-    delete q;
+    q->Discard();
     return Throw(env, err);
   }
   uint32_t maxLen = U32Prop(env, argv[0], "maxLen", 4096);
@@ -483,9 +312,7 @@ napi_value Open(napi_env env, napi_callback_info info) {
 
   q->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_NETFILTER);
   auto fail = [&](const std::string& m) {
-    if (q->fd >= 0) close(q->fd);
-    for (napi_ref r : q->refs) napi_delete_reference(env, r);
-    delete q;
+    q->Discard();
     return Throw(env, m);
   };
   if (q->fd < 0) return fail(SockErr("socket(NETLINK_NETFILTER)", errno, q->queue));
@@ -531,22 +358,10 @@ napi_value Open(napi_env env, napi_callback_info info) {
   q->iovs.resize(cap);
   q->tx.resize(size_t(cap) * (q->b.slotSize + 128));
 
-  napi_create_reference(env, argv[2], 1, &q->cb);
-  napi_value name;
-  napi_create_string_utf8(env, "ulvs.nfqueue", NAPI_AUTO_LENGTH, &name);
-  napi_async_init(env, nullptr, name, &q->actx);
-  uv_loop_t* loop = nullptr;
-  napi_get_uv_event_loop(env, &loop);
-  uv_poll_init(loop, &q->poll, q->fd);
-  q->poll.data = q;
-  uv_poll_start(&q->poll, UV_READABLE, OnReadable);
-  napi_add_async_cleanup_hook(env, OnEnvTeardown, q, &q->hook);
-
-  napi_value obj, fn;
-  napi_create_object(env, &obj);
-  napi_create_function(env, "close", NAPI_AUTO_LENGTH, Close, nullptr, &fn);
-  napi_set_named_property(env, obj, "close", fn);
-  napi_wrap(env, obj, q, Finalize, nullptr, nullptr);
+  q->Watch(q->fd, OnReadable);
+  q->Start(argv[2], "ulvs.nfqueue");
+  napi_value obj = q->NewObject();
+  q->Wrap(obj);
   return obj;
 }
 

@@ -86,7 +86,7 @@ export interface AfpOpenOptions {
   /** TPACKET_V2 number of frames (default 8192). */
   frameCount?: number;
   /**
-   * TPACKET_V2 rx coalescing in µs (default 500; 0 = off): after a walk that found 64 or more packets (kCoalesceMin in native/afpacket.cc)
+   * TPACKET_V2 rx coalescing in µs (default 500; 0 = off): after a walk that found 64 or more packets (kCoalesceMin in native/afpacket-rx.cc)
    * (under load) the worker sleeps this long before the next walk, so batches grow and CPU is freed;
    * a lone packet is never held back.
    */
