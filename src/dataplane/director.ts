@@ -190,11 +190,15 @@ function icmpMatch(f: 4 | 6, type: string): string[] {
   return f === 4 ? ['-p', 'icmp', '-m', 'icmp', '--icmp-type', type] : ['-p', 'ipv6-icmp', '-m', 'icmp6', '--icmpv6-type', type];
 }
 
-// --queue-bypass: while no worker has the queue bound (a crash, a restart), the kernel handles the packet
-// instead of dropping it, so a dead daemon's rules never black-hole traffic.
-function queueTarget(p: DirectorNetPlan): string[] {
+// Service traffic (to a VIP, of a fwmark, replies of NAT real servers) has no --queue-bypass: while no
+// worker has the queue bound (the daemon crashed and its VIP is still here, a worker restarts) the kernel
+// drops the packet, as IPVS never hands an established connection's packet to the local stack. With the
+// bypass the local stack answered each one with a reset (no listener on the VIP), so a crashed MASTER
+// reset every connection the BACKUP had synced before it could take over; a drop is retransmitted and
+// reaches the new MASTER. ICMP errors to local addresses keep the bypass: the host's own sockets need them.
+function queueTarget(p: DirectorNetPlan, bypass = false): string[] {
   const q = p.workers > 1 ? ['--queue-balance', `${p.queueBase}:${p.queueBase + p.workers - 1}`] : ['--queue-num', String(p.queueBase)];
-  return ['-j', 'NFQUEUE', ...q, '--queue-bypass'];
+  return ['-j', 'NFQUEUE', ...q, ...(bypass ? ['--queue-bypass'] : [])];
 }
 
 /** The iptables/ip6tables rules of a plan, as [family, table, argv-after-table] (for tests and --dry-run). */
@@ -215,7 +219,7 @@ export function iptablesRules(p: DirectorNetPlan): Array<[4 | 6, 'raw' | 'mangle
     for (const s of p.natReplies) natSrc.set(s.address, s.family);
     for (const f of fams) {
       for (const ty of ICMP_ERRORS[f])
-        out.push([f, 'mangle', ['-A', CHAIN, ...icmpMatch(f, ty), '-m', 'addrtype', '--dst-type', 'LOCAL', ...tag, ...queueTarget(p)]]);
+        out.push([f, 'mangle', ['-A', CHAIN, ...icmpMatch(f, ty), '-m', 'addrtype', '--dst-type', 'LOCAL', ...tag, ...queueTarget(p, true)]]);
     }
     for (const [a, f] of natSrc)
       for (const ty of ICMP_ERRORS[f]) out.push([f, 'mangle', ['-A', CHAIN, '-s', a, ...icmpMatch(f, ty), ...tag, ...queueTarget(p)]]);

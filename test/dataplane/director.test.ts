@@ -83,3 +83,36 @@ t.test('NFQUEUE queues the ICMP errors IPVS relates to connections (to local add
     'AF_PACKET sees ICMP through its ring filter, no rule',
   );
 });
+
+t.test('service traffic is never handed to the local stack while no worker holds the queue (no --queue-bypass)', async (t) => {
+  // A crashed daemon leaves its VIP: with --queue-bypass the local stack reset every synced connection
+  // before the BACKUP took over (the 2-in-21 NAT failover flake of issue 18). Dropped, it is retransmitted.
+  const nat = parseRulesText(
+    '-A -t 10.0.0.100:80 -s rr\n-a -t 10.0.0.100:80 -r 10.0.0.2:8080 -m -w 1\n-A -f 7 -s rr\n-a -f 7 -r 10.0.0.3:0 -g -w 1\n',
+    'nat.rules',
+  );
+  const rules = iptablesRules(planDirectorNet(nat, { backend: 'nfqueue', interfaces: ['eth0'], workers: 2 })).map(([, , a]) => a.join(' '));
+  const queued = rules.filter((r) => r.includes('NFQUEUE'));
+  const service = queued.filter((r) => !r.includes('icmp'));
+  t.ok(
+    service.some((r) => /-d 10\.0\.0\.100\S* -p tcp .*--dport 80 /.test(r)),
+    'the VIP rule is queued',
+  );
+  t.ok(
+    service.some((r) => /-s 10\.0\.0\.2\S* -p tcp .*--sport 8080 /.test(r)),
+    'the NAT replies rule is queued',
+  );
+  t.ok(
+    service.some((r) => /--mark 7 /.test(r)),
+    'the fwmark rule is queued',
+  );
+  t.same(
+    service.filter((r) => r.includes('--queue-bypass')),
+    [],
+    'no service, fwmark or NAT reply rule has --queue-bypass',
+  );
+  t.ok(
+    queued.filter((r) => r.includes('--dst-type LOCAL')).every((r) => r.includes('--queue-bypass')),
+    'ICMP errors to local addresses keep it (the host needs them with no daemon)',
+  );
+});

@@ -1,4 +1,3 @@
-// lab: alone — a failover timed against kill -9; 2 of 21 NAT runs under load reset every session (unexplained, see bench/sync.md), so it runs by itself.
 /**
  * Connection sync, DR: 4 long-lived sessions survive kill -9 of the MASTER; the real servers answer the
  * client directly, the new MASTER only sees the client's side (body in sync-failover.ts).

@@ -2,7 +2,7 @@
 // two directors, each `ulvs run -f FILE` with keepalived's
 // `lvs_sync_daemon eth0 VI_1 id 5`, VRRP MASTER/BACKUP and a NAT or DR service over the lab's real servers
 // (socat echo servers that first say their name). A client holds 4 long-lived TCP sessions through the
-// VIP, exchanging a line every 100 ms. The MASTER dies (kill -9 of its daemon, then its link goes down,
+// VIP, exchanging a line every 100 ms. The MASTER dies (kill -9 of its daemon, 600 ms later its link goes down,
 // as a dead machine); the BACKUP, which received the connections over the sync protocol, takes over:
 // every session goes on, its bytes echoed intact by the same real server, none reset.
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -189,6 +189,9 @@ export function testSyncFailover(mode: LabMode): void {
     t.comment(`lb2 backup sync: ${JSON.stringify(synced)}`);
 
     daemons.get('lb1')!.kill();
+    // The daemon died, its machine lives on for a moment (a crash, then the machine goes too): packets that
+    // reach it meanwhile must be dropped (retransmitted later to the new MASTER), never answered with a reset.
+    await sleep(600);
     await lab.exec('lb1', ['ip', 'link', 'set', 'eth0', 'down']);
     const tKill = Date.now();
     if (!t.ok(await until(async () => (await status('lb2'))?.vrrp[0]?.state === 'MASTER', 10000), 'lb2 takes over')) t.comment(daemons.get('lb2')!.log());
