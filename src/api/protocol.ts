@@ -33,6 +33,8 @@ export const METHODS = {
   'sync-stop': { mutates: true },
   /** Explanation: what the data plane does with one packet of params.flow (an ExplainFlow), run on a copy. */
   explain: { mutates: false },
+  /** ulvs_bgp: withdraws every VIP, waits until the traffic moved, answers, then the daemon stops. */
+  drain: { mutates: true },
 } as const;
 
 /** A method name. */

@@ -12,6 +12,7 @@ export const COMMANDS: ReadonlyArray<readonly [name: string, summary: string]> =
   ['cleanup', 'remove what a dead daemon left in this network namespace (rules, VIPs): for ExecStopPost'],
   ['reload', 'make the running daemon re-read its configuration (like SIGHUP)'],
   ['status', "show the running daemon's state"],
+  ['drain', 'withdraw the VIPs from the BGP peers, wait until the traffic moved, then stop the daemon'],
   ['check-config', 'validate a keepalived.conf (like keepalived -t, stricter)'],
   ['director', 'run the data plane alone from ipvsadm-save rules (no VRRP, no health checks)'],
   ['replay', 'run the forwarding pipeline over a pcap: rules + pcap in, pcap + report out'],

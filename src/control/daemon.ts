@@ -29,6 +29,7 @@ import type { DumpInput } from './keepalived-dumps.js';
 import { SyncDaemonError, SyncManager } from './sync-manager.js';
 import { checkExplainFlow } from './explain-flow.js';
 import type { LvsSyncDaemonConfig } from '../config/types.js';
+import type { BgpAnnouncer } from '../bgp/announcer.js';
 
 /** Everything a daemon is made of. */
 export interface DaemonOptions {
@@ -42,7 +43,14 @@ export interface DaemonOptions {
   health?: HealthPort;
   /** Rate estimator period; default the kernel's 2 s. */
   rateIntervalMs?: number;
+  /** The ulvs_bgp announcer (bgpd): told the rules after each publish, withdrawn first on stop and drain. */
+  bgp?: BgpAnnouncer;
+  /** Called once `ulvs drain` has withdrawn and waited: the caller stops the daemon (run.ts: SIGTERM). */
+  onDrained?: () => void;
 }
+
+/** `ulvs drain`: no packet for this long after the withdraw means the router moved the traffic. */
+const DRAIN_QUIET_MS = 1000;
 
 /** A refused start: the configuration has errors (nothing was applied). */
 export class DaemonStartError extends UlvsError {
@@ -154,6 +162,7 @@ export class Daemon {
         await this.opts.vrrp?.apply(cfg.model);
         this.vrrpModel = (cfg.model as { vrrp?: VrrpConfig } | undefined)?.vrrp;
         this.configureSync(cfg.model);
+        await this.opts.bgp?.apply(cfg.model?.bgp);
       } finally {
         this.mutating = false;
       }
@@ -206,6 +215,7 @@ export class Daemon {
         await this.opts.vrrp?.apply(cfg.model);
         this.vrrpModel = (cfg.model as { vrrp?: VrrpConfig } | undefined)?.vrrp;
         this.configureSync(cfg.model);
+        await this.opts.bgp?.apply(cfg.model?.bgp);
       } finally {
         this.mutating = false;
       }
@@ -288,6 +298,34 @@ export class Daemon {
     });
   }
 
+  /**
+   * `ulvs drain`: withdraws every VIP from the routers, waits until no packet has arrived for 1 s (the
+   * router moved the flows to the other directors) or drain_wait has passed, then has the daemon stopped.
+   */
+  async drain(): Promise<{ withdrawn: string[]; waitedMs: number; quiet: boolean }> {
+    const bgp = this.opts.bgp;
+    if (!bgp?.active) throw new ApiError('bad-request', 'this daemon announces nothing (no ulvs_bgp block); stop it with SIGTERM instead');
+    const t0 = Date.now();
+    const withdrawn = await bgp.withdrawAll();
+    this.opts.logger.info(`drain: withdrew ${withdrawn.join(' ') || 'nothing'}; waiting for the traffic to move`);
+    const inPkts = (): number => this.opts.dataPlane.counters().reduce((n, s) => n + s.stats.inPkts, 0);
+    const maxMs = Math.max(bgp.drainWaitMs(), DRAIN_QUIET_MS);
+    let last = inPkts();
+    let lastChange = Date.now();
+    while (Date.now() - t0 < maxMs && Date.now() - lastChange < DRAIN_QUIET_MS) {
+      await new Promise((r) => setTimeout(r, 100));
+      const n = inPkts();
+      if (n !== last) {
+        last = n;
+        lastChange = Date.now();
+      }
+    }
+    const quiet = Date.now() - lastChange >= DRAIN_QUIET_MS;
+    this.opts.logger.info(`drain: ${quiet ? 'no packet for 1 s' : 'drain_wait over, packets still arriving'} after ${Date.now() - t0} ms; stopping`);
+    setImmediate(() => this.opts.onDrained?.());
+    return { withdrawn, waitedMs: Date.now() - t0, quiet };
+  }
+
   /** Daemon status for `ulvs status` and the API. */
   status(): Record<string, unknown> {
     return {
@@ -325,9 +363,11 @@ export class Daemon {
       case 'connections':
         return this.opts.dataPlane.connections();
       case 'status':
-        return this.status();
+        return { ...this.status(), bgp: (await this.opts.bgp?.status()) ?? null };
       case 'explain':
         return this.explain(req.params?.flow);
+      case 'drain':
+        return this.drain();
       case 'sync-start':
       case 'sync-stop': {
         const state = req.params?.state;
@@ -422,6 +462,8 @@ export class Daemon {
     await this.opts.dataPlane.publish(rules);
     this.publishedGeneration = gen;
     this.publishedRules = rules;
+    // The data plane runs these rules now: announce what they serve, withdraw what they no longer do.
+    await this.opts.bgp?.update(rules);
   }
 
   private sampleRates(): void {
@@ -435,6 +477,8 @@ export class Daemon {
   private async teardown(): Promise<void> {
     if (this.rateTimer) clearInterval(this.rateTimer);
     const steps: Array<[string, () => Promise<void> | undefined]> = [
+      // Withdraw first: the router moves the traffic away while the rules still forward it.
+      ['BGP', () => this.opts.bgp?.stop()],
       ['health checks', () => this.opts.health?.stop()],
       ['VRRP', () => this.opts.vrrp?.stop()],
       [

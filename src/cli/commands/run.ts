@@ -2,7 +2,9 @@
  * `ulvs run -f FILE`: the daemon in the foreground. Logs to stdout, pid file and control socket per
  * network namespace, SIGHUP reloads, SIGTERM/SIGINT stop cleanly.
  */
+import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { BgpAnnouncer } from '../../bgp/announcer.js';
 import { pathToFileURL } from 'node:url';
 import { UsageError, UserError, type CliCommand } from '../command.js';
 import { createDataPlane, createHealth, createVrrp, type DataPlaneOptions } from '../../control/adapters.js';
@@ -163,6 +165,8 @@ export async function runDaemon(p: DaemonParams): Promise<number> {
     dataPlane,
     vrrp: await createVrrp(log),
     health: await createHealth(log),
+    bgp: new BgpAnnouncer(path.join(path.dirname(pidPath), 'bgpd'), (m) => log.info(m), !!p.sloppyTcp),
+    onDrained: () => process.kill(process.pid, 'SIGTERM'),
   });
   try {
     await daemon.start();
