@@ -10,6 +10,8 @@
         "native/afpacket-rx.cc",
         "native/offload.cc",
         "native/rawsock.cc",
+        "native/rawsock-poll.cc",
+        "native/frame-send.cc",
         "native/xdp.cc",
         "native/sysd.cc"
       ],

@@ -1,5 +1,5 @@
 // Entry point of the ulvs native addon: one context-aware Node-API module whose parts
-// (NFQUEUE, AF_PACKET, raw IP sockets, XDP programs, signals and sd_notify) register themselves. Loaded only by src/native/addon.ts.
+// (NFQUEUE, AF_PACKET, raw IP sockets, frame send, XDP programs, signals and sd_notify) register themselves. Loaded only by src/native/addon.ts.
 #include "module.h"
 
 namespace {
@@ -10,6 +10,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ulvs::InitNfqueue(env, exports);
   ulvs::InitAfPacket(env, exports);
   ulvs::InitRawSock(env, exports);
+  ulvs::InitFrameSend(env, exports);
   ulvs::InitXdp(env, exports);
   ulvs::InitSysd(env, exports);
   return exports;

@@ -2,6 +2,8 @@
 // owning env's loop, the JS batch callback and the close order shared by the backends.
 #include "batch-handle.h"
 
+#include "js-call.h"
+
 namespace ulvs {
 
 bool TypedData(napi_env env, napi_value obj, const char* name, napi_typedarray_type want, void** data, size_t* len,
@@ -114,21 +116,11 @@ bool BatchHandle::CallBatch(uint32_t count) {
   napi_handle_scope scope;
   bool ok = napi_open_handle_scope(env, &scope) == napi_ok;
   if (ok) {
-    napi_value fn, recv, arg, result;
+    napi_value fn, arg;
     ok = cb_ && napi_get_reference_value(env, cb_, &fn) == napi_ok && fn != nullptr;
     if (ok) {
-      napi_get_global(env, &recv);
       napi_create_uint32(env, count, &arg);
-      if (napi_make_callback(env, actx_, recv, fn, 1, &arg, &result) != napi_ok) {
-        ok = false;
-        bool pending = false;
-        napi_is_exception_pending(env, &pending);
-        if (pending) {
-          napi_value err;
-          napi_get_and_clear_last_exception(env, &err);
-          napi_fatal_exception(env, err);
-        }
-      }
+      ok = CallTolerant(env, actx_, fn, 1, &arg);
     }
     napi_close_handle_scope(env, scope);
   }

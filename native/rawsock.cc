@@ -1,5 +1,5 @@
-// Raw IP sockets for VRRP (IP protocol 112) on IPv4 and IPv6, plus an AF_PACKET one-shot frame
-// sender for gratuitous ARP / unsolicited neighbour advertisements.
+// Raw IP sockets for VRRP (IP protocol 112) on IPv4 and IPv6 (the AF_PACKET one-shot frame sender
+// for gratuitous ARP / unsolicited neighbour advertisements is frame-send.cc).
 //
 // Exports:
 //   new RawSock(family: 4|6, ifname: string, protocol?: 112|51|17)   SOCK_RAW proto 112 (51: AH, IPv4,
@@ -13,11 +13,12 @@
 //       (non-blocking; IPv4 delivers the IP header: offset = its length, ttl/dst read from it)
 //     .onReadable(cb: () => void)                 uv_poll on the event loop of the calling thread
 //     .close()
-//   sendFrame(ifname: string, frame: Uint8Array): number   AF_PACKET SOCK_RAW, complete Ethernet frame
 //
-// Worker-safe: no globals; the uv poll handle lives on napi_get_uv_event_loop(env) of the thread
-// that created the socket and is closed from an async cleanup hook when that env goes away.
+// Worker-safe: no globals; the uv poll handle (rawsock-poll.h) lives on napi_get_uv_event_loop(env)
+// of the thread that created the socket and is closed from an async cleanup hook when that env goes away.
+#include "js-call.h"
 #include "module.h"
+#include "rawsock-poll.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -40,64 +41,6 @@ constexpr int kIpprotoVrrp = 112;
 constexpr int kIpprotoAh = 51;
 constexpr int kIpprotoUdp = 17;
 
-struct PollCore {
-  uv_poll_t handle;
-  napi_env env = nullptr;
-  int fd = -1;
-  bool polling = false;
-  bool closing = false;
-  napi_ref cb = nullptr;
-  napi_async_context actx = nullptr;
-  napi_async_cleanup_hook_handle hook = nullptr;
-  void** owner_slot = nullptr;  // RawSock::core_ as void*, cleared on close
-};
-
-void OnClosed(uv_handle_t* h) {
-  PollCore* c = static_cast<PollCore*>(h->data);
-  if (c->cb) napi_delete_reference(c->env, c->cb);
-  if (c->actx) napi_async_destroy(c->env, c->actx);
-  if (c->hook) napi_remove_async_cleanup_hook(c->hook);
-  delete c;
-}
-
-void CloseCore(PollCore* c) {
-  if (c == nullptr || c->closing) return;
-  c->closing = true;
-  if (c->owner_slot) *c->owner_slot = nullptr;
-  c->owner_slot = nullptr;
-  if (c->polling) uv_poll_stop(&c->handle);
-  c->polling = false;
-  uv_close(reinterpret_cast<uv_handle_t*>(&c->handle), OnClosed);
-  if (c->fd >= 0) close(c->fd);
-  c->fd = -1;
-}
-
-void CleanupHook(napi_async_cleanup_hook_handle handle, void* arg) {
-  PollCore* c = static_cast<PollCore*>(arg);
-  if (c->closing) return;  // OnClosed will remove the hook
-  CloseCore(c);
-}
-
-void OnPoll(uv_poll_t* h, int status, int events) {
-  PollCore* c = static_cast<PollCore*>(h->data);
-  if (c->closing || c->cb == nullptr) return;
-  napi_env env = c->env;
-  napi_handle_scope scope;
-  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  napi_value cb, recv, result;
-  if (napi_get_reference_value(env, c->cb, &cb) == napi_ok && cb != nullptr && napi_get_global(env, &recv) == napi_ok) {
-    if (napi_make_callback(env, c->actx, recv, cb, 0, nullptr, &result) != napi_ok) {
-      bool pending = false;
-      napi_is_exception_pending(env, &pending);
-      if (pending) {
-        napi_value err;
-        if (napi_get_and_clear_last_exception(env, &err) == napi_ok) napi_fatal_exception(env, err);
-      }
-    }
-  }
-  napi_close_handle_scope(env, scope);
-}
-
 bool ParseAddr(int family, const std::string& s, sockaddr_storage* out) {
   memset(out, 0, sizeof(*out));
   if (family == 4) {
@@ -114,14 +57,6 @@ bool ParseAddr(int family, const std::string& s, sockaddr_storage* out) {
     text = text.substr(0, pct);
   }
   return inet_pton(AF_INET6, text.c_str(), &a->sin6_addr) == 1;
-}
-
-Napi::Value ThrowErrno(Napi::Env env, const char* what, int err) {
-  std::string msg = std::string(what) + ": " + strerror(err);
-  Napi::Error e = Napi::Error::New(env, msg);
-  e.Set("errno", Napi::Number::New(env, err));
-  e.ThrowAsJavaScriptException();
-  return env.Undefined();
 }
 
 class RawSock : public Napi::ObjectWrap<RawSock> {
@@ -425,40 +360,9 @@ class RawSock : public Napi::ObjectWrap<RawSock> {
   }
 };
 
-Napi::Value SendFrame(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsTypedArray()) {
-    Napi::TypeError::New(env, "sendFrame(ifname: string, frame: Uint8Array)").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  std::string ifname = info[0].As<Napi::String>().Utf8Value();
-  Napi::Uint8Array frame = info[1].As<Napi::Uint8Array>();
-  if (frame.ByteLength() < 14) {
-    Napi::TypeError::New(env, "sendFrame: frame shorter than an Ethernet header").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  unsigned idx = if_nametoindex(ifname.c_str());
-  if (idx == 0) return ThrowErrno(env, ("sendFrame: interface " + ifname).c_str(), errno);
-  int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
-  if (fd < 0) return ThrowErrno(env, "sendFrame: socket(AF_PACKET)", errno);
-  sockaddr_ll sll{};
-  sll.sll_family = AF_PACKET;
-  sll.sll_ifindex = static_cast<int>(idx);
-  sll.sll_halen = ETH_ALEN;
-  memcpy(sll.sll_addr, frame.Data(), ETH_ALEN);
-  const uint8_t* d = frame.Data();
-  sll.sll_protocol = htons(static_cast<uint16_t>((d[12] << 8) | d[13]));
-  ssize_t n = sendto(fd, frame.Data(), frame.ByteLength(), 0, reinterpret_cast<sockaddr*>(&sll), sizeof(sll));
-  int err = errno;
-  close(fd);
-  if (n < 0) return ThrowErrno(env, "sendFrame", err);
-  return Napi::Number::New(env, static_cast<double>(n));
-}
-
 }  // namespace
 
 void InitRawSock(Napi::Env env, Napi::Object exports) {
   exports.Set("RawSock", RawSock::Define(env));
-  exports.Set("sendFrame", Napi::Function::New(env, SendFrame, "sendFrame"));
 }
 }  // namespace ulvs
