@@ -4,7 +4,7 @@
  * routes, addresses and sysctls (from its state file), and every VRRP VIP the configuration names.
  * `ulvs cleanup -f FILE` runs the same after a crash of the whole service (the unit's ExecStopPost).
  */
-import { teardownDirectorNet } from '../dataplane/director.js';
+import { teardownDirectorNet } from '../host/director.js';
 import { removeVips } from '../vrrp/vip.js';
 import type { VrrpConfig } from '../vrrp/types.js';
 import type { ConfigLoader } from './config-source.js';

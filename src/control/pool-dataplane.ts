@@ -1,7 +1,7 @@
 /**
  * The daemon's DataPlanePort over the real data plane: the shared connection table and counters
  * (table/shared-state.ts), the snapshot compiler, the worker pool (dataplane/pool.ts) and the
- * netfilter/route setup (dataplane/director.ts), composed as `ulvs director` composes them, but with
+ * netfilter/route setup (host/director.ts), composed as `ulvs director` composes them, but with
  * rules that change at run time: each publish compiles a new snapshot (connections and counters of
  * unchanged services live on in shared memory) and redoes the netfilter setup only when its plan changed.
  */
@@ -17,7 +17,7 @@ import {
   teardownDirectorNet,
   updateDirectorNet,
   type DirectorNetPlan,
-} from '../dataplane/director.js';
+} from '../host/director.js';
 import { SnapshotCompiler } from '../dataplane/snapshot.js';
 import type { IpvsSysctls, SnapshotEnv, SnapshotSpec } from '../dataplane/snapshot-types.js';
 import { buildFilter } from '../io/bpf.js';

@@ -8,7 +8,7 @@
  *   const pool = await DataplanePool.start({ backend: 'afpacket', interfaces: ['eth0'], shared, snapshot });
  *   pool.publish(nextSnapshot);  pool.counters();  await pool.stop();
  *
- * Netfilter rules, routes and addresses are not the pool's job: dataplane/director.ts sets them up.
+ * Netfilter rules, routes and addresses are not the pool's job: host/director.ts sets them up.
  */
 import os from 'node:os';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';

@@ -4,7 +4,7 @@
  * PACKET_FANOUT group (flow hash) shared by all workers, with a BPF filter (io/bpf.ts) so only
  * virtual-service traffic and NAT replies are copied up. Frames are Ethernet (LinkType.Ether);
  * Transmit verdicts go out of outIfindex[i] (or the receiving interface) in one sendmmsg per batch.
- * The kernel still sees every frame: dataplane/director.ts installs the raw-table DROP rules that keep
+ * The kernel still sees every frame: host/director.ts installs the raw-table DROP rules that keep
  * it from also forwarding or answering what ulvs forwards.
  */
 import { readFileSync } from 'node:fs';

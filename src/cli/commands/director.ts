@@ -1,7 +1,7 @@
 /**
  * `ulvs director`: the data plane alone (no VRRP, no health checks) from ipvsadm-save rules. Compiles
  * a snapshot against this host's interfaces, starts the packet workers (dataplane/pool.ts), installs
- * the netfilter/route setup (dataplane/director.ts), refreshes real servers' MACs, and on SIGINT/SIGTERM
+ * the netfilter/route setup (host/director.ts), refreshes real servers' MACs, and on SIGINT/SIGTERM
  * (or a crash) removes everything it added. Runnable directly: `node dist/cli/commands/director.js ...`.
  */
 import { readFileSync } from 'node:fs';
@@ -10,15 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { UsageError, UserError, type CliCommand } from '../command.js';
 import { LinkType } from '../../core/batch.js';
 import { DataplanePool, type PoolCounters } from '../../dataplane/pool.js';
-import {
-  checkBackendSupports,
-  drDestsOf,
-  keepMarkJumpLast,
-  planDirectorNet,
-  setupDirectorNet,
-  teardownDirectorNet,
-  leftovers,
-} from '../../dataplane/director.js';
+import { checkBackendSupports, drDestsOf, keepMarkJumpLast, planDirectorNet, setupDirectorNet, teardownDirectorNet, leftovers } from '../../host/director.js';
 import { SnapshotCompiler } from '../../dataplane/snapshot.js';
 import type { SnapshotEnv } from '../../dataplane/snapshot-types.js';
 import { buildFilter } from '../../io/bpf.js';

@@ -9,7 +9,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import type { IpvsRules, Protocol } from '../ipvs/types.js';
-import type { SnapshotEnv, SnapshotSpec } from './snapshot-types.js';
+import type { SnapshotEnv, SnapshotSpec } from '../dataplane/snapshot-types.js';
 import { run, runOk } from '../util/exec.js';
 
 /** Route/rule protocol number tagging ulvs' ip rules and routes (unassigned in rt_protos). */
