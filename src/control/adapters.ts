@@ -43,7 +43,13 @@ export async function createDataPlane(opts: DataPlaneOptions, log: Logger): Prom
 /** VrrpPort over VrrpManager: created on the first apply, reloaded (keepalived's vrrp_exist matching) after. */
 export async function createVrrp(log: Logger): Promise<VrrpPort | undefined> {
   let m: VrrpManager | undefined;
+  const holds = new Set<string>();
   return {
+    setPreemptHold(name: string, hold: boolean): void {
+      if (hold) holds.add(name);
+      else holds.delete(name);
+      m?.setPreemptHold(name, hold);
+    },
     async apply(model: { vrrp?: VrrpConfig } | undefined): Promise<void> {
       const cfg = model?.vrrp;
       if (!cfg) return;
@@ -52,6 +58,7 @@ export async function createVrrp(log: Logger): Promise<VrrpPort | undefined> {
         m = new VrrpManager(cfg, { log: (msg) => log.info(`vrrp: ${msg}`) });
         m.on('state', (e) => log.info('vrrp state', e as unknown as Record<string, unknown>));
         m.on('state', (e) => mailAlerts().vrrp(e.instance, e.to));
+        for (const name of holds) m.setPreemptHold(name, true);
       }
       await m.apply(cfg);
     },

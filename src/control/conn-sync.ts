@@ -1,33 +1,32 @@
 /**
  * The connection sync daemon (ipvsadm --start-daemon, keepalived's lvs_sync_daemon): a master scans the
- * shared connection table every period and multicasts new and changed entries (and a refresh of those
- * whose expiry moved) as IPVS sync version 1 messages; a backup decodes what it receives and installs
- * each entry into its own table as a live record. Counts entries and messages both ways and every
- * drop by reason.
+ * shared connection table every period and sends what the kernel's rules say is due (sync/send-rules.ts:
+ * sync_threshold, sync_period, sync_refresh_period, sync_retries) as IPVS sync version 1 messages; a
+ * backup decodes what it receives and installs each entry into its own table as a live record. Counts
+ * entries and messages both ways and every drop by reason.
  *
- * Send rules (after ip_vs_sync_conn_needed, adapted to a table scan instead of a per-packet hook):
- * TCP connections are sent in ESTABLISHED, FIN_WAIT, CLOSE, CLOSE_WAIT and TIME_WAIT only; any
- * connection once it has seen `threshold` packets; templates always; again on a state change, and again
- * when its expiry moved by at least max(refreshPeriod, 10 s) (new packets re-armed it) — so an idle
- * connection is not resent, a busy one at most once per refresh period. Beyond the kernel: every
- * `fullSyncMs` (default 30 s) the whole table is sent again, so a backup that (re)started late, or lost
- * datagrams, learns every connection, idle ones included.
+ * Beyond the kernel (sync/control-message.ts): every `fullSyncMs` (default 30 s) the master sends the
+ * whole table again, so a backup that lost datagrams learns every connection, idle ones included; a
+ * backup that starts asks for the whole table at once (bulk request, repeated every second until
+ * answered) and is caught up when the master's bulk end arrives with at least as many entries received
+ * since the request as it announces (or after `bulkTimeoutMs`: a kernel master never answers); a master
+ * with nothing to send says it is alive every second, so a backup's lag is the time since it last heard
+ * its master. Received datagrams go through a token bucket (`maxDatagramsPerS`): a flood costs a count.
  */
-import { formatIpWords, parseIpWords } from '../core/addr.js';
 import {
   decodeSyncMessage,
   encodeSyncMessages,
   syncMaxlenForMtu,
-  SyncFlag,
-  SyncFwd,
   SYNC_DEFAULT_GROUP,
   SYNC_DEFAULT_PORT,
   SYNC_DEFAULT_TTL,
   type SyncConn,
 } from '../sync/message.js';
 import { SyncSocket } from '../sync/socket.js';
-import { Fwd } from '../table/layout.js';
+import { decodeSyncControl, encodeSyncControl, isSyncControl } from '../sync/control-message.js';
+import { SYNC_SEND_DEFAULTS, syncableState, syncDue, type SyncSendParams, type SyncSentMark } from '../sync/send-rules.js';
 import { newSyncEntry, type SyncEntry, type SyncInstallResult } from '../table/conn-sync.js';
+import { syncConnOf, syncEntryOf } from './sync-entry.js';
 import type { SyncDaemonInfo } from './types.js';
 
 /** What the sync daemon needs from the data plane's shared table. */
@@ -49,15 +48,23 @@ export interface ConnSyncOptions {
   mcastTtl?: number;
   /** Unicast peer instead of multicast. */
   peer?: string;
-  /** sync_threshold: packets before a connection is first sent (default 3). */
-  threshold?: number;
+  /** The kernel's send rules (sync_threshold, sync_period, sync_refresh_period, sync_retries); defaults as the kernel's. */
+  send?: Partial<SyncSendParams>;
   /** Scan period in ms (default 500). */
   periodMs?: number;
-  /** sync_refresh_period in ms: least gap between two refreshes of one entry (default 10 s). */
-  refreshMs?: number;
   /** Period of a full resend of the table in ms (default 30 s; 0 = never). */
   fullSyncMs?: number;
+  /** Backup: ask the master for its whole table at start (default true). */
+  bulk?: boolean;
+  /** Backup: give up waiting for the bulk answer after this many ms (default 10 s) and count as caught up. */
+  bulkTimeoutMs?: number;
+  /** Backup: called once when caught up (bulk answered whole, or timed out). */
+  onCaughtUp?: (how: 'bulk' | 'timeout') => void;
+  /** Datagrams a second handled at most (token bucket, burst the same; default 5000); the rest are dropped and counted. */
+  maxDatagramsPerS?: number;
   log?: (line: string) => void;
+  /** Clock in ms (default Date.now; tests). */
+  clock?: () => number;
   /** Send datagrams here instead of opening a socket (tests; a backup is then fed through receive()). */
   transport?: { send(msg: Buffer): void };
 }
@@ -74,70 +81,19 @@ export interface ConnSyncCounters {
   drops: Record<string, number>;
   /** Time of the last message received or sent (ms since the epoch), 0 = none. */
   lastMessageMs: number;
-  /** Master: time of the last full resend of the table (ms since the epoch), 0 = none yet. */
+  /** Master: time of the last full send of the table; backup: of the last bulk sync completed (ms since the epoch), 0 = none yet. */
   lastFullSyncMs: number;
-}
-
-const SYNC_TCP_STATES = (1 << 1) | (1 << 4) | (1 << 6) | (1 << 7) | (1 << 5); // ES FIN_WAIT CLOSE CLOSE_WAIT TIME_WAIT
-
-/** Our record forwarding code -> IP_VS_CONN_F_FWD_MASK value. */
-export function syncFwdOf(f: Fwd): number {
-  return f === Fwd.Nat ? SyncFwd.Masq : f === Fwd.Tun ? SyncFwd.Tunnel : f === Fwd.Local ? SyncFwd.LocalNode : SyncFwd.DRoute;
-}
-
-/** IP_VS_CONN_F_FWD_MASK value -> our record forwarding code (bypass counts as DR). */
-export function fwdOfSync(flags: number): Fwd {
-  const f = flags & SyncFlag.FwdMask;
-  return f === SyncFwd.Masq ? Fwd.Nat : f === SyncFwd.Tunnel ? Fwd.Tun : f === SyncFwd.LocalNode ? Fwd.Local : Fwd.Dr;
-}
-
-/** A table entry as a sync message entry. */
-export function syncConnOf(s: SyncEntry, fwmark: number): SyncConn {
-  const fam = s.v6 ? 6 : 4;
-  let flags = syncFwdOf(s.fwd);
-  if (s.template) flags |= SyncFlag.Template | (s.cport === 0 ? SyncFlag.NoCport : 0);
-  if (s.noOutput) flags |= SyncFlag.NoOutput;
-  if (!s.template && s.proto === 6 && s.state !== 1) flags |= SyncFlag.Inactive;
-  return {
-    family: fam,
-    protocol: s.proto,
-    flags,
-    state: s.template ? 0 : s.state,
-    cport: s.cport,
-    vport: s.vport,
-    dport: s.dport,
-    fwmark,
-    timeoutS: Math.ceil(s.timeoutMs / 1000),
-    caddr: formatIpWords(s.caddr, fam),
-    vaddr: formatIpWords(s.vaddr, fam),
-    daddr: formatIpWords(s.daddr, fam),
-  };
-}
-
-/** A received message entry as a table entry (slots left for the data plane to resolve); false if unusable. */
-export function syncEntryOf(c: SyncConn, s: SyncEntry): boolean {
-  s.proto = c.protocol;
-  s.v6 = c.family === 6;
-  s.template = (c.flags & SyncFlag.Template) !== 0;
-  s.state = s.template ? 0 : c.state;
-  s.noOutput = (c.flags & SyncFlag.NoOutput) !== 0;
-  s.fwd = fwdOfSync(c.flags);
-  s.cport = c.cport;
-  s.vport = c.vport;
-  s.dport = c.dport;
-  s.timeoutMs = Math.min(c.timeoutS, 7 * 86400) * 1000;
-  s.inPkts = 0;
-  s.caddr.fill(0);
-  s.vaddr.fill(0);
-  s.daddr.fill(0);
-  return (
-    parseIpWords(c.caddr, s.caddr) === c.family && parseIpWords(c.vaddr, s.vaddr) === c.family && parseIpWords(c.daddr, s.daddr) === c.family && s.timeoutMs > 0
-  );
+  /** Backup: bulk requests sent; master: bulk requests answered. */
+  bulkRequests: number;
+  /** Backup: holds the master's table (bulk answered whole, or timed out); master: always. */
+  caughtUp: boolean;
+  /** Backup: ms since the master was last heard (it speaks at least once a second), 0 before; master: 0. */
+  lagMs: number;
 }
 
 /** One running sync daemon (master or backup). */
 export class ConnSync {
-  /** Counters, live. */
+  /** Counters, live (lagMs is computed when read through snapshot()). */
   readonly counters: ConnSyncCounters = {
     messagesSent: 0,
     entriesSent: 0,
@@ -148,22 +104,42 @@ export class ConnSync {
     drops: {},
     lastMessageMs: 0,
     lastFullSyncMs: 0,
+    bulkRequests: 0,
+    caughtUp: false,
+    lagMs: 0,
   };
   private sock?: { send(msg: Buffer): void; close?(): void };
-  private timer?: NodeJS.Timeout;
-  /** Master: what was last sent per record index (generation, state, expiry). */
-  private readonly sent = new Map<number, { gen: number; state: number; expiresMs: number; seen: number }>();
+  private timers: NodeJS.Timeout[] = [];
+  /** Master: what was last sent per record index (generation + the send rules' mark). */
+  private readonly sent = new Map<number, SyncSentMark & { gen: number; seen: number }>();
   private scanNo = 0;
   private readonly entry = newSyncEntry();
+  private readonly rules: SyncSendParams;
+  /** Master: nonces of bulk requests to answer; time of the last answer. */
+  private readonly pendingBulk = new Set<number>();
+  private lastBulkMs = -Infinity;
+  private lastSendMs = 0;
+  /** Backup: the bulk request outstanding and entries received since it was sent. */
+  private nonce = 0;
+  private sinceRequest = 0;
+  private bulkDeadlineMs = 0;
+  private lastHeardMs = 0;
+  private tokens: number;
+  private tokensAtMs = 0;
 
   private constructor(
     readonly o: ConnSyncOptions,
     private readonly table: SyncTablePort,
-  ) {}
+  ) {
+    this.rules = { ...SYNC_SEND_DEFAULTS, ...o.send };
+    this.tokens = o.maxDatagramsPerS ?? 5000;
+    if (o.state === 'master') this.counters.caughtUp = true;
+  }
 
-  /** Opens the socket and starts sending (master) or receiving (backup). */
+  /** Opens the socket and starts sending (master) or receiving and asking for the table (backup). */
   static async start(o: ConnSyncOptions, table: SyncTablePort): Promise<ConnSync> {
     const d = new ConnSync(o, table);
+    const clock = o.clock ?? Date.now;
     if (o.transport) d.sock = o.transport;
     else {
       d.sock = await SyncSocket.open({
@@ -173,16 +149,22 @@ export class ConnSync {
         port: o.mcastPort,
         ttl: o.mcastTtl,
         peer: o.peer,
-        onMessage: (m) => d.receive(m, Date.now()),
+        onMessage: (m) => d.receive(m, clock()),
         onForeign: () => d.drop('foreign-peer'),
       });
     }
+    const every = (ms: number, fn: () => void): void => {
+      const h = setInterval(fn, ms);
+      h.unref();
+      d.timers.push(h);
+    };
     if (o.state === 'master') {
-      if ((o.periodMs ?? 500) > 0) {
-        d.timer = setInterval(() => d.scan(Date.now()), o.periodMs ?? 500);
-        d.timer.unref();
-      }
-    }
+      if ((o.periodMs ?? 500) > 0) every(o.periodMs ?? 500, () => d.scan(clock()));
+    } else if (o.bulk !== false) {
+      d.bulkDeadlineMs = clock() + (o.bulkTimeoutMs ?? 10_000);
+      d.requestBulk(clock());
+      if (!o.transport) every(1000, () => d.tick(clock()));
+    } else d.caughtUp('bulk', 0);
     o.log?.(`sync thread started: state = ${o.state.toUpperCase()}, mcast_ifn = ${o.mcastInterface}, syncid = ${o.syncId}`);
     return d;
   }
@@ -200,6 +182,12 @@ export class ConnSync {
     };
   }
 
+  /** The counters as of `nowMs` (lag computed). */
+  snapshot(nowMs: number): ConnSyncCounters {
+    const lagMs = this.o.state === 'backup' && this.lastHeardMs ? Math.max(0, nowMs - this.lastHeardMs) : 0;
+    return { ...this.counters, drops: { ...this.counters.drops }, lagMs };
+  }
+
   private maxlen(): number {
     return this.o.syncMaxLen ?? syncMaxlenForMtu(1500);
   }
@@ -208,52 +196,137 @@ export class ConnSync {
     this.counters.drops[reason] = (this.counters.drops[reason] ?? 0) + n;
   }
 
-  /** Master: one scan of the table; sends what is due. Returns the number of entries sent. */
-  scan(nowMs: number): number {
-    const threshold = this.o.threshold ?? 3;
-    const refresh = Math.max(this.o.refreshMs ?? 10_000, 1000);
+  private send(m: Buffer, nowMs: number): void {
+    this.sock?.send(m);
+    this.counters.messagesSent++;
+    this.counters.lastMessageMs = nowMs;
+    this.lastSendMs = nowMs;
+  }
+
+  /** Backup: sends a bulk request with a fresh nonce. */
+  private requestBulk(nowMs: number): void {
+    this.nonce = (Math.random() * 0xffffffff) >>> 0 || 1;
+    this.sinceRequest = 0;
+    this.counters.bulkRequests++;
+    this.send(encodeSyncControl(this.o.syncId, { kind: 'bulk-request', nonce: this.nonce }), nowMs);
+  }
+
+  private caughtUp(how: 'bulk' | 'timeout', nowMs: number): void {
+    if (this.counters.caughtUp) return;
+    this.counters.caughtUp = true;
+    if (how === 'bulk') this.counters.lastFullSyncMs = nowMs;
+    this.o.log?.(
+      how === 'bulk'
+        ? `sync: caught up with the master's table (${this.sinceRequest} entries since the bulk request)`
+        : `sync: no whole table from a master within ${this.o.bulkTimeoutMs ?? 10_000} ms (none, or a kernel IPVS master, which does not answer bulk requests): going on without`,
+    );
+    this.o.onCaughtUp?.(how);
+  }
+
+  /** Backup, once a second: repeats an unanswered bulk request, or gives up at the deadline. */
+  tick(nowMs: number): void {
+    if (this.o.state !== 'backup' || this.counters.caughtUp) return;
+    if (nowMs >= this.bulkDeadlineMs) this.caughtUp('timeout', nowMs);
+    else this.requestBulk(nowMs);
+  }
+
+  /** Master: one scan of the table; sends what is due (everything when `forceFull`). Returns the number of entries sent. */
+  scan(nowMs: number, forceFull = false): number {
     const out: SyncConn[] = [];
     const no = ++this.scanNo;
     const fullMs = this.o.fullSyncMs ?? 30_000;
-    const full = fullMs > 0 && nowMs - this.counters.lastFullSyncMs >= fullMs;
+    const full = forceFull || (fullMs > 0 && (this.counters.lastFullSyncMs === 0 || nowMs - this.counters.lastFullSyncMs >= fullMs));
     if (full) this.counters.lastFullSyncMs = nowMs;
-    this.table.scanSync(nowMs, (s, fwmark) => {
-      if (!s.template) {
-        if (s.proto === 6 && ((1 << s.state) & SYNC_TCP_STATES) === 0) return;
-        if (s.proto !== 6 && s.inPkts < threshold) return;
-      }
-      const expiresMs = nowMs + s.timeoutMs;
-      const last = this.sent.get(s.idx);
-      if (last && last.gen === s.gen) {
-        last.seen = no;
-        if (!full && last.state === s.state && Math.abs(expiresMs - last.expiresMs) < refresh) return;
-      }
-      this.sent.set(s.idx, { gen: s.gen, state: s.state, expiresMs, seen: no });
+    const rules = this.rules;
+    const sent = this.sent;
+    const e = { template: false, proto: 0, state: 0, inPkts: 0, expiresMs: 0, timeoutMs: 0 };
+    const live = this.table.scanSync(nowMs, (s, fwmark) => {
+      e.template = s.template;
+      e.proto = s.proto;
+      e.state = s.state;
+      e.inPkts = s.inPkts;
+      e.expiresMs = nowMs + s.timeoutMs;
+      e.timeoutMs = s.stateTimeoutMs;
+      const prev = sent.get(s.idx);
+      const last = prev && prev.gen === s.gen ? prev : undefined;
+      if (last) last.seen = no;
+      const mark = full
+        ? syncableState(e)
+          ? { state: e.state, pkts: e.inPkts, expiresMs: e.expiresMs, atMs: nowMs, retries: 0 }
+          : undefined
+        : syncDue(rules, e, last, nowMs);
+      if (!mark) return;
+      sent.set(s.idx, { ...mark, gen: s.gen, seen: no });
       out.push(syncConnOf(s, fwmark));
     });
-    for (const [idx, v] of this.sent) if (v.seen !== no) this.sent.delete(idx);
-    if (out.length === 0) return 0;
-    for (const m of encodeSyncMessages(this.o.syncId, out, this.maxlen())) {
-      this.sock?.send(m);
-      this.counters.messagesSent++;
-    }
+    for (const [idx, v] of sent) if (v.seen !== no) sent.delete(idx);
+    for (const m of encodeSyncMessages(this.o.syncId, out, this.maxlen())) this.send(m, nowMs);
     this.counters.entriesSent += out.length;
-    this.counters.lastMessageMs = nowMs;
+    if (this.pendingBulk.size && full) {
+      for (const nonce of this.pendingBulk) this.send(encodeSyncControl(this.o.syncId, { kind: 'bulk-end', nonce, entries: out.length }), nowMs);
+      this.pendingBulk.clear();
+      this.lastBulkMs = nowMs;
+    } else if (nowMs - this.lastSendMs >= 1000) this.send(encodeSyncControl(this.o.syncId, { kind: 'alive', entries: live }), nowMs);
     return out.length;
   }
 
-  /** Backup: one received datagram. */
+  /** Token bucket over received datagrams: false when over the rate. */
+  private admit(nowMs: number): boolean {
+    const rate = this.o.maxDatagramsPerS ?? 5000;
+    this.tokens = Math.min(rate, this.tokens + ((nowMs - this.tokensAtMs) * rate) / 1000);
+    this.tokensAtMs = nowMs;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
+  /** One received datagram: entries (backup), a bulk request (master), a bulk end or alive (backup). */
   receive(msg: Uint8Array, nowMs: number): void {
+    if (!this.admit(nowMs)) {
+      this.drop('rate-limit');
+      return;
+    }
+    if (isSyncControl(msg)) {
+      const c = decodeSyncControl(msg, this.o.syncId);
+      if (!c.ok) return this.drop(c.reason);
+      const m = c.msg;
+      if (this.o.state === 'master') {
+        if (m.kind !== 'bulk-request') return this.drop('not-backup');
+        this.counters.bulkRequests++;
+        if (this.pendingBulk.size < 16) this.pendingBulk.add(m.nonce);
+        // At most one whole-table answer a second, however many backups (or a flood) ask.
+        const wait = Math.max(0, this.lastBulkMs + 1000 - nowMs);
+        if (wait === 0) this.scan(nowMs, true);
+        else if (this.pendingBulk.size === 1) {
+          const h = setTimeout(() => this.pendingBulk.size && this.scan((this.o.clock ?? Date.now)(), true), wait);
+          h.unref();
+          this.timers.push(h);
+        }
+        return;
+      }
+      if (m.kind === 'bulk-request') return this.drop('not-master');
+      this.heard(nowMs);
+      if (m.kind === 'bulk-end' && m.nonce === this.nonce && !this.counters.caughtUp) {
+        if (this.sinceRequest >= m.entries) this.caughtUp('bulk', nowMs);
+        else {
+          this.drop('bulk-incomplete');
+          this.requestBulk(nowMs);
+        }
+      }
+      return;
+    }
+    if (this.o.state === 'master') return this.drop('not-backup');
     const r = decodeSyncMessage(msg, { syncid: this.o.syncId });
     if (!r.ok) {
       this.drop(r.reason);
       return;
     }
     this.counters.messagesReceived++;
-    this.counters.lastMessageMs = nowMs;
+    this.heard(nowMs);
     for (const why of r.skipped) this.drop(why);
     for (const c of r.conns) {
       this.counters.entriesReceived++;
+      this.sinceRequest++;
       const s = this.entry;
       if (!syncEntryOf(c, s)) {
         this.drop('bad-entry');
@@ -266,9 +339,15 @@ export class ConnSync {
     }
   }
 
+  private heard(nowMs: number): void {
+    this.counters.lastMessageMs = nowMs;
+    this.lastHeardMs = nowMs;
+  }
+
   /** Stops the daemon and closes its socket. */
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    for (const h of this.timers) clearInterval(h);
+    this.timers = [];
     this.sock?.close?.();
     this.o.log?.(`sync thread stopped: state = ${this.o.state.toUpperCase()}`);
   }

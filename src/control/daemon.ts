@@ -108,6 +108,12 @@ export class Daemon {
     this.sync = new SyncManager(
       () => opts.dataPlane.syncTable?.(),
       (m) => opts.logger.info(m),
+      (instance, hold) => {
+        opts.logger.info(
+          `lvs_sync_daemon: ${hold ? 'holding' : 'releasing'} preemption by ${instance} (${hold ? "until the master's whole table is here" : 'caught up'})`,
+        );
+        opts.vrrp?.setPreemptHold?.(instance, hold);
+      },
     );
   }
 
@@ -159,6 +165,10 @@ export class Daemon {
         await this.opts.health?.apply(cfg.model);
         this.converge(cfg);
         await this.publish();
+        // A starting director with lvs_sync_daemon holds its instance's preemption before VRRP starts
+        // (whatever its priority) until the master's whole table is here (sync-manager.ts).
+        const lvsSync = (cfg.model as { global?: { lvsSync?: LvsSyncDaemonConfig } } | undefined)?.global?.lvsSync;
+        if (lvsSync) this.opts.vrrp?.setPreemptHold?.(lvsSync.instance, true);
         await this.opts.vrrp?.apply(cfg.model);
         this.vrrpModel = (cfg.model as { vrrp?: VrrpConfig } | undefined)?.vrrp;
         this.configureSync(cfg.model);

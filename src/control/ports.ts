@@ -95,6 +95,8 @@ export interface VrrpPort {
   /** Clean stop: priority-0 adverts from masters, VIPs removed. */
   stop(): Promise<void>;
   instances(): VrrpInstanceView[];
+  /** Holds or releases preemption by instance `name` (connection sync catching up); may come before apply. */
+  setPreemptHold?(name: string, hold: boolean): void;
 }
 
 /** One real server's health for status and metrics (declared once, by the health port). */

@@ -2,7 +2,10 @@
  * The daemon's sync daemons: at most one master and one backup, as the kernel allows, started and
  * stopped by `ulvsadm --start-daemon/--stop-daemon`, or by keepalived's `lvs_sync_daemon`, whose role
  * follows a VRRP instance (keepalived's ipvs_syncd_master / ipvs_syncd_backup): MASTER sends, any other
- * state receives. The VRRP state is polled (a few times a second) so vrrp/ needs no hook for it.
+ * state receives. The VRRP state is polled (a few times a second). Beyond keepalived: each time the
+ * followed instance's director starts receiving (at start, after a restart, after MASTER or FAULT) it
+ * holds that instance's preemption until its backup daemon has the master's whole table (bulk sync),
+ * so a returning director of higher priority takes over only once it knows every connection.
  */
 import { ConnSync, type ConnSyncCounters, type ConnSyncOptions, type SyncTablePort } from './conn-sync.js';
 import type { SyncDaemonInfo } from './types.js';
@@ -21,7 +24,7 @@ export class SyncDaemonError extends Error {
 /** `lvs_sync_daemon` as configured: the options and the VRRP instance whose state picks the role. */
 export interface VrrpFollowedSync {
   instance: string;
-  options: Omit<ConnSyncOptions, 'state' | 'log' | 'transport'>;
+  options: Omit<ConnSyncOptions, 'state' | 'log' | 'transport' | 'onCaughtUp'>;
 }
 
 /** Starts, stops and lists the sync daemons of one ulvs daemon. */
@@ -34,6 +37,8 @@ export class SyncManager {
   constructor(
     private readonly table: () => SyncTablePort | undefined,
     private readonly log: (line: string) => void,
+    /** Holds or releases preemption by a VRRP instance (VrrpManager.setPreemptHold). */
+    private readonly holdPreempt: (instance: string, hold: boolean) => void = () => {},
   ) {}
 
   /** Starts a daemon in `o.state`; refuses a second one of the same state (EEXIST), or no table (ENOPROTOOPT). */
@@ -63,7 +68,8 @@ export class SyncManager {
 
   /** Counters per running daemon (status, metrics). */
   counters(): Array<{ state: 'master' | 'backup' } & ConnSyncCounters> {
-    return [...this.running].map(([state, d]) => ({ state, ...d.counters }));
+    const now = Date.now();
+    return [...this.running].map(([state, d]) => ({ state, ...d.snapshot(now) }));
   }
 
   /**
@@ -77,8 +83,13 @@ export class SyncManager {
     this.followTimer = undefined;
     const old = this.follow;
     this.follow = f;
-    if (old) for (const s of ['master', 'backup'] as const) if (this.running.has(s)) this.stop(s);
+    if (old) {
+      for (const s of ['master', 'backup'] as const) if (this.running.has(s)) this.stop(s);
+      this.holdPreempt(old.instance, false);
+    }
     if (!f) return;
+    // Held before the instance starts (the VRRP shell applies it at its start), released once caught up.
+    if (stateOf(f.instance) !== 'MASTER') this.holdPreempt(f.instance, true);
     const tick = (): void => void this.switchRole(stateOf(f.instance) === 'MASTER' ? 'master' : 'backup');
     this.followTimer = setInterval(tick, 200);
     this.followTimer.unref();
@@ -92,8 +103,19 @@ export class SyncManager {
     try {
       const other = want === 'master' ? 'backup' : 'master';
       if (this.running.has(other)) this.stop(other);
-      if (!this.running.has(want)) await this.start({ ...f.options, state: want });
+      if (want === 'backup') this.holdPreempt(f.instance, true);
+      else this.holdPreempt(f.instance, false);
+      if (!this.running.has(want)) {
+        await this.start({
+          ...f.options,
+          state: want,
+          onCaughtUp: () => {
+            if (this.follow === f) this.holdPreempt(f.instance, false);
+          },
+        });
+      }
     } catch (e) {
+      this.holdPreempt(f.instance, false);
       this.log(`lvs_sync_daemon: starting the ${want} sync daemon failed: ${(e as Error).message}`);
     } finally {
       this.switching = false;
@@ -104,6 +126,7 @@ export class SyncManager {
   stopAll(): void {
     if (this.followTimer) clearInterval(this.followTimer);
     this.followTimer = undefined;
+    if (this.follow) this.holdPreempt(this.follow.instance, false);
     this.follow = undefined;
     for (const s of ['master', 'backup'] as const) if (this.running.has(s)) this.stop(s);
   }

@@ -186,9 +186,18 @@ export function createMetricsRegistry(source: MetricsSource, opts: MetricsRegist
   );
   gauge(
     'ulvs_sync_last_full_sync_timestamp_seconds',
-    'Master: time of the last full resend of the connection table, seconds since the epoch.',
+    'Time of the last full sync: master, its last whole-table send; backup, its last bulk sync completed; seconds since the epoch.',
     ['state'],
     (s) => (s.sync?.() ?? []).filter((d) => d.lastFullSyncMs).map((d): [Labels, number] => [{ state: d.state }, Math.floor(d.lastFullSyncMs! / 1000)]),
+  );
+  gauge('ulvs_sync_lag_seconds', 'Backup: seconds since its master was last heard (a master speaks at least once a second); master: 0.', ['state'], (s) =>
+    (s.sync?.() ?? []).map((d): [Labels, number] => [{ state: d.state }, (d.lagMs ?? 0) / 1000]),
+  );
+  gauge(
+    'ulvs_sync_caught_up',
+    "Backup: 1 once it holds the master's whole table (bulk sync; until then lvs_sync_daemon holds VRRP preemption), else 0; master: 1.",
+    ['state'],
+    (s) => (s.sync?.() ?? []).map((d): [Labels, number] => [{ state: d.state }, d.caughtUp === false ? 0 : 1]),
   );
   gauge('ulvs_config_last_reload_success_timestamp_seconds', 'Time of the last successful (re)load, seconds since the epoch.', [], (s) => [
     [{}, s.reloads().lastSuccessTimestampS],

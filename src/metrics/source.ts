@@ -103,6 +103,10 @@ export interface SyncSample {
   drops: Record<string, number>;
   /** Time of the last message sent or received, ms since the epoch (0 = none). */
   lastMessageMs: number;
-  /** Master: time of the last full resend of the table, ms since the epoch (0 = none). */
+  /** Master: time of the last full send of the table; backup: of the last bulk sync completed; ms since the epoch (0 = none). */
   lastFullSyncMs?: number;
+  /** Backup: ms since the master was last heard (it speaks at least once a second). */
+  lagMs?: number;
+  /** Backup: holds the master's whole table (bulk sync done or timed out). */
+  caughtUp?: boolean;
 }

@@ -1,9 +1,10 @@
 /**
- * The sync daemon's UDP socket (ip_vs_sync.c make_send_sock / make_receive_sock): a master sends to the
- * multicast group (default 224.0.0.81:8848) out of one interface with the configured TTL and without
- * loopback; a backup binds the port on the group, joins it on that interface, and hands each datagram
- * up. With `peer` set, both sides use unicast to that one address instead (a backup then accepts
- * datagrams from the peer only).
+ * The sync daemon's UDP socket (ip_vs_sync.c make_send_sock / make_receive_sock, as one socket): bound
+ * to the sync port on the multicast group (default 224.0.0.81:8848), joined on one interface, sending
+ * there with the configured TTL and without loopback. A master sends connections and hears bulk
+ * requests; a backup hears connections and sends its bulk requests. With `peer` set, both sides use
+ * unicast to that one address instead, bound to the interface's address (datagrams from any other
+ * source are refused and counted).
  */
 import dgram from 'node:dgram';
 import { networkInterfaces } from 'node:os';
@@ -19,7 +20,7 @@ export interface SyncSocketOptions {
   ttl?: number;
   /** Unicast peer address instead of the multicast group. */
   peer?: string;
-  /** Each received datagram (backup) with its source address. */
+  /** Each received datagram with its source address. */
   onMessage?: (msg: Buffer, from: string) => void;
   /** A datagram from a source other than `peer` (counted by the caller). */
   onForeign?: (from: string) => void;
@@ -46,26 +47,22 @@ export class SyncSocket {
     const sock = dgram.createSocket({ type: 'udp4', reuseAddr: true });
     await new Promise<void>((resolve, reject) => {
       sock.once('error', reject);
-      if (o.role === 'master') sock.bind({ address: local, port: 0 }, () => resolve());
-      else sock.bind({ address: o.peer ? local : group, port }, () => resolve());
+      sock.bind({ address: o.peer ? local : group, port }, () => resolve());
     });
     sock.removeAllListeners('error');
     sock.on('error', () => {
       /* a send error (no route) is retried by the next period; nothing to crash */
     });
-    if (o.role === 'master') {
-      if (!o.peer) {
-        sock.setMulticastInterface(local);
-        sock.setMulticastTTL(o.ttl ?? SYNC_DEFAULT_TTL);
-        sock.setMulticastLoopback(false);
-      }
-    } else {
-      if (!o.peer) sock.addMembership(group, local);
-      sock.on('message', (msg, rinfo) => {
-        if (o.peer && rinfo.address !== o.peer) o.onForeign?.(rinfo.address);
-        else o.onMessage?.(msg, rinfo.address);
-      });
+    if (!o.peer) {
+      sock.addMembership(group, local);
+      sock.setMulticastInterface(local);
+      sock.setMulticastTTL(o.ttl ?? SYNC_DEFAULT_TTL);
+      sock.setMulticastLoopback(false);
     }
+    sock.on('message', (msg, rinfo) => {
+      if (o.peer && rinfo.address !== o.peer) o.onForeign?.(rinfo.address);
+      else o.onMessage?.(msg, rinfo.address);
+    });
     return new SyncSocket(sock, { address: o.peer ?? group, port });
   }
 

@@ -45,6 +45,8 @@ export interface SyncEntry {
   dport: number;
   /** Remaining lifetime in ms (master: time to expiry; backup: the timeout to arm). */
   timeoutMs: number;
+  /** The state's full timeout in ms (cp->timeout; master side, for sync_refresh_period). */
+  stateTimeoutMs: number;
   /** Packets seen client->director (the master's sync_threshold check). */
   inPkts: number;
   /** Record index and generation (the master's change tracking; ignored by install). */
@@ -71,6 +73,7 @@ export function newSyncEntry(): SyncEntry {
     vport: 0,
     dport: 0,
     timeoutMs: 0,
+    stateTimeoutMs: 0,
     inPkts: 0,
     idx: -1,
     gen: 0,
@@ -112,6 +115,7 @@ export function scanSync(t: ConnTable, nowMs: number, fn: (s: SyncEntry) => void
     s.svcSlot = e[o + E_SVC]! & 0xffff;
     s.fwd = ((e[o + E_SVC]! >>> 16) & 3) as Fwd;
     s.timeoutMs = left;
+    s.stateTimeoutMs = e[o + E_TIMEOUT]!;
     s.inPkts = e[o + E_INPKTS]!;
     for (let j = 0; j < 4; j++) {
       s.caddr[j] = e[o + E_CADDR + j]!;

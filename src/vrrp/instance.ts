@@ -166,7 +166,11 @@ export class VrrpInstance extends EventEmitter implements AdvertSink {
     }
     const stale = await this.deps.removeVips(this.allVips(), this.vipDev);
     for (const e of stale) this.deps.log(`${this.name}: ${e}`);
-    this.machine = { ...initialMachine(machineParams(this.spec, this.srcIp || '0.0.0.0'), this.effectivePriority()), fault: this.faults.size > 0 };
+    this.machine = {
+      ...initialMachine(machineParams(this.spec, this.srcIp || '0.0.0.0'), this.effectivePriority()),
+      fault: this.faults.size > 0,
+      holdPreempt: this.preemptHeld,
+    };
     if (this.faults.size) this.emit('faults');
     this.deps.transport.register(this.spec.vrid, this);
     if (!this.unicast) {
@@ -336,6 +340,14 @@ export class VrrpInstance extends EventEmitter implements AdvertSink {
 
   private allVips(): VipSpec[] {
     return [...this.spec.vips, ...this.spec.excludedVips];
+  }
+
+  private preemptHeld = false;
+
+  /** Holds (or releases) preemption of a lower-priority master (connection sync catching up); before start too. */
+  setPreemptHold(hold: boolean): void {
+    this.preemptHeld = hold;
+    if (this.running) this.feed({ type: 'hold-preempt', hold });
   }
 
   /** Runs one event through the machine and carries out its actions. */

@@ -199,6 +199,18 @@ export class VrrpManager extends EventEmitter {
     for (const [g, st] of this.groupState) if (this.config.syncGroups.some((x) => x.name === g)) this.writeFifo(fifoVrrpLine('GROUP', g, st, 0));
   }
 
+  private readonly preemptHolds = new Set<string>();
+
+  /**
+   * Holds or releases preemption by instance `name` (connection sync: a returning director stays BACKUP
+   * until it has the master's full table); a hold set before the instance exists applies at its start.
+   */
+  setPreemptHold(name: string, hold: boolean): void {
+    if (hold) this.preemptHolds.add(name);
+    else this.preemptHolds.delete(name);
+    this.instanceMap.get(name)?.setPreemptHold(hold);
+  }
+
   /** Starts on the first call, reloads (keepalived SIGHUP semantics) on later ones. */
   async apply(config: VrrpConfig): Promise<void> {
     if (!this.started) {
@@ -337,6 +349,7 @@ export class VrrpManager extends EventEmitter {
     }
     const inst = new VrrpInstance(spec, { ...this.deps(spec, advertIf), ...(vmacSetup ? { vmacSetup } : {}) });
     this.instanceMap.set(spec.name, inst);
+    if (this.preemptHolds.has(spec.name)) inst.setPreemptHold(true);
     inst.on('state', (e: VrrpStateEvent) => this.emit('state', e));
     inst.on('faults', () => this.syncFaults(inst));
     inst.on('transition', (t: { from: VrrpState; to: VrrpState; forced: boolean }) => this.onTransition(inst, t.to, t.forced));

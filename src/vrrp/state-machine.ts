@@ -46,6 +46,12 @@ export interface MachineState {
   /** Last master heard (BACKUP). */
   masterIp?: string;
   masterPriority?: number;
+  /**
+   * Beyond keepalived: while true the instance does not preempt a lower-priority master, whatever its
+   * own priority (the owner too starts BACKUP): connection sync holds it until it has the master's
+   * full table. With no master heard, the Master_Down_Timer still makes it MASTER.
+   */
+  holdPreempt?: boolean;
 }
 
 /** What happens to the machine. */
@@ -56,6 +62,7 @@ export type MachineEvent =
   | { type: 'priority'; priority: number }
   | { type: 'fault'; fault: boolean; reason?: string }
   | { type: 'force'; to: 'MASTER' | 'BACKUP'; reason: string }
+  | { type: 'hold-preempt'; hold: boolean }
   | { type: 'shutdown' };
 
 /** What the shell must do, in order. */
@@ -125,7 +132,7 @@ function onAdvertBackup(s: MachineState, ev: Extract<MachineEvent, { type: 'adve
   }
   const higherOrEqual = ev.priority >= prio(s);
   const inPreemptDelay = p.preemptDelayMs > 0 && (s.preemptAtMs === undefined || now < s.preemptAtMs);
-  if (p.nopreempt || higherOrEqual || inPreemptDelay) {
+  if (p.nopreempt || s.holdPreempt || higherOrEqual || inPreemptDelay) {
     if (!p.nopreempt && !higherOrEqual && p.preemptDelayMs > 0 && s.preemptAtMs === undefined) s.preemptAtMs = now + p.preemptDelayMs;
     if (higherOrEqual) s.preemptAtMs = undefined;
     if (p.version === 3) s.masterAdverIntMs = ev.maxAdverIntMs;
@@ -164,7 +171,7 @@ function onAdvertMaster(s: MachineState, ev: Extract<MachineEvent, { type: 'adve
 }
 
 function leaveFaultOrInit(s: MachineState, now: number, reason: string, acts: MachineAction[]): void {
-  if (s.params.basePriority === 255) toMaster(s, now, `${reason} (address owner)`, acts);
+  if (s.params.basePriority === 255 && !s.holdPreempt) toMaster(s, now, `${reason} (address owner)`, acts);
   else {
     s.masterAdverIntMs = s.params.advertIntMs;
     toBackup(s, now, reason, acts);
@@ -206,6 +213,10 @@ export function step(prev: MachineState, ev: MachineEvent, nowMs: number): StepR
       if (s.state === 'FAULT' || s.state === 'INIT' || s.state === ev.to) break;
       if (ev.to === 'MASTER') toMaster(s, nowMs, ev.reason, acts);
       else toBackup(s, nowMs, ev.reason, acts);
+      break;
+    case 'hold-preempt':
+      // Released: the next advert of a lower-priority master is discarded and the Master_Down_Timer takes over.
+      s.holdPreempt = ev.hold;
       break;
     case 'shutdown':
       if (s.state === 'MASTER') acts.push({ type: 'send-advert', priority: 0 });

@@ -134,3 +134,107 @@ t.test('backup drops what it cannot use, counted by reason', async (t) => {
   other.stop();
   backup.stop();
 });
+
+t.test('bulk sync: a starting backup asks for the whole table and is caught up when it has it', async (t) => {
+  const a = new Harness();
+  const b = new Harness();
+  a.load([svc('tcp', '192.0.2.10', 80, 'rr', rs)]);
+  b.load([svc('tcp', '192.0.2.10', 80, 'rr', rs)]);
+  let now = 1_000_000;
+  // 50 idle connections: handshake only (2 in-packets, below sync_threshold): no rule would send them.
+  for (let i = 0; i < 50; i++) {
+    a.inp(IPPROTO_TCP, '10.0.2.1', 2000 + i, '192.0.2.10', 80, SYN, now);
+    a.inp(IPPROTO_TCP, '10.0.2.1', 2000 + i, '192.0.2.10', 80, ACK, now);
+  }
+  let master: ConnSync | undefined;
+  let lose = false;
+  const backup = await ConnSync.start(
+    { state: 'backup', mcastInterface: 'lo', syncId: 7, transport: { send: (m) => master?.receive(m, now) }, onCaughtUp: (how) => caught.push(how) },
+    port(b),
+  );
+  const caught: string[] = [];
+  master = await ConnSync.start(
+    { state: 'master', mcastInterface: 'lo', syncId: 7, periodMs: 0, transport: { send: (m) => !lose && backup.receive(m, now) } },
+    port(a),
+  );
+  t.equal(master.scan(now), 50, 'the first scan of a new master is a full one');
+  lose = true;
+  t.equal(master.scan(now + 100), 0);
+  t.notOk(backup.counters.caughtUp, 'entries alone do not make a backup caught up');
+  // The backup's first request went out before the master listened: it asks again a second later,
+  // but the answer is lost on the way: it stays behind and asks again.
+  now += 1000;
+  backup.tick(now);
+  t.equal(master.counters.bulkRequests, 1, 'the master heard the request');
+  t.notOk(backup.counters.caughtUp, 'the answer was lost');
+  lose = false;
+  now += 1000;
+  backup.tick(now);
+  t.equal(master.counters.bulkRequests, 2);
+  t.ok(backup.counters.caughtUp, 'caught up once the bulk end arrives after the whole table');
+  t.same(caught, ['bulk']);
+  t.equal(backup.counters.lastFullSyncMs, now, 'time of the last full sync');
+  t.equal(b.conns(now).length, 50, 'every idle connection is in the backup table');
+  t.equal(backup.snapshot(now + 2500).lagMs, 2500, 'lag: time since the master was last heard');
+  now += 1500;
+  master.scan(now);
+  t.equal(backup.snapshot(now).lagMs, 0, 'a master with nothing to send says it is alive');
+  // A lying bulk end (more entries than arrived): not caught up, asks again.
+  const late = await ConnSync.start({ state: 'backup', mcastInterface: 'lo', syncId: 7, clock: () => now, transport: { send: () => {} } }, port(new Harness()));
+  const { encodeSyncControl } = await import('../../src/sync/control-message.js');
+  const nonce = (late as unknown as { nonce: number }).nonce;
+  late.receive(encodeSyncControl(7, { kind: 'bulk-end', nonce, entries: 10 }), now);
+  t.notOk(late.counters.caughtUp);
+  t.equal(late.counters.drops['bulk-incomplete'], 1, 'an incomplete bulk is counted and asked again');
+  t.equal(late.counters.bulkRequests, 2);
+  late.tick(now + 20_000);
+  t.ok(late.counters.caughtUp, 'no answer before the deadline (a kernel master): goes on without');
+  master.stop();
+  backup.stop();
+  late.stop();
+});
+
+t.test('a flood of sync datagrams is bounded and counted; a flood of bulk requests gets one whole table a second', async (t) => {
+  const a = new Harness();
+  const b = new Harness({ maxConns: 64 });
+  a.load([svc('tcp', '192.0.2.10', 80, 'rr', rs)]);
+  b.load([svc('tcp', '192.0.2.10', 80, 'rr', rs)]);
+  const now = 2_000_000;
+  for (let i = 0; i < 100; i++) {
+    a.inp(IPPROTO_TCP, '10.0.3.1', 3000 + i, '192.0.2.10', 80, SYN, now);
+    a.inp(IPPROTO_TCP, '10.0.3.1', 3000 + i, '192.0.2.10', 80, ACK, now);
+  }
+  const sent: Buffer[] = [];
+  const master = await ConnSync.start({ state: 'master', mcastInterface: 'lo', syncId: 7, periodMs: 0, transport: { send: (m) => sent.push(m) } }, port(a));
+  master.scan(now);
+  const good = [...sent];
+  const backup = await ConnSync.start({ state: 'backup', mcastInterface: 'lo', syncId: 7, maxDatagramsPerS: 1000, transport: { send: () => {} } }, port(b));
+  // 100 000 datagrams in one second: valid ones (the table is bounded at 64), junk, lies.
+  let rnd = 1;
+  const junk = Buffer.alloc(64);
+  for (let i = 0; i < 100_000; i++) {
+    if (i % 3 === 0) backup.receive(good[i % good.length]!, now + i / 100);
+    else {
+      for (let j = 0; j < junk.length; j++) junk[j] = (rnd = (rnd * 1103515245 + 12345) >>> 0) >>> 24;
+      junk[0] = 0;
+      junk[1] = 7;
+      junk.writeUInt16BE(64, 2);
+      backup.receive(junk, now + i / 100);
+    }
+  }
+  const c = backup.counters;
+  const handled =
+    c.messagesReceived + Object.entries(c.drops).reduce((n, [k, v]) => (k === 'rate-limit' || k === 'table-full' || k === 'no-dest' ? n : n + v), 0);
+  t.ok(c.drops['rate-limit']! >= 98_000, `most were over the rate: ${c.drops['rate-limit']} dropped unread`);
+  t.ok(handled <= 2100, `at most the burst plus a second's worth were decoded (${handled})`);
+  t.ok(b.state.conns.liveCount() <= 64, 'the table stayed within its bound');
+  t.ok(c.messagesReceived > 0, 'valid datagrams among them were still applied');
+  sent.length = 0;
+  const { encodeSyncControl } = await import('../../src/sync/control-message.js');
+  for (let i = 0; i < 1000; i++) master.receive(encodeSyncControl(7, { kind: 'bulk-request', nonce: i + 1 }), now + 10_000 + i / 10);
+  const ends = sent.filter((m) => m.length === 20 && m[8] === 2).length;
+  t.ok(ends <= 16, `1000 requests in 100 ms: one whole table answered (${ends} bulk ends, at most 16 pending nonces)`);
+  t.equal(master.counters.bulkRequests, 1000, 'every request counted');
+  master.stop();
+  backup.stop();
+});

@@ -60,6 +60,9 @@ const source: MetricsSource = {
       entriesReceived: 200,
       drops: { 'no-dest': 3, syncid: 1 },
       lastMessageMs: 1700000001500,
+      lastFullSyncMs: 1700000000000,
+      lagMs: 1500,
+      caughtUp: false,
     },
   ],
 };
@@ -92,6 +95,9 @@ t.test('families and values, read at scrape time', async (t) => {
     'ulvs_sync_drops_total{state="backup",reason="no-dest"} 3',
     'ulvs_sync_drops_total{state="backup",reason="syncid"} 1',
     'ulvs_sync_last_message_timestamp_seconds{state="backup"} 1700000001',
+    'ulvs_sync_last_full_sync_timestamp_seconds{state="backup"} 1700000000',
+    'ulvs_sync_lag_seconds{state="backup"} 1.5',
+    'ulvs_sync_caught_up{state="backup"} 0',
     'ulvs_config_last_reload_success_timestamp_seconds 1700000000',
   ])
     t.ok(text.includes(line + '\n'), line);

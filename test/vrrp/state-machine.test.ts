@@ -226,3 +226,37 @@ t.test('step never mutates its input', async (t) => {
   step(s, { type: 'start' }, 0);
   t.equal(JSON.stringify(s), copy);
 });
+
+t.test('hold-preempt (connection sync catching up): no preemption, whatever the priority, until released', async (t) => {
+  const c = new Clock({ ...initialMachine({ ...base, basePriority: 200 }), holdPreempt: true });
+  c.ev({ type: 'start' });
+  for (let i = 0; i < 10; i++) {
+    c.advance(1000);
+    c.ev({ type: 'advert', priority: 100, maxAdverIntMs: 1000, srcIp: '10.0.0.2' });
+  }
+  t.equal(c.s.state, 'BACKUP', 'held: the lower master is accepted');
+  c.ev({ type: 'hold-preempt', hold: false });
+  for (let i = 0; i < 5; i++) {
+    c.advance(1000);
+    c.ev({ type: 'advert', priority: 100, maxAdverIntMs: 1000, srcIp: '10.0.0.2' });
+  }
+  t.equal(c.s.state, 'MASTER', 'released: preempts the lower master');
+
+  const owner = new Clock({ ...initialMachine({ ...base, basePriority: 255 }), holdPreempt: true });
+  owner.ev({ type: 'start' });
+  t.equal(owner.s.state, 'BACKUP', 'even the address owner starts BACKUP while held');
+  owner.advance(200);
+  owner.ev({ type: 'advert', priority: 100, maxAdverIntMs: 1000, srcIp: '10.0.0.2' });
+  owner.advance(900);
+  t.equal(owner.s.state, 'BACKUP');
+  owner.ev({ type: 'hold-preempt', hold: false });
+  owner.advance(1000);
+  owner.ev({ type: 'advert', priority: 100, maxAdverIntMs: 1000, srcIp: '10.0.0.2' });
+  owner.advance(3000);
+  t.equal(owner.s.state, 'MASTER', 'released: the owner takes over');
+
+  const alone = new Clock({ ...initialMachine({ ...base, basePriority: 200 }), holdPreempt: true });
+  alone.ev({ type: 'start' });
+  alone.advance(4000);
+  t.equal(alone.s.state, 'MASTER', 'held but no master heard: the Master_Down_Timer still makes it MASTER');
+});
