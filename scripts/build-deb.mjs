@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Builds the Debian package ulvs_<version>_<arch>.deb from a set-up checkout (dist/ and the native
 // addon built: node scripts/setup.mjs) with `dpkg-deb --root-owner-group --build`:
-//   /usr/lib/ulvs/{bin,dist,build/Release/ulvs_native.node,node_modules (production only),package.json}
+//   /usr/lib/ulvs/{bin,dist,ui,build/Release/ulvs_native.node,node_modules (production only),package.json}
 //   /usr/bin/ulvs, /usr/bin/ulvsadm, /usr/bin/ulvs-keepalived   (links into /usr/lib/ulvs/bin)
 //   /lib/systemd/system/ulvs.service   (examples/systemd/ulvs.service, also reading /etc/default/ulvs)
 //   /etc/default/ulvs                  (a conffile: DAEMON_ARGS)
@@ -39,7 +39,7 @@ const stage = mkdtempSync(path.join(os.tmpdir(), 'ulvs-deb-'));
 try {
   const lib = path.join(stage, 'usr/lib/ulvs');
   mkdirSync(path.join(lib, 'build/Release'), { recursive: true });
-  for (const d of ['bin', 'dist']) cpSync(path.join(root, d), path.join(lib, d), { recursive: true });
+  for (const d of ['bin', 'dist', 'ui']) cpSync(path.join(root, d), path.join(lib, d), { recursive: true });
   cpSync(addon, path.join(lib, 'build/Release/ulvs_native.node'));
   writeFileSync(
     path.join(lib, 'package.json'),

@@ -11,7 +11,7 @@ const src = process.env.ULVS_LAYERS_SRC ?? path.join(root, 'src'); // another tr
 
 const BASE = ['core', 'util', 'native', 'ipvs'];
 const DATA = ['packet', 'sched', 'table', 'forward', 'io', 'dataplane'];
-const CONTROL = ['host', 'config', 'bfd', 'bgp', 'vrrp', 'health', 'sync', 'metrics', 'control', 'api', 'cli'];
+const CONTROL = ['host', 'config', 'bfd', 'bgp', 'vrrp', 'health', 'sync', 'metrics', 'dashboard', 'control', 'api', 'cli'];
 
 // Who may import whom (ARCHITECTURE.md "Folders"). A target written 'dir/file.ts' allows that one
 // file; `types` lists targets a folder may import with `import type` only.
@@ -34,13 +34,15 @@ const MAY = {
   health: [...BASE, 'bfd'],
   sync: [...BASE],
   metrics: [...BASE, 'dataplane/pool.ts'],
-  control: [...BASE, ...DATA, 'host', 'config', 'bfd', 'bgp', 'vrrp', 'health', 'sync', 'metrics', 'api/server.ts', 'api/protocol.ts'],
+  dashboard: [...BASE, 'packet', 'dataplane/explain-flow.ts', 'metrics/server.ts'],
+  control: [...BASE, ...DATA, 'host', 'config', 'bfd', 'bgp', 'vrrp', 'health', 'sync', 'metrics', 'dashboard', 'api/server.ts', 'api/protocol.ts'],
   api: [...BASE],
   cli: [...BASE, ...DATA, ...CONTROL, 'lab', 'realserver'],
   lab: ['core', 'util', 'api/client.ts'],
   realserver: ['core', 'util', 'native', 'packet', 'io/afpacket.ts', 'io/bpf.ts'],
 };
 const TYPES = {
+  dashboard: ['dataplane/explain.ts'],
   host: ['dataplane/snapshot-types.ts'],
   api: ['control'],
   lab: ['realserver/ipip-decap.ts'],

@@ -42,6 +42,7 @@ export const APT_PACKAGES = {
   'python3-aiosmtpd': 'real SMTP server for SMTP_CHECK and mail alert tests',
   procps: 'sysctl, ps',
   systemd: 'systemd-analyze verify of the example unit',
+  chromium: 'headless browser the dashboard tests drive (puppeteer-core)',
 };
 
 function missingPackages() {

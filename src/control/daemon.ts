@@ -27,7 +27,7 @@ import { bfdSessions } from '../bfd/registry.js';
 import type { VrrpConfig } from '../vrrp/types.js';
 import type { DumpInput } from './keepalived-dumps.js';
 import { SyncDaemonError, SyncManager } from './sync-manager.js';
-import { checkExplainFlow } from './explain-flow.js';
+import { checkExplainFlow } from '../dataplane/explain-flow.js';
 import type { LvsSyncDaemonConfig } from '../config/types.js';
 import type { BgpAnnouncer } from '../bgp/announcer.js';
 

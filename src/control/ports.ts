@@ -4,6 +4,7 @@
  * pass fakes. Nothing here is on the packet path.
  */
 import type { Explanation } from '../dataplane/explain.js';
+import type { ExplainFlow } from '../dataplane/explain-flow.js';
 import type { IpvsRules, ServiceKey } from '../ipvs/types.js';
 import type { SyncTablePort } from './conn-sync.js';
 import type { HealthPort, HealthPortDecision, HealthPortView } from '../health/control-port.js';
@@ -63,18 +64,8 @@ export interface DataPlanePort {
   explain?(flow: ExplainFlow): Explanation | undefined;
 }
 
-/** A packet to explain: its 5-tuple, TCP flags and mark. */
-export interface ExplainFlow {
-  /** 6 TCP, 17 UDP, 132 SCTP. */
-  proto: number;
-  src: string;
-  sport: number;
-  dst: string;
-  dport: number;
-  /** TCP flags byte (default SYN). */
-  tcpFlags?: number;
-  fwmark?: number;
-}
+/** A packet to explain (dataplane/explain-flow.ts). */
+export type { ExplainFlow } from '../dataplane/explain-flow.js';
 
 /** One VRRP instance's state for status and metrics: the metrics sample's state and counters, named. */
 export interface VrrpInstanceView extends Omit<VrrpSample, 'instance'> {

@@ -19,7 +19,8 @@ import { scanSync, SyncCore } from '../table/conn-sync.js';
 import { DEST_WORDS } from '../table/dest-stats.js';
 import { attachSharedState, createSharedState, defaultCoreConfig, PIPELINE_COUNTER_WORDS, type SharedState } from '../table/shared-state.js';
 import { countInto, processBatch } from './pipeline.js';
-import { loadSnapshot } from './snapshot.js';
+import { loadSnapshot, type Snapshot } from './snapshot.js';
+import { buildFlowPacket } from '../packet/flow-frame.js';
 import type { SnapshotSpec } from './snapshot-types.js';
 import { PC } from './stats.js';
 
@@ -77,6 +78,8 @@ export interface Explanation {
   egress: { ifindex: number; name: string | null; mark: number } | null;
   /** Human-readable steps, in order. */
   steps: string[];
+  /** The real server's answer through the same copy (NAT, when asked for with `reply`). */
+  reply?: Explanation;
 }
 
 const VERDICTS = ['drop', 'accept', 'accept-modified', 'transmit'] as const;
@@ -126,10 +129,31 @@ function serviceText(s: SnapshotSpec['services'][number]): string {
   return `${(PROTO[s.proto] ?? String(s.proto)).toUpperCase()} ${ep(a, s.port, s.family === 6)}`;
 }
 
-/** Runs the packet through the pipeline on a copy of the live state and says what happened, step by step. */
-export function explainPacket(x: ExplainInput): Explanation {
+/**
+ * Runs the packet through the pipeline on a copy of the live state and says what happened, step by step.
+ * With `reply`, a packet created or matched a NAT connection: the real server's answer to the client is then
+ * run through the same copy (`Explanation.reply`), as the director would rewrite it on its way back.
+ */
+export function explainPacket(x: ExplainInput & { reply?: boolean }): Explanation {
   const pv = new PacketView();
-  const perr = parsePacket(pv, x.frame, 0, x.frame.length, x.linkType);
+  parsePacket(pv, x.frame, 0, x.frame.length, x.linkType);
+  const state = scratchState(x.live, pv, x.nowMs);
+  const snap = loadSnapshot(privateSpec(x.spec), state);
+  const e = explainOn(x, state, snap, x.frame, x.fwmark ?? 0);
+  const c = e.connection.after;
+  if (x.reply && c && c.fwd === 'nat' && (c.protocol === 'TCP' || c.protocol === 'UDP' || c.protocol === 'SCTP')) {
+    const ether = x.linkType === LinkType.Ether ? { dst: x.frame.subarray(0, 6), src: x.frame.subarray(6, 12) } : undefined;
+    const proto = c.protocol === 'TCP' ? 6 : c.protocol === 'UDP' ? 17 : 132;
+    const frame = buildFlowPacket({ proto, src: c.dest, sport: c.destPort, dst: c.client, dport: c.clientPort, tcpFlags: 0x12, ether });
+    e.reply = explainOn(x, state, snap, frame, 0);
+  }
+  return e;
+}
+
+/** One packet through the pipeline on the copy `state`/`snap`, with what the table held before and after. */
+function explainOn(x: ExplainInput, state: SharedState, snap: Snapshot, frame: Uint8Array, fwmark: number): Explanation {
+  const pv = new PacketView();
+  const perr = parsePacket(pv, frame, 0, frame.length, x.linkType);
   const v6 = pv.family === 6;
   const a = (w: Uint32Array): string => formatIpWords(w, pv.family);
   const proto = PROTO[pv.protocol] ?? `proto ${pv.protocol}`;
@@ -138,8 +162,6 @@ export function explainPacket(x: ExplainInput): Explanation {
     : pv.l4Off >= 0 && (pv.protocol === 6 || pv.protocol === 17 || pv.protocol === 132)
       ? `${proto} ${ep(a(pv.saddr), pv.sport, v6)} > ${ep(a(pv.daddr), pv.dport, v6)}`
       : `${proto} ${a(pv.saddr)} > ${a(pv.daddr)}`;
-  const state = scratchState(x.live, pv, x.nowMs);
-  const snap = loadSnapshot(privateSpec(x.spec), state);
   // Before: the service the packet's in-tuple maps to, the entries of its flow, the scheduler's inputs.
   const k = new ConnKey();
   k.proto = pv.protocol;
@@ -148,7 +170,7 @@ export function explainPacket(x: ExplainInput): Explanation {
   k.vaddr.set(pv.daddr);
   k.cport = pv.sport;
   k.vport = pv.dport;
-  const svc = pv.isIp ? snap.findService(k, x.fwmark ?? 0) : null;
+  const svc = pv.isIp ? snap.findService(k, fwmark) : null;
   const src = pv.isIp ? a(pv.saddr) : '';
   const dst = pv.isIp ? a(pv.daddr) : '';
   const protoUp = proto.toUpperCase();
@@ -183,11 +205,11 @@ export function explainPacket(x: ExplainInput): Explanation {
     overloaded: state.stats.overloaded(d.slot),
   }));
   // The packet, through the same pipeline as the workers run, counted into a private row.
-  const b = createBatch(x.linkType, 1, Math.max(2048, x.frame.length + 256));
-  putFrame(b, 0, x.frame);
+  const b = createBatch(x.linkType, 1, Math.max(2048, frame.length + 256));
+  putFrame(b, 0, frame);
   b.count = 1;
   b.ifindex[0] = x.ifindex ?? 1;
-  b.mark[0] = x.fwmark ?? 0;
+  b.mark[0] = fwmark;
   const row = new Float64Array(PIPELINE_COUNTER_WORDS);
   countInto(state, row);
   processBatch(b, snap, state, x.nowMs);
@@ -202,7 +224,7 @@ export function explainPacket(x: ExplainInput): Explanation {
   const created = row[PC.ConnsCreated]! > 0;
   const direction = row[PC.NatReplies]! > 0 ? 'reply' : row[PC.IcmpMapped]! > 0 ? 'icmp' : pv.isIp && !pv.icmpError ? 'in' : pv.icmpError ? 'icmp' : 'other';
   const modified = b.verdict[0] === Verdict.Transmit || b.verdict[0] === Verdict.AcceptModified;
-  const fieldsBefore = headerFields(x.frame, 0, x.frame.length, x.linkType);
+  const fieldsBefore = headerFields(frame, 0, frame.length, x.linkType);
   const fieldsAfter = modified
     ? headerFields(out, 0, out.length, x.linkType === LinkType.Ether || b.verdict[0] === Verdict.Transmit ? LinkType.Ether : LinkType.Ip)
     : fieldsBefore;

@@ -1,6 +1,8 @@
 /**
- * The /metrics HTTP endpoint (plain node:http): GET /metrics in Prometheus text format, GET /healthz.
- * Default address 127.0.0.1:9406 (loopback only); `--metrics HOST:PORT` changes it.
+ * The /metrics HTTP endpoint (plain node:http): GET /metrics in Prometheus text format, GET /healthz,
+ * and whatever read-only routes the daemon adds (the dashboard). Default address 127.0.0.1:9406 (loopback
+ * only); `--metrics HOST:PORT` changes it. Only GET/HEAD; a request with a body, a URL over 4 KiB or
+ * headers over 8 KiB is refused.
  */
 import http from 'node:http';
 import type { Registry } from 'prom-client';
@@ -15,6 +17,22 @@ export function parseListenAddress(a: string): { host: string; port: number } {
   if (!m || !(port >= 0 && port <= 65535)) throw new Error(`bad metrics address '${a}': use HOST:PORT, e.g. ${DEFAULT_METRICS_ADDRESS}`);
   return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
 }
+
+/** An answer of an extra route. */
+export interface HttpAnswer {
+  status: number;
+  type: string;
+  body: string | Uint8Array;
+  headers?: Record<string, string>;
+}
+
+/** Extra read-only routes: an answer for `path` (query parsed), or undefined for 404. */
+export type HttpRoutes = (path: string, query: URLSearchParams) => HttpAnswer | undefined | Promise<HttpAnswer | undefined>;
+
+/** Longest request URL accepted, in bytes. */
+export const MAX_URL_BYTES = 4096;
+/** Largest request header block accepted, in bytes. */
+export const MAX_HEADER_BYTES = 8192;
 
 /** A running metrics endpoint. */
 export interface MetricsServer {
@@ -36,12 +54,24 @@ export interface MetricsServerLimits {
 }
 
 /** Serves the registry on `address`, with a connection cap and timeouts. */
-export async function startMetricsServer(address: string, registry: Registry, limits: MetricsServerLimits = {}): Promise<MetricsServer> {
+export async function startMetricsServer(address: string, registry: Registry, limits: MetricsServerLimits = {}, routes?: HttpRoutes): Promise<MetricsServer> {
   const { host, port } = parseListenAddress(address);
-  const server = http.createServer((req, res) => {
-    const url = (req.url ?? '/').split('?')[0];
+  const server = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
+    const raw = req.url ?? '/';
+    const q = raw.indexOf('?');
+    const url = q < 0 ? raw : raw.slice(0, q);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { Allow: 'GET, HEAD' }).end();
+      res.writeHead(405, { Allow: 'GET, HEAD', Connection: 'close' }).end();
+      return;
+    }
+    if (raw.length > MAX_URL_BYTES) {
+      res.writeHead(414, { Connection: 'close' }).end();
+      return;
+    }
+    if (Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined) {
+      // GET carries no body here: refuse one rather than read it.
+      res.writeHead(413, { Connection: 'close' }).end();
+      req.destroy();
       return;
     }
     if (url === '/healthz') {
@@ -49,7 +79,18 @@ export async function startMetricsServer(address: string, registry: Registry, li
       return;
     }
     if (url !== '/metrics') {
-      res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found: try /metrics\n');
+      const notFound = (): void => void res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found: try /metrics\n');
+      if (!routes) return notFound();
+      Promise.resolve()
+        .then(() => routes(url, new URLSearchParams(q < 0 ? '' : raw.slice(q + 1))))
+        .then(
+          (a) => {
+            if (!a) return notFound();
+            res.writeHead(a.status, { 'Content-Type': a.type, 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-store', ...a.headers });
+            res.end(req.method === 'HEAD' ? undefined : a.body);
+          },
+          (e: Error) => void res.writeHead(500, { 'Content-Type': 'text/plain' }).end(`${e.message}\n`),
+        );
       return;
     }
     registry.metrics().then(

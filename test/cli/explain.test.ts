@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { parseReplayArgs, runReplay } from '../../src/cli/commands/replay.js';
 import { writePcapFile } from '../../src/io/pcap.js';
 import { buildFlowPacket } from '../../src/packet/flow-frame.js';
-import { parseExplainFlow } from '../../src/control/explain-flow.js';
+import { parseExplainFlow } from '../../src/dataplane/explain-flow.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ulvs-explain-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));

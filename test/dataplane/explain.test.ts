@@ -20,7 +20,7 @@ function setup(services: VirtualServiceSpec[]) {
   const buffers = createSharedState({ maxConns: 1024, maxDests: 8, maxServices: 4, maxWorkers: 2, seed: 3 });
   const main = attachSharedState(buffers, 0);
   const worker = attachSharedState(buffers, 1);
-  const e = { ...env(), linkType: LinkType.Ether, localAddresses: ['10.0.0.1'] };
+  const e = { ...env(), linkType: LinkType.Ether, localAddresses: ['10.0.0.1'], placeholderMac: '02:00:00:00:00:00' };
   const spec = new SnapshotCompiler(main).compile({ services, timeouts: { tcpS: 900, tcpFinS: 120, udpS: 300 } }, e);
   const snap = loadSnapshot(spec, worker);
   const live = (frame: Uint8Array, nowMs = 1000) => {
@@ -31,7 +31,8 @@ function setup(services: VirtualServiceSpec[]) {
     processBatch(b, snap, worker, nowMs);
     return b;
   };
-  const explain = (frame: Uint8Array, nowMs = 1000) => explainPacket({ spec, live: main, frame, linkType: LinkType.Ether, nowMs, ifnames: { 2: 'eth0' } });
+  const explain = (frame: Uint8Array, reply = false, nowMs = 1000) =>
+    explainPacket({ spec, live: main, frame, linkType: LinkType.Ether, nowMs, ifnames: { 2: 'eth0' }, reply });
   return { buffers, main, live, explain };
 }
 
@@ -87,6 +88,12 @@ t.test('NAT: destination address and port, IP and TCP checksums rewritten', asyn
   t.same(ch['tcp.dport'], ['80', '8080']);
   t.ok(ch['ip.checksum'] && ch['tcp.checksum'], 'checksums follow');
   t.equal(e.method, 'nat');
+  const r = s.explain(pkt(40001), true).reply!;
+  t.equal(r.direction, 'reply', 'the real server answer matches the connection in the out direction');
+  const rc = Object.fromEntries(r.rewrite.filter((f) => f.changed).map((f) => [`${f.layer}.${f.name}`, [f.before, f.after]]));
+  t.same(rc['ip.src'], ['192.168.1.10', VIP], 'source back to the VIP');
+  t.same(rc['tcp.sport'], ['8080', '80']);
+  t.equal(r.state.after, 'SYN_RECV', 'a SYN-ACK out keeps SYN_RECV (the client ACK establishes)');
 });
 
 t.test('TUN: an outer header is added, the inner packet keeps VIP:port', async (t) => {

@@ -11,7 +11,7 @@ import { ApiCallError, ApiConnectError, callOnce } from '../../api/client.js';
 import { LinkType } from '../../core/batch.js';
 import { explainPacket, type Explanation } from '../../dataplane/explain.js';
 import { loadSnapshot, SnapshotCompiler } from '../../dataplane/snapshot.js';
-import { parseExplainFlow } from '../../control/explain-flow.js';
+import { parseExplainFlow } from '../../dataplane/explain-flow.js';
 import { defaultSocketPath } from '../../control/runtime-paths.js';
 import { buildFlowPacket } from '../../packet/flow-frame.js';
 import { parseMac } from '../../packet/addr.js';

@@ -24,6 +24,9 @@ import { daemonMetricsSource } from '../../control/metrics-source.js';
 import { defaultPidPath, defaultSocketPath } from '../../control/runtime-paths.js';
 import { raiseFdLimit } from '../../util/fd-limit.js';
 import { createMetricsRegistry } from '../../metrics/registry.js';
+import { daemonDashboardSource } from '../../control/dashboard-source.js';
+import { DashboardHistory } from '../../dashboard/history.js';
+import { dashboardRoutes } from '../../dashboard/routes.js';
 import { DEFAULT_METRICS_ADDRESS, startMetricsServer, type MetricsServer } from '../../metrics/server.js';
 
 const usage = `usage: ulvs run -f FILE [options]
@@ -49,6 +52,8 @@ options:
                           served picks the same real server (mh/sh) instead of dropping it
       --metrics HOST:PORT /metrics address (default ${DEFAULT_METRICS_ADDRESS}); --no-metrics disables it
       --no-metrics
+      --no-dashboard      do not serve the web dashboard at http://HOST:PORT/ of --metrics (read only:
+                          services, real servers, rates, VRRP, health, connections, the packet walk)
 
 signals: HUP reloads the file (a broken file changes nothing), TERM/INT stop cleanly, USR1 writes
 /tmp/keepalived.data, USR2 /tmp/keepalived.stats, 36 (keepalived --signum=JSON) /tmp/keepalived.json;
@@ -74,6 +79,7 @@ async function run(argv: string[]): Promise<number> {
         'afp-ring': { type: 'string' },
         metrics: { type: 'string' },
         'no-metrics': { type: 'boolean' },
+        'no-dashboard': { type: 'boolean' },
         'sloppy-tcp': { type: 'boolean' },
       },
     }).values;
@@ -99,6 +105,7 @@ async function run(argv: string[]): Promise<number> {
     socketPath: v.socket,
     pidPath: v['pid-file'],
     metrics: v['no-metrics'] ? false : v.metrics,
+    dashboard: !v['no-dashboard'],
     log,
     loadConfig: loadDaemonConfig,
   });
@@ -120,6 +127,8 @@ export interface DaemonParams {
   pidPath?: string;
   /** false: no /metrics; a string: its address. */
   metrics?: string | false;
+  /** Serve the dashboard on the metrics address (default true). */
+  dashboard?: boolean;
   log: Logger;
   loadConfig: ConfigLoader;
   /** keepalived's tmp_dir for the dump files (default /tmp). */
@@ -176,10 +185,20 @@ export async function runDaemon(p: DaemonParams): Promise<number> {
     throw new UserError((e as Error).message);
   }
   let metrics: MetricsServer | undefined;
+  let history: DashboardHistory | undefined;
   if (p.metrics !== false) {
     try {
-      metrics = await startMetricsServer(p.metrics ?? DEFAULT_METRICS_ADDRESS, createMetricsRegistry(daemonMetricsSource(daemon)));
-      log.info('metrics listening', { address: `${metrics.address.host}:${metrics.address.port}` });
+      let routes;
+      if (p.dashboard !== false) {
+        const src = daemonDashboardSource(daemon);
+        history = new DashboardHistory(src);
+        history.start();
+        routes = dashboardRoutes(src, history);
+      }
+      metrics = await startMetricsServer(p.metrics ?? DEFAULT_METRICS_ADDRESS, createMetricsRegistry(daemonMetricsSource(daemon)), {}, routes);
+      const at = `${metrics.address.host.includes(':') ? `[${metrics.address.host}]` : metrics.address.host}:${metrics.address.port}`;
+      log.info('metrics listening', { address: at });
+      if (routes) log.info(`dashboard at http://${at}/`);
     } catch (e) {
       await daemon.stop();
       throw new UserError(`cannot serve /metrics: ${(e as Error).message}`);
@@ -215,6 +234,7 @@ export async function runDaemon(p: DaemonParams): Promise<number> {
         if (beat) clearInterval(beat);
         stopWatchdog();
         void (async () => {
+          history?.stop();
           await metrics?.close();
           await daemon.stop();
           if (supervised) {

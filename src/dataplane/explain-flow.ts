@@ -4,7 +4,21 @@
  */
 import { ipWords } from '../core/addr.js';
 import { parseTcpFlags } from '../packet/flow-frame.js';
-import type { ExplainFlow } from './ports.js';
+
+/** A packet to explain: its 5-tuple, TCP flags and mark. */
+export interface ExplainFlow {
+  /** 6 TCP, 17 UDP, 132 SCTP. */
+  proto: number;
+  src: string;
+  sport: number;
+  dst: string;
+  dport: number;
+  /** TCP flags byte (default SYN). */
+  tcpFlags?: number;
+  fwmark?: number;
+  /** Also explain the real server's answer (NAT: it comes back through the director). */
+  reply?: boolean;
+}
 
 const PROTOS: Record<string, number> = { tcp: 6, udp: 17, sctp: 132 };
 

@@ -1,0 +1,89 @@
+/**
+ * What the dashboard reads from the daemon (control/dashboard-source.ts binds it): services with their
+ * real servers, VRRP instances, real-server health, the connection table, and `explain` for the packet
+ * walk. Only these fields are ever served: nothing of the configuration (no auth_pass / auth_data).
+ */
+import type { Explanation } from '../dataplane/explain.js';
+import type { ExplainFlow } from '../dataplane/explain-flow.js';
+
+/** Rates of a service or real server, per second (the daemon's 2 s estimator, as ipvsadm --rate). */
+export interface DashRates {
+  cps: number;
+  inPps: number;
+  outPps: number;
+  inBps: number;
+  outBps: number;
+}
+
+/** A real server as the dashboard shows it. */
+export interface DashDest {
+  address: string;
+  port: number;
+  forward: string;
+  weight: number;
+  activeConns: number;
+  inactiveConns: number;
+  conns: number;
+  inPkts: number;
+  rates: DashRates;
+  /** Checker verdict: true up, false down, null = no checker. */
+  alive: boolean | null;
+}
+
+/** A virtual service as the dashboard shows it. */
+export interface DashService {
+  /** ipvsadm's notation: "TCP 198.18.0.100:80" or "FWM 1". */
+  key: string;
+  scheduler: string;
+  persistentS: number;
+  conns: number;
+  inPkts: number;
+  rates: DashRates;
+  dests: DashDest[];
+}
+
+/** A VRRP instance. */
+export interface DashVrrp {
+  name: string;
+  vrid: number;
+  interface: string;
+  state: string;
+  priority: number;
+  effectivePriority: number;
+  transitions: number;
+}
+
+/** One real server's checker state. */
+export interface DashHealth {
+  /** Service key as in DashService.key. */
+  service: string;
+  /** "ADDR:PORT". */
+  realServer: string;
+  alive: boolean;
+  inService: boolean;
+  checks: number;
+  failures: number;
+}
+
+/** One connection or template. */
+export interface DashConn {
+  protocol: string;
+  client: string;
+  virtual: string;
+  dest: string;
+  state: string;
+  expiresS: number;
+}
+
+/** A packet to walk: its 5-tuple and TCP flags (explain's flow). */
+export type DashFlow = ExplainFlow;
+
+/** The daemon as the dashboard sees it. */
+export interface DashboardSource {
+  services(): DashService[];
+  vrrp(): DashVrrp[];
+  health(): DashHealth[];
+  connections(): DashConn[];
+  /** What the data plane does with one packet (run on a copy); undefined when no data plane runs rules. */
+  explain(flow: DashFlow): Explanation | undefined;
+}
