@@ -23,6 +23,10 @@ export interface LabOptions {
   realServers?: number;
   /** Start the HTTP/UDP responders on the real servers (default true). */
   responders?: boolean;
+  /** Number of directors lb1..lbN (default 2, at most 8). */
+  directors?: number;
+  /** The router runs FRR (BGP with dynamic neighbors, BFD, ECMP hashed on L4 ports): see ecmp.ts. */
+  ecmp?: boolean;
 }
 
 /** A lab id must be short and safe in interface and file names. */
@@ -55,12 +59,15 @@ export class Lab {
     const id = opts.id ?? 'lab';
     checkLabId(id);
     await Lab.destroy(id);
-    const lab = new Lab(id, defaultTopology(opts.realServers ?? 3));
+    const directors = opts.directors ?? 2;
+    if (!Number.isInteger(directors) || directors < 1 || directors > 8) throw new Error(`a lab has 1 to 8 directors, not ${directors}`);
+    const lab = new Lab(id, defaultTopology(opts.realServers ?? 3, directors));
     mkdirSync(LAB_STATE_DIR, { recursive: true });
     writeFileSync(lab.stateFile(), JSON.stringify({ id, createdBy: process.pid, nodes: lab.nodes }, null, 2));
     try {
       await lab.build();
       if (opts.responders !== false) await lab.startResponders();
+      if (opts.ecmp) await (await import('./ecmp.js')).startEcmpRouter(lab);
     } catch (e) {
       await lab.down();
       throw e;

@@ -45,8 +45,8 @@ function lan(host: number): { name: string; segment: 'lan'; v4: string; v6: stri
   return { name: 'eth0', segment: 'lan', v4: `198.18.0.${host}/24`, v6: `fd75:6c76::${host}/64` };
 }
 
-/** The default topology: client, router, two directors, three real servers. */
-export function defaultTopology(realServers = 3): LabNode[] {
+/** The default topology: client, router, two directors (or `directors`, lb1..lbN at .11..), three real servers. */
+export function defaultTopology(realServers = 3, directors = 2): LabNode[] {
   const nodes: LabNode[] = [
     {
       name: 'client',
@@ -62,9 +62,10 @@ export function defaultTopology(realServers = 3): LabNode[] {
         { ...lan(1), name: 'eth1' },
       ],
     },
-    { name: 'lb1', role: 'director', ifaces: [lan(11)], gateway: { v4: LAB_ADDR.router4, v6: LAB_ADDR.router6 } },
-    { name: 'lb2', role: 'director', ifaces: [lan(12)], gateway: { v4: LAB_ADDR.router4, v6: LAB_ADDR.router6 } },
   ];
+  for (let i = 1; i <= directors; i++) {
+    nodes.push({ name: `lb${i}`, role: 'director', ifaces: [lan(10 + i)], gateway: { v4: LAB_ADDR.router4, v6: LAB_ADDR.router6 } });
+  }
   for (let i = 1; i <= realServers; i++) {
     nodes.push({ name: `rs${i}`, role: 'realserver', ifaces: [lan(20 + i)], gateway: { v4: LAB_ADDR.router4, v6: LAB_ADDR.router6 } });
   }

@@ -7,10 +7,11 @@ import { requireNetAdmin } from '../../util/privileges.js';
 import { Lab, checkLabId } from '../../lab/lab.js';
 import { describeLab } from '../../lab/describe.js';
 
-const USAGE = `usage: ulvs lab up     [--id ID] [--mode dr|nat|tun] [--real-servers N]
+const USAGE = `usage: ulvs lab up     [--id ID] [--mode dr|nat|tun] [--real-servers N] [--directors N --ecmp]
        ulvs lab down   [--id ID | --all]
        ulvs lab status [--id ID]
        ulvs lab demo   [--id ID] [--mode dr|nat|tun]... [--keep]
+       ulvs lab demo   [--id ID] --ecmp [--directors N] [--keep]
 
 Builds a lab of network namespaces: client -- router -- LAN bridge with two directors (lb1, lb2)
 and real servers (rs1..rs3) answering HTTP with their name. Needs root.
@@ -18,6 +19,10 @@ and real servers (rs1..rs3) answering HTTP with their name. Needs root.
   --mode M         up: also start the directors in LVS mode M (dr, nat or tun) and leave them running
                    demo: the modes to demonstrate (default: all three)
   --real-servers N number of real servers (default 3)
+  --directors N    number of directors lb1..lbN (default 2, with --ecmp 3; at most 8)
+  --ecmp           the router runs FRR (BGP from every director, BFD, ECMP hashed on L4 ports); up: every
+                   director runs 'ulvs run --sloppy-tcp' (DR, mh, ulvs_bgp) and announces the VIP;
+                   demo: long-lived flows spread over the directors, then one is drained out
   --all            down: remove every ulvs lab on this host
   --keep           demo: leave the lab up afterwards`;
 
@@ -33,6 +38,8 @@ function parse(argv: string[]) {
         id: { type: 'string', default: 'lab' },
         mode: { type: 'string', multiple: true },
         'real-servers': { type: 'string' },
+        directors: { type: 'string' },
+        ecmp: { type: 'boolean', default: false },
         all: { type: 'boolean', default: false },
         keep: { type: 'boolean', default: false },
       },
@@ -62,6 +69,10 @@ async function run(argv: string[]): Promise<number> {
   const modes = modesOf(values);
   const rsCount = values['real-servers'] === undefined ? 3 : Number(values['real-servers']);
   if (!Number.isInteger(rsCount) || rsCount < 1 || rsCount > 50) throw new UsageError('--real-servers takes a number from 1 to 50');
+  const directors = values.directors === undefined ? (values.ecmp ? 3 : 2) : Number(values.directors);
+  if (!Number.isInteger(directors) || directors < 1 || directors > 8) throw new UsageError('--directors takes a number from 1 to 8');
+  if (values.ecmp && modes.length) throw new UsageError('--ecmp runs DR with mh; it takes no --mode');
+  const ecmp = values.ecmp;
   requireNetAdmin('ulvs lab');
   const out = (l: string): void => {
     process.stdout.write(l + '\n');
@@ -71,8 +82,17 @@ async function run(argv: string[]): Promise<number> {
   switch (action) {
     case 'up': {
       if (modes.length > 1) throw new UsageError('up takes one --mode');
-      const lab = await Lab.up({ id: values.id, realServers: rsCount });
+      const lab = await Lab.up({ id: values.id, realServers: rsCount, directors, ecmp });
       out(describeLab(lab));
+      if (ecmp) {
+        try {
+          await (await import('../../lab/ecmp-demo.js')).startEcmp(lab, true);
+          out(`every director announces the VIP; logs and configs in /run/ulvs/lab/${lab.id}-ecmp/`);
+        } catch (e) {
+          await lab.down();
+          throw new UserError(`lab up --ecmp: ${(e as Error).message}`);
+        }
+      }
       if (modes[0]) {
         try {
           out(await demo.startMode(lab, modes[0]));
@@ -104,7 +124,7 @@ async function run(argv: string[]): Promise<number> {
       return 0;
     }
     default: {
-      const lab = await Lab.up({ id: values.id, realServers: rsCount });
+      const lab = await Lab.up({ id: values.id, realServers: rsCount, directors, ecmp });
       let code = 1;
       const stop = (): void => {
         void lab.down().then(() => process.exit(130));
@@ -112,7 +132,7 @@ async function run(argv: string[]): Promise<number> {
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
       try {
-        code = await demo.runDemo(lab, modes.length ? modes : [...MODES], out);
+        code = ecmp ? await (await import('../../lab/ecmp-demo.js')).runEcmpDemo(lab, out) : await demo.runDemo(lab, modes.length ? modes : [...MODES], out);
       } finally {
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);

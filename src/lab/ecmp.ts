@@ -1,0 +1,187 @@
+/**
+ * The lab's ECMP mode (`ulvs lab up --directors N --ecmp`): the router runs FRR (zebra, bgpd, bfdd) in
+ * its namespace, accepts BGP from any director on the LAN (dynamic neighbors, AS 65000) with BFD, and
+ * installs every director's VIP route as one multipath route hashed on L4 ports
+ * (fib_multipath_hash_policy=1). Each director runs `ulvs run` with a keepalived.conf (DR, mh with
+ * mh-port, one bfd_instance towards the router, ulvs_bgp) and --sloppy-tcp. Readers for the router's
+ * own view (vtysh JSON, the kernel route) serve the demo and the tests.
+ */
+import { spawn } from 'node:child_process';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { run } from '../util/exec.js';
+import { LAB_STATE_DIR, type Lab } from './lab.js';
+import { commandArgv } from './modes.js';
+import { LAB_ADDR, addr4 } from './topology.js';
+
+/** The router's AS and the directors' AS in the ECMP lab. */
+export const ECMP_ASN = { router: 65000, directors: 65100 } as const;
+/** BFD timers of the lab (ms × multiplier): 200 ms × 3, sub-second yet calm on a loaded 2-core host. */
+export const ECMP_BFD = { intervalMs: 200, multiplier: 3 } as const;
+
+function frrDir(lab: Lab): string {
+  return path.join(LAB_STATE_DIR, `${lab.id}-frr`);
+}
+
+/** The router's bgpd.conf: dynamic neighbors from the LAN, BFD, multipath over up to 16 directors. */
+export function routerBgpdConfig(holdS = 9): string {
+  return [
+    'frr defaults datacenter',
+    '!',
+    `router bgp ${ECMP_ASN.router}`,
+    ` bgp router-id ${LAB_ADDR.router4}`,
+    ' no bgp ebgp-requires-policy',
+    ' bgp bestpath as-path multipath-relax',
+    ' neighbor DIRECTORS peer-group',
+    ' neighbor DIRECTORS remote-as external',
+    ` neighbor DIRECTORS timers ${Math.floor(holdS / 3)} ${holdS}`,
+    ' neighbor DIRECTORS advertisement-interval 0',
+    ' neighbor DIRECTORS bfd profile ulvs',
+    ` bgp listen range ${LAB_ADDR.lanPrefix4} peer-group DIRECTORS`,
+    ' address-family ipv4 unicast',
+    '  maximum-paths 16',
+    ' exit-address-family',
+    '!',
+    '',
+  ].join('\n');
+}
+
+/** Starts zebra, bfdd and bgpd in the router's namespace (detached; ended with the namespace on lab down). */
+export async function startEcmpRouter(lab: Lab): Promise<void> {
+  const ns = lab.ns('router');
+  await run(['sysctl', '-q', '-w', 'net.ipv4.fib_multipath_hash_policy=1', 'net.ipv6.fib_multipath_hash_policy=1'], { netns: ns });
+  const dir = frrDir(lab);
+  mkdirSync(dir, { recursive: true });
+  const bfd = `bfd\n profile ulvs\n  receive-interval ${ECMP_BFD.intervalMs}\n  transmit-interval ${ECMP_BFD.intervalMs}\n  detect-multiplier ${ECMP_BFD.multiplier}\n !\n!\n`;
+  writeFileSync(path.join(dir, 'zebra.conf'), '!\n');
+  writeFileSync(path.join(dir, 'bfdd.conf'), bfd);
+  writeFileSync(path.join(dir, 'bgpd.conf'), routerBgpdConfig());
+  // The daemons drop to the frr user: it must write its sockets and pid files here.
+  chmodSync(dir, 0o777);
+  const z = path.join(dir, 'zserv.api');
+  const daemons: Array<[string, string[]]> = [
+    ['zebra', []],
+    ['bfdd', ['--bfdctl', path.join(dir, 'bfdd.sock')]],
+    ['bgpd', []],
+  ];
+  for (const [name, extra] of daemons) {
+    const log = openSync(path.join(dir, `${name}.log`), 'a');
+    const argv = [`/usr/lib/frr/${name}`, '-f', path.join(dir, `${name}.conf`), '-i', path.join(dir, `${name}.pid`), '-z', z, '--vty_socket', dir, '-P', '0'];
+    const child = spawn('ip', ['netns', 'exec', ns, ...argv, ...extra, '--log', 'stdout'], { detached: true, stdio: ['ignore', log, log] });
+    child.unref();
+    closeSync(log);
+    const until = Date.now() + 10_000;
+    while (!existsSync(path.join(dir, `${name}.vty`))) {
+      if (Date.now() > until)
+        throw new Error(
+          `FRR ${name} did not start in the router: ${readFileSync(path.join(dir, `${name}.log`), 'utf8')
+            .trim()
+            .slice(-300)}`,
+        );
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+/** Runs vtysh lines in the router; resolves to stdout. */
+export async function routerVtysh(lab: Lab, ...lines: string[]): Promise<string> {
+  const r = await run(['vtysh', '--vty_socket', frrDir(lab), ...lines.flatMap((l) => ['-c', l])], { netns: lab.ns('router'), timeoutMs: 5000 });
+  return r.stdout;
+}
+
+/** The router's BGP sessions (`show bgp summary json`): neighbor address -> state, prefixes received. */
+export async function routerBgpPeers(lab: Lab): Promise<Record<string, { state: string; pfxRcd: number }>> {
+  try {
+    const j = JSON.parse(await routerVtysh(lab, 'show bgp ipv4 unicast summary json')) as { peers?: Record<string, { state?: string; pfxRcd?: number }> };
+    return Object.fromEntries(Object.entries(j.peers ?? {}).map(([k, v]) => [k, { state: v.state ?? '?', pfxRcd: v.pfxRcd ?? 0 }]));
+  } catch {
+    return {};
+  }
+}
+
+/** The router's BFD sessions (`show bfd peers json`): peer address -> status (up, down, init). */
+export async function routerBfdPeers(lab: Lab): Promise<Record<string, string>> {
+  try {
+    const j = JSON.parse(await routerVtysh(lab, 'show bfd peers json')) as Array<{ peer?: string; status?: string }>;
+    return Object.fromEntries(j.map((p) => [p.peer ?? '?', p.status ?? '?']));
+  } catch {
+    return {};
+  }
+}
+
+/** Next hops of the router's kernel route to the VIP (the ECMP group), sorted. */
+export async function vipNextHops(lab: Lab, vip: string = LAB_ADDR.vip4): Promise<string[]> {
+  const r = await run(['ip', '-j', 'route', 'show', `${vip}/32`], { netns: lab.ns('router') });
+  try {
+    const j = JSON.parse(r.stdout || '[]') as Array<{ gateway?: string; nexthops?: Array<{ gateway: string }> }>;
+    return j.flatMap((e) => (e.nexthops ? e.nexthops.map((n) => n.gateway) : e.gateway ? [e.gateway] : [])).sort();
+  } catch {
+    return [];
+  }
+}
+
+/** A director's keepalived.conf in the ECMP lab: DR, mh + mh-port over every real server, BFD and BGP to the router. */
+export function ecmpDirectorConfig(lab: Lab, director: string, o: { bfd?: boolean; holdS?: number; drainWaitS?: number } = {}): string {
+  const me = addr4(lab.node(director));
+  const rss = lab.byRole('realserver').map((n) => `  real_server ${addr4(n)} 80 {\n  }\n`);
+  const bfd = o.bfd !== false;
+  return [
+    ...(bfd
+      ? [
+          `bfd_instance rtr {\n neighbor_ip ${LAB_ADDR.router4}\n source_ip ${me}\n min_rx ${ECMP_BFD.intervalMs}\n min_tx ${ECMP_BFD.intervalMs}\n multiplier ${ECMP_BFD.multiplier}\n}`,
+        ]
+      : []),
+    `virtual_server ${LAB_ADDR.vip4} 80 {\n protocol TCP\n lvs_sched mh\n mh-port\n lvs_method DR\n${rss.join('')}}`,
+    `ulvs_bgp {\n local_as ${ECMP_ASN.directors}\n router_id ${me}\n hold_time ${o.holdS ?? 9}\n drain_wait ${o.drainWaitS ?? 5}\n neighbor ${LAB_ADDR.router4} {\n  remote_as ${ECMP_ASN.router}\n${bfd ? '  bfd_instance rtr\n' : ''} }\n}`,
+    '',
+  ].join('\n');
+}
+
+/** A director's `ulvs run` in the ECMP lab. */
+export interface EcmpDirector {
+  name: string;
+  pid: number;
+  /** Its log so far. */
+  log(): string;
+  /** Resolves when the process has exited. */
+  exited: Promise<void>;
+}
+
+/** Starts `ulvs run --sloppy-tcp` on `director` (detached, log in the lab's state dir); resolves once it logged 'ulvs started'. */
+export async function startEcmpDirector(lab: Lab, director: string, o: { bfd?: boolean; holdS?: number; drainWaitS?: number } = {}): Promise<EcmpDirector> {
+  const dir = path.join(LAB_STATE_DIR, `${lab.id}-ecmp`);
+  mkdirSync(dir, { recursive: true });
+  const conf = path.join(dir, `${director}.conf`);
+  writeFileSync(conf, ecmpDirectorConfig(lab, director, o));
+  const logFile = path.join(dir, `${director}.log`);
+  const fd = openSync(logFile, 'w');
+  const argv = [...commandArgv('run'), '-f', conf, '--sloppy-tcp', '--backend', 'afpacket', '--iface', 'eth0', '--no-metrics'];
+  const child = spawn('ip', ['netns', 'exec', lab.ns(director), ...argv], { detached: true, stdio: ['ignore', fd, fd] });
+  child.unref();
+  closeSync(fd);
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const log = (): string => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
+  const until = Date.now() + 30_000;
+  let gone = false;
+  void exited.then(() => {
+    gone = true;
+  });
+  while (!log().includes('ulvs started')) {
+    if (gone || Date.now() > until) throw new Error(`ulvs run on ${director} did not start: ${log().trim().slice(-500)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { name: director, pid: child.pid!, log, exited };
+}
+
+/** Waits until the router's VIP route has exactly `hops` next hops; resolves to them (or the last seen, on timeout). */
+export async function waitNextHops(lab: Lab, hops: string[], timeoutMs = 15_000): Promise<string[]> {
+  const want = [...hops].sort().join(',');
+  const until = Date.now() + timeoutMs;
+  let now: string[] = [];
+  while (Date.now() < until) {
+    now = await vipNextHops(lab);
+    if (now.join(',') === want) return now;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return now;
+}
