@@ -5,6 +5,8 @@
  * found from them) and everything is handed to it. If it cannot start, the publish fails (the daemon
  * rolls the change back) and the next publish tries again.
  */
+import type { Explanation } from '../dataplane/explain.js';
+import type { ExplainFlow } from '../dataplane/explain-flow.js';
 import type { IpvsRules, VirtualServiceSpec } from '../ipvs/types.js';
 import type { SyncTablePort } from './conn-sync.js';
 import { NullDataPlane, type DataPlaneMetrics, type DataPlanePort } from './ports.js';
@@ -58,6 +60,10 @@ export class OnDemandDataPlane implements DataPlanePort {
   setForeignAddresses(addresses: string[]): void {
     this.foreign = addresses;
     this.inner.setForeignAddresses?.(addresses);
+  }
+
+  explain(flow: ExplainFlow): Explanation | undefined {
+    return this.inner.explain?.(flow);
   }
 
   syncTable(): SyncTablePort | undefined {

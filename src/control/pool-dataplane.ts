@@ -250,6 +250,7 @@ export class PoolDataPlane implements DataPlanePort, SyncTablePort {
       fwmark: flow.fwmark,
       ifindex: iface?.ifindex ?? 1,
       ifnames,
+      reply: flow.reply,
     });
   }
 
