@@ -6,6 +6,7 @@
 namespace ulvs {
 void InitNfqueue(Napi::Env env, Napi::Object exports);
 void InitAfPacket(Napi::Env env, Napi::Object exports);
+void InitAfXdp(Napi::Env env, Napi::Object exports);
 void InitRawSock(Napi::Env env, Napi::Object exports);
 void InitFrameSend(Napi::Env env, Napi::Object exports);
 void InitXdp(Napi::Env env, Napi::Object exports);

@@ -129,6 +129,34 @@ int CompleteChecksum(uint8_t* frame, uint32_t len, const VnetHdr& vh) {
   return kOffloadOk;
 }
 
+bool CompleteIfPartial(uint8_t* frame, uint32_t len) {
+  uint8_t family;
+  uint32_t l3 = L3Of(frame, len, &family);
+  if (family == 0) return false;
+  const uint8_t* ip = frame + l3;
+  uint8_t proto;
+  uint32_t l4, l4len;
+  if (family == 4) {
+    uint32_t ihl = (ip[0] & 15u) * 4, tot = Be16(ip + 2);
+    if ((Be16(ip + 6) & 0x3fff) != 0 || ihl < 20 || tot < ihl || l3 + tot > len) return false;
+    proto = ip[9];
+    l4 = l3 + ihl;
+    l4len = tot - ihl;
+  } else {
+    proto = ip[6];
+    l4 = l3 + 40;
+    l4len = Be16(ip + 4);
+    if (l4 + l4len > len) return false;
+  }
+  uint32_t off = proto == 6 ? 16 : proto == 17 ? 6 : 0;
+  if (off == 0 || l4len < off + 2) return false;
+  uint16_t field;
+  memcpy(&field, frame + l4 + off, 2);
+  if (field == 0 || field != Fold(PseudoSum(ip, family, proto, l4len))) return false;
+  VnetHdr vh = {kVnetNeedsCsum, kVnetGsoNone, 0, 0, uint16_t(l4), uint16_t(off)};
+  return CompleteChecksum(frame, len, vh) == kOffloadOk;
+}
+
 int PlanGso(const uint8_t* frame, uint32_t len, const VnetHdr& vh, GsoPlan* p) {
   uint8_t type = vh.gsoType & uint8_t(~kVnetGsoEcn);
   uint8_t family;

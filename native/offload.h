@@ -44,6 +44,12 @@ enum OffloadError : int {
 // csum_start + csum_offset, as skb_checksum_help; SCTP (csum_offset 8, protocol 132) gets CRC32c.
 int CompleteChecksum(uint8_t* frame, uint32_t len, const VnetHdr& vh);
 
+// For frames that come with no offload metadata (AF_XDP): a TCP or UDP frame (not a fragment) whose
+// checksum field holds exactly its pseudo-header sum is taken for a CHECKSUM_PARTIAL one and its
+// checksum completed as CompleteChecksum does. A complete checksum equal to that sum (1 in 65536) is
+// recomputed to the same value, so only a corrupted frame could be changed. Returns true if completed.
+bool CompleteIfPartial(uint8_t* frame, uint32_t len);
+
 // Plans the cutting of a GSO frame (gso_type TCPV4, TCPV6 or UDP_L4) into segments of gso_size payload.
 int PlanGso(const uint8_t* frame, uint32_t len, const VnetHdr& vh, GsoPlan* p);
 

@@ -7,6 +7,9 @@
 //       BPF_MAP_CREATE (ARRAY of counterSlots u64, -1 when 0), then BPF_PROG_LOAD of type XDP. Every
 //       ld_imm64 with src_reg BPF_PSEUDO_MAP_FD gets the map's fd patched into its imm. On a verifier
 //       rejection the Error message carries the verifier's reason (its last line before the statistics).
+//   xdpLoad(insns, 0, mapFd): the same with an existing map (e.g. an XSKMAP from xskMapCreate) patched in.
+//   xskMapCreate(entries: number): number   BPF_MAP_CREATE of an XSKMAP (u32 queue -> AF_XDP socket)
+//   xdpLinkUpdate(link: number, prog: number)   BPF_LINK_UPDATE: swaps the linked program atomically
 //   xdpLink(prog: number, ifindex: number, skbMode: boolean): number
 //       BPF_LINK_CREATE (attach type BPF_XDP, XDP_FLAGS_DRV_MODE or XDP_FLAGS_SKB_MODE). The program stays
 //       attached while the returned fd is open, so it goes away with the process, also on a crash.
@@ -52,7 +55,9 @@ Napi::Value XdpLoad(const Napi::CallbackInfo& info) {
   memcpy(insns.data(), bytes.Data(), bytes.ByteLength());
 
   int map = -1;
-  if (slots > 0) {
+  bool given = info.Length() >= 3 && info[2].IsNumber();
+  if (given) map = info[2].As<Napi::Number>().Int32Value();
+  if (slots > 0 && !given) {
     union bpf_attr m;
     memset(&m, 0, sizeof(m));
     m.map_type = BPF_MAP_TYPE_ARRAY;
@@ -79,7 +84,7 @@ Napi::Value XdpLoad(const Napi::CallbackInfo& info) {
   int prog = static_cast<int>(Bpf(BPF_PROG_LOAD, &p));
   if (prog < 0) {
     int err = errno;
-    if (map >= 0) close(map);
+    if (map >= 0 && !given) close(map);
     // The reason is the last line before the verifier's statistics ("processed N insns ...").
     std::string last;
     std::string text(log.data());
@@ -114,6 +119,37 @@ Napi::Value XdpLink(const Napi::CallbackInfo& info) {
   int link = static_cast<int>(Bpf(BPF_LINK_CREATE, &l));
   if (link < 0) return Fail(env, "cannot attach the XDP program (bpf BPF_LINK_CREATE)", errno);
   return Napi::Number::New(env, link);
+}
+
+Napi::Value XskMapCreate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    Napi::TypeError::New(env, "xskMapCreate(entries: number)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  union bpf_attr m;
+  memset(&m, 0, sizeof(m));
+  m.map_type = BPF_MAP_TYPE_XSKMAP;
+  m.key_size = 4;
+  m.value_size = 4;
+  m.max_entries = info[0].As<Napi::Number>().Uint32Value();
+  int map = static_cast<int>(Bpf(BPF_MAP_CREATE, &m));
+  if (map < 0) return Fail(env, "cannot create the XSKMAP (bpf BPF_MAP_CREATE)", errno);
+  return Napi::Number::New(env, map);
+}
+
+Napi::Value XdpLinkUpdate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber()) {
+    Napi::TypeError::New(env, "xdpLinkUpdate(link: number, prog: number)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  union bpf_attr u;
+  memset(&u, 0, sizeof(u));
+  u.link_update.link_fd = info[0].As<Napi::Number>().Uint32Value();
+  u.link_update.new_prog_fd = info[1].As<Napi::Number>().Uint32Value();
+  if (Bpf(BPF_LINK_UPDATE, &u) < 0) return Fail(env, "cannot replace the XDP program (bpf BPF_LINK_UPDATE)", errno);
+  return env.Undefined();
 }
 
 Napi::Value XdpCounters(const Napi::CallbackInfo& info) {
@@ -151,6 +187,8 @@ Napi::Value BpfClose(const Napi::CallbackInfo& info) {
 void InitXdp(Napi::Env env, Napi::Object exports) {
   exports.Set("xdpLoad", Napi::Function::New(env, XdpLoad, "xdpLoad"));
   exports.Set("xdpLink", Napi::Function::New(env, XdpLink, "xdpLink"));
+  exports.Set("xskMapCreate", Napi::Function::New(env, XskMapCreate, "xskMapCreate"));
+  exports.Set("xdpLinkUpdate", Napi::Function::New(env, XdpLinkUpdate, "xdpLinkUpdate"));
   exports.Set("xdpCounters", Napi::Function::New(env, XdpCounters, "xdpCounters"));
   exports.Set("bpfClose", Napi::Function::New(env, BpfClose, "bpfClose"));
 }

@@ -14,9 +14,9 @@ import { NullDataPlane, type DataPlanePort, type HealthPort, type VrrpInstanceVi
 
 /** Data-plane options of `ulvs run`. */
 export interface DataPlaneOptions {
-  backend: 'nfqueue' | 'afpacket' | 'none';
+  backend: 'nfqueue' | 'afpacket' | 'afxdp' | 'none';
   workers: number;
-  /** Director interfaces (afpacket receives on them; VIPs and DR routes use the first). */
+  /** Director interfaces (afpacket and afxdp receive on them; VIPs and DR routes use the first). */
   interfaces: string[];
   queueBase?: number;
   /** AF_PACKET ring layout (PoolOptions.afpRing; default 2). */

@@ -16,6 +16,8 @@ import {
   setupDirectorNet,
   teardownDirectorNet,
   updateDirectorNet,
+  xskRedirectOf,
+  type DirectorBackend,
   type DirectorNetPlan,
 } from '../host/director.js';
 import { SnapshotCompiler } from '../dataplane/snapshot.js';
@@ -42,7 +44,8 @@ import { fwmarkOfSlot, resolveSyncSlots } from './sync-slots.js';
 
 /** Options of the pool-backed data plane. */
 export interface PoolDataPlaneOptions {
-  backend: 'nfqueue' | 'afpacket';
+  /** afxdp falls back to afpacket, with one log line, where AF_XDP cannot start. */
+  backend: DirectorBackend;
   workers: number;
   /** Director interfaces (afpacket receives on them; VIPs and routes use the first). */
   interfaces: string[];
@@ -80,6 +83,8 @@ export class PoolDataPlane implements DataPlanePort, SyncTablePort {
   private planJson = '';
   private plan?: DirectorNetPlan;
   private filterJson = '';
+  /** AF_XDP: what the XDP program redirects now (JSON). */
+  private xskJson = '';
   /** NAT real-server addresses the AF_PACKET filter captures replies from (grows only). */
   private readonly filterNatRs = new Set<string>();
   /** NAT reply selectors the netfilter plan steers (grows only). */
@@ -101,7 +106,7 @@ export class PoolDataPlane implements DataPlanePort, SyncTablePort {
     this.state = attachSharedState(this.shared, 0);
     this.compiler = new SnapshotCompiler(this.state);
     this.description = `${o.backend} x${o.workers} on ${o.interfaces.join(',') || '-'}`;
-    if (o.backend === 'afpacket') this.neigh = new NeighbourTracker({ interfaces: o.interfaces, log: o.log, onChange: () => void this.refreshEnv() });
+    if (o.backend !== 'nfqueue') this.neigh = new NeighbourTracker({ interfaces: o.interfaces, log: o.log, onChange: () => void this.refreshEnv() });
   }
 
   async publish(rules: IpvsRules): Promise<void> {
@@ -118,7 +123,13 @@ export class PoolDataPlane implements DataPlanePort, SyncTablePort {
     for (const s of rules.services) for (const r of s.realServers) if (r.forward === 'nat') this.filterNatRs.add(r.address);
     const natRs = [...this.filterNatRs];
     const filterJson = JSON.stringify([vips.sort(), natRs.sort()]);
-    if (this.pool && this.o.backend === 'afpacket' && filterJson !== this.filterJson) {
+    const xsk = this.o.backend === 'afxdp' ? this.xskSpec(rules, this.env) : undefined;
+    if (this.pool && this.pool.backend === 'afxdp' && JSON.stringify(xsk) !== this.xskJson) {
+      // New services or NAT real servers: swap the XDP programs in place (sockets and frames stay), then the snapshot.
+      this.pool.setXsk(xsk!);
+      this.xskJson = JSON.stringify(xsk);
+      await this.pool.whenApplied(this.pool.publish(this.spec));
+    } else if (this.pool && this.pool.backend === 'afpacket' && filterJson !== this.filterJson) {
       // A new VIP set: swap the rings' BPF filter in place (no new sockets, nothing in flight lost), then the snapshot.
       this.pool.setFilter(buildFilter({ dst: vips, src: natRs }));
       this.filterJson = filterJson;
@@ -130,7 +141,8 @@ export class PoolDataPlane implements DataPlanePort, SyncTablePort {
         interfaces: this.o.interfaces,
         queueBase: this.o.queueBase,
         afpRing: this.o.afpRing,
-        filter: this.o.backend === 'afpacket' ? buildFilter({ dst: vips, src: natRs }) : undefined,
+        filter: this.o.backend !== 'nfqueue' ? buildFilter({ dst: vips, src: natRs }) : undefined,
+        xsk,
         shared: this.shared,
         snapshot: this.spec,
         onEvent: (e) => {
@@ -140,12 +152,13 @@ export class PoolDataPlane implements DataPlanePort, SyncTablePort {
       });
       this.neigh?.start();
       this.filterJson = filterJson;
+      this.xskJson = JSON.stringify(xsk);
     } else {
       // Resolve only when every worker runs the new rules: what ulvsadm lists is what forwards.
       await this.pool.whenApplied(this.pool.publish(this.spec));
     }
     const plan = planDirectorNet(rules, {
-      backend: this.o.backend,
+      backend: this.pool.backend as DirectorBackend,
       interfaces: this.o.interfaces,
       workers: this.pool.size,
       queueBase: this.o.queueBase,
@@ -172,6 +185,14 @@ export class PoolDataPlane implements DataPlanePort, SyncTablePort {
       this.plan = plan;
     }
     this.startRefresh();
+  }
+
+  /** AF_XDP: the redirect program's selectors; NAT replies only ever grow, as for the netfilter plan. */
+  private xskSpec(rules: IpvsRules, env: SnapshotEnv): ReturnType<typeof xskRedirectOf> {
+    const plan = planDirectorNet(rules, { backend: 'afxdp', interfaces: this.o.interfaces, workers: this.o.workers });
+    const nat = new Map(this.natReplies);
+    for (const r of plan.natReplies) nat.set(JSON.stringify(r), r);
+    return xskRedirectOf({ ...plan, natReplies: [...nat.values()] }, env);
   }
 
   /** Installs a changed plan: appends new NAT real servers, swaps the chains in place, or sets up whole. */

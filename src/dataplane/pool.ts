@@ -14,7 +14,9 @@ import os from 'node:os';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { LinkType, Verdict } from '../core/batch.js';
 import { fanoutGroupId, ifindexOf } from '../io/afpacket.js';
-import { IO_STAT_SLOTS, AFP_STAT_NAMES, NFQ_STAT_NAMES, MEM_STAT_NAMES, IoError, type IoKind, type IoSpec } from '../io/types.js';
+import { IO_STAT_SLOTS, AFP_STAT_NAMES, NFQ_STAT_NAMES, MEM_STAT_NAMES, XSK_STAT_NAMES, IoError, type IoKind, type IoSpec } from '../io/types.js';
+import type { XskRedirectSpec } from '../io/xsk-program.js';
+import { XskRedirect } from '../io/xsk-redirect.js';
 import { PACKET_COUNTER_SLOTS, WORKER_STAT_SLOTS, WorkerStat, type FromWorker, type ToWorker, type WorkerInit } from './worker.js';
 import { PC, totalsOf } from './stats.js';
 import type { SharedStateBuffers } from '../table/shared-state.js';
@@ -34,6 +36,8 @@ export interface PoolOptions<S = SharedStateBuffers, P = SnapshotSpec> {
   interfaces?: string[];
   /** AF_PACKET: BPF filter program (io/bpf.ts buildFilter). */
   filter?: Uint8Array;
+  /** AF_XDP: what the XDP program redirects (io/xsk-program.ts); when AF_XDP cannot start, the pool runs afpacket with `filter`. */
+  xsk?: XskRedirectSpec;
   /** AF_PACKET: ring layout, 2 (default: no added latency) or 3 (block batching, up to 1 ms wait). */
   afpRing?: 2 | 3;
   /** NFQUEUE: first queue number; worker i owns queue queueBase + i (iptables --queue-balance). */
@@ -139,6 +143,8 @@ export class DataplanePool<S = SharedStateBuffers, P = SnapshotSpec> {
   private readonly statNames: readonly string[];
   /** AF_PACKET: the BPF filter the rings use now (PoolOptions.filter, then setFilter). */
   private filter: Uint8Array | undefined;
+  /** AF_XDP: the interfaces' XSKMAPs and redirect programs. */
+  private redirect?: XskRedirect;
 
   private constructor(
     private readonly o: Required<Pick<PoolOptions<S, P>, 'backend' | 'workers' | 'batchCapacity' | 'slotSize' | 'headroom' | 'restart' | 'restartDelayMs'>> &
@@ -148,14 +154,31 @@ export class DataplanePool<S = SharedStateBuffers, P = SnapshotSpec> {
     this.packetBuf = new SharedArrayBuffer(o.workers * PACKET_COUNTER_SLOTS * 8);
     this.snapshot = o.snapshot;
     this.filter = o.filter;
-    this.statNames = o.backend === 'nfqueue' ? NFQ_STAT_NAMES : o.backend === 'afpacket' ? AFP_STAT_NAMES : MEM_STAT_NAMES;
+    this.statNames =
+      o.backend === 'nfqueue' ? NFQ_STAT_NAMES : o.backend === 'afpacket' ? AFP_STAT_NAMES : o.backend === 'afxdp' ? XSK_STAT_NAMES : MEM_STAT_NAMES;
+  }
+
+  /** The backend running (afpacket when afxdp was asked for and AF_XDP could not start). */
+  get backend(): IoKind {
+    return this.o.backend;
   }
 
   /** Starts the workers; resolves when every one has opened its backend, or rejects with the first one's error sentence. */
   static async start<S = SharedStateBuffers, P = SnapshotSpec>(opts: PoolOptions<S, P>): Promise<DataplanePool<S, P>> {
+    if (opts.backend !== 'afxdp') return DataplanePool.startOne(opts);
+    try {
+      return await DataplanePool.startOne(opts);
+    } catch (e) {
+      opts.onEvent?.({ kind: 'error', workerIndex: -1, message: `AF_XDP is unavailable here (${(e as Error).message}): using the afpacket backend` });
+      return DataplanePool.startOne({ ...opts, backend: 'afpacket' });
+    }
+  }
+
+  private static async startOne<S, P>(opts: PoolOptions<S, P>): Promise<DataplanePool<S, P>> {
     const workers = opts.workers ?? defaultWorkerCount();
     if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new IoError(`--workers must be 1..64, got ${workers}`);
-    if (opts.backend === 'afpacket' && !opts.interfaces?.length) throw new IoError('the afpacket backend needs at least one interface (--iface)');
+    if ((opts.backend === 'afpacket' || opts.backend === 'afxdp') && !opts.interfaces?.length)
+      throw new IoError(`the ${opts.backend} backend needs at least one interface (--iface)`);
     const pool = new DataplanePool<S, P>({
       ...opts,
       workers,
@@ -166,6 +189,7 @@ export class DataplanePool<S = SharedStateBuffers, P = SnapshotSpec> {
       restartDelayMs: opts.restartDelayMs ?? 100,
     });
     try {
+      if (opts.backend === 'afxdp') pool.redirect = XskRedirect.attach(opts.interfaces!, opts.xsk ?? { services: [], natReplies: [], local: [] });
       await Promise.all(Array.from({ length: workers }, (_, i) => pool.spawn(i)));
     } catch (e) {
       await pool.stop();
@@ -194,6 +218,11 @@ export class DataplanePool<S = SharedStateBuffers, P = SnapshotSpec> {
   setFilter(filter: Uint8Array): void {
     this.filter = filter;
     for (const s of this.slots) if (s.alive) s.worker?.postMessage({ type: 'filter', filter } satisfies ToWorker<P>);
+  }
+
+  /** AF_XDP: swaps every interface's XDP program for one that redirects `spec` (sockets and frames in flight stay). */
+  setXsk(spec: XskRedirectSpec): void {
+    this.redirect?.update(spec);
   }
 
   /** Reads every worker's counters (no messages: shared memory). */
@@ -308,6 +337,7 @@ export class DataplanePool<S = SharedStateBuffers, P = SnapshotSpec> {
         s.memoryPort?.close();
       }),
     );
+    this.redirect?.close();
   }
 
   private ioSpec(i: number, s: Slot): { spec: IoSpec; transfer: MessagePort[] } {
@@ -327,6 +357,15 @@ export class DataplanePool<S = SharedStateBuffers, P = SnapshotSpec> {
         },
         transfer: [],
       };
+    }
+    if (o.backend === 'afxdp') {
+      const interfaces = (this.redirect?.interfaces ?? []).map((x) => ({
+        ifname: x.ifname,
+        ifindex: x.ifindex,
+        mapFd: x.mapFd,
+        queues: Array.from({ length: x.queues }, (_, q) => q).filter((q) => q % o.workers === i),
+      }));
+      return { spec: { kind: 'afxdp', interfaces }, transfer: [] };
     }
     const ch = new MessageChannel();
     s.memoryPort?.close();

@@ -182,7 +182,7 @@ async function pipelineModule(url: string | undefined): Promise<WorkerPipelineMo
 async function workerMain(init: WorkerInit, port: MessagePort): Promise<void> {
   const row = new Float64Array(init.counters, init.workerIndex * WORKER_STAT_SLOTS * 8, WORKER_STAT_SLOTS);
   const packets = new Float64Array(init.packets, init.workerIndex * PACKET_COUNTER_SLOTS * 8, PACKET_COUNTER_SLOTS);
-  const linkType = init.io.kind === 'nfqueue' ? LinkType.Ip : init.io.kind === 'afpacket' ? LinkType.Ether : init.io.linkType;
+  const linkType = init.io.kind === 'nfqueue' ? LinkType.Ip : init.io.kind === 'memory' ? init.io.linkType : LinkType.Ether;
   let io: PacketIo | undefined;
   let pipeline: WorkerPipeline | undefined;
   try {
@@ -197,7 +197,8 @@ async function workerMain(init: WorkerInit, port: MessagePort): Promise<void> {
     port.postMessage({ type: 'error', message: (e as Error).message, fatal: true } satisfies FromWorker);
     return;
   }
-  const ringTimer = io.kind === 'afpacket' ? setInterval(() => (io as { pollRingDrops?: () => void }).pollRingDrops?.(), 1000) : undefined;
+  const ringTimer =
+    io.kind === 'afpacket' || io.kind === 'afxdp' ? setInterval(() => (io as { pollRingDrops?: () => void }).pollRingDrops?.(), 1000) : undefined;
   ringTimer?.unref();
   const tickTimer = pipeline.tick
     ? setInterval(() => {

@@ -11,6 +11,10 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } 
 import type { IpvsRules, Protocol } from '../ipvs/types.js';
 import type { SnapshotEnv, SnapshotSpec } from '../dataplane/snapshot-types.js';
 import { run, runOk } from '../util/exec.js';
+import type { XskRedirectSpec } from '../io/xsk-program.js';
+
+/** The live packet backends a director runs on. */
+export type DirectorBackend = 'nfqueue' | 'afpacket' | 'afxdp';
 
 /** Route/rule protocol number tagging ulvs' ip rules and routes (unassigned in rt_protos). */
 export const ULVS_RT_PROTO = 117;
@@ -35,7 +39,7 @@ export interface Selector {
 
 /** Everything setupDirectorNet installs. */
 export interface DirectorNetPlan {
-  backend: 'nfqueue' | 'afpacket';
+  backend: DirectorBackend;
   /** Director interfaces (the VIPs go on the first). */
   interfaces: string[];
   /** NFQUEUE: queues queueBase .. queueBase + workers - 1. */
@@ -90,12 +94,26 @@ function saveState(s: NetState): void {
 
 /**
  * Throws one sentence when `backend` cannot run `rules`: fwmark services need NFQUEUE, because
- * AF_PACKET receives frames before netfilter has set any mark.
+ * AF_PACKET and AF_XDP receive frames before netfilter has set any mark.
  */
-export function checkBackendSupports(rules: IpvsRules, backend: 'nfqueue' | 'afpacket'): void {
-  if (backend !== 'afpacket') return;
+export function checkBackendSupports(rules: IpvsRules, backend: DirectorBackend): void {
+  if (backend === 'nfqueue') return;
   const k = rules.services.find((s) => s.key.kind === 'fwmark')?.key;
-  if (k?.kind === 'fwmark') throw new Error(`fwmark service ${k.fwmark} needs --backend nfqueue: AF_PACKET sees packets before any firewall mark is set`);
+  const name = backend === 'afxdp' ? 'AF_XDP' : 'AF_PACKET';
+  if (k?.kind === 'fwmark') throw new Error(`fwmark service ${k.fwmark} needs --backend nfqueue: ${name} sees packets before any firewall mark is set`);
+}
+
+/**
+ * What the AF_XDP backend's XDP program redirects for a plan: its services and NAT replies, with the
+ * director's own addresses (env) so that a NAT real server's packets to the host itself (health-check
+ * replies) stay with the kernel.
+ */
+export function xskRedirectOf(plan: DirectorNetPlan, env: SnapshotEnv): XskRedirectSpec {
+  return {
+    services: plan.services,
+    natReplies: plan.natReplies,
+    local: [...new Set(env.interfaces.flatMap((i) => i.addresses.map((a) => a.split('/')[0]!)))],
+  };
 }
 
 /** A DR real server on NFQUEUE: its packets carry `mark` and leave through `iface` to `address`'s MAC. */
@@ -120,7 +138,7 @@ export function drDestsOf(spec: SnapshotSpec, env: SnapshotEnv): DrDest[] {
 /** Derives the plan from rules; throws one sentence for what the backend cannot do. */
 export function planDirectorNet(
   rules: IpvsRules,
-  o: { backend: 'nfqueue' | 'afpacket'; interfaces: string[]; workers: number; queueBase?: number; extraAddresses?: string[]; drDests?: DrDest[] },
+  o: { backend: DirectorBackend; interfaces: string[]; workers: number; queueBase?: number; extraAddresses?: string[]; drDests?: DrDest[] },
 ): DirectorNetPlan {
   const plan: DirectorNetPlan = {
     backend: o.backend,
@@ -223,7 +241,7 @@ export function iptablesRules(p: DirectorNetPlan): Array<[4 | 6, 'raw' | 'mangle
     }
     for (const [a, f] of natSrc)
       for (const ty of ICMP_ERRORS[f]) out.push([f, 'mangle', ['-A', CHAIN, '-s', a, ...icmpMatch(f, ty), ...tag, ...queueTarget(p)]]);
-  } else {
+  } else if (p.backend === 'afpacket') {
     for (const s of p.services) out.push([s.family, 'raw', ['-A', CHAIN, ...match(s, 'dst'), ...tag, '-j', 'DROP']]);
     for (const s of p.natReplies)
       out.push([s.family, 'raw', ['-A', CHAIN, ...match(s, 'src'), '-m', 'addrtype', '!', '--dst-type', 'LOCAL', ...tag, '-j', 'DROP']]);
@@ -253,7 +271,8 @@ export async function setupDirectorNet(p: DirectorNetPlan): Promise<string[]> {
   const st: NetState = { addresses: [], sysctls: [], gro: [], localMoved: false };
   saveState(st);
   try {
-    const fams = planFamilies(p);
+    // AF_XDP needs no rules: the frames it redirects never reach the kernel's stack.
+    const fams = p.backend === 'afxdp' ? [] : planFamilies(p);
     for (const f of fams) {
       for (const table of ['raw', 'mangle'] as const) {
         if (table === 'mangle' && p.backend !== 'nfqueue') continue;
@@ -363,7 +382,7 @@ export async function updateDirectorNet(prev: DirectorNetPlan, next: DirectorNet
     return;
   }
   const rules = iptablesRules(next);
-  for (const f of planFamilies(next)) {
+  for (const f of next.backend === 'afxdp' ? [] : planFamilies(next)) {
     const text: string[] = [];
     for (const table of next.backend === 'nfqueue' ? (['raw', 'mangle'] as const) : (['raw'] as const)) {
       text.push(`*${table}`, `:${CHAIN} - [0:0]`, ...rules.filter(([rf, t]) => rf === f && t === table).map(([, , argv]) => argv.join(' ')), 'COMMIT');

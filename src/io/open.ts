@@ -3,6 +3,7 @@
  */
 import type { PacketBatch } from '../core/batch.js';
 import { AfpacketIo } from './afpacket.js';
+import { AfxdpIo } from './afxdp.js';
 import { MemoryIo } from './memory.js';
 import { NfqueueIo } from './nfqueue.js';
 import type { IoSpec, PacketIo } from './types.js';
@@ -14,6 +15,8 @@ export function openIo(spec: IoSpec, batch: PacketBatch, stats?: Float64Array): 
       return new NfqueueIo(spec, batch, stats);
     case 'afpacket':
       return new AfpacketIo(spec, batch, stats);
+    case 'afxdp':
+      return new AfxdpIo(spec, batch, stats);
     case 'memory':
       return new MemoryIo(batch, stats, spec);
   }

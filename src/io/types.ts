@@ -1,5 +1,5 @@
 /**
- * The one interface every packet I/O backend (memory, nfqueue, afpacket) implements: it fills a
+ * The one interface every packet I/O backend (memory, nfqueue, afpacket, afxdp) implements: it fills a
  * PacketBatch in place, calls the handler once per batch, then carries out the verdicts the handler
  * wrote into the batch (batch.ts). A backend is opened and used by exactly one thread.
  */
@@ -8,7 +8,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { LinkType, PacketBatch } from '../core/batch.js';
 
 /** Names of the packet I/O backends. */
-export type IoKind = 'memory' | 'nfqueue' | 'afpacket';
+export type IoKind = 'memory' | 'nfqueue' | 'afpacket' | 'afxdp';
 
 /** Called once per received batch (batch.count packets); verdicts are read when it returns. */
 export type BatchHandler = (batch: PacketBatch) => void;
@@ -43,6 +43,26 @@ export interface AfpacketSpec {
   retireMs?: number;
 }
 
+/** One interface of the AF_XDP backend, as the main thread set it up (io/xsk-redirect.ts). */
+export interface AfxdpInterface {
+  ifname: string;
+  ifindex: number;
+  /** The interface's XSKMAP (a process-wide fd). */
+  mapFd: number;
+  /** Receive queues this worker owns on it. */
+  queues: number[];
+}
+
+/** Options of the AF_XDP backend (one socket per owned receive queue per interface, one UMEM per worker). */
+export interface AfxdpSpec {
+  kind: 'afxdp';
+  interfaces: AfxdpInterface[];
+  /** Entries per ring (power of two; default 2048). */
+  ringSize?: number;
+  /** UMEM frame size (2048 or 4096; default 2048). */
+  frameSize?: number;
+}
+
 /** Options of the in-memory backend (tests): frames arrive on `port`, results go back on it. */
 export interface MemorySpec {
   kind: 'memory';
@@ -52,7 +72,7 @@ export interface MemorySpec {
 }
 
 /** What to open. */
-export type IoSpec = NfqueueSpec | AfpacketSpec | MemorySpec;
+export type IoSpec = NfqueueSpec | AfpacketSpec | AfxdpSpec | MemorySpec;
 
 /** An open backend. */
 export interface PacketIo {
@@ -89,6 +109,21 @@ export const AFP_STAT_NAMES = [
   'gso_segments',
   'offload_drops',
   'truncated_drops',
+] as const;
+
+/** AF_XDP counter names (native/afxdp.h XskStat order). */
+export const XSK_STAT_NAMES = [
+  'rx_packets',
+  'rx_batches',
+  'tx_packets',
+  'tx_kicks',
+  'tx_errors',
+  'callback_errors',
+  'ring_drops',
+  'fill_ring_empty',
+  'pass_lost',
+  'tx_invalid',
+  'csum_completed',
 ] as const;
 
 /** Memory backend counter names. */

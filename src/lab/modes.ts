@@ -15,7 +15,7 @@ import type { DecapPath } from '../realserver/ipip-decap.js';
 /** LVS forwarding modes the lab can run. */
 export type LabMode = 'dr' | 'nat' | 'tun';
 /** Packet I/O backends. */
-export type LabBackend = 'nfqueue' | 'afpacket';
+export type LabBackend = 'nfqueue' | 'afpacket' | 'afxdp';
 /** Address family of the lab's virtual services (4: VIP4 over the real servers' v4 addresses; 6: VIP6 over their v6 ones). */
 export type LabFamily = 4 | 6;
 
@@ -245,5 +245,8 @@ export async function directorLeftovers(lab: Lab, node = 'lb1'): Promise<string[
   for (const a of [LAB_ADDR.vip4, LAB_ADDR.natGateway4, LAB_ADDR.vip6, LAB_ADDR.natGateway6]) if (addrs.stdout.includes(`${a}/`)) out.push(`address ${a}`);
   const q = await lab.exec(node, ['cat', '/proc/net/netfilter/nfnetlink_queue']);
   if (q.stdout.trim()) out.push(`bound queues: ${q.stdout.trim()}`);
+  // The AF_XDP backend's programs (XDP on the interfaces) and sockets (/proc/net/xdp lists bound ones).
+  const links = await lab.exec(node, ['ip', '-d', 'link', 'show']);
+  for (const l of links.stdout.split('\n')) if (/prog\/xdp/.test(l)) out.push(`xdp program: ${l.trim()}`);
   return out;
 }

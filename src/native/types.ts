@@ -131,10 +131,46 @@ export interface NativeIoAddon {
   afpStatCount: number;
 }
 
+/** Options of xskOpen (native/afxdp-open.cc). */
+export interface XskOpenOptions {
+  /** Interfaces with their XSKMAP fd and the receive queues to open a socket on. */
+  interfaces: Array<{ ifname: string; ifindex: number; mapFd: number; queues: number[] }>;
+  /** Entries per ring (power of two, default 2048). */
+  ringSize?: number;
+  /** UMEM frame size (2048 or 4096, default 2048). */
+  frameSize?: number;
+  /** Counters the native code adds to (at least xskStatCount elements; XskStat order). */
+  stats?: Float64Array;
+}
+
+/** An open AF_XDP handle (one worker's sockets and UMEM). */
+export interface XskHandle extends NativeIoHandle {
+  /** The UMEM region: the buffer of every batch this handle delivers. */
+  readonly buf: Uint8Array;
+  /** True when the first socket is bound in zero-copy mode. */
+  readonly zeroCopy: boolean;
+  /** Number of sockets opened. */
+  readonly sockets: number;
+  /** Adds XDP_STATISTICS deltas to stats; returns the new ring drops. */
+  ringStats(): number;
+}
+
+/** Functions of native/afxdp-open.cc (the AF_XDP data plane). */
+export interface NativeXskAddon {
+  /** Opens the sockets; onBatch(count) runs once per batch over the UMEM, transmits after it returns. */
+  xskOpen(options: XskOpenOptions, batch: object, onBatch: (count: number) => void): XskHandle;
+  /** Number of counters xskOpen's stats array needs. */
+  xskStatCount: number;
+}
+
 /** Functions of native/xdp.cc (eBPF XDP programs assembled in TypeScript). */
 export interface NativeXdpAddon {
   /** Creates the counter map (map -1 when counterSlots is 0), patches its fd into the program, loads it. */
-  xdpLoad(insns: Uint8Array, counterSlots: number): { prog: number; map: number };
+  xdpLoad(insns: Uint8Array, counterSlots: number, mapFd?: number): { prog: number; map: number };
+  /** Creates an XSKMAP of `entries` slots (receive queue -> AF_XDP socket). */
+  xskMapCreate(entries: number): number;
+  /** Replaces a link's program atomically. */
+  xdpLinkUpdate(link: number, prog: number): void;
   /** Links the program to an interface (driver or generic XDP); attached while the returned fd is open. */
   xdpLink(prog: number, ifindex: number, skbMode: boolean): number;
   /** Reads each u64 slot of the counter map. */

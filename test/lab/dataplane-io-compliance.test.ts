@@ -2,7 +2,7 @@
  * One compliance suite for every packet I/O backend: 200 UDP datagrams go in; the handler upper-cases
  * the payload of each (rewrite) except those starting with "drop" (verdict Drop). Every backend must
  * deliver exactly the rewritten non-dropped payloads, hand them over in batches (fewer batches than
- * packets), and release its kernel resources on close. Memory always; NFQUEUE and AF_PACKET in a
+ * packets), and release its kernel resources on close. Memory always; NFQUEUE, AF_PACKET and AF_XDP in a
  * namespace pair (sender A, backend B) when root, the backend running in a child process inside B.
  */
 import t from 'tap';
@@ -67,12 +67,13 @@ for (const [backend, ring] of [
   ['nfqueue', 0],
   ['afpacket', 2],
   ['afpacket', 3],
+  ['afxdp', 0],
 ] as const) {
   t.test(`${backend} backend${ring ? ` (TPACKET_V${ring} ring)` : ''}`, { skip: process.getuid?.() !== 0 && 'needs root' }, async (t) => {
     const { A, B } = await vethPair(t, NS);
     if (backend === 'nfqueue')
       await runOk(['iptables', '-t', 'mangle', '-A', 'PREROUTING', '-p', 'udp', '--dport', '7000', '-j', 'NFQUEUE', '--queue-num', '5'], { netns: B });
-    else await runOk(['iptables', '-t', 'raw', '-A', 'PREROUTING', '-p', 'udp', '--dport', '7000', '-j', 'DROP'], { netns: B });
+    else if (backend === 'afpacket') await runOk(['iptables', '-t', 'raw', '-A', 'PREROUTING', '-p', 'udp', '--dport', '7000', '-j', 'DROP'], { netns: B });
     await runOk(['iptables', '-t', 'mangle', '-A', 'INPUT', '-m', 'mark', '--mark', '0x42'], { netns: B });
     // The backend in B: prints "ready", then on SIGTERM its stats and (nfqueue) what its UDP socket received.
     const child = `
@@ -81,15 +82,21 @@ for (const [backend, ring] of [
       const { openIo } = await import('${root}/dist/io/open.js');
       const { buildFilter } = await import('${root}/dist/io/bpf.js');
       const h = ${HANDLER};
+      const { XskRedirect } = await import('${root}/dist/io/xsk-redirect.js');
       const nfq = '${backend}' === 'nfqueue';
       const batch = createBatch(nfq ? 2 : 1, 64);
-      const io = openIo(nfq ? { kind: 'nfqueue', queue: 5 } : { kind: 'afpacket', interfaces: ['vb'], fanoutGroups: [0], ringVersion: ${ring}, filter: buildFilter({ dst: ['192.0.2.2'], src: [] }) }, batch);
+      // AF_XDP: the XDP program redirects UDP to 192.0.2.2:7000 only (ARP and the rest stay with the kernel).
+      const xsk = '${backend}' === 'afxdp' ? XskRedirect.attach(['vb'], { services: [{ family: 4, address: '192.0.2.2', protocol: 'udp', port: 7000 }], natReplies: [], local: [] }) : undefined;
+      const spec = nfq ? { kind: 'nfqueue', queue: 5 }
+        : xsk ? { kind: 'afxdp', interfaces: xsk.interfaces.map((x) => ({ ifname: x.ifname, ifindex: x.ifindex, mapFd: x.mapFd, queues: Array.from({ length: x.queues }, (_, q) => q) })) }
+        : { kind: 'afpacket', interfaces: ['vb'], fanoutGroups: [0], ringVersion: ${ring}, filter: buildFilter({ dst: ['192.0.2.2'], src: [] }) };
+      const io = openIo(spec, batch);
       io.start((b) => h(b, !nfq));
       const got = [];
       const sock = dgram.createSocket('udp4');
       sock.on('message', (m) => got.push(m.toString()));
       sock.bind(7000, () => console.log('ready'));
-      process.on('SIGTERM', () => { io.close(); sock.close(); setTimeout(() => { console.log(JSON.stringify({ stats: Array.from(io.stats), got })); process.exit(0); }, 200); });`;
+      process.on('SIGTERM', () => { io.pollRingDrops?.(); io.close(); xsk?.close(); sock.close(); setTimeout(() => { console.log(JSON.stringify({ stats: Array.from(io.stats), got })); process.exit(0); }, 200); });`;
     const backendChild = await startBackend(t, B, child);
     const sender = `
 import socket, json, time
@@ -112,7 +119,11 @@ print(json.dumps(got))`;
       const q = await run(['cat', '/proc/net/netfilter/nfnetlink_queue'], { netns: B });
       t.equal(q.stdout.trim(), '', 'queue unbound after close');
     } else {
-      t.equal(report.stats[2], expected.length, 'transmitted in batches (sendmmsg)');
+      t.equal(report.stats[2], expected.length, backend === 'afxdp' ? 'transmitted from the TX ring' : 'transmitted in batches (sendmmsg)');
+    }
+    if (backend === 'afxdp') {
+      const link = await runOk(['ip', '-d', 'link', 'show', 'vb'], { netns: B });
+      t.notMatch(link, /prog\/xdp/, 'XDP program detached after close');
     }
   });
 }

@@ -13,7 +13,7 @@ import { countByServer, directorLeftovers, prepareRealServers, requestsThroughVi
 import { LAB_ADDR } from '../../src/lab/topology.js';
 
 /** Registers the `modes on <backend>` lab test (skipped with a reason when not root). */
-export function testModesOn(backend: 'afpacket' | 'nfqueue', decap: 'xdp' | 'userspace'): void {
+export function testModesOn(backend: 'afpacket' | 'nfqueue' | 'afxdp', decap: 'xdp' | 'userspace'): void {
   t.test(`modes on ${backend}`, { skip: process.getuid?.() !== 0 && 'needs root' }, async (t) => {
     const lab = await Lab.up({ id: uniqueLabId() });
     t.teardown(() => lab.down());
@@ -72,6 +72,7 @@ export function testModesOn(backend: 'afpacket' | 'nfqueue', decap: 'xdp' | 'use
         const out = await director.stop();
         stopped = true;
         t.match(out, /rules, routes and addresses removed/, 'director stopped cleanly');
+        t.match(out, new RegExp(`\\d+ ${backend} worker`), `the director ran the ${backend} backend (no fallback)`);
         t.same(await directorLeftovers(lab), [], 'nothing left on lb1');
         if (mode === 'tun') {
           const outs = await undo();

@@ -10,7 +10,17 @@ import { pathToFileURL } from 'node:url';
 import { UsageError, UserError, type CliCommand } from '../command.js';
 import { LinkType } from '../../core/batch.js';
 import { DataplanePool, type PoolCounters } from '../../dataplane/pool.js';
-import { checkBackendSupports, drDestsOf, keepMarkJumpLast, planDirectorNet, setupDirectorNet, teardownDirectorNet, leftovers } from '../../host/director.js';
+import {
+  checkBackendSupports,
+  drDestsOf,
+  keepMarkJumpLast,
+  planDirectorNet,
+  setupDirectorNet,
+  teardownDirectorNet,
+  leftovers,
+  xskRedirectOf,
+  type DirectorBackend,
+} from '../../host/director.js';
 import { SnapshotCompiler } from '../../dataplane/snapshot.js';
 import type { SnapshotEnv } from '../../dataplane/snapshot-types.js';
 import { buildFilter } from '../../io/bpf.js';
@@ -30,7 +40,7 @@ Runs the data plane alone from ipvsadm-save rules (-A/-a lines) until SIGINT/SIG
 options:
   --rules FILE        ipvsadm-save / ipvsadm -S output (or ipvsadm-restore input)
   --iface IF          director interface (repeat for several); VIPs are added to the first
-  --backend B         nfqueue | afpacket (default afpacket)
+  --backend B         nfqueue | afpacket | afxdp (default afpacket; afxdp falls back to afpacket where AF_XDP cannot start)
   --workers N         packet workers (default: one per core)
   --queue-base N      first NFQUEUE number (default 0; worker i uses N+i)
   --address A[/LEN]   extra address to hold while running (e.g. the NAT gateway); repeatable
@@ -55,7 +65,7 @@ export interface RunningDirector {
 export interface DirectorOptions {
   rules: IpvsRules;
   interfaces: string[];
-  backend: 'nfqueue' | 'afpacket';
+  backend: DirectorBackend;
   workers?: number;
   queueBase?: number;
   addresses?: string[];
@@ -82,7 +92,7 @@ export async function startDirector(o: DirectorOptions): Promise<RunningDirector
   const peers = realServerAddresses(o.rules);
   // AF_PACKET transmits past the kernel's neighbour layer: resolve every next hop actively (host/neighbours.ts).
   let refreshNow: () => void = () => {};
-  const neigh = o.backend === 'afpacket' ? new NeighbourTracker({ interfaces: o.interfaces, log, onChange: () => refreshNow() }) : undefined;
+  const neigh = o.backend !== 'nfqueue' ? new NeighbourTracker({ interfaces: o.interfaces, log, onChange: () => refreshNow() }) : undefined;
   const fixedHops = (e: SnapshotEnv): string[] => [...new Set([...peers, ...(e.routes ?? []).flatMap((r) => (r.via ? [r.via] : []))])];
   let env: SnapshotEnv = await readHostEnv(linkType, o.interfaces, peers);
   neigh?.setFixed(fixedHops(env));
@@ -97,7 +107,9 @@ export async function startDirector(o: DirectorOptions): Promise<RunningDirector
     queueBase: o.queueBase,
     failOpen: o.failOpen,
     afpRing: o.afpRing,
-    filter: o.backend === 'afpacket' ? buildFilter({ dst: vips, src: natRs }) : undefined,
+    filter: o.backend !== 'nfqueue' ? buildFilter({ dst: vips, src: natRs }) : undefined,
+    xsk:
+      o.backend === 'afxdp' ? xskRedirectOf(planDirectorNet(o.rules, { backend: 'afxdp', interfaces: o.interfaces, workers: o.workers ?? 1 }), env) : undefined,
     shared,
     snapshot: spec,
     onEvent: (e) => {
@@ -106,7 +118,7 @@ export async function startDirector(o: DirectorOptions): Promise<RunningDirector
     onNeighbourMiss: (a) => neigh?.want(a),
   });
   const plan = planDirectorNet(o.rules, {
-    backend: o.backend,
+    backend: pool.backend as DirectorBackend,
     interfaces: o.interfaces,
     workers: pool.size,
     queueBase: o.queueBase,
@@ -228,7 +240,8 @@ export const command: CliCommand = {
     }
     if (!v.rules) throw new UsageError('--rules is required');
     if (!v.iface?.length) throw new UsageError('--iface is required');
-    if (v.backend !== 'nfqueue' && v.backend !== 'afpacket') throw new UsageError(`--backend must be nfqueue or afpacket, not '${v.backend}'`);
+    if (v.backend !== 'nfqueue' && v.backend !== 'afpacket' && v.backend !== 'afxdp')
+      throw new UsageError(`--backend must be nfqueue, afpacket or afxdp, not '${v.backend}'`);
     if (v['afp-ring'] !== undefined && v['afp-ring'] !== '2' && v['afp-ring'] !== '3')
       throw new UsageError(`--afp-ring must be 2 or 3, not '${v['afp-ring']}'`);
     let text: string;
@@ -263,7 +276,9 @@ export const command: CliCommand = {
     } catch (e) {
       throw new UserError((e as Error).message);
     }
-    process.stdout.write(`ulvs director: ${rules.services.length} virtual service(s), ${d.pool.size} ${v.backend} worker(s) on ${v.iface.join(', ')}; ready\n`);
+    process.stdout.write(
+      `ulvs director: ${rules.services.length} virtual service(s), ${d.pool.size} ${d.pool.backend} worker(s) on ${v.iface.join(', ')}; ready\n`,
+    );
     const statsS = Number(v['stats-s'] ?? 0);
     const timer = statsS > 0 ? setInterval(() => process.stdout.write(formatCounters(d.pool.counters()) + '\n'), statsS * 1000) : undefined;
     return new Promise<number>((resolve) => {

@@ -39,7 +39,8 @@ options:
       --log-json          log JSON lines instead of text
       --socket PATH       control socket (default /run/ulvs/<netns-id>/ulvs.sock, or $ULVS_SOCKET)
       --pid-file PATH     pid file (default /run/ulvs/<netns-id>/ulvs.pid)
-      --backend NAME      data plane: nfqueue (default), afpacket, or none (keep and list rules, forward nothing;
+      --backend NAME      data plane: nfqueue (default), afpacket, afxdp (AF_XDP sockets fed by an XDP program;
+                          afpacket where AF_XDP cannot start), or none (keep and list rules, forward nothing;
                           the default for a file with no virtual_server)
       --workers N         data-plane worker threads (default 1)
       --iface IF          the director's interfaces (repeat for several; default: the VRRP interfaces and
@@ -89,7 +90,7 @@ async function run(argv: string[]): Promise<number> {
   const file = v['use-file'];
   if (!file) throw new UsageError('-f FILE is required');
   const backend = (v.backend ?? 'nfqueue') as DataPlaneOptions['backend'];
-  if (!['nfqueue', 'afpacket', 'none'].includes(backend)) throw new UsageError(`--backend must be nfqueue, afpacket or none, not '${backend}'`);
+  if (!['nfqueue', 'afpacket', 'afxdp', 'none'].includes(backend)) throw new UsageError(`--backend must be nfqueue, afpacket, afxdp or none, not '${backend}'`);
   if (v['afp-ring'] !== undefined && v['afp-ring'] !== '2' && v['afp-ring'] !== '3') throw new UsageError(`--afp-ring must be 2 or 3, not '${v['afp-ring']}'`);
   const workers = Number(v.workers ?? '1');
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new UsageError('--workers must be an integer from 1 to 64');
