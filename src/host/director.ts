@@ -11,7 +11,6 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } 
 import type { IpvsRules, Protocol } from '../ipvs/types.js';
 import type { SnapshotEnv, SnapshotSpec } from '../dataplane/snapshot-types.js';
 import { run, runOk } from '../util/exec.js';
-import type { XskRedirectSpec } from '../io/xsk-program.js';
 
 /** The live packet backends a director runs on. */
 export type DirectorBackend = 'nfqueue' | 'afpacket' | 'afxdp';
@@ -106,9 +105,9 @@ export function checkBackendSupports(rules: IpvsRules, backend: DirectorBackend)
 /**
  * What the AF_XDP backend's XDP program redirects for a plan: its services and NAT replies, with the
  * director's own addresses (env) so that a NAT real server's packets to the host itself (health-check
- * replies) stay with the kernel.
+ * replies) stay with the kernel. The result is an io/xsk-program.ts XskRedirectSpec (same shape; host/ does not import io/).
  */
-export function xskRedirectOf(plan: DirectorNetPlan, env: SnapshotEnv): XskRedirectSpec {
+export function xskRedirectOf(plan: DirectorNetPlan, env: SnapshotEnv): { services: Selector[]; natReplies: Selector[]; local: string[] } {
   return {
     services: plan.services,
     natReplies: plan.natReplies,

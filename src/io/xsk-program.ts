@@ -12,7 +12,7 @@
 import { ipBytes } from '../core/addr.js';
 import { Op, PSEUDO_MAP_FD, Program } from './ebpf.js';
 
-/** One traffic selector (dataplane/director.ts Selector without the import). */
+/** One traffic selector (host/director.ts Selector without the import). */
 export interface XskSelector {
   family: 4 | 6;
   address: string;
