@@ -167,6 +167,7 @@ export function loadConfig(path: string, opts: LoadOptions = {}): LoadResult {
     const r = parseLvsSyncDaemon(
       lvsSync,
       vrrp.instances.map((i) => i.name),
+      (name) => vrrp.instances.find((i) => i.name === name)?.vrid,
     );
     if (r.ok) global.lvsSync = r.value;
     else sink.error(globalRaw.at.lvsSyncDaemon ?? globalRaw.pos, 'lvs-sync-daemon', r.error);

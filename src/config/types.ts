@@ -135,4 +135,11 @@ export interface LvsSyncDaemonConfig {
   port?: number;
   ttl?: number;
   group?: string;
+  /** ulvs: unicast to this director instead of the multicast group. */
+  peer?: string;
+  /** ulvs: sync_threshold (packets), sync_period, sync_refresh_period (s), sync_retries as the kernel's sysctls. */
+  threshold?: number;
+  period?: number;
+  refreshPeriodS?: number;
+  retries?: number;
 }

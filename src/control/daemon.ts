@@ -123,7 +123,21 @@ export class Daemon {
     this.sync.followVrrp(
       c && {
         instance: c.instance,
-        options: { mcastInterface: c.interface, syncId: c.syncId, syncMaxLen: c.maxLen, mcastPort: c.port, mcastTtl: c.ttl, mcastGroup: c.group },
+        options: {
+          mcastInterface: c.interface,
+          syncId: c.syncId,
+          syncMaxLen: c.maxLen,
+          mcastPort: c.port,
+          mcastTtl: c.ttl,
+          mcastGroup: c.group,
+          peer: c.peer,
+          send: {
+            ...(c.threshold !== undefined ? { threshold: c.threshold } : {}),
+            ...(c.period !== undefined ? { period: c.period } : {}),
+            ...(c.refreshPeriodS !== undefined ? { refreshMs: c.refreshPeriodS * 1000 } : {}),
+            ...(c.retries !== undefined ? { retries: c.retries } : {}),
+          },
+        },
       },
       (name) => this.opts.vrrp?.instances().find((i) => i.name === name)?.state,
     );

@@ -24,10 +24,13 @@ const VIP = LAB_ADDR.vip4;
 const PORT = 7000;
 const SESSIONS = 4;
 
-function conf(lab: Lab, priority: number, mode: LabMode): string {
-  // ULVS_SYNC_OFF=1: the same run without connection sync, for the before/after figure of bench/sync.md.
+function conf(lab: Lab, priority: number, mode: LabMode, node: string): string {
+  // ULVS_SYNC_OFF=1: the same run without connection sync, for the before/after figure of bench/sync.md;
+  // ULVS_SYNC_UNICAST=1: unicast to the other director (lvs_sync_daemon ... peer ADDR) instead of multicast.
+  const other = lab.byRole('director').find((d) => d.name !== node);
+  const peer = process.env.ULVS_SYNC_UNICAST && other ? ` peer ${addr4(other)}` : '';
   return (
-    (process.env.ULVS_SYNC_OFF ? '' : `global_defs {\n  lvs_sync_daemon eth0 VI_1 id 5\n}\n`) +
+    (process.env.ULVS_SYNC_OFF ? '' : `global_defs {\n  lvs_sync_daemon eth0 VI_1 id 5${peer}\n}\n`) +
     `vrrp_instance VI_1 {\n  state BACKUP\n  nopreempt\n  interface eth0\n  virtual_router_id 53\n  version 3\n  priority ${priority}\n  advert_int 0.5\n` +
     `  virtual_ipaddress {\n    ${VIP}/24\n${mode === 'nat' ? `    ${LAB_ADDR.natGateway4}/24\n` : ''}  }\n}\n` +
     `virtual_server ${VIP} ${PORT} {\n  lb_algo rr\n  lb_kind ${mode.toUpperCase()}\n  protocol TCP\n` +
@@ -88,7 +91,7 @@ export function testSyncFailover(mode: LabMode): void {
     const daemons = new Map<string, { sock: string; log: () => string; kill: () => void }>();
     const start = (node: string, prio: number): void => {
       const file = path.join(dir, `${node}.conf`);
-      writeFileSync(file, conf(lab, prio, mode));
+      writeFileSync(file, conf(lab, prio, mode, node));
       const sock = path.join(dir, `${node}.sock`);
       const child = lab.spawn(
         node,
