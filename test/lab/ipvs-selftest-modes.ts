@@ -38,6 +38,7 @@ export function selftestModes(backend: Backend, family: 4 | 6): void {
           t.comment(
             `client exit ${r.client.code} ${r.client.stderr.trim()}; server exit ${r.server.code} ${r.server.stderr.trim()}; daemon:\n${s.daemonOutput}`,
           );
+        if (backend === 'afxdp') t.notMatch(s.daemonOutput, /AF_XDP is unavailable/, 'the daemon ran AF_XDP (no fallback to afpacket)');
         if (mode === 'tun' && backend === 'nfqueue' && family === 4) {
           // The selftest sets ip_forward=0 on purpose; NFQUEUE needs it (the kernel forwards what ulvs hands
           // back): the change is logged once and undone on stop.

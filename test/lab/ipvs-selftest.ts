@@ -21,7 +21,7 @@ import { run, type ExecResult } from '../../src/util/exec.js';
 import { ROOT } from '../helpers/cli.js';
 
 /** The backends every case runs on. */
-export type Backend = 'nfqueue' | 'afpacket';
+export type Backend = 'nfqueue' | 'afpacket' | 'afxdp';
 
 /** The selftest's addresses (IPv4 verbatim; IPv6 ours, in the same roles). */
 export const ADDR = {
