@@ -182,8 +182,21 @@
     document.querySelectorAll('#walk .hop').forEach((h, k) => h.classList.toggle('active', k === i));
     document.querySelectorAll('#walk-path .arrow').forEach((a, k) => a.classList.toggle('active', k === i));
   }
-  async function walk() {
-    const q = new URLSearchParams({ proto: $('#walk-proto').value, client: $('#walk-client').value.trim(), vip: $('#walk-vip').value.trim(), flags: $('#walk-flags').value.trim() });
+  async function loadSamples() {
+    const r = await get('/api/samples');
+    $('#samples-rate').textContent = r.rate ? `(${r.rate}/s per worker)` : "(off: 'ulvs explain --sampling 5' turns it on)";
+    $('#samples').replaceChildren(
+      ...r.samples
+        .slice(-10)
+        .reverse()
+        .map((x) => el('li', { class: 'sample', 'data-seq': String(x.seq), onclick: () => void walk(x.seq), text: `#${x.seq} ${hhmmss(x.atMs)} ${x.flow} — ${x.verdict}${x.reason ? ` (${x.reason})` : ''}` })),
+    );
+  }
+  async function walk(sample) {
+    const q =
+      sample !== undefined
+        ? new URLSearchParams({ sample: String(sample) })
+        : new URLSearchParams({ proto: $('#walk-proto').value, client: $('#walk-client').value.trim(), vip: $('#walk-vip').value.trim(), flags: $('#walk-flags').value.trim() });
     let w;
     try {
       w = await get(`/api/walk?${q}`);
@@ -209,7 +222,7 @@
     $('#walk-steps').replaceChildren(...w.steps.map((s) => el('li', { text: s })));
     showHop(1);
   }
-  $('#walk-go').addEventListener('click', () => void walk());
+  $('#walk-go').addEventListener('click', () => void walk(undefined));
   $('#walk-play').addEventListener('click', () => {
     if (!dash.walk) return;
     clearInterval(playing);
@@ -238,6 +251,7 @@
         drawVrrp(st, dash.history);
         drawHealth(st, dash.history);
         await loadConns();
+        await loadSamples();
       }
       dash.polls++;
     } catch (e) {

@@ -31,8 +31,12 @@ export const METHODS = {
   'sync-start': { mutates: true },
   /** Stops the connection sync daemon of params.state. */
   'sync-stop': { mutates: true },
-  /** Explanation: what the data plane does with one packet of params.flow (an ExplainFlow), run on a copy. */
+  /** Explanation: what the data plane does with one packet of params.flow (an ExplainFlow) or sampled packet params.sample, run on a copy. */
   explain: { mutates: false },
+  /** The live packet sampling rate and the newest samples: { rate, samples: SampleView[] }. */
+  samples: { mutates: false },
+  /** Sets live packet sampling to params.rate packets a second per worker (0 = off). */
+  sampling: { mutates: true },
   /** ulvs_bgp: withdraws every VIP, waits until the traffic moved, answers, then the daemon stops. */
   drain: { mutates: true },
 } as const;
@@ -45,7 +49,7 @@ export interface ApiRequest {
   v: number;
   id: number | string;
   method: Method;
-  params?: { op?: RuleOp; ops?: RuleOp[]; file?: string; state?: string; options?: Record<string, string>; flow?: ExplainFlow };
+  params?: { op?: RuleOp; ops?: RuleOp[]; file?: string; state?: string; options?: Record<string, string>; flow?: ExplainFlow; sample?: number; rate?: number };
 }
 
 /** Outcome of one change of a batch apply. */

@@ -28,6 +28,7 @@ import type { VrrpConfig } from '../vrrp/types.js';
 import type { DumpInput } from './keepalived-dumps.js';
 import { SyncDaemonError, SyncManager } from './sync-manager.js';
 import { checkExplainFlow } from '../dataplane/explain-flow.js';
+import { MAX_SAMPLE_RATE } from '../dataplane/packet-sampler.js';
 import type { LvsSyncDaemonConfig } from '../config/types.js';
 import type { BgpAnnouncer } from '../bgp/announcer.js';
 
@@ -379,6 +380,14 @@ export class Daemon {
     return e;
   }
 
+  /** Explains sampled live packet `seq` (see `samples`). */
+  private explainSample(seq: unknown): unknown {
+    if (!Number.isInteger(seq)) throw new ApiError('bad-request', 'params.sample must be a sample number');
+    const e = this.opts.dataPlane.explainSample?.(seq as number);
+    if (!e) throw new ApiError('bad-request', `no sampled packet #${seq} (the ring keeps the newest 64; 'ulvs explain --samples' lists them)`);
+    return e;
+  }
+
   /** Answers one control-socket request. */
   async handle(req: ApiRequest): Promise<unknown> {
     switch (req.method) {
@@ -389,7 +398,18 @@ export class Daemon {
       case 'status':
         return { ...this.status(), bgp: (await this.opts.bgp?.status()) ?? null };
       case 'explain':
+        if (req.params?.sample !== undefined) return this.explainSample(req.params.sample);
         return this.explain(req.params?.flow);
+      case 'samples':
+        return this.opts.dataPlane.samples?.() ?? { rate: 0, samples: [] };
+      case 'sampling': {
+        const rate = req.params?.rate;
+        if (!Number.isInteger(rate) || (rate as number) < 0 || (rate as number) > MAX_SAMPLE_RATE)
+          throw new ApiError('bad-request', `params.rate must be 0..${MAX_SAMPLE_RATE} packets a second per worker`);
+        if (!this.opts.dataPlane.setSampling) throw new ApiError('bad-request', `the data plane (${this.opts.dataPlane.description}) cannot sample packets`);
+        this.opts.dataPlane.setSampling(rate as number);
+        return { rate };
+      }
       case 'drain':
         return this.drain();
       case 'sync-start':

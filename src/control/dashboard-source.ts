@@ -82,5 +82,7 @@ export function daemonDashboardSource(d: Daemon): DashboardSource {
         expiresS: c.expiresS,
       })),
     explain: (flow) => d.opts.dataPlane.explain?.(flow),
+    samples: () => d.opts.dataPlane.samples?.() ?? { rate: 0, samples: [] },
+    explainSample: (seq) => d.opts.dataPlane.explainSample?.(seq),
   };
 }

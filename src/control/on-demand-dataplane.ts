@@ -9,11 +9,13 @@ import type { Explanation } from '../dataplane/explain.js';
 import type { ExplainFlow } from '../dataplane/explain-flow.js';
 import type { IpvsRules, VirtualServiceSpec } from '../ipvs/types.js';
 import type { SyncTablePort } from './conn-sync.js';
-import { NullDataPlane, type DataPlaneMetrics, type DataPlanePort } from './ports.js';
+import { NullDataPlane, type DataPlaneMetrics, type DataPlanePort, type SampleView } from './ports.js';
 
 /** DataPlanePort that starts the real one on the first publish with a virtual service. */
 export class OnDemandDataPlane implements DataPlanePort {
   private inner: DataPlanePort = new NullDataPlane();
+  /** The sampling rate asked for (applied again to a data plane started later). */
+  private sampleRate = 0;
   private started = false;
   private foreign?: string[];
 
@@ -38,6 +40,7 @@ export class OnDemandDataPlane implements DataPlanePort {
       throw e;
     }
     this.inner = dp;
+    if (this.sampleRate > 0) dp.setSampling?.(this.sampleRate);
     this.started = true;
   }
 
@@ -64,6 +67,19 @@ export class OnDemandDataPlane implements DataPlanePort {
 
   explain(flow: ExplainFlow): Explanation | undefined {
     return this.inner.explain?.(flow);
+  }
+
+  setSampling(rate: number): void {
+    this.sampleRate = rate;
+    this.inner.setSampling?.(rate);
+  }
+
+  samples(): { rate: number; samples: SampleView[] } {
+    return this.inner.samples?.() ?? { rate: this.sampleRate, samples: [] };
+  }
+
+  explainSample(seq: number): Explanation | undefined {
+    return this.inner.explainSample?.(seq);
   }
 
   syncTable(): SyncTablePort | undefined {

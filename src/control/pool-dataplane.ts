@@ -33,8 +33,10 @@ import { listConnections } from '../table/conn-list.js';
 import { scanSync, SyncCore, type SyncEntry, type SyncInstallResult } from '../table/conn-sync.js';
 import { attachSharedState, createSharedState, defaultCoreConfig, type SharedState } from '../table/shared-state.js';
 import { runOk } from '../util/exec.js';
-import type { DataPlaneMetrics, DataPlanePort, ExplainFlow, ServiceCounters } from './ports.js';
-import { explainPacket, type Explanation } from '../dataplane/explain.js';
+import type { DataPlaneMetrics, DataPlanePort, ExplainFlow, SampleView, ServiceCounters } from './ports.js';
+import { explainPacket, explanationSteps, flowText, type Explanation } from '../dataplane/explain.js';
+
+const VERDICT_NAMES = ['drop', 'accept', 'accept-modified', 'transmit'];
 import { buildFlowPacket } from '../packet/flow-frame.js';
 import { parseMac } from '../packet/addr.js';
 import { serviceKeyId } from './rule-table.js';
@@ -96,6 +98,8 @@ export class PoolDataPlane implements DataPlanePort, SyncTablePort {
   /** AF_PACKET: resolves every next hop actively and reports neighbour changes. */
   private readonly neigh?: NeighbourTracker;
   private foreign = new Set<string>();
+  /** Live packets sampled a second per worker (0 = off; applied when the pool starts). */
+  private sampleRate = 0;
   /** The backup's writer of synced entries (main thread, table index 0). */
   private syncCore?: SyncCore;
 
@@ -151,6 +155,7 @@ export class PoolDataPlane implements DataPlanePort, SyncTablePort {
         onNeighbourMiss: (a) => this.neigh?.want(a),
       });
       this.neigh?.start();
+      if (this.sampleRate > 0) this.pool.setSampleRate(this.sampleRate);
       this.filterJson = filterJson;
       this.xskJson = JSON.stringify(xsk);
     } else {
@@ -273,6 +278,45 @@ export class PoolDataPlane implements DataPlanePort, SyncTablePort {
       ifnames,
       reply: flow.reply,
     });
+  }
+
+  setSampling(rate: number): void {
+    this.sampleRate = rate;
+    this.pool?.setSampleRate(rate);
+  }
+
+  samples(): { rate: number; samples: SampleView[] } {
+    const r = this.pool?.samples() ?? { rate: 0, samples: [] };
+    return {
+      rate: r.rate,
+      samples: r.samples.map((x) => ({
+        seq: x.seq,
+        atMs: x.timeMs,
+        flow: flowText(x.frame, x.linkType as LinkType),
+        verdict: VERDICT_NAMES[x.verdict] ?? String(x.verdict),
+        reason: x.reason ? reasonName(x.reason) : null,
+      })),
+    };
+  }
+
+  explainSample(seq: number): Explanation | undefined {
+    const x = this.pool?.samples().samples.find((p) => p.seq === seq);
+    if (!x || !this.spec || !this.env) return undefined;
+    const ifnames = Object.fromEntries(this.env.interfaces.map((i) => [i.ifindex, i.name ?? `ifindex ${i.ifindex}`]));
+    const e = explainPacket({
+      spec: this.spec,
+      live: this.state,
+      frame: x.frame,
+      linkType: x.linkType as LinkType,
+      nowMs: Date.now(),
+      fwmark: x.mark,
+      ifindex: x.ifindex,
+      ifnames,
+      reply: true,
+    });
+    e.live = { seq, atMs: x.timeMs, verdict: VERDICT_NAMES[x.verdict] ?? String(x.verdict), reason: x.reason ? reasonName(x.reason) : null };
+    e.steps = explanationSteps(e);
+    return e;
   }
 
   syncTable(): SyncTablePort {

@@ -62,6 +62,22 @@ export interface DataPlanePort {
   syncTable?(): SyncTablePort | undefined;
   /** `ulvs explain`: what the data plane would do with one packet of `flow` now (run on a copy; nothing live changes). */
   explain?(flow: ExplainFlow): Explanation | undefined;
+  /** Live packet sampling: up to `rate` packets a second per worker (0 = off, the default). */
+  setSampling?(rate: number): void;
+  /** The sampling rate and the newest sampled packets (oldest first). */
+  samples?(): { rate: number; samples: SampleView[] };
+  /** Explains sampled packet `seq` on a copy of the state, with the live verdict; undefined when it is gone. */
+  explainSample?(seq: number): Explanation | undefined;
+}
+
+/** A sampled live packet as listed. */
+export interface SampleView {
+  seq: number;
+  atMs: number;
+  flow: string;
+  /** The live pipeline's verdict and reason. */
+  verdict: string;
+  reason: string | null;
 }
 
 /** A packet to explain (dataplane/explain-flow.ts). */

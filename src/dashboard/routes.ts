@@ -3,7 +3,8 @@
  * `/` the page, `/ui/*` its script and style and uPlot (from the installed npm package, no CDN), and the
  * JSON it polls — `/api/state` (services, real servers, VRRP, health), `/api/history` (rate series, VRRP
  * transitions, health changes), `/api/connections?offset=&limit=&q=` (paged; q's words must all occur in a row), `/api/walk?proto=
- * &client=&vip=&flags=` (the packet walk of one packet, explained on a copy of the data plane's state).
+ * &client=&vip=&flags=` or `?sample=SEQ` (the packet walk of one packet, explained on a copy of the data plane's
+ * state), `/api/samples` (sampled live packets).
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -72,7 +73,15 @@ export function dashboardRoutes(src: DashboardSource, history: DashboardHistory)
           : all;
         return json({ total: hit.length, offset, limit, items: hit.slice(offset, offset + limit) });
       }
+      case '/api/samples':
+        return json(src.samples());
       case '/api/walk': {
+        const sample = q.get('sample');
+        if (sample !== null) {
+          if (!/^\d+$/.test(sample)) return json({ error: 'sample must be a sample number' }, 400);
+          const e = src.explainSample(Number(sample));
+          return e ? json(packetWalk(e)) : json({ error: `no sampled packet #${sample}` }, 404);
+        }
         const flow = parseExplainFlow(q.get('proto') ?? 'tcp', q.get('client') ?? '', q.get('vip') ?? '', q.get('flags') || undefined);
         if (typeof flow === 'string') return json({ error: flow }, 400);
         const e = src.explain({ ...flow, reply: true });

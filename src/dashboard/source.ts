@@ -86,4 +86,17 @@ export interface DashboardSource {
   connections(): DashConn[];
   /** What the data plane does with one packet (run on a copy); undefined when no data plane runs rules. */
   explain(flow: DashFlow): Explanation | undefined;
+  /** The sampling rate and the newest sampled live packets (`ulvs explain --sampling N` turns it on). */
+  samples(): { rate: number; samples: DashSample[] };
+  /** Explains sampled packet `seq`; undefined when it is gone. */
+  explainSample(seq: number): Explanation | undefined;
+}
+
+/** A sampled live packet. */
+export interface DashSample {
+  seq: number;
+  atMs: number;
+  flow: string;
+  verdict: string;
+  reason: string | null;
 }

@@ -80,6 +80,8 @@ export interface Explanation {
   steps: string[];
   /** The real server's answer through the same copy (NAT, when asked for with `reply`). */
   reply?: Explanation;
+  /** For a sampled live packet: what the live pipeline decided when it arrived. */
+  live?: { seq: number; atMs: number; verdict: string; reason: string | null };
 }
 
 const VERDICTS = ['drop', 'accept', 'accept-modified', 'transmit'] as const;
@@ -129,6 +131,23 @@ function serviceText(s: SnapshotSpec['services'][number]): string {
   return `${(PROTO[s.proto] ?? String(s.proto)).toUpperCase()} ${ep(a, s.port, s.family === 6)}`;
 }
 
+/** A packet's flow as one line ("tcp 198.51.100.7:40000 > 198.18.0.100:80"). */
+export function flowText(frame: Uint8Array, linkType: LinkType): string {
+  const pv = new PacketView();
+  parsePacket(pv, frame, 0, frame.length, linkType);
+  return flowOf(pv);
+}
+
+function flowOf(pv: PacketView): string {
+  const v6 = pv.family === 6;
+  const a = (w: Uint32Array): string => formatIpWords(w, pv.family);
+  const proto = PROTO[pv.protocol] ?? `proto ${pv.protocol}`;
+  if (!pv.isIp) return 'not an IP packet';
+  return pv.l4Off >= 0 && (pv.protocol === 6 || pv.protocol === 17 || pv.protocol === 132)
+    ? `${proto} ${ep(a(pv.saddr), pv.sport, v6)} > ${ep(a(pv.daddr), pv.dport, v6)}`
+    : `${proto} ${a(pv.saddr)} > ${a(pv.daddr)}`;
+}
+
 /**
  * Runs the packet through the pipeline on a copy of the live state and says what happened, step by step.
  * With `reply`, a packet created or matched a NAT connection: the real server's answer to the client is then
@@ -157,11 +176,7 @@ function explainOn(x: ExplainInput, state: SharedState, snap: Snapshot, frame: U
   const v6 = pv.family === 6;
   const a = (w: Uint32Array): string => formatIpWords(w, pv.family);
   const proto = PROTO[pv.protocol] ?? `proto ${pv.protocol}`;
-  const flow = !pv.isIp
-    ? 'not an IP packet'
-    : pv.l4Off >= 0 && (pv.protocol === 6 || pv.protocol === 17 || pv.protocol === 132)
-      ? `${proto} ${ep(a(pv.saddr), pv.sport, v6)} > ${ep(a(pv.daddr), pv.dport, v6)}`
-      : `${proto} ${a(pv.saddr)} > ${a(pv.daddr)}`;
+  const flow = flowOf(pv);
   // Before: the service the packet's in-tuple maps to, the entries of its flow, the scheduler's inputs.
   const k = new ConnKey();
   k.proto = pv.protocol;
@@ -258,6 +273,10 @@ function explainOn(x: ExplainInput, state: SharedState, snap: Snapshot, frame: U
 /** The explanation as numbered sentences, the way `ulvs explain` prints it. */
 export function explanationSteps(e: Explanation): string[] {
   const s: string[] = [`packet: ${e.flow}`];
+  if (e.live)
+    s.push(
+      `sampled live (#${e.live.seq} at ${new Date(e.live.atMs).toISOString()}): the workers' verdict was ${e.live.verdict}${e.live.reason ? ` (${e.live.reason})` : ''}; below, the same packet against the table as it is now`,
+    );
   if (e.direction === 'reply') s.push(`a reply from a NAT real server: it matches connection ${connText(e.connection.after)} (out direction)`);
   else if (e.direction === 'icmp') s.push('an ICMP error about a connection of this director');
   else if (e.service === null) s.push('no virtual service matches this packet: the director does not touch it');

@@ -17,6 +17,7 @@ import { fanoutGroupId, ifindexOf } from '../io/afpacket.js';
 import { IO_STAT_SLOTS, AFP_STAT_NAMES, NFQ_STAT_NAMES, MEM_STAT_NAMES, XSK_STAT_NAMES, IoError, type IoKind, type IoSpec } from '../io/types.js';
 import type { XskRedirectSpec } from '../io/xsk-program.js';
 import { XskRedirect } from '../io/xsk-redirect.js';
+import { createSampleBuffer, readSamples, sampleRate, setSampleRate, type PacketSample } from './packet-sampler.js';
 import { PACKET_COUNTER_SLOTS, WORKER_STAT_SLOTS, WorkerStat, type FromWorker, type ToWorker, type WorkerInit } from './worker.js';
 import { PC, totalsOf } from './stats.js';
 import type { SharedStateBuffers } from '../table/shared-state.js';
@@ -145,6 +146,8 @@ export class DataplanePool<S = SharedStateBuffers, P = SnapshotSpec> {
   private filter: Uint8Array | undefined;
   /** AF_XDP: the interfaces' XSKMAPs and redirect programs. */
   private redirect?: XskRedirect;
+  /** Live packet samples the workers write when a rate is set (packet-sampler.ts; off by default). */
+  private readonly sampleBuf = createSampleBuffer();
 
   private constructor(
     private readonly o: Required<Pick<PoolOptions<S, P>, 'backend' | 'workers' | 'batchCapacity' | 'slotSize' | 'headroom' | 'restart' | 'restartDelayMs'>> &
@@ -215,6 +218,16 @@ export class DataplanePool<S = SharedStateBuffers, P = SnapshotSpec> {
    * AF_PACKET: replaces every worker's BPF filter in place (a new VIP set keeps the rings, the fanout
    * group and every packet in flight); a worker started later opens its ring with this filter.
    */
+  /** Samples up to `rate` live packets a second per worker from now on (0 = off, the default). */
+  setSampleRate(rate: number): void {
+    setSampleRate(this.sampleBuf, rate);
+  }
+
+  /** The sampling rate in force and the newest samples, oldest first. */
+  samples(): { rate: number; samples: PacketSample[] } {
+    return { rate: sampleRate(this.sampleBuf), samples: readSamples(this.sampleBuf) };
+  }
+
   setFilter(filter: Uint8Array): void {
     this.filter = filter;
     for (const s of this.slots) if (s.alive) s.worker?.postMessage({ type: 'filter', filter } satisfies ToWorker<P>);
@@ -394,6 +407,7 @@ export class DataplanePool<S = SharedStateBuffers, P = SnapshotSpec> {
       batchCapacity: this.o.batchCapacity,
       slotSize: this.o.slotSize,
       headroom: this.o.headroom,
+      samples: this.sampleBuf,
     };
     const w = new Worker(workerUrl(), { workerData: init, transferList: transfer as never[] });
     slot.worker = w;

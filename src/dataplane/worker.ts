@@ -14,6 +14,7 @@ import { attachSharedState, PIPELINE_COUNTER_WORDS, type SharedStateBuffers } fr
 import type { NeighbourMisses } from './neigh-misses.js';
 import { countInto, neighbourMisses, processBatch, sweepIdle } from './pipeline.js';
 import { loadSnapshot } from './snapshot.js';
+import { PacketSampler } from './packet-sampler.js';
 import type { SnapshotSpec } from './snapshot-types.js';
 
 /** Float64 counter slots per worker row in the pool's counter buffer. */
@@ -83,6 +84,8 @@ export interface WorkerInit<S = SharedStateBuffers, P = SnapshotSpec> {
   batchCapacity: number;
   slotSize: number;
   headroom: number;
+  /** The pool's live packet sample ring (packet-sampler.ts); absent = no sampling. */
+  samples?: SharedArrayBuffer;
 }
 
 /** Messages from the pool to a worker. */
@@ -121,11 +124,15 @@ function reportMisses(m: NeighbourMisses, format: (w: ArrayLike<number>, f: 4 | 
  * Builds the batch handler: the pipeline (which counts each packet), then the batch counters. A batch
  * the pipeline throws on is dropped whole and counted in PipelineErrors (pipeline.ts itself never throws).
  */
-export function makeBatchHandler(pipeline: WorkerPipeline, row: Float64Array): (b: PacketBatch) => void {
+export function makeBatchHandler(pipeline: WorkerPipeline, row: Float64Array, sampler?: PacketSampler): (b: PacketBatch) => void {
   return (b: PacketBatch): void => {
     const now = Date.now();
+    // Live packet sampling (packet-sampler.ts): one shared read per batch when off.
+    const sample = sampler !== undefined && sampler.armed(now, b);
+    if (sample) sampler.before(b, now);
     try {
       pipeline.processBatch(b, now);
+      if (sample) sampler.after(b);
     } catch (e) {
       // A pipeline bug must not take down the queue: drop this batch, count it, keep going.
       row[WorkerStat.PipelineErrors]++;
@@ -191,7 +198,7 @@ async function workerMain(init: WorkerInit, port: MessagePort): Promise<void> {
     row[WorkerStat.SnapshotVersion] = init.snapshotVersion;
     const batch = createBatch(linkType, init.batchCapacity, init.slotSize, init.headroom);
     io = openIo(init.io, batch, row.subarray(0, IO_STAT_SLOTS));
-    io.start(makeBatchHandler(pipeline, row));
+    io.start(makeBatchHandler(pipeline, row, init.samples ? new PacketSampler(init.samples) : undefined));
   } catch (e) {
     io?.close();
     port.postMessage({ type: 'error', message: (e as Error).message, fatal: true } satisfies FromWorker);

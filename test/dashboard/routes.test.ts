@@ -36,6 +36,8 @@ const src: DashboardSource = {
   health: () => [{ service: 'TCP 198.18.0.100 80', realServer: '198.18.0.11:80', alive: alive.v, inService: alive.v, checks: 3, failures: 0 }],
   connections: () => conns,
   explain: () => undefined,
+  samples: () => ({ rate: 0, samples: [] }),
+  explainSample: () => undefined,
 };
 
 const history = new DashboardHistory(src);
@@ -74,6 +76,9 @@ t.test('state, history, connections paged and filtered', async (t) => {
   t.equal(w.status, 400);
   t.match(((await w.json()) as { error: string }).error, /tcp, udp or sctp/);
   t.equal((await fetch(`${base}/api/walk?proto=tcp&client=1.2.3.4:1&vip=198.18.0.100:80`)).status, 409, 'no rules yet');
+  t.equal((await fetch(`${base}/api/walk?sample=7`)).status, 404, 'a sample that is gone');
+  t.equal((await fetch(`${base}/api/walk?sample=x`)).status, 400);
+  t.same(await (await fetch(`${base}/api/samples`)).json(), { rate: 0, samples: [] });
 });
 
 t.test('history: one event per VRRP / health change, series per service', async (t) => {

@@ -1,7 +1,7 @@
 // A scrape of a running director (`ulvs run -f keepalived.conf`, NAT, HTTP through the VIP): the
 // node_exporter IPVS families and the keepalived exporter's VRRP families carry the values `ulvsadm -L -n
 // --stats --exact` and `ulvsadm -L -n` print, and `ulvs explain` answers live through the control socket
-// (the connection the traffic made is hit, nothing of it changes).
+// (the connection the traffic made is hit, nothing of it changes), for a flow or a sampled live packet.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -109,4 +109,19 @@ t.test('node_ipvs_* / keepalived_* against ulvsadm; live explain', { skip: !root
   t.equal(e.method, 'nat');
   const no = await lab.execOk('lb1', [process.execPath, ULVS, 'explain', 'udp', '198.18.1.2:1000', `${LAB_ADDR.vip4}:80`], { env });
   t.match(no, /no virtual service matches/);
+
+  // Sampled live packets: off until asked, then the workers' verdict of real traffic, explained on a copy.
+  const ulvs = (...a: string[]) => lab.execOk('lb1', [process.execPath, ULVS, 'explain', ...a], { env });
+  t.same(JSON.parse(await ulvs('--samples', '--json')), { rate: 0, samples: [] }, 'no samples while off');
+  t.match(await ulvs('--sampling', '20'), /sampling up to 20/);
+  await requestsThroughVip(lab, 3);
+  const sampled = JSON.parse(await ulvs('--samples', '--json')) as { rate: number; samples: Array<{ seq: number; flow: string; verdict: string }> };
+  t.equal(sampled.rate, 20);
+  const toVip = sampled.samples.find((x) => x.flow.includes(`> ${LAB_ADDR.vip4}:80`));
+  if (!t.ok(toVip, 'a client packet to the VIP was sampled')) return void t.comment(JSON.stringify(sampled));
+  t.equal(toVip!.verdict, 'transmit', 'with the verdict the workers gave it');
+  const se = JSON.parse(await ulvs('--sample', String(toVip!.seq), '--json')) as { live: { seq: number; verdict: string }; service: { key: string } };
+  t.equal(se.live.seq, toVip!.seq);
+  t.equal(se.service.key, 'TCP 198.18.0.100:80');
+  await ulvs('--sampling', '0');
 });

@@ -13,6 +13,7 @@ import { explainPacket, type Explanation } from '../../dataplane/explain.js';
 import { loadSnapshot, SnapshotCompiler } from '../../dataplane/snapshot.js';
 import { parseExplainFlow } from '../../dataplane/explain-flow.js';
 import { defaultSocketPath } from '../../control/runtime-paths.js';
+import type { SampleView } from '../../control/ports.js';
 import { buildFlowPacket } from '../../packet/flow-frame.js';
 import { parseMac } from '../../packet/addr.js';
 import { attachSharedState, createSharedState } from '../../table/shared-state.js';
@@ -22,6 +23,7 @@ import { formatExplanation, loadRules, parseReplayArgs, replayEnv, runReplay } f
 const usage = `usage: ulvs explain PROTO CLIENT:PORT VIP:PORT [--flags S] [--fwmark N] [--socket PATH] [--json]
        ulvs explain --rules RULES PROTO CLIENT:PORT VIP:PORT [--flags S] [--fwmark N] [--json]
        ulvs explain --rules RULES --in IN.pcap --packet N [--json]
+       ulvs explain --sampling N | --samples | --sample SEQ   [--socket PATH] [--json]
 
 Says, step by step, what the director does with one packet: the virtual service matched, the connection
 entry hit or created, the persistence template, the scheduler's inputs (weights, active/inactive
@@ -34,6 +36,11 @@ addresses, ports, TTL, checksums, the outer header of TUN), the verdict and wher
                     it runs the packet through its pipeline on a copy of its connection table
   --rules RULES     offline, against ipvsadm-save rules (an empty connection table)
   --in, --packet N  offline: replay IN.pcap up to packet N (1 = the first) and explain packet N
+  --sampling N      the daemon samples up to N live packets a second per worker (0 = off, the default;
+                    when off the workers pay one shared-memory read per batch, nothing per packet)
+  --samples         list the newest sampled live packets (number, time, flow, the workers' verdict)
+  --sample SEQ      explain sampled packet SEQ: the workers' verdict when it arrived, then the same
+                    packet against the table as it is now
   --json            the explanation as one JSON object`;
 
 async function run(argv: string[]): Promise<number> {
@@ -51,14 +58,45 @@ async function run(argv: string[]): Promise<number> {
         flags: { type: 'string' },
         fwmark: { type: 'string' },
         json: { type: 'boolean' },
+        sampling: { type: 'string' },
+        samples: { type: 'boolean' },
+        sample: { type: 'string' },
       },
     });
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
   const v = p.values;
+  const sock = v.socket ?? defaultSocketPath();
+  const call = async <T>(method: 'explain' | 'samples' | 'sampling', params: Record<string, unknown>): Promise<T> => {
+    try {
+      return await callOnce<T>(sock, method, params);
+    } catch (err) {
+      if (err instanceof ApiCallError || err instanceof ApiConnectError) throw new UserError(err.message);
+      throw err;
+    }
+  };
+  if (v.sampling !== undefined) {
+    if (!/^\d+$/.test(v.sampling)) throw new UsageError(`--sampling: expected packets a second (0 = off), got '${v.sampling}'`);
+    const r = await call<{ rate: number }>('sampling', { rate: Number(v.sampling) });
+    process.stdout.write(r.rate ? `sampling up to ${r.rate} live packet(s) a second per worker\n` : 'sampling off\n');
+    return 0;
+  }
+  if (v.samples) {
+    const r = await call<{ rate: number; samples: SampleView[] }>('samples', {});
+    if (v.json) process.stdout.write(JSON.stringify(r) + '\n');
+    else {
+      const lines = [`sampling ${r.rate ? `${r.rate}/s per worker` : 'off'}; ${r.samples.length} sample(s)`];
+      for (const x of r.samples) lines.push(`#${x.seq} ${new Date(x.atMs).toISOString()} ${x.flow}  ${x.verdict}${x.reason ? ` (${x.reason})` : ''}`);
+      process.stdout.write(lines.join('\n') + '\n');
+    }
+    return 0;
+  }
   let e: Explanation;
-  if (v.in !== undefined || v.packet !== undefined) {
+  if (v.sample !== undefined) {
+    if (!/^\d+$/.test(v.sample)) throw new UsageError(`--sample: expected a sample number from --samples, got '${v.sample}'`);
+    e = await call<Explanation>('explain', { sample: Number(v.sample) });
+  } else if (v.in !== undefined || v.packet !== undefined) {
     if (!v.in || !v.packet || !v.rules) throw new UsageError('--in and --packet go together, with --rules');
     if (p.positionals.length) throw new UsageError('give either a flow (PROTO CLIENT:PORT VIP:PORT) or --in/--packet, not both');
     const o = parseReplayArgs(['--rules', v.rules, '--in', v.in, '--explain', v.packet]);
@@ -83,12 +121,7 @@ async function run(argv: string[]): Promise<number> {
       for (const [ifindex, rs] of rsByIfindex) ifnames[ifindex] = `towards ${rs}`;
       e = explainPacket({ spec, live, frame, linkType: LinkType.Ether, nowMs: Date.now(), fwmark: flow.fwmark, ifindex: 1, ifnames });
     } else {
-      try {
-        e = await callOnce<Explanation>(v.socket ?? defaultSocketPath(), 'explain', { flow });
-      } catch (err) {
-        if (err instanceof ApiCallError || err instanceof ApiConnectError) throw new UserError(err.message);
-        throw err;
-      }
+      e = await call<Explanation>('explain', { flow });
     }
   }
   process.stdout.write(v.json ? JSON.stringify(e) + '\n' : formatExplanation(e));
