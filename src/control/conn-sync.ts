@@ -91,6 +91,11 @@ export interface ConnSyncCounters {
   lagMs: number;
 }
 
+const SEND_BURST = 64;
+const SEND_TICK_MS = 16;
+const SEND_QUEUE_MAX = 1 << 16;
+const EMPTY = Buffer.alloc(0);
+
 /** One running sync daemon (master or backup). */
 export class ConnSync {
   /** Counters, live (lagMs is computed when read through snapshot()). */
@@ -118,6 +123,10 @@ export class ConnSync {
   /** Master: nonces of bulk requests to answer; time of the last answer. */
   private readonly pendingBulk = new Set<number>();
   private lastBulkMs = -Infinity;
+  /** Master: least gap between two whole-table answers (twice the time the last one took to send, >= 1 s). */
+  private bulkGapMs = 1000;
+  private lastRequestMs = -Infinity;
+  private requestGapMs = 1000;
   private lastSendMs = 0;
   /** Backup: the bulk request outstanding and entries received since it was sent. */
   private nonce = 0;
@@ -126,6 +135,11 @@ export class ConnSync {
   private lastHeardMs = 0;
   private tokens: number;
   private tokensAtMs = 0;
+  private readonly queue: Buffer[] = [];
+  private queueHead = 0;
+  private budget = SEND_BURST;
+  private refill?: NodeJS.Timeout;
+  private stopped = false;
 
   private constructor(
     readonly o: ConnSyncOptions,
@@ -196,15 +210,43 @@ export class ConnSync {
     this.counters.drops[reason] = (this.counters.drops[reason] ?? 0) + n;
   }
 
+  /**
+   * Queues one datagram; at most SEND_BURST go out per SEND_TICK_MS (4000 a second, 160 000 IPv4 entries),
+   * so a whole table of 100 000 connections does not overflow a backup's socket buffer (UDP: a burst
+   * larger than the receiver's buffer is lost) nor its token bucket.
+   */
   private send(m: Buffer, nowMs: number): void {
-    this.sock?.send(m);
     this.counters.messagesSent++;
     this.counters.lastMessageMs = nowMs;
     this.lastSendMs = nowMs;
+    if (this.queue.length - this.queueHead >= SEND_QUEUE_MAX) return this.drop('send-queue-full');
+    this.queue.push(m);
+    this.flush();
+  }
+
+  private flush(): void {
+    while (this.budget > 0 && this.queueHead < this.queue.length) {
+      this.sock?.send(this.queue[this.queueHead]!);
+      this.queue[this.queueHead++] = EMPTY;
+      this.budget--;
+    }
+    if (this.queueHead === this.queue.length) {
+      this.queue.length = 0;
+      this.queueHead = 0;
+    }
+    if (!this.refill && !this.stopped) {
+      this.refill = setTimeout(() => {
+        this.refill = undefined;
+        this.budget = SEND_BURST;
+        if (this.queueHead < this.queue.length) this.flush();
+      }, SEND_TICK_MS);
+      this.refill.unref();
+    }
   }
 
   /** Backup: sends a bulk request with a fresh nonce. */
   private requestBulk(nowMs: number): void {
+    this.lastRequestMs = nowMs;
     this.nonce = (Math.random() * 0xffffffff) >>> 0 || 1;
     this.sinceRequest = 0;
     this.counters.bulkRequests++;
@@ -223,11 +265,16 @@ export class ConnSync {
     this.o.onCaughtUp?.(how);
   }
 
-  /** Backup, once a second: repeats an unanswered bulk request, or gives up at the deadline. */
+  /**
+   * Backup, once a second: gives up at the deadline; else asks again, backing off (1, 2, 4 s between
+   * requests) and only while the master is silent — a whole table still arriving is not asked for twice.
+   */
   tick(nowMs: number): void {
     if (this.o.state !== 'backup' || this.counters.caughtUp) return;
-    if (nowMs >= this.bulkDeadlineMs) this.caughtUp('timeout', nowMs);
-    else this.requestBulk(nowMs);
+    if (nowMs >= this.bulkDeadlineMs) return this.caughtUp('timeout', nowMs);
+    if (nowMs - this.lastRequestMs < this.requestGapMs || nowMs - this.lastHeardMs < 1000) return;
+    this.requestGapMs = Math.min(this.requestGapMs * 2, 4000);
+    this.requestBulk(nowMs);
   }
 
   /** Master: one scan of the table; sends what is due (everything when `forceFull`). Returns the number of entries sent. */
@@ -266,6 +313,7 @@ export class ConnSync {
       for (const nonce of this.pendingBulk) this.send(encodeSyncControl(this.o.syncId, { kind: 'bulk-end', nonce, entries: out.length }), nowMs);
       this.pendingBulk.clear();
       this.lastBulkMs = nowMs;
+      this.bulkGapMs = Math.max(1000, 2 * Math.ceil((this.queue.length - this.queueHead) / SEND_BURST) * SEND_TICK_MS);
     } else if (nowMs - this.lastSendMs >= 1000) this.send(encodeSyncControl(this.o.syncId, { kind: 'alive', entries: live }), nowMs);
     return out.length;
   }
@@ -295,7 +343,7 @@ export class ConnSync {
         this.counters.bulkRequests++;
         if (this.pendingBulk.size < 16) this.pendingBulk.add(m.nonce);
         // At most one whole-table answer a second, however many backups (or a flood) ask.
-        const wait = Math.max(0, this.lastBulkMs + 1000 - nowMs);
+        const wait = Math.max(0, this.lastBulkMs + this.bulkGapMs - nowMs);
         if (wait === 0) this.scan(nowMs, true);
         else if (this.pendingBulk.size === 1) {
           const h = setTimeout(() => this.pendingBulk.size && this.scan((this.o.clock ?? Date.now)(), true), wait);
@@ -310,7 +358,7 @@ export class ConnSync {
         if (this.sinceRequest >= m.entries) this.caughtUp('bulk', nowMs);
         else {
           this.drop('bulk-incomplete');
-          this.requestBulk(nowMs);
+          this.lastHeardMs = nowMs - 1000; // the next tick asks again (after its back-off)
         }
       }
       return;
@@ -346,6 +394,8 @@ export class ConnSync {
 
   /** Stops the daemon and closes its socket. */
   stop(): void {
+    this.stopped = true;
+    if (this.refill) clearTimeout(this.refill);
     for (const h of this.timers) clearInterval(h);
     this.timers = [];
     this.sock?.close?.();

@@ -50,6 +50,11 @@ export class SyncSocket {
       sock.bind({ address: o.peer ? local : group, port }, () => resolve());
     });
     sock.removeAllListeners('error');
+    try {
+      sock.setRecvBufferSize(4 << 20); // a whole-table answer arrives as a stream of datagrams (capped by net.core.rmem_max)
+    } catch {
+      /* the default buffer */
+    }
     sock.on('error', () => {
       /* a send error (no route) is retried by the next period; nothing to crash */
     });

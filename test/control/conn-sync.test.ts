@@ -149,7 +149,14 @@ t.test('bulk sync: a starting backup asks for the whole table and is caught up w
   let master: ConnSync | undefined;
   let lose = false;
   const backup = await ConnSync.start(
-    { state: 'backup', mcastInterface: 'lo', syncId: 7, transport: { send: (m) => master?.receive(m, now) }, onCaughtUp: (how) => caught.push(how) },
+    {
+      state: 'backup',
+      mcastInterface: 'lo',
+      syncId: 7,
+      clock: () => now,
+      transport: { send: (m) => master?.receive(m, now) },
+      onCaughtUp: (how) => caught.push(how),
+    },
     port(b),
   );
   const caught: string[] = [];
@@ -170,6 +177,9 @@ t.test('bulk sync: a starting backup asks for the whole table and is caught up w
   lose = false;
   now += 1000;
   backup.tick(now);
+  t.equal(master.counters.bulkRequests, 1, 'backing off: the next request waits 2 s');
+  now += 1000;
+  backup.tick(now);
   t.equal(master.counters.bulkRequests, 2);
   t.ok(backup.counters.caughtUp, 'caught up once the bulk end arrives after the whole table');
   t.same(caught, ['bulk']);
@@ -185,8 +195,9 @@ t.test('bulk sync: a starting backup asks for the whole table and is caught up w
   const nonce = (late as unknown as { nonce: number }).nonce;
   late.receive(encodeSyncControl(7, { kind: 'bulk-end', nonce, entries: 10 }), now);
   t.notOk(late.counters.caughtUp);
-  t.equal(late.counters.drops['bulk-incomplete'], 1, 'an incomplete bulk is counted and asked again');
-  t.equal(late.counters.bulkRequests, 2);
+  t.equal(late.counters.drops['bulk-incomplete'], 1, 'an incomplete bulk is counted and asked again ...');
+  late.tick(now + 1000);
+  t.equal(late.counters.bulkRequests, 2, '... at the next tick');
   late.tick(now + 20_000);
   t.ok(late.counters.caughtUp, 'no answer before the deadline (a kernel master): goes on without');
   master.stop();
