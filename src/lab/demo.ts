@@ -11,7 +11,17 @@ import { LAB_STATE_DIR } from './lab.js';
 import { probeRealServers } from './connectivity.js';
 import { describeLab } from './describe.js';
 import { runFailoverDemo } from './failover-demo.js';
-import { countByServer, prepareRealServers, requestsThroughVip, startLabDirector, type LabBackend, type LabMode } from './modes.js';
+import {
+  countByServer,
+  exampleConfig,
+  prepareRealServers,
+  requestsThroughVip,
+  startLabDaemon,
+  startLabDirector,
+  type LabBackend,
+  type LabMode,
+} from './modes.js';
+import { DEFAULT_DASHBOARD_LISTEN, LAB_DASHBOARD_PORT } from './dashboard-forward.js';
 import { LAB_ADDR } from './topology.js';
 
 export type { LabMode } from './modes.js';
@@ -73,15 +83,26 @@ export async function runDemo(lab: Lab, modes: LabMode[], out: (line: string) =>
   return bad === 0 ? 0 : 1;
 }
 
-/** Starts the director of the lab in `mode` (and the real servers' side) and leaves them running. */
+/**
+ * Starts the director of the lab in `mode` (and the real servers' side) and leaves them running: the
+ * daemon with the example keepalived.conf of the mode (VRRP, health checks, the data plane, the dashboard),
+ * or `ulvs director` with the lab rules when the examples are not there.
+ */
 export async function startMode(lab: Lab, mode: LabMode, backend: LabBackend = 'afpacket'): Promise<string> {
   const logDir = `${LAB_STATE_DIR}/${lab.id}-logs`;
   mkdirSync(logDir, { recursive: true });
   await prepareRealServers(lab, mode, { detached: true, logDir });
-  await startLabDirector(lab, { mode, backend, detached: true, logFile: `${logDir}/lb1-director.log` });
+  const example = exampleConfig(mode);
+  if (example) {
+    await lab.execOk('lb1', ['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
+    await startLabDaemon(lab, example, { backend, logFile: `${logDir}/lb1-daemon.log`, metrics: `127.0.0.1:${LAB_DASHBOARD_PORT}` });
+  } else await startLabDirector(lab, { mode, backend, detached: true, logFile: `${logDir}/lb1-director.log` });
   return [
     `lab '${lab.id}': ${MODE_TEXT[mode]}`,
-    `  ulvs director runs on lb1 (${backend}); log ${logDir}/lb1-director.log`,
+    example
+      ? `  ulvs run -f ${example} runs on lb1 (${backend}); log ${logDir}/lb1-daemon.log\n` +
+        `  dashboard: http://127.0.0.1:${LAB_DASHBOARD_PORT}/ in ${lab.ns('lb1')}; on this host: ulvs lab dashboard${lab.id === 'lab' ? '' : ` --id ${lab.id}`}  (http://${DEFAULT_DASHBOARD_LISTEN}/)`
+      : `  ulvs director runs on lb1 (${backend}); log ${logDir}/lb1-director.log`,
     `  try: ip netns exec ${lab.ns('client')} curl http://${LAB_ADDR.vip4}/`,
     `       ip netns exec ${lab.ns('rs1')} tcpdump -eni eth0 port 80`,
   ].join('\n');

@@ -11,6 +11,7 @@ import { callOnce } from '../api/client.js';
 import type { Lab } from './lab.js';
 import { commandArgv, countByServer, prepareRealServers, requestsThroughVip } from './modes.js';
 import { addr4, LAB_ADDR, LAB_HTTP_PORT } from './topology.js';
+import { DEFAULT_DASHBOARD_LISTEN, LAB_DASHBOARD_PORT } from './dashboard-forward.js';
 
 /** keepalived.conf of one director: one VRRP instance holding both VIPs, one NAT virtual server. */
 export function failoverConfig(lab: Lab, priority: number): string {
@@ -89,7 +90,8 @@ export async function runFailoverDemo(lab: Lab, out: (line: string) => void, req
         'eth0',
         '--workers',
         '1',
-        '--no-metrics',
+        '--metrics',
+        `127.0.0.1:${LAB_DASHBOARD_PORT}`,
         '--socket',
         sock,
         '--pid-file',
@@ -112,6 +114,9 @@ export async function runFailoverDemo(lab: Lab, out: (line: string) => void, req
     }
     await waitFor(async () => (await vrrpState(lb2)) === 'BACKUP', 5000);
     out(`   lb1 is ${await vrrpState(lb1)} (priority 150), lb2 is ${await vrrpState(lb2)} (priority 100); the VIP is on ${await vipHolder(lab)}`);
+    out(
+      `   dashboards: http://127.0.0.1:${LAB_DASHBOARD_PORT}/ in ${lab.ns('lb1')} and ${lab.ns('lb2')} (while they run: 'ulvs lab dashboard --node lb2${lab.id === 'lab' ? '' : ` --id ${lab.id}`}' serves one on http://${DEFAULT_DASHBOARD_LISTEN}/)`,
+    );
     show(await requestsThroughVip(lab, requests));
     out('   stopping lb1 (SIGTERM: priority-0 advert, VIPs removed) ...');
     lb1.child.kill('SIGTERM');

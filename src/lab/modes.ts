@@ -166,6 +166,18 @@ export async function prepareRealServers(
   return () => Promise.all(procs.map((p) => p.stop()));
 }
 
+/** The example keepalived.conf of `mode` (examples/lvs-MODE.conf, lab addresses), or undefined when absent. */
+export function exampleConfig(mode: LabMode): string | undefined {
+  const f = path.join(repoRoot(), 'examples', `lvs-${mode}.conf`);
+  return existsSync(f) ? f : undefined;
+}
+
+/** Starts `ulvs run -f FILE` in lb1, detached (output to `logFile`), as a keepalived user would. */
+export async function startLabDaemon(lab: Lab, file: string, o: { backend: LabBackend; logFile: string; metrics: string; node?: string }): Promise<LabProcess> {
+  const argv = [...commandArgv('run'), '-f', file, '--backend', o.backend, '--iface', 'eth0', '--metrics', o.metrics];
+  return startInHost(lab, o.node ?? 'lb1', argv, 'ready', { detached: true, logFile: o.logFile });
+}
+
 /** Starts `ulvs director` in a director host with the lab rules of `o.mode`; resolves when it is ready. */
 export async function startLabDirector(lab: Lab, o: LabDirectorOptions): Promise<LabProcess & { rulesFile: string }> {
   // Under the lab's state dir, so `lab down` removes it even when the director was killed.

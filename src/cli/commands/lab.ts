@@ -11,12 +11,14 @@ const USAGE = `usage: ulvs lab up     [--id ID] [--mode dr|nat|tun] [--real-serv
        ulvs lab down   [--id ID | --all]
        ulvs lab status [--id ID]
        ulvs lab demo   [--id ID] [--mode dr|nat|tun]... [--keep]
+       ulvs lab dashboard [--id ID] [--node lb1] [--listen 127.0.0.1:9480]
        ulvs lab demo   [--id ID] --ecmp [--directors N] [--keep]
 
 Builds a lab of network namespaces: client -- router -- LAN bridge with two directors (lb1, lb2)
 and real servers (rs1..rs3) answering HTTP with their name. Needs root.
   --id ID          lab id (default "lab"); namespaces are named ulvs-ID-<host>
-  --mode M         up: also start the directors in LVS mode M (dr, nat or tun) and leave them running
+  --mode M         up: also start lb1's director in LVS mode M (dr, nat or tun: 'ulvs run -f' with the
+                   mode's example keepalived.conf) and leave it running, its dashboard included
                    demo: the modes to demonstrate (default: all three)
   --real-servers N number of real servers (default 3)
   --directors N    number of directors lb1..lbN (default 2, with --ecmp 3; at most 8)
@@ -24,7 +26,9 @@ and real servers (rs1..rs3) answering HTTP with their name. Needs root.
                    director runs 'ulvs run --sloppy-tcp' (DR, mh, ulvs_bgp) and announces the VIP;
                    demo: long-lived flows spread over the directors, then one is drained out
   --all            down: remove every ulvs lab on this host
-  --keep           demo: leave the lab up afterwards`;
+  --keep           demo: leave the lab up afterwards
+  --node N         dashboard: the director whose dashboard to relay (default lb1)
+  --listen A       dashboard: this host's address for it (default 127.0.0.1:9480); runs until Ctrl-C`;
 
 const MODES = ['dr', 'nat', 'tun'] as const;
 type Mode = (typeof MODES)[number];
@@ -42,6 +46,8 @@ function parse(argv: string[]) {
         ecmp: { type: 'boolean', default: false },
         all: { type: 'boolean', default: false },
         keep: { type: 'boolean', default: false },
+        node: { type: 'string', default: 'lb1' },
+        listen: { type: 'string' },
       },
     });
   } catch (e) {
@@ -60,7 +66,7 @@ async function run(argv: string[]): Promise<number> {
   const [action, ...extra] = positionals;
   if (!action) throw new UsageError('missing action (up, down, status or demo)');
   if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
-  if (!['up', 'down', 'status', 'demo'].includes(action)) throw new UsageError(`unknown action '${action}'`);
+  if (!['up', 'down', 'status', 'demo', 'dashboard'].includes(action)) throw new UsageError(`unknown action '${action}'`);
   try {
     checkLabId(values.id!);
   } catch (e) {
@@ -110,6 +116,25 @@ async function run(argv: string[]): Promise<number> {
         const removed = await Lab.destroy(id);
         out(removed.length ? `lab '${id}': removed ${removed.length} namespaces` : `lab '${id}': nothing to remove`);
       }
+      return 0;
+    }
+    case 'dashboard': {
+      const lab = await Lab.attach(values.id);
+      if (!lab) throw new UserError(`lab '${values.id}' is not up ('ulvs lab up --mode dr' starts one with a director)`);
+      if (!lab.nodes.some((n) => n.name === values.node)) throw new UsageError(`lab '${lab.id}' has no host '${values.node}'`);
+      const { forwardDashboard } = await import('../../lab/dashboard-forward.js');
+      let f;
+      try {
+        f = await forwardDashboard(lab, values.node!, values.listen);
+      } catch (e) {
+        throw new UserError(`lab dashboard: ${(e as Error).message}`);
+      }
+      out(`dashboard of ${values.node} (${lab.ns(values.node!)}): http://${f.address}/   (Ctrl-C stops the relay)`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await f.close();
       return 0;
     }
     case 'status': {
