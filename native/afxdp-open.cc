@@ -3,12 +3,14 @@
 // rings and hands the UMEM region to JS as the batch buffer (an external ArrayBuffer that unmaps the
 // region when JS lets go of it, so no view outlives the memory).
 #include <errno.h>
-#include <linux/if_xdp.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 
+#include <string>
+
 #include "afxdp.h"
+#include "module.h"
 
 #ifndef SOL_XDP
 #define SOL_XDP 283
@@ -33,40 +35,15 @@ napi_value Throw(napi_env env, const std::string& msg, bool unavailable) {
   return nullptr;
 }
 
-void OnEnvTeardown(napi_async_cleanup_hook_handle handle, void* arg) {
-  Xsk* x = static_cast<Xsk*>(arg);
-  x->hook = handle;
-  if (!x->closing) XskStartClose(x, true);
-}
-
-Xsk* Unwrap(napi_env env, napi_callback_info info) {
-  size_t argc = 0;
-  napi_value thisArg;
-  napi_get_cb_info(env, info, &argc, nullptr, &thisArg, nullptr);
-  Xsk* x = nullptr;
-  napi_unwrap(env, thisArg, reinterpret_cast<void**>(&x));
-  return x;
-}
-
-napi_value Close(napi_env env, napi_callback_info info) {
-  size_t argc = 0;
-  napi_value thisArg;
-  napi_get_cb_info(env, info, &argc, nullptr, &thisArg, nullptr);
-  Xsk* x = nullptr;
-  if (napi_remove_wrap(env, thisArg, reinterpret_cast<void**>(&x)) == napi_ok && x) {
-    x->wrapped = false;
-    if (x->closed) delete x;
-    else XskStartClose(x, false);
-  }
-  return nullptr;
-}
-
 // ringStats(): adds what XDP_STATISTICS counted since the last call to stats (ring drops, fill ring
 // empty, invalid TX descriptors); returns the new ring drops.
 napi_value RingStats(napi_env env, napi_callback_info info) {
-  Xsk* x = Unwrap(env, info);
+  size_t argc = 0;
+  napi_value thisArg, out;
+  napi_get_cb_info(env, info, &argc, nullptr, &thisArg, nullptr);
+  Xsk* x = BatchHandle::Unwrap<Xsk>(env, thisArg);
   double drops = 0;
-  if (x && !x->closing) {
+  if (x && !x->closing()) {
     for (size_t k = 0; k < x->socks.size(); k++) {
       xdp_statistics st;
       memset(&st, 0, sizeof st);
@@ -74,22 +51,14 @@ napi_value RingStats(napi_env env, napi_callback_info info) {
       if (getsockopt(x->socks[k].fd, SOL_XDP, XDP_STATISTICS, &st, &l) < 0) continue;
       xdp_statistics& was = x->seen[k];
       drops += double(st.rx_dropped - was.rx_dropped) + double(st.rx_ring_full - was.rx_ring_full);
-      XskBump(x, kFillEmpty, double(st.rx_fill_ring_empty_descs - was.rx_fill_ring_empty_descs));
-      XskBump(x, kTxInvalid, double(st.tx_invalid_descs - was.tx_invalid_descs));
+      x->Bump(kFillEmpty, double(st.rx_fill_ring_empty_descs - was.rx_fill_ring_empty_descs));
+      x->Bump(kTxInvalid, double(st.tx_invalid_descs - was.tx_invalid_descs));
       was = st;
     }
-    XskBump(x, kRingDrops, drops);
+    x->Bump(kRingDrops, drops);
   }
-  napi_value out;
   napi_create_double(env, drops, &out);
   return out;
-}
-
-void Finalize(napi_env env, void* data, void* hint) {
-  Xsk* x = static_cast<Xsk*>(data);
-  x->wrapped = false;
-  if (x->closed) delete x;
-  else XskStartClose(x, false);
 }
 
 struct Want {
@@ -114,8 +83,8 @@ std::string ReadInterfaces(napi_env env, napi_value opts, std::vector<Want>* out
     size_t nl = 0;
     napi_get_named_property(env, e, "ifname", &name);
     napi_get_value_string_utf8(env, name, buf, sizeof buf, &nl);
-    int ifindex = int(XskU32Prop(env, e, "ifindex", 0));
-    int mapFd = int(XskU32Prop(env, e, "mapFd", 0));
+    int ifindex = int(U32Prop(env, e, "ifindex", 0));
+    int mapFd = int(U32Prop(env, e, "mapFd", 0));
     if (ifindex <= 0 || mapFd <= 0) return "xskOpen: every interface needs an ifindex and its XSKMAP's mapFd";
     if (napi_get_named_property(env, e, "queues", &qs) != napi_ok || napi_is_array(env, qs, &is) != napi_ok || !is)
       return "xskOpen: interfaces[].queues must be an array of queue numbers";
@@ -129,10 +98,12 @@ std::string ReadInterfaces(napi_env env, napi_value opts, std::vector<Want>* out
       out->push_back({ifindex, qn, mapFd, buf});
     }
   }
+  if (out->size() > size_t(BatchHandle::kMaxWatches))
+    return "xskOpen: at most " + std::to_string(BatchHandle::kMaxWatches) + " sockets (interfaces x queues) per worker: use more workers";
   return "";
 }
 
-// xskOpen(options, batch, onBatch) -> { close(), ringStats(), buf: Uint8Array (the UMEM region), zeroCopy }.
+// xskOpen(options, batch, onBatch) -> { close(), ringStats(), buf: Uint8Array (the UMEM region), zeroCopy, sockets }.
 // options: { interfaces: [{ ifname, ifindex, mapFd, queues }], ringSize=2048, frameSize=2048, stats }
 napi_value Open(napi_env env, napi_callback_info info) {
   size_t argc = 3;
@@ -142,35 +113,32 @@ napi_value Open(napi_env env, napi_callback_info info) {
   napi_valuetype t;
   napi_typeof(env, argv[2], &t);
   if (t != napi_function) return Throw(env, "xskOpen: onBatch must be a function", false);
-  auto* x = new Xsk();
-  x->env = env;
+  auto* x = new Xsk(env);
   std::vector<Want> want;
-  std::string err = XskReadBatch(env, argv[1], x);
-  if (err.empty()) err = ReadInterfaces(env, argv[0], &want);
+  std::string err = ReadBatch(env, argv[1], &x->b, &x->refs);
   void* p;
   size_t n;
-  bool has = false;
-  if (err.empty() && napi_has_named_property(env, argv[0], "stats", &has) == napi_ok && has) {
-    if (XskTypedData(env, argv[0], "stats", napi_float64_array, &p, &n, &x->refs) && n >= kStatCount) x->stats = static_cast<double*>(p);
-    else err = "xskOpen: options.stats must be a Float64Array of at least xskStatCount elements";
+  if (err.empty()) {
+    if (!TypedData(env, argv[1], "outIfindex", napi_uint32_array, &p, &n, &x->refs) || n < x->b.capacity) err = "batch.outIfindex must be a Uint32Array";
+    else x->outIfindex = static_cast<uint32_t*>(p);
   }
-  uint32_t ringSize = XskU32Prop(env, argv[0], "ringSize", 2048);
-  uint32_t frameSize = XskU32Prop(env, argv[0], "frameSize", 2048);
-  uint32_t slotSize = XskU32Prop(env, argv[1], "slotSize", 2048);
+  if (err.empty()) err = ReadInterfaces(env, argv[0], &want);
+  if (err.empty() && !ReadStats(env, argv[0], kStatCount, &x->stats, &x->refs))
+    err = "xskOpen: options.stats must be a Float64Array of at least xskStatCount elements";
+  uint32_t ringSize = U32Prop(env, argv[0], "ringSize", 2048);
+  uint32_t frameSize = U32Prop(env, argv[0], "frameSize", 2048);
   if (err.empty() && (ringSize < 64 || ringSize > 16384 || (ringSize & (ringSize - 1)) != 0)) err = "xskOpen: ringSize must be a power of two from 64 to 16384";
   bool unavailable = false;
   auto fail = [&](const std::string& m) {
-    for (auto& s : x->socks) XskSocketClose(&s);
-    XskUmemDestroy(&x->umem);
-    for (napi_ref r : x->refs) napi_delete_reference(env, r);
-    delete x;
+    x->Discard();
     return Throw(env, m, unavailable);
   };
   if (!err.empty()) return fail(err);
   // Frames for a full fill ring and a full TX ring per socket.
   uint32_t frames = uint32_t(want.size() ? want.size() : 1) * 2 * ringSize;
-  err = XskUmemCreate(&x->umem, size_t(x->capacity) * slotSize, frameSize, frames);
+  err = XskUmemCreate(&x->umem, size_t(x->b.capacity) * x->b.slotSize, frameSize, frames);
   if (!err.empty()) return fail("AF_XDP: " + err);
+  x->regionOwned = true;
   x->socks.resize(want.size());
   for (size_t k = 0; k < want.size(); k++) {
     const char* what = "";
@@ -184,7 +152,7 @@ napi_value Open(napi_env env, napi_callback_info info) {
       return fail(m);
     }
   }
-  x->slotFrame.assign(x->capacity, 0);
+  x->slotFrame.assign(x->b.capacity, 0);
   x->txPending.assign(x->socks.size(), 0);
   x->seen.assign(x->socks.size(), xdp_statistics{});
   for (auto& s : x->socks) XskRefill(&s, &x->umem, s.fill.size);
@@ -195,29 +163,15 @@ napi_value Open(napi_env env, napi_callback_info info) {
     delete region;
     return fail("AF_XDP: cannot hand the UMEM to JavaScript (external ArrayBuffer refused)");
   }
-  // The ArrayBuffer owns the mapping now (FreeRegion unmaps it); nothing below fails.
+  x->regionOwned = false;  // FreeRegion unmaps it once JS lets go; nothing below fails
   napi_create_typedarray(env, napi_uint8_array, region->len, ab, 0, &u8);
-  napi_create_reference(env, u8, 1, &x->region);
+  napi_ref keep;
+  napi_create_reference(env, u8, 1, &keep);  // released with the other refs when the handle closes
+  x->refs.push_back(keep);
+  for (auto& s : x->socks) x->Watch(s.fd, XskOnReadable);
+  x->Start(argv[2], "ulvs.afxdp");
 
-  napi_create_reference(env, argv[2], 1, &x->cb);
-  napi_value name;
-  napi_create_string_utf8(env, "ulvs.afxdp", NAPI_AUTO_LENGTH, &name);
-  napi_async_init(env, nullptr, name, &x->actx);
-  uv_loop_t* loop = nullptr;
-  napi_get_uv_event_loop(env, &loop);
-  x->polls.reset(new uv_poll_t[x->socks.size() ? x->socks.size() : 1]);
-  for (size_t k = 0; k < x->socks.size(); k++) {
-    uv_poll_init(loop, &x->polls[k], x->socks[k].fd);
-    x->polls[k].data = x;
-    uv_poll_start(&x->polls[k], UV_READABLE, XskOnReadable);
-  }
-  x->openHandles = int(x->socks.size());
-  napi_add_async_cleanup_hook(env, OnEnvTeardown, x, &x->hook);
-
-  napi_value obj, fn, v;
-  napi_create_object(env, &obj);
-  napi_create_function(env, "close", NAPI_AUTO_LENGTH, Close, nullptr, &fn);
-  napi_set_named_property(env, obj, "close", fn);
+  napi_value obj = x->NewObject(), fn, v;
   napi_create_function(env, "ringStats", NAPI_AUTO_LENGTH, RingStats, nullptr, &fn);
   napi_set_named_property(env, obj, "ringStats", fn);
   napi_set_named_property(env, obj, "buf", u8);
@@ -225,7 +179,7 @@ napi_value Open(napi_env env, napi_callback_info info) {
   napi_set_named_property(env, obj, "zeroCopy", v);
   napi_create_uint32(env, uint32_t(x->socks.size()), &v);
   napi_set_named_property(env, obj, "sockets", v);
-  napi_wrap(env, obj, x, Finalize, nullptr, nullptr);
+  x->Wrap(obj);
   return obj;
 }
 

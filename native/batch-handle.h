@@ -69,8 +69,9 @@ class BatchHandle {
  public:
   // Called when a watched socket is readable (never after closing started).
   using ReadableFn = void (*)(BatchHandle*);
-  // Sockets one handle can poll (AF_PACKET: the ring and the super-frame socket).
-  static constexpr int kMaxWatches = 2;
+  // Sockets one handle can poll (AF_PACKET: the ring and the super-frame socket; AF_XDP: one per
+  // interface and receive queue the worker owns).
+  static constexpr int kMaxWatches = 16;
 
   // The state of a handle owned by the thread of env.
   explicit BatchHandle(napi_env env) : env(env) {}

@@ -81,7 +81,13 @@ Napi::Value XdpLoad(const Napi::CallbackInfo& info) {
   p.log_buf = reinterpret_cast<uint64_t>(log.data());
   p.log_size = static_cast<uint32_t>(log.size());
   p.log_level = 1;
-  int prog = static_cast<int>(Bpf(BPF_PROG_LOAD, &p));
+  // The verifier gives up with EAGAIN when a signal is pending (a busy Node process gets SIGCHLD, timers):
+  // retry, as libbpf does.
+  int prog = -1;
+  for (int tries = 0; tries < 8; tries++) {
+    prog = static_cast<int>(Bpf(BPF_PROG_LOAD, &p));
+    if (prog >= 0 || errno != EAGAIN) break;
+  }
   if (prog < 0) {
     int err = errno;
     if (map >= 0 && !given) close(map);
