@@ -1,6 +1,6 @@
 // The reference paths of the live benchmarks, started on lb1 of a lab (bench/live/run.mjs, ring-ab.mjs,
 // http-ab.mjs): iptables DNAT over the real servers, HAProxy (mode tcp, 2 threads), nginx stream
-// (2 workers) and the C AF_PACKET DR forwarder. Each start function resolves to { pid, stop() } (pid 0
+// (2 workers) and the C AF_PACKET and AF_XDP DR forwarders. Each start function resolves to { pid, stop() } (pid 0
 // for kernel paths) and stop() removes everything it added; a proxy that exits at start throws.
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as m from '../../dist/lab/modes.js';
@@ -84,5 +84,23 @@ export async function startCAfpacket(lab, threads) {
   return { pid: p.pid, stop: async () => {
     p.kill('SIGTERM');
     await lab.exec('lb1', ['sh', '-c', `iptables -t raw -D PREROUTING -d ${VIP} -m comment --comment ulvs-bench -j DROP; ip addr del ${VIP}/32 dev eth0`]);
+  } };
+}
+
+/** The C AF_XDP DR forwarder on lb1's eth0 (XDP redirect of VIP traffic to one AF_XDP socket, rs1 only). */
+export async function startCXdp(lab) {
+  const rs1 = lab.byRole('realserver')[0];
+  // The VIP answers the router's ARP; its packets themselves never reach the stack (XDP redirects them).
+  await lab.execOk('lb1', ['ip', 'addr', 'add', `${VIP}/32`, 'dev', 'eth0']);
+  const p = lab.spawn('lb1', [`${CDIR}bin/xdp-fwd`, 'eth0', VIP, await lab.mac(rs1.name)]);
+  let out = '';
+  p.stdout?.on('data', (d) => { out += d; });
+  p.stderr?.on('data', (d) => { out += d; });
+  for (let i = 0; i < 50 && !out.includes('ready'); i++) await sleep(100);
+  if (!out.includes('ready')) { p.kill('SIGKILL'); await lab.exec('lb1', ['ip', 'addr', 'del', `${VIP}/32`, 'dev', 'eth0']); throw new Error(`xdp-fwd did not start: ${out.trim()}`); }
+  return { pid: p.pid, stop: async () => {
+    p.kill('SIGTERM');
+    await new Promise((r) => (p.exitCode !== null ? r() : p.once('exit', r)));
+    await lab.exec('lb1', ['ip', 'addr', 'del', `${VIP}/32`, 'dev', 'eth0']);
   } };
 }
