@@ -8,7 +8,8 @@ import { isIPv6 } from 'node:net';
 import type { DiagnosticSink, Pos } from './diagnostics.js';
 import { posString } from './diagnostics.js';
 import type { RawBlock } from './keywords/table.js';
-import { at, get } from './keywords/table.js';
+import { at, fieldsOf } from './keywords/table.js';
+import { bfdInstanceTable } from './keywords/bfd.js';
 import type { BfdInstanceSpec } from '../bfd/types.js';
 import type { HealthServiceSpec } from '../health/types.js';
 import type { VrrpTrackFileSpec } from '../vrrp/types.js';
@@ -30,13 +31,13 @@ export function buildBfdInstances(raws: readonly RawBlock[], sink: DiagnosticSin
       sink.error(r.pos, 'duplicate-name', `bfd_instance ${name} is defined twice; rename one.`);
       continue;
     }
-    const neighborIp = get<string>(r, 'neighborIp');
+    const neighborIp = fieldsOf(bfdInstanceTable, r).neighborIp;
     if (!neighborIp) {
       sink.error(r.pos, 'missing-value', `bfd_instance ${name} has no neighbor_ip; keepalived drops the block — add 'neighbor_ip ADDRESS'.`);
       continue;
     }
     const v6 = isIPv6(neighborIp);
-    const sourceIp = get<string>(r, 'sourceIp');
+    const sourceIp = fieldsOf(bfdInstanceTable, r).sourceIp;
     if (sourceIp && isIPv6(sourceIp) !== v6) {
       sink.error(
         at(r, 'sourceIp'),
@@ -45,7 +46,7 @@ export function buildBfdInstances(raws: readonly RawBlock[], sink: DiagnosticSin
       );
       continue;
     }
-    const multihop = get<boolean>(r, 'multihop') ?? false;
+    const multihop = fieldsOf(bfdInstanceTable, r).multihop ?? false;
     if (r.fields.multihop !== undefined)
       sink.note(
         at(r, 'multihop'),
@@ -61,8 +62,8 @@ export function buildBfdInstances(raws: readonly RawBlock[], sink: DiagnosticSin
       );
       continue;
     }
-    const ttl = get<number>(r, 'ttl') ?? (v6 ? 64 : 255);
-    let maxHops = get<number>(r, 'maxHops') ?? 0;
+    const ttl = fieldsOf(bfdInstanceTable, r).ttl ?? (v6 ? 64 : 255);
+    let maxHops = fieldsOf(bfdInstanceTable, r).maxHops ?? 0;
     if (maxHops === -1) maxHops = 255;
     else if (maxHops > ttl) {
       sink.warn(at(r, 'maxHops'), 'bad-value', `bfd_instance ${name}: max_hops ${maxHops} exceeds ttl ${ttl}; set to ${ttl}, as keepalived does.`);
@@ -71,15 +72,15 @@ export function buildBfdInstances(raws: readonly RawBlock[], sink: DiagnosticSin
     const spec: BfdInstanceSpec = {
       name,
       neighborIp,
-      minRxMs: get<number>(r, 'minRxMs') ?? 10,
-      minTxMs: get<number>(r, 'minTxMs') ?? 10,
-      idleTxMs: get<number>(r, 'idleTxMs') ?? 1000,
-      multiplier: get<number>(r, 'multiplier') ?? 5,
-      passive: get<boolean>(r, 'passive') ?? false,
+      minRxMs: fieldsOf(bfdInstanceTable, r).minRxMs ?? 10,
+      minTxMs: fieldsOf(bfdInstanceTable, r).minTxMs ?? 10,
+      idleTxMs: fieldsOf(bfdInstanceTable, r).idleTxMs ?? 1000,
+      multiplier: fieldsOf(bfdInstanceTable, r).multiplier ?? 5,
+      passive: fieldsOf(bfdInstanceTable, r).passive ?? false,
       ttl,
       maxHops,
       multihop,
-      weight: get<number>(r, 'weight') ?? 0,
+      weight: fieldsOf(bfdInstanceTable, r).weight ?? 0,
       source: posString(r.pos),
     };
     if (sourceIp) spec.sourceIp = sourceIp;

@@ -10,9 +10,9 @@ import type { BfdInstanceSpec } from '../bfd/types.js';
 import type { VirtualServiceSpec } from '../ipvs/types.js';
 import type { DiagnosticSink, Pos } from './diagnostics.js';
 import { posString } from './diagnostics.js';
-import type { BgpVipLine } from './keywords/bgp.js';
 import type { RawBlock } from './keywords/table.js';
-import { at, get } from './keywords/table.js';
+import { bgpNeighborTable, bgpTable } from './keywords/bgp.js';
+import { at, fieldsOf } from './keywords/table.js';
 import { canonicalIp } from './values.js';
 
 /** Default hold time (s): three missed keepalives of 3 s, quick enough for a lab and a LAN. */
@@ -22,12 +22,12 @@ export const DEFAULT_DRAIN_WAIT_S = 5;
 
 /** RFC 4271 §4.2: a hold time is 0 or at least 3 s; the keepalive interval must stay below it. */
 function timers(raw: RawBlock, sink: DiagnosticSink, holdDefault: number, kaDefault?: number): { holdTimeS: number; keepaliveS: number } | undefined {
-  const holdTimeS = get<number>(raw, 'holdTimeS') ?? holdDefault;
+  const holdTimeS = fieldsOf(bgpNeighborTable, raw).holdTimeS ?? holdDefault;
   if (holdTimeS === 1 || holdTimeS === 2) {
     sink.error(at(raw, 'holdTimeS'), 'bad-value', `hold_time ${holdTimeS} is not allowed (RFC 4271 §4.2: 0 or 3..65535 s); write 'hold_time 3' or more.`);
     return undefined;
   }
-  const keepaliveS = get<number>(raw, 'keepaliveS') ?? kaDefault ?? Math.floor(holdTimeS / 3);
+  const keepaliveS = fieldsOf(bgpNeighborTable, raw).keepaliveS ?? kaDefault ?? Math.floor(holdTimeS / 3);
   if (holdTimeS > 0 && keepaliveS >= holdTimeS) {
     sink.error(
       at(raw, 'keepaliveS'),
@@ -55,7 +55,7 @@ function neighbor(
     );
     return undefined;
   }
-  const remoteAs = get<number>(raw, 'remoteAs');
+  const remoteAs = fieldsOf(bgpNeighborTable, raw).remoteAs;
   if (remoteAs === undefined) {
     sink.error(raw.pos, 'missing-value', `neighbor ${ip.address} has no remote_as; add 'remote_as ASN' (the router's AS number).`);
     return undefined;
@@ -66,10 +66,10 @@ function neighbor(
     address: ip.address,
     remoteAs,
     ...t,
-    connectRetryS: get<number>(raw, 'connectRetryS') ?? get<number>(top, 'connectRetryS') ?? 2,
+    connectRetryS: fieldsOf(bgpNeighborTable, raw).connectRetryS ?? fieldsOf(bgpTable, top).connectRetryS ?? 2,
     source: posString(raw.pos),
   };
-  const src = get<string>(raw, 'sourceIp');
+  const src = fieldsOf(bgpNeighborTable, raw).sourceIp;
   if (src) {
     if (isIPv6(src) !== isIPv6(ip.address)) {
       sink.error(
@@ -81,7 +81,7 @@ function neighbor(
     }
     out.sourceIp = src;
   }
-  const bfdName = get<string>(raw, 'bfdInstance');
+  const bfdName = fieldsOf(bgpNeighborTable, raw).bfdInstance;
   if (bfdName !== undefined) {
     const b = bfd.find((x) => x.name === bfdName);
     if (!b) {
@@ -115,12 +115,12 @@ export function buildBgp(
     sink.error(extra.pos, 'duplicate-block', `ulvs_bgp is given again (first at ${posString(raws[0]!.pos)}); merge the two blocks into one.`);
   const r = raws[0]!;
   let ok = true;
-  const localAs = get<number>(r, 'localAs');
+  const localAs = fieldsOf(bgpTable, r).localAs;
   if (localAs === undefined) {
     sink.error(r.pos, 'missing-value', `ulvs_bgp has no local_as; add 'local_as ASN' (this director's AS number, e.g. a private one from 64512..65534).`);
     ok = false;
   }
-  const routerId = get<string>(r, 'routerId');
+  const routerId = fieldsOf(bgpTable, r).routerId;
   if (routerId === undefined) {
     sink.error(r.pos, 'missing-value', `ulvs_bgp has no router_id; add 'router_id A.B.C.D' (an IPv4 address of this director, unique among the peers).`);
     ok = false;
@@ -136,7 +136,7 @@ export function buildBgp(
   if (!top) ok = false;
   const topTimers = top && r.fields.keepaliveS !== undefined ? top : { holdTimeS: top?.holdTimeS ?? DEFAULT_HOLD_TIME_S };
   const neighbors: BgpNeighborSpec[] = [];
-  const raw = get<RawBlock[]>(r, 'neighbors') ?? [];
+  const raw = fieldsOf(bgpTable, r).neighbors ?? [];
   if (raw.length === 0) {
     sink.error(r.pos, 'missing-block', `ulvs_bgp has no neighbor; add 'neighbor ROUTER_ADDRESS { remote_as ASN }'.`);
     ok = false;
@@ -156,7 +156,7 @@ export function buildBgp(
     neighbors.push(spec);
   }
   const addresses = new Set(services.flatMap((s) => (s.key.kind === 'addr' ? [s.key.address] : [])));
-  const lines = get<BgpVipLine[]>(r, 'vips') ?? [];
+  const lines = fieldsOf(bgpTable, r).vips ?? [];
   const vips: string[] = [];
   for (const l of lines) {
     const pos: Pos = { file: l.file, line: l.line };
@@ -177,8 +177,8 @@ export function buildBgp(
     routerId,
     neighbors,
     vips,
-    drainWaitS: get<number>(r, 'drainWaitS') ?? DEFAULT_DRAIN_WAIT_S,
-    bgpdPath: get<string>(r, 'bgpdPath') ?? '/usr/lib/frr/bgpd',
+    drainWaitS: fieldsOf(bgpTable, r).drainWaitS ?? DEFAULT_DRAIN_WAIT_S,
+    bgpdPath: fieldsOf(bgpTable, r).bgpdPath ?? '/usr/lib/frr/bgpd',
     source: posString(r.pos),
   };
 }

@@ -5,12 +5,23 @@
  */
 import type { DiagnosticSink } from './diagnostics.js';
 import { posString } from './diagnostics.js';
-import { at, get, type RawBlock, type ScriptValue } from './keywords/table.js';
+import {
+  bfdCheckTable,
+  dnsCheckTable,
+  fileCheckTable,
+  httpTable,
+  miscCheckTable,
+  smtpCheckTable,
+  tcpCheckTable,
+  udpCheckTable,
+  urlTable,
+} from './keywords/checkers.js';
+import { at, type BlockTable, type FieldName, fieldsOf, type RawBlock, type ScriptValue } from './keywords/table.js';
 import type { ScriptUse } from './build-vrrp.js';
 import type { CheckerSpec, ScriptSpec, UrlSpec } from '../health/types.js';
 
-/** Copies the fields of `raw` named in `fields` onto `out` when present (undefined = inherit, per the health contract). */
-export function copy(out: Record<string, unknown>, raw: RawBlock, fields: readonly string[]): void {
+/** Copies the fields of `raw` (made with `table`) named in `fields` onto `out` when present (undefined = inherit, per the health contract). */
+export function copy<T extends BlockTable>(table: T, out: Record<string, unknown>, raw: RawBlock, fields: readonly FieldName<T>[]): void {
   for (const f of fields) {
     const v = raw.fields[f];
     if (v !== undefined) out[f] = v;
@@ -43,28 +54,28 @@ function hexBytes(s: string): Uint8Array {
 export function buildChecker(raw: RawBlock, rsPort: number, sink: DiagnosticSink, uses: ScriptUse[]): CheckerSpec | undefined {
   const type = raw.table as CheckerSpec['type'];
   const common: Record<string, unknown> = { type, where: posString(raw.pos) };
-  copy(common, raw, COMMON_FIELDS);
+  copy(tcpCheckTable, common, raw, COMMON_FIELDS);
   if (type === 'BFD_CHECK' || type === 'FILE_CHECK') return eventChecker(raw, common, sink);
   if (type === 'HTTP_GET' || type === 'SSL_GET') {
     const urls: UrlSpec[] = [];
-    for (const u of get<RawBlock[]>(raw, 'urls') ?? []) {
-      const path = get<string>(u, 'path');
+    for (const u of fieldsOf(httpTable, raw).urls ?? []) {
+      const path = fieldsOf(urlTable, u).path;
       if (!path) {
         sink.error(u.pos, 'missing-path', `url block of ${type} has no 'path'; keepalived drops it — add 'path /'.`);
         continue;
       }
       const url: UrlSpec = { path };
-      const codes = get<Array<[number, number]>>(u, 'statusCodes');
+      const codes = fieldsOf(urlTable, u).statusCodes;
       if (codes) url.statusCodes = codes.map(([lo, hi]) => ({ lo, hi }));
-      const digest = get<string>(u, 'digest');
+      const digest = fieldsOf(urlTable, u).digest;
       if (digest !== undefined) {
         if (!/^[0-9a-fA-F]{32}$/.test(digest))
           sink.error(at(u, 'digest'), 'bad-value', `digest '${digest}' is not 32 hex digits (an MD5 sum; genhash prints it).`);
         else url.digest = digest.toLowerCase();
       }
-      const vh = get<string>(u, 'virtualhost');
+      const vh = fieldsOf(urlTable, u).virtualhost;
       if (vh !== undefined) url.virtualhost = vh;
-      if (get<string>(u, 'regex') !== undefined)
+      if (fieldsOf(urlTable, u).regex !== undefined)
         sink.warn(
           at(u, 'regex'),
           'not-implemented',
@@ -73,37 +84,37 @@ export function buildChecker(raw: RawBlock, rsPort: number, sink: DiagnosticSink
       urls.push(url);
     }
     if (urls.length === 0) sink.error(raw.pos, 'missing-url', `${type} needs at least one url { path ... } block; without one it checks nothing.`);
-    copy(common, raw, ['virtualhost', 'httpProtocol', 'enableSni', 'sniName', 'fastRecovery']);
+    copy(httpTable, common, raw, ['virtualhost', 'httpProtocol', 'enableSni', 'fastRecovery']);
     common.urls = urls;
   } else if (type === 'MISC_CHECK') {
-    const script = get<ScriptValue>(raw, 'miscPath');
+    const script = fieldsOf(miscCheckTable, raw).miscPath;
     if (!script) {
       sink.error(raw.pos, 'missing-script', 'MISC_CHECK needs \'misc_path "/path/to/check args"\'; the checker is skipped.');
       return undefined;
     }
     uses.push({ script, keyword: 'misc_path' });
     const misc = scriptSpec(script)!;
-    const user = get<string[]>(raw, 'user');
+    const user = fieldsOf(miscCheckTable, raw).user;
     if (user?.length) {
       misc.user = user[0]!;
       if (user[1]) misc.group = user[1];
     }
     common.misc = misc;
-    copy(common, raw, ['miscTimeoutMs', 'miscDynamic']);
+    copy(miscCheckTable, common, raw, ['miscTimeoutMs', 'miscDynamic']);
   } else if (type === 'SMTP_CHECK') {
-    copy(common, raw, ['heloName']);
+    copy(smtpCheckTable, common, raw, ['heloName']);
   } else if (type === 'DNS_CHECK') {
-    copy(common, raw, ['dnsType']);
-    const name = get<string>(raw, 'dnsName');
+    copy(dnsCheckTable, common, raw, ['dnsType']);
+    const name = fieldsOf(dnsCheckTable, raw).dnsName;
     if (name !== undefined) common.name = name;
   } else if (type === 'UDP_CHECK') {
-    copy(common, raw, ['minReplyLength', 'maxReplyLength']);
-    const payload = get<string>(raw, 'payload');
+    copy(udpCheckTable, common, raw, ['minReplyLength', 'maxReplyLength']);
+    const payload = fieldsOf(udpCheckTable, raw).payload;
     if (payload !== undefined) {
       if (!/^([0-9a-fA-F]{2})+$/.test(payload)) sink.error(at(raw, 'payload'), 'bad-value', `payload '${payload}' is not an even number of hex digits.`);
       else common.payload = hexBytes(payload);
     }
-    const reply = get<string>(raw, 'requireReply');
+    const reply = fieldsOf(udpCheckTable, raw).requireReply;
     if (reply !== undefined) {
       common.requireReply = true;
       if (reply !== '') {
@@ -112,11 +123,11 @@ export function buildChecker(raw: RawBlock, rsPort: number, sink: DiagnosticSink
         else common.requireReplyPattern = reply;
       }
     }
-    const min = get<number>(raw, 'minReplyLength') ?? 0;
-    const max = get<number>(raw, 'maxReplyLength') ?? 255;
+    const min = fieldsOf(udpCheckTable, raw).minReplyLength ?? 0;
+    const max = fieldsOf(udpCheckTable, raw).maxReplyLength ?? 255;
     if (min > max) sink.error(raw.pos, 'bad-value', `min_reply_length ${min} exceeds max_reply_length ${max}.`);
   }
-  const port = get<number>(raw, 'connectPort') ?? rsPort;
+  const port = fieldsOf(tcpCheckTable, raw).connectPort ?? rsPort;
   if (type !== 'PING_CHECK' && type !== 'MISC_CHECK' && port === 0) {
     sink.error(raw.pos, 'missing-port', `${type} has no port to connect to (the real server has none); add 'connect_port N'.`);
   }
@@ -130,7 +141,7 @@ export function buildChecker(raw: RawBlock, rsPort: number, sink: DiagnosticSink
  */
 function eventChecker(raw: RawBlock, common: Record<string, unknown>, sink: DiagnosticSink): CheckerSpec | undefined {
   const bfd = raw.table === 'BFD_CHECK';
-  const name = get<string>(raw, bfd ? 'bfdName' : 'trackFile');
+  const name = bfd ? fieldsOf(bfdCheckTable, raw).bfdName : fieldsOf(fileCheckTable, raw).trackFile;
   if (!name) {
     sink.warn(
       raw.pos,
@@ -145,7 +156,7 @@ function eventChecker(raw: RawBlock, common: Record<string, unknown>, sink: Diag
   if (bfd) common.name = name;
   else {
     common.trackFile = name;
-    const w = get<{ weight: number; reverse: boolean }>(raw, 'fileWeight');
+    const w = fieldsOf(fileCheckTable, raw).fileWeight;
     if (w) {
       common.weight = w.weight;
       common.reverse = w.reverse;
@@ -163,7 +174,7 @@ const CONNECTION_FIELDS = ['connectIp', 'connectPort', 'bindTo', 'bindPort', 'bi
 export function buildCheckers(raw: RawBlock, rsPort: number, sink: DiagnosticSink, uses: ScriptUse[]): CheckerSpec[] {
   const main = buildChecker(raw, rsPort, sink, uses);
   if (!main) return [];
-  const hosts = get<RawBlock[]>(raw, 'hosts') ?? [];
+  const hosts = fieldsOf(smtpCheckTable, raw).hosts ?? [];
   if (raw.table !== 'SMTP_CHECK' || hosts.length === 0) return [main];
   sink.note(hosts[0]!.pos, 'deprecated', 'the SMTP_CHECK host block is deprecated (keepalived says so too); define one SMTP_CHECK per host instead.');
   const own = CONNECTION_FIELDS.some((f) => raw.fields[f] !== undefined);
@@ -171,7 +182,7 @@ export function buildCheckers(raw: RawBlock, rsPort: number, sink: DiagnosticSin
   for (const h of hosts) {
     const c: Record<string, unknown> = { ...main, where: posString(h.pos) };
     for (const f of CONNECTION_FIELDS) delete c[f];
-    copy(c, h, COMMON_FIELDS);
+    copy(tcpCheckTable, c, h, COMMON_FIELDS);
     out.push(c as unknown as CheckerSpec);
   }
   return out;

@@ -6,7 +6,8 @@
  */
 import type { DiagnosticSink, Pos } from './diagnostics.js';
 import { posString } from './diagnostics.js';
-import { at, get, type RawBlock, type ScriptValue } from './keywords/table.js';
+import { at, fieldsOf, type RawBlock } from './keywords/table.js';
+import { realServerTable, virtualServerTable } from './keywords/virtual-server.js';
 import type { ForwardingValue } from './keywords/virtual-server.js';
 import { scriptsOf, type ScriptUse } from './build-vrrp.js';
 import { buildCheckers, copy, scriptSpec } from './build-checker.js';
@@ -55,7 +56,7 @@ interface Head {
 
 function parseHead(raw: RawBlock, groups: VirtualServerGroupConfig[], protocol: Protocol, sink: DiagnosticSink): Head | undefined {
   const a = raw.args;
-  const fam = get<string>(raw, 'ipFamily');
+  const fam = fieldsOf(virtualServerTable, raw).ipFamily;
   const explicitFamily: Family | undefined = fam === 'inet6' ? 6 : fam === 'inet' ? 4 : undefined;
   if (a[0] === 'fwmark') {
     const mark = parseInteger(a[1]);
@@ -108,12 +109,12 @@ function parseHead(raw: RawBlock, groups: VirtualServerGroupConfig[], protocol: 
 
 /** `persistence_engine NAME`: kept in the rules (ipvsadm --pe shows it); SIP Call-ID persistence is not run, so it warns. */
 function persistenceEngine(raw: RawBlock, sink: DiagnosticSink): string {
-  const pe = get<string>(raw, 'persistenceEngine');
+  const pe = fieldsOf(virtualServerTable, raw).persistenceEngine;
   if (pe === undefined) return '';
   sink.warn(
     at(raw, 'persistenceEngine'),
     'not-implemented',
-    `'persistence_engine ${pe}' has no effect in ulvs: connections are not kept together by SIP Call-ID; ${get<number>(raw, 'persistenceTimeoutS') !== undefined ? 'persistence_timeout still keeps a client on one real server' : "add 'persistence_timeout' to keep a client on one real server"}.`,
+    `'persistence_engine ${pe}' has no effect in ulvs: connections are not kept together by SIP Call-ID; ${fieldsOf(virtualServerTable, raw).persistenceTimeoutS !== undefined ? 'persistence_timeout still keeps a client on one real server' : "add 'persistence_timeout' to keep a client on one real server"}.`,
   );
   return pe;
 }
@@ -121,7 +122,7 @@ function persistenceEngine(raw: RawBlock, sink: DiagnosticSink): string {
 /** Builds one virtual_server; undefined when keepalived would ignore it (reported). */
 export function buildVirtualServer(raw: RawBlock, groups: VirtualServerGroupConfig[], sink: DiagnosticSink, uses: ScriptUse[]): BuiltVirtualServer | undefined {
   const name = `virtual_server ${raw.args.join(' ')}`;
-  const protoWord = get<string>(raw, 'protocol');
+  const protoWord = fieldsOf(virtualServerTable, raw).protocol;
   // keepalived: no protocol on an address service means IPPROTO 0, which the kernel takes as UDP.
   const protocol = (protoWord?.toLowerCase() ?? 'udp') as Protocol;
   const head = parseHead(raw, groups, protocol, sink);
@@ -135,7 +136,7 @@ export function buildVirtualServer(raw: RawBlock, groups: VirtualServerGroupConf
       `'protocol' has no effect on a firewall-mark service (keepalived warns too: "protocol specified for fwmark - protocol will be ignored"); remove it.`,
     );
 
-  const vsForward = get<ForwardingValue>(raw, 'forwarding');
+  const vsForward = fieldsOf(virtualServerTable, raw).forwarding;
   const rs = buildRealServers(raw, head, vsForward, sink, uses);
   const { dests, healthRs } = rs;
   let missingForward = rs.missingForward;
@@ -145,7 +146,7 @@ export function buildVirtualServer(raw: RawBlock, groups: VirtualServerGroupConf
   }
   const family = rs.family ?? 4;
   let keys = head.keys;
-  if (!head.group && keys[0]?.kind === 'fwmark' && !get<string>(raw, 'ipFamily')) keys = [{ ...keys[0], family }];
+  if (!head.group && keys[0]?.kind === 'fwmark' && !fieldsOf(virtualServerTable, raw).ipFamily) keys = [{ ...keys[0], family }];
 
   const o = serviceOptions(raw, name, head, keys, family, protocol, sink);
   const health = buildHealthSpec(raw, head, keys, dests, healthRs, sink, uses);
@@ -179,16 +180,16 @@ function buildRealServers(
   uses: ScriptUse[],
 ): { dests: RealServerSpec[]; healthRs: HealthRealServerSpec[]; family: Family | undefined; missingForward: boolean } {
   let family = head.family;
-  const vsWeight = get<number>(raw, 'weight') ?? 1;
+  const vsWeight = fieldsOf(virtualServerTable, raw).weight ?? 1;
   const dests: RealServerSpec[] = [];
   const healthRs: HealthRealServerSpec[] = [];
   const seen = new Map<string, Pos>();
   let missingForward = false;
-  for (const r of get<RawBlock[]>(raw, 'realServers') ?? []) {
+  for (const r of fieldsOf(virtualServerTable, raw).realServers ?? []) {
     const addr = serverAddr(r.args, r.pos, sink, 'real_server');
     if (!addr) continue;
-    const fwd = get<ForwardingValue>(r, 'forwarding') ?? vsForward ?? { forward: 'nat' as const };
-    if (!get<ForwardingValue>(r, 'forwarding') && !vsForward) missingForward = true;
+    const fwd = fieldsOf(realServerTable, r).forwarding ?? vsForward ?? { forward: 'nat' as const };
+    if (!fieldsOf(realServerTable, r).forwarding && !vsForward) missingForward = true;
     if (fwd.forward !== 'tun' && family !== undefined && addr.family !== family) {
       sink.error(
         r.pos,
@@ -209,14 +210,14 @@ function buildRealServers(
       continue;
     }
     seen.set(id, r.pos);
-    const weight = get<number>(r, 'weight') ?? vsWeight;
+    const weight = fieldsOf(realServerTable, r).weight ?? vsWeight;
     const spec: RealServerSpec = {
       address: addr.address,
       port: addr.port,
       forward: fwd.forward,
       weight,
-      upperThreshold: get<number>(r, 'upperThreshold') ?? 0,
-      lowerThreshold: get<number>(r, 'lowerThreshold') ?? 0,
+      upperThreshold: fieldsOf(realServerTable, r).upperThreshold ?? 0,
+      lowerThreshold: fieldsOf(realServerTable, r).lowerThreshold ?? 0,
     };
     if (fwd.tunType) spec.tunType = fwd.tunType;
     if (fwd.tunPort !== undefined) spec.tunPort = fwd.tunPort;
@@ -226,11 +227,11 @@ function buildRealServers(
     checkPorts(spec, head, r.pos, 'real server', sink);
     if (!head.group && head.keys[0]) spec.port = destPort(spec, head.keys[0]);
     dests.push(spec);
-    scriptsOf(r, ['notifyUp', 'notifyDown'], uses);
+    scriptsOf(realServerTable, r, ['notifyUp', 'notifyDown'], uses);
     const checkers: CheckerSpec[] = [];
-    for (const c of get<RawBlock[]>(r, 'checkers') ?? []) checkers.push(...buildCheckers(c, spec.port, sink, uses));
+    for (const c of fieldsOf(realServerTable, r).checkers ?? []) checkers.push(...buildCheckers(c, spec.port, sink, uses));
     const hr: HealthRealServerSpec = { address: spec.address, port: spec.port, weight, checkers, where: posString(r.pos) };
-    copy(hr as unknown as Record<string, unknown>, r, [
+    copy(realServerTable, hr as unknown as Record<string, unknown>, r, [
       'inhibitOnFailure',
       'alpha',
       'retry',
@@ -241,9 +242,9 @@ function buildRealServers(
       'virtualhost',
       'smtpAlert',
     ]);
-    const up = scriptSpec(get<ScriptValue>(r, 'notifyUp'));
+    const up = scriptSpec(fieldsOf(realServerTable, r).notifyUp);
     if (up) hr.notifyUp = up;
-    const down = scriptSpec(get<ScriptValue>(r, 'notifyDown'));
+    const down = scriptSpec(fieldsOf(realServerTable, r).notifyDown);
     if (down) hr.notifyDown = down;
     healthRs.push(hr);
   }
@@ -260,12 +261,13 @@ function serviceOptions(
   protocol: Protocol,
   sink: DiagnosticSink,
 ): { scheduler: string; schedFlags: string[]; persistenceTimeoutS: number; netmask: string; onePacket: boolean } {
-  let scheduler = get<string>(raw, 'scheduler');
+  let scheduler = fieldsOf(virtualServerTable, raw).scheduler;
   if (!scheduler) {
     sink.error(raw.pos, 'no-scheduler', `${name} has no 'lvs_sched' (lb_algo); keepalived uses wlc and reports it — add e.g. 'lvs_sched wlc'.`);
     scheduler = 'wlc';
   }
-  let persistenceTimeoutS = get<number>(raw, 'persistenceTimeoutS') ?? (get<string>(raw, 'persistenceGranularity') ? DEFAULT_PERSISTENCE_S : 0);
+  let persistenceTimeoutS =
+    fieldsOf(virtualServerTable, raw).persistenceTimeoutS ?? (fieldsOf(virtualServerTable, raw).persistenceGranularity ? DEFAULT_PERSISTENCE_S : 0);
   if (persistenceTimeoutS === 0 && keys.some((k) => k.kind === 'addr' && k.port === 0)) {
     sink.error(
       raw.pos,
@@ -275,8 +277,8 @@ function serviceOptions(
     persistenceTimeoutS = DEFAULT_PERSISTENCE_S;
   }
   const schedFlags: string[] = [];
-  const flag = (f: string, flagName: string, only?: string): void => {
-    if (!get<boolean>(raw, f)) return;
+  const flag = (f: 'flag1' | 'flag2' | 'flag3' | 'shFallback' | 'shPort' | 'mhFallback' | 'mhPort', flagName: string, only?: string): void => {
+    if (!fieldsOf(virtualServerTable, raw)[f]) return;
     if (only && scheduler !== only) {
       sink.error(at(raw, f), 'flag-scheduler', `'${flagName}' only applies to the ${only} scheduler (this one uses ${scheduler}); remove it.`);
       return;
@@ -291,7 +293,7 @@ function serviceOptions(
   flag('mhFallback', 'mh-fallback', 'mh');
   flag('mhPort', 'mh-port', 'mh');
   let netmask = family === 6 ? '128' : '255.255.255.255';
-  const gran = get<string>(raw, 'persistenceGranularity');
+  const gran = fieldsOf(virtualServerTable, raw).persistenceGranularity;
   if (gran !== undefined) {
     if (family === 6) {
       const n = parseInteger(gran);
@@ -302,7 +304,7 @@ function serviceOptions(
       sink.error(at(raw, 'persistenceGranularity'), 'bad-value', `persistence_granularity '${gran}' is not an IPv4 netmask such as 255.255.255.0.`);
     else netmask = gran;
   }
-  let onePacket = get<boolean>(raw, 'onePacket') ?? false;
+  let onePacket = fieldsOf(virtualServerTable, raw).onePacket ?? false;
   if (onePacket && head.addressBased && protocol !== 'udp') {
     sink.error(at(raw, 'onePacket'), 'ops-not-udp', `'ops' (one-packet scheduling) requires UDP; keepalived resets it — remove it or use 'protocol UDP'.`);
     onePacket = false;
@@ -327,7 +329,7 @@ function buildHealthSpec(
     realServers: healthRs,
     where: posString(raw.pos),
   };
-  copy(health as unknown as Record<string, unknown>, raw, [
+  copy(virtualServerTable, health as unknown as Record<string, unknown>, raw, [
     'delayLoopMs',
     'alpha',
     'omega',
@@ -369,10 +371,10 @@ function buildHealthSpec(
     );
     health.hysteresis = Math.max(0, (health.quorum ?? 1) - 1);
   }
-  scriptsOf(raw, ['quorumUp', 'quorumDown'], uses);
-  const qu = scriptSpec(get<ScriptValue>(raw, 'quorumUp'));
+  scriptsOf(virtualServerTable, raw, ['quorumUp', 'quorumDown'], uses);
+  const qu = scriptSpec(fieldsOf(virtualServerTable, raw).quorumUp);
   if (qu) health.quorumUp = qu;
-  const qd = scriptSpec(get<ScriptValue>(raw, 'quorumDown'));
+  const qd = scriptSpec(fieldsOf(virtualServerTable, raw).quorumDown);
   if (qd) health.quorumDown = qd;
   return health;
 }
@@ -389,10 +391,10 @@ function addSorryServer(
   sink: DiagnosticSink,
 ): boolean {
   let missingForward = false;
-  const sorryWords = get<string[]>(raw, 'sorryServer');
+  const sorryWords = fieldsOf(virtualServerTable, raw).sorryServer;
   if (sorryWords) {
     const s = serverAddr(sorryWords, at(raw, 'sorryServer'), sink, 'sorry_server');
-    const sfwd = get<ForwardingValue>(raw, 'sorryServerForwarding') ?? vsForward;
+    const sfwd = fieldsOf(virtualServerTable, raw).sorryServerForwarding ?? vsForward;
     if (!sfwd) missingForward = true;
     const forward = (sfwd ?? { forward: 'nat' as const }).forward;
     if (s && forward !== 'tun' && s.family !== family)
@@ -402,7 +404,7 @@ function addSorryServer(
       checkPorts(spec, head, at(raw, 'sorryServer'), 'sorry server', sink);
       const port = !head.group && keys[0] ? destPort(spec, keys[0]) : s.port;
       health.sorryServer = { address: s.address, port, forward: forward as 'dr' | 'nat' | 'tun' };
-      const inhibit = get<boolean>(raw, 'sorryServerInhibit') ?? false;
+      const inhibit = fieldsOf(virtualServerTable, raw).sorryServerInhibit ?? false;
       const same = healthRs.find((r) => r.address === s.address && r.port === port);
       if (same && (same.inhibitOnFailure ?? health.inhibitOnFailure ?? false) !== inhibit) {
         sink.error(
@@ -412,8 +414,8 @@ function addSorryServer(
         );
       }
     }
-    if (get<boolean>(raw, 'sorryServerInhibit')) health.sorryServerInhibit = true;
-  } else if (get<boolean>(raw, 'sorryServerInhibit'))
+    if (fieldsOf(virtualServerTable, raw).sorryServerInhibit) health.sorryServerInhibit = true;
+  } else if (fieldsOf(virtualServerTable, raw).sorryServerInhibit)
     sink.error(at(raw, 'sorryServerInhibit'), 'no-sorry-server', "'sorry_server_inhibit' without a sorry_server; add the sorry_server or remove it.");
   return missingForward;
 }

@@ -7,7 +7,9 @@
  */
 import { hostname, userInfo } from 'node:os';
 import type { DiagnosticSink, Pos } from './diagnostics.js';
-import { at, get, type RawBlock, type ValueLine } from './keywords/table.js';
+import { globalDefsTable } from './keywords/root.js';
+import { at, fieldsOf, type RawBlock } from './keywords/table.js';
+import { vrrpInstanceTable, vrrpSyncGroupTable } from './keywords/vrrp.js';
 import { canonicalIp } from './values.js';
 import { realServerId, type HealthServiceSpec } from '../health/types.js';
 import type { SmtpAlertConfig } from './types.js';
@@ -68,21 +70,21 @@ export interface SmtpInputs {
 /** Resolves the mail alert settings; undefined when no mail can be sent (with a warning when alerts were asked for). */
 export function buildSmtp(inp: SmtpInputs, sink: DiagnosticSink): SmtpAlertConfig | undefined {
   const g = inp.global;
-  const globalAlert = get<boolean>(g, 'smtpAlert');
-  const vrrpDefault = get<boolean>(g, 'smtpAlertVrrp') ?? globalAlert ?? false;
-  const checkerDefault = get<boolean>(g, 'smtpAlertChecker') ?? globalAlert ?? false;
-  const instances = inp.instances.filter((r) => r.args[0] && (get<boolean>(r, 'smtpAlert') ?? vrrpDefault)).map((r) => r.args[0]!);
+  const globalAlert = fieldsOf(globalDefsTable, g).smtpAlert;
+  const vrrpDefault = fieldsOf(globalDefsTable, g).smtpAlertVrrp ?? globalAlert ?? false;
+  const checkerDefault = fieldsOf(globalDefsTable, g).smtpAlertChecker ?? globalAlert ?? false;
+  const instances = inp.instances.filter((r) => r.args[0] && (fieldsOf(vrrpInstanceTable, r).smtpAlert ?? vrrpDefault)).map((r) => r.args[0]!);
   const groups = inp.groups
-    .filter((r) => r.args[0] && (get<boolean>(r, 'smtpAlert') ?? vrrpDefault))
-    .map((r) => ({ name: r.args[0]!, instances: (get<ValueLine[]>(r, 'group') ?? []).map((l) => l.words[0]!).filter(Boolean) }));
+    .filter((r) => r.args[0] && (fieldsOf(vrrpSyncGroupTable, r).smtpAlert ?? vrrpDefault))
+    .map((r) => ({ name: r.args[0]!, instances: (fieldsOf(vrrpSyncGroupTable, r).group ?? []).map((l) => l.words[0]!).filter(Boolean) }));
   const realServers: string[] = [];
   for (const vs of inp.health) {
     const vsAlert = vs.smtpAlert ?? checkerDefault;
     for (const rs of vs.realServers) if (rs.smtpAlert ?? vsAlert) realServers.push(`${vs.id}\n${realServerId(rs.address, rs.port)}`);
   }
   const alerting = instances.length + groups.length + realServers.length > 0;
-  const to = (get<ValueLine[]>(g, 'notificationEmail') ?? []).map((l) => l.words[0]!).filter(Boolean);
-  const serverWords = get<string[]>(g, 'smtpServer');
+  const to = (fieldsOf(globalDefsTable, g).notificationEmail ?? []).map((l) => l.words[0]!).filter(Boolean);
+  const serverWords = fieldsOf(globalDefsTable, g).smtpServer;
   const server = g && serverWords ? smtpServer(serverWords, at(g, 'smtpServer'), sink) : undefined;
   const where = (field: string): Pos | undefined => (g?.at[field] ? g.at[field] : undefined);
   const emailPos = where('notificationEmail');
@@ -108,16 +110,16 @@ export function buildSmtp(inp: SmtpInputs, sink: DiagnosticSink): SmtpAlertConfi
     );
     return undefined;
   }
-  const timeoutS = get<number>(g, 'smtpConnectTimeoutS');
+  const timeoutS = fieldsOf(globalDefsTable, g).smtpConnectTimeoutS;
   return {
     ...server,
-    heloName: get<string>(g, 'smtpHeloName') ?? localName(),
-    from: get<string>(g, 'notificationEmailFrom') ?? defaultFrom(),
+    heloName: fieldsOf(globalDefsTable, g).smtpHeloName ?? localName(),
+    from: fieldsOf(globalDefsTable, g).notificationEmailFrom ?? defaultFrom(),
     to,
     connectTimeoutMs: timeoutS === undefined ? DEFAULT_CONNECT_TIMEOUT_MS : Math.max(1, timeoutS) * 1000,
     routerId: inp.routerId ?? localName(),
-    noEmailFaults: get<boolean>(g, 'noEmailFaults') ?? false,
-    noCheckerEmails: get<boolean>(g, 'noCheckerEmails') ?? false,
+    noEmailFaults: fieldsOf(globalDefsTable, g).noEmailFaults ?? false,
+    noCheckerEmails: fieldsOf(globalDefsTable, g).noCheckerEmails ?? false,
     instances,
     groups,
     realServers,

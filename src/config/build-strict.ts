@@ -7,7 +7,9 @@
  */
 import type { DiagnosticSink } from './diagnostics.js';
 import type { RawBlock } from './keywords/table.js';
-import { at, get } from './keywords/table.js';
+import { globalDefsTable } from './keywords/root.js';
+import { at, fieldsOf } from './keywords/table.js';
+import { vrrpInstanceTable } from './keywords/vrrp.js';
 import { VRRP_DEFAULTS, type VrrpInstanceSpec } from '../vrrp/types.js';
 
 /** Applies the strict-mode rules to a built instance (no-op unless spec.strict). */
@@ -42,7 +44,7 @@ export function applyStrict(
   }
   if (spec.downTimerAdverts !== VRRP_DEFAULTS.downTimerAdverts) {
     err(
-      get(raw, 'downTimerAdverts') !== undefined ? 'downTimerAdverts' : 'strict',
+      fieldsOf(vrrpInstanceTable, raw).downTimerAdverts !== undefined ? 'downTimerAdverts' : 'strict',
       'strict-down-timer',
       `vrrp_strict forbids down_timer_adverts other than 3; keepalived resets it — remove it.`,
     );
@@ -51,7 +53,8 @@ export function applyStrict(
   if (spec.family === 6 && spec.unicastPeers.length === 0 && spec.vips[0] && !/^fe[89ab]/i.test(spec.vips[0].address)) {
     err('vips', 'strict-ipv6-link-local', `vrrp_strict needs the first IPv6 virtual address to be link-local (RFC 5798 §5.2.9); put an fe80:: address first.`);
   }
-  const set = (f: string): boolean => get(raw, f) !== undefined || get(global, f) !== undefined;
+  const set = (f: 'garpLowerPrioRepeat' | 'garpLowerPrioDelayMs' | 'lowerPrioNoAdvert'): boolean =>
+    fieldsOf(vrrpInstanceTable, raw)[f] !== undefined || fieldsOf(globalDefsTable, global)[f] !== undefined;
   if (set('garpLowerPrioRepeat') && spec.garp.lowerPrioRepeat > 0)
     err('garpLowerPrioRepeat', 'strict-garp', 'vrrp_strict allows no lower-priority GARP repeats; keepalived resets garp_lower_prio_repeat to 0.');
   if (set('garpLowerPrioDelayMs') && spec.garp.lowerPrioDelayMs > 0)
@@ -68,7 +71,7 @@ export function applyStrict(
     err('vmacXmitBase', 'strict-xmit-base', 'vmac_xmit_base is incompatible with vrrp_strict; keepalived clears it.');
     spec.vmacXmitBase = false;
   }
-  if (!owner && spec.version === 2 && get(raw, 'accept')) {
+  if (!owner && spec.version === 2 && fieldsOf(vrrpInstanceTable, raw).accept) {
     sink.warn(
       at(raw, 'accept'),
       'strict-accept',

@@ -7,7 +7,8 @@
 import type { DiagnosticSink } from './diagnostics.js';
 import { posString } from './diagnostics.js';
 import type { RawBlock, ValueLine } from './keywords/table.js';
-import { at, get } from './keywords/table.js';
+import { at, fieldsOf } from './keywords/table.js';
+import { trackFileTable, trackProcessTable } from './keywords/trackers.js';
 import { parseInteger } from './values.js';
 import type { TrackScriptRef, VrrpTrackFileSpec, VrrpTrackProcessSpec } from '../vrrp/types.js';
 
@@ -20,7 +21,7 @@ export function buildTrackFiles(raws: readonly RawBlock[], sink: DiagnosticSink)
       sink.error(r.pos, 'missing-name', 'track_file needs a name: track_file NAME { file /path }; the block is skipped.');
       continue;
     }
-    const path = get<string>(r, 'file');
+    const path = fieldsOf(trackFileTable, r).file;
     if (!path) {
       sink.error(r.pos, 'missing-file', `track_file ${name} has no 'file'; keepalived ignores the block — add file "/path".`);
       continue;
@@ -29,10 +30,10 @@ export function buildTrackFiles(raws: readonly RawBlock[], sink: DiagnosticSink)
       sink.error(r.pos, 'duplicate-name', `track_file ${name} is defined twice; rename one.`);
       continue;
     }
-    const w = get<{ weight: number; reverse: boolean }>(r, 'weight');
+    const w = fieldsOf(trackFileTable, r).weight;
     const spec: VrrpTrackFileSpec = { name, path, weight: w?.weight ?? 1, source: posString(r.pos) };
     if (w?.reverse) spec.reverse = true;
-    const init = get<string[]>(r, 'initFile');
+    const init = fieldsOf(trackFileTable, r).initFile;
     if (init) {
       let value = 0;
       let overwrite = false;
@@ -68,28 +69,28 @@ export function buildTrackProcesses(raws: readonly RawBlock[], sink: DiagnosticS
       sink.error(r.pos, 'missing-name', 'vrrp_track_process needs a name; the block is skipped.');
       continue;
     }
-    const proc = get<string[]>(r, 'process');
+    const proc = fieldsOf(trackProcessTable, r).process;
     if (!proc?.length) {
       sink.error(r.pos, 'missing-process', `vrrp_track_process ${name} has no 'process'; keepalived ignores the block — add process NAME.`);
       continue;
     }
-    const w = get<{ weight: number; reverse: boolean }>(r, 'weight');
-    const delay = get<number>(r, 'delayMs') ?? 0;
+    const w = fieldsOf(trackProcessTable, r).weight;
+    const delay = fieldsOf(trackProcessTable, r).delayMs ?? 0;
     const spec: VrrpTrackProcessSpec = {
       name,
       process: proc[0]!,
       params: proc.slice(1),
       weight: w?.weight ?? 1,
-      quorum: get<number>(r, 'quorum') ?? 1,
-      forkDelayMs: get<number>(r, 'forkDelayMs') ?? delay,
-      terminateDelayMs: get<number>(r, 'terminateDelayMs') ?? delay,
+      quorum: fieldsOf(trackProcessTable, r).quorum ?? 1,
+      forkDelayMs: fieldsOf(trackProcessTable, r).forkDelayMs ?? delay,
+      terminateDelayMs: fieldsOf(trackProcessTable, r).terminateDelayMs ?? delay,
       source: posString(r.pos),
     };
     if (w?.reverse) spec.reverse = true;
-    const pm = get<'exact' | 'initial' | 'partial'>(r, 'paramMatch');
+    const pm = fieldsOf(trackProcessTable, r).paramMatch;
     if (pm) spec.paramMatch = pm;
-    if (get<boolean>(r, 'fullCommand')) spec.fullCommand = true;
-    const qmax = get<number>(r, 'quorumMax');
+    if (fieldsOf(trackProcessTable, r).fullCommand) spec.fullCommand = true;
+    const qmax = fieldsOf(trackProcessTable, r).quorumMax;
     if (qmax !== undefined) {
       spec.quorumMax = qmax;
       if (qmax < spec.quorum)

@@ -4,15 +4,17 @@
  * and bounded the way keepalived does it.
  */
 import type { DiagnosticSink } from './diagnostics.js';
-import type { RawBlock, ValueLine } from './keywords/table.js';
-import { at, get } from './keywords/table.js';
+import type { RawBlock } from './keywords/table.js';
+import { globalDefsTable } from './keywords/root.js';
+import { at, fieldsOf } from './keywords/table.js';
+import { authenticationTable, vrrpInstanceTable } from './keywords/vrrp.js';
 import { canonicalIp, parseInteger } from './values.js';
 import { VRRP_DEFAULTS, type UnicastPeerSpec, type VrrpInstanceSpec, type VrrpVersion } from '../vrrp/types.js';
 
 /** The VRRP version an instance runs: its own, the global vrrp_version, or 3 for IPv6 (keepalived forces it). */
 export function instanceVersion(raw: RawBlock, global: RawBlock | undefined, name: string, family: 4 | 6, sink: DiagnosticSink): VrrpVersion {
-  const explicitVersion = get<number>(raw, 'version') as VrrpVersion | undefined;
-  let version: VrrpVersion = explicitVersion ?? (get<number>(global, 'vrrpVersion') as VrrpVersion | undefined) ?? VRRP_DEFAULTS.version;
+  const explicitVersion = fieldsOf(vrrpInstanceTable, raw).version as VrrpVersion | undefined;
+  let version: VrrpVersion = explicitVersion ?? (fieldsOf(globalDefsTable, global).vrrpVersion as VrrpVersion | undefined) ?? VRRP_DEFAULTS.version;
   if (family === 6 && version === 2) {
     if (explicitVersion === 2)
       sink.error(at(raw, 'version'), 'v2-ipv6', `vrrp_instance ${name} has IPv6 addresses but 'version 2'; VRRPv2 is IPv4-only (RFC 3768) — use 'version 3'.`);
@@ -24,7 +26,7 @@ export function instanceVersion(raw: RawBlock, global: RawBlock | undefined, nam
 
 /** advert_int in ms as the version allows it (v2: whole seconds; v3: centiseconds up to 40.95 s). */
 export function advertInterval(raw: RawBlock, version: VrrpVersion, sink: DiagnosticSink): number {
-  let advertIntMs = get<number>(raw, 'advertIntMs') ?? VRRP_DEFAULTS.advertIntMs;
+  let advertIntMs = fieldsOf(vrrpInstanceTable, raw).advertIntMs ?? VRRP_DEFAULTS.advertIntMs;
   if (version === 2) {
     const r = Math.max(1000, Math.round(advertIntMs / 1000) * 1000);
     if (r !== advertIntMs)
@@ -51,7 +53,7 @@ export function parseUnicastPeers(
 ): { unicastPeers: UnicastPeerSpec[]; ttlCheck: boolean } {
   const unicastPeers: UnicastPeerSpec[] = [];
   let ttlCheck = false;
-  for (const l of get<ValueLine[]>(raw, 'unicastPeers') ?? []) {
+  for (const l of fieldsOf(vrrpInstanceTable, raw).unicastPeers ?? []) {
     const ip = canonicalIp(l.words[0]!);
     if (!ip) {
       sink.error(l, 'bad-address', `unicast_peer '${l.words[0]}' is not an IP address.`);
@@ -77,11 +79,11 @@ export function parseUnicastPeers(
 
 /** The authentication block (VRRPv2 only: PASS or AH, auth_pass up to 8 bytes). */
 export function parseAuthentication(raw: RawBlock, name: string, version: VrrpVersion, sink: DiagnosticSink): VrrpInstanceSpec['authentication'] {
-  const auth = get<RawBlock>(raw, 'authentication');
+  const auth = fieldsOf(vrrpInstanceTable, raw).authentication;
   let authentication: VrrpInstanceSpec['authentication'];
   if (auth) {
-    const type = get<'PASS' | 'AH'>(auth, 'type');
-    const password = get<string>(auth, 'password');
+    const type = fieldsOf(authenticationTable, auth).type;
+    const password = fieldsOf(authenticationTable, auth).password;
     if (version === 3)
       sink.error(auth.pos, 'auth-v3', `vrrp_instance ${name}: authentication is VRRPv2-only; keepalived ignores it with version 3 — remove it.`);
     else if (!type || password === undefined) sink.error(auth.pos, 'bad-auth', `authentication of ${name} needs both auth_type (PASS|AH) and auth_pass.`);
@@ -100,7 +102,16 @@ export function parseAuthentication(raw: RawBlock, name: string, version: VrrpVe
 
 /** Gratuitous ARP / unsolicited NA timing: the instance's values, else the global ones, else keepalived's defaults. */
 export function garpSpec(raw: RawBlock, global: RawBlock | undefined, family: 4 | 6): VrrpInstanceSpec['garp'] {
-  const g = (f: string): number | undefined => get<number>(raw, f) ?? get<number>(global, f);
+  const inst = fieldsOf(vrrpInstanceTable, raw);
+  const glob = fieldsOf(globalDefsTable, global);
+  type GarpField =
+    | 'garpMasterDelayMs'
+    | 'garpMasterRepeat'
+    | 'garpMasterRefreshMs'
+    | 'garpMasterRefreshRepeat'
+    | 'garpLowerPrioDelayMs'
+    | 'garpLowerPrioRepeat';
+  const g = (f: GarpField): number | undefined => inst[f] ?? glob[f];
   const masterDelayMs = g('garpMasterDelayMs') ?? VRRP_DEFAULTS.garp.masterDelayMs;
   const masterRepeat = g('garpMasterRepeat') ?? VRRP_DEFAULTS.garp.masterRepeat;
   return {
@@ -110,6 +121,6 @@ export function garpSpec(raw: RawBlock, global: RawBlock | undefined, family: 4 
     masterRefreshRepeat: g('garpMasterRefreshRepeat') ?? VRRP_DEFAULTS.garp.masterRefreshRepeat,
     lowerPrioDelayMs: g('garpLowerPrioDelayMs') ?? masterDelayMs,
     lowerPrioRepeat: g('garpLowerPrioRepeat') ?? masterRepeat,
-    intervalMs: (family === 6 ? get<number>(global, 'gnaIntervalMs') : get<number>(global, 'garpIntervalMs')) ?? VRRP_DEFAULTS.garp.intervalMs,
+    intervalMs: (family === 6 ? glob.gnaIntervalMs : glob.garpIntervalMs) ?? VRRP_DEFAULTS.garp.intervalMs,
   };
 }

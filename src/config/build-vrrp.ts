@@ -6,7 +6,9 @@
 import type { DiagnosticSink, Pos } from './diagnostics.js';
 import { posString } from './diagnostics.js';
 import type { RawBlock, ScriptValue, ValueLine } from './keywords/table.js';
-import { at, get } from './keywords/table.js';
+import { globalDefsTable } from './keywords/root.js';
+import { at, type BlockTable, type FieldName, type Fields, fieldsOf } from './keywords/table.js';
+import { vrrpInstanceTable, vrrpScriptTable, vrrpSyncGroupTable } from './keywords/vrrp.js';
 import { parseInteger, parsePrefix } from './values.js';
 import { parseRoutes, parseRules, type RuleLine } from './build-routes.js';
 import { applyStrict, checkAh } from './build-strict.js';
@@ -127,8 +129,8 @@ function parseWeighted(l: ValueLine, sink: DiagnosticSink, what: string): { name
 
 function notifySpec(raw: RawBlock): NotifySpec {
   const n: NotifySpec = {};
-  const set = (k: keyof NotifySpec, f: string): void => {
-    const v = notifyScript(get<ScriptValue>(raw, f));
+  const set = (k: keyof NotifySpec, f: (typeof NOTIFY_FIELDS)[number]): void => {
+    const v = notifyScript(fieldsOf(vrrpInstanceTable, raw)[f]);
     if (v) n[k] = v;
   };
   set('master', 'notifyMaster');
@@ -141,24 +143,32 @@ function notifySpec(raw: RawBlock): NotifySpec {
   return n;
 }
 
-/** Collects the script values of a block for the host checks. */
-export function scriptsOf(raw: RawBlock, fields: readonly string[], uses: ScriptUse[]): void {
+/** The fields of a table whose keyword is a script. */
+type ScriptField<T extends BlockTable> = { [F in FieldName<T>]-?: Fields<T>[F] extends ScriptValue | undefined ? F : never }[FieldName<T>];
+
+/** Collects the script values of a block (made with `table`) for the host checks. */
+export function scriptsOf<T extends BlockTable>(table: T, raw: RawBlock, fields: readonly ScriptField<T>[], uses: ScriptUse[]): void {
+  const got = fieldsOf(table, raw);
   for (const f of fields) {
-    const v = get<ScriptValue>(raw, f);
+    const v = got[f] as ScriptValue | undefined;
     if (v) uses.push({ script: v, keyword: f });
   }
 }
 
-const NOTIFY_FIELDS = ['notifyMaster', 'notifyBackup', 'notifyFault', 'notifyStop', 'notifyDeleted', 'notify', 'notifyMasterRxLowerPri'];
+const NOTIFY_FIELDS = ['notifyMaster', 'notifyBackup', 'notifyFault', 'notifyStop', 'notifyDeleted', 'notify', 'notifyMasterRxLowerPri'] as const;
+// A vrrp_sync_group has no notify_deleted or notify_master_rx_lower_pri.
+const SYNC_GROUP_NOTIFY_FIELDS = ['notifyMaster', 'notifyBackup', 'notifyFault', 'notifyStop', 'notify'] as const;
 
 function buildInstance(raw: RawBlock, global: RawBlock | undefined, sink: DiagnosticSink, uses: ScriptUse[]): VrrpInstanceSpec | undefined {
+  const inst = fieldsOf(vrrpInstanceTable, raw);
+  const glob = fieldsOf(globalDefsTable, global);
   const name = raw.args[0];
   if (!name) {
     sink.error(raw.pos, 'missing-name', 'vrrp_instance needs a name: vrrp_instance VI_1 { ... }; the block is skipped.');
     return undefined;
   }
   if (raw.args.length > 1) sink.warn(raw.pos, 'extra-words', `vrrp_instance '${name}': '${raw.args.slice(1).join(' ')}' after the name is ignored.`);
-  const vrid = get<number>(raw, 'vrid');
+  const vrid = inst.vrid;
   if (vrid === undefined)
     sink.error(
       raw.pos,
@@ -168,16 +178,16 @@ function buildInstance(raw: RawBlock, global: RawBlock | undefined, sink: Diagno
   const { vips, excludedVips, family } = instanceVips(raw, name, sink);
   const version = instanceVersion(raw, global, name, family, sink);
   const statePos = at(raw, 'initialState');
-  const configuredState = get<'MASTER' | 'BACKUP'>(raw, 'initialState');
-  const priority = get<number>(raw, 'priority') ?? (configuredState === 'MASTER' ? 255 : VRRP_DEFAULTS.priority);
+  const configuredState = inst.initialState;
+  const priority = inst.priority ?? (configuredState === 'MASTER' ? 255 : VRRP_DEFAULTS.priority);
   const initialState = configuredState ?? (priority === 255 ? 'MASTER' : 'BACKUP');
   const advertIntMs = advertInterval(raw, version, sink);
-  let nopreempt = get<boolean>(raw, 'nopreempt') ?? false;
+  let nopreempt = inst.nopreempt ?? false;
   if (nopreempt && priority === 255) {
     sink.error(
       at(raw, 'nopreempt'),
       'nopreempt-owner',
-      `vrrp_instance ${name}: nopreempt is incompatible with priority 255 (address owner${configuredState === 'MASTER' && get<number>(raw, 'priority') === undefined ? ', which state MASTER implies' : ''}); keepalived clears it — remove it or lower the priority.`,
+      `vrrp_instance ${name}: nopreempt is incompatible with priority 255 (address owner${configuredState === 'MASTER' && inst.priority === undefined ? ', which state MASTER implies' : ''}); keepalived clears it — remove it or lower the priority.`,
     );
     nopreempt = false;
   } else if (nopreempt && configuredState === 'MASTER') {
@@ -188,9 +198,9 @@ function buildInstance(raw: RawBlock, global: RawBlock | undefined, sink: Diagno
     );
     nopreempt = false;
   }
-  const strict = get<boolean>(raw, 'strict') ?? get<boolean>(global, 'vrrpStrict') ?? false;
+  const strict = inst.strict ?? glob.vrrpStrict ?? false;
   const { unicastPeers, ttlCheck } = parseUnicastPeers(raw, family, vips.length, sink);
-  const iface = get<string>(raw, 'interface');
+  const iface = inst.interface;
   if (!iface && unicastPeers.length === 0) sink.error(raw.pos, 'missing-interface', `vrrp_instance ${name} has no 'interface'; multicast VRRP needs one.`);
   else if (!iface)
     sink.warn(
@@ -201,8 +211,8 @@ function buildInstance(raw: RawBlock, global: RawBlock | undefined, sink: Diagno
   if (iface === 'lo') sink.error(at(raw, 'interface'), 'loopback', `vrrp_instance ${name} cannot run on the loopback interface; keepalived refuses it too.`);
   const authentication = parseAuthentication(raw, name, version, sink);
   const { trackInterfaces, trackScripts } = buildTracking(raw, sink, true);
-  scriptsOf(raw, NOTIFY_FIELDS, uses);
-  const g = (f: string): number | undefined => get<number>(raw, f) ?? get<number>(global, f);
+  scriptsOf(vrrpInstanceTable, raw, NOTIFY_FIELDS, uses);
+  const g = (f: 'downTimerAdverts'): number | undefined => inst[f] ?? glob[f];
   const spec: VrrpInstanceSpec = {
     name,
     vrid: vrid ?? 0,
@@ -213,47 +223,42 @@ function buildInstance(raw: RawBlock, global: RawBlock | undefined, sink: Diagno
     priority,
     advertIntMs,
     nopreempt,
-    preemptDelayMs: get<number>(raw, 'preemptDelayMs') ?? 0,
+    preemptDelayMs: inst.preemptDelayMs ?? 0,
     downTimerAdverts: g('downTimerAdverts') ?? VRRP_DEFAULTS.downTimerAdverts,
     unicastPeers,
-    unicastTtl: get<number>(raw, 'unicastTtl') ?? VRRP_DEFAULTS.unicastTtl,
-    checkUnicastSrc: get<boolean>(raw, 'checkUnicastSrc') ?? get<boolean>(global, 'checkUnicastSrc') ?? ttlCheck,
+    unicastTtl: inst.unicastTtl ?? VRRP_DEFAULTS.unicastTtl,
+    checkUnicastSrc: inst.checkUnicastSrc ?? glob.checkUnicastSrc ?? ttlCheck,
     vips,
     excludedVips,
     trackInterfaces,
     trackScripts,
     notify: notifySpec(raw),
     garp: garpSpec(raw, global, family),
-    accept: get<boolean>(raw, 'noAccept') ? false : (get<boolean>(raw, 'accept') ?? (priority === 255 || !strict)),
+    accept: inst.noAccept ? false : (inst.accept ?? (priority === 255 || !strict)),
     strict,
     source: posString(raw.pos),
   };
   instanceFieldPos.set(spec, raw.at);
-  const routes = parseRoutes(get<ValueLine[]>(raw, 'virtualRoutes'), sink, 'virtual_routes');
+  const routes = parseRoutes(inst.virtualRoutes, sink, 'virtual_routes');
   if (routes.length) spec.virtualRoutes = routes;
-  const rules = parseRules(get<ValueLine[]>(raw, 'virtualRules'), sink, 'virtual_rules');
+  const rules = parseRules(inst.virtualRules, sink, 'virtual_rules');
   if (rules.length) {
     spec.virtualRules = rules.map((r) => r.spec);
     instanceRuleLines.set(spec, rules);
   }
   if (authentication) spec.authentication = authentication;
-  const srcIp = get<string>(raw, 'srcIp');
+  const srcIp = inst.srcIp;
   if (srcIp) spec.srcIp = srcIp;
-  const mcast = get<string>(raw, 'mcastGroup') ?? (family === 6 ? get<string>(global, 'vrrpMcastGroup6') : get<string>(global, 'vrrpMcastGroup4'));
+  const mcast = inst.mcastGroup ?? (family === 6 ? glob.vrrpMcastGroup6 : glob.vrrpMcastGroup4);
   if (mcast) spec.mcastGroup = mcast;
-  const optional: Array<[keyof VrrpInstanceSpec, string, RawBlock | undefined]> = [
-    ['unicastFaultNoPeer', 'unicastFaultNoPeer', raw],
-    ['dontTrackPrimary', 'dontTrackPrimary', raw],
-    ['vmacXmitBase', 'vmacXmitBase', raw],
-    ['useVmac', 'useVmac', raw],
-  ];
-  for (const [k, f, r] of optional) {
-    const v = get<unknown>(r, f);
+  const optional = ['unicastFaultNoPeer', 'dontTrackPrimary', 'vmacXmitBase', 'useVmac'] as const;
+  for (const k of optional) {
+    const v = inst[k];
     if (v !== undefined) (spec as unknown as Record<string, unknown>)[k] = v;
   }
-  const lp = get<boolean>(raw, 'lowerPrioNoAdvert') ?? get<boolean>(global, 'lowerPrioNoAdvert');
+  const lp = inst.lowerPrioNoAdvert ?? glob.lowerPrioNoAdvert;
   if (lp !== undefined) spec.lowerPrioNoAdvert = lp;
-  const hp = get<boolean>(raw, 'higherPrioSendAdvert') ?? get<boolean>(global, 'higherPrioSendAdvert');
+  const hp = inst.higherPrioSendAdvert ?? glob.higherPrioSendAdvert;
   if (hp !== undefined) spec.higherPrioSendAdvert = hp;
   if (srcIp && vips.length > 0 && (srcIp.includes(':') ? 6 : 4) !== family) {
     sink.error(
@@ -262,7 +267,7 @@ function buildInstance(raw: RawBlock, global: RawBlock | undefined, sink: Diagno
       `source address ${srcIp} of vrrp_instance ${name} is not the family of its virtual addresses (IPv${family}); keepalived rejects this.`,
     );
   }
-  if (get<number>(raw, 'unicastTtl') !== undefined && unicastPeers.length === 0) {
+  if (inst.unicastTtl !== undefined && unicastPeers.length === 0) {
     sink.error(at(raw, 'unicastTtl'), 'ttl-without-peers', `unicast_ttl has no effect without unicast_peer (keepalived resets it); remove it or add peers.`);
   }
   checkAh(spec, raw, sink, configuredState);
@@ -273,12 +278,12 @@ function buildInstance(raw: RawBlock, global: RawBlock | undefined, sink: Diagno
 /** virtual_ipaddress and virtual_ipaddress_excluded of an instance, and the family they give it. */
 function instanceVips(raw: RawBlock, name: string, sink: DiagnosticSink): { vips: VipSpec[]; excludedVips: VipSpec[]; family: 4 | 6 } {
   const vips: VipSpec[] = [];
-  for (const l of get<ValueLine[]>(raw, 'vips') ?? []) {
+  for (const l of fieldsOf(vrrpInstanceTable, raw).vips ?? []) {
     const v = parseVip(l, sink);
     if (v) vips.push(v);
   }
   const excludedVips: VipSpec[] = [];
-  for (const l of get<ValueLine[]>(raw, 'excludedVips') ?? []) {
+  for (const l of fieldsOf(vrrpInstanceTable, raw).excludedVips ?? []) {
     const v = parseVip(l, sink);
     if (v) excludedVips.push(v);
   }
@@ -290,8 +295,8 @@ function instanceVips(raw: RawBlock, name: string, sink: DiagnosticSink): { vips
       `vrrp_instance ${name} mixes IPv4 and IPv6 in virtual_ipaddress; move one family to virtual_ipaddress_excluded or another instance.`,
     );
   }
-  const family = vips[0]?.family ?? (get<string>(raw, 'srcIp')?.includes(':') ? 6 : 4);
-  if (vips.length === 0 && !get<boolean>(raw, 'noVirtualIpaddress')) {
+  const family = vips[0]?.family ?? (fieldsOf(vrrpInstanceTable, raw).srcIp?.includes(':') ? 6 : 4);
+  if (vips.length === 0) {
     sink.error(
       raw.pos,
       'no-vip',
@@ -307,27 +312,27 @@ function buildScript(raw: RawBlock, sink: DiagnosticSink, uses: ScriptUse[]): Vr
     sink.error(raw.pos, 'missing-name', 'vrrp_script needs a name: vrrp_script chk_x { ... }; the block is skipped.');
     return undefined;
   }
-  const script = get<ScriptValue>(raw, 'script');
+  const script = fieldsOf(vrrpScriptTable, raw).script;
   if (!script) {
     sink.error(raw.pos, 'missing-script', `vrrp_script ${name} has no 'script' line; add script "/path/to/check args".`);
     return undefined;
   }
   uses.push({ script, keyword: 'script' });
-  const intervalMs = get<number>(raw, 'intervalMs') ?? VRRP_DEFAULTS.script.intervalMs;
-  const w = get<{ weight: number; reverse: boolean }>(raw, 'weight');
+  const intervalMs = fieldsOf(vrrpScriptTable, raw).intervalMs ?? VRRP_DEFAULTS.script.intervalMs;
+  const w = fieldsOf(vrrpScriptTable, raw).weight;
   const spec: VrrpScriptSpec = {
     name,
     script: script.command,
     intervalMs,
-    timeoutMs: get<number>(raw, 'timeoutMs') ?? intervalMs,
+    timeoutMs: fieldsOf(vrrpScriptTable, raw).timeoutMs ?? intervalMs,
     weight: w?.weight ?? VRRP_DEFAULTS.script.weight,
-    rise: get<number>(raw, 'rise') ?? VRRP_DEFAULTS.script.rise,
-    fall: get<number>(raw, 'fall') ?? VRRP_DEFAULTS.script.fall,
+    rise: fieldsOf(vrrpScriptTable, raw).rise ?? VRRP_DEFAULTS.script.rise,
+    fall: fieldsOf(vrrpScriptTable, raw).fall ?? VRRP_DEFAULTS.script.fall,
     source: posString(raw.pos),
   };
   if (w?.reverse) spec.reverse = true;
-  if (get<boolean>(raw, 'initFail')) spec.initFail = true;
-  const user = get<string[]>(raw, 'user') ?? (script.user ? [script.user] : undefined);
+  if (fieldsOf(vrrpScriptTable, raw).initFail) spec.initFail = true;
+  const user = fieldsOf(vrrpScriptTable, raw).user ?? (script.user ? [script.user] : undefined);
   if (user?.length) spec.user = user.join(':');
   return spec;
 }
@@ -338,10 +343,10 @@ function buildSyncGroup(raw: RawBlock, sink: DiagnosticSink, uses: ScriptUse[]):
     sink.error(raw.pos, 'missing-name', 'vrrp_sync_group needs a name; the block is skipped.');
     return undefined;
   }
-  const instances = (get<ValueLine[]>(raw, 'group') ?? []).flatMap((l) => l.words);
+  const instances = (fieldsOf(vrrpSyncGroupTable, raw).group ?? []).flatMap((l) => l.words);
   if (instances.length === 0) sink.error(raw.pos, 'empty-group', `vrrp_sync_group ${name} has no 'group { ... }' members; add the instance names.`);
   const { trackInterfaces, trackScripts } = buildTracking(raw, sink, false);
-  scriptsOf(raw, NOTIFY_FIELDS, uses);
+  scriptsOf(vrrpSyncGroupTable, raw, SYNC_GROUP_NOTIFY_FIELDS, uses);
   return { name, instances, trackInterfaces, trackScripts, notify: notifySpec(raw), source: posString(raw.pos) };
 }
 
@@ -444,12 +449,12 @@ export function buildVrrp(
  */
 function buildTracking(raw: RawBlock, sink: DiagnosticSink, scriptReverse: boolean): { trackInterfaces: TrackInterfaceSpec[]; trackScripts: TrackScriptRef[] } {
   const trackInterfaces: TrackInterfaceSpec[] = [];
-  for (const l of get<ValueLine[]>(raw, 'trackInterfaces') ?? []) {
+  for (const l of fieldsOf(vrrpInstanceTable, raw).trackInterfaces ?? []) {
     const t = parseWeighted(l, sink, 'track_interface');
     if (t) trackInterfaces.push({ name: t.name, weight: t.weight ?? 0, ...(t.reverse ? { reverse: true } : {}) });
   }
   const trackScripts: TrackScriptRef[] = [];
-  for (const l of get<ValueLine[]>(raw, 'trackScripts') ?? []) {
+  for (const l of fieldsOf(vrrpInstanceTable, raw).trackScripts ?? []) {
     const t = parseWeighted(l, sink, 'track_script');
     if (t)
       trackScripts.push({ name: t.name, ...(t.weight !== undefined ? { weight: t.weight } : {}), ...(scriptReverse && t.reverse ? { reverse: true } : {}) });

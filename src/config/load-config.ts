@@ -6,13 +6,13 @@ import { hostname } from 'node:os';
 import { DiagnosticSink, hasErrors } from './diagnostics.js';
 import { preprocess } from './preprocess.js';
 import { buildTree } from './tree.js';
-import { applyBlock, get, type NamedLines, type RawBlock } from './keywords/table.js';
-import { rootTable } from './keywords/root.js';
+import { applyBlock, fieldsOf, type RawBlock } from './keywords/table.js';
+import { globalDefsTable, rootTable } from './keywords/root.js';
+import { vrrpInstanceTable } from './keywords/vrrp.js';
 import { buildVrrp, instanceRuleLines, parseVip, type ScriptUse } from './build-vrrp.js';
 import { buildTrackFiles, buildTrackProcesses, buildTrackRefs } from './build-trackers.js';
 import { buildBfdInstances, resolveEventCheckers } from './build-bfd.js';
 import { assignRulePrefs, parseRoutes, parseRules } from './build-routes.js';
-import type { ScriptValue, ValueLine } from './keywords/table.js';
 import type { NotifyFifoConfig } from '../util/notify-fifo.js';
 import { buildVirtualServer } from './build-ipvs.js';
 import { buildGroups } from './build-groups.js';
@@ -50,8 +50,8 @@ function notifyFifoConfig(g: RawBlock | undefined, sink: DiagnosticSink): Notify
     ['vrrp', 'vrrpNotifyFifo'],
     ['lvs', 'lvsNotifyFifo'],
   ] as const) {
-    const words = get<string[]>(g, f);
-    const script = get<ScriptValue>(g, `${f}Script`);
+    const words = fieldsOf(globalDefsTable, g)[f];
+    const script = fieldsOf(globalDefsTable, g)[`${f}Script`];
     if (words?.[0]) out[k] = script ? { path: words[0], script: script.argv } : { path: words[0] };
     else if (script && g)
       sink.warn(
@@ -82,37 +82,37 @@ export function loadConfig(path: string, opts: LoadOptions = {}): LoadResult {
   const tree = buildTree(pre.lines, sink);
   const root = applyBlock(tree, rootTable, sink, [], { file: pre.files[0] ?? path, line: 0 });
 
-  const globalRaw = mergeGlobals(get<RawBlock[]>(root, 'globalDefs') ?? []);
+  const globalRaw = mergeGlobals(fieldsOf(rootTable, root).globalDefs ?? []);
   const uses: ScriptUse[] = [];
   const vrrp = buildVrrp(
-    get<RawBlock[]>(root, 'vrrpInstances') ?? [],
-    get<RawBlock[]>(root, 'vrrpScripts') ?? [],
-    get<RawBlock[]>(root, 'vrrpSyncGroups') ?? [],
+    fieldsOf(rootTable, root).vrrpInstances ?? [],
+    fieldsOf(rootTable, root).vrrpScripts ?? [],
+    fieldsOf(rootTable, root).vrrpSyncGroups ?? [],
     globalRaw,
     sink,
     uses,
   );
-  const trackFiles = buildTrackFiles(get<RawBlock[]>(root, 'trackFiles') ?? [], sink);
-  const trackProcesses = buildTrackProcesses(get<RawBlock[]>(root, 'trackProcesses') ?? [], sink);
+  const trackFiles = buildTrackFiles(fieldsOf(rootTable, root).trackFiles ?? [], sink);
+  const trackProcesses = buildTrackProcesses(fieldsOf(rootTable, root).trackProcesses ?? [], sink);
   if (trackFiles.length) vrrp.trackFiles = trackFiles;
   if (trackProcesses.length) vrrp.trackProcesses = trackProcesses;
-  const bfd = buildBfdInstances(get<RawBlock[]>(root, 'bfdInstances') ?? [], sink);
+  const bfd = buildBfdInstances(fieldsOf(rootTable, root).bfdInstances ?? [], sink);
   if (bfd.length) vrrp.bfdInstances = bfd.map((b) => ({ name: b.name, weight: b.weight }));
-  const instRaws = get<RawBlock[]>(root, 'vrrpInstances') ?? [];
-  const groupRaws = get<RawBlock[]>(root, 'vrrpSyncGroups') ?? [];
+  const instRaws = fieldsOf(rootTable, root).vrrpInstances ?? [];
+  const groupRaws = fieldsOf(rootTable, root).vrrpSyncGroups ?? [];
   for (const owner of [
     ...vrrp.instances.map((i) => ({ o: i, raw: instRaws.find((r) => r.args[0] === i.name), what: `vrrp_instance ${i.name}` })),
     ...vrrp.syncGroups.map((g) => ({ o: g, raw: groupRaws.find((r) => r.args[0] === g.name), what: `vrrp_sync_group ${g.name}` })),
   ]) {
     const files = buildTrackRefs(
-      get<ValueLine[]>(owner.raw, 'trackFiles'),
+      fieldsOf(vrrpInstanceTable, owner.raw).trackFiles,
       trackFiles.map((f) => f.name),
       sink,
       'track_file',
       owner.what,
     );
     const procs = buildTrackRefs(
-      get<ValueLine[]>(owner.raw, 'trackProcesses'),
+      fieldsOf(vrrpInstanceTable, owner.raw).trackProcesses,
       trackProcesses.map((f) => f.name),
       sink,
       'track_process',
@@ -121,7 +121,7 @@ export function loadConfig(path: string, opts: LoadOptions = {}): LoadResult {
     if (files.length) owner.o.trackFiles = files;
     if (procs.length) owner.o.trackProcesses = procs;
     const bfds = buildTrackRefs(
-      get<ValueLine[]>(owner.raw, 'trackBfds'),
+      fieldsOf(vrrpInstanceTable, owner.raw).trackBfds,
       bfd.map((b) => b.name),
       sink,
       'track_bfd',
@@ -129,14 +129,14 @@ export function loadConfig(path: string, opts: LoadOptions = {}): LoadResult {
     );
     if (bfds.length) owner.o.trackBfds = bfds;
   }
-  const staticAddresses = (get<ValueLine[]>(root, 'staticIpaddress') ?? []).flatMap((l) => {
+  const staticAddresses = (fieldsOf(rootTable, root).staticIpaddress ?? []).flatMap((l) => {
     const v = parseVip(l, sink);
     return v ? [v] : [];
   });
   if (staticAddresses.length) vrrp.staticAddresses = staticAddresses;
-  const staticRoutes = parseRoutes(get<ValueLine[]>(root, 'staticRoutes'), sink, 'static_routes');
+  const staticRoutes = parseRoutes(fieldsOf(rootTable, root).staticRoutes, sink, 'static_routes');
   if (staticRoutes.length) vrrp.staticRoutes = staticRoutes;
-  const staticRules = parseRules(get<ValueLine[]>(root, 'staticRules'), sink, 'static_rules');
+  const staticRules = parseRules(fieldsOf(rootTable, root).staticRules, sink, 'static_rules');
   if (staticRules.length) vrrp.staticRules = staticRules.map((r) => r.spec);
   const fileOrder = new Map(pre.files.map((f, i) => [f, i]));
   assignRulePrefs(
@@ -145,23 +145,23 @@ export function loadConfig(path: string, opts: LoadOptions = {}): LoadResult {
     ),
     sink,
   );
-  const global: GlobalDefsConfig = { enableScriptSecurity: get<boolean>(globalRaw, 'enableScriptSecurity') ?? false };
-  const routerId = get<string>(globalRaw, 'routerId');
+  const global: GlobalDefsConfig = { enableScriptSecurity: fieldsOf(globalDefsTable, globalRaw).enableScriptSecurity ?? false };
+  const routerId = fieldsOf(globalDefsTable, globalRaw).routerId;
   if (routerId !== undefined) {
     global.routerId = routerId;
     vrrp.routerId = routerId;
   }
-  const scriptUser = get<string[]>(globalRaw, 'scriptUser');
+  const scriptUser = fieldsOf(globalDefsTable, globalRaw).scriptUser;
   if (scriptUser?.length) {
     global.scriptUser = scriptUser.join(':');
     vrrp.scriptUser = global.scriptUser;
   }
   const fifos = notifyFifoConfig(globalRaw, sink);
   if (fifos) global.notifyFifos = fifos;
-  if (get<boolean>(globalRaw, 'fifoWriteStatesOnReload')) vrrp.fifoWriteStatesOnReload = true;
-  const lvsTimeouts = get<GlobalDefsConfig['lvsTimeouts']>(globalRaw, 'lvsTimeouts');
+  if (fieldsOf(globalDefsTable, globalRaw).fifoWriteStatesOnReload) vrrp.fifoWriteStatesOnReload = true;
+  const lvsTimeouts = fieldsOf(globalDefsTable, globalRaw).lvsTimeouts;
   if (lvsTimeouts) global.lvsTimeouts = lvsTimeouts;
-  const lvsSync = get<string[]>(globalRaw, 'lvsSyncDaemon');
+  const lvsSync = fieldsOf(globalDefsTable, globalRaw).lvsSyncDaemon;
   if (lvsSync && globalRaw) {
     global.lvsSyncDaemon = lvsSync;
     const r = parseLvsSyncDaemon(
@@ -173,7 +173,7 @@ export function loadConfig(path: string, opts: LoadOptions = {}): LoadResult {
     else sink.error(globalRaw.at.lvsSyncDaemon ?? globalRaw.pos, 'lvs-sync-daemon', r.error);
   }
 
-  const groups = buildGroups(get<NamedLines[]>(root, 'virtualServerGroups') ?? [], sink);
+  const groups = buildGroups(fieldsOf(rootTable, root).virtualServerGroups ?? [], sink);
   const seenGroup = new Map<string, string>();
   for (const g of groups) {
     if (seenGroup.has(g.name))
@@ -187,7 +187,7 @@ export function loadConfig(path: string, opts: LoadOptions = {}): LoadResult {
   const services: VirtualServiceSpec[] = [];
   const health: HealthServiceSpec[] = [];
   const seenService = new Map<string, string>();
-  for (const raw of get<RawBlock[]>(root, 'virtualServers') ?? []) {
+  for (const raw of fieldsOf(rootTable, root).virtualServers ?? []) {
     const vs = buildVirtualServer(raw, groups, sink, uses);
     if (!vs) continue;
     for (const s of vs.services) {
@@ -201,7 +201,7 @@ export function loadConfig(path: string, opts: LoadOptions = {}): LoadResult {
   }
   resolveEventCheckers(health, bfd, trackFiles, sink);
   const smtp = buildSmtp(
-    { global: globalRaw, instances: get<RawBlock[]>(root, 'vrrpInstances') ?? [], groups: get<RawBlock[]>(root, 'vrrpSyncGroups') ?? [], health, routerId },
+    { global: globalRaw, instances: fieldsOf(rootTable, root).vrrpInstances ?? [], groups: fieldsOf(rootTable, root).vrrpSyncGroups ?? [], health, routerId },
     sink,
   );
   if (smtp) global.smtp = smtp;
@@ -215,7 +215,7 @@ export function loadConfig(path: string, opts: LoadOptions = {}): LoadResult {
     bfd,
     files: pre.files,
   };
-  const bgp = buildBgp(get<RawBlock[]>(root, 'ulvsBgp') ?? [], services, bfd, sink);
+  const bgp = buildBgp(fieldsOf(rootTable, root).ulvsBgp ?? [], services, bfd, sink);
   if (bgp) model.bgp = bgp;
   if (uses.length > 0 && !global.enableScriptSecurity) {
     const first = uses.reduce((a, b) => (a.script.pos.line <= b.script.pos.line || a.script.pos.file !== b.script.pos.file ? a : b));

@@ -921,7 +921,7 @@ t.test('every implemented keyword of every table is exercised above', async (t) 
         .join('\n'),
     );
   }
-  const all = [
+  const all: BlockTable[] = [
     trackFileTable,
     trackProcessTable,
     rootTable,

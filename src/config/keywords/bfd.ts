@@ -4,7 +4,7 @@
  */
 import type { DiagnosticSink } from '../diagnostics.js';
 import type { ConfNode } from '../tree.js';
-import { equivalent, type BlockTable } from './table.js';
+import { defineTable, equivalent } from './table.js';
 
 /** A millisecond value (keepalived's read_decimal_unsigned_strvec with 3 decimals) of at least `min` ms. */
 function msAtLeast(min: number): (node: ConfNode, sink: DiagnosticSink) => number | undefined {
@@ -25,23 +25,20 @@ function msAtLeast(min: number): (node: ConfNode, sink: DiagnosticSink) => numbe
 }
 
 /** bfd_instance NAME { neighbor_ip; source_ip; min_rx; min_tx; idle_tx; multiplier; passive; ttl; max_hops; multihop; weight }. */
-export const bfdInstanceTable: BlockTable = {
-  name: 'bfd_instance',
-  keywords: {
-    neighbor_ip: { field: 'neighborIp', kind: 'ip' },
-    neighbour_ip: { field: 'neighborIp', kind: 'ip' },
-    source_ip: { field: 'sourceIp', kind: 'ip' },
-    min_rx: { field: 'minRxMs', kind: 'custom', parse: msAtLeast(1), default: '10' },
-    min_tx: { field: 'minTxMs', kind: 'custom', parse: msAtLeast(1), default: '10' },
-    idle_tx: { field: 'idleTxMs', kind: 'custom', parse: msAtLeast(1000), default: '1000' },
-    multiplier: { field: 'multiplier', kind: 'uint', min: 1, max: 255, default: '5' },
-    passive: { field: 'passive', kind: 'flag' },
-    ttl: { field: 'ttl', kind: 'uint', min: 1, max: 255 },
-    hoplimit: { field: 'ttl', kind: 'uint', min: 1, max: 255 },
-    max_hops: { field: 'maxHops', kind: 'int', min: -1, max: 255, default: '0' },
-    multihop: { field: 'multihop', kind: 'bool', bare: true },
-    weight: { field: 'weight', kind: 'int', min: -253, max: 253, default: '0' },
-    vrrp: equivalent('ulvs gives every BFD session to both track_bfd and BFD_CHECK'),
-    checker: equivalent('ulvs gives every BFD session to both track_bfd and BFD_CHECK'),
-  },
-};
+export const bfdInstanceTable = defineTable('bfd_instance', {
+  neighbor_ip: { field: 'neighborIp', kind: 'ip' },
+  neighbour_ip: { field: 'neighborIp', kind: 'ip' },
+  source_ip: { field: 'sourceIp', kind: 'ip' },
+  min_rx: { field: 'minRxMs', kind: 'custom', parse: msAtLeast(1), default: '10' },
+  min_tx: { field: 'minTxMs', kind: 'custom', parse: msAtLeast(1), default: '10' },
+  idle_tx: { field: 'idleTxMs', kind: 'custom', parse: msAtLeast(1000), default: '1000' },
+  multiplier: { field: 'multiplier', kind: 'uint', min: 1, max: 255, default: '5' },
+  passive: { field: 'passive', kind: 'flag' },
+  ttl: { field: 'ttl', kind: 'uint', min: 1, max: 255 },
+  hoplimit: { field: 'ttl', kind: 'uint', min: 1, max: 255 },
+  max_hops: { field: 'maxHops', kind: 'int', min: -1, max: 255, default: '0' },
+  multihop: { field: 'multihop', kind: 'bool', bare: true },
+  weight: { field: 'weight', kind: 'int', min: -253, max: 253, default: '0' },
+  vrrp: equivalent('ulvs gives every BFD session to both track_bfd and BFD_CHECK'),
+  checker: equivalent('ulvs gives every BFD session to both track_bfd and BFD_CHECK'),
+});

@@ -5,7 +5,7 @@
 import type { DiagnosticSink } from '../diagnostics.js';
 import type { ConfNode } from '../tree.js';
 import { canonicalIp } from '../values.js';
-import type { BlockTable } from './table.js';
+import { defineTable } from './table.js';
 
 /** One `vip ADDRESS` line: the address (canonical) and where it was written. */
 export interface BgpVipLine {
@@ -28,30 +28,24 @@ function vipLine(node: ConfNode, sink: DiagnosticSink): BgpVipLine | undefined {
 }
 
 /** neighbor ADDRESS { remote_as; hold_time; keepalive; connect_retry; source_ip; bfd_instance }. */
-export const bgpNeighborTable: BlockTable = {
-  name: 'neighbor',
-  keywords: {
-    remote_as: { field: 'remoteAs', kind: 'uint', min: 1, max: 4294967295 },
-    hold_time: { field: 'holdTimeS', kind: 'uint', min: 0, max: 65535, default: '9' },
-    keepalive: { field: 'keepaliveS', kind: 'uint', min: 0, max: 65535, default: 'hold_time / 3' },
-    connect_retry: { field: 'connectRetryS', kind: 'uint', min: 1, max: 65535, default: '2' },
-    source_ip: { field: 'sourceIp', kind: 'ip' },
-    bfd_instance: { field: 'bfdInstance', kind: 'string' },
-  },
-};
+export const bgpNeighborTable = defineTable('neighbor', {
+  remote_as: { field: 'remoteAs', kind: 'uint', min: 1, max: 4294967295 },
+  hold_time: { field: 'holdTimeS', kind: 'uint', min: 0, max: 65535, default: '9' },
+  keepalive: { field: 'keepaliveS', kind: 'uint', min: 0, max: 65535, default: 'hold_time / 3' },
+  connect_retry: { field: 'connectRetryS', kind: 'uint', min: 1, max: 65535, default: '2' },
+  source_ip: { field: 'sourceIp', kind: 'ip' },
+  bfd_instance: { field: 'bfdInstance', kind: 'string' },
+});
 
 /** ulvs_bgp { local_as; router_id; hold_time; keepalive; neighbor ADDR { }; vip ADDR; drain_wait; bgpd_path }. */
-export const bgpTable: BlockTable = {
-  name: 'ulvs_bgp',
-  keywords: {
-    local_as: { field: 'localAs', kind: 'uint', min: 1, max: 4294967295 },
-    router_id: { field: 'routerId', kind: 'ip' },
-    hold_time: { field: 'holdTimeS', kind: 'uint', min: 0, max: 65535, default: '9' },
-    keepalive: { field: 'keepaliveS', kind: 'uint', min: 0, max: 65535, default: 'hold_time / 3' },
-    connect_retry: { field: 'connectRetryS', kind: 'uint', min: 1, max: 65535, default: '2' },
-    neighbor: { field: 'neighbors', kind: 'block', block: bgpNeighborTable, multiple: true },
-    vip: { field: 'vips', kind: 'custom', parse: vipLine, multiple: true },
-    drain_wait: { field: 'drainWaitS', kind: 'uint', min: 0, max: 3600, default: '5' },
-    bgpd_path: { field: 'bgpdPath', kind: 'string', default: '/usr/lib/frr/bgpd' },
-  },
-};
+export const bgpTable = defineTable('ulvs_bgp', {
+  local_as: { field: 'localAs', kind: 'uint', min: 1, max: 4294967295 },
+  router_id: { field: 'routerId', kind: 'ip' },
+  hold_time: { field: 'holdTimeS', kind: 'uint', min: 0, max: 65535, default: '9' },
+  keepalive: { field: 'keepaliveS', kind: 'uint', min: 0, max: 65535, default: 'hold_time / 3' },
+  connect_retry: { field: 'connectRetryS', kind: 'uint', min: 1, max: 65535, default: '2' },
+  neighbor: { field: 'neighbors', kind: 'block', block: bgpNeighborTable, multiple: true },
+  vip: { field: 'vips', kind: 'custom', parse: vipLine, multiple: true },
+  drain_wait: { field: 'drainWaitS', kind: 'uint', min: 0, max: 3600, default: '5' },
+  bgpd_path: { field: 'bgpdPath', kind: 'string', default: '/usr/lib/frr/bgpd' },
+});

@@ -5,7 +5,7 @@
  */
 import type { DiagnosticSink } from '../diagnostics.js';
 import type { ConfNode } from '../tree.js';
-import { ignored, refused, type BlockTable, type KeywordSpec } from './table.js';
+import { defineKeywords, defineTable, ignored, refused, type BlockTable, type KeywordSpec } from './table.js';
 
 /** `status_code 200 300-399 ...` -> [[200,200],[300,399]]. */
 function statusCodes(node: ConfNode, sink: DiagnosticSink): Array<[number, number]> | undefined {
@@ -28,103 +28,99 @@ function statusCodes(node: ConfNode, sink: DiagnosticSink): Array<[number, numbe
 }
 
 /** Keywords every checker accepts (install_checker_common_keywords). */
-function common(connection: boolean): Record<string, KeywordSpec> {
-  const base: Record<string, KeywordSpec> = {
-    retry: { field: 'retry', kind: 'uint', min: 0 },
-    delay_before_retry: { field: 'delayBeforeRetryMs', kind: 'timerMs', min: 0 },
-    warmup: { field: 'warmupMs', kind: 'timerMs', min: 0 },
-    delay_loop: { field: 'delayLoopMs', kind: 'timerMs', min: 0.001 },
-    alpha: { field: 'alpha', kind: 'flag' },
-    log_all_failures: { field: 'logAllFailures', kind: 'flag' },
-  };
-  if (!connection) return base;
-  return {
-    ...base,
-    connect_ip: { field: 'connectIp', kind: 'ip' },
-    connect_port: { field: 'connectPort', kind: 'uint', min: 1, max: 65535 },
-    bindto: { field: 'bindTo', kind: 'ip' },
-    bind_port: { field: 'bindPort', kind: 'uint', min: 1, max: 65535 },
-    bind_if: { field: 'bindIf', kind: 'string' },
-    connect_timeout: { field: 'connectTimeoutMs', kind: 'timerMs', min: 0.001 },
-    fwmark: { field: 'fwmark', kind: 'uint', min: 1, max: 0xffffffff },
-  };
-}
+const commonKeywords = defineKeywords({
+  retry: { field: 'retry', kind: 'uint', min: 0 },
+  delay_before_retry: { field: 'delayBeforeRetryMs', kind: 'timerMs', min: 0 },
+  warmup: { field: 'warmupMs', kind: 'timerMs', min: 0 },
+  delay_loop: { field: 'delayLoopMs', kind: 'timerMs', min: 0.001 },
+  alpha: { field: 'alpha', kind: 'flag' },
+  log_all_failures: { field: 'logAllFailures', kind: 'flag' },
+});
+
+/** The common keywords plus those of checkers that connect (connect_ip, bindto, connect_timeout ...). */
+const connectionKeywords = defineKeywords({
+  ...commonKeywords,
+  connect_ip: { field: 'connectIp', kind: 'ip' },
+  connect_port: { field: 'connectPort', kind: 'uint', min: 1, max: 65535 },
+  bindto: { field: 'bindTo', kind: 'ip' },
+  bind_port: { field: 'bindPort', kind: 'uint', min: 1, max: 65535 },
+  bind_if: { field: 'bindIf', kind: 'string' },
+  connect_timeout: { field: 'connectTimeoutMs', kind: 'timerMs', min: 0.001 },
+  fwmark: { field: 'fwmark', kind: 'uint', min: 1, max: 0xffffffff },
+});
 
 /** url { path; digest; status_code; virtualhost; regex ... }. */
-export const urlTable: BlockTable = {
-  name: 'url',
-  keywords: {
-    path: { field: 'path', kind: 'string' },
-    digest: { field: 'digest', kind: 'string' },
-    status_code: { field: 'statusCodes', kind: 'custom', parse: statusCodes },
-    virtualhost: { field: 'virtualhost', kind: 'string' },
-    regex: { field: 'regex', kind: 'string' },
-    regex_no_match: ignored('response bodies are not matched against regex'),
-    regex_options: ignored('regex options are not applied'),
-    regex_min_offset: ignored(),
-    regex_max_offset: ignored(),
-    regex_stack: ignored(),
-  },
-};
+export const urlTable = defineTable('url', {
+  path: { field: 'path', kind: 'string' },
+  digest: { field: 'digest', kind: 'string' },
+  status_code: { field: 'statusCodes', kind: 'custom', parse: statusCodes },
+  virtualhost: { field: 'virtualhost', kind: 'string' },
+  regex: { field: 'regex', kind: 'string' },
+  regex_no_match: ignored('response bodies are not matched against regex'),
+  regex_options: ignored('regex options are not applied'),
+  regex_min_offset: ignored(),
+  regex_max_offset: ignored(),
+  regex_stack: ignored(),
+});
 
-const httpTable: BlockTable = {
-  name: 'HTTP_GET',
-  keywords: {
-    ...common(true),
-    nb_get_retry: { field: 'retry', kind: 'uint', min: 0, preferred: 'retry' },
-    virtualhost: { field: 'virtualhost', kind: 'string' },
-    http_protocol: { field: 'httpProtocol', kind: 'enum', values: ['1.0', '1.0C', '1.0K', '1.1'] },
-    sni_name: refused("it comes from a later keepalived release — 'enable_sni' sends the virtualhost as SNI"),
-    tls_compliant: refused('it comes from a later keepalived release — remove it'),
-    enable_sni: { field: 'enableSni', kind: 'flag' },
-    fast_recovery: { field: 'fastRecovery', kind: 'flag' },
-    url: { field: 'urls', kind: 'block', block: urlTable, multiple: true },
-  },
-};
+export const httpTable = defineTable('HTTP_GET', {
+  ...connectionKeywords,
+  nb_get_retry: { field: 'retry', kind: 'uint', min: 0, preferred: 'retry' },
+  virtualhost: { field: 'virtualhost', kind: 'string' },
+  http_protocol: { field: 'httpProtocol', kind: 'enum', values: ['1.0', '1.0C', '1.0K', '1.1'] },
+  sni_name: refused("it comes from a later keepalived release — 'enable_sni' sends the virtualhost as SNI"),
+  tls_compliant: refused('it comes from a later keepalived release — remove it'),
+  enable_sni: { field: 'enableSni', kind: 'flag' },
+  fast_recovery: { field: 'fastRecovery', kind: 'flag' },
+  url: { field: 'urls', kind: 'block', block: urlTable, multiple: true },
+});
+
+/** TCP_CHECK (and PING_CHECK): the connection keywords alone. */
+export const tcpCheckTable = defineTable('TCP_CHECK', connectionKeywords);
+
+/** MISC_CHECK { misc_path; misc_timeout; misc_dynamic; user } with the common keywords. */
+export const miscCheckTable = defineTable('MISC_CHECK', {
+  ...commonKeywords,
+  misc_path: { field: 'miscPath', kind: 'script' },
+  misc_timeout: { field: 'miscTimeoutMs', kind: 'timerMs', min: 0.001 },
+  misc_dynamic: { field: 'miscDynamic', kind: 'flag' },
+  user: { field: 'user', kind: 'words' },
+});
+
+/** DNS_CHECK { type; name } with the connection keywords. */
+export const dnsCheckTable = defineTable('DNS_CHECK', {
+  ...connectionKeywords,
+  type: { field: 'dnsType', kind: 'enum', values: ['A', 'NS', 'CNAME', 'SOA', 'MX', 'TXT', 'AAAA'] },
+  name: { field: 'dnsName', kind: 'string' },
+});
+
+/** UDP_CHECK { payload; require_reply; min/max_reply_length } with the connection keywords. */
+export const udpCheckTable = defineTable('UDP_CHECK', {
+  ...connectionKeywords,
+  payload: { field: 'payload', kind: 'string' },
+  require_reply: { field: 'requireReply', kind: 'string', bare: '' },
+  min_reply_length: { field: 'minReplyLength', kind: 'uint', min: 0, max: 65535 },
+  max_reply_length: { field: 'maxReplyLength', kind: 'uint', min: 0, max: 65535 },
+});
+
+/** SMTP_CHECK { helo_name; host { ... } } with the connection keywords. */
+export const smtpCheckTable = defineTable('SMTP_CHECK', {
+  ...connectionKeywords,
+  helo_name: { field: 'heloName', kind: 'string', default: 'smtpchecker.keepalived.org' },
+  host: { field: 'hosts', kind: 'block', block: { name: 'host', keywords: connectionKeywords }, multiple: true },
+});
 
 /** The tables of every checker block, by its keepalived keyword. */
-export const checkerTables: Record<string, BlockTable> = {
-  TCP_CHECK: { name: 'TCP_CHECK', keywords: common(true) },
+export const checkerTables = {
+  TCP_CHECK: tcpCheckTable,
   HTTP_GET: httpTable,
   SSL_GET: { ...httpTable, name: 'SSL_GET' },
-  MISC_CHECK: {
-    name: 'MISC_CHECK',
-    keywords: {
-      ...common(false),
-      misc_path: { field: 'miscPath', kind: 'script' },
-      misc_timeout: { field: 'miscTimeoutMs', kind: 'timerMs', min: 0.001 },
-      misc_dynamic: { field: 'miscDynamic', kind: 'flag' },
-      user: { field: 'user', kind: 'words' },
-    },
-  },
-  DNS_CHECK: {
-    name: 'DNS_CHECK',
-    keywords: {
-      ...common(true),
-      type: { field: 'dnsType', kind: 'enum', values: ['A', 'NS', 'CNAME', 'SOA', 'MX', 'TXT', 'AAAA'] },
-      name: { field: 'dnsName', kind: 'string' },
-    },
-  },
-  UDP_CHECK: {
-    name: 'UDP_CHECK',
-    keywords: {
-      ...common(true),
-      payload: { field: 'payload', kind: 'string' },
-      require_reply: { field: 'requireReply', kind: 'string', bare: '' },
-      min_reply_length: { field: 'minReplyLength', kind: 'uint', min: 0, max: 65535 },
-      max_reply_length: { field: 'maxReplyLength', kind: 'uint', min: 0, max: 65535 },
-    },
-  },
-  PING_CHECK: { name: 'PING_CHECK', keywords: common(true) },
-  SMTP_CHECK: {
-    name: 'SMTP_CHECK',
-    keywords: {
-      ...common(true),
-      helo_name: { field: 'heloName', kind: 'string', default: 'smtpchecker.keepalived.org' },
-      host: { field: 'hosts', kind: 'block', block: { name: 'host', keywords: common(true) }, multiple: true },
-    },
-  },
-};
+  MISC_CHECK: miscCheckTable,
+  DNS_CHECK: dnsCheckTable,
+  UDP_CHECK: udpCheckTable,
+  PING_CHECK: { name: 'PING_CHECK', keywords: connectionKeywords },
+  SMTP_CHECK: smtpCheckTable,
+} satisfies Record<string, BlockTable>;
 
 /** `weight W [reverse|noreverse]` of FILE_CHECK (keepalived's track_file_weight_handler, any int32). */
 function fileWeight(node: ConfNode, sink: DiagnosticSink): { weight: number; reverse: boolean } | undefined {
@@ -141,14 +137,17 @@ function fileWeight(node: ConfNode, sink: DiagnosticSink): { weight: number; rev
   return { weight: w, reverse: opt === 'reverse' };
 }
 
-/** Checkers without the common keywords: BFD_CHECK { name; alpha } and FILE_CHECK { track_file; weight }. */
-export const eventCheckerTables: Record<string, BlockTable> = {
-  BFD_CHECK: { name: 'BFD_CHECK', keywords: { name: { field: 'bfdName', kind: 'string' }, alpha: { field: 'alpha', kind: 'bool', bare: true } } },
-  FILE_CHECK: {
-    name: 'FILE_CHECK',
-    keywords: { track_file: { field: 'trackFile', kind: 'string' }, weight: { field: 'fileWeight', kind: 'custom', parse: fileWeight } },
-  },
-};
+/** BFD_CHECK { name; alpha }: no common keywords. */
+export const bfdCheckTable = defineTable('BFD_CHECK', { name: { field: 'bfdName', kind: 'string' }, alpha: { field: 'alpha', kind: 'bool', bare: true } });
+
+/** FILE_CHECK { track_file; weight }: no common keywords. */
+export const fileCheckTable = defineTable('FILE_CHECK', {
+  track_file: { field: 'trackFile', kind: 'string' },
+  weight: { field: 'fileWeight', kind: 'custom', parse: fileWeight },
+});
+
+/** Checkers without the common keywords: BFD_CHECK and FILE_CHECK. */
+export const eventCheckerTables = { BFD_CHECK: bfdCheckTable, FILE_CHECK: fileCheckTable } satisfies Record<string, BlockTable>;
 
 /** Checker keywords keepalived knows that ulvs accepts without running them (none left). */
 export const ignoredCheckers: Record<string, KeywordSpec> = {};

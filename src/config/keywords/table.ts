@@ -296,9 +296,53 @@ function store(raw: RawBlock, spec: KeywordSpec, value: unknown, here: Pos, sink
   raw.at[spec.field] ??= here;
 }
 
-/** Typed getters over a raw block. */
-export function get<T>(raw: RawBlock | undefined, field: string): T | undefined {
-  return raw?.fields[field] as T | undefined;
+/** Declares a keyword table keeping each keyword's literal field name and kind, so fieldsOf() can type its fields. */
+export function defineTable<const K extends Record<string, KeywordSpec>>(name: string, keywords: K): { name: string; keywords: K } {
+  return { name, keywords };
+}
+
+/** Declares keywords shared by several tables (spread into defineTable), keeping their literal fields and kinds. */
+export function defineKeywords<const K extends Record<string, KeywordSpec>>(keywords: K): K {
+  return keywords;
+}
+
+/** The value one keyword's spec stores (before `multiple` makes it a list). */
+type ScalarOf<S> = S extends { kind: 'uint' | 'int' | 'timerMs' }
+  ? number
+  : S extends { kind: 'bool' | 'flag' }
+    ? boolean
+    : S extends { kind: 'string' | 'ip' }
+      ? string
+      : S extends { kind: 'words' }
+        ? string[]
+        : S extends { kind: 'enum'; values: readonly (infer V)[] }
+          ? V
+          : S extends { kind: 'script' }
+            ? ScriptValue
+            : S extends { kind: 'lines'; multiple: true }
+              ? NamedLines
+              : S extends { kind: 'lines' }
+                ? ValueLine[]
+                : S extends { kind: 'block' }
+                  ? RawBlock
+                  : S extends { kind: 'custom'; parse: (...args: never[]) => infer R }
+                    ? Exclude<R, undefined>
+                    : never;
+
+/** The value one keyword's spec stores: a list when `multiple`, or its bare value when it has no argument. */
+type ValueOf<S> = S extends { multiple: true } ? ScalarOf<S>[] : ScalarOf<S> | (S extends { bare: infer B } ? B : never);
+
+type SpecsOf<T extends BlockTable> = T['keywords'][keyof T['keywords']];
+
+/** The field names a table's keywords store into (ignored keywords store none). */
+export type FieldName<T extends BlockTable> = Exclude<SpecsOf<T>['field'], ''>;
+
+/** A table's fields and their types, derived from its keywords (several keywords may store one field). */
+export type Fields<T extends BlockTable> = { readonly [F in FieldName<T>]?: ValueOf<Extract<SpecsOf<T>, { field: F }>> };
+
+/** The fields of `raw` (made by applyBlock with `table`), typed from the table: a misspelt field is a type error. */
+export function fieldsOf<T extends BlockTable>(table: T, raw: RawBlock | undefined): Fields<T> {
+  return (raw?.fields ?? {}) as Fields<T>;
 }
 
 /** Position a field was set at, or the block's own position. */
@@ -306,27 +350,30 @@ export function at(raw: RawBlock, field: string): Pos {
   return raw.at[field] ?? raw.pos;
 }
 
+/** A keyword whose value ulvs keeps in no field (ignored, equivalent, refused). */
+export type NoFieldSpec = KeywordSpec & { field: ''; kind: 'ignored' };
+
 /** Shorthand for keywords kept for compatibility but not implemented. */
-export function ignored(note?: string): KeywordSpec {
+export function ignored(note?: string): NoFieldSpec {
   return note ? { field: '', kind: 'ignored', note } : { field: '', kind: 'ignored' };
 }
 
 /** Shorthand for block keywords kept for compatibility but not implemented. */
-export function ignoredBlock(note?: string): KeywordSpec {
+export function ignoredBlock(note?: string): NoFieldSpec {
   return { ...ignored(note), takesBlock: true };
 }
 
 /** Shorthand for a keyword whose keepalived effect ulvs already has (only a note). */
-export function equivalent(why: string): KeywordSpec {
+export function equivalent(why: string): NoFieldSpec {
   return { field: '', kind: 'ignored', equivalent: why };
 }
 
 /** Shorthand for a keyword keepalived 2.2.7 does not register (an older or newer release's): an error, as in keepalived -t. */
-export function refused(why: string): KeywordSpec {
+export function refused(why: string): NoFieldSpec {
   return { field: '', kind: 'ignored', refused: why };
 }
 
 /** Adds many ignored keywords with one note. */
-export function ignoredAll(names: readonly string[], note?: string, takesBlock = false): Record<string, KeywordSpec> {
+export function ignoredAll(names: readonly string[], note?: string, takesBlock = false): Record<string, NoFieldSpec> {
   return Object.fromEntries(names.map((n) => [n, takesBlock ? ignoredBlock(note) : ignored(note)]));
 }

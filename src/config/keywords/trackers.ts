@@ -6,7 +6,7 @@
 import type { DiagnosticSink } from '../diagnostics.js';
 import type { ConfNode } from '../tree.js';
 import { parseInteger } from '../values.js';
-import type { BlockTable } from './table.js';
+import { defineTable } from './table.js';
 
 /** `weight W [reverse|noreverse]` with keepalived's range for the block. */
 function weightIn(min: number, max: number): (node: ConfNode, sink: DiagnosticSink) => { weight: number; reverse: boolean } | undefined {
@@ -28,27 +28,21 @@ function weightIn(min: number, max: number): (node: ConfNode, sink: DiagnosticSi
 }
 
 /** track_file NAME { file PATH; weight W [reverse]; init_file [VALUE] [overwrite] }. */
-export const trackFileTable: BlockTable = {
-  name: 'track_file',
-  keywords: {
-    file: { field: 'file', kind: 'string' },
-    weight: { field: 'weight', kind: 'custom', parse: weightIn(-2147483647, 2147483647) },
-    init_file: { field: 'initFile', kind: 'words', bare: [] },
-  },
-};
+export const trackFileTable = defineTable('track_file', {
+  file: { field: 'file', kind: 'string' },
+  weight: { field: 'weight', kind: 'custom', parse: weightIn(-2147483647, 2147483647) },
+  init_file: { field: 'initFile', kind: 'words', bare: [] },
+});
 
 /** vrrp_track_process NAME { process CMD [ARGS]; param_match; weight; quorum; quorum_max; delays; full_command }. */
-export const trackProcessTable: BlockTable = {
-  name: 'vrrp_track_process',
-  keywords: {
-    process: { field: 'process', kind: 'words' },
-    param_match: { field: 'paramMatch', kind: 'enum', values: ['initial', 'partial'], bare: 'exact' },
-    weight: { field: 'weight', kind: 'custom', parse: weightIn(-254, 254) },
-    quorum: { field: 'quorum', kind: 'uint', min: 1, max: 65535, default: '1' },
-    quorum_max: { field: 'quorumMax', kind: 'uint', min: 0, max: 65535 },
-    fork_delay: { field: 'forkDelayMs', kind: 'timerMs', min: 0 },
-    terminate_delay: { field: 'terminateDelayMs', kind: 'timerMs', min: 0 },
-    delay: { field: 'delayMs', kind: 'timerMs', min: 0 },
-    full_command: { field: 'fullCommand', kind: 'flag' },
-  },
-};
+export const trackProcessTable = defineTable('vrrp_track_process', {
+  process: { field: 'process', kind: 'words' },
+  param_match: { field: 'paramMatch', kind: 'enum', values: ['initial', 'partial'], bare: 'exact' },
+  weight: { field: 'weight', kind: 'custom', parse: weightIn(-254, 254) },
+  quorum: { field: 'quorum', kind: 'uint', min: 1, max: 65535, default: '1' },
+  quorum_max: { field: 'quorumMax', kind: 'uint', min: 0, max: 65535 },
+  fork_delay: { field: 'forkDelayMs', kind: 'timerMs', min: 0 },
+  terminate_delay: { field: 'terminateDelayMs', kind: 'timerMs', min: 0 },
+  delay: { field: 'delayMs', kind: 'timerMs', min: 0 },
+  full_command: { field: 'fullCommand', kind: 'flag' },
+});

@@ -8,7 +8,7 @@ import type { ConfNode } from '../tree.js';
 import type { ForwardMethod, TunnelCsum, TunnelType } from '../../ipvs/types.js';
 import { SCHEDULER_NAMES } from '../../ipvs/schedulers.js';
 import { checkerTables, eventCheckerTables, ignoredCheckers } from './checkers.js';
-import { ignored, refused, type BlockTable, type KeywordSpec } from './table.js';
+import { defineKeywords, defineTable, ignored, refused, type KeywordSpec } from './table.js';
 
 /** The schedulers accepted for lvs_sched / lb_algo: the one list of ipvs/schedulers.ts (keepalived's plus twos). */
 export const LVS_SCHEDULERS = SCHEDULER_NAMES;
@@ -77,14 +77,17 @@ function sorryServer(node: ConfNode, sink: DiagnosticSink): string[] | undefined
   return [...node.args];
 }
 
-const checkerKeywords: Record<string, KeywordSpec> = Object.fromEntries(
-  Object.entries({ ...checkerTables, ...eventCheckerTables }).map(([kw, table]) => [
-    kw,
-    { field: 'checkers', kind: 'block', block: table, multiple: true } satisfies KeywordSpec,
-  ]),
-);
+/** One checker block keyword (TCP_CHECK, HTTP_GET, ...): every checker lands in the 'checkers' list. */
+type CheckerKeyword = KeywordSpec & { field: 'checkers'; kind: 'block'; multiple: true };
 
-const timing: Record<string, KeywordSpec> = {
+const checkerKeywords = Object.fromEntries(
+  Object.entries({ ...checkerTables, ...eventCheckerTables }).map(([kw, table]): [string, CheckerKeyword] => [
+    kw,
+    { field: 'checkers', kind: 'block', block: table, multiple: true },
+  ]),
+) as Record<keyof typeof checkerTables | keyof typeof eventCheckerTables, CheckerKeyword>;
+
+const timing = defineKeywords({
   delay_loop: { field: 'delayLoopMs', kind: 'timerMs', min: 0.001, default: '60' },
   connect_timeout: { field: 'connectTimeoutMs', kind: 'timerMs', min: 0.001, default: '5' },
   retry: { field: 'retry', kind: 'uint', min: 1, default: '1' },
@@ -95,60 +98,54 @@ const timing: Record<string, KeywordSpec> = {
   virtualhost: { field: 'virtualhost', kind: 'string' },
   smtp_alert: { field: 'smtpAlert', kind: 'flag' },
   snmp_name: ignored('SNMP is not implemented'),
-};
+});
 
 /** real_server IP [PORT] { ... } (weight default 1). */
-export const realServerTable: BlockTable = {
-  name: 'real_server',
-  keywords: {
-    ...timing,
-    weight: { field: 'weight', kind: 'uint', min: 0, max: 2147483647, default: '1' },
-    lvs_method: { field: 'forwarding', kind: 'custom', parse: parseForwarding },
-    lb_kind: refused("real_server takes only the new name — write 'lvs_method'"),
-    uthreshold: { field: 'upperThreshold', kind: 'uint', min: 0, max: 4294967295 },
-    lthreshold: { field: 'lowerThreshold', kind: 'uint', min: 0, max: 4294967295 },
-    notify_up: { field: 'notifyUp', kind: 'script' },
-    notify_down: { field: 'notifyDown', kind: 'script' },
-    ...checkerKeywords,
-    ...ignoredCheckers,
-  },
-};
+export const realServerTable = defineTable('real_server', {
+  ...timing,
+  weight: { field: 'weight', kind: 'uint', min: 0, max: 2147483647, default: '1' },
+  lvs_method: { field: 'forwarding', kind: 'custom', parse: parseForwarding },
+  lb_kind: refused("real_server takes only the new name — write 'lvs_method'"),
+  uthreshold: { field: 'upperThreshold', kind: 'uint', min: 0, max: 4294967295 },
+  lthreshold: { field: 'lowerThreshold', kind: 'uint', min: 0, max: 4294967295 },
+  notify_up: { field: 'notifyUp', kind: 'script' },
+  notify_down: { field: 'notifyDown', kind: 'script' },
+  ...checkerKeywords,
+  ...ignoredCheckers,
+});
 
 /** virtual_server IP PORT | fwmark N | group NAME { ... } (scheduler wlc, NAT, TCP, quorum 1 by default). */
-export const virtualServerTable: BlockTable = {
-  name: 'virtual_server',
-  keywords: {
-    ...timing,
-    ip_family: { field: 'ipFamily', kind: 'enum', values: ['inet', 'inet6'] },
-    lvs_sched: { field: 'scheduler', kind: 'enum', values: LVS_SCHEDULERS, default: 'wlc' },
-    lb_algo: { field: 'scheduler', kind: 'enum', values: LVS_SCHEDULERS, preferred: 'lvs_sched', default: 'wlc' },
-    lvs_method: { field: 'forwarding', kind: 'custom', parse: parseForwarding },
-    lb_kind: { field: 'forwarding', kind: 'custom', parse: parseForwarding, preferred: 'lvs_method' },
-    hashed: ignored('obsolete flag'),
-    ops: { field: 'onePacket', kind: 'flag' },
-    'flag-1': { field: 'flag1', kind: 'flag' },
-    'flag-2': { field: 'flag2', kind: 'flag' },
-    'flag-3': { field: 'flag3', kind: 'flag' },
-    'sh-port': { field: 'shPort', kind: 'flag' },
-    'sh-fallback': { field: 'shFallback', kind: 'flag' },
-    'mh-port': { field: 'mhPort', kind: 'flag' },
-    'mh-fallback': { field: 'mhFallback', kind: 'flag' },
-    persistence_timeout: { field: 'persistenceTimeoutS', kind: 'uint', min: 1, max: 2678400, bare: 360 },
-    persistence_granularity: { field: 'persistenceGranularity', kind: 'string' },
-    persistence_engine: { field: 'persistenceEngine', kind: 'string' },
-    protocol: { field: 'protocol', kind: 'enum', values: ['TCP', 'UDP', 'SCTP'], caseInsensitive: true },
-    ha_suspend: { field: 'haSuspend', kind: 'flag' },
-    omega: { field: 'omega', kind: 'flag' },
-    quorum: { field: 'quorum', kind: 'uint', min: 1, max: 4294967295, default: '1' },
-    hysteresis: { field: 'hysteresis', kind: 'uint', min: 0, max: 4294967295, default: '0' },
-    quorum_up: { field: 'quorumUp', kind: 'script' },
-    quorum_down: { field: 'quorumDown', kind: 'script' },
-    weight: { field: 'weight', kind: 'uint', min: 1, max: 2147483647, default: '1' },
-    sorry_server: { field: 'sorryServer', kind: 'custom', parse: sorryServer },
-    sorry_server_inhibit: { field: 'sorryServerInhibit', kind: 'flag' },
-    sorry_server_lvs_method: { field: 'sorryServerForwarding', kind: 'custom', parse: parseForwarding },
-    real_server: { field: 'realServers', kind: 'block', block: realServerTable, multiple: true },
-    nat_mask: refused('it is obsolete — remove it'),
-    lvs_sync_daemon: refused('it is a global_defs keyword — move it to global_defs'),
-  },
-};
+export const virtualServerTable = defineTable('virtual_server', {
+  ...timing,
+  ip_family: { field: 'ipFamily', kind: 'enum', values: ['inet', 'inet6'] },
+  lvs_sched: { field: 'scheduler', kind: 'enum', values: LVS_SCHEDULERS, default: 'wlc' },
+  lb_algo: { field: 'scheduler', kind: 'enum', values: LVS_SCHEDULERS, preferred: 'lvs_sched', default: 'wlc' },
+  lvs_method: { field: 'forwarding', kind: 'custom', parse: parseForwarding },
+  lb_kind: { field: 'forwarding', kind: 'custom', parse: parseForwarding, preferred: 'lvs_method' },
+  hashed: ignored('obsolete flag'),
+  ops: { field: 'onePacket', kind: 'flag' },
+  'flag-1': { field: 'flag1', kind: 'flag' },
+  'flag-2': { field: 'flag2', kind: 'flag' },
+  'flag-3': { field: 'flag3', kind: 'flag' },
+  'sh-port': { field: 'shPort', kind: 'flag' },
+  'sh-fallback': { field: 'shFallback', kind: 'flag' },
+  'mh-port': { field: 'mhPort', kind: 'flag' },
+  'mh-fallback': { field: 'mhFallback', kind: 'flag' },
+  persistence_timeout: { field: 'persistenceTimeoutS', kind: 'uint', min: 1, max: 2678400, bare: 360 },
+  persistence_granularity: { field: 'persistenceGranularity', kind: 'string' },
+  persistence_engine: { field: 'persistenceEngine', kind: 'string' },
+  protocol: { field: 'protocol', kind: 'enum', values: ['TCP', 'UDP', 'SCTP'], caseInsensitive: true },
+  ha_suspend: { field: 'haSuspend', kind: 'flag' },
+  omega: { field: 'omega', kind: 'flag' },
+  quorum: { field: 'quorum', kind: 'uint', min: 1, max: 4294967295, default: '1' },
+  hysteresis: { field: 'hysteresis', kind: 'uint', min: 0, max: 4294967295, default: '0' },
+  quorum_up: { field: 'quorumUp', kind: 'script' },
+  quorum_down: { field: 'quorumDown', kind: 'script' },
+  weight: { field: 'weight', kind: 'uint', min: 1, max: 2147483647, default: '1' },
+  sorry_server: { field: 'sorryServer', kind: 'custom', parse: sorryServer },
+  sorry_server_inhibit: { field: 'sorryServerInhibit', kind: 'flag' },
+  sorry_server_lvs_method: { field: 'sorryServerForwarding', kind: 'custom', parse: parseForwarding },
+  real_server: { field: 'realServers', kind: 'block', block: realServerTable, multiple: true },
+  nat_mask: refused('it is obsolete — remove it'),
+  lvs_sync_daemon: refused('it is a global_defs keyword — move it to global_defs'),
+});
