@@ -16,7 +16,8 @@
         "native/rawsock-poll.cc",
         "native/frame-send.cc",
         "native/xdp.cc",
-        "native/sysd.cc"
+        "native/sysd.cc",
+        "native/memadvise.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=9", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],

@@ -14,6 +14,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ulvs::InitFrameSend(env, exports);
   ulvs::InitXdp(env, exports);
   ulvs::InitSysd(env, exports);
+  ulvs::InitMemAdvise(env, exports);
   return exports;
 }
 }  // namespace

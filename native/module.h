@@ -11,4 +11,5 @@ void InitRawSock(Napi::Env env, Napi::Object exports);
 void InitFrameSend(Napi::Env env, Napi::Object exports);
 void InitXdp(Napi::Env env, Napi::Object exports);
 void InitSysd(Napi::Env env, Napi::Object exports);
+void InitMemAdvise(Napi::Env env, Napi::Object exports);
 }  // namespace ulvs

@@ -31,6 +31,7 @@ import {
   TABLE_MAGIC,
   ConnFlag,
 } from './layout.js';
+import { adviseHugePages } from './huge-pages.js';
 
 /** The SharedArrayBuffers of a connection table (structured-cloneable to worker threads). */
 export interface ConnTableBuffers {
@@ -69,7 +70,7 @@ export function createConnTableBuffers(o: ConnTableOptions): ConnTableBuffers {
   h[Hdr.TmplMask] = tmplBuckets - 1;
   h[Hdr.Seed] = o.seed ?? (Math.random() * 0x100000000) | 0;
   h[Hdr.MaxWorkers] = o.maxWorkers;
-  return {
+  const b: ConnTableBuffers = {
     header,
     entries: new SharedArrayBuffer(maxConns * ENTRY_WORDS * 4),
     connHeads: new SharedArrayBuffer(connBuckets * 4),
@@ -77,6 +78,9 @@ export function createConnTableBuffers(o: ConnTableOptions): ConnTableBuffers {
     tmplHeads: new SharedArrayBuffer(tmplBuckets * 4),
     live: new SharedArrayBuffer(Math.max(1, o.maxWorkers) * 4),
   };
+  // Random lookups over a large table: one TLB entry per 2 MiB, not per 4 KiB (still committed on first touch).
+  adviseHugePages([b.entries, b.connHeads, b.outHeads, b.tmplHeads]);
+  return b;
 }
 
 /** Bytes of shared memory a table of `maxConns` records reserves (records + the three bucket arrays). */
