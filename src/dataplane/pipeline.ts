@@ -29,6 +29,7 @@ import type { SharedState } from '../table/shared-state.js';
 import { Egress, type Snapshot, type SnapDest } from './snapshot.js';
 import { NeighbourMisses } from './neigh-misses.js';
 import { PC, pipelineRow } from './stats.js';
+import { BatchPrefetch } from './prefetch.js';
 
 const TCP = 6;
 const UDP = 17;
@@ -45,6 +46,10 @@ class PipelineContext {
   readonly vaddrU: Uint32Array;
   /** Next hops without a neighbour entry met in the current batch (the worker drains them). */
   readonly misses = new NeighbourMisses();
+  /** Loads the batch's connection buckets and records before the per-packet loop. */
+  readonly prefetch = new BatchPrefetch();
+  /** Packets per verdict in the current batch (added to the row once per batch). */
+  readonly verdicts = new Float64Array(4);
   snap: Snapshot | null = null;
 
   constructor(readonly state: SharedState) {
@@ -54,13 +59,19 @@ class PipelineContext {
 }
 
 const contexts = new WeakMap<SharedState, PipelineContext>();
+/** The last handle's context: a thread uses one handle, so processBatch skips the WeakMap lookup. */
+let lastState: SharedState | null = null;
+let lastContext: PipelineContext | null = null;
 
 function contextOf(state: SharedState): PipelineContext {
+  if (state === lastState) return lastContext!;
   let c = contexts.get(state);
   if (c === undefined) {
     c = new PipelineContext(state);
     contexts.set(state, c);
   }
+  lastState = state;
+  lastContext = c;
   return c;
 }
 
@@ -112,7 +123,13 @@ export function processBatch(batch: PacketBatch, snap: Snapshot, state: SharedSt
   }
   const row = c.row;
   core.beginBatch(nowMs, sweepBudget(batch.count));
-  for (let i = 0; i < batch.count; i++) {
+  c.prefetch.run(batch, state.conns);
+  // Packet, byte and verdict counts are summed here and added to the shared row once per batch.
+  const verdicts = c.verdicts;
+  verdicts.fill(0);
+  let bytes = 0;
+  const n = batch.count;
+  for (let i = 0; i < n; i++) {
     const t = batch.timeMs[i]!;
     let reason: number;
     try {
@@ -123,11 +140,13 @@ export function processBatch(batch: PacketBatch, snap: Snapshot, state: SharedSt
     }
     const v = batch.verdict[i]!;
     batch.reason[i] = v === Verdict.Drop ? reason : 0;
-    row[PC.Packets]! += 1;
-    row[PC.Bytes]! += batch.length[i]!;
-    row[PC.Verdict0 + v]! += 1;
+    bytes += batch.length[i]!;
+    verdicts[v & 3]! += 1;
     if (reason !== 0) row[(v === Verdict.Drop ? PC.DropReason0 : PC.PassReason0) + reason]! += 1;
   }
+  row[PC.Packets]! += n;
+  row[PC.Bytes]! += bytes;
+  for (let v = 0; v < 4; v++) row[PC.Verdict0 + v]! += verdicts[v]!;
 }
 
 /** Processes packet i; sets its verdict and returns the reason code (0 = normal). */

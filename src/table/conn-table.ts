@@ -164,6 +164,41 @@ export class ConnTable {
     return this.hashIn(k, this.connMask);
   }
 
+  /**
+   * Bucket of the IPv4 in-tuple <proto, caddr:cport, vaddr:vport> in the connection hash: connBucket of
+   * that key, without a ConnKey (the batch prefetch hashes straight from the frame).
+   */
+  connBucket4(proto: number, caddr: number, vaddr: number, ports: number): number {
+    let h = mix(this.seed ^ proto, caddr);
+    h = mix(h, vaddr);
+    h = mix(h, ports);
+    return fmix(h) & this.connMask;
+  }
+
+  /**
+   * Brings connection buckets `buckets[0..n)` (-1 = skip) and the first record of each non-empty chain
+   * into the cache, without locking: first every head, then every record, so each pass is a run of
+   * independent loads whose misses overlap, instead of two dependent misses inside each lookup. Plain
+   * loads only (a torn or stale head just touches the wrong line); returns a value folded from them so
+   * the compiler keeps them.
+   */
+  touchConnBuckets(buckets: Int32Array, n: number): number {
+    const heads = this.connHeads;
+    const e = this.e;
+    let acc = 0;
+    for (let i = 0; i < n; i++) {
+      const b = buckets[i]!;
+      if (b >= 0) acc ^= heads[b]!;
+    }
+    for (let i = 0; i < n; i++) {
+      const b = buckets[i]!;
+      if (b < 0) continue;
+      const h = heads[b]! & HEAD_MASK;
+      if (h !== 0) acc ^= e[(h - 1) * ENTRY_WORDS + E_PORTS]!;
+    }
+    return acc;
+  }
+
   /** Bucket of `k` in the template hash. */
   tmplBucket(k: ConnKey): number {
     return this.hashIn(k, this.tmplMask);
