@@ -76,12 +76,18 @@ export function createConnTableBuffers(o: ConnTableOptions): ConnTableBuffers {
     connHeads: new SharedArrayBuffer(connBuckets * 4),
     outHeads: new SharedArrayBuffer(connBuckets * 4),
     tmplHeads: new SharedArrayBuffer(tmplBuckets * 4),
-    live: new SharedArrayBuffer(Math.max(1, o.maxWorkers) * 4),
+    live: new SharedArrayBuffer(Math.max(1, o.maxWorkers) * LIVE_STRIDE * 4),
   };
   // Random lookups over a large table: one TLB entry per 2 MiB, not per 4 KiB (still committed on first touch).
   adviseHugePages([b.entries, b.connHeads, b.outHeads, b.tmplHeads]);
   return b;
 }
+
+/**
+ * Int32 words between two workers' live counts: one 64-byte cache line each, so a worker's count
+ * (written on every alloc and free) never shares a line with another's (no false sharing).
+ */
+const LIVE_STRIDE = 16;
 
 /** Bytes of shared memory a table of `maxConns` records reserves (records + the three bucket arrays). */
 export function connTableBytes(maxConns: number): number {
@@ -141,7 +147,7 @@ export class ConnTable {
     const workers = Math.max(1, this.header[Hdr.MaxWorkers]!);
     this.chunk = Math.max(1, Math.min(64, Math.floor(this.maxConns / (16 * workers))));
     this.cache = new Int32Array(this.chunk * 2);
-    if (workerIndex < 0 || workerIndex >= this.live.length) throw new RangeError(`worker index ${workerIndex} out of range`);
+    if (workerIndex < 0 || workerIndex * LIVE_STRIDE >= this.live.length) throw new RangeError(`worker index ${workerIndex} out of range`);
   }
 
   // ---------------------------------------------------------------- hashing
@@ -398,7 +404,7 @@ export class ConnTable {
     const o = i * ENTRY_WORDS;
     const e = this.e;
     e[o + E_GEN] = (e[o + E_GEN]! + 1) | 0;
-    this.live[this.workerIndex]!++; // single writer per worker slot; readers use Atomics.load
+    this.live[this.workerIndex * LIVE_STRIDE]!++; // single writer per worker slot; readers use Atomics.load
     return i;
   }
 
@@ -408,7 +414,7 @@ export class ConnTable {
     // The caller holds the record's bucket lock (or claimed it by CAS): plain writes, published by the unlock.
     this.e[o + E_META] = 0;
     this.e[o + E_GEN] = (this.e[o + E_GEN]! + 1) | 0;
-    this.live[this.workerIndex]!--;
+    this.live[this.workerIndex * LIVE_STRIDE]!--;
     this.cache[this.cacheN++] = i;
     if (this.cacheN === this.cache.length) this.spill();
   }
@@ -453,7 +459,7 @@ export class ConnTable {
   /** Connections + templates currently allocated (sum over workers; exact when no worker is mid-update). */
   liveCount(): number {
     let s = 0;
-    for (let w = 0; w < this.live.length; w++) s += Atomics.load(this.live, w);
+    for (let w = 0; w < this.live.length; w += LIVE_STRIDE) s += Atomics.load(this.live, w);
     return s;
   }
 
