@@ -31,6 +31,15 @@ t.test('packet N of a replay meets the state the packets before it left', async 
   t.notOk(second.connection.created);
   t.equal(second.connection.before?.dest, first.connection.after?.dest, 'packet 2 hits the connection packet 1 made');
   t.equal(second.state.after, 'ESTABLISHED');
+  // The packet walk of a replayed packet: rr gave packet 1 the NAT real server (:8080), whose answer
+  // comes back through the director; '*' marks what the director changed.
+  const w = spawnSync(process.execPath, [bin, 'explain', '--walk', '--rules', rules, '--in', join(dir, 'in.pcap'), '--packet', '1'], { encoding: 'utf8' });
+  t.equal(w.status, 0, w.stderr);
+  t.match(w.stdout, /^NAT: tcp 198.51.100.7:40000 > 198.18.0.100:80/);
+  t.match(w.stdout, /2\. director -> real server 198\.18\.0\.12:8080/);
+  t.match(w.stdout, /\* tcp\.dport\s+8080/);
+  t.match(w.stdout, /4\. director -> client: /);
+  t.match(w.stdout, /\* ip\.src\s+198\.18\.0\.100/);
   await t.rejects(runReplay(parseReplayArgs(['--rules', rules, '--in', join(dir, 'in.pcap'), '--explain', '3'])), /has only 2 packets/);
 });
 

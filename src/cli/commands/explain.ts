@@ -18,6 +18,7 @@ import { buildFlowPacket } from '../../packet/flow-frame.js';
 import { parseMac } from '../../packet/addr.js';
 import { attachSharedState, createSharedState } from '../../table/shared-state.js';
 import { UsageError, UserError, type CliCommand } from '../command.js';
+import { packetWalk, type PacketWalk } from '../../dashboard/walk.js';
 import { formatExplanation, loadRules, parseReplayArgs, replayEnv, runReplay } from './replay.js';
 
 const usage = `usage: ulvs explain PROTO CLIENT:PORT VIP:PORT [--flags S] [--fwmark N] [--socket PATH] [--json]
@@ -41,7 +42,19 @@ addresses, ports, TTL, checksums, the outer header of TUN), the verdict and wher
   --samples         list the newest sampled live packets (number, time, flow, the workers' verdict)
   --sample SEQ      explain sampled packet SEQ: the workers' verdict when it arrived, then the same
                     packet against the table as it is now
+  --walk            print the packet walk instead: client -> director -> real server -> client in the
+                    packet's mode (DR, NAT, TUN), each hop's header fields, '*' where the director changed them
   --json            the explanation as one JSON object`;
+
+/** A packet walk as text: one block per hop, '*' before each field the director changed on it. */
+export function formatWalk(w: PacketWalk): string {
+  const lines = [`${(w.mode ?? 'not forwarded').toUpperCase()}: ${w.flow}`];
+  w.hops.forEach((h, i) => {
+    lines.push('', `${i + 1}. ${h.from} -> ${h.to}: ${h.note}`);
+    for (const f of h.fields) lines.push(`   ${f.changed ? '*' : ' '} ${`${f.layer}.${f.name}`.padEnd(15)} ${f.value}`);
+  });
+  return lines.join('\n') + '\n';
+}
 
 async function run(argv: string[]): Promise<number> {
   let p;
@@ -61,6 +74,7 @@ async function run(argv: string[]): Promise<number> {
         sampling: { type: 'string' },
         samples: { type: 'boolean' },
         sample: { type: 'string' },
+        walk: { type: 'boolean' },
       },
     });
   } catch (e) {
@@ -100,7 +114,7 @@ async function run(argv: string[]): Promise<number> {
     if (!v.in || !v.packet || !v.rules) throw new UsageError('--in and --packet go together, with --rules');
     if (p.positionals.length) throw new UsageError('give either a flow (PROTO CLIENT:PORT VIP:PORT) or --in/--packet, not both');
     const o = parseReplayArgs(['--rules', v.rules, '--in', v.in, '--explain', v.packet]);
-    const r = await runReplay(o);
+    const r = await runReplay({ ...o, reply: v.walk });
     e = r.explanation!;
   } else {
     const [proto, client, vip, ...extra] = p.positionals;
@@ -119,10 +133,15 @@ async function run(argv: string[]): Promise<number> {
       const frame = buildFlowPacket({ ...flow, ether: { dst: parseMac(mac)!, src: parseMac('02:00:00:00:00:01')! } });
       const ifnames: Record<number, string> = { 1: 'client side' };
       for (const [ifindex, rs] of rsByIfindex) ifnames[ifindex] = `towards ${rs}`;
-      e = explainPacket({ spec, live, frame, linkType: LinkType.Ether, nowMs: Date.now(), fwmark: flow.fwmark, ifindex: 1, ifnames });
+      e = explainPacket({ spec, live, frame, linkType: LinkType.Ether, nowMs: Date.now(), fwmark: flow.fwmark, ifindex: 1, ifnames, reply: v.walk });
     } else {
-      e = await call<Explanation>('explain', { flow });
+      e = await call<Explanation>('explain', { flow: { ...flow, reply: v.walk } });
     }
+  }
+  if (v.walk) {
+    const w = packetWalk(e);
+    process.stdout.write(v.json ? JSON.stringify(w) + '\n' : formatWalk(w));
+    return 0;
   }
   process.stdout.write(v.json ? JSON.stringify(e) + '\n' : formatExplanation(e));
   return 0;

@@ -59,6 +59,8 @@ export interface ReplayOptions {
   explain?: number;
   /** Print the explanation as JSON. */
   json?: boolean;
+  /** With explain: also explain a NAT real server's answer through the same copy (the packet walk). */
+  reply?: boolean;
 }
 
 /** Parses `ulvs replay` arguments; throws UsageError. */
@@ -261,6 +263,7 @@ export async function runReplay(
           nowMs: b.timeMs[0] || 0,
           ifindex: 1,
           ifnames,
+          reply: o.reply,
         });
       }
       processBatch(b, snap, state, b.timeMs[0] || 0);
