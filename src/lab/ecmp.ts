@@ -145,17 +145,33 @@ export interface EcmpDirector {
   log(): string;
   /** Resolves when the process has exited. */
   exited: Promise<void>;
+  /** Sends `signal` and resolves once the process is gone (polling: the child is unref'd for `lab up`). */
+  stop(signal: NodeJS.Signals): Promise<void>;
 }
 
 /** Starts `ulvs run --sloppy-tcp` on `director` (detached, log in the lab's state dir); resolves once it logged 'ulvs started'. */
-export async function startEcmpDirector(lab: Lab, director: string, o: { bfd?: boolean; holdS?: number; drainWaitS?: number } = {}): Promise<EcmpDirector> {
+export async function startEcmpDirector(
+  lab: Lab,
+  director: string,
+  o: { bfd?: boolean; holdS?: number; drainWaitS?: number; sloppyTcp?: boolean } = {},
+): Promise<EcmpDirector> {
   const dir = path.join(LAB_STATE_DIR, `${lab.id}-ecmp`);
   mkdirSync(dir, { recursive: true });
   const conf = path.join(dir, `${director}.conf`);
   writeFileSync(conf, ecmpDirectorConfig(lab, director, o));
   const logFile = path.join(dir, `${director}.log`);
   const fd = openSync(logFile, 'w');
-  const argv = [...commandArgv('run'), '-f', conf, '--sloppy-tcp', '--backend', 'afpacket', '--iface', 'eth0', '--no-metrics'];
+  const argv = [
+    ...commandArgv('run'),
+    '-f',
+    conf,
+    ...(o.sloppyTcp === false ? [] : ['--sloppy-tcp']),
+    '--backend',
+    'afpacket',
+    '--iface',
+    'eth0',
+    '--no-metrics',
+  ];
   const child = spawn('ip', ['netns', 'exec', lab.ns(director), ...argv], { detached: true, stdio: ['ignore', fd, fd] });
   child.unref();
   closeSync(fd);
@@ -170,7 +186,23 @@ export async function startEcmpDirector(lab: Lab, director: string, o: { bfd?: b
     if (gone || Date.now() > until) throw new Error(`ulvs run on ${director} did not start: ${log().trim().slice(-500)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-  return { name: director, pid: child.pid!, log, exited };
+  const stop = async (signal: NodeJS.Signals): Promise<void> => {
+    try {
+      process.kill(child.pid!, signal);
+    } catch {
+      return;
+    }
+    const end = Date.now() + 30_000;
+    while (!gone && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+  };
+  return { name: director, pid: child.pid!, log, exited, stop };
+}
+
+/** The director the router's ECMP hash sends each client source port to (`ip route get` per flow, the kernel's own pick). */
+export async function nextHopOfFlows(lab: Lab, ports: readonly number[], vip: string = LAB_ADDR.vip4): Promise<string[]> {
+  const lines = ports.map((p) => `route get ${vip} from ${LAB_ADDR.client4} iif eth0 ipproto tcp sport ${p} dport 80`).join('\n');
+  const r = await run(['sh', '-c', `printf '%s\\n' "$0" | ip -batch -`, lines], { netns: lab.ns('router'), timeoutMs: 20_000 });
+  return [...r.stdout.matchAll(/ via (\S+)/g)].map((m) => m[1]!);
 }
 
 /** Waits until the router's VIP route has exactly `hops` next hops; resolves to them (or the last seen, on timeout). */

@@ -51,8 +51,7 @@ t.test('3 directors behind ECMP: flows keep their real server through stop, add,
   await check('before any change');
 
   // Stop (SIGTERM): the withdraw goes first, the router moves lb2's flows to lb1/lb3, which schedule them by mh.
-  process.kill(ds.lb2!.pid, 'SIGTERM');
-  await ds.lb2!.exited;
+  await ds.lb2!.stop('SIGTERM');
   t.same(await waitNextHops(lab, [LB.lb1, LB.lb3]), [LB.lb1, LB.lb3], 'lb2 stopped: withdrawn from the ECMP route');
   t.match(ds.lb2!.log(), /bgp: withdraw 198\.18\.0\.100\/32/, 'lb2 logged its withdraw');
   await check('lb2 stopped');
@@ -76,7 +75,7 @@ t.test('3 directors behind ECMP: flows keep their real server through stop, add,
   );
 
   // kill -9: bgpd dies with ulvs (pdeathsig), its session closes, the router withdraws at once.
-  process.kill(ds.lb3!.pid, 'SIGKILL');
+  await ds.lb3!.stop('SIGKILL');
   t.same(await waitNextHops(lab, [LB.lb1, LB.lb2]), [LB.lb1, LB.lb2], 'lb3 killed: gone from the ECMP route');
   await check('lb3 killed');
   t.notMatch((await routerBgpPeers(lab))[LB.lb3]?.state ?? 'gone', /Established/, 'router (vtysh): the session with lb3 is down');

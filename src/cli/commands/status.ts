@@ -7,6 +7,7 @@ import { ApiCallError, ApiConnectError, callOnce } from '../../api/client.js';
 import { defaultSocketPath } from '../../control/runtime-paths.js';
 import type { DataPlaneMetrics, HealthView, VrrpInstanceView } from '../../control/ports.js';
 import { UsageError, UserError, type CliCommand } from '../command.js';
+import type { BgpStatus } from '../../bgp/announcer.js';
 
 const usage = `usage: ulvs status [--socket PATH] [--json]
 
@@ -25,6 +26,8 @@ interface Status {
   lastReload: { ok: boolean; file: string; atMs: number; changes: string[]; errors: string[] } | null;
   vrrp: VrrpInstanceView[];
   health: HealthView[];
+  /** ulvs_bgp: what is announced and the sessions as bgpd reports them (null without the block). */
+  bgp?: BgpStatus | null;
 }
 
 async function run(argv: string[]): Promise<number> {
@@ -66,6 +69,10 @@ async function run(argv: string[]): Promise<number> {
     lines.push(
       `last reload: ${new Date(s.lastReload.atMs).toISOString()} ${s.lastReload.ok ? `ok, ${s.lastReload.changes.length} change(s)` : `refused: ${s.lastReload.errors[0] ?? ''}`}`,
     );
+  if (s.bgp) {
+    lines.push(`bgp:        announced ${s.bgp.announced.join(' ') || 'nothing'}${s.bgp.draining ? ' (draining)' : ''}`);
+    for (const p of s.bgp.peers) lines.push(`bgp peer ${p.peer}: ${p.state}, ${p.prefixesSent} prefix(es) sent`);
+  }
   for (const i of s.vrrp)
     lines.push(`vrrp ${i.name} (vrid ${i.vrid}, ${i.interface}): ${i.state} priority ${i.effectivePriority}/${i.priority}, ${i.transitions} transition(s)`);
   for (const h of s.health) lines.push(`health ${h.service} ${h.realServer}: ${h.alive ? 'up' : 'down'}${h.inService ? '' : ' (out of service)'}`);
