@@ -31,8 +31,10 @@ import type { SyncDaemonInfo } from './types.js';
 
 /** What the sync daemon needs from the data plane's shared table. */
 export interface SyncTablePort {
-  /** Calls fn with every live entry and its service's fwmark (0 if none); returns how many. */
-  scanSync(nowMs: number, fn: (s: SyncEntry, fwmark: number) => void): number;
+  /** Calls fn with every live entry (of records from..to-1, default all) and its service's fwmark (0 if none); returns how many. */
+  scanSync(nowMs: number, fn: (s: SyncEntry, fwmark: number) => void, from?: number, to?: number): number;
+  /** Records in use so far (the end of a scan); absent: scans run whole at once. */
+  highWater?(): number;
   /** Resolves `s`'s slots to this director's own and installs it, or says why not. */
   installSync(s: SyncEntry, fwmark: number, nowMs: number): SyncInstallResult | 'no-service' | 'no-dest';
 }
@@ -92,6 +94,17 @@ export interface ConnSyncCounters {
 }
 
 const SEND_BURST = 64;
+const SCAN_SLICE = 16_384;
+
+/** One scan in progress (master). */
+interface ScanContext {
+  no: number;
+  full: boolean;
+  /** Bulk requests this scan answers. */
+  nonces: number[];
+  entries: number;
+  live: number;
+}
 const SEND_TICK_MS = 16;
 const SEND_QUEUE_MAX = 1 << 16;
 const EMPTY = Buffer.alloc(0);
@@ -140,6 +153,8 @@ export class ConnSync {
   private budget = SEND_BURST;
   private refill?: NodeJS.Timeout;
   private stopped = false;
+  private scanning = false;
+  private fullWanted = false;
 
   private constructor(
     readonly o: ConnSyncOptions,
@@ -173,7 +188,7 @@ export class ConnSync {
       d.timers.push(h);
     };
     if (o.state === 'master') {
-      if ((o.periodMs ?? 500) > 0) every(o.periodMs ?? 500, () => d.scan(clock()));
+      if ((o.periodMs ?? 500) > 0) every(o.periodMs ?? 500, () => d.scanInSlices());
     } else if (o.bulk !== false) {
       d.bulkDeadlineMs = clock() + (o.bulkTimeoutMs ?? 10_000);
       d.requestBulk(clock());
@@ -277,45 +292,106 @@ export class ConnSync {
     this.requestBulk(nowMs);
   }
 
-  /** Master: one scan of the table; sends what is due (everything when `forceFull`). Returns the number of entries sent. */
+  /** Master: one whole scan of the table at once; sends what is due (everything when `forceFull`). Returns the number of entries sent. */
   scan(nowMs: number, forceFull = false): number {
-    const out: SyncConn[] = [];
-    const no = ++this.scanNo;
+    const ctx = this.beginScan(nowMs, forceFull);
+    this.scanRange(ctx, nowMs, 0, Number.MAX_SAFE_INTEGER);
+    this.endScan(ctx, nowMs);
+    return ctx.entries;
+  }
+
+  /**
+   * Master (timer, bulk requests): one whole scan in slices of SCAN_SLICE records, yielding to the event
+   * loop between them, so 100 000 or a million connections never hold up the VRRP adverts of the same
+   * thread (a whole-table send of 100 000 took 0.6 s at once). A scan asked for meanwhile runs next.
+   */
+  private scanInSlices(forceFull = false, nowMs = (this.o.clock ?? Date.now)()): void {
+    const clock = this.o.clock ?? Date.now;
+    const hw = this.table.highWater?.();
+    if (hw === undefined) {
+      this.scan(nowMs, forceFull);
+      return;
+    }
+    if (this.scanning) {
+      this.fullWanted ||= forceFull;
+      return;
+    }
+    this.scanning = true;
+    const ctx = this.beginScan(nowMs, forceFull);
+    let pos = 0;
+    let first = true;
+    const step = (): void => {
+      if (this.stopped) return;
+      const now = first ? nowMs : clock();
+      first = false;
+      this.scanRange(ctx, now, pos, pos + SCAN_SLICE);
+      pos += SCAN_SLICE;
+      if (pos < hw) {
+        setImmediate(step);
+        return;
+      }
+      this.endScan(ctx, now);
+      this.scanning = false;
+      if (this.fullWanted) {
+        this.fullWanted = false;
+        this.scanInSlices(true);
+      }
+    };
+    step();
+  }
+
+  private beginScan(nowMs: number, forceFull: boolean): ScanContext {
     const fullMs = this.o.fullSyncMs ?? 30_000;
     const full = forceFull || (fullMs > 0 && (this.counters.lastFullSyncMs === 0 || nowMs - this.counters.lastFullSyncMs >= fullMs));
     if (full) this.counters.lastFullSyncMs = nowMs;
+    // Only requests already here are answered by this scan: the backup counts entries from its request on.
+    const nonces = full ? [...this.pendingBulk] : [];
+    for (const n of nonces) this.pendingBulk.delete(n);
+    return { no: ++this.scanNo, full, nonces, entries: 0, live: 0 };
+  }
+
+  private scanRange(ctx: ScanContext, nowMs: number, from: number, to: number): void {
+    const out: SyncConn[] = [];
+    const { no, full } = ctx;
     const rules = this.rules;
     const sent = this.sent;
     const e = { template: false, proto: 0, state: 0, inPkts: 0, expiresMs: 0, timeoutMs: 0 };
-    const live = this.table.scanSync(nowMs, (s, fwmark) => {
-      e.template = s.template;
-      e.proto = s.proto;
-      e.state = s.state;
-      e.inPkts = s.inPkts;
-      e.expiresMs = nowMs + s.timeoutMs;
-      e.timeoutMs = s.stateTimeoutMs;
-      const prev = sent.get(s.idx);
-      const last = prev && prev.gen === s.gen ? prev : undefined;
-      if (last) last.seen = no;
-      const mark = full
-        ? syncableState(e)
-          ? { state: e.state, pkts: e.inPkts, expiresMs: e.expiresMs, atMs: nowMs, retries: 0 }
-          : undefined
-        : syncDue(rules, e, last, nowMs);
-      if (!mark) return;
-      sent.set(s.idx, { ...mark, gen: s.gen, seen: no });
-      out.push(syncConnOf(s, fwmark));
-    });
-    for (const [idx, v] of sent) if (v.seen !== no) sent.delete(idx);
+    ctx.live += this.table.scanSync(
+      nowMs,
+      (s, fwmark) => {
+        e.template = s.template;
+        e.proto = s.proto;
+        e.state = s.state;
+        e.inPkts = s.inPkts;
+        e.expiresMs = nowMs + s.timeoutMs;
+        e.timeoutMs = s.stateTimeoutMs;
+        const prev = sent.get(s.idx);
+        const last = prev && prev.gen === s.gen ? prev : undefined;
+        if (last) last.seen = no;
+        const mark = full
+          ? syncableState(e)
+            ? { state: e.state, pkts: e.inPkts, expiresMs: e.expiresMs, atMs: nowMs, retries: 0 }
+            : undefined
+          : syncDue(rules, e, last, nowMs);
+        if (!mark) return;
+        sent.set(s.idx, { ...mark, gen: s.gen, seen: no });
+        out.push(syncConnOf(s, fwmark));
+      },
+      from,
+      to,
+    );
     for (const m of encodeSyncMessages(this.o.syncId, out, this.maxlen())) this.send(m, nowMs);
     this.counters.entriesSent += out.length;
-    if (this.pendingBulk.size && full) {
-      for (const nonce of this.pendingBulk) this.send(encodeSyncControl(this.o.syncId, { kind: 'bulk-end', nonce, entries: out.length }), nowMs);
-      this.pendingBulk.clear();
+    ctx.entries += out.length;
+  }
+
+  private endScan(ctx: ScanContext, nowMs: number): void {
+    for (const [idx, v] of this.sent) if (v.seen !== ctx.no) this.sent.delete(idx);
+    if (ctx.nonces.length) {
+      for (const nonce of ctx.nonces) this.send(encodeSyncControl(this.o.syncId, { kind: 'bulk-end', nonce, entries: ctx.entries }), nowMs);
       this.lastBulkMs = nowMs;
       this.bulkGapMs = Math.max(1000, 2 * Math.ceil((this.queue.length - this.queueHead) / SEND_BURST) * SEND_TICK_MS);
-    } else if (nowMs - this.lastSendMs >= 1000) this.send(encodeSyncControl(this.o.syncId, { kind: 'alive', entries: live }), nowMs);
-    return out.length;
+    } else if (nowMs - this.lastSendMs >= 1000) this.send(encodeSyncControl(this.o.syncId, { kind: 'alive', entries: ctx.live }), nowMs);
   }
 
   /** Token bucket over received datagrams: false when over the rate. */
@@ -344,9 +420,9 @@ export class ConnSync {
         if (this.pendingBulk.size < 16) this.pendingBulk.add(m.nonce);
         // At most one whole-table answer a second, however many backups (or a flood) ask.
         const wait = Math.max(0, this.lastBulkMs + this.bulkGapMs - nowMs);
-        if (wait === 0) this.scan(nowMs, true);
+        if (wait === 0) this.scanInSlices(true, nowMs);
         else if (this.pendingBulk.size === 1) {
-          const h = setTimeout(() => this.pendingBulk.size && this.scan((this.o.clock ?? Date.now)(), true), wait);
+          const h = setTimeout(() => this.pendingBulk.size && this.scanInSlices(true), wait);
           h.unref();
           this.timers.push(h);
         }

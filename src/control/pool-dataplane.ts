@@ -30,7 +30,7 @@ import { loadNative } from '../native/addon.js';
 import { dropReasonName as reasonName } from '../packet/drop-reasons.js';
 import { formatAddrWords } from '../table/addr.js';
 import { listConnections } from '../table/conn-list.js';
-import { scanSync, SyncCore, type SyncEntry, type SyncInstallResult } from '../table/conn-sync.js';
+import { newSyncEntry, scanSync, SyncCore, type SyncEntry, type SyncInstallResult } from '../table/conn-sync.js';
 import { attachSharedState, createSharedState, defaultCoreConfig, type SharedState } from '../table/shared-state.js';
 import { runOk } from '../util/exec.js';
 import type { DataPlaneMetrics, DataPlanePort, ExplainFlow, SampleView, ServiceCounters } from './ports.js';
@@ -102,6 +102,7 @@ export class PoolDataPlane implements DataPlanePort, SyncTablePort {
   private sampleRate = 0;
   /** The backup's writer of synced entries (main thread, table index 0). */
   private syncCore?: SyncCore;
+  private syncEntry?: SyncEntry;
 
   constructor(private readonly o: PoolDataPlaneOptions) {
     loadNative();
@@ -323,9 +324,14 @@ export class PoolDataPlane implements DataPlanePort, SyncTablePort {
     return this;
   }
 
-  scanSync(nowMs: number, fn: (s: SyncEntry, fwmark: number) => void): number {
+  scanSync(nowMs: number, fn: (s: SyncEntry, fwmark: number) => void, from?: number, to?: number): number {
     const spec = this.spec;
-    return scanSync(this.state.conns, nowMs, (s) => fn(s, fwmarkOfSlot(spec, s.svcSlot)));
+    this.syncEntry ??= newSyncEntry();
+    return scanSync(this.state.conns, nowMs, (s) => fn(s, fwmarkOfSlot(spec, s.svcSlot)), this.syncEntry, from, to);
+  }
+
+  highWater(): number {
+    return this.state.conns.highWater();
   }
 
   installSync(s: SyncEntry, fwmark: number, nowMs: number): SyncInstallResult | 'no-service' | 'no-dest' {

@@ -86,15 +86,16 @@ export function newSyncEntry(): SyncEntry {
 }
 
 /**
- * Calls `fn` with every live (unexpired, hashed) connection and template, one reused SyncEntry; racy
+ * Calls `fn` with every live (unexpired, hashed) connection and template of records from..to-1 (default
+ * all), one reused SyncEntry; racy
  * plain reads, as `ipvsadm -L -c` reads (a record changing meanwhile is sent again next scan).
  */
-export function scanSync(t: ConnTable, nowMs: number, fn: (s: SyncEntry) => void, s: SyncEntry = newSyncEntry()): number {
+export function scanSync(t: ConnTable, nowMs: number, fn: (s: SyncEntry) => void, s: SyncEntry = newSyncEntry(), from = 0, to = Infinity): number {
   const e = t.e;
-  const hw = t.highWater();
+  const hw = Math.min(t.highWater(), to);
   const now = nowMs >>> 0;
   let n = 0;
-  for (let i = 0; i < hw; i++) {
+  for (let i = from; i < hw; i++) {
     const o = i * ENTRY_WORDS;
     const meta = e[o + E_META]!;
     const flags = meta >>> 16;

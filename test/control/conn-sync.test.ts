@@ -15,7 +15,7 @@ const IPPROTO_TCP = 6;
 function port(h: Harness): SyncTablePort {
   const core = new SyncCore(h.state.conns, h.state.stats, defaultCoreConfig());
   return {
-    scanSync: (now, fn) => scanSync(h.state.conns, now, (s) => fn(s, fwmarkOfSlot(h.snap.spec, s.svcSlot))),
+    scanSync: (now, fn, from, to) => scanSync(h.state.conns, now, (s) => fn(s, fwmarkOfSlot(h.snap.spec, s.svcSlot)), undefined, from, to),
     installSync: (s, fwmark, now) => {
       const r = resolveSyncSlots(h.snap.spec, s, fwmark);
       return r === 'ok' ? core.install(s, now) : r;
@@ -246,6 +246,39 @@ t.test('a flood of sync datagrams is bounded and counted; a flood of bulk reques
   const ends = sent.filter((m) => m.length === 20 && m[8] === 2).length;
   t.ok(ends <= 16, `1000 requests in 100 ms: one whole table answered (${ends} bulk ends, at most 16 pending nonces)`);
   t.equal(master.counters.bulkRequests, 1000, 'every request counted');
+  master.stop();
+  backup.stop();
+});
+
+t.test('a whole-table answer runs in slices: the thread is free between them, the backup still gets every entry', async (t) => {
+  const a = new Harness({ maxConns: 1 << 16 });
+  const b = new Harness({ maxConns: 1 << 16 });
+  a.load([svc('tcp', '192.0.2.10', 80, 'rr', rs)]);
+  b.load([svc('tcp', '192.0.2.10', 80, 'rr', rs)]);
+  const now = 3_000_000;
+  const N = 40_000;
+  for (let i = 0; i < N; i++) {
+    const c = `10.9.${i >> 8}.${i & 255}`;
+    a.inp(IPPROTO_TCP, c, 5000, '192.0.2.10', 80, SYN, now);
+    a.inp(IPPROTO_TCP, c, 5000, '192.0.2.10', 80, ACK, now);
+  }
+  let master: ConnSync | undefined;
+  const backup = await ConnSync.start(
+    { state: 'backup', mcastInterface: 'lo', syncId: 7, clock: () => now, maxDatagramsPerS: 1e9, transport: { send: (m) => master?.receive(m, now) } },
+    port(b),
+  );
+  const sliced = { ...port(a), highWater: () => a.state.conns.highWater() };
+  master = await ConnSync.start(
+    { state: 'master', mcastInterface: 'lo', syncId: 7, periodMs: 0, clock: () => now, transport: { send: (m) => backup.receive(m, now) } },
+    sliced,
+  );
+  master.counters.lastFullSyncMs = now; // not a new master: only the bulk answer sends the idle entries
+  backup.tick(now + 2000);
+  t.equal(master.counters.bulkRequests, 1);
+  t.ok(master.counters.entriesSent < N, `the answer returned after its first slice (${master.counters.entriesSent} of ${N} entries)`);
+  for (let i = 0; i < 200 && !backup.counters.caughtUp; i++) await new Promise((r) => setTimeout(r, 20));
+  t.ok(backup.counters.caughtUp, 'caught up after the last slice and the bulk end');
+  t.equal(backup.counters.installedNew, N, 'every entry installed');
   master.stop();
   backup.stop();
 });
