@@ -4,7 +4,8 @@
 // 1000 long-lived keep-alive flows from the client keep their connection and their real server while
 // lb2 is stopped (SIGTERM: withdraw first), added back, lb3 is killed (-9: bgpd dies with it), and lb1
 // is drained (`ulvs drain` while the flows keep talking: it reports no packet for 1 s before it stops);
-// new flows spread over the directors left. BGP sessions, received routes and BFD are read back from
+// new flows spread over the directors left; with every real server at weight 0 the last director
+// withdraws the VIP, and announces it again when they are back. BGP sessions, received routes and BFD are read back from
 // the router's FRR (vtysh JSON), the ECMP group from its kernel route.
 import t from 'tap';
 import path from 'node:path';
@@ -98,4 +99,15 @@ t.test('3 directors behind ECMP: flows keep their real server through stop, add,
   t.equal(during, 0, 'no round during the drain lost or moved a flow');
   t.same(await waitNextHops(lab, [LB.lb2]), [LB.lb2], 'lb1 drained: only lb2 left');
   await check('lb1 drained');
+
+  // Out of service (every real server at weight 0, as quorum loss leaves it): lb2 withdraws; back: it announces.
+  const ulvsadm = (...a: string[]) => run([process.execPath, path.join(process.cwd(), 'bin/ulvsadm.mjs'), ...a], { netns: lab.ns('lb2') });
+  const weights = async (w: string) => {
+    for (const rs of ['198.18.0.21', '198.18.0.22', '198.18.0.23'])
+      t.equal((await ulvsadm('-e', '-t', '198.18.0.100:80', '-r', `${rs}:80`, '-g', '-w', w)).code, 0);
+  };
+  await weights('0');
+  t.same(await waitNextHops(lab, []), [], 'no real server of weight > 0 on lb2: the VIP is withdrawn');
+  await weights('1');
+  t.same(await waitNextHops(lab, [LB.lb2]), [LB.lb2], 'real servers back: announced again');
 });
