@@ -8,11 +8,11 @@
  * and each director's CPU per packet. Not a test: nothing here is asserted.
  * Run (root): npx tsc -p tsconfig.build.json && node --import @tapjs/typescript/import bench/ecmp.ts [--part A|B|C] [--reps N]
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Lab, uniqueLabId } from '../src/lab/lab.js';
+import { LAB_STATE_DIR, Lab, uniqueLabId } from '../src/lab/lab.js';
 import { prepareRealServers } from '../src/lab/modes.js';
 import { nextHopOfFlows, routerBfdPeers, startEcmpDirector, vipNextHops, waitNextHops, type EcmpDirector } from '../src/lab/ecmp.js';
 import { FlowClient, keptFlows } from '../src/lab/flow-client.js';
@@ -171,7 +171,10 @@ async function partC(lab: Lab): Promise<void> {
 async function main(): Promise<void> {
   const lab = await Lab.up({ id: uniqueLabId(), directors: 3, ecmp: true });
   try {
-    await prepareRealServers(lab, 'dr', { detached: true, logDir: os.tmpdir() });
+    // Logs under the lab's state dir: lab down removes them.
+    const logDir = path.join(LAB_STATE_DIR, `${lab.id}-ecmp`);
+    mkdirSync(logDir, { recursive: true });
+    await prepareRealServers(lab, 'dr', { detached: true, logDir });
     console.log(
       `# bench/ecmp.ts — ${new Date().toISOString()}, load average ${os
         .loadavg()
