@@ -19,6 +19,9 @@
 namespace ulvs {
 namespace {
 
+// setsockopt(SOL_XDP) name of the copy-mode TX budget (linux/if_xdp.h since 6.17; not in older headers).
+constexpr int kXdpMaxTxSkbBudget = 9;
+
 int MapRing(int fd, XskRing* r, uint32_t size, const xdp_ring_offset& off, size_t descSize, off_t pgoff) {
   r->mapLen = off.desc + size_t(size) * descSize;
   void* m = mmap(nullptr, r->mapLen, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, pgoff);
@@ -87,6 +90,10 @@ int XskSocketOpen(XskSocket* s, XskUmem* u, const XskSocket* owner, int ifindex,
     *what = r.name;
     if (setsockopt(s->fd, SOL_XDP, r.opt, &ringSize, sizeof ringSize) < 0) return errno;
   }
+  // Copy mode sends at most max_tx_budget frames per sendto (32 by default): allow a whole ring, so one
+  // kick sends a batch (XDP_MAX_TX_SKB_BUDGET, Linux 6.17; older kernels keep 32 and XskKick loops).
+  uint32_t budget = ringSize;
+  setsockopt(s->fd, SOL_XDP, kXdpMaxTxSkbBudget, &budget, sizeof budget);
   xdp_mmap_offsets off;
   socklen_t ol = sizeof off;
   *what = "XDP_MMAP_OFFSETS";

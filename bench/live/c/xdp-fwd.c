@@ -102,6 +102,8 @@ int main(int argc, char **argv) {
   int opts[] = {XDP_UMEM_FILL_RING, XDP_UMEM_COMPLETION_RING, XDP_RX_RING, XDP_TX_RING};
   for (int k = 0; k < 4; k++)
     if (setsockopt(s, SOL_XDP, opts[k], &rsz, sizeof rsz) < 0) die("ring size");
+  int budget = RING;  // XDP_MAX_TX_SKB_BUDGET (Linux 6.17): a whole ring per sendto in copy mode, not 32
+  setsockopt(s, SOL_XDP, 9, &budget, sizeof budget);
   struct xdp_mmap_offsets off;
   socklen_t ol = sizeof off;
   if (getsockopt(s, SOL_XDP, XDP_MMAP_OFFSETS, &off, &ol) < 0) die("XDP_MMAP_OFFSETS");
