@@ -136,7 +136,7 @@
   const conn = { offset: 0, limit: 25, q: '' };
   async function loadConns() {
     const r = await get(`/api/connections?offset=${conn.offset}&limit=${conn.limit}&q=${encodeURIComponent(conn.q)}`);
-    $('#conn-total').textContent = `(${r.total})`;
+    $('#conn-total').textContent = r.capped ? `(${r.total} in the first ${r.scanned} of the table)` : `(${r.total})`;
     $('#conn-page').textContent = r.total ? `${r.offset + 1}-${Math.min(r.total, r.offset + r.items.length)} of ${r.total}` : 'none';
     $('#conns tbody').replaceChildren(
       ...r.items.map((c) =>

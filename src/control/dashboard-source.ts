@@ -72,8 +72,8 @@ export function daemonDashboardSource(d: Daemon): DashboardSource {
         transitions: v.transitions,
       })),
     health,
-    connections: () =>
-      d.opts.dataPlane.connections().map((c) => ({
+    connections: (limit) =>
+      d.opts.dataPlane.connections(limit).map((c) => ({
         protocol: c.protocol.toUpperCase(),
         client: ep(c.clientAddress, c.clientPort),
         virtual: ep(c.virtualAddress, c.virtualPort),

@@ -48,8 +48,8 @@ export class OnDemandDataPlane implements DataPlanePort {
     return this.inner.counters();
   }
 
-  connections(): ReturnType<DataPlanePort['connections']> {
-    return this.inner.connections();
+  connections(limit?: number): ReturnType<DataPlanePort['connections']> {
+    return this.inner.connections(limit);
   }
 
   zero(key?: Parameters<DataPlanePort['zero']>[0]): void {

@@ -243,8 +243,8 @@ export class PoolDataPlane implements DataPlanePort, SyncTablePort {
     }));
   }
 
-  connections(): ConnectionEntry[] {
-    return listConnections(this.state.conns, Date.now()).map((c) => ({
+  connections(limit?: number): ConnectionEntry[] {
+    return listConnections(this.state.conns, Date.now(), limit).map((c) => ({
       protocol: c.protocol === 'UDP' ? 'udp' : c.protocol === 'SCTP' ? 'sctp' : 'tcp',
       family: c.family,
       clientAddress: c.client,

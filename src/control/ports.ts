@@ -45,8 +45,8 @@ export interface DataPlanePort {
   publish(rules: IpvsRules): Promise<void>;
   /** Counters of every service (at call time, summed over workers). */
   counters(): ServiceCounters[];
-  /** The connection table (ipvsadm -L -c). */
-  connections(): ConnectionEntry[];
+  /** The connection table (ipvsadm -L -c); the first `limit` entries when given. */
+  connections(limit?: number): ConnectionEntry[];
   /** Zeroes the counters of one service, or all. */
   zero(key?: ServiceKey): void;
   /** Data-plane drop and worker numbers, if the implementation has them. */

@@ -18,6 +18,11 @@ import { packetWalk } from './walk.js';
 
 /** Connections per page at most. */
 export const MAX_PAGE = 500;
+/**
+ * Connections the table page looks at, at most: a director under a flood holds millions, and listing them
+ * all on the main thread every poll would delay VRRP adverts; the page says when it saw only these.
+ */
+export const MAX_SCAN = 10_000;
 
 const UI_DIR = fileURLToPath(new URL('../../ui/', import.meta.url));
 
@@ -64,14 +69,14 @@ export function dashboardRoutes(src: DashboardSource, history: DashboardHistory)
         const limit = Math.min(MAX_PAGE, Math.max(1, Math.floor(Number(q.get('limit') ?? 50)) || 50));
         // Words of the filter, each found somewhere in the row (address, port, state, protocol).
         const words = (q.get('q') ?? '').trim().toLowerCase().split(/\s+/).filter(Boolean);
-        const all = src.connections();
+        const all = src.connections(MAX_SCAN);
         const hit = words.length
           ? all.filter((c) => {
               const row = `${c.protocol} ${c.client} ${c.virtual} ${c.dest} ${c.state}`.toLowerCase();
               return words.every((w) => row.includes(w));
             })
           : all;
-        return json({ total: hit.length, offset, limit, items: hit.slice(offset, offset + limit) });
+        return json({ total: hit.length, scanned: all.length, capped: all.length >= MAX_SCAN, offset, limit, items: hit.slice(offset, offset + limit) });
       }
       case '/api/samples':
         return json(src.samples());

@@ -83,7 +83,8 @@ export interface DashboardSource {
   services(): DashService[];
   vrrp(): DashVrrp[];
   health(): DashHealth[];
-  connections(): DashConn[];
+  /** The first `limit` connections and templates of the table. */
+  connections(limit: number): DashConn[];
   /** What the data plane does with one packet (run on a copy); undefined when no data plane runs rules. */
   explain(flow: DashFlow): Explanation | undefined;
   /** The sampling rate and the newest sampled live packets (`ulvs explain --sampling N` turns it on). */

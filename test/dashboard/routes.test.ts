@@ -5,13 +5,14 @@ import t from 'tap';
 import net from 'node:net';
 import { Registry } from 'prom-client';
 import { startMetricsServer } from '../../src/metrics/server.js';
-import { dashboardRoutes } from '../../src/dashboard/routes.js';
+import { dashboardRoutes, MAX_SCAN } from '../../src/dashboard/routes.js';
 import { DashboardHistory } from '../../src/dashboard/history.js';
 import type { DashboardSource, DashConn, DashVrrp } from '../../src/dashboard/source.js';
 
 const rates = { cps: 1, inPps: 10, outPps: 0, inBps: 100, outBps: 0 };
 const vrrp: DashVrrp[] = [{ name: 'VI_1', vrid: 51, interface: 'eth0', state: 'BACKUP', priority: 100, effectivePriority: 100, transitions: 0 }];
 const alive = { v: true };
+const asked = { limit: 0 };
 const conns: DashConn[] = Array.from({ length: 120 }, (_, i) => ({
   protocol: 'TCP',
   client: `198.51.100.${i % 3}:${40000 + i}`,
@@ -34,7 +35,10 @@ const src: DashboardSource = {
   ],
   vrrp: () => vrrp,
   health: () => [{ service: 'TCP 198.18.0.100 80', realServer: '198.18.0.11:80', alive: alive.v, inService: alive.v, checks: 3, failures: 0 }],
-  connections: () => conns,
+  connections: (limit: number) => {
+    asked.limit = limit;
+    return conns.slice(0, limit);
+  },
   explain: () => undefined,
   samples: () => ({ rate: 0, samples: [] }),
   explainSample: () => undefined,
@@ -65,6 +69,8 @@ t.test('state, history, connections paged and filtered', async (t) => {
   t.equal(st.vrrp[0]!.state, 'BACKUP');
   const page2 = (await (await fetch(`${base}/api/connections?offset=50&limit=50`)).json()) as { total: number; items: DashConn[] };
   t.equal(page2.total, 120);
+  t.equal(asked.limit, MAX_SCAN, 'the table is listed up to MAX_SCAN entries only, never whole');
+  t.equal((page2 as unknown as { capped: boolean }).capped, false);
   t.equal(page2.items.length, 50);
   t.equal(page2.items[0]!.client, '198.51.100.2:40050');
   const f = (await (await fetch(`${base}/api/connections?q=${encodeURIComponent('established 198.18.0.11:80')}`)).json()) as { total: number };
