@@ -5,7 +5,7 @@
  * Run: node --import @tapjs/typescript/import bench/packet.ts   (see bench/packet.md)
  */
 import { cpus, loadavg } from 'node:os';
-import { createBatch, type PacketBatch } from '../src/dataplane/batch.js';
+import { createBatch, type PacketBatch } from '../src/core/batch.js';
 import { fillIpv4Checksum, checksum, wr16, wr32 } from '../src/packet/checksum.js';
 import { PacketView } from '../src/packet/packet-view.js';
 import { parsePacket, verifyL4Checksum } from '../src/packet/parse.js';

@@ -11,7 +11,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { createBatch, type PacketBatch } from '../src/dataplane/batch.js';
+import { createBatch, type PacketBatch } from '../src/core/batch.js';
 import { fillIpv4Checksum, wr16, wr32 } from '../src/packet/checksum.js';
 import { attachSharedState, createSharedState } from '../src/table/shared-state.js';
 import { loadSnapshot } from '../src/dataplane/snapshot.js';

@@ -5,7 +5,7 @@
  */
 import type { RealServerSpec, VirtualServiceSpec } from '../ipvs/types.js';
 import type { HealthDecision } from './ports.js';
-import { serviceKeyId } from './rule-table.js';
+import { serviceKeyText } from '../ipvs/service-key.js';
 
 interface Override {
   inService: boolean;
@@ -21,7 +21,7 @@ export class HealthOverlay {
   record(d: HealthDecision): boolean {
     let changed = false;
     for (const key of d.keys) {
-      const sid = serviceKeyId(key);
+      const sid = serviceKeyText(key);
       let m = this.overrides.get(sid);
       if (!m) this.overrides.set(sid, (m = new Map()));
       const id = `${d.address}|${d.port}`;
@@ -37,7 +37,7 @@ export class HealthOverlay {
   /** The configured services with the decisions applied (input untouched). */
   apply(services: VirtualServiceSpec[]): VirtualServiceSpec[] {
     return services.map((s) => {
-      const m = this.overrides.get(serviceKeyId(s.key));
+      const m = this.overrides.get(serviceKeyText(s.key));
       if (!m) return s;
       const dests: RealServerSpec[] = [];
       for (const d of s.realServers) {
@@ -59,12 +59,12 @@ export class HealthOverlay {
    * the new one (an inhibit weight 0 or a dynamic weight stays until the checker says otherwise).
    */
   retain(services: VirtualServiceSpec[], previous: VirtualServiceSpec[] = []): void {
-    const keep = new Set(services.map((s) => serviceKeyId(s.key)));
+    const keep = new Set(services.map((s) => serviceKeyText(s.key)));
     for (const id of this.overrides.keys()) if (!keep.has(id)) this.overrides.delete(id);
-    const prevById = new Map(previous.map((s) => [serviceKeyId(s.key), s]));
+    const prevById = new Map(previous.map((s) => [serviceKeyText(s.key), s]));
     for (const s of services) {
-      const m = this.overrides.get(serviceKeyId(s.key));
-      const p = prevById.get(serviceKeyId(s.key));
+      const m = this.overrides.get(serviceKeyText(s.key));
+      const p = prevById.get(serviceKeyText(s.key));
       if (!m || !p) continue;
       for (const d of s.realServers) {
         const o = m.get(`${d.address}|${d.port}`);

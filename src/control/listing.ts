@@ -5,7 +5,7 @@
 import type { IpvsRules } from '../ipvs/types.js';
 import type { ServiceCounters } from './ports.js';
 import type { RateEstimator } from './rate-estimator.js';
-import { serviceKeyId } from './rule-table.js';
+import { serviceKeyText } from '../ipvs/service-key.js';
 import { zeroStats, type IpvsListing, type IpvsStats, type ServiceEntry } from './types.js';
 
 /** Id of a real server inside a service, for counters and rates. */
@@ -17,7 +17,7 @@ export function destKeyId(serviceId: string, address: string, port: number): str
 export function counterMap(counters: ServiceCounters[]): Map<string, IpvsStats> {
   const m = new Map<string, IpvsStats>();
   for (const c of counters) {
-    const sid = serviceKeyId(c.key);
+    const sid = serviceKeyText(c.key);
     m.set(sid, c.stats);
     for (const d of c.dests) m.set(destKeyId(sid, d.address, d.port), d.stats);
   }
@@ -26,9 +26,9 @@ export function counterMap(counters: ServiceCounters[]): Map<string, IpvsStats> 
 
 /** Joins rules, counters and rates into the listing. Real servers appear in kernel order (last added first). */
 export function buildListing(rules: IpvsRules, counters: ServiceCounters[], rates: RateEstimator): IpvsListing {
-  const bySvc = new Map(counters.map((c) => [serviceKeyId(c.key), c]));
+  const bySvc = new Map(counters.map((c) => [serviceKeyText(c.key), c]));
   const services: ServiceEntry[] = rules.services.map((s) => {
-    const sid = serviceKeyId(s.key);
+    const sid = serviceKeyText(s.key);
     const c = bySvc.get(sid);
     const dests = [...s.realServers].reverse().map((d) => {
       const dc = c?.dests.find((x) => x.address === d.address && x.port === d.port);

@@ -4,14 +4,14 @@
  */
 import type { MetricsSource } from '../metrics/source.js';
 import type { Daemon } from './daemon.js';
-import { serviceKeyId } from './rule-table.js';
+import { serviceKeyText } from '../ipvs/service-key.js';
 
 /** Binds /metrics to a daemon. */
 export function daemonMetricsSource(d: Daemon): MetricsSource {
   return {
     services: () =>
       d.listing().services.map((s) => {
-        const sid = serviceKeyId(s.spec.key);
+        const sid = serviceKeyText(s.spec.key);
         return {
           service: sid,
           vip:

@@ -39,7 +39,7 @@ import { explainPacket, explanationSteps, flowText, type Explanation } from '../
 const VERDICT_NAMES = ['drop', 'accept', 'accept-modified', 'transmit'];
 import { buildFlowPacket } from '../packet/flow-frame.js';
 import { parseMac } from '../packet/addr.js';
-import { serviceKeyId } from './rule-table.js';
+import { serviceKeyText } from '../ipvs/service-key.js';
 import type { ConnectionEntry } from './types.js';
 import type { SyncTablePort } from './conn-sync.js';
 import { fwmarkOfSlot, resolveSyncSlots } from './sync-slots.js';
@@ -344,9 +344,9 @@ export class PoolDataPlane implements DataPlanePort, SyncTablePort {
 
   zero(key?: ServiceKey): void {
     if (!this.spec) return;
-    const want = key && serviceKeyId(key);
+    const want = key && serviceKeyText(key);
     for (const s of this.spec.services) {
-      if (want && serviceKeyId(keyOfSpec(s)) !== want) continue;
+      if (want && serviceKeyText(keyOfSpec(s)) !== want) continue;
       this.state.stats.zeroService(s.slot);
       for (const slot of s.destSlots) this.state.stats.zeroDest(slot);
     }

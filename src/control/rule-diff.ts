@@ -7,7 +7,8 @@
  */
 import type { RealServerSpec, VirtualServiceSpec } from '../ipvs/types.js';
 import { IpvsadmError } from '../ipvs/errors.js';
-import { serviceKeyId, type RuleOp, type RuleTable } from './rule-table.js';
+import { serviceKeyText } from '../ipvs/service-key.js';
+import type { RuleOp, RuleTable } from './rule-table.js';
 import { addrPortText } from '../ipvs/service-key.js';
 
 function sameService(a: VirtualServiceSpec, b: VirtualServiceSpec): boolean {
@@ -45,8 +46,8 @@ function withoutDests(s: VirtualServiceSpec): Omit<VirtualServiceSpec, 'realServ
 /** The changes that turn the `prev` wanted services into the `next` ones (deletions first). */
 export function diffServices(prev: VirtualServiceSpec[], next: VirtualServiceSpec[]): RuleOp[] {
   const ops: RuleOp[] = [];
-  const prevById = new Map(prev.map((s) => [serviceKeyId(s.key), s]));
-  const nextById = new Map(next.map((s) => [serviceKeyId(s.key), s]));
+  const prevById = new Map(prev.map((s) => [serviceKeyText(s.key), s]));
+  const nextById = new Map(next.map((s) => [serviceKeyText(s.key), s]));
   for (const [id, s] of prevById) if (!nextById.has(id)) ops.push({ kind: 'delete-service', key: s.key });
   for (const [id, n] of nextById) {
     const p = prevById.get(id);
@@ -74,9 +75,9 @@ export function diffServices(prev: VirtualServiceSpec[], next: VirtualServiceSpe
  * ulvsadm) are left alone.
  */
 export function driftOps(actual: VirtualServiceSpec[], wanted: VirtualServiceSpec[]): RuleOp[] {
-  const ids = new Set(wanted.map((s) => serviceKeyId(s.key)));
+  const ids = new Set(wanted.map((s) => serviceKeyText(s.key)));
   return diffServices(
-    actual.filter((s) => ids.has(serviceKeyId(s.key))),
+    actual.filter((s) => ids.has(serviceKeyText(s.key))),
     wanted,
   );
 }
@@ -147,10 +148,10 @@ export function opName(o: RuleOp): string {
 }
 
 function opTarget(o: RuleOp): string {
-  if ('service' in o) return serviceKeyId(o.service.key);
+  if ('service' in o) return serviceKeyText(o.service.key);
   if ('key' in o && o.key)
     return (
-      serviceKeyId(o.key) +
+      serviceKeyText(o.key) +
       ('server' in o ? ` -> ${addrPortText(o.server.address, o.server.port)}` : 'address' in o ? ` -> ${addrPortText(o.address, o.port)}` : '')
     );
   return '';

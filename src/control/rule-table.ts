@@ -5,15 +5,11 @@
  * ulvsadm change this one table, as keepalived and ipvsadm share the kernel's.
  */
 import type { IpvsRules, ServiceKey, VirtualServiceSpec } from '../ipvs/types.js';
-import { serviceKeyText } from '../ipvs/service-key.js';
 import type { RuleCommand } from '../ipvs/command.js';
 import { applyCommand, emptyRules, findService } from '../ipvs/rules.js';
 
 /** One rule change as ulvsadm sends it and the config applier builds it (an ipvsadm rule command). */
 export type RuleOp = RuleCommand;
-
-/** A stable string for a service key (map key, log text): ipvs/service-key.ts's serviceKeyText. */
-export const serviceKeyId: (k: ServiceKey) => string = serviceKeyText;
 
 function copyService(s: VirtualServiceSpec): VirtualServiceSpec {
   return { ...s, key: { ...s.key }, schedFlags: [...s.schedFlags], realServers: s.realServers.map((d) => ({ ...d })) };

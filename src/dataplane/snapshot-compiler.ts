@@ -6,7 +6,8 @@
  * scheduler update sequence per change. Deleted dests stay in the "trash" (not AVAILABLE) until no
  * connection refers to them, like ip_vs_trash; re-adding one revives its slot.
  */
-import type { IpvsRules, RealServerSpec, ServiceKey, VirtualServiceSpec } from '../ipvs/types.js';
+import { addrPortText, serviceKeyText } from '../ipvs/service-key.js';
+import type { IpvsRules, RealServerSpec, VirtualServiceSpec } from '../ipvs/types.js';
 import type { DestChange } from '../sched/types.js';
 import { schedulerStateBytes } from '../sched/index.js';
 import type { SharedState } from '../table/shared-state.js';
@@ -71,12 +72,8 @@ interface ChangeLog {
 const FWD: Record<string, FwdCode> = { dr: Fwd.Dr, nat: Fwd.Nat, tun: Fwd.Tun, local: Fwd.Local };
 const PROTO: Record<string, number> = { tcp: 6, udp: 17, sctp: 132 };
 
-function serviceKeyText(k: ServiceKey): string {
-  return k.kind === 'fwmark' ? `f:${k.fwmark}:${k.family}` : `${k.protocol}:${k.address}:${k.port}`;
-}
-
 function destKeyText(d: RealServerSpec): string {
-  return `${d.address}:${d.port}`;
+  return addrPortText(d.address, d.port);
 }
 
 function parseMacBytes(text: string): number[] {

@@ -13,9 +13,6 @@ import { LinkType } from '../core/batch.js';
 /** Bound on the IPv6 extension-header walk (Linux uses a similar small bound in ipv6_skip_exthdr callers). */
 export const MAX_IPV6_EXT_HEADERS = 8;
 
-/** What the buffer starts with (an alias of LinkType, to remove: use LinkType). */
-export type FrameKind = LinkType;
-
 /**
  * Parses the packet at buf[start, start+length) into `pv`. `linkType` says whether it starts with Ethernet.
  * Returns 0 or the DropReason of the first fatal problem (pv is then only partly filled).

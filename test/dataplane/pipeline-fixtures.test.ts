@@ -3,7 +3,7 @@
 // the independently generated expectation, plus the verdict, mark and egress interface.
 import t from 'tap';
 import { PACKET_CASES, FIXTURE_ENV as E } from '../fixtures/packets/cases.js';
-import { createBatch, frameOf, putFrame } from '../../src/dataplane/batch.js';
+import { createBatch, frameOf, putFrame } from '../../src/core/batch.js';
 import { PacketView } from '../../src/packet/packet-view.js';
 import { parsePacket } from '../../src/packet/parse.js';
 import { attachSharedState, createSharedState } from '../../src/table/shared-state.js';

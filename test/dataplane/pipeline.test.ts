@@ -1,7 +1,7 @@
 // processBatch behaviour: verdicts per link type, not-ours and no-connection passes, NAT round trip
 // with stats, snapshot swap (deleted dest), table full, ICMP port unreachable, counters.
 import t from 'tap';
-import { createBatch, frameOf, putFrame, type PacketBatch } from '../../src/dataplane/batch.js';
+import { createBatch, frameOf, putFrame, type PacketBatch } from '../../src/core/batch.js';
 import { attachSharedState, createSharedState } from '../../src/table/shared-state.js';
 import { SnapshotCompiler, loadSnapshot, type Snapshot } from '../../src/dataplane/snapshot.js';
 import { neighbourMisses, processBatch } from '../../src/dataplane/pipeline.js';

@@ -4,7 +4,7 @@
  * and keeps using the shared state. This file is also the test pipeline module the workers load.
  */
 import { isMainThread } from 'node:worker_threads';
-import type { PacketBatch } from '../../src/dataplane/batch.js';
+import type { PacketBatch } from '../../src/core/batch.js';
 import type { WorkerPipeline, WorkerPipelineContext } from '../../src/dataplane/worker.js';
 import { PC } from '../../src/dataplane/stats.js';
 

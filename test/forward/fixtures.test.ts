@@ -1,7 +1,7 @@
 // Every scapy-built fixture row: run ulvs' parser/transform and compare with scapy's expected bytes.
 import t from 'tap';
 import { PacketView } from '../../src/packet/packet-view.js';
-import { frameOf } from '../../src/dataplane/batch.js';
+import { frameOf } from '../../src/core/batch.js';
 import { PACKET_CASES, fixtureBatches, runCase, dropReasonName } from '../fixtures/packets/cases.js';
 
 const batches = fixtureBatches();

@@ -1,7 +1,7 @@
 // ICMP replies the director builds: never about an ICMP error, NoHeadroom instead of writing outside
 // the slot, and the quote cut at 576 (v4) / 1280 (v6) bytes.
 import t from 'tap';
-import { createBatch, frameOf } from '../../src/dataplane/batch.js';
+import { createBatch, frameOf } from '../../src/core/batch.js';
 import { PacketView } from '../../src/packet/packet-view.js';
 import { parsePacket } from '../../src/packet/parse.js';
 import { DropReason } from '../../src/packet/drop-reasons.js';

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PacketView } from '../../src/packet/packet-view.js';
-import { frameOf } from '../../src/dataplane/batch.js';
+import { frameOf } from '../../src/core/batch.js';
 import { writePcapFile } from '../../src/io/pcap.js';
 import { PACKET_CASES, fixtureBatches, runCase } from '../fixtures/packets/cases.js';
 

@@ -4,7 +4,7 @@
  * in order, oversize frames are dropped and counted, nothing arrives after close().
  */
 import t from 'tap';
-import { createBatch, LinkType, Verdict } from '../../src/dataplane/batch.js';
+import { createBatch, LinkType, Verdict } from '../../src/core/batch.js';
 import { MemoryIo } from '../../src/io/memory.js';
 import { buildFilter, v6Words } from '../../src/io/bpf.js';
 

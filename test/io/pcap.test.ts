@@ -4,7 +4,7 @@ import t from 'tap';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createBatch, frameOf } from '../../src/dataplane/batch.js';
+import { createBatch, frameOf } from '../../src/core/batch.js';
 import { PcapError, PcapReader, PcapWriter, readPcapFile, writePcapFile } from '../../src/io/pcap.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ulvs-pcap-'));

@@ -8,7 +8,7 @@
 import t from 'tap';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createBatch, LinkType, Verdict } from '../../src/dataplane/batch.js';
+import { createBatch, LinkType, Verdict } from '../../src/core/batch.js';
 import { MemoryIo } from '../../src/io/memory.js';
 import { run, runOk } from '../../src/util/exec.js';
 import { startBackend, vethPair } from '../helpers/backend-pair.js';
@@ -78,7 +78,7 @@ for (const [backend, ring] of [
     // The backend in B: prints "ready", then on SIGTERM its stats and (nfqueue) what its UDP socket received.
     const child = `
       import dgram from 'node:dgram';
-      const { createBatch } = await import('${root}/dist/dataplane/batch.js');
+      const { createBatch } = await import('${root}/dist/core/batch.js');
       const { openIo } = await import('${root}/dist/io/open.js');
       const { buildFilter } = await import('${root}/dist/io/bpf.js');
       const h = ${HANDLER};

@@ -29,7 +29,7 @@ t.test('a 256-packet batch of rewritten packets gets all its verdicts', { skip: 
   // for 1.5 s so the datagrams pile up in the queue; on SIGTERM it prints its stats.
   const child = `
     import dgram from 'node:dgram';
-    const { createBatch } = await import('${root}/dist/dataplane/batch.js');
+    const { createBatch } = await import('${root}/dist/core/batch.js');
     const { openIo } = await import('${root}/dist/io/open.js');
     const batch = createBatch(2, ${N});
     const io = openIo({ kind: 'nfqueue', queue: 6 }, batch);

@@ -1,7 +1,7 @@
 // Fuzz: a million random and mutated frames through parse + every transform. Nothing may throw; parse
 // results may not depend on bytes outside the frame; transforms may not write outside their slot.
 import t from 'tap';
-import { createBatch } from '../../src/dataplane/batch.js';
+import { createBatch } from '../../src/core/batch.js';
 import { PacketView } from '../../src/packet/packet-view.js';
 import { parsePacket, verifyL4Checksum } from '../../src/packet/parse.js';
 import { DROP_REASONS } from '../../src/packet/drop-reasons.js';

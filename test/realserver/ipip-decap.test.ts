@@ -2,7 +2,7 @@
 // IPv6-in-IPv6 to the real server's addresses only (run through a small classic-BPF interpreter), and
 // decapBatch turns each into the inner packet behind a zero Ethernet header, bound for lo.
 import t from 'tap';
-import { createBatch, LinkType, putFrame, frameOf, Verdict } from '../../src/dataplane/batch.js';
+import { createBatch, LinkType, putFrame, frameOf, Verdict } from '../../src/core/batch.js';
 import { decapBatch, tunnelFilter } from '../../src/realserver/ipip-decap.js';
 import { v6Words } from '../../src/io/bpf.js';
 

@@ -2,7 +2,7 @@
 // addresses): random and mutated frames in batches; nothing throws out of processBatch, no packet ends
 // as an internal error (the pipeline's catch-all), every reason is named, outputs stay in their slot.
 import t from 'tap';
-import { createBatch, Verdict } from '../../src/dataplane/batch.js';
+import { createBatch, Verdict } from '../../src/core/batch.js';
 import { processBatch } from '../../src/dataplane/pipeline.js';
 import { DropReason, dropReasonName as reasonName } from '../../src/packet/drop-reasons.js';
 import { SnapshotCompiler, loadSnapshot } from '../../src/dataplane/snapshot.js';

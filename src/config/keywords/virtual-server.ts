@@ -10,9 +10,6 @@ import { SCHEDULER_NAMES } from '../../ipvs/schedulers.js';
 import { checkerTables, eventCheckerTables, ignoredCheckers } from './checkers.js';
 import { defineKeywords, defineTable, ignored, refused, type KeywordSpec } from './table.js';
 
-/** The schedulers accepted for lvs_sched / lb_algo: the one list of ipvs/schedulers.ts (keepalived's plus twos). */
-export const LVS_SCHEDULERS = SCHEDULER_NAMES;
-
 /** A parsed lvs_method / lb_kind. */
 export interface ForwardingValue {
   forward: ForwardMethod;
@@ -118,8 +115,8 @@ export const realServerTable = defineTable('real_server', {
 export const virtualServerTable = defineTable('virtual_server', {
   ...timing,
   ip_family: { field: 'ipFamily', kind: 'enum', values: ['inet', 'inet6'] },
-  lvs_sched: { field: 'scheduler', kind: 'enum', values: LVS_SCHEDULERS, default: 'wlc' },
-  lb_algo: { field: 'scheduler', kind: 'enum', values: LVS_SCHEDULERS, preferred: 'lvs_sched', default: 'wlc' },
+  lvs_sched: { field: 'scheduler', kind: 'enum', values: SCHEDULER_NAMES, default: 'wlc' },
+  lb_algo: { field: 'scheduler', kind: 'enum', values: SCHEDULER_NAMES, preferred: 'lvs_sched', default: 'wlc' },
   lvs_method: { field: 'forwarding', kind: 'custom', parse: parseForwarding },
   lb_kind: { field: 'forwarding', kind: 'custom', parse: parseForwarding, preferred: 'lvs_method' },
   hashed: ignored('obsolete flag'),
