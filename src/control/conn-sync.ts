@@ -22,78 +22,17 @@ import {
   SYNC_DEFAULT_TTL,
   type SyncConn,
 } from '../sync/message.js';
+import { PacedSender, TokenBucket } from '../sync/paced-sender.js';
 import { SyncSocket } from '../sync/socket.js';
 import { decodeSyncControl, encodeSyncControl, isSyncControl } from '../sync/control-message.js';
 import { SYNC_SEND_DEFAULTS, syncableState, syncDue, type SyncSendParams, type SyncSentMark } from '../sync/send-rules.js';
-import { newSyncEntry, type SyncEntry, type SyncInstallResult } from '../table/conn-sync.js';
+import { newSyncEntry } from '../table/conn-sync.js';
 import { syncConnOf, syncEntryOf } from './sync-entry.js';
+import type { ConnSyncCounters, ConnSyncOptions, SyncTablePort } from './conn-sync-types.js';
 import type { SyncDaemonInfo } from './types.js';
 
-/** What the sync daemon needs from the data plane's shared table. */
-export interface SyncTablePort {
-  /** Calls fn with every live entry (of records from..to-1, default all) and its service's fwmark (0 if none); returns how many. */
-  scanSync(nowMs: number, fn: (s: SyncEntry, fwmark: number) => void, from?: number, to?: number): number;
-  /** Records in use so far (the end of a scan); absent: scans run whole at once. */
-  highWater?(): number;
-  /** Resolves `s`'s slots to this director's own and installs it, or says why not. */
-  installSync(s: SyncEntry, fwmark: number, nowMs: number): SyncInstallResult | 'no-service' | 'no-dest';
-}
+export type { ConnSyncCounters, ConnSyncOptions, SyncTablePort } from './conn-sync-types.js';
 
-/** Options of one sync daemon. */
-export interface ConnSyncOptions {
-  state: 'master' | 'backup';
-  mcastInterface: string;
-  syncId: number;
-  syncMaxLen?: number;
-  mcastGroup?: string;
-  mcastPort?: number;
-  mcastTtl?: number;
-  /** Unicast peer instead of multicast. */
-  peer?: string;
-  /** The kernel's send rules (sync_threshold, sync_period, sync_refresh_period, sync_retries); defaults as the kernel's. */
-  send?: Partial<SyncSendParams>;
-  /** Scan period in ms (default 500). */
-  periodMs?: number;
-  /** Period of a full resend of the table in ms (default 30 s; 0 = never). */
-  fullSyncMs?: number;
-  /** Backup: ask the master for its whole table at start (default true). */
-  bulk?: boolean;
-  /** Backup: give up waiting for the bulk answer after this many ms (default 10 s) and count as caught up. */
-  bulkTimeoutMs?: number;
-  /** Backup: called once when caught up (bulk answered whole, or timed out). */
-  onCaughtUp?: (how: 'bulk' | 'timeout') => void;
-  /** Datagrams a second handled at most (token bucket, burst the same; default 5000); the rest are dropped and counted. */
-  maxDatagramsPerS?: number;
-  log?: (line: string) => void;
-  /** Clock in ms (default Date.now; tests). */
-  clock?: () => number;
-  /** Send datagrams here instead of opening a socket (tests; a backup is then fed through receive()). */
-  transport?: { send(msg: Buffer): void };
-}
-
-/** Counters of one sync daemon (metrics and `ulvs status`). */
-export interface ConnSyncCounters {
-  messagesSent: number;
-  entriesSent: number;
-  messagesReceived: number;
-  entriesReceived: number;
-  installedNew: number;
-  installedUpdated: number;
-  /** Drops by reason: decode reasons, no-service, no-dest, table-full, foreign-peer. */
-  drops: Record<string, number>;
-  /** Time of the last message received or sent (ms since the epoch), 0 = none. */
-  lastMessageMs: number;
-  /** Master: time of the last full send of the table; backup: of the last bulk sync completed (ms since the epoch), 0 = none yet. */
-  lastFullSyncMs: number;
-  /** Backup: bulk requests sent; master: bulk requests answered. */
-  bulkRequests: number;
-  /** Backup: holds the master's table (bulk answered whole, or timed out); master: always. */
-  caughtUp: boolean;
-  /** Backup: ms since the master was last heard (it speaks at least once a second), 0 before; master: 0. */
-  lagMs: number;
-}
-
-const SEND_BURST = 64;
 const SCAN_SLICE = 16_384;
 
 /** One scan in progress (master). */
@@ -105,9 +44,6 @@ interface ScanContext {
   entries: number;
   live: number;
 }
-const SEND_TICK_MS = 16;
-const SEND_QUEUE_MAX = 1 << 16;
-const EMPTY = Buffer.alloc(0);
 
 /** One running sync daemon (master or backup). */
 export class ConnSync {
@@ -146,12 +82,8 @@ export class ConnSync {
   private sinceRequest = 0;
   private bulkDeadlineMs = 0;
   private lastHeardMs = 0;
-  private tokens: number;
-  private tokensAtMs = 0;
-  private readonly queue: Buffer[] = [];
-  private queueHead = 0;
-  private budget = SEND_BURST;
-  private refill?: NodeJS.Timeout;
+  private readonly bucket: TokenBucket;
+  private readonly out = new PacedSender((m) => this.sock?.send(m));
   private stopped = false;
   private scanning = false;
   private fullWanted = false;
@@ -161,7 +93,7 @@ export class ConnSync {
     private readonly table: SyncTablePort,
   ) {
     this.rules = { ...SYNC_SEND_DEFAULTS, ...o.send };
-    this.tokens = o.maxDatagramsPerS ?? 5000;
+    this.bucket = new TokenBucket(o.maxDatagramsPerS ?? 5000);
     if (o.state === 'master') this.counters.caughtUp = true;
   }
 
@@ -225,38 +157,11 @@ export class ConnSync {
     this.counters.drops[reason] = (this.counters.drops[reason] ?? 0) + n;
   }
 
-  /**
-   * Queues one datagram; at most SEND_BURST go out per SEND_TICK_MS (4000 a second, 160 000 IPv4 entries),
-   * so a whole table of 100 000 connections does not overflow a backup's socket buffer (UDP: a burst
-   * larger than the receiver's buffer is lost) nor its token bucket.
-   */
   private send(m: Buffer, nowMs: number): void {
     this.counters.messagesSent++;
     this.counters.lastMessageMs = nowMs;
     this.lastSendMs = nowMs;
-    if (this.queue.length - this.queueHead >= SEND_QUEUE_MAX) return this.drop('send-queue-full');
-    this.queue.push(m);
-    this.flush();
-  }
-
-  private flush(): void {
-    while (this.budget > 0 && this.queueHead < this.queue.length) {
-      this.sock?.send(this.queue[this.queueHead]!);
-      this.queue[this.queueHead++] = EMPTY;
-      this.budget--;
-    }
-    if (this.queueHead === this.queue.length) {
-      this.queue.length = 0;
-      this.queueHead = 0;
-    }
-    if (!this.refill && !this.stopped) {
-      this.refill = setTimeout(() => {
-        this.refill = undefined;
-        this.budget = SEND_BURST;
-        if (this.queueHead < this.queue.length) this.flush();
-      }, SEND_TICK_MS);
-      this.refill.unref();
-    }
+    if (!this.out.send(m)) this.drop('send-queue-full');
   }
 
   /** Backup: sends a bulk request with a fresh nonce. */
@@ -390,23 +295,13 @@ export class ConnSync {
     if (ctx.nonces.length) {
       for (const nonce of ctx.nonces) this.send(encodeSyncControl(this.o.syncId, { kind: 'bulk-end', nonce, entries: ctx.entries }), nowMs);
       this.lastBulkMs = nowMs;
-      this.bulkGapMs = Math.max(1000, 2 * Math.ceil((this.queue.length - this.queueHead) / SEND_BURST) * SEND_TICK_MS);
+      this.bulkGapMs = Math.max(1000, 2 * this.out.backlogMs());
     } else if (nowMs - this.lastSendMs >= 1000) this.send(encodeSyncControl(this.o.syncId, { kind: 'alive', entries: ctx.live }), nowMs);
-  }
-
-  /** Token bucket over received datagrams: false when over the rate. */
-  private admit(nowMs: number): boolean {
-    const rate = this.o.maxDatagramsPerS ?? 5000;
-    this.tokens = Math.min(rate, this.tokens + ((nowMs - this.tokensAtMs) * rate) / 1000);
-    this.tokensAtMs = nowMs;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
   }
 
   /** One received datagram: entries (backup), a bulk request (master), a bulk end or alive (backup). */
   receive(msg: Uint8Array, nowMs: number): void {
-    if (!this.admit(nowMs)) {
+    if (!this.bucket.take(nowMs)) {
       this.drop('rate-limit');
       return;
     }
@@ -471,7 +366,7 @@ export class ConnSync {
   /** Stops the daemon and closes its socket. */
   stop(): void {
     this.stopped = true;
-    if (this.refill) clearTimeout(this.refill);
+    this.out.stop();
     for (const h of this.timers) clearInterval(h);
     this.timers = [];
     this.sock?.close?.();
