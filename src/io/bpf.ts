@@ -2,6 +2,9 @@
  * Builds the classic BPF program attached to the AF_PACKET rings: accept an Ethernet frame only if it
  * is IPv4/IPv6 with a destination among the virtual addresses, or a source among the NAT real servers
  * (their replies). Everything else (ARP, the host's own traffic) never leaves the kernel.
+ * A frame addressed to another host's MAC (PACKET_OTHERHOST: a switch flooding, a promiscuous port) is
+ * refused, as ip_rcv drops it before IPVS sees it, unless it is addressed to a VRRP virtual MAC
+ * (00:00:5e:00:01:VRID / 00:00:5e:00:02:VRID), which arrive on the parent of a use_vmac interface.
  * Encoding: struct sock_filter { u16 code; u8 jt; u8 jf; u32 k } little-endian (x86/arm hosts), 8 bytes.
  */
 
@@ -9,6 +12,11 @@ const BPF_LD_H_ABS = 0x28;
 const BPF_LD_W_ABS = 0x20;
 const BPF_JEQ_K = 0x15;
 const BPF_RET_K = 0x06;
+const BPF_ALU_AND_K = 0x54;
+/** SKF_AD_OFF + SKF_AD_PKTTYPE: the ancillary load of skb->pkt_type. */
+const AD_PKTTYPE = (0xfffff000 + 4) >>> 0;
+/** linux/if_packet.h PACKET_OTHERHOST. */
+const PACKET_OTHERHOST = 3;
 /** Bytes the ring copies of an accepted frame (the whole frame). */
 const ACCEPT_BYTES = 0x40000;
 
@@ -45,7 +53,16 @@ export function buildFilter(spec: FilterSpec): Uint8Array {
   const p: Insn[] = [];
   const v4 = { dst: spec.dst.filter((a) => !a.includes(':')), src: spec.src.filter((a) => !a.includes(':')) };
   const v6 = { dst: spec.dst.filter((a) => a.includes(':')), src: spec.src.filter((a) => a.includes(':')) };
-  p.push({ code: BPF_LD_H_ABS, jt: 0, jf: 0, k: 12 });
+  // cBPF jumps only forward: the other-host test comes first and falls through to 'eth'.
+  p.push({ code: BPF_LD_W_ABS, jt: 0, jf: 0, k: AD_PKTTYPE });
+  p.push({ code: BPF_JEQ_K, jt: 0, jf: 'eth', k: PACKET_OTHERHOST });
+  p.push({ code: BPF_LD_H_ABS, jt: 0, jf: 0, k: 0 });
+  p.push({ code: BPF_JEQ_K, jt: 0, jf: 'reject', k: 0x0000 });
+  p.push({ code: BPF_LD_W_ABS, jt: 0, jf: 0, k: 2 });
+  p.push({ code: BPF_ALU_AND_K, jt: 0, jf: 0, k: 0xffffff00 });
+  p.push({ code: BPF_JEQ_K, jt: 'eth', jf: 0, k: 0x5e000100 });
+  p.push({ code: BPF_JEQ_K, jt: 'eth', jf: 'reject', k: 0x5e000200 });
+  p.push({ code: BPF_LD_H_ABS, jt: 0, jf: 0, k: 12, label: 'eth' });
   p.push({ code: BPF_JEQ_K, jt: 'ipv4', jf: 0, k: 0x0800 });
   p.push({ code: BPF_JEQ_K, jt: 'ipv6', jf: 'reject', k: 0x86dd });
   p.push({ code: BPF_LD_W_ABS, jt: 0, jf: 0, k: 30, label: 'ipv4' });
