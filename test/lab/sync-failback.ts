@@ -27,8 +27,11 @@ const ECHO = 7000;
 const UPLOAD = 7001;
 const UDP = 7002;
 const IDLE = 200;
-/** Upload size: lean enough for the ~25 s budget of a lab file on 2 shared cores (paced, then the rest at full speed). */
-const UPLOAD_MB = 48;
+/**
+ * Upload size: the issue's 100 MB (paced during the failover, then the rest at full speed; about 28 s a
+ * file on 2 shared cores); ULVS_UPLOAD_MB=N for another size.
+ */
+const UPLOAD_MB = Number(process.env.ULVS_UPLOAD_MB ?? 100);
 
 function conf(lab: Lab, priority: number, mode: LabMode): string {
   const rs = (port: number): string =>
