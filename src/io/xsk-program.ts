@@ -7,7 +7,9 @@
  * addressed to the director itself, and ICMP errors to a virtual address or from a NAT real server
  * (ip_vs_in_icmp / ip_vs_out_icmp relate them to connections). Non-first IPv4 fragments, IPv6
  * extension headers and 802.1Q frames pass. A queue with no socket in the map also passes
- * (bpf_redirect_map's default action).
+ * (bpf_redirect_map's default action). Given the interface's MAC, a unicast frame addressed to another
+ * host's MAC (a switch flooding, a promiscuous port) passes too, so the kernel drops it as ip_rcv drops
+ * PACKET_OTHERHOST before IPVS sees it; VRRP virtual MACs (00:00:5e:00:01|02:VRID) stay eligible.
  */
 import { ipBytes } from '../core/addr.js';
 import { Op, PSEUDO_MAP_FD, Program } from './ebpf.js';
@@ -54,11 +56,31 @@ function bytesOf(a: string, family: 4 | 6): Uint8Array {
 }
 
 /**
+ * Emits: a unicast destination MAC that is neither `mac` nor a VRRP virtual MAC jumps to 'pass'; group
+ * addresses (broadcast, multicast) and ours fall through. r0 scratch, r2 = data.
+ */
+function otherHostPasses(p: Program, mac: Uint8Array): void {
+  p.i(Op.LDX_B, 0, 2, 0, 0).i(Op.AND64_K, 0, 0, 0, 1).i(Op.JNE32_K, 0, 0, 'ours', 0);
+  p.i(Op.LDX_W, 0, 2, 0, 0).i(Op.JNE32_K, 0, 0, 'vmac', le32(mac, 0));
+  p.i(Op.LDX_H, 0, 2, 4, 0).i(Op.JEQ32_K, 0, 0, 'ours', mac[4]! | (mac[5]! << 8));
+  p.label('vmac');
+  p.i(Op.LDX_W, 0, 2, 0, 0).i(Op.JNE32_K, 0, 0, 'pass', le32(Uint8Array.of(0, 0, 0x5e, 0), 0));
+  p.i(Op.LDX_B, 0, 2, 4, 0).i(Op.JEQ32_K, 0, 0, 'ours', 1).i(Op.JNE32_K, 0, 0, 'pass', 2);
+  p.label('ours');
+}
+
+/** The MAC address bytes of `text` (aa:bb:cc:dd:ee:ff), or undefined. */
+export function macBytes(text: string): Uint8Array | undefined {
+  const m = /^([0-9a-f]{2}):([0-9a-f]{2}):([0-9a-f]{2}):([0-9a-f]{2}):([0-9a-f]{2}):([0-9a-f]{2})$/i.exec(text.trim());
+  return m ? Uint8Array.from(m.slice(1), (h) => parseInt(h, 16)) : undefined;
+}
+
+/**
  * Builds the program (struct bpf_insn bytes) whose only map reference is the XSKMAP (patched in by
  * the loader). Registers: r6 ctx, r2 data, r3 data_end, r8 L4 protocol, r5 source port (ICMP: type
  * in the low byte), r7 destination port; r0, r1, r4, r9 scratch.
  */
-export function xskProgram(spec: XskRedirectSpec): Uint8Array {
+export function xskProgram(spec: XskRedirectSpec, mac?: Uint8Array): Uint8Array {
   const p = new Program();
   let n = 0;
   const next = (): string => `l${n++}`;
@@ -67,6 +89,7 @@ export function xskProgram(spec: XskRedirectSpec): Uint8Array {
   p.i(Op.LDX_W, 2, 6, 0, 0);
   p.i(Op.LDX_W, 3, 6, 4, 0);
   p.i(Op.MOV64_X, 4, 2, 0, 0).i(Op.ADD64_K, 4, 0, 0, ETH).i(Op.JGT_X, 4, 3, 'pass', 0);
+  if (mac) otherHostPasses(p, mac);
   p.i(Op.LDX_H, 4, 2, 12, 0);
   p.i(Op.JEQ32_K, 4, 0, 'v4', 0x0008);
   p.i(Op.JEQ32_K, 4, 0, 'v6', 0xdd86);

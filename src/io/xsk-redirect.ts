@@ -6,12 +6,12 @@
  * maps, the sockets in them and every frame in flight stay. The programs go away with the link fds,
  * so also when the process dies.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { loadNative } from '../native/addon.js';
 import type { NativeXdpAddon } from '../native/types.js';
 import { ifindexOf } from './afpacket.js';
 import { IoError } from './types.js';
-import { type XskRedirectSpec, xskProgram } from './xsk-program.js';
+import { macBytes, type XskRedirectSpec, xskProgram } from './xsk-program.js';
 
 /** How a program is attached: in the driver (native XDP) or in the generic hook. */
 export type XdpAttachMode = 'native' | 'generic';
@@ -26,6 +26,17 @@ export interface XskInterface {
   queues: number;
   mode: XdpAttachMode;
   link: number;
+  /** The device's MAC (frames to other hosts' MACs pass to the kernel); undefined where sysfs does not say. */
+  mac?: Uint8Array;
+}
+
+/** The MAC of `ifname` from sysfs, or undefined. */
+function macOf(ifname: string): Uint8Array | undefined {
+  try {
+    return macBytes(readFileSync(`/sys/class/net/${ifname}/address`, 'utf8'));
+  } catch {
+    return undefined;
+  }
 }
 
 /** Number of receive queues of `ifname` (1 when sysfs does not say). */
@@ -52,16 +63,15 @@ export class XskRedirect {
     const native = loadNative() as unknown as NativeXdpAddon;
     if (typeof native.xskMapCreate !== 'function') throw new IoError('the native addon has no AF_XDP support: rebuild it with npm rebuild');
     const r = new XskRedirect(native, []);
-    const insns = xskProgram(spec);
     try {
       for (const ifname of ifnames) {
         const ifindex = ifindexOf(ifname);
         if (!ifindex) throw new IoError(`AF_XDP: no interface ${ifname}`);
         const queues = rxQueueCount(ifname);
         const mapFd = native.xskMapCreate(queues);
-        const entry: XskInterface = { ifname, ifindex, mapFd, queues, mode: 'native', link: -1 };
+        const entry: XskInterface = { ifname, ifindex, mapFd, queues, mode: 'native', link: -1, mac: macOf(ifname) };
         r.interfaces.push(entry);
-        const { prog } = native.xdpLoad(insns, 0, mapFd);
+        const { prog } = native.xdpLoad(xskProgram(spec, entry.mac), 0, mapFd);
         try {
           try {
             entry.link = native.xdpLink(prog, ifindex, false);
@@ -83,9 +93,8 @@ export class XskRedirect {
   /** Swaps every interface's program for one that redirects `spec` (atomic per interface). */
   update(spec: XskRedirectSpec): void {
     if (this.closed) return;
-    const insns = xskProgram(spec);
     for (const i of this.interfaces) {
-      const { prog } = this.native.xdpLoad(insns, 0, i.mapFd);
+      const { prog } = this.native.xdpLoad(xskProgram(spec, i.mac), 0, i.mapFd);
       try {
         this.native.xdpLinkUpdate(i.link, prog);
       } finally {

@@ -5,7 +5,7 @@
  */
 import t from 'tap';
 import { Op, Program } from '../../src/io/ebpf.js';
-import { xskProgram } from '../../src/io/xsk-program.js';
+import { macBytes, xskProgram } from '../../src/io/xsk-program.js';
 
 const insns = (b: Uint8Array): Array<{ code: number; dst: number; src: number; off: number; imm: number }> => {
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -66,4 +66,22 @@ t.test('redirect program: what it compares', async (t) => {
     empty.some((x) => x.code === Op.CALL),
     'nothing to redirect: no redirect at all',
   );
+});
+
+t.test("redirect program: another host's MAC passes to the kernel", async (t) => {
+  const spec = { services: [{ family: 4 as const, address: '192.0.2.10', protocol: 'tcp' as const, port: 80 }], natReplies: [], local: [] };
+  const mac = macBytes('02:11:22:33:44:55');
+  t.same(mac && [...mac], [2, 0x11, 0x22, 0x33, 0x44, 0x55], 'macBytes parses sysfs text');
+  t.equal(macBytes('not a mac'), undefined);
+  const imms = (b: Uint8Array) =>
+    new Set(
+      insns(b)
+        .filter((x) => x.code === Op.JNE32_K || x.code === Op.JEQ32_K)
+        .map((x) => x.imm >>> 0),
+    );
+  const withMac = imms(xskProgram(spec, mac));
+  t.ok(withMac.has(0x33221102), "the MAC's first four bytes, as a little-endian load sees them");
+  t.ok(withMac.has(0x5544), 'its last two');
+  t.ok(withMac.has(0x005e0000), 'the VRRP virtual MAC prefix 00:00:5e:00');
+  t.notOk(imms(xskProgram(spec)).has(0x33221102), 'no MAC given: no MAC test');
 });

@@ -7,7 +7,7 @@
 import t from 'tap';
 import { PORT, Selftest, type Backend } from './ipvs-selftest.js';
 
-for (const backend of ['nfqueue', 'afpacket'] as Backend[]) {
+for (const backend of ['nfqueue', 'afpacket', 'afxdp'] as Backend[]) {
   t.test(
     `${backend}: a SYN to another MAC is not forwarded; the same SYN to the director's MAC is`,
     { skip: process.getuid?.() !== 0 && 'needs root' },
