@@ -110,7 +110,10 @@ export class VrrpBed {
     return this.spawn(n, [process.execPath, path.join(REPO, 'dist/vrrp/cli-runner.js'), cfg]);
   }
 
-  /** Runs `ulvs run -f CONF --backend none` (the daemon: VRRP + rules, no data plane) in node `n`. */
+  /**
+   * Runs `ulvs run -f CONF` in node `n` as a keepalived user starts it: the file alone (a data plane starts
+   * only for virtual servers); the socket and pid file go to the bed's directory so beds run side by side.
+   */
   ulvsRun(n: string, confText: string): BedProc {
     const f = this.file(`${n}-ulvs.conf`, confText);
     return this.spawn(n, [
@@ -119,8 +122,6 @@ export class VrrpBed {
       'run',
       '-f',
       f,
-      '--backend',
-      'none',
       '--no-metrics',
       '--socket',
       path.join(this.dir, `${n}-ulvs.sock`),

@@ -6,8 +6,9 @@
  * veth10 towards the client, veth12 towards the server) and ns2 (the real server, veth21 towards the
  * director, veth20 on the client's LAN for DR/TUN replies); the same addresses, sysctls, socat client
  * and server and `cmp` of the data. What differs: `ipvsadm` is `ulvsadm`, and since ulvs is a daemon and
- * not a kernel module, `ulvs run -f FILE --backend B` is started in ns1 the way a user would (an empty
- * keepalived.conf, no interface named). This kernel has no ipip module, so a TUN real server runs
+ * not a kernel module, the daemon is started in ns1 the way a user would: `ulvs run -f FILE` with an
+ * empty keepalived.conf and no interface named, the file alone on NFQUEUE (the default backend); the
+ * AF_PACKET and AF_XDP runs add only the backend's name. This kernel has no ipip module, so a TUN real server runs
  * `ulvs realserver decap` where the selftest brings up tunl0. Veth offloads stay at their defaults.
  */
 import { spawn, type ChildProcess } from 'node:child_process';

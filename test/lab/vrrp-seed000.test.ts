@@ -1,4 +1,4 @@
-// The seed scenarios run by the ulvs daemon (`ulvs run -f keepalived.conf --backend none`):
+// The seed scenarios run by the ulvs daemon (`ulvs run -f keepalived.conf`, the file alone):
 // seed000 HA SNAT gateway (the seed's own notify scripts).
 import { readFileSync } from 'node:fs';
 import t from 'tap';

@@ -1,4 +1,4 @@
-// The seed scenarios run by the ulvs daemon (`ulvs run -f keepalived.conf --backend none`):
+// The seed scenarios run by the ulvs daemon (`ulvs run -f keepalived.conf`, the file alone):
 // seed002 AWS secondary IP (unicast, notify_master moves the address through a fake cloud API).
 import { readFileSync } from 'node:fs';
 import t from 'tap';

@@ -1,4 +1,4 @@
-// The seed scenarios run by the ulvs daemon (`ulvs run -f keepalived.conf --backend none`):
+// The seed scenarios run by the ulvs daemon (`ulvs run -f keepalived.conf`, the file alone):
 // seed003 unicast directors as-is.
 import t from 'tap';
 import { seedText, vrrpOf } from './seed-helpers.js';
