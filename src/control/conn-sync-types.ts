@@ -1,5 +1,6 @@
 /** The sync daemon's contracts: what it needs from the shared table, its options and its counters. */
 import type { SyncSendParams } from '../sync/send-rules.js';
+import type { SyncDaemonInfo } from './types.js';
 import type { SyncEntry, SyncInstallResult } from '../table/conn-sync.js';
 
 /** What the sync daemon needs from the data plane's shared table. */
@@ -13,14 +14,7 @@ export interface SyncTablePort {
 }
 
 /** Options of one sync daemon. */
-export interface ConnSyncOptions {
-  state: 'master' | 'backup';
-  mcastInterface: string;
-  syncId: number;
-  syncMaxLen?: number;
-  mcastGroup?: string;
-  mcastPort?: number;
-  mcastTtl?: number;
+export interface ConnSyncOptions extends SyncDaemonInfo {
   /** Unicast peer instead of multicast. */
   peer?: string;
   /** The kernel's send rules (sync_threshold, sync_period, sync_refresh_period, sync_retries); defaults as the kernel's. */

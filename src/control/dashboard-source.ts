@@ -5,6 +5,7 @@
  */
 import type { DashboardSource, DashDest, DashService } from '../dashboard/source.js';
 import type { Daemon } from './daemon.js';
+import { healthRows } from './metrics-source.js';
 import type { ServiceEntry } from './types.js';
 
 const ep = (a: string, p: number): string => (a.includes(':') ? `[${a}]:${p}` : `${a}:${p}`);
@@ -16,15 +17,7 @@ function keyText(s: ServiceEntry): string {
 
 /** Binds the dashboard to a daemon. */
 export function daemonDashboardSource(d: Daemon): DashboardSource {
-  const health = () =>
-    (d.opts.health?.views() ?? []).map((h) => ({
-      service: h.service,
-      realServer: h.realServer,
-      alive: h.alive,
-      inService: h.inService,
-      checks: h.checks,
-      failures: h.failures,
-    }));
+  const health = () => healthRows(d);
   return {
     services: (): DashService[] => {
       const hv = health();

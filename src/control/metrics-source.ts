@@ -6,6 +6,18 @@ import type { MetricsSource } from '../metrics/source.js';
 import type { Daemon } from './daemon.js';
 import { serviceKeyText } from '../ipvs/service-key.js';
 
+/** The health checkers' views as the metrics and the dashboard show them, field by field (nothing else of a checker leaves). */
+export function healthRows(d: Daemon): Array<{ service: string; realServer: string; alive: boolean; inService: boolean; checks: number; failures: number }> {
+  return (d.opts.health?.views() ?? []).map((h) => ({
+    service: h.service,
+    realServer: h.realServer,
+    alive: h.alive,
+    inService: h.inService,
+    checks: h.checks,
+    failures: h.failures,
+  }));
+}
+
 /** Binds /metrics to a daemon. */
 export function daemonMetricsSource(d: Daemon): MetricsSource {
   return {
@@ -51,15 +63,7 @@ export function daemonMetricsSource(d: Daemon): MetricsSource {
         priorityZeroReceived: v.priorityZeroReceived,
         priorityZeroSent: v.priorityZeroSent,
       })),
-    health: () =>
-      (d.opts.health?.views() ?? []).map((h) => ({
-        service: h.service,
-        realServer: h.realServer,
-        alive: h.alive,
-        inService: h.inService,
-        checks: h.checks,
-        failures: h.failures,
-      })),
+    health: () => healthRows(d),
     dataPlane: () => d.opts.dataPlane.metrics?.(),
     sync: () => d.sync.counters(),
     reloads: () => ({ ok: d.reloadStats.ok, failed: d.reloadStats.failed, lastSuccessTimestampS: Math.floor(d.reloadStats.lastSuccessMs / 1000) }),
