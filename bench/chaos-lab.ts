@@ -153,8 +153,6 @@ export class ChaosBed {
         'run',
         '-f',
         conf,
-        '--backend',
-        'none',
         '--metrics',
         '127.0.0.1:9406',
         '--socket',
