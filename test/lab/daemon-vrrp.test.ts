@@ -36,17 +36,7 @@ t.test('VRRP through the daemon: MASTER, reload keeps state, SIGTERM releases', 
   const sock = path.join(dir, 'ulvs.sock');
   const dist = path.join(root, 'dist/cli/commands/run.js');
   const entry = existsSync(dist) ? [dist] : [...process.execArgv, path.join(root, 'src/cli/commands/run.ts')];
-  const child = lab.spawn('lb1', [
-    process.execPath,
-    ...entry,
-    '-f',
-    file,
-    '--no-metrics',
-    '--socket',
-    sock,
-    '--pid-file',
-    path.join(dir, 'ulvs.pid'),
-  ]);
+  const child = lab.spawn('lb1', [process.execPath, ...entry, '-f', file, '--no-metrics', '--socket', sock, '--pid-file', path.join(dir, 'ulvs.pid')]);
   let log = '';
   child.stdout!.on('data', (d) => {
     log += d;
