@@ -145,10 +145,13 @@ napi_value Open(napi_env env, napi_callback_info info) {
     int e = XskSocketOpen(&x->socks[k], &x->umem, k ? &x->socks[0] : nullptr, want[k].ifindex, want[k].queue, ringSize, &what);
     if (!e) e = XskMapInsert(want[k].mapFd, want[k].queue, x->socks[k].fd), what = e ? "the XSKMAP update" : what;
     if (e) {
-      unavailable = e == EAFNOSUPPORT || e == EOPNOTSUPP || e == EPROTONOSUPPORT || e == ENOPROTOOPT;
+      // The host cannot run AF_XDP (the pool falls back to afpacket); anything else is an error to fix.
+      unavailable = e == EAFNOSUPPORT || e == EOPNOTSUPP || e == EPROTONOSUPPORT || e == ENOPROTOOPT || e == EPERM || e == ENOBUFS;
       std::string m = "AF_XDP on " + want[k].ifname + " queue " + std::to_string(want[k].queue) + ": " + what + " failed (" + strerror(e) + ")";
       if (e == EPERM) m += ": ulvs needs CAP_NET_RAW and CAP_BPF (run as root)";
       if (e == EAFNOSUPPORT) m += ": this kernel has no AF_XDP (CONFIG_XDP_SOCKETS)";
+      // xdp_umem_account_pages: without CAP_IPC_LOCK the UMEM counts against RLIMIT_MEMLOCK.
+      if (e == ENOBUFS) m += ": the UMEM does not fit the locked-memory limit (raise LimitMEMLOCK / ulimit -l, or grant CAP_IPC_LOCK)";
       return fail(m);
     }
   }

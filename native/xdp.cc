@@ -34,8 +34,12 @@ namespace {
 
 long Bpf(int cmd, union bpf_attr* attr) { return syscall(__NR_bpf, cmd, attr, sizeof(*attr)); }
 
+// Throws what + strerror(err), with the errno in the error's `errno` property (callers tell "XDP is not
+// available here" from "this program or map is wrong" by it).
 Napi::Value Fail(Napi::Env env, const std::string& what, int err) {
-  Napi::Error::New(env, what + ": " + strerror(err)).ThrowAsJavaScriptException();
+  Napi::Error e = Napi::Error::New(env, what + ": " + strerror(err));
+  e.Set("errno", Napi::Number::New(env, err));
+  e.ThrowAsJavaScriptException();
   return env.Undefined();
 }
 

@@ -73,7 +73,6 @@ function keyOfSpec(s: SnapshotSpec['services'][number]): ServiceKey {
 
 /** Data plane backed by packet workers. */
 export class PoolDataPlane implements DataPlanePort, SyncTablePort {
-  readonly description: string;
   private readonly linkType: LinkType;
   private readonly shared: ReturnType<typeof createSharedState>;
   private readonly state: SharedState;
@@ -110,8 +109,12 @@ export class PoolDataPlane implements DataPlanePort, SyncTablePort {
     this.shared = createSharedState({ maxConns: o.maxConns ?? 1 << 20 });
     this.state = attachSharedState(this.shared, 0);
     this.compiler = new SnapshotCompiler(this.state);
-    this.description = `${o.backend} x${o.workers} on ${o.interfaces.join(',') || '-'}`;
     if (o.backend !== 'nfqueue') this.neigh = new NeighbourTracker({ interfaces: o.interfaces, log: o.log, onChange: () => void this.refreshEnv() });
+  }
+
+  /** "BACKEND xWORKERS on IFACES": the backend running (afpacket once afxdp fell back). */
+  get description(): string {
+    return `${this.pool?.backend ?? this.o.backend} x${this.o.workers} on ${this.o.interfaces.join(',') || '-'}`;
   }
 
   async publish(rules: IpvsRules): Promise<void> {

@@ -14,92 +14,28 @@ import os from 'node:os';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { LinkType, Verdict } from '../core/batch.js';
 import { fanoutGroupId, ifindexOf } from '../io/afpacket.js';
-import { IO_STAT_SLOTS, AFP_STAT_NAMES, NFQ_STAT_NAMES, MEM_STAT_NAMES, XSK_STAT_NAMES, IoError, type IoKind, type IoSpec } from '../io/types.js';
+import {
+  IO_STAT_SLOTS,
+  AFP_STAT_NAMES,
+  NFQ_STAT_NAMES,
+  MEM_STAT_NAMES,
+  XSK_STAT_NAMES,
+  IoError,
+  type IoKind,
+  type IoSpec,
+  XskUnavailableError,
+} from '../io/types.js';
 import type { XskRedirectSpec } from '../io/xsk-program.js';
 import { XskRedirect } from '../io/xsk-redirect.js';
+import { afxdpWorkerSpec, startAfxdpOrFallback } from './afxdp-start.js';
+import type { PoolCounters, PoolEvent, PoolOptions, WorkerCounters } from './pool-types.js';
 import { createSampleBuffer, readSamples, sampleRate, setSampleRate, type PacketSample } from './packet-sampler.js';
 import { PACKET_COUNTER_SLOTS, WORKER_STAT_SLOTS, WorkerStat, type FromWorker, type ToWorker, type WorkerInit } from './worker.js';
 import { PC, totalsOf } from './stats.js';
 import type { SharedStateBuffers } from '../table/shared-state.js';
 import type { SnapshotSpec } from './snapshot-types.js';
 
-/**
- * Options of DataplanePool.start(). `S` is what every worker's pipeline shares (the connection table's
- * SharedStateBuffers) and `P` the snapshot it runs (a compiled SnapshotSpec); a test pipeline module
- * (pipelineModule) may use other types.
- */
-export interface PoolOptions<S = SharedStateBuffers, P = SnapshotSpec> {
-  /** Packet I/O backend. */
-  backend: IoKind;
-  /** Number of workers (default: one per core). */
-  workers?: number;
-  /** AF_PACKET: interfaces to receive on. */
-  interfaces?: string[];
-  /** AF_PACKET: BPF filter program (io/bpf.ts buildFilter). */
-  filter?: Uint8Array;
-  /** AF_XDP: what the XDP program redirects (io/xsk-program.ts); when AF_XDP cannot start, the pool runs afpacket with `filter`. */
-  xsk?: XskRedirectSpec;
-  /** AF_PACKET: ring layout, 2 (default: no added latency) or 3 (block batching, up to 1 ms wait). */
-  afpRing?: 2 | 3;
-  /** NFQUEUE: first queue number; worker i owns queue queueBase + i (iptables --queue-balance). */
-  queueBase?: number;
-  /** NFQUEUE: kernel queue length (default 4096). */
-  queueMaxLen?: number;
-  /** NFQUEUE: accept (rather than drop) when the queue is full (default false: a VIP packet the kernel kept would be answered with a RST). */
-  failOpen?: boolean;
-  /** Memory backend: link type of the frames (default Ether). */
-  memoryLinkType?: LinkType;
-  /** Passed to every worker's pipeline (e.g. the connection table's SharedStateBuffers). */
-  shared: S;
-  /** The first snapshot. */
-  snapshot: P;
-  /** Test seam: URL of a WorkerPipelineModule (exports createWorkerPipeline) the workers run instead of pipeline.ts. */
-  pipelineModule?: string;
-  /** Packets per batch (default 256). */
-  batchCapacity?: number;
-  /** Bytes per batch slot (default 2048) and headroom (default 128). */
-  slotSize?: number;
-  headroom?: number;
-  /** Restart a dead worker (default true); first delay, doubling up to 5 s. */
-  restart?: boolean;
-  restartDelayMs?: number;
-  /** Lifecycle notes (worker started/died/restarted, pipeline errors) for the caller's log. */
-  onEvent?: (e: PoolEvent) => void;
-  /** Next hops workers dropped packets for (no neighbour entry): resolve them (host/neighbours.ts). */
-  onNeighbourMiss?: (addresses: string[]) => void;
-}
-
-/** Something that happened to a worker. */
-export interface PoolEvent {
-  kind: 'ready' | 'exit' | 'restart' | 'error';
-  workerIndex: number;
-  message: string;
-}
-
-/** Counters of one worker (backend counters by name plus pipeline outcome counts). */
-export interface WorkerCounters {
-  workerIndex: number;
-  alive: boolean;
-  restarts: number;
-  io: Record<string, number>;
-  batches: number;
-  packets: number;
-  dropped: number;
-  accepted: number;
-  modified: number;
-  transmitted: number;
-  pipelineErrors: number;
-  snapshotVersion: number;
-  lastBatchMs: number;
-}
-
-/** Counters of the whole pool. */
-export interface PoolCounters {
-  workers: WorkerCounters[];
-  totals: Omit<WorkerCounters, 'workerIndex' | 'alive' | 'lastBatchMs' | 'snapshotVersion'>;
-  /** Dropped packets by drop-reason code (packet/drop-reasons.ts), over all workers. */
-  dropReasons: Record<number, number>;
-}
+export type { PoolCounters, PoolEvent, PoolOptions, WorkerCounters } from './pool-types.js';
 
 interface Slot {
   index: number;
@@ -169,12 +105,10 @@ export class DataplanePool<S = SharedStateBuffers, P = SnapshotSpec> {
   /** Starts the workers; resolves when every one has opened its backend, or rejects with the first one's error sentence. */
   static async start<S = SharedStateBuffers, P = SnapshotSpec>(opts: PoolOptions<S, P>): Promise<DataplanePool<S, P>> {
     if (opts.backend !== 'afxdp') return DataplanePool.startOne(opts);
-    try {
-      return await DataplanePool.startOne(opts);
-    } catch (e) {
-      opts.onEvent?.({ kind: 'error', workerIndex: -1, message: `AF_XDP is unavailable here (${(e as Error).message}): using the afpacket backend` });
-      return DataplanePool.startOne({ ...opts, backend: 'afpacket' });
-    }
+    return startAfxdpOrFallback(
+      (backend) => DataplanePool.startOne({ ...opts, backend }),
+      (message) => opts.onEvent?.({ kind: 'error', workerIndex: -1, message }),
+    );
   }
 
   private static async startOne<S, P>(opts: PoolOptions<S, P>): Promise<DataplanePool<S, P>> {
@@ -214,10 +148,6 @@ export class DataplanePool<S = SharedStateBuffers, P = SnapshotSpec> {
     return this.version;
   }
 
-  /**
-   * AF_PACKET: replaces every worker's BPF filter in place (a new VIP set keeps the rings, the fanout
-   * group and every packet in flight); a worker started later opens its ring with this filter.
-   */
   /** Samples up to `rate` live packets a second per worker from now on (0 = off, the default). */
   setSampleRate(rate: number): void {
     setSampleRate(this.sampleBuf, rate);
@@ -228,6 +158,10 @@ export class DataplanePool<S = SharedStateBuffers, P = SnapshotSpec> {
     return { rate: sampleRate(this.sampleBuf), samples: readSamples(this.sampleBuf) };
   }
 
+  /**
+   * AF_PACKET: replaces every worker's BPF filter in place (a new VIP set keeps the rings, the fanout
+   * group and every packet in flight); a worker started later opens its ring with this filter.
+   */
   setFilter(filter: Uint8Array): void {
     this.filter = filter;
     for (const s of this.slots) if (s.alive) s.worker?.postMessage({ type: 'filter', filter } satisfies ToWorker<P>);
@@ -371,15 +305,7 @@ export class DataplanePool<S = SharedStateBuffers, P = SnapshotSpec> {
         transfer: [],
       };
     }
-    if (o.backend === 'afxdp') {
-      const interfaces = (this.redirect?.interfaces ?? []).map((x) => ({
-        ifname: x.ifname,
-        ifindex: x.ifindex,
-        mapFd: x.mapFd,
-        queues: Array.from({ length: x.queues }, (_, q) => q).filter((q) => q % o.workers === i),
-      }));
-      return { spec: { kind: 'afxdp', interfaces }, transfer: [] };
-    }
+    if (o.backend === 'afxdp') return { spec: afxdpWorkerSpec(this.redirect, o.workers, i), transfer: [] };
     const ch = new MessageChannel();
     s.memoryPort?.close();
     s.memoryPort = ch.port1;
@@ -434,7 +360,7 @@ export class DataplanePool<S = SharedStateBuffers, P = SnapshotSpec> {
           emit('error', `worker ${i}: ${m.message}`);
           if (m.fatal && !settled) {
             settled = true;
-            reject(new Error(m.message));
+            reject(m.unavailable ? new XskUnavailableError(m.message) : new Error(m.message));
           }
         }
       });

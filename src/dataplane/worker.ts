@@ -9,7 +9,7 @@ import { isMainThread, parentPort, workerData, type MessagePort } from 'node:wor
 import { createBatch, LinkType, Verdict, type PacketBatch } from '../core/batch.js';
 import { formatIpWords } from '../core/addr.js';
 import { openIo } from '../io/open.js';
-import { IO_STAT_SLOTS, type IoSpec, type PacketIo } from '../io/types.js';
+import { IO_STAT_SLOTS, type IoSpec, type PacketIo, XskUnavailableError } from '../io/types.js';
 import { attachSharedState, PIPELINE_COUNTER_WORDS, type SharedStateBuffers } from '../table/shared-state.js';
 import type { NeighbourMisses } from './neigh-misses.js';
 import { countInto, neighbourMisses, processBatch, sweepIdle } from './pipeline.js';
@@ -98,7 +98,8 @@ export type ToWorker<P = SnapshotSpec> =
 /** Messages from a worker to the pool. */
 export type FromWorker =
   | { type: 'ready' }
-  | { type: 'error'; message: string; fatal: boolean }
+  /** `unavailable`: a fatal start error meaning AF_XDP cannot run on this host (io XskUnavailableError). */
+  | { type: 'error'; message: string; fatal: boolean; unavailable?: boolean }
   | { type: 'stopped' }
   /** Next hops the pipeline dropped packets for because they have no neighbour entry (at most once a second each). */
   | { type: 'neigh-miss'; addresses: string[] };
@@ -201,7 +202,7 @@ async function workerMain(init: WorkerInit, port: MessagePort): Promise<void> {
     io.start(makeBatchHandler(pipeline, row, init.samples ? new PacketSampler(init.samples) : undefined));
   } catch (e) {
     io?.close();
-    port.postMessage({ type: 'error', message: (e as Error).message, fatal: true } satisfies FromWorker);
+    port.postMessage({ type: 'error', message: (e as Error).message, fatal: true, unavailable: e instanceof XskUnavailableError } satisfies FromWorker);
     return;
   }
   const ringTimer =

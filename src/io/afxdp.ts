@@ -9,7 +9,7 @@
 import { LinkType, type PacketBatch } from '../core/batch.js';
 import { loadNative } from '../native/addon.js';
 import type { NativeXskAddon, XskHandle } from '../native/types.js';
-import { type AfxdpSpec, type BatchHandler, type PacketIo, IoError, IO_STAT_SLOTS, XSK_STAT_NAMES } from './types.js';
+import { type AfxdpSpec, type BatchHandler, type PacketIo, IoError, IO_STAT_SLOTS, XSK_STAT_NAMES, XskUnavailableError } from './types.js';
 
 /** The AF_XDP sockets owned by this thread. */
 export class AfxdpIo implements PacketIo {
@@ -46,7 +46,9 @@ export class AfxdpIo implements PacketIo {
     try {
       this.handle = native.xskOpen({ interfaces, ringSize: this.spec.ringSize, frameSize: this.spec.frameSize, stats: this.stats }, this.batch, cb);
     } catch (e) {
-      throw new IoError((e as Error).message);
+      // native/afxdp-open.cc marks the errors that mean "this host cannot run AF_XDP".
+      const Err = (e as { code?: string }).code === 'ULVS_AFXDP_UNAVAILABLE' ? XskUnavailableError : IoError;
+      throw new Err((e as Error).message);
     }
     view = { ...this.batch, buf: this.handle.buf };
   }

@@ -135,3 +135,9 @@ export class IoError extends UlvsError {
     super(message, ERROR_CODES.Io);
   }
 }
+
+/**
+ * AF_XDP cannot run on this host (no AF_XDP in the kernel, no XDP on the device, no CAP_BPF, locked
+ * memory too small for the UMEM): the pool falls back to afpacket. Any other AF_XDP error is not this.
+ */
+export class XskUnavailableError extends IoError {}

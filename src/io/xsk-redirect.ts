@@ -10,7 +10,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { loadNative } from '../native/addon.js';
 import type { NativeXdpAddon } from '../native/types.js';
 import { ifindexOf } from './afpacket.js';
-import { IoError } from './types.js';
+import { IoError, XskUnavailableError } from './types.js';
 import { macBytes, type XskRedirectSpec, xskProgram } from './xsk-program.js';
 
 /** How a program is attached: in the driver (native XDP) or in the generic hook. */
@@ -29,6 +29,9 @@ export interface XskInterface {
   /** The device's MAC (frames to other hosts' MACs pass to the kernel); undefined where sysfs does not say. */
   mac?: Uint8Array;
 }
+
+/** errno values of bpf() that mean XDP is not available to this process or device: EPERM, ENOSYS, EOPNOTSUPP (95), ENOTSUPP (524). */
+const UNAVAILABLE_ERRNOS = new Set([1, 38, 95, 524]);
 
 /** The MAC of `ifname` from sysfs, or undefined. */
 function macOf(ifname: string): Uint8Array | undefined {
@@ -85,7 +88,11 @@ export class XskRedirect {
       }
     } catch (e) {
       r.close();
-      throw e instanceof IoError ? e : new IoError(`AF_XDP: ${(e as Error).message}`);
+      if (e instanceof IoError) throw e;
+      // No bpf() or XDP for this process or device: the host cannot run AF_XDP. A refused program is a bug.
+      const errno = (e as { errno?: number }).errno;
+      const Err = errno !== undefined && UNAVAILABLE_ERRNOS.has(errno) ? XskUnavailableError : IoError;
+      throw new Err(`AF_XDP: ${(e as Error).message}`);
     }
     return r;
   }
