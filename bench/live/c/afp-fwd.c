@@ -3,6 +3,8 @@
 // RX ring on IFACE with a BPF filter for IPv4 to VIP, rewrites the Ethernet destination to RS_MAC and
 // the source to IFACE's MAC, and sends each block's frames with one sendmmsg. THREADS threads (default
 // 1), each with its own socket and ring in one PACKET_FANOUT_HASH group (like ulvs' fanout workers).
+// A frame the kernel marks TP_STATUS_CSUMNOTREADY (a local sender's CHECKSUM_PARTIAL) gets its TCP/UDP
+// checksum completed first (csum.h), as ulvs does, so HTTP and udp-ping work with veth's default offloads.
 // usage: afp-fwd IFACE VIP RS_MAC [THREADS]
 #include <arpa/inet.h>
 #include <linux/filter.h>
@@ -10,6 +12,8 @@
 #include <linux/if_packet.h>
 #include <net/if.h>
 #include <poll.h>
+
+#include "csum.h"
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -72,6 +76,7 @@ static void *loop(void *arg) {
     struct tpacket3_hdr *ph = (void *)((unsigned char *)bd + bd->hdr.bh1.offset_to_first_pkt);
     for (unsigned k = 0; k < bd->hdr.bh1.num_pkts && n < 1024; k++) {
       unsigned char *f = (unsigned char *)ph + ph->tp_mac;
+      if (ph->tp_status & TP_STATUS_CSUMNOTREADY) complete_partial(f, ph->tp_snaplen);
       memcpy(f, rs, 6);
       memcpy(f + 6, me, 6);
       iov[n].iov_base = f;

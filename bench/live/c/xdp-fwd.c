@@ -4,9 +4,9 @@
 // queue 0 through an XSKMAP; the forwarder rewrites the Ethernet destination to RS_MAC and the source
 // to IFACE's MAC in the UMEM frame and sends the same frame from the TX ring (one sendto kick per batch);
 // completed frames go straight back to the fill ring. Native XDP where the driver has it (veth), copy
-// mode (veth offers no zero-copy). One thread, one queue (a veth has one). Like afp-fwd it completes no
-// CHECKSUM_PARTIAL frame, so with veth's default offloads only the prebuilt udp-gen frames (full checksums)
-// get through intact: its pps and CPU rows are the reference, its HTTP and udp-ping rows are not.
+// mode (veth offers no zero-copy). One thread, one queue (a veth has one). Like ulvs it completes a
+// TCP/UDP checksum a local sender left CHECKSUM_PARTIAL (csum.h), so HTTP and udp-ping work with veth's
+// default offloads.
 // usage: xdp-fwd IFACE VIP RS_MAC
 #include <arpa/inet.h>
 #include <errno.h>
@@ -15,6 +15,8 @@
 #include <linux/if_xdp.h>
 #include <net/if.h>
 #include <poll.h>
+
+#include "csum.h"
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -170,6 +172,7 @@ int main(int argc, char **argv) {
       struct xdp_desc d = ((struct xdp_desc *)rx.desc)[(rx.cc + k) & (RING - 1)];
       if (k >= txroom) { spare[nspare++] = d.addr & ~(uint64_t)(FRAME - 1); continue; }
       uint8_t *f = umem + d.addr;
+      complete_partial(f, d.len);  // XDP carries no checksum state: test the field itself
       memcpy(f, rs, 6);
       memcpy(f + 6, me, 6);
       ((struct xdp_desc *)tx.desc)[tx.cp++ & (RING - 1)] = d;
