@@ -127,7 +127,7 @@
       ...st.health.map((x) => {
         const evs = hist.get(`${x.service} ${x.realServer}`) || [];
         const bars = el('span', { class: 'hist' }, ...evs.slice(-30).map((e) => el('span', { class: e.alive ? 'ok' : 'ko', title: `${hhmmss(e.atMs)} ${e.alive ? 'up' : 'down'}` })));
-        return el('tr', { 'data-rs': x.realServer }, el('td', { text: x.service }), el('td', { text: x.realServer }), el('td', { class: x.alive ? 'up' : 'down', text: x.alive ? 'up' : 'down' }), el('td', { text: String(x.checks) }), el('td', { text: String(x.failures) }), el('td', {}, bars, ` ${evs.length} change(s)`));
+        return el('tr', { 'data-rs': x.realServer, 'data-service': x.service, class: x.checkers.length ? 'checked' : 'unchecked' }, el('td', { text: x.service }), el('td', { text: x.realServer }), el('td', { class: x.alive ? 'up' : 'down', text: x.alive ? 'up' : 'down' }), el('td', { class: 'checker', text: x.checkers.length ? x.checkers.join(' ') : 'none (always up)' }), el('td', { class: 'checks', text: !x.checkers.length ? '-' : x.firstCheckPending ? 'first check pending (warmup up to delay_loop)' : String(x.checks) }), el('td', { text: String(x.failures) }), el('td', {}, bars, ` ${evs.length} change(s)`));
       }),
     );
   }

@@ -4,56 +4,48 @@
  * the configuration beyond these (no auth_pass / auth_data) can reach a page.
  */
 import type { DashboardSource, DashDest, DashService } from '../dashboard/source.js';
+import { addrPortText, serviceKeyText } from '../ipvs/service-key.js';
+import type { ServiceKey } from '../ipvs/types.js';
 import type { Daemon } from './daemon.js';
 import { healthRows } from './metrics-source.js';
+import type { HealthView } from './ports.js';
 import type { ServiceEntry } from './types.js';
 
-const ep = (a: string, p: number): string => (a.includes(':') ? `[${a}]:${p}` : `${a}:${p}`);
+const sameKey = (a: ServiceKey, b: ServiceKey): boolean => serviceKeyText(a) === serviceKeyText(b);
 
-function keyText(s: ServiceEntry): string {
-  const k = s.spec.key;
-  return k.kind === 'fwmark' ? `FWM ${k.fwmark}` : `${k.protocol.toUpperCase()} ${ep(k.address, k.port)}`;
+/** The listing's services as the dashboard shows them; a real server's `alive` is its checkers' verdict from `health` (null: it has none). */
+export function dashServices(services: ServiceEntry[], health: Pick<HealthView, 'keys' | 'realServer' | 'alive' | 'checkers'>[]): DashService[] {
+  return services.map((s) => ({
+    key: serviceKeyText(s.spec.key),
+    scheduler: s.spec.scheduler,
+    persistentS: s.spec.persistenceTimeoutS,
+    conns: s.stats.conns,
+    inPkts: s.stats.inPkts,
+    rates: s.rates,
+    dests: s.dests.map((x): DashDest => {
+      // A checker's real server: the same address:port in one of the services of its virtual_server block (or group).
+      const rs = addrPortText(x.address, x.port);
+      const h = health.find((v) => v.realServer === rs && v.keys.some((k) => sameKey(k, s.spec.key)));
+      return {
+        address: x.address,
+        port: x.port,
+        forward: x.forward,
+        weight: x.weight,
+        activeConns: x.activeConns,
+        inactiveConns: x.inactiveConns,
+        conns: x.stats.conns,
+        inPkts: x.stats.inPkts,
+        rates: x.rates,
+        alive: h && h.checkers.length > 0 ? h.alive : null,
+      };
+    }),
+  }));
 }
 
 /** Binds the dashboard to a daemon. */
 export function daemonDashboardSource(d: Daemon): DashboardSource {
-  const health = () => healthRows(d);
   return {
-    services: (): DashService[] => {
-      const hv = health();
-      return d.listing().services.map((s) => {
-        const k = s.spec.key;
-        const vipText = k.kind === 'addr' ? ep(k.address, k.port) : '';
-        return {
-          key: keyText(s),
-          scheduler: s.spec.scheduler,
-          persistentS: s.spec.persistenceTimeoutS,
-          conns: s.stats.conns,
-          inPkts: s.stats.inPkts,
-          rates: s.rates,
-          dests: s.dests.map((x): DashDest => {
-            const rs = ep(x.address, x.port);
-            const h = hv.find(
-              (v) =>
-                (v.realServer === rs || v.realServer.endsWith(` ${rs}`)) &&
-                (vipText === '' || v.service.includes(vipText.replace(':', ' ')) || v.service.includes(vipText)),
-            );
-            return {
-              address: x.address,
-              port: x.port,
-              forward: x.forward,
-              weight: x.weight,
-              activeConns: x.activeConns,
-              inactiveConns: x.inactiveConns,
-              conns: x.stats.conns,
-              inPkts: x.stats.inPkts,
-              rates: x.rates,
-              alive: h ? h.alive : null,
-            };
-          }),
-        };
-      });
-    },
+    services: () => dashServices(d.listing().services, d.opts.health?.views() ?? []),
     vrrp: () =>
       (d.opts.vrrp?.instances() ?? []).map((v) => ({
         name: v.name,
@@ -64,13 +56,13 @@ export function daemonDashboardSource(d: Daemon): DashboardSource {
         effectivePriority: v.effectivePriority,
         transitions: v.transitions,
       })),
-    health,
+    health: () => healthRows(d),
     connections: (limit) =>
       d.opts.dataPlane.connections(limit).map((c) => ({
         protocol: c.protocol.toUpperCase(),
-        client: ep(c.clientAddress, c.clientPort),
-        virtual: ep(c.virtualAddress, c.virtualPort),
-        dest: ep(c.destAddress, c.destPort),
+        client: addrPortText(c.clientAddress, c.clientPort),
+        virtual: addrPortText(c.virtualAddress, c.virtualPort),
+        dest: addrPortText(c.destAddress, c.destPort),
         state: c.state,
         expiresS: c.expiresS,
       })),

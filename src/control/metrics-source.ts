@@ -7,7 +7,16 @@ import type { Daemon } from './daemon.js';
 import { serviceKeyText } from '../ipvs/service-key.js';
 
 /** The health checkers' views as the metrics and the dashboard show them, field by field (nothing else of a checker leaves). */
-export function healthRows(d: Daemon): Array<{ service: string; realServer: string; alive: boolean; inService: boolean; checks: number; failures: number }> {
+export function healthRows(d: Daemon): Array<{
+  service: string;
+  realServer: string;
+  alive: boolean;
+  inService: boolean;
+  checks: number;
+  failures: number;
+  firstCheckPending: boolean;
+  checkers: string[];
+}> {
   return (d.opts.health?.views() ?? []).map((h) => ({
     service: h.service,
     realServer: h.realServer,
@@ -15,6 +24,8 @@ export function healthRows(d: Daemon): Array<{ service: string; realServer: stri
     inService: h.inService,
     checks: h.checks,
     failures: h.failures,
+    firstCheckPending: h.firstCheckPending,
+    checkers: h.checkers,
   }));
 }
 

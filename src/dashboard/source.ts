@@ -61,8 +61,13 @@ export interface DashHealth {
   realServer: string;
   alive: boolean;
   inService: boolean;
+  /** Probes run / failed so far. */
   checks: number;
   failures: number;
+  /** The first probe is still to come (the checker's random warmup, up to delay_loop): alive is the initial state. */
+  firstCheckPending: boolean;
+  /** Checker types of the real server; empty = none (always alive, nothing counted). */
+  checkers: string[];
 }
 
 /** One connection or template. */

@@ -28,8 +28,18 @@ export interface HealthPortView {
   alive: boolean;
   inService: boolean;
   weight: number;
+  /** Probes run and failed since the daemon started (successes and failures). */
   checks: number;
   failures: number;
+  /**
+   * No checker of the real server has run yet: the first probe comes after a random warmup of up to
+   * `warmup` (default delay_loop, 60 s unless set), as keepalived's; until then checks is 0 and alive is the initial state.
+   */
+  firstCheckPending: boolean;
+  /** The real server's checker types (TCP_CHECK, HTTP_GET, ...); empty: it has none and is always alive. */
+  checkers: string[];
+  /** The virtual services of the block (one, or a virtual_server_group's members). */
+  keys: ServiceKey[];
 }
 
 /** The part of the configuration model the health port reads (config's ConfigModel has it). */
@@ -147,6 +157,9 @@ export function createHealthPort(opts: { log?: LogLike; vipPollMs?: number } = {
             weight: rs.weight,
             checks: c.checks,
             failures: c.failures,
+            firstCheckPending: rs.checkers.length > 0 && rs.checkers.every((k) => !k.checked),
+            checkers: rs.checkers.map((k) => k.type),
+            keys: specs.get(svc.service)?.keys ?? [],
           });
         }
       }

@@ -157,6 +157,7 @@ export class HealthManager extends EventEmitter {
               failures: c.state.failures,
               lastError: c.lastError,
               lastCheckMs: c.lastCheckMs,
+              checked: c.state.hasRun,
             })),
           };
         }),

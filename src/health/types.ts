@@ -354,7 +354,8 @@ export interface RealServerHealthView {
   alive: boolean;
   inService: boolean;
   weight: number;
-  checkers: Array<{ type: CheckerType; up: boolean; failures: number; lastError: string; lastCheckMs: number }>;
+  /** Each checker; `checked` = it has run at least once (before that it waits out its random warmup, up to delay_loop). */
+  checkers: Array<{ type: CheckerType; up: boolean; failures: number; lastError: string; lastCheckMs: number; checked: boolean }>;
 }
 
 /** Live view of one virtual service. */

@@ -34,7 +34,18 @@ const src: DashboardSource = {
     },
   ],
   vrrp: () => vrrp,
-  health: () => [{ service: 'TCP 198.18.0.100 80', realServer: '198.18.0.11:80', alive: alive.v, inService: alive.v, checks: 3, failures: 0 }],
+  health: () => [
+    {
+      service: 'TCP 198.18.0.100 80',
+      realServer: '198.18.0.11:80',
+      alive: alive.v,
+      inService: alive.v,
+      checks: 3,
+      failures: 0,
+      firstCheckPending: false,
+      checkers: ['TCP_CHECK'],
+    },
+  ],
   connections: (limit: number) => {
     asked.limit = limit;
     return conns.slice(0, limit);

@@ -23,7 +23,7 @@ const skip = !root ? 'needs root' : !existsSync(CHROMIUM) ? 'needs chromium (nod
 function config(lab: Lab, priority: number): string {
   const rs = lab.byRole('realserver').slice(0, 2);
   const vs = (port: number, kind: string, check: boolean) =>
-    `virtual_server ${LAB_ADDR.vip4} ${port} {\n  lb_algo rr\n  lb_kind ${kind}\n  protocol TCP\n` +
+    `virtual_server ${LAB_ADDR.vip4} ${port} {\n  delay_loop 1\n  lb_algo rr\n  lb_kind ${kind}\n  protocol TCP\n` +
     rs.map((r) => `  real_server ${addr4(r)} ${port} {\n    weight 1\n${check ? '    TCP_CHECK {\n      connect_timeout 1\n    }\n' : ''}  }\n`).join('') +
     '}\n';
   return (
@@ -117,6 +117,12 @@ t.test('dashboard in chromium: traffic, packet walk per mode, VRRP failover, no 
       return c ? Math.max(0, ...(c.data[1] ?? [])) : 0;
     });
   t.ok(await until(async () => (await chartMax()) > 0, 10000), 'the packets/s chart rose');
+  // The health table counts the TCP_CHECKs (delay_loop 1: warmup under a second), none failed.
+  const checks = () => m.page.$$eval('#health tbody tr.checked td.checks', (tds) => tds.map((d) => Number(d.textContent)));
+  if (
+    !t.ok(await until(async () => (await checks()).length === 2 && (await checks()).every((n) => n >= 2), 8000), 'the health table counts the running checks')
+  )
+    t.comment(JSON.stringify(await checks()), await m.page.evaluate(async () => (await fetch('/api/state')).text()));
   await m.page.screenshot({ path: path.join(ARTIFACTS, 'traffic.png'), fullPage: true });
 
   const nat = await walk(m.page, 80, 1);
