@@ -1,21 +1,23 @@
-// `ulvs keepalived`: keepalived 2.2's command line — unknown flags and what ulvs cannot do exit 2 naming
-// the flag, --signum prints keepalived's numbers, -t checks a file and exits 0 only when it is valid.
+// `ulvs keepalived` and `ulvs run`: keepalived 2.2's command line — unknown flags exit 2 naming the flag,
+// flags keepalived takes and ulvs does not act on are accepted with a warning, --signum prints keepalived's
+// numbers, -t checks a file and exits 0 when it is valid and 5 (as keepalived 2.2.7) when not.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 
 const bin = new URL('../../bin/ulvs.mjs', import.meta.url).pathname;
 const ulvs = (...args: string[]) => spawnSync(process.execPath, [bin, 'keepalived', ...args], { encoding: 'utf8' });
+const run = (...args: string[]) => spawnSync(process.execPath, [bin, 'run', ...args], { encoding: 'utf8' });
 
-t.test('unknown and unsupported flags: exit 2, naming the flag', async (t) => {
+t.test('unknown flags: exit 2, naming the flag; ambiguous prefixes name the candidates', async (t) => {
   const r = ulvs('--bogus');
   t.equal(r.status, 2);
   t.match(r.stderr, /--bogus/);
-  const x = ulvs('-x');
-  t.equal(x.status, 2);
-  t.match(x.stderr, /SNMP/);
+  const d = ulvs('--dont');
+  t.equal(d.status, 2);
+  t.match(d.stderr, /ambiguous.*--dont-fork/);
 });
 
 t.test("--signum prints keepalived's signal numbers", async (t) => {
@@ -29,7 +31,7 @@ t.test("--signum prints keepalived's signal numbers", async (t) => {
     t.equal(ulvs(`--signum=${name}`).stdout.trim(), n, name);
 });
 
-t.test('-t: exit 0 for a valid file, 1 with file:line for an invalid one', async (t) => {
+t.test('-t: exit 0 for a valid file, 5 with file:line for an invalid one; ulvs run -t the same', async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'ulvs-kat-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const good = path.join(dir, 'good.conf');
@@ -41,6 +43,22 @@ t.test('-t: exit 0 for a valid file, 1 with file:line for an invalid one', async
   const bad = path.join(dir, 'bad.conf');
   writeFileSync(bad, 'vrrp_instance VI_1 {\n  state MASTER\n  interface lo\n  priority 100\n}\n');
   const r = ulvs('-t', '-f', bad);
-  t.equal(r.status, 1);
+  t.equal(r.status, 5);
   t.match(r.stderr, /bad\.conf:\d+/);
+  t.equal(run('-t', '-f', good).status, 0, 'ulvs run -t, valid');
+  const rr = run('-t', '-f', bad);
+  t.equal(rr.status, 5, 'ulvs run -t, invalid');
+  t.match(rr.stderr, /bad\.conf:\d+/);
+  // keepalived 2.2.7 takes all of these: SNMP, core dump and --all options, prefixes, attached -tFILE.
+  const log = path.join(dir, 'ct.log');
+  for (const argv of [
+    ['-x', '-A', '/x.sock', '-M', '--all', '-e', '-a', '-X', '--use=' + good],
+    ['--log-fac=local1', '-lnD', '-f', good],
+  ]) {
+    t.equal(ulvs('-t', ...argv).status, 0, `ulvs keepalived -t ${argv.join(' ')}`);
+    t.equal(run('-t', ...argv).status, 0, `ulvs run -t ${argv.join(' ')}`);
+  }
+  t.equal(ulvs(`-t${log}`, '-f', bad).status, 5);
+  t.match(readFileSync(log, 'utf8'), /bad\.conf:\d+/, '-tFILE writes the report to FILE');
+  t.equal(run('--signum=JSON').stdout.trim(), '36', 'ulvs run --signum');
 });

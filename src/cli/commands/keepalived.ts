@@ -4,21 +4,20 @@
  * that starts the daemon as its child, restarts it with backoff after an unclean death and removes what
  * a dead daemon installed; the child is this same command with ULVS_SUPERVISED=1.
  */
-import { spawn } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError, UserError, type CliCommand } from '../command.js';
-import { KEEPALIVED_USAGE, ignoredGiven, parseKeepalivedArgs, type KeepalivedArgs } from '../keepalived-args.js';
+import { KEEPALIVED_USAGE, parseKeepalivedArgs } from '../keepalived-args.js';
+import { oneShot, runGenhash } from '../keepalived-modes.js';
 import { daemonConfigLoader } from '../../control/config-source.js';
 import { cleanupAfterCrash } from '../../control/crash-cleanup.js';
-import { KEEPALIVED_SIGNUM } from '../../control/daemon-signals.js';
 import { createLogger } from '../../control/logger.js';
 import { serviceNotifier } from '../../control/service-notify.js';
 import { supervise } from '../../control/supervisor.js';
+import { inNetns } from '../../util/exec.js';
 import { runDaemon } from './run.js';
-
-const VERSION = 'ulvs 0.1.0 (keepalived 2.2 command line)';
 
 /** The `ulvs` program that runs the child (bin/ulvs.mjs, two folders above src/cli/commands or dist/cli/commands). */
 function ulvsBin(): string {
@@ -30,66 +29,72 @@ function writePid(file: string, pid: number): void {
   writeFileSync(file, `${pid}\n`);
 }
 
-async function configTest(a: KeepalivedArgs): Promise<number> {
-  const cfg = await daemonConfigLoader({ configId: a.configId, subsystems: a.subsystems, noBfd: a.noBfd })(a.file);
-  const lines = [...cfg.errors.map((e) => `${e}`), ...cfg.warnings.map((w) => `${w}`)];
-  const text = lines.join('\n') + (lines.length ? '\n' : '');
-  if (a.configTestLog) writeFileSync(a.configTestLog, text);
-  else process.stderr.write(text);
-  return cfg.ok ? 0 : 1;
+function rmEmptyDir(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    /* not empty, or not ours */
+  }
 }
 
 async function run(argv: string[]): Promise<number> {
-  const a = parseKeepalivedArgs(argv);
-  if (a.help) {
-    process.stdout.write(KEEPALIVED_USAGE + '\n');
-    return 0;
-  }
-  if (a.version) {
-    process.stderr.write(VERSION + '\n');
-    return 0;
-  }
-  if (a.signum !== undefined) {
-    const n = (KEEPALIVED_SIGNUM as Record<string, number>)[a.signum];
-    if (n === undefined) throw new UsageError(`--signum: unknown signal function '${a.signum}' (STOP, RELOAD, DATA, STATS, STATS_CLEAR, JSON)`);
-    process.stdout.write(`${n}\n`);
-    return 0;
-  }
-  if (a.configTest) return configTest(a);
-  if (a.umask !== undefined) process.umask(a.umask);
   const log = createLogger(false);
+  const genhash = runGenhash(argv, (m) => log.warn(m));
+  if (genhash !== undefined) return genhash;
+  const a = parseKeepalivedArgs(argv);
+  const done = await oneShot(a, KEEPALIVED_USAGE);
+  if (done !== undefined) return done;
+  if (a.umask !== undefined) process.umask(a.umask);
   const loadConfig = daemonConfigLoader({ configId: a.configId, subsystems: a.subsystems, noBfd: a.noBfd });
+  if (process.env.ULVS_SUPERVISED === 'cleanup') {
+    // The supervisor's cleanup after an unclean death, run here because -s put the daemon in another namespace.
+    for (const r of await cleanupAfterCrash(a.file, loadConfig, { keepVrrp: a.dontReleaseVrrp, keepIpvs: a.dontReleaseIpvs })) log.info(`removed ${r}`);
+    return 0;
+  }
   if (process.env.ULVS_SUPERVISED === '1') {
-    // The child: the daemon itself.
+    // The child: the daemon itself (already in the -s namespace).
     if (a.dumpConf) {
       const cfg = await loadConfig(a.file);
       log.info('configuration', { model: cfg.model });
     }
     return runDaemon({ file: a.file, workers: 1, log, loadConfig });
   }
+  if (a.namespace !== undefined && !existsSync(`/run/netns/${a.namespace}`))
+    throw new UserError(`-s (--namespace): network namespace '${a.namespace}' does not exist: create it with 'ip netns add ${a.namespace}'`);
   if (!a.dontFork) {
     // keepalived's default: go to the background; the foreground process returns at once.
     const c = spawn(process.execPath, [ulvsBin(), 'keepalived', '--dont-fork', ...argv], { detached: true, stdio: 'ignore' });
     c.unref();
     return 0;
   }
-  for (const o of ignoredGiven(argv)) log.warn(`option --${o} has no counterpart in ulvs: ignored`);
+  for (const w of a.warnings) log.warn(w);
   if (a.dontReleaseVrrp || a.dontReleaseIpvs) log.warn('-V / -I: ulvs releases VIPs and rules on stop in any case (a stopped data plane cannot forward)');
-  writePid(a.pidFile, process.pid);
-  const childPids = [a.vrrpPidFile, a.checkersPidFile];
+  const pids = { main: a.pidFile, children: [a.vrrpPidFile, a.checkersPidFile] };
+  writePid(pids.main, process.pid);
+  const self = [process.execPath, ulvsBin(), 'keepalived', ...argv];
   try {
     return await supervise({
-      argv: [process.execPath, ulvsBin(), 'keepalived', ...argv],
+      argv: inNetns(self, a.namespace),
       log,
       notifier: serviceNotifier(),
       dontRespawn: a.dontRespawn,
-      cleanup: () => cleanupAfterCrash(a.file, loadConfig, { keepVrrp: a.dontReleaseVrrp, keepIpvs: a.dontReleaseIpvs }),
+      cleanup: a.namespace
+        ? async () => {
+            const [cmd, ...rest] = inNetns(self, a.namespace);
+            const r = spawnSync(cmd!, rest, {
+              env: { ...process.env, ULVS_SUPERVISED: 'cleanup', NOTIFY_SOCKET: '' },
+              stdio: ['ignore', 'inherit', 'inherit'],
+            });
+            return [`(in network namespace ${a.namespace}: exit ${r.status})`];
+          }
+        : () => cleanupAfterCrash(a.file, loadConfig, { keepVrrp: a.dontReleaseVrrp, keepIpvs: a.dontReleaseIpvs }),
       onChild: (pid) => {
-        for (const f of childPids) writePid(f, pid);
+        for (const f of pids.children) writePid(f, pid);
       },
     });
   } finally {
-    for (const f of [a.pidFile, ...childPids]) rmSync(f, { force: true });
+    for (const f of [pids.main, ...pids.children]) rmSync(f, { force: true });
+    if (a.namespace) rmEmptyDir(path.dirname(a.pidFile));
   }
 }
 

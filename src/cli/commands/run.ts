@@ -3,13 +3,15 @@
  * network namespace, SIGHUP reloads, SIGTERM/SIGINT stop cleanly.
  */
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { BgpAnnouncer } from '../../bgp/announcer.js';
 import { pathToFileURL } from 'node:url';
 import { UsageError, UserError, type CliCommand } from '../command.js';
+import type { GetoptOptions } from '../getopt-long.js';
+import { parseKeepalivedArgs, type KeepalivedArgs } from '../keepalived-args.js';
+import { oneShot, runGenhash } from '../keepalived-modes.js';
 import { createDataPlane, createHealth, createVrrp, type DataPlaneOptions } from '../../control/adapters.js';
 import { capabilityProblem } from '../../control/capabilities.js';
-import { loadDaemonConfig } from '../../control/config-source.js';
+import { daemonConfigLoader, loadDaemonConfig } from '../../control/config-source.js';
 import { Daemon, DaemonStartError } from '../../control/daemon.js';
 import { createLogger, type Logger } from '../../control/logger.js';
 import type { ConfigLoader } from '../../control/config-source.js';
@@ -56,45 +58,74 @@ options:
       --no-dashboard      do not serve the web dashboard at http://HOST:PORT/ of --metrics (read only:
                           services, real servers, rates, VRRP, health, connections, the packet walk)
 
+keepalived's options are taken too (ulvs keepalived --help lists them): -t[FILE] checks the file and
+exits 0, or 5 as keepalived; -P, -C, -B, -i, -d, -u and -p (= --pid-file) act as keepalived's; -n, -l,
+-G, -R are what 'ulvs run' does anyway; the others are accepted with one log line saying what ulvs does
+instead; -T runs genhash. Long options may be shortened to a unique prefix, as getopt_long allows.
+
 signals: HUP reloads the file (a broken file changes nothing), TERM/INT stop cleanly, USR1 writes
 /tmp/keepalived.data, USR2 /tmp/keepalived.stats, 36 (keepalived --signum=JSON) /tmp/keepalived.json;
 any other signal that would end the process stops cleanly first. 'ulvs keepalived' adds a supervisor.
 Needs CAP_NET_ADMIN and CAP_NET_RAW (not with --backend none and no vrrp_instance).`;
 
+/** ulvs run's own options; keepalived's (keepalived-args.ts) are taken beside them. */
+const RUN_OPTIONS = {
+  'log-json': { type: 'boolean' },
+  socket: { type: 'string' },
+  'pid-file': { type: 'string' },
+  backend: { type: 'string' },
+  workers: { type: 'string' },
+  iface: { type: 'string', multiple: true },
+  'queue-base': { type: 'string' },
+  'afp-ring': { type: 'string' },
+  metrics: { type: 'string' },
+  'no-metrics': { type: 'boolean' },
+  'no-dashboard': { type: 'boolean' },
+  'sloppy-tcp': { type: 'boolean' },
+} as const satisfies GetoptOptions;
+
+/** What `ulvs run`, one process with no supervisor, says of keepalived's options that concern the supervisor or child pid files. */
+function runWarnings(a: KeepalivedArgs): string[] {
+  const out = [...a.warnings];
+  if (a.dontReleaseVrrp || a.dontReleaseIpvs) out.push('-V / -I: ulvs releases VIPs and rules on stop in any case (a stopped data plane cannot forward)');
+  if (a.given.includes('vrrp_pid') || a.given.includes('checkers_pid'))
+    out.push("-r / -c: 'ulvs run' is one process: its pid is in the -p (--pid-file) file; 'ulvs keepalived' writes the child pid files");
+  return out;
+}
+
 async function run(argv: string[]): Promise<number> {
-  let v;
-  try {
-    v = parseArgs({
-      args: argv,
-      allowPositionals: false,
-      strict: true,
-      options: {
-        'use-file': { type: 'string', short: 'f' },
-        'log-json': { type: 'boolean' },
-        socket: { type: 'string' },
-        'pid-file': { type: 'string' },
-        backend: { type: 'string' },
-        workers: { type: 'string' },
-        iface: { type: 'string', multiple: true },
-        'queue-base': { type: 'string' },
-        'afp-ring': { type: 'string' },
-        metrics: { type: 'string' },
-        'no-metrics': { type: 'boolean' },
-        'no-dashboard': { type: 'boolean' },
-        'sloppy-tcp': { type: 'boolean' },
-      },
-    }).values;
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  const file = v['use-file'];
-  if (!file) throw new UsageError('-f FILE is required');
+  const log0 = createLogger(false);
+  const genhash = runGenhash(argv, (m) => log0.warn(m));
+  if (genhash !== undefined) return genhash;
+  const a = parseKeepalivedArgs(argv, RUN_OPTIONS);
+  const v = a.extra as {
+    [K in keyof typeof RUN_OPTIONS]?: (typeof RUN_OPTIONS)[K] extends { multiple: true }
+      ? string[]
+      : (typeof RUN_OPTIONS)[K]['type'] extends 'string'
+        ? string
+        : boolean;
+  };
+  const done = await oneShot(a, usage);
+  if (done !== undefined) return done;
+  if (!a.given.includes('use-file')) throw new UsageError('-f FILE is required');
+  if (a.namespace !== undefined)
+    throw new UserError(
+      `-s (--namespace): 'ulvs run' runs where it is started: use 'ip netns exec ${a.namespace} ulvs run ...', or 'ulvs keepalived -s ${a.namespace}'`,
+    );
+  const file = a.file;
   const backend = (v.backend ?? 'nfqueue') as DataPlaneOptions['backend'];
   if (!['nfqueue', 'afpacket', 'afxdp', 'none'].includes(backend)) throw new UsageError(`--backend must be nfqueue, afpacket, afxdp or none, not '${backend}'`);
   if (v['afp-ring'] !== undefined && v['afp-ring'] !== '2' && v['afp-ring'] !== '3') throw new UsageError(`--afp-ring must be 2 or 3, not '${v['afp-ring']}'`);
   const workers = Number(v.workers ?? '1');
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new UsageError('--workers must be an integer from 1 to 64');
+  if (a.umask !== undefined) process.umask(a.umask);
   const log = createLogger(!!v['log-json']);
+  for (const w of runWarnings(a)) log.warn(w);
+  const loadConfig =
+    a.configId !== undefined || a.subsystems !== 'all' || a.noBfd
+      ? daemonConfigLoader({ configId: a.configId, subsystems: a.subsystems, noBfd: a.noBfd })
+      : loadDaemonConfig;
+  if (a.dumpConf) log.info('configuration', { model: (await loadConfig(file)).model });
   return runDaemon({
     file,
     backend: v.backend === undefined ? undefined : backend,
@@ -104,11 +135,11 @@ async function run(argv: string[]): Promise<number> {
     afpRing: v['afp-ring'] === '3' ? 3 : undefined,
     sloppyTcp: v['sloppy-tcp'] === true,
     socketPath: v.socket,
-    pidPath: v['pid-file'],
+    pidPath: v['pid-file'] ?? (a.given.includes('pid') ? a.pidFile : undefined),
     metrics: v['no-metrics'] ? false : v.metrics,
     dashboard: !v['no-dashboard'],
     log,
-    loadConfig: loadDaemonConfig,
+    loadConfig,
   });
 }
 
