@@ -8,7 +8,7 @@
  * Progress on stderr; the table is printed and written to bench/pipeline-ab.md (--out FILE, - = none).
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,9 +26,12 @@ const { values: o } = parseArgs({
 });
 const here = o.tree;
 const reps = Number(o.reps);
-const bench = fileURLToPath(new URL('./pipeline.ts', import.meta.url));
-copyFileSync(bench, join(o.base, 'bench/ab-pipeline.ts'));
-copyFileSync(bench, join(here, 'bench/ab-pipeline.ts'));
+const bench = readFileSync(fileURLToPath(new URL('./pipeline.ts', import.meta.url)), 'utf8').replace("'./pipeline-fixture.js'", "'./ab-pipeline-fixture.js'");
+const fixture = fileURLToPath(new URL('./pipeline-fixture.ts', import.meta.url));
+for (const dir of [o.base, here]) {
+  writeFileSync(join(dir, 'bench/ab-pipeline.ts'), bench);
+  copyFileSync(fixture, join(dir, 'bench/ab-pipeline-fixture.ts'));
+}
 const trees = { A: { dir: o.base, file: 'bench/ab-pipeline.ts' }, B: { dir: here, file: 'bench/ab-pipeline.ts' } };
 const res = { A: { est: [], syn: [] }, B: { est: [], syn: [] } };
 const env = { ...process.env, ULVS_BENCH_OUT: '-', ULVS_BENCH_FLOWS: o.flows, ULVS_BENCH_SYNS: o.syns };
@@ -46,8 +49,7 @@ try {
     }
   }
 } finally {
-  rmSync(join(o.base, 'bench/ab-pipeline.ts'), { force: true });
-  rmSync(join(here, 'bench/ab-pipeline.ts'), { force: true });
+  for (const dir of [o.base, here]) for (const f of ['ab-pipeline.ts', 'ab-pipeline-fixture.ts']) rmSync(join(dir, 'bench', f), { force: true });
 }
 const med = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
 const rev = (dir) => execFileSync('git', ['-C', dir, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();

@@ -12,13 +12,13 @@
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { createBatch, type PacketBatch } from '../src/core/batch.js';
-import { fillIpv4Checksum, wr16, wr32 } from '../src/packet/checksum.js';
 import { attachSharedState, createSharedState } from '../src/table/shared-state.js';
 import { loadSnapshot } from '../src/dataplane/snapshot.js';
 import { processBatch } from '../src/dataplane/pipeline.js';
 import { readPipelineStats } from '../src/dataplane/stats.js';
 import { benchSpec } from './table-fixture.js';
 import { calibrationNs } from './calibrate.js';
+import { frame } from './pipeline-fixture.js';
 
 const BATCH = 256;
 const FLOWS = Number(process.env.ULVS_BENCH_FLOWS ?? 65_536);
@@ -30,34 +30,6 @@ const cpuMs = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 };
-
-/** Ethernet header of every frame: dst 02:00:00:00:00:01 (the director), src 02:00:00:00:00:fe, IPv4. */
-const ETHER = Uint8Array.from([2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 0xfe, 8, 0]);
-
-/** Writes a 64-byte Ethernet/IPv4/TCP frame client n -> 10.0.0.100:80 with `flags` into slot i. */
-function frame(b: PacketBatch, i: number, n: number, flags: number): void {
-  const o = i * b.slotSize + b.headroom;
-  const buf = b.buf;
-  buf.fill(0, o, o + 64);
-  buf.set(ETHER, o); // no allocation per frame: --trace-gc shows the pipeline's own
-  const ip = o + 14;
-  buf[ip] = 0x45;
-  wr16(buf, ip + 2, 50);
-  buf[ip + 6] = 0x40;
-  buf[ip + 8] = 255;
-  buf[ip + 9] = 6;
-  wr32(buf, ip + 12, (0x0b000000 + n) >>> 0);
-  wr32(buf, ip + 16, 0x0a000064);
-  fillIpv4Checksum(buf, ip);
-  const tcp = ip + 20;
-  wr16(buf, tcp, 1024 + (n & 0x7fff));
-  wr16(buf, tcp + 2, 80);
-  buf[tcp + 12] = 0x50;
-  buf[tcp + 13] = flags;
-  wr16(buf, tcp + 14, 65535);
-  b.start[i] = o;
-  b.length[i] = 64;
-}
 
 const buffers = createSharedState({ maxConns: Math.ceil((SYNS + FLOWS) * 1.1), maxWorkers: 2 });
 const state = attachSharedState(buffers, 1);
