@@ -31,6 +31,7 @@ import { checkExplainFlow } from '../dataplane/explain-flow.js';
 import { MAX_SAMPLE_RATE } from '../dataplane/packet-sampler.js';
 import type { LvsSyncDaemonConfig } from '../config/types.js';
 import type { BgpAnnouncer } from '../bgp/announcer.js';
+import { drainDirector, type DrainReport } from './drain.js';
 
 /** Everything a daemon is made of. */
 export interface DaemonOptions {
@@ -49,9 +50,6 @@ export interface DaemonOptions {
   /** Called once `ulvs drain` has withdrawn and waited: the caller stops the daemon (run.ts: SIGTERM). */
   onDrained?: () => void;
 }
-
-/** `ulvs drain`: no packet for this long after the withdraw means the router moved the traffic. */
-const DRAIN_QUIET_MS = 1000;
 
 /** A refused start: the configuration has errors (nothing was applied). */
 export class DaemonStartError extends UlvsError {
@@ -323,32 +321,12 @@ export class Daemon {
     });
   }
 
-  /**
-   * `ulvs drain`: withdraws every VIP from the routers, waits until no packet has arrived for 1 s (the
-   * router moved the flows to the other directors) or drain_wait has passed, then has the daemon stopped.
-   */
-  async drain(): Promise<{ withdrawn: string[]; waitedMs: number; quiet: boolean }> {
-    const bgp = this.opts.bgp;
-    if (!bgp?.active) throw new ApiError('bad-request', 'this daemon announces nothing (no ulvs_bgp block); stop it with SIGTERM instead');
-    const t0 = Date.now();
-    const withdrawn = await bgp.withdrawAll();
-    this.opts.logger.info(`drain: withdrew ${withdrawn.join(' ') || 'nothing'}; waiting for the traffic to move`);
+  /** `ulvs drain` (drain.ts): withdraw, wait for the traffic to move, then have the daemon stopped. */
+  async drain(): Promise<DrainReport> {
     const inPkts = (): number => this.opts.dataPlane.counters().reduce((n, s) => n + s.stats.inPkts, 0);
-    const maxMs = Math.max(bgp.drainWaitMs(), DRAIN_QUIET_MS);
-    let last = inPkts();
-    let lastChange = Date.now();
-    while (Date.now() - t0 < maxMs && Date.now() - lastChange < DRAIN_QUIET_MS) {
-      await new Promise((r) => setTimeout(r, 100));
-      const n = inPkts();
-      if (n !== last) {
-        last = n;
-        lastChange = Date.now();
-      }
-    }
-    const quiet = Date.now() - lastChange >= DRAIN_QUIET_MS;
-    this.opts.logger.info(`drain: ${quiet ? 'no packet for 1 s' : 'drain_wait over, packets still arriving'} after ${Date.now() - t0} ms; stopping`);
+    const report = await drainDirector(this.opts.bgp, inPkts, this.opts.logger);
     setImmediate(() => this.opts.onDrained?.());
-    return { withdrawn, waitedMs: Date.now() - t0, quiet };
+    return report;
   }
 
   /** Daemon status for `ulvs status` and the API. */
