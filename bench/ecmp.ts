@@ -6,7 +6,9 @@
  * kernel sends and every frame towards it: no FIN, no withdraw) until the router's ECMP route drops it and until every flow answers again, with BGP's hold
  * timer (9 s, 3 s) and with BFD (200 ms × 3); part C, wrk keep-alive HTTP through 1, 2, 3 directors: req/s
  * and each director's CPU per packet. Not a test: nothing here is asserted.
- * Run (root): npx tsc -p tsconfig.build.json && node --import @tapjs/typescript/import bench/ecmp.ts [--part A|B|C] [--reps N]
+ * Part A runs once per router hash (--hash threshold,resilient: FRR's hash-threshold route, or the kernel
+ * resilient group of `--ecmp resilient`); B and C on FRR's route.
+ * Run (root): npx tsc -p tsconfig.build.json && node --import @tapjs/typescript/import bench/ecmp.ts [--part A|B|C] [--reps N] [--hash threshold,resilient]
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -14,7 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LAB_STATE_DIR, Lab, uniqueLabId } from '../src/lab/lab.js';
 import { prepareRealServers } from '../src/lab/modes.js';
-import { nextHopOfFlows, routerBfdPeers, startEcmpDirector, vipNextHops, waitNextHops, type EcmpDirector } from '../src/lab/ecmp.js';
+import { nextHopOfFlows, routerBfdPeers, startEcmpDirector, vipNextHops, waitNextHops, type EcmpDirector, type EcmpHash } from '../src/lab/ecmp.js';
 import { FlowClient, keptFlows } from '../src/lab/flow-client.js';
 import { LAB_ADDR } from '../src/lab/topology.js';
 import { run } from '../src/util/exec.js';
@@ -23,15 +25,23 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (k: string, d: string): string => (process.argv.includes(k) ? process.argv[process.argv.indexOf(k) + 1]! : d);
 const part = arg('--part', 'ABC');
 const reps = Number(arg('--reps', '2'));
+const hashes: EcmpHash[] = arg('--hash', 'threshold,resilient').split(',') as EcmpHash[];
 const FLOWS = 1000;
 const LB: Record<string, string> = { lb1: '198.18.0.11', lb2: '198.18.0.12', lb3: '198.18.0.13' };
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const pct = (n: number, d: number): string => `${((100 * n) / d).toFixed(1)} %`;
 
+/** Waits (60 s at most) until the router routes the VIP over exactly `hops`: a measurement against a partial route would count the missing director's share as moved. */
+async function mustRoute(lab: Lab, hops: string[]): Promise<void> {
+  const want = [...hops].sort();
+  const got = await waitNextHops(lab, want, 60_000);
+  if (got.join() !== want.join()) throw new Error(`the router routes over ${got.join(' ') || 'nothing'}, not ${want.join(' ')}`);
+}
+
 async function startAll(lab: Lab, names: string[], o: Parameters<typeof startEcmpDirector>[2] = {}): Promise<Record<string, EcmpDirector>> {
   const ds: Record<string, EcmpDirector> = {};
   for (const d of await Promise.all(names.map((n) => startEcmpDirector(lab, n, o)))) ds[d.name] = d;
-  await waitNextHops(
+  await mustRoute(
     lab,
     names.map((n) => LB[n]!),
   );
@@ -42,33 +52,37 @@ async function stopAll(ds: Record<string, EcmpDirector>): Promise<void> {
   for (const d of Object.values(ds)) await d.stop('SIGTERM');
 }
 
-async function partA(lab: Lab): Promise<void> {
-  console.log('\n## A. flows that change director / real server (1000 long-lived flows, 3 directors)\n');
-  console.log('| --sloppy-tcp | change | flows that change director | flows that change real server | flows broken (new connection or no answer) |');
-  console.log('|---|---|---|---|---|');
+async function partA(lab: Lab, hash: EcmpHash): Promise<void> {
+  console.log(`\n## A (${hash}). flows that change director / real server (1000 long-lived flows, 3 directors)\n`);
+  console.log(
+    '| router hash | --sloppy-tcp | change | flows that change director | of them between directors that stay | flows that change real server | flows broken (new connection or no answer) |',
+  );
+  console.log('|---|---|---|---|---|---|---|');
   for (const sloppy of [true, false]) {
     const ds = await startAll(lab, Object.keys(LB), { sloppyTcp: sloppy });
     const { flows, first } = await FlowClient.start(lab, FLOWS);
     const ports = first.map((f) => f.port);
     const hop0 = await nextHopOfFlows(lab, ports);
-    const step = async (what: string, from: string[]): Promise<string[]> => {
+    // `director` left or joined: a move from or to it is unavoidable, any other move is the hash's doing.
+    const step = async (what: string, from: string[], director: string): Promise<string[]> => {
       const hop = await nextHopOfFlows(lab, ports);
       const ans = await flows.round();
       const moved = hop.filter((h, i) => h !== from[i]).length;
+      const between = hop.filter((h, i) => h !== from[i] && h !== LB[director] && from[i] !== LB[director]).length;
       const rsChanged = ans.filter((a, i) => a.rs && a.port === first[i]!.port && a.rs !== first[i]!.rs).length;
       const broken = ans.filter((a, i) => !a.rs || a.port !== first[i]!.port).length;
-      console.log(`| ${sloppy ? 'yes' : 'no'} | ${what} | ${pct(moved, FLOWS)} (${moved}) | ${rsChanged} | ${broken} |`);
+      console.log(`| ${hash} | ${sloppy ? 'yes' : 'no'} | ${what} | ${pct(moved, FLOWS)} (${moved}) | ${between} | ${rsChanged} | ${broken} |`);
       return hop;
     };
     await ds.lb3!.stop('SIGTERM');
-    await waitNextHops(lab, [LB.lb1!, LB.lb2!]);
-    const hop1 = await step('remove lb3 (3 -> 2)', hop0);
+    await mustRoute(lab, [LB.lb1!, LB.lb2!]);
+    const hop1 = await step('remove lb3 (3 -> 2)', hop0, 'lb3');
     ds.lb3 = await startEcmpDirector(lab, 'lb3', { sloppyTcp: sloppy });
-    await waitNextHops(lab, Object.values(LB));
-    await step('add lb3 back (2 -> 3)', hop1);
+    await mustRoute(lab, Object.values(LB));
+    const hop2 = await step('add lb3 back (2 -> 3)', hop1, 'lb3');
     await ds.lb2!.stop('SIGTERM');
-    await waitNextHops(lab, [LB.lb1!, LB.lb3!]);
-    await step('remove lb2, the middle one (3 -> 2)', hop0);
+    await mustRoute(lab, [LB.lb1!, LB.lb3!]);
+    await step('remove lb2, the middle one (3 -> 2)', hop2, 'lb2');
     flows.quit();
     await stopAll(ds);
     await sleep(500);
@@ -168,25 +182,32 @@ async function partC(lab: Lab): Promise<void> {
   }
 }
 
-async function main(): Promise<void> {
-  const lab = await Lab.up({ id: uniqueLabId(), directors: 3, ecmp: true });
+async function withLab(hash: EcmpHash, body: (lab: Lab) => Promise<void>): Promise<void> {
+  const lab = await Lab.up({ id: uniqueLabId(), directors: 3, ecmp: true, ecmpHash: hash });
   try {
     // Logs under the lab's state dir: lab down removes them.
     const logDir = path.join(LAB_STATE_DIR, `${lab.id}-ecmp`);
     mkdirSync(logDir, { recursive: true });
     await prepareRealServers(lab, 'dr', { detached: true, logDir });
-    console.log(
-      `# bench/ecmp.ts — ${new Date().toISOString()}, load average ${os
-        .loadavg()
-        .map((x) => x.toFixed(2))
-        .join(' ')}`,
-    );
-    if (part.includes('A')) await partA(lab);
-    if (part.includes('B')) await partB(lab);
-    if (part.includes('C')) await partC(lab);
+    await body(lab);
   } finally {
     await lab.down();
   }
+}
+
+async function main(): Promise<void> {
+  console.log(
+    `# bench/ecmp.ts — ${new Date().toISOString()}, load average ${os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  );
+  if (part.includes('A')) for (const h of hashes) await withLab(h, (lab) => partA(lab, h));
+  if (part.includes('B') || part.includes('C'))
+    await withLab('threshold', async (lab) => {
+      if (part.includes('B')) await partB(lab);
+      if (part.includes('C')) await partC(lab);
+    });
 }
 
 await main();

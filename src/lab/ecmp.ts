@@ -11,7 +11,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, wr
 import path from 'node:path';
 import { run } from '../util/exec.js';
 import { LAB_STATE_DIR, type Lab } from './lab.js';
-import { commandArgv } from './modes.js';
+import { commandArgv, distScriptArgv } from './modes.js';
 import { LAB_ADDR, addr4 } from './topology.js';
 
 /** The router's AS and the directors' AS in the ECMP lab. */
@@ -46,14 +46,35 @@ export function routerBgpdConfig(holdS = 9): string {
   ].join('\n');
 }
 
-/** Starts zebra, bfdd and bgpd in the router's namespace (detached; ended with the namespace on lab down). */
-export async function startEcmpRouter(lab: Lab): Promise<void> {
+/** How the lab router spreads flows over the directors: FRR's own hash-threshold route, or a kernel resilient group (resilient-ecmp.ts). */
+export type EcmpHash = 'threshold' | 'resilient';
+
+/** The VIP prefixes the ECMP lab announces (and the resilient follower installs). */
+export const ECMP_VIPS = [`${LAB_ADDR.vip4}/32`] as const;
+
+/** zebra.conf: nothing, or (resilient) a deny on installing BGP routes, which the follower installs instead. */
+function zebraConfig(hash: EcmpHash): string {
+  if (hash === 'threshold') return '!\n';
+  return 'route-map ULVS-NO-FIB deny 10\n!\nip protocol bgp route-map ULVS-NO-FIB\nipv6 protocol bgp route-map ULVS-NO-FIB\n!\n';
+}
+
+/** Waits until `file` exists; else throws with the tail of `log`. */
+async function waitFile(file: string, log: string, what: string): Promise<void> {
+  const until = Date.now() + 10_000;
+  while (!existsSync(file)) {
+    if (Date.now() > until) throw new Error(`${what} did not start in the router: ${readFileSync(log, 'utf8').trim().slice(-300)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Starts zebra, bfdd and bgpd in the router's namespace (detached; ended with the namespace on lab down); 'resilient' also starts the follower. */
+export async function startEcmpRouter(lab: Lab, hash: EcmpHash = 'threshold'): Promise<void> {
   const ns = lab.ns('router');
   await run(['sysctl', '-q', '-w', 'net.ipv4.fib_multipath_hash_policy=1', 'net.ipv6.fib_multipath_hash_policy=1'], { netns: ns });
   const dir = frrDir(lab);
   mkdirSync(dir, { recursive: true });
   const bfd = `bfd\n profile ulvs\n  receive-interval ${ECMP_BFD.intervalMs}\n  transmit-interval ${ECMP_BFD.intervalMs}\n  detect-multiplier ${ECMP_BFD.multiplier}\n !\n!\n`;
-  writeFileSync(path.join(dir, 'zebra.conf'), '!\n');
+  writeFileSync(path.join(dir, 'zebra.conf'), zebraConfig(hash));
   writeFileSync(path.join(dir, 'bfdd.conf'), bfd);
   writeFileSync(path.join(dir, 'bgpd.conf'), routerBgpdConfig());
   // The daemons drop to the frr user: it must write its sockets and pid files here.
@@ -70,14 +91,19 @@ export async function startEcmpRouter(lab: Lab): Promise<void> {
     const child = spawn('ip', ['netns', 'exec', ns, ...argv, ...extra, '--log', 'stdout'], { detached: true, stdio: ['ignore', log, log] });
     child.unref();
     closeSync(log);
+    await waitFile(path.join(dir, `${name}.vty`), path.join(dir, `${name}.log`), `FRR ${name}`);
+  }
+  if (hash === 'resilient') {
+    const logFile = path.join(dir, 'resilient.log');
+    const log = openSync(logFile, 'a');
+    const vips = ECMP_VIPS.flatMap((p) => ['--vip', p]);
+    const argv = [...distScriptArgv('lab/resilient-ecmp.js'), '--vty', path.join(dir, 'bgpd.vty'), '--dev', 'eth1', ...vips];
+    const child = spawn('ip', ['netns', 'exec', ns, ...argv], { detached: true, stdio: ['ignore', log, log] });
+    child.unref();
+    closeSync(log);
     const until = Date.now() + 10_000;
-    while (!existsSync(path.join(dir, `${name}.vty`))) {
-      if (Date.now() > until)
-        throw new Error(
-          `FRR ${name} did not start in the router: ${readFileSync(path.join(dir, `${name}.log`), 'utf8')
-            .trim()
-            .slice(-300)}`,
-        );
+    while (!readFileSync(logFile, 'utf8').includes('ready')) {
+      if (Date.now() > until) throw new Error(`the resilient-hash follower did not start: ${readFileSync(logFile, 'utf8').trim().slice(-300)}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }

@@ -27,6 +27,8 @@ export interface LabOptions {
   directors?: number;
   /** The router runs FRR (BGP with dynamic neighbors, BFD, ECMP hashed on L4 ports): see ecmp.ts. */
   ecmp?: boolean;
+  /** How the ECMP router hashes flows over the directors (default 'threshold', what FRR's zebra installs): see ecmp.ts. */
+  ecmpHash?: 'threshold' | 'resilient';
 }
 
 /** A lab id must be short and safe in interface and file names. */
@@ -67,7 +69,7 @@ export class Lab {
     try {
       await lab.build();
       if (opts.responders !== false) await lab.startResponders();
-      if (opts.ecmp) await (await import('./ecmp.js')).startEcmpRouter(lab);
+      if (opts.ecmp) await (await import('./ecmp.js')).startEcmpRouter(lab, opts.ecmpHash);
     } catch (e) {
       await lab.down();
       throw e;

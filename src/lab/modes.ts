@@ -75,7 +75,12 @@ function repoRoot(): string {
 
 /** argv running a compiled CLI command module from dist/ (like the lab's responders: build first). */
 export function commandArgv(name: 'director' | 'realserver' | 'run'): string[] {
-  const file = path.join(repoRoot(), 'dist/cli/commands', `${name}.js`);
+  return distScriptArgv(`cli/commands/${name}.js`);
+}
+
+/** argv that runs the built script dist/REL with this Node (throws if it is not built). */
+export function distScriptArgv(rel: string): string[] {
+  const file = path.join(repoRoot(), 'dist', rel);
   if (!existsSync(file)) throw new Error(`${file} is missing: run 'npm run build' first`);
   return [process.execPath, file];
 }

@@ -29,6 +29,13 @@ t.test('an unknown option of a command prints its usage and exits 2', async (t) 
   t.match(r.stderr, /usage: ulvs lab up/);
 });
 
+t.test('lab up --ecmp takes threshold or resilient and nothing else', async (t) => {
+  const r = runCli(['lab', 'up', '--ecmp=roundrobin']);
+  t.equal(r.status, 2);
+  t.match(r.stderr, /--ecmp takes threshold or resilient, not 'roundrobin'/);
+  t.match(runCli(['lab', 'up', '--ecmp', 'sideways']).stderr, /unexpected argument 'sideways'/);
+});
+
 t.test('an unknown lab action prints usage and exits 2', async (t) => {
   const r = runCli(['lab', 'sideways']);
   t.equal(r.status, 2);

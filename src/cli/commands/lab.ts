@@ -25,6 +25,9 @@ and real servers (rs1..rs3) answering HTTP with their name. Needs root.
   --ecmp           the router runs FRR (BGP from every director, BFD, ECMP hashed on L4 ports); up: every
                    director runs 'ulvs run --sloppy-tcp' (DR, mh, ulvs_bgp) and announces the VIP;
                    demo: long-lived flows spread over the directors, then one is drained out
+                   --ecmp resilient: the router installs the VIP on a kernel resilient nexthop group
+                   (following its BGP table; FRR 8.4 cannot) instead of FRR's hash-threshold route:
+                   removing or adding a director then moves only the flows of its share
   --all            down: remove every ulvs lab on this host
   --keep           demo: leave the lab up afterwards
   --node N         dashboard: the director whose dashboard to relay (default lb1)
@@ -33,10 +36,22 @@ and real servers (rs1..rs3) answering HTTP with their name. Needs root.
 const MODES = ['dr', 'nat', 'tun'] as const;
 type Mode = (typeof MODES)[number];
 
+/** `--ecmp resilient` / `--ecmp threshold` (the value is optional, so parseArgs cannot take it): split off as --ecmp-hash. */
+function splitEcmpHash(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const m = /^--ecmp=(.*)$/.exec(argv[i]!);
+    if (m) out.push('--ecmp', '--ecmp-hash', m[1]!);
+    else if (argv[i] === '--ecmp' && (argv[i + 1] === 'resilient' || argv[i + 1] === 'threshold')) out.push('--ecmp', '--ecmp-hash', argv[++i]!);
+    else out.push(argv[i]!);
+  }
+  return out;
+}
+
 function parse(argv: string[]) {
   try {
     return parseArgs({
-      args: argv,
+      args: splitEcmpHash(argv),
       allowPositionals: true,
       options: {
         id: { type: 'string', default: 'lab' },
@@ -44,6 +59,7 @@ function parse(argv: string[]) {
         'real-servers': { type: 'string' },
         directors: { type: 'string' },
         ecmp: { type: 'boolean', default: false },
+        'ecmp-hash': { type: 'string', default: 'threshold' },
         all: { type: 'boolean', default: false },
         keep: { type: 'boolean', default: false },
         node: { type: 'string', default: 'lb1' },
@@ -79,6 +95,8 @@ async function run(argv: string[]): Promise<number> {
   if (!Number.isInteger(directors) || directors < 1 || directors > 8) throw new UsageError('--directors takes a number from 1 to 8');
   if (values.ecmp && modes.length) throw new UsageError('--ecmp runs DR with mh; it takes no --mode');
   const ecmp = values.ecmp;
+  const ecmpHash = values['ecmp-hash'];
+  if (ecmpHash !== 'threshold' && ecmpHash !== 'resilient') throw new UsageError(`--ecmp takes threshold or resilient, not '${ecmpHash}'`);
   requireNetAdmin('ulvs lab');
   const out = (l: string): void => {
     process.stdout.write(l + '\n');
@@ -88,7 +106,7 @@ async function run(argv: string[]): Promise<number> {
   switch (action) {
     case 'up': {
       if (modes.length > 1) throw new UsageError('up takes one --mode');
-      const lab = await Lab.up({ id: values.id, realServers: rsCount, directors, ecmp });
+      const lab = await Lab.up({ id: values.id, realServers: rsCount, directors, ecmp, ecmpHash });
       out(describeLab(lab));
       if (ecmp) {
         try {
@@ -149,7 +167,7 @@ async function run(argv: string[]): Promise<number> {
       return 0;
     }
     default: {
-      const lab = await Lab.up({ id: values.id, realServers: rsCount, directors, ecmp });
+      const lab = await Lab.up({ id: values.id, realServers: rsCount, directors, ecmp, ecmpHash });
       let code = 1;
       const stop = (): void => {
         void lab.down().then(() => process.exit(130));
