@@ -5,10 +5,10 @@
  * rules removed), then exits 128+N. A listener on SIGUSR1 also keeps Node from opening its inspector.
  * A storm of signals is coalesced: at most one reload runs, with one more queued behind it.
  */
-import { writeFileSync, renameSync } from 'node:fs';
 import { constants } from 'node:os';
 import path from 'node:path';
 import { loadNative } from '../native/addon.js';
+import { replaceFileSafely } from '../util/safe-file.js';
 import type { SignalWatchHandle, SysdModule } from '../native/types.js';
 import { formatData, formatJson, formatStats, type DumpInput } from './keepalived-dumps.js';
 import type { Logger } from './logger.js';
@@ -55,12 +55,6 @@ export interface SignalTarget {
   onReloading?(phase: 'start' | 'done'): void;
 }
 
-function writeAtomic(file: string, text: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, text, { mode: 0o600 });
-  renameSync(tmp, file);
-}
-
 /** The native signal watcher, or undefined when the addon is not built (then the real-time signals keep their default). */
 function sysd(log: Logger): SysdModule | undefined {
   try {
@@ -80,7 +74,7 @@ export function installDaemonSignals(t: SignalTarget): () => void {
   let again = false;
   const dump = (name: string, f: (i: DumpInput) => string) => (): void => {
     try {
-      writeAtomic(path.join(dir, name), f(t.dumpInput()));
+      replaceFileSafely(path.join(dir, name), f(t.dumpInput()));
     } catch (e) {
       t.log.error(`cannot write ${path.join(dir, name)}: ${(e as Error).message}`);
     }

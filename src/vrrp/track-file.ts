@@ -4,8 +4,8 @@
  * trackers/track_file.c. A missing or unreadable file reads as 0; a non-number as 0 (strtol).
  */
 import { EventEmitter } from 'node:events';
-import { existsSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { existsSync, watch, type FSWatcher } from 'node:fs';
+import { readSmallFile, writeFileNoFollow } from '../util/safe-file.js';
 import path from 'node:path';
 import type { TrackScriptRef, VrrpTrackFileSpec } from './types.js';
 
@@ -50,7 +50,7 @@ export class FileTracker extends EventEmitter {
     const init = this.spec.init;
     if (init && (init.overwrite || !existsSync(this.spec.path))) {
       try {
-        writeFileSync(this.spec.path, `${init.value}\n`);
+        writeFileNoFollow(this.spec.path, `${init.value}\n`, !!init.overwrite);
       } catch {
         /* reported by the read below as 0 */
       }
@@ -78,7 +78,7 @@ export class FileTracker extends EventEmitter {
 
   private async read(): Promise<number> {
     try {
-      return parseTrackValue(await readFile(this.spec.path, 'utf8'));
+      return parseTrackValue(await readSmallFile(this.spec.path));
     } catch {
       return 0;
     }

@@ -4,8 +4,8 @@
  * otherwise value × weight (negated by reverse) is added to the configured weight and the server stays up.
  * The track_file's init_file is honoured here too, so a file only FILE_CHECK uses is initialised.
  */
-import { existsSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readSmallFile, writeFileNoFollow } from '../../util/safe-file.js';
 import type { FileCheckSpec } from '../types.js';
 import type { ResolvedChecker } from '../resolve.js';
 import type { CheckOutcome } from './outcome.js';
@@ -29,7 +29,7 @@ export async function probeFile(c: ResolvedChecker): Promise<CheckOutcome> {
     initialised.add(s.path);
     if (s.init.overwrite || !existsSync(s.path)) {
       try {
-        writeFileSync(s.path, `${s.init.value}\n`);
+        writeFileNoFollow(s.path, `${s.init.value}\n`, !!s.init.overwrite);
       } catch {
         /* read below gives 0 */
       }
@@ -37,7 +37,7 @@ export async function probeFile(c: ResolvedChecker): Promise<CheckOutcome> {
   }
   let value = 0;
   try {
-    value = leadingNumber(await readFile(s.path, 'utf8'));
+    value = leadingNumber(await readSmallFile(s.path));
   } catch {
     /* missing or unreadable: 0, as keepalived */
   }
