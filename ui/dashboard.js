@@ -176,6 +176,50 @@
     void loadConns();
   });
 
+  // ---------------------------------------------------------------- packets of a replayed capture
+  const rp = { offset: 0, limit: 25, q: '', picked: 0 };
+  const msText = (ms) => `${hhmmss(ms)}.${String(Math.floor(ms % 1000)).padStart(3, '0')}`;
+  async function loadReplay() {
+    const r = await get(`/api/replay?offset=${rp.offset}&limit=${rp.limit}&q=${encodeURIComponent(rp.q)}`);
+    $('#replay-total').textContent = `(${r.total}${rp.q ? ' matching' : ''} of ${dash.state.replay.packets} in ${dash.state.replay.file})`;
+    $('#replay-page').textContent = r.total ? `${r.offset + 1}-${Math.min(r.total, r.offset + r.items.length)} of ${r.total}` : 'none';
+    $('#replay tbody').replaceChildren(
+      ...r.items.map((p) =>
+        el(
+          'tr',
+          {
+            'data-packet': String(p.n),
+            class: p.n === rp.picked ? 'picked' : '',
+            onclick: () => {
+              rp.picked = p.n;
+              document.querySelectorAll('#replay tbody tr').forEach((tr) => tr.classList.toggle('picked', tr.dataset.packet === String(p.n)));
+              void walk({ packet: p.n });
+            },
+          },
+          el('td', { text: String(p.n) }),
+          el('td', { text: msText(p.timeMs) }),
+          el('td', { text: p.flow }),
+          el('td', { text: p.flags }),
+          el('td', { class: p.verdict, text: `${p.verdict}${p.reason ? ` (${p.reason})` : ''}` }),
+          el('td', { text: p.to ?? '-' }),
+        ),
+      ),
+    );
+  }
+  $('#replay-q').addEventListener('input', (e) => {
+    rp.q = e.target.value;
+    rp.offset = 0;
+    void loadReplay();
+  });
+  $('#replay-prev').addEventListener('click', () => {
+    rp.offset = Math.max(0, rp.offset - rp.limit);
+    void loadReplay();
+  });
+  $('#replay-next').addEventListener('click', () => {
+    rp.offset += rp.limit;
+    void loadReplay();
+  });
+
   // ---------------------------------------------------------------- packet walk
   let playing;
   function showHop(i) {
@@ -192,11 +236,14 @@
         .map((x) => el('li', { class: 'sample', 'data-seq': String(x.seq), onclick: () => void walk(x.seq), text: `#${x.seq} ${hhmmss(x.atMs)} ${x.flow} — ${x.verdict}${x.reason ? ` (${x.reason})` : ''}` })),
     );
   }
+  // walk(): the flow of the form; walk(seq): a sampled live packet; walk({ packet: N }): packet N of a replay.
   async function walk(sample) {
     const q =
-      sample !== undefined
-        ? new URLSearchParams({ sample: String(sample) })
-        : new URLSearchParams({ proto: $('#walk-proto').value, client: $('#walk-client').value.trim(), vip: $('#walk-vip').value.trim(), flags: $('#walk-flags').value.trim() });
+      typeof sample === 'object'
+        ? new URLSearchParams({ packet: String(sample.packet) })
+        : sample !== undefined
+          ? new URLSearchParams({ sample: String(sample) })
+          : new URLSearchParams({ proto: $('#walk-proto').value, client: $('#walk-client').value.trim(), vip: $('#walk-vip').value.trim(), flags: $('#walk-flags').value.trim() });
     let w;
     try {
       w = await get(`/api/walk?${q}`);
@@ -205,6 +252,12 @@
       return;
     }
     dash.walk = w;
+    $('#walk-title').textContent =
+      w.packet !== undefined
+        ? `packet #${w.packet} of ${dash.state.replay.file}, as the replay saw it (the table the packets before it left)`
+        : dash.state && dash.state.replay
+          ? 'this flow against the table as the capture ends'
+          : '';
     const path = [w.hops[0].from];
     for (const h of w.hops) path.push(h.to);
     $('#walk-path').replaceChildren(el('strong', { text: `${(w.mode || 'not forwarded').toUpperCase()}: ` }), ...path.flatMap((n, i) => (i === 0 ? [el('span', { class: 'node', text: n })] : [el('span', { class: 'arrow', text: '→' }), el('span', { class: 'node', text: n })])));
@@ -239,7 +292,16 @@
   async function tick() {
     try {
       const st = await get('/api/state');
+      const first = !dash.state;
       dash.state = st;
+      if (first && st.replay) {
+        // A replayed capture: its packets instead of VRRP, health and live samples.
+        document.body.classList.add('replay');
+        document.title = `ulvs replay: ${st.replay.file}`;
+        $('header h1').textContent = `ulvs replay of ${st.replay.file}`;
+        $('#replay-section').hidden = false;
+        await loadReplay();
+      }
       drawServices(st);
       drawVrrp(st, dash.history);
       drawHealth(st, dash.history);
@@ -251,7 +313,7 @@
         drawVrrp(st, dash.history);
         drawHealth(st, dash.history);
         await loadConns();
-        await loadSamples();
+        if (!st.replay) await loadSamples();
       }
       dash.polls++;
     } catch (e) {

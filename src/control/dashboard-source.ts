@@ -3,13 +3,13 @@
  * and rates), VRRP and health views, the connection table and `explain` — field by field, so nothing of
  * the configuration beyond these (no auth_pass / auth_data) can reach a page.
  */
-import type { DashboardSource, DashDest, DashService } from '../dashboard/source.js';
+import type { DashboardSource, DashConn, DashDest, DashService } from '../dashboard/source.js';
 import { addrPortText, serviceKeyText } from '../ipvs/service-key.js';
 import type { ServiceKey } from '../ipvs/types.js';
 import type { Daemon } from './daemon.js';
 import { healthRows } from './metrics-source.js';
 import type { HealthView } from './ports.js';
-import type { ServiceEntry } from './types.js';
+import type { ConnectionEntry, ServiceEntry } from './types.js';
 
 const sameKey = (a: ServiceKey, b: ServiceKey): boolean => serviceKeyText(a) === serviceKeyText(b);
 
@@ -42,6 +42,18 @@ export function dashServices(services: ServiceEntry[], health: Pick<HealthView, 
   }));
 }
 
+/** Connection entries as the dashboard's table shows them. */
+export function dashConnections(entries: ConnectionEntry[]): DashConn[] {
+  return entries.map((c) => ({
+    protocol: c.protocol.toUpperCase(),
+    client: addrPortText(c.clientAddress, c.clientPort),
+    virtual: addrPortText(c.virtualAddress, c.virtualPort),
+    dest: addrPortText(c.destAddress, c.destPort),
+    state: c.state,
+    expiresS: c.expiresS,
+  }));
+}
+
 /** Binds the dashboard to a daemon. */
 export function daemonDashboardSource(d: Daemon): DashboardSource {
   return {
@@ -57,15 +69,7 @@ export function daemonDashboardSource(d: Daemon): DashboardSource {
         transitions: v.transitions,
       })),
     health: () => healthRows(d),
-    connections: (limit) =>
-      d.opts.dataPlane.connections(limit).map((c) => ({
-        protocol: c.protocol.toUpperCase(),
-        client: addrPortText(c.clientAddress, c.clientPort),
-        virtual: addrPortText(c.virtualAddress, c.virtualPort),
-        dest: addrPortText(c.destAddress, c.destPort),
-        state: c.state,
-        expiresS: c.expiresS,
-      })),
+    connections: (limit) => dashConnections(d.opts.dataPlane.connections(limit)),
     explain: (flow) => d.opts.dataPlane.explain?.(flow),
     samples: () => d.opts.dataPlane.samples?.() ?? { rate: 0, samples: [] },
     explainSample: (seq) => d.opts.dataPlane.explainSample?.(seq),

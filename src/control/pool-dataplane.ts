@@ -28,8 +28,6 @@ import { NeighbourTracker } from '../host/neighbours.js';
 import type { IpvsRules, ServiceKey } from '../ipvs/types.js';
 import { loadNative } from '../native/addon.js';
 import { dropReasonName as reasonName } from '../packet/drop-reasons.js';
-import { formatAddrWords } from '../table/addr.js';
-import { listConnections } from '../table/conn-list.js';
 import { newSyncEntry, scanSync, SyncCore, type SyncEntry, type SyncInstallResult } from '../table/conn-sync.js';
 import { attachSharedState, createSharedState, defaultCoreConfig, type SharedState } from '../table/shared-state.js';
 import { runOk } from '../util/exec.js';
@@ -43,6 +41,7 @@ import { serviceKeyText } from '../ipvs/service-key.js';
 import type { ConnectionEntry } from './types.js';
 import type { SyncTablePort } from './conn-sync.js';
 import { fwmarkOfSlot, resolveSyncSlots } from './sync-slots.js';
+import { connectionEntries, keyOfSpec, serviceCounters } from './table-view.js';
 
 /** Options of the pool-backed data plane. */
 export interface PoolDataPlaneOptions {
@@ -58,17 +57,6 @@ export interface PoolDataPlaneOptions {
   /** /proc/sys/net/ipv4/vs knobs (e.g. sloppyTcp from --sloppy-tcp) the workers honour. */
   sysctls?: Partial<IpvsSysctls>;
   log: (line: string) => void;
-}
-
-function keyOfSpec(s: SnapshotSpec['services'][number]): ServiceKey {
-  if (s.fwmark) return { kind: 'fwmark', fwmark: s.fwmark, family: s.family };
-  return {
-    kind: 'addr',
-    protocol: s.proto === 17 ? 'udp' : s.proto === 132 ? 'sctp' : 'tcp',
-    family: s.family,
-    address: formatAddrWords(s.vaddr, s.family),
-    port: s.port,
-  };
 }
 
 /** Data plane backed by packet workers. */
@@ -226,42 +214,11 @@ export class PoolDataPlane implements DataPlanePort, SyncTablePort {
   }
 
   counters(): ServiceCounters[] {
-    if (!this.spec) return [];
-    const st = this.state.stats;
-    const bySlot = new Map(this.spec.dests.map((d) => [d.slot, d]));
-    return this.spec.services.map((s) => ({
-      key: keyOfSpec(s),
-      stats: st.serviceTotals(s.slot),
-      dests: s.destSlots.map((slot) => {
-        const d = bySlot.get(slot)!;
-        return {
-          address: d.address,
-          port: d.port,
-          activeConns: st.active(slot),
-          inactiveConns: st.inactive(slot),
-          persistConns: st.persistent(slot),
-          stats: st.destTotals(slot),
-        };
-      }),
-    }));
+    return this.spec ? serviceCounters(this.state, this.spec) : [];
   }
 
   connections(limit?: number): ConnectionEntry[] {
-    return listConnections(this.state.conns, Date.now(), limit).map((c) => ({
-      protocol: c.protocol === 'UDP' ? 'udp' : c.protocol === 'SCTP' ? 'sctp' : 'tcp',
-      family: c.family,
-      clientAddress: c.client,
-      clientPort: c.clientPort,
-      virtualAddress: c.fwmark ? '0.0.0.0' : c.virtual,
-      virtualPort: c.virtualPort,
-      destFamily: c.dest.includes(':') ? 6 : 4,
-      destAddress: c.dest,
-      destPort: c.destPort,
-      state: c.state,
-      expiresS: Math.floor(c.expiresMs / 1000),
-      peName: '',
-      peData: '',
-    }));
+    return connectionEntries(this.state, Date.now(), limit);
   }
 
   explain(flow: ExplainFlow): Explanation | undefined {

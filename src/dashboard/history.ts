@@ -84,15 +84,19 @@ export class DashboardHistory {
         point[`${s.key} -> ${d.address}:${d.port} active`] = d.activeConns;
       }
     }
-    const r = this.rates;
-    const n = r.t.length;
-    for (const name of Object.keys(point)) if (!r.values[name]) r.values[name] = new Array<number>(n).fill(0);
-    r.t.push(nowMs);
-    for (const [name, vals] of Object.entries(r.values)) vals.push(point[name] ?? 0);
-    if (r.t.length > POINTS) {
-      r.t.shift();
-      for (const vals of Object.values(r.values)) vals.shift();
-    }
+    addPoint(this.rates, nowMs, point);
+  }
+}
+
+/** Appends one sample (values by series name; a new name starts with zeros) and keeps the newest `max`. */
+export function addPoint(r: Series, tMs: number, point: Record<string, number>, max = POINTS): void {
+  const n = r.t.length;
+  for (const name of Object.keys(point)) if (!r.values[name]) r.values[name] = new Array<number>(n).fill(0);
+  r.t.push(tMs);
+  for (const [name, vals] of Object.entries(r.values)) vals.push(point[name] ?? 0);
+  if (r.t.length > max) {
+    r.t.shift();
+    for (const vals of Object.values(r.values)) vals.shift();
   }
 }
 

@@ -4,7 +4,8 @@
  * JSON it polls — `/api/state` (services, real servers, VRRP, health), `/api/history` (rate series, VRRP
  * transitions, health changes), `/api/connections?offset=&limit=&q=` (paged; q's words must all occur in a row), `/api/walk?proto=
  * &client=&vip=&flags=` or `?sample=SEQ` (the packet walk of one packet, explained on a copy of the data plane's
- * state), `/api/samples` (sampled live packets).
+ * state), `/api/samples` (sampled live packets); for a replayed capture also `/api/replay?offset=&limit=&q=` (its
+ * packets, paged and filtered) and `/api/walk?packet=N` (packet N as the replay saw it).
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -43,6 +44,14 @@ function staticFiles(): Record<string, [string, string]> {
 
 const json = (x: unknown, status = 200): HttpAnswer => ({ status, type: 'application/json', body: JSON.stringify(x) });
 
+/** A page request's offset, limit (at most MAX_PAGE) and filter words (each must occur somewhere in a row). */
+function pageOf(q: URLSearchParams): { offset: number; limit: number; words: string[] } {
+  const offset = Math.max(0, Math.floor(Number(q.get('offset') ?? 0)) || 0);
+  const limit = Math.min(MAX_PAGE, Math.max(1, Math.floor(Number(q.get('limit') ?? 50)) || 50));
+  const words = (q.get('q') ?? '').trim().toLowerCase().split(/\s+/).filter(Boolean);
+  return { offset, limit, words };
+}
+
 /** The routes over `src` and its sampled `history`. */
 export function dashboardRoutes(src: DashboardSource, history: DashboardHistory): HttpRoutes {
   let files: Record<string, [string, string]> | undefined;
@@ -60,15 +69,27 @@ export function dashboardRoutes(src: DashboardSource, history: DashboardHistory)
       return { status: 200, type: f[1], body, headers };
     }
     switch (url) {
-      case '/api/state':
-        return json({ atMs: Date.now(), services: src.services(), vrrp: src.vrrp(), health: src.health() });
+      case '/api/state': {
+        const r = src.replay;
+        const replay = r ? { file: r.file, packets: r.packets.length, lastMs: r.packets.at(-1)?.timeMs ?? 0 } : null;
+        return json({ atMs: replay ? replay.lastMs : Date.now(), services: src.services(), vrrp: src.vrrp(), health: src.health(), replay });
+      }
+      case '/api/replay': {
+        if (!src.replay) return json({ error: 'this dashboard shows a daemon, not a replay' }, 404);
+        const { offset, limit, words } = pageOf(q);
+        const all = src.replay.packets;
+        const hit = words.length
+          ? all.filter((p) => {
+              const row = `#${p.n} ${p.flow} [${p.flags}] ${p.verdict} ${p.reason ?? ''} ${p.to ?? ''}`.toLowerCase();
+              return words.every((w) => row.includes(w));
+            })
+          : all;
+        return json({ total: hit.length, offset, limit, items: hit.slice(offset, offset + limit) });
+      }
       case '/api/history':
         return json({ rates: history.rates, vrrp: history.vrrp, health: history.health });
       case '/api/connections': {
-        const offset = Math.max(0, Math.floor(Number(q.get('offset') ?? 0)) || 0);
-        const limit = Math.min(MAX_PAGE, Math.max(1, Math.floor(Number(q.get('limit') ?? 50)) || 50));
-        // Words of the filter, each found somewhere in the row (address, port, state, protocol).
-        const words = (q.get('q') ?? '').trim().toLowerCase().split(/\s+/).filter(Boolean);
+        const { offset, limit, words } = pageOf(q);
         const all = src.connections(MAX_SCAN);
         const hit = words.length
           ? all.filter((c) => {
@@ -81,6 +102,14 @@ export function dashboardRoutes(src: DashboardSource, history: DashboardHistory)
       case '/api/samples':
         return json(src.samples());
       case '/api/walk': {
+        const packet = q.get('packet');
+        if (packet !== null) {
+          if (!src.replay) return json({ error: 'no replayed capture here: packet= walks a packet of `ulvs replay --dashboard`' }, 404);
+          if (!/^[1-9]\d{0,9}$/.test(packet)) return json({ error: 'packet must be a packet number (1 = the first)' }, 400);
+          return src.replay
+            .walk(Number(packet))
+            .then((e) => (e ? json({ ...packetWalk(e), packet: Number(packet) }) : json({ error: `the capture has no packet ${packet}` }, 404)));
+        }
         const sample = q.get('sample');
         if (sample !== null) {
           if (!/^\d+$/.test(sample)) return json({ error: 'sample must be a sample number' }, 400);

@@ -96,6 +96,31 @@ export interface DashboardSource {
   samples(): { rate: number; samples: DashSample[] };
   /** Explains sampled packet `seq`; undefined when it is gone. */
   explainSample(seq: number): Explanation | undefined;
+  /** Present when the dashboard shows a replayed capture (`ulvs replay --dashboard`) instead of a daemon. */
+  replay?: DashReplay;
+}
+
+/** One packet of a replayed capture, as the packet list shows it. */
+export interface DashReplayPacket {
+  /** 1 = the first packet of the capture. */
+  n: number;
+  timeMs: number;
+  flow: string;
+  /** TCP flags (tcpdump letters), '' when not TCP. */
+  flags: string;
+  verdict: string;
+  reason: string | null;
+  /** The real server (or "client side") a transmitted packet went to; null when not transmitted. */
+  to: string | null;
+}
+
+/** A replayed capture: its packets, and packet N explained as the replay saw it. */
+export interface DashReplay {
+  /** The capture file's name. */
+  file: string;
+  packets: DashReplayPacket[];
+  /** Packet `n` explained against the table the packets before it left (not the table at the end); undefined: no such packet. */
+  walk(n: number): Promise<Explanation | undefined>;
 }
 
 /** A sampled live packet. */

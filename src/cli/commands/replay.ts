@@ -12,7 +12,9 @@
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { UsageError, UserError, type CliCommand } from '../command.js';
 import { createBatch, frameOf, LinkType, Verdict } from '../../core/batch.js';
-import { explainPacket, type Explanation } from '../../dataplane/explain.js';
+import { explainPacket, flowText, type Explanation } from '../../dataplane/explain.js';
+import type { SnapshotSpec } from '../../dataplane/snapshot-types.js';
+import type { SharedState } from '../../table/shared-state.js';
 import { processBatch } from '../../dataplane/pipeline.js';
 import { dropReasonName as reasonName } from '../../packet/drop-reasons.js';
 import { SnapshotCompiler, loadSnapshot, DEFAULT_PLACEHOLDER_MAC, type SnapshotEnv, type InterfaceEnv, type RouteEnv } from '../../dataplane/snapshot.js';
@@ -24,8 +26,12 @@ import { formatIpWords, formatMac, ipWords, parseMac } from '../../packet/addr.j
 import { PacketView } from '../../packet/packet-view.js';
 import { parsePacket } from '../../packet/parse.js';
 
+/** Where `ulvs replay --dashboard` serves by default (next to the daemon's 127.0.0.1:9406). */
+export const DEFAULT_REPLAY_DASHBOARD = '127.0.0.1:9407';
+
 const USAGE = `usage: ulvs replay --rules RULES --in IN.pcap --out OUT.pcap [--neigh IP=MAC ...] [--local-ip IP]
                    [--mtu N] [--mac MAC] [--report FILE] [--max-conns N] [--explain N [--json]]
+       ulvs replay --rules RULES --in IN.pcap --dashboard [--listen ADDR] [--out OUT.pcap] [...]
 
 Runs the ulvs forwarding pipeline over a capture, as a director would see it.
   --rules RULES     ipvsadm-save rules (-A/-a lines, as 'ipvsadm-save -n' prints them)
@@ -42,7 +48,39 @@ Runs the ulvs forwarding pipeline over a capture, as a director would see it.
   --max-conns N     connection table size (default 262144)
   --explain N       replay up to input packet N (1 = the first) and print, step by step, what the
                     director does with packet N (service, connection, scheduler, rewrite, verdict);
-                    --json prints it as one JSON object`;
+                    --json prints it as one JSON object
+  --dashboard       replay the capture, then serve the web dashboard for it (read only, until Ctrl-C):
+                    the capture's packets (time, 5-tuple, flags, verdict, real server), and a click on
+                    one walks it as the replay saw it (the table as the packets before it left it);
+                    the services with their counters and the connection table as the capture ends
+  --listen ADDR     the dashboard's address (default ${DEFAULT_REPLAY_DASHBOARD}; loopback unless told)`;
+
+/** One input packet's fate, as the replay's onPacket hook and the dashboard's packet list see it. */
+export interface ReplayPacket {
+  /** 1 = the first packet of the capture. */
+  n: number;
+  timeMs: number;
+  /** "tcp 198.51.100.7:40000 > 198.18.0.100:80" (explain's flow text). */
+  flow: string;
+  /** TCP flags in tcpdump letters ("S", "A", "FA"), '' when not TCP. */
+  flags: string;
+  verdict: string;
+  reason: string | null;
+  /** Where a transmitted packet went: a real server's address, "client side", or null when not transmitted. */
+  to: string | null;
+}
+
+/** The replay's table and rules (at a packet, or when the capture ends). */
+export interface ReplayState {
+  state: SharedState;
+  spec: SnapshotSpec;
+  rules: IpvsRules;
+  /** The director's MAC (a made-up packet's destination) and interface names by ifindex. */
+  directorMac: string;
+  ifnames: Record<number, string>;
+  /** The capture's clock at this point. */
+  nowMs: number;
+}
 
 /** Parsed command line of `ulvs replay`. */
 export interface ReplayOptions {
@@ -61,6 +99,13 @@ export interface ReplayOptions {
   json?: boolean;
   /** With explain: also explain a NAT real server's answer through the same copy (the packet walk). */
   reply?: boolean;
+  /** One packet per batch, so each packet meets exactly the table the packets before it left (explain does so too). */
+  onePerBatch?: boolean;
+  /** Called after each input packet with its fate and the replay's state at that point. */
+  onPacket?: (p: ReplayPacket, at: ReplayState) => void;
+  /** Serve the dashboard for the replay (`--dashboard`), on `listen`. */
+  dashboard?: boolean;
+  listen?: string;
 }
 
 /** Parses `ulvs replay` arguments; throws UsageError. */
@@ -127,6 +172,12 @@ export function parseReplayArgs(argv: string[]): ReplayOptions {
       case '--json':
         o.json = true;
         break;
+      case '--dashboard':
+        o.dashboard = true;
+        break;
+      case '--listen':
+        o.listen = value();
+        break;
       case '--max-conns': {
         const v = value();
         maxConns = Number(v);
@@ -137,7 +188,9 @@ export function parseReplayArgs(argv: string[]): ReplayOptions {
         throw new UsageError(`unknown option '${a}'`);
     }
   }
-  if (o.explain !== undefined && !o.out) o.out = '/dev/null';
+  if (o.listen !== undefined && !o.dashboard) throw new UsageError('--listen is the address of --dashboard; add --dashboard');
+  if (o.dashboard && o.explain !== undefined) throw new UsageError('--dashboard and --explain: pick one (the dashboard walks any packet you click)');
+  if ((o.explain !== undefined || o.dashboard) && !o.out) o.out = '/dev/null';
   for (const req of ['rules', 'in', 'out'] as const) if (!o[req]) throw new UsageError(`--${req} is required`);
   return { ...(o as ReplayOptions), mtu, maxConns };
 }
@@ -196,7 +249,7 @@ const VERDICT_NAMES = ['drop', 'accept', 'accept-modified', 'transmit'];
 export async function runReplay(
   o: ReplayOptions,
   log: (line: string) => void = () => {},
-): Promise<{ packets: number; transmitted: number; dropped: number; accepted: number; explanation?: Explanation }> {
+): Promise<{ packets: number; transmitted: number; dropped: number; accepted: number; explanation?: Explanation; final?: ReplayState }> {
   const rules = loadRules(o.rules);
   let reader: PcapReader;
   try {
@@ -216,7 +269,7 @@ export async function runReplay(
     }
   }
   let reportLines: string[] = [];
-  const totals: { packets: number; transmitted: number; dropped: number; accepted: number; explanation?: Explanation } = {
+  const totals: { packets: number; transmitted: number; dropped: number; accepted: number; explanation?: Explanation; final?: ReplayState } = {
     packets: 0,
     transmitted: 0,
     dropped: 0,
@@ -224,7 +277,7 @@ export async function runReplay(
   };
   try {
     // Explaining packet N: one packet per batch, so packet N meets exactly the state the packets before it left.
-    const b = createBatch(1, o.explain !== undefined ? 1 : 256);
+    const b = createBatch(1, o.explain !== undefined || o.onePerBatch ? 1 : 256);
     const clientMac = parseMac('02:00:00:00:00:01')!;
     let directorMac = o.mac ? parseMac(o.mac)! : undefined;
     const wrap = (): { dstMac: Uint8Array; srcMac: Uint8Array } => ({ dstMac: directorMac ?? parseMac('02:00:00:00:00:fe')!, srcMac: clientMac });
@@ -236,6 +289,10 @@ export async function runReplay(
     const state = attachSharedState(shared, 0);
     const spec = new SnapshotCompiler(attachSharedState(shared, 1)).compile(rules, env);
     const snap = loadSnapshot(spec, state);
+    const ifnames: Record<number, string> = { 1: 'replay0 (client side)' };
+    for (const [ifindex, rs] of rsByIfindex) ifnames[ifindex] = `towards ${rs}`;
+    const at: ReplayState = { state, spec, rules, directorMac: formatMac(directorMac), ifnames, nowMs: n > 0 ? b.timeMs[0]! : 0 };
+    totals.final = at;
     try {
       writer = PcapWriter.create(o.out, 1);
     } catch (e) {
@@ -252,9 +309,8 @@ export async function runReplay(
       // Save what the report needs about each input before the pipeline rewrites it.
       const inputs: string[] = [];
       if (o.report) for (let i = 0; i < n; i++) inputs.push(describe(pv, b.buf, b.start[i]!, b.length[i]!));
+      const heads = o.onPacket ? Array.from({ length: n }, (_, i) => flowAndFlags(pv, b.buf, b.start[i]!, b.length[i]!)) : [];
       if (o.explain !== undefined && totals.packets + 1 === o.explain) {
-        const ifnames: Record<number, string> = { 1: 'replay0 (client side)' };
-        for (const [ifindex, rs] of rsByIfindex) ifnames[ifindex] = `towards ${rs}`;
         totals.explanation = explainPacket({
           spec,
           live: state,
@@ -277,6 +333,22 @@ export async function runReplay(
           totals.transmitted++;
         } else if (v === Verdict.Drop) totals.dropped++;
         else totals.accepted++;
+        if (o.onPacket) {
+          const r = b.reason[i]!;
+          const sent = v === Verdict.Transmit || v === Verdict.AcceptModified;
+          at.nowMs = b.timeMs[i]!;
+          o.onPacket(
+            {
+              n: totals.packets,
+              timeMs: b.timeMs[i]!,
+              ...heads[i]!,
+              verdict: VERDICT_NAMES[v] ?? String(v),
+              reason: r === 0 ? null : reasonName(r),
+              to: sent ? (rsByIfindex.get(b.outIfindex[i]!) ?? (b.outIfindex[i] === 1 ? 'client side' : `ifindex ${b.outIfindex[i]}`)) : null,
+            },
+            at,
+          );
+        }
         if (o.report) {
           const r = b.reason[i] !== 0 ? b.reason[i]! : 0;
           const rec: Record<string, unknown> = {
@@ -391,6 +463,15 @@ function describe(pv: PacketView, buf: Uint8Array, start: number, length: number
   return `${mac}${s}${err !== 0 ? ` (${reasonName(err)})` : ''}`;
 }
 
+/** A packet's flow text and TCP flags, for the dashboard's packet list. */
+function flowAndFlags(pv: PacketView, buf: Uint8Array, start: number, length: number): { flow: string; flags: string } {
+  parsePacket(pv, buf, start, length, LinkType.Ether);
+  return {
+    flow: flowText(buf.subarray(start, start + length), LinkType.Ether),
+    flags: pv.isIp && pv.protocol === 6 && pv.l4Off >= 0 ? tcpFlags(pv.tcpFlags) : '',
+  };
+}
+
 function tcpFlags(f: number): string {
   const names = 'FSRPAUEC';
   let s = '';
@@ -415,6 +496,10 @@ export const command: CliCommand = {
   usage: USAGE,
   async run(argv: string[]): Promise<number> {
     const o = parseReplayArgs(argv);
+    if (o.dashboard) {
+      const { serveReplayDashboard } = await import('../replay-dashboard.js');
+      return serveReplayDashboard(o, (line) => process.stderr.write(line + '\n'));
+    }
     const r = await runReplay(o, (line) => process.stderr.write(line + '\n'));
     if (r.explanation) process.stdout.write(o.json ? JSON.stringify(r.explanation) + '\n' : formatExplanation(r.explanation));
     return 0;
