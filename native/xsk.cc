@@ -59,6 +59,10 @@ std::string XskUmemCreate(XskUmem* u, size_t lead, uint32_t frameSize, uint32_t 
   u->regionLen = u->lead + size_t(frameSize) * frameCount;
   void* m = mmap(nullptr, u->regionLen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (m == MAP_FAILED) return std::string("cannot map the UMEM (") + strerror(errno) + ")";
+  // XDP_UMEM_REG pins these pages, and fork() copies pinned private pages eagerly (they may be under
+  // DMA): without this every child the process spawns (the director runs `ip` every 2 s) would copy the
+  // whole UMEM. A child has no use for it.
+  madvise(m, u->regionLen, MADV_DONTFORK);
   u->region = static_cast<uint8_t*>(m);
   u->free.clear();
   u->free.reserve(frameCount);

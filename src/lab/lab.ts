@@ -29,6 +29,12 @@ export interface LabOptions {
   ecmp?: boolean;
   /** How the ECMP router hashes flows over the directors (default 'threshold', what FRR's zebra installs): see ecmp.ts. */
   ecmpHash?: 'threshold' | 'resilient';
+  /**
+   * Transmit and receive queues of every veth end (default 1, at most 16). veth delivers a frame on the
+   * peer's receive queue of the number it was sent on, so with 2 a director's eth0 gets frames on 2
+   * receive queues (AF_XDP: worker i owns queue i).
+   */
+  queues?: number;
 }
 
 /** A lab id must be short and safe in interface and file names. */
@@ -64,10 +70,12 @@ export class Lab {
     const directors = opts.directors ?? 2;
     if (!Number.isInteger(directors) || directors < 1 || directors > 8) throw new Error(`a lab has 1 to 8 directors, not ${directors}`);
     const lab = new Lab(id, defaultTopology(opts.realServers ?? 3, directors));
+    if (opts.queues !== undefined && (!Number.isInteger(opts.queues) || opts.queues < 1 || opts.queues > 16))
+      throw new Error(`a lab's veths have 1 to 16 queues, not ${opts.queues}`);
     mkdirSync(LAB_STATE_DIR, { recursive: true });
     writeFileSync(lab.stateFile(), JSON.stringify({ id, createdBy: process.pid, nodes: lab.nodes }, null, 2));
     try {
-      await lab.build();
+      await lab.build(opts.queues ?? 1);
       if (opts.responders !== false) await lab.startResponders();
       if (opts.ecmp) await (await import('./ecmp.js')).startEcmpRouter(lab, opts.ecmpHash);
     } catch (e) {
@@ -190,7 +198,7 @@ export class Lab {
     return path.join(LAB_STATE_DIR, `${this.id}.json`);
   }
 
-  private async build(): Promise<void> {
+  private async build(queues: number): Promise<void> {
     const sw = this.ns('sw');
     await addNetns(sw);
     for (const n of this.nodes) await addNetns(this.ns(n.name));
@@ -198,7 +206,8 @@ export class Lab {
     for (const n of this.nodes) {
       for (const i of n.ifaces) {
         const port = `${n.name}-${i.name}`;
-        swLines.push(`link add ${port} type veth peer name ${i.name} netns ${this.ns(n.name)}`);
+        const q = queues > 1 ? ` numtxqueues ${queues} numrxqueues ${queues}` : '';
+        swLines.push(`link add ${port}${q} type veth peer name ${i.name} netns ${this.ns(n.name)}${q}`);
         swLines.push(`link set ${port} master ${i.segment} up`);
       }
     }

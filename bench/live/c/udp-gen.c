@@ -3,8 +3,10 @@
 // Ethernet frames (14 Ethernet + 20 IPv4 + 8 UDP + 22 payload = 64 bytes) to DST:DPORT through the
 // gateway's MAC, one per flow (source ports 10000..10000+FLOWS-1), sent with sendmmsg on an AF_PACKET
 // socket (qdisc bypass) in batches of 256. Rate-unlimited (PPS 0) or paced to PPS. Prints one line
-// "sent N secs S" on exit. UDP checksum 0 (none, allowed for IPv4).
-// usage: udp-gen IFACE GW_MAC DST DPORT DURATION_S [PPS] [FLOWS]
+// "sent N secs S" on exit. UDP checksum 0 (none, allowed for IPv4). SPORT_BASE (default 10000) lets
+// several generators send distinct flows; an AF_PACKET sender's frames take the transmit queue of the
+// CPU it runs on (packet_pick_tx_queue), so generators pinned to different CPUs feed different queues.
+// usage: udp-gen IFACE GW_MAC DST DPORT DURATION_S [PPS] [FLOWS] [SPORT_BASE]
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
@@ -49,6 +51,8 @@ int main(int argc, char **argv) {
   double pps = argc > 6 ? atof(argv[6]) : 0;
   unsigned flows = argc > 7 ? (unsigned)atoi(argv[7]) : 1024;
   if (flows < 1 || flows > 50000) flows = 1024;
+  unsigned sportBase = argc > 8 ? (unsigned)atoi(argv[8]) : 10000;
+  if (sportBase < 1 || sportBase + flows > 65535) sportBase = 10000;
 
   int fd = socket(AF_PACKET, SOCK_RAW, 0);
   if (fd < 0) { perror("socket"); return 1; }
@@ -77,7 +81,7 @@ int main(int argc, char **argv) {
     memcpy(ip + 16, &dst, 4);
     uint16_t c = htons(ip_csum(ip, 20));
     memcpy(ip + 10, &c, 2);
-    unsigned sport = 10000 + i;
+    unsigned sport = sportBase + i;
     udp[0] = sport >> 8, udp[1] = sport & 255, udp[2] = dport >> 8, udp[3] = dport & 255, udp[4] = 0, udp[5] = 30;
     memset(udp + 8, 'x', 22);
   }
