@@ -60,29 +60,50 @@
   }
 
   // ---------------------------------------------------------------- rate charts (uPlot)
+  // One chart per service: its packets/s in and connections/s, and each real server's packets/s in (thin lines).
+  const RS_COLOURS = ['#188038', '#9334e6', '#d01884', '#12b5cb', '#b06000', '#5f6368'];
   function drawCharts(h) {
     const r = h.rates;
     const xs = r.t.map((ms) => ms / 1000);
     const keys = [...new Set(Object.keys(r.values).filter((k) => !k.includes(' -> ')).map((k) => k.replace(/ (cps|inPps|outPps|inBps)$/, '')))];
     for (const key of keys) {
-      const data = [xs, r.values[`${key} inPps`] || [], r.values[`${key} cps`] || []];
+      const dests = Object.keys(r.values)
+        .filter((k) => k.startsWith(`${key} -> `) && k.endsWith(' inPps'))
+        .sort();
+      const data = [xs, r.values[`${key} inPps`] || [], r.values[`${key} cps`] || [], ...dests.map((k) => r.values[k])];
+      const shape = dests.join('|');
       let c = dash.charts[key];
+      if (c && c.shape !== shape) {
+        // Real servers came or went (a reload): draw the chart again with the new lines.
+        c.destroy();
+        c.box.remove();
+        c = undefined;
+      }
       if (!c) {
         const box = el('div', { class: 'chart', 'data-service': key }, el('h3', { text: key }));
         $('#charts').append(box);
+        const rsSeries = dests.map((k, i) => ({ label: `${k.slice(key.length + 4, -6)} pkts/s`, stroke: RS_COLOURS[i % RS_COLOURS.length], width: 1 }));
         c = new uPlot(
           {
             width: 520,
-            height: 160,
-            series: [{}, { label: 'pkts/s in', stroke: '#1a73e8', width: 2 }, { label: 'conn/s', stroke: '#e37400', width: 2 }],
+            height: 180,
+            series: [{}, { label: 'pkts/s in', stroke: '#1a73e8', width: 2 }, { label: 'conn/s', stroke: '#e37400', width: 2 }, ...rsSeries],
             axes: [{}, { size: 50 }],
           },
           data,
           box,
         );
+        c.shape = shape;
+        c.box = box;
         dash.charts[key] = c;
       } else c.setData(data);
     }
+    for (const key of Object.keys(dash.charts))
+      if (!keys.includes(key)) {
+        dash.charts[key].destroy();
+        dash.charts[key].box.remove();
+        delete dash.charts[key];
+      }
   }
 
   // ---------------------------------------------------------------- VRRP
@@ -101,11 +122,13 @@
     const rows = [];
     for (const [inst, evs] of byInst) {
       const bar = el('div', { class: 'timeline', 'data-instance': inst, title: inst });
+      // The bar spans [start, now]: the time before the instance's first state is blank, so "now" is the right edge.
+      if (evs.length && evs[0].atMs > start) bar.append(el('div', { class: 'seg-none', style: `width:${(100 * (evs[0].atMs - start)) / span}%` }));
       evs.forEach((e, i) => {
         const end = i + 1 < evs.length ? evs[i + 1].atMs : now;
         bar.append(el('div', { class: `seg-${e.to}`, style: `width:${(100 * (end - e.atMs)) / span}%`, title: `${e.to} from ${hhmmss(e.atMs)}` }));
       });
-      rows.push(el('div', {}, el('small', { text: inst })), bar);
+      rows.push(el('div', {}, el('small', { text: `${inst}: ${hhmmss(start)} to now` })), bar);
     }
     $('#vrrp-timeline').replaceChildren(...rows);
     $('#vrrp-events').replaceChildren(

@@ -1,7 +1,7 @@
 /**
  * `ulvs replay --dashboard`: the web dashboard for a replayed capture. The capture is replayed once, one
  * packet per batch, to list its packets (time, 5-tuple, TCP flags, verdict, real server) and to sample the
- * services' rates over the capture's own clock (the charts); a click on packet N replays the capture up to N
+ * services' and real servers' rates over the capture's own clock (the charts); a click on packet N replays the capture up to N
  * and explains N there, so its walk shows the table as the packets before it left it, not as the capture
  * ends. The services, their counters and the connection table are those at the capture's end; a 5-tuple
  * typed into the walk form is explained against that end state. Served on the metrics server's routes
@@ -18,7 +18,7 @@ import { addPoint, DashboardHistory, type Series } from '../dashboard/history.js
 import { dashboardRoutes } from '../dashboard/routes.js';
 import type { DashboardSource, DashReplayPacket } from '../dashboard/source.js';
 import { explainPacket, type Explanation } from '../dataplane/explain.js';
-import { serviceKeyText } from '../ipvs/service-key.js';
+import { addrPortText, serviceKeyText } from '../ipvs/service-key.js';
 import { startMetricsServer } from '../metrics/server.js';
 import { parseMac } from '../packet/addr.js';
 import { buildFlowPacket } from '../packet/flow-frame.js';
@@ -58,6 +58,11 @@ export async function loadReplayDashboard(o: ReplayOptions): Promise<ReplayDashb
       point[`${key} inPps`] = c.stats.inPkts - prev.inPkts;
       point[`${key} outPps`] = c.stats.outPkts - prev.outPkts;
       point[`${key} inBps`] = c.stats.inBytes - prev.inBytes;
+      for (const d of c.dests) {
+        const id = `${key} -> ${addrPortText(d.address, d.port)}`;
+        now.set(id, d.stats);
+        point[`${id} inPps`] = d.stats.inPkts - (last.get(id)?.inPkts ?? 0);
+      }
     }
     last = now;
     addPoint(rates, tMs, point, MAX_POINTS);

@@ -69,6 +69,9 @@ export function dashboardRoutes(src: DashboardSource, history: DashboardHistory)
       return { status: 200, type: f[1], body, headers };
     }
     switch (url) {
+      case '/favicon.ico':
+        // Browsers ask for it on their own: no icon, and no 404 in the console.
+        return { status: 204, type: 'image/x-icon', body: '' };
       case '/api/state': {
         const r = src.replay;
         const replay = r ? { file: r.file, packets: r.packets.length, lastMs: r.packets.at(-1)?.timeMs ?? 0 } : null;

@@ -78,6 +78,7 @@ t.test('services, connections and rates as the capture ends', async (t) => {
   const sum = (k: string) => h.values[k]!.reduce((a, b) => a + b, 0);
   t.equal(sum('TCP 198.18.0.100:80 inPps'), 4, 'every :80 packet is on the chart once');
   t.equal(sum('TCP 198.18.0.100:80 cps'), 2);
+  t.equal(sum('TCP 198.18.0.100:80 -> 198.18.0.22:80 inPps'), 3, 'and each real server has its line: .22 got packets 1, 2 and 6');
   const e = d.source.explain({ proto: 6, src: '198.51.100.7', sport: 40001, dst: '198.18.0.100', dport: 80, tcpFlags: 0x10 })!;
   t.equal(e.state.before, 'CLOSE', "a typed flow is explained against the end state (the RST's CLOSE)");
 });

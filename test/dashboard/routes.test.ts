@@ -71,6 +71,7 @@ t.test('the page, its script and uPlot are served from the package', async (t) =
   t.match(await up.text(), /uPlot/);
   t.equal((await fetch(`${base}/ui/dashboard.js`)).status, 200);
   t.equal((await fetch(`${base}/ui/../package.json`)).status, 404, 'only the named files');
+  t.equal((await fetch(`${base}/favicon.ico`)).status, 204, 'no icon, and no 404 in the console');
   t.equal((await fetch(`${base}/metrics`)).status, 200, '/metrics still there');
 });
 

@@ -117,6 +117,23 @@ t.test('dashboard in chromium: traffic, packet walk per mode, VRRP failover, no 
       return c ? Math.max(0, ...(c.data[1] ?? [])) : 0;
     });
   t.ok(await until(async () => (await chartMax()) > 0, 10000), 'the packets/s chart rose');
+  // Each real server has its own line in the service's chart, and those lines move too.
+  const rsLines = () =>
+    m.page.evaluate(() => {
+      const c = (window as unknown as { ulvsDash: { charts: Record<string, { data: number[][]; series: Array<{ label: string }> }> } }).ulvsDash.charts[
+        'TCP 198.18.0.100:80'
+      ]!;
+      return { labels: c.series.slice(3).map((x) => x.label), max: c.data.slice(3).map((d) => Math.max(0, ...d)) };
+    });
+  t.ok(await until(async () => (await rsLines()).max.every((x) => x > 0), 10000), 'every real server line of the chart rose');
+  t.same((await rsLines()).labels.sort(), ['198.18.0.21:80 pkts/s', '198.18.0.22:80 pkts/s']);
+  // The VRRP timeline ends at "now": its segments fill the bar, the last one is the current state.
+  const bar = await m.page.$eval('#vrrp-timeline .timeline', (b) => ({
+    last: b.lastElementChild?.className,
+    width: [...b.children].reduce((a, c) => a + Number.parseFloat((c as HTMLElement).style.width), 0),
+  }));
+  t.equal(bar.last, 'seg-MASTER', 'the timeline ends in MASTER');
+  t.ok(Math.abs(bar.width - 100) < 1, `the segments fill the bar up to now (${bar.width.toFixed(1)}%)`);
   // The health table counts the TCP_CHECKs (delay_loop 1: warmup under a second), none failed.
   const checks = () => m.page.$$eval('#health tbody tr.checked td.checks', (tds) => tds.map((d) => Number(d.textContent)));
   if (
