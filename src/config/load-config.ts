@@ -217,6 +217,8 @@ export function loadConfig(path: string, opts: LoadOptions = {}): LoadResult {
   };
   const bgp = buildBgp(fieldsOf(rootTable, root).ulvsBgp ?? [], services, bfd, sink);
   if (bgp) model.bgp = bgp;
+  const netNamespace = fieldsOf(rootTable, root).netNamespace;
+  if (netNamespace !== undefined) model.netNamespace = netNamespace;
   if (uses.length > 0 && !global.enableScriptSecurity) {
     const first = uses.reduce((a, b) => (a.script.pos.line <= b.script.pos.line || a.script.pos.file !== b.script.pos.file ? a : b));
     sink.warn(

@@ -99,6 +99,8 @@ export interface ConfigModel {
   bgp?: BgpConfig;
   /** Every file read, main file first (for reload watching). */
   files: string[];
+  /** `net_namespace NAME`: the network namespace keepalived runs in (`ulvs keepalived` runs its daemon there; -s overrides). */
+  netNamespace?: string;
 }
 
 /** Options of loadConfig(). */

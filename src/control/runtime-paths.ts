@@ -17,6 +17,15 @@ export function netnsId(): string {
   }
 }
 
+/** Whether this process runs in the named network namespace (/run/netns/NAME, as `ip netns` names it). */
+export function inNamedNetns(name: string): boolean {
+  try {
+    return String(statSync(`/run/netns/${name}`).ino) === netnsId();
+  } catch {
+    return false;
+  }
+}
+
 /** Default directory of this namespace's daemon files. */
 export function defaultRunDir(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(env.ULVS_RUN_DIR || '/run/ulvs', netnsId());

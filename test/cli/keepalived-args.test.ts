@@ -61,4 +61,11 @@ t.test('-t: exit 0 for a valid file, 5 with file:line for an invalid one; ulvs r
   t.equal(ulvs(`-t${log}`, '-f', bad).status, 5);
   t.match(readFileSync(log, 'utf8'), /bad\.conf:\d+/, '-tFILE writes the report to FILE');
   t.equal(run('--signum=JSON').stdout.trim(), '36', 'ulvs run --signum');
+  // net_namespace NAME: 'ulvs run' cannot move itself there, and must not run here in its place.
+  const nsConf = path.join(dir, 'ns.conf');
+  writeFileSync(nsConf, `net_namespace ulvs-no-such-ns\n${readFileSync(good, 'utf8')}`);
+  t.equal(run('-t', '-f', nsConf).status, 0, 'net_namespace is a keyword keepalived -t takes');
+  const inRoot = run('-f', nsConf, '--backend', 'none', '--no-metrics');
+  t.equal(inRoot.status, 1, 'ulvs run outside the net_namespace refuses to start');
+  t.match(inRoot.stderr, /net_namespace ulvs-no-such-ns.*ip netns exec ulvs-no-such-ns/);
 });

@@ -320,6 +320,7 @@ const cases: Case[] = [
     text: 'vrrp_track_process tp {\n process nginx\n terminate_delay 2\n}\n',
     want: { 'vrrp.trackProcesses.0': { weight: 1, quorum: 1, forkDelayMs: 0, terminateDelayMs: 2000, params: [] } },
   },
+  { table: 'the top level', text: 'net_namespace blue\n', want: { netNamespace: 'blue' } },
   {
     table: 'the top level',
     text: 'static_ipaddress {\n 192.0.2.50/24 dev eth0\n}\nstatic_routes {\n 2001:db8:1::/48 via 2001:db8::1 dev eth0\n}\nstatic_rules {\n inet6 to all table 7 preference 10 no_track\n}\n',

@@ -41,7 +41,7 @@ async function run(argv: string[]): Promise<number> {
   const log = createLogger(false);
   const genhash = runGenhash(argv, (m) => log.warn(m));
   if (genhash !== undefined) return genhash;
-  const a = parseKeepalivedArgs(argv);
+  let a = parseKeepalivedArgs(argv);
   const done = await oneShot(a, KEEPALIVED_USAGE);
   if (done !== undefined) return done;
   if (a.umask !== undefined) process.umask(a.umask);
@@ -58,6 +58,15 @@ async function run(argv: string[]): Promise<number> {
       log.info('configuration', { model: cfg.model });
     }
     return runDaemon({ file: a.file, workers: 1, log, loadConfig });
+  }
+  if (a.namespace === undefined) {
+    // keepalived.conf's net_namespace NAME, as keepalived takes it when there is no -s.
+    const ns = (await loadConfig(a.file)).model?.netNamespace;
+    if (ns !== undefined) {
+      argv = [...argv, '--namespace', ns];
+      a = parseKeepalivedArgs(argv);
+      log.info(`net_namespace ${ns} (${a.file}): the daemon runs in network namespace ${ns}`);
+    }
   }
   if (a.namespace !== undefined && !existsSync(`/run/netns/${a.namespace}`))
     throw new UserError(`-s (--namespace): network namespace '${a.namespace}' does not exist: create it with 'ip netns add ${a.namespace}'`);

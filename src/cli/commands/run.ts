@@ -23,7 +23,7 @@ import { serviceNotifier } from '../../control/service-notify.js';
 import type { VrrpConfig } from '../../vrrp/types.js';
 import { defaultInterfaces } from '../../host/host-env.js';
 import { daemonMetricsSource } from '../../control/metrics-source.js';
-import { defaultPidPath, defaultSocketPath } from '../../control/runtime-paths.js';
+import { defaultPidPath, defaultSocketPath, inNamedNetns } from '../../control/runtime-paths.js';
 import { raiseFdLimit } from '../../util/fd-limit.js';
 import { createMetricsRegistry } from '../../metrics/registry.js';
 import { daemonDashboardSource } from '../../control/dashboard-source.js';
@@ -125,7 +125,12 @@ async function run(argv: string[]): Promise<number> {
     a.configId !== undefined || a.subsystems !== 'all' || a.noBfd
       ? daemonConfigLoader({ configId: a.configId, subsystems: a.subsystems, noBfd: a.noBfd })
       : loadDaemonConfig;
-  if (a.dumpConf) log.info('configuration', { model: (await loadConfig(file)).model });
+  const model = (await loadConfig(file)).model;
+  if (a.dumpConf) log.info('configuration', { model });
+  if (model?.netNamespace !== undefined && !inNamedNetns(model.netNamespace))
+    throw new UserError(
+      `${file}: net_namespace ${model.netNamespace}: 'ulvs run' runs in the network namespace it is started in: run 'ip netns exec ${model.netNamespace} ulvs run ...', or 'ulvs keepalived', which starts its daemon there`,
+    );
   return runDaemon({
     file,
     backend: v.backend === undefined ? undefined : backend,

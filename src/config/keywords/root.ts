@@ -200,5 +200,6 @@ export const rootTable = defineTable('the top level', {
   bfd_instance: { field: 'bfdInstances', kind: 'block', block: bfdInstanceTable, multiple: true },
   ulvs_bgp: { field: 'ulvsBgp', kind: 'block', block: bgpTable, multiple: true },
   ...ignoredAll(['linkbeat_interfaces', 'interface_up_down_delays', 'track_group', 'garp_group'], undefined, true),
-  ...ignoredAll(['net_namespace', 'net_namespace_ipvs', 'namespace_with_ipsets', 'use_pid_dir', 'instance', 'child_wait_time', 'linkbeat_use_polling']),
+  net_namespace: { field: 'netNamespace', kind: 'string' },
+  ...ignoredAll(['net_namespace_ipvs', 'namespace_with_ipsets', 'use_pid_dir', 'instance', 'child_wait_time', 'linkbeat_use_polling']),
 });
