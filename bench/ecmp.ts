@@ -15,8 +15,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LAB_STATE_DIR, Lab, uniqueLabId } from '../src/lab/lab.js';
-import { prepareRealServers } from '../src/lab/modes.js';
-import { nextHopOfFlows, routerBfdPeers, startEcmpDirector, vipNextHops, waitNextHops, type EcmpDirector, type EcmpHash } from '../src/lab/ecmp.js';
+import {
+  prepareEcmpRealServers,
+  nextHopOfFlows,
+  routerBfdPeers,
+  startEcmpDirector,
+  vipNextHops,
+  waitNextHops,
+  type EcmpDirector,
+  type EcmpHash,
+} from '../src/lab/ecmp.js';
 import { FlowClient, keptFlows } from '../src/lab/flow-client.js';
 import { LAB_ADDR } from '../src/lab/topology.js';
 import { run } from '../src/util/exec.js';
@@ -188,7 +196,7 @@ async function withLab(hash: EcmpHash, body: (lab: Lab) => Promise<void>): Promi
     // Logs under the lab's state dir: lab down removes them.
     const logDir = path.join(LAB_STATE_DIR, `${lab.id}-ecmp`);
     mkdirSync(logDir, { recursive: true });
-    await prepareRealServers(lab, 'dr', { detached: true, logDir });
+    await prepareEcmpRealServers(lab, { detached: true, logDir });
     await body(lab);
   } finally {
     await lab.down();

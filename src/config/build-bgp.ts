@@ -80,7 +80,15 @@ function neighbor(
       return undefined;
     }
     out.sourceIp = src;
-  }
+  } else if (isIPv6(ip.address))
+    // Seen in the ECMP lab: the kernel chose the IPv6 VIP that the data plane puts on the interface as
+    // the session's source, so bgpd announced the VIP with itself as the next hop (and every director
+    // had the same address).
+    sink.warn(
+      raw.pos,
+      'bad-value',
+      `neighbor ${ip.address}: an IPv6 session without source_ip may leave from an IPv6 VIP (ulvs puts the VIPs on the interface), and bgpd announces the session's address as the next hop; add 'source_ip' with this director's own IPv6 address.`,
+    );
   const bfdName = fieldsOf(bgpNeighborTable, raw).bfdInstance;
   if (bfdName !== undefined) {
     const b = bfd.find((x) => x.name === bfdName);

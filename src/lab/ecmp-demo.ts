@@ -6,18 +6,17 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { run } from '../util/exec.js';
-import { routerBfdPeers, routerBgpPeers, startEcmpDirector, vipNextHops, waitNextHops, type EcmpDirector } from './ecmp.js';
+import { prepareEcmpRealServers, routerBfdPeers, routerBgpPeers, startEcmpDirector, vipNextHops, waitNextHops, type EcmpDirector } from './ecmp.js';
 import { FlowClient, keptFlows, portsByDirector } from './flow-client.js';
 import type { Lab } from './lab.js';
 import { LAB_STATE_DIR } from './lab.js';
-import { prepareRealServers } from './modes.js';
 import { addr4 } from './topology.js';
 
 /** Prepares the real servers (DR) and starts `ulvs run` on every director; resolves when the router routes over all of them. */
 export async function startEcmp(lab: Lab, detached = false): Promise<EcmpDirector[]> {
   const logDir = path.join(LAB_STATE_DIR, `${lab.id}-ecmp`);
   mkdirSync(logDir, { recursive: true });
-  await prepareRealServers(lab, 'dr', detached ? { detached: true, logDir } : {});
+  await prepareEcmpRealServers(lab, detached ? { detached: true, logDir } : {});
   const directors = lab.byRole('director').map((n) => n.name);
   const ds = await Promise.all(directors.map((d) => startEcmpDirector(lab, d)));
   const want = lab.byRole('director').map(addr4);

@@ -11,8 +11,9 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, wr
 import path from 'node:path';
 import { run } from '../util/exec.js';
 import { LAB_STATE_DIR, type Lab } from './lab.js';
-import { commandArgv, distScriptArgv } from './modes.js';
-import { LAB_ADDR, addr4 } from './topology.js';
+import { commandArgv, distScriptArgv, prepareRealServers } from './modes.js';
+import { multipathNextHops } from './resilient-ecmp.js';
+import { LAB_ADDR, addr4, addr6 } from './topology.js';
 
 /** The router's AS and the directors' AS in the ECMP lab. */
 export const ECMP_ASN = { router: 65000, directors: 65100 } as const;
@@ -23,7 +24,7 @@ function frrDir(lab: Lab): string {
   return path.join(LAB_STATE_DIR, `${lab.id}-frr`);
 }
 
-/** The router's bgpd.conf: dynamic neighbors from the LAN, BFD, multipath over up to 16 directors. */
+/** The router's bgpd.conf: dynamic neighbors from the LAN (IPv4 sessions with BFD for the IPv4 VIP, IPv6 sessions for the IPv6 VIP), multipath over up to 16 directors. */
 export function routerBgpdConfig(holdS = 9): string {
   return [
     'frr defaults datacenter',
@@ -38,7 +39,17 @@ export function routerBgpdConfig(holdS = 9): string {
     ' neighbor DIRECTORS advertisement-interval 0',
     ' neighbor DIRECTORS bfd profile ulvs',
     ` bgp listen range ${LAB_ADDR.lanPrefix4} peer-group DIRECTORS`,
+    ' neighbor DIRECTORS6 peer-group',
+    ' neighbor DIRECTORS6 remote-as external',
+    ` neighbor DIRECTORS6 timers ${Math.floor(holdS / 3)} ${holdS}`,
+    ' neighbor DIRECTORS6 advertisement-interval 0',
+    ` bgp listen range ${LAB_ADDR.lanPrefix6} peer-group DIRECTORS6`,
     ' address-family ipv4 unicast',
+    '  no neighbor DIRECTORS6 activate',
+    '  maximum-paths 16',
+    ' exit-address-family',
+    ' address-family ipv6 unicast',
+    '  neighbor DIRECTORS6 activate',
     '  maximum-paths 16',
     ' exit-address-family',
     '!',
@@ -50,7 +61,7 @@ export function routerBgpdConfig(holdS = 9): string {
 export type EcmpHash = 'threshold' | 'resilient';
 
 /** The VIP prefixes the ECMP lab announces (and the resilient follower installs). */
-export const ECMP_VIPS = [`${LAB_ADDR.vip4}/32`] as const;
+export const ECMP_VIPS = [`${LAB_ADDR.vip4}/32`, `${LAB_ADDR.vip6}/128`] as const;
 
 /** zebra.conf: nothing, or (resilient) a deny on installing BGP routes, which the follower installs instead. */
 function zebraConfig(hash: EcmpHash): string {
@@ -115,14 +126,21 @@ export async function routerVtysh(lab: Lab, ...lines: string[]): Promise<string>
   return r.stdout;
 }
 
-/** The router's BGP sessions (`show bgp summary json`): neighbor address -> state, prefixes received. */
-export async function routerBgpPeers(lab: Lab): Promise<Record<string, { state: string; pfxRcd: number }>> {
+/** The router's BGP sessions of one address family (`show bgp ipvN unicast summary json`): neighbor address -> state, prefixes received. */
+export async function routerBgpPeers(lab: Lab, family: 4 | 6 = 4): Promise<Record<string, { state: string; pfxRcd: number }>> {
   try {
-    const j = JSON.parse(await routerVtysh(lab, 'show bgp ipv4 unicast summary json')) as { peers?: Record<string, { state?: string; pfxRcd?: number }> };
+    const j = JSON.parse(await routerVtysh(lab, `show bgp ipv${family} unicast summary json`)) as {
+      peers?: Record<string, { state?: string; pfxRcd?: number }>;
+    };
     return Object.fromEntries(Object.entries(j.peers ?? {}).map(([k, v]) => [k, { state: v.state ?? '?', pfxRcd: v.pfxRcd ?? 0 }]));
   } catch {
     return {};
   }
+}
+
+/** The next hops of the router's BGP multipath set for `prefix` (`show bgp … PREFIX json`: its own table, not the kernel's). */
+export async function routerBgpMultipath(lab: Lab, prefix: string): Promise<string[]> {
+  return multipathNextHops(await routerVtysh(lab, `show bgp ${prefix.includes(':') ? 'ipv6' : 'ipv4'} unicast ${prefix} json`));
 }
 
 /** The router's BFD sessions (`show bfd peers json`): peer address -> status (up, down, init). */
@@ -137,7 +155,8 @@ export async function routerBfdPeers(lab: Lab): Promise<Record<string, string>> 
 
 /** Next hops of the router's kernel route to the VIP (the ECMP group), sorted. */
 export async function vipNextHops(lab: Lab, vip: string = LAB_ADDR.vip4): Promise<string[]> {
-  const r = await run(['ip', '-j', 'route', 'show', `${vip}/32`], { netns: lab.ns('router') });
+  const v6 = vip.includes(':');
+  const r = await run(['ip', '-j', v6 ? '-6' : '-4', 'route', 'show', `${vip}/${v6 ? 128 : 32}`], { netns: lab.ns('router') });
   try {
     const j = JSON.parse(r.stdout || '[]') as Array<{ gateway?: string; nexthops?: Array<{ gateway: string }> }>;
     return j.flatMap((e) => (e.nexthops ? e.nexthops.map((n) => n.gateway) : e.gateway ? [e.gateway] : [])).sort();
@@ -146,10 +165,13 @@ export async function vipNextHops(lab: Lab, vip: string = LAB_ADDR.vip4): Promis
   }
 }
 
-/** A director's keepalived.conf in the ECMP lab: DR, mh + mh-port over every real server, BFD and BGP to the router. */
+/** A director's keepalived.conf in the ECMP lab: DR, mh + mh-port over every real server for the IPv4 and the IPv6 VIP, BFD and BGP to the router (an IPv4 session for the IPv4 VIP, an IPv6 one for the IPv6 VIP). */
 export function ecmpDirectorConfig(lab: Lab, director: string, o: { bfd?: boolean; holdS?: number; drainWaitS?: number } = {}): string {
   const me = addr4(lab.node(director));
-  const rss = lab.byRole('realserver').map((n) => `  real_server ${addr4(n)} 80 {\n  }\n`);
+  const rss = lab.byRole('realserver');
+  // source_ip on the IPv6 session: the kernel would pick the VIP on eth0 (every director holds it), one address for all.
+  const rs4 = rss.map((n) => `  real_server ${addr4(n)} 80 {\n  }\n`);
+  const rs6 = rss.map((n) => `  real_server ${addr6(n)} 80 {\n  }\n`);
   const bfd = o.bfd !== false;
   return [
     ...(bfd
@@ -157,10 +179,16 @@ export function ecmpDirectorConfig(lab: Lab, director: string, o: { bfd?: boolea
           `bfd_instance rtr {\n neighbor_ip ${LAB_ADDR.router4}\n source_ip ${me}\n min_rx ${ECMP_BFD.intervalMs}\n min_tx ${ECMP_BFD.intervalMs}\n multiplier ${ECMP_BFD.multiplier}\n}`,
         ]
       : []),
-    `virtual_server ${LAB_ADDR.vip4} 80 {\n protocol TCP\n lvs_sched mh\n mh-port\n lvs_method DR\n${rss.join('')}}`,
-    `ulvs_bgp {\n local_as ${ECMP_ASN.directors}\n router_id ${me}\n hold_time ${o.holdS ?? 9}\n drain_wait ${o.drainWaitS ?? 5}\n neighbor ${LAB_ADDR.router4} {\n  remote_as ${ECMP_ASN.router}\n${bfd ? '  bfd_instance rtr\n' : ''} }\n}`,
+    `virtual_server ${LAB_ADDR.vip4} 80 {\n protocol TCP\n lvs_sched mh\n mh-port\n lvs_method DR\n${rs4.join('')}}`,
+    `virtual_server ${LAB_ADDR.vip6} 80 {\n protocol TCP\n lvs_sched mh\n mh-port\n lvs_method DR\n${rs6.join('')}}`,
+    `ulvs_bgp {\n local_as ${ECMP_ASN.directors}\n router_id ${me}\n hold_time ${o.holdS ?? 9}\n drain_wait ${o.drainWaitS ?? 5}\n neighbor ${LAB_ADDR.router4} {\n  remote_as ${ECMP_ASN.router}\n${bfd ? '  bfd_instance rtr\n' : ''} }\n neighbor ${LAB_ADDR.router6} {\n  remote_as ${ECMP_ASN.router}\n  source_ip ${addr6(lab.node(director))}\n }\n}`,
     '',
   ].join('\n');
+}
+
+/** Prepares the real servers of the ECMP lab for DR with both VIPs (`ulvs realserver run`). */
+export function prepareEcmpRealServers(lab: Lab, o: { detached?: boolean; logDir?: string } = {}): Promise<() => Promise<string[]>> {
+  return prepareRealServers(lab, 'dr', { ...o, vips: [LAB_ADDR.vip4, LAB_ADDR.vip6] });
 }
 
 /** A director's `ulvs run` in the ECMP lab. */
@@ -226,18 +254,19 @@ export async function startEcmpDirector(
 
 /** The director the router's ECMP hash sends each client source port to (`ip route get` per flow, the kernel's own pick). */
 export async function nextHopOfFlows(lab: Lab, ports: readonly number[], vip: string = LAB_ADDR.vip4): Promise<string[]> {
-  const lines = ports.map((p) => `route get ${vip} from ${LAB_ADDR.client4} iif eth0 ipproto tcp sport ${p} dport 80`).join('\n');
+  const from = vip.includes(':') ? LAB_ADDR.client6 : LAB_ADDR.client4;
+  const lines = ports.map((p) => `route get ${vip} from ${from} iif eth0 ipproto tcp sport ${p} dport 80`).join('\n');
   const r = await run(['sh', '-c', `printf '%s\\n' "$0" | ip -batch -`, lines], { netns: lab.ns('router'), timeoutMs: 20_000 });
   return [...r.stdout.matchAll(/ via (\S+)/g)].map((m) => m[1]!);
 }
 
 /** Waits until the router's VIP route has exactly `hops` next hops; resolves to them (or the last seen, on timeout). */
-export async function waitNextHops(lab: Lab, hops: string[], timeoutMs = 15_000): Promise<string[]> {
+export async function waitNextHops(lab: Lab, hops: string[], timeoutMs = 15_000, vip: string = LAB_ADDR.vip4): Promise<string[]> {
   const want = [...hops].sort().join(',');
   const until = Date.now() + timeoutMs;
   let now: string[] = [];
   while (Date.now() < until) {
-    now = await vipNextHops(lab);
+    now = await vipNextHops(lab, vip);
     if (now.join(',') === want) return now;
     await new Promise((r) => setTimeout(r, 50));
   }

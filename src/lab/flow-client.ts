@@ -32,9 +32,9 @@ export class FlowClient {
     });
   }
 
-  /** Opens `count` keep-alive connections to the VIP from the client; resolves to their first answers. */
-  static async start(lab: Lab, count: number): Promise<{ flows: FlowClient; first: FlowAnswer[] }> {
-    const child = lab.spawn('client', [process.execPath, distFile('lab/flows.js'), '--vip', LAB_ADDR.vip4, '--count', String(count)]);
+  /** Opens `count` keep-alive connections to `vip` (default the IPv4 VIP) from the client; resolves to their first answers. */
+  static async start(lab: Lab, count: number, vip: string = LAB_ADDR.vip4): Promise<{ flows: FlowClient; first: FlowAnswer[] }> {
+    const child = lab.spawn('client', [process.execPath, distFile('lab/flows.js'), '--vip', vip, '--count', String(count)]);
     const flows = new FlowClient(child);
     const first = (await flows.next(60_000)) as { ready: FlowAnswer[] };
     return { flows, first: first.ready };

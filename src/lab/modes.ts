@@ -139,14 +139,14 @@ function startInHost(lab: Lab, node: string, argv: string[], readyText: string, 
 }
 
 /**
- * The real servers' side of a mode (for the VIP of `o.family`, default 4; NAT with family 6 moves the
+ * The real servers' side of a mode (for the VIP of `o.family`, default 4, or every one of `o.vips`; NAT with family 6 moves the
  * IPv6 default route to the NAT gateway); returns a function that undoes it and resolves to the real
  * servers' `ulvs realserver` output (none for NAT).
  */
 export async function prepareRealServers(
   lab: Lab,
   mode: LabMode,
-  o: { detached?: boolean; logDir?: string; family?: LabFamily; decap?: DecapPath } = {},
+  o: { detached?: boolean; logDir?: string; family?: LabFamily; decap?: DecapPath; vips?: string[] } = {},
 ): Promise<() => Promise<string[]>> {
   const rss = lab.byRole('realserver');
   const v6 = o.family === 6;
@@ -162,10 +162,16 @@ export async function prepareRealServers(
   }
   const procs = await Promise.all(
     rss.map((rs) =>
-      startInHost(lab, rs.name, [...commandArgv('realserver'), 'run', '--mode', mode, '--vip', labVip(o.family), '--decap', o.decap ?? 'auto'], 'ready', {
-        detached: o.detached,
-        logFile: o.logDir ? path.join(o.logDir, `${rs.name}-realserver.log`) : undefined,
-      }),
+      startInHost(
+        lab,
+        rs.name,
+        [...commandArgv('realserver'), 'run', '--mode', mode, ...(o.vips ?? [labVip(o.family)]).flatMap((v) => ['--vip', v]), '--decap', o.decap ?? 'auto'],
+        'ready',
+        {
+          detached: o.detached,
+          logFile: o.logDir ? path.join(o.logDir, `${rs.name}-realserver.log`) : undefined,
+        },
+      ),
     ),
   );
   return () => Promise.all(procs.map((p) => p.stop()));

@@ -69,6 +69,22 @@ t.test('vip lines choose the announced addresses; one that is no virtual_server 
   );
 });
 
+t.test('an IPv6 neighbor without source_ip warns at its line (the session could leave from an IPv6 VIP)', async (t) => {
+  const base = (src: string) =>
+    `${vs('fd00::100', 'fd00::21')}ulvs_bgp {\n local_as 65011\n router_id 10.0.0.11\n neighbor fd00::1 {\n  remote_as 65000\n${src} }\n}\n`;
+  const r = load(base(''));
+  t.ok(r.ok, 'a warning only');
+  const w = r.diagnostics.find((d) => d.severity === 'warning' && /source_ip/.test(d.message));
+  t.equal(w?.line, 11, 'at the neighbor line');
+  t.match(w?.message, /neighbor fd00::1: an IPv6 session without source_ip may leave from an IPv6 VIP.*add 'source_ip'/);
+  const fixed = load(base('  source_ip fd00::11\n'));
+  t.notOk(
+    fixed.diagnostics.some((d) => /source_ip/.test(d.message)),
+    'with source_ip: no warning',
+  );
+  t.equal(fixed.model.bgp!.neighbors[0]!.sourceIp, 'fd00::11');
+});
+
 t.test('each mistake is an error at its line with the fix', async (t) => {
   const cases: Array<[string, string, number, RegExp]> = [
     ['ulvs_bgp {\n router_id 10.0.0.11\n neighbor 10.0.0.1 {\n  remote_as 1\n }\n}\n', 'missing-value', 1, /no local_as; add 'local_as ASN'/],

@@ -6,12 +6,23 @@
 // is drained (`ulvs drain` while the flows keep talking: it reports no packet for 1 s before it stops);
 // new flows spread over the directors left; with every real server at weight 0 the last director
 // withdraws the VIP, and announces it again when they are back. BGP sessions, received routes and BFD are read back from
-// the router's FRR (vtysh JSON), the ECMP group from its kernel route.
+// the router's FRR (vtysh JSON), the ECMP group from its kernel route. IPv6: every director also has an
+// IPv6 session announcing the IPv6 VIP; the router's bgpd holds the three as multipath and 60 IPv6
+// flows go through (DR, mh), the directors' counters show the IPv6 bytes.
 import t from 'tap';
 import path from 'node:path';
 import { Lab, uniqueLabId } from '../../src/lab/lab.js';
-import { prepareRealServers } from '../../src/lab/modes.js';
-import { routerBfdPeers, routerBgpPeers, startEcmpDirector, waitNextHops, type EcmpDirector } from '../../src/lab/ecmp.js';
+import {
+  nextHopOfFlows,
+  prepareEcmpRealServers,
+  routerBfdPeers,
+  routerBgpMultipath,
+  routerBgpPeers,
+  startEcmpDirector,
+  waitNextHops,
+  type EcmpDirector,
+} from '../../src/lab/ecmp.js';
+import { LAB_ADDR } from '../../src/lab/topology.js';
 import { FlowClient, keptFlows, portsByDirector } from '../../src/lab/flow-client.js';
 import { run } from '../../src/util/exec.js';
 
@@ -19,11 +30,12 @@ const root = process.getuid?.() === 0;
 /** The issue's target; every round asks on all of them. */
 const FLOWS = 1000;
 const LB = { lb1: '198.18.0.11', lb2: '198.18.0.12', lb3: '198.18.0.13' } as const;
+const LB6 = { lb1: 'fd75:6c76::11', lb2: 'fd75:6c76::12', lb3: 'fd75:6c76::13' } as const;
 
 t.test('3 directors behind ECMP: flows keep their real server through stop, add, kill and drain', { skip: !root && 'needs root' }, async (t) => {
   const lab = await Lab.up({ id: uniqueLabId(), directors: 3, ecmp: true });
   t.teardown(() => lab.down());
-  await prepareRealServers(lab, 'dr');
+  await prepareEcmpRealServers(lab);
   const ds: Record<string, EcmpDirector> = {};
   for (const d of await Promise.all(Object.keys(LB).map((n) => startEcmpDirector(lab, n)))) ds[d.name] = d;
   t.same(await waitNextHops(lab, Object.values(LB)), Object.values(LB), 'the router has one ECMP route over the three directors');
@@ -37,6 +49,30 @@ t.test('3 directors behind ECMP: flows keep their real server through stop, add,
     await new Promise((r) => setTimeout(r, 200));
   }
   for (const a of Object.values(LB)) t.equal(bfd[a], 'up', `router (vtysh): BFD with ${a} up`);
+
+  // IPv6: each director's IPv6 session announces the IPv6 VIP; the router's bgpd takes the three as
+  // multipath, its kernel routes the VIP over them, and IPv6 flows go through in DR with mh.
+  t.same(await waitNextHops(lab, Object.values(LB6), 15_000, LAB_ADDR.vip6), Object.values(LB6), 'router (kernel): one ECMP route for the IPv6 VIP');
+  const peers6 = await routerBgpPeers(lab, 6);
+  for (const a of Object.values(LB6)) t.match(peers6[a], { state: 'Established', pfxRcd: 1 }, `router (vtysh): IPv6 BGP with ${a} Established, 1 route`);
+  t.same(await routerBgpMultipath(lab, `${LAB_ADDR.vip6}/128`), Object.values(LB6), 'router (vtysh): the IPv6 VIP has three multipath next hops');
+  const v6 = await FlowClient.start(lab, 60, LAB_ADDR.vip6);
+  t.equal(v6.first.filter((f) => f.rs).length, 60, '60 IPv6 flows answered by a real server');
+  t.ok(new Set(v6.first.map((f) => f.rs)).size > 1, 'mh-port spreads the IPv6 flows over real servers');
+  const picks6 = await nextHopOfFlows(
+    lab,
+    v6.first.map((f) => f.port),
+    LAB_ADDR.vip6,
+  );
+  t.ok(new Set(picks6).size > 1, `the router spreads the IPv6 flows over ${new Set(picks6).size} directors`);
+  t.equal(keptFlows(v6.first, await v6.flows.round()), 60, 'the IPv6 flows keep their connection and real server');
+  v6.flows.quit();
+  const ulvsadm6 = (d: string) => run([process.execPath, path.join(process.cwd(), 'bin/ulvsadm.mjs'), '-L', '-n', '--stats', '--exact'], { netns: lab.ns(d) });
+  for (const [d, a] of Object.entries(LB6)) {
+    if (!picks6.includes(a)) continue;
+    const bytes = Number(/^TCP\s+\[fd75:6c76::100\]:80\s+\d+\s+\d+\s+\d+\s+(\d+)/m.exec((await ulvsadm6(d)).stdout)?.[1] ?? 0);
+    t.ok(bytes > 0, `${d} forwarded IPv6 bytes (${bytes} in)`);
+  }
 
   const { flows, first } = await FlowClient.start(lab, FLOWS);
   t.teardown(() => flows.quit());
@@ -92,7 +128,7 @@ t.test('3 directors behind ECMP: flows keep their real server through stop, add,
   })();
   const drain = await run([process.execPath, path.join(process.cwd(), 'bin/ulvs.mjs'), 'drain'], { netns: lab.ns('lb1'), timeoutMs: 30_000 });
   t.equal(drain.code, 0, drain.stderr);
-  t.match(drain.stdout, /withdrew 198\.18\.0\.100\/32; no packet for 1 s/, 'drain: after the withdraw lb1 saw no packet for 1 s before stopping');
+  t.match(drain.stdout, /withdrew (198\.18\.0\.100\/32 fd75:6c76::100\/128|fd75:6c76::100\/128 198\.18\.0\.100\/32); no packet for 1 s/, 'drain: after the withdraw lb1 saw no packet for 1 s before stopping');
   await ds.lb1!.exited;
   talking = false;
   await chatter;

@@ -7,9 +7,9 @@
 // plus a margin). Every flow keeps its connection and real server throughout.
 import t from 'tap';
 import { Lab, uniqueLabId } from '../../src/lab/lab.js';
-import { prepareRealServers } from '../../src/lab/modes.js';
-import { nextHopOfFlows, startEcmpDirector, waitNextHops, type EcmpDirector } from '../../src/lab/ecmp.js';
+import { prepareEcmpRealServers, nextHopOfFlows, startEcmpDirector, waitNextHops, type EcmpDirector } from '../../src/lab/ecmp.js';
 import { FlowClient, keptFlows, portsByDirector } from '../../src/lab/flow-client.js';
+import { LAB_ADDR } from '../../src/lab/topology.js';
 
 const root = process.getuid?.() === 0;
 const FLOWS = 300;
@@ -18,10 +18,12 @@ const LB = { lb1: '198.18.0.11', lb2: '198.18.0.12', lb3: '198.18.0.13' } as con
 t.test('resilient hashing on the router: removing or adding a director moves only its own share of flows', { skip: !root && 'needs root' }, async (t) => {
   const lab = await Lab.up({ id: uniqueLabId(), directors: 3, ecmp: true, ecmpHash: 'resilient' });
   t.teardown(() => lab.down());
-  await prepareRealServers(lab, 'dr');
+  await prepareEcmpRealServers(lab);
   const ds: Record<string, EcmpDirector> = {};
   for (const d of await Promise.all(Object.keys(LB).map((n) => startEcmpDirector(lab, n)))) ds[d.name] = d;
   t.same(await waitNextHops(lab, Object.values(LB)), Object.values(LB), 'the router routes the VIP over the three directors');
+  const lb6 = ['fd75:6c76::11', 'fd75:6c76::12', 'fd75:6c76::13'];
+  t.same(await waitNextHops(lab, lb6, 15_000, LAB_ADDR.vip6), lb6, 'the IPv6 VIP too, on its own resilient group');
   const { flows, first } = await FlowClient.start(lab, FLOWS);
   t.teardown(() => flows.quit());
   const ports = first.map((f) => f.port);
