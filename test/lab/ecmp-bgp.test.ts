@@ -128,7 +128,11 @@ t.test('3 directors behind ECMP: flows keep their real server through stop, add,
   })();
   const drain = await run([process.execPath, path.join(process.cwd(), 'bin/ulvs.mjs'), 'drain'], { netns: lab.ns('lb1'), timeoutMs: 30_000 });
   t.equal(drain.code, 0, drain.stderr);
-  t.match(drain.stdout, /withdrew (198\.18\.0\.100\/32 fd75:6c76::100\/128|fd75:6c76::100\/128 198\.18\.0\.100\/32); no packet for 1 s/, 'drain: after the withdraw lb1 saw no packet for 1 s before stopping');
+  t.match(
+    drain.stdout,
+    /withdrew (198\.18\.0\.100\/32 fd75:6c76::100\/128|fd75:6c76::100\/128 198\.18\.0\.100\/32); no packet for 1 s/,
+    'drain: after the withdraw lb1 saw no packet for 1 s before stopping',
+  );
   await ds.lb1!.exited;
   talking = false;
   await chatter;
