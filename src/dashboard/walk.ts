@@ -2,7 +2,8 @@
  * The packet walk: an explanation turned into the hops a packet and its answer travel in its LVS mode —
  * client -> director -> real server, then real server -> client (DR, TUN: straight back from the VIP the
  * real server holds) or real server -> director -> client (NAT) — with each hop's header fields and the
- * ones the director changed marked.
+ * ones the director changed marked. A NAT answer on its own (a sampled or replayed packet of the out direction)
+ * walks real server -> director -> client.
  */
 import type { Explanation } from '../dataplane/explain.js';
 
@@ -58,6 +59,13 @@ function directAnswer(e: Explanation): WalkField[] {
 export function packetWalk(e: Explanation): PacketWalk {
   const mode = e.method;
   const rs = e.connection.after ? `real server ${e.connection.after.dest}:${e.connection.after.destPort}` : 'real server';
+  if (e.direction === 'reply') {
+    // A NAT real server's answer (a sampled or replayed packet of the out direction): it starts at the real server.
+    const hops: WalkHop[] = [{ from: rs, to: 'director', note: "a NAT real server's answer, back through the director (its gateway)", fields: beforeOf(e) }];
+    if (e.verdict === 'drop') hops.push({ from: 'director', to: '(dropped)', note: `dropped: ${e.reason?.name ?? 'no reason'}`, fields: [] });
+    else hops.push({ from: 'director', to: 'client', note: 'NAT: the source becomes VIP:port again, checksums follow', fields: afterOf(e) });
+    return { mode, flow: e.flow, verdict: e.verdict, hops, steps: e.steps };
+  }
   const hops: WalkHop[] = [{ from: 'client', to: 'director', note: 'the packet as the client sends it', fields: beforeOf(e) }];
   if (e.verdict === 'drop') {
     hops.push({

@@ -10,6 +10,7 @@ import { Registry } from 'prom-client';
 import { loadReplayDashboard } from '../../src/cli/replay-dashboard.js';
 import { parseReplayArgs } from '../../src/cli/commands/replay.js';
 import { dashboardRoutes } from '../../src/dashboard/routes.js';
+import { packetWalk } from '../../src/dashboard/walk.js';
 import { startMetricsServer } from '../../src/metrics/server.js';
 import { PKT, writeCapture } from '../fixtures/replay-dashboard/capture.js';
 
@@ -21,7 +22,7 @@ const d = await loadReplayDashboard(o);
 const r = d.source.replay!;
 
 t.test('the packet list: every packet with its flow, flags, verdict and real server', async (t) => {
-  t.equal(d.packets, 6);
+  t.equal(d.packets, 7);
   t.equal(r.file, 'capture.pcap');
   t.same(
     r.packets.map((p) => [p.n, p.flags, p.verdict, p.to]),
@@ -32,6 +33,7 @@ t.test('the packet list: every packet with its flow, flags, verdict and real ser
       [4, 'S', 'transmit', '198.18.0.21'],
       [5, 'S', 'transmit', '198.18.0.22'],
       [6, 'R', 'transmit', '198.18.0.22'],
+      [7, 'SA', 'transmit', 'client side'],
     ],
     'rr starts at the last real server added (kernel order)',
   );
@@ -54,7 +56,21 @@ t.test('packet N is walked against the table as it was at N, not at the end', as
   t.equal((await r.walk(PKT.drSyn))!.method, 'dr');
   t.equal((await r.walk(PKT.tunSyn))!.method, 'tun');
   t.equal((await r.walk(PKT.natRst))!.state.after, 'CLOSE');
-  t.equal(await r.walk(7), undefined, 'no packet 7');
+  // Packet 7, the NAT real server's answer, walks from the real server: real server -> director -> client.
+  const ans = (await r.walk(PKT.natAnswer))!;
+  t.equal(ans.direction, 'reply');
+  t.same(
+    packetWalk(ans).hops.map((h) => [h.from, h.to]),
+    [
+      ['real server 198.18.0.21:80', 'director'],
+      ['director', 'client'],
+    ],
+  );
+  t.ok(
+    packetWalk(ans).hops[1]!.fields.some((f) => f.layer === 'ip' && f.name === 'src' && f.changed && f.value === '198.18.0.100'),
+    'the source becomes the VIP',
+  );
+  t.equal(await r.walk(8), undefined, 'no packet 8');
   t.equal(await r.walk(0), undefined);
 });
 
@@ -92,13 +108,13 @@ t.test('the routes: /api/replay paged and filtered, /api/walk?packet=N', async (
     return { status: res.status, body: await res.json() };
   };
   const st = await get('/api/state');
-  t.same(st.body.replay, { file: 'capture.pcap', packets: 6, lastMs: 5000 });
+  t.same(st.body.replay, { file: 'capture.pcap', packets: 7, lastMs: 6000 });
   const page = await get('/api/replay?offset=2&limit=2');
   t.same(
     page.body.items.map((p: { n: number }) => p.n),
     [3, 4],
   );
-  t.equal(page.body.total, 6);
+  t.equal(page.body.total, 7);
   const f = await get(`/api/replay?q=${encodeURIComponent(':8082 [s]')}`);
   t.same(
     f.body.items.map((p: { n: number }) => p.n),

@@ -51,7 +51,7 @@ t.test('replay dashboard in chromium: pick packet N, its walk per mode as the re
     });
     child.once('exit', (code) => reject(new Error(`ulvs replay --dashboard exited ${code}: ${out}`)));
   });
-  t.match(out, /replayed 6 packets/);
+  t.match(out, /replayed 7 packets/);
   mkdirSync(ARTIFACTS, { recursive: true });
   browser = await puppeteer.launch({
     executablePath: CHROMIUM,
@@ -62,8 +62,8 @@ t.test('replay dashboard in chromium: pick packet N, its walk per mode as the re
   const page = await browser.newPage();
   await page.setViewport({ width: 1400, height: 1200 });
   await page.goto(url, { waitUntil: 'load' });
-  await page.waitForSelector('#replay tbody tr[data-packet="6"]', { timeout: 10000 });
-  t.equal(await page.$$eval('#replay tbody tr', (r) => r.length), 6, 'the six packets of the capture are listed');
+  await page.waitForSelector('#replay tbody tr[data-packet="7"]', { timeout: 10000 });
+  t.equal(await page.$$eval('#replay tbody tr', (r) => r.length), 7, 'the seven packets of the capture are listed');
   t.equal(await page.$eval('#vrrp-section', (e) => getComputedStyle(e).display), 'none', 'no VRRP section in a replay');
   t.match(await page.$eval('header h1', (e) => e.textContent), /replay of capture\.pcap/);
 
@@ -85,6 +85,11 @@ t.test('replay dashboard in chromium: pick packet N, its walk per mode as the re
   const tun = await pick(page, PKT.tunSyn, 1);
   t.ok(tun.changed.includes('outer.dst') && !tun.changed.includes('ip.dst'), `TUN: the outer header marked, the inner VIP kept (${tun.changed})`);
   await page.screenshot({ path: path.join(ARTIFACTS, 'replay-walk-tun.png'), fullPage: true });
+
+  // The NAT real server's answer (packet 7) starts at the real server and leaves with the VIP as source.
+  const answer = await pick(page, PKT.natAnswer, 1);
+  t.match(await page.$eval('#walk-path', (e) => e.textContent), /^NAT: real server 198\.18\.0\.21:80→director→client$/);
+  t.ok(answer.changed.includes('ip.src'), `the answer: source marked (${answer.changed})`);
 
   // The filter: one packet to :8082.
   await page.type('#replay-q', ':8082');
