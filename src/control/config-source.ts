@@ -14,6 +14,8 @@ export interface ConfigLoad {
   /** Errors that refuse the file ("file:line: message"). */
   errors: string[];
   warnings: string[];
+  /** The stable codes of the warnings (e.g. 'interface-missing'), for keepalived -t's verdict. */
+  warningCodes?: string[];
   services: VirtualServiceSpec[];
   timeouts?: IpvsTimeouts;
   /** Whether the file configures VRRP instances (they need raw sockets). */
@@ -30,6 +32,7 @@ export type ConfigLoader = (file: string) => Promise<ConfigLoad>;
 
 interface Diag {
   severity: string;
+  code?: string;
   file: string;
   line: number;
   message: string;
@@ -37,6 +40,10 @@ interface Diag {
 
 function where(d: Diag): string {
   return d.line ? `${d.file}:${d.line}: ${d.message}` : `${d.file}: ${d.message}`;
+}
+
+function codesOf(ds: Diag[]): string[] {
+  return ds.filter((d) => d.severity === 'warning' && d.code).map((d) => d.code!);
 }
 
 /** Loads with the config part's loadConfig in a worker thread (the event loop keeps VRRP going meanwhile). */
@@ -48,6 +55,7 @@ export const loadDaemonConfig: ConfigLoader = async (file) => {
     ok: r.ok && errors.length === 0,
     errors,
     warnings,
+    warningCodes: codesOf(r.diagnostics),
     services: r.model.ipvs?.services ?? [],
     timeouts: r.model.ipvs?.timeouts,
     hasVrrp: (r.model.vrrp?.instances?.length ?? 0) > 0,
@@ -75,6 +83,7 @@ export function daemonConfigLoader(o: { configId?: string; subsystems?: Subsyste
       ok: r.ok && errors.length === 0,
       errors,
       warnings,
+      warningCodes: codesOf(r.diagnostics),
       services: vrrpOnly ? [] : (r.model.ipvs?.services ?? []),
       timeouts: r.model.ipvs?.timeouts,
       hasVrrp: !checkOnly && (r.model.vrrp?.instances?.length ?? 0) > 0,

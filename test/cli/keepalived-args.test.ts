@@ -2,7 +2,7 @@
 // flags keepalived takes and ulvs does not act on are accepted with a warning, --signum prints keepalived's
 // numbers, -t checks a file and exits 0 when it is valid and 5 (as keepalived 2.2.7) when not.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
@@ -35,9 +35,10 @@ t.test('-t: exit 0 for a valid file, 5 with file:line for an invalid one; ulvs r
   const dir = mkdtempSync(path.join(tmpdir(), 'ulvs-kat-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const good = path.join(dir, 'good.conf');
+  const ifname = readdirSync('/sys/class/net').find((n) => n !== 'lo') ?? 'eth0';
   writeFileSync(
     good,
-    'vrrp_instance VI_1 {\n  state MASTER\n  interface eth0\n  virtual_router_id 51\n  priority 100\n  virtual_ipaddress {\n    10.9.9.9/32\n  }\n}\n',
+    `vrrp_instance VI_1 {\n  state MASTER\n  interface ${ifname}\n  virtual_router_id 51\n  priority 100\n  virtual_ipaddress {\n    10.9.9.9/32\n  }\n}\n`,
   );
   t.equal(ulvs('-t', '-f', good).status, 0, ulvs('-t', '-f', good).stderr);
   const bad = path.join(dir, 'bad.conf');
@@ -61,6 +62,11 @@ t.test('-t: exit 0 for a valid file, 5 with file:line for an invalid one; ulvs r
   t.equal(ulvs(`-t${log}`, '-f', bad).status, 5);
   t.match(readFileSync(log, 'utf8'), /bad\.conf:\d+/, '-tFILE writes the report to FILE');
   t.equal(run('--signum=JSON').stdout.trim(), '36', 'ulvs run --signum');
+  // keepalived 2.2.7's -t fails (5) for an interface this host does not have; check-config only warns.
+  const noIf = path.join(dir, 'noif.conf');
+  writeFileSync(noIf, readFileSync(good, 'utf8').replace(`interface ${ifname}`, 'interface ulvs-no-if0'));
+  t.equal(ulvs('-t', '-f', noIf).status, 5, '-t: a missing interface fails as in keepalived');
+  t.equal(spawnSync(process.execPath, [bin, 'check-config', '-f', noIf]).status, 0, 'check-config: a warning only');
   // net_namespace NAME: 'ulvs run' cannot move itself there, and must not run here in its place.
   const nsConf = path.join(dir, 'ns.conf');
   writeFileSync(nsConf, `net_namespace ulvs-no-such-ns\n${readFileSync(good, 'utf8')}`);
