@@ -30,6 +30,16 @@ interface Status {
   bgp?: BgpStatus | null;
 }
 
+/** One real server's health as `ulvs status` prints it: the verdict, its checkers and how many probes ran and failed. */
+export function healthLine(
+  h: Pick<HealthView, 'service' | 'realServer' | 'alive' | 'inService' | 'checks' | 'failures' | 'firstCheckPending' | 'checkers'>,
+): string {
+  const head = `health ${h.service} ${h.realServer}:`;
+  if (!h.checkers.length) return `${head} no checker (always up)${h.inService ? '' : ' (out of service)'}`;
+  const counts = h.firstCheckPending ? 'first check pending (warmup up to delay_loop)' : `${h.checks} check(s), ${h.failures} failed`;
+  return `${head} ${h.alive ? 'up' : 'down'}${h.inService ? '' : ' (out of service)'} (${h.checkers.join(' ')}: ${counts})`;
+}
+
 async function run(argv: string[]): Promise<number> {
   let v;
   try {
@@ -75,7 +85,7 @@ async function run(argv: string[]): Promise<number> {
   }
   for (const i of s.vrrp)
     lines.push(`vrrp ${i.name} (vrid ${i.vrid}, ${i.interface}): ${i.state} priority ${i.effectivePriority}/${i.priority}, ${i.transitions} transition(s)`);
-  for (const h of s.health) lines.push(`health ${h.service} ${h.realServer}: ${h.alive ? 'up' : 'down'}${h.inService ? '' : ' (out of service)'}`);
+  for (const h of s.health) lines.push(healthLine(h));
   process.stdout.write(lines.join('\n') + '\n');
   return 0;
 }
