@@ -44,6 +44,7 @@ export async function runEcmpDemo(lab: Lab, out: (line: string) => void, flowsN 
   const bgp = await routerBgpPeers(lab);
   const bfd = await routerBfdPeers(lab);
   for (const [a, p] of Object.entries(bgp)) out(`   router (vtysh): BGP ${a} ${p.state}, ${p.pfxRcd} route(s); BFD ${bfd[a] ?? '-'}`);
+  for (const [a, p] of Object.entries(await routerBgpPeers(lab, 6))) out(`   router (vtysh): BGP ${a} ${p.state}, ${p.pfxRcd} IPv6 route(s)`);
   let bad = first.filter((f) => !f.rs).length;
   try {
     const by = await portsByDirector(lab, names);

@@ -132,7 +132,12 @@ export async function routerBgpPeers(lab: Lab, family: 4 | 6 = 4): Promise<Recor
     const j = JSON.parse(await routerVtysh(lab, `show bgp ipv${family} unicast summary json`)) as {
       peers?: Record<string, { state?: string; pfxRcd?: number }>;
     };
-    return Object.fromEntries(Object.entries(j.peers ?? {}).map(([k, v]) => [k, { state: v.state ?? '?', pfxRcd: v.pfxRcd ?? 0 }]));
+    // FRR lists the dynamic IPv6 peers in the IPv4 summary too (0 prefixes): keep the family's own.
+    return Object.fromEntries(
+      Object.entries(j.peers ?? {})
+        .filter(([k]) => k.includes(':') === (family === 6))
+        .map(([k, v]) => [k, { state: v.state ?? '?', pfxRcd: v.pfxRcd ?? 0 }]),
+    );
   } catch {
     return {};
   }
