@@ -62,6 +62,10 @@ t.test('-t: exit 0 for a valid file, 5 with file:line for an invalid one; ulvs r
   t.equal(ulvs(`-t${log}`, '-f', bad).status, 5);
   t.match(readFileSync(log, 'utf8'), /bad\.conf:\d+/, '-tFILE writes the report to FILE');
   t.equal(run('--signum=JSON').stdout.trim(), '36', 'ulvs run --signum');
+  // Without -n the daemon goes to the background: a file it would refuse is reported before that, not lost.
+  const bg = ulvs('-f', bad, '-p', path.join(dir, 'k.pid'));
+  t.equal(bg.status, 1, 'forking mode: a bad file exits 1 in the foreground');
+  t.match(bg.stderr, /not started.*\n.*bad\.conf:\d+/);
   // keepalived 2.2.7's -t fails (5) for an interface this host does not have; check-config only warns.
   const noIf = path.join(dir, 'noif.conf');
   writeFileSync(noIf, readFileSync(good, 'utf8').replace(`interface ${ifname}`, 'interface ulvs-no-if0'));

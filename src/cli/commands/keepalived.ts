@@ -4,7 +4,7 @@
  * that starts the daemon as its child, restarts it with backoff after an unclean death and removes what
  * a dead daemon installed; the child is this same command with ULVS_SUPERVISED=1.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type StdioOptions } from 'node:child_process';
 import { existsSync, mkdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +37,20 @@ function rmEmptyDir(dir: string): void {
   }
 }
 
+/**
+ * Where a forked daemon's log goes: the console with -l (as keepalived -l), else syslog through logger(1)
+ * when there is a /dev/log (keepalived's default), else nowhere.
+ */
+function backgroundStdio(logConsole: boolean): { stdio: StdioOptions; spawned(): void } {
+  if (logConsole) return { stdio: ['ignore', 'inherit', 'inherit'], spawned: () => undefined };
+  if (!existsSync('/dev/log')) return { stdio: 'ignore', spawned: () => undefined };
+  const logger = spawn('logger', ['-t', 'ulvs-keepalived'], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+  logger.on('error', () => undefined);
+  logger.unref();
+  // Once the daemon holds the pipe, this process lets go of its end (and can exit).
+  return { stdio: ['ignore', logger.stdin!, logger.stdin!], spawned: () => logger.stdin!.destroy() };
+}
+
 async function run(argv: string[]): Promise<number> {
   const log = createLogger(false);
   const genhash = runGenhash(argv, (m) => log.warn(m));
@@ -59,9 +73,10 @@ async function run(argv: string[]): Promise<number> {
     }
     return runDaemon({ file: a.file, workers: 1, log, loadConfig });
   }
+  const cfg = await loadConfig(a.file);
   if (a.namespace === undefined) {
     // keepalived.conf's net_namespace NAME, as keepalived takes it when there is no -s.
-    const ns = (await loadConfig(a.file)).model?.netNamespace;
+    const ns = cfg.model?.netNamespace;
     if (ns !== undefined) {
       argv = [...argv, '--namespace', ns];
       a = parseKeepalivedArgs(argv);
@@ -71,8 +86,12 @@ async function run(argv: string[]): Promise<number> {
   if (a.namespace !== undefined && !existsSync(`/run/netns/${a.namespace}`))
     throw new UserError(`-s (--namespace): network namespace '${a.namespace}' does not exist: create it with 'ip netns add ${a.namespace}'`);
   if (!a.dontFork) {
-    // keepalived's default: go to the background; the foreground process returns at once.
-    const c = spawn(process.execPath, [ulvsBin(), 'keepalived', '--dont-fork', ...argv], { detached: true, stdio: 'ignore' });
+    // keepalived's default: go to the background; the foreground process returns at once. A file the daemon
+    // would refuse is reported here (keepalived would log it to syslog, where a first-time user never looks).
+    if (!cfg.ok) throw new UserError(`${a.file}: not started, the configuration has errors:\n${cfg.errors.map((e) => `  ${e}`).join('\n')}`);
+    const out = backgroundStdio(a.logConsole);
+    const c = spawn(process.execPath, [ulvsBin(), 'keepalived', '--dont-fork', ...argv], { detached: true, stdio: out.stdio });
+    out.spawned();
     c.unref();
     return 0;
   }
