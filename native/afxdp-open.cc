@@ -3,6 +3,7 @@
 // rings and hands the UMEM region to JS as the batch buffer (an external ArrayBuffer that unmaps the
 // region when JS lets go of it, so no view outlives the memory).
 #include <errno.h>
+#include <sys/timerfd.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -127,6 +128,8 @@ napi_value Open(napi_env env, napi_callback_info info) {
     err = "xskOpen: options.stats must be a Float64Array of at least xskStatCount elements";
   uint32_t ringSize = U32Prop(env, argv[0], "ringSize", 2048);
   uint32_t frameSize = U32Prop(env, argv[0], "frameSize", 2048);
+  x->coalesceUs = U32Prop(env, argv[0], "coalesceUs", 0);
+  if (err.empty() && x->coalesceUs > 100000) err = "xskOpen: coalesceUs must be 0 to 100000";
   if (err.empty() && (ringSize < 64 || ringSize > 16384 || (ringSize & (ringSize - 1)) != 0)) err = "xskOpen: ringSize must be a power of two from 64 to 16384";
   bool unavailable = false;
   auto fail = [&](const std::string& m) {
@@ -172,6 +175,10 @@ napi_value Open(napi_env env, napi_callback_info info) {
   napi_create_reference(env, u8, 1, &keep);  // released with the other refs when the handle closes
   x->refs.push_back(keep);
   for (auto& s : x->socks) x->Watch(s.fd, XskOnReadable);
+  if (x->coalesceUs) {
+    x->timerFd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (x->timerFd < 0 || !x->Watch(x->timerFd, XskOnTimer)) x->coalesceUs = 0;  // moderation off, not an error
+  }
   x->Start(argv[2], "ulvs.afxdp");
 
   napi_value obj = x->NewObject(), fn, v;

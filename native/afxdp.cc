@@ -16,6 +16,9 @@
 // GSO super-frames never arrive: veth turns its peer's software GSO off while an XDP program is attached.
 // Polls, the JS callback and closing are the shared BatchHandle's (batch-handle.h).
 #include "afxdp.h"
+
+#include <sys/timerfd.h>
+
 #include "offload.h"
 
 namespace ulvs {
@@ -88,10 +91,44 @@ void Refill(Xsk* x) {
   for (auto& s : x->socks) XskRefill(&s, &x->umem, s.fill.size);
 }
 
+// Frames ready in the RX rings of every socket.
+uint32_t ReadyFrames(Xsk* x) {
+  uint32_t n = 0;
+  for (auto& s : x->socks) n += s.rx.Ready();
+  return n;
+}
+
+// Takes the ready RX descriptors of every socket (up to kBatchesPerWakeup batches), runs them, sends.
+void Drain(Xsk* x);
+
 }  // namespace
 
 void XskOnReadable(BatchHandle* h) {
   Xsk* x = static_cast<Xsk*>(h);
+  if (x->coalesceUs && !x->waiting && ReadyFrames(x) < x->b.capacity) {
+    itimerspec t = {};
+    t.it_value.tv_nsec = long(x->coalesceUs) * 1000;
+    if (timerfd_settime(x->timerFd, 0, &t, nullptr) == 0) {
+      x->waiting = true;
+      for (int i = 0; i < int(x->socks.size()); i++) x->SetWatching(i, false);
+      return;
+    }
+  }
+  Drain(x);
+}
+
+void XskOnTimer(BatchHandle* h) {
+  Xsk* x = static_cast<Xsk*>(h);
+  uint64_t expirations;
+  if (read(x->timerFd, &expirations, sizeof expirations) < 0) {}
+  x->waiting = false;
+  for (int i = 0; i < int(x->socks.size()); i++) x->SetWatching(i, true);
+  Drain(x);
+}
+
+namespace {
+
+void Drain(Xsk* x) {
   BatchView& b = x->b;
   Refill(x);
   uint32_t count = 0;
@@ -133,5 +170,7 @@ void XskOnReadable(BatchHandle* h) {
   Deliver(x, count);
   if (!x->closing()) Refill(x);
 }
+
+}  // namespace
 
 }  // namespace ulvs

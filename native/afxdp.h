@@ -3,6 +3,7 @@
 // the shared BatchHandle's (batch-handle.h).
 #pragma once
 #include <linux/if_xdp.h>
+#include <unistd.h>
 
 #include <vector>
 
@@ -41,15 +42,26 @@ struct Xsk : BatchHandle {
   std::vector<uint64_t> slotFrame;    // UMEM address of the frame behind batch entry i
   std::vector<uint8_t> txPending;     // per socket: frames put in its TX ring this batch
   std::vector<xdp_statistics> seen;   // per socket: XDP_STATISTICS already added to stats
+  // Interrupt moderation (0 = off): a wakeup that finds less than a full batch stops polling the sockets
+  // and takes the frames coalesceUs later (timerFd, watched after the sockets), so one wakeup serves
+  // many frames at the cost of up to coalesceUs of added latency (like TPACKET_V3's block timeout).
+  uint32_t coalesceUs = 0;
+  int timerFd = -1;
+  bool waiting = false;
 
  protected:
   // Closing a socket also takes it out of the XSKMAP (the kernel's xsk_delete_from_maps).
   void ReleaseSockets() override {
     for (auto& s : socks) XskSocketClose(&s);
+    if (timerFd >= 0) close(timerFd);
+    timerFd = -1;
   }
 };
 
-// Poll callback: takes every ready RX descriptor, runs the batch, transmits, refills.
+// Poll callback: takes every ready RX descriptor, runs the batch, transmits, refills (with coalesceUs:
+// only when a full batch is ready, else it arms timerFd and stops polling the sockets).
 void XskOnReadable(BatchHandle* h);
+// timerFd callback (coalesceUs): polls the sockets again and takes what arrived.
+void XskOnTimer(BatchHandle* h);
 
 }  // namespace ulvs

@@ -106,6 +106,12 @@ void BatchHandle::Start(napi_value onBatch, const char* resourceName) {
   napi_add_async_cleanup_hook(env, OnEnvTeardown, this, &hook_);
 }
 
+void BatchHandle::SetWatching(int i, bool on) {
+  if (closing_ || i < 0 || i >= watchCount_) return;
+  if (on) uv_poll_start(&watched_[i].poll, UV_READABLE, OnReadable);
+  else uv_poll_stop(&watched_[i].poll);
+}
+
 void BatchHandle::OnReadable(uv_poll_t* p, int status, int events) {
   Watched* w = static_cast<Watched*>(p->data);
   if (w->owner->closing_ || status < 0) return;

@@ -14,6 +14,7 @@
 //           ...open sockets; on any failure: h->Discard(); throw...
 //           h->Watch(fd, OnReadable)                      (at most kMaxWatches sockets; OnReadable(BatchHandle*))
 //           h->Start(onBatchArg, "ulvs.mine")             callback kept, polls started, cleanup hook added
+//           h->SetWatching(i, false|true)                 pause / resume the i-th poll (AF_XDP moderation)
 //           napi_value obj = h->NewObject();               { close() }; add methods/properties, then
 //           h->Wrap(obj); return obj;                     (last: the finalizer frees an unclosed handle)
 //   rx:     if (!h->CallBatch(count)) bump your callback-error counter (the batch's verdicts are Drop)
@@ -97,6 +98,8 @@ class BatchHandle {
   }
   // Polls fd for reading with fn on the env's loop once Start runs; false when kMaxWatches are taken.
   bool Watch(int fd, ReadableFn fn);
+  // Stops (on = false) or restarts the poll of the i-th watched fd (after Start; not once closing).
+  void SetWatching(int i, bool on);
   // Keeps the JS batch callback, starts every watched poll and adds the env's async cleanup hook.
   void Start(napi_value onBatch, const char* resourceName);
   // Calls onBatch(count) through the C napi_make_callback (its microtasks run). On failure (no

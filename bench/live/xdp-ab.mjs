@@ -8,7 +8,7 @@
 // into bench/live.md as the "## Issue 21: AF_XDP" section (kept in place on later runs; --no-write: print only).
 // --workers 1,2 runs each ulvs variant with 1 and with 2 workers (the lab's veths get --queues receive queues,
 // default the largest worker count, so worker i owns queue i) and adds the 2-vs-1-worker CPU target;
-// --variants picks a subset (xdp, afp, cxdp, cafp).
+// --variants picks a subset (xdp, xdpc = afxdp with --afxdp-coalesce-us --coalesce-us [1000], afp, cxdp, cafp).
 //   sudo node bench/live/xdp-ab.mjs [--reps 3] [--workers 1[,2]] [--queues N] [--variants xdp,afp,cxdp,cafp] [--duration-s 5] [--no-write]
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -18,12 +18,13 @@ import * as m from '../../dist/lab/modes.js';
 import { addr4, LAB_ADDR, LAB_UDP_PORT } from '../../dist/lab/topology.js';
 import { startCAfpacket, startCXdp } from './paths.mjs';
 
-const { values } = parseArgs({ options: { reps: { type: 'string', default: '3' }, workers: { type: 'string', default: '1' }, queues: { type: 'string' }, variants: { type: 'string', default: 'xdp,afp,cxdp,cafp' }, 'duration-s': { type: 'string', default: '5' }, 'no-write': { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { reps: { type: 'string', default: '3' }, workers: { type: 'string', default: '1' }, queues: { type: 'string' }, variants: { type: 'string', default: 'xdp,afp,cxdp,cafp' }, 'coalesce-us': { type: 'string', default: '1000' }, 'duration-s': { type: 'string', default: '5' }, 'no-write': { type: 'boolean', default: false } } });
 const REPS = Number(values.reps);
 const WS = values.workers.split(',').map(Number);
 const W = WS[0];
 const Q = Number(values.queues ?? Math.max(...WS));
 const PICK = values.variants.split(',');
+const CO = Number(values['coalesce-us']);
 const D = Number(values['duration-s']);
 const CDIR = new URL('./c/', import.meta.url).pathname;
 const OUT = new URL('../live.md', import.meta.url).pathname;
@@ -41,6 +42,7 @@ const extra = [`-A -u ${VIP}:9000 -s rr`, ...rss.map((rs) => `-a -u ${VIP}:9000 
 const workers = (w) => `${w} worker${w > 1 ? 's' : ''}`;
 const NAME = {
   ...Object.fromEntries(PICK.includes('xdp') ? WS.map((w) => [`xdp${w}`, `ulvs DR afxdp, ${workers(w)}`]) : []),
+  ...Object.fromEntries(PICK.includes('xdpc') ? WS.map((w) => [`xdpc${w}`, `ulvs DR afxdp --afxdp-coalesce-us ${CO}, ${workers(w)}`]) : []),
   ...Object.fromEntries(PICK.includes('afp') ? WS.map((w) => [`afp${w}`, `ulvs DR afpacket, ${workers(w)}`]) : []),
   ...(PICK.includes('cxdp') ? { cxdp: 'C AF_XDP DR forwarder, 1 thread (rs1 only)' } : {}),
   ...(PICK.includes('cafp') ? { cafp: 'C AF_PACKET DR forwarder, 1 thread (rs1 only)' } : {}),
@@ -50,7 +52,9 @@ const runs = Object.fromEntries(variants.map((v) => [v, []]));
 async function start(v) {
   if (v === 'cxdp') return startCXdp(lab);
   if (v === 'cafp') return startCAfpacket(lab, 1);
-  const d = await m.startLabDirector(lab, { mode: 'dr', backend: v.startsWith('xdp') ? 'afxdp' : 'afpacket', workers: Number(v.slice(3)), extraRules: extra });
+  const [, kind, w] = /^([a-z]+)(\d+)$/.exec(v);
+  const extraArgs = kind === 'xdpc' ? ['--afxdp-coalesce-us', String(CO)] : [];
+  const d = await m.startLabDirector(lab, { mode: 'dr', backend: kind === 'afp' ? 'afpacket' : 'afxdp', workers: Number(w), extraRules: extra, extraArgs });
   return { pid: d.child.pid, stop: () => d.stop() };
 }
 const cpu = (pid) => { const f = readFileSync(`/proc/${pid}/stat`, 'utf8'); const g = f.slice(f.lastIndexOf(')') + 2).split(' '); return (Number(g[11]) + Number(g[12])) / 100; };
@@ -106,7 +110,13 @@ const ppsVsAfp = med(X, 'pps') / med(A, 'pps');
 const genLimited = [X, A].some((v) => med(v, 'pps') >= 0.95 * med(v, 'offered'));
 const spread = (v, k) => { const xs = (runs[v] ?? []).map((r) => r[k]).filter(Number.isFinite); return xs.length ? `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}` : 'n/a'; };
 const WN = WS[WS.length - 1];
-const scaling = WS.length > 1 ? [`- CPU per packet, ulvs afxdp ${workers(WN)} ÷ ${workers(W)} (${Q} receive queues): ${verdict(med(`xdp${WN}`, 'cpuUs') / med(X, 'cpuUs'), (x) => x <= 1.1)} (target ≤ 1.1×; runs ${spread(`xdp${WN}`, 'cpuUs')} vs ${spread(X, 'cpuUs')} µs)`] : [];
+const scaling =
+  WS.length > 1
+    ? ['xdp', 'xdpc']
+        .filter((k) => runs[`${k}${WN}`])
+        .map((k) => `- CPU per packet, ${NAME[`${k}${WN}`]} ÷ ${workers(W)} (${Q} receive queues): ${verdict(med(`${k}${WN}`, 'cpuUs') / med(`${k}${W}`, 'cpuUs'), (x) => x <= 1.1)} (target ≤ 1.1×; runs ${spread(`${k}${WN}`, 'cpuUs')} vs ${spread(`${k}${W}`, 'cpuUs')} µs)`)
+    : [];
+const coalesced = runs[`xdpc${W}`] ? [`- CPU per packet, ulvs afxdp --afxdp-coalesce-us ${CO} ÷ C AF_PACKET forwarder: ${verdict(med(`xdpc${W}`, 'cpuUs') / med('cafp', 'cpuUs'), (x) => x <= 0.7)}; ÷ C AF_XDP forwarder: ${f(med(`xdpc${W}`, 'cpuUs') / med('cxdp', 'cpuUs'), 2)}×`] : [];
 const TITLE = WS.length > 1 ? `## Issue 21: AF_XDP, ${WS.join(' vs ')} workers` : '## Issue 21: AF_XDP';
 const lines = [
   TITLE,
@@ -127,6 +137,7 @@ const lines = [
   `- CPU per packet, ulvs afxdp ÷ C AF_PACKET forwarder: ${verdict(cpuX, (x) => x <= 0.7)} (target ≤ 0.7×)`,
   `- packets/s, ulvs afxdp ÷ C AF_XDP forwarder: ${verdict(ppsVsC, (x) => x >= 0.8)} (target ≥ 0.8×)`,
   `- packets/s, ulvs afxdp ÷ ulvs afpacket: ${verdict(ppsVsAfp, (x) => x >= 1.5)} (target ≥ 1.5× where the generator is not the limit${genLimited ? '; here a ulvs variant delivered ≥ 95 % of what was offered, so the generator was the limit' : ''})`,
+  ...coalesced,
   ...scaling,
   '',
 ];

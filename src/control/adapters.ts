@@ -21,6 +21,8 @@ export interface DataPlaneOptions {
   queueBase?: number;
   /** AF_PACKET ring layout (PoolOptions.afpRing; default 2). */
   afpRing?: 2 | 3;
+  /** AF_XDP interrupt moderation in µs (PoolOptions.xskCoalesceUs; default 0). */
+  xskCoalesceUs?: number;
   /** /proc/sys/net/ipv4/vs knobs set by flags (--sloppy-tcp). */
   sysctls?: Partial<IpvsSysctls>;
 }
@@ -35,6 +37,7 @@ export async function createDataPlane(opts: DataPlaneOptions, log: Logger): Prom
     interfaces: opts.interfaces,
     queueBase: opts.queueBase,
     afpRing: opts.afpRing,
+    xskCoalesceUs: opts.xskCoalesceUs,
     sysctls: opts.sysctls,
     log: (l) => log.warn(l),
   });

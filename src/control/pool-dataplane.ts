@@ -53,6 +53,8 @@ export interface PoolDataPlaneOptions {
   queueBase?: number;
   /** AF_PACKET ring layout (PoolOptions.afpRing; default 2). */
   afpRing?: 2 | 3;
+  /** AF_XDP interrupt moderation in µs (PoolOptions.xskCoalesceUs; default 0). */
+  xskCoalesceUs?: number;
   maxConns?: number;
   /** /proc/sys/net/ipv4/vs knobs (e.g. sloppyTcp from --sloppy-tcp) the workers honour. */
   sysctls?: Partial<IpvsSysctls>;
@@ -137,6 +139,7 @@ export class PoolDataPlane implements DataPlanePort, SyncTablePort {
         interfaces: this.o.interfaces,
         queueBase: this.o.queueBase,
         afpRing: this.o.afpRing,
+        xskCoalesceUs: this.o.xskCoalesceUs,
         filter: this.o.backend !== 'nfqueue' ? buildFilter({ dst: vips, src: natRs }) : undefined,
         xsk,
         shared: this.shared,

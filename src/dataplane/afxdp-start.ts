@@ -9,14 +9,14 @@ import { type AfxdpSpec, XskUnavailableError } from '../io/types.js';
 import type { XskRedirect } from '../io/xsk-redirect.js';
 
 /** Worker `i`'s AF_XDP spec: every interface of `redirect`, with the receive queues q where q % workers === i. */
-export function afxdpWorkerSpec(redirect: XskRedirect | undefined, workers: number, i: number): AfxdpSpec {
+export function afxdpWorkerSpec(redirect: XskRedirect | undefined, workers: number, i: number, coalesceUs?: number): AfxdpSpec {
   const interfaces = (redirect?.interfaces ?? []).map((x) => ({
     ifname: x.ifname,
     ifindex: x.ifindex,
     mapFd: x.mapFd,
     queues: Array.from({ length: x.queues }, (_, q) => q).filter((q) => q % workers === i),
   }));
-  return { kind: 'afxdp', interfaces };
+  return { kind: 'afxdp', interfaces, ...(coalesceUs ? { coalesceUs } : {}) };
 }
 
 /** The sentence the pool logs when it falls back. */

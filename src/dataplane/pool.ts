@@ -305,7 +305,7 @@ export class DataplanePool<S = SharedStateBuffers, P = SnapshotSpec> {
         transfer: [],
       };
     }
-    if (o.backend === 'afxdp') return { spec: afxdpWorkerSpec(this.redirect, o.workers, i), transfer: [] };
+    if (o.backend === 'afxdp') return { spec: afxdpWorkerSpec(this.redirect, o.workers, i, o.xskCoalesceUs), transfer: [] };
     const ch = new MessageChannel();
     s.memoryPort?.close();
     s.memoryPort = ch.port1;

@@ -44,7 +44,11 @@ export class AfxdpIo implements PacketIo {
       onBatch(view!);
     };
     try {
-      this.handle = native.xskOpen({ interfaces, ringSize: this.spec.ringSize, frameSize: this.spec.frameSize, stats: this.stats }, this.batch, cb);
+      this.handle = native.xskOpen(
+        { interfaces, ringSize: this.spec.ringSize, frameSize: this.spec.frameSize, coalesceUs: this.spec.coalesceUs, stats: this.stats },
+        this.batch,
+        cb,
+      );
     } catch (e) {
       // native/afxdp-open.cc marks the errors that mean "this host cannot run AF_XDP".
       const Err = (e as { code?: string }).code === 'ULVS_AFXDP_UNAVAILABLE' ? XskUnavailableError : IoError;

@@ -61,6 +61,11 @@ export interface AfxdpSpec {
   ringSize?: number;
   /** UMEM frame size (2048 or 4096; default 2048). */
   frameSize?: number;
+  /**
+   * Interrupt moderation (0 = off, the default): a wakeup that finds less than a full batch takes the
+   * frames this many µs later, so one wakeup serves many (less CPU per packet, up to this much latency).
+   */
+  coalesceUs?: number;
 }
 
 /** Options of the in-memory backend (tests): frames arrive on `port`, results go back on it. */

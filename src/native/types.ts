@@ -139,6 +139,8 @@ export interface XskOpenOptions {
   ringSize?: number;
   /** UMEM frame size (2048 or 4096, default 2048). */
   frameSize?: number;
+  /** Interrupt moderation: less than a full batch waits up to this many µs (0 = off, the default; at most 100000). */
+  coalesceUs?: number;
   /** Counters the native code adds to (at least xskStatCount elements; XskStat order). */
   stats?: Float64Array;
 }

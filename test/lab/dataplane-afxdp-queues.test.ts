@@ -4,7 +4,7 @@
 // queue of its CPU: so UDP requests (client -> VIP) written onto the switch port that feeds lb1 from
 // CPU 0 arrive on lb1's queue 0, from CPU 1 on queue 1. Every request is answered by a real server (DR,
 // round robin, straight back to the client), and the workers' counters show 4 packets on worker 0 and 7
-// on worker 1. Needs 2 CPUs.
+// on worker 1, as frames come and with --afxdp-coalesce-us (interrupt moderation). Needs 2 CPUs.
 import os from 'node:os';
 import t from 'tap';
 import { Lab, uniqueLabId } from '../../src/lab/lab.js';
@@ -61,35 +61,40 @@ t.test('afxdp: 2 receive queues, 2 workers, worker i forwards queue i', { skip }
   t.same(rx, ['rx-0', 'rx-1'], "lb1's eth0 has 2 receive queues");
   const undo = await prepareRealServers(lab, 'dr');
   t.teardown(undo);
-  const director = await startLabDirector(lab, { mode: 'dr', backend: 'afxdp', workers: 2 });
-  let stopped = false;
-  t.teardown(async () => {
-    if (!stopped) await director.stop();
-  });
   const lb1Mac = await lab.mac('lb1');
   const routerMac = await lab.mac('router', 'eth1');
-  const ports = [
-    [20000, 20001, 20002, 20003],
-    [20100, 20101, 20102, 20103, 20104, 20105, 20106],
-  ];
-  const rcv = lab.spawn('client', ['python3', '-c', receiver(ports.flat())]);
-  let got = '';
-  rcv.stdout!.on('data', (b: Buffer) => (got += b.toString()));
-  const done = new Promise((r) => rcv.once('exit', r));
-  for (let i = 0; i < 50 && !got.includes('listening'); i++) await new Promise((r) => setTimeout(r, 100));
-  if (!t.match(got, /listening/, 'the client listens for the answers')) return;
-  for (const q of [0, 1]) await lab.execOk('sw', ['taskset', '-c', String(q), 'python3', '-c', sender('lb1-eth0', lb1Mac, routerMac, ports[q]!)]);
-  await done;
-  const answered = new Map(got.split('\n').flatMap((l) => (/^\d+ rs\d$/.test(l) ? [l.split(' ') as [string, string]] : [])));
-  for (const q of [0, 1])
-    t.ok(
-      ports[q]!.every((p) => answered.has(String(p))),
-      `queue ${q}: all ${ports[q]!.length} requests answered by real servers (${ports[q]!.map((p) => answered.get(String(p)) ?? '-').join(' ')})`,
-    );
-  const out = await director.stop();
-  stopped = true;
-  // 4 requests on queue 0 and 7 on queue 1: the counts tell the workers apart.
-  t.same(perWorker(out), [4, 7], 'worker 0 forwarded the 4 requests of queue 0, worker 1 the 7 of queue 1');
-  t.match(out, /2 afxdp worker/, 'the afxdp backend ran (no fallback)');
-  t.same(await directorLeftovers(lab), [], 'nothing left on lb1');
+  // As frames come, and with interrupt moderation (a wakeup with less than a full batch waits 20 ms).
+  for (const extraArgs of [[], ['--afxdp-coalesce-us', '20000']]) {
+    await t.test(extraArgs.join(' ') || 'each frame as it arrives', async (t) => {
+      const director = await startLabDirector(lab, { mode: 'dr', backend: 'afxdp', workers: 2, extraArgs });
+      let stopped = false;
+      t.teardown(async () => {
+        if (!stopped) await director.stop();
+      });
+      const ports = [
+        [20000, 20001, 20002, 20003],
+        [20100, 20101, 20102, 20103, 20104, 20105, 20106],
+      ];
+      const rcv = lab.spawn('client', ['python3', '-c', receiver(ports.flat())]);
+      let got = '';
+      rcv.stdout!.on('data', (b: Buffer) => (got += b.toString()));
+      const done = new Promise((r) => rcv.once('exit', r));
+      for (let i = 0; i < 50 && !got.includes('listening'); i++) await new Promise((r) => setTimeout(r, 100));
+      if (!t.match(got, /listening/, 'the client listens for the answers')) return;
+      for (const q of [0, 1]) await lab.execOk('sw', ['taskset', '-c', String(q), 'python3', '-c', sender('lb1-eth0', lb1Mac, routerMac, ports[q]!)]);
+      await done;
+      const answered = new Map(got.split('\n').flatMap((l) => (/^\d+ rs\d$/.test(l) ? [l.split(' ') as [string, string]] : [])));
+      for (const q of [0, 1])
+        t.ok(
+          ports[q]!.every((p) => answered.has(String(p))),
+          `queue ${q}: all ${ports[q]!.length} requests answered by real servers (${ports[q]!.map((p) => answered.get(String(p)) ?? '-').join(' ')})`,
+        );
+      const out = await director.stop();
+      stopped = true;
+      // 4 requests on queue 0 and 7 on queue 1: the counts tell the workers apart.
+      t.same(perWorker(out), [4, 7], 'worker 0 forwarded the 4 requests of queue 0, worker 1 the 7 of queue 1');
+      t.match(out, /2 afxdp worker/, 'the afxdp backend ran (no fallback)');
+      t.same(await directorLeftovers(lab), [], 'nothing left on lb1');
+    });
+  }
 });

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { UsageError, UserError, type CliCommand } from '../command.js';
+import { coalesceOption } from '../dataplane-flags.js';
 import { LinkType } from '../../core/batch.js';
 import { DataplanePool, type PoolCounters } from '../../dataplane/pool.js';
 import {
@@ -47,6 +48,8 @@ options:
   --fail-open         NFQUEUE: let the kernel have packets when a queue is full (default: drop)
   --afp-ring V        AF_PACKET ring: 2 (default: a packet is handled when it arrives) or 3 (block
                       batching: every packet of a quiet flow waits up to 1 ms)
+  --afxdp-coalesce-us N  AF_XDP: less than a full batch waits up to N µs (0..100000; default 0: a frame
+                      is handled when it arrives), so one wakeup serves many frames (less CPU per packet)
   --max-conns N       connection table size (default 1048576)
   --stats-s S         print counters every S seconds (default 0: only at exit)
   --cleanup           remove rules/routes/addresses a previous run left, then exit
@@ -72,6 +75,8 @@ export interface DirectorOptions {
   failOpen?: boolean;
   /** AF_PACKET ring layout (PoolOptions.afpRing). */
   afpRing?: 2 | 3;
+  /** AF_XDP interrupt moderation in µs (PoolOptions.xskCoalesceUs). */
+  xskCoalesceUs?: number;
   maxConns?: number;
   log?: (line: string) => void;
 }
@@ -107,6 +112,7 @@ export async function startDirector(o: DirectorOptions): Promise<RunningDirector
     queueBase: o.queueBase,
     failOpen: o.failOpen,
     afpRing: o.afpRing,
+    xskCoalesceUs: o.xskCoalesceUs,
     filter: o.backend !== 'nfqueue' ? buildFilter({ dst: vips, src: natRs }) : undefined,
     xsk:
       o.backend === 'afxdp' ? xskRedirectOf(planDirectorNet(o.rules, { backend: 'afxdp', interfaces: o.interfaces, workers: o.workers ?? 1 }), env) : undefined,
@@ -226,6 +232,7 @@ export const command: CliCommand = {
           'stats-s': { type: 'string' },
           cleanup: { type: 'boolean' },
           'afp-ring': { type: 'string' },
+          'afxdp-coalesce-us': { type: 'string' },
         },
       }).values;
     } catch (e) {
@@ -244,6 +251,7 @@ export const command: CliCommand = {
       throw new UsageError(`--backend must be nfqueue, afpacket or afxdp, not '${v.backend}'`);
     if (v['afp-ring'] !== undefined && v['afp-ring'] !== '2' && v['afp-ring'] !== '3')
       throw new UsageError(`--afp-ring must be 2 or 3, not '${v['afp-ring']}'`);
+    const coalesceUs = coalesceOption(v['afxdp-coalesce-us']);
     let text: string;
     try {
       text = readFileSync(v.rules, 'utf8');
@@ -270,6 +278,7 @@ export const command: CliCommand = {
         addresses: v.address,
         failOpen: v['fail-open'],
         afpRing: v['afp-ring'] === '3' ? 3 : undefined,
+        xskCoalesceUs: coalesceUs,
         maxConns: v['max-conns'] ? Number(v['max-conns']) : undefined,
         log,
       });

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { BgpAnnouncer } from '../../bgp/announcer.js';
 import { pathToFileURL } from 'node:url';
 import { UsageError, UserError, type CliCommand } from '../command.js';
+import { coalesceOption } from '../dataplane-flags.js';
 import type { GetoptOptions } from '../getopt-long.js';
 import { parseKeepalivedArgs, type KeepalivedArgs } from '../keepalived-args.js';
 import { oneShot, runGenhash } from '../keepalived-modes.js';
@@ -50,6 +51,8 @@ options:
       --queue-base N      first NFQUEUE number (worker i uses N+i; default 0)
       --afp-ring V        AF_PACKET ring: 2 (default: each packet handled as it arrives) or 3
                           (block batching: a packet of a quiet flow waits up to 1 ms)
+      --afxdp-coalesce-us N  AF_XDP: less than a full batch waits up to N µs (0..100000; default 0: each
+                          frame handled as it arrives), so one wakeup serves many (less CPU per packet)
       --sloppy-tcp        schedule a TCP packet of an unknown connection even without SYN (kernel IPVS's
                           net.ipv4.vs.sloppy_tcp=1): behind ECMP, a director that gets a flow another one
                           served picks the same real server (mh/sh) instead of dropping it
@@ -78,6 +81,7 @@ const RUN_OPTIONS = {
   iface: { type: 'string', multiple: true },
   'queue-base': { type: 'string' },
   'afp-ring': { type: 'string' },
+  'afxdp-coalesce-us': { type: 'string' },
   metrics: { type: 'string' },
   'no-metrics': { type: 'boolean' },
   'no-dashboard': { type: 'boolean' },
@@ -138,6 +142,7 @@ async function run(argv: string[]): Promise<number> {
     interfaces: v.iface,
     queueBase: v['queue-base'] ? Number(v['queue-base']) : undefined,
     afpRing: v['afp-ring'] === '3' ? 3 : undefined,
+    xskCoalesceUs: coalesceOption(v['afxdp-coalesce-us']),
     sloppyTcp: v['sloppy-tcp'] === true,
     socketPath: v.socket,
     pidPath: v['pid-file'] ?? (a.given.includes('pid') ? a.pidFile : undefined),
@@ -158,6 +163,8 @@ export interface DaemonParams {
   interfaces?: string[];
   queueBase?: number;
   afpRing?: 2 | 3;
+  /** AF_XDP interrupt moderation in µs (--afxdp-coalesce-us). */
+  xskCoalesceUs?: number;
   /** net.ipv4.vs.sloppy_tcp: any non-RST TCP packet may create a connection. */
   sloppyTcp?: boolean;
   socketPath?: string;
@@ -189,6 +196,7 @@ export async function runDaemon(p: DaemonParams): Promise<number> {
     interfaces,
     queueBase: p.queueBase,
     afpRing: p.afpRing,
+    xskCoalesceUs: p.xskCoalesceUs,
     sysctls: p.sloppyTcp ? { sloppyTcp: true } : undefined,
   };
   // A file without a virtual server: no data plane until one is added (ulvsadm -A, a reload), as kernel
