@@ -5,7 +5,11 @@
  * bytes).
  *
  * Connection counters are Int32 updated with Atomics by any worker (ip_vs_bind_dest /
- * ip_vs_unbind_dest semantics, incl. the -x/-y threshold rules of §2.5). Traffic counters are one
+ * ip_vs_unbind_dest semantics, incl. the -x/-y threshold rules of §2.5). The schedulers and the
+ * threshold checks read them with plain loads, as the kernel's atomic_read() is a plain read: a count
+ * another worker is changing may read one update old either way, and an aligned Int32 read never
+ * tears. On Node 20 an Atomics.load is a builtin call of about 7 ns, a plain load well under 1 ns, and
+ * wlc reads three words of every dest per new connection. Traffic counters are one
  * Float64 row per worker (single writer, exact to 2^53, summed by readers) so the hot path needs no
  * atomic read-modify-write.
  */
@@ -100,7 +104,7 @@ export class DestStats {
     if (template) Atomics.add(w, o + DestWord.Persist, 1);
     else Atomics.add(w, o + DestWord.Inactive, 1);
     const u = w[o + DestWord.UThreshold]!;
-    if (u !== 0 && Atomics.load(w, o + DestWord.Active) + Atomics.load(w, o + DestWord.Inactive) >= u) {
+    if (u !== 0 && w[o + DestWord.Active]! + w[o + DestWord.Inactive]! >= u) {
       Atomics.or(w, o + DestWord.Flags, DestFlag.Overload);
     }
   }
@@ -112,7 +116,7 @@ export class DestStats {
     if (template) Atomics.sub(w, o + DestWord.Persist, 1);
     else if (inactive) Atomics.sub(w, o + DestWord.Inactive, 1);
     else Atomics.sub(w, o + DestWord.Active, 1);
-    const total = Atomics.load(w, o + DestWord.Active) + Atomics.load(w, o + DestWord.Inactive);
+    const total = w[o + DestWord.Active]! + w[o + DestWord.Inactive]!;
     const l = w[o + DestWord.LThreshold]!;
     const u = w[o + DestWord.UThreshold]!;
     if (l !== 0) {
@@ -164,27 +168,28 @@ export class DestStats {
 
   /** Active connections of dest `slot`. */
   active(slot: number): number {
-    return Atomics.load(this.w, slot * DEST_WORDS + DestWord.Active);
+    return this.w[slot * DEST_WORDS + DestWord.Active]!;
   }
 
   /** Inactive connections of dest `slot`. */
   inactive(slot: number): number {
-    return Atomics.load(this.w, slot * DEST_WORDS + DestWord.Inactive);
+    return this.w[slot * DEST_WORDS + DestWord.Inactive]!;
   }
 
   /** Persistence templates pointing at dest `slot`. */
   persistent(slot: number): number {
-    return Atomics.load(this.w, slot * DEST_WORDS + DestWord.Persist);
+    return this.w[slot * DEST_WORDS + DestWord.Persist]!;
   }
 
   /** True while dest `slot` is OVERLOAD (thresholds). */
   overloaded(slot: number): boolean {
-    return (Atomics.load(this.w, slot * DEST_WORDS + DestWord.Flags) & DestFlag.Overload) !== 0;
+    return (this.w[slot * DEST_WORDS + DestWord.Flags]! & DestFlag.Overload) !== 0;
   }
 
-  /** Records (still) referring to dest `slot`: its slot may be reused only at 0. */
+  /** Records (still) referring to dest `slot`: its slot may be reused only at 0 (control plane: Atomics reads). */
   refs(slot: number): number {
-    return this.active(slot) + this.inactive(slot) + this.persistent(slot);
+    const o = slot * DEST_WORDS;
+    return Atomics.load(this.w, o + DestWord.Active) + Atomics.load(this.w, o + DestWord.Inactive) + Atomics.load(this.w, o + DestWord.Persist);
   }
 
   /** Control plane: writes weight and thresholds of dest `slot`, applying the kernel's edit rule for OVERLOAD. */
