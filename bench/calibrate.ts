@@ -1,5 +1,5 @@
 /**
- * A machine-speed reference printed by bench/table.ts and bench/pipeline.ts: CPU ns per iteration of a
+ * A machine-speed reference printed by the CPU benchmarks (bench/report.ts): CPU ns per iteration of a
  * trivial integer loop (about 0.5 ns on an idle 2 GHz core). When it reads several times that, the
  * machine is shared or throttled and every figure next to it is inflated by roughly the same factor.
  */

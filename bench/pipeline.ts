@@ -9,23 +9,20 @@
  * 200 rounds, so every timed packet takes the forwarding path (before, TTL 64 ran out after 63 rounds and
  * the rest of the run timed the time-exceeded and ICMP-error paths).
  */
-import { writeFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem } from 'node:os';
 import { createBatch, type PacketBatch } from '../src/core/batch.js';
 import { attachSharedState, createSharedState } from '../src/table/shared-state.js';
 import { loadSnapshot } from '../src/dataplane/snapshot.js';
 import { processBatch } from '../src/dataplane/pipeline.js';
 import { readPipelineStats } from '../src/dataplane/stats.js';
 import { benchSpec } from './table-fixture.js';
-import { calibrationNs } from './calibrate.js';
+import { emitReport, fmt, measureReport, progressTo } from './report.js';
 import { frame } from './pipeline-fixture.js';
 
 const BATCH = 256;
 const FLOWS = Number(process.env.ULVS_BENCH_FLOWS ?? 65_536);
 const SYNS = Number(process.env.ULVS_BENCH_SYNS ?? 1_000_000);
 const OUT = process.env.ULVS_BENCH_OUT ?? new URL('./pipeline.md', import.meta.url).pathname;
-const progress = (msg: string) => process.stderr.write(`pipeline: ${msg}\n`);
-const fmt = (x: number, d = 1) => x.toLocaleString('en-US', { maximumFractionDigits: d });
+const progress = progressTo('pipeline');
 const cpuMs = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
@@ -99,16 +96,7 @@ rows.push([
   `timed and transmitted: established ${fmt(estTransmit, 0)} of ${fmt(estPk, 0)}, SYN ${fmt(synTransmit, 0)} of ${fmt(synPk, 0)}; dropped ${fmt(v2.drop, 0)}; live conns ${fmt(state.conns.liveCount(), 0)}`,
 ]);
 
-const text = [
-  `# ulvs pipeline benchmark\n\nnode ${process.version}, ${cpus()[0]?.model} x${cpus().length}, ${fmt(totalmem() / 2 ** 30)} GiB, load ${loadavg()
-    .map((x) => x.toFixed(1))
-    .join(' ')}, ${new Date().toISOString()}\n`,
-  `calibration: ${calibrationNs().toFixed(2)} ns per trivial loop iteration (≈0.5 on an idle core)\n`,
-  '| measure | result |\n|---|---|',
-  ...rows.map(([a, b]) => `| ${a} | ${b} |`),
-].join('\n');
-console.log(text);
-if (OUT !== '-') writeFileSync(OUT, `${text}\n`);
+emitReport(measureReport('ulvs pipeline benchmark', rows), OUT);
 // Every timed frame is forwardable: anything else means the fixture no longer matches the pipeline
 // (e.g. a missing neighbour) and the figures measure another path.
 if (estTransmit !== estPk || synTransmit !== synPk) {

@@ -9,21 +9,18 @@
  * connection of 1 worker thread alone, then of 2 worker threads on the same shared table at once.
  * Progress goes to stderr while it runs.
  */
-import { writeFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { createSharedState, sharedStateConnBytes } from '../src/table/shared-state.js';
 import { ENTRY_BYTES } from '../src/table/layout.js';
 import { Inserter, VIP, benchSpec } from './table-fixture.js';
-import { calibrationNs } from './calibrate.js';
+import { emitReport, fmt, measureReport, progressTo } from './report.js';
 import { attachSharedState } from '../src/table/shared-state.js';
 
 const N = Number(process.env.ULVS_BENCH_CONNS ?? 1_000_000);
 const OPS = Number(process.env.ULVS_BENCH_OPS ?? 10_000_000);
 const OUT = process.env.ULVS_BENCH_OUT ?? new URL('./table-run.md', import.meta.url).pathname;
-const progress = (msg: string) => process.stderr.write(`table: ${msg}\n`);
+const progress = progressTo('table');
 const rows: Array<[string, string]> = [];
-const fmt = (x: number, d = 1) => x.toLocaleString('en-US', { maximumFractionDigits: d });
 
 function now(): number {
   return Number(process.hrtime.bigint()) / 1e6;
@@ -150,13 +147,4 @@ await workers(1);
 progress('insert from 2 worker threads at once');
 await workers(2);
 
-const text = [
-  `# ulvs connection table benchmark\n\nnode ${process.version}, ${cpus()[0]?.model} x${cpus().length}, ${fmt(totalmem() / 2 ** 30)} GiB, load ${loadavg()
-    .map((x) => x.toFixed(1))
-    .join(' ')}, ${new Date().toISOString()}\n`,
-  `calibration: ${calibrationNs().toFixed(2)} ns per trivial loop iteration (≈0.5 on an idle core)\n`,
-  '| measure | result |\n|---|---|',
-  ...rows.map(([a, b]) => `| ${a} | ${b} |`),
-].join('\n');
-console.log(text);
-if (OUT !== '-') writeFileSync(OUT, `${text}\n`);
+emitReport(measureReport('ulvs connection table benchmark', rows), OUT);

@@ -9,13 +9,12 @@
  * processes hold the cores, but not their cache and memory-bus pressure: the spread is reported.
  * Progress on stderr; --out FILE (default bench/workers.md, - = none).
  */
-import { writeFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem } from 'node:os';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { readPipelineStats } from '../src/dataplane/stats.js';
 import { attachSharedState, createSharedState } from '../src/table/shared-state.js';
-import { calibrationNs } from './calibrate.js';
+import { emitReport, fmt, progressTo, reportHeader } from './report.js';
 import { benchSpec } from './table-fixture.js';
 
 const { values: o } = parseArgs({
@@ -31,8 +30,7 @@ const REPS = Number(o.reps);
 const FLOWS = Number(o.flows);
 const ROUNDS = Math.max(1, Math.round(Number(o.packets) / FLOWS));
 const SYNS = Number(o.syns);
-const progress = (msg: string) => process.stderr.write(`workers: ${msg}\n`);
-const fmt = (x: number, d = 1) => x.toLocaleString('en-US', { maximumFractionDigits: d });
+const progress = progressTo('workers');
 
 interface ThreadResult {
   estNs: number;
@@ -119,10 +117,7 @@ const line = (name: string, f: (t: ThreadResult) => number, k: 'est' | 'syn') =>
 };
 const overlaps = runs[2].map((x) => x.overlap);
 const text = [
-  `# ulvs pipeline, 1 worker vs 2 workers: CPU per packet\n\nnode ${process.version}, ${cpus()[0]?.model} x${cpus().length}, ${fmt(totalmem() / 2 ** 30)} GiB, load at end ${loadavg()
-    .map((x) => x.toFixed(1))
-    .join(' ')}, ${new Date().toISOString()}\n`,
-  `calibration: ${calibrationNs().toFixed(2)} ns per trivial loop iteration (≈0.5 on an idle core)\n`,
+  ...reportHeader('ulvs pipeline, 1 worker vs 2 workers: CPU per packet', 'load at end'),
   `${REPS} reps of 1-2-2-1 / 2-1-1-2 workers, each run on a fresh shared table; per worker ${fmt(FLOWS, 0)} established flows × ${ROUNDS} rounds, then ${fmt(SYNS, 0)} SYNs from new clients; thread CPU time per packet; the 2-worker threads were timing at the same time for a median ${fmt(100 * med(overlaps), 0)} % of their run's wall time (min ${fmt(100 * Math.min(...overlaps), 0)} %).\n`,
   '| ns of CPU per packet | 1 worker: median (min-max over runs) | 2 workers: median (min-max over threads) | 2 / 1 per rep: median (min-max; middle half) |',
   '|---|---|---|---|',
@@ -130,5 +125,4 @@ const text = [
   line('SYN (new connection), wlc over 4 DR', (t) => t.synNs, 'syn'),
 ].join('\n');
 await Promise.all(pool.map((w) => w.terminate()));
-console.log(text);
-if (o.out !== '-') writeFileSync(o.out, `${text}\n`);
+emitReport(text, o.out);
