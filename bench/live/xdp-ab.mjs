@@ -116,7 +116,7 @@ const scaling =
         .filter((k) => runs[`${k}${WN}`])
         .map((k) => `- CPU per packet, ${NAME[`${k}${WN}`]} ÷ ${workers(W)} (${Q} receive queues): ${verdict(med(`${k}${WN}`, 'cpuUs') / med(`${k}${W}`, 'cpuUs'), (x) => x <= 1.1)} (target ≤ 1.1×; runs ${spread(`${k}${WN}`, 'cpuUs')} vs ${spread(`${k}${W}`, 'cpuUs')} µs)`)
     : [];
-const coalesced = runs[`xdpc${W}`] ? [`- CPU per packet, ulvs afxdp --afxdp-coalesce-us ${CO} ÷ C AF_PACKET forwarder: ${verdict(med(`xdpc${W}`, 'cpuUs') / med('cafp', 'cpuUs'), (x) => x <= 0.7)}; ÷ C AF_XDP forwarder: ${f(med(`xdpc${W}`, 'cpuUs') / med('cxdp', 'cpuUs'), 2)}×`] : [];
+const coalesced = runs[`xdpc${W}`] && runs.cafp && runs.cxdp ? [`- CPU per packet, ulvs afxdp --afxdp-coalesce-us ${CO} ÷ C AF_PACKET forwarder: ${verdict(med(`xdpc${W}`, 'cpuUs') / med('cafp', 'cpuUs'), (x) => x <= 0.7)}; ÷ C AF_XDP forwarder: ${f(med(`xdpc${W}`, 'cpuUs') / med('cxdp', 'cpuUs'), 2)}×`] : [];
 const TITLE = WS.length > 1 ? `## Issue 21: AF_XDP, ${WS.join(' vs ')} workers` : '## Issue 21: AF_XDP';
 const lines = [
   TITLE,
@@ -126,7 +126,7 @@ const lines = [
   'ulvs balances over rs1..rs3, the C forwarders send everything to rs1. veth runs AF_XDP in copy mode (no zero-copy) with the XDP program in the driver (native XDP).',
   'The real servers drop UDP 9000 in raw PREROUTING (counted at eth0 first), so no ICMP port unreachable is built in the sender\'s softirq and billed to the balancer.',
   '',
-  `Every veth has ${Q} receive/transmit queue${Q > 1 ? 's' : ''}; with more than one, the generator's flows hash over them and ulvs worker i owns queue i.`,
+  `Every veth has ${Q} receive/transmit queue${Q > 1 ? 's' : ''}${Q > 1 ? `: one generator per queue, each pinned to a CPU with its share of the flows, so frames reach lb1 on both receive queues (the hops between keep or hash the queue), and ulvs worker i owns queue i` : ''}.`,
   '',
   '| path | pps delivered | pps offered | CPU µs/pkt | CPU runs µs/pkt | RTT p50 µs | runs (pps) |',
   '|---|---:|---:|---:|---|---:|---|',
