@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { callOnce } from '../../src/api/client.js';
+import { type LabDirector, directorStatus, sleep, spawnClient, startDirector, until } from './sync-directors.js';
 import { Lab, uniqueLabId } from '../../src/lab/lab.js';
 import { type LabMode, prepareRealServers } from '../../src/lab/modes.js';
 import { addr4, LAB_ADDR } from '../../src/lab/topology.js';
@@ -21,7 +21,6 @@ import { ROOT } from '../helpers/cli.js';
 const skip =
   (process.getuid?.() !== 0 && 'needs root (network namespaces)') ||
   (!existsSync(path.join(ROOT, 'dist/cli/ulvs.js')) && 'needs dist/ (npx tsc -p tsconfig.build.json)');
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const VIP = LAB_ADDR.vip4;
 const ECHO = 7000;
 const UPLOAD = 7001;
@@ -184,56 +183,30 @@ export function testSyncFailback(mode: LabMode): void {
           p.kill('SIGKILL');
         });
       }
-      const logs = new Map<string, string>();
-      const kills = new Map<string, () => void>();
-      const sock = (node: string): string => path.join(dir, `${node}.sock`);
+      const daemons = new Map<string, LabDirector>();
       const start = (node: string, prio: number): void => {
         const file = path.join(dir, `${node}.conf`);
         writeFileSync(file, conf(lab, prio, mode));
-        const argv = ['run', '-f', file, '--workers', '1', '--no-metrics', '--socket', sock(node), '--pid-file', path.join(dir, `${node}.pid`)];
-        const child = lab.spawn(node, [process.execPath, path.join(ROOT, 'bin/ulvs.mjs'), ...argv], { env: { ...process.env, ULVS_TMP_DIR: dir } });
-        logs.set(node, '');
-        const add = (d: Buffer): void => void logs.set(node, logs.get(node) + String(d));
-        child.stdout!.on('data', add);
-        child.stderr!.on('data', add);
-        const exited = new Promise((r) => child.once('exit', r));
-        t.teardown(async () => {
-          if (child.exitCode === null) {
-            child.kill('SIGTERM');
-            await Promise.race([exited, sleep(8000)]);
-          }
-        });
-        kills.set(node, () => child.kill('SIGKILL'));
+        daemons.set(node, startDirector(t, lab, node, file, dir));
       };
-      const status = async (node: string): Promise<Status | undefined> => callOnce<Status>(sock(node), 'status').catch(() => undefined);
-      const until = async (f: () => Promise<boolean> | boolean, ms: number): Promise<boolean> => {
-        for (const end = Date.now() + ms; Date.now() < end; await sleep(100)) if (await f()) return true;
-        return false;
-      };
+      const status = (node: string): Promise<Status | undefined> => directorStatus<Status>(daemons.get(node));
       const role = async (node: string): Promise<string | undefined> => (await status(node))?.vrrp[0]?.state;
 
       start('lb1', 150);
-      if (!t.ok(await until(async () => (await role('lb1')) === 'MASTER', 15000), 'lb1 becomes MASTER')) return void t.comment(logs.get('lb1'));
+      if (!t.ok(await until(async () => (await role('lb1')) === 'MASTER', 15000), 'lb1 becomes MASTER')) return void t.comment(daemons.get('lb1')?.log());
       start('lb2', 100);
       if (!t.ok(await until(async () => (await status('lb2'))?.sync[0]?.caughtUp === true, 15000), 'lb2 is BACKUP and caught up'))
-        return void t.comment(logs.get('lb2'));
+        return void t.comment(daemons.get('lb2')?.log());
 
-      const client = lab.spawn('client', [process.execPath, '-e', CLIENT]);
-      let out = '';
-      client.stdout!.on('data', (d) => {
-        out += d;
-      });
-      t.teardown(() => {
-        client.kill('SIGKILL');
-      });
+      const { proc: client, out } = spawnClient(t, lab, 'client', CLIENT);
       const line = async (re: RegExp, ms: number): Promise<RegExpMatchArray | null> => {
-        await until(() => re.test(out), ms);
-        return out.match(re);
+        await until(() => re.test(out()), ms);
+        return out().match(re);
       };
       if (!t.ok(await line(/^ready$/m, 10000), `${IDLE} idle connections open and echoing through lb1`)) return;
       t.ok(await until(async () => ((await status('lb2'))?.sync[0]?.installedNew ?? 0) >= IDLE + 2, 5000), 'lb2 received them over the sync protocol');
 
-      kills.get('lb1')!();
+      daemons.get('lb1')!.kill();
       await sleep(600);
       await lab.exec('lb1', ['ip', 'link', 'set', 'eth0', 'down']);
       t.ok(await until(async () => (await role('lb2')) === 'MASTER', 10000), 'lb2 takes over');
@@ -262,7 +235,7 @@ export function testSyncFailback(mode: LabMode): void {
         upload: { sent: number; answer: string; digest?: string; error: string };
         udp: { sent: number; got: number; servers: Record<string, number> };
       } | null;
-      if (!t.ok(rep, 'the client reported')) return void t.comment(out);
+      if (!t.ok(rep, 'the client reported')) return void t.comment(out());
       t.comment(`client: ${JSON.stringify(rep)}`);
       const idleServers = Object.keys(rep!.idle.servers);
       t.equal(idleServers.length, 1, `persistence: every idle connection on one real server (${idleServers.join(',')})`);
@@ -276,7 +249,7 @@ export function testSyncFailback(mode: LabMode): void {
       const udpServers = Object.keys(rep!.udp.servers);
       t.equal(udpServers.length, 1, `the UDP flow was answered by one real server throughout (${udpServers.join(',')})`);
       t.ok(rep!.udp.got >= rep!.udp.sent * 0.5, `UDP flow continued: ${rep!.udp.got} of ${rep!.udp.sent} answered`);
-      const lb1Log = logs.get('lb1') ?? '';
+      const lb1Log = daemons.get('lb1')?.log() ?? '';
       const caught = lb1Log.indexOf('caught up with the master');
       const master = lb1Log.search(/vrrp state .*to=MASTER/);
       t.ok(caught >= 0 && master > caught, 'the returning lb1 had the whole table (bulk sync) before it became MASTER');

@@ -13,13 +13,13 @@ import { Lab, uniqueLabId } from '../../src/lab/lab.js';
 import { LAB_ADDR, addr4 } from '../../src/lab/topology.js';
 import { prepareRealServers, type LabMode } from '../../src/lab/modes.js';
 import { callOnce } from '../../src/api/client.js';
+import { type LabDirector, directorStatus, sleep, spawnClient, startDirector, until } from './sync-directors.js';
 import { ROOT } from '../helpers/cli.js';
 
 const skip =
   (process.getuid?.() !== 0 && 'needs root (network namespaces)') ||
   (!existsSync(path.join(ROOT, 'dist/cli/ulvs.js')) && 'needs dist/ (npx tsc -p tsconfig.build.json)') ||
   (!existsSync('/usr/bin/socat') && 'needs socat (apt-get install socat)');
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const VIP = LAB_ADDR.vip4;
 const PORT = 7000;
 const SESSIONS = 4;
@@ -88,64 +88,17 @@ export function testSyncFailover(mode: LabMode): void {
         echo.kill('SIGKILL');
       });
     }
-    const daemons = new Map<string, { sock: string; log: () => string; kill: () => void }>();
+    const daemons = new Map<string, LabDirector>();
     const start = (node: string, prio: number): void => {
       const file = path.join(dir, `${node}.conf`);
       writeFileSync(file, conf(lab, prio, mode, node));
-      const sock = path.join(dir, `${node}.sock`);
-      const child = lab.spawn(
-        node,
-        [
-          process.execPath,
-          path.join(ROOT, 'bin/ulvs.mjs'),
-          'run',
-          '-f',
-          file,
-          '--workers',
-          '1',
-          '--no-metrics',
-          '--socket',
-          sock,
-          '--pid-file',
-          path.join(dir, `${node}.pid`),
-        ],
-        { env: { ...process.env, ULVS_TMP_DIR: dir } },
-      );
-      let log = '';
-      child.stdout!.on('data', (d) => {
-        log += d;
-      });
-      child.stderr!.on('data', (d) => {
-        log += d;
-      });
-      const exited = new Promise((r) => child.once('exit', r));
-      t.teardown(async () => {
-        if (child.exitCode === null) {
-          child.kill('SIGTERM');
-          await Promise.race([exited, sleep(8000)]);
-        }
-      });
-      daemons.set(node, { sock, log: () => log, kill: () => child.kill('SIGKILL') });
+      daemons.set(node, startDirector(t, lab, node, file, dir));
     };
-    const status = async (
-      node: string,
-    ): Promise<
-      | {
-          vrrp: Array<{ state: string }>;
-          sync: Array<{ state: string; entriesReceived: number; entriesSent: number; installedNew: number; drops: Record<string, number> }>;
-        }
-      | undefined
-    > => {
-      try {
-        return await callOnce(daemons.get(node)!.sock, 'status');
-      } catch {
-        return undefined;
-      }
+    type Status = {
+      vrrp: Array<{ state: string }>;
+      sync: Array<{ state: string; entriesReceived: number; entriesSent: number; installedNew: number; drops: Record<string, number> }>;
     };
-    const until = async (f: () => Promise<boolean>, ms: number): Promise<boolean> => {
-      for (const end = Date.now() + ms; Date.now() < end; await sleep(100)) if (await f()) return true;
-      return false;
-    };
+    const status = (node: string): Promise<Status | undefined> => directorStatus<Status>(daemons.get(node));
     start('lb1', 150);
     if (!t.ok(await until(async () => (await status('lb1'))?.vrrp[0]?.state === 'MASTER', 15000), 'lb1 becomes MASTER')) {
       t.comment(daemons.get('lb1')!.log());
@@ -175,17 +128,10 @@ export function testSyncFailover(mode: LabMode): void {
       'ulvsadm -L --daemon on the BACKUP',
     );
 
-    const client = lab.spawn('client', [process.execPath, '-e', CLIENT]);
-    let out = '';
-    client.stdout!.on('data', (d) => {
-      out += d;
-    });
-    t.teardown(() => {
-      client.kill('SIGKILL');
-    });
-    if (!t.ok(await until(async () => (out.match(/^ready /gm) ?? []).length === SESSIONS, 10000), `${SESSIONS} sessions open through lb1`)) return;
+    const { proc: client, out } = spawnClient(t, lab, 'client', CLIENT);
+    if (!t.ok(await until(async () => (out().match(/^ready /gm) ?? []).length === SESSIONS, 10000), `${SESSIONS} sessions open through lb1`)) return;
     const servers: string[] = [];
-    for (const m of out.matchAll(/^ready (\d+) (\S+)/gm)) servers[Number(m[1])] = m[2]!;
+    for (const m of out().matchAll(/^ready (\d+) (\S+)/gm)) servers[Number(m[1])] = m[2]!;
     t.ok(off || (await until(async () => ((await status('lb2'))?.sync[0]?.installedNew ?? 0) >= SESSIONS, 5000)), 'lb2 received and installed the sessions');
     if (off) await sleep(1000);
     const synced = (await status('lb2'))?.sync[0];
@@ -203,8 +149,8 @@ export function testSyncFailover(mode: LabMode): void {
     client.stdin!.write('mark\n');
     await sleep(1500);
     client.stdin!.write('report\n');
-    await until(async () => out.includes('report '), 5000);
-    const report = JSON.parse(/^report (.*)$/m.exec(out)?.[1] ?? '[]') as Array<{
+    await until(async () => out().includes('report '), 5000);
+    const report = JSON.parse(/^report (.*)$/m.exec(out())?.[1] ?? '[]') as Array<{
       server: string;
       sent: number;
       echoed: number;
