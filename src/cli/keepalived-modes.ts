@@ -12,7 +12,9 @@ import { KEEPALIVED_SIGNUM } from '../control/daemon-signals.js';
 /** keepalived's exit code for a configuration that fails `-t` (KEEPALIVED_EXIT_CONFIG_TEST in 2.2.7). */
 export const EXIT_CONFIG_TEST = 5;
 
-const VERSION = 'ulvs 0.1.0 (keepalived 2.2 command line)';
+// keepalived -v's first line, which tools parse for the version (keepalived-exporter decides from it whether
+// --signum=JSON exists): the keepalived release whose command line, signals and configuration ulvs follows.
+const VERSION = 'Keepalived v2.2.7 (ulvs 0.1.0: keepalived 2.2.7 command line, signals and keepalived.conf)';
 
 /**
  * keepalived's -T/--genhash: everything after it is genhash's command line (keepalived ignores the options

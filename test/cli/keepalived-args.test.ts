@@ -20,7 +20,10 @@ t.test('unknown flags: exit 2, naming the flag; ambiguous prefixes name the cand
   t.match(d.stderr, /ambiguous.*--dont-fork/);
 });
 
-t.test("--signum prints keepalived's signal numbers", async (t) => {
+t.test("--signum prints keepalived's signal numbers; -v keepalived's version line", async (t) => {
+  const v = ulvs('-v');
+  t.equal(v.status, 0);
+  t.match(v.stderr, /^Keepalived v2\.2\.7 \(ulvs /, 'the first line tools parse for the version, on stderr as keepalived prints it');
   for (const [name, n] of [
     ['JSON', '36'],
     ['RELOAD', '1'],
