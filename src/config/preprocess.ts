@@ -187,6 +187,7 @@ class Preprocessor {
       );
       return;
     }
+    this.warnIfWritableByAll(abs, from);
     if (!this.files.includes(abs)) this.files.push(abs);
     this.stack.push(abs);
     const raw = text.split('\n');
@@ -234,6 +235,22 @@ class Preprocessor {
         `multi-line definition $${multi.name} is still open at end of file; end its last line without '\\'.`,
       );
     this.stack.pop();
+  }
+
+  /** A file any local user may write is a root shell for them: its notify scripts and checkers run as root. */
+  private warnIfWritableByAll(abs: string, from: Pos | undefined): void {
+    let mode = 0;
+    try {
+      mode = statSync(abs).mode;
+    } catch {
+      return;
+    }
+    if (mode & 0o002)
+      this.sink.warn(
+        from ?? { file: abs, line: 0 },
+        'config-world-writable',
+        `${abs} is writable by every local user, who can then make the daemon run any command as root (a notify script, a MISC_CHECK); chmod o-w ${abs}.`,
+      );
   }
 
   private checkDefName(name: string, pos: Pos): boolean {

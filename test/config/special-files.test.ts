@@ -3,7 +3,7 @@
 import t from 'tap';
 import net from 'node:net';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, openSync, ftruncateSync, closeSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, openSync, ftruncateSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load-config.js';
@@ -85,5 +85,21 @@ t.test('100k nested braces: one short error', async (t) => {
   t.ok(
     e.every((d) => d.message.length < 300),
     'each message is short',
+  );
+});
+
+t.test('a config file every local user may write is named with the include line (a root shell for them)', async (t) => {
+  const inc = main('open.conf', 'global_defs {\n router_id x\n}\n');
+  chmodSync(inc, 0o666);
+  const f = main('with-open.conf', `include ${inc}\n`);
+  const w = loadConfig(f, { hostChecks: false }).diagnostics.filter((d) => d.code === 'config-world-writable');
+  t.equal(w.length, 1);
+  t.match(w[0], { severity: 'warning', file: f, line: 1 });
+  t.match(w[0]!.message, /writable by every local user.*chmod o-w/);
+  chmodSync(inc, 0o644);
+  t.same(
+    loadConfig(f, { hostChecks: false }).diagnostics.filter((d) => d.code === 'config-world-writable'),
+    [],
+    'none for 0644',
   );
 });
