@@ -1,22 +1,20 @@
 /**
  * The daemon: owns the rule table, applies the configuration (at start and on reload, as a diff),
  * health decisions and ulvsadm commands to it, publishes the result to the data plane, and answers
- * the control socket. Signals and process exit live in cli/commands/run.ts; everything here can be
- * driven by tests with fake ports.
+ * the control socket (daemon-requests.ts); its parts stop in daemon-teardown.ts's order. Signals and
+ * process exit live in cli/commands/run.ts; everything here can be driven by tests with fake ports.
  */
-import { ERROR_CODES, RuntimePathError, UlvsError } from '../core/errors.js';
+import { RuntimePathError } from '../core/errors.js';
 import path from 'node:path';
-import { ApiError, ControlServer, prepareSocketDir } from '../api/server.js';
+import { ControlServer, prepareSocketDir } from '../api/server.js';
 import type { ApiRequest, OpResult } from '../api/protocol.js';
 import type { IpvsRules, IpvsTimeouts, VirtualServiceSpec } from '../ipvs/types.js';
-import type { ConfigLoad, ConfigLoader, DaemonModel } from './config-source.js';
+import type { ConfigLoad, DaemonModel } from './config-source.js';
 import { HealthOverlay } from './health-overlay.js';
 import { buildListing, counterMap } from './listing.js';
-import type { Logger } from './logger.js';
-import type { DataPlanePort, HealthDecision, HealthPort, VrrpPort } from './ports.js';
+import type { HealthDecision } from './ports.js';
 import { RATE_INTERVAL_MS, RateEstimator } from './rate-estimator.js';
-import { acquirePidFile, netnsId, releasePidFile } from './runtime-paths.js';
-import { isRuleCommand, type IpvsCommand } from '../ipvs/command.js';
+import { acquirePidFile, netnsId } from './runtime-paths.js';
 import { IpvsadmError } from '../ipvs/errors.js';
 import { diffServices, driftOps, applyConfigOps, describeOp } from './rule-diff.js';
 import { RuleTable, type RuleOp } from './rule-table.js';
@@ -26,54 +24,13 @@ import { mailAlerts } from './mail-alerts.js';
 import { bfdSessions } from '../bfd/registry.js';
 import type { VrrpConfig } from '../vrrp/types.js';
 import type { DumpInput } from './keepalived-dumps.js';
-import { SyncDaemonError, SyncManager } from './sync-manager.js';
-import { checkExplainFlow } from '../dataplane/explain-flow.js';
-import { MAX_SAMPLE_RATE } from '../dataplane/packet-sampler.js';
+import { SyncManager } from './sync-manager.js';
 import type { LvsSyncDaemonConfig } from '../config/types.js';
-import type { BgpAnnouncer } from '../bgp/announcer.js';
 import { drainDirector, type DrainReport } from './drain.js';
-
-/** Everything a daemon is made of. */
-export interface DaemonOptions {
-  configFile: string;
-  socketPath: string;
-  pidPath: string;
-  logger: Logger;
-  loadConfig: ConfigLoader;
-  dataPlane: DataPlanePort;
-  vrrp?: VrrpPort;
-  health?: HealthPort;
-  /** Rate estimator period; default the kernel's 2 s. */
-  rateIntervalMs?: number;
-  /** The ulvs_bgp announcer (bgpd): told the rules after each publish, withdrawn first on stop and drain. */
-  bgp?: BgpAnnouncer;
-  /** Called once `ulvs drain` has withdrawn and waited: the caller stops the daemon (run.ts: SIGTERM). */
-  onDrained?: () => void;
-}
-
-/** A refused start: the configuration has errors (nothing was applied). */
-export class DaemonStartError extends UlvsError {
-  constructor(
-    message: string,
-    readonly errors: string[] = [],
-  ) {
-    super(message, ERROR_CODES.DaemonStart);
-  }
-}
-
-/** What a reload did. */
-export interface ReloadReport {
-  ok: boolean;
-  file: string;
-  /** Why the file was refused (nothing changed then). */
-  errors: string[];
-  warnings: string[];
-  /** Rule changes applied, e.g. "add-service TCP 10.0.0.1:80". */
-  changes: string[];
-  /** Changes made outside the file (ulvsadm) to the file's services, undone by this reload. */
-  reverted: string[];
-  failed: string[];
-}
+import { answerRequest } from './daemon-requests.js';
+import { DaemonStartError, type DaemonOptions, type ReloadReport } from './daemon-options.js';
+import { lvsSyncFollow } from './lvs-sync-follow.js';
+import { stopDaemonParts } from './daemon-teardown.js';
 
 /** The running daemon. */
 export class Daemon {
@@ -118,28 +75,7 @@ export class Daemon {
 
   /** lvs_sync_daemon: follow its VRRP instance (MASTER sends, otherwise receive), or stop following. */
   private configureSync(model: unknown): void {
-    const c = (model as { global?: { lvsSync?: LvsSyncDaemonConfig } } | undefined)?.global?.lvsSync;
-    this.sync.followVrrp(
-      c && {
-        instance: c.instance,
-        options: {
-          mcastInterface: c.interface,
-          syncId: c.syncId,
-          syncMaxLen: c.maxLen,
-          mcastPort: c.port,
-          mcastTtl: c.ttl,
-          mcastGroup: c.group,
-          peer: c.peer,
-          send: {
-            ...(c.threshold !== undefined ? { threshold: c.threshold } : {}),
-            ...(c.period !== undefined ? { period: c.period } : {}),
-            ...(c.refreshPeriodS !== undefined ? { refreshMs: c.refreshPeriodS * 1000 } : {}),
-            ...(c.retries !== undefined ? { retries: c.retries } : {}),
-          },
-        },
-      },
-      (name) => this.opts.vrrp?.instances().find((i) => i.name === name)?.state,
-    );
+    this.sync.followVrrp(lvsSyncFollow(model), (name) => this.opts.vrrp?.instances().find((i) => i.name === name)?.state);
   }
 
   /** What keepalived's DATA/STATS/JSON dumps read: the VRRP config in force, the instances, the IPVS listing. */
@@ -348,88 +284,9 @@ export class Daemon {
     };
   }
 
-  /** `ulvs explain` through the socket: checks the flow, then asks the data plane (on a copy of its state). */
-  private explain(flow: unknown): unknown {
-    const f = checkExplainFlow(flow);
-    if (typeof f === 'string') throw new ApiError('bad-request', f);
-    if (!this.opts.dataPlane.explain) throw new ApiError('bad-request', `the data plane (${this.opts.dataPlane.description}) cannot explain packets`);
-    const e = this.opts.dataPlane.explain(f);
-    if (!e) throw new ApiError('bad-request', 'the data plane runs no rules yet: nothing to explain');
-    return e;
-  }
-
-  /** Explains sampled live packet `seq` (see `samples`). */
-  private explainSample(seq: unknown): unknown {
-    if (!Number.isInteger(seq)) throw new ApiError('bad-request', 'params.sample must be a sample number');
-    const e = this.opts.dataPlane.explainSample?.(seq as number);
-    if (!e) throw new ApiError('bad-request', `no sampled packet #${seq} (the ring keeps the newest 64; 'ulvs explain --samples' lists them)`);
-    return e;
-  }
-
-  /** Answers one control-socket request. */
-  async handle(req: ApiRequest): Promise<unknown> {
-    switch (req.method) {
-      case 'list':
-        return this.listing();
-      case 'connections':
-        return this.opts.dataPlane.connections();
-      case 'status':
-        return { ...this.status(), bgp: (await this.opts.bgp?.status()) ?? null };
-      case 'explain':
-        if (req.params?.sample !== undefined) return this.explainSample(req.params.sample);
-        return this.explain(req.params?.flow);
-      case 'samples':
-        return this.opts.dataPlane.samples?.() ?? { rate: 0, samples: [] };
-      case 'sampling': {
-        const rate = req.params?.rate;
-        if (!Number.isInteger(rate) || (rate as number) < 0 || (rate as number) > MAX_SAMPLE_RATE)
-          throw new ApiError('bad-request', `params.rate must be 0..${MAX_SAMPLE_RATE} packets a second per worker`);
-        if (!this.opts.dataPlane.setSampling) throw new ApiError('bad-request', `the data plane (${this.opts.dataPlane.description}) cannot sample packets`);
-        this.opts.dataPlane.setSampling(rate as number);
-        return { rate };
-      }
-      case 'drain':
-        return this.drain();
-      case 'sync-start':
-      case 'sync-stop': {
-        const state = req.params?.state;
-        if (state !== 'master' && state !== 'backup') throw new ApiError('bad-request', 'params.state must be master or backup');
-        try {
-          if (req.method === 'sync-stop') this.sync.stop(state);
-          else await this.sync.start({ state, ...syncOptions(req.params?.options) });
-        } catch (e) {
-          if (e instanceof SyncDaemonError) throw new ApiError('ipvs', e.message, e.errno);
-          throw new ApiError('ipvs', (e as Error).message, 'EINVAL');
-        }
-        return null;
-      }
-      case 'apply': {
-        if (Array.isArray(req.params?.ops)) {
-          if (req.params.ops.some((o) => !isRuleOp(o))) throw new ApiError('bad-request', 'params.ops must be a list of rule changes');
-          try {
-            return { results: await this.applyAdminBatch(req.params.ops) };
-          } catch (e) {
-            if (e instanceof TypeError) throw new ApiError('bad-request', `malformed rule change: ${e.message}`);
-            throw e;
-          }
-        }
-        const op = req.params?.op;
-        if (!isRuleOp(op)) throw new ApiError('bad-request', 'apply needs params.op, a rule change');
-        try {
-          await this.applyAdmin(op);
-        } catch (e) {
-          if (e instanceof IpvsadmError) throw new ApiError('ipvs', e.message, e.errno ?? 'EINVAL');
-          if (e instanceof TypeError) throw new ApiError('bad-request', `malformed rule change: ${e.message}`);
-          throw e;
-        }
-        return null;
-      }
-      case 'reload': {
-        const r = await this.reload(typeof req.params?.file === 'string' ? req.params.file : undefined);
-        if (!r.ok) throw new ApiError('reload-failed', `${r.file} not loaded, nothing changed:\n${r.errors.join('\n')}`);
-        return r;
-      }
-    }
+  /** Answers one control-socket request (daemon-requests.ts). */
+  handle(req: ApiRequest): Promise<unknown> {
+    return answerRequest(this, req);
   }
 
   private converge(cfg: ConfigLoad): { changes: string[]; failed: string[] } {
@@ -498,50 +355,7 @@ export class Daemon {
 
   private async teardown(): Promise<void> {
     if (this.rateTimer) clearInterval(this.rateTimer);
-    const steps: Array<[string, () => Promise<void> | undefined]> = [
-      // Withdraw first: the router moves the traffic away while the rules still forward it.
-      ['BGP', () => this.opts.bgp?.stop()],
-      ['health checks', () => this.opts.health?.stop()],
-      ['VRRP', () => this.opts.vrrp?.stop()],
-      [
-        'sync daemons',
-        () => {
-          this.sync.stopAll();
-          return undefined;
-        },
-      ],
-      [
-        'BFD',
-        () => {
-          bfdSessions().stop();
-          return undefined;
-        },
-      ],
-      [
-        'notify FIFOs',
-        () => {
-          notifyFifos().close();
-          return undefined;
-        },
-      ],
-      [
-        'mail alerts',
-        () => {
-          mailAlerts().close();
-          return undefined;
-        },
-      ],
-      ['data plane', () => this.opts.dataPlane.stop()],
-      ['control socket', () => this.server?.close()],
-    ];
-    for (const [what, fn] of steps) {
-      try {
-        await fn();
-      } catch (e) {
-        this.opts.logger.error(`stopping ${what} failed: ${(e as Error).message}`);
-      }
-    }
-    releasePidFile(this.opts.pidPath);
+    await stopDaemonParts(this.opts, this.sync, this.server);
   }
 
   /** Opens (or keeps, or closes) notify_fifo / vrrp_notify_fifo / lvs_notify_fifo for a model. */
@@ -565,31 +379,4 @@ export class Daemon {
 function vrrpAddresses(model: DaemonModel | undefined): string[] {
   const inst = model?.vrrp?.instances ?? [];
   return inst.flatMap((i) => [...(i.vips ?? []), ...(i.excludedVips ?? [])].map((v) => v.address));
-}
-
-/** A control-socket rule change: an object naming a rule command kind (the model validates the rest). */
-function isRuleOp(o: unknown): o is RuleOp {
-  return !!o && typeof o === 'object' && isRuleCommand(o as IpvsCommand);
-}
-
-/** ulvsadm's daemon options (strings as parsed) as ConnSync options. */
-function syncOptions(raw: unknown): {
-  mcastInterface: string;
-  syncId: number;
-  syncMaxLen?: number;
-  mcastGroup?: string;
-  mcastPort?: number;
-  mcastTtl?: number;
-} {
-  const o = (raw ?? {}) as Record<string, unknown>;
-  const num = (v: unknown): number | undefined => (typeof v === 'string' && v !== '' ? Number(v) : typeof v === 'number' ? v : undefined);
-  if (typeof o.mcastInterface !== 'string' || !o.mcastInterface) throw new SyncDaemonError('a sync daemon needs --mcast-interface', 'EINVAL');
-  return {
-    mcastInterface: o.mcastInterface,
-    syncId: num(o.syncid) ?? 0,
-    syncMaxLen: num(o['sync-maxlen']),
-    mcastGroup: typeof o['mcast-group'] === 'string' ? o['mcast-group'] : undefined,
-    mcastPort: num(o['mcast-port']),
-    mcastTtl: num(o['mcast-ttl']),
-  };
 }

@@ -5,7 +5,8 @@ import { mkdtempSync, readFileSync, writeFileSync, existsSync, statSync, rmSync 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { Daemon, DaemonStartError } from '../../src/control/daemon.js';
+import { Daemon } from '../../src/control/daemon.js';
+import { DaemonStartError } from '../../src/control/daemon-options.js';
 import { NullDataPlane } from '../../src/control/ports.js';
 import type { ConfigLoad } from '../../src/control/config-source.js';
 import { createLogger } from '../../src/control/logger.js';

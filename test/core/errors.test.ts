@@ -9,7 +9,7 @@ import { IpvsadmError } from '../../src/ipvs/errors.js';
 import { RulesTextError } from '../../src/ipvs/rules-text.js';
 import { ApiError } from '../../src/api/server.js';
 import { ApiCallError, ApiConnectError } from '../../src/api/client.js';
-import { DaemonStartError } from '../../src/control/daemon.js';
+import { DaemonStartError } from '../../src/control/daemon-options.js';
 import { PrivilegeError } from '../../src/util/privileges.js';
 import { NativeAddonError } from '../../src/native/addon.js';
 import { PcapError } from '../../src/io/pcap.js';

@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { ApiCallError, ApiConnectError, callOnce } from '../../api/client.js';
 import { defaultSocketPath } from '../../control/runtime-paths.js';
-import type { ReloadReport } from '../../control/daemon.js';
+import type { ReloadReport } from '../../control/daemon-options.js';
 import { UsageError, UserError, type CliCommand } from '../command.js';
 
 const usage = `usage: ulvs reload [-f FILE] [--socket PATH] [--json]
