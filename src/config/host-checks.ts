@@ -170,6 +170,30 @@ export function checkHost(
   }
   for (const g of model.vrrp.syncGroups) for (const t of g.trackInterfaces) warnIf(t.name, g.source, `vrrp_sync_group ${g.name} track_interface`);
   for (const vs of model.health) for (const rs of vs.realServers) for (const c of rs.checkers) warnIf(c.bindIf, c.where, `${c.type} bind_if`);
+  for (const f of model.vrrp.trackFiles ?? []) checkTrackFileDir(f.name, f.path, !!f.init, f.source, sink);
   const users = knownUsers();
   return uses.filter((u) => checkScript(u, sink, env, uid, users));
+}
+
+/**
+ * A track_file in a directory every local user may write gives each of them the instances' priority (or
+ * FAULT): without the sticky bit they can replace the file, with it (/tmp) create it while it is missing.
+ */
+function checkTrackFileDir(name: string, file: string, init: boolean, source: string | undefined, sink: DiagnosticSink): void {
+  const dir = dirname(file);
+  let mode = 0;
+  try {
+    mode = statSync(dir).mode;
+  } catch {
+    return;
+  }
+  if (!(mode & 0o002) || (mode & 0o1000 && init)) return;
+  const m = /^(.*):(\d+)$/.exec(source ?? '');
+  const can = mode & 0o1000 ? 'create it while it is missing (init_file creates it at start)' : 'replace it';
+  sink.warn(
+    m ? { file: m[1]!, line: Number(m[2]) } : { file: source ?? '', line: 0 },
+    'track-file-open-dir',
+    `track_file ${name}: ${dir} is writable by every local user, who can ${can} and so set the weight it gives (or FAULT); keep it in a directory only root writes, such as /run/keepalived.`,
+    true,
+  );
 }

@@ -282,3 +282,24 @@ t.test('--strict advises check_unicast_src for unicast instances, without failin
     'quiet with check_unicast_src',
   );
 });
+
+t.test('track_file in a directory every local user may write: a warning at its block (they set the weight)', async (t) => {
+  const open = join(dir, 'tf-open');
+  mkdirSync(open);
+  chmodSync(open, 0o777);
+  const sticky = join(dir, 'tf-sticky');
+  mkdirSync(sticky);
+  chmodSync(sticky, 0o1777);
+  const r = load(
+    `track_file a {\n file ${open}/a\n}\ntrack_file b {\n file ${sticky}/b\n}\ntrack_file c {\n file ${sticky}/c\n init_file 0\n}\ntrack_file d {\n file ${dir}/d\n}\n`,
+    { hostChecks: true, interfaces: [] },
+  );
+  const w = r.diagnostics.filter((d) => d.code === 'track-file-open-dir');
+  t.same(
+    w.map((d) => d.line),
+    [1, 4],
+    'an open directory, and a sticky one without init_file; not with init_file, nor a private one',
+  );
+  t.match(w[0]!.message, /replace it/);
+  t.match(w[1]!.message, /create it while it is missing/);
+});
