@@ -24,14 +24,10 @@ import type { VirtualServiceSpec } from '../../ipvs/types.js';
 import { serviceNotifier } from '../../control/service-notify.js';
 import type { VrrpConfig } from '../../vrrp/types.js';
 import { defaultInterfaces } from '../../host/host-env.js';
-import { daemonMetricsSource } from '../../control/metrics-source.js';
 import { defaultPidPath, defaultSocketPath, inNamedNetns } from '../../control/runtime-paths.js';
 import { raiseFdLimit } from '../../util/fd-limit.js';
-import { createMetricsRegistry } from '../../metrics/registry.js';
-import { daemonDashboardSource } from '../../control/dashboard-source.js';
-import { DashboardHistory } from '../../dashboard/history.js';
-import { dashboardRoutes } from '../../dashboard/routes.js';
-import { DEFAULT_METRICS_ADDRESS, startMetricsServer, type MetricsServer } from '../../metrics/server.js';
+import { DEFAULT_METRICS_ADDRESS } from '../../metrics/server.js';
+import { serveMetricsEndpoint, type MetricsEndpoint } from '../../control/metrics-endpoint.js';
 
 const usage = `usage: ulvs run -f FILE [options]
 
@@ -230,21 +226,10 @@ export async function runDaemon(p: DaemonParams): Promise<number> {
     if (e instanceof DaemonStartError) throw new UserError(`${e.message}:\n${e.errors.map((x) => '  ' + x).join('\n')}`);
     throw new UserError((e as Error).message);
   }
-  let metrics: MetricsServer | undefined;
-  let history: DashboardHistory | undefined;
+  let metrics: MetricsEndpoint | undefined;
   if (p.metrics !== false) {
     try {
-      let routes;
-      if (p.dashboard !== false) {
-        const src = daemonDashboardSource(daemon);
-        history = new DashboardHistory(src);
-        history.start();
-        routes = dashboardRoutes(src, history);
-      }
-      metrics = await startMetricsServer(p.metrics ?? DEFAULT_METRICS_ADDRESS, createMetricsRegistry(daemonMetricsSource(daemon)), {}, routes);
-      const at = `${metrics.address.host.includes(':') ? `[${metrics.address.host}]` : metrics.address.host}:${metrics.address.port}`;
-      log.info('metrics listening', { address: at });
-      if (routes) log.info(`dashboard at http://${at}/`);
+      metrics = serveMetricsEndpoint(daemon, p.metrics ?? DEFAULT_METRICS_ADDRESS, p.dashboard !== false, log);
     } catch (e) {
       await daemon.stop();
       throw new UserError(`cannot serve /metrics: ${(e as Error).message}`);
@@ -280,7 +265,6 @@ export async function runDaemon(p: DaemonParams): Promise<number> {
         if (beat) clearInterval(beat);
         stopWatchdog();
         void (async () => {
-          history?.stop();
           await metrics?.close();
           await daemon.stop();
           if (supervised) {
