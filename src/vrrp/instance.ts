@@ -1,58 +1,25 @@
 /**
  * One running vrrp_instance: wraps the pure state machine with timers, the shared VRRP transport,
- * the VIPs (ip addr add/del), gratuitous ARP / unsolicited NA bursts, notify scripts and the
- * instance's statistics. Emits 'state' (VrrpStateEvent) once the VIPs match the new state.
+ * the VIPs (ip addr add/del), notify scripts and the instance's statistics; its adverts are in
+ * instance-adverts.ts, its GARP bursts in garp-bursts.ts. Emits 'state' (VrrpStateEvent) once the
+ * VIPs match the new state.
  */
 import { EventEmitter } from 'node:events';
-import { canonicalIp } from './addr.js';
-import { checkAdvert, type AdvertExpectations } from './check-advert.js';
-import { encodeAdvert, VRRP_GROUP4, VRRP_GROUP6, type Advert, type DropReason } from './codec.js';
-import { garpFrame, unsolicitedNaFrame } from './garp.js';
+import { checkAdvert } from './check-advert.js';
+import { VRRP_GROUP4, VRRP_GROUP6, type Advert, type DropReason } from './codec.js';
+import { GarpBursts } from './garp-bursts.js';
+import { instanceReloadDiff } from './reload-diff.js';
 import type { InterfaceInfo } from './interface-info.js';
-import { queueNotify, type NotifyQueue } from './notify.js';
+import { queueNotify } from './notify.js';
 import { removeVmac, setupVmac, vmacOf } from './vmac.js';
-import type { AdvertMeta, AdvertSink, VrrpTransport } from './socket.js';
+import type { AdvertMeta, AdvertSink } from './socket.js';
 import { initialMachine, nextDeadlineMs, step, type MachineAction, type MachineEvent, type MachineParams, type MachineState } from './state-machine.js';
 import { fifoVrrpLine } from '../util/notify-fifo.js';
 import { allowVipTraffic, dropVipTraffic } from './no-accept.js';
-import { ahKey, encodeAhPacket, verifyAh } from './ah.js';
-import { addRoutesAndRules, removeRoutesAndRules, routeLine, ruleLine } from './routes.js';
+import { advertAh, advertExpectations, checkAdvertAh, sendAdvert, type AdvertAh } from './instance-adverts.js';
+import type { InstanceDeps, InstanceStats } from './instance-deps.js';
+import { addRoutesAndRules, removeRoutesAndRules } from './routes.js';
 import type { IpRouteSpec, IpRuleSpec, NotifyState, VipSpec, VrrpInstanceSpec, VrrpState, VrrpStateEvent } from './types.js';
-
-/** What an instance needs from its surroundings (real ones from VrrpManager, fakes in tests). */
-export interface InstanceDeps {
-  transport: VrrpTransport;
-  notify: NotifyQueue;
-  /** Monotonic milliseconds. */
-  now(): number;
-  readInterface(name: string): Promise<InterfaceInfo | undefined>;
-  addVips(vips: VipSpec[], dev: string): Promise<string[]>;
-  removeVips(vips: VipSpec[], dev: string): Promise<string[]>;
-  sendFrame(ifname: string, frame: Uint8Array): void;
-  log(msg: string): void;
-  /** Installs virtual_routes then virtual_rules (default: ip route/rule through routes.ts). */
-  addRoutes?(routes: readonly IpRouteSpec[], rules: readonly IpRuleSpec[]): Promise<string[]>;
-  /** no_accept: drop (on) or pass (off) traffic to/from the VIPs while MASTER (default: iptables, no-accept.ts). */
-  filterVips?(vips: readonly VipSpec[], on: boolean): Promise<string[]>;
-  /** use_vmac without vmac_xmit_base: the VMAC was set up before the transport was bound to it (these errors). */
-  vmacSetup?: string[];
-  /** Writes a line to the notify FIFOs (notify_fifo, vrrp_notify_fifo). */
-  writeFifo?(line: string): void;
-  /** Removes virtual_rules then virtual_routes. */
-  removeRoutes?(routes: readonly IpRouteSpec[], rules: readonly IpRuleSpec[]): Promise<string[]>;
-}
-
-/** Counters of one instance (keepalived's vrrp_stats vocabulary). */
-export interface InstanceStats {
-  advertsReceived: number;
-  advertsSent: number;
-  becomeMaster: number;
-  releaseMaster: number;
-  priorityZeroReceived: number;
-  priorityZeroSent: number;
-  garpSent: number;
-  drops: Partial<Record<DropReason, number>>;
-}
 
 /** The machine parameters of a spec. */
 export function machineParams(spec: VrrpInstanceSpec, primaryIp: string): MachineParams {
@@ -86,17 +53,15 @@ export class VrrpInstance extends EventEmitter implements AdvertSink {
   readonly faults = new Set<string>();
   srcIp = '';
   private timer?: NodeJS.Timeout;
-  private garpTimers: NodeJS.Timeout[] = [];
-  private refreshTimer?: NodeJS.Timeout;
   private ops: Promise<void> = Promise.resolve();
   private macs = new Map<string, string>();
+  /** The gratuitous ARP / unsolicited NA bursts (garp-bursts.ts). */
+  private readonly garps: GarpBursts;
   private lastLowerPrioGarpMs = -Infinity;
   private trackDelta = 0;
   private running = false;
   /** auth_type AH: the HMAC key, the sequence counter shared by sent and received adverts, the IP id. */
-  private readonly ahKey?: Buffer;
-  private ahSeq = 0;
-  private ipId = 0;
+  private readonly ah?: AdvertAh;
   /** Transitions forced by the sync group (not propagated again). */
   syncForced = false;
 
@@ -106,20 +71,14 @@ export class VrrpInstance extends EventEmitter implements AdvertSink {
   ) {
     super();
     this.machine = initialMachine(machineParams(spec, '0.0.0.0'));
-    if (spec.version === 2 && spec.family === 4 && spec.authentication?.type === 'AH') this.ahKey = ahKey(spec.authentication.password);
-  }
-
-  /**
-   * keepalived's AH checks (vrrp_check_packet, vrrp_in_chk_ipsecah): AH exactly when configured, a valid
-   * ICV, SPI = source, and a sequence number above every one seen or sent (then remembered).
-   */
-  private checkAh(meta: AdvertMeta): DropReason | undefined {
-    if (!this.ahKey) return meta.ah ? 'auth-type' : undefined;
-    if (!meta.ah) return 'auth-type';
-    if (!verifyAh(meta.ah, this.ahKey, this.unicast)) return 'auth';
-    if (meta.ah.seq <= this.ahSeq) return 'auth';
-    this.ahSeq = meta.ah.seq;
-    return undefined;
+    this.ah = advertAh(spec);
+    this.garps = new GarpBursts(
+      this,
+      this.macs,
+      () => this.vipDev,
+      deps,
+      (fn) => this.enqueue(fn),
+    );
   }
 
   get name(): string {
@@ -270,24 +229,14 @@ export class VrrpInstance extends EventEmitter implements AdvertSink {
     this.machine = { ...this.machine, params: machineParams(spec, this.srcIp || '0.0.0.0') };
     this.feed({ type: 'priority', priority: this.effectivePriority() });
     void this.refreshInterface();
-    const key = (v: VipSpec): string => `${canonicalIp(v.address)}/${v.prefixLen}/${v.dev ?? spec.interface}`;
-    const oldAll = [...old.vips, ...old.excludedVips];
-    const newAll = [...spec.vips, ...spec.excludedVips];
-    const removed = oldAll.filter((v) => !newAll.some((n) => key(n) === key(v)));
-    const added = newAll.filter((v) => !oldAll.some((o) => key(o) === key(v)));
-    const rk = (r: IpRouteSpec): string => routeLine(r, true);
-    const uk = (r: IpRuleSpec): string => ruleLine(r, true);
-    const goneRoutes = (old.virtualRoutes ?? []).filter((r) => !(spec.virtualRoutes ?? []).some((n) => rk(n) === rk(r)));
-    const goneRules = (old.virtualRules ?? []).filter((r) => !(spec.virtualRules ?? []).some((n) => uk(n) === uk(r)));
-    const newRoutes = (spec.virtualRoutes ?? []).filter((r) => !(old.virtualRoutes ?? []).some((o) => rk(o) === rk(r)));
-    const newRules = (spec.virtualRules ?? []).filter((r) => !(old.virtualRules ?? []).some((o) => uk(o) === uk(r)));
+    const { removed, added, goneRoutes, goneRules, newRoutes, newRules } = instanceReloadDiff(old, spec);
     await this.enqueue(async () => {
       if (this.state === 'MASTER') await this.removeRoutes(goneRoutes, goneRules);
       if (removed.length) await this.deps.removeVips(removed, this.vipDev);
       if (this.state === 'MASTER') {
         if (added.length) await this.deps.addVips(added, this.vipDev);
         await this.addRoutes(newRoutes, newRules);
-        await this.garpBurst(spec.garp.masterRepeat);
+        await this.garps.burst(spec.garp.masterRepeat);
       } else if (added.length) await this.deps.removeVips(added, this.vipDev);
     });
   }
@@ -295,20 +244,8 @@ export class VrrpInstance extends EventEmitter implements AdvertSink {
   /** AdvertSink: a decoded advert for our VRID. */
   onAdvert(adv: Advert, meta: AdvertMeta): void {
     if (!this.running) return;
-    const exp: AdvertExpectations = {
-      version: this.spec.version,
-      family: this.spec.family,
-      vrid: this.spec.vrid,
-      advertIntMs: this.spec.advertIntMs,
-      authPass: this.spec.version === 2 && this.spec.authentication?.type === 'PASS' ? this.spec.authentication.password : undefined,
-      authAh: this.ahKey !== undefined,
-      vips: this.spec.vips.map((v) => v.address),
-      unicastPeers:
-        this.spec.checkUnicastSrc || this.spec.unicastPeers.some((p) => p.minTtl !== undefined || p.maxTtl !== undefined) ? this.spec.unicastPeers : undefined,
-      ownAddresses: this.srcIp ? [this.srcIp] : [],
-      unicast: this.unicast,
-    };
-    const ahWhy = this.checkAh(meta);
+    const exp = advertExpectations(this.spec, this.srcIp, this.ah !== undefined, this.unicast);
+    const ahWhy = checkAdvertAh(this.ah, meta, this.unicast);
     if (ahWhy) {
       this.onDrop(ahWhy);
       return;
@@ -375,51 +312,22 @@ export class VrrpInstance extends EventEmitter implements AdvertSink {
   private act(a: MachineAction): void {
     switch (a.type) {
       case 'send-advert':
-        this.sendAdvert(a.priority);
+        sendAdvert(this.spec, this.srcIp, this.group, this.unicast, this.ah, this.deps.transport, this.stats, a.priority);
         break;
       case 'transition':
         this.transition(a.from, a.to, a.reason);
         break;
       case 'garp':
-        if (a.kind === 'master') this.startGarps();
+        if (a.kind === 'master') this.garps.startMaster();
         else if (this.deps.now() - this.lastLowerPrioGarpMs >= this.spec.garp.lowerPrioDelayMs) {
           this.lastLowerPrioGarpMs = this.deps.now();
-          this.enqueue(async () => this.garpBurst(this.spec.garp.lowerPrioRepeat));
+          this.enqueue(async () => this.garps.burst(this.spec.garp.lowerPrioRepeat));
         }
         break;
       case 'rx-lower-prio':
         if (this.spec.notify.masterRxLowerPri) this.deps.notify.enqueue(this.spec.notify.masterRxLowerPri.argv, this.spec.notifyTimeoutMs ?? 10000);
         this.deps.writeFifo?.(fifoVrrpLine('INSTANCE', this.name, 'MASTER_RX_LOWER_PRI', this.priority));
         break;
-    }
-  }
-
-  private sendAdvert(priority: number): void {
-    if (!this.srcIp) return;
-    const fields = {
-      version: this.spec.version,
-      family: this.spec.family,
-      vrid: this.spec.vrid,
-      priority,
-      adverIntMs: this.spec.advertIntMs,
-      addresses: this.spec.vips.map((v) => v.address),
-      authPass: this.spec.version === 2 && this.spec.authentication?.type === 'PASS' ? this.spec.authentication.password : undefined,
-    };
-    const dsts = this.unicast ? this.spec.unicastPeers.map((p) => p.address) : [this.group];
-    if (this.ahKey) {
-      // keepalived: one sequence number and IP id per advert, the same for every unicast peer.
-      if (this.ahSeq < 0xfffffffe) this.ahSeq++;
-      this.ipId = this.ipId >= 0xffff ? 1 : this.ipId + 1;
-    }
-    for (const dst of dsts) {
-      const ttl = this.unicast ? this.spec.unicastTtl : 255;
-      const msg = encodeAdvert({ ...fields, ah: this.ahKey !== undefined }, this.srcIp, dst);
-      const out = this.ahKey
-        ? encodeAhPacket({ srcIp: this.srcIp, dstIp: dst, ttl, ipId: this.ipId, seq: this.ahSeq, key: this.ahKey, vrrp: msg, unicast: this.unicast })
-        : msg;
-      this.deps.transport.send(out, dst, this.srcIp, ttl);
-      this.stats.advertsSent++;
-      if (priority === 0) this.stats.priorityZeroSent++;
     }
   }
 
@@ -434,7 +342,7 @@ export class VrrpInstance extends EventEmitter implements AdvertSink {
     if (to === 'MASTER') this.stats.becomeMaster++;
     if (from === 'MASTER') {
       this.stats.releaseMaster++;
-      this.stopGarps();
+      this.garps.stop();
     }
     this.emit('transition', { from, to, reason, forced: this.syncForced });
     const notifyState: NotifyState | undefined = to === 'INIT' ? this.stopAs : to;
@@ -487,52 +395,9 @@ export class VrrpInstance extends EventEmitter implements AdvertSink {
     for (const e of await (this.deps.removeRoutes ?? removeRoutesAndRules)(routes, rules)) this.deps.log(`${this.name}: virtual_routes/rules: ${e}`);
   }
 
-  private startGarps(): void {
-    this.stopGarps();
-    const g = this.spec.garp;
-    this.enqueue(() => this.garpBurst(g.masterRepeat));
-    if (g.masterDelayMs > 0)
-      this.garpTimers.push(
-        setTimeout(() => {
-          if (this.state === 'MASTER') this.enqueue(() => this.garpBurst(g.masterRepeat));
-        }, g.masterDelayMs),
-      );
-    if (g.masterRefreshMs > 0) {
-      this.refreshTimer = setInterval(() => {
-        if (this.state === 'MASTER') this.enqueue(() => this.garpBurst(g.masterRefreshRepeat));
-      }, g.masterRefreshMs);
-    }
-  }
-
-  private stopGarps(): void {
-    for (const t of this.garpTimers) clearTimeout(t);
-    this.garpTimers = [];
-    if (this.refreshTimer) clearInterval(this.refreshTimer);
-    this.refreshTimer = undefined;
-  }
-
   private clearTimers(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    this.stopGarps();
-  }
-
-  /** Sends `repeat` GARPs / unsolicited NAs for every VIP (paced by garp.intervalMs). */
-  private async garpBurst(repeat: number): Promise<void> {
-    for (let i = 0; i < repeat; i++) {
-      for (const v of this.allVips()) {
-        const dev = v.dev ?? this.vipDev;
-        const mac = this.macs.get(dev);
-        if (!mac) continue;
-        try {
-          if (v.family === 4) this.deps.sendFrame(dev, garpFrame(mac, v.address));
-          else this.deps.sendFrame(dev, unsolicitedNaFrame(mac, this.spec.family === 6 && this.srcIp ? this.srcIp : v.address, v.address));
-          this.stats.garpSent++;
-        } catch (e) {
-          this.deps.log(`${this.name}: GARP on ${dev}: ${(e as Error).message}`);
-        }
-        if (this.spec.garp.intervalMs > 0) await new Promise((r) => setTimeout(r, this.spec.garp.intervalMs));
-      }
-    }
+    this.garps.stop();
   }
 }

@@ -8,7 +8,8 @@
 import { EventEmitter } from 'node:events';
 import { loadNative } from '../native/addon.js';
 import type { RawSockModule } from '../native/types.js';
-import { VrrpInstance, type InstanceDeps, type InstanceStats } from './instance.js';
+import { VrrpInstance } from './instance.js';
+import type { InstanceDeps, InstanceStats } from './instance-deps.js';
 import { readInterface, readOperUp } from './interface-info.js';
 import { NotifyQueue, queueNotify, type NotifyRecord } from './notify.js';
 import { RawVrrpSocket, type VrrpTransport } from './socket.js';

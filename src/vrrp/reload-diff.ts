@@ -1,0 +1,30 @@
+// What a reloaded vrrp_instance adds and removes, old spec against new: VIPs (and excluded ones), virtual_routes, virtual_rules.
+import { canonicalIp } from './addr.js';
+import { routeLine, ruleLine } from './routes.js';
+import type { IpRouteSpec, IpRuleSpec, VipSpec, VrrpInstanceSpec } from './types.js';
+
+/** What a reload of one instance changes (§6.3: the state stays, only these are touched). */
+export interface InstanceReloadDiff {
+  removed: VipSpec[];
+  added: VipSpec[];
+  goneRoutes: IpRouteSpec[];
+  goneRules: IpRuleSpec[];
+  newRoutes: IpRouteSpec[];
+  newRules: IpRuleSpec[];
+}
+
+/** The VIPs, routes and rules in `old` but not in `spec` and the other way round (a VIP keyed by address, prefix and device). */
+export function instanceReloadDiff(old: VrrpInstanceSpec, spec: VrrpInstanceSpec): InstanceReloadDiff {
+  const key = (v: VipSpec): string => `${canonicalIp(v.address)}/${v.prefixLen}/${v.dev ?? spec.interface}`;
+  const oldAll = [...old.vips, ...old.excludedVips];
+  const newAll = [...spec.vips, ...spec.excludedVips];
+  const removed = oldAll.filter((v) => !newAll.some((n) => key(n) === key(v)));
+  const added = newAll.filter((v) => !oldAll.some((o) => key(o) === key(v)));
+  const rk = (r: IpRouteSpec): string => routeLine(r, true);
+  const uk = (r: IpRuleSpec): string => ruleLine(r, true);
+  const goneRoutes = (old.virtualRoutes ?? []).filter((r) => !(spec.virtualRoutes ?? []).some((n) => rk(n) === rk(r)));
+  const goneRules = (old.virtualRules ?? []).filter((r) => !(spec.virtualRules ?? []).some((n) => uk(n) === uk(r)));
+  const newRoutes = (spec.virtualRoutes ?? []).filter((r) => !(old.virtualRoutes ?? []).some((o) => rk(o) === rk(r)));
+  const newRules = (spec.virtualRules ?? []).filter((r) => !(old.virtualRules ?? []).some((o) => uk(o) === uk(r)));
+  return { removed, added, goneRoutes, goneRules, newRoutes, newRules };
+}
