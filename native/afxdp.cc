@@ -98,14 +98,17 @@ uint32_t ReadyFrames(Xsk* x) {
   return n;
 }
 
-// Takes the ready RX descriptors of every socket (up to kBatchesPerWakeup batches), runs them, sends.
-void Drain(Xsk* x);
+// Takes the ready RX descriptors of every socket (up to kBatchesPerWakeup batches), runs them, sends;
+// returns the frames taken.
+uint32_t Drain(Xsk* x);
 
 }  // namespace
 
 void XskOnReadable(BatchHandle* h) {
   Xsk* x = static_cast<Xsk*>(h);
-  if (x->coalesceUs && !x->waiting && ReadyFrames(x) < x->b.capacity) {
+  // Moderate only while traffic is dense (the last wakeup took more than one frame): a lone frame after a
+  // lull, or a request/response exchange, is taken at once and gets no added latency.
+  if (x->coalesceUs && !x->waiting && x->lastTaken > 1 && ReadyFrames(x) < x->b.capacity) {
     itimerspec t = {};
     t.it_value.tv_nsec = long(x->coalesceUs) * 1000;
     if (timerfd_settime(x->timerFd, 0, &t, nullptr) == 0) {
@@ -114,7 +117,7 @@ void XskOnReadable(BatchHandle* h) {
       return;
     }
   }
-  Drain(x);
+  x->lastTaken = Drain(x);
 }
 
 void XskOnTimer(BatchHandle* h) {
@@ -123,15 +126,15 @@ void XskOnTimer(BatchHandle* h) {
   if (read(x->timerFd, &expirations, sizeof expirations) < 0) {}
   x->waiting = false;
   for (int i = 0; i < int(x->socks.size()); i++) x->SetWatching(i, true);
-  Drain(x);
+  x->lastTaken = Drain(x);
 }
 
 namespace {
 
-void Drain(Xsk* x) {
+uint32_t Drain(Xsk* x) {
   BatchView& b = x->b;
   Refill(x);
-  uint32_t count = 0;
+  uint32_t count = 0, taken = 0;
   const uint64_t chunk = ~uint64_t(x->umem.frameSize - 1);
   for (int round = 0; round < kBatchesPerWakeup && !x->closing(); round++) {
     bool any = false;
@@ -159,6 +162,7 @@ void Drain(Xsk* x) {
       }
       s.rx.cachedCons += n;
       s.rx.Release();
+      taken += n;
       if (count == b.capacity) {
         Deliver(x, count);
         count = 0;
@@ -169,6 +173,7 @@ void Drain(Xsk* x) {
   }
   Deliver(x, count);
   if (!x->closing()) Refill(x);
+  return taken;
 }
 
 }  // namespace

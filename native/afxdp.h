@@ -45,9 +45,12 @@ struct Xsk : BatchHandle {
   // Interrupt moderation (0 = off): a wakeup that finds less than a full batch stops polling the sockets
   // and takes the frames coalesceUs later (timerFd, watched after the sockets), so one wakeup serves
   // many frames at the cost of up to coalesceUs of added latency (like TPACKET_V3's block timeout).
+  // Adaptive: only after a wakeup that took more than one frame (lastTaken), so sparse traffic and
+  // request/response exchanges wait for nothing.
   uint32_t coalesceUs = 0;
   int timerFd = -1;
   bool waiting = false;
+  uint32_t lastTaken = 0;
 
  protected:
   // Closing a socket also takes it out of the XSKMAP (the kernel's xsk_delete_from_maps).

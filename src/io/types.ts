@@ -62,8 +62,9 @@ export interface AfxdpSpec {
   /** UMEM frame size (2048 or 4096; default 2048). */
   frameSize?: number;
   /**
-   * Interrupt moderation (0 = off, the default): a wakeup that finds less than a full batch takes the
-   * frames this many µs later, so one wakeup serves many (less CPU per packet, up to this much latency).
+   * Adaptive interrupt moderation (0 = off, the default): while traffic is dense (the last wakeup took
+   * more than one frame), a wakeup that finds less than a full batch takes the frames this many µs later,
+   * so one wakeup serves many (less CPU per packet); a lone frame is taken at once.
    */
   coalesceUs?: number;
 }
