@@ -7,19 +7,9 @@
  */
 import { LinkType } from '../core/batch.js';
 import { DataplanePool } from '../dataplane/pool.js';
-import {
-  checkBackendSupports,
-  drDestsOf,
-  iptablesRules,
-  keepMarkJumpLast,
-  planDirectorNet,
-  setupDirectorNet,
-  teardownDirectorNet,
-  updateDirectorNet,
-  xskRedirectOf,
-  type DirectorBackend,
-  type DirectorNetPlan,
-} from '../host/director.js';
+import { keepMarkJumpLast, setupDirectorNet, teardownDirectorNet, updateDirectorNet } from '../host/director.js';
+import { iptablesRules } from '../host/director-iptables.js';
+import { checkBackendSupports, drDestsOf, planDirectorNet, xskRedirectOf, type DirectorBackend, type DirectorNetPlan } from '../host/director-plan.js';
 import { SnapshotCompiler } from '../dataplane/snapshot.js';
 import type { IpvsSysctls, SnapshotEnv, SnapshotSpec } from '../dataplane/snapshot-types.js';
 import { buildFilter } from '../io/bpf.js';

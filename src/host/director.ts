@@ -5,57 +5,19 @@
  * and forwarding sysctls. Everything is tagged: iptables rules carry the comment `ulvs` and live in
  * chains named ULVS, ip rules and routes use protocol 117, and added addresses and changed sysctls
  * are recorded in /run/ulvs/director-<netns inode>.json. teardownDirectorNet() removes all of it,
- * including what a crashed run left behind; setupDirectorNet() calls it first.
+ * including what a crashed run left behind; setupDirectorNet() calls it first. The plan is derived in
+ * director-plan.ts, its iptables rules in director-iptables.ts.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import type { IpvsRules, Protocol } from '../ipvs/types.js';
-import type { SnapshotEnv, SnapshotSpec } from '../dataplane/snapshot-types.js';
 import { run, runOk } from '../util/exec.js';
-
-/** The live packet backends a director runs on. */
-export type DirectorBackend = 'nfqueue' | 'afpacket' | 'afxdp';
+import { CHAIN, ULVS_TAG, iptablesRules } from './director-iptables.js';
+import { drRuleFamilies, planFamilies, type DirectorNetPlan } from './director-plan.js';
 
 /** Route/rule protocol number tagging ulvs' ip rules and routes (unassigned in rt_protos). */
 export const ULVS_RT_PROTO = 117;
-/** iptables comment and chain name of every rule ulvs adds. */
-export const ULVS_TAG = 'ulvs';
-const CHAIN = 'ULVS';
 /** First ip rule preference ulvs uses (DR marks), and the preference the local table moves to. */
 const RULE_PREF = 100;
 const LOCAL_PREF = 150;
-/** First routing table of the per-real-server DR routes (table = base + dest slot). */
-export const DR_TABLE_BASE = 0x4c560000;
-
-/** A traffic selector: one virtual service or one NAT real server. */
-export interface Selector {
-  family: 4 | 6;
-  address: string;
-  /** Undefined: all protocols (fwmark services). */
-  protocol?: Protocol;
-  /** 0 = any port. */
-  port: number;
-}
-
-/** Everything setupDirectorNet installs. */
-export interface DirectorNetPlan {
-  backend: DirectorBackend;
-  /** Director interfaces (the VIPs go on the first). */
-  interfaces: string[];
-  /** NFQUEUE: queues queueBase .. queueBase + workers - 1. */
-  queueBase: number;
-  workers: number;
-  /** Virtual services by address. */
-  services: Selector[];
-  /** Firewall marks of fwmark services and their address family (NFQUEUE only). */
-  fwmarks: Array<{ mark: number; family: 4 | 6 }>;
-  /** NAT real servers: their replies must come to ulvs. */
-  natReplies: Selector[];
-  /** DR on NFQUEUE: route packets carrying `mark` to `via`. */
-  drRoutes: Array<{ mark: number; table: number; via: string; iface: string }>;
-  /** Addresses to hold (VIPs and e.g. the NAT gateway), "addr/len". */
-  addresses: string[];
-}
-
 interface NetState {
   addresses: Array<{ address: string; iface: string }>;
   sysctls: Array<{ key: string; old: string }>;
@@ -89,163 +51,6 @@ function loadState(): NetState {
 function saveState(s: NetState): void {
   mkdirSync('/run/ulvs', { recursive: true });
   writeFileSync(stateFile(), JSON.stringify(s, null, 2));
-}
-
-/**
- * Throws one sentence when `backend` cannot run `rules`: fwmark services need NFQUEUE, because
- * AF_PACKET and AF_XDP receive frames before netfilter has set any mark.
- */
-export function checkBackendSupports(rules: IpvsRules, backend: DirectorBackend): void {
-  if (backend === 'nfqueue') return;
-  const k = rules.services.find((s) => s.key.kind === 'fwmark')?.key;
-  const name = backend === 'afxdp' ? 'AF_XDP' : 'AF_PACKET';
-  if (k?.kind === 'fwmark') throw new Error(`fwmark service ${k.fwmark} needs --backend nfqueue: ${name} sees packets before any firewall mark is set`);
-}
-
-/**
- * What the AF_XDP backend's XDP program redirects for a plan: its services and NAT replies, with the
- * director's own addresses (env) so that a NAT real server's packets to the host itself (health-check
- * replies) stay with the kernel. The result is an io/xsk-program.ts XskRedirectSpec (same shape; host/ does not import io/).
- */
-export function xskRedirectOf(plan: DirectorNetPlan, env: SnapshotEnv): { services: Selector[]; natReplies: Selector[]; local: string[] } {
-  return {
-    services: plan.services,
-    natReplies: plan.natReplies,
-    local: [...new Set(env.interfaces.flatMap((i) => i.addresses.map((a) => a.split('/')[0]!)))],
-  };
-}
-
-/** A DR real server on NFQUEUE: its packets carry `mark` and leave through `iface` to `address`'s MAC. */
-export interface DrDest {
-  mark: number;
-  slot: number;
-  address: string;
-  /** The interface of the route to the real server (undefined: the first director interface). */
-  iface?: string;
-}
-
-/**
- * The DR real servers of a compiled snapshot, each with the interface its route leaves by (as IPVS's
- * ip_vs_dr_xmit routes to the real server as a known next hop, whatever interface that is).
- */
-export function drDestsOf(spec: SnapshotSpec, env: SnapshotEnv): DrDest[] {
-  return spec.dests
-    .filter((d) => d.fwd === 0)
-    .map((d) => ({ mark: d.mark, slot: d.slot, address: d.address, iface: env.interfaces.find((i) => i.ifindex === d.ifindex)?.name }));
-}
-
-/** Derives the plan from rules; throws one sentence for what the backend cannot do. */
-export function planDirectorNet(
-  rules: IpvsRules,
-  o: { backend: DirectorBackend; interfaces: string[]; workers: number; queueBase?: number; extraAddresses?: string[]; drDests?: DrDest[] },
-): DirectorNetPlan {
-  const plan: DirectorNetPlan = {
-    backend: o.backend,
-    interfaces: o.interfaces,
-    queueBase: o.queueBase ?? 0,
-    workers: o.workers,
-    services: [],
-    fwmarks: [],
-    natReplies: [],
-    drRoutes: [],
-    addresses: [],
-  };
-  const seenAddr = new Set<string>();
-  const seenNat = new Set<string>();
-  checkBackendSupports(rules, o.backend);
-  rules.services.forEach((svc) => {
-    const k = svc.key;
-    if (k.kind === 'fwmark') {
-      if (!plan.fwmarks.some((m) => m.mark === k.fwmark && m.family === k.family)) plan.fwmarks.push({ mark: k.fwmark, family: k.family });
-    } else {
-      plan.services.push({ family: k.family, address: k.address, protocol: k.protocol, port: k.port });
-      const a = `${k.address}/${k.family === 4 ? 32 : 128}`;
-      if (!seenAddr.has(a)) {
-        seenAddr.add(a);
-        plan.addresses.push(a);
-      }
-    }
-    svc.realServers.forEach((rs) => {
-      const family: 4 | 6 = rs.address.includes(':') ? 6 : 4;
-      if (rs.forward === 'nat') {
-        const proto = k.kind === 'addr' ? k.protocol : undefined;
-        const key = `${rs.address}|${proto}|${rs.port}`;
-        if (!seenNat.has(key)) {
-          seenNat.add(key);
-          plan.natReplies.push({ family, address: rs.address, protocol: proto, port: rs.port });
-        }
-      }
-    });
-  });
-  // DR on NFQUEUE: the packet goes back to the kernel unchanged with the dest's mark; route each mark to its real server.
-  if (o.backend === 'nfqueue')
-    for (const d of o.drDests ?? []) plan.drRoutes.push({ mark: d.mark, table: DR_TABLE_BASE + d.slot, via: d.address, iface: d.iface ?? o.interfaces[0]! });
-  for (const a of o.extraAddresses ?? [])
-    if (!seenAddr.has(a)) {
-      seenAddr.add(a);
-      plan.addresses.push(a.includes('/') ? a : `${a}/${a.includes(':') ? 128 : 32}`);
-    }
-  return plan;
-}
-
-function match(s: Selector, dir: 'dst' | 'src'): string[] {
-  const out = [dir === 'dst' ? '-d' : '-s', s.address];
-  if (s.protocol) {
-    out.push('-p', s.protocol);
-    if (s.port) out.push(dir === 'dst' ? '--dport' : '--sport', String(s.port));
-  }
-  return out;
-}
-
-/** The ICMP error types IPVS relates to connections (ip_vs_in_icmp: unreachable, source quench, time exceeded; ip_vs_in_icmp_v6: every ICMPv6 error). */
-const ICMP_ERRORS = {
-  4: ['destination-unreachable', 'source-quench', 'time-exceeded'],
-  6: ['destination-unreachable', 'packet-too-big', 'time-exceeded', 'parameter-problem'],
-} as const;
-
-function icmpMatch(f: 4 | 6, type: string): string[] {
-  return f === 4 ? ['-p', 'icmp', '-m', 'icmp', '--icmp-type', type] : ['-p', 'ipv6-icmp', '-m', 'icmp6', '--icmpv6-type', type];
-}
-
-// Service traffic (to a VIP, of a fwmark, replies of NAT real servers) has no --queue-bypass: while no
-// worker has the queue bound (the daemon crashed and its VIP is still here, a worker restarts) the kernel
-// drops the packet, as IPVS never hands an established connection's packet to the local stack. With the
-// bypass the local stack answered each one with a reset (no listener on the VIP), so a crashed MASTER
-// reset every connection the BACKUP had synced before it could take over; a drop is retransmitted and
-// reaches the new MASTER. ICMP errors to local addresses keep the bypass: the host's own sockets need them.
-function queueTarget(p: DirectorNetPlan, bypass = false): string[] {
-  const q = p.workers > 1 ? ['--queue-balance', `${p.queueBase}:${p.queueBase + p.workers - 1}`] : ['--queue-num', String(p.queueBase)];
-  return ['-j', 'NFQUEUE', ...q, ...(bypass ? ['--queue-bypass'] : [])];
-}
-
-/** The iptables/ip6tables rules of a plan, as [family, table, argv-after-table] (for tests and --dry-run). */
-export function iptablesRules(p: DirectorNetPlan): Array<[4 | 6, 'raw' | 'mangle', string[]]> {
-  const out: Array<[4 | 6, 'raw' | 'mangle', string[]]> = [];
-  const tag = ['-m', 'comment', '--comment', ULVS_TAG];
-  if (p.backend === 'nfqueue') {
-    for (const s of p.services) out.push([s.family, 'raw', ['-A', CHAIN, ...match(s, 'dst'), ...tag, '-j', 'CT', '--notrack']]);
-    for (const s of p.natReplies) out.push([s.family, 'raw', ['-A', CHAIN, ...match(s, 'src'), ...tag, '-j', 'CT', '--notrack']]);
-    for (const s of p.services) out.push([s.family, 'mangle', ['-A', CHAIN, ...match(s, 'dst'), ...tag, ...queueTarget(p)]]);
-    for (const m of p.fwmarks) out.push([m.family, 'mangle', ['-A', CHAIN, '-m', 'mark', '--mark', String(m.mark), ...tag, ...queueTarget(p)]]);
-    for (const s of p.natReplies) out.push([s.family, 'mangle', ['-A', CHAIN, ...match(s, 'src'), ...tag, ...queueTarget(p)]]);
-    // ICMP errors about our connections (ip_vs_in_icmp / ip_vs_out_icmp): those sent to a local address
-    // (a VIP: about a reply we sent to a client; ours: about a packet we tunnelled) and those a NAT real
-    // server sends about a packet we forwarded to it. Errors that turn out not to be ours go back unchanged.
-    const fams = planFamilies(p);
-    const natSrc = new Map<string, 4 | 6>();
-    for (const s of p.natReplies) natSrc.set(s.address, s.family);
-    for (const f of fams) {
-      for (const ty of ICMP_ERRORS[f])
-        out.push([f, 'mangle', ['-A', CHAIN, ...icmpMatch(f, ty), '-m', 'addrtype', '--dst-type', 'LOCAL', ...tag, ...queueTarget(p, true)]]);
-    }
-    for (const [a, f] of natSrc)
-      for (const ty of ICMP_ERRORS[f]) out.push([f, 'mangle', ['-A', CHAIN, '-s', a, ...icmpMatch(f, ty), ...tag, ...queueTarget(p)]]);
-  } else if (p.backend === 'afpacket') {
-    for (const s of p.services) out.push([s.family, 'raw', ['-A', CHAIN, ...match(s, 'dst'), ...tag, '-j', 'DROP']]);
-    for (const s of p.natReplies)
-      out.push([s.family, 'raw', ['-A', CHAIN, ...match(s, 'src'), '-m', 'addrtype', '!', '--dst-type', 'LOCAL', ...tag, '-j', 'DROP']]);
-  }
-  return out;
 }
 
 const ipt = (f: 4 | 6): string => (f === 4 ? 'iptables' : 'ip6tables');
@@ -426,16 +231,6 @@ export async function keepMarkJumpLast(p: DirectorNetPlan): Promise<Array<4 | 6>
     if (r.code === 0) moved.push(f);
   }
   return moved;
-}
-
-/** The address families a plan has iptables chains in (IPv4 always). */
-function planFamilies(p: DirectorNetPlan): Set<4 | 6> {
-  return new Set<4 | 6>([4, ...p.services.map((s) => s.family), ...p.natReplies.map((s) => s.family), ...p.fwmarks.map((m) => m.family)]);
-}
-
-/** The `ip` family flags ('-4', '-6') of the plan's DR routes, each once. */
-export function drRuleFamilies(p: DirectorNetPlan): Array<'-4' | '-6'> {
-  return [...new Set(p.drRoutes.map((d) => (d.via.includes(':') ? ('-6' as const) : ('-4' as const))))];
 }
 
 function explainIptables(stderr: string): string {

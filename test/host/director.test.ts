@@ -1,7 +1,8 @@
 // Director network plan (host/director.ts), no privileges: which iptables rules and ip rule families a
 // rule set needs; fwmark services stay in their own family and are refused on AF_PACKET in one sentence.
 import t from 'tap';
-import { checkBackendSupports, drRuleFamilies, iptablesRules, planDirectorNet } from '../../src/host/director.js';
+import { iptablesRules } from '../../src/host/director-iptables.js';
+import { checkBackendSupports, drRuleFamilies, planDirectorNet } from '../../src/host/director-plan.js';
 import { parseRulesText } from '../../src/ipvs/rules-text.js';
 
 const fwmark4 = parseRulesText('-A -f 7 -s rr\n-a -f 7 -r 198.18.0.21:0 -m -w 1\n-a -f 7 -r 198.18.0.22:0 -m -w 1\n', 'fwmark.rules');

@@ -11,17 +11,8 @@ import { UsageError, UserError, type CliCommand } from '../command.js';
 import { coalesceOption } from '../dataplane-flags.js';
 import { LinkType } from '../../core/batch.js';
 import { DataplanePool, type PoolCounters } from '../../dataplane/pool.js';
-import {
-  checkBackendSupports,
-  drDestsOf,
-  keepMarkJumpLast,
-  planDirectorNet,
-  setupDirectorNet,
-  teardownDirectorNet,
-  leftovers,
-  xskRedirectOf,
-  type DirectorBackend,
-} from '../../host/director.js';
+import { keepMarkJumpLast, setupDirectorNet, teardownDirectorNet, leftovers } from '../../host/director.js';
+import { checkBackendSupports, drDestsOf, planDirectorNet, xskRedirectOf, type DirectorBackend } from '../../host/director-plan.js';
 import { SnapshotCompiler } from '../../dataplane/snapshot.js';
 import type { SnapshotEnv } from '../../dataplane/snapshot-types.js';
 import { buildFilter } from '../../io/bpf.js';
