@@ -124,14 +124,25 @@ export class BfdDaemon extends EventEmitter {
         if (!this.ttlRx.get(family)) this.onMessage(msg, rinfo.address, spec.multihop);
       });
       sock.on('error', (e) => this.log(`BFD receive socket ${key}: ${e.message}`));
-      await new Promise<void>((res, rej) => {
-        sock.once('error', rej);
-        sock.bind(spec.multihop ? BFD_MULTIHOP_PORT : BFD_PORT, () => {
-          sock.off('error', rej);
-          res();
+      const port = spec.multihop ? BFD_MULTIHOP_PORT : BFD_PORT;
+      try {
+        await new Promise<void>((res, rej) => {
+          sock.once('error', rej);
+          sock.bind(port, () => {
+            sock.off('error', rej);
+            res();
+          });
         });
-      });
-      this.rx.set(key, sock);
+        this.rx.set(key, sock);
+      } catch (e) {
+        // Any local user may bind UDP 3784/4784 first: that must not stop the session (nor the daemon's start).
+        // The raw receiver still gets a copy of every control packet; without it the session cannot hear its peer.
+        sock.close();
+        this.log(
+          `BFD port ${port} (IPv${family}) is held by another process (${(e as Error).message}): ` +
+            (this.ttlRx.get(family) ? 'control packets are read from the raw socket only' : 'no raw socket either, so the sessions on it cannot receive'),
+        );
+      }
     }
     const tx = await bindSource(spec);
     tx.on('message', () => {});
