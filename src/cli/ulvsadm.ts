@@ -5,7 +5,8 @@
  */
 import { ApiCallError, ApiConnectError, ControlClient } from '../api/client.js';
 import type { OpResult } from '../api/protocol.js';
-import { isRuleCommand, parseIpvsadmArgs, type IpvsCommand, type RuleCommand } from '../ipvs/command.js';
+import { parseIpvsadmArgs } from '../ipvs/command.js';
+import { isRuleCommand, type IpvsCommand, type RuleCommand } from '../ipvs/command-types.js';
 import { IpvsadmError, tryHelp } from '../ipvs/errors.js';
 import { sameServiceKey } from '../ipvs/rules.js';
 import { splitWords } from '../ipvs/rules-text.js';

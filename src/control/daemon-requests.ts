@@ -1,7 +1,7 @@
 // The control socket's requests (list, status, explain, sampling, sync daemons, apply, reload, drain) answered for a Daemon.
 import { ApiError } from '../api/server.js';
 import type { ApiRequest } from '../api/protocol.js';
-import { isRuleCommand, type IpvsCommand } from '../ipvs/command.js';
+import { isRuleCommand, type IpvsCommand } from '../ipvs/command-types.js';
 import { IpvsadmError } from '../ipvs/errors.js';
 import { checkExplainFlow } from '../dataplane/explain-flow.js';
 import { MAX_SAMPLE_RATE } from '../dataplane/packet-sampler.js';

@@ -5,7 +5,7 @@
  * ulvsadm change this one table, as keepalived and ipvsadm share the kernel's.
  */
 import type { IpvsRules, ServiceKey, VirtualServiceSpec } from '../ipvs/types.js';
-import type { RuleCommand } from '../ipvs/command.js';
+import type { RuleCommand } from '../ipvs/command-types.js';
 import { applyCommand, emptyRules, findService } from '../ipvs/rules.js';
 
 /** One rule change as ulvsadm sends it and the config applier builds it (an ipvsadm rule command). */

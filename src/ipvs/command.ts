@@ -3,101 +3,18 @@
  * with ipvsadm's messages and exit codes for every rejection. Host and port arguments are numeric
  * or /etc/services names; host names are not resolved (ulvs never does DNS on the rule path).
  */
-import type { ForwardMethod, IpvsTimeouts, Protocol, RealServerSpec, ServiceKey, TunnelCsum, TunnelType, VirtualServiceSpec } from './types.js';
+import type { ForwardMethod, IpvsTimeouts, Protocol, RealServerSpec, ServiceKey, TunnelCsum, TunnelType } from './types.js';
 import { IpvsadmError, tryHelp, usageFail } from './errors.js';
 import { CMD_NAMES, type CmdName, genericOptCheck, optIndex, tokenize, tunnelOptCheck, type OptToken } from './command-options.js';
 import { inetAton, ipv4Text } from './inet.js';
 import { parseService, stringToNumber, type Endpoint } from './host-port.js';
 import { DEFAULT_SCHEDULER, checkSchedFlags, schedFlagBits, schedFlagNames } from './schedulers.js';
-
-/** Listing modifiers of -L/-l (and -S's -n). */
-export interface ListFormat {
-  numeric: boolean;
-  connection: boolean;
-  timeout: boolean;
-  daemon: boolean;
-  stats: boolean;
-  rate: boolean;
-  thresholds: boolean;
-  persistentConn: boolean;
-  noSort: boolean;
-  exact: boolean;
-  tunInfo: boolean;
-}
-
-/** A virtual service's attributes as -A/-E give them (everything but its real servers). */
-export type ServiceAttrs = Omit<VirtualServiceSpec, 'realServers'>;
-
-/** One parsed ipvsadm command. */
-export type IpvsCommand =
-  | { kind: 'add-service' | 'edit-service'; service: ServiceAttrs }
-  | { kind: 'delete-service'; key: ServiceKey }
-  | { kind: 'add-server' | 'edit-server'; key: ServiceKey; server: RealServerSpec }
-  | { kind: 'delete-server'; key: ServiceKey; address: string; port: number }
-  | { kind: 'flush' }
-  | { kind: 'zero'; key?: ServiceKey }
-  | { kind: 'set-timeouts'; timeouts: IpvsTimeouts }
-  | { kind: 'list'; key?: ServiceKey; format: ListFormat }
-  | { kind: 'save'; numeric: boolean }
-  | { kind: 'restore' }
-  | { kind: 'start-daemon' | 'stop-daemon'; state: 'master' | 'backup'; options: Record<string, string> }
-  | { kind: 'help' }
-  | { kind: 'version' };
-
-/** The commands that change rules (what ipvsadm -R reads and the daemon applies). */
-export type RuleCommand = Extract<IpvsCommand, { kind: RuleCommandKind }>;
-
-/** Kinds of the rule-changing commands, zero and --set included. */
-export type RuleCommandKind =
-  | 'add-service'
-  | 'edit-service'
-  | 'delete-service'
-  | 'add-server'
-  | 'edit-server'
-  | 'delete-server'
-  | 'flush'
-  | 'zero'
-  | 'set-timeouts';
-
-const RULE_KINDS: ReadonlySet<string> = new Set<RuleCommandKind>([
-  'add-service',
-  'edit-service',
-  'delete-service',
-  'add-server',
-  'edit-server',
-  'delete-server',
-  'flush',
-  'zero',
-  'set-timeouts',
-]);
-
-/** True when the command changes rules (or zeroes counters / sets timeouts). */
-export function isRuleCommand(c: IpvsCommand): c is RuleCommand {
-  return RULE_KINDS.has(c.kind);
-}
+import { emptyFormat, type IpvsCommand, type ListFormat } from './command-types.js';
 
 /** MAX_TIMEOUT of ipvsadm.c: 31 days. */
 export const MAX_TIMEOUT_S = 86400 * 31;
 /** IPVS_SVC_PERSISTENT_TIMEOUT of libipvs.h: -p without a value (6 minutes). */
 export const DEFAULT_PERSISTENT_TIMEOUT_S = 6 * 60;
-
-/** A ListFormat with every modifier off, overridden by `f` (-L without options). */
-export function emptyFormat(f: Partial<ListFormat> = {}): ListFormat {
-  return {
-    numeric: false,
-    connection: false,
-    timeout: false,
-    daemon: false,
-    stats: false,
-    rate: false,
-    thresholds: false,
-    persistentConn: false,
-    noSort: false,
-    exact: false,
-    tunInfo: false,
-    ...f,
-  };
-}
 
 const COMMAND_TAGS: Record<string, CmdName> = {
   A: 'add-service',

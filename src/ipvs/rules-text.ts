@@ -5,7 +5,8 @@
  */
 import { ERROR_CODES } from '../core/errors.js';
 import type { IpvsRules } from './types.js';
-import { isRuleCommand, parseIpvsadmArgs, type IpvsCommand, type RuleCommand } from './command.js';
+import { parseIpvsadmArgs } from './command.js';
+import { isRuleCommand, type IpvsCommand, type RuleCommand } from './command-types.js';
 import { IpvsadmError } from './errors.js';
 import { applyCommand, emptyRules, type RuleLimits } from './rules.js';
 

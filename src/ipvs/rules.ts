@@ -4,7 +4,7 @@
  * IpvsadmError is thrown and nothing is applied: the input value is never modified.
  */
 import { DEFAULT_TIMEOUTS, type IpvsRules, type RealServerSpec, type ServiceKey, type VirtualServiceSpec } from './types.js';
-import type { IpvsCommand, ServiceAttrs } from './command.js';
+import type { IpvsCommand, ServiceAttrs } from './command-types.js';
 import { MAX_TIMEOUT_S } from './command.js';
 import { kernelFail, usageFail } from './errors.js';
 import { canonicalAddress, ipv4Pton, ipv6Pton } from './inet.js';

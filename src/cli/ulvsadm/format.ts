@@ -3,7 +3,7 @@
  * protocol_name and addrport_to_anyname (names from /etc/hosts and /etc/services unless -n).
  */
 import { readFileSync } from 'node:fs';
-import { emptyFormat, type ListFormat } from '../../ipvs/command.js';
+import { emptyFormat, type ListFormat } from '../../ipvs/command-types.js';
 import type { Family, Protocol } from '../../ipvs/types.js';
 
 /** A ListFormat (ipvsadm's FMT_* modifiers) with every flag off, overridden by `f`. */

@@ -3,7 +3,7 @@
  * /proc/net/ip_vs_conn (list_conn and print_conn in ipvsadm.c), byte for byte.
  */
 import type { ConnectionEntry } from '../../control/types.js';
-import type { ListFormat } from '../../ipvs/command.js';
+import type { ListFormat } from '../../ipvs/command-types.js';
 import { addrPort } from './format.js';
 
 /** "MM:SS" as print_conn formats the expiry (minutes may pass 99). */

@@ -4,7 +4,7 @@
  * sorted by libipvs's comparators (ipvs/save.ts). `-S` is the rule model's formatSave (saveText).
  */
 import type { DestEntry, IpvsListing, ServiceEntry } from '../../control/types.js';
-import type { ListFormat } from '../../ipvs/command.js';
+import type { ListFormat } from '../../ipvs/command-types.js';
 import { compareDests, compareServices, formatSave } from '../../ipvs/save.js';
 import { schedFlagBits, schedFlagNames } from '../../ipvs/schedulers.js';
 import type { IpvsRules } from '../../ipvs/types.js';
