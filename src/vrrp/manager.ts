@@ -6,12 +6,13 @@
  * family, interface, unicast/multicast and source/group, not by name).
  */
 import { EventEmitter } from 'node:events';
-import { loadNative } from '../native/addon.js';
-import type { RawSockModule } from '../native/types.js';
 import { VrrpInstance } from './instance.js';
-import type { InstanceDeps, InstanceStats } from './instance-deps.js';
+import type { InstanceDeps } from './instance-deps.js';
+import { instanceDepsOf } from './instance-defaults.js';
+import type { VrrpInstanceStatus, VrrpManagerOptions } from './manager-options.js';
+import { reloadKey } from './reload-diff.js';
 import { readInterface, readOperUp } from './interface-info.js';
-import { NotifyQueue, queueNotify, type NotifyRecord } from './notify.js';
+import { NotifyQueue, queueNotify } from './notify.js';
 import { RawVrrpSocket, type VrrpTransport } from './socket.js';
 import { ScriptTracker, trackEffect } from './track-script.js';
 import type { VrrpConfig, VrrpFamily, VrrpInstanceSpec, VrrpState, VrrpStateEvent, VrrpSyncGroupSpec } from './types.js';
@@ -24,50 +25,6 @@ import { advertsOnVmac, setupVmac, vmacOf } from './vmac.js';
 import { removeNoAcceptChains } from './no-accept.js';
 import { FileProcessTrackers } from './file-process-trackers.js';
 import { fifoVrrpLine, notifyFifos } from '../util/notify-fifo.js';
-
-/** Options of VrrpManager (all optional; tests inject fakes). */
-export interface VrrpManagerOptions {
-  log?: (msg: string) => void;
-  /** Creates the transport of (family, interface); default: native raw socket. */
-  transportFactory?: (family: VrrpFamily, ifname: string, protocol?: 112 | 51) => VrrpTransport & { close?(): void };
-  /** Overrides parts of the instance dependencies (now, VIP commands, frame sender…). */
-  deps?: Partial<Omit<InstanceDeps, 'transport' | 'notify'>>;
-  /** Interface poll period for track_interface and the instances' own interfaces; default 200 ms. */
-  linkPollMs?: number;
-  /** Where INSTANCE/GROUP lines go; default: the daemon's notify FIFOs (src/util/notify-fifo.ts). */
-  writeFifo?: (line: string) => void;
-  /** Watch netlink link/address events (`ip monitor`); default: on unless the interface reader is faked. */
-  linkMonitor?: boolean;
-  /** Called after every notify script run. */
-  onNotify?: (r: NotifyRecord) => void;
-  /** Reads an interface's up/down state (default: sysfs); undefined = missing, a throw = unreadable. */
-  readOperUp?: (name: string) => Promise<boolean | undefined>;
-}
-
-/** A snapshot of one instance for status output. */
-export interface VrrpInstanceStatus {
-  name: string;
-  vrid: number;
-  interface: string;
-  state: VrrpState;
-  priority: number;
-  faults: string[];
-  stats: InstanceStats;
-}
-
-/** The key keepalived's vrrp_exist matches instances by on reload. */
-export function reloadKey(s: VrrpInstanceSpec): string {
-  const uni = s.unicastPeers.length > 0;
-  return [
-    s.vrid,
-    s.family,
-    s.interface,
-    uni ? 'u' : 'm',
-    uni ? (s.srcIp ?? '') : (s.mcastGroup ?? ''),
-    String(s.useVmac ?? ''),
-    s.vmacXmitBase ? 'xb' : '',
-  ].join('|');
-}
 
 /** Typed events of VrrpManager. */
 export interface VrrpManager {
@@ -311,29 +268,8 @@ export class VrrpManager extends EventEmitter {
   }
 
   private deps(spec: VrrpInstanceSpec, advertIf = spec.interface): InstanceDeps {
-    const d = this.opts.deps ?? {};
-    let sendFrame = d.sendFrame;
-    if (!sendFrame) {
-      const mod = loadNative() as unknown as RawSockModule;
-      sendFrame = (ifname, frame) => {
-        mod.sendFrame(ifname, frame);
-      };
-    }
-    return {
-      transport: this.transport(spec.family, advertIf, spec.version === 2 && spec.family === 4 && spec.authentication?.type === 'AH' ? 51 : 112),
-      notify: this.notify,
-      now: d.now ?? (() => performance.now()),
-      readInterface: d.readInterface ?? readInterface,
-      addVips: d.addVips ?? addVipsFast,
-      removeVips: d.removeVips ?? removeVipsFast,
-      addRoutes: d.addRoutes ?? addRoutesAndRules,
-      removeRoutes: d.removeRoutes ?? removeRoutesAndRules,
-      writeFifo: this.writeFifo,
-      // With faked VIP commands (tests), no_accept filtering is faked too unless given.
-      ...(d.filterVips || d.addVips ? { filterVips: d.filterVips ?? (async () => []) } : {}),
-      sendFrame,
-      log: d.log ?? this.log,
-    };
+    const protocol = spec.version === 2 && spec.family === 4 && spec.authentication?.type === 'AH' ? 51 : 112;
+    return instanceDepsOf(this.opts.deps ?? {}, () => this.transport(spec.family, advertIf, protocol), this.notify, this.writeFifo, this.log);
   }
 
   private async addInstance(spec: VrrpInstanceSpec): Promise<void> {

@@ -1,7 +1,21 @@
-// What a reloaded vrrp_instance adds and removes, old spec against new: VIPs (and excluded ones), virtual_routes, virtual_rules.
+// A reload of vrrp_instances: the key an old and a new instance are matched by, and what a matched one adds and removes (VIPs, routes, rules).
 import { canonicalIp } from './addr.js';
 import { routeLine, ruleLine } from './routes.js';
 import type { IpRouteSpec, IpRuleSpec, VipSpec, VrrpInstanceSpec } from './types.js';
+
+/** The key keepalived's vrrp_exist matches instances by on reload. */
+export function reloadKey(s: VrrpInstanceSpec): string {
+  const uni = s.unicastPeers.length > 0;
+  return [
+    s.vrid,
+    s.family,
+    s.interface,
+    uni ? 'u' : 'm',
+    uni ? (s.srcIp ?? '') : (s.mcastGroup ?? ''),
+    String(s.useVmac ?? ''),
+    s.vmacXmitBase ? 'xb' : '',
+  ].join('|');
+}
 
 /** What a reload of one instance changes (§6.3: the state stays, only these are touched). */
 export interface InstanceReloadDiff {
