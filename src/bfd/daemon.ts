@@ -123,7 +123,6 @@ export class BfdDaemon extends EventEmitter {
       sock.on('message', (msg, rinfo) => {
         if (!this.ttlRx.get(family)) this.onMessage(msg, rinfo.address, spec.multihop);
       });
-      sock.on('error', (e) => this.log(`BFD receive socket ${key}: ${e.message}`));
       const port = spec.multihop ? BFD_MULTIHOP_PORT : BFD_PORT;
       try {
         await new Promise<void>((res, rej) => {
@@ -133,6 +132,7 @@ export class BfdDaemon extends EventEmitter {
             res();
           });
         });
+        sock.on('error', (e) => this.log(`BFD receive socket ${key}: ${e.message}`));
         this.rx.set(key, sock);
       } catch (e) {
         // Any local user may bind UDP 3784/4784 first: that must not stop the session (nor the daemon's start).
