@@ -10,7 +10,8 @@ import { globalDefsTable } from './keywords/root.js';
 import { at, type BlockTable, type FieldName, type Fields, fieldsOf } from './keywords/table.js';
 import { vrrpInstanceTable, vrrpScriptTable, vrrpSyncGroupTable } from './keywords/vrrp.js';
 import { parseInteger, parsePrefix } from './values.js';
-import { parseRoutes, parseRules, type RuleLine } from './build-routes.js';
+import { parseRoutes } from './build-routes.js';
+import { parseRules, type RuleLine } from './build-rules.js';
 import { applyStrict, checkAh } from './build-strict.js';
 import { advertInterval, garpSpec, instanceVersion, parseAuthentication, parseUnicastPeers } from './build-vrrp-fields.js';
 import {
