@@ -17,7 +17,7 @@ import {
   urlTable,
 } from './keywords/checkers.js';
 import { at, type BlockTable, type FieldName, fieldsOf, type RawBlock, type ScriptValue } from './keywords/table.js';
-import type { ScriptUse } from './build-vrrp.js';
+import type { ScriptUse } from './script-use.js';
 import type { CheckerSpec, ScriptSpec, UrlSpec } from '../health/types.js';
 
 /** Copies the fields of `raw` (made with `table`) named in `fields` onto `out` when present (undefined = inherit, per the health contract). */

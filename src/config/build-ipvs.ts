@@ -9,7 +9,7 @@ import { posString } from './diagnostics.js';
 import { at, fieldsOf, type RawBlock } from './keywords/table.js';
 import { realServerTable, virtualServerTable } from './keywords/virtual-server.js';
 import type { ForwardingValue } from './keywords/virtual-server.js';
-import { scriptsOf, type ScriptUse } from './build-vrrp.js';
+import { scriptsOf, type ScriptUse } from './script-use.js';
 import { buildCheckers, copy, scriptSpec } from './build-checker.js';
 import { expandGroup, MAX_GROUP_SERVICES, parsePort } from './build-groups.js';
 import type { VirtualServerGroupConfig } from './types.js';

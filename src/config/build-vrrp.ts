@@ -5,33 +5,18 @@
  */
 import type { DiagnosticSink, Pos } from './diagnostics.js';
 import { posString } from './diagnostics.js';
-import type { RawBlock, ScriptValue, ValueLine } from './keywords/table.js';
+import type { RawBlock, ScriptValue } from './keywords/table.js';
 import { globalDefsTable } from './keywords/root.js';
-import { at, type BlockTable, type FieldName, type Fields, fieldsOf } from './keywords/table.js';
-import { vrrpInstanceTable, vrrpScriptTable, vrrpSyncGroupTable } from './keywords/vrrp.js';
-import { parseInteger, parsePrefix } from './values.js';
+import { at, fieldsOf } from './keywords/table.js';
+import { vrrpInstanceTable, vrrpSyncGroupTable } from './keywords/vrrp.js';
 import { parseRoutes } from './build-routes.js';
 import { parseRules, type RuleLine } from './build-rules.js';
 import { applyStrict, checkAh } from './build-strict.js';
+import { instanceVips } from './build-vip.js';
+import { buildScript, buildTracking } from './build-vrrp-track.js';
+import { scriptsOf, type ScriptUse } from './script-use.js';
 import { advertInterval, garpSpec, instanceVersion, parseAuthentication, parseUnicastPeers } from './build-vrrp-fields.js';
-import {
-  VRRP_DEFAULTS,
-  type NotifyScriptSpec,
-  type NotifySpec,
-  type TrackInterfaceSpec,
-  type TrackScriptRef,
-  type VipSpec,
-  type VrrpConfig,
-  type VrrpInstanceSpec,
-  type VrrpScriptSpec,
-  type VrrpSyncGroupSpec,
-} from '../vrrp/types.js';
-
-/** Script references found while building, for the host checks. */
-export interface ScriptUse {
-  script: ScriptValue;
-  keyword: string;
-}
+import { VRRP_DEFAULTS, type NotifyScriptSpec, type NotifySpec, type VrrpConfig, type VrrpInstanceSpec, type VrrpSyncGroupSpec } from '../vrrp/types.js';
 
 /** The rule lines of each built instance, for numbering rules without a preference in file order. */
 export const instanceRuleLines = new WeakMap<VrrpInstanceSpec, RuleLine[]>();
@@ -39,92 +24,11 @@ export const instanceRuleLines = new WeakMap<VrrpInstanceSpec, RuleLine[]>();
 /** Where each keyword of a built instance was written (for later host checks). */
 export const instanceFieldPos = new WeakMap<VrrpInstanceSpec, Record<string, Pos>>();
 
-const SCOPES = new Set(['global', 'site', 'link', 'host', 'nowhere']);
-
 /** Converts a ScriptValue to the contract's NotifyScriptSpec. */
 export function notifyScript(s: ScriptValue | undefined): NotifyScriptSpec | undefined {
   if (!s) return undefined;
   const out: NotifyScriptSpec = { argv: s.argv };
   if (s.user) out.user = s.group ? `${s.user}:${s.group}` : s.user;
-  return out;
-}
-
-/** One virtual_ipaddress-style line (also static_ipaddress) -> VipSpec; undefined after an error. */
-export function parseVip(l: ValueLine, sink: DiagnosticSink): VipSpec | undefined {
-  const p = parsePrefix(l.words[0]!);
-  if (!p) {
-    sink.error(l, 'bad-address', `'${l.words[0]}' is not an address[/prefix]; write e.g. 192.0.2.10/24 dev eth0.`);
-    return undefined;
-  }
-  const vip: VipSpec = { address: p.address, family: p.family, prefixLen: p.prefixLen, source: posString(l) };
-  const w = l.words;
-  for (let i = 1; i < w.length; i++) {
-    const opt = w[i]!;
-    const val = w[i + 1];
-    const needs = (): boolean => {
-      if (val === undefined) sink.error(l, 'missing-value', `'${opt}' in a virtual address needs a value.`);
-      return val !== undefined;
-    };
-    switch (opt) {
-      case 'dev':
-        if (needs()) vip.dev = val!;
-        i++;
-        break;
-      case 'label':
-        if (needs()) vip.label = val!;
-        i++;
-        break;
-      case 'brd':
-        if (needs()) vip.broadcast = val!;
-        i++;
-        break;
-      case 'scope':
-        if (needs()) {
-          if (SCOPES.has(val!)) vip.scope = val as VipSpec['scope'];
-          else sink.error(l, 'bad-value', `scope '${val}' is not global, site, link, host or nowhere.`);
-        }
-        i++;
-        break;
-      case 'no_track':
-        vip.noTrack = true;
-        break;
-      case 'peer':
-      case 'preferred_lft':
-      case 'use_vmac':
-        i += opt === 'use_vmac' ? 0 : 1;
-        sink.warn(l, 'not-implemented', `virtual address option '${opt}' is accepted but has no effect in ulvs; the address is added without it.`);
-        break;
-      case 'home':
-      case '-nodad':
-      case 'mngtmpaddr':
-      case 'noprefixroute':
-      case 'autojoin':
-        sink.warn(l, 'not-implemented', `virtual address option '${opt}' is accepted but has no effect in ulvs; the address is added without it.`);
-        break;
-      default:
-        sink.error(l, 'bad-value', `unknown virtual address option '${opt}'; expected dev, label, brd, scope, no_track, ...`);
-        i = w.length;
-    }
-  }
-  return vip;
-}
-
-function parseWeighted(l: ValueLine, sink: DiagnosticSink, what: string): { name: string; weight?: number; reverse?: boolean } | undefined {
-  const [name, ...rest] = l.words;
-  const out: { name: string; weight?: number; reverse?: boolean } = { name: name! };
-  if (rest.length === 0) return out;
-  if (rest[0] === 'weight') {
-    const w = parseInteger(rest[1], true);
-    if (w === undefined || w < -253 || w > 253) {
-      sink.error(l, rest[1] === undefined ? 'missing-value' : 'bad-value', `${what} '${name}' weight needs an integer in -253..253 (got '${rest[1] ?? ''}').`);
-      return out;
-    }
-    out.weight = w;
-    if (rest[2] === 'reverse') out.reverse = true;
-    else if (rest[2] !== undefined) sink.error(l, 'bad-value', `unexpected '${rest[2]}' after the weight of ${what} '${name}'; only 'reverse' may follow.`);
-    return out;
-  }
-  sink.error(l, 'bad-value', `unexpected '${rest.join(' ')}' after ${what} '${name}'; write '${name} weight N [reverse]'.`);
   return out;
 }
 
@@ -142,18 +46,6 @@ function notifySpec(raw: RawBlock): NotifySpec {
   set('generic', 'notify');
   set('masterRxLowerPri', 'notifyMasterRxLowerPri');
   return n;
-}
-
-/** The fields of a table whose keyword is a script. */
-type ScriptField<T extends BlockTable> = { [F in FieldName<T>]-?: Fields<T>[F] extends ScriptValue | undefined ? F : never }[FieldName<T>];
-
-/** Collects the script values of a block (made with `table`) for the host checks. */
-export function scriptsOf<T extends BlockTable>(table: T, raw: RawBlock, fields: readonly ScriptField<T>[], uses: ScriptUse[]): void {
-  const got = fieldsOf(table, raw);
-  for (const f of fields) {
-    const v = got[f] as ScriptValue | undefined;
-    if (v) uses.push({ script: v, keyword: f });
-  }
 }
 
 const NOTIFY_FIELDS = ['notifyMaster', 'notifyBackup', 'notifyFault', 'notifyStop', 'notifyDeleted', 'notify', 'notifyMasterRxLowerPri'] as const;
@@ -276,68 +168,6 @@ function buildInstance(raw: RawBlock, global: RawBlock | undefined, sink: Diagno
   return spec;
 }
 
-/** virtual_ipaddress and virtual_ipaddress_excluded of an instance, and the family they give it. */
-function instanceVips(raw: RawBlock, name: string, sink: DiagnosticSink): { vips: VipSpec[]; excludedVips: VipSpec[]; family: 4 | 6 } {
-  const vips: VipSpec[] = [];
-  for (const l of fieldsOf(vrrpInstanceTable, raw).vips ?? []) {
-    const v = parseVip(l, sink);
-    if (v) vips.push(v);
-  }
-  const excludedVips: VipSpec[] = [];
-  for (const l of fieldsOf(vrrpInstanceTable, raw).excludedVips ?? []) {
-    const v = parseVip(l, sink);
-    if (v) excludedVips.push(v);
-  }
-  const families = new Set(vips.map((v) => v.family));
-  if (families.size > 1) {
-    sink.error(
-      at(raw, 'vips'),
-      'mixed-family',
-      `vrrp_instance ${name} mixes IPv4 and IPv6 in virtual_ipaddress; move one family to virtual_ipaddress_excluded or another instance.`,
-    );
-  }
-  const family = vips[0]?.family ?? (fieldsOf(vrrpInstanceTable, raw).srcIp?.includes(':') ? 6 : 4);
-  if (vips.length === 0) {
-    sink.error(
-      raw.pos,
-      'no-vip',
-      `vrrp_instance ${name} has no virtual_ipaddress (keepalived reports this too); add one, or 'no_virtual_ipaddress' if that is intended.`,
-    );
-  }
-  return { vips, excludedVips, family };
-}
-
-function buildScript(raw: RawBlock, sink: DiagnosticSink, uses: ScriptUse[]): VrrpScriptSpec | undefined {
-  const name = raw.args[0];
-  if (!name) {
-    sink.error(raw.pos, 'missing-name', 'vrrp_script needs a name: vrrp_script chk_x { ... }; the block is skipped.');
-    return undefined;
-  }
-  const script = fieldsOf(vrrpScriptTable, raw).script;
-  if (!script) {
-    sink.error(raw.pos, 'missing-script', `vrrp_script ${name} has no 'script' line; add script "/path/to/check args".`);
-    return undefined;
-  }
-  uses.push({ script, keyword: 'script' });
-  const intervalMs = fieldsOf(vrrpScriptTable, raw).intervalMs ?? VRRP_DEFAULTS.script.intervalMs;
-  const w = fieldsOf(vrrpScriptTable, raw).weight;
-  const spec: VrrpScriptSpec = {
-    name,
-    script: script.command,
-    intervalMs,
-    timeoutMs: fieldsOf(vrrpScriptTable, raw).timeoutMs ?? intervalMs,
-    weight: w?.weight ?? VRRP_DEFAULTS.script.weight,
-    rise: fieldsOf(vrrpScriptTable, raw).rise ?? VRRP_DEFAULTS.script.rise,
-    fall: fieldsOf(vrrpScriptTable, raw).fall ?? VRRP_DEFAULTS.script.fall,
-    source: posString(raw.pos),
-  };
-  if (w?.reverse) spec.reverse = true;
-  if (fieldsOf(vrrpScriptTable, raw).initFail) spec.initFail = true;
-  const user = fieldsOf(vrrpScriptTable, raw).user ?? (script.user ? [script.user] : undefined);
-  if (user?.length) spec.user = user.join(':');
-  return spec;
-}
-
 function buildSyncGroup(raw: RawBlock, sink: DiagnosticSink, uses: ScriptUse[]): VrrpSyncGroupSpec | undefined {
   const name = raw.args[0];
   if (!name) {
@@ -442,23 +272,4 @@ export function buildVrrp(
     cfg.syncGroups.push(spec);
   }
   return cfg;
-}
-
-/**
- * The track_interface and track_script lists of a vrrp_instance or vrrp_sync_group block;
- * `scriptReverse` keeps track_script's `reverse` flag (instances only, as keepalived).
- */
-function buildTracking(raw: RawBlock, sink: DiagnosticSink, scriptReverse: boolean): { trackInterfaces: TrackInterfaceSpec[]; trackScripts: TrackScriptRef[] } {
-  const trackInterfaces: TrackInterfaceSpec[] = [];
-  for (const l of fieldsOf(vrrpInstanceTable, raw).trackInterfaces ?? []) {
-    const t = parseWeighted(l, sink, 'track_interface');
-    if (t) trackInterfaces.push({ name: t.name, weight: t.weight ?? 0, ...(t.reverse ? { reverse: true } : {}) });
-  }
-  const trackScripts: TrackScriptRef[] = [];
-  for (const l of fieldsOf(vrrpInstanceTable, raw).trackScripts ?? []) {
-    const t = parseWeighted(l, sink, 'track_script');
-    if (t)
-      trackScripts.push({ name: t.name, ...(t.weight !== undefined ? { weight: t.weight } : {}), ...(scriptReverse && t.reverse ? { reverse: true } : {}) });
-  }
-  return { trackInterfaces, trackScripts };
 }

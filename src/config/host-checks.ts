@@ -8,7 +8,8 @@ import { accessSync, constants, readdirSync, readFileSync, statSync } from 'node
 import { networkInterfaces } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import type { DiagnosticSink, Pos } from './diagnostics.js';
-import { instanceFieldPos, type ScriptUse } from './build-vrrp.js';
+import { instanceFieldPos } from './build-vrrp.js';
+import type { ScriptUse } from './script-use.js';
 import { posString } from './diagnostics.js';
 import type { ConfigModel } from './types.js';
 
