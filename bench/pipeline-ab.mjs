@@ -26,11 +26,13 @@ const { values: o } = parseArgs({
 });
 const here = o.tree;
 const reps = Number(o.reps);
-const bench = readFileSync(fileURLToPath(new URL('./pipeline.ts', import.meta.url)), 'utf8').replace("'./pipeline-fixture.js'", "'./ab-pipeline-fixture.js'");
-const fixture = fileURLToPath(new URL('./pipeline-fixture.ts', import.meta.url));
+// Helpers of pipeline.ts that an older base may lack: copied next to it as ab-NAME.ts, imports rewritten.
+const helpers = ['pipeline-fixture', 'report'];
+let bench = readFileSync(fileURLToPath(new URL('./pipeline.ts', import.meta.url)), 'utf8');
+for (const h of helpers) bench = bench.replace(`'./${h}.js'`, `'./ab-${h}.js'`);
 for (const dir of [o.base, here]) {
   writeFileSync(join(dir, 'bench/ab-pipeline.ts'), bench);
-  copyFileSync(fixture, join(dir, 'bench/ab-pipeline-fixture.ts'));
+  for (const h of helpers) copyFileSync(fileURLToPath(new URL(`./${h}.ts`, import.meta.url)), join(dir, `bench/ab-${h}.ts`));
 }
 const trees = { A: { dir: o.base, file: 'bench/ab-pipeline.ts' }, B: { dir: here, file: 'bench/ab-pipeline.ts' } };
 const res = { A: { est: [], syn: [] }, B: { est: [], syn: [] } };
@@ -49,7 +51,7 @@ try {
     }
   }
 } finally {
-  for (const dir of [o.base, here]) for (const f of ['ab-pipeline.ts', 'ab-pipeline-fixture.ts']) rmSync(join(dir, 'bench', f), { force: true });
+  for (const dir of [o.base, here]) for (const f of ['pipeline', ...helpers]) rmSync(join(dir, 'bench', `ab-${f}.ts`), { force: true });
 }
 const med = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
 const rev = (dir) => execFileSync('git', ['-C', dir, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
