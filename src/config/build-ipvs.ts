@@ -3,6 +3,7 @@
  * (src/health/types.ts), with keepalived's validate_check_config() checks (check_data.c): missing protocol,
  * scheduler or forwarding method, port 0 without persistence, ops without UDP, duplicate real servers,
  * port mismatches, quorum and hysteresis bounds, ha_suspend with fwmarks, virtual servers without real servers.
+ * Scheduling options are read in build-vs-scheduling.ts, the health/policy spec in build-vs-health.ts.
  */
 import type { DiagnosticSink, Pos } from './diagnostics.js';
 import { posString } from './diagnostics.js';
@@ -16,9 +17,8 @@ import type { VirtualServerGroupConfig } from './types.js';
 import type { CheckerSpec, HealthRealServerSpec, HealthServiceSpec } from '../health/types.js';
 import type { Family, Protocol, RealServerSpec, ServiceKey, VirtualServiceSpec } from '../ipvs/types.js';
 import { canonicalIp, parseInteger } from './values.js';
-
-/** keepalived's persistence timeout when persistence is implied (IPVS_SVC_PERSISTENT_TIMEOUT). */
-const DEFAULT_PERSISTENCE_S = 360;
+import { serviceOptions } from './build-vs-scheduling.js';
+import { buildHealthSpec } from './build-vs-health.js';
 
 function serverAddr(words: string[], pos: Pos, sink: DiagnosticSink, what: string): { address: string; family: Family; port: number } | undefined {
   const ip = canonicalIp(words[0] ?? '');
@@ -44,7 +44,8 @@ function destPort(rs: RealServerSpec, key: ServiceKey): number {
   return rs.forward === 'nat' && rs.port !== 0 ? rs.port : key.port;
 }
 
-interface Head {
+/** The head of a virtual_server block: its service keys (one, or a group's members), family and id. */
+export interface Head {
   keys: ServiceKey[];
   family: Family | undefined;
   id: string;
@@ -249,134 +250,6 @@ function buildRealServers(
     healthRs.push(hr);
   }
   return { dests, healthRs, family, missingForward };
-}
-
-/** Scheduler, its flags, persistence (timeout, granularity) and one-packet scheduling of a virtual_server. */
-function serviceOptions(
-  raw: RawBlock,
-  name: string,
-  head: Head,
-  keys: ServiceKey[],
-  family: Family,
-  protocol: Protocol,
-  sink: DiagnosticSink,
-): { scheduler: string; schedFlags: string[]; persistenceTimeoutS: number; netmask: string; onePacket: boolean } {
-  let scheduler = fieldsOf(virtualServerTable, raw).scheduler;
-  if (!scheduler) {
-    sink.error(raw.pos, 'no-scheduler', `${name} has no 'lvs_sched' (lb_algo); keepalived uses wlc and reports it — add e.g. 'lvs_sched wlc'.`);
-    scheduler = 'wlc';
-  }
-  let persistenceTimeoutS =
-    fieldsOf(virtualServerTable, raw).persistenceTimeoutS ?? (fieldsOf(virtualServerTable, raw).persistenceGranularity ? DEFAULT_PERSISTENCE_S : 0);
-  if (persistenceTimeoutS === 0 && keys.some((k) => k.kind === 'addr' && k.port === 0)) {
-    sink.error(
-      raw.pos,
-      'port-zero',
-      `${name} uses port 0 (all ports) without persistence_timeout; keepalived and IPVS only allow that for persistent services (keepalived sets ${DEFAULT_PERSISTENCE_S} s) — add persistence_timeout or a port.`,
-    );
-    persistenceTimeoutS = DEFAULT_PERSISTENCE_S;
-  }
-  const schedFlags: string[] = [];
-  const flag = (f: 'flag1' | 'flag2' | 'flag3' | 'shFallback' | 'shPort' | 'mhFallback' | 'mhPort', flagName: string, only?: string): void => {
-    if (!fieldsOf(virtualServerTable, raw)[f]) return;
-    if (only && scheduler !== only) {
-      sink.error(at(raw, f), 'flag-scheduler', `'${flagName}' only applies to the ${only} scheduler (this one uses ${scheduler}); remove it.`);
-      return;
-    }
-    schedFlags.push(flagName);
-  };
-  flag('flag1', 'flag-1');
-  flag('flag2', 'flag-2');
-  flag('flag3', 'flag-3');
-  flag('shFallback', 'sh-fallback', 'sh');
-  flag('shPort', 'sh-port', 'sh');
-  flag('mhFallback', 'mh-fallback', 'mh');
-  flag('mhPort', 'mh-port', 'mh');
-  let netmask = family === 6 ? '128' : '255.255.255.255';
-  const gran = fieldsOf(virtualServerTable, raw).persistenceGranularity;
-  if (gran !== undefined) {
-    if (family === 6) {
-      const n = parseInteger(gran);
-      if (n === undefined || n < 1 || n > 128)
-        sink.error(at(raw, 'persistenceGranularity'), 'bad-value', `persistence_granularity '${gran}' is not an IPv6 prefix length 1..128.`);
-      else netmask = String(n);
-    } else if (canonicalIp(gran)?.family !== 4)
-      sink.error(at(raw, 'persistenceGranularity'), 'bad-value', `persistence_granularity '${gran}' is not an IPv4 netmask such as 255.255.255.0.`);
-    else netmask = gran;
-  }
-  let onePacket = fieldsOf(virtualServerTable, raw).onePacket ?? false;
-  if (onePacket && head.addressBased && protocol !== 'udp') {
-    sink.error(at(raw, 'onePacket'), 'ops-not-udp', `'ops' (one-packet scheduling) requires UDP; keepalived resets it — remove it or use 'protocol UDP'.`);
-    onePacket = false;
-  }
-  return { scheduler, schedFlags, persistenceTimeoutS, netmask, onePacket };
-}
-
-/** The virtual_server's health/policy spec: checker timings, quorum and hysteresis (bounded as keepalived does), quorum scripts. */
-function buildHealthSpec(
-  raw: RawBlock,
-  head: Head,
-  keys: ServiceKey[],
-  dests: RealServerSpec[],
-  healthRs: HealthRealServerSpec[],
-  sink: DiagnosticSink,
-  uses: ScriptUse[],
-): HealthServiceSpec {
-  const health: HealthServiceSpec = {
-    id: head.id,
-    keys,
-    vips: [...new Set(keys.flatMap((k) => (k.kind === 'addr' ? [k.address] : [])))],
-    realServers: healthRs,
-    where: posString(raw.pos),
-  };
-  copy(virtualServerTable, health as unknown as Record<string, unknown>, raw, [
-    'delayLoopMs',
-    'alpha',
-    'omega',
-    'quorum',
-    'hysteresis',
-    'inhibitOnFailure',
-    'haSuspend',
-    'virtualhost',
-    'connectTimeoutMs',
-    'retry',
-    'delayBeforeRetryMs',
-    'warmupMs',
-    'smtpAlert',
-  ]);
-  if (health.haSuspend && head.hasFwmark) {
-    sink.error(
-      at(raw, 'haSuspend'),
-      'ha-suspend-fwmark',
-      "'ha_suspend' cannot be used with firewall marks (there is no VIP to watch); keepalived clears it — remove it.",
-    );
-    delete health.haSuspend;
-  }
-  const weightSum = dests.reduce((s, d) => s + d.weight, 0);
-  const quorum = health.quorum ?? 1;
-  if (quorum > weightSum) {
-    sink.error(
-      at(raw, 'quorum'),
-      'quorum-too-high',
-      `quorum ${quorum} exceeds the total weight ${weightSum} of the real servers, so it could never be met; keepalived lowers it to ${weightSum}.`,
-    );
-    health.quorum = weightSum;
-  }
-  const hysteresis = health.hysteresis ?? 0;
-  if (hysteresis >= (health.quorum ?? 1) && hysteresis > 0) {
-    sink.error(
-      at(raw, 'hysteresis'),
-      'hysteresis-too-high',
-      `hysteresis ${hysteresis} must be below quorum ${health.quorum ?? 1}; keepalived sets it to ${(health.quorum ?? 1) - 1}.`,
-    );
-    health.hysteresis = Math.max(0, (health.quorum ?? 1) - 1);
-  }
-  scriptsOf(virtualServerTable, raw, ['quorumUp', 'quorumDown'], uses);
-  const qu = scriptSpec(fieldsOf(virtualServerTable, raw).quorumUp);
-  if (qu) health.quorumUp = qu;
-  const qd = scriptSpec(fieldsOf(virtualServerTable, raw).quorumDown);
-  if (qd) health.quorumDown = qd;
-  return health;
 }
 
 /** `sorry_server` and `sorry_server_inhibit` into `health`; true when the sorry server has no forwarding method. */
