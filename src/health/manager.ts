@@ -14,11 +14,12 @@ import { closePinger } from './checkers/pinger.js';
 import { closeSpawner } from './spawner.js';
 import { guardedProbe } from './probe-guard.js';
 import type { CheckOutcome } from './checkers/outcome.js';
-import { SystemClock, type Clock, type TimerHandle } from './clock.js';
+import { SystemClock, type Clock } from './clock.js';
 import { initialCheckerState, migrateCheckerState, stepChecker, type CheckerState } from './policy/dampener.js';
 import { ServicePolicy, type PolicyAction } from './policy/service-policy.js';
 import { resolveService, type ResolvedChecker, type ResolvedRealServer, type ResolvedService } from './resolve.js';
 import { runScript } from './script-run.js';
+import { healthView, type CheckerRt, type RsRt, type SvcRt } from './checker-runtime.js';
 import type { HealthServiceSpec, QuorumChange, RealServerChange, ScriptSpec, ServiceHealthView, SorryServerChange } from './types.js';
 
 /** Options of a HealthManager (all optional; tests inject a ManualClock and a fake probe). */
@@ -32,33 +33,6 @@ export interface HealthManagerOptions {
   random?: () => number;
   /** Initial VIP presence for ha_suspend; default: absent until setVipPresent(addr, true). */
   vipPresent?: (address: string) => boolean;
-}
-
-interface CheckerRt {
-  cfg: ResolvedChecker;
-  state: CheckerState;
-  timer: TimerHandle | null;
-  /** Planned start of the current delay_loop cycle (drift-free cadence anchor). */
-  anchorMs: number;
-  running: boolean;
-  retried: boolean;
-  dead: boolean;
-  lastError: string;
-  lastCheckMs: number;
-  rs: RsRt;
-}
-
-interface RsRt {
-  res: ResolvedRealServer;
-  checkers: CheckerRt[];
-  svc: SvcRt;
-}
-
-interface SvcRt {
-  res: ResolvedService;
-  policy: ServicePolicy;
-  rs: Map<string, RsRt>;
-  suspended: boolean;
 }
 
 /** One probe result, for tracing, metrics and tests. */
@@ -136,34 +110,7 @@ export class HealthManager extends EventEmitter {
 
   /** Live state of every service, real server and checker (for ulvsadm -L and the API). */
   view(): ServiceHealthView[] {
-    const out: ServiceHealthView[] = [];
-    for (const svc of this.services.values()) {
-      out.push({
-        service: svc.res.id,
-        quorumUp: svc.policy.quorumUp,
-        sorryActive: svc.policy.sorryActive,
-        suspended: svc.suspended,
-        aliveWeight: svc.policy.aliveWeight(),
-        realServers: [...svc.rs.values()].map((rs) => {
-          const o = svc.policy.outputOf(rs.res.id);
-          return {
-            realServer: rs.res.id,
-            alive: svc.policy.isAlive(rs.res.id),
-            inService: o?.inService ?? false,
-            weight: o?.weight ?? 0,
-            checkers: rs.checkers.map((c) => ({
-              type: c.cfg.type,
-              up: c.state.up,
-              failures: c.state.failures,
-              lastError: c.lastError,
-              lastCheckMs: c.lastCheckMs,
-              checked: c.state.hasRun,
-            })),
-          };
-        }),
-      });
-    }
-    return out;
+    return healthView(this.services.values());
   }
 
   private computeSuspended(res: ResolvedService): boolean {
