@@ -4,10 +4,12 @@
  * definitions (multi-line with trailing `\`), `${NAME}`/`$NAME` substitution and `~SEQ`/`~LST`
  * generators. Output: logical lines, each with the file and line it came from.
  */
-import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { DiagnosticSink, Pos } from './diagnostics.js';
 import { globFiles } from './glob.js';
+import { decomment } from './comments.js';
+import { MAX_CONFIG_BYTES, readRegularFile } from './read-config-file.js';
 
 /** One logical config line after preprocessing. */
 export interface LogicalLine {
@@ -28,50 +30,6 @@ export interface PreprocessResult {
   files: string[];
 }
 
-/** The most bytes one load reads over all its files (main file and includes): 16 MiB. */
-export const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
-
-function fileKind(st: Stats): string {
-  return st.isDirectory()
-    ? 'a directory'
-    : st.isFIFO()
-      ? 'a FIFO'
-      : st.isSocket()
-        ? 'a socket'
-        : st.isCharacterDevice()
-          ? 'a character device'
-          : st.isBlockDevice()
-            ? 'a block device'
-            : 'not a regular file';
-}
-
-/**
- * Reads a regular file of at most `budget` bytes. Opened O_NONBLOCK and checked with fstat before any
- * read, so a FIFO, device, socket or directory is refused at once instead of blocking or never ending.
- * Throws an Error whose code is ENOTREG (message: what it is) or EFBIG, or the open error.
- */
-export function readRegularFile(path: string, budget: number): string {
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw Object.assign(new Error(`is ${fileKind(st)}, not a regular file`), { code: 'ENOTREG' });
-    if (st.size > budget) throw Object.assign(new Error(`is ${st.size} bytes`), { code: 'EFBIG' });
-    // Read at most budget+1 bytes: a file that grows while read is still capped.
-    const buf = Buffer.allocUnsafe(Math.min(budget + 1, st.size + 65536));
-    let n = 0;
-    for (;;) {
-      const r = readSync(fd, buf, n, buf.length - n, null);
-      if (r === 0) break;
-      n += r;
-      if (n > budget) throw Object.assign(new Error(`grew past ${budget} bytes while read`), { code: 'EFBIG' });
-      if (n === buf.length) break;
-    }
-    return buf.toString('utf8', 0, n);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /** keepalived's MAXBUF: longer lines are reported and skipped. */
 export const MAX_LINE_BYTES = 1024;
 const INCLUDE_WORDS = new Set(['include', 'includer', 'includem', 'includew', 'includeb', 'includea', 'includef']);
@@ -82,37 +40,6 @@ const MAX_GENERATED = 65536;
 interface Definition {
   lines: string[];
   multiline: boolean;
-}
-
-/** Removes `#`/`!` comments outside double quotes; `\#` and `\!` outside quotes give the literal character. */
-export function decomment(text: string): string {
-  let out = '';
-  let inQuote = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (inQuote) {
-      out += c;
-      if (c === '\\' && i + 1 < text.length) out += text[++i];
-      else if (c === '"') inQuote = false;
-      continue;
-    }
-    if (c === '"') {
-      inQuote = true;
-      out += c;
-      continue;
-    }
-    if (c === '\\' && (text[i + 1] === '#' || text[i + 1] === '!')) {
-      out += text[++i];
-      continue;
-    }
-    if (c === '\\' && i + 1 < text.length) {
-      out += c + text[++i];
-      continue;
-    }
-    if (c === '#' || c === '!') break;
-    out += c;
-  }
-  return out.replace(/\s+$/, '');
 }
 
 /** Splits `a, {b,c}, d` at top-level commas, trimming each part. */

@@ -7,7 +7,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, openSync, ftr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load-config.js';
-import { MAX_CONFIG_BYTES } from '../../src/config/preprocess.js';
+import { MAX_CONFIG_BYTES } from '../../src/config/read-config-file.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ulvs-special-'));
 const server = net.createServer();
