@@ -22,16 +22,14 @@ import { newSyncEntry, scanSync, SyncCore, type SyncEntry, type SyncInstallResul
 import { attachSharedState, createSharedState, defaultCoreConfig, type SharedState } from '../table/shared-state.js';
 import { runOk } from '../util/exec.js';
 import type { DataPlaneMetrics, DataPlanePort, ExplainFlow, SampleView, ServiceCounters } from './ports.js';
-import { explainPacket, explanationSteps, flowText, type Explanation } from '../dataplane/explain.js';
+import type { Explanation } from '../dataplane/explain.js';
 
-const VERDICT_NAMES = ['drop', 'accept', 'accept-modified', 'transmit'];
-import { buildFlowPacket } from '../packet/flow-frame.js';
-import { parseMac } from '../packet/addr.js';
 import { serviceKeyText } from '../ipvs/service-key.js';
 import type { ConnectionEntry } from './types.js';
 import type { SyncTablePort } from './conn-sync.js';
 import { fwmarkOfSlot, resolveSyncSlots } from './sync-slots.js';
 import { connectionEntries, keyOfSpec, serviceCounters } from './table-view.js';
+import { explainFlowOn, explainSampleOn, sampleViews } from './pool-explain.js';
 
 /** Options of the pool-backed data plane. */
 export interface PoolDataPlaneOptions {
@@ -216,22 +214,7 @@ export class PoolDataPlane implements DataPlanePort, SyncTablePort {
 
   explain(flow: ExplainFlow): Explanation | undefined {
     if (!this.spec || !this.env) return undefined;
-    const iface = this.env.interfaces[0];
-    const ether =
-      this.linkType === LinkType.Ether && iface ? { dst: parseMac(iface.mac) ?? new Uint8Array(6), src: Uint8Array.from([2, 0, 0, 0, 0, 1]) } : undefined;
-    const frame = buildFlowPacket({ ...flow, ether });
-    const ifnames = Object.fromEntries(this.env.interfaces.map((i) => [i.ifindex, i.name ?? `ifindex ${i.ifindex}`]));
-    return explainPacket({
-      spec: this.spec,
-      live: this.state,
-      frame,
-      linkType: this.linkType,
-      nowMs: Date.now(),
-      fwmark: flow.fwmark,
-      ifindex: iface?.ifindex ?? 1,
-      ifnames,
-      reply: flow.reply,
-    });
+    return explainFlowOn(this.spec, this.env, this.state, this.linkType, flow);
   }
 
   setSampling(rate: number): void {
@@ -240,37 +223,13 @@ export class PoolDataPlane implements DataPlanePort, SyncTablePort {
   }
 
   samples(): { rate: number; samples: SampleView[] } {
-    const r = this.pool?.samples() ?? { rate: 0, samples: [] };
-    return {
-      rate: r.rate,
-      samples: r.samples.map((x) => ({
-        seq: x.seq,
-        atMs: x.timeMs,
-        flow: flowText(x.frame, x.linkType as LinkType),
-        verdict: VERDICT_NAMES[x.verdict] ?? String(x.verdict),
-        reason: x.reason ? reasonName(x.reason) : null,
-      })),
-    };
+    return sampleViews(this.pool?.samples() ?? { rate: 0, samples: [] });
   }
 
   explainSample(seq: number): Explanation | undefined {
     const x = this.pool?.samples().samples.find((p) => p.seq === seq);
     if (!x || !this.spec || !this.env) return undefined;
-    const ifnames = Object.fromEntries(this.env.interfaces.map((i) => [i.ifindex, i.name ?? `ifindex ${i.ifindex}`]));
-    const e = explainPacket({
-      spec: this.spec,
-      live: this.state,
-      frame: x.frame,
-      linkType: x.linkType as LinkType,
-      nowMs: Date.now(),
-      fwmark: x.mark,
-      ifindex: x.ifindex,
-      ifnames,
-      reply: true,
-    });
-    e.live = { seq, atMs: x.timeMs, verdict: VERDICT_NAMES[x.verdict] ?? String(x.verdict), reason: x.reason ? reasonName(x.reason) : null };
-    e.steps = explanationSteps(e);
-    return e;
+    return explainSampleOn(this.spec, this.env, this.state, x);
   }
 
   syncTable(): SyncTablePort {
