@@ -13,28 +13,13 @@ import type { InterfaceInfo } from './interface-info.js';
 import { queueNotify } from './notify.js';
 import { removeVmac, setupVmac, vmacOf } from './vmac.js';
 import type { AdvertMeta, AdvertSink } from './socket.js';
-import { initialMachine, nextDeadlineMs, step, type MachineAction, type MachineEvent, type MachineParams, type MachineState } from './state-machine.js';
+import { initialMachine, machineParams, nextDeadlineMs, step, type MachineAction, type MachineEvent, type MachineState } from './state-machine.js';
 import { fifoVrrpLine } from '../util/notify-fifo.js';
 import { allowVipTraffic, dropVipTraffic } from './no-accept.js';
 import { advertAh, advertExpectations, checkAdvertAh, sendAdvert, type AdvertAh } from './instance-adverts.js';
 import type { InstanceDeps, InstanceStats } from './instance-deps.js';
 import { addRoutesAndRules, removeRoutesAndRules } from './routes.js';
 import type { IpRouteSpec, IpRuleSpec, NotifyState, VipSpec, VrrpInstanceSpec, VrrpState, VrrpStateEvent } from './types.js';
-
-/** The machine parameters of a spec. */
-export function machineParams(spec: VrrpInstanceSpec, primaryIp: string): MachineParams {
-  return {
-    version: spec.version,
-    advertIntMs: spec.advertIntMs,
-    basePriority: spec.priority,
-    nopreempt: spec.nopreempt && spec.priority !== 255,
-    preemptDelayMs: spec.preemptDelayMs,
-    downTimerAdverts: spec.downTimerAdverts,
-    primaryIp,
-    higherPrioSendAdvert: spec.higherPrioSendAdvert,
-    lowerPrioNoAdvert: spec.lowerPrioNoAdvert,
-  };
-}
 
 /** A running vrrp_instance. */
 export class VrrpInstance extends EventEmitter implements AdvertSink {

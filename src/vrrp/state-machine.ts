@@ -7,7 +7,7 @@
  */
 import { compareIp } from './addr.js';
 import { masterDownIntervalMs, skewTimeMs } from './timers.js';
-import type { VrrpState, VrrpVersion } from './types.js';
+import type { VrrpInstanceSpec, VrrpState, VrrpVersion } from './types.js';
 
 /** The per-instance parameters the machine needs (derived from a VrrpInstanceSpec). */
 export interface MachineParams {
@@ -25,6 +25,21 @@ export interface MachineParams {
   higherPrioSendAdvert?: boolean;
   /** Don't answer a lower-priority advert with our own (keepalived lower_prio_no_advert). */
   lowerPrioNoAdvert?: boolean;
+}
+
+/** The machine parameters of a spec. */
+export function machineParams(spec: VrrpInstanceSpec, primaryIp: string): MachineParams {
+  return {
+    version: spec.version,
+    advertIntMs: spec.advertIntMs,
+    basePriority: spec.priority,
+    nopreempt: spec.nopreempt && spec.priority !== 255,
+    preemptDelayMs: spec.preemptDelayMs,
+    downTimerAdverts: spec.downTimerAdverts,
+    primaryIp,
+    higherPrioSendAdvert: spec.higherPrioSendAdvert,
+    lowerPrioNoAdvert: spec.lowerPrioNoAdvert,
+  };
 }
 
 /** The machine's whole state: plain data, copied on every step. */
