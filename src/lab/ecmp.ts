@@ -7,7 +7,7 @@
  * own view (vtysh JSON, the kernel route) serve the demo and the tests.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { run } from '../util/exec.js';
 import { LAB_STATE_DIR, type Lab } from './lab.js';
@@ -88,8 +88,8 @@ export async function startEcmpRouter(lab: Lab, hash: EcmpHash = 'threshold'): P
   writeFileSync(path.join(dir, 'zebra.conf'), zebraConfig(hash));
   writeFileSync(path.join(dir, 'bfdd.conf'), bfd);
   writeFileSync(path.join(dir, 'bgpd.conf'), routerBgpdConfig());
-  // The daemons drop to the frr user: it must write its sockets and pid files here.
-  chmodSync(dir, 0o777);
+  // The daemons stay root (-u root; group frrvty, which FRR requires for its vty sockets): FRR's default frr user cannot reach this directory when
+  // /run/ulvs is 0700, as a daemon's control socket directory makes it (prepareSocketDir).
   const z = path.join(dir, 'zserv.api');
   const daemons: Array<[string, string[]]> = [
     ['zebra', []],
@@ -98,7 +98,23 @@ export async function startEcmpRouter(lab: Lab, hash: EcmpHash = 'threshold'): P
   ];
   for (const [name, extra] of daemons) {
     const log = openSync(path.join(dir, `${name}.log`), 'a');
-    const argv = [`/usr/lib/frr/${name}`, '-f', path.join(dir, `${name}.conf`), '-i', path.join(dir, `${name}.pid`), '-z', z, '--vty_socket', dir, '-P', '0'];
+    const argv = [
+      `/usr/lib/frr/${name}`,
+      '-f',
+      path.join(dir, `${name}.conf`),
+      '-i',
+      path.join(dir, `${name}.pid`),
+      '-z',
+      z,
+      '--vty_socket',
+      dir,
+      '-P',
+      '0',
+      '-u',
+      'root',
+      '-g',
+      'frrvty',
+    ];
     const child = spawn('ip', ['netns', 'exec', ns, ...argv, ...extra, '--log', 'stdout'], { detached: true, stdio: ['ignore', log, log] });
     child.unref();
     closeSync(log);

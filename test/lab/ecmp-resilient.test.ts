@@ -5,6 +5,7 @@
 // pick (`ip route get` per flow) and by the directors' connection tables (no lb1 flow shows up on lb3
 // or the other way round). Adding lb2 back moves flows onto lb2 only, about a third of them (≤ 1/N
 // plus a margin). Every flow keeps its connection and real server throughout.
+import { existsSync, mkdirSync } from 'node:fs';
 import t from 'tap';
 import { Lab, uniqueLabId } from '../../src/lab/lab.js';
 import { prepareEcmpRealServers, nextHopOfFlows, startEcmpDirector, waitNextHops, type EcmpDirector } from '../../src/lab/ecmp.js';
@@ -16,6 +17,9 @@ const FLOWS = 300;
 const LB = { lb1: '198.18.0.11', lb2: '198.18.0.12', lb3: '198.18.0.13' } as const;
 
 t.test('resilient hashing on the router: removing or adding a director moves only its own share of flows', { skip: !root && 'needs root' }, async (t) => {
+  // A daemon with the default control socket makes /run/ulvs 0700 (prepareSocketDir); the router's FRR
+  // daemons live below it, so the lab must work then (CI failed here when FRR dropped to its frr user).
+  if (!existsSync('/run/ulvs')) mkdirSync('/run/ulvs', { mode: 0o700 });
   const lab = await Lab.up({ id: uniqueLabId(), directors: 3, ecmp: true, ecmpHash: 'resilient' });
   t.teardown(() => lab.down());
   await prepareEcmpRealServers(lab);
