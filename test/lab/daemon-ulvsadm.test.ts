@@ -58,7 +58,7 @@ t.test('daemon + ulvsadm + reload in a lab', { skip: notRoot || noAddon, timeout
   // The built CLI starts in a second; the TS source under the test loader takes ~40 s to transpile.
   const dist = path.join(root, 'dist/cli/commands/run.js');
   const entry = existsSync(dist) ? [dist] : [...process.execArgv, path.join(root, 'src/cli/commands/run.ts')];
-  const argv = [process.execPath, ...entry, '-f', file, '--backend', 'afpacket', '--iface', 'eth0', '--workers', '1', '--metrics', `127.0.0.1:${metricsPort}`];
+  const argv = [process.execPath, ...entry, '-f', file, '--metrics', `127.0.0.1:${metricsPort}`];
   // Default pid file and socket: <ULVS_RUN_DIR>/<inode of lb1's /proc/self/ns/net>/ulvs.{pid,sock}.
   const env = { ...process.env, ULVS_RUN_DIR: runDir };
   const child = lab.spawn('lb1', argv, { env });

@@ -76,6 +76,8 @@ t.test('dashboard in chromium: traffic, packet walk per mode, VRRP failover, no 
     await lab.execOk(node, ['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
     const file = path.join(dir, `${node}.conf`);
     writeFileSync(file, config(lab, prio));
+    // AF_PACKET, not the default NFQUEUE: on NFQUEUE the DR walk marks no field (the worker hands the kernel
+    // an IP packet and the MAC is chosen at egress), so 'only the MAC side marked' has nothing to see there.
     const argv = [...commandArgv('run'), '-f', file, '--backend', 'afpacket', '--iface', 'eth0', '--workers', '1'];
     const d = lab.spawn(node, [...argv, '--socket', path.join(dir, `${node}.sock`), '--pid-file', path.join(dir, `${node}.pid`)]);
     logs[node] = '';

@@ -116,11 +116,7 @@ t.test('health decisions seen through the VIP', { skip: notRoot || missing, time
   /** Starts `ulvs run` in lb1 with `text` as its keepalived.conf; resolves once it is up. */
   const startDaemon = async (text: string) => {
     writeFileSync(file, text);
-    const child = lab.spawn(
-      'lb1',
-      [process.execPath, path.join(root, 'dist/cli/commands/run.js'), '-f', file, '--backend', 'afpacket', '--iface', 'eth0', '--workers', '1', '--no-metrics'],
-      { env },
-    );
+    const child = lab.spawn('lb1', [process.execPath, path.join(root, 'dist/cli/commands/run.js'), '-f', file, '--no-metrics'], { env });
     spawned.push(child);
     let log = '';
     child.stdout!.on('data', (d) => {
