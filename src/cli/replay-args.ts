@@ -2,6 +2,7 @@
  * `ulvs replay`'s command line and the shapes its engine (commands/replay.ts) and the replay dashboard
  * (replay-dashboard.ts) share: the options, one packet's fate, the replay's state at a packet.
  */
+import type { DashReplayPacket } from '../dashboard/source.js';
 import { UsageError } from './command.js';
 import { DEFAULT_PLACEHOLDER_MAC } from '../dataplane/snapshot.js';
 import type { SnapshotSpec } from '../dataplane/snapshot-types.js';
@@ -39,20 +40,8 @@ Runs the ulvs forwarding pipeline over a capture, as a director would see it.
                     the services with their counters and the connection table as the capture ends
   --listen ADDR     the dashboard's address (default ${DEFAULT_REPLAY_DASHBOARD}; loopback unless told)`;
 
-/** One input packet's fate, as the replay's onPacket hook and the dashboard's packet list see it. */
-export interface ReplayPacket {
-  /** 1 = the first packet of the capture. */
-  n: number;
-  timeMs: number;
-  /** "tcp 198.51.100.7:40000 > 198.18.0.100:80" (explain's flow text). */
-  flow: string;
-  /** TCP flags in tcpdump letters ("S", "A", "FA"), '' when not TCP. */
-  flags: string;
-  verdict: string;
-  reason: string | null;
-  /** Where a transmitted packet went: a real server's address, "client side", or null when not transmitted. */
-  to: string | null;
-}
+/** One input packet's fate, as the replay's onPacket hook and the dashboard's packet list see it (one shape: the dashboard's). */
+export type ReplayPacket = DashReplayPacket;
 
 /** The replay's table and rules (at a packet, or when the capture ends). */
 export interface ReplayState {
