@@ -7,7 +7,7 @@ import { requireNetAdmin } from '../../util/privileges.js';
 import { Lab, checkLabId } from '../../lab/lab.js';
 import { describeLab } from '../../lab/describe.js';
 
-const USAGE = `usage: ulvs lab up     [--id ID] [--mode dr|nat|tun] [--real-servers N] [--directors N --ecmp]
+const USAGE = `usage: ulvs lab up     [--id ID] [--mode dr|nat|tun] [--real-servers N] [--directors N --ecmp] [--queues N]
        ulvs lab down   [--id ID | --all]
        ulvs lab status [--id ID]
        ulvs lab demo   [--id ID] [--mode dr|nat|tun]... [--keep]
@@ -22,6 +22,8 @@ and real servers (rs1..rs3) answering HTTP with their name. Needs root.
                    demo: the modes to demonstrate (default: all three)
   --real-servers N number of real servers (default 3)
   --directors N    number of directors lb1..lbN (default 2, with --ecmp 3; at most 8)
+  --queues N       transmit/receive queues of every veth (default 1, at most 16): with N, a director's
+                   eth0 receives on N queues, so 'ulvs run --backend afxdp --workers N' gives worker i queue i
   --ecmp           the router runs FRR (BGP from every director, BFD, ECMP hashed on L4 ports); up: every
                    director runs 'ulvs run --sloppy-tcp' (DR, mh, ulvs_bgp) and announces the VIP;
                    demo: long-lived flows spread over the directors, then one is drained out
@@ -58,6 +60,7 @@ function parse(argv: string[]) {
         mode: { type: 'string', multiple: true },
         'real-servers': { type: 'string' },
         directors: { type: 'string' },
+        queues: { type: 'string' },
         ecmp: { type: 'boolean', default: false },
         'ecmp-hash': { type: 'string', default: 'threshold' },
         all: { type: 'boolean', default: false },
@@ -75,6 +78,14 @@ function modesOf(values: { mode?: string[] }): Mode[] {
   const modes = values.mode ?? [];
   for (const m of modes) if (!(MODES as readonly string[]).includes(m)) throw new UsageError(`unknown mode '${m}' (expected dr, nat or tun)`);
   return modes as Mode[];
+}
+
+/** `--queues N` of `ulvs lab up|demo`: the veths' queue count (1 to 16), undefined when absent (1 queue). */
+export function queuesOption(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!(n >= 1 && n <= 16)) throw new UsageError(`--queues takes a number from 1 to 16, not '${value}'`);
+  return n;
 }
 
 async function run(argv: string[]): Promise<number> {
@@ -97,6 +108,7 @@ async function run(argv: string[]): Promise<number> {
   const ecmp = values.ecmp;
   const ecmpHash = values['ecmp-hash'];
   if (ecmpHash !== 'threshold' && ecmpHash !== 'resilient') throw new UsageError(`--ecmp takes threshold or resilient, not '${ecmpHash}'`);
+  const queues = queuesOption(values.queues);
   requireNetAdmin('ulvs lab');
   const out = (l: string): void => {
     process.stdout.write(l + '\n');
@@ -106,7 +118,7 @@ async function run(argv: string[]): Promise<number> {
   switch (action) {
     case 'up': {
       if (modes.length > 1) throw new UsageError('up takes one --mode');
-      const lab = await Lab.up({ id: values.id, realServers: rsCount, directors, ecmp, ecmpHash });
+      const lab = await Lab.up({ id: values.id, realServers: rsCount, directors, ecmp, ecmpHash, queues });
       out(describeLab(lab));
       if (ecmp) {
         try {
@@ -167,7 +179,7 @@ async function run(argv: string[]): Promise<number> {
       return 0;
     }
     default: {
-      const lab = await Lab.up({ id: values.id, realServers: rsCount, directors, ecmp, ecmpHash });
+      const lab = await Lab.up({ id: values.id, realServers: rsCount, directors, ecmp, ecmpHash, queues });
       let code = 1;
       const stop = (): void => {
         void lab.down().then(() => process.exit(130));
