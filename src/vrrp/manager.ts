@@ -24,6 +24,7 @@ import type { LinkMonitor } from './link-monitor.js';
 import { advertsOnVmac, setupVmac, vmacOf } from './vmac.js';
 import { removeNoAcceptChains } from './no-accept.js';
 import { FileProcessTrackers } from './file-process-trackers.js';
+import { LinkStates } from './link-states.js';
 import { fifoVrrpLine, notifyFifos } from '../util/notify-fifo.js';
 
 /** Typed events of VrrpManager. */
@@ -39,19 +40,17 @@ export class VrrpManager extends EventEmitter {
   private instanceMap = new Map<string, VrrpInstance>();
   private sockets = new Map<string, VrrpTransport & { close?(): void }>();
   private trackers = new Map<string, ScriptTracker>();
-  private linkState = new Map<string, boolean>();
   private linkTimer?: NodeJS.Timeout;
   private monitor?: LinkMonitor;
   private polls = 0;
   private polling = false;
-  /** Interfaces whose last state read failed (logged once until it works again). */
-  private readonly linkReadFailing = new Set<string>();
   private readonly notify: NotifyQueue;
   private readonly log: (msg: string) => void;
   private groupState = new Map<string, VrrpState>();
   private readonly statics: StaticSet;
   private readonly fileProc: FileProcessTrackers;
   private readonly writeFifo: (line: string) => void;
+  private readonly links: LinkStates;
 
   constructor(
     private config: VrrpConfig,
@@ -65,6 +64,7 @@ export class VrrpManager extends EventEmitter {
     });
     this.fileProc = new FileProcessTrackers(this.log, () => this.applyTracking());
     this.writeFifo = opts.writeFifo ?? ((l) => notifyFifos().vrrp(l));
+    this.links = new LinkStates(opts.readOperUp ?? readOperUp, this.log);
     const d = opts.deps ?? {};
     this.statics = new StaticSet({
       addVips: d.addVips ?? addVipsFast,
@@ -327,7 +327,7 @@ export class VrrpManager extends EventEmitter {
       });
       const e = trackEffect(
         scripts,
-        ifs.map((spec) => ({ spec, up: this.linkState.get(spec.name) ?? true })),
+        ifs.map((spec) => ({ spec, up: this.links.get(spec.name) ?? true })),
       );
       const fp = this.fileProc.effect(
         [...(inst.spec.trackFiles ?? []), ...(g?.trackFiles ?? [])],
@@ -338,7 +338,7 @@ export class VrrpManager extends EventEmitter {
       inst.setTrackDelta(g ? 0 : e.delta + fp.delta);
       inst.setFault('tracking', e.fault || fp.fault);
       if (!inst.spec.dontTrackPrimary) {
-        const up = this.linkState.get(inst.spec.interface);
+        const up = this.links.get(inst.spec.interface);
         if (up !== undefined) inst.setFault(`interface ${inst.spec.interface} down`, !up);
       }
     }
@@ -353,28 +353,7 @@ export class VrrpManager extends EventEmitter {
       for (const t of i.spec.trackInterfaces) names.add(t.name);
     }
     for (const g of this.config.syncGroups) for (const t of g.trackInterfaces) names.add(t.name);
-    let changed = false;
-    for (const n of names) {
-      let up: boolean | undefined;
-      try {
-        up = await (this.opts.readOperUp ?? readOperUp)(n);
-      } catch (e) {
-        // A failed read (e.g. out of file descriptors) says nothing about the link: keep its last state.
-        if (!this.linkReadFailing.has(n))
-          this.log(`cannot read the state of interface ${n} (${(e as Error).message}); keeping it ${this.linkState.get(n) === false ? 'down' : 'up'}`);
-        this.linkReadFailing.add(n);
-        continue;
-      }
-      if (this.linkReadFailing.delete(n)) this.log(`interface ${n} state readable again`);
-      const v = up ?? false;
-      if (up === undefined && !this.linkState.has(n)) continue;
-      if (this.linkState.get(n) !== v) {
-        this.linkState.set(n, v);
-        changed = true;
-        this.log(`interface ${n} ${v ? 'up' : 'down'}`);
-      }
-    }
-    if (changed) this.applyTracking();
+    if (await this.links.poll(names)) this.applyTracking();
   }
 
   /** vrrp_sync_group: one member with a fault of its own holds every member in FAULT. */
