@@ -42,7 +42,7 @@ const MAY = {
   realserver: ['core', 'util', 'native', 'packet', 'io/afpacket.ts', 'io/bpf.ts'],
 };
 const TYPES = {
-  dashboard: ['dataplane/explain.ts'],
+  dashboard: ['dataplane/explain.ts', 'metrics/source.ts'],
   host: ['dataplane/snapshot-types.ts'],
   api: ['control'],
   lab: ['realserver/ipip-decap.ts'],

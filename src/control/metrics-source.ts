@@ -2,21 +2,12 @@
  * The daemon's MetricsSource: /metrics reads the listing (rules joined with the data plane's shared
  * counters), VRRP and health views at scrape time.
  */
-import type { MetricsSource } from '../metrics/source.js';
+import type { HealthSample, MetricsSource } from '../metrics/source.js';
 import type { Daemon } from './daemon.js';
 import { serviceKeyText } from '../ipvs/service-key.js';
 
 /** The health checkers' views as the metrics and the dashboard show them, field by field (nothing else of a checker leaves). */
-export function healthRows(d: Daemon): Array<{
-  service: string;
-  realServer: string;
-  alive: boolean;
-  inService: boolean;
-  checks: number;
-  failures: number;
-  firstCheckPending: boolean;
-  checkers: string[];
-}> {
+export function healthRows(d: Daemon): HealthSample[] {
   return (d.opts.health?.views() ?? []).map((h) => ({
     service: h.service,
     realServer: h.realServer,

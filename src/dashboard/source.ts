@@ -5,6 +5,7 @@
  */
 import type { Explanation } from '../dataplane/explain.js';
 import type { ExplainFlow } from '../dataplane/explain-flow.js';
+import type { HealthSample } from '../metrics/source.js';
 
 /** Rates of a service or real server, per second (the daemon's 2 s estimator, as ipvsadm --rate). */
 export interface DashRates {
@@ -53,22 +54,8 @@ export interface DashVrrp {
   transitions: number;
 }
 
-/** One real server's checker state. */
-export interface DashHealth {
-  /** Service key as in DashService.key. */
-  service: string;
-  /** "ADDR:PORT". */
-  realServer: string;
-  alive: boolean;
-  inService: boolean;
-  /** Probes run / failed so far. */
-  checks: number;
-  failures: number;
-  /** The first probe is still to come (the checker's random warmup, up to delay_loop): alive is the initial state. */
-  firstCheckPending: boolean;
-  /** Checker types of the real server; empty = none (always alive, nothing counted). */
-  checkers: string[];
-}
+/** One real server's checker state: the metrics' row (metrics/source.ts HealthSample), one type for both. */
+export type DashHealth = HealthSample;
 
 /** One connection or template. */
 export interface DashConn {

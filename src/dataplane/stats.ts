@@ -9,8 +9,6 @@
  */
 import { PIPELINE_COUNTER_WORDS, type SharedStateBuffers } from '../table/shared-state.js';
 import { dropReasonName as reasonName } from '../packet/drop-reasons.js';
-import type { DestStats, TrafficTotals } from '../table/dest-stats.js';
-import type { SnapshotSpec } from './snapshot-types.js';
 
 /** Indexes in a worker's counter row. */
 export const enum PC {
@@ -83,53 +81,4 @@ export function totalsOf(sum: ArrayLike<number>): PipelineTotals {
     reasons,
     dropReasons,
   };
-}
-
-/** Counters of one real server, as `ipvsadm -L --stats/--thresholds/--persistent-conn` need them. */
-export interface DestCounters {
-  address: string;
-  port: number;
-  slot: number;
-  weight: number;
-  activeConns: number;
-  inactiveConns: number;
-  persistentConns: number;
-  overloaded: boolean;
-  traffic: TrafficTotals;
-}
-
-/** Counters of one virtual service and its real servers (kernel list order). */
-export interface ServiceCounters {
-  slot: number;
-  proto: number;
-  fwmark: number;
-  port: number;
-  traffic: TrafficTotals;
-  dests: DestCounters[];
-}
-
-/** Reads the shared counters of every service and real server of `spec` (control plane; allocates). */
-export function readServiceCounters(stats: DestStats, spec: SnapshotSpec): ServiceCounters[] {
-  const bySlot = new Map(spec.dests.map((d) => [d.slot, d]));
-  return spec.services.map((s) => ({
-    slot: s.slot,
-    proto: s.proto,
-    fwmark: s.fwmark,
-    port: s.port,
-    traffic: stats.serviceTotals(s.slot),
-    dests: s.destSlots.map((slot) => {
-      const d = bySlot.get(slot)!;
-      return {
-        address: d.address,
-        port: d.port,
-        slot,
-        weight: d.weight,
-        activeConns: stats.active(slot),
-        inactiveConns: stats.inactive(slot),
-        persistentConns: stats.persistent(slot),
-        overloaded: stats.overloaded(slot),
-        traffic: stats.destTotals(slot),
-      };
-    }),
-  }));
 }

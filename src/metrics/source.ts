@@ -64,14 +64,21 @@ export interface VrrpSample {
   priorityZeroSent?: number;
 }
 
-/** One real server's checker results. */
+/** One real server's checker state, as /metrics and the dashboard both read it (field by field: nothing else of a checker leaves). */
 export interface HealthSample {
+  /** Service key as ipvs/service-key.ts serviceKeyText writes it. */
   service: string;
+  /** "ADDR:PORT". */
   realServer: string;
   alive: boolean;
   inService: boolean;
+  /** Probes run / failed so far. */
   checks: number;
   failures: number;
+  /** The first probe is still to come (the checker's random warmup, up to delay_loop): alive is the initial state. */
+  firstCheckPending: boolean;
+  /** Checker types of the real server; empty = none (always alive, nothing counted). */
+  checkers: string[];
 }
 
 /** Data-plane numbers. */

@@ -34,7 +34,18 @@ const source: MetricsSource = {
       advertsDropped: { 'auth-failure': 4 },
     },
   ],
-  health: () => [{ service: 'TCP 10.0.0.1:80', realServer: '192.168.10.1:80', alive: true, inService: true, checks: 12, failures: 1 }],
+  health: () => [
+    {
+      service: 'TCP 10.0.0.1:80',
+      realServer: '192.168.10.1:80',
+      alive: true,
+      inService: true,
+      checks: 12,
+      failures: 1,
+      firstCheckPending: false,
+      checkers: ['TCP_CHECK'],
+    },
+  ],
   dataPlane: () => ({
     dropsByReason: { 'no-dest': 7 },
     workers: [
