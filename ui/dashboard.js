@@ -291,7 +291,7 @@
           { class: 'hop', 'data-hop': String(i) },
           el('h4', { text: `${i + 1}. ${h.from} → ${h.to}` }),
           el('p', { class: 'note', text: h.note }),
-          el('table', {}, el('tbody', {}, ...h.fields.map((f) => el('tr', { class: f.changed ? 'changed' : '', 'data-field': `${f.layer}.${f.name}` }, el('td', { text: `${f.layer}.${f.name}` }), el('td', { text: f.value }))))),
+          el('table', {}, el('tbody', {}, ...h.fields.map((f) => el('tr', { class: f.changed ? 'changed' : f.kernel ? 'kernel' : '', 'data-field': `${f.layer}.${f.name}` }, el('td', { text: `${f.layer}.${f.name}` }), el('td', { text: f.value }))))),
         ),
       ),
     );

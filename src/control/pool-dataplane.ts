@@ -214,7 +214,7 @@ export class PoolDataPlane implements DataPlanePort, SyncTablePort {
 
   explain(flow: ExplainFlow): Explanation | undefined {
     if (!this.spec || !this.env) return undefined;
-    return explainFlowOn(this.spec, this.env, this.state, this.linkType, flow);
+    return explainFlowOn(this.spec, this.env, this.state, this.linkType, flow, this.plan);
   }
 
   setSampling(rate: number): void {
@@ -229,7 +229,7 @@ export class PoolDataPlane implements DataPlanePort, SyncTablePort {
   explainSample(seq: number): Explanation | undefined {
     const x = this.pool?.samples().samples.find((p) => p.seq === seq);
     if (!x || !this.spec || !this.env) return undefined;
-    return explainSampleOn(this.spec, this.env, this.state, x);
+    return explainSampleOn(this.spec, this.env, this.state, x, this.plan);
   }
 
   syncTable(): SyncTablePort {

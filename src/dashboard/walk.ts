@@ -7,12 +7,16 @@
  */
 import type { Explanation } from '../dataplane/explain.js';
 
-/** One header field on one hop; `changed` = the director rewrote (or added) it on this hop. */
+/**
+ * One header field on one hop; `changed` = the director rewrote (or added) it on this hop; `kernel` = not the
+ * director but the kernel sets it at egress (NFQUEUE DR: layer "egress (kernel)").
+ */
 export interface WalkField {
   layer: string;
   name: string;
   value: string;
   changed: boolean;
+  kernel?: boolean;
 }
 
 /** One hop of the walk. */
@@ -39,6 +43,25 @@ function beforeOf(e: Explanation): WalkField[] {
 
 function afterOf(e: Explanation): WalkField[] {
   return e.rewrite.filter((f) => f.after !== null).map((f) => ({ layer: f.layer, name: f.name, value: f.after!, changed: f.changed }));
+}
+
+/**
+ * NFQUEUE DR: what the kernel does with the unchanged packet at egress — the mark, the policy route it selects,
+ * the MACs it writes and the TTL its forwarding takes off — as fields of their own, never as a rewrite.
+ */
+function kernelEgress(e: Explanation): WalkField[] {
+  const k = e.egress?.kernel;
+  if (!k) return [];
+  const ttl = e.rewrite.find((f) => f.layer === 'ip' && (f.name === 'ttl' || f.name === 'hop_limit'));
+  const row = (name: string, value: string): WalkField => ({ layer: 'egress (kernel)', name, value, changed: false, kernel: true });
+  return [
+    row('mark', `0x${k.mark.toString(16)}`),
+    row('rule', `fwmark 0x${k.mark.toString(16)} lookup ${k.table}`),
+    row('route', k.route),
+    row('eth.dst', k.dstMac ?? `${k.nextHop}'s MAC (no neighbour entry yet: the kernel asks with ARP/ND)`),
+    row('eth.src', k.srcMac ?? `${k.iface}'s MAC`),
+    ...(ttl?.before ? [row(`ip.${ttl.name}`, `${Number(ttl.before) - 1} (ip_forward)`)] : []),
+  ];
 }
 
 /** The answer a DR/TUN real server sends the client itself: from the VIP:port it was asked on, to the client. */
@@ -83,14 +106,18 @@ export function packetWalk(e: Explanation): PacketWalk {
     });
   } else {
     const how =
-      mode === 'dr'
-        ? 'DR: only the MACs change, to reach the real server on the LAN; the IP packet is untouched'
-        : mode === 'tun'
-          ? 'TUN: an outer IPv4/IPv6 header to the real server is added; the inner packet is untouched'
-          : mode === 'nat'
-            ? 'NAT: destination address and port become the real server, checksums follow'
-            : 'local: delivered on the director itself';
-    hops.push({ from: 'director', to: rs, note: how, fields: afterOf(e) });
+      mode === 'dr' && e.egress?.kernel
+        ? 'DR on NFQUEUE: the director accepts the packet unchanged with a mark; the kernel routes the mark to the real server and writes the MACs (egress (kernel))'
+        : mode === 'dr' && e.verdict === 'accept' && e.egress?.mark
+          ? `DR on NFQUEUE: the director accepts the packet unchanged with mark 0x${e.egress.mark.toString(16)}; the kernel's policy route for the mark takes it to the real server`
+          : mode === 'dr'
+            ? 'DR: only the MACs change, to reach the real server on the LAN; the IP packet is untouched'
+            : mode === 'tun'
+              ? 'TUN: an outer IPv4/IPv6 header to the real server is added; the inner packet is untouched'
+              : mode === 'nat'
+                ? 'NAT: destination address and port become the real server, checksums follow'
+                : 'local: delivered on the director itself';
+    hops.push({ from: 'director', to: rs, note: how, fields: [...afterOf(e), ...kernelEgress(e)] });
     if (mode === 'nat' && e.reply) {
       hops.push({ from: rs, to: 'director', note: 'the answer goes back through the director (its gateway)', fields: beforeOf(e.reply) });
       hops.push({ from: 'director', to: 'client', note: 'NAT: the source becomes VIP:port again, checksums follow', fields: afterOf(e.reply) });

@@ -74,14 +74,36 @@ export interface Explanation {
   verdict: 'drop' | 'accept' | 'accept-modified' | 'transmit';
   /** The drop or pass reason (name and description), or null. */
   reason: { name: string; description: string } | null;
-  /** Where it leaves: interface (Transmit) or "to the kernel" (NFQUEUE), with the mark for NFQUEUE DR. */
-  egress: { ifindex: number; name: string | null; mark: number } | null;
+  /**
+   * Where it leaves: interface (Transmit) or "to the kernel" (NFQUEUE), with the mark for NFQUEUE DR and, where
+   * the daemon knows its policy routes, what the kernel does with the mark (`kernel`).
+   */
+  egress: { ifindex: number; name: string | null; mark: number; kernel?: KernelEgress } | null;
   /** Human-readable steps, in order. */
   steps: string[];
   /** The real server's answer through the same copy (NAT, when asked for with `reply`). */
   reply?: Explanation;
   /** For a sampled live packet: what the live pipeline decided when it arrived. */
   live?: { seq: number; atMs: number; verdict: string; reason: string | null };
+}
+
+/**
+ * DR on NFQUEUE: the director accepts the packet unchanged with its real server's mark, and the kernel sends it
+ * on by the director's policy route for that mark (ip_forward, then the neighbour output writes the MACs).
+ */
+export interface KernelEgress {
+  mark: number;
+  /** The routing table the mark's `ip rule` looks up. */
+  table: number;
+  /** The route in that table, as `ip route` prints it ("default via 198.18.0.21 dev eth0 onlink"). */
+  route: string;
+  iface: string;
+  /** The next hop the kernel resolves: the real server. */
+  nextHop: string;
+  /** The MAC the kernel writes as eth.src: the egress interface's (null: unknown). */
+  srcMac: string | null;
+  /** The MAC the kernel writes as eth.dst: the next hop's neighbour entry (null: none yet; the kernel resolves it with ARP/ND). */
+  dstMac: string | null;
 }
 
 const VERDICTS = ['drop', 'accept', 'accept-modified', 'transmit'] as const;
@@ -308,6 +330,13 @@ export function explanationSteps(e: Explanation): string[] {
   else if (e.verdict !== 'drop') s.push('rewrite: none (the packet leaves as it came)');
   s.push(`verdict: ${e.verdict}${e.reason ? ` (${e.reason.name}: ${e.reason.description})` : ''}`);
   if (e.egress) s.push(`egress: ${e.egress.name ?? `ifindex ${e.egress.ifindex}`}${e.egress.mark ? `, mark 0x${e.egress.mark.toString(16)}` : ''}`);
+  const k = e.egress?.kernel;
+  if (k)
+    s.push(
+      `egress (kernel): ip rule fwmark 0x${k.mark.toString(16)} lookup ${k.table}: ${k.route}; the kernel forwards it (TTL - 1) and writes ` +
+        `eth.dst ${k.dstMac ? `${k.dstMac} (its neighbour entry for ${k.nextHop})` : `the MAC of ${k.nextHop} (no neighbour entry yet: it asks with ARP/ND)`}` +
+        `, eth.src ${k.srcMac ?? `the MAC of ${k.iface}`} (${k.iface})`,
+    );
   return s;
 }
 

@@ -1,7 +1,9 @@
 // The dashboard in a real browser (Debian's chromium driven by puppeteer-core, run inside each director's
 // network namespace, where the daemon serves it on 127.0.0.1:9406): two directors run `ulvs run -f
-// keepalived.conf`; the MASTER's counters and rate chart move with HTTP traffic through the VIP; the
-// packet walk marks the right fields for DR, NAT and TUN; the BACKUP's VRRP timeline shows the failover
+// keepalived.conf` (the default NFQUEUE backend, interfaces derived, as a keepalived user starts it); the
+// MASTER's counters and rate chart move with HTTP traffic through the VIP; the packet walk marks the right fields
+// for NAT and TUN, and for DR (which changes no field on NFQUEUE) the kernel's egress: the mark's policy route and
+// the real server's MAC; the BACKUP's VRRP timeline shows the failover
 // when the MASTER stops; no page or API answer carries the auth_pass. Screenshots: test-artifacts/dashboard/.
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -41,8 +43,8 @@ async function until(check: () => Promise<boolean>, ms: number): Promise<boolean
   return false;
 }
 
-/** The walk's changed fields of hop `hop` for a flow to VIP:port. */
-async function walk(page: Page, port: number, hop: number): Promise<string[]> {
+/** The walk's changed fields of hop `hop` for a flow to VIP:port (`rows`: 'changed', or 'kernel' for the kernel's egress rows). */
+async function walk(page: Page, port: number, hop: number, rows: 'changed' | 'kernel' = 'changed'): Promise<string[]> {
   await page.evaluate((p) => {
     (document.querySelector('#walk-client') as HTMLInputElement).value = `${'198.18.1.2'}:${41000 + p}`;
     (document.querySelector('#walk-vip') as HTMLInputElement).value = `198.18.0.100:${p}`;
@@ -51,7 +53,9 @@ async function walk(page: Page, port: number, hop: number): Promise<string[]> {
   }, port);
   await page.click('#walk-go');
   await page.waitForSelector(`#walk .hop[data-hop="${hop}"]`, { timeout: 5000 });
-  return page.$$eval(`#walk .hop[data-hop="${hop}"] tr.changed`, (rows) => rows.map((r) => (r as HTMLElement).dataset.field!));
+  return page.$$eval(`#walk .hop[data-hop="${hop}"] tr.${rows}`, (rs) =>
+    rs.map((r) => `${(r as HTMLElement).dataset.field!}=${r.lastElementChild?.textContent}`),
+  );
 }
 
 t.test('dashboard in chromium: traffic, packet walk per mode, VRRP failover, no secrets', { skip }, async (t) => {
@@ -76,9 +80,7 @@ t.test('dashboard in chromium: traffic, packet walk per mode, VRRP failover, no 
     await lab.execOk(node, ['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
     const file = path.join(dir, `${node}.conf`);
     writeFileSync(file, config(lab, prio));
-    // AF_PACKET, not the default NFQUEUE: on NFQUEUE the DR walk marks no field (the worker hands the kernel
-    // an IP packet and the MAC is chosen at egress), so 'only the MAC side marked' has nothing to see there.
-    const argv = [...commandArgv('run'), '-f', file, '--backend', 'afpacket', '--iface', 'eth0', '--workers', '1'];
+    const argv = [...commandArgv('run'), '-f', file];
     const d = lab.spawn(node, [...argv, '--socket', path.join(dir, `${node}.sock`), '--pid-file', path.join(dir, `${node}.pid`)]);
     logs[node] = '';
     d.stdout!.on('data', (b: Buffer) => (logs[node] += b.toString()));
@@ -144,14 +146,30 @@ t.test('dashboard in chromium: traffic, packet walk per mode, VRRP failover, no 
     t.comment(JSON.stringify(await checks()), await m.page.evaluate(async () => (await fetch('/api/state')).text()));
   await m.page.screenshot({ path: path.join(ARTIFACTS, 'traffic.png'), fullPage: true });
 
-  const nat = await walk(m.page, 80, 1);
+  const fields = (rows: string[]) => rows.map((r) => r.split('=')[0]);
+  const nat = fields(await walk(m.page, 80, 1));
   t.ok(nat.includes('ip.dst') && nat.includes('tcp.checksum'), `NAT: destination and checksums marked (${nat})`);
-  t.ok((await walk(m.page, 80, 3)).includes('ip.src'), 'NAT: the answer gets the VIP back as source');
+  t.ok(fields(await walk(m.page, 80, 3)).includes('ip.src'), 'NAT: the answer gets the VIP back as source');
   await m.page.screenshot({ path: path.join(ARTIFACTS, 'walk-nat.png'), fullPage: true });
-  const dr = await walk(m.page, 8081, 1);
-  t.ok(dr.includes('eth.dst') && !dr.includes('ip.dst'), `DR: only the MAC side marked (${dr})`);
+  // DR on NFQUEUE: the packet goes back to the kernel unchanged; the kernel's egress row names the real server's MAC.
+  t.same(await walk(m.page, 8081, 1), [], 'DR: no field marked as rewritten');
+  const rsIps = lab
+    .byRole('realserver')
+    .slice(0, 2)
+    .map((r) => addr4(r));
+  const macs = await Promise.all(
+    lab
+      .byRole('realserver')
+      .slice(0, 2)
+      .map((r) => lab.mac(r.name)),
+  );
+  const kernel = Object.fromEntries((await walk(m.page, 8081, 1, 'kernel')).map((r) => r.split('=') as [string, string]));
+  t.match(kernel['egress (kernel).rule'], /^fwmark 0x[0-9a-f]+ lookup \d+$/, 'DR: the mark and the table it selects');
+  const via = /^default via (\S+) dev eth0 onlink$/.exec(kernel['egress (kernel).route'] ?? '')?.[1];
+  t.ok(via && rsIps.includes(via), `DR: the policy route to a real server (${kernel['egress (kernel).route']})`);
+  t.equal(kernel['egress (kernel).eth.dst'], via ? macs[rsIps.indexOf(via)] : '(no route)', "DR: the MAC the kernel writes is that real server's");
   await m.page.screenshot({ path: path.join(ARTIFACTS, 'walk-dr.png'), fullPage: true });
-  const tun = await walk(m.page, 8082, 1);
+  const tun = fields(await walk(m.page, 8082, 1));
   t.ok(tun.includes('outer.dst') && tun.includes('outer.src') && !tun.includes('ip.dst'), `TUN: the outer header marked, the inner VIP kept (${tun})`);
   await m.page.screenshot({ path: path.join(ARTIFACTS, 'walk-tun.png'), fullPage: true });
 

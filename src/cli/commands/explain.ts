@@ -43,15 +43,16 @@ addresses, ports, TTL, checksums, the outer header of TUN), the verdict and wher
   --sample SEQ      explain sampled packet SEQ: the workers' verdict when it arrived, then the same
                     packet against the table as it is now
   --walk            print the packet walk instead: client -> director -> real server -> client in the
-                    packet's mode (DR, NAT, TUN), each hop's header fields, '*' where the director changed them
+                    packet's mode (DR, NAT, TUN), each hop's header fields, '*' where the director changed them,
+                    'k' where the kernel sets them at egress (DR on NFQUEUE: the mark's policy route, the MACs)
   --json            the explanation as one JSON object`;
 
-/** A packet walk as text: one block per hop, '*' before each field the director changed on it. */
+/** A packet walk as text: one block per hop, '*' before each field the director changed on it, 'k' before what the kernel sets at egress. */
 export function formatWalk(w: PacketWalk): string {
   const lines = [`${(w.mode ?? 'not forwarded').toUpperCase()}: ${w.flow}`];
   w.hops.forEach((h, i) => {
     lines.push('', `${i + 1}. ${h.from} -> ${h.to}: ${h.note}`);
-    for (const f of h.fields) lines.push(`   ${f.changed ? '*' : ' '} ${`${f.layer}.${f.name}`.padEnd(15)} ${f.value}`);
+    for (const f of h.fields) lines.push(`   ${f.changed ? '*' : f.kernel ? 'k' : ' '} ${`${f.layer}.${f.name}`.padEnd(15)} ${f.value}`);
   });
   return lines.join('\n') + '\n';
 }
