@@ -3,7 +3,8 @@
 // Ethernet frames (14 Ethernet + 20 IPv4 + 8 UDP + 22 payload = 64 bytes) to DST:DPORT through the
 // gateway's MAC, one per flow (source ports 10000..10000+FLOWS-1), sent with sendmmsg on an AF_PACKET
 // socket (qdisc bypass) in batches of 256. Rate-unlimited (PPS 0) or paced to PPS. Prints one line
-// "sent N secs S" on exit. UDP checksum 0 (none, allowed for IPv4). SPORT_BASE (default 10000) lets
+// "sent N secs S cpu C" on exit (C: its own user+system CPU seconds, softirq work run in its context
+// included — on veth that is the next hops' receive path, see bench/live.md). UDP checksum 0 (none, allowed for IPv4). SPORT_BASE (default 10000) lets
 // several generators send distinct flows; an AF_PACKET sender's frames take the transmit queue of the
 // CPU it runs on (packet_pick_tx_queue), so generators pinned to different CPUs feed different queues.
 // usage: udp-gen IFACE GW_MAC DST DPORT DURATION_S [PPS] [FLOWS] [SPORT_BASE]
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -119,6 +121,9 @@ int main(int argc, char **argv) {
     int r = sendmmsg(fd, msgs, batch, 0);
     if (r > 0) sent += (unsigned)r;
   }
-  printf("sent %lu secs %.3f\n", sent, now_s() - t0);
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  double cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+  printf("sent %lu secs %.3f cpu %.3f\n", sent, now_s() - t0, cpu);
   return 0;
 }
