@@ -45,7 +45,7 @@ struct Xsk : BatchHandle {
   // Interrupt moderation (0 = off): a wakeup that finds less than a full batch stops polling the sockets
   // and takes the frames coalesceUs later (timerFd, watched after the sockets), so one wakeup serves
   // many frames at the cost of up to coalesceUs of added latency (like TPACKET_V3's block timeout).
-  // Adaptive: only after a wakeup that took more than one frame (lastTaken), so sparse traffic and
+  // Adaptive: only after a wakeup that took kDenseFrames (32) or more (lastTaken), so sparse traffic and
   // request/response exchanges wait for nothing.
   uint32_t coalesceUs = 0;
   int timerFd = -1;

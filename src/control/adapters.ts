@@ -21,7 +21,7 @@ export interface DataPlaneOptions {
   queueBase?: number;
   /** AF_PACKET ring layout (PoolOptions.afpRing; default 2). */
   afpRing?: 2 | 3;
-  /** AF_XDP interrupt moderation in µs (PoolOptions.xskCoalesceUs; default 0). */
+  /** AF_XDP interrupt moderation in µs (PoolOptions.xskCoalesceUs; default 250, 0 = off). */
   xskCoalesceUs?: number;
   /** /proc/sys/net/ipv4/vs knobs set by flags (--sloppy-tcp). */
   sysctls?: Partial<IpvsSysctls>;

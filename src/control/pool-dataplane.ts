@@ -41,7 +41,7 @@ export interface PoolDataPlaneOptions {
   queueBase?: number;
   /** AF_PACKET ring layout (PoolOptions.afpRing; default 2). */
   afpRing?: 2 | 3;
-  /** AF_XDP interrupt moderation in µs (PoolOptions.xskCoalesceUs; default 0). */
+  /** AF_XDP interrupt moderation in µs (PoolOptions.xskCoalesceUs; default 250, 0 = off). */
   xskCoalesceUs?: number;
   maxConns?: number;
   /** /proc/sys/net/ipv4/vs knobs (e.g. sloppyTcp from --sloppy-tcp) the workers honour. */

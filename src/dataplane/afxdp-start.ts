@@ -8,8 +8,16 @@
 import { type AfxdpSpec, XskUnavailableError } from '../io/types.js';
 import type { XskRedirect } from '../io/xsk-redirect.js';
 
+/**
+ * The default of --afxdp-coalesce-us (µs). Moderation is adaptive: it starts only after a wakeup that took 32
+ * frames or more (native/afxdp.cc), so lone frames, request/response exchanges and streams of some
+ * thousand packets/s wait for nothing; dense traffic waits up to this long for a fuller batch, for
+ * 8-14 % less CPU per packet (bench/live.md "Issue 21: AF_XDP moderation sweep"). 0 turns it off.
+ */
+export const AFXDP_COALESCE_US_DEFAULT = 250;
+
 /** Worker `i`'s AF_XDP spec: every interface of `redirect`, with the receive queues q where q % workers === i. */
-export function afxdpWorkerSpec(redirect: XskRedirect | undefined, workers: number, i: number, coalesceUs?: number): AfxdpSpec {
+export function afxdpWorkerSpec(redirect: XskRedirect | undefined, workers: number, i: number, coalesceUs = AFXDP_COALESCE_US_DEFAULT): AfxdpSpec {
   const interfaces = (redirect?.interfaces ?? []).map((x) => ({
     ifname: x.ifname,
     ifindex: x.ifindex,

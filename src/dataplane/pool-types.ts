@@ -24,7 +24,7 @@ export interface PoolOptions<S = SharedStateBuffers, P = SnapshotSpec> {
   filter?: Uint8Array;
   /** AF_XDP: what the XDP program redirects (io/xsk-program.ts); when AF_XDP cannot start, the pool runs afpacket with `filter`. */
   xsk?: XskRedirectSpec;
-  /** AF_XDP: interrupt moderation in µs (io AfxdpSpec.coalesceUs; default 0, off). */
+  /** AF_XDP: interrupt moderation in µs (io AfxdpSpec.coalesceUs; default 250, afxdp-start.ts AFXDP_COALESCE_US_DEFAULT; 0 = off). */
   xskCoalesceUs?: number;
   /** AF_PACKET: ring layout, 2 (default: no added latency) or 3 (block batching, up to 1 ms wait). */
   afpRing?: 2 | 3;

@@ -62,9 +62,10 @@ export interface AfxdpSpec {
   /** UMEM frame size (2048 or 4096; default 2048). */
   frameSize?: number;
   /**
-   * Adaptive interrupt moderation (0 = off, the default): while traffic is dense (the last wakeup took
-   * more than one frame), a wakeup that finds less than a full batch takes the frames this many µs later,
-   * so one wakeup serves many (less CPU per packet); a lone frame is taken at once.
+   * Adaptive interrupt moderation (0 or absent = off; the pool passes 250 unless told otherwise): while
+   * traffic is dense (the last wakeup took 32 frames or more), a wakeup that finds less than a full batch
+   * takes the frames this many µs later, so one wakeup serves many (less CPU per packet); a lone frame is
+   * taken at once.
    */
   coalesceUs?: number;
 }

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { afxdpWorkerSpec, fallbackSentence, startAfxdpOrFallback } from '../../src/dataplane/afxdp-start.js';
+import { AFXDP_COALESCE_US_DEFAULT, afxdpWorkerSpec, fallbackSentence, startAfxdpOrFallback } from '../../src/dataplane/afxdp-start.js';
 import { IoError, XskUnavailableError } from '../../src/io/types.js';
 import type { XskRedirect } from '../../src/io/xsk-redirect.js';
 
@@ -52,6 +52,14 @@ t.test('worker i owns the queues q with q % workers === i', async (t) => {
   const redirect = { interfaces: [{ ifname: 'eth0', ifindex: 2, mapFd: 9, queues: 3, mode: 'native', link: 4 }] } as unknown as XskRedirect;
   t.same(afxdpWorkerSpec(redirect, 2, 0).interfaces[0]!.queues, [0, 2]);
   t.same(afxdpWorkerSpec(redirect, 2, 1).interfaces[0]!.queues, [1]);
-  t.same(afxdpWorkerSpec(undefined, 2, 0), { kind: 'afxdp', interfaces: [] });
+  t.same(afxdpWorkerSpec(undefined, 2, 0, 0), { kind: 'afxdp', interfaces: [] });
   t.match(fallbackSentence(new Error('x')), /^AF_XDP is unavailable here \(x\): using the afpacket backend$/);
+});
+
+t.test('moderation is on by default (250 µs); --afxdp-coalesce-us 0 turns it off, N sets it', async (t) => {
+  t.equal(AFXDP_COALESCE_US_DEFAULT, 250);
+  t.equal(afxdpWorkerSpec(undefined, 1, 0).coalesceUs, 250, 'not given: the default');
+  t.equal(afxdpWorkerSpec(undefined, 1, 0, undefined).coalesceUs, 250, 'undefined (no flag): the default');
+  t.notOk('coalesceUs' in afxdpWorkerSpec(undefined, 1, 0, 0), '0: off, nothing passed to the native side');
+  t.equal(afxdpWorkerSpec(undefined, 1, 0, 1000).coalesceUs, 1000);
 });

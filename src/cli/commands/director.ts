@@ -39,9 +39,9 @@ options:
   --fail-open         NFQUEUE: let the kernel have packets when a queue is full (default: drop)
   --afp-ring V        AF_PACKET ring: 2 (default: a packet is handled when it arrives) or 3 (block
                       batching: every packet of a quiet flow waits up to 1 ms)
-  --afxdp-coalesce-us N  AF_XDP: while traffic is dense, less than a full batch waits up to N µs
-                      (0..100000; default 0: a frame is handled when it arrives), so one wakeup serves
-                      many frames (less CPU per packet)
+  --afxdp-coalesce-us N  AF_XDP: while traffic is dense (32+ frames a wakeup), less than a full batch
+                      waits up to N µs, so one wakeup serves many frames (less CPU per packet); sparse
+                      traffic and request/response wait for nothing (0..100000; default 250; 0: off)
   --max-conns N       connection table size (default 1048576)
   --stats-s S         print counters every S seconds (default 0: only at exit)
   --cleanup           remove rules/routes/addresses a previous run left, then exit

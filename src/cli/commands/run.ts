@@ -48,9 +48,10 @@ options:
       --queue-base N      first NFQUEUE number (worker i uses N+i; default 0)
       --afp-ring V        AF_PACKET ring: 2 (default: each packet handled as it arrives) or 3
                           (block batching: a packet of a quiet flow waits up to 1 ms)
-      --afxdp-coalesce-us N  AF_XDP: while traffic is dense, less than a full batch waits up to N µs
-                          (0..100000; default 0: each frame handled as it arrives), so one wakeup serves
-                          many (less CPU per packet)
+      --afxdp-coalesce-us N  AF_XDP: while traffic is dense (32+ frames a wakeup), less than a full batch
+                          waits up to N µs, so one wakeup serves many (less CPU per packet); sparse
+                          traffic and request/response wait for nothing (0..100000; default 250;
+                          0: off, each frame handled as it arrives)
       --sloppy-tcp        schedule a TCP packet of an unknown connection even without SYN (kernel IPVS's
                           net.ipv4.vs.sloppy_tcp=1): behind ECMP, a director that gets a flow another one
                           served picks the same real server (mh/sh) instead of dropping it
