@@ -1,6 +1,6 @@
 /**
  * keepalived's one-shot modes, shared by `ulvs keepalived` and `ulvs run`: -h, -v, --signum=NAME, -t
- * (config test, exit 0 or keepalived's 5) and -T (genhash mode, handed to the keepalived package's genhash).
+ * (config test, exit 0 or keepalived's 5 or 6) and -T (genhash mode, handed to the keepalived package's genhash).
  */
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -11,6 +11,32 @@ import { KEEPALIVED_SIGNUM } from '../control/daemon-signals.js';
 
 /** keepalived's exit code for a configuration that fails `-t` (KEEPALIVED_EXIT_CONFIG_TEST in 2.2.7). */
 export const EXIT_CONFIG_TEST = 5;
+
+/** keepalived's `-t` exit code when its only finding is scripts without enable_script_security (KEEPALIVED_EXIT_CONFIG_TEST_SECURITY). */
+export const EXIT_CONFIG_TEST_SECURITY = 6;
+
+/**
+ * Warnings whose keepalived 2.2.7 counterpart goes through report_config_error (a warning or deprecation there
+ * too), so that keepalived -t exits 5 on them; ulvs' own advice (mail without smtp_alert, a script file not
+ * found, ...) is not among them, as keepalived -t says nothing there. Each checked against keepalived -t in a
+ * netns (docs/keepalived-samples.md).
+ */
+export const KEEPALIVED_TEST_FAILS: ReadonlySet<string> = new Set([
+  'interface-missing',
+  'protocol-fwmark',
+  'port-ignored',
+  'deprecated',
+  'rule-no-preference',
+  'route-untracked',
+  'group-of-one',
+  'unknown-instance',
+]);
+
+/** The exit code keepalived 2.2.7's -t gives for a load result: 0, 5 (any reported config error), or 6 (only the script security finding). */
+export function configTestExit(ok: boolean, warningCodes: readonly string[]): number {
+  if (!ok || warningCodes.some((c) => KEEPALIVED_TEST_FAILS.has(c))) return EXIT_CONFIG_TEST;
+  return warningCodes.includes('script-security') ? EXIT_CONFIG_TEST_SECURITY : 0;
+}
 
 // keepalived -v's first line, which tools parse for the version (keepalived-exporter decides from it whether
 // --signum=JSON exists): the keepalived release whose command line, signals and configuration ulvs follows.
@@ -31,7 +57,8 @@ export function runGenhash(argv: string[], warn: (m: string) => void): number | 
 }
 
 /**
- * -t: checks the file as the daemon would load it; the report goes to stderr or -tFILE; 0 when valid, else 5.
+ * -t: checks the file as the daemon would load it; the report goes to stderr or -tFILE; 0 when valid, else
+ * keepalived's 5, or 6 when the only finding is keepalived's SECURITY VIOLATION (configTestExit).
  * As keepalived 2.2.7's -t, an interface missing on this host fails the test too (the daemon would run it
  * in FAULT); `ulvs check-config` only warns, for files checked away from their host.
  */
@@ -41,7 +68,7 @@ export async function configTest(a: KeepalivedArgs): Promise<number> {
   const text = lines.join('\n') + (lines.length ? '\n' : '');
   if (a.configTestLog) writeFileSync(a.configTestLog, text);
   else process.stderr.write(text);
-  return cfg.ok && !cfg.warningCodes?.includes('interface-missing') ? 0 : EXIT_CONFIG_TEST;
+  return configTestExit(cfg.ok, cfg.warningCodes ?? []);
 }
 
 /** Runs the mode of a one-shot option (-h, -v, --signum, -t) and returns its exit code; undefined when none is given. */

@@ -238,7 +238,12 @@ export function parseRoute(l: ValueLine, sink: DiagnosticSink, kw: string): IpRo
       );
       out.splice(p, 2, 'proto', RTPROT_KEEPALIVED);
     }
-    if (!hasDev) sink.note(l, 'route-untracked', `${kw}: route ${dst} has no 'dev', so it is not tracked (keepalived warns the same).`);
+    if (!hasDev)
+      sink.warn(
+        l,
+        'route-untracked',
+        `${kw}: route ${dst} has no 'dev', so it is not tracked (keepalived warns the same: "cannot track route ... with no interface specified") — add 'dev IFACE', or 'no_track' if it need not be.`,
+      );
   }
   const spec: IpRouteSpec = { family: fam.value ?? 4, op, args: [...(type ? [type] : []), dst, ...out, ...hops], source: posString(l) };
   return spec;

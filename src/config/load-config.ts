@@ -222,17 +222,20 @@ export function loadConfig(path: string, opts: LoadOptions = {}): LoadResult {
   if (bgp) model.bgp = bgp;
   const netNamespace = fieldsOf(rootTable, root).netNamespace;
   if (netNamespace !== undefined) model.netNamespace = netNamespace;
+  const missing =
+    opts.hostChecks !== false ? checkHost(model, uses, sink, opts.interfaces ?? hostInterfaces(), env, opts.uid ?? process.geteuid?.() ?? 0) : undefined;
+  if (missing) disableMissingScripts(model, missing);
   if (uses.length > 0 && !global.enableScriptSecurity) {
     const first = uses.reduce((a, b) => (a.script.pos.line <= b.script.pos.line || a.script.pos.file !== b.script.pos.file ? a : b));
+    // keepalived's SECURITY VIOLATION (-t exit 6) counts only scripts it finds on the host (SC_ISSCRIPT).
+    const found = !missing || missing.length < uses.length;
     sink.warn(
       first.script.pos,
-      'script-security',
-      `scripts are configured but global_defs has no 'enable_script_security'; keepalived -t reports a SECURITY VIOLATION for this (exit 6) — add it (ulvs refuses unsafe scripts either way).`,
+      found ? 'script-security' : 'script-security-absent',
+      found
+        ? `scripts are configured but global_defs has no 'enable_script_security'; keepalived -t reports a SECURITY VIOLATION for this (exit 6) — add it (ulvs refuses unsafe scripts either way).`
+        : `scripts are configured but global_defs has no 'enable_script_security'; none of them exists here, but where one does keepalived -t reports a SECURITY VIOLATION (exit 6) — add it.`,
     );
-  }
-  if (opts.hostChecks !== false) {
-    const missing = checkHost(model, uses, sink, opts.interfaces ?? hostInterfaces(), env, opts.uid ?? process.geteuid?.() ?? 0);
-    disableMissingScripts(model, missing);
   }
   const order = new Map(pre.files.map((f, i) => [f, i]));
   const diagnostics = sink.list

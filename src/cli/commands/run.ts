@@ -61,7 +61,7 @@ options:
                           services, real servers, rates, VRRP, health, connections, the packet walk)
 
 keepalived's options are taken too (ulvs keepalived --help lists them): -t[FILE] checks the file and
-exits 0, or 5 as keepalived; -P, -C, -B, -i, -d, -u and -p (= --pid-file) act as keepalived's; -n, -l,
+exits 0, 5 or 6 as keepalived; -P, -C, -B, -i, -d, -u and -p (= --pid-file) act as keepalived's; -n, -l,
 -G, -R are what 'ulvs run' does anyway; the others are accepted with one log line saying what ulvs does
 instead; -T runs genhash. Long options may be shortened to a unique prefix, as getopt_long allows.
 
