@@ -13,7 +13,7 @@ import { checkBackendSupports, drDestsOf, planDirectorNet, xskRedirectOf, type D
 import { SnapshotCompiler } from '../dataplane/snapshot.js';
 import type { IpvsSysctls, SnapshotEnv, SnapshotSpec } from '../dataplane/snapshot-types.js';
 import { buildFilter } from '../io/bpf.js';
-import { readHostEnv } from '../host/host-env.js';
+import { readHostEnv, routeDevice } from '../host/host-env.js';
 import { NeighbourTracker } from '../host/neighbours.js';
 import type { IpvsRules, ServiceKey } from '../ipvs/types.js';
 import { loadNative } from '../native/addon.js';
@@ -61,6 +61,8 @@ export class PoolDataPlane implements DataPlanePort, SyncTablePort {
   private env?: SnapshotEnv;
   private planJson = '';
   private plan?: DirectorNetPlan;
+  /** The kernel's route device of each DR real server, read once per host environment. */
+  private routeDevs: { env?: SnapshotEnv; dev: Map<string, string | undefined> } = { dev: new Map() };
   private filterJson = '';
   /** AF_XDP: what the XDP program redirects now (JSON). */
   private xskJson = '';
@@ -145,12 +147,22 @@ export class PoolDataPlane implements DataPlanePort, SyncTablePort {
       // Resolve only when every worker runs the new rules: what ulvsadm lists is what forwards.
       await this.pool.whenApplied(this.pool.publish(this.spec));
     }
+    // NFQUEUE DR: each mark's route leaves by the interface the kernel routes its real server to (as ip_vs_dr_xmit
+    // does), also for one behind an interface the director was not started on (added by ulvsadm or a reload).
+    const drDests = drDestsOf(this.spec, this.env);
+    if (this.pool.backend === 'nfqueue') {
+      if (this.routeDevs.env !== this.env) this.routeDevs = { env: this.env, dev: new Map() };
+      for (const d of drDests) {
+        if (!this.routeDevs.dev.has(d.address)) this.routeDevs.dev.set(d.address, await routeDevice(d.address));
+        d.iface = this.routeDevs.dev.get(d.address) ?? d.iface;
+      }
+    }
     const plan = planDirectorNet(rules, {
       backend: this.pool.backend as DirectorBackend,
       interfaces: this.o.interfaces,
       workers: this.pool.size,
       queueBase: this.o.queueBase,
-      drDests: drDestsOf(this.spec, this.env),
+      drDests,
     });
     // NAT reply steering only ever grows, like the filter: a health change must not re-plan (setupDirectorNet
     // tears down and rebuilds the VIP and every rule, so each service would lose traffic meanwhile). Replies

@@ -68,6 +68,15 @@ export async function readRoutes(ifaces: InterfaceEnv[]): Promise<RouteEnv[]> {
   return out;
 }
 
+/**
+ * The interface the kernel's routing sends `address` out of (`ip route get`), or undefined when it has no route:
+ * where a real server lies behind an interface the director was not started on (ip_vs_dr_xmit routes to it too).
+ */
+export async function routeDevice(address: string): Promise<string | undefined> {
+  const r = await ipJson<{ dev?: string }>(['route', 'get', address]).catch(() => []);
+  return r[0]?.dev;
+}
+
 /** The neighbour table: address -> MAC (reachable, stale, delay or permanent entries). */
 export async function readNeighbours(): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
