@@ -129,9 +129,10 @@ export class VrrpInstance extends EventEmitter implements AdvertSink {
   }
 
   /**
-   * After a netlink link/address event: an instance held in FAULT because its interface was missing
-   * or had no address to send from re-reads it, takes the address and leaves FAULT (keepalived's
-   * netlink_if_address_filter setting a missing saddr).
+   * Where keepalived acts on a netlink link/address event (about once a second here, from the manager's
+   * poll, and on reload): an instance held in FAULT because its interface was missing or had no address to
+   * send from re-reads it, takes the address and leaves FAULT (keepalived's netlink_if_address_filter
+   * setting a missing saddr).
    */
   async refreshInterface(): Promise<void> {
     const missing = `interface ${this.spec.interface} missing`;

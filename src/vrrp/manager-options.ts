@@ -15,8 +15,6 @@ export interface VrrpManagerOptions {
   linkPollMs?: number;
   /** Where INSTANCE/GROUP lines go; default: the daemon's notify FIFOs (src/util/notify-fifo.ts). */
   writeFifo?: (line: string) => void;
-  /** Watch netlink link/address events (`ip monitor`); default: on unless the interface reader is faked. */
-  linkMonitor?: boolean;
   /** Called after every notify script run. */
   onNotify?: (r: NotifyRecord) => void;
   /** Reads an interface's up/down state (default: sysfs); undefined = missing, a throw = unreadable. */

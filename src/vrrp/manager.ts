@@ -20,7 +20,6 @@ import { validate } from './validate.js';
 import { addVipsFast, closeIpBatch, removeVipsFast } from './vip.js';
 import { addRoutesAndRules, closeRouteBatches, removeRoutesAndRules } from './routes.js';
 import { StaticSet } from './statics.js';
-import type { LinkMonitor } from './link-monitor.js';
 import { advertsOnVmac, setupVmac, vmacOf } from './vmac.js';
 import { removeNoAcceptChains } from './no-accept.js';
 import { FileProcessTrackers } from './file-process-trackers.js';
@@ -41,7 +40,6 @@ export class VrrpManager extends EventEmitter {
   private sockets = new Map<string, VrrpTransport & { close?(): void }>();
   private trackers = new Map<string, ScriptTracker>();
   private linkTimer?: NodeJS.Timeout;
-  private monitor?: LinkMonitor;
   private polls = 0;
   private polling = false;
   private readonly notify: NotifyQueue;
@@ -98,8 +96,6 @@ export class VrrpManager extends EventEmitter {
   async stop(): Promise<void> {
     if (this.linkTimer) clearInterval(this.linkTimer);
     this.linkTimer = undefined;
-    this.monitor?.stop();
-    this.monitor = undefined;
     for (const t of this.trackers.values()) t.stop();
     this.fileProc.stop();
     await Promise.all([...this.instanceMap.values()].map((i) => i.stop('STOP')));
@@ -345,7 +341,7 @@ export class VrrpManager extends EventEmitter {
   }
 
   private async pollLinks(): Promise<void> {
-    // Without netlink events (no `ip monitor`), faulted instances still re-read their interface about once a second.
+    // Faulted instances re-read their interface about once a second (there is no netlink listener).
     if (++this.polls % 5 === 0) for (const i of this.instanceMap.values()) void i.refreshInterface();
     const names = new Set<string>();
     for (const i of this.instanceMap.values()) {
