@@ -1,7 +1,7 @@
 /**
  * The shared connection table: records in one SharedArrayBuffer, three chained hash tables over them
  * (connections by client-side "in" tuple, NAT connections by real-server-side "out" tuple, and
- * persistence templates), a free list, and per-worker live counts.
+ * persistence templates); the free list and live counts are conn-alloc.ts, the bucket spin lock spin-lock.ts.
  *
  * Concurrency (several worker threads on the same buffers):
  * - Every chain head word carries a spin lock in bit 31. Chains are walked and changed only with their
@@ -14,24 +14,10 @@
  * This file is the mechanism only; IPVS semantics live in ipvs-core.ts.
  */
 import type { ConnKey } from './conn-key.js';
-import {
-  E_CADDR,
-  E_DADDR,
-  E_DEST,
-  E_GEN,
-  E_META,
-  E_NEXT_IN,
-  E_NEXT_OUT,
-  E_PORTS,
-  E_VADDR,
-  ENTRY_WORDS,
-  HEAD_MASK,
-  Hdr,
-  LOCK_BIT,
-  TABLE_MAGIC,
-  ConnFlag,
-} from './layout.js';
+import { E_CADDR, E_DADDR, E_DEST, E_META, E_NEXT_IN, E_NEXT_OUT, E_PORTS, E_VADDR, ENTRY_WORDS, HEAD_MASK, Hdr, TABLE_MAGIC, ConnFlag } from './layout.js';
 import { adviseHugePages } from './huge-pages.js';
+import { ConnAllocator, LIVE_STRIDE } from './conn-alloc.js';
+import { lockWord } from './spin-lock.js';
 
 /** The SharedArrayBuffers of a connection table (structured-cloneable to worker threads). */
 export interface ConnTableBuffers {
@@ -83,21 +69,11 @@ export function createConnTableBuffers(o: ConnTableOptions): ConnTableBuffers {
   return b;
 }
 
-/**
- * Int32 words between two workers' live counts: one 64-byte cache line each, so a worker's count
- * (written on every alloc and free) never shares a line with another's (no false sharing).
- */
-const LIVE_STRIDE = 16;
-
 /** Bytes of shared memory a table of `maxConns` records reserves (records + the three bucket arrays). */
 export function connTableBytes(maxConns: number): number {
   const b = pow2AtLeast(maxConns);
   return maxConns * ENTRY_WORDS * 4 + 2 * b * 4 + pow2AtLeast(Math.max(16, maxConns >>> 2)) * 4;
 }
-
-/** Scratch word for the lock back-off sleep. */
-const backoff = new Int32Array(new SharedArrayBuffer(4));
-let canWait = true;
 
 function mix(h: number, v: number): number {
   h = Math.imul(h ^ v, 0x9e3779b1);
@@ -125,9 +101,7 @@ export class ConnTable {
   private readonly connMask: number;
   private readonly tmplMask: number;
   private readonly seed: number;
-  private readonly cache: Int32Array;
-  private cacheN = 0;
-  private readonly chunk: number;
+  private readonly records: ConnAllocator;
 
   constructor(
     readonly buffers: ConnTableBuffers,
@@ -144,10 +118,7 @@ export class ConnTable {
     this.connMask = this.header[Hdr.ConnMask]!;
     this.tmplMask = this.header[Hdr.TmplMask]!;
     this.seed = this.header[Hdr.Seed]!;
-    const workers = Math.max(1, this.header[Hdr.MaxWorkers]!);
-    this.chunk = Math.max(1, Math.min(64, Math.floor(this.maxConns / (16 * workers))));
-    this.cache = new Int32Array(this.chunk * 2);
-    if (workerIndex < 0 || workerIndex * LIVE_STRIDE >= this.live.length) throw new RangeError(`worker index ${workerIndex} out of range`);
+    this.records = new ConnAllocator(this.header, this.e, this.live, this.maxConns, workerIndex);
   }
 
   // ---------------------------------------------------------------- hashing
@@ -243,32 +214,9 @@ export class ConnTable {
 
   // ---------------------------------------------------------------- bucket locks
 
-  private static lock(a: Int32Array, b: number): number {
-    // Fast path: one CAS against the plainly-read head (no extra atomic load).
-    const h0 = a[b]! & HEAD_MASK;
-    if (Atomics.compareExchange(a, b, h0, h0 | LOCK_BIT) === h0) return h0;
-    return ConnTable.lockSlow(a, b);
-  }
-
-  private static lockSlow(a: Int32Array, b: number): number {
-    for (let spins = 0; ; spins++) {
-      const h = Atomics.load(a, b);
-      if ((h & LOCK_BIT) === 0 && Atomics.compareExchange(a, b, h, h | LOCK_BIT) === h) return h;
-      // The holder may have been preempted (more threads than cores): after a while, sleep 20 µs
-      // between tries so it can run. Atomics.wait is not allowed on the main thread: spin there.
-      if (spins > 256 && canWait) {
-        try {
-          Atomics.wait(backoff, 0, 0, 0.02);
-        } catch {
-          canWait = false;
-        }
-      }
-    }
-  }
-
   /** Locks connection bucket `b`; returns its head (index+1, 0 = empty). */
   lockConn(b: number): number {
-    return ConnTable.lock(this.connHeads, b);
+    return lockWord(this.connHeads, b);
   }
 
   /** Unlocks connection bucket `b`, publishing `head` as its chain head. */
@@ -278,7 +226,7 @@ export class ConnTable {
 
   /** Locks template bucket `b`; returns its head. */
   lockTmpl(b: number): number {
-    return ConnTable.lock(this.tmplHeads, b);
+    return lockWord(this.tmplHeads, b);
   }
 
   /** Unlocks template bucket `b` with chain head `head`. */
@@ -288,7 +236,7 @@ export class ConnTable {
 
   /** Locks out bucket `b`; returns its head. */
   lockOut(b: number): number {
-    return ConnTable.lock(this.outHeads, b);
+    return lockWord(this.outHeads, b);
   }
 
   /** Unlocks out bucket `b` with chain head `head`. */
@@ -394,84 +342,30 @@ export class ConnTable {
     return head;
   }
 
-  // ---------------------------------------------------------------- allocation
+  // ---------------------------------------------------------------- allocation (conn-alloc.ts)
 
   /** Takes a free record (generation bumped, META = InUse) or returns -1 when the table is full. */
   alloc(): number {
-    if (this.cacheN === 0) this.refill();
-    if (this.cacheN === 0) return -1;
-    const i = this.cache[--this.cacheN]!;
-    const o = i * ENTRY_WORDS;
-    const e = this.e;
-    e[o + E_GEN] = (e[o + E_GEN]! + 1) | 0;
-    this.live[this.workerIndex * LIVE_STRIDE]!++; // single writer per worker slot; readers use Atomics.load
-    return i;
+    return this.records.alloc();
   }
 
   /** Returns record `i` (already unlinked from every chain) to the free pool. */
   free(i: number): void {
-    const o = i * ENTRY_WORDS;
-    // The caller holds the record's bucket lock (or claimed it by CAS): plain writes, published by the unlock.
-    this.e[o + E_META] = 0;
-    this.e[o + E_GEN] = (this.e[o + E_GEN]! + 1) | 0;
-    this.live[this.workerIndex * LIVE_STRIDE]!--;
-    this.cache[this.cacheN++] = i;
-    if (this.cacheN === this.cache.length) this.spill();
-  }
-
-  private refill(): void {
-    const h = this.header;
-    const e = this.e;
-    // Recycled records first (keeps the touched memory compact), then never-used ones.
-    if ((Atomics.load(h, Hdr.FreeHead) & HEAD_MASK) !== 0) {
-      let head = ConnTable.lock(h, Hdr.FreeHead);
-      while (head !== 0 && this.cacheN < this.chunk) {
-        this.cache[this.cacheN++] = head - 1;
-        head = e[(head - 1) * ENTRY_WORDS + E_NEXT_IN]!;
-      }
-      Atomics.store(h, Hdr.FreeHead, head);
-      if (this.cacheN > 0) return;
-    }
-    for (;;) {
-      const hw = Atomics.load(h, Hdr.HighWater);
-      const n = Math.min(this.chunk, this.maxConns - hw);
-      if (n <= 0) return;
-      if (Atomics.compareExchange(h, Hdr.HighWater, hw, hw + n) === hw) {
-        for (let j = n - 1; j >= 0; j--) this.cache[this.cacheN++] = hw + j;
-        return;
-      }
-    }
-  }
-
-  private spill(): void {
-    const e = this.e;
-    const n = this.chunk;
-    // Chain the oldest `n` cached records, then splice the chain onto the global list.
-    for (let j = 0; j < n - 1; j++) e[this.cache[j]! * ENTRY_WORDS + E_NEXT_IN] = this.cache[j + 1]! + 1;
-    const h = this.header;
-    const head = ConnTable.lock(h, Hdr.FreeHead);
-    e[this.cache[n - 1]! * ENTRY_WORDS + E_NEXT_IN] = head;
-    Atomics.store(h, Hdr.FreeHead, this.cache[0]! + 1);
-    this.cache.copyWithin(0, n, this.cacheN);
-    this.cacheN -= n;
+    this.records.free(i);
   }
 
   /** Connections + templates currently allocated (sum over workers; exact when no worker is mid-update). */
   liveCount(): number {
-    let s = 0;
-    for (let w = 0; w < this.live.length; w += LIVE_STRIDE) s += Atomics.load(this.live, w);
-    return s;
+    return this.records.liveCount();
   }
 
   /** Records handed out at least once: the sweep range. */
   highWater(): number {
-    return Atomics.load(this.header, Hdr.HighWater);
+    return this.records.highWater();
   }
 
   /** Claims `n` consecutive record indexes for a sweep step (shared cursor, wraps at the high-water mark). */
   claimSweep(n: number): number {
-    const hw = this.highWater();
-    if (hw === 0) return 0;
-    return (Atomics.add(this.header, Hdr.SweepCursor, n) >>> 0) % hw;
+    return this.records.claimSweep(n);
   }
 }
