@@ -171,7 +171,11 @@ export class ConnTable {
       const b = buckets[i]!;
       if (b < 0) continue;
       const h = heads[b]! & HEAD_MASK;
-      if (h !== 0) acc ^= e[(h - 1) * ENTRY_WORDS + E_PORTS]!;
+      if (h === 0) continue;
+      // A 96 B record spans two cache lines: PORTS is in the first, VADDR in the second, and together
+      // they hold every word a hit reads (the key compare, NEXT_IN, EXPIRES, DEST, SVC, TIMEOUT, INPKTS).
+      const o = (h - 1) * ENTRY_WORDS;
+      acc ^= e[o + E_PORTS]! ^ e[o + E_VADDR]!;
     }
     return acc;
   }
