@@ -16,11 +16,10 @@ import { LinkType, Verdict, type PacketBatch } from '../core/batch.js';
 import { parsePacket } from '../packet/parse.js';
 import { PacketView } from '../packet/packet-view.js';
 import { DROP_REASONS, DropReason } from '../packet/drop-reasons.js';
-import { forwardDr } from '../forward/dr.js';
 import { natIn, natOut, decrementTtl } from '../forward/nat.js';
 import { natIcmpIn, natIcmpOut } from '../forward/nat-icmp.js';
 import { tunEncap, tunPayloadMtu } from '../forward/tun.js';
-import { frameEther, frameIp } from '../forward/l2.js';
+import { frameEther, frameEtherWords, frameIp } from '../forward/l2.js';
 import { buildFragNeeded, buildPortUnreachable, buildTimeExceeded, buildTunnelIcmpReply } from '../forward/icmp-reply.js';
 import { ConnKey } from '../table/conn-key.js';
 import { ConnResult, ConnStatus } from '../table/ipvs-core.js';
@@ -263,17 +262,17 @@ function forwardIn(b: PacketBatch, i: number, snap: Snapshot, c: PipelineContext
         b.mark[i] = dest.mark;
         return pv.anomaly;
       }
-      err = forwardDr(b, i, pv, dest.dstMac, dest.srcMac);
+      err = frameEtherWords(b, i, pv, dest.macWords);
       break;
     case Fwd.Nat:
       err = natIn(b, i, pv, dest.addrU, c.r.dport);
-      if (err === 0) err = ether ? frameEther(b, i, pv, dest.dstMac, 0, dest.srcMac, 0) : (frameIp(b, i, pv), 0);
+      if (err === 0) err = ether ? frameEtherWords(b, i, pv, dest.macWords) : (frameIp(b, i, pv), 0);
       break;
     case Fwd.Tun: {
       const family = pv.family;
       err = tunEncap(b, i, pv, dest.tunSrc, dest.addrU, dest.mtu);
       if (err === DropReason.TunFragNeeded) return replyIcmp(b, i, pv, buildFragNeeded(b, i, pv, tunPayloadMtu(family, dest.mtu)), err);
-      if (err === 0) err = ether ? frameEther(b, i, pv, dest.dstMac, 0, dest.srcMac, 0) : (frameIp(b, i, pv), 0);
+      if (err === 0) err = ether ? frameEtherWords(b, i, pv, dest.macWords) : (frameIp(b, i, pv), 0);
       break;
     }
     default:
@@ -414,7 +413,7 @@ function icmpError(b: PacketBatch, i: number, snap: Snapshot, c: PipelineContext
         return 0;
       }
       if (!dest.resolved) return unresolved(b, i, c, dest.v6, dest.nextHop);
-      const e2 = frameEther(b, i, pv, dest.dstMac, 0, dest.srcMac, 0);
+      const e2 = frameEtherWords(b, i, pv, dest.macWords);
       b.verdict[i] = e2 === 0 ? Verdict.Transmit : Verdict.Drop;
       b.outIfindex[i] = dest.ifindex;
       return e2;

@@ -18,6 +18,7 @@ import type { SharedState } from '../table/shared-state.js';
 import { tcpTimeoutsMs } from '../table/tcp-states.js';
 import type { LinkType } from '../core/batch.js';
 import type { DestSpec, ServiceSpec, SnapshotSpec } from './snapshot-types.js';
+import { macWords } from '../forward/l2.js';
 
 export * from './snapshot-types.js';
 export { SnapshotCompiler, compileSnapshot } from './snapshot-compiler.js';
@@ -36,6 +37,8 @@ export class SnapDest implements CoreDest {
   readonly ifindex: number;
   readonly dstMac: Uint8Array;
   readonly srcMac: Uint8Array;
+  /** dstMac and srcMac as the words forward/l2.ts frameEtherWords writes. */
+  readonly macWords: Int32Array;
   /** False while the next hop has no neighbour entry: packets to it are dropped (neigh-unresolved). */
   readonly resolved: boolean;
   /** Address words of the next hop (the real server or the gateway towards it). */
@@ -59,6 +62,7 @@ export class SnapDest implements CoreDest {
     this.ifindex = d.ifindex;
     this.dstMac = Uint8Array.from(d.dstMac);
     this.srcMac = Uint8Array.from(d.srcMac);
+    this.macWords = macWords(this.dstMac, this.srcMac, new Int32Array(3));
     this.resolved = d.resolved;
     if (d.nextHop) parseAddrWords(d.nextHop, this.nextHop);
     this.mtu = d.mtu;
