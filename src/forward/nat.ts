@@ -7,7 +7,7 @@
  * Operates on the IP packet in place; frame it afterwards with forward/l2.ts.
  */
 import { DropReason } from '../packet/drop-reasons.js';
-import { csumReplace16, rd16, rewrite16, rewrite32, wr16 } from '../packet/checksum.js';
+import { rewrite16, rewrite32 } from '../packet/checksum.js';
 import { fillSctpChecksum } from '../packet/crc32c.js';
 import { IpProto, type PacketView } from '../packet/packet-view.js';
 import type { PacketBatch } from '../core/batch.js';
@@ -55,12 +55,19 @@ export function decrementTtl(b: PacketBatch, i: number, pv: PacketView): number 
   const buf = b.buf;
   if (pv.family === 4) {
     const off = pv.l3Off + 8;
-    if (buf[off] <= 1) return DropReason.TtlExpired;
-    // TTL and protocol share one 16-bit word of the header checksum.
-    const old = rd16(buf, off);
-    buf[off]--;
-    wr16(buf, pv.l3Off + 10, csumReplace16(rd16(buf, pv.l3Off + 10), old, rd16(buf, off)));
-    pv.ttl = buf[off];
+    const ttl = buf[off]!;
+    if (ttl <= 1) return DropReason.TtlExpired;
+    // RFC 1624 eqn 3 for the TTL/protocol word m -> m - 0x100: ~m + m' is always 0xfeff, so
+    // HC' = ~(~HC + 0xfeff) (one fold suffices: the sum stays below 0x1ff00). csumReplace16's result.
+    const c = pv.l3Off + 10;
+    const s = ((buf[c]! << 8) | buf[c + 1]!) ^ 0xffff;
+    let t = s + 0xfeff;
+    t = (t & 0xffff) + (t >>> 16);
+    t = ~t & 0xffff;
+    buf[off] = ttl - 1;
+    buf[c] = t >>> 8;
+    buf[c + 1] = t & 0xff;
+    pv.ttl = ttl - 1;
     return 0;
   }
   const off = pv.l3Off + 7;
