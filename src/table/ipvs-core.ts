@@ -351,12 +351,30 @@ export class IpvsCore extends PersistCore {
 
   // ================================================================= state, expiry
 
+  // The last TCP step that left the record's meta word unchanged, by its inputs (see transition).
+  private stepMeta = -1;
+  private stepFlags = -1;
+  private stepDir = -1;
+  private stepTable: Uint8Array | null = null;
+  private stepCfg: CoreConfig | null = null;
+  private stepTimeout = 0;
+
   /** Applies one packet's state transition and re-arms the timer (record locked). */
   private transition(o: number, proto: number, tcpFlags: number, dir: TcpDir, now: number): void {
     const e = this.table.e;
     const meta = e[o + E_META]!;
     let timeout: number;
-    if (proto === IPPROTO_TCP) {
+    if (
+      proto === IPPROTO_TCP &&
+      meta === this.stepMeta &&
+      tcpFlags === this.stepFlags &&
+      dir === this.stepDir &&
+      this.tcpTable === this.stepTable &&
+      this.cfg === this.stepCfg
+    ) {
+      // The same step as the last one that changed nothing (an established flow's ACKs): same timeout.
+      timeout = this.stepTimeout;
+    } else if (proto === IPPROTO_TCP) {
       let flags = meta >>> 16;
       let d = dir;
       if ((flags & ConnFlag.NoOutput) !== 0) {
@@ -376,8 +394,18 @@ export class IpvsCore extends PersistCore {
           flags &= ~ConnFlag.Inactive;
         }
       }
-      e[o + E_META] = (meta & 0xff) | (ns << 8) | (flags << 16);
+      const next = (meta & 0xff) | (ns << 8) | (flags << 16);
+      e[o + E_META] = next;
       timeout = this.cfg.tcpTimeoutsMs[ns]!;
+      if (next === meta) {
+        // Remember a step that changed neither state nor flags (so no counter either): its inputs give it again.
+        this.stepMeta = meta;
+        this.stepFlags = tcpFlags;
+        this.stepDir = dir;
+        this.stepTable = this.tcpTable;
+        this.stepCfg = this.cfg;
+        this.stepTimeout = timeout;
+      }
     } else {
       timeout = proto === IPPROTO_UDP ? this.cfg.udpTimeoutMs : this.cfg.otherTimeoutMs;
     }
