@@ -25,7 +25,7 @@ export class PipelineContext {
   /** Loads the batch's connection buckets and records before the per-packet loop. */
   readonly prefetch = new BatchPrefetch();
   /** Packets per verdict in the current batch (added to the row once per batch). */
-  readonly verdicts = new Float64Array(4);
+  readonly verdicts = new Int32Array(4);
   snap: Snapshot | null = null;
 
   constructor(readonly state: SharedState) {
